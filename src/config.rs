@@ -1,0 +1,200 @@
+//! Typed configuration, read once per isolate from wrangler vars and secrets.
+//!
+//! Names follow the services' own conventions (`DESIGN.md`, "Configuration names"). A missing or malformed
+//! required setting is a [`ConfigError`] naming the setting, raised on the first request rather than deep in a
+//! handler.
+
+use thiserror::Error;
+use url::Url;
+
+/// Why the configuration could not be built.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required setting is absent or empty.
+    #[error("missing required setting {0}")]
+    Missing(&'static str),
+    /// A setting is present but unusable.
+    #[error("setting {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Everything the Worker reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Supabase project URL; the database REST API lives at `{supabase_url}/rest/v1`.
+    pub supabase_url: Url,
+    /// Supabase anon key, sent as `apikey` to PostgREST.
+    pub supabase_anon_key: String,
+    /// Supabase service-role key, for writes the Worker does on its own authority.
+    pub supabase_service_role_key: String,
+    /// HS256 secret of Supabase Auth access tokens.
+    pub jwt_secret: String,
+    /// Where the project's asymmetric signing keys are published.
+    pub jwks_url: Url,
+    /// Required `aud` claim.
+    pub jwt_audience: String,
+    /// Required `iss` claim, when set.
+    pub jwt_issuer: Option<String>,
+    /// Upstash Redis REST endpoint.
+    pub upstash_url: Url,
+    /// Upstash Redis REST bearer token.
+    pub upstash_token: String,
+    /// Bearer token protecting `/metrics`; open when unset.
+    pub metrics_token: Option<String>,
+}
+
+impl Config {
+    /// Builds the configuration from a lookup function (wrangler vars/secrets in the Worker, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let url = |name: &'static str, value: String| {
+            let parsed = Url::parse(&value).map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be an http(s) URL".into(),
+                });
+            }
+            Ok(parsed)
+        };
+
+        let supabase_url = url("SUPABASE_URL", required("SUPABASE_URL")?)?;
+        let jwks_url = match get("SUPABASE_JWKS_URL") {
+            Some(value) => url("SUPABASE_JWKS_URL", value)?,
+            None => supabase_url
+                .join("auth/v1/.well-known/jwks.json")
+                .map_err(|e| ConfigError::Invalid {
+                    name: "SUPABASE_URL",
+                    reason: e.to_string(),
+                })?,
+        };
+        let jwt_secret = required("SUPABASE_JWT_SECRET")?;
+        // Supabase secrets are at least 32 characters; a short one is a copy-paste accident, not a key.
+        if jwt_secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "SUPABASE_JWT_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        Ok(Self {
+            supabase_anon_key: required("SUPABASE_ANON_KEY")?,
+            supabase_service_role_key: required("SUPABASE_SERVICE_ROLE_KEY")?,
+            jwt_secret,
+            jwks_url,
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "authenticated".to_owned()),
+            jwt_issuer: get("JWT_ISSUER"),
+            upstash_url: url(
+                "UPSTASH_REDIS_REST_URL",
+                required("UPSTASH_REDIS_REST_URL")?,
+            )?,
+            upstash_token: required("UPSTASH_REDIS_REST_TOKEN")?,
+            metrics_token: get("METRICS_TOKEN"),
+            supabase_url,
+        })
+    }
+
+    /// Base URL of the PostgREST API (`$SUPABASE_URL/rest/v1`).
+    pub fn postgrest_url(&self) -> String {
+        format!(
+            "{}/rest/v1",
+            self.supabase_url.as_str().trim_end_matches('/')
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn complete() -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("SUPABASE_URL", "http://127.0.0.1:54321".to_owned()),
+            ("SUPABASE_ANON_KEY", "anon".to_owned()),
+            ("SUPABASE_SERVICE_ROLE_KEY", "service".to_owned()),
+            (
+                "SUPABASE_JWT_SECRET",
+                "super-secret-jwt-token-with-at-least-32-characters-long".to_owned(),
+            ),
+            ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079".to_owned()),
+            ("UPSTASH_REDIS_REST_TOKEN", "token".to_owned()),
+        ])
+    }
+
+    fn build(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn complete_settings_parse_with_defaults() {
+        let config = build(&complete()).expect("valid");
+        assert_eq!(config.jwt_audience, "authenticated");
+        assert_eq!(config.jwt_issuer, None);
+        assert_eq!(config.metrics_token, None);
+        assert_eq!(
+            config.jwks_url.as_str(),
+            "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json"
+        );
+        assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
+    }
+
+    #[test]
+    fn each_required_setting_is_named_when_missing_or_blank() {
+        for name in [
+            "SUPABASE_URL",
+            "SUPABASE_ANON_KEY",
+            "SUPABASE_SERVICE_ROLE_KEY",
+            "SUPABASE_JWT_SECRET",
+            "UPSTASH_REDIS_REST_URL",
+            "UPSTASH_REDIS_REST_TOKEN",
+        ] {
+            let mut vars = complete();
+            vars.remove(name);
+            assert_eq!(build(&vars), Err(ConfigError::Missing(name)));
+            vars.insert(name, "   ".to_owned());
+            assert_eq!(build(&vars), Err(ConfigError::Missing(name)));
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_rejected_with_the_setting_name() {
+        let cases = [
+            ("SUPABASE_URL", "not a url"),
+            ("SUPABASE_URL", "ftp://example.com"),
+            ("UPSTASH_REDIS_REST_URL", "127.0.0.1:8079"),
+            ("SUPABASE_JWT_SECRET", "short"),
+            ("SUPABASE_JWKS_URL", "::"),
+        ];
+        for (name, value) in cases {
+            let mut vars = complete();
+            vars.insert(name, value.to_owned());
+            match build(&vars) {
+                Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{name}={value}: expected Invalid, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn optional_settings_are_read() {
+        let mut vars = complete();
+        vars.insert("JWT_AUDIENCE", "app".to_owned());
+        vars.insert("JWT_ISSUER", "http://127.0.0.1:54321/auth/v1".to_owned());
+        vars.insert("METRICS_TOKEN", "m".to_owned());
+        let config = build(&vars).expect("valid");
+        assert_eq!(config.jwt_audience, "app");
+        assert_eq!(
+            config.jwt_issuer.as_deref(),
+            Some("http://127.0.0.1:54321/auth/v1")
+        );
+        assert_eq!(config.metrics_token.as_deref(), Some("m"));
+    }
+}

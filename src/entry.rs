@@ -1,0 +1,144 @@
+//! The Worker's fetch entry: the request pipeline in one place, in the order of the design.
+//!
+//! request id → route → config → auth → handler → error envelope → security headers → access log.
+
+use worker::{event, Context, Env, Request, Response};
+
+use crate::auth::{self, claims::ClaimRules, UserContext};
+use crate::error::ApiError;
+use crate::http::access_log::{level_for, AccessLog};
+use crate::http::reply::Reply;
+use crate::http::request_id;
+use crate::http::security_headers::SECURITY_HEADERS;
+use crate::router::{self, Endpoint, RouteMatch};
+use crate::routes::{health, leaderboard};
+use crate::runtime::{self, RequestContext};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let started = runtime::now_ms();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let request_id =
+        request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes());
+    let method = req.method().to_string();
+    let colo = req.cf().map(|cf| cf.colo());
+
+    let (template, user, outcome) = match router::resolve(&method, &req.path()) {
+        Ok(route) => {
+            let template = route.template;
+            let (user, outcome) = serve(&route, &mut req, &env, &request_id, started).await;
+            (template, user, outcome)
+        }
+        Err((error, template)) => (template, None, Err(error)),
+    };
+
+    let (reply, error) = match outcome {
+        Ok(reply) => (reply, None),
+        Err(error) => {
+            let mut reply = Reply::json(error.status(), &error.envelope(&request_id));
+            reply
+                .headers
+                .extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+            (reply, Some(error))
+        }
+    };
+
+    let log = AccessLog {
+        ts: worker::Date::now().to_string(),
+        level: level_for(reply.status),
+        request_id: &request_id,
+        method: &method,
+        route: template,
+        status: reply.status,
+        duration_ms: (runtime::now_ms() - started) as f64,
+        user_id: user.map(|u| u.user_id.to_string()),
+        colo,
+        error: error.as_ref().map(ApiError::code),
+        detail: match &error {
+            Some(ApiError::Internal(detail)) => Some(detail.clone()),
+            _ => None,
+        },
+    };
+    worker::console_log!("{}", log.to_line());
+    into_response(reply, &request_id)
+}
+
+/// Authenticates (where the route needs it) and runs the handler.
+async fn serve(
+    route: &RouteMatch,
+    req: &mut Request,
+    env: &Env,
+    request_id: &str,
+    now_ms: i64,
+) -> (Option<UserContext>, Result<Reply, ApiError>) {
+    // Liveness must answer even when configuration is broken; everything else needs it.
+    match route.endpoint {
+        Endpoint::Health => return (None, Ok(health::health())),
+        Endpoint::HealthLive => return (None, Ok(health::live())),
+        _ => {}
+    }
+    let config = match runtime::config(env) {
+        Ok(config) => config,
+        Err(error) => {
+            return (
+                None,
+                Err(ApiError::Internal(format!("configuration: {error}"))),
+            )
+        }
+    };
+    let user = match authenticate(req, config, now_ms) {
+        Ok(user) => user,
+        Err(error) => return (None, Err(error)),
+    };
+    let ctx = RequestContext {
+        env,
+        config,
+        request_id,
+        now_ms,
+        user,
+    };
+    let outcome = match route.endpoint {
+        Endpoint::Health | Endpoint::HealthLive => unreachable!("answered above"),
+        Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await,
+        Endpoint::LeaderboardUser => leaderboard::user_standing(&ctx, route).await,
+    };
+    (ctx.user, outcome)
+}
+
+/// Verifies the bearer token when one is presented; routes decide whether an anonymous caller is acceptable.
+fn authenticate(
+    req: &Request,
+    config: &crate::config::Config,
+    now_ms: i64,
+) -> Result<Option<UserContext>, ApiError> {
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let Some(token) = auth::token::from_authorization(authorization.as_deref())? else {
+        return Ok(None);
+    };
+    let rules = ClaimRules {
+        audience: &config.jwt_audience,
+        issuer: config.jwt_issuer.as_deref(),
+    };
+    let user =
+        auth::verify::verify_hs256(token, config.jwt_secret.as_bytes(), &rules, now_ms / 1000)?;
+    Ok(Some(user))
+}
+
+/// Converts a reply into the runtime's response, adding the request id and security headers.
+fn into_response(reply: Reply, request_id: &str) -> worker::Result<Response> {
+    let response = Response::from_bytes(reply.body)?.with_status(reply.status);
+    let headers = response.headers();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    for (name, value) in SECURITY_HEADERS {
+        headers.set(name, value)?;
+    }
+    headers.set("X-Request-Id", request_id)?;
+    Ok(response)
+}

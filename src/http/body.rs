@@ -1,0 +1,116 @@
+//! JSON request bodies: content type, size limit, and the 400/413/415/422 split of `API.md`.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// Largest JSON body accepted.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// Refuses a body whose declared length already exceeds `limit` (the real length is checked again after reading).
+pub fn check_declared_length(content_length: Option<&str>, limit: usize) -> Result<(), ApiError> {
+    match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(len) if len > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// Requires `Content-Type: application/json` (parameters such as `charset` allowed).
+pub fn require_json_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    let media_type = content_type
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match media_type.as_deref() {
+        Some("application/json") => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "Content-Type must be application/json".into(),
+        )),
+    }
+}
+
+/// Parses a JSON object body: malformed JSON is 400 `invalid_json`; well-formed JSON of the wrong shape (not an
+/// object, wrong type, missing or unknown field) is 422 `validation_failed`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, ApiError> {
+    if bytes.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::InvalidJson(format!("body is not valid JSON: {error}")))?;
+    // serde's derive also accepts a struct written as an array; the contract's bodies are objects only.
+    if !value.is_object() {
+        return Err(ApiError::ValidationFailed(vec![FieldError::new("body", "must be a JSON object")]));
+    }
+    serde_json::from_value(value)
+        .map_err(|error| ApiError::ValidationFailed(vec![FieldError::new("body", error.to_string())]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Shape {
+        score: i64,
+    }
+
+    #[test]
+    fn bodies_are_classified_per_the_contract() {
+        let cases: &[(&str, Option<u16>)] = &[
+            (r#"{"score": 5}"#, None),
+            (r#"{"score": 5"#, Some(400)),
+            ("", Some(400)),
+            ("not json", Some(400)),
+            (r#"{"score": "5"}"#, Some(422)),
+            (r#"{"score": 1.5}"#, Some(422)),
+            (r#"{}"#, Some(422)),
+            (r#"{"score": 5, "extra": 1}"#, Some(422)),
+            (r#"[1]"#, Some(422)),
+        ];
+        for (body, status) in cases {
+            let got = parse_json::<Shape>(body.as_bytes(), JSON_LIMIT)
+                .err()
+                .map(|e| e.status());
+            assert_eq!(got, *status, "{body}");
+        }
+    }
+
+    #[test]
+    fn size_limits_hold_for_declared_and_actual_length() {
+        assert_eq!(
+            check_declared_length(Some("65537"), JSON_LIMIT)
+                .unwrap_err()
+                .status(),
+            413
+        );
+        assert!(check_declared_length(Some("65536"), JSON_LIMIT).is_ok());
+        assert!(check_declared_length(None, JSON_LIMIT).is_ok());
+        let big = format!(r#"{{"score": 1, "pad": "{}"}}"#, "x".repeat(JSON_LIMIT));
+        assert_eq!(
+            parse_json::<Shape>(big.as_bytes(), JSON_LIMIT)
+                .unwrap_err()
+                .status(),
+            413
+        );
+    }
+
+    #[test]
+    fn content_type_must_be_json() {
+        assert!(require_json_content_type(Some("application/json")).is_ok());
+        assert!(require_json_content_type(Some("Application/JSON; charset=utf-8")).is_ok());
+        for bad in [
+            None,
+            Some("text/plain"),
+            Some("application/jsonx"),
+            Some(""),
+        ] {
+            assert_eq!(
+                require_json_content_type(bad).unwrap_err().status(),
+                415,
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Protocol-level pieces of the request pipeline that need no runtime: request ids, response headers, body rules,
+//! the access log line.
+
+pub mod access_log;
+pub mod body;
+pub mod reply;
+pub mod request_id;
+pub mod security_headers;

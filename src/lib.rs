@@ -1,0 +1,18 @@
+//! Edge backend of the health-competition app: a Cloudflare Worker in front of one Durable Object per competition.
+//!
+//! Plain-Rust modules (`auth`, `config`, `error`, `http`, `router`, route models) hold the logic and are tested
+//! natively; `entry`, `runtime`, `competition_client` and the handlers are the thin glue to the Workers runtime.
+
+pub mod auth;
+pub mod competition_client;
+pub mod config;
+pub mod entry;
+pub mod error;
+pub mod http;
+pub mod router;
+pub mod routes;
+pub mod runtime;
+
+// The Competition class lives in the `durable_objects` crate; referencing it here is what makes the build export
+// it to the runtime.
+pub use durable_objects::Competition;

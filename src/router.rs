@@ -1,0 +1,167 @@
+//! The route table: every route template of `API.md`, matched once per request.
+//!
+//! Matching is plain Rust (`matchit`, the radix-tree matcher axum uses), so 404/405 behaviour is tested natively.
+//! Handlers receive an [`Endpoint`] and its path parameters, never the raw path.
+
+use std::sync::OnceLock;
+
+use crate::error::ApiError;
+
+/// What a request asked for, independent of the HTTP details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /health`
+    Health,
+    /// `GET /health/live`
+    HealthLive,
+    /// `POST /api/v1/leaderboard/update`
+    LeaderboardUpdate,
+    /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`
+    LeaderboardUser,
+}
+
+/// One route template with the methods it serves.
+struct RouteSpec {
+    template: &'static str,
+    methods: &'static [(&'static str, Endpoint)],
+}
+
+/// The table. Adding a route means one line here and one `match` arm in the dispatcher.
+const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        template: "/health",
+        methods: &[("GET", Endpoint::Health)],
+    },
+    RouteSpec {
+        template: "/health/live",
+        methods: &[("GET", Endpoint::HealthLive)],
+    },
+    RouteSpec {
+        template: "/api/v1/leaderboard/update",
+        methods: &[("POST", Endpoint::LeaderboardUpdate)],
+    },
+    RouteSpec {
+        template: "/api/v1/leaderboard/{competition_id}/users/{user_id}",
+        methods: &[("GET", Endpoint::LeaderboardUser)],
+    },
+];
+
+/// A matched route: the endpoint, its template (for logs and metrics) and the path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMatch {
+    /// Which handler serves it.
+    pub endpoint: Endpoint,
+    /// The route template, e.g. `/api/v1/leaderboard/{competition_id}/users/{user_id}`.
+    pub template: &'static str,
+    params: Vec<(String, String)>,
+}
+
+impl RouteMatch {
+    /// A path parameter by name; the router guarantees the template's parameters are present.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+fn table() -> &'static matchit::Router<usize> {
+    static TABLE: OnceLock<matchit::Router<usize>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut router = matchit::Router::new();
+        for (index, spec) in ROUTES.iter().enumerate() {
+            // The table is a constant; a conflict is a programming error caught by the unit tests.
+            router
+                .insert(spec.template, index)
+                .expect("route templates do not conflict");
+        }
+        router
+    })
+}
+
+/// Resolves a method and path to a route, or the 404/405 error of `API.md`.
+///
+/// The returned template is also given for errors, so logs and metrics can label unmatched paths without
+/// exploding label cardinality.
+pub fn resolve(method: &str, path: &str) -> Result<RouteMatch, (ApiError, &'static str)> {
+    let matched = table().at(path).map_err(|_| {
+        (
+            ApiError::NotFound(format!("no route for {path}")),
+            "unmatched",
+        )
+    })?;
+    let spec = &ROUTES[*matched.value];
+    // HEAD is answered like GET by the runtime's response handling; accept it where GET exists.
+    let wanted = if method == "HEAD" { "GET" } else { method };
+    match spec.methods.iter().find(|(m, _)| *m == wanted) {
+        Some((_, endpoint)) => Ok(RouteMatch {
+            endpoint: *endpoint,
+            template: spec.template,
+            params: matched
+                .params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }),
+        None => {
+            let allow = spec.methods.iter().map(|(m, _)| *m).collect();
+            Err((ApiError::MethodNotAllowed { allow }, spec.template))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_is_reachable() {
+        for spec in ROUTES {
+            let path = spec
+                .template
+                .replace("{competition_id}", "c1")
+                .replace("{user_id}", "u1");
+            for (method, endpoint) in spec.methods {
+                let matched = resolve(method, &path).expect("route resolves");
+                assert_eq!(matched.endpoint, *endpoint);
+                assert_eq!(matched.template, spec.template);
+            }
+        }
+    }
+
+    #[test]
+    fn path_parameters_are_extracted() {
+        let matched = resolve("GET", "/api/v1/leaderboard/abc/users/def").expect("match");
+        assert_eq!(matched.param("competition_id"), Some("abc"));
+        assert_eq!(matched.param("user_id"), Some("def"));
+        assert_eq!(matched.param("nope"), None);
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
+        let cases: &[(&str, &str, u16)] = &[
+            ("GET", "/nope", 404),
+            ("GET", "/api/v1", 404),
+            ("GET", "/health/live/extra", 404),
+            ("POST", "/health", 405),
+            ("DELETE", "/health/live", 405),
+            ("GET", "/api/v1/leaderboard/update", 405),
+        ];
+        for (method, path, status) in cases {
+            let (error, _) = resolve(method, path).expect_err("must not match");
+            assert_eq!(error.status(), *status, "{method} {path}");
+            if *status == 405 {
+                assert!(error.headers().iter().any(|(name, _)| *name == "Allow"));
+            }
+        }
+    }
+
+    #[test]
+    fn head_is_served_where_get_is() {
+        assert_eq!(
+            resolve("HEAD", "/health").expect("match").endpoint,
+            Endpoint::Health
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Route handlers, grouped by resource. Each handler: parse → authorise → call the object or adapter → reply.
+
+pub mod health;
+pub mod leaderboard;

@@ -1,0 +1,83 @@
+//! The per-request context handed to handlers, and the runtime facts it wraps (clock, randomness, config cache).
+
+use std::sync::OnceLock;
+
+use serde::de::DeserializeOwned;
+use worker::Env;
+
+use crate::auth::UserContext;
+use crate::config::{Config, ConfigError};
+use crate::error::ApiError;
+use crate::http::body;
+
+/// What every handler can see about the request it serves.
+pub struct RequestContext<'a> {
+    /// Bindings.
+    pub env: &'a Env,
+    /// Typed configuration.
+    pub config: &'a Config,
+    /// This request's id.
+    pub request_id: &'a str,
+    /// Arrival time, milliseconds since the epoch.
+    pub now_ms: i64,
+    /// The verified caller, when the request carried a valid token.
+    pub user: Option<UserContext>,
+}
+
+impl RequestContext<'_> {
+    /// The caller, or the 401 the route owes an anonymous request.
+    pub fn require_user(&self) -> Result<&UserContext, ApiError> {
+        self.user.as_ref().ok_or(ApiError::MissingToken)
+    }
+
+    /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.
+    pub async fn read_json<T: DeserializeOwned>(
+        &self,
+        req: &mut worker::Request,
+        limit: usize,
+    ) -> Result<T, ApiError> {
+        let headers = req.headers();
+        body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
+        body::check_declared_length(
+            headers.get("Content-Length").ok().flatten().as_deref(),
+            limit,
+        )?;
+        let bytes = req
+            .bytes()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+        body::parse_json(&bytes, limit)
+    }
+}
+
+/// Milliseconds since the epoch from the runtime's clock.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+/// 16 random bytes from the platform's CSPRNG.
+pub fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    // The Workers runtime always provides crypto.getRandomValues; on failure fall back to the clock rather than
+    // failing a request over an id.
+    if getrandom::getrandom(&mut bytes).is_err() {
+        bytes[..8].copy_from_slice(&now_ms().to_le_bytes());
+    }
+    bytes
+}
+
+/// The isolate's configuration, read from the environment on first use and kept for the isolate's life.
+pub fn config(env: &Env) -> Result<&'static Config, ConfigError> {
+    static CONFIG: OnceLock<Result<Config, ConfigError>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            Config::from_lookup(|name| {
+                env.secret(name)
+                    .map(|s| s.to_string())
+                    .or_else(|_| env.var(name).map(|v| v.to_string()))
+                    .ok()
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
