@@ -25,10 +25,8 @@ impl CompetitionClient {
     /// The object of `competition_id`.
     pub fn for_competition(env: &Env, competition_id: &Uuid) -> Result<Self, ApiError> {
         let namespace = env.durable_object(BINDING).map_err(unavailable)?;
-        let stub = namespace
-            .id_from_name(&competition_id.to_string())
-            .and_then(|id| id.get_stub())
-            .map_err(unavailable)?;
+        let stub =
+            namespace.id_from_name(&competition_id.to_string()).and_then(|id| id.get_stub()).map_err(unavailable)?;
         Ok(Self { stub })
     }
 
@@ -42,26 +40,17 @@ impl CompetitionClient {
         let mut init = RequestInit::new();
         init.with_method(method);
         if let Some(body) = body {
-            let json =
-                serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let json = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
             let headers = Headers::new();
-            headers
-                .set("Content-Type", "application/json")
-                .map_err(unavailable)?;
+            headers.set("Content-Type", "application/json").map_err(unavailable)?;
             init.with_headers(headers).with_body(Some(json.into()));
         }
-        let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{path}"), &init)
-            .map_err(unavailable)?;
-        let mut response = self
-            .stub
-            .fetch_with_request(request)
-            .await
-            .map_err(unavailable)?;
+        let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{path}"), &init).map_err(unavailable)?;
+        let mut response = self.stub.fetch_with_request(request).await.map_err(unavailable)?;
         let status = response.status_code();
         let bytes = response.bytes().await.map_err(unavailable)?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::Internal(format!("bad object reply: {e}")));
+            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("bad object reply: {e}")));
         }
         let error: ObjectError = serde_json::from_slice(&bytes)
             .map_err(|_| ApiError::Internal(format!("competition object answered {status}")))?;

@@ -46,22 +46,12 @@ pub struct Config {
 impl Config {
     /// Builds the configuration from a lookup function (wrangler vars/secrets in the Worker, a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &'static str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
         let url = |name: &'static str, value: String| {
-            let parsed = Url::parse(&value).map_err(|e| ConfigError::Invalid {
-                name,
-                reason: e.to_string(),
-            })?;
+            let parsed = Url::parse(&value).map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ConfigError::Invalid {
-                    name,
-                    reason: "must be an http(s) URL".into(),
-                });
+                return Err(ConfigError::Invalid { name, reason: "must be an http(s) URL".into() });
             }
             Ok(parsed)
         };
@@ -71,10 +61,7 @@ impl Config {
             Some(value) => url("SUPABASE_JWKS_URL", value)?,
             None => supabase_url
                 .join("auth/v1/.well-known/jwks.json")
-                .map_err(|e| ConfigError::Invalid {
-                    name: "SUPABASE_URL",
-                    reason: e.to_string(),
-                })?,
+                .map_err(|e| ConfigError::Invalid { name: "SUPABASE_URL", reason: e.to_string() })?,
         };
         let jwt_secret = required("SUPABASE_JWT_SECRET")?;
         // Supabase secrets are at least 32 characters; a short one is a copy-paste accident, not a key.
@@ -91,10 +78,7 @@ impl Config {
             jwks_url,
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "authenticated".to_owned()),
             jwt_issuer: get("JWT_ISSUER"),
-            upstash_url: url(
-                "UPSTASH_REDIS_REST_URL",
-                required("UPSTASH_REDIS_REST_URL")?,
-            )?,
+            upstash_url: url("UPSTASH_REDIS_REST_URL", required("UPSTASH_REDIS_REST_URL")?)?,
             upstash_token: required("UPSTASH_REDIS_REST_TOKEN")?,
             metrics_token: get("METRICS_TOKEN"),
             supabase_url,
@@ -103,10 +87,7 @@ impl Config {
 
     /// Base URL of the PostgREST API (`$SUPABASE_URL/rest/v1`).
     pub fn postgrest_url(&self) -> String {
-        format!(
-            "{}/rest/v1",
-            self.supabase_url.as_str().trim_end_matches('/')
-        )
+        format!("{}/rest/v1", self.supabase_url.as_str().trim_end_matches('/'))
     }
 }
 
@@ -120,10 +101,7 @@ mod tests {
             ("SUPABASE_URL", "http://127.0.0.1:54321".to_owned()),
             ("SUPABASE_ANON_KEY", "anon".to_owned()),
             ("SUPABASE_SERVICE_ROLE_KEY", "service".to_owned()),
-            (
-                "SUPABASE_JWT_SECRET",
-                "super-secret-jwt-token-with-at-least-32-characters-long".to_owned(),
-            ),
+            ("SUPABASE_JWT_SECRET", "super-secret-jwt-token-with-at-least-32-characters-long".to_owned()),
             ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079".to_owned()),
             ("UPSTASH_REDIS_REST_TOKEN", "token".to_owned()),
         ])
@@ -139,10 +117,7 @@ mod tests {
         assert_eq!(config.jwt_audience, "authenticated");
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.metrics_token, None);
-        assert_eq!(
-            config.jwks_url.as_str(),
-            "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json"
-        );
+        assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
     }
 
@@ -191,10 +166,7 @@ mod tests {
         vars.insert("METRICS_TOKEN", "m".to_owned());
         let config = build(&vars).expect("valid");
         assert_eq!(config.jwt_audience, "app");
-        assert_eq!(
-            config.jwt_issuer.as_deref(),
-            Some("http://127.0.0.1:54321/auth/v1")
-        );
+        assert_eq!(config.jwt_issuer.as_deref(), Some("http://127.0.0.1:54321/auth/v1"));
         assert_eq!(config.metrics_token.as_deref(), Some("m"));
     }
 }

@@ -23,8 +23,7 @@ fn start() {
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started = runtime::now_ms();
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let request_id =
-        request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes());
+    let request_id = request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes());
     let method = req.method().to_string();
     let colo = req.cf().map(|cf| cf.colo());
 
@@ -41,9 +40,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Ok(reply) => (reply, None),
         Err(error) => {
             let mut reply = Reply::json(error.status(), &error.envelope(&request_id));
-            reply
-                .headers
-                .extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+            reply.headers.extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
             (reply, Some(error))
         }
     };
@@ -84,24 +81,13 @@ async fn serve(
     }
     let config = match runtime::config(env) {
         Ok(config) => config,
-        Err(error) => {
-            return (
-                None,
-                Err(ApiError::Internal(format!("configuration: {error}"))),
-            )
-        }
+        Err(error) => return (None, Err(ApiError::Internal(format!("configuration: {error}")))),
     };
     let user = match authenticate(req, config, now_ms) {
         Ok(user) => user,
         Err(error) => return (None, Err(error)),
     };
-    let ctx = RequestContext {
-        env,
-        config,
-        request_id,
-        now_ms,
-        user,
-    };
+    let ctx = RequestContext { env, config, request_id, now_ms, user };
     let outcome = match route.endpoint {
         Endpoint::Health | Endpoint::HealthLive => unreachable!("answered above"),
         Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await,
@@ -111,21 +97,13 @@ async fn serve(
 }
 
 /// Verifies the bearer token when one is presented; routes decide whether an anonymous caller is acceptable.
-fn authenticate(
-    req: &Request,
-    config: &crate::config::Config,
-    now_ms: i64,
-) -> Result<Option<UserContext>, ApiError> {
+fn authenticate(req: &Request, config: &crate::config::Config, now_ms: i64) -> Result<Option<UserContext>, ApiError> {
     let authorization = req.headers().get("Authorization").ok().flatten();
     let Some(token) = auth::token::from_authorization(authorization.as_deref())? else {
         return Ok(None);
     };
-    let rules = ClaimRules {
-        audience: &config.jwt_audience,
-        issuer: config.jwt_issuer.as_deref(),
-    };
-    let user =
-        auth::verify::verify_hs256(token, config.jwt_secret.as_bytes(), &rules, now_ms / 1000)?;
+    let rules = ClaimRules { audience: &config.jwt_audience, issuer: config.jwt_issuer.as_deref() };
+    let user = auth::verify::verify_hs256(token, config.jwt_secret.as_bytes(), &rules, now_ms / 1000)?;
     Ok(Some(user))
 }
 

@@ -15,10 +15,7 @@ pub struct FieldError {
 impl FieldError {
     /// Builds a field error from anything string-like.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -69,10 +66,7 @@ pub enum ApiError {
     Internal(String),
     /// 503: a dependency (or an overloaded competition) cannot serve now.
     #[error("{dependency} unavailable")]
-    DependencyUnavailable {
-        dependency: String,
-        retry_after_secs: Option<u64>,
-    },
+    DependencyUnavailable { dependency: String, retry_after_secs: Option<u64> },
     /// 422: an `Idempotency-Key` was reused with a different request body.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
@@ -134,18 +128,12 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 vec![("Retry-After", (*retry_after_secs).max(1).to_string())]
             }
-            Self::DependencyUnavailable {
-                retry_after_secs: Some(secs),
-                ..
-            } => {
+            Self::DependencyUnavailable { retry_after_secs: Some(secs), .. } => {
                 vec![("Retry-After", (*secs).max(1).to_string())]
             }
             Self::MissingToken => vec![("WWW-Authenticate", "Bearer".to_owned())],
             Self::InvalidToken(_) => {
-                vec![(
-                    "WWW-Authenticate",
-                    "Bearer error=\"invalid_token\"".to_owned(),
-                )]
+                vec![("WWW-Authenticate", "Bearer error=\"invalid_token\"".to_owned())]
             }
             Self::TokenExpired => vec![(
                 "WWW-Authenticate",
@@ -177,10 +165,7 @@ impl ApiError {
             (409, _) => Self::Conflict(message),
             (422, "idempotency_mismatch") => Self::IdempotencyMismatch,
             (422, _) => Self::ValidationFailed(vec![FieldError::new("body", message)]),
-            (503, _) => Self::DependencyUnavailable {
-                dependency: "competition".to_owned(),
-                retry_after_secs: Some(1),
-            },
+            (503, _) => Self::DependencyUnavailable { dependency: "competition".to_owned(), retry_after_secs: Some(1) },
             _ => Self::Internal(format!("upstream answered {status} {code}: {message}")),
         }
     }
@@ -201,35 +186,14 @@ mod tests {
             (ApiError::TokenExpired, 401, "token_expired"),
             (ApiError::Forbidden("x".into()), 403, "forbidden"),
             (ApiError::NotFound("x".into()), 404, "not_found"),
-            (
-                ApiError::MethodNotAllowed { allow: vec!["GET"] },
-                405,
-                "method_not_allowed",
-            ),
+            (ApiError::MethodNotAllowed { allow: vec!["GET"] }, 405, "method_not_allowed"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
-            (
-                ApiError::PayloadTooLarge { limit: 1 },
-                413,
-                "payload_too_large",
-            ),
-            (
-                ApiError::UnsupportedMediaType("x".into()),
-                415,
-                "unsupported_media_type",
-            ),
-            (
-                ApiError::RateLimited {
-                    retry_after_secs: 1,
-                },
-                429,
-                "rate_limited",
-            ),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
+            (ApiError::UnsupportedMediaType("x".into()), 415, "unsupported_media_type"),
+            (ApiError::RateLimited { retry_after_secs: 1 }, 429, "rate_limited"),
             (ApiError::Internal("x".into()), 500, "internal"),
             (
-                ApiError::DependencyUnavailable {
-                    dependency: "redis".into(),
-                    retry_after_secs: None,
-                },
+                ApiError::DependencyUnavailable { dependency: "redis".into(), retry_after_secs: None },
                 503,
                 "dependency_unavailable",
             ),
@@ -243,8 +207,7 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_envelope() {
-        let body =
-            ApiError::Internal("SELECT * FROM secrets failed at db.rs:12".into()).envelope("rid-1");
+        let body = ApiError::Internal("SELECT * FROM secrets failed at db.rs:12".into()).envelope("rid-1");
         let text = body.to_string();
         assert!(!text.contains("SELECT"), "{text}");
         assert_eq!(body["error"]["message"], "internal error");
@@ -253,44 +216,27 @@ mod tests {
 
     #[test]
     fn validation_errors_list_their_fields() {
-        let body = ApiError::ValidationFailed(vec![FieldError::new("score", "must be >= 0")])
-            .envelope("r");
+        let body = ApiError::ValidationFailed(vec![FieldError::new("score", "must be >= 0")]).envelope("r");
         assert_eq!(body["error"]["details"][0]["field"], "score");
         assert_eq!(body["error"]["details"][0]["message"], "must be >= 0");
     }
 
     #[test]
     fn retry_after_is_whole_seconds_at_least_one() {
-        let headers = ApiError::RateLimited {
-            retry_after_secs: 0,
-        }
-        .headers();
+        let headers = ApiError::RateLimited { retry_after_secs: 0 }.headers();
         assert_eq!(headers, vec![("Retry-After", "1".to_owned())]);
     }
 
     #[test]
     fn method_not_allowed_lists_allowed_methods() {
-        let headers = ApiError::MethodNotAllowed {
-            allow: vec!["GET", "POST"],
-        }
-        .headers();
+        let headers = ApiError::MethodNotAllowed { allow: vec!["GET", "POST"] }.headers();
         assert_eq!(headers, vec![("Allow", "GET, POST".to_owned())]);
     }
 
     #[test]
     fn auth_errors_carry_www_authenticate() {
-        for error in [
-            ApiError::MissingToken,
-            ApiError::InvalidToken("bad".into()),
-            ApiError::TokenExpired,
-        ] {
-            assert!(
-                error
-                    .headers()
-                    .iter()
-                    .any(|(name, _)| *name == "WWW-Authenticate"),
-                "{error:?}"
-            );
+        for error in [ApiError::MissingToken, ApiError::InvalidToken("bad".into()), ApiError::TokenExpired] {
+            assert!(error.headers().iter().any(|(name, _)| *name == "WWW-Authenticate"), "{error:?}");
         }
     }
 }

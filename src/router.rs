@@ -28,18 +28,9 @@ struct RouteSpec {
 
 /// The table. Adding a route means one line here and one `match` arm in the dispatcher.
 const ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        template: "/health",
-        methods: &[("GET", Endpoint::Health)],
-    },
-    RouteSpec {
-        template: "/health/live",
-        methods: &[("GET", Endpoint::HealthLive)],
-    },
-    RouteSpec {
-        template: "/api/v1/leaderboard/update",
-        methods: &[("POST", Endpoint::LeaderboardUpdate)],
-    },
+    RouteSpec { template: "/health", methods: &[("GET", Endpoint::Health)] },
+    RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
+    RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
     RouteSpec {
         template: "/api/v1/leaderboard/{competition_id}/users/{user_id}",
         methods: &[("GET", Endpoint::LeaderboardUser)],
@@ -59,10 +50,7 @@ pub struct RouteMatch {
 impl RouteMatch {
     /// A path parameter by name; the router guarantees the template's parameters are present.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
@@ -72,9 +60,7 @@ fn table() -> &'static matchit::Router<usize> {
         let mut router = matchit::Router::new();
         for (index, spec) in ROUTES.iter().enumerate() {
             // The table is a constant; a conflict is a programming error caught by the unit tests.
-            router
-                .insert(spec.template, index)
-                .expect("route templates do not conflict");
+            router.insert(spec.template, index).expect("route templates do not conflict");
         }
         router
     })
@@ -85,12 +71,7 @@ fn table() -> &'static matchit::Router<usize> {
 /// The returned template is also given for errors, so logs and metrics can label unmatched paths without
 /// exploding label cardinality.
 pub fn resolve(method: &str, path: &str) -> Result<RouteMatch, (ApiError, &'static str)> {
-    let matched = table().at(path).map_err(|_| {
-        (
-            ApiError::NotFound(format!("no route for {path}")),
-            "unmatched",
-        )
-    })?;
+    let matched = table().at(path).map_err(|_| (ApiError::NotFound(format!("no route for {path}")), "unmatched"))?;
     let spec = &ROUTES[*matched.value];
     // HEAD is answered like GET by the runtime's response handling; accept it where GET exists.
     let wanted = if method == "HEAD" { "GET" } else { method };
@@ -98,11 +79,7 @@ pub fn resolve(method: &str, path: &str) -> Result<RouteMatch, (ApiError, &'stat
         Some((_, endpoint)) => Ok(RouteMatch {
             endpoint: *endpoint,
             template: spec.template,
-            params: matched
-                .params
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+            params: matched.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
         }),
         None => {
             let allow = spec.methods.iter().map(|(m, _)| *m).collect();
@@ -118,10 +95,7 @@ mod tests {
     #[test]
     fn every_template_is_reachable() {
         for spec in ROUTES {
-            let path = spec
-                .template
-                .replace("{competition_id}", "c1")
-                .replace("{user_id}", "u1");
+            let path = spec.template.replace("{competition_id}", "c1").replace("{user_id}", "u1");
             for (method, endpoint) in spec.methods {
                 let matched = resolve(method, &path).expect("route resolves");
                 assert_eq!(matched.endpoint, *endpoint);
@@ -159,9 +133,6 @@ mod tests {
 
     #[test]
     fn head_is_served_where_get_is() {
-        assert_eq!(
-            resolve("HEAD", "/health").expect("match").endpoint,
-            Endpoint::Health
-        );
+        assert_eq!(resolve("HEAD", "/health").expect("match").endpoint, Endpoint::Health);
     }
 }

@@ -31,21 +31,11 @@ impl RequestContext<'_> {
     }
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.
-    pub async fn read_json<T: DeserializeOwned>(
-        &self,
-        req: &mut worker::Request,
-        limit: usize,
-    ) -> Result<T, ApiError> {
+    pub async fn read_json<T: DeserializeOwned>(&self, req: &mut worker::Request, limit: usize) -> Result<T, ApiError> {
         let headers = req.headers();
         body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
-        body::check_declared_length(
-            headers.get("Content-Length").ok().flatten().as_deref(),
-            limit,
-        )?;
-        let bytes = req
-            .bytes()
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+        body::check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), limit)?;
+        let bytes = req.bytes().await.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
         body::parse_json(&bytes, limit)
     }
 }
@@ -72,12 +62,35 @@ pub fn config(env: &Env) -> Result<&'static Config, ConfigError> {
     CONFIG
         .get_or_init(|| {
             Config::from_lookup(|name| {
-                env.secret(name)
-                    .map(|s| s.to_string())
-                    .or_else(|_| env.var(name).map(|v| v.to_string()))
-                    .ok()
+                env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
             })
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod wasm_tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn random_bytes_come_from_the_js_crypto_source() {
+        let (a, b) = (super::random_bytes(), super::random_bytes());
+        assert_ne!(a, b);
+        assert_ne!(a, [0u8; 16]);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_clock_is_the_js_clock() {
+        let now = super::now_ms();
+        // After 2026-01-01 and before 2100: a real wall clock, not a zero fallback.
+        assert!(now > 1_767_225_600_000 && now < 4_102_444_800_000, "{now}");
+    }
+
+    #[wasm_bindgen_test]
+    fn generated_request_ids_are_fresh_uuids() {
+        let a = crate::http::request_id::accept_or_generate(None, super::random_bytes());
+        let b = crate::http::request_id::accept_or_generate(None, super::random_bytes());
+        assert_ne!(a, b);
+    }
 }

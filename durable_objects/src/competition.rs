@@ -19,11 +19,7 @@ pub struct Competition {
 }
 
 fn error(status: u16, code: &str, message: impl Into<String>) -> Result<Response> {
-    Ok(Response::from_json(&ObjectError {
-        code: code.to_owned(),
-        message: message.into(),
-    })?
-    .with_status(status))
+    Ok(Response::from_json(&ObjectError { code: code.to_owned(), message: message.into() })?.with_status(status))
 }
 
 impl Competition {
@@ -35,13 +31,8 @@ impl Competition {
         if !(0..=MAX_SCORE).contains(&write.score) {
             return error(400, "bad_request", "score out of range");
         }
-        let previous_rank = self
-            .store
-            .set_score(&write.user_id, write.score, write.at_ms)?;
-        let standing = self
-            .store
-            .standing(&write.user_id)?
-            .ok_or_else(|| worker::Error::from("score vanished"))?;
+        let previous_rank = self.store.set_score(&write.user_id, write.score, write.at_ms)?;
+        let standing = self.store.standing(&write.user_id)?.ok_or_else(|| worker::Error::from("score vanished"))?;
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
@@ -75,9 +66,7 @@ impl DurableObject for Competition {
         let path = req.path();
         match (req.method(), path.as_str()) {
             (Method::Post, PATH_SCORES) => self.write_score(req).await,
-            (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => {
-                self.read_standing(&p[PATH_SCORE_OF.len()..])
-            }
+            (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => self.read_standing(&p[PATH_SCORE_OF.len()..]),
             _ => error(404, "not_found", "unknown competition operation"),
         }
     }

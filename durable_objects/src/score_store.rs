@@ -46,10 +46,7 @@ impl ScoreStore {
     fn row(&self, user_id: &Uuid) -> worker::Result<Option<Row>> {
         let rows: Vec<Row> = self
             .sql
-            .exec(
-                "SELECT score, reached_ms FROM scores WHERE user_id = ?",
-                vec![user_id.to_string().into()],
-            )?
+            .exec("SELECT score, reached_ms FROM scores WHERE user_id = ?", vec![user_id.to_string().into()])?
             .to_array()?;
         Ok(rows.into_iter().next())
     }
@@ -73,20 +70,14 @@ impl ScoreStore {
 
     /// Number of ranked users.
     pub fn total(&self) -> worker::Result<u64> {
-        let count: Count = self
-            .sql
-            .exec("SELECT COUNT(*) AS n FROM scores", None)?
-            .one()?;
+        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM scores", None)?.one()?;
         Ok(count.n as u64)
     }
 
     /// A user's standing, if they have a score.
     pub fn standing(&self, user_id: &Uuid) -> worker::Result<Option<Standing>> {
         match self.row(user_id)? {
-            Some(row) => Ok(Some(Standing {
-                rank: self.rank_of(user_id, &row)?,
-                score: row.score,
-            })),
+            Some(row) => Ok(Some(Standing { rank: self.rank_of(user_id, &row)?, score: row.score })),
             None => Ok(None),
         }
     }

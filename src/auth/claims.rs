@@ -44,14 +44,8 @@ pub struct ClaimRules<'a> {
 }
 
 /// Applies the claim rules at time `now` (seconds since the epoch) and yields the caller's identity.
-pub fn check(
-    claims: &RawClaims,
-    rules: &ClaimRules<'_>,
-    now: i64,
-) -> Result<UserContext, AuthError> {
-    let exp = claims
-        .exp
-        .ok_or_else(|| AuthError::Invalid("exp claim required".into()))?;
+pub fn check(claims: &RawClaims, rules: &ClaimRules<'_>, now: i64) -> Result<UserContext, AuthError> {
+    let exp = claims.exp.ok_or_else(|| AuthError::Invalid("exp claim required".into()))?;
     if now > exp.saturating_add(LEEWAY_SECS) {
         return Err(AuthError::Expired);
     }
@@ -78,12 +72,8 @@ pub fn check(
             return Err(AuthError::Invalid("issuer not accepted".into()));
         }
     }
-    let sub = claims
-        .sub
-        .as_deref()
-        .ok_or_else(|| AuthError::Invalid("sub claim required".into()))?;
-    let user_id =
-        Uuid::try_parse(sub).map_err(|_| AuthError::Invalid("sub must be a UUID".into()))?;
+    let sub = claims.sub.as_deref().ok_or_else(|| AuthError::Invalid("sub claim required".into()))?;
+    let user_id = Uuid::try_parse(sub).map_err(|_| AuthError::Invalid("sub must be a UUID".into()))?;
     let role = match claims.role.as_deref() {
         Some("service_role") => Role::ServiceRole,
         Some("authenticated") | None => Role::Authenticated,
@@ -112,10 +102,7 @@ mod tests {
     }
 
     fn rules() -> ClaimRules<'static> {
-        ClaimRules {
-            audience: "authenticated",
-            issuer: Some("https://proj.supabase.co/auth/v1"),
-        }
+        ClaimRules { audience: "authenticated", issuer: Some("https://proj.supabase.co/auth/v1") }
     }
 
     #[test]
@@ -124,81 +111,25 @@ mod tests {
         let invalid = |m: &str| Err(AuthError::Invalid(m.into()));
         let cases: Vec<Case> = vec![
             ("valid user", |_| {}, Ok(Role::Authenticated)),
-            (
-                "service role",
-                |c| c.role = Some("service_role".into()),
-                Ok(Role::ServiceRole),
-            ),
-            (
-                "anon role refused",
-                |c| c.role = Some("anon".into()),
-                invalid("role not accepted"),
-            ),
-            (
-                "missing exp",
-                |c| c.exp = None,
-                invalid("exp claim required"),
-            ),
-            (
-                "expired beyond leeway",
-                |c| c.exp = Some(NOW - LEEWAY_SECS - 1),
-                Err(AuthError::Expired),
-            ),
-            (
-                "expired within leeway",
-                |c| c.exp = Some(NOW - LEEWAY_SECS),
-                Ok(Role::Authenticated),
-            ),
-            (
-                "nbf in future",
-                |c| c.nbf = Some(NOW + LEEWAY_SECS + 1),
-                invalid("token not yet valid"),
-            ),
-            (
-                "nbf within leeway",
-                |c| c.nbf = Some(NOW + LEEWAY_SECS),
-                Ok(Role::Authenticated),
-            ),
-            (
-                "iat in future",
-                |c| c.iat = Some(NOW + 120),
-                invalid("token issued in the future"),
-            ),
-            (
-                "wrong aud",
-                |c| c.aud = Some(Audience::One("other".into())),
-                invalid("audience not accepted"),
-            ),
-            (
-                "missing aud",
-                |c| c.aud = None,
-                invalid("audience not accepted"),
-            ),
+            ("service role", |c| c.role = Some("service_role".into()), Ok(Role::ServiceRole)),
+            ("anon role refused", |c| c.role = Some("anon".into()), invalid("role not accepted")),
+            ("missing exp", |c| c.exp = None, invalid("exp claim required")),
+            ("expired beyond leeway", |c| c.exp = Some(NOW - LEEWAY_SECS - 1), Err(AuthError::Expired)),
+            ("expired within leeway", |c| c.exp = Some(NOW - LEEWAY_SECS), Ok(Role::Authenticated)),
+            ("nbf in future", |c| c.nbf = Some(NOW + LEEWAY_SECS + 1), invalid("token not yet valid")),
+            ("nbf within leeway", |c| c.nbf = Some(NOW + LEEWAY_SECS), Ok(Role::Authenticated)),
+            ("iat in future", |c| c.iat = Some(NOW + 120), invalid("token issued in the future")),
+            ("wrong aud", |c| c.aud = Some(Audience::One("other".into())), invalid("audience not accepted")),
+            ("missing aud", |c| c.aud = None, invalid("audience not accepted")),
             (
                 "aud list containing ours",
                 |c| c.aud = Some(Audience::Many(vec!["x".into(), "authenticated".into()])),
                 Ok(Role::Authenticated),
             ),
-            (
-                "wrong iss",
-                |c| c.iss = Some("https://evil".into()),
-                invalid("issuer not accepted"),
-            ),
-            (
-                "missing iss",
-                |c| c.iss = None,
-                invalid("issuer not accepted"),
-            ),
-            (
-                "non-uuid sub",
-                |c| c.sub = Some("admin".into()),
-                invalid("sub must be a UUID"),
-            ),
-            (
-                "missing sub",
-                |c| c.sub = None,
-                invalid("sub claim required"),
-            ),
+            ("wrong iss", |c| c.iss = Some("https://evil".into()), invalid("issuer not accepted")),
+            ("missing iss", |c| c.iss = None, invalid("issuer not accepted")),
+            ("non-uuid sub", |c| c.sub = Some("admin".into()), invalid("sub must be a UUID")),
+            ("missing sub", |c| c.sub = None, invalid("sub claim required")),
         ];
         for (name, mutate, expected) in cases {
             let mut claims = valid();
@@ -212,10 +143,7 @@ mod tests {
     fn issuer_is_not_checked_when_not_configured() {
         let mut claims = valid();
         claims.iss = None;
-        let rules = ClaimRules {
-            audience: "authenticated",
-            issuer: None,
-        };
+        let rules = ClaimRules { audience: "authenticated", issuer: None };
         assert!(check(&claims, &rules, NOW).is_ok());
     }
 

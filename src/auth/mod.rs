@@ -61,9 +61,7 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
             AuthError::Missing => ApiError::MissingToken,
-            AuthError::Invalid(reason) => {
-                ApiError::InvalidToken(format!("invalid token: {reason}"))
-            }
+            AuthError::Invalid(reason) => ApiError::InvalidToken(format!("invalid token: {reason}")),
             AuthError::Expired => ApiError::TokenExpired,
         }
     }

@@ -6,13 +6,10 @@ use super::{AuthError, MAX_TOKEN_LEN};
 pub fn from_authorization(header: Option<&str>) -> Result<Option<&str>, AuthError> {
     let Some(value) = header else { return Ok(None) };
     let value = value.trim();
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| AuthError::Invalid("malformed Authorization header".into()))?;
+    let (scheme, token) =
+        value.split_once(' ').ok_or_else(|| AuthError::Invalid("malformed Authorization header".into()))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AuthError::Invalid(
-            "Authorization scheme must be Bearer".into(),
-        ));
+        return Err(AuthError::Invalid("Authorization scheme must be Bearer".into()));
     }
     checked(token.trim()).map(Some)
 }
@@ -22,9 +19,7 @@ pub fn from_websocket_protocol(header: Option<&str>) -> Result<Option<&str>, Aut
     let Some(value) = header else { return Ok(None) };
     let mut parts = value.split(',').map(str::trim);
     match (parts.next(), parts.next()) {
-        (Some(first), Some(token)) if first.eq_ignore_ascii_case("bearer") => {
-            checked(token).map(Some)
-        }
+        (Some(first), Some(token)) if first.eq_ignore_ascii_case("bearer") => checked(token).map(Some),
         _ => Ok(None),
     }
 }
@@ -46,7 +41,8 @@ mod tests {
     #[test]
     fn authorization_header_forms() {
         let big = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN + 1));
-        let cases: &[(Option<&str>, Result<Option<&str>, ()>)] = &[
+        type Case<'a> = (Option<&'a str>, Result<Option<&'a str>, ()>);
+        let cases: &[Case] = &[
             (None, Ok(None)),
             (Some("Bearer abc.def.ghi"), Ok(Some("abc.def.ghi"))),
             (Some("bearer   abc"), Ok(Some("abc"))),
@@ -63,10 +59,7 @@ mod tests {
 
     #[test]
     fn websocket_protocol_forms() {
-        assert_eq!(
-            from_websocket_protocol(Some("bearer, a.b.c")),
-            Ok(Some("a.b.c"))
-        );
+        assert_eq!(from_websocket_protocol(Some("bearer, a.b.c")), Ok(Some("a.b.c")));
         assert_eq!(from_websocket_protocol(Some("graphql-ws")), Ok(None));
         assert_eq!(from_websocket_protocol(None), Ok(None));
         assert!(from_websocket_protocol(Some("bearer, ")).is_err());

@@ -72,10 +72,7 @@ mod tests {
         .to_line();
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("json");
         assert_eq!(parsed["level"], "info");
-        assert_eq!(
-            parsed["route"],
-            "/api/v1/leaderboard/{competition_id}/users/{user_id}"
-        );
+        assert_eq!(parsed["route"], "/api/v1/leaderboard/{competition_id}/users/{user_id}");
         assert_eq!(parsed["error"], "not_found");
         assert!(parsed.get("user_id").is_none());
         assert_eq!(level_for(503), "error");

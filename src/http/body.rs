@@ -17,14 +17,10 @@ pub fn check_declared_length(content_length: Option<&str>, limit: usize) -> Resu
 
 /// Requires `Content-Type: application/json` (parameters such as `charset` allowed).
 pub fn require_json_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
-    let media_type = content_type
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
+    let media_type = content_type.and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase());
     match media_type.as_deref() {
         Some("application/json") => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType(
-            "Content-Type must be application/json".into(),
-        )),
+        _ => Err(ApiError::UnsupportedMediaType("Content-Type must be application/json".into())),
     }
 }
 
@@ -70,47 +66,26 @@ mod tests {
             (r#"[1]"#, Some(422)),
         ];
         for (body, status) in cases {
-            let got = parse_json::<Shape>(body.as_bytes(), JSON_LIMIT)
-                .err()
-                .map(|e| e.status());
+            let got = parse_json::<Shape>(body.as_bytes(), JSON_LIMIT).err().map(|e| e.status());
             assert_eq!(got, *status, "{body}");
         }
     }
 
     #[test]
     fn size_limits_hold_for_declared_and_actual_length() {
-        assert_eq!(
-            check_declared_length(Some("65537"), JSON_LIMIT)
-                .unwrap_err()
-                .status(),
-            413
-        );
+        assert_eq!(check_declared_length(Some("65537"), JSON_LIMIT).unwrap_err().status(), 413);
         assert!(check_declared_length(Some("65536"), JSON_LIMIT).is_ok());
         assert!(check_declared_length(None, JSON_LIMIT).is_ok());
         let big = format!(r#"{{"score": 1, "pad": "{}"}}"#, "x".repeat(JSON_LIMIT));
-        assert_eq!(
-            parse_json::<Shape>(big.as_bytes(), JSON_LIMIT)
-                .unwrap_err()
-                .status(),
-            413
-        );
+        assert_eq!(parse_json::<Shape>(big.as_bytes(), JSON_LIMIT).unwrap_err().status(), 413);
     }
 
     #[test]
     fn content_type_must_be_json() {
         assert!(require_json_content_type(Some("application/json")).is_ok());
         assert!(require_json_content_type(Some("Application/JSON; charset=utf-8")).is_ok());
-        for bad in [
-            None,
-            Some("text/plain"),
-            Some("application/jsonx"),
-            Some(""),
-        ] {
-            assert_eq!(
-                require_json_content_type(bad).unwrap_err().status(),
-                415,
-                "{bad:?}"
-            );
+        for bad in [None, Some("text/plain"), Some("application/jsonx"), Some("")] {
+            assert_eq!(require_json_content_type(bad).unwrap_err().status(), 415, "{bad:?}");
         }
     }
 }

@@ -7,18 +7,14 @@ pub const MAX_LEN: usize = 64;
 pub fn is_acceptable(candidate: &str) -> bool {
     !candidate.is_empty()
         && candidate.len() <= MAX_LEN
-        && candidate
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && candidate.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// The id for this request: the caller's when acceptable, else one built from `random` (a UUID v4).
 pub fn accept_or_generate(incoming: Option<&str>, random: [u8; 16]) -> String {
     match incoming {
         Some(id) if is_acceptable(id) => id.to_owned(),
-        _ => uuid::Builder::from_random_bytes(random)
-            .into_uuid()
-            .to_string(),
+        _ => uuid::Builder::from_random_bytes(random).into_uuid().to_string(),
     }
 }
 
@@ -43,15 +39,8 @@ mod tests {
         ];
         for (incoming, kept) in cases {
             let id = accept_or_generate(*incoming, [7; 16]);
-            assert_eq!(
-                Some(id.as_str()) == *incoming,
-                *kept,
-                "{incoming:?} -> {id}"
-            );
-            assert!(
-                is_acceptable(&id),
-                "generated id must itself be acceptable: {id}"
-            );
+            assert_eq!(Some(id.as_str()) == *incoming, *kept, "{incoming:?} -> {id}");
+            assert!(is_acceptable(&id), "generated id must itself be acceptable: {id}");
         }
     }
 

@@ -4,15 +4,9 @@
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    (
-        "Strict-Transport-Security",
-        "max-age=63072000; includeSubDomains",
-    ),
+    ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
     ("Referrer-Policy", "no-referrer"),
-    (
-        "Content-Security-Policy",
-        "default-src 'none'; frame-ancestors 'none'",
-    ),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
 ];
 
 #[cfg(test)]

@@ -1,1 +1,173 @@
+//! End-to-end harness: talks to a running `wrangler dev` + local stack, mints tokens, and can start its own
+//! `wrangler dev` (in its own process group, stopped on drop, also when a test panics).
+//!
+//! `./scripts/test` starts the shared stack and Worker and exports:
+//! `E2E_BASE_URL` (the shared Worker), `E2E_WORKER_VARS` (its settings file), `E2E_STACK_DIR`, `E2E_JWT_SECRET`.
 
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Reads a setting exported by `./scripts/test`, with a clear message when a test is run outside it.
+pub fn setting(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the end-to-end tests through ./scripts/test (see TESTING_GUIDE.md)")
+    })
+}
+
+/// Root of the repository.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Base URL of the shared Worker.
+pub fn base_url() -> String {
+    setting("E2E_BASE_URL")
+}
+
+/// A user access token for `user_id`.
+pub fn user_token(user_id: &Uuid) -> String {
+    token_with_role(user_id, "authenticated")
+}
+
+/// An access token with a given role.
+pub fn token_with_role(user_id: &Uuid, role: &str) -> String {
+    let claims = local::token::access_claims(&user_id.to_string(), role, "authenticated", local::token::now(), 3600);
+    local::token::sign(setting("E2E_JWT_SECRET").as_bytes(), &claims)
+}
+
+/// A response, whatever its status.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Lower-cased header names with values.
+    pub headers: Vec<(String, String)>,
+    /// Body parsed as JSON (`Value::Null` when empty or not JSON).
+    pub json: Value,
+}
+
+impl Reply {
+    /// A header by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends a request; `headers` are extra headers, `body` is sent as JSON.
+pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+    let mut request = agent.request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let result = match body {
+        Some(body) => request.set("Content-Type", "application/json").send_string(&body.to_string()),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {url}: {error}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .map(|name| {
+            let value = response.header(&name).unwrap_or_default().to_owned();
+            (name.to_ascii_lowercase(), value)
+        })
+        .collect();
+    let text = response.into_string().unwrap_or_default();
+    Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Waits until `GET {base}/health/live` answers 200.
+pub fn wait_live(base: &str, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(2)).build();
+    while Instant::now() < deadline {
+        if matches!(agent.get(&format!("{base}/health/live")).call(), Ok(r) if r.status() == 200) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// A `wrangler dev` owned by a test: its own ports and persistence directory, in its own process group.
+pub struct WranglerDev {
+    child: Child,
+    port: u16,
+    persist_dir: PathBuf,
+}
+
+impl WranglerDev {
+    /// Starts `scripts/worker-dev` with the shared settings file and waits until it serves.
+    pub fn start(persist_dir: &Path) -> Self {
+        let port = free_port();
+        let log = std::fs::File::create(persist_dir.with_extension(format!("{port}.log"))).expect("log file");
+        let child = Command::new(repo_root().join("scripts/worker-dev"))
+            .env("PORT", port.to_string())
+            .env("INSPECTOR_PORT", free_port().to_string())
+            .env("PERSIST_DIR", persist_dir)
+            .env("WORKER_VARS_FILE", setting("E2E_WORKER_VARS"))
+            .env("WORKER_BUILD_SKIP", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("spawn scripts/worker-dev");
+        let dev = Self { child, port, persist_dir: persist_dir.to_path_buf() };
+        assert!(wait_live(&dev.base_url(), Duration::from_secs(90)), "wrangler dev on {port} did not become live");
+        dev
+    }
+
+    /// Where it serves.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9` of the whole process group (wrangler and its workerd), as a crash would.
+    pub fn kill9(&mut self) {
+        let pgid = self.child.id() as i32;
+        let _ = Command::new("kill").args(["-9", "--", &format!("-{pgid}")]).status();
+        let _ = self.child.wait();
+    }
+
+    /// Kills this instance and starts a new one on the same persistence directory.
+    pub fn restart_after_crash(mut self) -> Self {
+        self.kill9();
+        let persist_dir = self.persist_dir.clone();
+        drop(self);
+        Self::start(&persist_dir)
+    }
+}
+
+impl Drop for WranglerDev {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill9();
+        }
+    }
+}
+
+/// A fresh scratch directory under the test stack's directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(setting("E2E_STACK_DIR")).join(format!("{name}-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}

@@ -2,9 +2,7 @@
 
 pub mod model;
 
-use durable_objects::protocol::{
-    ScoreWrite, ScoreWriteReply, Standing, PATH_SCORES, PATH_SCORE_OF,
-};
+use durable_objects::protocol::{ScoreWrite, ScoreWriteReply, Standing, PATH_SCORES, PATH_SCORE_OF};
 use worker::Method;
 
 use crate::competition_client::CompetitionClient;
@@ -17,15 +15,9 @@ use crate::runtime::RequestContext;
 use model::{path_uuid, UpdateBody};
 
 /// `POST /api/v1/leaderboard/update`
-pub async fn update(
-    ctx: &RequestContext<'_>,
-    req: &mut worker::Request,
-) -> Result<Reply, ApiError> {
+pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
-    let update = ctx
-        .read_json::<UpdateBody>(req, JSON_LIMIT)
-        .await?
-        .validate()?;
+    let update = ctx.read_json::<UpdateBody>(req, JSON_LIMIT).await?.validate()?;
     let write = ScoreWrite {
         competition_id: update.competition_id,
         user_id: user.user_id,
@@ -38,20 +30,11 @@ pub async fn update(
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`
-pub async fn user_standing(
-    ctx: &RequestContext<'_>,
-    route: &RouteMatch,
-) -> Result<Reply, ApiError> {
+pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let user_id = path_uuid("user_id", route.param("user_id"))?;
     let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
-    let standing: Standing = client
-        .call(
-            Method::Get,
-            &format!("{PATH_SCORE_OF}{user_id}"),
-            None::<&()>,
-        )
-        .await?;
+    let standing: Standing = client.call(Method::Get, &format!("{PATH_SCORE_OF}{user_id}"), None::<&()>).await?;
     Ok(Reply::json(200, &standing))
 }

@@ -35,16 +35,10 @@ impl UpdateBody {
             .map_err(|_| problems.push(FieldError::new("competition_id", "must be a UUID")))
             .ok();
         if !(0..=MAX_SCORE).contains(&self.score) {
-            problems.push(FieldError::new(
-                "score",
-                format!("must be between 0 and {MAX_SCORE}"),
-            ));
+            problems.push(FieldError::new("score", format!("must be between 0 and {MAX_SCORE}")));
         }
         match competition_id {
-            Some(competition_id) if problems.is_empty() => Ok(ScoreUpdate {
-                competition_id,
-                score: self.score,
-            }),
+            Some(competition_id) if problems.is_empty() => Ok(ScoreUpdate { competition_id, score: self.score }),
             _ => Err(ApiError::ValidationFailed(problems)),
         }
     }
@@ -52,9 +46,7 @@ impl UpdateBody {
 
 /// Parses an id taken from the path.
 pub fn path_uuid(name: &str, value: Option<&str>) -> Result<Uuid, ApiError> {
-    value
-        .and_then(|v| Uuid::try_parse(v).ok())
-        .ok_or_else(|| ApiError::BadRequest(format!("{name} must be a UUID")))
+    value.and_then(|v| Uuid::try_parse(v).ok()).ok_or_else(|| ApiError::BadRequest(format!("{name} must be a UUID")))
 }
 
 #[cfg(test)]
@@ -65,7 +57,8 @@ mod tests {
 
     #[test]
     fn update_validation_table() {
-        let cases: &[(&str, i64, Result<(), &[&str]>)] = &[
+        type Case = (&'static str, i64, Result<(), &'static [&'static str]>);
+        let cases: &[Case] = &[
             (CID, 0, Ok(())),
             (CID, MAX_SCORE, Ok(())),
             (CID, MAX_SCORE + 1, Err(&["score"])),
@@ -74,11 +67,7 @@ mod tests {
             ("nope", -5, Err(&["competition_id", "score"])),
         ];
         for (cid, score, expected) in cases {
-            let got = UpdateBody {
-                competition_id: (*cid).into(),
-                score: *score,
-            }
-            .validate();
+            let got = UpdateBody { competition_id: (*cid).into(), score: *score }.validate();
             match (got, expected) {
                 (Ok(update), Ok(())) => assert_eq!(update.score, *score),
                 (Err(ApiError::ValidationFailed(problems)), Err(fields)) => {
@@ -93,10 +82,7 @@ mod tests {
     #[test]
     fn path_ids_must_be_uuids() {
         assert!(path_uuid("competition_id", Some(CID)).is_ok());
-        assert_eq!(
-            path_uuid("competition_id", Some("x")).unwrap_err().status(),
-            400
-        );
+        assert_eq!(path_uuid("competition_id", Some("x")).unwrap_err().status(), 400);
         assert_eq!(path_uuid("competition_id", None).unwrap_err().status(), 400);
     }
 }

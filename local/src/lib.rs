@@ -1,0 +1,3 @@
+//! Local-only development tools. Nothing here is deployed.
+
+pub mod token;

@@ -1,0 +1,61 @@
+//! The conventions of API.md every response follows: request ids, security headers, error envelope, 404/405.
+
+use e2e::{base_url, send};
+
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    ("referrer-policy", "no-referrer"),
+    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+];
+
+#[test]
+fn health_routes_answer_with_the_contracts_bodies_and_headers() {
+    for (path, body) in [
+        ("/health/live", serde_json::json!({"status": "alive"})),
+        ("/health", serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})),
+    ] {
+        let reply = send("GET", &format!("{}{path}", base_url()), &[], None);
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.json, body, "{path}");
+        assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"), "{path}");
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(reply.header(name), Some(*value), "{path} {name}");
+        }
+    }
+}
+
+#[test]
+fn request_ids_are_echoed_when_sane_and_replaced_otherwise() {
+    let url = format!("{}/health/live", base_url());
+    let kept = send("GET", &url, &[("X-Request-Id", "client-req.42_a")], None);
+    assert_eq!(kept.header("x-request-id"), Some("client-req.42_a"));
+
+    let long = "a".repeat(65);
+    for bad in [long.as_str(), "bad id", "<x>"] {
+        let replaced = send("GET", &url, &[("X-Request-Id", bad)], None);
+        let id = replaced.header("x-request-id").expect("request id");
+        assert_ne!(id, bad);
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "fresh ids are UUIDs: {id}");
+    }
+    let a = send("GET", &url, &[], None);
+    let b = send("GET", &url, &[], None);
+    assert_ne!(a.header("x-request-id"), b.header("x-request-id"), "each request gets its own id");
+}
+
+#[test]
+fn unknown_routes_and_methods_get_json_envelopes() {
+    let reply = send("GET", &format!("{}/api/v1/nope", base_url()), &[("X-Request-Id", "rid-404")], None);
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.json["error"]["code"], "not_found");
+    assert_eq!(reply.json["error"]["request_id"], "rid-404");
+    for (name, value) in SECURITY_HEADERS {
+        assert_eq!(reply.header(name), Some(*value), "404 {name}");
+    }
+
+    let reply = send("DELETE", &format!("{}/health", base_url()), &[], None);
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.json["error"]["code"], "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET"));
+}
