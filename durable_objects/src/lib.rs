@@ -1,10 +1,12 @@
 //! The Competition Durable Object and the pieces it is made of.
 //!
-//! `protocol` holds the messages exchanged between the Worker and the object (plain serde types, shared by both
-//! crates); `score_store` the object's SQLite schema and queries; `competition` the object itself, thin glue that
-//! routes a request to the store.
+//! `engine` is the leaderboard itself (pure Rust, no runtime types: ranking, pages, prizes); `protocol` holds the
+//! messages exchanged between the Worker and the object (plain serde types, shared by both crates);
+//! `score_store` the object's SQLite schema and queries; `competition` the object itself, thin glue that routes a
+//! request to the store.
 
 pub mod competition;
+pub mod engine;
 pub mod protocol;
 pub mod score_store;
 

@@ -1,0 +1,295 @@
+//! The leaderboard engine: members, their scores and their ranks, in memory, with no runtime types.
+//!
+//! Order (`API.md`): higher score first; equal scores by who reached the score first; rank is 1-based and unique.
+//! "Reached first" is the object's update sequence at the moment of the change (see [`key`]), which the object
+//! persists, so a board rebuilt from storage orders exactly as before.
+//!
+//! Memory per member: 32 bytes of member record (id, score, seq), ~5–9 bytes of hash index and ~16–24 bytes of
+//! tree; `BENCHMARKS.md` has the measured figures.
+
+pub mod key;
+pub mod prizes;
+pub mod tree;
+
+use hashbrown::HashTable;
+use uuid::Uuid;
+
+use key::{RankKey, MAX_SCORE, MAX_SEQ};
+use tree::CountedTree;
+
+/// Why the engine refused a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The score is above 2^53 - 1.
+    #[error("score {0} is above the largest exact JSON integer")]
+    ScoreTooLarge(u64),
+    /// The board has used every update sequence number it can encode.
+    #[error("update sequence exhausted")]
+    SequenceExhausted,
+    /// A restored sequence number is out of range.
+    #[error("sequence {0} out of range")]
+    BadSequence(u64),
+}
+
+/// One member as stored: who, what score, and when (in update sequence) they reached it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Member {
+    id: [u8; 16],
+    score: u64,
+    seq: u64,
+}
+
+/// One row of a leaderboard view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// 1-based rank.
+    pub rank: u64,
+    /// The member.
+    pub user_id: Uuid,
+    /// Their score.
+    pub score: u64,
+}
+
+/// The outcome of setting a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreChange {
+    /// Rank after the change.
+    pub rank: u64,
+    /// Rank before it; `None` for a new member.
+    pub previous_rank: Option<u64>,
+    /// Members on the board.
+    pub total: u64,
+    /// Whether anything changed (an unchanged score changes nothing, not even the order of ties).
+    pub changed: bool,
+    /// The update sequence the member's score now carries.
+    pub seq: u64,
+}
+
+/// A competition's leaderboard.
+#[derive(Debug, Default, Clone)]
+pub struct Leaderboard {
+    members: Vec<Member>,
+    /// Slots of removed members, reused before the vector grows.
+    free: Vec<u32>,
+    /// Member slots, found by id.
+    index: HashTable<u32>,
+    tree: CountedTree,
+    next_seq: u64,
+}
+
+fn hash_id(id: &[u8; 16]) -> u64 {
+    // Ids are UUIDs minted by the auth service, not chosen by callers; fold them with a multiplicative mix so
+    // non-random (e.g. sequential test) ids still spread across buckets.
+    let lo = u64::from_le_bytes(id[..8].try_into().unwrap_or_default());
+    let hi = u64::from_le_bytes(id[8..].try_into().unwrap_or_default());
+    (lo ^ hi.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+impl Leaderboard {
+    /// An empty board.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Members on the board.
+    pub fn total(&self) -> u64 {
+        self.tree.len() as u64
+    }
+
+    /// The update sequence the next change will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    fn slot_of(&self, id: &[u8; 16]) -> Option<u32> {
+        let members = &self.members;
+        self.index.find(hash_id(id), |&slot| members[slot as usize].id == *id).copied()
+    }
+
+    fn key_of(&self, slot: u32) -> RankKey {
+        let member = &self.members[slot as usize];
+        key::pack(member.score, member.seq, slot)
+    }
+
+    fn entry_for(&self, key: RankKey, rank: u64) -> Entry {
+        let member = &self.members[key::slot(key) as usize];
+        Entry { rank, user_id: Uuid::from_bytes(member.id), score: member.score }
+    }
+
+    fn insert_member(&mut self, member: Member) -> u32 {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.members[slot as usize] = member;
+                slot
+            }
+            None => {
+                self.members.push(member);
+                (self.members.len() - 1) as u32
+            }
+        };
+        let members = &self.members;
+        self.index.insert_unique(hash_id(&member.id), slot, |&s| hash_id(&members[s as usize].id));
+        slot
+    }
+
+    /// Sets `user`'s absolute score. An unchanged score is a no-op that reports the current rank.
+    pub fn set_score(&mut self, user: Uuid, score: u64) -> Result<ScoreChange, EngineError> {
+        if score > MAX_SCORE {
+            return Err(EngineError::ScoreTooLarge(score));
+        }
+        let id = user.into_bytes();
+        let existing = self.slot_of(&id);
+        if let Some(slot) = existing {
+            if self.members[slot as usize].score == score {
+                let rank = self.tree.count_less(self.key_of(slot)) as u64 + 1;
+                let seq = self.members[slot as usize].seq;
+                return Ok(ScoreChange { rank, previous_rank: Some(rank), total: self.total(), changed: false, seq });
+            }
+        }
+        if self.next_seq > MAX_SEQ {
+            return Err(EngineError::SequenceExhausted);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let (slot, previous_rank) = match existing {
+            Some(slot) => {
+                let old = self.key_of(slot);
+                let previous = self.tree.count_less(old) as u64 + 1;
+                self.tree.remove(old);
+                let member = &mut self.members[slot as usize];
+                member.score = score;
+                member.seq = seq;
+                (slot, Some(previous))
+            }
+            None => (self.insert_member(Member { id, score, seq }), None),
+        };
+        let new_key = self.key_of(slot);
+        self.tree.insert(new_key);
+        let rank = self.tree.count_less(new_key) as u64 + 1;
+        Ok(ScoreChange { rank, previous_rank, total: self.total(), changed: true, seq })
+    }
+
+    /// Puts back a member exactly as persisted (score and the sequence at which it was reached), for rebuilding a
+    /// board from storage. Later changes get sequences above every restored one.
+    pub fn restore(&mut self, user: Uuid, score: u64, seq: u64) -> Result<(), EngineError> {
+        if score > MAX_SCORE {
+            return Err(EngineError::ScoreTooLarge(score));
+        }
+        if seq > MAX_SEQ {
+            return Err(EngineError::BadSequence(seq));
+        }
+        self.remove(user);
+        let slot = self.insert_member(Member { id: user.into_bytes(), score, seq });
+        self.tree.insert(self.key_of(slot));
+        self.next_seq = self.next_seq.max(seq + 1);
+        Ok(())
+    }
+
+    /// Takes `user` off the board; returns whether they were on it.
+    pub fn remove(&mut self, user: Uuid) -> bool {
+        let id = user.into_bytes();
+        let Some(slot) = self.slot_of(&id) else { return false };
+        self.tree.remove(self.key_of(slot));
+        let members = &self.members;
+        if let Ok(found) = self.index.find_entry(hash_id(&id), |&s| members[s as usize].id == id) {
+            found.remove();
+        }
+        self.free.push(slot);
+        true
+    }
+
+    /// `user`'s rank and score.
+    pub fn standing(&self, user: Uuid) -> Option<Entry> {
+        let slot = self.slot_of(user.as_bytes())?;
+        let key = self.key_of(slot);
+        Some(self.entry_for(key, self.tree.count_less(key) as u64 + 1))
+    }
+
+    /// The member at 1-based `rank`.
+    pub fn at_rank(&self, rank: u64) -> Option<Entry> {
+        let index = usize::try_from(rank.checked_sub(1)?).ok()?;
+        self.tree.select(index).map(|key| self.entry_for(key, rank))
+    }
+
+    /// Up to `limit` entries from 1-based rank `from`.
+    pub fn page(&self, from: u64, limit: usize) -> Vec<Entry> {
+        let start = from.max(1) - 1;
+        let Ok(start_index) = usize::try_from(start) else { return Vec::new() };
+        self.tree
+            .range(start_index, limit)
+            .into_iter()
+            .zip(start + 1..)
+            .map(|(key, rank)| self.entry_for(key, rank))
+            .collect()
+    }
+
+    /// Up to `limit` entries strictly after the position described by `cursor` (see [`Cursor`]). Stable under
+    /// concurrent changes: it continues after the last row the caller saw, wherever that row has moved.
+    pub fn page_after(&self, cursor: Cursor, limit: usize) -> Vec<Entry> {
+        let after = key::pack(cursor.score.min(MAX_SCORE), cursor.seq.min(MAX_SEQ), cursor.slot);
+        let start = self.tree.count_less(after) + usize::from(self.tree.contains(after));
+        self.page(start as u64 + 1, limit)
+    }
+
+    /// The cursor that continues after `entry` (for `next_cursor`).
+    pub fn cursor_after(&self, entry: &Entry) -> Option<Cursor> {
+        let slot = self.slot_of(entry.user_id.as_bytes())?;
+        let member = &self.members[slot as usize];
+        Some(Cursor { score: member.score, seq: member.seq, slot })
+    }
+
+    /// `user` with up to `radius` members on each side (fewer at the ends of the board).
+    pub fn around(&self, user: Uuid, radius: u64) -> Option<Vec<Entry>> {
+        let me = self.standing(user)?;
+        let from = me.rank.saturating_sub(radius).max(1);
+        let to = me.rank.saturating_add(radius).min(self.total());
+        Some(self.page(from, (to - from + 1) as usize))
+    }
+
+    /// Bytes of heap this board holds (allocated capacity), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.members.capacity() * std::mem::size_of::<Member>()
+            + self.free.capacity() * 4
+            // hashbrown: one u32 slot plus one control byte per bucket (+ a group of trailing control bytes).
+            + self.index.capacity() * 5
+            + self.tree.heap_bytes()
+    }
+
+    /// Every member in rank order (for final results and snapshots of small boards).
+    pub fn iter_ranked(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.page(1, self.tree.len()).into_iter()
+    }
+}
+
+/// An opaque position in the order, handed to clients as `next_cursor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// Score of the last row seen.
+    pub score: u64,
+    /// Its update sequence.
+    pub seq: u64,
+    /// Its member slot.
+    pub slot: u32,
+}
+
+impl Cursor {
+    /// Text form: three hex numbers joined by `.`.
+    pub fn encode(&self) -> String {
+        format!("{:x}.{:x}.{:x}", self.score, self.seq, self.slot)
+    }
+
+    /// Parses [`Cursor::encode`]'s form; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.split('.');
+        let score = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let seq = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let slot = u32::from_str_radix(parts.next()?, 16).ok()?;
+        if parts.next().is_some() || score > MAX_SCORE || seq > MAX_SEQ {
+            return None;
+        }
+        Some(Self { score, seq, slot })
+    }
+}
+
+#[cfg(test)]
+mod tests;
