@@ -1,45 +1,79 @@
 //! The Competition Durable Object: one per competition, the single writer of its leaderboard.
 //!
-//! Thin glue: it parses the Worker's message, asks the [`ScoreStore`], and answers JSON. It never awaits
-//! anything between reading and writing its state, so requests cannot interleave inside a read-modify-write.
+//! Thin glue around the [`Leaderboard`] engine and the [`ScoreStore`]: the board lives in memory, rebuilt from
+//! SQLite when the object wakes; a change is written to SQLite first and applied to the board after, with no
+//! `await` in between, so requests cannot interleave inside a read-modify-write and a failed write changes nothing.
+
+use std::cell::RefCell;
 
 use uuid::Uuid;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
-use crate::protocol::{ObjectError, ScoreWrite, ScoreWriteReply, PATH_SCORES, PATH_SCORE_OF};
-use crate::score_store::ScoreStore;
+use crate::engine::Leaderboard;
+use crate::protocol::{ObjectError, ScoreWrite, ScoreWriteReply, Standing, PATH_SCORES, PATH_SCORE_OF};
+use crate::score_store::{ScoreStore, StoreError};
 
 /// Largest score JSON clients can hold exactly (2^53 - 1).
-pub const MAX_SCORE: i64 = (1 << 53) - 1;
+pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
+
+/// The board and its storage, once loaded.
+struct Loaded {
+    store: ScoreStore,
+    board: RefCell<Leaderboard>,
+}
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
 #[durable_object]
 pub struct Competition {
-    store: ScoreStore,
+    /// `Err` when storage could not be opened or loaded; every request then answers 503 and logs why, rather than
+    /// serving a board that silently lost members.
+    loaded: std::result::Result<Loaded, String>,
 }
 
 fn error(status: u16, code: &str, message: impl Into<String>) -> Result<Response> {
     Ok(Response::from_json(&ObjectError { code: code.to_owned(), message: message.into() })?.with_status(status))
 }
 
-impl Competition {
+fn storage_failure(failure: &StoreError) -> Result<Response> {
+    worker::console_error!("competition storage failure: {failure}");
+    error(503, "dependency_unavailable", "competition storage unavailable")
+}
+
+impl Loaded {
+    fn open(state: &State) -> std::result::Result<Self, StoreError> {
+        let store = ScoreStore::open(state.storage().sql())?;
+        let board = RefCell::new(store.load()?);
+        Ok(Self { store, board })
+    }
+
     async fn write_score(&self, mut req: Request) -> Result<Response> {
         let write: ScoreWrite = match req.json().await {
             Ok(write) => write,
             Err(e) => return error(400, "bad_request", format!("bad score write: {e}")),
         };
-        if !(0..=MAX_SCORE).contains(&write.score) {
+        let Ok(score) = u64::try_from(write.score) else { return error(400, "bad_request", "negative score") };
+        if write.score > MAX_SCORE {
             return error(400, "bad_request", "score out of range");
         }
-        let previous_rank = self.store.set_score(&write.user_id, write.score, write.at_ms)?;
-        let standing = self.store.standing(&write.user_id)?.ok_or_else(|| worker::Error::from("score vanished"))?;
+        let mut board = self.board.borrow_mut();
+        let unchanged = board.standing(write.user_id).filter(|entry| entry.score == score);
+        if unchanged.is_none() {
+            // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
+            if let Err(e) = self.store.save(&write.user_id, score, board.next_seq(), write.at_ms) {
+                return storage_failure(&e);
+            }
+        }
+        let change = match board.set_score(write.user_id, score) {
+            Ok(change) => change,
+            Err(e) => return error(400, "bad_request", e.to_string()),
+        };
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
-            score: standing.score,
-            rank: standing.rank,
-            previous_rank,
-            total: self.store.total()?,
+            score: write.score,
+            rank: change.rank,
+            previous_rank: change.previous_rank,
+            total: change.total,
         })
     }
 
@@ -47,8 +81,8 @@ impl Competition {
         let Ok(user_id) = Uuid::try_parse(user) else {
             return error(400, "bad_request", "user id must be a UUID");
         };
-        match self.store.standing(&user_id)? {
-            Some(standing) => Response::from_json(&standing),
+        match self.board.borrow().standing(user_id) {
+            Some(entry) => Response::from_json(&Standing { rank: entry.rank, score: entry.score as i64 }),
             None => error(404, "not_found", "no score for this user"),
         }
     }
@@ -56,17 +90,22 @@ impl Competition {
 
 impl DurableObject for Competition {
     fn new(state: State, _env: Env) -> Self {
-        // Schema creation is synchronous and idempotent; failing here means storage itself is broken, which the
-        // runtime reports better than we could.
-        let store = ScoreStore::open(state.storage().sql()).expect("competition storage schema");
-        Self { store }
+        // SQLite calls are synchronous, so the board is complete before the first request is delivered.
+        Self { loaded: Loaded::open(&state).map_err(|e| e.to_string()) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        let loaded = match &self.loaded {
+            Ok(loaded) => loaded,
+            Err(reason) => {
+                worker::console_error!("competition failed to load: {reason}");
+                return error(503, "dependency_unavailable", "competition storage unavailable");
+            }
+        };
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (Method::Post, PATH_SCORES) => self.write_score(req).await,
-            (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => self.read_standing(&p[PATH_SCORE_OF.len()..]),
+            (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
+            (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
             _ => error(404, "not_found", "unknown competition operation"),
         }
     }

@@ -1,101 +1,84 @@
-//! The object's SQLite storage: one row per user with the score and when it was reached.
+//! The object's SQLite storage: one row per member with the score and the update sequence at which it was reached.
 //!
-//! Every accepted write is stored here before the request is answered (the runtime's output gate holds the reply
-//! until the write is durable), and everything the object knows can be rebuilt from this table after an eviction.
-//! Ranks are computed with an indexed count for now; the in-memory order-statistic engine replaces that.
+//! Every accepted change is stored here before the request is answered (the runtime's output gate holds the reply
+//! until the write is durable), and the in-memory engine is rebuilt from this table when the object wakes.
 
 use serde::Deserialize;
 use uuid::Uuid;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::protocol::Standing;
+use crate::engine::{EngineError, Leaderboard};
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS scores (
+CREATE TABLE IF NOT EXISTS members (
     user_id     TEXT PRIMARY KEY,
     score       INTEGER NOT NULL CHECK (score >= 0),
-    reached_ms  INTEGER NOT NULL
+    seq         INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS scores_order ON scores (score DESC, reached_ms ASC, user_id ASC);
 ";
 
-/// A user's stored row.
-#[derive(Debug, Clone, Deserialize)]
-struct Row {
-    score: i64,
-    reached_ms: i64,
-}
-
 #[derive(Debug, Deserialize)]
-struct Count {
-    n: i64,
+struct Row {
+    user_id: String,
+    score: i64,
+    seq: i64,
 }
 
-/// Scores of one competition in the object's SQLite database.
+/// Why the stored board could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite (or the runtime around it) failed.
+    #[error("storage: {0}")]
+    Storage(#[from] worker::Error),
+    /// A stored row is not something this code ever writes.
+    #[error("corrupt row for {user}: {reason}")]
+    Corrupt { user: String, reason: String },
+    /// The engine refused a stored value.
+    #[error("engine: {0}")]
+    Engine(#[from] EngineError),
+}
+
+/// Members of one competition in the object's SQLite database.
 pub struct ScoreStore {
     sql: SqlStorage,
 }
 
 impl ScoreStore {
     /// Opens the store, creating the schema on first use.
-    pub fn open(sql: SqlStorage) -> worker::Result<Self> {
+    pub fn open(sql: SqlStorage) -> Result<Self, StoreError> {
         sql.exec(SCHEMA, None)?;
         Ok(Self { sql })
     }
 
-    fn row(&self, user_id: &Uuid) -> worker::Result<Option<Row>> {
-        let rows: Vec<Row> = self
-            .sql
-            .exec("SELECT score, reached_ms FROM scores WHERE user_id = ?", vec![user_id.to_string().into()])?
-            .to_array()?;
-        Ok(rows.into_iter().next())
-    }
-
-    /// Rank of a stored row: one more than the rows ordered before it (score desc, reached asc, user id asc).
-    fn rank_of(&self, user_id: &Uuid, row: &Row) -> worker::Result<u64> {
-        let ahead: Count = self
-            .sql
-            .exec(
-                "SELECT COUNT(*) AS n FROM scores WHERE score > ?1 \
-                 OR (score = ?1 AND (reached_ms < ?2 OR (reached_ms = ?2 AND user_id < ?3)))",
-                vec![
-                    SqlStorageValue::from(row.score),
-                    SqlStorageValue::from(row.reached_ms),
-                    user_id.to_string().into(),
-                ],
-            )?
-            .one()?;
-        Ok(ahead.n as u64 + 1)
-    }
-
-    /// Number of ranked users.
-    pub fn total(&self) -> worker::Result<u64> {
-        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM scores", None)?.one()?;
-        Ok(count.n as u64)
-    }
-
-    /// A user's standing, if they have a score.
-    pub fn standing(&self, user_id: &Uuid) -> worker::Result<Option<Standing>> {
-        match self.row(user_id)? {
-            Some(row) => Ok(Some(Standing { rank: self.rank_of(user_id, &row)?, score: row.score })),
-            None => Ok(None),
+    /// Rebuilds the in-memory board from every stored row.
+    pub fn load(&self) -> Result<Leaderboard, StoreError> {
+        let mut board = Leaderboard::new();
+        for row in self.sql.exec("SELECT user_id, score, seq FROM members", None)?.next::<Row>() {
+            let row = row?;
+            let corrupt = |reason: &str| StoreError::Corrupt { user: row.user_id.clone(), reason: reason.to_owned() };
+            let user = Uuid::try_parse(&row.user_id).map_err(|_| corrupt("user id is not a UUID"))?;
+            let score = u64::try_from(row.score).map_err(|_| corrupt("negative score"))?;
+            let seq = u64::try_from(row.seq).map_err(|_| corrupt("negative seq"))?;
+            board.restore(user, score, seq)?;
         }
+        Ok(board)
     }
 
-    /// Stores a user's absolute score. An unchanged score keeps its original `reached_ms`, so re-sending a score
-    /// never moves a user behind others who reached it later. Returns the rank before the write.
-    pub fn set_score(&self, user_id: &Uuid, score: i64, at_ms: i64) -> worker::Result<Option<u64>> {
-        let previous_rank = match self.row(user_id)? {
-            Some(row) => Some(self.rank_of(user_id, &row)?),
-            None => None,
-        };
+    /// Stores a member's score and the sequence of the change that set it.
+    pub fn save(&self, user: &Uuid, score: u64, seq: u64, updated_ms: i64) -> Result<(), StoreError> {
+        // Scores are at most 2^53 - 1 and sequences at most 2^43 - 1: exact as JS numbers, in i64 range.
         self.sql.exec(
-            "INSERT INTO scores (user_id, score, reached_ms) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (user_id) DO UPDATE SET \
-               reached_ms = CASE WHEN scores.score = excluded.score THEN scores.reached_ms ELSE excluded.reached_ms END, \
-               score = excluded.score",
-            vec![user_id.to_string().into(), SqlStorageValue::from(score), SqlStorageValue::from(at_ms)],
+            "INSERT INTO members (user_id, score, seq, updated_ms) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (user_id) DO UPDATE SET score = excluded.score, seq = excluded.seq, \
+             updated_ms = excluded.updated_ms",
+            vec![
+                user.to_string().into(),
+                SqlStorageValue::from(score as i64),
+                SqlStorageValue::from(seq as i64),
+                SqlStorageValue::from(updated_ms),
+            ],
         )?;
-        Ok(previous_rank)
+        Ok(())
     }
 }

@@ -154,8 +154,7 @@ impl Leaderboard {
         let (slot, previous_rank) = match existing {
             Some(slot) => {
                 let old = self.key_of(slot);
-                let previous = self.tree.count_less(old) as u64 + 1;
-                self.tree.remove(old);
+                let previous = self.tree.remove_ranked(old).unwrap_or_default() as u64 + 1;
                 let member = &mut self.members[slot as usize];
                 member.score = score;
                 member.seq = seq;
@@ -163,9 +162,7 @@ impl Leaderboard {
             }
             None => (self.insert_member(Member { id, score, seq }), None),
         };
-        let new_key = self.key_of(slot);
-        self.tree.insert(new_key);
-        let rank = self.tree.count_less(new_key) as u64 + 1;
+        let rank = self.tree.insert_ranked(self.key_of(slot)).unwrap_or_default() as u64 + 1;
         Ok(ScoreChange { rank, previous_rank, total: self.total(), changed: true, seq })
     }
 
@@ -248,11 +245,13 @@ impl Leaderboard {
 
     /// Bytes of heap this board holds (allocated capacity), for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.members.capacity() * std::mem::size_of::<Member>()
-            + self.free.capacity() * 4
-            // hashbrown: one u32 slot plus one control byte per bucket (+ a group of trailing control bytes).
-            + self.index.capacity() * 5
-            + self.tree.heap_bytes()
+        self.members.capacity() * std::mem::size_of::<Member>() + self.free.capacity() * 4 + self.index_heap_bytes()
+    }
+
+    /// Bytes of heap of the ordering structures alone (rank tree and id index), without the member records.
+    pub fn index_heap_bytes(&self) -> usize {
+        // hashbrown: one u32 slot plus one control byte per bucket.
+        self.index.capacity() * 5 + self.tree.heap_bytes()
     }
 
     /// Every member in rank order (for final results and snapshots of small boards).

@@ -25,8 +25,8 @@ struct Inner {
     /// Lower bound of each child's keys: child `i` holds keys in `[firsts[i], firsts[i + 1])`. A bound may be
     /// below the child's smallest key after removals, which keeps routing correct.
     firsts: Vec<u128>,
-    /// Number of keys under each child.
-    counts: Vec<usize>,
+    /// Number of keys under each child (u32 halves the bytes a rank query scans; a board holds < 2^32 members).
+    counts: Vec<u32>,
     children: Vec<Node>,
 }
 
@@ -34,7 +34,7 @@ impl Node {
     fn len(&self) -> usize {
         match self {
             Node::Leaf(keys) => keys.len(),
-            Node::Inner(inner) => inner.counts.iter().sum(),
+            Node::Inner(inner) => inner.counts.iter().map(|&c| c as usize).sum(),
         }
     }
 
@@ -67,12 +67,20 @@ impl Node {
         }
     }
 
-    /// Inserts `key`; returns `Ok(true)` when inserted, `Ok(false)` when already present, and `Err(sibling)` when the
-    /// node split: the sibling holds the upper part and must be placed right after this node.
-    fn insert(&mut self, key: u128) -> Result<bool, Node> {
+    /// Inserts `key`, adding to `below` the number of keys under this node that order before it. Returns
+    /// `Ok(true)` when inserted, `Ok(false)` when already present, and `Err(sibling)` when the node split: the
+    /// sibling holds the upper part and must be placed right after this node.
+    fn insert(&mut self, key: u128, below: &mut usize) -> Result<bool, Node> {
         match self {
             Node::Leaf(keys) => {
-                let Err(pos) = keys.binary_search(&key) else { return Ok(false) };
+                let pos = match keys.binary_search(&key) {
+                    Ok(pos) => {
+                        *below += pos;
+                        return Ok(false);
+                    }
+                    Err(pos) => pos,
+                };
+                *below += pos;
                 if keys.len() < LEAF_CAP {
                     keys.insert(pos, key);
                     return Ok(true);
@@ -90,7 +98,8 @@ impl Node {
             }
             Node::Inner(inner) => {
                 let i = inner.route(key);
-                match inner.children[i].insert(key) {
+                *below += prefix(&inner.counts, i);
+                match inner.children[i].insert(key, below) {
                     Ok(inserted) => {
                         if inserted {
                             inner.counts[i] += 1;
@@ -101,12 +110,12 @@ impl Node {
                         Ok(inserted)
                     }
                     Err(sibling) => {
-                        inner.counts[i] = inner.children[i].len();
+                        inner.counts[i] = inner.children[i].len() as u32;
                         if key < inner.firsts[i] {
                             inner.firsts[i] = key;
                         }
                         inner.firsts.insert(i + 1, sibling.first());
-                        inner.counts.insert(i + 1, sibling.len());
+                        inner.counts.insert(i + 1, sibling.len() as u32);
                         inner.children.insert(i + 1, sibling);
                         if inner.children.len() <= INNER_CAP {
                             return Ok(true);
@@ -123,11 +132,13 @@ impl Node {
         }
     }
 
-    /// Removes `key`; returns whether it was present.
-    fn remove(&mut self, key: u128) -> bool {
+    /// Removes `key`, adding to `below` the number of keys under this node that order before it; returns whether
+    /// it was present.
+    fn remove(&mut self, key: u128, below: &mut usize) -> bool {
         match self {
             Node::Leaf(keys) => match keys.binary_search(&key) {
                 Ok(pos) => {
+                    *below += pos;
                     keys.remove(pos);
                     true
                 }
@@ -135,7 +146,8 @@ impl Node {
             },
             Node::Inner(inner) => {
                 let i = inner.route(key);
-                if !inner.children[i].remove(key) {
+                *below += prefix(&inner.counts, i);
+                if !inner.children[i].remove(key, below) {
                     return false;
                 }
                 inner.counts[i] -= 1;
@@ -183,7 +195,7 @@ impl Inner {
             // Siblings are always at the same depth, hence of the same kind.
             _ => unreachable!("siblings of different kinds"),
         }
-        self.counts[left] = self.children[left].len();
+        self.counts[left] = self.children[left].len() as u32;
     }
 
     fn remove_child(&mut self, i: usize) -> Node {
@@ -224,25 +236,37 @@ impl CountedTree {
 
     /// Inserts a key; returns false when it was already present.
     pub fn insert(&mut self, key: u128) -> bool {
-        let inserted = match self.root.insert(key) {
+        self.insert_ranked(key).is_some()
+    }
+
+    /// Inserts a key and returns its 0-based position, or `None` when it was already present.
+    pub fn insert_ranked(&mut self, key: u128) -> Option<usize> {
+        let mut below = 0;
+        let inserted = match self.root.insert(key, &mut below) {
             Ok(inserted) => inserted,
             Err(sibling) => {
                 let old = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
                 self.root = Node::Inner(Box::new(Inner {
                     firsts: vec![old.first().min(key), sibling.first()],
-                    counts: vec![old.len(), sibling.len()],
+                    counts: vec![old.len() as u32, sibling.len() as u32],
                     children: vec![old, sibling],
                 }));
                 true
             }
         };
         self.len += usize::from(inserted);
-        inserted
+        inserted.then_some(below)
     }
 
     /// Removes a key; returns whether it was present.
     pub fn remove(&mut self, key: u128) -> bool {
-        let removed = self.root.remove(key);
+        self.remove_ranked(key).is_some()
+    }
+
+    /// Removes a key and returns the 0-based position it had, or `None` when it was absent.
+    pub fn remove_ranked(&mut self, key: u128) -> Option<usize> {
+        let mut below = 0;
+        let removed = self.root.remove(key, &mut below);
         if removed {
             self.len -= 1;
             // A root with a single child is replaced by that child, so the height shrinks with the tree.
@@ -254,7 +278,7 @@ impl CountedTree {
                 self.root = only;
             }
         }
-        removed
+        removed.then_some(below)
     }
 
     /// Number of keys strictly less than `key` (its 0-based rank when present).
@@ -266,7 +290,7 @@ impl CountedTree {
                 Node::Leaf(keys) => return below + keys.partition_point(|&k| k < key),
                 Node::Inner(inner) => {
                     let i = inner.route(key);
-                    below += inner.counts[..i].iter().sum::<usize>();
+                    below += prefix(&inner.counts, i);
                     node = &inner.children[i];
                 }
             }
@@ -295,8 +319,8 @@ impl CountedTree {
                 Node::Leaf(keys) => return keys.get(index).copied(),
                 Node::Inner(inner) => {
                     let mut child = 0;
-                    while index >= inner.counts[child] {
-                        index -= inner.counts[child];
+                    while index >= inner.counts[child] as usize {
+                        index -= inner.counts[child] as usize;
                         child += 1;
                     }
                     node = &inner.children[child];
@@ -320,7 +344,7 @@ impl CountedTree {
                 Node::Inner(inner) => {
                     std::mem::size_of::<Inner>()
                         + inner.firsts.capacity() * 16
-                        + inner.counts.capacity() * std::mem::size_of::<usize>()
+                        + inner.counts.capacity() * 4
                         + inner.children.capacity() * std::mem::size_of::<Node>()
                         + inner.children.iter().map(walk).sum::<usize>()
                 }
@@ -328,6 +352,11 @@ impl CountedTree {
         }
         walk(&self.root)
     }
+}
+
+/// Keys under the first `children` children.
+fn prefix(counts: &[u32], children: usize) -> usize {
+    counts[..children].iter().map(|&c| c as usize).sum()
 }
 
 fn collect(node: &Node, mut skip: usize, limit: usize, out: &mut Vec<u128>) -> usize {
@@ -345,6 +374,7 @@ fn collect(node: &Node, mut skip: usize, limit: usize, out: &mut Vec<u128>) -> u
         }
         Node::Inner(inner) => {
             for (child, &count) in inner.children.iter().zip(&inner.counts) {
+                let count = count as usize;
                 if out.len() >= limit {
                     break;
                 }
@@ -383,13 +413,15 @@ mod tests {
             let mut tree = CountedTree::new();
             let mut model = BTreeSet::new();
             for &k in &keys {
-                assert!(tree.insert(k * 3));
+                let position = model.range(..k * 3).count();
+                assert_eq!(tree.insert_ranked(k * 3), Some(position));
                 model.insert(k * 3);
             }
             assert!(!tree.insert(keys[0] * 3), "duplicates are refused");
             check_against(&tree, &model);
             for &k in keys.iter().step_by(2) {
-                assert!(tree.remove(k * 3));
+                let position = model.range(..k * 3).count();
+                assert_eq!(tree.remove_ranked(k * 3), Some(position));
                 model.remove(&(k * 3));
             }
             assert!(!tree.remove(1), "absent keys are not removed");
