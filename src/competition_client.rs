@@ -30,6 +30,11 @@ impl CompetitionClient {
         Ok(Self { stub })
     }
 
+    /// Sends a prepared request and returns the object's response untouched (WebSocket upgrades).
+    pub async fn forward(&self, request: Request) -> Result<worker::Response, ApiError> {
+        self.stub.fetch_with_request(request).await.map_err(unavailable)
+    }
+
     /// Sends a request and decodes the reply, mapping the object's errors onto API errors.
     pub async fn call<T: DeserializeOwned>(
         &self,

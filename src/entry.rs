@@ -11,7 +11,7 @@ use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{health, leaderboard};
+use crate::routes::{health, leaderboard, live};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -27,17 +27,21 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let method = req.method().to_string();
     let colo = req.cf().map(|cf| cf.colo());
 
-    let (template, user, outcome) = match router::resolve(&method, &req.path()) {
+    let (template, user, served) = match router::resolve(&method, &req.path()) {
         Ok(route) => {
             let template = route.template;
-            let (user, outcome) = serve(&route, &mut req, &env, &request_id, started).await;
-            (template, user, outcome)
+            let (user, served) = serve(&route, &mut req, &env, &request_id, started).await;
+            (template, user, served)
         }
         Err((error, template)) => (template, None, Err(error)),
     };
 
-    let (reply, error) = match outcome {
-        Ok(reply) => (reply, None),
+    let (reply, error) = match served {
+        Ok(Served::Upgrade(response)) => {
+            log_request(&request_id, &method, template, response.status_code(), started, user, colo, None);
+            return Ok(response);
+        }
+        Ok(Served::Reply(reply)) => (reply, None),
         Err(error) => {
             let mut reply = Reply::json(error.status(), &error.envelope(&request_id));
             reply.headers.extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
@@ -45,24 +49,45 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         }
     };
 
+    log_request(&request_id, &method, template, reply.status, started, user, colo, error.as_ref());
+    into_response(reply, &request_id)
+}
+
+/// What a handler produced: a reply the pipeline finishes, or a runtime response passed through untouched (the
+/// 101 of a WebSocket upgrade, which carries the socket).
+enum Served {
+    Reply(Reply),
+    Upgrade(Response),
+}
+
+#[allow(clippy::too_many_arguments)]
+fn log_request(
+    request_id: &str,
+    method: &str,
+    route: &str,
+    status: u16,
+    started: i64,
+    user: Option<UserContext>,
+    colo: Option<String>,
+    error: Option<&ApiError>,
+) {
     let log = AccessLog {
         ts: worker::Date::now().to_string(),
-        level: level_for(reply.status),
-        request_id: &request_id,
-        method: &method,
-        route: template,
-        status: reply.status,
+        level: level_for(status),
+        request_id,
+        method,
+        route,
+        status,
         duration_ms: (runtime::now_ms() - started) as f64,
         user_id: user.map(|u| u.user_id.to_string()),
         colo,
-        error: error.as_ref().map(ApiError::code),
-        detail: match &error {
+        error: error.map(ApiError::code),
+        detail: match error {
             Some(ApiError::Internal(detail)) => Some(detail.clone()),
             _ => None,
         },
     };
     worker::console_log!("{}", log.to_line());
-    into_response(reply, &request_id)
 }
 
 /// Authenticates (where the route needs it) and runs the handler.
@@ -72,34 +97,50 @@ async fn serve(
     env: &Env,
     request_id: &str,
     now_ms: i64,
-) -> (Option<UserContext>, Result<Reply, ApiError>) {
+) -> (Option<UserContext>, Result<Served, ApiError>) {
     // Liveness must answer even when configuration is broken; everything else needs it.
     match route.endpoint {
-        Endpoint::Health => return (None, Ok(health::health())),
-        Endpoint::HealthLive => return (None, Ok(health::live())),
+        Endpoint::Health => return (None, Ok(Served::Reply(health::health()))),
+        Endpoint::HealthLive => return (None, Ok(Served::Reply(health::live()))),
         _ => {}
     }
     let config = match runtime::config(env) {
         Ok(config) => config,
         Err(error) => return (None, Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let user = match authenticate(req, config, now_ms) {
+    let user = match authenticate(req, route.endpoint, config, now_ms) {
         Ok(user) => user,
         Err(error) => return (None, Err(error)),
     };
     let ctx = RequestContext { env, config, request_id, now_ms, user };
     let outcome = match route.endpoint {
         Endpoint::Health | Endpoint::HealthLive => unreachable!("answered above"),
-        Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await,
-        Endpoint::LeaderboardUser => leaderboard::user_standing(&ctx, route).await,
+        Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await.map(Served::Reply),
+        Endpoint::LeaderboardUser => leaderboard::user_standing(&ctx, route).await.map(Served::Reply),
+        Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
     };
     (ctx.user, outcome)
 }
 
 /// Verifies the bearer token when one is presented; routes decide whether an anonymous caller is acceptable.
-fn authenticate(req: &Request, config: &crate::config::Config, now_ms: i64) -> Result<Option<UserContext>, ApiError> {
-    let authorization = req.headers().get("Authorization").ok().flatten();
-    let Some(token) = auth::token::from_authorization(authorization.as_deref())? else {
+/// Browsers cannot set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
+fn authenticate(
+    req: &Request,
+    endpoint: Endpoint,
+    config: &crate::config::Config,
+    now_ms: i64,
+) -> Result<Option<UserContext>, ApiError> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let authorization = header("Authorization");
+    let protocol = header("Sec-WebSocket-Protocol");
+    let token = match auth::token::from_authorization(authorization.as_deref())? {
+        Some(token) => Some(token),
+        None if endpoint == Endpoint::CompetitionLive => auth::token::from_websocket_protocol(protocol.as_deref())?,
+        None => None,
+    };
+    let Some(token) = token else {
         return Ok(None);
     };
     let rules = ClaimRules { audience: &config.jwt_audience, issuer: config.jwt_issuer.as_deref() };

@@ -18,6 +18,12 @@ pub enum Endpoint {
     LeaderboardUpdate,
     /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`
     LeaderboardUser,
+    /// `GET /api/v1/leaderboard/{competition_id}`
+    LeaderboardPage,
+    /// `GET /api/v1/leaderboard/{competition_id}/me`
+    LeaderboardMe,
+    /// `GET /api/v1/competitions/{competition_id}/live` (WebSocket)
+    CompetitionLive,
 }
 
 /// One route template with the methods it serves.
@@ -31,6 +37,12 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health", methods: &[("GET", Endpoint::Health)] },
     RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
+    RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
+    RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },
+    RouteSpec {
+        template: "/api/v1/competitions/{competition_id}/live",
+        methods: &[("GET", Endpoint::CompetitionLive)],
+    },
     RouteSpec {
         template: "/api/v1/leaderboard/{competition_id}/users/{user_id}",
         methods: &[("GET", Endpoint::LeaderboardUser)],

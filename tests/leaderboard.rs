@@ -82,3 +82,85 @@ fn scores_are_ranked_higher_first_then_earliest() {
     assert_eq!(standing.status, 200);
     assert_eq!(standing.json, json!({"rank": 2, "score": 200}));
 }
+
+fn get(path: &str, user: &Uuid) -> e2e::Reply {
+    send("GET", &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", user_token(user)))], None)
+}
+
+#[test]
+fn fifty_concurrent_writers_all_land_with_unique_consistent_ranks() {
+    let competition = Uuid::new_v4();
+    let users: Vec<Uuid> = (0..50).map(|_| Uuid::new_v4()).collect();
+    let handles: Vec<_> = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let user = *user;
+            std::thread::spawn(move || {
+                // Scores 0, 10, 10, 20, 20, …: pairs tie, so tie-breaking is exercised under concurrency too.
+                let score = ((i as i64 + 1) / 2) * 10;
+                let reply = update(Some(&user_token(&user)), json!({"competition_id": competition, "score": score}));
+                assert_eq!(reply.status, 200, "{:?}", reply.json);
+                (user, score)
+            })
+        })
+        .collect();
+    let written: Vec<(Uuid, i64)> = handles.into_iter().map(|h| h.join().expect("writer")).collect();
+
+    let page = get(&format!("/api/v1/leaderboard/{competition}?limit=200"), &users[0]);
+    assert_eq!(page.status, 200, "{:?}", page.json);
+    assert_eq!(page.json["total"], 50);
+    assert_eq!(page.json["next_cursor"], serde_json::Value::Null);
+    let entries = page.json["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 50);
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry["rank"], i as u64 + 1, "ranks are 1..=50 in order");
+        if i > 0 {
+            assert!(entry["score"].as_i64() <= entries[i - 1]["score"].as_i64(), "scores descend");
+        }
+        let user: Uuid = entry["user_id"].as_str().and_then(|s| s.parse().ok()).expect("user id");
+        let score = written.iter().find(|(u, _)| *u == user).map(|(_, s)| *s).expect("a writer");
+        assert_eq!(entry["score"], score);
+        assert_eq!(entry["display_name"], format!("player-{}", &user.to_string()[..8]));
+        assert_eq!(entry["avatar_url"], serde_json::Value::Null);
+        // Every user's own standing agrees with the page.
+        let standing = get(&format!("/api/v1/leaderboard/{competition}/users/{user}"), &users[0]);
+        assert_eq!(standing.json["rank"], entry["rank"]);
+    }
+}
+
+#[test]
+fn pages_follow_cursors_and_me_shows_the_window() {
+    let competition = Uuid::new_v4();
+    let users: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
+    for (i, user) in users.iter().enumerate() {
+        let reply = update(Some(&user_token(user)), json!({"competition_id": competition, "score": 100 - i as i64}));
+        assert_eq!(reply.status, 200);
+    }
+    let first = get(&format!("/api/v1/leaderboard/{competition}?limit=3"), &users[0]);
+    assert_eq!(first.status, 200, "{:?}", first.json);
+    let cursor = first.json["next_cursor"].as_str().expect("more pages").to_owned();
+    let second = get(&format!("/api/v1/leaderboard/{competition}?limit=3&cursor={cursor}"), &users[0]);
+    let ranks: Vec<u64> =
+        second.json["entries"].as_array().expect("entries").iter().filter_map(|e| e["rank"].as_u64()).collect();
+    assert_eq!(ranks, vec![4, 5, 6]);
+
+    let me = get(&format!("/api/v1/leaderboard/{competition}/me?around=1"), &users[1]);
+    assert_eq!(me.status, 200, "{:?}", me.json);
+    assert_eq!((me.json["rank"].as_u64(), me.json["total"].as_u64()), (Some(2), Some(7)));
+    let window: Vec<u64> =
+        me.json["entries"].as_array().expect("entries").iter().filter_map(|e| e["rank"].as_u64()).collect();
+    assert_eq!(window, vec![1, 2, 3], "rank 2 sees rank 1 above it");
+
+    let stranger = get(&format!("/api/v1/leaderboard/{competition}/me"), &Uuid::new_v4());
+    assert_eq!((stranger.status, stranger.json["error"]["code"].as_str()), (404, Some("not_found")));
+
+    for bad in ["?limit=0", "?limit=201", "?limit=x", "?cursor=nonsense"] {
+        let reply = get(&format!("/api/v1/leaderboard/{competition}{bad}"), &users[0]);
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (422, Some("validation_failed")), "{bad}");
+    }
+    let reply = get(&format!("/api/v1/leaderboard/{competition}/me?around=99"), &users[0]);
+    assert_eq!(reply.status, 422);
+    let reply = get("/api/v1/leaderboard/not-a-uuid", &users[0]);
+    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (400, Some("bad_request")));
+}

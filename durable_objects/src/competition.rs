@@ -1,23 +1,46 @@
 //! The Competition Durable Object: one per competition, the single writer of its leaderboard.
 //!
-//! Thin glue around the [`Leaderboard`] engine and the [`ScoreStore`]: the board lives in memory, rebuilt from
-//! SQLite when the object wakes; a change is written to SQLite first and applied to the board after, with no
-//! `await` in between, so requests cannot interleave inside a read-modify-write and a failed write changes nothing.
+//! Thin glue around the [`Leaderboard`] engine, the [`ScoreStore`] and the live sockets: the board lives in memory,
+//! rebuilt from SQLite when the object wakes; a change is written to SQLite first and applied to the board after,
+//! with no `await` in between, so requests cannot interleave inside a read-modify-write and a failed write changes
+//! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
 
 use std::cell::RefCell;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Headers, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
 
-use crate::engine::Leaderboard;
-use crate::protocol::{ObjectError, ScoreWrite, ScoreWriteReply, Standing, PATH_SCORES, PATH_SCORE_OF};
+use crate::engine::{Cursor, Entry, Leaderboard};
+use crate::live::{self, Resume};
+use crate::protocol::{
+    percentile, Around, BoardEntry, ClientFrame, ObjectError, Page, PublicEntry, ScoreWrite, ScoreWriteReply,
+    ServerFrame, Standing, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_PAGE, PATH_SCORES,
+    PATH_SCORE_OF, PING_TEXT, PONG_TEXT,
+};
 use crate::score_store::{ScoreStore, StoreError};
 
 /// Largest score JSON clients can hold exactly (2^53 - 1).
 pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
+/// Largest page the object serves.
+pub const MAX_PAGE: usize = 200;
+/// Largest around-me radius the object serves.
+pub const MAX_RADIUS: u64 = 50;
+/// Rows in a snapshot frame.
+pub const SNAPSHOT_TOP: usize = 10;
+
+/// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
+#[derive(Debug, Serialize, Deserialize)]
+struct SocketAttachment {
+    user_id: Uuid,
+}
 
 /// The board and its storage, once loaded.
 struct Loaded {
+    state: State,
     store: ScoreStore,
     board: RefCell<Leaderboard>,
 }
@@ -39,11 +62,24 @@ fn storage_failure(failure: &StoreError) -> Result<Response> {
     error(503, "dependency_unavailable", "competition storage unavailable")
 }
 
+fn board_entry(entry: &Entry) -> BoardEntry {
+    BoardEntry { rank: entry.rank, user_id: entry.user_id, score: entry.score as i64 }
+}
+
+/// A query parameter of the request URL.
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.url().ok()?.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+}
+
+fn to_text(frame: &ServerFrame) -> Result<String> {
+    serde_json::to_string(frame).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
 impl Loaded {
-    fn open(state: &State) -> std::result::Result<Self, StoreError> {
+    fn open(state: State) -> std::result::Result<Self, StoreError> {
         let store = ScoreStore::open(state.storage().sql())?;
         let board = RefCell::new(store.load()?);
-        Ok(Self { store, board })
+        Ok(Self { state, store, board })
     }
 
     async fn write_score(&self, mut req: Request) -> Result<Response> {
@@ -67,6 +103,18 @@ impl Loaded {
             Ok(change) => change,
             Err(e) => return error(400, "bad_request", e.to_string()),
         };
+        drop(board);
+        if change.changed {
+            let frame = ServerFrame::Update {
+                seq: change.seq,
+                user_id: write.user_id,
+                score: write.score,
+                rank: change.rank,
+                previous_rank: change.previous_rank,
+                total: change.total,
+            };
+            self.publish(change.seq, &frame)?;
+        }
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
@@ -75,6 +123,77 @@ impl Loaded {
             previous_rank: change.previous_rank,
             total: change.total,
         })
+    }
+
+    /// Keeps the frame for `resume` and sends it to every subscriber. Serialised once; a socket that fails to take
+    /// it is closed (its client reconnects and resumes) so one dead peer never blocks the others.
+    fn publish(&self, seq: u64, frame: &ServerFrame) -> Result<()> {
+        let text = to_text(frame)?;
+        if let Err(e) = self.store.keep_update(seq, &text) {
+            // The score itself is stored; a missing frame only turns a later resume into a snapshot.
+            worker::console_error!("could not keep update {seq} for resume: {e}");
+        }
+        for socket in self.state.get_websockets() {
+            if socket.send_with_str(&text).is_err() {
+                let _ = socket.close(Some(1011), Some("send failed"));
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {
+        let board = self.board.borrow();
+        ServerFrame::Snapshot {
+            seq: board.last_seq().unwrap_or(0),
+            total: board.total(),
+            entries: board.page(1, SNAPSHOT_TOP).iter().map(|e| PublicEntry::from(&board_entry(e))).collect(),
+            me: user.and_then(|u| board.standing(u)).map(|e| Standing { rank: e.rank, score: e.score as i64 }),
+        }
+    }
+
+    fn subscribe(&self, req: &Request) -> Result<Response> {
+        let headers = req.headers();
+        if !headers.get("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
+            return error(400, "bad_request", "expected a WebSocket upgrade");
+        }
+        let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
+            return error(400, "bad_request", "missing subscriber");
+        };
+        let pair = WebSocketPair::new()?;
+        // Tagged with the user id so a user's sockets can be found; the attachment survives hibernation.
+        self.state.accept_websocket_with_tags(&pair.server, &[&user_id.to_string()]);
+        pair.server.serialize_attachment(SocketAttachment { user_id })?;
+        pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
+        let response_headers = Headers::new();
+        if headers.get(HEADER_SUBPROTOCOL)?.is_some() {
+            response_headers.set("Sec-WebSocket-Protocol", "bearer")?;
+        }
+        Ok(Response::from_websocket(pair.client)?.with_headers(response_headers))
+    }
+
+    fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
+        match serde_json::from_str::<ClientFrame>(text) {
+            Ok(ClientFrame::Ping) => ws.send_with_str(PONG_TEXT),
+            Ok(ClientFrame::Resume { since }) => {
+                let latest = self.board.borrow().last_seq();
+                let plan = match self.store.updates_since(since) {
+                    Ok((oldest, kept)) => live::plan(since, latest, oldest, kept),
+                    Err(e) => {
+                        worker::console_error!("resume read failed: {e}");
+                        Resume::Snapshot
+                    }
+                };
+                match plan {
+                    Resume::Frames(frames) => frames.iter().try_for_each(|frame| ws.send_with_str(frame)),
+                    Resume::Snapshot => {
+                        let user = ws.deserialize_attachment::<SocketAttachment>().ok().flatten().map(|a| a.user_id);
+                        ws.send_with_str(to_text(&self.snapshot(user))?)
+                    }
+                }
+            }
+            // Unknown frames are ignored rather than fatal, so newer clients keep working with this server.
+            Err(_) => Ok(()),
+        }
     }
 
     fn read_standing(&self, user: &str) -> Result<Response> {
@@ -86,16 +205,65 @@ impl Loaded {
             None => error(404, "not_found", "no score for this user"),
         }
     }
+
+    fn read_page(&self, req: &Request) -> Result<Response> {
+        let limit = query(req, "limit").and_then(|v| v.parse::<usize>().ok()).unwrap_or(50).clamp(1, MAX_PAGE);
+        let board = self.board.borrow();
+        let entries = match query(req, "cursor") {
+            Some(text) => match Cursor::decode(&text) {
+                Some(cursor) => board.page_after(cursor, limit),
+                None => return error(400, "bad_request", "malformed cursor"),
+            },
+            None => board.page(1, limit),
+        };
+        let next_cursor = match entries.last() {
+            Some(last) if last.rank < board.total() => board.cursor_after(last).map(|c| c.encode()),
+            _ => None,
+        };
+        Response::from_json(&Page {
+            total: board.total(),
+            entries: entries.iter().map(board_entry).collect(),
+            next_cursor,
+        })
+    }
+
+    fn read_around(&self, req: &Request, user: &str) -> Result<Response> {
+        let Ok(user_id) = Uuid::try_parse(user) else {
+            return error(400, "bad_request", "user id must be a UUID");
+        };
+        let radius = query(req, "radius").and_then(|v| v.parse::<u64>().ok()).unwrap_or(5).min(MAX_RADIUS);
+        let board = self.board.borrow();
+        let (Some(me), Some(window)) = (board.standing(user_id), board.around(user_id, radius)) else {
+            return error(404, "not_found", "no score for this user");
+        };
+        Response::from_json(&Around {
+            rank: me.rank,
+            score: me.score as i64,
+            total: board.total(),
+            percentile: percentile(me.rank, board.total()),
+            entries: window.iter().map(board_entry).collect(),
+        })
+    }
+}
+
+impl Competition {
+    fn loaded(&self) -> std::result::Result<&Loaded, &str> {
+        self.loaded.as_ref().map_err(String::as_str)
+    }
 }
 
 impl DurableObject for Competition {
     fn new(state: State, _env: Env) -> Self {
+        // Pings in the documented form are answered by the runtime without waking a hibernating object.
+        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING_TEXT, PONG_TEXT) {
+            state.set_websocket_auto_response(&pair);
+        }
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
-        Self { loaded: Loaded::open(&state).map_err(|e| e.to_string()) }
+        Self { loaded: Loaded::open(state).map_err(|e| e.to_string()) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let loaded = match &self.loaded {
+        let loaded = match self.loaded() {
             Ok(loaded) => loaded,
             Err(reason) => {
                 worker::console_error!("competition failed to load: {reason}");
@@ -105,8 +273,31 @@ impl DurableObject for Competition {
         let path = req.path();
         match (req.method(), path.as_str()) {
             (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
+            (Method::Get, PATH_LIVE) => loaded.subscribe(&req),
+            (Method::Get, PATH_PAGE) => loaded.read_page(&req),
             (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
+            (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
             _ => error(404, "not_found", "unknown competition operation"),
         }
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        match (self.loaded(), message) {
+            (Ok(loaded), WebSocketIncomingMessage::String(text)) => loaded.on_message(&ws, &text),
+            (Ok(_), WebSocketIncomingMessage::Binary(_)) => Ok(()),
+            (Err(_), _) => ws.close(Some(1011), Some("competition unavailable")),
+        }
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        // Complete the closing handshake; the runtime forgets the socket afterwards.
+        let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
+        let _ = ws.close(code.or(Some(1000)), Some("bye"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        let _ = ws.close(Some(1011), Some("socket error"));
+        Ok(())
     }
 }

@@ -10,6 +10,16 @@ use uuid::Uuid;
 pub const PATH_SCORES: &str = "/scores";
 /// Prefix of `GET /scores/{user_id}`.
 pub const PATH_SCORE_OF: &str = "/scores/";
+/// `GET /page?limit=N[&cursor=C]`: a page of the board.
+pub const PATH_PAGE: &str = "/page";
+/// Prefix of `GET /around/{user_id}?radius=N`: a user's window.
+pub const PATH_AROUND: &str = "/around/";
+/// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
+pub const PATH_LIVE: &str = "/live";
+/// Internal header naming the verified user of a `/live` request (set by the Worker, overwriting any client value).
+pub const HEADER_USER: &str = "X-Leaderboard-User";
+/// Internal header asking the object to echo the `bearer` subprotocol on the upgrade.
+pub const HEADER_SUBPROTOCOL: &str = "X-Leaderboard-Subprotocol";
 /// Host used in URLs sent to the stub; the runtime ignores it, but a URL needs one.
 pub const INTERNAL_ORIGIN: &str = "https://competition.internal";
 
@@ -60,4 +70,174 @@ pub struct ObjectError {
     pub code: String,
     /// Human-readable message.
     pub message: String,
+}
+
+/// One row of a leaderboard view as the object knows it (the Worker adds profile fields).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BoardEntry {
+    /// 1-based rank.
+    pub rank: u64,
+    /// The member.
+    pub user_id: Uuid,
+    /// Their score.
+    pub score: i64,
+}
+
+/// Reply to `GET /page`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Page {
+    /// Members on the board.
+    pub total: u64,
+    /// The rows, in rank order.
+    pub entries: Vec<BoardEntry>,
+    /// Opaque cursor continuing after the last row; `None` at the end of the board.
+    pub next_cursor: Option<String>,
+}
+
+/// Reply to `GET /around/{user_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Around {
+    /// The user's rank.
+    pub rank: u64,
+    /// Their score.
+    pub score: i64,
+    /// Members on the board.
+    pub total: u64,
+    /// Share of the board ranked at or below the user, in percent (rank 1 is 100).
+    pub percentile: f64,
+    /// The user's window, in rank order.
+    pub entries: Vec<BoardEntry>,
+}
+
+/// The display name of a user without a profile: `player-` and the first 8 characters of the id.
+pub fn default_display_name(user_id: &Uuid) -> String {
+    format!("player-{}", &user_id.to_string()[..8])
+}
+
+/// A leaderboard row as the app sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PublicEntry {
+    /// 1-based rank.
+    pub rank: u64,
+    /// The member.
+    pub user_id: Uuid,
+    /// Their display name.
+    pub display_name: String,
+    /// Their avatar, `null` until uploaded.
+    pub avatar_url: Option<String>,
+    /// Their score.
+    pub score: i64,
+}
+
+impl From<&BoardEntry> for PublicEntry {
+    // Profiles (names, avatars) come from the database with the data layer; until a profile exists the contract's
+    // defaults apply.
+    fn from(entry: &BoardEntry) -> Self {
+        Self {
+            rank: entry.rank,
+            user_id: entry.user_id,
+            display_name: default_display_name(&entry.user_id),
+            avatar_url: None,
+            score: entry.score,
+        }
+    }
+}
+
+/// Frames the object sends on a live socket (`API.md`, "Live updates").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame, and the answer to a resume that reaches too far back.
+    Snapshot {
+        /// Sequence of the last change included.
+        seq: u64,
+        /// Members on the board.
+        total: u64,
+        /// The top of the board.
+        entries: Vec<PublicEntry>,
+        /// The subscriber's own standing.
+        me: Option<Standing>,
+    },
+    /// One accepted score change.
+    Update {
+        /// Strictly increasing per competition.
+        seq: u64,
+        /// Whose score changed.
+        user_id: Uuid,
+        /// The new score.
+        score: i64,
+        /// Rank after the change.
+        rank: u64,
+        /// Rank before it.
+        previous_rank: Option<u64>,
+        /// Members on the board.
+        total: u64,
+    },
+    /// Answer to a ping.
+    Pong,
+}
+
+/// Frames a client may send.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Keep-alive.
+    Ping,
+    /// Replay what came after `since`.
+    Resume {
+        /// The last `seq` the client saw.
+        since: u64,
+    },
+}
+
+/// Exact text of a ping the runtime answers without waking the object.
+pub const PING_TEXT: &str = r#"{"type":"ping"}"#;
+/// Exact text of the runtime's automatic answer.
+pub const PONG_TEXT: &str = r#"{"type":"pong"}"#;
+
+/// `100 × (total − rank + 1) / total`, to one decimal: the share of the board at or below `rank`.
+pub fn percentile(rank: u64, total: u64) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    let exact = 100.0 * (total - rank.min(total) + 1) as f64 / total as f64;
+    (exact * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_have_the_contracts_shape() {
+        let user = Uuid::from_u128(1);
+        let update = ServerFrame::Update { seq: 3, user_id: user, score: 5, rank: 1, previous_rank: None, total: 1 };
+        let json = serde_json::to_value(&update).expect("json");
+        assert_eq!(json["type"], "update");
+        assert_eq!(json["previous_rank"], serde_json::Value::Null);
+        let snapshot = ServerFrame::Snapshot { seq: 0, total: 0, entries: vec![], me: None };
+        assert_eq!(serde_json::to_value(&snapshot).expect("json")["type"], "snapshot");
+        assert_eq!(serde_json::to_string(&ServerFrame::Pong).expect("json"), PONG_TEXT);
+        assert_eq!(serde_json::from_str::<ClientFrame>(PING_TEXT).expect("ping"), ClientFrame::Ping);
+        assert_eq!(
+            serde_json::from_str::<ClientFrame>(r#"{"type":"resume","since":7}"#).expect("resume"),
+            ClientFrame::Resume { since: 7 }
+        );
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shout"}"#).is_err());
+    }
+
+    #[test]
+    fn default_display_names_use_the_first_eight_characters() {
+        let id = Uuid::parse_str("5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d").expect("uuid");
+        assert_eq!(default_display_name(&id), "player-5f0c1d9e");
+    }
+
+    #[test]
+    fn percentile_table() {
+        for (rank, total, expected) in
+            [(1, 1, 100.0), (1, 100, 100.0), (100, 100, 1.0), (50, 100, 51.0), (2, 3, 66.7), (1, 0, 0.0)]
+        {
+            assert_eq!(percentile(rank, total), expected, "rank {rank} of {total}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use worker::{SqlStorage, SqlStorageValue};
 
 use crate::engine::{EngineError, Leaderboard};
+use crate::live::KeptFrame;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS members (
@@ -16,7 +17,20 @@ CREATE TABLE IF NOT EXISTS members (
     seq         INTEGER NOT NULL,
     updated_ms  INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS updates (
+    seq    INTEGER PRIMARY KEY,
+    frame  TEXT NOT NULL
+);
 ";
+
+/// How many update frames are kept for `resume` (the contract promises at least 1 000).
+pub const RESUME_WINDOW: u64 = 1_024;
+
+#[derive(Debug, Deserialize)]
+struct FrameRow {
+    seq: i64,
+    frame: String,
+}
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -80,5 +94,37 @@ impl ScoreStore {
             ],
         )?;
         Ok(())
+    }
+
+    /// Keeps an update frame for `resume`, dropping those that fell out of the window.
+    pub fn keep_update(&self, seq: u64, frame: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO updates (seq, frame) VALUES (?1, ?2)",
+            vec![SqlStorageValue::from(seq as i64), frame.into()],
+        )?;
+        if seq >= RESUME_WINDOW {
+            self.sql.exec(
+                "DELETE FROM updates WHERE seq <= ?1",
+                vec![SqlStorageValue::from((seq - RESUME_WINDOW) as i64)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Update frames after `since`, in order, with the sequence of the oldest frame still kept.
+    pub fn updates_since(&self, since: u64) -> Result<(Option<u64>, Vec<KeptFrame>), StoreError> {
+        let rows: Vec<FrameRow> = self
+            .sql
+            .exec(
+                "SELECT seq, frame FROM updates WHERE seq > ?1 ORDER BY seq",
+                vec![SqlStorageValue::from(since as i64)],
+            )?
+            .to_array()?;
+        #[derive(Deserialize)]
+        struct Oldest {
+            seq: Option<i64>,
+        }
+        let oldest: Oldest = self.sql.exec("SELECT MIN(seq) AS seq FROM updates", None)?.one()?;
+        Ok((oldest.seq.map(|s| s as u64), rows.into_iter().map(|r| (r.seq as u64, r.frame)).collect()))
     }
 }

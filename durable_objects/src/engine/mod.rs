@@ -66,7 +66,7 @@ pub struct ScoreChange {
 }
 
 /// A competition's leaderboard.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Leaderboard {
     members: Vec<Member>,
     /// Slots of removed members, reused before the vector grows.
@@ -75,6 +75,13 @@ pub struct Leaderboard {
     index: HashTable<u32>,
     tree: CountedTree,
     next_seq: u64,
+}
+
+impl Default for Leaderboard {
+    fn default() -> Self {
+        // Sequences start at 1 so that 0 can mean "nothing seen yet" to live subscribers.
+        Self { members: Vec::new(), free: Vec::new(), index: HashTable::new(), tree: CountedTree::new(), next_seq: 1 }
+    }
 }
 
 fn hash_id(id: &[u8; 16]) -> u64 {
@@ -99,6 +106,11 @@ impl Leaderboard {
     /// The update sequence the next change will carry.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// The sequence of the last change, `None` before the first.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.next_seq.checked_sub(1).filter(|&seq| seq > 0)
     }
 
     fn slot_of(&self, id: &[u8; 16]) -> Option<u32> {

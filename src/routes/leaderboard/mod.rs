@@ -2,7 +2,11 @@
 
 pub mod model;
 
-use durable_objects::protocol::{ScoreWrite, ScoreWriteReply, Standing, PATH_SCORES, PATH_SCORE_OF};
+use durable_objects::protocol::{
+    Around, Page, PublicEntry, ScoreWrite, ScoreWriteReply, Standing, PATH_AROUND, PATH_PAGE, PATH_SCORES,
+    PATH_SCORE_OF,
+};
+use serde_json::json;
 use worker::Method;
 
 use crate::competition_client::CompetitionClient;
@@ -12,7 +16,58 @@ use crate::http::reply::Reply;
 use crate::router::RouteMatch;
 use crate::runtime::RequestContext;
 
-use model::{path_uuid, UpdateBody};
+use model::{around_query, page_query, path_uuid, UpdateBody};
+
+/// Query pairs of the request URL.
+fn query_pairs(req: &worker::Request) -> Result<Vec<(String, String)>, ApiError> {
+    let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
+    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+/// `GET /api/v1/leaderboard/{competition_id}?limit=50&cursor=…`
+pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+    ctx.require_user()?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let query = page_query(&query_pairs(req)?)?;
+    let mut path = format!("{PATH_PAGE}?limit={}", query.limit);
+    if let Some(cursor) = &query.cursor {
+        // Cursors are hex digits and dots (validated above), safe in a query string as they are.
+        path.push_str(&format!("&cursor={cursor}"));
+    }
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let page: Page = client.call(Method::Get, &path, None::<&()>).await?;
+    let entries: Vec<PublicEntry> = page.entries.iter().map(PublicEntry::from).collect();
+    Ok(Reply::json(
+        200,
+        &json!({
+            "competition_id": competition_id,
+            "total": page.total,
+            "entries": entries,
+            "next_cursor": page.next_cursor,
+        }),
+    ))
+}
+
+/// `GET /api/v1/leaderboard/{competition_id}/me?around=5`
+pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+    let user = ctx.require_user()?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let around = around_query(&query_pairs(req)?)?;
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let path = format!("{PATH_AROUND}{}?radius={around}", user.user_id);
+    let window: Around = client.call(Method::Get, &path, None::<&()>).await?;
+    let entries: Vec<PublicEntry> = window.entries.iter().map(PublicEntry::from).collect();
+    Ok(Reply::json(
+        200,
+        &json!({
+            "rank": window.rank,
+            "score": window.score,
+            "total": window.total,
+            "percentile": window.percentile,
+            "entries": entries,
+        }),
+    ))
+}
 
 /// `POST /api/v1/leaderboard/update`
 pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {

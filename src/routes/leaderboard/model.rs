@@ -1,5 +1,6 @@
 //! Request shapes of the leaderboard routes and their validation (plain Rust).
 
+use durable_objects::engine::Cursor;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -44,6 +45,68 @@ impl UpdateBody {
     }
 }
 
+/// Largest `limit` of a page.
+pub const MAX_LIMIT: usize = 200;
+/// Default `limit` of a page.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Largest `around` of the caller's window.
+pub const MAX_AROUND: u64 = 50;
+/// Default `around`.
+pub const DEFAULT_AROUND: u64 = 5;
+
+/// Validated query of `GET /api/v1/leaderboard/{competition_id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Rows wanted, 1..=200.
+    pub limit: usize,
+    /// Where to continue, as handed out in `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
+
+/// Validates `limit` and `cursor`.
+pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, ApiError> {
+    let mut problems = Vec::new();
+    let limit = match query_value(pairs, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
+            _ => {
+                problems.push(FieldError::new("limit", format!("must be an integer from 1 to {MAX_LIMIT}")));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    let cursor = query_value(pairs, "cursor").map(str::to_owned);
+    if let Some(text) = &cursor {
+        if Cursor::decode(text).is_none() {
+            problems.push(FieldError::new("cursor", "is not a cursor this API handed out"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(PageQuery { limit, cursor })
+    } else {
+        Err(ApiError::ValidationFailed(problems))
+    }
+}
+
+/// Validates `around` of `GET /api/v1/leaderboard/{competition_id}/me`.
+pub fn around_query(pairs: &[(String, String)]) -> Result<u64, ApiError> {
+    match query_value(pairs, "around") {
+        None => Ok(DEFAULT_AROUND),
+        Some(text) => match text.parse::<u64>() {
+            Ok(around) if around <= MAX_AROUND => Ok(around),
+            _ => Err(ApiError::ValidationFailed(vec![FieldError::new(
+                "around",
+                format!("must be an integer from 0 to {MAX_AROUND}"),
+            )])),
+        },
+    }
+}
+
 /// Parses an id taken from the path.
 pub fn path_uuid(name: &str, value: Option<&str>) -> Result<Uuid, ApiError> {
     value.and_then(|v| Uuid::try_parse(v).ok()).ok_or_else(|| ApiError::BadRequest(format!("{name} must be a UUID")))
@@ -76,6 +139,43 @@ mod tests {
                 }
                 (other, _) => panic!("{cid} {score}: unexpected {other:?}"),
             }
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn page_query_table() {
+        let good_cursor = Cursor { score: 5, seq: 7, slot: 1 }.encode();
+        type Case = (Vec<(String, String)>, Result<(usize, bool), Vec<&'static str>>);
+        let cases: Vec<Case> = vec![
+            (pairs(&[]), Ok((50, false))),
+            (pairs(&[("limit", "1")]), Ok((1, false))),
+            (pairs(&[("limit", "200"), ("cursor", &good_cursor)]), Ok((200, true))),
+            (pairs(&[("limit", "0")]), Err(vec!["limit"])),
+            (pairs(&[("limit", "201")]), Err(vec!["limit"])),
+            (pairs(&[("limit", "ten")]), Err(vec!["limit"])),
+            (pairs(&[("limit", "-1"), ("cursor", "zzz")]), Err(vec!["limit", "cursor"])),
+        ];
+        for (query, expected) in cases {
+            let got = page_query(&query).map(|q| (q.limit, q.cursor.is_some())).map_err(|e| match e {
+                ApiError::ValidationFailed(problems) => problems.into_iter().map(|p| p.field).collect::<Vec<_>>(),
+                other => panic!("{other:?}"),
+            });
+            let expected = expected.map_err(|fields| fields.into_iter().map(str::to_owned).collect::<Vec<_>>());
+            assert_eq!(got, expected, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn around_query_table() {
+        assert_eq!(around_query(&pairs(&[])), Ok(5));
+        assert_eq!(around_query(&pairs(&[("around", "0")])), Ok(0));
+        assert_eq!(around_query(&pairs(&[("around", "50")])), Ok(50));
+        for bad in ["51", "-1", "x", ""] {
+            assert_eq!(around_query(&pairs(&[("around", bad)])).unwrap_err().status(), 422, "{bad}");
         }
     }
 

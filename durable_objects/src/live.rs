@@ -1,0 +1,80 @@
+//! Rules of the live socket protocol that need no runtime: what a `resume` gets.
+
+/// An update frame kept for resume, with its sequence.
+pub type KeptFrame = (u64, String);
+
+/// What to send a client that resumes after `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Exactly these kept update frames, in order (possibly none: the client is up to date).
+    Frames(Vec<String>),
+    /// A fresh snapshot: the client missed updates that are no longer kept.
+    Snapshot,
+}
+
+/// Decides a resume: `latest` is the sequence of the last change, `oldest_kept` the oldest update still stored,
+/// `kept` the stored frames after `since` in order.
+pub fn plan(since: u64, latest: Option<u64>, oldest_kept: Option<u64>, kept: Vec<KeptFrame>) -> Resume {
+    let Some(latest) = latest else {
+        // Nothing ever happened: nothing to replay, unless the client claims a future it cannot have seen.
+        return if since == 0 { Resume::Frames(Vec::new()) } else { Resume::Snapshot };
+    };
+    if since > latest {
+        return Resume::Snapshot;
+    }
+    if since == latest {
+        return Resume::Frames(Vec::new());
+    }
+    // The next frame the client needs is since + 1; it must still be kept, and the kept run must be gapless.
+    let complete = oldest_kept.is_some_and(|oldest| oldest <= since + 1)
+        && kept.first().map(|(seq, _)| *seq) == Some(since + 1)
+        && kept.windows(2).all(|w| w[1].0 == w[0].0 + 1)
+        && kept.last().map(|(seq, _)| *seq) == Some(latest);
+    if complete {
+        Resume::Frames(kept.into_iter().map(|(_, frame)| frame).collect())
+    } else {
+        Resume::Snapshot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(range: std::ops::RangeInclusive<u64>) -> Vec<KeptFrame> {
+        range.map(|s| (s, format!("f{s}"))).collect()
+    }
+
+    #[test]
+    fn resume_table() {
+        type Case = (&'static str, u64, Option<u64>, Option<u64>, Vec<KeptFrame>, Resume);
+        let cases: Vec<Case> = vec![
+            ("empty board, fresh client", 0, None, None, vec![], Resume::Frames(vec![])),
+            ("empty board, client from the future", 5, None, None, vec![], Resume::Snapshot),
+            ("up to date", 9, Some(9), Some(0), vec![], Resume::Frames(vec![])),
+            ("missed two", 7, Some(9), Some(0), frames(8..=9), Resume::Frames(vec!["f8".into(), "f9".into()])),
+            (
+                "missed everything since the start",
+                0,
+                Some(2),
+                Some(0),
+                frames(1..=2),
+                Resume::Frames(vec!["f1".into(), "f2".into()]),
+            ),
+            ("older than the window", 1, Some(3000), Some(1977), frames(1977..=3000), Resume::Snapshot),
+            (
+                "gap in kept frames",
+                5,
+                Some(9),
+                Some(0),
+                vec![(6, "f6".into()), (8, "f8".into()), (9, "f9".into())],
+                Resume::Snapshot,
+            ),
+            ("kept frames end early", 5, Some(9), Some(0), frames(6..=8), Resume::Snapshot),
+            ("client from the future", 12, Some(9), Some(0), vec![], Resume::Snapshot),
+        ];
+        for (name, since, latest, oldest, kept, expected) in cases {
+            assert_eq!(plan(since, latest, oldest, kept), expected, "{name}");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! `GET /api/v1/competitions/{id}/live`: the WebSocket upgrade, verified at the edge and handed to the competition.
+
+use durable_objects::protocol::{HEADER_SUBPROTOCOL, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
+use worker::{Headers, Request, RequestInit, Response};
+
+use crate::competition_client::CompetitionClient;
+use crate::error::ApiError;
+use crate::router::RouteMatch;
+use crate::routes::leaderboard::model::path_uuid;
+use crate::runtime::RequestContext;
+
+/// Forwards the upgrade to the competition's object with the verified user id; the object's 101 is returned as is.
+pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Request) -> Result<Response, ApiError> {
+    let user = ctx.require_user()?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let incoming = req.headers();
+    let upgrade = incoming.get("Upgrade").ok().flatten();
+    if !upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
+        return Err(ApiError::BadRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));
+    }
+    let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
+    let headers = Headers::new();
+    for (name, value) in incoming.entries() {
+        // The subscriber identity is ours to state; whatever the client sent under that name is dropped.
+        if !name.eq_ignore_ascii_case(HEADER_USER) && !name.eq_ignore_ascii_case(HEADER_SUBPROTOCOL) {
+            headers.append(&name, &value).map_err(internal)?;
+        }
+    }
+    headers.set(HEADER_USER, &user.user_id.to_string()).map_err(internal)?;
+    let protocol = incoming.get("Sec-WebSocket-Protocol").ok().flatten();
+    if protocol.is_some_and(|p| p.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("bearer"))) {
+        headers.set(HEADER_SUBPROTOCOL, "bearer").map_err(internal)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_headers(headers);
+    let forwarded = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &init).map_err(internal)?;
+    CompetitionClient::for_competition(ctx.env, &competition_id)?.forward(forwarded).await
+}

@@ -1,0 +1,137 @@
+//! The live leaderboard socket: edge auth, snapshot first, every update in seq order, ping/pong, and resume.
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use e2e::{base_url, send, user_token};
+use serde_json::{json, Value};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+use uuid::Uuid;
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn live_url(competition: &Uuid) -> String {
+    format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1))
+}
+
+/// Opens a socket, authenticating through the subprotocol (as browsers must) or the Authorization header.
+fn connect(
+    competition: &Uuid,
+    user: &Uuid,
+    via_subprotocol: bool,
+) -> (Socket, tungstenite::handshake::client::Response) {
+    let mut request = live_url(competition).into_client_request().expect("request");
+    let token = user_token(user);
+    let (name, value) = if via_subprotocol {
+        ("Sec-WebSocket-Protocol", format!("bearer, {token}"))
+    } else {
+        ("Authorization", format!("Bearer {token}"))
+    };
+    request.headers_mut().insert(name, value.parse().expect("header"));
+    let (socket, response) = tungstenite::connect(request).expect("upgrade");
+    if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    }
+    (socket, response)
+}
+
+fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        match socket.read().expect("a frame within 10 s") {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("json frame"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+fn post_score(competition: &Uuid, user: &Uuid, score: i64) -> Value {
+    let reply = send(
+        "POST",
+        &format!("{}/api/v1/leaderboard/update", base_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(user)))],
+        Some(&json!({"competition_id": competition, "score": score})),
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    reply.json
+}
+
+#[test]
+fn a_subscriber_gets_a_snapshot_then_every_update_in_order_and_resume_fills_the_gap() {
+    let competition = Uuid::new_v4();
+    let (watcher, alice, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    post_score(&competition, &alice, 5);
+
+    let (mut socket, response) = connect(&competition, &watcher, true);
+    assert_eq!(response.headers().get("sec-websocket-protocol").map(|v| v.to_str().ok()), Some(Some("bearer")));
+    let snapshot = next_json(&mut socket);
+    assert_eq!(snapshot["type"], "snapshot");
+    assert_eq!((snapshot["seq"].as_u64(), snapshot["total"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(snapshot["entries"][0]["user_id"], alice.to_string());
+    assert_eq!(snapshot["me"], Value::Null);
+
+    post_score(&competition, &bob, 10);
+    post_score(&competition, &alice, 20);
+    post_score(&competition, &alice, 20); // unchanged: no frame
+    post_score(&competition, &bob, 30);
+    let seen: Vec<Value> = (0..3).map(|_| next_json(&mut socket)).collect();
+    let seqs: Vec<u64> = seen.iter().filter_map(|f| f["seq"].as_u64()).collect();
+    assert_eq!(seqs, vec![2, 3, 4], "{seen:?}");
+    assert!(seen.iter().all(|f| f["type"] == "update"));
+    assert_eq!(seen[0]["user_id"], bob.to_string());
+    assert_eq!(
+        (seen[0]["rank"].as_u64(), seen[0]["previous_rank"].clone(), seen[0]["total"].as_u64()),
+        (Some(1), Value::Null, Some(2))
+    );
+    assert_eq!((seen[1]["rank"].as_u64(), seen[1]["previous_rank"].as_u64()), (Some(1), Some(2)));
+
+    socket.send(Message::Text(r#"{"type":"ping"}"#.into())).expect("ping");
+    assert_eq!(next_json(&mut socket), json!({"type": "pong"}));
+    socket.send(Message::Text(r#"{ "type": "ping" }"#.into())).expect("ping, other spelling");
+    assert_eq!(next_json(&mut socket), json!({"type": "pong"}));
+    let _ = socket.close(None);
+    drop(socket);
+
+    // Missed while away: seq 5 and 6.
+    post_score(&competition, &watcher, 1);
+    post_score(&competition, &alice, 40);
+
+    let (mut socket, _) = connect(&competition, &watcher, false);
+    let snapshot = next_json(&mut socket);
+    assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(6)));
+    assert_eq!(snapshot["me"], json!({"rank": 3, "score": 1}));
+    socket.send(Message::Text(r#"{"type":"resume","since":4}"#.into())).expect("resume");
+    let replayed: Vec<u64> = (0..2).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(replayed, vec![5, 6]);
+    // Nothing more than the gap: the next frame is a fresh live update.
+    post_score(&competition, &bob, 50);
+    assert_eq!(next_json(&mut socket)["seq"], 7);
+    // Resuming from the future (a client confused by a reset) gets a fresh snapshot.
+    socket.send(Message::Text(r#"{"type":"resume","since":999}"#.into())).expect("resume");
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+}
+
+#[test]
+fn the_upgrade_is_refused_without_a_valid_token_or_without_upgrade() {
+    let competition = Uuid::new_v4();
+    let request = live_url(&competition).into_client_request().expect("request");
+    match tungstenite::connect(request) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    let mut request = live_url(&competition).into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "bearer, not.a.jwt".parse().expect("header"));
+    match tungstenite::connect(request) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    let plain = send(
+        "GET",
+        &format!("{}/api/v1/competitions/{competition}/live", base_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(&Uuid::new_v4())))],
+        None,
+    );
+    assert_eq!((plain.status, plain.json["error"]["code"].as_str()), (400, Some("bad_request")));
+}
