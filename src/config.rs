@@ -41,6 +41,8 @@ pub struct Config {
     pub upstash_token: String,
     /// Bearer token protecting `/metrics`; open when unset.
     pub metrics_token: Option<String>,
+    /// Serves routes that exist only to test failure handling (`ENABLE_TEST_ROUTES=1`; never in production).
+    pub enable_test_routes: bool,
 }
 
 impl Config {
@@ -81,6 +83,7 @@ impl Config {
             upstash_url: url("UPSTASH_REDIS_REST_URL", required("UPSTASH_REDIS_REST_URL")?)?,
             upstash_token: required("UPSTASH_REDIS_REST_TOKEN")?,
             metrics_token: get("METRICS_TOKEN"),
+            enable_test_routes: get("ENABLE_TEST_ROUTES").as_deref() == Some("1"),
             supabase_url,
         })
     }
@@ -117,6 +120,7 @@ mod tests {
         assert_eq!(config.jwt_audience, "authenticated");
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.metrics_token, None);
+        assert!(!config.enable_test_routes);
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
     }

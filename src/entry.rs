@@ -120,6 +120,8 @@ async fn serve(
         Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
         Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
+        Endpoint::TestPanic if config.enable_test_routes => panic!("deliberate panic to test the panic guard"),
+        Endpoint::TestPanic => Err(ApiError::NotFound(format!("no route for {}", route.template))),
     };
     (ctx.user, outcome)
 }

@@ -24,6 +24,8 @@ pub enum Endpoint {
     LeaderboardMe,
     /// `GET /api/v1/competitions/{competition_id}/live` (WebSocket)
     CompetitionLive,
+    /// `GET /__test/panic`: panics on purpose when test routes are enabled, else 404.
+    TestPanic,
 }
 
 /// One route template with the methods it serves.
@@ -36,6 +38,7 @@ struct RouteSpec {
 const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health", methods: &[("GET", Endpoint::Health)] },
     RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
+    RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },

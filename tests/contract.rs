@@ -1,14 +1,6 @@
 //! The conventions of API.md every response follows: request ids, security headers, error envelope, 404/405.
 
-use e2e::{base_url, send};
-
-const SECURITY_HEADERS: &[(&str, &str)] = &[
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
-    ("referrer-policy", "no-referrer"),
-    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
-];
+use e2e::{base_url, send, SECURITY_HEADERS};
 
 #[test]
 fn health_routes_answer_with_the_contracts_bodies_and_headers() {

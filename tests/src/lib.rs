@@ -13,6 +13,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 
+/// The security headers every response carries (`API.md`), lower-cased names.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    ("referrer-policy", "no-referrer"),
+    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+];
+
 /// Reads a setting exported by `./scripts/test`, with a clear message when a test is run outside it.
 pub fn setting(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {

@@ -1,0 +1,74 @@
+// The Worker's entry: worker-build's shim (the Rust Worker and the Competition class) behind a panic guard.
+//
+// A Rust panic aborts the wasm instance with a WebAssembly.RuntimeError that Rust cannot catch. It surfaces as a
+// global `error` event (the shim listens to it and re-initialises the instance before the next call), while the
+// promise of the request that panicked never settles — the runtime would cancel it as hung. Here every request in
+// flight is raced against that event, so a panic becomes the 500 envelope of API.md (request id, security headers)
+// at once. Everything else stays in Rust.
+import RustWorker from "../../build/worker/shim.mjs";
+export * from "../../build/worker/shim.mjs";
+
+// Same list as src/http/security_headers.rs; tests/contract.rs and tests/panic.rs check both against API.md.
+const SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+  "Referrer-Policy": "no-referrer",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+};
+
+function requestId(request) {
+  const incoming = request.headers.get("X-Request-Id");
+  return incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+}
+
+// Requests in flight, each with the function that fails it; a panic fails them all (the instance is gone).
+const inFlight = new Set();
+const reported = new WeakSet();
+addEventListener("error", (event) => {
+  if (event.error instanceof WebAssembly.RuntimeError) {
+    reported.add(event.error);
+    for (const fail of inFlight) fail(event.error);
+  }
+});
+
+function panicResponse(request, error) {
+  const id = requestId(request);
+  console.error(JSON.stringify({
+    ts: new Date().toISOString(),
+    level: "error",
+    request_id: id,
+    method: request.method,
+    route: "panic",
+    status: 500,
+    error: "internal",
+    detail: String(error && error.stack ? error.stack : error),
+  }));
+  if (error instanceof WebAssembly.RuntimeError && !reported.has(error)) {
+    // Thrown straight through rather than reported as an event: tell the shim, which resets the instance on its
+    // next call once it has seen a critical error event.
+    globalThis.dispatchEvent(new ErrorEvent("error", { error }));
+  }
+  const body = JSON.stringify({ error: { code: "internal", message: "internal error", request_id: id } });
+  return new Response(body, {
+    status: 500,
+    headers: { "Content-Type": "application/json; charset=utf-8", "X-Request-Id": id, ...SECURITY_HEADERS },
+  });
+}
+
+export default class GuardedWorker extends RustWorker {
+  async fetch(request) {
+    let fail;
+    const panicked = new Promise((_, reject) => {
+      fail = reject;
+    });
+    inFlight.add(fail);
+    try {
+      return await Promise.race([super.fetch(request), panicked]);
+    } catch (error) {
+      return panicResponse(request, error);
+    } finally {
+      inFlight.delete(fail);
+    }
+  }
+}

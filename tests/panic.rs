@@ -1,0 +1,34 @@
+//! The panic guard: a Rust panic becomes the 500 envelope and the Worker keeps serving. A file of its own because a
+//! panic fails every request in flight in the isolate, which must not hit the other tests running in parallel.
+
+use e2e::{base_url, send, user_token, SECURITY_HEADERS};
+
+#[test]
+fn a_panic_becomes_a_500_envelope_and_the_worker_recovers() {
+    let reply = send("GET", &format!("{}/__test/panic", base_url()), &[("X-Request-Id", "panic-1")], None);
+    assert_eq!(reply.status, 500);
+    assert_eq!(
+        reply.json,
+        serde_json::json!({"error": {"code": "internal", "message": "internal error", "request_id": "panic-1"}})
+    );
+    assert_eq!(reply.header("x-request-id"), Some("panic-1"));
+    assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
+    for (name, value) in SECURITY_HEADERS {
+        assert_eq!(reply.header(name), Some(*value), "panic {name}");
+    }
+    // The next requests are served by a re-initialised instance.
+    for _ in 0..3 {
+        let live = send("GET", &format!("{}/health", base_url()), &[], None);
+        assert_eq!(live.status, 200);
+        let missing = send("GET", &format!("{}/api/v1/nope", base_url()), &[], None);
+        assert_eq!(missing.json["error"]["code"], "not_found");
+    }
+    let user = uuid::Uuid::new_v4();
+    let write = send(
+        "POST",
+        &format!("{}/api/v1/leaderboard/update", base_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(&user)))],
+        Some(&serde_json::json!({"competition_id": uuid::Uuid::new_v4(), "score": 3})),
+    );
+    assert_eq!((write.status, write.json["rank"].as_u64()), (200, Some(1)), "{:?}", write.json);
+}
