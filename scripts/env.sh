@@ -17,3 +17,19 @@ lock_version() {
 }
 
 log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
+
+# A TCP port nobody listens on right now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Waits until $1/health/live answers 200 while process $2 lives; prints log file $3 and fails otherwise.
+wait_live() {
+  local url="$1" pid="$2" logfile="$3" i
+  for i in $(seq 180); do
+    curl -fsS "$url/health/live" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  cat "$logfile" >&2
+  log "wrangler dev at $url did not come up"
+  return 1
+}

@@ -11,7 +11,7 @@ use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{health, leaderboard, live};
+use crate::routes::{health, leaderboard, live, test_support};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -120,8 +120,9 @@ async fn serve(
         Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
         Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
-        Endpoint::TestPanic if config.enable_test_routes => panic!("deliberate panic to test the panic guard"),
-        Endpoint::TestPanic => Err(ApiError::NotFound(format!("no route for {}", route.template))),
+        Endpoint::TestPanic => test_support::panic(&ctx, route).map(Served::Reply),
+        Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
     };
     (ctx.user, outcome)
 }

@@ -26,6 +26,10 @@ pub enum Endpoint {
     CompetitionLive,
     /// `GET /__test/panic`: panics on purpose when test routes are enabled, else 404.
     TestPanic,
+    /// `POST /__test/competitions/{competition_id}/seed?n=N` (test routes only)
+    TestSeed,
+    /// `GET /__test/competitions/{competition_id}/stats` (test routes only)
+    TestStats,
 }
 
 /// One route template with the methods it serves.
@@ -39,6 +43,8 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health", methods: &[("GET", Endpoint::Health)] },
     RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
+    RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
+    RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },

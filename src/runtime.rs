@@ -40,6 +40,12 @@ impl RequestContext<'_> {
     }
 }
 
+/// Query pairs of the request URL.
+pub fn query_pairs(req: &worker::Request) -> Result<Vec<(String, String)>, ApiError> {
+    let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
+    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
 /// Milliseconds since the epoch from the runtime's clock.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64

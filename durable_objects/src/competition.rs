@@ -17,9 +17,9 @@ use worker::{
 use crate::engine::{Cursor, Entry, Leaderboard};
 use crate::live::{self, Resume};
 use crate::protocol::{
-    percentile, Around, BoardEntry, ClientFrame, ObjectError, Page, PublicEntry, ScoreWrite, ScoreWriteReply,
-    ServerFrame, Standing, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_PAGE, PATH_SCORES,
-    PATH_SCORE_OF, PING_TEXT, PONG_TEXT,
+    percentile, Around, BoardEntry, ClientFrame, ObjectError, ObjectStats, Page, PublicEntry, ScoreWrite,
+    ScoreWriteReply, ServerFrame, Standing, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_PAGE,
+    PATH_SCORES, PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
 };
 use crate::score_store::{ScoreStore, StoreError};
 
@@ -43,6 +43,9 @@ struct Loaded {
     state: State,
     store: ScoreStore,
     board: RefCell<Leaderboard>,
+    /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
+    rebuild_ms: f64,
+    rebuilt_members: u64,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -77,9 +80,46 @@ fn to_text(frame: &ServerFrame) -> Result<String> {
 
 impl Loaded {
     fn open(state: State) -> std::result::Result<Self, StoreError> {
+        let started = worker::Date::now().as_millis();
         let store = ScoreStore::open(state.storage().sql())?;
-        let board = RefCell::new(store.load()?);
-        Ok(Self { state, store, board })
+        let board = store.load()?;
+        let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
+        let rebuilt_members = board.total();
+        Ok(Self { state, store, board: RefCell::new(board), rebuild_ms, rebuilt_members })
+    }
+
+    /// Adds `n` synthetic members (test routes only).
+    fn seed(&self, req: &Request) -> Result<Response> {
+        let n = query(req, "n").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0).min(1_000_000);
+        let mut board = self.board.borrow_mut();
+        let base = board.total() as u128;
+        let first_seq = board.next_seq();
+        let rows: Vec<(Uuid, u64, u64)> = (0..n)
+            .map(|i| {
+                let id = uuid::Builder::from_random_bytes(
+                    ((base + u128::from(i) + 1) * 0x9E37_79B9_7F4A_7C15).to_le_bytes(),
+                );
+                (id.into_uuid(), (i * 7919) % 100_000, first_seq + i)
+            })
+            .collect();
+        if let Err(e) = self.store.save_many(&rows, worker::Date::now().as_millis() as i64) {
+            return storage_failure(&e);
+        }
+        for (user, score, seq) in rows {
+            if let Err(e) = board.restore(user, score, seq) {
+                return error(400, "bad_request", e.to_string());
+            }
+        }
+        drop(board);
+        self.stats()
+    }
+
+    fn stats(&self) -> Result<Response> {
+        Response::from_json(&ObjectStats {
+            members: self.board.borrow().total(),
+            rebuild_ms: self.rebuild_ms,
+            rebuilt_members: self.rebuilt_members,
+        })
     }
 
     async fn write_score(&self, mut req: Request) -> Result<Response> {
@@ -275,6 +315,8 @@ impl DurableObject for Competition {
             (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
             (Method::Get, PATH_LIVE) => loaded.subscribe(&req),
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
+            (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),
+            (Method::Get, PATH_TEST_STATS) => loaded.stats(),
             (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
             (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
             _ => error(404, "not_found", "unknown competition operation"),

@@ -16,6 +16,10 @@ pub const PATH_PAGE: &str = "/page";
 pub const PATH_AROUND: &str = "/around/";
 /// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
 pub const PATH_LIVE: &str = "/live";
+/// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
+pub const PATH_TEST_SEED: &str = "/__test/seed";
+/// `GET /__test/stats`: members and how long the last rebuild from storage took.
+pub const PATH_TEST_STATS: &str = "/__test/stats";
 /// Internal header naming the verified user of a `/live` request (set by the Worker, overwriting any client value).
 pub const HEADER_USER: &str = "X-Leaderboard-User";
 /// Internal header asking the object to echo the `bearer` subprotocol on the upgrade.
@@ -70,6 +74,17 @@ pub struct ObjectError {
     pub code: String,
     /// Human-readable message.
     pub message: String,
+}
+
+/// Reply to `GET /__test/stats`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObjectStats {
+    /// Members on the board.
+    pub members: u64,
+    /// Milliseconds the object spent rebuilding its board from SQLite when it woke.
+    pub rebuild_ms: f64,
+    /// Members loaded by that rebuild.
+    pub rebuilt_members: u64,
 }
 
 /// One row of a leaderboard view as the object knows it (the Worker adds profile fields).

@@ -127,4 +127,27 @@ impl ScoreStore {
         let oldest: Oldest = self.sql.exec("SELECT MIN(seq) AS seq FROM updates", None)?.one()?;
         Ok((oldest.seq.map(|s| s as u64), rows.into_iter().map(|r| (r.seq as u64, r.frame)).collect()))
     }
+
+    /// Stores many members at once (test seeding): multi-row inserts within SQLite's 100-parameter limit.
+    pub fn save_many(&self, rows: &[(Uuid, u64, u64)], updated_ms: i64) -> Result<(), StoreError> {
+        const ROWS_PER_STATEMENT: usize = 25; // 4 parameters each
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let placeholders = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+            let mut values = Vec::with_capacity(chunk.len() * 4);
+            for (user, score, seq) in chunk {
+                values.push(user.to_string().into());
+                values.push(SqlStorageValue::from(*score as i64));
+                values.push(SqlStorageValue::from(*seq as i64));
+                values.push(SqlStorageValue::from(updated_ms));
+            }
+            self.sql.exec(
+                &format!(
+                    "INSERT INTO members (user_id, score, seq, updated_ms) VALUES {placeholders} \
+                     ON CONFLICT (user_id) DO UPDATE SET score = excluded.score, seq = excluded.seq"
+                ),
+                values,
+            )?;
+        }
+        Ok(())
+    }
 }

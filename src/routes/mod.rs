@@ -3,3 +3,4 @@
 pub mod health;
 pub mod leaderboard;
 pub mod live;
+pub mod test_support;

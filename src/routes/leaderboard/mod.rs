@@ -14,15 +14,9 @@ use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
-use crate::runtime::RequestContext;
+use crate::runtime::{query_pairs, RequestContext};
 
 use model::{around_query, page_query, path_uuid, UpdateBody};
-
-/// Query pairs of the request URL.
-fn query_pairs(req: &worker::Request) -> Result<Vec<(String, String)>, ApiError> {
-    let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
-    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-}
 
 /// `GET /api/v1/leaderboard/{competition_id}?limit=50&cursor=…`
 pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {

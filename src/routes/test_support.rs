@@ -1,0 +1,48 @@
+//! Routes that exist only for tests and benchmarks (`ENABLE_TEST_ROUTES=1`); 404 everywhere else.
+
+use durable_objects::protocol::{ObjectStats, PATH_TEST_SEED, PATH_TEST_STATS};
+use worker::Method;
+
+use crate::competition_client::CompetitionClient;
+use crate::error::ApiError;
+use crate::http::reply::Reply;
+use crate::router::RouteMatch;
+use crate::routes::leaderboard::model::path_uuid;
+use crate::runtime::{query_pairs, RequestContext};
+
+fn enabled(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<(), ApiError> {
+    if ctx.config.enable_test_routes {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no route for {}", route.template)))
+    }
+}
+
+/// `GET /__test/panic`: panics, to prove the panic guard.
+pub fn panic(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    enabled(ctx, route)?;
+    panic!("deliberate panic to test the panic guard");
+}
+
+/// `POST /__test/competitions/{competition_id}/seed?n=N`: adds N synthetic members to a competition.
+pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+    enabled(ctx, route)?;
+    let n: u64 = query_pairs(req)?
+        .iter()
+        .find(|(key, _)| key == "n")
+        .and_then(|(_, value)| value.parse().ok())
+        .ok_or_else(|| ApiError::BadRequest("n must be a non-negative integer".into()))?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let stats: ObjectStats = client.call(Method::Post, &format!("{PATH_TEST_SEED}?n={n}"), None::<&()>).await?;
+    Ok(Reply::json(200, &stats))
+}
+
+/// `GET /__test/competitions/{competition_id}/stats`: members and the last rebuild time of the object.
+pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    enabled(ctx, route)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let stats: ObjectStats = client.call(Method::Get, PATH_TEST_STATS, None::<&()>).await?;
+    Ok(Reply::json(200, &stats))
+}
