@@ -33,3 +33,27 @@ wait_live() {
   log "wrangler dev at $url did not come up"
   return 1
 }
+
+# A private `wrangler dev` for benchmarks: test routes on, its own state under $1, a free port.
+# Sets PRIVATE_WORKER_URL and PRIVATE_WORKER_PGID; stop it with private_worker_stop (also safe to call twice).
+private_worker_start() {
+  local dir="$1" port
+  mkdir -p "$dir"
+  sed -e "s|^ENABLE_TEST_ROUTES=.*|ENABLE_TEST_ROUTES=1|" "$ROOT/.dev.vars.example" > "$dir/worker.vars"
+  [[ -f "$ROOT/build/worker/shim.mjs" ]] || WORKER_BUILD_FAST=1 "$ROOT/scripts/build-worker" >/dev/null 2>&1
+  port="${PRIVATE_WORKER_PORT:-$(free_port)}"
+  PRIVATE_WORKER_PORT="$port"
+  PORT="$port" INSPECTOR_PORT="$(free_port)" PERSIST_DIR="$dir/state" WORKER_VARS_FILE="$dir/worker.vars" \
+    WORKER_BUILD_SKIP=1 WRANGLER_LOG_LEVEL=warn setsid "$ROOT/scripts/worker-dev" > "$dir/wrangler.log" 2>&1 &
+  PRIVATE_WORKER_PGID=$!
+  PRIVATE_WORKER_URL="http://127.0.0.1:$port"
+  wait_live "$PRIVATE_WORKER_URL" "$PRIVATE_WORKER_PGID" "$dir/wrangler.log"
+}
+
+private_worker_stop() {
+  if [[ -n "${PRIVATE_WORKER_PGID:-}" ]]; then
+    kill -9 -- "-$PRIVATE_WORKER_PGID" 2>/dev/null || true
+    wait "$PRIVATE_WORKER_PGID" 2>/dev/null || true
+  fi
+  PRIVATE_WORKER_PGID=""
+}
