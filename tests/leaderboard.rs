@@ -84,7 +84,7 @@ fn scores_are_ranked_higher_first_then_earliest() {
 }
 
 fn get(path: &str, user: &Uuid) -> e2e::Reply {
-    send("GET", &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", user_token(user)))], None)
+    e2e::get_as(&base_url(), path, user)
 }
 
 #[test]

@@ -48,11 +48,11 @@ fn next_json(socket: &mut Socket) -> Value {
 }
 
 fn post_score(competition: &Uuid, user: &Uuid, score: i64) -> Value {
-    let reply = send(
-        "POST",
-        &format!("{}/api/v1/leaderboard/update", base_url()),
-        &[("Authorization", &format!("Bearer {}", user_token(user)))],
-        Some(&json!({"competition_id": competition, "score": score})),
+    let reply = e2e::post_as(
+        &base_url(),
+        "/api/v1/leaderboard/update",
+        user,
+        &json!({"competition_id": competition, "score": score}),
     );
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     reply.json

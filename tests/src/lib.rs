@@ -98,6 +98,16 @@ pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Val
     Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
+/// `GET {base}{path}` as `user`.
+pub fn get_as(base: &str, path: &str, user: &Uuid) -> Reply {
+    send("GET", &format!("{base}{path}"), &[("Authorization", &format!("Bearer {}", user_token(user)))], None)
+}
+
+/// `POST {base}{path}` with a JSON body as `user`.
+pub fn post_as(base: &str, path: &str, user: &Uuid, body: &Value) -> Reply {
+    send("POST", &format!("{base}{path}"), &[("Authorization", &format!("Bearer {}", user_token(user)))], Some(body))
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")

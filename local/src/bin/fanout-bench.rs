@@ -35,7 +35,11 @@ struct Args {
     #[arg(long, default_value_t = 100)]
     connect_concurrency: usize,
     /// JWT secret used to mint tokens.
-    #[arg(long, env = "SUPABASE_JWT_SECRET", default_value = "super-secret-jwt-token-with-at-least-32-characters-long")]
+    #[arg(
+        long,
+        env = "SUPABASE_JWT_SECRET",
+        default_value = "super-secret-jwt-token-with-at-least-32-characters-long"
+    )]
     secret: String,
     /// Give up waiting for deliveries after this many seconds.
     #[arg(long, default_value_t = 60)]
@@ -43,7 +47,8 @@ struct Args {
 }
 
 fn token(secret: &str, user: &Uuid) -> String {
-    let claims = local::token::access_claims(&user.to_string(), "authenticated", "authenticated", local::token::now(), 3600);
+    let claims =
+        local::token::access_claims(&user.to_string(), "authenticated", "authenticated", local::token::now(), 3600);
     local::token::sign(secret.as_bytes(), &claims)
 }
 
