@@ -26,6 +26,7 @@ fn a_score_written_through_the_object_survives_a_killed_wrangler_dev() {
 
     let stats = send("GET", &format!("{}/__test/competitions/{competition}/stats", dev.base_url()), &[], None);
     assert_eq!(stats.json["rebuilt_members"], 3005, "the board was rebuilt from storage: {:?}", stats.json);
+    assert_eq!(stats.json["outbox_pending"], 5, "queued changes survive the crash: {:?}", stats.json);
     let after = get_as(&dev.base_url(), &page, &users[0]);
     assert_eq!(after.json, before.json, "the rebuilt board orders exactly as before the crash");
 

@@ -5,7 +5,8 @@
 //! with no `await` in between, so requests cannot interleave inside a read-modify-write and a failed write changes
 //! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,8 +15,9 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair,
 };
 
-use crate::engine::{Cursor, Entry, Leaderboard};
+use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
 use crate::live::{self, Resume};
+use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
     percentile, Around, BoardEntry, ClientFrame, ObjectError, ObjectStats, Page, PublicEntry, ScoreWrite,
     ScoreWriteReply, ServerFrame, Standing, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_PAGE,
@@ -32,6 +34,19 @@ pub const MAX_RADIUS: u64 = 50;
 /// Rows in a snapshot frame.
 pub const SNAPSHOT_TOP: usize = 10;
 
+/// Delay between an accepted change and the outbox delivery, so bursts travel in one batch.
+pub const OUTBOX_DELAY_MS: u64 = 1_000;
+
+/// The system of record as seen from the object. Until the PostgREST adapter exists (data-layer issue), deliveries
+/// fail, rows wait in the outbox and the alarm backs off; nothing is lost meanwhile.
+struct SystemOfRecordNotConnected;
+
+impl OutboxSink for SystemOfRecordNotConnected {
+    async fn deliver(&self, rows: &[OutboxRow]) -> std::result::Result<(), String> {
+        Err(format!("system of record not connected yet; {} rows wait in the outbox", rows.len()))
+    }
+}
+
 /// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
 #[derive(Debug, Serialize, Deserialize)]
 struct SocketAttachment {
@@ -46,6 +61,8 @@ struct Loaded {
     /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
     rebuild_ms: f64,
     rebuilt_members: u64,
+    /// Whether an outbox alarm is known to be scheduled (one alarm per object; set again only when none is).
+    alarm_scheduled: Cell<bool>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -85,7 +102,14 @@ impl Loaded {
         let board = store.load()?;
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
-        Ok(Self { state, store, board: RefCell::new(board), rebuild_ms, rebuilt_members })
+        Ok(Self {
+            state,
+            store,
+            board: RefCell::new(board),
+            rebuild_ms,
+            rebuilt_members,
+            alarm_scheduled: Cell::new(false),
+        })
     }
 
     /// Adds `n` synthetic members (test routes only).
@@ -115,10 +139,13 @@ impl Loaded {
     }
 
     fn stats(&self) -> Result<Response> {
+        let storage = |e: StoreError| worker::Error::RustError(e.to_string());
         Response::from_json(&ObjectStats {
             members: self.board.borrow().total(),
             rebuild_ms: self.rebuild_ms,
             rebuilt_members: self.rebuilt_members,
+            outbox_pending: self.store.outbox_len().map_err(storage)?,
+            outbox_failures: self.store.failures().map_err(storage)?,
         })
     }
 
@@ -131,19 +158,10 @@ impl Loaded {
         if write.score > MAX_SCORE {
             return error(400, "bad_request", "score out of range");
         }
-        let mut board = self.board.borrow_mut();
-        let unchanged = board.standing(write.user_id).filter(|entry| entry.score == score);
-        if unchanged.is_none() {
-            // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
-            if let Err(e) = self.store.save(&write.user_id, score, board.next_seq(), write.at_ms) {
-                return storage_failure(&e);
-            }
-        }
-        let change = match board.set_score(write.user_id, score) {
+        let change = match self.apply(&write, score) {
             Ok(change) => change,
-            Err(e) => return error(400, "bad_request", e.to_string()),
+            Err(response) => return response,
         };
-        drop(board);
         if change.changed {
             let frame = ServerFrame::Update {
                 seq: change.seq,
@@ -154,6 +172,7 @@ impl Loaded {
                 total: change.total,
             };
             self.publish(change.seq, &frame)?;
+            self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
@@ -163,6 +182,17 @@ impl Loaded {
             previous_rank: change.previous_rank,
             total: change.total,
         })
+    }
+
+    /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
+    fn apply(&self, write: &ScoreWrite, score: u64) -> std::result::Result<ScoreChange, Result<Response>> {
+        let mut board = self.board.borrow_mut();
+        let unchanged = board.standing(write.user_id).filter(|entry| entry.score == score);
+        if unchanged.is_none() {
+            // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
+            self.store.save(&write.user_id, score, board.next_seq(), write.at_ms).map_err(|e| storage_failure(&e))?;
+        }
+        board.set_score(write.user_id, score).map_err(|e| error(400, "bad_request", e.to_string()))
     }
 
     /// Keeps the frame for `resume` and sends it to every subscriber. Serialised once; a socket that fails to take
@@ -177,6 +207,40 @@ impl Loaded {
             if socket.send_with_str(&text).is_err() {
                 let _ = socket.close(Some(1011), Some("send failed"));
             }
+        }
+        Ok(())
+    }
+
+    /// Makes sure the alarm that drains the outbox will run within `delay_ms`.
+    async fn schedule_outbox(&self, delay_ms: u64) -> Result<()> {
+        if !self.alarm_scheduled.get() {
+            self.state.storage().set_alarm(Duration::from_millis(delay_ms)).await?;
+            self.alarm_scheduled.set(true);
+        }
+        Ok(())
+    }
+
+    /// One alarm run: deliver a batch and decide when to run again. Alarms may run twice; draining is idempotent.
+    async fn drain_outbox(&self) -> Result<()> {
+        self.alarm_scheduled.set(false);
+        let next = match outbox::drain(&self.store, &SystemOfRecordNotConnected).await {
+            Ok(Drained::Empty) => None,
+            Ok(Drained::Delivered { more: true, .. }) => Some(0),
+            // Rows accepted while the batch was in flight wait for the next run.
+            Ok(Drained::Delivered { more: false, .. }) => {
+                self.store.outbox_len().ok().filter(|&n| n > 0).map(|_| OUTBOX_DELAY_MS)
+            }
+            Ok(Drained::Failed { retry_in_ms, error }) => {
+                worker::console_warn!("outbox delivery failed, retrying in {retry_in_ms} ms: {error}");
+                Some(retry_in_ms)
+            }
+            Err(e) => {
+                worker::console_error!("outbox storage failure: {e}");
+                Some(outbox::BACKOFF_MAX_MS)
+            }
+        };
+        if let Some(delay) = next {
+            self.schedule_outbox(delay).await?;
         }
         Ok(())
     }
@@ -321,6 +385,14 @@ impl DurableObject for Competition {
             (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
             _ => error(404, "not_found", "unknown competition operation"),
         }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        match self.loaded() {
+            Ok(loaded) => loaded.drain_outbox().await?,
+            Err(reason) => worker::console_error!("outbox alarm on an unloaded competition: {reason}"),
+        }
+        Response::empty()
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {

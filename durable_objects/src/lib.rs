@@ -2,12 +2,13 @@
 //!
 //! `engine` is the leaderboard itself (pure Rust, no runtime types: ranking, pages, prizes); `protocol` holds the
 //! messages exchanged between the Worker and the object (plain serde types, shared by both crates);
-//! `score_store` the object's SQLite schema and queries; `live` the rules of the socket protocol; `competition` the object itself, thin glue that routes a
+//! `score_store` the object's SQLite schema and queries; `live` the rules of the socket protocol; `outbox` the queue of changes for Postgres and how it drains; `competition` the object itself, thin glue that routes a
 //! request to the store.
 
 pub mod competition;
 pub mod engine;
 pub mod live;
+pub mod outbox;
 pub mod protocol;
 pub mod score_store;
 

@@ -85,6 +85,10 @@ pub struct ObjectStats {
     pub rebuild_ms: f64,
     /// Members loaded by that rebuild.
     pub rebuilt_members: u64,
+    /// Changes waiting for the system of record.
+    pub outbox_pending: u64,
+    /// Consecutive failed deliveries of the outbox.
+    pub outbox_failures: u32,
 }
 
 /// One row of a leaderboard view as the object knows it (the Worker adds profile fields).

@@ -9,6 +9,7 @@ use worker::{SqlStorage, SqlStorageValue};
 
 use crate::engine::{EngineError, Leaderboard};
 use crate::live::KeptFrame;
+use crate::outbox::{OutboxRow, OutboxStore};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS members (
@@ -21,10 +22,33 @@ CREATE TABLE IF NOT EXISTS updates (
     seq    INTEGER PRIMARY KEY,
     frame  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq         INTEGER PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    score       INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+);
 ";
 
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
 pub const RESUME_WINDOW: u64 = 1_024;
+
+#[derive(Debug, Deserialize)]
+struct StoredOutboxRow {
+    seq: i64,
+    user_id: String,
+    score: i64,
+    updated_ms: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Value {
+    value: i64,
+}
 
 #[derive(Debug, Deserialize)]
 struct FrameRow {
@@ -79,8 +103,18 @@ impl ScoreStore {
         Ok(board)
     }
 
-    /// Stores a member's score and the sequence of the change that set it.
+    /// Stores a member's score and the sequence of the change that set it, and queues the change for the system of
+    /// record. Both statements run in the same synchronous block, which the runtime commits atomically.
     pub fn save(&self, user: &Uuid, score: u64, seq: u64, updated_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO outbox (seq, user_id, score, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+            vec![
+                SqlStorageValue::from(seq as i64),
+                user.to_string().into(),
+                SqlStorageValue::from(score as i64),
+                SqlStorageValue::from(updated_ms),
+            ],
+        )?;
         // Scores are at most 2^53 - 1 and sequences at most 2^43 - 1: exact as JS numbers, in i64 range.
         self.sql.exec(
             "INSERT INTO members (user_id, score, seq, updated_ms) VALUES (?1, ?2, ?3, ?4) \
@@ -148,6 +182,61 @@ impl ScoreStore {
                 values,
             )?;
         }
+        Ok(())
+    }
+}
+
+impl ScoreStore {
+    /// Rows waiting for the system of record.
+    pub fn outbox_len(&self) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM outbox", None)?.one()?;
+        Ok(count.n as u64)
+    }
+}
+
+impl OutboxStore for ScoreStore {
+    type Error = StoreError;
+
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows: Vec<StoredOutboxRow> = self
+            .sql
+            .exec(
+                "SELECT seq, user_id, score, updated_ms FROM outbox ORDER BY seq LIMIT ?1",
+                vec![SqlStorageValue::from(limit as i64)],
+            )?
+            .to_array()?;
+        rows.into_iter()
+            .map(|row| {
+                let user_id = Uuid::try_parse(&row.user_id).map_err(|_| StoreError::Corrupt {
+                    user: row.user_id.clone(),
+                    reason: "outbox user id is not a UUID".into(),
+                })?;
+                Ok(OutboxRow { seq: row.seq as u64, user_id, score: row.score as u64, updated_ms: row.updated_ms })
+            })
+            .collect()
+    }
+
+    fn acknowledge(&self, upto: u64) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM outbox WHERE seq <= ?1", vec![SqlStorageValue::from(upto as i64)])?;
+        Ok(())
+    }
+
+    fn failures(&self) -> Result<u32, StoreError> {
+        let rows: Vec<Value> =
+            self.sql.exec("SELECT value FROM meta WHERE key = 'outbox_failures'", None)?.to_array()?;
+        Ok(rows.first().map_or(0, |v| v.value as u32))
+    }
+
+    fn set_failures(&self, failures: u32) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO meta (key, value) VALUES ('outbox_failures', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![SqlStorageValue::from(i64::from(failures))],
+        )?;
         Ok(())
     }
 }

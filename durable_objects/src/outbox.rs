@@ -1,0 +1,219 @@
+//! The outbox: accepted score changes waiting to be written to the system of record (Postgres via PostgREST).
+//!
+//! Rows are appended in the same synchronous block as the score itself (so SQLite commits both or neither) and
+//! removed only after the sink accepted them. The object's alarm drains it; alarms run at least once and may run
+//! again after a failure half-way, so draining is idempotent: rows carry the object's update `seq`, the sink
+//! upserts by it, and acknowledging removes exactly the rows up to the last delivered `seq`.
+
+use uuid::Uuid;
+
+/// Rows sent to the sink per delivery.
+pub const BATCH: usize = 500;
+/// First retry delay after a failed delivery.
+pub const BACKOFF_BASE_MS: u64 = 1_000;
+/// Longest retry delay.
+pub const BACKOFF_MAX_MS: u64 = 5 * 60 * 1_000;
+
+/// One accepted change for the system of record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// The object's update sequence of the change (unique, increasing).
+    pub seq: u64,
+    /// Whose score.
+    pub user_id: Uuid,
+    /// The score.
+    pub score: u64,
+    /// When the Worker accepted it, milliseconds since the epoch.
+    pub updated_ms: i64,
+}
+
+/// Where pending rows live (the object's SQLite; memory in tests).
+pub trait OutboxStore {
+    /// Storage failure.
+    type Error: std::fmt::Display;
+    /// Up to `limit` pending rows, oldest first.
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxRow>, Self::Error>;
+    /// Removes every row with `seq <= upto`.
+    fn acknowledge(&self, upto: u64) -> Result<(), Self::Error>;
+    /// Consecutive failed deliveries so far.
+    fn failures(&self) -> Result<u32, Self::Error>;
+    /// Records the count of consecutive failed deliveries.
+    fn set_failures(&self, failures: u32) -> Result<(), Self::Error>;
+}
+
+/// Where rows go (PostgREST in production; a recorder in tests).
+#[allow(async_fn_in_trait)] // single-threaded runtime: the futures need not be Send
+pub trait OutboxSink {
+    /// Writes the rows durably and idempotently (an upsert keyed by competition, user and `seq`).
+    async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), String>;
+}
+
+/// What one drain did, and when the alarm should run next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drained {
+    /// Nothing was pending: no alarm needed.
+    Empty,
+    /// Delivered `rows`; `more` pending means run again soon.
+    Delivered { rows: usize, more: bool },
+    /// The sink failed; retry after `retry_in_ms`.
+    Failed { retry_in_ms: u64, error: String },
+}
+
+/// Delay before retry number `failures` (1-based): doubling from one second, capped at five minutes.
+pub fn backoff_ms(failures: u32) -> u64 {
+    let doublings = failures.saturating_sub(1).min(20);
+    (BACKOFF_BASE_MS << doublings).min(BACKOFF_MAX_MS)
+}
+
+/// Delivers one batch of pending rows and acknowledges them, or records the failure.
+pub async fn drain<S: OutboxStore, K: OutboxSink>(store: &S, sink: &K) -> Result<Drained, S::Error> {
+    let rows = store.pending(BATCH + 1)?;
+    let Some(batch_end) = rows.len().checked_sub(1).map(|last| last.min(BATCH - 1)) else {
+        return Ok(Drained::Empty);
+    };
+    let batch = &rows[..=batch_end];
+    match sink.deliver(batch).await {
+        Ok(()) => {
+            store.acknowledge(batch[batch_end].seq)?;
+            store.set_failures(0)?;
+            Ok(Drained::Delivered { rows: batch.len(), more: rows.len() > BATCH })
+        }
+        Err(error) => {
+            let failures = store.failures()?.saturating_add(1);
+            store.set_failures(failures)?;
+            Ok(Drained::Failed { retry_in_ms: backoff_ms(failures), error })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::{Cell, RefCell};
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Runs a future whose every await is immediately ready (the test doubles never wait).
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("test doubles never wait"),
+        }
+    }
+
+    #[derive(Default)]
+    struct MemoryStore {
+        rows: RefCell<Vec<OutboxRow>>,
+        failures: Cell<u32>,
+    }
+
+    impl OutboxStore for MemoryStore {
+        type Error = String;
+        fn pending(&self, limit: usize) -> Result<Vec<OutboxRow>, String> {
+            Ok(self.rows.borrow().iter().take(limit).cloned().collect())
+        }
+        fn acknowledge(&self, upto: u64) -> Result<(), String> {
+            self.rows.borrow_mut().retain(|r| r.seq > upto);
+            Ok(())
+        }
+        fn failures(&self) -> Result<u32, String> {
+            Ok(self.failures.get())
+        }
+        fn set_failures(&self, failures: u32) -> Result<(), String> {
+            self.failures.set(failures);
+            Ok(())
+        }
+    }
+
+    /// Records every delivery; fails while `failing` is set.
+    #[derive(Default)]
+    struct RecordingSink {
+        calls: RefCell<Vec<Vec<u64>>>,
+        failing: Cell<bool>,
+    }
+
+    impl OutboxSink for RecordingSink {
+        async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), String> {
+            self.calls.borrow_mut().push(rows.iter().map(|r| r.seq).collect());
+            if self.failing.get() {
+                Err("database unavailable".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    fn store_with(seqs: std::ops::RangeInclusive<u64>) -> MemoryStore {
+        let store = MemoryStore::default();
+        store.rows.borrow_mut().extend(seqs.map(|seq| OutboxRow {
+            seq,
+            user_id: Uuid::from_u128(u128::from(seq)),
+            score: seq * 10,
+            updated_ms: 0,
+        }));
+        store
+    }
+
+    #[test]
+    fn an_empty_outbox_needs_no_delivery() {
+        let (store, sink) = (MemoryStore::default(), RecordingSink::default());
+        assert_eq!(ready(drain(&store, &sink)), Ok(Drained::Empty));
+        assert!(sink.calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn batches_are_delivered_in_order_and_removed_only_after_success() {
+        let store = store_with(1..=1_200);
+        let sink = RecordingSink::default();
+        assert_eq!(ready(drain(&store, &sink)), Ok(Drained::Delivered { rows: BATCH, more: true }));
+        assert_eq!(ready(drain(&store, &sink)), Ok(Drained::Delivered { rows: BATCH, more: true }));
+        assert_eq!(ready(drain(&store, &sink)), Ok(Drained::Delivered { rows: 200, more: false }));
+        assert_eq!(ready(drain(&store, &sink)), Ok(Drained::Empty));
+        let calls = sink.calls.borrow();
+        assert_eq!(calls.len(), 3);
+        assert_eq!((calls[0][0], calls[0][BATCH - 1], calls[2][199]), (1, 500, 1_200));
+    }
+
+    #[test]
+    fn a_failed_delivery_keeps_every_row_and_backs_off_exponentially() {
+        let store = store_with(1..=3);
+        let sink = RecordingSink::default();
+        sink.failing.set(true);
+        let delays: Vec<u64> = (0..4)
+            .map(|_| match ready(drain(&store, &sink)) {
+                Ok(Drained::Failed { retry_in_ms, .. }) => retry_in_ms,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(delays, vec![1_000, 2_000, 4_000, 8_000]);
+        assert_eq!(store.rows.borrow().len(), 3, "nothing lost while the database is down");
+
+        sink.failing.set(false);
+        assert_eq!(ready(drain(&store, &sink)), Ok(Drained::Delivered { rows: 3, more: false }));
+        assert_eq!(store.failures.get(), 0, "success resets the backoff");
+        // Every attempt carried the same rows: a retry after a half-way failure re-sends, never skips.
+        assert!(sink.calls.borrow().iter().all(|call| call == &vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn rows_written_during_a_delivery_are_not_acknowledged_by_it() {
+        let store = store_with(1..=2);
+        let sink = RecordingSink::default();
+        // Simulate a row appended after the batch was read: acknowledge only covers the delivered seqs.
+        let rows = store.pending(BATCH).expect("rows");
+        store.rows.borrow_mut().push(OutboxRow { seq: 3, user_id: Uuid::nil(), score: 1, updated_ms: 0 });
+        ready(sink.deliver(&rows)).expect("delivered");
+        store.acknowledge(rows[rows.len() - 1].seq).expect("ack");
+        assert_eq!(store.rows.borrow().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        assert_eq!(backoff_ms(1), 1_000);
+        assert_eq!(backoff_ms(9), 256_000);
+        assert_eq!(backoff_ms(10), BACKOFF_MAX_MS);
+        assert_eq!(backoff_ms(u32::MAX), BACKOFF_MAX_MS);
+    }
+}
