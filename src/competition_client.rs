@@ -21,6 +21,28 @@ fn unavailable(error: worker::Error) -> ApiError {
     ApiError::Internal(format!("competition object unreachable: {error}"))
 }
 
+/// Whether the runtime refused the call because the object is overloaded (its queue is full). The runtime marks such
+/// errors with `overloaded: true`; the message is checked too in case the flag does not survive conversion.
+fn is_overloaded(error: &worker::Error) -> bool {
+    let flagged = js_sys::Reflect::get(&error.to_js_value(), &"overloaded".into()).is_ok_and(|v| v.is_truthy());
+    flagged || mentions_overload(&error.to_string())
+}
+
+/// The message test of [`is_overloaded`].
+pub fn mentions_overload(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("overloaded")
+}
+
+/// Maps a failed call to the object: overload is a 503 with `Retry-After` (never retried here, which would only
+/// deepen the queue); anything else is an internal error.
+fn call_failed(error: worker::Error) -> ApiError {
+    if is_overloaded(&error) {
+        ApiError::DependencyUnavailable { dependency: "competition (overloaded)".to_owned(), retry_after_secs: Some(1) }
+    } else {
+        unavailable(error)
+    }
+}
+
 impl CompetitionClient {
     /// The object of `competition_id`.
     pub fn for_competition(env: &Env, competition_id: &Uuid) -> Result<Self, ApiError> {
@@ -32,7 +54,7 @@ impl CompetitionClient {
 
     /// Sends a prepared request and returns the object's response untouched (WebSocket upgrades).
     pub async fn forward(&self, request: Request) -> Result<worker::Response, ApiError> {
-        self.stub.fetch_with_request(request).await.map_err(unavailable)
+        self.stub.fetch_with_request(request).await.map_err(call_failed)
     }
 
     /// Sends a request and decodes the reply, mapping the object's errors onto API errors.
@@ -51,7 +73,7 @@ impl CompetitionClient {
             init.with_headers(headers).with_body(Some(json.into()));
         }
         let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{path}"), &init).map_err(unavailable)?;
-        let mut response = self.stub.fetch_with_request(request).await.map_err(unavailable)?;
+        let mut response = self.stub.fetch_with_request(request).await.map_err(call_failed)?;
         let status = response.status_code();
         let bytes = response.bytes().await.map_err(unavailable)?;
         if (200..300).contains(&status) {
@@ -60,5 +82,17 @@ impl CompetitionClient {
         let error: ObjectError = serde_json::from_slice(&bytes)
             .map_err(|_| ApiError::Internal(format!("competition object answered {status}")))?;
         Err(ApiError::from_upstream(status, &error.code, error.message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_is_recognised_from_the_runtime_message() {
+        assert!(mentions_overload("Durable Object is overloaded. Too many requests queued."));
+        assert!(mentions_overload("Error: durable object OVERLOADED"));
+        assert!(!mentions_overload("Network connection lost."));
     }
 }

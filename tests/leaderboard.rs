@@ -164,3 +164,37 @@ fn pages_follow_cursors_and_me_shows_the_window() {
     let reply = get("/api/v1/leaderboard/not-a-uuid", &users[0]);
     assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (400, Some("bad_request")));
 }
+
+#[test]
+fn oversized_mistyped_and_malformed_bodies_get_their_own_4xx() {
+    let user = Uuid::new_v4();
+    let auth = format!("Bearer {}", user_token(&user));
+    let url = format!("{}/api/v1/leaderboard/update", base_url());
+    let raw = |content_type: &str, body: String| -> (u16, serde_json::Value) {
+        let agent = ureq_agent();
+        let response =
+            agent.post(&url).set("Authorization", &auth).set("Content-Type", content_type).send_string(&body);
+        let response = match response {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let status = response.status();
+        (status, serde_json::from_str(&response.into_string().unwrap_or_default()).unwrap_or_default())
+    };
+    let competition = Uuid::new_v4();
+    let padded = format!(r#"{{"competition_id":"{competition}","score":1,"pad":"{}"}}"#, "x".repeat(70 * 1024));
+    let cases = [
+        ("application/json", padded, 413, "payload_too_large"),
+        ("text/plain", format!(r#"{{"competition_id":"{competition}","score":1}}"#), 415, "unsupported_media_type"),
+        ("application/json", r#"{"competition_id": "#.to_owned(), 400, "invalid_json"),
+    ];
+    for (content_type, body, status, code) in cases {
+        let (got, json) = raw(content_type, body);
+        assert_eq!((got, json["error"]["code"].as_str()), (status, Some(code)), "{content_type} {code}");
+    }
+}
+
+fn ureq_agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30)).build()
+}
