@@ -72,7 +72,7 @@ fn log_request(
     error: Option<&ApiError>,
 ) {
     let log = AccessLog {
-        ts: worker::Date::now().to_string(),
+        ts: String::from(js_sys::Date::new_0().to_iso_string()),
         level: level_for(status),
         request_id,
         method,
