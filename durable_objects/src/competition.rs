@@ -187,8 +187,7 @@ impl Loaded {
     /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
     fn apply(&self, write: &ScoreWrite, score: u64) -> std::result::Result<ScoreChange, Result<Response>> {
         let mut board = self.board.borrow_mut();
-        let unchanged = board.standing(write.user_id).filter(|entry| entry.score == score);
-        if unchanged.is_none() {
+        if board.score_of(write.user_id) != Some(score) {
             // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
             self.store.save(&write.user_id, score, board.next_seq(), write.at_ms).map_err(|e| storage_failure(&e))?;
         }

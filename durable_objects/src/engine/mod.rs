@@ -207,6 +207,11 @@ impl Leaderboard {
         true
     }
 
+    /// `user`'s score, without computing a rank (a hash lookup, no tree descent).
+    pub fn score_of(&self, user: Uuid) -> Option<u64> {
+        self.slot_of(user.as_bytes()).map(|slot| self.members[slot as usize].score)
+    }
+
     /// `user`'s rank and score.
     pub fn standing(&self, user: Uuid) -> Option<Entry> {
         let slot = self.slot_of(user.as_bytes())?;

@@ -91,6 +91,7 @@ fn removing_the_leader_promotes_everyone() {
     board.set_score(user(4), 25).expect("ok");
     assert_eq!(ranks(&board), vec![(4, 25), (2, 20), (3, 10)]);
     assert_eq!(board.standing(user(1)), None);
+    assert_eq!(board.score_of(user(1)), None);
 }
 
 #[test]
@@ -244,6 +245,7 @@ proptest! {
         for (i, &(id, score)) in expected.iter().enumerate() {
             let rank = i as u64 + 1;
             prop_assert_eq!(board.standing(user(id)), Some(Entry { rank, user_id: user(id), score }));
+            prop_assert_eq!(board.score_of(user(id)), Some(score));
             prop_assert_eq!(board.at_rank(rank).map(|e| e.user_id), Some(user(id)));
             let lo = i.saturating_sub(radius as usize);
             let hi = (i + radius as usize).min(expected.len() - 1);
