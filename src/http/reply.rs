@@ -19,11 +19,7 @@ pub struct Reply {
 impl Reply {
     /// A JSON reply; `value` is a plain data type, so serialisation cannot fail in practice.
     pub fn json(status: u16, value: &impl Serialize) -> Self {
-        Self::raw_json(status, serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
-    }
-
-    /// A reply whose body is already JSON text (e.g. relayed from the Competition object).
-    pub fn raw_json(status: u16, body: Vec<u8>) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         Self { status, body, headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())] }
     }
 }
