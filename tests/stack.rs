@@ -1,18 +1,6 @@
 //! The local stack: migrations are applied once, in order, and recorded; `start` on a running stack is a no-op.
 
-use std::process::Command;
-
-use e2e::{repo_root, setting};
-
-fn stack(args: &[&str]) -> (bool, String) {
-    let output = Command::new(repo_root().join("scripts/stack"))
-        .args(args)
-        .env("STACK_DIR", setting("E2E_STACK_DIR"))
-        .output()
-        .expect("run scripts/stack");
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.success(), text)
-}
+use e2e::{repo_root, stack};
 
 #[test]
 fn every_migration_is_recorded_once_and_a_second_start_applies_nothing() {
@@ -53,4 +41,6 @@ fn status_reports_what_runs_on_which_port() {
     assert!(ok, "{text}");
     assert!(text.contains("postgres:  running"), "{text}");
     assert!(text.contains("redis:     running"), "{text}");
+    assert!(text.contains("postgrest: running"), "{text}");
+    assert!(text.contains("upstash:   running"), "{text}");
 }

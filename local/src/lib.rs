@@ -1,3 +1,6 @@
-//! Local-only development tools. Nothing here is deployed.
+//! Local-only development tools. Nothing here is deployed: token minting, the fan-out benchmark, and the gateways
+//! that make the local Postgres and Redis speak Supabase PostgREST's and Upstash's HTTP protocols.
 
+pub mod postgrest;
 pub mod token;
+pub mod upstash;

@@ -71,31 +71,14 @@ impl Reply {
 
 /// Sends a request; `headers` are extra headers, `body` is sent as JSON.
 pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-    let mut request = agent.request(method, url);
-    for (name, value) in headers {
-        request = request.set(name, value);
+    match body {
+        Some(body) => {
+            let mut with_type = headers.to_vec();
+            with_type.push(("Content-Type", "application/json"));
+            send_raw(method, url, &with_type, body.to_string().as_bytes())
+        }
+        None => send_raw(method, url, headers, b""),
     }
-    let result = match body {
-        Some(body) => request.set("Content-Type", "application/json").send_string(&body.to_string()),
-        None => request.call(),
-    };
-    let response = match result {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("{method} {url}: {error}"),
-    };
-    let status = response.status();
-    let headers = response
-        .headers_names()
-        .into_iter()
-        .map(|name| {
-            let value = response.header(&name).unwrap_or_default().to_owned();
-            (name.to_ascii_lowercase(), value)
-        })
-        .collect();
-    let text = response.into_string().unwrap_or_default();
-    Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
 /// `GET {base}{path}` as `user`.
@@ -189,4 +172,54 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(setting("E2E_STACK_DIR")).join(format!("{name}-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
+}
+
+/// A setting of the shared Worker's vars file (`E2E_WORKER_VARS`), e.g. `SUPABASE_URL` pointing at this run's stack.
+pub fn worker_var(name: &str) -> String {
+    let path = setting("E2E_WORKER_VARS");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+        .unwrap_or_else(|| panic!("{name} is not in {path}"))
+}
+
+/// Base of the local PostgREST gateway's API (`$SUPABASE_URL/rest/v1`).
+pub fn rest_url() -> String {
+    format!("{}/rest/v1", worker_var("SUPABASE_URL"))
+}
+
+/// Runs `scripts/stack` on this run's stack; returns whether it succeeded and what it printed.
+pub fn stack(args: &[&str]) -> (bool, String) {
+    let output = Command::new(repo_root().join("scripts/stack"))
+        .args(args)
+        .env("STACK_DIR", setting("E2E_STACK_DIR"))
+        .output()
+        .expect("run scripts/stack");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+/// Sends a raw (non-JSON or pre-serialised) body.
+pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+    let mut request = agent.request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let response = match request.send_bytes(body) {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {url}: {error}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .map(|name| {
+            let value = response.header(&name).unwrap_or_default().to_owned();
+            (name.to_ascii_lowercase(), value)
+        })
+        .collect();
+    let text = response.into_string().unwrap_or_default();
+    Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }

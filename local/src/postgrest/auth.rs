@@ -1,0 +1,115 @@
+//! Who a request runs as: the HS256 JWT in `Authorization` (or, as Supabase's API gateway does, the `apikey` header
+//! when `Authorization` is absent), verified with the project's JWT secret. Its `role` claim becomes the Postgres
+//! role and the whole claim set becomes `request.jwt.claims`.
+
+use axum::http::HeaderMap;
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{AlgorithmExt, Claims, TimeOptions, UntrustedToken, ValidationError};
+use serde_json::Value;
+
+use super::error::GatewayError;
+
+/// The database identity of one request.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The role `SET LOCAL ROLE` switches to.
+    pub role: String,
+    /// The verified claims, as JSON text, for `request.jwt.claims`.
+    pub claims: String,
+}
+
+impl Identity {
+    /// Whether the request runs as the anonymous role (decides 401 vs 403 on permission errors).
+    pub fn anonymous(&self, anon_role: &str) -> bool {
+        self.role == anon_role
+    }
+}
+
+/// Verifies the request's token and derives its identity.
+pub fn identify(headers: &HeaderMap, secret: &[u8], anon_role: &str) -> Result<Identity, GatewayError> {
+    let token = match bearer(headers) {
+        Some(token) => token,
+        None => headers
+            .get("apikey")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(GatewayError::no_api_key)?,
+    };
+    let untrusted = UntrustedToken::new(&token).map_err(|e| GatewayError::jwt("PGRST301", format!("{e}")))?;
+    let key = Hs256Key::new(secret);
+    let token = Hs256
+        .validator::<Value>(&key)
+        .validate(&untrusted)
+        .map_err(|e| GatewayError::jwt("PGRST301", format!("JWT invalid: {e}")))?;
+    let claims: &Claims<Value> = token.claims();
+    if claims.expiration.is_some() {
+        claims.validate_expiration(&TimeOptions::default()).map_err(|e| match e {
+            ValidationError::Expired => GatewayError::jwt("PGRST303", "JWT expired"),
+            other => GatewayError::jwt("PGRST303", format!("JWT claims invalid: {other}")),
+        })?;
+    }
+    if claims.not_before.is_some() {
+        claims
+            .validate_maturity(&TimeOptions::default())
+            .map_err(|e| GatewayError::jwt("PGRST303", format!("JWT not yet valid: {e}")))?;
+    }
+    let role = claims.custom.get("role").and_then(Value::as_str).unwrap_or(anon_role).to_owned();
+    let claims = serde_json::to_string(claims).map_err(|e| GatewayError::jwt("PGRST301", e.to_string()))?;
+    Ok(Identity { role, claims })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{access_claims, now, sign};
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().expect("header"));
+        }
+        map
+    }
+
+    #[test]
+    fn a_valid_token_gives_its_role_and_claims() {
+        let token = sign(SECRET, &access_claims("u1", "authenticated", "authenticated", now(), 60));
+        let identity =
+            identify(&headers(&[("authorization", format!("Bearer {token}"))]), SECRET, "anon").expect("identify");
+        assert_eq!(identity.role, "authenticated");
+        let claims: Value = serde_json::from_str(&identity.claims).expect("claims json");
+        assert_eq!(claims["sub"], "u1");
+        assert!(claims["exp"].is_i64());
+    }
+
+    #[test]
+    fn apikey_stands_in_for_a_missing_authorization_header() {
+        let token = sign(SECRET, &serde_json::json!({"role": "anon"}));
+        let identity = identify(&headers(&[("apikey", token)]), SECRET, "anon").expect("identify");
+        assert!(identity.anonymous("anon"));
+    }
+
+    #[test]
+    fn bad_tokens_are_401() {
+        let expired = sign(SECRET, &access_claims("u1", "authenticated", "authenticated", now() - 3600, 60));
+        let foreign = sign(b"another-secret-another-secret-xx", &access_claims("u", "service_role", "a", now(), 60));
+        let cases = [
+            headers(&[]),
+            headers(&[("authorization", "Bearer not-a-jwt".to_owned())]),
+            headers(&[("authorization", format!("Bearer {expired}"))]),
+            headers(&[("authorization", format!("Bearer {foreign}"))]),
+        ];
+        for (i, h) in cases.iter().enumerate() {
+            let error = identify(h, SECRET, "anon").expect_err("refused");
+            assert_eq!(error.status().as_u16(), 401, "case {i}");
+        }
+    }
+}

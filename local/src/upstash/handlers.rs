@@ -1,0 +1,176 @@
+//! The HTTP side: authentication, the three endpoints, and the Redis connection (re-opened after a loss).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use redis::aio::MultiplexedConnection;
+use redis::AsyncConnectionConfig;
+use redis::{Cmd, Pipeline, RedisError, Value as Reply};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use super::encoding::{error_text, outcome, StringEncoding};
+
+/// Shared state: the Redis client, the current connection (if any) and the REST token.
+pub struct Gateway {
+    client: redis::Client,
+    connection: Mutex<Option<MultiplexedConnection>>,
+    token: String,
+}
+
+impl Gateway {
+    /// Connects lazily to `redis_url`; requests must carry `Authorization: Bearer {token}`.
+    pub fn new(redis_url: &str, token: &str) -> Result<Self, RedisError> {
+        Ok(Self { client: redis::Client::open(redis_url)?, connection: Mutex::new(None), token: token.to_owned() })
+    }
+
+    async fn connection(&self) -> Result<MultiplexedConnection, Failure> {
+        let mut slot = self.connection.lock().await;
+        if let Some(connection) = slot.as_ref() {
+            return Ok(connection.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        let connection = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| Failure::Unavailable(e.to_string()))?;
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Sends a pipeline; a lost connection is forgotten so the next request reconnects.
+    async fn send(&self, pipeline: &Pipeline) -> Result<Vec<Reply>, Failure> {
+        let mut connection = self.connection().await?;
+        match pipeline.query_async::<Vec<Reply>>(&mut connection).await {
+            Ok(replies) => Ok(replies),
+            Err(error) if error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error() => {
+                *self.connection.lock().await = None;
+                Err(Failure::Unavailable(error.to_string()))
+            }
+            Err(error) => Err(Failure::Command(match error.code() {
+                Some(code) => error_text(code, error.detail()),
+                None => error.to_string(),
+            })),
+        }
+    }
+}
+
+/// Why a request failed before producing per-command outcomes.
+#[derive(Debug)]
+enum Failure {
+    Unauthorized,
+    BadRequest(String),
+    Command(String),
+    Unavailable(String),
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            Failure::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned()),
+            Failure::BadRequest(message) | Failure::Command(message) => (StatusCode::BAD_REQUEST, message),
+            Failure::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, format!("redis unavailable: {message}")),
+        };
+        (status, axum::Json(json!({ "error": message }))).into_response()
+    }
+}
+
+/// The routes: `POST /`, `POST /pipeline`, `POST /multi-exec`.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/", post(single))
+        .route("/pipeline", post(pipeline))
+        .route("/multi-exec", post(multi_exec))
+        .fallback(|| async {
+            Failure::BadRequest("unsupported by the local Upstash gateway: only POST /, /pipeline, /multi-exec".into())
+        })
+        .with_state(gateway)
+}
+
+fn authorize(gateway: &Gateway, headers: &HeaderMap) -> Result<StringEncoding, Failure> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .ok_or(Failure::Unauthorized)?;
+    // Constant-time comparison is not needed for a local-only stand-in; equality is the contract being emulated.
+    if token.trim() != gateway.token {
+        return Err(Failure::Unauthorized);
+    }
+    let base64 = headers.get("upstash-encoding").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "base64");
+    Ok(if base64 { StringEncoding::Base64 } else { StringEncoding::Plain })
+}
+
+/// One JSON command array (`["SET", "k", "v"]`) as a Redis command.
+fn command(value: &Value) -> Result<Cmd, Failure> {
+    let parts = value.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+        Failure::BadRequest("ERR a command is a non-empty JSON array of strings and numbers".to_owned())
+    })?;
+    let mut words = parts.iter().map(|part| match part {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(Failure::BadRequest(format!("ERR command arguments must be strings or numbers, got {part}"))),
+    });
+    let name = words.next().transpose()?.unwrap_or_default();
+    let mut cmd = redis::cmd(&name);
+    for word in words {
+        cmd.arg(word?);
+    }
+    Ok(cmd)
+}
+
+fn commands(body: &[u8]) -> Result<Vec<Cmd>, Failure> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Failure::BadRequest(format!("ERR invalid JSON: {e}")))?;
+    let list = value
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Failure::BadRequest("ERR the body must be a non-empty JSON array of commands".to_owned()))?;
+    list.iter().map(command).collect()
+}
+
+fn build(commands: Vec<Cmd>, atomic: bool) -> Pipeline {
+    let mut pipeline = redis::pipe();
+    if atomic {
+        pipeline.atomic();
+    }
+    // Errors of single commands come back as values, so one failing command does not fail its neighbours.
+    pipeline.ignore_errors();
+    for cmd in commands {
+        pipeline.add_command(cmd);
+    }
+    pipeline
+}
+
+async fn single(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    let encoding = authorize(&gateway, &headers)?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| Failure::BadRequest(format!("ERR invalid JSON: {e}")))?;
+    let replies = gateway.send(&build(vec![command(&value)?], false)).await?;
+    let reply = replies.first().ok_or_else(|| Failure::Unavailable("empty reply".to_owned()))?;
+    let body = outcome(reply, encoding);
+    let status = if body.get("error").is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok((status, axum::Json(body)).into_response())
+}
+
+async fn pipeline(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    let encoding = authorize(&gateway, &headers)?;
+    let replies = gateway.send(&build(commands(&body)?, false)).await?;
+    Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
+}
+
+async fn multi_exec(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    let encoding = authorize(&gateway, &headers)?;
+    let replies = gateway.send(&build(commands(&body)?, true)).await?;
+    Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
+}

@@ -1,0 +1,91 @@
+// The official @supabase/postgrest-js client, unchanged, against the local PostgREST gateway.
+// Run by tests/official_clients.rs with SUPABASE_URL, SUPABASE_ANON_KEY, TOKEN_SERVICE, TOKEN_A, TOKEN_B, USER_A.
+import assert from "node:assert/strict";
+import { PostgrestClient } from "@supabase/postgrest-js";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const client = (token) =>
+  new PostgrestClient(`${env("SUPABASE_URL")}/rest/v1`, {
+    headers: { apikey: env("SUPABASE_ANON_KEY"), Authorization: `Bearer ${token}` },
+  });
+const service = client(env("TOKEN_SERVICE"));
+const alice = client(env("TOKEN_A"));
+const bob = client(env("TOKEN_B"));
+const userA = env("USER_A");
+const tag = userA.slice(0, 8);
+
+// Insert with representation and .single() (Accept: application/vnd.pgrst.object+json).
+const starts = new Date(Date.now() - 86_400_000).toISOString();
+const ends = new Date(Date.now() + 7 * 86_400_000).toISOString();
+const created = await service
+  .from("competitions")
+  .insert({ name: `js ${tag}`, metric: "steps", starts_at: starts, ends_at: ends, prize_pool: 100, payout: [6000, 4000] })
+  .select("id, name, payout")
+  .single();
+assert.equal(created.error, null, JSON.stringify(created.error));
+assert.equal(created.status, 201);
+assert.deepEqual(created.data.payout, [6000, 4000]);
+const competition = created.data.id;
+
+// RPC with named arguments; a composite result is one object.
+const profile = await alice.rpc("ensure_profile", { default_name: `player-${tag}` });
+assert.equal(profile.error, null, JSON.stringify(profile.error));
+assert.equal(profile.data.user_id, userA);
+const joined = await alice.rpc("join_competition", { competition });
+assert.equal(joined.error, null, JSON.stringify(joined.error));
+assert.equal(joined.data.competition_id, competition);
+
+// Filters, order, limit and an exact count.
+const listed = await alice
+  .from("competitions")
+  .select("id, name, starts_at", { count: "exact" })
+  .in("id", [competition, "00000000-0000-4000-8000-00000000ffff"])
+  .gte("ends_at", starts)
+  .order("starts_at", { ascending: false })
+  .limit(1);
+assert.equal(listed.error, null, JSON.stringify(listed.error));
+assert.equal(listed.count, 1);
+assert.deepEqual(listed.data.map((c) => c.id), [competition]);
+
+// A HEAD count (head: true) and is.null.
+const head = await alice.from("profiles").select("*", { count: "exact", head: true }).is("avatar_url", null);
+assert.equal(head.error, null, JSON.stringify(head.error));
+assert.equal(head.count, 1, "alice sees only her own profile");
+
+// Row-level security: bob sees none of alice's rows.
+const bobView = await bob.from("profiles").select("user_id").eq("user_id", userA);
+assert.equal(bobView.error, null);
+assert.deepEqual(bobView.data, []);
+
+// Upsert (merge-duplicates with on_conflict) and an RPC returning a set.
+const upsert = await alice
+  .from("fitness_days")
+  .upsert([{ user_id: userA, source: "manual", day: "2026-01-02", steps: 10 }], { onConflict: "user_id,source,day" })
+  .select("steps");
+assert.equal(upsert.error, null, JSON.stringify(upsert.error));
+assert.deepEqual(upsert.data, [{ steps: 10 }]);
+const today = new Date().toISOString().slice(0, 10);
+const synced = await alice.rpc("sync_fitness_days", { source: "healthkit", days: [{ day: today, steps: 1234 }] });
+assert.equal(synced.error, null, JSON.stringify(synced.error));
+assert.deepEqual(synced.data.filter((r) => r.competition_id === competition), [{ competition_id: competition, score: 1234 }]);
+
+// Error shapes: PostgREST's code/message/details/hint with its statuses.
+const denied = await alice.from("competitions").insert({ name: "x", metric: "steps", starts_at: starts, ends_at: ends });
+assert.equal(denied.status, 403);
+assert.equal(denied.error.code, "42501");
+const missing = await alice.rpc("no_such_function", { a: 1 });
+assert.equal(missing.status, 404);
+assert.equal(missing.error.code, "PGRST202");
+const none = await alice.from("competitions").select("id").eq("id", "00000000-0000-4000-8000-00000000ffff").single();
+assert.equal(none.status, 406);
+assert.equal(none.error.code, "PGRST116");
+const invalid = await alice.from("competitions").select("id").eq("id", "not-a-uuid");
+assert.equal(invalid.status, 400);
+assert.equal(invalid.error.code, "22P02");
+for (const key of ["code", "message", "details", "hint"]) assert.ok(key in invalid.error, key);
+
+console.log("postgrest-js: all checks passed");

@@ -1,0 +1,259 @@
+//! The local PostgREST gateway against the real local Postgres: row-level security between two users, service-only
+//! writes, atomic RPC batches, and every request shape the Worker's adapter (the Rust `postgrest` crate) emits.
+
+use e2e::{rest_url, send, send_raw, token_with_role, user_token, Reply};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn call(method: &str, path: &str, token: &str, extra: &[(&str, &str)], body: Option<&Value>) -> Reply {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![("Authorization", auth.as_str())];
+    headers.extend_from_slice(extra);
+    send(method, &format!("{}{path}", rest_url()), &headers, body)
+}
+
+fn service() -> String {
+    token_with_role(&Uuid::new_v4(), "service_role")
+}
+
+/// A competition running from yesterday for a week (or one that has ended), created as service_role.
+fn competition(ended: bool) -> String {
+    let day = 86_400;
+    let now = local::token::now();
+    let (starts, ends) = if ended { (now - 3 * day, now - day) } else { (now - day, now + 7 * day) };
+    let body = json!({
+        "name": "gateway test", "metric": "steps", "prize_pool": 0, "payout": [],
+        "starts_at": rfc3339(starts), "ends_at": rfc3339(ends),
+    });
+    let reply = call("POST", "/competitions", &service(), &[("Prefer", "return=representation")], Some(&body));
+    assert_eq!(reply.status, 201, "{:?}", reply.json);
+    reply.json[0]["id"].as_str().expect("id").to_owned()
+}
+
+fn rfc3339(secs: i64) -> String {
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm), enough for test timestamps.
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn profile(user: &Uuid) {
+    let reply = call("POST", "/rpc/ensure_profile", &user_token(user), &[], Some(&json!({"default_name": "p"})));
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+#[test]
+fn another_users_rows_are_invisible_and_unwritable() {
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    profile(&alice);
+    profile(&bob);
+    let (a, b) = (user_token(&alice), user_token(&bob));
+
+    let seen = call("GET", &format!("/profiles?user_id=in.({alice},{bob})"), &a, &[], None);
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.json.as_array().map(Vec::len), Some(1), "alice sees only herself: {:?}", seen.json);
+
+    let patched = call(
+        "PATCH",
+        &format!("/profiles?user_id=eq.{bob}"),
+        &a,
+        &[("Prefer", "return=representation")],
+        Some(&json!({"display_name": "hacked"})),
+    );
+    assert_eq!((patched.status, patched.json.clone()), (200, json!([])), "the policy filters bob's row out");
+    let bobs = call("GET", &format!("/profiles?select=display_name&user_id=eq.{bob}"), &b, &[], None);
+    assert_eq!(bobs.json, json!([{"display_name": "p"}]));
+
+    let forged = call("POST", "/profiles", &a, &[], Some(&json!({"user_id": Uuid::new_v4(), "display_name": "x"})));
+    assert_eq!((forged.status, forged.json["code"].as_str()), (403, Some("42501")));
+    let day = json!({"user_id": bob, "source": "manual", "day": "2026-01-01", "steps": 1});
+    let foreign_day = call("POST", "/fitness_days", &a, &[], Some(&day));
+    assert_eq!(foreign_day.status, 403, "{:?}", foreign_day.json);
+    let deleted =
+        call("DELETE", &format!("/profiles?user_id=eq.{bob}"), &a, &[("Prefer", "return=representation")], None);
+    assert_eq!(deleted.json, json!([]));
+
+    let anon = send("GET", &format!("{}/profiles", rest_url()), &[("apikey", &anon_key())], None);
+    assert_eq!((anon.status, anon.json.clone()), (200, json!([])), "anon sees no profiles");
+}
+
+fn anon_key() -> String {
+    e2e::worker_var("SUPABASE_ANON_KEY")
+}
+
+#[test]
+fn competitions_scores_and_results_are_written_by_service_role_only() {
+    let user = Uuid::new_v4();
+    let token = user_token(&user);
+    let id = competition(false);
+    let body =
+        json!({"name": "x", "metric": "steps", "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-02-01T00:00:00Z"});
+    assert_eq!(call("POST", "/competitions", &token, &[], Some(&body)).status, 403);
+    let score =
+        json!({"competition_id": id, "user_id": user, "score": 1, "seq": 1, "updated_at": "2026-01-01T00:00:00Z"});
+    assert_eq!(call("POST", "/scores", &token, &[], Some(&score)).status, 403);
+    let outbox = call("POST", "/rpc/apply_score_outbox", &token, &[], Some(&json!({"entries": [score]})));
+    assert_eq!((outbox.status, outbox.json["code"].as_str()), (403, Some("42501")));
+    let result = json!({"competition_id": id, "rank": 1, "user_id": user, "score": 1, "prize": 0});
+    assert_eq!(call("POST", "/final_results", &token, &[], Some(&result)).status, 403);
+
+    // Members, scores and results are readable by any authenticated user.
+    let applied = call("POST", "/rpc/apply_score_outbox", &service(), &[], Some(&json!({"entries": [score]})));
+    assert_eq!((applied.status, applied.json.clone()), (200, json!(1)));
+    let read =
+        call("GET", &format!("/scores?select=score&competition_id=eq.{id}"), &user_token(&Uuid::new_v4()), &[], None);
+    assert_eq!(read.json, json!([{"score": 1}]));
+}
+
+#[test]
+fn outbox_rows_apply_idempotently_by_seq() {
+    let id = competition(false);
+    let user = Uuid::new_v4();
+    let row = |score: i64, seq: i64| json!({"competition_id": id, "user_id": user, "score": score, "seq": seq, "updated_at": "2026-01-01T00:00:00Z"});
+    let apply =
+        |rows: Value| call("POST", "/rpc/apply_score_outbox", &service(), &[], Some(&json!({"entries": rows}))).json;
+    assert_eq!(apply(json!([row(10, 5)])), json!(1));
+    assert_eq!(apply(json!([row(10, 5)])), json!(0), "a replay changes nothing");
+    assert_eq!(apply(json!([row(3, 4)])), json!(0), "an older seq never moves the score back");
+    assert_eq!(apply(json!([row(12, 6)])), json!(1));
+    let read = call("GET", &format!("/scores?select=score,seq&competition_id=eq.{id}"), &service(), &[], None);
+    assert_eq!(read.json, json!([{"score": 12, "seq": 6}]));
+}
+
+#[test]
+fn a_batch_with_one_bad_row_writes_nothing() {
+    let user = Uuid::new_v4();
+    let token = user_token(&user);
+    let days = json!([{"day": "2026-03-01", "steps": 10}, {"day": "2026-03-02", "steps": 100_001}]);
+    let reply = call("POST", "/rpc/sync_fitness_days", &token, &[], Some(&json!({"source": "manual", "days": days})));
+    assert_eq!((reply.status, reply.json["code"].as_str()), (400, Some("23514")), "{:?}", reply.json);
+    let stored = call("GET", "/fitness_days", &token, &[("Prefer", "count=exact")], None);
+    assert_eq!(stored.json, json!([]));
+    assert_eq!(stored.header("content-range"), Some("*/0"));
+}
+
+#[test]
+fn fitness_sync_takes_the_largest_value_per_day_across_sources() {
+    let user = Uuid::new_v4();
+    let token = user_token(&user);
+    let id = competition(false);
+    assert_eq!(call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": id}))).status, 200);
+    let today = rfc3339(local::token::now())[..10].to_owned();
+    let sync = |source: &str, steps: i64| {
+        let body = json!({"source": source, "days": [{"day": today, "steps": steps}]});
+        let reply = call("POST", "/rpc/sync_fitness_days", &token, &[], Some(&body));
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        reply.json.as_array().expect("rows").iter().find(|r| r["competition_id"] == id.as_str()).expect("row")["score"]
+            .clone()
+    };
+    assert_eq!(sync("healthkit", 5000), json!(5000));
+    assert_eq!(sync("google_fit", 7000), json!(7000), "max, not 12000");
+    assert_eq!(sync("healthkit", 6000), json!(7000), "re-sending a day replaces it");
+    assert_eq!(sync("google_fit", 1000), json!(6000));
+}
+
+#[test]
+fn joining_is_idempotent_and_refused_after_the_end() {
+    let user = Uuid::new_v4();
+    let token = user_token(&user);
+    let id = competition(false);
+    let first = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": id})));
+    let again = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": id})));
+    assert_eq!((first.status, again.status), (200, 200));
+    assert_eq!(first.json["joined_at"], again.json["joined_at"]);
+
+    let ended = competition(true);
+    let late = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": ended})));
+    assert_eq!((late.status, late.json["code"].as_str()), (409, Some("PT409")));
+    let direct = call("POST", "/memberships", &token, &[], Some(&json!({"competition_id": ended, "user_id": user})));
+    assert_eq!(direct.status, 403, "the insert policy refuses finished competitions too");
+    let unknown = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": Uuid::new_v4()})));
+    assert_eq!(unknown.status, 404);
+}
+
+/// What the Rust `postgrest` crate sends (../shared/TOOLCHAIN.md): Range + Range-Unit for `.limit()`, the object
+/// Accept for `.single()`, Prefer for writes, apikey plus Authorization, Accept-Profile from `.schema()`.
+#[test]
+fn request_shapes_of_the_rust_postgrest_crate() {
+    let token = service();
+    let id = competition(false);
+    for n in 0..3 {
+        let row = json!({"competition_id": id, "user_id": Uuid::new_v4(), "score": n, "seq": n + 1, "updated_at": "2026-01-01T00:00:00Z"});
+        assert_eq!(call("POST", "/scores", &token, &[], Some(&row)).status, 201);
+    }
+    let path = format!("/scores?select=score&competition_id=eq.{id}&order=score.desc");
+    let ranged =
+        call("GET", &path, &token, &[("Range", "0-1"), ("Range-Unit", "items"), ("apikey", &anon_key())], None);
+    assert_eq!((ranged.status, ranged.json.clone()), (200, json!([{"score": 2}, {"score": 1}])));
+    assert_eq!(ranged.header("content-range"), Some("0-1/*"));
+    let counted = call("GET", &path, &token, &[("Range", "1-1"), ("Prefer", "count=exact")], None);
+    assert_eq!((counted.status, counted.json.clone()), (206, json!([{"score": 1}])));
+    assert_eq!(counted.header("content-range"), Some("1-1/3"));
+    let paged = call("GET", &format!("{path}&limit=1&offset=2"), &token, &[], None);
+    assert_eq!(paged.json, json!([{"score": 0}]));
+    let beyond = call("GET", &format!("{path}&offset=9"), &token, &[("Prefer", "count=exact")], None);
+    assert_eq!((beyond.status, beyond.json["code"].as_str()), (416, Some("PGRST103")));
+
+    let object = "application/vnd.pgrst.object+json";
+    let single = call("GET", &format!("{path}&score=eq.2"), &token, &[("Accept", object)], None);
+    assert_eq!((single.status, single.json.clone()), (200, json!({"score": 2})));
+    let many = call("GET", &path, &token, &[("Accept", object)], None);
+    assert_eq!((many.status, many.json["code"].as_str()), (406, Some("PGRST116")));
+    let schema = call("GET", &path, &token, &[("Accept-Profile", "auth")], None);
+    assert_eq!((schema.status, schema.json["code"].as_str()), (406, Some("PGRST106")));
+
+    // Upsert with on_conflict and merge-duplicates; representation on PATCH; minimal gives 204.
+    let user = Uuid::new_v4();
+    let row = |score: i64| json!([{"competition_id": id, "user_id": user, "score": score, "seq": 9, "updated_at": "2026-01-01T00:00:00Z"}]);
+    let prefer = [("Prefer", "return=representation,resolution=merge-duplicates")];
+    let up1 = call("POST", "/scores?on_conflict=competition_id,user_id&select=score", &token, &prefer, Some(&row(5)));
+    let up2 = call("POST", "/scores?on_conflict=competition_id,user_id&select=score", &token, &prefer, Some(&row(6)));
+    assert_eq!((up1.status, up1.json.clone(), up2.json.clone()), (201, json!([{"score": 5}]), json!([{"score": 6}])));
+    let conflict = call("POST", "/scores", &token, &[], Some(&row(7)));
+    assert_eq!((conflict.status, conflict.json["code"].as_str()), (409, Some("23505")));
+    let patch_path = format!("/scores?competition_id=eq.{id}&user_id=eq.{user}&select=score");
+    let patched =
+        call("PATCH", &patch_path, &token, &[("Prefer", "return=representation")], Some(&json!({"score": 8})));
+    assert_eq!((patched.status, patched.json.clone()), (200, json!([{"score": 8}])));
+    assert_eq!(call("PATCH", &patch_path, &token, &[], Some(&json!({"score": 9}))).status, 204);
+}
+
+#[test]
+fn what_the_subset_lacks_is_a_400_naming_it() {
+    let token = service();
+    let cases = [
+        ("GET", "/profiles?or=(a.eq.1,b.eq.2)", "logical filters"),
+        ("GET", "/profiles?display_name=like.a*", "like"),
+        ("GET", "/profiles?select=user_id,memberships(*)", "embedding"),
+        ("GET", "/rpc/ensure_profile", "GET /rpc"),
+        ("PATCH", "/profiles", "WHERE clause"),
+        ("DELETE", "/profiles", "WHERE clause"),
+    ];
+    for (method, path, needle) in cases {
+        let reply = send_raw(
+            method,
+            &format!("{}{path}", rest_url()),
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"{\"display_name\":\"x\"}",
+        );
+        assert_eq!(reply.status, 400, "{method} {path}: {:?}", reply.json);
+        let message = reply.json["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{method} {path}: {message}");
+    }
+    let prefer = call("GET", "/profiles", &token, &[("Prefer", "count=planned")], None);
+    assert_eq!(prefer.status, 400);
+    let expired = local::token::sign(
+        e2e::setting("E2E_JWT_SECRET").as_bytes(),
+        &local::token::access_claims(&Uuid::new_v4().to_string(), "authenticated", "authenticated", 0, 60),
+    );
+    let reply = call("GET", "/profiles", &expired, &[], None);
+    assert_eq!((reply.status, reply.json["code"].as_str()), (401, Some("PGRST303")));
+}
