@@ -157,8 +157,10 @@ CREATE FUNCTION public.apply_score_outbox(entries jsonb) RETURNS integer
     changed integer;
   BEGIN
     INSERT INTO public.scores AS s (competition_id, user_id, score, seq, updated_at)
-      SELECT e.competition_id, e.user_id, e.score, e.seq, e.updated_at
+      -- A batch may hold several changes of one user; only the latest can be applied (a row is upserted once).
+      SELECT DISTINCT ON (e.competition_id, e.user_id) e.competition_id, e.user_id, e.score, e.seq, e.updated_at
       FROM jsonb_to_recordset(entries) AS e(competition_id uuid, user_id uuid, score bigint, seq bigint, updated_at timestamptz)
+      ORDER BY e.competition_id, e.user_id, e.seq DESC
       ON CONFLICT (competition_id, user_id) DO UPDATE
         SET score = EXCLUDED.score, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at
         WHERE s.seq < EXCLUDED.seq;

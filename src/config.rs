@@ -7,6 +7,8 @@
 use thiserror::Error;
 use url::Url;
 
+use crate::adapters::breaker::BreakerConfig;
+
 /// Why the configuration could not be built.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ConfigError {
@@ -43,6 +45,10 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Serves routes that exist only to test failure handling (`ENABLE_TEST_ROUTES=1`; never in production).
     pub enable_test_routes: bool,
+    /// Circuit breakers of the adapters (`BREAKER_FAILURE_THRESHOLD`, default 5; `BREAKER_OPEN_SECS`, default 30).
+    pub breaker: BreakerConfig,
+    /// Time budget of one database API call (`POSTGREST_TIMEOUT_MS`, default 5000).
+    pub postgrest_timeout_ms: u64,
 }
 
 impl Config {
@@ -56,6 +62,16 @@ impl Config {
                 return Err(ConfigError::Invalid { name, reason: "must be an http(s) URL".into() });
             }
             Ok(parsed)
+        };
+
+        let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| match get(name) {
+            None => Ok(default),
+            Some(value) => {
+                value.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!("must be a whole number in {}..={}", range.start(), range.end()),
+                })
+            }
         };
 
         let supabase_url = url("SUPABASE_URL", required("SUPABASE_URL")?)?;
@@ -84,6 +100,11 @@ impl Config {
             upstash_token: required("UPSTASH_REDIS_REST_TOKEN")?,
             metrics_token: get("METRICS_TOKEN"),
             enable_test_routes: get("ENABLE_TEST_ROUTES").as_deref() == Some("1"),
+            breaker: BreakerConfig {
+                failure_threshold: number("BREAKER_FAILURE_THRESHOLD", 5, 1..=1_000)? as u32,
+                open_for_ms: number("BREAKER_OPEN_SECS", 30, 1..=3_600)? * 1_000,
+            },
+            postgrest_timeout_ms: number("POSTGREST_TIMEOUT_MS", 5_000, 50..=60_000)?,
             supabase_url,
         })
     }
@@ -121,6 +142,8 @@ mod tests {
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.metrics_token, None);
         assert!(!config.enable_test_routes);
+        assert_eq!(config.breaker, BreakerConfig::default());
+        assert_eq!(config.postgrest_timeout_ms, 5_000);
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
     }
@@ -151,6 +174,9 @@ mod tests {
             ("UPSTASH_REDIS_REST_URL", "127.0.0.1:8079"),
             ("SUPABASE_JWT_SECRET", "short"),
             ("SUPABASE_JWKS_URL", "::"),
+            ("BREAKER_FAILURE_THRESHOLD", "0"),
+            ("BREAKER_OPEN_SECS", "soon"),
+            ("POSTGREST_TIMEOUT_MS", "999999"),
         ];
         for (name, value) in cases {
             let mut vars = complete();
@@ -168,7 +194,12 @@ mod tests {
         vars.insert("JWT_AUDIENCE", "app".to_owned());
         vars.insert("JWT_ISSUER", "http://127.0.0.1:54321/auth/v1".to_owned());
         vars.insert("METRICS_TOKEN", "m".to_owned());
+        vars.insert("BREAKER_FAILURE_THRESHOLD", "2".to_owned());
+        vars.insert("BREAKER_OPEN_SECS", "3".to_owned());
+        vars.insert("POSTGREST_TIMEOUT_MS", "800".to_owned());
         let config = build(&vars).expect("valid");
+        assert_eq!(config.breaker, BreakerConfig { failure_threshold: 2, open_for_ms: 3_000 });
+        assert_eq!(config.postgrest_timeout_ms, 800);
         assert_eq!(config.jwt_audience, "app");
         assert_eq!(config.jwt_issuer.as_deref(), Some("http://127.0.0.1:54321/auth/v1"));
         assert_eq!(config.metrics_token.as_deref(), Some("m"));

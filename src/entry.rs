@@ -17,6 +17,8 @@ use crate::runtime::{self, RequestContext};
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();
+    // Competition objects in this isolate deliver their outbox through the Worker's database adapter.
+    durable_objects::system_of_record::install(crate::adapters::score_history::factory);
 }
 
 #[event(fetch)]

@@ -3,6 +3,7 @@
 //! Plain-Rust modules (`auth`, `config`, `error`, `http`, `router`, route models) hold the logic and are tested
 //! natively; `entry`, `runtime`, `competition_client` and the handlers are the thin glue to the Workers runtime.
 
+pub mod adapters;
 pub mod auth;
 pub mod competition_client;
 pub mod config;

@@ -1,13 +1,80 @@
-//! Dependency outages behind the gateways (its own test binary: it stops parts of the shared stack, and cargo runs
-//! test binaries one after another). Redis down: the Upstash gateway answers 503 and recovers when Redis is back.
+//! Dependency outages (its own test binary: it stops parts of the shared stack, and cargo runs test binaries one
+//! after another; the tests here take turns through `OUTAGE`).
+//! - Redis down: the Upstash gateway answers 503 and recovers when Redis is back.
+//! - Database API down: score updates keep working from the Competition DO, and after recovery its outbox catches up
+//!   with nothing lost or duplicated.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use e2e::{send, stack, worker_var};
+use e2e::{active_competition, base_url, eventually, join, post_as, send, stack, stored_scores, worker_var};
 use serde_json::json;
+use uuid::Uuid;
+
+static OUTAGE: Mutex<()> = Mutex::new(());
+
+/// Restarts whatever part of the stack a test stopped, even when the test fails half-way.
+struct Restart;
+
+impl Drop for Restart {
+    fn drop(&mut self) {
+        let (ok, text) = stack(&["start"]);
+        if !ok {
+            eprintln!("restarting the stack failed: {text}");
+        }
+    }
+}
+
+#[test]
+fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let competition = active_competition();
+    let users: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    for user in &users {
+        join(&competition, user);
+    }
+    let post = |user: &Uuid, score: i64| {
+        let body = json!({"competition_id": competition, "score": score});
+        post_as(&base_url(), "/api/v1/leaderboard/update", user, &body)
+    };
+    assert_eq!(post(&users[0], 5).status, 200);
+
+    let restart = Restart;
+    let (ok, text) = stack(&["stop", "postgrest"]);
+    assert!(ok, "{text}");
+    // While the database API is down, scores are still accepted, ranked and acknowledged by the object.
+    for (i, user) in users.iter().enumerate() {
+        for step in 1..=3 {
+            let reply = post(user, (i as i64 + 1) * 100 + step);
+            assert_eq!(reply.status, 200, "update during the outage: {:?}", reply.json);
+        }
+    }
+    let stats_url = format!("{}/__test/competitions/{competition}/stats", base_url());
+    let failing = eventually(Duration::from_secs(15), || {
+        Some(send("GET", &stats_url, &[], None).json).filter(|s| s["outbox_failures"].as_u64().unwrap_or(0) >= 1)
+    });
+    assert!(failing.is_some(), "the alarm tried and failed while the database API was down");
+    drop(restart);
+
+    // 1 + 4×3 accepted changes; the last of each user is the one Postgres must end with, at the object's seq.
+    let mut expected: Vec<(String, i64, i64)> = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| (user.to_string(), (i as i64 + 1) * 100 + 3, 1 + (i as i64) * 3 + 3))
+        .collect();
+    expected.sort();
+    let caught_up =
+        eventually(Duration::from_secs(60), || Some(stored_scores(&competition)).filter(|rows| *rows == expected));
+    assert_eq!(caught_up, Some(expected), "Postgres holds every user's last accepted score once, with its seq");
+    let drained = eventually(Duration::from_secs(10), || {
+        Some(send("GET", &stats_url, &[], None).json).filter(|s| s["outbox_pending"] == 0)
+    });
+    assert!(drained.is_some(), "the outbox is empty after the catch-up");
+}
 
 #[test]
 fn redis_loss_is_a_503_and_the_gateway_recovers() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
     let url = format!("{}/", worker_var("UPSTASH_REDIS_REST_URL"));
     let auth = format!("Bearer {}", worker_var("UPSTASH_REDIS_REST_TOKEN"));
     let ping = || send("POST", &url, &[("Authorization", auth.as_str())], Some(&json!(["PING"])));

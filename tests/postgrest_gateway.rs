@@ -1,7 +1,7 @@
 //! The local PostgREST gateway against the real local Postgres: row-level security between two users, service-only
 //! writes, atomic RPC batches, and every request shape the Worker's adapter (the Rust `postgrest` crate) emits.
 
-use e2e::{rest_url, send, send_raw, token_with_role, user_token, Reply};
+use e2e::{rest_url, rfc3339, send, send_raw, token_with_role, user_token, Reply};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -28,21 +28,6 @@ fn competition(ended: bool) -> String {
     let reply = call("POST", "/competitions", &service(), &[("Prefer", "return=representation")], Some(&body));
     assert_eq!(reply.status, 201, "{:?}", reply.json);
     reply.json[0]["id"].as_str().expect("id").to_owned()
-}
-
-fn rfc3339(secs: i64) -> String {
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm), enough for test timestamps.
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 fn profile(user: &Uuid) {
@@ -124,8 +109,10 @@ fn outbox_rows_apply_idempotently_by_seq() {
     assert_eq!(apply(json!([row(10, 5)])), json!(0), "a replay changes nothing");
     assert_eq!(apply(json!([row(3, 4)])), json!(0), "an older seq never moves the score back");
     assert_eq!(apply(json!([row(12, 6)])), json!(1));
+    assert_eq!(apply(json!([row(13, 8), row(20, 9), row(14, 7)])), json!(1), "several changes of one user: the latest");
     let read = call("GET", &format!("/scores?select=score,seq&competition_id=eq.{id}"), &service(), &[], None);
-    assert_eq!(read.json, json!([{"score": 12, "seq": 6}]));
+    assert_eq!(read.json, json!([{"score": 20, "seq": 9}]));
+    assert_eq!(apply(json!([row(12, 6)])), json!(0));
 }
 
 #[test]

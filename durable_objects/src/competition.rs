@@ -24,6 +24,7 @@ use crate::protocol::{
     PATH_SCORES, PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
 };
 use crate::score_store::{ScoreStore, StoreError};
+use crate::system_of_record::{self, CompetitionSink};
 
 /// Largest score JSON clients can hold exactly (2^53 - 1).
 pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
@@ -37,13 +38,13 @@ pub const SNAPSHOT_TOP: usize = 10;
 /// Delay between an accepted change and the outbox delivery, so bursts travel in one batch.
 pub const OUTBOX_DELAY_MS: u64 = 1_000;
 
-/// The system of record as seen from the object. Until the PostgREST adapter exists (data-layer issue), deliveries
-/// fail, rows wait in the outbox and the alarm backs off; nothing is lost meanwhile.
-struct SystemOfRecordNotConnected;
+/// Stands in when no sink can be built (none installed, bad settings, or the competition id is not yet known):
+/// deliveries fail with the reason, rows wait in the outbox and the alarm backs off; nothing is lost.
+struct Undeliverable(String);
 
-impl OutboxSink for SystemOfRecordNotConnected {
+impl OutboxSink for Undeliverable {
     async fn deliver(&self, rows: &[OutboxRow]) -> std::result::Result<(), String> {
-        Err(format!("system of record not connected yet; {} rows wait in the outbox", rows.len()))
+        Err(format!("{}; {} rows wait in the outbox", self.0, rows.len()))
     }
 }
 
@@ -56,7 +57,10 @@ struct SocketAttachment {
 /// The board and its storage, once loaded.
 struct Loaded {
     state: State,
+    env: Env,
     store: ScoreStore,
+    /// Whether the store already records which competition this is.
+    competition_known: Cell<bool>,
     board: RefCell<Leaderboard>,
     /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
     rebuild_ms: f64,
@@ -96,15 +100,18 @@ fn to_text(frame: &ServerFrame) -> Result<String> {
 }
 
 impl Loaded {
-    fn open(state: State) -> std::result::Result<Self, StoreError> {
+    fn open(state: State, env: Env) -> std::result::Result<Self, StoreError> {
         let started = worker::Date::now().as_millis();
         let store = ScoreStore::open(state.storage().sql())?;
+        let competition_known = Cell::new(store.competition_id()?.is_some());
         let board = store.load()?;
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
         Ok(Self {
             state,
+            env,
             store,
+            competition_known,
             board: RefCell::new(board),
             rebuild_ms,
             rebuilt_members,
@@ -186,6 +193,10 @@ impl Loaded {
 
     /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
     fn apply(&self, write: &ScoreWrite, score: u64) -> std::result::Result<ScoreChange, Result<Response>> {
+        if !self.competition_known.get() {
+            self.store.remember_competition(&write.competition_id).map_err(|e| storage_failure(&e))?;
+            self.competition_known.set(true);
+        }
         let mut board = self.board.borrow_mut();
         if board.score_of(write.user_id) != Some(score) {
             // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
@@ -219,10 +230,21 @@ impl Loaded {
         Ok(())
     }
 
+    /// The system-of-record sink for this competition.
+    fn record_sink(&self) -> std::result::Result<CompetitionSink, String> {
+        let competition_id =
+            self.store.competition_id().map_err(|e| e.to_string())?.ok_or("the competition id is not known yet")?;
+        Ok(CompetitionSink { competition_id, sink: system_of_record::sink(&self.env)? })
+    }
+
     /// One alarm run: deliver a batch and decide when to run again. Alarms may run twice; draining is idempotent.
     async fn drain_outbox(&self) -> Result<()> {
         self.alarm_scheduled.set(false);
-        let next = match outbox::drain(&self.store, &SystemOfRecordNotConnected).await {
+        let drained = match self.record_sink() {
+            Ok(sink) => outbox::drain(&self.store, &sink).await,
+            Err(reason) => outbox::drain(&self.store, &Undeliverable(reason)).await,
+        };
+        let next = match drained {
             Ok(Drained::Empty) => None,
             Ok(Drained::Delivered { more: true, .. }) => Some(0),
             // Rows accepted while the batch was in flight wait for the next run.
@@ -356,13 +378,13 @@ impl Competition {
 }
 
 impl DurableObject for Competition {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         // Pings in the documented form are answered by the runtime without waking a hibernating object.
         if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING_TEXT, PONG_TEXT) {
             state.set_websocket_auto_response(&pair);
         }
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
-        Self { loaded: Loaded::open(state).map_err(|e| e.to_string()) }
+        Self { loaded: Loaded::open(state, env).map_err(|e| e.to_string()) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {

@@ -11,5 +11,6 @@ pub mod live;
 pub mod outbox;
 pub mod protocol;
 pub mod score_store;
+pub mod system_of_record;
 
 pub use competition::Competition;

@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS meta (
     key    TEXT PRIMARY KEY,
     value  INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS identity (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    competition_id  TEXT NOT NULL
+);
 ";
 
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
@@ -43,6 +47,11 @@ struct StoredOutboxRow {
     user_id: String,
     score: i64,
     updated_ms: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdentityRow {
+    competition_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +135,22 @@ impl ScoreStore {
                 SqlStorageValue::from(seq as i64),
                 SqlStorageValue::from(updated_ms),
             ],
+        )?;
+        Ok(())
+    }
+
+    /// The competition this object serves, once a write has told it (an object cannot read its own name).
+    pub fn competition_id(&self) -> Result<Option<Uuid>, StoreError> {
+        let rows: Vec<IdentityRow> =
+            self.sql.exec("SELECT competition_id FROM identity WHERE id = 1", None)?.to_array()?;
+        Ok(rows.first().and_then(|row| Uuid::try_parse(&row.competition_id).ok()))
+    }
+
+    /// Records which competition this object serves (outbox rows are delivered under that id).
+    pub fn remember_competition(&self, competition_id: &Uuid) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO identity (id, competition_id) VALUES (1, ?1) ON CONFLICT (id) DO NOTHING",
+            vec![competition_id.to_string().into()],
         )?;
         Ok(())
     }

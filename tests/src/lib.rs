@@ -223,3 +223,95 @@ pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) 
     let text = response.into_string().unwrap_or_default();
     Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
+
+/// `secs` since the epoch as an RFC 3339 UTC timestamp.
+pub fn rfc3339(secs: i64) -> String {
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm), enough for test timestamps.
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A service-role token (competition management, reading any row).
+pub fn service_token() -> String {
+    token_with_role(&Uuid::new_v4(), "service_role")
+}
+
+/// Creates a competition in Postgres (through the PostgREST gateway, as service_role) running from `starts_in` to
+/// `ends_in` seconds from now, and returns its id.
+pub fn create_competition(starts_in: i64, ends_in: i64) -> Uuid {
+    let now = local::token::now();
+    let body = serde_json::json!({
+        "name": "e2e", "metric": "steps", "prize_pool": 1000, "payout": [6000, 4000],
+        "starts_at": rfc3339(now + starts_in), "ends_at": rfc3339(now + ends_in),
+    });
+    let reply = send(
+        "POST",
+        &format!("{}/competitions", rest_url()),
+        &[("Authorization", &format!("Bearer {}", service_token())), ("Prefer", "return=representation")],
+        Some(&body),
+    );
+    assert_eq!(reply.status, 201, "create competition: {:?}", reply.json);
+    reply.json[0]["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("competition id")
+}
+
+/// A competition that started a day ago and ends in a week.
+pub fn active_competition() -> Uuid {
+    create_competition(-86_400, 7 * 86_400)
+}
+
+/// Joins `user` to `competition` directly in Postgres (through the gateway, as the user).
+pub fn join(competition: &Uuid, user: &Uuid) {
+    let reply = send(
+        "POST",
+        &format!("{}/rpc/join_competition", rest_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(user)))],
+        Some(&serde_json::json!({ "competition": competition })),
+    );
+    assert_eq!(reply.status, 200, "join: {:?}", reply.json);
+}
+
+/// The `scores` rows of a competition in Postgres, as `(user_id, score, seq)` sorted by user.
+pub fn stored_scores(competition: &Uuid) -> Vec<(String, i64, i64)> {
+    let reply = send(
+        "GET",
+        &format!("{}/scores?select=user_id,score,seq&competition_id=eq.{competition}&order=user_id", rest_url()),
+        &[("Authorization", &format!("Bearer {}", service_token()))],
+        None,
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    reply
+        .json
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let user = r["user_id"].as_str().unwrap_or_default().to_owned();
+                    (user, r["score"].as_i64().unwrap_or(-1), r["seq"].as_i64().unwrap_or(-1))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Polls `check` every 200 ms until it returns `Some` or `timeout` passes.
+pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,54 @@
+//! Where the Competition DO's outbox goes: the Worker installs a sink factory at start-up (the PostgREST adapter
+//! lives in the Worker crate, which depends on this one, so the dependency is inverted here). Without one, every
+//! delivery fails and rows wait in the outbox — nothing is lost.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use uuid::Uuid;
+use worker::Env;
+
+use crate::outbox::{OutboxRow, OutboxSink};
+
+/// A delivery in flight.
+pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
+
+/// Writes one competition's outbox rows to the system of record, idempotently by `seq`.
+pub trait RecordSink {
+    /// Delivers `rows` of `competition_id`.
+    fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a>;
+}
+
+/// Builds the sink from the object's environment (settings and bindings).
+pub type SinkFactory = fn(&Env) -> Result<Rc<dyn RecordSink>, String>;
+
+thread_local! {
+    static FACTORY: Cell<Option<SinkFactory>> = const { Cell::new(None) };
+}
+
+/// Installs the factory (the Worker's start event does this once per isolate).
+pub fn install(factory: SinkFactory) {
+    FACTORY.with(|slot| slot.set(Some(factory)));
+}
+
+/// The sink for `env`, or why there is none.
+pub fn sink(env: &Env) -> Result<Rc<dyn RecordSink>, String> {
+    let factory = FACTORY.with(Cell::get).ok_or("no system-of-record sink installed")?;
+    factory(env)
+}
+
+/// Adapts a [`RecordSink`] for one competition to the outbox's delivery interface.
+pub struct CompetitionSink {
+    /// The competition the rows belong to.
+    pub competition_id: Uuid,
+    /// The installed sink.
+    pub sink: Rc<dyn RecordSink>,
+}
+
+impl OutboxSink for CompetitionSink {
+    async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), String> {
+        self.sink.deliver(self.competition_id, rows).await
+    }
+}

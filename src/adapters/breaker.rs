@@ -1,0 +1,216 @@
+//! A circuit breaker per dependency: closed → open after N consecutive failures, open → half-open after a cool-down,
+//! one probe at a time while half-open; the probe's outcome closes or re-opens it (`DESIGN.md`, failure behaviour).
+//! Pure logic with the clock passed in, so every transition is table-tested natively.
+
+/// Breaker settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerConfig {
+    /// Consecutive failures that open the breaker.
+    pub failure_threshold: u32,
+    /// How long an open breaker refuses calls before letting one probe through.
+    pub open_for_ms: u64,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self { failure_threshold: 5, open_for_ms: 30_000 }
+    }
+}
+
+/// Where a breaker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl BreakerState {
+    /// The name `/health/detailed` and `/metrics` show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// A call the breaker let through: report its outcome with `record_success` / `record_failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    /// A normal call while closed.
+    Call,
+    /// The one probe of a half-open breaker.
+    Probe,
+}
+
+/// The breaker of one dependency.
+#[derive(Debug, Clone)]
+pub struct CircuitBreaker {
+    config: BreakerConfig,
+    state: BreakerState,
+    consecutive_failures: u32,
+    opened_at_ms: u64,
+    probe_started_ms: Option<u64>,
+}
+
+impl CircuitBreaker {
+    /// A closed breaker.
+    pub fn new(config: BreakerConfig) -> Self {
+        Self { config, state: BreakerState::Closed, consecutive_failures: 0, opened_at_ms: 0, probe_started_ms: None }
+    }
+
+    /// The state as of `now_ms` (an open breaker whose cool-down has passed reads as half-open).
+    pub fn state(&self, now_ms: u64) -> BreakerState {
+        match self.state {
+            BreakerState::Open if self.cooled_down(now_ms) => BreakerState::HalfOpen,
+            state => state,
+        }
+    }
+
+    fn cooled_down(&self, now_ms: u64) -> bool {
+        now_ms.saturating_sub(self.opened_at_ms) >= self.config.open_for_ms
+    }
+
+    /// Asks to make a call now; `None` means fail fast without touching the dependency.
+    pub fn try_acquire(&mut self, now_ms: u64) -> Option<Permit> {
+        match self.state {
+            BreakerState::Closed => Some(Permit::Call),
+            BreakerState::Open if self.cooled_down(now_ms) => {
+                self.state = BreakerState::HalfOpen;
+                self.probe_started_ms = Some(now_ms);
+                Some(Permit::Probe)
+            }
+            BreakerState::Open => None,
+            BreakerState::HalfOpen => match self.probe_started_ms {
+                // A probe whose outcome never arrived (its request was cancelled) must not wedge the breaker.
+                Some(started) if now_ms.saturating_sub(started) < self.config.open_for_ms => None,
+                _ => {
+                    self.probe_started_ms = Some(now_ms);
+                    Some(Permit::Probe)
+                }
+            },
+        }
+    }
+
+    /// The call succeeded: the breaker closes and the failure count restarts.
+    pub fn record_success(&mut self) {
+        self.state = BreakerState::Closed;
+        self.consecutive_failures = 0;
+        self.probe_started_ms = None;
+    }
+
+    /// The call failed: a failed probe, or the N-th consecutive failure, opens the breaker.
+    pub fn record_failure(&mut self, now_ms: u64) {
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        let trips = match self.state {
+            BreakerState::HalfOpen => true,
+            BreakerState::Closed => self.consecutive_failures >= self.config.failure_threshold,
+            BreakerState::Open => false,
+        };
+        if trips {
+            self.state = BreakerState::Open;
+            self.opened_at_ms = now_ms;
+            self.probe_started_ms = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step of a scenario and the state expected after it.
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// Acquire at t; expect a permit or a refusal.
+        Acquire(u64, Option<Permit>),
+        Fail(u64),
+        Succeed,
+    }
+    use BreakerState::*;
+    use Step::*;
+
+    fn run(name: &str, steps: &[(Step, BreakerState, u64)]) {
+        let mut breaker = CircuitBreaker::new(BreakerConfig { failure_threshold: 3, open_for_ms: 1_000 });
+        for (i, (step, expected, at)) in steps.iter().enumerate() {
+            match *step {
+                Acquire(now, permit) => assert_eq!(breaker.try_acquire(now), permit, "{name}: step {i}"),
+                Fail(now) => breaker.record_failure(now),
+                Succeed => breaker.record_success(),
+            }
+            assert_eq!(breaker.state(*at), *expected, "{name}: state after step {i}");
+        }
+    }
+
+    #[test]
+    fn breaker_transitions() {
+        let call = Some(Permit::Call);
+        let probe = Some(Permit::Probe);
+        run(
+            "opens after the threshold of consecutive failures",
+            &[(Fail(0), Closed, 0), (Fail(1), Closed, 1), (Fail(2), Open, 2), (Acquire(3, None), Open, 3)],
+        );
+        run(
+            "a success in between resets the count",
+            &[
+                (Fail(0), Closed, 0),
+                (Fail(1), Closed, 1),
+                (Succeed, Closed, 1),
+                (Fail(2), Closed, 2),
+                (Fail(3), Closed, 3),
+            ],
+        );
+        run(
+            "half-open after the cool-down lets exactly one probe through",
+            &[
+                (Fail(0), Closed, 0),
+                (Fail(0), Closed, 0),
+                (Fail(0), Open, 0),
+                (Acquire(999, None), Open, 999),
+                (Acquire(1_000, probe), HalfOpen, 1_000),
+                (Acquire(1_001, None), HalfOpen, 1_001),
+            ],
+        );
+        run(
+            "a successful probe closes it",
+            &[
+                (Fail(0), Closed, 0),
+                (Fail(0), Closed, 0),
+                (Fail(0), Open, 0),
+                (Acquire(1_500, probe), HalfOpen, 1_500),
+                (Succeed, Closed, 1_500),
+                (Acquire(1_501, call), Closed, 1_501),
+            ],
+        );
+        run(
+            "a failed probe re-opens it for a whole cool-down",
+            &[
+                (Fail(0), Closed, 0),
+                (Fail(0), Closed, 0),
+                (Fail(0), Open, 0),
+                (Acquire(1_000, probe), HalfOpen, 1_000),
+                (Fail(1_100), Open, 1_100),
+                (Acquire(2_000, None), Open, 2_000),
+                (Acquire(2_100, probe), HalfOpen, 2_100),
+            ],
+        );
+        run(
+            "a probe that never reports is replaced after a cool-down",
+            &[
+                (Fail(0), Closed, 0),
+                (Fail(0), Closed, 0),
+                (Fail(0), Open, 0),
+                (Acquire(1_000, probe), HalfOpen, 1_000),
+                (Acquire(1_999, None), HalfOpen, 1_999),
+                (Acquire(2_000, probe), HalfOpen, 2_000),
+            ],
+        );
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        assert_eq!(BreakerConfig::default(), BreakerConfig { failure_threshold: 5, open_for_ms: 30_000 });
+    }
+}

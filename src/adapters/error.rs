@@ -1,0 +1,130 @@
+//! The adapter layer's errors, converted once into API errors at the edge of the HTTP layer.
+
+use thiserror::Error;
+
+use crate::error::ApiError;
+
+/// An external service the Worker depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dependency {
+    Postgrest,
+    Redis,
+}
+
+impl Dependency {
+    /// Every dependency with a breaker, in the order health output lists them.
+    pub const ALL: [Dependency; 2] = [Dependency::Postgrest, Dependency::Redis];
+
+    /// The name used in health output, metrics and error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dependency::Postgrest => "postgrest",
+            Dependency::Redis => "redis",
+        }
+    }
+}
+
+impl std::fmt::Display for Dependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a call to a dependency failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum AdapterError {
+    /// The breaker is open: the call was not attempted.
+    #[error("{0} circuit is open")]
+    CircuitOpen(Dependency),
+    /// No answer within the call's time budget.
+    #[error("{0} did not answer within {1} ms")]
+    Timeout(Dependency, u64),
+    /// The connection failed.
+    #[error("{0} unreachable: {1}")]
+    Unreachable(Dependency, String),
+    /// The service answered with an error status; `code` is its own error code (a SQLSTATE for PostgREST).
+    #[error("{dependency} answered {status} ({code}): {message}")]
+    Upstream { dependency: Dependency, status: u16, code: String, message: String },
+    /// The service's reply could not be decoded.
+    #[error("{0} sent an unreadable reply: {1}")]
+    Decode(Dependency, String),
+}
+
+impl AdapterError {
+    /// Whether this failure says the dependency is unhealthy (and so counts against its breaker). A 4xx is the
+    /// service working correctly and refusing a request; it does not.
+    pub fn counts_against_breaker(&self) -> bool {
+        match self {
+            AdapterError::Timeout(..) | AdapterError::Unreachable(..) | AdapterError::Decode(..) => true,
+            AdapterError::Upstream { status, .. } => *status >= 500,
+            AdapterError::CircuitOpen(_) => false,
+        }
+    }
+
+    /// The upstream error code, when the service answered with one.
+    pub fn upstream_code(&self) -> Option<&str> {
+        match self {
+            AdapterError::Upstream { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl From<AdapterError> for ApiError {
+    /// An unhealthy dependency is a 503 `dependency_unavailable`; a 4xx nobody mapped is our own bug, a 500. Neither
+    /// carries the upstream body to the client (it is logged through the error's display).
+    fn from(error: AdapterError) -> Self {
+        match &error {
+            AdapterError::Upstream { status, .. } if *status < 500 => ApiError::Internal(error.to_string()),
+            AdapterError::CircuitOpen(dependency)
+            | AdapterError::Timeout(dependency, _)
+            | AdapterError::Unreachable(dependency, _)
+            | AdapterError::Decode(dependency, _)
+            | AdapterError::Upstream { dependency, .. } => ApiError::DependencyUnavailable {
+                dependency: dependency.name().to_owned(),
+                retry_after_secs: Some(if matches!(error, AdapterError::CircuitOpen(_)) { 5 } else { 1 }),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream(status: u16) -> AdapterError {
+        AdapterError::Upstream {
+            dependency: Dependency::Postgrest,
+            status,
+            code: "XX000".into(),
+            message: "SELECT secret FROM t".into(),
+        }
+    }
+
+    #[test]
+    fn only_unhealthy_answers_count_against_the_breaker() {
+        let cases = [
+            (AdapterError::Timeout(Dependency::Redis, 1), true),
+            (AdapterError::Unreachable(Dependency::Redis, "refused".into()), true),
+            (AdapterError::Decode(Dependency::Postgrest, "bad".into()), true),
+            (upstream(503), true),
+            (upstream(409), false),
+            (upstream(403), false),
+            (AdapterError::CircuitOpen(Dependency::Postgrest), false),
+        ];
+        for (error, counts) in cases {
+            assert_eq!(error.counts_against_breaker(), counts, "{error}");
+        }
+    }
+
+    #[test]
+    fn api_errors_never_carry_upstream_bodies() {
+        let cases = [(upstream(500), 503), (upstream(400), 500), (AdapterError::CircuitOpen(Dependency::Redis), 503)];
+        for (error, status) in cases {
+            let api = ApiError::from(error.clone());
+            assert_eq!(api.status(), status, "{error}");
+            let public = api.public_message();
+            assert!(!public.contains("secret") && !public.contains("XX000"), "{public}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Runs a call to a dependency under its circuit breaker and a time budget. Breakers are per isolate (workerd runs
+//! one request at a time per isolate thread, so a thread-local is the isolate's state).
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use futures_util::future::{select, Either};
+
+use super::breaker::{BreakerConfig, BreakerState, CircuitBreaker};
+use super::error::{AdapterError, Dependency};
+
+thread_local! {
+    static BREAKERS: RefCell<Option<[CircuitBreaker; 2]>> = const { RefCell::new(None) };
+}
+
+fn index(dependency: Dependency) -> usize {
+    match dependency {
+        Dependency::Postgrest => 0,
+        Dependency::Redis => 1,
+    }
+}
+
+/// Sets the breakers' configuration (first call wins; later calls keep the breakers' state).
+pub fn configure(config: BreakerConfig) {
+    BREAKERS.with(|cell| {
+        cell.borrow_mut().get_or_insert_with(|| [CircuitBreaker::new(config), CircuitBreaker::new(config)]);
+    });
+}
+
+fn with_breaker<T>(dependency: Dependency, f: impl FnOnce(&mut CircuitBreaker) -> T) -> T {
+    BREAKERS.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let breakers = slot.get_or_insert_with(|| {
+            [CircuitBreaker::new(BreakerConfig::default()), CircuitBreaker::new(BreakerConfig::default())]
+        });
+        f(&mut breakers[index(dependency)])
+    })
+}
+
+/// Every breaker's state now, for `/health/detailed` and `/metrics`.
+pub fn breaker_states() -> Vec<(Dependency, BreakerState)> {
+    let now = clock_ms();
+    Dependency::ALL.iter().map(|d| (*d, with_breaker(*d, |b| b.state(now)))).collect()
+}
+
+/// Runs `call` if the breaker of `dependency` allows it, fails it after `budget_ms`, and reports the outcome.
+pub async fn guarded<T>(
+    dependency: Dependency,
+    budget_ms: u64,
+    call: impl Future<Output = Result<T, AdapterError>>,
+) -> Result<T, AdapterError> {
+    if with_breaker(dependency, |b| b.try_acquire(clock_ms())).is_none() {
+        return Err(AdapterError::CircuitOpen(dependency));
+    }
+    let outcome = match select(Box::pin(call), Box::pin(sleep(budget_ms))).await {
+        Either::Left((outcome, _)) => outcome,
+        Either::Right(((), _)) => Err(AdapterError::Timeout(dependency, budget_ms)),
+    };
+    match &outcome {
+        Err(error) if error.counts_against_breaker() => with_breaker(dependency, |b| b.record_failure(clock_ms())),
+        _ => with_breaker(dependency, CircuitBreaker::record_success),
+    }
+    outcome
+}
+
+/// Milliseconds on the runtime's clock.
+#[cfg(target_arch = "wasm32")]
+pub fn clock_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+/// Milliseconds on the system clock (native tests).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn clock_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn sleep(ms: u64) {
+    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn sleep(ms: u64) {
+    futures_timer::Delay::new(std::time::Duration::from_millis(ms)).await;
+}

@@ -1,0 +1,11 @@
+//! One adapter per external service (PostgREST, Upstash), each behind a small struct with its circuit breaker and
+//! timeout budget inside, so handlers never see HTTP details of either service.
+
+pub mod breaker;
+pub mod error;
+pub mod guard;
+pub mod postgrest;
+pub mod rows;
+pub mod score_history;
+
+pub use error::{AdapterError, Dependency};

@@ -1,0 +1,226 @@
+//! The database API adapter: the card's `postgrest` crate (it works inside workerd, `../shared/TOOLCHAIN.md`) with
+//! the caller's JWT forwarded so row-level security applies, or the service key where a route acts on its own
+//! authority. Every call runs under the PostgREST breaker and a time budget.
+
+use postgrest::{Builder, Postgrest};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::error::{AdapterError, Dependency};
+use super::guard::guarded;
+use super::rows::{
+    CompetitionRow, FitnessDayArg, MembershipRow, NewCompetitionRow, ProfileRow, RescoredRow, ScoreEntryArg,
+};
+
+const DEP: Dependency = Dependency::Postgrest;
+
+/// Who a call runs as.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    /// An end user: their access token, so Postgres applies their row-level security.
+    User(&'a str),
+    /// The Worker itself, with the service-role key (bypasses RLS; only where a route needs it).
+    Service,
+}
+
+/// The PostgREST client of one isolate.
+pub struct Database {
+    client: Postgrest,
+    service_key: String,
+    budget_ms: u64,
+}
+
+thread_local! {
+    static SHARED: std::cell::OnceCell<std::rc::Rc<Database>> = const { std::cell::OnceCell::new() };
+}
+
+/// The isolate's database adapter, built from the configuration on first use (it also sets up the breakers).
+pub fn shared(config: &crate::config::Config) -> std::rc::Rc<Database> {
+    SHARED.with(|cell| {
+        cell.get_or_init(|| {
+            super::guard::configure(config.breaker);
+            std::rc::Rc::new(Database::new(
+                config.supabase_url.as_str(),
+                &config.supabase_anon_key,
+                &config.supabase_service_role_key,
+                config.postgrest_timeout_ms,
+            ))
+        })
+        .clone()
+    })
+}
+
+/// PostgREST's error body.
+#[derive(Debug, serde::Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Turns a status and body into the decoded value or an upstream error.
+pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, AdapterError> {
+    if (200..300).contains(&status) {
+        let body = if body.trim().is_empty() { "null" } else { body };
+        return serde_json::from_str(body).map_err(|e| AdapterError::Decode(DEP, e.to_string()));
+    }
+    let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
+    Err(AdapterError::Upstream {
+        dependency: DEP,
+        status,
+        code: parsed.as_ref().and_then(|e| e.code.clone()).unwrap_or_default(),
+        message: parsed.and_then(|e| e.message).unwrap_or_else(|| format!("HTTP {status}")),
+    })
+}
+
+impl Database {
+    /// A client for `{supabase_url}/rest/v1` that sends `anon_key` as `apikey` (as Supabase's gateway requires).
+    pub fn new(supabase_url: &str, anon_key: &str, service_key: &str, budget_ms: u64) -> Self {
+        let base = format!("{}/rest/v1", supabase_url.trim_end_matches('/'));
+        Self {
+            client: Postgrest::new(base).insert_header("apikey", anon_key),
+            service_key: service_key.to_owned(),
+            budget_ms,
+        }
+    }
+
+    fn as_caller(&self, builder: Builder, caller: Caller<'_>) -> Builder {
+        match caller {
+            Caller::User(token) => builder.auth(token),
+            Caller::Service => builder.auth(&self.service_key),
+        }
+    }
+
+    fn table(&self, table: &str, caller: Caller<'_>) -> Builder {
+        self.as_caller(self.client.from(table), caller)
+    }
+
+    fn rpc(&self, function: &str, args: serde_json::Value, caller: Caller<'_>) -> Builder {
+        self.as_caller(self.client.rpc(function, args.to_string()), caller)
+    }
+
+    /// Sends a request under the breaker and budget, and decodes the reply.
+    async fn run<T: DeserializeOwned>(&self, builder: Builder) -> Result<T, AdapterError> {
+        guarded(DEP, self.budget_ms, async move {
+            let response = builder.execute().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
+            let status = response.status().as_u16();
+            let body = response.text().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
+            decode(status, &body)
+        })
+        .await
+    }
+
+    /// The caller's profile, created with `default_name` on first use.
+    pub async fn ensure_profile(&self, token: &str, default_name: &str) -> Result<ProfileRow, AdapterError> {
+        self.run(self.rpc("ensure_profile", json!({ "default_name": default_name }), Caller::User(token))).await
+    }
+
+    /// Sets the caller's display name and/or avatar URL; `None` when the profile does not exist.
+    pub async fn update_profile(
+        &self,
+        token: &str,
+        user_id: &Uuid,
+        changes: &serde_json::Value,
+    ) -> Result<Option<ProfileRow>, AdapterError> {
+        let builder = self
+            .table("profiles", Caller::User(token))
+            .eq("user_id", user_id.to_string())
+            .select("user_id,display_name,avatar_url")
+            .update(changes.to_string());
+        let rows: Vec<ProfileRow> = self.run(builder).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Inserts a competition (service role only; RLS refuses users).
+    pub async fn create_competition(&self, row: &NewCompetitionRow) -> Result<CompetitionRow, AdapterError> {
+        let body = serde_json::to_string(row).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
+        let builder = self.table("competitions", Caller::Service).insert(body).single();
+        self.run(builder).await
+    }
+
+    /// Competitions that have not ended, by start time, at most `limit`.
+    pub async fn list_competitions(
+        &self,
+        caller: Caller<'_>,
+        now_rfc3339: &str,
+        limit: usize,
+    ) -> Result<Vec<CompetitionRow>, AdapterError> {
+        let builder = self
+            .table("competition_summaries", caller)
+            .select("*")
+            .gt("ends_at", now_rfc3339)
+            .order("starts_at.asc,id.asc")
+            .limit(limit);
+        self.run(builder).await
+    }
+
+    /// One competition, or `None`.
+    pub async fn competition(&self, caller: Caller<'_>, id: &Uuid) -> Result<Option<CompetitionRow>, AdapterError> {
+        let builder = self.table("competition_summaries", caller).select("*").eq("id", id.to_string());
+        let rows: Vec<CompetitionRow> = self.run(builder).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Joins the caller (idempotent); PostgREST answers 404 for an unknown and 409 for a finished competition.
+    pub async fn join_competition(&self, token: &str, id: &Uuid) -> Result<MembershipRow, AdapterError> {
+        self.run(self.rpc("join_competition", json!({ "competition": id }), Caller::User(token))).await
+    }
+
+    /// Whether `user_id` joined `competition_id`.
+    pub async fn is_member(
+        &self,
+        caller: Caller<'_>,
+        competition_id: &Uuid,
+        user_id: &Uuid,
+    ) -> Result<bool, AdapterError> {
+        let builder = self
+            .table("memberships", caller)
+            .select("user_id")
+            .eq("competition_id", competition_id.to_string())
+            .eq("user_id", user_id.to_string());
+        let rows: Vec<serde_json::Value> = self.run(builder).await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Upserts the caller's days from one source and returns every active joined competition's new total.
+    pub async fn sync_fitness_days(
+        &self,
+        token: &str,
+        source: &str,
+        days: &[FitnessDayArg],
+    ) -> Result<Vec<RescoredRow>, AdapterError> {
+        self.run(self.rpc("sync_fitness_days", json!({ "source": source, "days": days }), Caller::User(token))).await
+    }
+
+    /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
+    pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
+        self.run(self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_decode_or_become_upstream_errors() {
+        assert_eq!(decode::<i64>(200, "3"), Ok(3));
+        assert_eq!(decode::<Option<i64>>(204, ""), Ok(None));
+        let error = decode::<i64>(409, r#"{"code":"PT409","message":"competition has finished","details":null}"#);
+        assert_eq!(
+            error,
+            Err(AdapterError::Upstream {
+                dependency: DEP,
+                status: 409,
+                code: "PT409".into(),
+                message: "competition has finished".into()
+            })
+        );
+        let opaque = decode::<i64>(502, "<html>bad gateway</html>").expect_err("502");
+        assert_eq!(opaque.upstream_code(), Some(""));
+        assert!(opaque.counts_against_breaker());
+        assert!(matches!(decode::<i64>(200, "{"), Err(AdapterError::Decode(..))));
+    }
+}

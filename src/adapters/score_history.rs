@@ -1,0 +1,69 @@
+//! The Competition DO's outbox sink: accepted scores go to Postgres's `scores` table through the
+//! `apply_score_outbox` RPC (service role), idempotently by the object's `seq`.
+
+use std::rc::Rc;
+
+use chrono::{DateTime, SecondsFormat};
+use durable_objects::outbox::OutboxRow;
+use durable_objects::system_of_record::{Delivery, RecordSink};
+use uuid::Uuid;
+use worker::Env;
+
+use super::postgrest::Database;
+use super::rows::ScoreEntryArg;
+
+/// Delivers outbox rows through the isolate's database adapter.
+pub struct ScoreHistory {
+    database: Rc<Database>,
+}
+
+/// The RPC arguments for a batch of one competition's rows.
+pub fn entries(competition_id: Uuid, rows: &[OutboxRow]) -> Vec<ScoreEntryArg> {
+    rows.iter()
+        .map(|row| ScoreEntryArg {
+            competition_id,
+            user_id: row.user_id,
+            score: row.score,
+            seq: row.seq,
+            updated_at: DateTime::from_timestamp_millis(row.updated_ms)
+                .unwrap_or_default()
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+        })
+        .collect()
+}
+
+impl RecordSink for ScoreHistory {
+    fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a> {
+        Box::pin(async move {
+            self.database.apply_score_outbox(&entries(competition_id, rows)).await.map(drop).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The factory the Worker installs into the Competition DO crate at start-up.
+pub fn factory(env: &Env) -> Result<Rc<dyn RecordSink>, String> {
+    let config = crate::runtime::config(env).map_err(|e| e.to_string())?;
+    Ok(Rc::new(ScoreHistory { database: super::postgrest::shared(config) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_become_rpc_entries_with_rfc3339_times() {
+        let competition = Uuid::from_u128(1);
+        let user = Uuid::from_u128(2);
+        let rows = [OutboxRow { seq: 7, user_id: user, score: 42, updated_ms: 1_764_000_000_123 }];
+        assert_eq!(
+            entries(competition, &rows),
+            [ScoreEntryArg {
+                competition_id: competition,
+                user_id: user,
+                score: 42,
+                seq: 7,
+                updated_at: "2025-11-24T16:00:00.123Z".into()
+            }]
+        );
+    }
+}
