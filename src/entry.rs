@@ -11,7 +11,7 @@ use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{health, leaderboard, live, test_support};
+use crate::routes::{competitions, fitness, health, leaderboard, live, profile, test_support};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -110,11 +110,12 @@ async fn serve(
         Ok(config) => config,
         Err(error) => return (None, Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let user = match authenticate(req, route.endpoint, config, now_ms) {
-        Ok(user) => user,
+    let (user, token) = match authenticate(req, route.endpoint, config, now_ms) {
+        Ok(Some((user, token))) => (Some(user), Some(token)),
+        Ok(None) => (None, None),
         Err(error) => return (None, Err(error)),
     };
-    let ctx = RequestContext { env, config, request_id, now_ms, user };
+    let ctx = RequestContext { env, config, request_id, now_ms, user, token };
     let outcome = match route.endpoint {
         Endpoint::Health | Endpoint::HealthLive => unreachable!("answered above"),
         Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await.map(Served::Reply),
@@ -122,6 +123,13 @@ async fn serve(
         Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
         Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
+        Endpoint::ProfileGet => profile::get(&ctx).await.map(Served::Reply),
+        Endpoint::ProfilePatch => profile::patch(&ctx, req).await.map(Served::Reply),
+        Endpoint::CompetitionCreate => competitions::create(&ctx, req).await.map(Served::Reply),
+        Endpoint::CompetitionList => competitions::list(&ctx).await.map(Served::Reply),
+        Endpoint::CompetitionGet => competitions::get(&ctx, route).await.map(Served::Reply),
+        Endpoint::CompetitionJoin => competitions::join(&ctx, route).await.map(Served::Reply),
+        Endpoint::FitnessSync => fitness::sync(&ctx, req).await.map(Served::Reply),
         Endpoint::TestPanic => test_support::panic(&ctx, route).map(Served::Reply),
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
@@ -129,14 +137,15 @@ async fn serve(
     (ctx.user, outcome)
 }
 
-/// Verifies the bearer token when one is presented; routes decide whether an anonymous caller is acceptable.
-/// Browsers cannot set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
+/// Verifies the bearer token when one is presented (returning the caller and the token, which database calls
+/// forward so row-level security applies); routes decide whether an anonymous caller is acceptable. Browsers cannot
+/// set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
 fn authenticate(
     req: &Request,
     endpoint: Endpoint,
     config: &crate::config::Config,
     now_ms: i64,
-) -> Result<Option<UserContext>, ApiError> {
+) -> Result<Option<(UserContext, String)>, ApiError> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let authorization = header("Authorization");
     let protocol = header("Sec-WebSocket-Protocol");
@@ -150,7 +159,7 @@ fn authenticate(
     };
     let rules = ClaimRules { audience: &config.jwt_audience, issuer: config.jwt_issuer.as_deref() };
     let user = auth::verify::verify_hs256(token, config.jwt_secret.as_bytes(), &rules, now_ms / 1000)?;
-    Ok(Some(user))
+    Ok(Some((user, token.to_owned())))
 }
 
 /// Converts a reply into the runtime's response, adding the request id and security headers.

@@ -25,6 +25,13 @@ pub enum Endpoint {
     /// `GET /api/v1/competitions/{competition_id}/live` (WebSocket)
     CompetitionLive,
     /// `GET /__test/panic`: panics on purpose when test routes are enabled, else 404.
+    ProfileGet,
+    ProfilePatch,
+    CompetitionCreate,
+    CompetitionList,
+    CompetitionGet,
+    CompetitionJoin,
+    FitnessSync,
     TestPanic,
     /// `POST /__test/competitions/{competition_id}/seed?n=N` (test routes only)
     TestSeed,
@@ -46,6 +53,17 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
+    RouteSpec { template: "/api/v1/me", methods: &[("GET", Endpoint::ProfileGet), ("PATCH", Endpoint::ProfilePatch)] },
+    RouteSpec {
+        template: "/api/v1/competitions",
+        methods: &[("GET", Endpoint::CompetitionList), ("POST", Endpoint::CompetitionCreate)],
+    },
+    RouteSpec { template: "/api/v1/competitions/{competition_id}", methods: &[("GET", Endpoint::CompetitionGet)] },
+    RouteSpec {
+        template: "/api/v1/competitions/{competition_id}/join",
+        methods: &[("POST", Endpoint::CompetitionJoin)],
+    },
+    RouteSpec { template: "/api/v1/fitness/sync", methods: &[("POST", Endpoint::FitnessSync)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },
     RouteSpec {

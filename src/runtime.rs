@@ -22,12 +22,27 @@ pub struct RequestContext<'a> {
     pub now_ms: i64,
     /// The verified caller, when the request carried a valid token.
     pub user: Option<UserContext>,
+    /// That token, forwarded to the database API so row-level security applies to the caller.
+    pub token: Option<String>,
 }
 
 impl RequestContext<'_> {
     /// The caller, or the 401 the route owes an anonymous request.
     pub fn require_user(&self) -> Result<&UserContext, ApiError> {
         self.user.as_ref().ok_or(ApiError::MissingToken)
+    }
+
+    /// The caller and their token, or the 401 the route owes an anonymous request.
+    pub fn require_token(&self) -> Result<(&UserContext, &str), ApiError> {
+        match (&self.user, &self.token) {
+            (Some(user), Some(token)) => Ok((user, token)),
+            _ => Err(ApiError::MissingToken),
+        }
+    }
+
+    /// The isolate's database adapter.
+    pub fn database(&self) -> std::rc::Rc<crate::adapters::postgrest::Database> {
+        crate::adapters::postgrest::shared(self.config)
     }
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.

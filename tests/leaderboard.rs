@@ -11,6 +11,40 @@ fn update(token: Option<&str>, body: serde_json::Value) -> e2e::Reply {
 }
 
 #[test]
+fn writes_are_checked_against_the_competition_in_postgres() {
+    let member = Uuid::new_v4();
+    let post = |user: &Uuid, competition: &Uuid, score: i64| {
+        update(Some(&user_token(user)), json!({"competition_id": competition, "score": score}))
+    };
+    let active = e2e::competition_with(&[member]);
+    let upcoming = e2e::create_competition(86_400, 2 * 86_400);
+    let finished = e2e::create_competition(-2 * 86_400, -86_400);
+    for competition in [&upcoming, &finished] {
+        // Joining a finished competition is refused, so write the membership as the database owner would.
+        let (ok, text) = e2e::stack(&[
+            "psql",
+            "-c",
+            &format!("INSERT INTO memberships (competition_id, user_id) VALUES ('{competition}', '{member}')"),
+        ]);
+        assert!(ok, "{text}");
+    }
+    let cases = [
+        (&member, Uuid::new_v4(), 10, 404, "not_found"),
+        (&member, upcoming, 10, 409, "conflict"),
+        (&member, finished, 10, 409, "conflict"),
+        (&member, active, 200_001, 422, "validation_failed"), // two started days of steps: at most 200 000
+    ];
+    for (user, competition, score, status, code) in cases {
+        let reply = post(user, &competition, score);
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (status, Some(code)), "{competition} {score}");
+    }
+    let stranger = post(&Uuid::new_v4(), &active, 10);
+    assert_eq!((stranger.status, stranger.json["error"]["code"].as_str()), (403, Some("forbidden")));
+    let accepted = post(&member, &active, 200_000);
+    assert_eq!(accepted.status, 200, "{:?}", accepted.json);
+}
+
+#[test]
 fn writes_need_a_valid_token() {
     let competition = Uuid::new_v4();
     let body = json!({"competition_id": competition, "score": 1});
@@ -51,8 +85,8 @@ fn bad_bodies_get_4xx_envelopes_and_write_nothing() {
 
 #[test]
 fn scores_are_ranked_higher_first_then_earliest() {
-    let competition = Uuid::new_v4();
     let (alice, bob, carol) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[alice, bob, carol]);
     let write = |user: &Uuid, score: i64| {
         let reply = update(Some(&user_token(user)), json!({"competition_id": competition, "score": score}));
         assert_eq!(reply.status, 200, "{:?}", reply.json);
@@ -89,8 +123,8 @@ fn get(path: &str, user: &Uuid) -> e2e::Reply {
 
 #[test]
 fn fifty_concurrent_writers_all_land_with_unique_consistent_ranks() {
-    let competition = Uuid::new_v4();
     let users: Vec<Uuid> = (0..50).map(|_| Uuid::new_v4()).collect();
+    let competition = e2e::competition_with(&users);
     let handles: Vec<_> = users
         .iter()
         .enumerate()
@@ -131,8 +165,8 @@ fn fifty_concurrent_writers_all_land_with_unique_consistent_ranks() {
 
 #[test]
 fn pages_follow_cursors_and_me_shows_the_window() {
-    let competition = Uuid::new_v4();
     let users: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
+    let competition = e2e::competition_with(&users);
     for (i, user) in users.iter().enumerate() {
         let reply = update(Some(&user_token(user)), json!({"competition_id": competition, "score": 100 - i as i64}));
         assert_eq!(reply.status, 200);

@@ -60,8 +60,8 @@ fn post_score(competition: &Uuid, user: &Uuid, score: i64) -> Value {
 
 #[test]
 fn a_subscriber_gets_a_snapshot_then_every_update_in_order_and_resume_fills_the_gap() {
-    let competition = Uuid::new_v4();
     let (watcher, alice, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[watcher, alice, bob]);
     post_score(&competition, &alice, 5);
 
     let (mut socket, response) = connect(&competition, &watcher, true);

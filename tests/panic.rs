@@ -24,11 +24,12 @@ fn a_panic_becomes_a_500_envelope_and_the_worker_recovers() {
         assert_eq!(missing.json["error"]["code"], "not_found");
     }
     let user = uuid::Uuid::new_v4();
+    let competition = e2e::competition_with(&[user]);
     let write = send(
         "POST",
         &format!("{}/api/v1/leaderboard/update", base_url()),
         &[("Authorization", &format!("Bearer {}", user_token(&user)))],
-        Some(&serde_json::json!({"competition_id": uuid::Uuid::new_v4(), "score": 3})),
+        Some(&serde_json::json!({"competition_id": competition, "score": 3})),
     );
     assert_eq!((write.status, write.json["rank"].as_u64()), (200, Some(1)), "{:?}", write.json);
 }

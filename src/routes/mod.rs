@@ -1,6 +1,9 @@
 //! Route handlers, grouped by resource. Each handler: parse → authorise → call the object or adapter → reply.
 
+pub mod competitions;
+pub mod fitness;
 pub mod health;
 pub mod leaderboard;
 pub mod live;
+pub mod profile;
 pub mod test_support;

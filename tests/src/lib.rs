@@ -268,6 +268,15 @@ pub fn active_competition() -> Uuid {
     create_competition(-86_400, 7 * 86_400)
 }
 
+/// An active competition that `members` have joined.
+pub fn competition_with(members: &[Uuid]) -> Uuid {
+    let competition = active_competition();
+    for member in members {
+        join(&competition, member);
+    }
+    competition
+}
+
 /// Joins `user` to `competition` directly in Postgres (through the gateway, as the user).
 pub fn join(competition: &Uuid, user: &Uuid) {
     let reply = send(

@@ -1,0 +1,75 @@
+//! Competition routes: create (service role), list, get, join. Rows come from the database adapter; joins also
+//! warm the isolate's membership cache so the caller's first score needs no extra lookup.
+
+pub mod model;
+
+use serde_json::json;
+
+use crate::adapters::postgrest::Caller;
+use crate::competition_meta;
+use crate::error::ApiError;
+use crate::http::body::JSON_LIMIT;
+use crate::http::reply::Reply;
+use crate::router::RouteMatch;
+use crate::routes::leaderboard::model::path_uuid;
+use crate::routes::profile;
+use crate::runtime::RequestContext;
+use crate::time;
+
+use model::{present, CreateBody};
+
+/// Most competitions a list returns.
+pub const LIST_LIMIT: usize = 100;
+
+/// `POST /api/v1/competitions` (service role only).
+pub async fn create(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+    let user = ctx.require_user()?;
+    if !user.is_admin() {
+        return Err(ApiError::Forbidden("creating competitions needs a service_role token".to_owned()));
+    }
+    let row = ctx.read_json::<CreateBody>(req, JSON_LIMIT).await?.validate()?;
+    let created = ctx.database().create_competition(&row).await?;
+    Ok(Reply::json(201, &present(&created, ctx.now_ms)?))
+}
+
+/// `GET /api/v1/competitions`: active and upcoming, by start time.
+pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+    let (_, token) = ctx.require_token()?;
+    let rows = ctx.database().list_competitions(Caller::User(token), &time::format_ms(ctx.now_ms), LIST_LIMIT).await?;
+    let competitions = rows.iter().map(|row| present(row, ctx.now_ms)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Reply::json(200, &json!({ "competitions": competitions })))
+}
+
+/// `GET /api/v1/competitions/{competition_id}`
+pub async fn get(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    let (_, token) = ctx.require_token()?;
+    let id = path_uuid("competition_id", route.param("competition_id"))?;
+    let row = ctx
+        .database()
+        .competition(Caller::User(token), &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    Ok(Reply::json(200, &present(&row, ctx.now_ms)?))
+}
+
+/// `POST /api/v1/competitions/{competition_id}/join`: idempotent; 409 once the competition has finished.
+pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    let (user, token) = ctx.require_token()?;
+    let id = path_uuid("competition_id", route.param("competition_id"))?;
+    profile::ensure(ctx).await?;
+    let membership =
+        ctx.database().join_competition(token, &id).await.map_err(|error| match error.upstream_code() {
+            Some("PT404") => ApiError::NotFound("competition not found".to_owned()),
+            Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
+            _ => ApiError::from(error),
+        })?;
+    competition_meta::remember_member(&id, &user.user_id, ctx.now_ms);
+    Ok(Reply::json(
+        200,
+        &json!({
+            "competition_id": membership.competition_id,
+            "user_id": membership.user_id,
+            "joined_at": time::normalize(&membership.joined_at),
+        }),
+    ))
+}

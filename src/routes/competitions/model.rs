@@ -1,0 +1,210 @@
+//! Competition shapes of the API and the validation of a new competition (plain Rust).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::adapters::rows::{CompetitionRow, NewCompetitionRow};
+use crate::error::{ApiError, FieldError};
+use crate::plausibility::Metric;
+use crate::time;
+
+/// Most places a payout may have.
+pub const MAX_PLACES: usize = 100;
+
+/// Body of `POST /api/v1/competitions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    pub name: String,
+    pub metric: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    #[serde(default)]
+    pub prize_pool: i64,
+    #[serde(default)]
+    pub payout: Vec<i64>,
+}
+
+impl CreateBody {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(self) -> Result<NewCompetitionRow, ApiError> {
+        let mut problems = Vec::new();
+        let name = self.name.trim().to_owned();
+        if !(1..=80).contains(&name.chars().count()) {
+            problems.push(FieldError::new("name", "must be 1 to 80 characters"));
+        }
+        if Metric::parse(&self.metric).is_none() {
+            problems.push(FieldError::new("metric", "must be steps, active_minutes, distance_m or calories"));
+        }
+        let starts = time::parse_ms(&self.starts_at);
+        let ends = time::parse_ms(&self.ends_at);
+        if starts.is_none() {
+            problems.push(FieldError::new("starts_at", "must be an RFC 3339 timestamp"));
+        }
+        if ends.is_none() {
+            problems.push(FieldError::new("ends_at", "must be an RFC 3339 timestamp"));
+        }
+        if let (Some(starts), Some(ends)) = (starts, ends) {
+            if ends <= starts {
+                problems.push(FieldError::new("ends_at", "must be after starts_at"));
+            }
+        }
+        if !(0..=crate::routes::leaderboard::model::MAX_SCORE).contains(&self.prize_pool) {
+            problems.push(FieldError::new("prize_pool", "must be a non-negative integer (minor units)"));
+        }
+        if self.payout.len() > MAX_PLACES {
+            problems.push(FieldError::new("payout", format!("at most {MAX_PLACES} places")));
+        }
+        if self.payout.iter().any(|bps| !(1..=10_000).contains(bps)) {
+            problems.push(FieldError::new("payout", "each place is 1 to 10000 basis points"));
+        } else if self.payout.iter().sum::<i64>() > 10_000 {
+            problems.push(FieldError::new("payout", "places sum to at most 10000 basis points"));
+        }
+        match (starts, ends) {
+            (Some(starts), Some(ends)) if problems.is_empty() => Ok(NewCompetitionRow {
+                name,
+                metric: self.metric,
+                starts_at: time::format_ms(starts),
+                ends_at: time::format_ms(ends),
+                prize_pool: self.prize_pool,
+                payout: self.payout.into_iter().map(|bps| bps as u32).collect(),
+            }),
+            _ => Err(ApiError::ValidationFailed(problems)),
+        }
+    }
+}
+
+/// Where a competition stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Upcoming,
+    Active,
+    Finished,
+}
+
+/// A competition as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Competition {
+    pub id: Uuid,
+    pub name: String,
+    pub metric: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub prize_pool: i64,
+    pub payout: Vec<u32>,
+    pub participants: i64,
+    pub status: Status,
+}
+
+/// The facts of a competition the Worker checks requests against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub id: Uuid,
+    pub metric: Metric,
+    pub starts_ms: i64,
+    pub ends_ms: i64,
+}
+
+impl Schedule {
+    /// From a database row; `None` when the row breaks the schema's own constraints.
+    pub fn from_row(row: &CompetitionRow) -> Option<Self> {
+        Some(Self {
+            id: row.id,
+            metric: Metric::parse(&row.metric)?,
+            starts_ms: time::parse_ms(&row.starts_at)?,
+            ends_ms: time::parse_ms(&row.ends_at)?,
+        })
+    }
+
+    /// The status at `now_ms`.
+    pub fn status(&self, now_ms: i64) -> Status {
+        if now_ms < self.starts_ms {
+            Status::Upcoming
+        } else if now_ms < self.ends_ms {
+            Status::Active
+        } else {
+            Status::Finished
+        }
+    }
+}
+
+/// The API shape of a row at `now_ms`.
+pub fn present(row: &CompetitionRow, now_ms: i64) -> Result<Competition, ApiError> {
+    let schedule = Schedule::from_row(row)
+        .ok_or_else(|| ApiError::Internal(format!("competition {} has an unreadable schedule", row.id)))?;
+    Ok(Competition {
+        id: row.id,
+        name: row.name.clone(),
+        metric: row.metric.clone(),
+        starts_at: time::normalize(&row.starts_at),
+        ends_at: time::normalize(&row.ends_at),
+        prize_pool: row.prize_pool,
+        payout: row.payout.clone(),
+        participants: row.participants,
+        status: schedule.status(now_ms),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(overrides: serde_json::Value) -> Result<NewCompetitionRow, ApiError> {
+        let mut value = json!({
+            "name": "November steps", "metric": "steps",
+            "starts_at": "2026-11-01T00:00:00Z", "ends_at": "2026-12-01T00:00:00+01:00",
+            "prize_pool": 10000, "payout": [5000, 3000, 2000],
+        });
+        for (key, field) in overrides.as_object().expect("object") {
+            value[key] = field.clone();
+        }
+        serde_json::from_value::<CreateBody>(value).expect("shape").validate()
+    }
+
+    fn fields(result: Result<NewCompetitionRow, ApiError>) -> Vec<String> {
+        match result {
+            Err(ApiError::ValidationFailed(problems)) => problems.into_iter().map(|p| p.field).collect(),
+            other => panic!("expected validation_failed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_competition_is_normalised() {
+        let row = body(json!({})).expect("valid");
+        assert_eq!(row.ends_at, "2026-11-30T23:00:00Z");
+        assert_eq!(row.payout, [5000, 3000, 2000]);
+        assert!(body(json!({"payout": [], "prize_pool": 0})).is_ok());
+        assert!(body(json!({"starts_at": "2020-01-01T00:00:00Z", "ends_at": "2020-01-02T00:00:00Z"})).is_ok());
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let cases = [
+            (json!({"name": ""}), "name"),
+            (json!({"name": "x".repeat(81)}), "name"),
+            (json!({"metric": "sleep"}), "metric"),
+            (json!({"starts_at": "yesterday"}), "starts_at"),
+            (json!({"ends_at": "2026-10-01T00:00:00Z"}), "ends_at"),
+            (json!({"ends_at": "2026-11-01T00:00:00Z"}), "ends_at"),
+            (json!({"prize_pool": -1}), "prize_pool"),
+            (json!({"payout": [0]}), "payout"),
+            (json!({"payout": [10001]}), "payout"),
+            (json!({"payout": [6000, 5000]}), "payout"),
+            (json!({"payout": vec![1; 101]}), "payout"),
+        ];
+        for (overrides, field) in cases {
+            assert_eq!(fields(body(overrides.clone())), [field], "{overrides}");
+        }
+    }
+
+    #[test]
+    fn status_follows_the_schedule() {
+        let schedule = Schedule { id: Uuid::nil(), metric: Metric::Steps, starts_ms: 10, ends_ms: 20 };
+        assert_eq!(schedule.status(9), Status::Upcoming);
+        assert_eq!(schedule.status(10), Status::Active);
+        assert_eq!(schedule.status(19), Status::Active);
+        assert_eq!(schedule.status(20), Status::Finished);
+    }
+}

@@ -1,0 +1,43 @@
+//! `POST /api/v1/fitness/sync`: store the caller's days (idempotent per user, day and source), rescore every active
+//! competition they joined from the stored days (largest value per day across sources), and update each
+//! competition's live leaderboard with the new absolute score.
+
+pub mod model;
+
+use durable_objects::protocol::{ScoreWrite, ScoreWriteReply, PATH_SCORES};
+use serde_json::json;
+use worker::Method;
+
+use crate::competition_client::CompetitionClient;
+use crate::error::ApiError;
+use crate::http::body::JSON_LIMIT;
+use crate::http::reply::Reply;
+use crate::routes::profile;
+use crate::runtime::RequestContext;
+use crate::time;
+
+use model::SyncBody;
+
+/// `POST /api/v1/fitness/sync`
+pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+    let (user, token) = ctx.require_token()?;
+    let valid = ctx.read_json::<SyncBody>(req, JSON_LIMIT).await?.validate(time::day_of(ctx.now_ms))?;
+    profile::ensure(ctx).await?;
+    let rescored = ctx.database().sync_fitness_days(token, &valid.source, &valid.days).await?;
+    let mut competitions = Vec::with_capacity(rescored.len());
+    for row in rescored {
+        let write = ScoreWrite {
+            competition_id: row.competition_id,
+            user_id: user.user_id,
+            score: row.score,
+            at_ms: ctx.now_ms,
+        };
+        let client = CompetitionClient::for_competition(ctx.env, &row.competition_id)?;
+        let reply: ScoreWriteReply = client.call(Method::Post, PATH_SCORES, Some(&write)).await?;
+        competitions.push(json!({ "competition_id": row.competition_id, "score": reply.score, "rank": reply.rank }));
+    }
+    Ok(Reply::json(
+        200,
+        &json!({ "accepted": valid.days.len(), "rejected": valid.rejected, "competitions": competitions }),
+    ))
+}

@@ -1,0 +1,58 @@
+//! Profile routes: `GET/PATCH /api/v1/me`. A profile is created on the caller's first authenticated use (by the
+//! `ensure_profile` RPC, under the caller's own row-level security).
+
+pub mod model;
+
+use std::cell::RefCell;
+
+use durable_objects::protocol::default_display_name;
+use serde_json::json;
+
+use crate::adapters::rows::ProfileRow;
+use crate::error::ApiError;
+use crate::http::body::JSON_LIMIT;
+use crate::http::reply::Reply;
+use crate::isolate_cache::TtlCache;
+use crate::runtime::RequestContext;
+
+use model::{PatchBody, Profile};
+
+thread_local! {
+    /// Users whose profile this isolate has seen exist (so joins and syncs skip the provisioning call).
+    static PROVISIONED: RefCell<TtlCache<uuid::Uuid, ()>> = RefCell::new(TtlCache::new(60 * 60 * 1_000, 100_000));
+}
+
+/// Creates the caller's profile if it does not exist yet, and returns it.
+pub async fn provision(ctx: &RequestContext<'_>) -> Result<ProfileRow, ApiError> {
+    let (user, token) = ctx.require_token()?;
+    let row = ctx.database().ensure_profile(token, &default_display_name(&user.user_id)).await?;
+    PROVISIONED.with(|c| c.borrow_mut().put(user.user_id, (), ctx.now_ms));
+    Ok(row)
+}
+
+/// Makes sure the caller's profile exists (one database call per user and isolate per hour at most).
+pub async fn ensure(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
+    let user = ctx.require_user()?;
+    if PROVISIONED.with(|c| c.borrow().get(&user.user_id, ctx.now_ms)).is_none() {
+        provision(ctx).await?;
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/me`
+pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+    Ok(Reply::json(200, &Profile::from(provision(ctx).await?)))
+}
+
+/// `PATCH /api/v1/me`
+pub async fn patch(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+    let (user, token) = ctx.require_token()?;
+    let display_name = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
+    ensure(ctx).await?;
+    let updated = ctx
+        .database()
+        .update_profile(token, &user.user_id, &json!({ "display_name": display_name }))
+        .await?
+        .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?;
+    Ok(Reply::json(200, &Profile::from(updated)))
+}

@@ -1,0 +1,60 @@
+//! RFC 3339 timestamps as the API writes them (UTC, `Z`) and as Postgres prints them, via `chrono`.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+/// Milliseconds since the epoch of an RFC 3339 timestamp (any offset), or `None` when it is not one.
+pub fn parse_ms(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp_millis())
+}
+
+/// `ms` as an RFC 3339 UTC string with second precision (`2026-11-25T10:00:00Z`), or with milliseconds when it
+/// has any.
+pub fn format_ms(ms: i64) -> String {
+    let time = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    let precision = if ms % 1000 == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
+    time.to_rfc3339_opts(precision, true)
+}
+
+/// A timestamp from Postgres re-written in the API's UTC form; unparseable text is passed through.
+pub fn normalize(text: &str) -> String {
+    parse_ms(text).map_or_else(|| text.to_owned(), format_ms)
+}
+
+/// A `YYYY-MM-DD` calendar date as days since the epoch.
+pub fn parse_day(text: &str) -> Option<i64> {
+    if text.len() != 10 {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.signed_duration_since(NaiveDate::default()).num_days())
+}
+
+/// The UTC day (days since the epoch) containing `ms`.
+pub fn day_of(ms: i64) -> i64 {
+    ms.div_euclid(86_400_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_and_format_in_utc() {
+        assert_eq!(parse_ms("2026-11-01T00:00:00+00:00"), Some(1_793_491_200_000));
+        assert_eq!(parse_ms("2026-11-01T01:00:00+01:00"), Some(1_793_491_200_000));
+        assert_eq!(parse_ms("2026-11-01"), None);
+        assert_eq!(parse_ms("yesterday"), None);
+        assert_eq!(format_ms(1_793_491_200_000), "2026-11-01T00:00:00Z");
+        assert_eq!(format_ms(1_793_491_200_123), "2026-11-01T00:00:00.123Z");
+        assert_eq!(normalize("2026-11-01T00:00:00+00:00"), "2026-11-01T00:00:00Z");
+    }
+
+    #[test]
+    fn days_parse_strictly() {
+        assert_eq!(parse_day("1970-01-02"), Some(1));
+        assert_eq!(parse_day("2026-11-24"), Some(day_of(1_795_478_400_000)));
+        for bad in ["2026-02-30", "2026-1-5", "26-11-24", "2026-11-24T00:00:00Z", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
+}

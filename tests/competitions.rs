@@ -1,0 +1,94 @@
+//! Competition routes end to end: create (service role), list, get, join — through the Worker, the PostgREST
+//! adapter and the local gateway into Postgres.
+
+use e2e::{base_url, rfc3339, send, service_token, user_token, Reply};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {token}"))], body)
+}
+
+fn competition_body(starts_in: i64, ends_in: i64) -> Value {
+    let now = local::token::now();
+    json!({
+        "name": "Steps week", "metric": "steps", "prize_pool": 1000, "payout": [5000, 3000, 2000],
+        "starts_at": rfc3339(now + starts_in), "ends_at": rfc3339(now + ends_in),
+    })
+}
+
+#[test]
+fn service_role_creates_and_users_read() {
+    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&competition_body(-60, 86_400)));
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    assert_eq!(created.json["status"], "active");
+    assert_eq!(created.json["participants"], 0);
+    assert_eq!(created.json["payout"], json!([5000, 3000, 2000]));
+    assert!(created.json["ends_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{:?}", created.json);
+    let id = created.json["id"].as_str().expect("id").to_owned();
+
+    let user = Uuid::new_v4();
+    let got = call("GET", &format!("/api/v1/competitions/{id}"), &user_token(&user), None);
+    assert_eq!((got.status, got.json.clone()), (200, created.json.clone()));
+
+    let upcoming = call("POST", "/api/v1/competitions", &service_token(), Some(&competition_body(3_600, 86_400)));
+    let upcoming_id = upcoming.json["id"].as_str().expect("id").to_owned();
+    let listed = call("GET", "/api/v1/competitions", &user_token(&user), None);
+    assert_eq!(listed.status, 200);
+    let rows = listed.json["competitions"].as_array().expect("list");
+    assert!(rows.len() <= 100);
+    let position = |id: &str| rows.iter().position(|c| c["id"] == id);
+    assert!(position(&id).is_some() && position(&upcoming_id).is_some(), "active and upcoming are listed");
+    assert!(position(&id) < position(&upcoming_id), "ordered by starts_at");
+    assert!(rows.iter().all(|c| c["status"] != "finished"));
+    let starts: Vec<&str> = rows.iter().filter_map(|c| c["starts_at"].as_str()).collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "by starts_at: {starts:?}");
+}
+
+#[test]
+fn creating_needs_service_role_and_a_valid_body() {
+    let user = call("POST", "/api/v1/competitions", &user_token(&Uuid::new_v4()), Some(&competition_body(0, 60)));
+    assert_eq!((user.status, user.json["error"]["code"].as_str()), (403, Some("forbidden")));
+    let mut cases = Vec::new();
+    for (field, value) in [
+        ("name", json!("")),
+        ("metric", json!("sleep")),
+        ("ends_at", json!("2000-01-01T00:00:00Z")),
+        ("payout", json!([9000, 2000])),
+        ("prize_pool", json!(-5)),
+        ("unknown", json!(1)),
+    ] {
+        let mut body = competition_body(0, 60);
+        body[field] = value;
+        cases.push((field, body));
+    }
+    for (field, body) in cases {
+        let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (422, Some("validation_failed")), "{field}");
+    }
+    let missing = call("GET", &format!("/api/v1/competitions/{}", Uuid::new_v4()), &service_token(), None);
+    assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn joining_is_idempotent_counts_participants_and_is_refused_after_the_end() {
+    let id = e2e::active_competition();
+    let user = Uuid::new_v4();
+    let first = call("POST", &format!("/api/v1/competitions/{id}/join"), &user_token(&user), None);
+    let again = call("POST", &format!("/api/v1/competitions/{id}/join"), &user_token(&user), None);
+    assert_eq!((first.status, again.status), (200, 200), "{:?}", first.json);
+    assert_eq!(first.json, again.json);
+    assert_eq!(first.json["user_id"], user.to_string());
+    let got = call("GET", &format!("/api/v1/competitions/{id}"), &user_token(&user), None);
+    assert_eq!(got.json["participants"], 1);
+
+    // The profile was provisioned on first use.
+    let me = call("GET", "/api/v1/me", &user_token(&user), None);
+    assert_eq!(me.json["display_name"], format!("player-{}", &user.to_string()[..8]));
+
+    let finished = e2e::create_competition(-2 * 86_400, -60);
+    let late = call("POST", &format!("/api/v1/competitions/{finished}/join"), &user_token(&user), None);
+    assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
+    let unknown = call("POST", &format!("/api/v1/competitions/{}/join", Uuid::new_v4()), &user_token(&user), None);
+    assert_eq!(unknown.status, 404);
+}
