@@ -64,6 +64,44 @@ impl CompetitionClient {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ApiError> {
+        self.try_call(method, path, body)
+            .await?
+            .map_err(|(status, error)| ApiError::from_upstream(status, &error.code, error.message))
+    }
+
+    /// Sends a request whose successful reply has no body.
+    pub async fn call_empty(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<(), ApiError> {
+        let (status, bytes) = self.exchange(method, path, body).await?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let error = object_error(status, &bytes)?;
+        Err(ApiError::from_upstream(status, &error.code, error.message))
+    }
+
+    /// Sends a request and decodes the reply; an error the object answered comes back as its status and body, for
+    /// callers that handle particular codes.
+    pub async fn try_call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<Result<T, (u16, ObjectError)>, ApiError> {
+        let (status, bytes) = self.exchange(method, path, body).await?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes)
+                .map(Ok)
+                .map_err(|e| ApiError::Internal(format!("bad object reply: {e}")));
+        }
+        Ok(Err((status, object_error(status, &bytes)?)))
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
         let mut init = RequestInit::new();
         init.with_method(method);
         if let Some(body) = body {
@@ -76,13 +114,12 @@ impl CompetitionClient {
         let mut response = self.stub.fetch_with_request(request).await.map_err(call_failed)?;
         let status = response.status_code();
         let bytes = response.bytes().await.map_err(unavailable)?;
-        if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("bad object reply: {e}")));
-        }
-        let error: ObjectError = serde_json::from_slice(&bytes)
-            .map_err(|_| ApiError::Internal(format!("competition object answered {status}")))?;
-        Err(ApiError::from_upstream(status, &error.code, error.message))
+        Ok((status, bytes))
     }
+}
+
+fn object_error(status: u16, bytes: &[u8]) -> Result<ObjectError, ApiError> {
+    serde_json::from_slice(bytes).map_err(|_| ApiError::Internal(format!("competition object answered {status}")))
 }
 
 #[cfg(test)]

@@ -161,6 +161,7 @@ impl ApiError {
         match (status, code) {
             (400, "invalid_json") => Self::InvalidJson(message),
             (400, _) => Self::BadRequest(message),
+            (403, _) => Self::Forbidden(message),
             (404, _) => Self::NotFound(message),
             (409, _) => Self::Conflict(message),
             (422, "idempotency_mismatch") => Self::IdempotencyMismatch,

@@ -6,16 +6,15 @@
 pub mod adapters;
 pub mod auth;
 pub mod competition_client;
-pub mod competition_meta;
 pub mod config;
 pub mod entry;
 pub mod error;
 pub mod http;
 pub mod isolate_cache;
-pub mod plausibility;
 pub mod router;
 pub mod routes;
 pub mod runtime;
+pub mod scoring;
 pub mod time;
 
 // The Competition class lives in the `durable_objects` crate; referencing it here is what makes the build export

@@ -19,10 +19,12 @@ use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
 use crate::live::{self, Resume};
 use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    percentile, Around, BoardEntry, ClientFrame, ObjectError, ObjectStats, Page, PublicEntry, ScoreWrite,
-    ScoreWriteReply, ServerFrame, Standing, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_PAGE,
-    PATH_SCORES, PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
+    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, PublicEntry,
+    RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_NOT_A_MEMBER,
+    HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_ROSTER, PATH_SCORES,
+    PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
 };
+use crate::rules::{self, Metric};
 use crate::score_store::{ScoreStore, StoreError};
 use crate::system_of_record::{self, CompetitionSink};
 
@@ -59,8 +61,8 @@ struct Loaded {
     state: State,
     env: Env,
     store: ScoreStore,
-    /// Whether the store already records which competition this is.
-    competition_known: Cell<bool>,
+    /// The competition's settings, once the Worker has sent them (writes are refused until then).
+    meta: RefCell<Option<CompetitionMeta>>,
     board: RefCell<Leaderboard>,
     /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
     rebuild_ms: f64,
@@ -103,7 +105,7 @@ impl Loaded {
     fn open(state: State, env: Env) -> std::result::Result<Self, StoreError> {
         let started = worker::Date::now().as_millis();
         let store = ScoreStore::open(state.storage().sql())?;
-        let competition_known = Cell::new(store.competition_id()?.is_some());
+        let meta = RefCell::new(store.meta()?);
         let board = store.load()?;
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
@@ -111,7 +113,7 @@ impl Loaded {
             state,
             env,
             store,
-            competition_known,
+            meta,
             board: RefCell::new(board),
             rebuild_ms,
             rebuilt_members,
@@ -191,12 +193,67 @@ impl Loaded {
         })
     }
 
+    /// Whether the write may be applied: the object knows its competition, the competition is running, the score
+    /// is plausible for it, and the writer is on the roster.
+    fn admit(&self, write: &ScoreWrite, score: u64) -> std::result::Result<(), Result<Response>> {
+        let meta = self.meta.borrow();
+        let Some(meta) = meta.as_ref() else {
+            return Err(error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition"));
+        };
+        if meta.competition_id != write.competition_id {
+            return Err(error(400, "bad_request", "the write names another competition"));
+        }
+        let Some(metric) = Metric::parse(&meta.metric) else {
+            return Err(error(500, "internal", format!("stored metric {:?} is unknown", meta.metric)));
+        };
+        let checked =
+            rules::check_score(metric, meta.starts_ms, meta.ends_ms, score as i64, write.at_ms, write.capped_per_day);
+        if let Err(refusal) = checked {
+            let (status, code, message) = refusal.describe(metric);
+            return Err(error(status, code, message));
+        }
+        // Everyone with a score joined before writing it; only a first write needs the roster lookup.
+        if self.board.borrow().score_of(write.user_id).is_none() {
+            match self.store.is_member(&write.user_id) {
+                Ok(true) => {}
+                Ok(false) => return Err(error(403, CODE_NOT_A_MEMBER, "join the competition before posting scores")),
+                Err(e) => return Err(storage_failure(&e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `PUT /meta`: stores the competition's settings.
+    async fn set_meta(&self, mut req: Request) -> Result<Response> {
+        let meta: CompetitionMeta = match req.json().await {
+            Ok(meta) => meta,
+            Err(e) => return error(400, "bad_request", format!("bad competition settings: {e}")),
+        };
+        if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
+            return error(400, "bad_request", "competition settings break the schema's rules");
+        }
+        if let Err(e) = self.store.save_meta(&meta) {
+            return storage_failure(&e);
+        }
+        *self.meta.borrow_mut() = Some(meta);
+        Response::empty()
+    }
+
+    /// `POST /roster`: a user joined.
+    async fn add_member(&self, mut req: Request) -> Result<Response> {
+        let member: RosterAdd = match req.json().await {
+            Ok(member) => member,
+            Err(e) => return error(400, "bad_request", format!("bad roster entry: {e}")),
+        };
+        match self.store.add_member(&member.user_id) {
+            Ok(()) => Response::empty(),
+            Err(e) => storage_failure(&e),
+        }
+    }
+
     /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
     fn apply(&self, write: &ScoreWrite, score: u64) -> std::result::Result<ScoreChange, Result<Response>> {
-        if !self.competition_known.get() {
-            self.store.remember_competition(&write.competition_id).map_err(|e| storage_failure(&e))?;
-            self.competition_known.set(true);
-        }
+        self.admit(write, score)?;
         let mut board = self.board.borrow_mut();
         if board.score_of(write.user_id) != Some(score) {
             // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
@@ -233,7 +290,7 @@ impl Loaded {
     /// The system-of-record sink for this competition.
     fn record_sink(&self) -> std::result::Result<CompetitionSink, String> {
         let competition_id =
-            self.store.competition_id().map_err(|e| e.to_string())?.ok_or("the competition id is not known yet")?;
+            self.meta.borrow().as_ref().map(|m| m.competition_id).ok_or("the competition is not known yet")?;
         Ok(CompetitionSink { competition_id, sink: system_of_record::sink(&self.env)? })
     }
 
@@ -398,6 +455,8 @@ impl DurableObject for Competition {
         let path = req.path();
         match (req.method(), path.as_str()) {
             (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
+            (Method::Put, PATH_META) => loaded.set_meta(req).await,
+            (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
             (Method::Get, PATH_LIVE) => loaded.subscribe(&req),
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
             (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),

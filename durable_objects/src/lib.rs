@@ -10,6 +10,7 @@ pub mod engine;
 pub mod live;
 pub mod outbox;
 pub mod protocol;
+pub mod rules;
 pub mod score_store;
 pub mod system_of_record;
 

@@ -14,6 +14,14 @@ pub const PATH_SCORE_OF: &str = "/scores/";
 pub const PATH_PAGE: &str = "/page";
 /// Prefix of `GET /around/{user_id}?radius=N`: a user's window.
 pub const PATH_AROUND: &str = "/around/";
+/// `PUT /meta`: the competition's schedule and prize settings (from Postgres), which the object checks writes against.
+pub const PATH_META: &str = "/meta";
+/// `POST /roster`: a user joined (the object accepts scores from its roster only).
+pub const PATH_ROSTER: &str = "/roster";
+/// Error code of a write to an object that has not been told its competition yet.
+pub const CODE_COMPETITION_UNKNOWN: &str = "competition_unknown";
+/// Error code of a write by a user the object's roster does not hold.
+pub const CODE_NOT_A_MEMBER: &str = "not_a_member";
 /// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
 pub const PATH_LIVE: &str = "/live";
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
@@ -39,6 +47,35 @@ pub struct ScoreWrite {
     pub score: i64,
     /// When the Worker accepted the request, milliseconds since the epoch; orders equal scores.
     pub at_ms: i64,
+    /// A total computed from per-day capped fitness samples (skips the cumulative plausibility cap).
+    #[serde(default)]
+    pub capped_per_day: bool,
+}
+
+/// What the object needs to know about its competition (`PUT /meta`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CompetitionMeta {
+    /// The competition (the object's name).
+    pub competition_id: Uuid,
+    /// `steps`, `active_minutes`, `distance_m` or `calories`.
+    pub metric: String,
+    /// Start, milliseconds since the epoch.
+    pub starts_ms: i64,
+    /// End (exclusive), milliseconds since the epoch.
+    pub ends_ms: i64,
+    /// Prize pool in minor units.
+    pub prize_pool: i64,
+    /// Basis points per place.
+    pub payout: Vec<u32>,
+}
+
+/// A user who joined (`POST /roster`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RosterAdd {
+    /// The member.
+    pub user_id: Uuid,
 }
 
 /// Reply to a [`ScoreWrite`].

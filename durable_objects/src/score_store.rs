@@ -10,6 +10,7 @@ use worker::{SqlStorage, SqlStorageValue};
 use crate::engine::{EngineError, Leaderboard};
 use crate::live::KeptFrame;
 use crate::outbox::{OutboxRow, OutboxStore};
+use crate::protocol::CompetitionMeta;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS members (
@@ -32,9 +33,17 @@ CREATE TABLE IF NOT EXISTS meta (
     key    TEXT PRIMARY KEY,
     value  INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS identity (
+CREATE TABLE IF NOT EXISTS competition (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
-    competition_id  TEXT NOT NULL
+    competition_id  TEXT NOT NULL,
+    metric          TEXT NOT NULL,
+    starts_ms       INTEGER NOT NULL,
+    ends_ms         INTEGER NOT NULL,
+    prize_pool      INTEGER NOT NULL,
+    payout          TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roster (
+    user_id  TEXT PRIMARY KEY
 );
 ";
 
@@ -50,8 +59,19 @@ struct StoredOutboxRow {
 }
 
 #[derive(Debug, Deserialize)]
-struct IdentityRow {
+struct MetaRow {
     competition_id: String,
+    metric: String,
+    starts_ms: i64,
+    ends_ms: i64,
+    prize_pool: i64,
+    payout: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RosterRow {
+    #[allow(dead_code)] // selected so the row exists; its presence is the answer
+    user_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,20 +159,61 @@ impl ScoreStore {
         Ok(())
     }
 
-    /// The competition this object serves, once a write has told it (an object cannot read its own name).
-    pub fn competition_id(&self) -> Result<Option<Uuid>, StoreError> {
-        let rows: Vec<IdentityRow> =
-            self.sql.exec("SELECT competition_id FROM identity WHERE id = 1", None)?.to_array()?;
-        Ok(rows.first().and_then(|row| Uuid::try_parse(&row.competition_id).ok()))
+    /// The competition this object serves, once the Worker has told it (an object cannot read its own name).
+    pub fn meta(&self) -> Result<Option<CompetitionMeta>, StoreError> {
+        let rows: Vec<MetaRow> = self
+            .sql
+            .exec(
+                "SELECT competition_id, metric, starts_ms, ends_ms, prize_pool, payout FROM competition WHERE id = 1",
+                None,
+            )?
+            .to_array()?;
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        let corrupt = |reason: &str| StoreError::Corrupt { user: "competition".into(), reason: reason.to_owned() };
+        Ok(Some(CompetitionMeta {
+            competition_id: Uuid::try_parse(&row.competition_id).map_err(|_| corrupt("id is not a UUID"))?,
+            metric: row.metric,
+            starts_ms: row.starts_ms,
+            ends_ms: row.ends_ms,
+            prize_pool: row.prize_pool,
+            payout: serde_json::from_str(&row.payout).map_err(|_| corrupt("payout is not a JSON list"))?,
+        }))
     }
 
-    /// Records which competition this object serves (outbox rows are delivered under that id).
-    pub fn remember_competition(&self, competition_id: &Uuid) -> Result<(), StoreError> {
+    /// Records the competition's settings (newest wins).
+    pub fn save_meta(&self, meta: &CompetitionMeta) -> Result<(), StoreError> {
+        let payout = serde_json::to_string(&meta.payout).unwrap_or_else(|_| "[]".to_owned());
         self.sql.exec(
-            "INSERT INTO identity (id, competition_id) VALUES (1, ?1) ON CONFLICT (id) DO NOTHING",
-            vec![competition_id.to_string().into()],
+            "INSERT INTO competition (id, competition_id, metric, starts_ms, ends_ms, prize_pool, payout) \
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET competition_id = excluded.competition_id, \
+             metric = excluded.metric, starts_ms = excluded.starts_ms, ends_ms = excluded.ends_ms, \
+             prize_pool = excluded.prize_pool, payout = excluded.payout",
+            vec![
+                meta.competition_id.to_string().into(),
+                meta.metric.clone().into(),
+                SqlStorageValue::from(meta.starts_ms),
+                SqlStorageValue::from(meta.ends_ms),
+                SqlStorageValue::from(meta.prize_pool),
+                payout.into(),
+            ],
         )?;
         Ok(())
+    }
+
+    /// Adds a member to the roster (idempotent).
+    pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
+        self.sql
+            .exec("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", vec![user.to_string().into()])?;
+        Ok(())
+    }
+
+    /// Whether the roster holds `user`.
+    pub fn is_member(&self, user: &Uuid) -> Result<bool, StoreError> {
+        let rows: Vec<RosterRow> = self
+            .sql
+            .exec("SELECT user_id FROM roster WHERE user_id = ?1", vec![user.to_string().into()])?
+            .to_array()?;
+        Ok(!rows.is_empty())
     }
 
     /// Keeps an update frame for `resume`, dropping those that fell out of the window.

@@ -277,13 +277,14 @@ pub fn competition_with(members: &[Uuid]) -> Uuid {
     competition
 }
 
-/// Joins `user` to `competition` directly in Postgres (through the gateway, as the user).
+/// Joins `user` to `competition` through the shared Worker, as the app does (Postgres, then the object's roster).
 pub fn join(competition: &Uuid, user: &Uuid) {
+    let path = format!("/api/v1/competitions/{competition}/join");
     let reply = send(
         "POST",
-        &format!("{}/rpc/join_competition", rest_url()),
+        &format!("{}{path}", base_url()),
         &[("Authorization", &format!("Bearer {}", user_token(user)))],
-        Some(&serde_json::json!({ "competition": competition })),
+        None,
     );
     assert_eq!(reply.status, 200, "join: {:?}", reply.json);
 }

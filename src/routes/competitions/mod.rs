@@ -6,7 +6,7 @@ pub mod model;
 use serde_json::json;
 
 use crate::adapters::postgrest::Caller;
-use crate::competition_meta;
+use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
@@ -14,9 +14,10 @@ use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
 use crate::routes::profile;
 use crate::runtime::RequestContext;
+use crate::scoring;
 use crate::time;
 
-use model::{present, CreateBody};
+use model::{meta_from_row, present, CreateBody};
 
 /// Most competitions a list returns.
 pub const LIST_LIMIT: usize = 100;
@@ -63,7 +64,11 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
             Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
             _ => ApiError::from(error),
         })?;
-    competition_meta::remember_member(&id, &user.user_id, ctx.now_ms);
+    // Tell the competition's object now, so the first score needs no database call. If this fails the first write
+    // introduces the member instead (from Postgres), so the join still stands.
+    if let Err(error) = tell_object(ctx, &id, &user.user_id, token).await {
+        worker::console_warn!("join of {id} not yet registered with its object: {error}");
+    }
     Ok(Reply::json(
         200,
         &json!({
@@ -72,4 +77,19 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
             "joined_at": time::normalize(&membership.joined_at),
         }),
     ))
+}
+
+async fn tell_object(
+    ctx: &RequestContext<'_>,
+    id: &uuid::Uuid,
+    user_id: &uuid::Uuid,
+    token: &str,
+) -> Result<(), ApiError> {
+    let row = ctx
+        .database()
+        .competition(Caller::User(token), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    let meta = meta_from_row(&row).ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
+    scoring::register(&CompetitionClient::for_competition(ctx.env, id)?, &meta, user_id).await
 }

@@ -5,8 +5,9 @@ use uuid::Uuid;
 
 use crate::adapters::rows::{CompetitionRow, NewCompetitionRow};
 use crate::error::{ApiError, FieldError};
-use crate::plausibility::Metric;
 use crate::time;
+use durable_objects::protocol::CompetitionMeta;
+use durable_objects::rules::{self, Metric, Status};
 
 /// Most places a payout may have.
 pub const MAX_PLACES: usize = 100;
@@ -74,15 +75,6 @@ impl CreateBody {
     }
 }
 
-/// Where a competition stands at a given time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Upcoming,
-    Active,
-    Finished,
-}
-
 /// A competition as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Competition {
@@ -97,41 +89,22 @@ pub struct Competition {
     pub status: Status,
 }
 
-/// The facts of a competition the Worker checks requests against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schedule {
-    pub id: Uuid,
-    pub metric: Metric,
-    pub starts_ms: i64,
-    pub ends_ms: i64,
-}
-
-impl Schedule {
-    /// From a database row; `None` when the row breaks the schema's own constraints.
-    pub fn from_row(row: &CompetitionRow) -> Option<Self> {
-        Some(Self {
-            id: row.id,
-            metric: Metric::parse(&row.metric)?,
-            starts_ms: time::parse_ms(&row.starts_at)?,
-            ends_ms: time::parse_ms(&row.ends_at)?,
-        })
-    }
-
-    /// The status at `now_ms`.
-    pub fn status(&self, now_ms: i64) -> Status {
-        if now_ms < self.starts_ms {
-            Status::Upcoming
-        } else if now_ms < self.ends_ms {
-            Status::Active
-        } else {
-            Status::Finished
-        }
-    }
+/// What a competition's object needs to know, from its database row; `None` when the row breaks the schema's rules.
+pub fn meta_from_row(row: &CompetitionRow) -> Option<CompetitionMeta> {
+    Metric::parse(&row.metric)?;
+    Some(CompetitionMeta {
+        competition_id: row.id,
+        metric: row.metric.clone(),
+        starts_ms: time::parse_ms(&row.starts_at)?,
+        ends_ms: time::parse_ms(&row.ends_at)?,
+        prize_pool: row.prize_pool,
+        payout: row.payout.clone(),
+    })
 }
 
 /// The API shape of a row at `now_ms`.
 pub fn present(row: &CompetitionRow, now_ms: i64) -> Result<Competition, ApiError> {
-    let schedule = Schedule::from_row(row)
+    let meta = meta_from_row(row)
         .ok_or_else(|| ApiError::Internal(format!("competition {} has an unreadable schedule", row.id)))?;
     Ok(Competition {
         id: row.id,
@@ -142,7 +115,7 @@ pub fn present(row: &CompetitionRow, now_ms: i64) -> Result<Competition, ApiErro
         prize_pool: row.prize_pool,
         payout: row.payout.clone(),
         participants: row.participants,
-        status: schedule.status(now_ms),
+        status: rules::status(meta.starts_ms, meta.ends_ms, now_ms),
     })
 }
 
@@ -200,11 +173,21 @@ mod tests {
     }
 
     #[test]
-    fn status_follows_the_schedule() {
-        let schedule = Schedule { id: Uuid::nil(), metric: Metric::Steps, starts_ms: 10, ends_ms: 20 };
-        assert_eq!(schedule.status(9), Status::Upcoming);
-        assert_eq!(schedule.status(10), Status::Active);
-        assert_eq!(schedule.status(19), Status::Active);
-        assert_eq!(schedule.status(20), Status::Finished);
+    fn rows_become_object_settings() {
+        let row = CompetitionRow {
+            id: Uuid::from_u128(7),
+            name: "n".into(),
+            metric: "calories".into(),
+            starts_at: "2026-11-01T00:00:00+00:00".into(),
+            ends_at: "2026-11-08T00:00:00+00:00".into(),
+            prize_pool: 5,
+            payout: vec![10_000],
+            participants: 3,
+        };
+        let meta = meta_from_row(&row).expect("valid");
+        assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));
+        let shown = present(&row, meta.starts_ms).expect("present");
+        assert_eq!((shown.status, shown.starts_at.as_str()), (Status::Active, "2026-11-01T00:00:00Z"));
+        assert!(meta_from_row(&CompetitionRow { metric: "sleep".into(), ..row }).is_none());
     }
 }

@@ -4,16 +4,15 @@
 
 pub mod model;
 
-use durable_objects::protocol::{ScoreWrite, ScoreWriteReply, PATH_SCORES};
+use durable_objects::protocol::ScoreWrite;
 use serde_json::json;
-use worker::Method;
 
-use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
 use crate::routes::profile;
 use crate::runtime::RequestContext;
+use crate::scoring;
 use crate::time;
 
 use model::SyncBody;
@@ -26,14 +25,15 @@ pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result
     let rescored = ctx.database().sync_fitness_days(token, &valid.source, &valid.days).await?;
     let mut competitions = Vec::with_capacity(rescored.len());
     for row in rescored {
+        // Each day was capped already; the total may count a day ahead of UTC, so the cumulative cap is skipped.
         let write = ScoreWrite {
             competition_id: row.competition_id,
             user_id: user.user_id,
             score: row.score,
             at_ms: ctx.now_ms,
+            capped_per_day: true,
         };
-        let client = CompetitionClient::for_competition(ctx.env, &row.competition_id)?;
-        let reply: ScoreWriteReply = client.call(Method::Post, PATH_SCORES, Some(&write)).await?;
+        let reply = scoring::write(ctx, &write).await?;
         competitions.push(json!({ "competition_id": row.competition_id, "score": reply.score, "rank": reply.rank }));
     }
     Ok(Reply::json(

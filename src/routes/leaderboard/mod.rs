@@ -3,21 +3,20 @@
 pub mod model;
 
 use durable_objects::protocol::{
-    Around, Page, PublicEntry, ScoreWrite, ScoreWriteReply, Standing, PATH_AROUND, PATH_PAGE, PATH_SCORES,
-    PATH_SCORE_OF,
+    Around, Page, PublicEntry, ScoreWrite, Standing, PATH_AROUND, PATH_PAGE, PATH_SCORE_OF,
 };
 use serde_json::json;
 use worker::Method;
 
 use crate::competition_client::CompetitionClient;
-use crate::competition_meta;
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
 use crate::runtime::{query_pairs, RequestContext};
+use crate::scoring;
 
-use model::{around_query, check_score, page_query, path_uuid, UpdateBody};
+use model::{around_query, page_query, path_uuid, UpdateBody};
 
 /// `GET /api/v1/leaderboard/{competition_id}?limit=50&cursor=…`
 pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
@@ -68,18 +67,14 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
 pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let update = ctx.read_json::<UpdateBody>(req, JSON_LIMIT).await?.validate()?;
-    let schedule = competition_meta::schedule(ctx, &update.competition_id).await?;
-    check_score(&schedule, update.score, ctx.now_ms)?;
-    competition_meta::require_member(ctx, &update.competition_id).await?;
     let write = ScoreWrite {
         competition_id: update.competition_id,
         user_id: user.user_id,
         score: update.score,
         at_ms: ctx.now_ms,
+        capped_per_day: false,
     };
-    let client = CompetitionClient::for_competition(ctx.env, &update.competition_id)?;
-    let reply: ScoreWriteReply = client.call(Method::Post, PATH_SCORES, Some(&write)).await?;
-    Ok(Reply::json(200, &reply))
+    Ok(Reply::json(200, &scoring::write(ctx, &write).await?))
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`

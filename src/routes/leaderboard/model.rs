@@ -5,8 +5,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{ApiError, FieldError};
-use crate::plausibility;
-use crate::routes::competitions::model::{Schedule, Status};
 
 /// Largest score JSON clients can hold exactly.
 pub const MAX_SCORE: i64 = durable_objects::competition::MAX_SCORE;
@@ -45,24 +43,6 @@ impl UpdateBody {
             _ => Err(ApiError::ValidationFailed(problems)),
         }
     }
-}
-
-/// Whether a score may be posted now: 409 outside the competition's window, 422 when it exceeds what the metric
-/// allows for the days started so far (`DESIGN.md`, plausibility caps).
-pub fn check_score(schedule: &Schedule, score: i64, now_ms: i64) -> Result<(), ApiError> {
-    match schedule.status(now_ms) {
-        Status::Upcoming => return Err(ApiError::Conflict("the competition has not started".to_owned())),
-        Status::Finished => return Err(ApiError::Conflict("the competition has finished".to_owned())),
-        Status::Active => {}
-    }
-    let cap = plausibility::max_score(schedule.metric, schedule.starts_ms, schedule.ends_ms, now_ms);
-    if score > cap {
-        return Err(ApiError::ValidationFailed(vec![FieldError::new(
-            "score",
-            format!("implausible: at most {cap} {} so far in this competition", schedule.metric.name()),
-        )]));
-    }
-    Ok(())
 }
 
 /// Largest `limit` of a page.
@@ -135,26 +115,8 @@ pub fn path_uuid(name: &str, value: Option<&str>) -> Result<Uuid, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plausibility::Metric;
 
     const CID: &str = "0d9f3c2a-1b4e-4c5d-8e6f-7a8b9c0d1e2f";
-
-    #[test]
-    fn scores_are_checked_against_the_window_and_the_caps() {
-        const DAY: i64 = 86_400_000;
-        let schedule = Schedule { id: Uuid::nil(), metric: Metric::Steps, starts_ms: 10 * DAY, ends_ms: 17 * DAY };
-        let cases = [
-            (10 * DAY - 1, 0, Some(409)),   // not started
-            (17 * DAY, 0, Some(409)),       // finished at ends_at
-            (10 * DAY, 100_000, None),      // first day: one day's cap
-            (10 * DAY, 100_001, Some(422)), // above it
-            (12 * DAY + 1, 300_000, None),  // third day started: three days' cap
-            (12 * DAY + 1, 300_001, Some(422)),
-        ];
-        for (now, score, status) in cases {
-            assert_eq!(check_score(&schedule, score, now).err().map(|e| e.status()), status, "now {now} score {score}");
-        }
-    }
 
     #[test]
     fn update_validation_table() {
