@@ -49,6 +49,8 @@ pub struct Config {
     pub breaker: BreakerConfig,
     /// Time budget of one database API call (`POSTGREST_TIMEOUT_MS`, default 5000).
     pub postgrest_timeout_ms: u64,
+    /// Time budget of one Upstash call (`UPSTASH_TIMEOUT_MS`, default 1000).
+    pub upstash_timeout_ms: u64,
 }
 
 impl Config {
@@ -105,6 +107,7 @@ impl Config {
                 open_for_ms: number("BREAKER_OPEN_SECS", 30, 1..=3_600)? * 1_000,
             },
             postgrest_timeout_ms: number("POSTGREST_TIMEOUT_MS", 5_000, 50..=60_000)?,
+            upstash_timeout_ms: number("UPSTASH_TIMEOUT_MS", 1_000, 50..=60_000)?,
             supabase_url,
         })
     }

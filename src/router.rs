@@ -14,6 +14,9 @@ pub enum Endpoint {
     Health,
     /// `GET /health/live`
     HealthLive,
+    HealthReady,
+    HealthDetailed,
+    TestBreakers,
     /// `POST /api/v1/leaderboard/update`
     LeaderboardUpdate,
     /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`
@@ -49,6 +52,9 @@ struct RouteSpec {
 const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health", methods: &[("GET", Endpoint::Health)] },
     RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
+    RouteSpec { template: "/health/ready", methods: &[("GET", Endpoint::HealthReady)] },
+    RouteSpec { template: "/health/detailed", methods: &[("GET", Endpoint::HealthDetailed)] },
+    RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },

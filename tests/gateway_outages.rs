@@ -2,7 +2,8 @@
 //! after another; the tests here take turns through `OUTAGE`).
 //! - Redis down: the Upstash gateway answers 503 and recovers when Redis is back.
 //! - Database API down: score updates keep working from the Competition DO, and after recovery its outbox catches up
-//!   with nothing lost or duplicated.
+//!   with nothing lost or duplicated; the PostgREST breaker opens, goes half-open after its cool-down (2 s in the test
+//!   settings) and closes on a successful probe; health reports it.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -70,6 +71,59 @@ fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
         Some(send("GET", &stats_url, &[], None).json).filter(|s| s["outbox_pending"] == 0)
     });
     assert!(drained.is_some(), "the outbox is empty after the catch-up");
+}
+
+fn breaker_state() -> String {
+    let reply = send("GET", &format!("{}/__test/breakers", base_url()), &[], None);
+    reply.json["postgrest"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_postgrest_breaker_opens_half_opens_and_closes_with_the_dependency() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let user = Uuid::new_v4();
+    let list = || e2e::get_as(&base_url(), "/api/v1/competitions", &user);
+    // Settle: a success closes the breaker whatever earlier tests left.
+    let settled = eventually(Duration::from_secs(10), || Some(list().status).filter(|s| *s == 200));
+    assert_eq!(settled, Some(200));
+    assert_eq!(breaker_state(), "closed");
+
+    let restart = Restart;
+    let (ok, text) = stack(&["stop", "postgrest"]);
+    assert!(ok, "{text}");
+    for attempt in 0..5 {
+        let reply = list();
+        assert_eq!(
+            (reply.status, reply.json["error"]["code"].as_str()),
+            (503, Some("dependency_unavailable")),
+            "{attempt}"
+        );
+    }
+    assert_eq!(breaker_state(), "open", "five consecutive failures open it");
+    let started = Instant::now();
+    let fast = list();
+    assert_eq!((fast.status, fast.header("retry-after")), (503, Some("5")), "an open breaker fails fast");
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    // Health checks are cached for 5 s: wait for a fresh one.
+    let detailed = eventually(Duration::from_secs(8), || {
+        Some(send("GET", &format!("{}/health/detailed", base_url()), &[], None)).filter(|r| r.status == 503)
+    })
+    .expect("health/detailed turns unhealthy");
+    assert_eq!(detailed.json["status"], "unhealthy");
+    assert_eq!(detailed.json["components"]["postgrest"]["status"], "down");
+    let ready = send("GET", &format!("{}/health/ready", base_url()), &[], None);
+    assert_eq!((ready.status, ready.json["failing"].clone()), (503, json!(["postgrest"])));
+
+    let half_open = eventually(Duration::from_secs(5), || Some(breaker_state()).filter(|s| s == "half_open"));
+    assert_eq!(half_open.as_deref(), Some("half_open"), "after the cool-down one probe may pass");
+    let probe = list();
+    assert_eq!(probe.status, 503, "the probe fails while the gateway is down");
+    assert_eq!(breaker_state(), "open", "a failed probe re-opens it");
+
+    drop(restart);
+    let recovered = eventually(Duration::from_secs(10), || Some(list().status).filter(|s| *s == 200));
+    assert_eq!(recovered, Some(200), "after the cool-down a successful probe closes it");
+    assert_eq!(breaker_state(), "closed");
 }
 
 #[test]

@@ -7,5 +7,6 @@ pub mod guard;
 pub mod postgrest;
 pub mod rows;
 pub mod score_history;
+pub mod upstash;
 
 pub use error::{AdapterError, Dependency};

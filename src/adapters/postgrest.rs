@@ -112,6 +112,13 @@ impl Database {
         .await
     }
 
+    /// A cheap request as the anonymous role (health checks): one column of at most one row.
+    pub async fn ping(&self) -> Result<(), AdapterError> {
+        let rows: Vec<serde_json::Value> = self.run(self.client.from("competitions").select("id").limit(1)).await?;
+        drop(rows);
+        Ok(())
+    }
+
     /// The caller's profile, created with `default_name` on first use.
     pub async fn ensure_profile(&self, token: &str, default_name: &str) -> Result<ProfileRow, AdapterError> {
         self.run(self.rpc("ensure_profile", json!({ "default_name": default_name }), Caller::User(token))).await

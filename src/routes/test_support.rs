@@ -18,6 +18,17 @@ fn enabled(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<(), ApiError>
     }
 }
 
+/// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).
+pub fn breakers(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    enabled(ctx, route)?;
+    crate::adapters::postgrest::shared(ctx.config);
+    let states: serde_json::Map<String, serde_json::Value> = crate::adapters::guard::breaker_states()
+        .into_iter()
+        .map(|(dependency, state)| (dependency.name().to_owned(), state.as_str().into()))
+        .collect();
+    Ok(Reply::json(200, &states))
+}
+
 /// `GET /__test/panic`: panics, to prove the panic guard.
 pub fn panic(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     enabled(ctx, route)?;

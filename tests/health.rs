@@ -1,0 +1,25 @@
+//! Health routes with every dependency up: readiness and the detailed report of `API.md`.
+
+use e2e::{base_url, send};
+use serde_json::json;
+
+#[test]
+fn ready_and_detailed_report_every_component() {
+    let ready = send("GET", &format!("{}/health/ready", base_url()), &[], None);
+    assert_eq!((ready.status, ready.json.clone()), (200, json!({"status": "ready"})));
+
+    let detailed = send("GET", &format!("{}/health/detailed", base_url()), &[], None);
+    assert_eq!(detailed.status, 200, "{:?}", detailed.json);
+    assert_eq!(detailed.json["status"], "healthy");
+    for component in ["postgrest", "redis", "durable_objects", "storage"] {
+        let entry = &detailed.json["components"][component];
+        assert_eq!(entry["status"], "up", "{component}: {entry}");
+        assert!(entry["latency_ms"].as_f64().is_some(), "{component}: {entry}");
+    }
+    assert_eq!(detailed.json["circuit_breakers"], json!({"postgrest": "closed", "redis": "closed"}));
+    assert!(detailed.json["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+    // Cached for a few seconds: a second call reports the same check.
+    let again = send("GET", &format!("{}/health/detailed", base_url()), &[], None);
+    assert_eq!(again.json["checked_at"], detailed.json["checked_at"]);
+}
