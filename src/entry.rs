@@ -11,7 +11,7 @@ use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{competitions, fitness, health, leaderboard, live, profile, test_support};
+use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, profile, test_support};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -133,6 +133,8 @@ async fn serve(
         Endpoint::CompetitionGet => competitions::get(&ctx, route).await.map(Served::Reply),
         Endpoint::CompetitionJoin => competitions::join(&ctx, route).await.map(Served::Reply),
         Endpoint::FitnessSync => fitness::sync(&ctx, req).await.map(Served::Reply),
+        Endpoint::AvatarUpload => avatars::upload(&ctx, req).await.map(Served::Reply),
+        Endpoint::AvatarGet => avatars::serve(&ctx, route, req).await.map(Served::Reply),
         Endpoint::TestPanic => test_support::panic(&ctx, route).map(Served::Reply),
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),

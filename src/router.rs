@@ -35,6 +35,8 @@ pub enum Endpoint {
     CompetitionGet,
     CompetitionJoin,
     FitnessSync,
+    AvatarUpload,
+    AvatarGet,
     TestPanic,
     /// `POST /__test/competitions/{competition_id}/seed?n=N` (test routes only)
     TestSeed,
@@ -70,6 +72,8 @@ const ROUTES: &[RouteSpec] = &[
         methods: &[("POST", Endpoint::CompetitionJoin)],
     },
     RouteSpec { template: "/api/v1/fitness/sync", methods: &[("POST", Endpoint::FitnessSync)] },
+    RouteSpec { template: "/api/v1/me/avatar", methods: &[("POST", Endpoint::AvatarUpload)] },
+    RouteSpec { template: "/api/v1/avatars/{key}", methods: &[("GET", Endpoint::AvatarGet)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },
     RouteSpec {
@@ -140,7 +144,8 @@ mod tests {
     #[test]
     fn every_template_is_reachable() {
         for spec in ROUTES {
-            let path = spec.template.replace("{competition_id}", "c1").replace("{user_id}", "u1");
+            let path =
+                spec.template.replace("{competition_id}", "c1").replace("{user_id}", "u1").replace("{key}", "k1");
             for (method, endpoint) in spec.methods {
                 let matched = resolve(method, &path).expect("route resolves");
                 assert_eq!(matched.endpoint, *endpoint);

@@ -127,6 +127,46 @@ fn the_postgrest_breaker_opens_half_opens_and_closes_with_the_dependency() {
 }
 
 #[test]
+fn a_failed_profile_update_leaves_no_orphan_avatar() {
+    use sha2::Digest;
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let user = Uuid::new_v4();
+    // The profile exists (and this isolate knows it), so the upload reaches storage before the database fails.
+    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
+    let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    image.extend_from_slice(user.as_bytes());
+    let key: String = sha2::Sha256::digest(&image).iter().map(|b| format!("{b:02x}")).collect();
+
+    let restart = Restart;
+    let (ok, text) = stack(&["stop", "postgrest"]);
+    assert!(ok, "{text}");
+    let auth = format!("Bearer {}", e2e::user_token(&user));
+    let reply = e2e::send_raw(
+        "POST",
+        &format!("{}/api/v1/me/avatar", base_url()),
+        &[("Authorization", &auth), ("Content-Type", "image/png")],
+        &image,
+    );
+    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    let stored = send("GET", &format!("{}/api/v1/avatars/{key}.png", base_url()), &[], None);
+    assert_eq!(stored.status, 404, "the object written before the failed update was removed");
+    drop(restart);
+
+    // The same upload once the database is back lands under that key (so the 404 above was about this object).
+    let again = eventually(Duration::from_secs(10), || {
+        let reply = e2e::send_raw(
+            "POST",
+            &format!("{}/api/v1/me/avatar", base_url()),
+            &[("Authorization", &auth), ("Content-Type", "image/png")],
+            &image,
+        );
+        Some(reply).filter(|r| r.status == 200)
+    })
+    .expect("upload after recovery");
+    assert!(again.json["avatar_url"].as_str().is_some_and(|u| u.ends_with(&format!("{key}.png"))), "{:?}", again.json);
+}
+
+#[test]
 fn redis_loss_is_a_503_and_the_gateway_recovers() {
     let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
     let url = format!("{}/", worker_var("UPSTASH_REDIS_REST_URL"));

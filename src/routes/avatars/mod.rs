@@ -1,0 +1,96 @@
+//! Avatars: `POST /api/v1/me/avatar` stores the image in the R2 bucket under a content-addressed key and points the
+//! caller's profile at it; `GET /api/v1/avatars/{key}` serves it publicly with long immutable caching.
+
+pub mod model;
+
+use serde_json::json;
+use worker::HttpMetadata;
+
+use crate::error::ApiError;
+use crate::http::body::check_declared_length;
+use crate::http::reply::Reply;
+use crate::router::RouteMatch;
+use crate::routes::health::STORAGE_BINDING;
+use crate::routes::profile;
+use crate::runtime::RequestContext;
+
+use model::{check_upload, key_for, parse_key, CACHE_CONTROL, MAX_BYTES};
+
+fn storage_failed(error: worker::Error) -> ApiError {
+    ApiError::DependencyUnavailable { dependency: format!("storage ({error})"), retry_after_secs: Some(1) }
+}
+
+/// `POST /api/v1/me/avatar`
+pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+    let (user, token) = ctx.require_token()?;
+    let headers = req.headers();
+    check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), MAX_BYTES)?;
+    let content_type = headers.get("Content-Type").ok().flatten();
+    let bytes = req.bytes().await.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+    let image = check_upload(content_type.as_deref(), &bytes)?;
+    let key = key_for(&bytes, image);
+    let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
+
+    profile::ensure(ctx).await?;
+    let bucket = ctx.env.bucket(STORAGE_BINDING).map_err(storage_failed)?;
+    // The same picture may already be someone's avatar: only an object this request created may be removed again.
+    let existed = bucket.head(key.as_str()).await.map_err(storage_failed)?.is_some();
+    if !existed {
+        let metadata = HttpMetadata {
+            content_type: Some(image.mime().to_owned()),
+            cache_control: Some(CACHE_CONTROL.to_owned()),
+            ..HttpMetadata::default()
+        };
+        bucket.put(key.as_str(), bytes).http_metadata(metadata).execute().await.map_err(storage_failed)?;
+    }
+    let updated = ctx.database().update_profile(token, &user.user_id, &json!({ "avatar_url": url })).await;
+    match updated {
+        Ok(Some(_)) => Ok(Reply::json(200, &json!({ "avatar_url": url }))),
+        failed => {
+            if !existed {
+                if let Err(error) = bucket.delete(key.as_str()).await {
+                    worker::console_error!("avatar {key} left behind after a failed profile update: {error}");
+                }
+            }
+            Err(match failed {
+                Err(error) => ApiError::from(error),
+                _ => ApiError::Internal("profile missing after provisioning".to_owned()),
+            })
+        }
+    }
+}
+
+/// `GET /api/v1/avatars/{key}` (public).
+pub async fn serve(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+    let key = route.param("key").unwrap_or_default();
+    let image = parse_key(key).ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
+    let bucket = ctx.env.bucket(STORAGE_BINDING).map_err(storage_failed)?;
+    let object = bucket
+        .get(key)
+        .execute()
+        .await
+        .map_err(storage_failed)?
+        .ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
+    let etag = object.http_etag();
+    let mut headers = vec![
+        ("Content-Type".to_owned(), image.mime().to_owned()),
+        ("Cache-Control".to_owned(), CACHE_CONTROL.to_owned()),
+        ("ETag".to_owned(), etag.clone()),
+    ];
+    let if_none_match = req.headers().get("If-None-Match").ok().flatten();
+    if if_none_match.is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*")) {
+        return Ok(Reply { status: 304, body: Vec::new(), headers });
+    }
+    let body = match object.body() {
+        Some(body) => body.bytes().await.map_err(storage_failed)?,
+        None => Vec::new(),
+    };
+    headers.push(("Content-Length".to_owned(), body.len().to_string()));
+    Ok(Reply { status: 200, body, headers })
+}
+
+/// `scheme://host[:port]` of the request, for absolute avatar URLs.
+fn origin(req: &worker::Request) -> Result<String, ApiError> {
+    let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
+    Ok(url.origin().ascii_serialization())
+}

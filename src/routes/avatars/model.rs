@@ -1,0 +1,130 @@
+//! Avatar images: the type from magic bytes (never only the header), the size limit, and content-addressed keys.
+
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// Largest avatar accepted (2 MiB).
+pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// `Cache-Control` of a served avatar: its key is its content, so it never changes.
+pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// An accepted image type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageType {
+    Png,
+    Jpeg,
+    Webp,
+}
+
+impl ImageType {
+    const ALL: [ImageType; 3] = [ImageType::Png, ImageType::Jpeg, ImageType::Webp];
+
+    /// The media type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageType::Png => "image/png",
+            ImageType::Jpeg => "image/jpeg",
+            ImageType::Webp => "image/webp",
+        }
+    }
+
+    /// The key's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageType::Png => "png",
+            ImageType::Jpeg => "jpg",
+            ImageType::Webp => "webp",
+        }
+    }
+
+    /// The type the bytes are, from their signature.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(ImageType::Png)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(ImageType::Jpeg)
+        } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(ImageType::Webp)
+        } else {
+            None
+        }
+    }
+}
+
+/// Checks an upload: the declared type must be one of ours, the bytes must be that type, and small enough.
+pub fn check_upload(content_type: Option<&str>, bytes: &[u8]) -> Result<ImageType, ApiError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ApiError::PayloadTooLarge { limit: MAX_BYTES });
+    }
+    let declared = content_type.and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase());
+    let declared = ImageType::ALL.into_iter().find(|t| Some(t.mime()) == declared.as_deref()).ok_or_else(|| {
+        ApiError::UnsupportedMediaType("Content-Type must be image/png, image/jpeg or image/webp".to_owned())
+    })?;
+    match ImageType::sniff(bytes) {
+        Some(actual) if actual == declared => Ok(actual),
+        Some(actual) => Err(ApiError::UnsupportedMediaType(format!(
+            "the body is {} but Content-Type says {}",
+            actual.mime(),
+            declared.mime()
+        ))),
+        None => Err(ApiError::UnsupportedMediaType("the body is not a PNG, JPEG or WebP image".to_owned())),
+    }
+}
+
+/// The content-addressed key: SHA-256 of the bytes, hex, with the type's extension.
+pub fn key_for(bytes: &[u8], image: ImageType) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.{}", image.extension())
+}
+
+/// The type of a well-formed key, or `None` (which the route answers with 404).
+pub fn parse_key(key: &str) -> Option<ImageType> {
+    let (hash, extension) = key.split_once('.')?;
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    ImageType::ALL.into_iter().find(|t| t.extension() == extension)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F'];
+    const WEBP: &[u8] = b"RIFF\x24\0\0\0WEBPVP8 ";
+
+    #[test]
+    fn uploads_are_typed_by_their_bytes() {
+        let cases: [(&str, &[u8], Option<u16>); 8] = [
+            ("image/png", PNG, None),
+            ("image/jpeg", JPEG, None),
+            ("image/webp; charset=binary", WEBP, None),
+            ("image/png", JPEG, Some(415)),
+            ("image/gif", b"GIF89a", Some(415)),
+            ("image/png", b"<svg onload=alert(1)>", Some(415)),
+            ("application/octet-stream", PNG, Some(415)),
+            ("image/png", b"", Some(415)),
+        ];
+        for (content_type, bytes, status) in cases {
+            assert_eq!(check_upload(Some(content_type), bytes).err().map(|e| e.status()), status, "{content_type}");
+        }
+        assert_eq!(check_upload(None, PNG).err().map(|e| e.status()), Some(415));
+        let big = [PNG, &vec![0u8; MAX_BYTES]].concat();
+        assert_eq!(check_upload(Some("image/png"), &big).err().map(|e| e.status()), Some(413));
+    }
+
+    #[test]
+    fn keys_are_content_addressed_and_parse_back() {
+        let key = key_for(PNG, ImageType::Png);
+        assert_eq!(key, key_for(PNG, ImageType::Png));
+        assert_ne!(key, key_for(JPEG, ImageType::Jpeg));
+        assert_eq!(parse_key(&key), Some(ImageType::Png));
+        assert!(key.ends_with(".png") && key.len() == 68);
+        for bad in ["x.png", "../etc/passwd", &key.replace(".png", ".gif"), &key.to_uppercase(), ""] {
+            assert_eq!(parse_key(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Avatars: upload checks (type from magic bytes, 2 MiB), the R2 round trip with caching headers, and the profile.
+
+use e2e::{base_url, send_raw, user_token};
+use uuid::Uuid;
+
+/// A valid 1×1 PNG (different bytes per call via a trailing text chunk, so keys differ between tests).
+pub fn png(tag: &str) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes
+}
+
+fn upload(user: &Uuid, content_type: &str, body: &[u8]) -> e2e::Reply {
+    let auth = format!("Bearer {}", user_token(user));
+    send_raw(
+        "POST",
+        &format!("{}/api/v1/me/avatar", base_url()),
+        &[("Authorization", &auth), ("Content-Type", content_type)],
+        body,
+    )
+}
+
+#[test]
+fn an_uploaded_avatar_is_served_with_immutable_caching_and_set_on_the_profile() {
+    let user = Uuid::new_v4();
+    let image = png(&user.to_string());
+    let reply = upload(&user, "image/png", &image);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let url = reply.json["avatar_url"].as_str().expect("avatar_url").to_owned();
+    assert!(url.starts_with(&format!("{}/api/v1/avatars/", base_url())) && url.ends_with(".png"), "{url}");
+
+    let agent = ureq::AgentBuilder::new().build();
+    let response = agent.get(&url).call().expect("avatar");
+    assert_eq!(response.header("content-type"), Some("image/png"));
+    assert_eq!(response.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let etag = response.header("etag").expect("etag").to_owned();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut body).expect("body");
+    assert_eq!(body, image);
+    let cached = agent.get(&url).set("If-None-Match", &etag).call().expect("conditional");
+    assert_eq!(cached.status(), 304);
+
+    let me = e2e::get_as(&base_url(), "/api/v1/me", &user);
+    assert_eq!(me.json["avatar_url"], url);
+}
+
+#[test]
+fn uploads_are_typed_by_their_bytes_and_limited_to_2_mib() {
+    let user = Uuid::new_v4();
+    let jpeg_bytes = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("image/gif", b"GIF89a....".to_vec(), 415, "unsupported_media_type"),
+        ("image/png", jpeg_bytes.to_vec(), 415, "unsupported_media_type"),
+        ("image/png", b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(), 415, "unsupported_media_type"),
+        ("image/png", [png("big"), vec![0; 2 * 1024 * 1024]].concat(), 413, "payload_too_large"),
+    ];
+    for (content_type, body, status, code) in cases {
+        let reply = upload(&user, content_type, &body);
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (status, Some(code)), "{content_type}");
+    }
+    let ok = upload(&user, "image/jpeg", &jpeg_bytes);
+    assert_eq!(ok.status, 200, "{:?}", ok.json);
+    for key in ["nope.png", "../../etc/passwd", &"a".repeat(64)] {
+        let reply = e2e::send("GET", &format!("{}/api/v1/avatars/{key}", base_url()), &[], None);
+        assert_eq!(reply.status, 404, "{key}");
+    }
+}
