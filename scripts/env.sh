@@ -34,12 +34,41 @@ wait_live() {
   return 1
 }
 
-# A private `wrangler dev` for benchmarks: test routes on, its own state under $1, a free port.
+# A private local stack (Postgres, Redis, both gateways) on free ports under $1, for benchmarks. Sets
+# PRIVATE_STACK_DIR and PRIVATE_STACK_VARS (the Worker settings pointing at it, test routes on); stop it with
+# private_stack_stop (also safe to call twice).
+private_stack_start() {
+  local dir="$1"
+  mkdir -p "$dir"
+  PRIVATE_STACK_DIR="$dir/stack"
+  PG_PORT="$(free_port)" REDIS_PORT="$(free_port)" POSTGREST_PORT="$(free_port)" UPSTASH_PORT="$(free_port)" \
+    STACK_DIR="$PRIVATE_STACK_DIR" "$ROOT/scripts/stack" start >/dev/null
+  # shellcheck disable=SC1091
+  source "$PRIVATE_STACK_DIR/ports.env"
+  PRIVATE_STACK_VARS="$dir/worker.vars"
+  sed -e "s|^SUPABASE_URL=.*|SUPABASE_URL=http://127.0.0.1:$POSTGREST_PORT|" \
+      -e "s|^UPSTASH_REDIS_REST_URL=.*|UPSTASH_REDIS_REST_URL=http://127.0.0.1:$UPSTASH_PORT|" \
+      -e "s|^ENABLE_TEST_ROUTES=.*|ENABLE_TEST_ROUTES=1|" "$ROOT/.dev.vars.example" > "$PRIVATE_STACK_VARS"
+}
+
+private_stack_stop() {
+  if [[ -n "${PRIVATE_STACK_DIR:-}" ]]; then
+    STACK_DIR="$PRIVATE_STACK_DIR" "$ROOT/scripts/stack" wipe >/dev/null 2>&1 || true
+  fi
+  PRIVATE_STACK_DIR=""
+}
+
+# A private `wrangler dev` for benchmarks: test routes on, its own state under $1, a free port; it uses the private
+# stack's settings when private_stack_start ran, else .dev.vars.example.
 # Sets PRIVATE_WORKER_URL and PRIVATE_WORKER_PGID; stop it with private_worker_stop (also safe to call twice).
 private_worker_start() {
   local dir="$1" port
   mkdir -p "$dir"
-  sed -e "s|^ENABLE_TEST_ROUTES=.*|ENABLE_TEST_ROUTES=1|" "$ROOT/.dev.vars.example" > "$dir/worker.vars"
+  if [[ -n "${PRIVATE_STACK_VARS:-}" ]]; then
+    cp "$PRIVATE_STACK_VARS" "$dir/worker.vars"
+  else
+    sed -e "s|^ENABLE_TEST_ROUTES=.*|ENABLE_TEST_ROUTES=1|" "$ROOT/.dev.vars.example" > "$dir/worker.vars"
+  fi
   [[ -f "$ROOT/build/worker/shim.mjs" ]] || WORKER_BUILD_FAST=1 "$ROOT/scripts/build-worker" >/dev/null 2>&1
   port="${PRIVATE_WORKER_PORT:-$(free_port)}"
   PRIVATE_WORKER_PORT="$port"

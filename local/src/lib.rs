@@ -2,5 +2,6 @@
 //! that make the local Postgres and Redis speak Supabase PostgREST's and Upstash's HTTP protocols.
 
 pub mod postgrest;
+pub mod time;
 pub mod token;
 pub mod upstash;

@@ -47,9 +47,36 @@ struct Args {
 }
 
 fn token(secret: &str, user: &Uuid) -> String {
-    let claims =
-        local::token::access_claims(&user.to_string(), "authenticated", "authenticated", local::token::now(), 3600);
+    token_with_role(secret, user, "authenticated")
+}
+
+fn token_with_role(secret: &str, user: &Uuid, role: &str) -> String {
+    let claims = local::token::access_claims(&user.to_string(), role, "authenticated", local::token::now(), 3600);
     local::token::sign(secret.as_bytes(), &claims)
+}
+
+/// Creates a running competition through the Worker (as service role) and joins the writer to it, as the app would.
+fn prepare(base: &str, secret: &str, writer: &Uuid) -> Result<Uuid, String> {
+    let now = local::token::now();
+    let at = local::time::rfc3339;
+    let body = serde_json::json!({
+        "name": "fan-out bench", "metric": "steps", "prize_pool": 0, "payout": [],
+        "starts_at": at(now - 60), "ends_at": at(now + 86_400),
+    });
+    let admin = token_with_role(secret, &Uuid::new_v4(), "service_role");
+    let created: serde_json::Value = ureq::post(&format!("{base}/api/v1/competitions"))
+        .set("Authorization", &format!("Bearer {admin}"))
+        .send_json(body)
+        .map_err(|e| format!("create competition: {e}"))?
+        .into_json()
+        .map_err(|e| e.to_string())?;
+    let competition: Uuid =
+        created["id"].as_str().and_then(|id| id.parse().ok()).ok_or("no competition id in the reply")?;
+    ureq::post(&format!("{base}/api/v1/competitions/{competition}/join"))
+        .set("Authorization", &format!("Bearer {}", token(secret, writer)))
+        .call()
+        .map_err(|e| format!("join: {e}"))?;
+    Ok(competition)
 }
 
 /// Per-subscriber result: arrival instant of each update seq.
@@ -112,7 +139,14 @@ async fn main() {
         args.base.starts_with("http://127.0.0.1") || args.base.starts_with("http://localhost"),
         "the benchmark only targets this machine"
     );
-    let competition = Uuid::new_v4();
+    let writer = Uuid::new_v4();
+    let competition = match prepare(&args.base, &args.secret, &writer) {
+        Ok(competition) => competition,
+        Err(e) => {
+            eprintln!("cannot prepare the competition (the Worker needs its local stack): {e}");
+            std::process::exit(2);
+        }
+    };
     let deadline = Instant::now() + Duration::from_secs(args.deadline_secs);
     let gate = Arc::new(Semaphore::new(args.connect_concurrency));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(args.sockets);
@@ -131,7 +165,6 @@ async fn main() {
     println!("connected {connected}/{} sockets in {:.1} s", args.sockets, connect_started.elapsed().as_secs_f64());
 
     // Only the writer changes this competition, so update i carries seq i (sequences start at 1).
-    let writer = Uuid::new_v4();
     let (base, secret, updates, interval) = (args.base.clone(), args.secret.clone(), args.updates, args.interval_ms);
     let sent = tokio::task::spawn_blocking(move || {
         let mut sent_at = Vec::with_capacity(updates as usize);
