@@ -5,11 +5,13 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod cache;
 pub mod competition_client;
 pub mod config;
 pub mod entry;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod isolate_cache;
 pub mod router;
 pub mod routes;

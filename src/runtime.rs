@@ -47,12 +47,21 @@ impl RequestContext<'_> {
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.
     pub async fn read_json<T: DeserializeOwned>(&self, req: &mut worker::Request, limit: usize) -> Result<T, ApiError> {
+        body::parse_json(&self.read_json_bytes(req, limit).await?, limit)
+    }
+
+    /// Reads a JSON body's bytes (content type and declared size checked; parse with `body::parse_json`).
+    pub async fn read_json_bytes(&self, req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
         let headers = req.headers();
         body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
         body::check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), limit)?;
-        let bytes = req.bytes().await.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
-        body::parse_json(&bytes, limit)
+        req.bytes().await.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))
     }
+}
+
+/// A request header's value, if present.
+pub fn header(req: &worker::Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
 }
 
 /// Query pairs of the request URL.

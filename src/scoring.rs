@@ -11,21 +11,26 @@ use uuid::Uuid;
 use worker::Method;
 
 use crate::adapters::postgrest::Caller;
+use crate::cache::pages;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::routes::competitions::model::meta_from_row;
 use crate::runtime::RequestContext;
 
-/// Writes the caller's score through the competition's object.
+/// Writes the caller's score through the competition's object, then raises the competition's page-cache version
+/// before the reply leaves (so the writer never reads a page from before its own update).
 pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<ScoreWriteReply, ApiError> {
     let client = CompetitionClient::for_competition(ctx.env, &write.competition_id)?;
-    match client.try_call(Method::Post, PATH_SCORES, Some(write)).await? {
-        Ok(reply) => return Ok(reply),
-        Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN || error.code == CODE_NOT_A_MEMBER => {}
+    let reply: ScoreWriteReply = match client.try_call(Method::Post, PATH_SCORES, Some(write)).await? {
+        Ok(reply) => reply,
+        Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN || error.code == CODE_NOT_A_MEMBER => {
+            introduce(ctx, &client, &write.competition_id, &write.user_id).await?;
+            client.call(Method::Post, PATH_SCORES, Some(write)).await?
+        }
         Err((status, error)) => return Err(ApiError::from_upstream(status, &error.code, error.message)),
-    }
-    introduce(ctx, &client, &write.competition_id, &write.user_id).await?;
-    client.call(Method::Post, PATH_SCORES, Some(write)).await
+    };
+    pages::raise_version(ctx, &write.competition_id, reply.seq).await;
+    Ok(reply)
 }
 
 /// Tells the object its competition and, when Postgres says so, that `user_id` is a member: 404 for a competition

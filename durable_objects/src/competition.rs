@@ -190,6 +190,7 @@ impl Loaded {
             rank: change.rank,
             previous_rank: change.previous_rank,
             total: change.total,
+            seq: self.board.borrow().last_seq().unwrap_or(0),
         })
     }
 

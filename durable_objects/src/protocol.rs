@@ -93,6 +93,9 @@ pub struct ScoreWriteReply {
     pub previous_rank: Option<u64>,
     /// Number of ranked users.
     pub total: u64,
+    /// The competition's update sequence after the write (this change's, or a later one's): clients can match it
+    /// against live `update` frames, and the Worker versions cached pages by it.
+    pub seq: u64,
 }
 
 /// One user's standing.

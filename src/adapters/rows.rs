@@ -12,7 +12,7 @@ pub struct ProfileRow {
 }
 
 /// `competition_summaries`: a competition with its participant count.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompetitionRow {
     pub id: Uuid,
     pub name: String,

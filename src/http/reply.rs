@@ -22,4 +22,9 @@ impl Reply {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         Self { status, body, headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())] }
     }
+
+    /// A JSON reply from text that already is JSON (a cached body).
+    pub fn json_text(status: u16, text: String) -> Self {
+        Self { status, body: text.into_bytes(), headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())] }
+    }
 }

@@ -6,6 +6,7 @@ pub mod model;
 use serde_json::json;
 
 use crate::adapters::postgrest::Caller;
+use crate::cache;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
@@ -45,9 +46,7 @@ pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 pub async fn get(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let (_, token) = ctx.require_token()?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
-    let row = ctx
-        .database()
-        .competition(Caller::User(token), &id)
+    let row = cache::competitions::get(ctx, &id, Caller::User(token))
         .await?
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     Ok(Reply::json(200, &present(&row, ctx.now_ms)?))
@@ -64,6 +63,7 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
             Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
             _ => ApiError::from(error),
         })?;
+    cache::competitions::forget(ctx, &id).await;
     // Tell the competition's object now, so the first score needs no database call. If this fails the first write
     // introduces the member instead (from Postgres), so the join still stands.
     if let Err(error) = tell_object(ctx, &id, &user.user_id, token).await {

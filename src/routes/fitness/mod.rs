@@ -8,19 +8,27 @@ use durable_objects::protocol::ScoreWrite;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::http::body::JSON_LIMIT;
+use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
+use crate::idempotency;
 use crate::routes::profile;
-use crate::runtime::RequestContext;
+use crate::runtime::{header, RequestContext};
 use crate::scoring;
 use crate::time;
 
 use model::SyncBody;
 
-/// `POST /api/v1/fitness/sync`
+/// `POST /api/v1/fitness/sync` (honours `Idempotency-Key`)
 pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+    ctx.require_token()?;
+    let bytes = ctx.read_json_bytes(req, JSON_LIMIT).await?;
+    let key = header(req, "Idempotency-Key");
+    idempotency::guarded(ctx, key, "POST /api/v1/fitness/sync", &bytes, || run(ctx, &bytes)).await
+}
+
+async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> {
     let (user, token) = ctx.require_token()?;
-    let valid = ctx.read_json::<SyncBody>(req, JSON_LIMIT).await?.validate(time::day_of(ctx.now_ms))?;
+    let valid = parse_json::<SyncBody>(bytes, JSON_LIMIT)?.validate(time::day_of(ctx.now_ms))?;
     profile::ensure(ctx).await?;
     let rescored = ctx.database().sync_fitness_days(token, &valid.source, &valid.days).await?;
     let mut competitions = Vec::with_capacity(rescored.len());

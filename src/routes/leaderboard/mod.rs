@@ -8,12 +8,14 @@ use durable_objects::protocol::{
 use serde_json::json;
 use worker::Method;
 
+use crate::cache::pages;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
-use crate::http::body::JSON_LIMIT;
+use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
+use crate::idempotency;
 use crate::router::RouteMatch;
-use crate::runtime::{query_pairs, RequestContext};
+use crate::runtime::{header, query_pairs, RequestContext};
 use crate::scoring;
 
 use model::{around_query, page_query, path_uuid, UpdateBody};
@@ -28,18 +30,25 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
         // Cursors are hex digits and dots (validated above), safe in a query string as they are.
         path.push_str(&format!("&cursor={cursor}"));
     }
+    let cursor = query.cursor.as_deref();
+    let cached = pages::read(ctx, &competition_id, query.limit, cursor).await;
+    if let Some(body) = cached.as_ref().and_then(|c| c.page.clone()) {
+        return Ok(Reply::json_text(200, body));
+    }
     let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
     let page: Page = client.call(Method::Get, &path, None::<&()>).await?;
     let entries: Vec<PublicEntry> = page.entries.iter().map(PublicEntry::from).collect();
-    Ok(Reply::json(
-        200,
-        &json!({
-            "competition_id": competition_id,
-            "total": page.total,
-            "entries": entries,
-            "next_cursor": page.next_cursor,
-        }),
-    ))
+    let body = json!({
+        "competition_id": competition_id,
+        "total": page.total,
+        "entries": entries,
+        "next_cursor": page.next_cursor,
+    })
+    .to_string();
+    if let Some(lookup) = cached {
+        pages::store(ctx, &competition_id, lookup.version, query.limit, cursor, &body).await;
+    }
+    Ok(Reply::json_text(200, body))
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}/me?around=5`
@@ -63,18 +72,23 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
     ))
 }
 
-/// `POST /api/v1/leaderboard/update`
+/// `POST /api/v1/leaderboard/update` (honours `Idempotency-Key`)
 pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
-    let update = ctx.read_json::<UpdateBody>(req, JSON_LIMIT).await?.validate()?;
-    let write = ScoreWrite {
-        competition_id: update.competition_id,
-        user_id: user.user_id,
-        score: update.score,
-        at_ms: ctx.now_ms,
-        capped_per_day: false,
-    };
-    Ok(Reply::json(200, &scoring::write(ctx, &write).await?))
+    let bytes = ctx.read_json_bytes(req, JSON_LIMIT).await?;
+    let key = header(req, "Idempotency-Key");
+    idempotency::guarded(ctx, key, "POST /api/v1/leaderboard/update", &bytes, || async {
+        let update = parse_json::<UpdateBody>(&bytes, JSON_LIMIT)?.validate()?;
+        let write = ScoreWrite {
+            competition_id: update.competition_id,
+            user_id: user.user_id,
+            score: update.score,
+            at_ms: ctx.now_ms,
+            capped_per_day: false,
+        };
+        Ok(Reply::json(200, &scoring::write(ctx, &write).await?))
+    })
+    .await
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`

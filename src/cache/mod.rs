@@ -1,0 +1,53 @@
+//! The two cache levels of `DESIGN.md`: per-isolate memory (seconds) in front of Redis (tens of seconds).
+//! - Competition rows (`GET /api/v1/competitions/{id}`): both levels; a join drops the entry (participants change).
+//! - Leaderboard pages: Redis only, keyed by the competition's version, which every acknowledged score write raises
+//!   *before* its reply leaves — so a client never reads a page older than its own acknowledged update. (Memory is
+//!   not used for pages: another isolate's memory could not see the version change.)
+//!
+//! Redis unavailable: both caches are bypassed and counted as `error`.
+
+pub mod competitions;
+pub mod keys;
+pub mod pages;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+thread_local! {
+    static REQUESTS: RefCell<BTreeMap<(&'static str, &'static str), u64>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Which cache answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Memory,
+    Redis,
+}
+
+/// How a lookup went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Hit,
+    Miss,
+    /// The cache could not be asked (Redis down): bypassed.
+    Error,
+}
+
+/// Counts one lookup for `cache_requests_total{cache,result}`.
+pub fn count(level: Level, outcome: Outcome) {
+    let cache = match level {
+        Level::Memory => "memory",
+        Level::Redis => "redis",
+    };
+    let result = match outcome {
+        Outcome::Hit => "hit",
+        Outcome::Miss => "miss",
+        Outcome::Error => "error",
+    };
+    REQUESTS.with(|r| *r.borrow_mut().entry((cache, result)).or_default() += 1);
+}
+
+/// This isolate's counts, `((cache, result), n)`, for `/metrics`.
+pub fn request_counts() -> Vec<((&'static str, &'static str), u64)> {
+    REQUESTS.with(|r| r.borrow().iter().map(|(k, v)| (*k, *v)).collect())
+}
