@@ -167,6 +167,24 @@ fn a_failed_profile_update_leaves_no_orphan_avatar() {
 }
 
 #[test]
+fn a_crashed_gateway_is_reported_by_stack_status_and_restarted_by_start() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let pid_file = std::path::Path::new(&e2e::setting("E2E_STACK_DIR")).join("gateways/upstash.pid");
+    let pid = std::fs::read_to_string(&pid_file).expect("pid file").trim().to_owned();
+    let restart = Restart;
+    let killed = std::process::Command::new("kill").args(["-9", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let crashed = eventually(Duration::from_secs(5), || {
+        let (ok, text) = stack(&["status"]);
+        Some(text).filter(|t| !ok && t.contains("upstash:   CRASHED"))
+    });
+    assert!(crashed.is_some(), "status names the crashed gateway and fails: {}", stack(&["status"]).1);
+    drop(restart);
+    let (ok, text) = stack(&["status"]);
+    assert!(ok && text.contains("upstash:   running"), "{text}");
+}
+
+#[test]
 fn redis_loss_is_a_503_and_the_gateway_recovers() {
     let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
     let url = format!("{}/", worker_var("UPSTASH_REDIS_REST_URL"));

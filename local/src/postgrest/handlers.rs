@@ -294,12 +294,7 @@ async fn insert(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    check_profile(&headers)?;
-    let query = Query::parse(raw.as_deref().unwrap_or(""))?;
-    refuse_read_parameters(&query, "POST")?;
-    let prefs = preferences(&headers)?;
-    let single = wants_single(&headers)?;
-    let table = qualified(&table)?;
+    let Write { query, prefs, single, table } = Write::parse("INSERT", &table, raw.as_deref(), &headers)?;
     let (objects, columns, count) = objects_and_columns(&body, &query)?;
     if count == 0 {
         let body = if prefs.return_ == Return::Representation { Some("[]".to_owned()) } else { None };
@@ -339,20 +334,28 @@ async fn insert(
     })
 }
 
-/// Writes take filters but not paging or ordering in this subset.
-fn refuse_read_parameters(query: &Query, method: &str) -> Result<()> {
-    if query.limit.is_some() || query.offset.is_some() || !query.order.is_empty() {
-        return Err(GatewayError::unsupported(format!("limit/offset/order on {method}")));
-    }
-    Ok(())
+/// What every write request (POST, PATCH, DELETE) is parsed into before its SQL is built.
+struct Write {
+    query: Query,
+    prefs: Preferences,
+    single: bool,
+    table: String,
 }
 
-/// Supabase loads `pg-safeupdate`, which refuses UPDATE and DELETE without a WHERE clause; so does this gateway.
-fn require_filter(query: &Query, verb: &str) -> Result<()> {
-    if query.filters.is_empty() {
-        return Err(GatewayError::parse(format!("{verb} requires a WHERE clause")));
+impl Write {
+    /// Parses and checks a write. Writes take filters but not paging or ordering in this subset, and UPDATE and
+    /// DELETE need a filter: Supabase loads `pg-safeupdate`, which refuses them without a WHERE clause.
+    fn parse(verb: &str, table: &str, raw: Option<&str>, headers: &HeaderMap) -> Result<Self> {
+        check_profile(headers)?;
+        let query = Query::parse(raw.unwrap_or(""))?;
+        if query.limit.is_some() || query.offset.is_some() || !query.order.is_empty() {
+            return Err(GatewayError::unsupported(format!("limit/offset/order on {verb}")));
+        }
+        if verb != "INSERT" && query.filters.is_empty() {
+            return Err(GatewayError::parse(format!("{verb} requires a WHERE clause")));
+        }
+        Ok(Self { prefs: preferences(headers)?, single: wants_single(headers)?, table: qualified(table)?, query })
     }
-    Ok(())
 }
 
 async fn update(
@@ -362,13 +365,7 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    check_profile(&headers)?;
-    let query = Query::parse(raw.as_deref().unwrap_or(""))?;
-    refuse_read_parameters(&query, "PATCH")?;
-    require_filter(&query, "UPDATE")?;
-    let prefs = preferences(&headers)?;
-    let single = wants_single(&headers)?;
-    let table = qualified(&table)?;
+    let Write { query, prefs, single, table } = Write::parse("UPDATE", &table, raw.as_deref(), &headers)?;
     let Value::Object(map) = serde_json::from_slice::<Value>(&body)
         .map_err(|e| GatewayError::bad_body(format!("Empty or invalid json: {e}")))?
     else {
@@ -401,13 +398,7 @@ async fn delete(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    check_profile(&headers)?;
-    let query = Query::parse(raw.as_deref().unwrap_or(""))?;
-    refuse_read_parameters(&query, "DELETE")?;
-    require_filter(&query, "DELETE")?;
-    let prefs = preferences(&headers)?;
-    let single = wants_single(&headers)?;
-    let table = qualified(&table)?;
+    let Write { query, prefs, single, table } = Write::parse("DELETE", &table, raw.as_deref(), &headers)?;
     let sql = format!(
         "WITH _w AS (DELETE FROM {table}{} RETURNING {}) SELECT coalesce(json_agg(_w), '[]')::text, count(*) FROM _w",
         where_clause(&query.filters, "")?,

@@ -1,0 +1,82 @@
+//! Conformance of the Worker's own database adapter (`leaderboard_worker::adapters::postgrest::Database`, on the
+//! `postgrest` crate) with the local PostgREST gateway: every method, hence every request shape the adapter emits,
+//! runs natively against the gateway and must get the answer the Worker relies on.
+
+use leaderboard_worker::adapters::postgrest::{Caller, Database};
+use leaderboard_worker::adapters::rows::{FitnessDayArg, NewCompetitionRow, ScoreEntryArg};
+use leaderboard_worker::adapters::AdapterError;
+use serde_json::json;
+use uuid::Uuid;
+
+use e2e::{rfc3339, user_token, worker_var};
+
+fn database() -> Database {
+    Database::new(
+        &worker_var("SUPABASE_URL"),
+        &worker_var("SUPABASE_ANON_KEY"),
+        &worker_var("SUPABASE_SERVICE_ROLE_KEY"),
+        5_000,
+    )
+}
+
+fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+}
+
+#[test]
+fn every_adapter_call_works_against_the_gateway() {
+    run(async {
+        let db = database();
+        db.ping().await.expect("ping as anon");
+        let now = local::token::now();
+        let new = NewCompetitionRow {
+            name: "adapter conformance".into(),
+            metric: "steps".into(),
+            starts_at: rfc3339(now - 86_400),
+            ends_at: rfc3339(now + 86_400),
+            prize_pool: 100,
+            payout: vec![10_000],
+        };
+        let created = db.create_competition(&new).await.expect("create as service role");
+        assert_eq!((created.name.as_str(), created.participants), ("adapter conformance", 0));
+
+        let user = Uuid::new_v4();
+        let token = user_token(&user);
+        let profile = db.ensure_profile(&token, "player-x").await.expect("ensure_profile");
+        assert_eq!(profile.user_id, user);
+        let renamed = db.update_profile(&token, &user, &json!({"display_name": "Renamed"})).await.expect("update");
+        assert_eq!(renamed.map(|p| p.display_name).as_deref(), Some("Renamed"));
+        let other = db.update_profile(&token, &Uuid::new_v4(), &json!({"display_name": "x"})).await.expect("rls");
+        assert_eq!(other, None, "row-level security hides other profiles");
+
+        let caller = Caller::User(&token);
+        assert!(!db.is_member(caller, &created.id, &user).await.expect("is_member"));
+        let joined = db.join_competition(&token, &created.id).await.expect("join");
+        assert_eq!(joined.user_id, user);
+        assert!(db.is_member(caller, &created.id, &user).await.expect("is_member"));
+        let fetched = db.competition(caller, &created.id).await.expect("get").expect("exists");
+        assert_eq!(fetched.participants, 1);
+        assert_eq!(db.competition(caller, &Uuid::new_v4()).await.expect("get"), None);
+        let listed = db.list_competitions(caller, &rfc3339(now), 100).await.expect("list");
+        assert!(listed.len() <= 100);
+
+        let today = rfc3339(now)[..10].to_owned();
+        let day =
+            FitnessDayArg { day: today, steps: Some(1234), active_minutes: None, distance_m: None, calories: None };
+        let rescored = db.sync_fitness_days(&token, "manual", &[day]).await.expect("sync");
+        assert!(rescored.iter().any(|r| r.competition_id == created.id && r.score == 1234), "{rescored:?}");
+
+        let entry =
+            ScoreEntryArg { competition_id: created.id, user_id: user, score: 1234, seq: 1, updated_at: rfc3339(now) };
+        assert_eq!(db.apply_score_outbox(&[entry.clone()]).await.expect("outbox"), 1);
+        assert_eq!(db.apply_score_outbox(&[entry]).await.expect("replay"), 0);
+
+        // Errors keep PostgREST's code for the routes that map them.
+        let finished = NewCompetitionRow { starts_at: rfc3339(now - 7200), ends_at: rfc3339(now - 3600), ..new };
+        let ended = db.create_competition(&finished).await.expect("create ended");
+        match db.join_competition(&token, &ended.id).await {
+            Err(AdapterError::Upstream { status: 409, code, .. }) => assert_eq!(code, "PT409"),
+            other => panic!("expected 409 PT409, got {other:?}"),
+        }
+    });
+}
