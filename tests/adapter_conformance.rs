@@ -68,7 +68,7 @@ fn every_adapter_call_works_against_the_gateway() {
 
         let entry =
             ScoreEntryArg { competition_id: created.id, user_id: user, score: 1234, seq: 1, updated_at: rfc3339(now) };
-        assert_eq!(db.apply_score_outbox(&[entry.clone()]).await.expect("outbox"), 1);
+        assert_eq!(db.apply_score_outbox(std::slice::from_ref(&entry)).await.expect("outbox"), 1);
         assert_eq!(db.apply_score_outbox(&[entry]).await.expect("replay"), 0);
 
         // Errors keep PostgREST's code for the routes that map them.
