@@ -121,6 +121,7 @@ async fn serve(
         Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await.map(Served::Reply),
         Endpoint::LeaderboardUser => leaderboard::user_standing(&ctx, route).await.map(Served::Reply),
         Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::LeaderboardPrizes => leaderboard::prizes(&ctx, route).await.map(Served::Reply),
         Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
         Endpoint::HealthReady => Ok(Served::Reply(health::ready(&ctx).await)),

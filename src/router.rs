@@ -25,6 +25,7 @@ pub enum Endpoint {
     LeaderboardPage,
     /// `GET /api/v1/leaderboard/{competition_id}/me`
     LeaderboardMe,
+    LeaderboardPrizes,
     /// `GET /api/v1/competitions/{competition_id}/live` (WebSocket)
     CompetitionLive,
     /// `GET /__test/panic`: panics on purpose when test routes are enabled, else 404.
@@ -76,6 +77,10 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/api/v1/avatars/{key}", methods: &[("GET", Endpoint::AvatarGet)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },
+    RouteSpec {
+        template: "/api/v1/leaderboard/{competition_id}/prizes",
+        methods: &[("GET", Endpoint::LeaderboardPrizes)],
+    },
     RouteSpec {
         template: "/api/v1/competitions/{competition_id}/live",
         methods: &[("GET", Endpoint::CompetitionLive)],

@@ -33,6 +33,23 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
     Ok(reply)
 }
 
+/// Tells the object its competition's settings from Postgres (404 when Postgres has no such competition).
+pub async fn introduce_competition(
+    ctx: &RequestContext<'_>,
+    client: &CompetitionClient,
+    competition_id: &Uuid,
+) -> Result<(), ApiError> {
+    let (_, token) = ctx.require_token()?;
+    let row = ctx
+        .database()
+        .competition(Caller::User(token), competition_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    let meta = meta_from_row(&row)
+        .ok_or_else(|| ApiError::Internal(format!("competition {competition_id} has an unreadable schedule")))?;
+    client.call_empty(Method::Put, PATH_META, Some(&meta)).await
+}
+
 /// Tells the object its competition and, when Postgres says so, that `user_id` is a member: 404 for a competition
 /// Postgres does not have, 403 for a user who has not joined.
 async fn introduce(

@@ -135,3 +135,62 @@ fn the_upgrade_is_refused_without_a_valid_token_or_without_upgrade() {
     );
     assert_eq!((plain.status, plain.json["error"]["code"].as_str()), (400, Some("bad_request")));
 }
+
+#[test]
+fn at_ends_at_the_object_stores_final_prizes_tells_subscribers_and_refuses_writes() {
+    let (alice, bob, carol) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    // Pool 1000, payout [6000, 4000]; ends in a few seconds.
+    let competition = e2e::create_competition(-86_400, 5);
+    for user in [&alice, &bob, &carol] {
+        e2e::join(&competition, user);
+    }
+    post_score(&competition, &alice, 30);
+    post_score(&competition, &bob, 20);
+    post_score(&competition, &carol, 20);
+    let expected = json!([
+        {"rank": 1, "user_id": alice, "amount": 600},
+        {"rank": 2, "user_id": bob, "amount": 200},
+        {"rank": 3, "user_id": carol, "amount": 200},
+    ]);
+    let prizes_path = format!("/api/v1/leaderboard/{competition}/prizes");
+    let provisional = e2e::get_as(&base_url(), &prizes_path, &alice);
+    assert_eq!(provisional.status, 200, "{:?}", provisional.json);
+    assert_eq!(
+        provisional.json,
+        json!({"prize_pool": 1000, "final": false, "prizes": expected}),
+        "bob and carol tie on 20 and share places 2 and 3"
+    );
+
+    let (mut socket, _) = connect(&competition, &alice, true);
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+    let finished = loop {
+        let frame = next_json(&mut socket);
+        if frame["type"] == "finished" {
+            break frame;
+        }
+    };
+    assert_eq!(finished["prizes"], expected);
+    assert_eq!(finished["seq"], 3);
+
+    let final_prizes = e2e::get_as(&base_url(), &prizes_path, &alice);
+    assert_eq!(final_prizes.json, json!({"prize_pool": 1000, "final": true, "prizes": expected}));
+    let late = e2e::post_as(
+        &base_url(),
+        "/api/v1/leaderboard/update",
+        &alice,
+        &json!({"competition_id": competition, "score": 40}),
+    );
+    assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
+
+    // The final standings reach Postgres once.
+    let stored = e2e::eventually(Duration::from_secs(20), || {
+        let reply = send(
+            "GET",
+            &format!("{}/final_results?select=rank,prize&competition_id=eq.{competition}&order=rank", e2e::rest_url()),
+            &[("Authorization", &format!("Bearer {}", e2e::service_token()))],
+            None,
+        );
+        Some(reply.json).filter(|rows| rows.as_array().is_some_and(|r| r.len() == 3))
+    });
+    assert_eq!(stored, Some(json!([{"rank": 1, "prize": 600}, {"rank": 2, "prize": 200}, {"rank": 3, "prize": 200}])));
+}

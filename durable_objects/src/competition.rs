@@ -16,13 +16,14 @@ use worker::{
 };
 
 use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
+use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, PublicEntry,
+    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, Prizes, PublicEntry,
     RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_NOT_A_MEMBER,
-    HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_ROSTER, PATH_SCORES,
-    PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
+    HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_PRIZES, PATH_ROSTER,
+    PATH_SCORES, PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
 };
 use crate::rules::{self, Metric};
 use crate::score_store::{ScoreStore, StoreError};
@@ -67,8 +68,10 @@ struct Loaded {
     /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
     rebuild_ms: f64,
     rebuilt_members: u64,
-    /// Whether an outbox alarm is known to be scheduled (one alarm per object; set again only when none is).
-    alarm_scheduled: Cell<bool>,
+    /// When the object's one alarm is known to be set for (epoch ms); `None` when unknown (read it from storage).
+    alarm_at: Cell<Option<i64>>,
+    /// Whether the competition has ended and its final standings are stored.
+    finalized: Cell<bool>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -97,6 +100,10 @@ fn query(req: &Request, name: &str) -> Option<String> {
     req.url().ok()?.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
+fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
 fn to_text(frame: &ServerFrame) -> Result<String> {
     serde_json::to_string(frame).map_err(|e| worker::Error::RustError(e.to_string()))
 }
@@ -106,6 +113,7 @@ impl Loaded {
         let started = worker::Date::now().as_millis();
         let store = ScoreStore::open(state.storage().sql())?;
         let meta = RefCell::new(store.meta()?);
+        let finalized = Cell::new(store.finalized()?.is_some());
         let board = store.load()?;
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
@@ -117,7 +125,8 @@ impl Loaded {
             board: RefCell::new(board),
             rebuild_ms,
             rebuilt_members,
-            alarm_scheduled: Cell::new(false),
+            alarm_at: Cell::new(None),
+            finalized,
         })
     }
 
@@ -204,6 +213,9 @@ impl Loaded {
         if meta.competition_id != write.competition_id {
             return Err(error(400, "bad_request", "the write names another competition"));
         }
+        if self.finalized.get() {
+            return Err(error(409, "conflict", "the competition has finished"));
+        }
         let Some(metric) = Metric::parse(&meta.metric) else {
             return Err(error(500, "internal", format!("stored metric {:?} is unknown", meta.metric)));
         };
@@ -236,7 +248,12 @@ impl Loaded {
         if let Err(e) = self.store.save_meta(&meta) {
             return storage_failure(&e);
         }
+        let ends_ms = meta.ends_ms;
         *self.meta.borrow_mut() = Some(meta);
+        if !self.finalized.get() {
+            // The alarm at ends_at stores the final standings.
+            self.ensure_alarm_by(ends_ms).await?;
+        }
         Response::empty()
     }
 
@@ -281,11 +298,119 @@ impl Loaded {
 
     /// Makes sure the alarm that drains the outbox will run within `delay_ms`.
     async fn schedule_outbox(&self, delay_ms: u64) -> Result<()> {
-        if !self.alarm_scheduled.get() {
-            self.state.storage().set_alarm(Duration::from_millis(delay_ms)).await?;
-            self.alarm_scheduled.set(true);
+        self.ensure_alarm_by(now_ms() + delay_ms as i64).await
+    }
+
+    /// Makes sure the object's one alarm runs no later than `at_ms` (an earlier alarm already set is kept: every
+    /// run works out everything that is due and sets the next).
+    async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
+        let current = match self.alarm_at.get() {
+            Some(at) => Some(at),
+            None => self.state.storage().get_alarm().await?,
+        };
+        if current.is_some_and(|at| at <= at_ms) {
+            self.alarm_at.set(current);
+            return Ok(());
+        }
+        let delay = (at_ms - now_ms()).max(0);
+        self.state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
+        self.alarm_at.set(Some(at_ms));
+        Ok(())
+    }
+
+    /// One alarm run: finalize the competition when it has ended, deliver outbox and final rows, and set the next
+    /// alarm for whatever is still due. Alarms may run twice; every step is idempotent.
+    async fn run_alarm(&self) -> Result<()> {
+        self.alarm_at.set(None);
+        let now = now_ms();
+        let mut due: Vec<i64> = Vec::new();
+        let ends_ms = self.meta.borrow().as_ref().map(|m| m.ends_ms);
+        if let (Some(ends_ms), false) = (ends_ms, self.finalized.get()) {
+            if now >= ends_ms {
+                self.finalize()?;
+            } else {
+                due.push(ends_ms);
+            }
+        }
+        if let Some(delay) = self.drain_outbox().await {
+            due.push(now + delay as i64);
+        }
+        if let Some(delay) = self.deliver_final().await {
+            due.push(now + delay as i64);
+        }
+        if let Some(at) = due.into_iter().min() {
+            self.ensure_alarm_by(at).await?;
         }
         Ok(())
+    }
+
+    /// Stores every member's final rank, score and prize (once), and tells the subscribers.
+    fn finalize(&self) -> Result<()> {
+        let Some(meta) = self.meta.borrow().clone() else { return Ok(()) };
+        let board = self.board.borrow();
+        let results = finish::final_results(&board, &meta);
+        let seq = board.last_seq().unwrap_or(0);
+        if let Err(e) = self.store.save_final(&results, seq) {
+            worker::console_error!("final standings not stored, retrying at the next alarm: {e}");
+            return Ok(());
+        }
+        self.finalized.set(true);
+        let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
+        let text = to_text(&frame)?;
+        for socket in self.state.get_websockets() {
+            let _ = socket.send_with_str(&text);
+        }
+        Ok(())
+    }
+
+    /// Writes the next batch of final results to the system of record; the delay before the next attempt, if any.
+    async fn deliver_final(&self) -> Option<u64> {
+        if !self.finalized.get() {
+            return None;
+        }
+        let after = self.store.final_delivered().ok()?;
+        let batch = match self.store.final_results(after, outbox::BATCH, false) {
+            Ok(batch) if batch.is_empty() => return None,
+            Ok(batch) => batch,
+            Err(e) => {
+                worker::console_error!("final results unreadable: {e}");
+                return Some(outbox::BACKOFF_MAX_MS);
+            }
+        };
+        let delivered = match self.record_sink() {
+            Ok(sink) => sink.sink.deliver_final(sink.competition_id, &batch).await,
+            Err(reason) => Err(reason),
+        };
+        match delivered {
+            Ok(()) => {
+                let last = batch.last().map_or(after, |r| r.rank);
+                if let Err(e) = self.store.set_final_delivered(last) {
+                    worker::console_error!("final delivery mark not stored: {e}");
+                }
+                (batch.len() == outbox::BATCH).then_some(0)
+            }
+            Err(error) => {
+                worker::console_warn!("final results delivery failed, retrying in 30 s: {error}");
+                Some(30_000)
+            }
+        }
+    }
+
+    /// `GET /prizes`: final amounts once the competition has ended, the split of the current board before.
+    fn prizes(&self) -> Result<Response> {
+        let meta = self.meta.borrow();
+        let Some(meta) = meta.as_ref() else {
+            return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition");
+        };
+        let (is_final, prizes) = if self.finalized.get() {
+            match self.store.final_results(0, 10_000, true) {
+                Ok(results) => (true, finish::paid(&results)),
+                Err(e) => return storage_failure(&e),
+            }
+        } else {
+            (false, finish::provisional_prizes(&self.board.borrow(), meta))
+        };
+        Response::from_json(&Prizes { prize_pool: meta.prize_pool, r#final: is_final, prizes })
     }
 
     /// The system-of-record sink for this competition.
@@ -295,9 +420,8 @@ impl Loaded {
         Ok(CompetitionSink { competition_id, sink: system_of_record::sink(&self.env)? })
     }
 
-    /// One alarm run: deliver a batch and decide when to run again. Alarms may run twice; draining is idempotent.
-    async fn drain_outbox(&self) -> Result<()> {
-        self.alarm_scheduled.set(false);
+    /// Delivers one outbox batch; the delay before the next run, if one is needed. Draining is idempotent.
+    async fn drain_outbox(&self) -> Option<u64> {
         let drained = match self.record_sink() {
             Ok(sink) => outbox::drain(&self.store, &sink).await,
             Err(reason) => outbox::drain(&self.store, &Undeliverable(reason)).await,
@@ -318,10 +442,7 @@ impl Loaded {
                 Some(outbox::BACKOFF_MAX_MS)
             }
         };
-        if let Some(delay) = next {
-            self.schedule_outbox(delay).await?;
-        }
-        Ok(())
+        next
     }
 
     fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {
@@ -457,6 +578,7 @@ impl DurableObject for Competition {
         match (req.method(), path.as_str()) {
             (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
             (Method::Put, PATH_META) => loaded.set_meta(req).await,
+            (Method::Get, PATH_PRIZES) => loaded.prizes(),
             (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
             (Method::Get, PATH_LIVE) => loaded.subscribe(&req),
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
@@ -470,7 +592,7 @@ impl DurableObject for Competition {
 
     async fn alarm(&self) -> Result<Response> {
         match self.loaded() {
-            Ok(loaded) => loaded.drain_outbox().await?,
+            Ok(loaded) => loaded.run_alarm().await?,
             Err(reason) => worker::console_error!("outbox alarm on an unloaded competition: {reason}"),
         }
         Response::empty()

@@ -7,6 +7,7 @@
 
 pub mod competition;
 pub mod engine;
+pub mod finish;
 pub mod live;
 pub mod outbox;
 pub mod protocol;

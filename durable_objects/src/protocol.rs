@@ -22,6 +22,8 @@ pub const PATH_ROSTER: &str = "/roster";
 pub const CODE_COMPETITION_UNKNOWN: &str = "competition_unknown";
 /// Error code of a write by a user the object's roster does not hold.
 pub const CODE_NOT_A_MEMBER: &str = "not_a_member";
+/// `GET /prizes`: the prize split, provisional until the competition ends, final after.
+pub const PATH_PRIZES: &str = "/prizes";
 /// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
 pub const PATH_LIVE: &str = "/live";
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
@@ -234,6 +236,48 @@ pub enum ServerFrame {
     },
     /// Answer to a ping.
     Pong,
+    /// The competition ended: final ranks and prizes are stored, no more updates follow.
+    Finished {
+        /// Sequence of the last change included.
+        seq: u64,
+        /// Paid players.
+        prizes: Vec<PrizeEntry>,
+    },
+}
+
+/// One paid player.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PrizeEntry {
+    /// Their rank.
+    pub rank: u64,
+    /// Who.
+    pub user_id: Uuid,
+    /// Amount in minor units.
+    pub amount: u64,
+}
+
+/// Reply to `GET /prizes`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Prizes {
+    /// The pool in minor units.
+    pub prize_pool: i64,
+    /// Whether the competition has ended and these are the final amounts.
+    pub r#final: bool,
+    /// Paid players in rank order.
+    pub prizes: Vec<PrizeEntry>,
+}
+
+/// One member's final standing, stored when the competition ends and written to Postgres `final_results`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FinalResult {
+    /// Final 1-based rank.
+    pub rank: u64,
+    /// Who.
+    pub user_id: Uuid,
+    /// Final score.
+    pub score: u64,
+    /// Prize in minor units (0 for unpaid places).
+    pub prize: u64,
 }
 
 /// Frames a client may send.

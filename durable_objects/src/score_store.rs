@@ -10,7 +10,7 @@ use worker::{SqlStorage, SqlStorageValue};
 use crate::engine::{EngineError, Leaderboard};
 use crate::live::KeptFrame;
 use crate::outbox::{OutboxRow, OutboxStore};
-use crate::protocol::CompetitionMeta;
+use crate::protocol::{CompetitionMeta, FinalResult};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS members (
@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS competition (
 CREATE TABLE IF NOT EXISTS roster (
     user_id  TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS final_results (
+    rank     INTEGER PRIMARY KEY,
+    user_id  TEXT NOT NULL,
+    score    INTEGER NOT NULL,
+    prize    INTEGER NOT NULL
+);
 ";
 
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
@@ -66,6 +72,14 @@ struct MetaRow {
     ends_ms: i64,
     prize_pool: i64,
     payout: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct FinalRow {
+    rank: i64,
+    user_id: String,
+    score: i64,
+    prize: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +214,72 @@ impl ScoreStore {
         Ok(())
     }
 
+    /// Stores the final standings and marks the competition finalized, in one synchronous block (all or nothing).
+    pub fn save_final(&self, results: &[FinalResult], seq: u64) -> Result<(), StoreError> {
+        for result in results {
+            self.sql.exec(
+                "INSERT INTO final_results (rank, user_id, score, prize) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (rank) DO NOTHING",
+                vec![
+                    SqlStorageValue::from(result.rank as i64),
+                    result.user_id.to_string().into(),
+                    SqlStorageValue::from(result.score as i64),
+                    SqlStorageValue::from(result.prize as i64),
+                ],
+            )?;
+        }
+        self.set_meta_value("finalized_seq", seq as i64)
+    }
+
+    /// The update sequence the competition was finalized at, once it has been.
+    pub fn finalized(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.meta_value("finalized_seq")?.map(|v| v as u64))
+    }
+
+    /// Up to `limit` final results after rank `after`, in rank order (`paid_only` keeps prizes above zero).
+    pub fn final_results(&self, after: u64, limit: usize, paid_only: bool) -> Result<Vec<FinalResult>, StoreError> {
+        let sql = if paid_only {
+            "SELECT rank, user_id, score, prize FROM final_results WHERE rank > ?1 AND prize > 0 ORDER BY rank LIMIT ?2"
+        } else {
+            "SELECT rank, user_id, score, prize FROM final_results WHERE rank > ?1 ORDER BY rank LIMIT ?2"
+        };
+        let rows: Vec<FinalRow> = self
+            .sql
+            .exec(sql, vec![SqlStorageValue::from(after as i64), SqlStorageValue::from(limit as i64)])?
+            .to_array()?;
+        rows.into_iter()
+            .map(|row| {
+                let user_id = Uuid::try_parse(&row.user_id)
+                    .map_err(|_| StoreError::Corrupt { user: row.user_id.clone(), reason: "not a UUID".into() })?;
+                Ok(FinalResult { rank: row.rank as u64, user_id, score: row.score as u64, prize: row.prize as u64 })
+            })
+            .collect()
+    }
+
+    /// The last rank already written to the system of record.
+    pub fn final_delivered(&self) -> Result<u64, StoreError> {
+        Ok(self.meta_value("final_delivered")?.unwrap_or(0) as u64)
+    }
+
+    /// Records that final results up to `rank` reached the system of record.
+    pub fn set_final_delivered(&self, rank: u64) -> Result<(), StoreError> {
+        self.set_meta_value("final_delivered", rank as i64)
+    }
+
+    fn meta_value(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        let rows: Vec<Value> =
+            self.sql.exec("SELECT value FROM meta WHERE key = ?1", vec![key.to_owned().into()])?.to_array()?;
+        Ok(rows.first().map(|v| v.value))
+    }
+
+    fn set_meta_value(&self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![key.to_owned().into(), SqlStorageValue::from(value)],
+        )?;
+        Ok(())
+    }
+
     /// Adds a member to the roster (idempotent).
     pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
         self.sql
@@ -312,17 +392,10 @@ impl OutboxStore for ScoreStore {
     }
 
     fn failures(&self) -> Result<u32, StoreError> {
-        let rows: Vec<Value> =
-            self.sql.exec("SELECT value FROM meta WHERE key = 'outbox_failures'", None)?.to_array()?;
-        Ok(rows.first().map_or(0, |v| v.value as u32))
+        Ok(self.meta_value("outbox_failures")?.unwrap_or(0) as u32)
     }
 
     fn set_failures(&self, failures: u32) -> Result<(), StoreError> {
-        self.sql.exec(
-            "INSERT INTO meta (key, value) VALUES ('outbox_failures', ?1) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            vec![SqlStorageValue::from(i64::from(failures))],
-        )?;
-        Ok(())
+        self.set_meta_value("outbox_failures", i64::from(failures))
     }
 }

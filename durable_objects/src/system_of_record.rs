@@ -11,14 +11,17 @@ use uuid::Uuid;
 use worker::Env;
 
 use crate::outbox::{OutboxRow, OutboxSink};
+use crate::protocol::FinalResult;
 
 /// A delivery in flight.
 pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
 
-/// Writes one competition's outbox rows to the system of record, idempotently by `seq`.
+/// Writes one competition's outbox rows and final results to the system of record, idempotently.
 pub trait RecordSink {
-    /// Delivers `rows` of `competition_id`.
+    /// Delivers score changes of `competition_id` (idempotent by `seq`).
     fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a>;
+    /// Delivers final results of `competition_id` (idempotent by rank).
+    fn deliver_final<'a>(&'a self, competition_id: Uuid, results: &'a [FinalResult]) -> Delivery<'a>;
 }
 
 /// Builds the sink from the object's environment (settings and bindings).

@@ -201,6 +201,16 @@ impl Database {
         self.run(self.rpc("sync_fitness_days", json!({ "source": source, "days": days }), Caller::User(token))).await
     }
 
+    /// Records a finished competition's final results idempotently (by rank); returns how many were new.
+    pub async fn record_final_results(
+        &self,
+        competition_id: &Uuid,
+        results: &[durable_objects::protocol::FinalResult],
+    ) -> Result<i64, AdapterError> {
+        let args = json!({ "competition": competition_id, "results": results });
+        self.run(self.rpc("record_final_results", args, Caller::Service)).await
+    }
+
     /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
     pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
         self.run(self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service)).await

@@ -1,10 +1,12 @@
-//! The Competition DO's outbox sink: accepted scores go to Postgres's `scores` table through the
-//! `apply_score_outbox` RPC (service role), idempotently by the object's `seq`.
+//! The Competition DO's system-of-record sink: accepted scores go to Postgres's `scores` table through the
+//! `apply_score_outbox` RPC (idempotent by the object's `seq`), final standings to `final_results` through
+//! `record_final_results` (idempotent by rank); both as service role.
 
 use std::rc::Rc;
 
 use chrono::{DateTime, SecondsFormat};
 use durable_objects::outbox::OutboxRow;
+use durable_objects::protocol::FinalResult;
 use durable_objects::system_of_record::{Delivery, RecordSink};
 use uuid::Uuid;
 use worker::Env;
@@ -36,6 +38,12 @@ impl RecordSink for ScoreHistory {
     fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a> {
         Box::pin(async move {
             self.database.apply_score_outbox(&entries(competition_id, rows)).await.map(drop).map_err(|e| e.to_string())
+        })
+    }
+
+    fn deliver_final<'a>(&'a self, competition_id: Uuid, results: &'a [FinalResult]) -> Delivery<'a> {
+        Box::pin(async move {
+            self.database.record_final_results(&competition_id, results).await.map(drop).map_err(|e| e.to_string())
         })
     }
 }

@@ -289,3 +289,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_top_extends_through_ties_of_its_last_place() {
+    let mut board = Leaderboard::new();
+    let ids: Vec<Uuid> = (1..=6).map(Uuid::from_u128).collect();
+    for (id, score) in ids.iter().zip([50, 40, 30, 30, 30, 10]) {
+        board.set_score(*id, score).expect("set");
+    }
+    let ranks = |n| board.top_through_ties(n).iter().map(|e| e.rank).collect::<Vec<_>>();
+    assert_eq!(ranks(2), [1, 2]);
+    assert_eq!(ranks(3), [1, 2, 3, 4, 5], "places 3-5 tie on 30");
+    assert_eq!(ranks(0), Vec::<u64>::new());
+    assert_eq!(ranks(10), [1, 2, 3, 4, 5, 6]);
+}

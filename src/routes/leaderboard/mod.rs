@@ -3,7 +3,8 @@
 pub mod model;
 
 use durable_objects::protocol::{
-    Around, Page, PublicEntry, ScoreWrite, Standing, PATH_AROUND, PATH_PAGE, PATH_SCORE_OF,
+    Around, Page, Prizes, PublicEntry, ScoreWrite, Standing, CODE_COMPETITION_UNKNOWN, PATH_AROUND, PATH_PAGE,
+    PATH_PRIZES, PATH_SCORE_OF,
 };
 use serde_json::json;
 use worker::Method;
@@ -99,4 +100,21 @@ pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Resu
     let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
     let standing: Standing = client.call(Method::Get, &format!("{PATH_SCORE_OF}{user_id}"), None::<&()>).await?;
     Ok(Reply::json(200, &standing))
+}
+
+/// `GET /api/v1/leaderboard/{competition_id}/prizes`: provisional amounts while the competition runs, final ones
+/// (stored by the object at `ends_at`) after.
+pub async fn prizes(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    ctx.require_user()?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let prizes: Prizes = match client.try_call(Method::Get, PATH_PRIZES, None::<&()>).await? {
+        Ok(prizes) => prizes,
+        Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN => {
+            scoring::introduce_competition(ctx, &client, &competition_id).await?;
+            client.call(Method::Get, PATH_PRIZES, None::<&()>).await?
+        }
+        Err((status, error)) => return Err(ApiError::from_upstream(status, &error.code, error.message)),
+    };
+    Ok(Reply::json(200, &prizes))
 }
