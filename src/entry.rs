@@ -138,6 +138,8 @@ async fn serve(
         Endpoint::AvatarGet => avatars::serve(&ctx, route, req).await.map(Served::Reply),
         Endpoint::TestPanic => test_support::panic(&ctx, route).map(Served::Reply),
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::TestFinalize => test_support::finalize(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::TestAlarm => test_support::alarm(&ctx, route).await.map(Served::Reply),
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
     };
     (ctx.user, outcome)

@@ -43,6 +43,8 @@ pub enum Endpoint {
     TestSeed,
     /// `GET /__test/competitions/{competition_id}/stats` (test routes only)
     TestStats,
+    TestFinalize,
+    TestAlarm,
 }
 
 /// One route template with the methods it serves.
@@ -61,6 +63,11 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
+    RouteSpec {
+        template: "/__test/competitions/{competition_id}/finalize",
+        methods: &[("POST", Endpoint::TestFinalize)],
+    },
+    RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
     RouteSpec { template: "/api/v1/me", methods: &[("GET", Endpoint::ProfileGet), ("PATCH", Endpoint::ProfilePatch)] },
     RouteSpec {

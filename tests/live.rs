@@ -194,3 +194,52 @@ fn at_ends_at_the_object_stores_final_prizes_tells_subscribers_and_refuses_write
     });
     assert_eq!(stored, Some(json!([{"rank": 1, "prize": 600}, {"rank": 2, "prize": 200}, {"rank": 3, "prize": 200}])));
 }
+
+#[test]
+fn finalizing_twice_or_after_a_half_way_failure_leaves_exactly_one_result() {
+    let users: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    let competition = e2e::create_competition(-86_400, 3_600);
+    for (user, score) in users.iter().zip([40, 30, 30, 10]) {
+        e2e::join(&competition, user);
+        post_score(&competition, user, score);
+    }
+    let test_route =
+        |path: &str| send("POST", &format!("{}/__test/competitions/{competition}/{path}", base_url()), &[], None);
+
+    let failed = test_route("finalize?fail_after=2");
+    assert_eq!(failed.status, 500, "the simulated crash half-way: {:?}", failed.json);
+    let stats = send("GET", &format!("{}/__test/competitions/{competition}/stats", base_url()), &[], None).json;
+    assert_eq!((stats["finalized"].clone(), stats["final_results"].clone()), (json!(false), json!(2)), "{stats}");
+
+    for path in ["finalize", "finalize", "alarm", "alarm"] {
+        let reply = test_route(path);
+        assert_eq!(reply.status, 200, "{path}: {:?}", reply.json);
+        assert_eq!((reply.json["finalized"].clone(), reply.json["final_results"].clone()), (json!(true), json!(4)));
+    }
+    let prizes = e2e::get_as(&base_url(), &format!("/api/v1/leaderboard/{competition}/prizes"), &users[0]);
+    let amounts: Vec<(u64, u64)> = prizes.json["prizes"]
+        .as_array()
+        .expect("prizes")
+        .iter()
+        .filter_map(|p| Some((p["rank"].as_u64()?, p["amount"].as_u64()?)))
+        .collect();
+    assert_eq!((prizes.json["final"].clone(), amounts), (json!(true), vec![(1, 600), (2, 200), (3, 200)]));
+    let late = e2e::post_as(
+        &base_url(),
+        "/api/v1/leaderboard/update",
+        &users[3],
+        &json!({"competition_id": competition, "score": 50}),
+    );
+    assert_eq!(late.status, 409, "no write after the final standings: {:?}", late.json);
+
+    let rows = e2e::eventually(Duration::from_secs(20), || {
+        let reply = send(
+            "GET",
+            &format!("{}/final_results?select=rank&competition_id=eq.{competition}", e2e::rest_url()),
+            &[("Authorization", &format!("Bearer {}", e2e::service_token())), ("Prefer", "count=exact")],
+            None,
+        );
+        Some(reply.header("content-range").unwrap_or_default().to_owned()).filter(|r| r.ends_with("/4"))
+    });
+    assert_eq!(rows.as_deref(), Some("0-3/4"), "exactly one set of final results in Postgres");
+}

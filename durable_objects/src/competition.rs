@@ -23,7 +23,8 @@ use crate::protocol::{
     percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, Prizes, PublicEntry,
     RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_NOT_A_MEMBER,
     HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_PRIZES, PATH_ROSTER,
-    PATH_SCORES, PATH_SCORE_OF, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT, PONG_TEXT,
+    PATH_SCORES, PATH_SCORE_OF, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT,
+    PONG_TEXT,
 };
 use crate::rules::{self, Metric};
 use crate::score_store::{ScoreStore, StoreError};
@@ -164,6 +165,8 @@ impl Loaded {
             rebuilt_members: self.rebuilt_members,
             outbox_pending: self.store.outbox_len().map_err(storage)?,
             outbox_failures: self.store.failures().map_err(storage)?,
+            finalized: self.finalized.get(),
+            final_results: self.store.final_count().map_err(storage)?,
         })
     }
 
@@ -346,6 +349,9 @@ impl Loaded {
 
     /// Stores every member's final rank, score and prize (once), and tells the subscribers.
     fn finalize(&self) -> Result<()> {
+        if self.finalized.get() {
+            return Ok(());
+        }
         let Some(meta) = self.meta.borrow().clone() else { return Ok(()) };
         let board = self.board.borrow();
         let results = finish::final_results(&board, &meta);
@@ -394,6 +400,24 @@ impl Loaded {
                 Some(30_000)
             }
         }
+    }
+
+    /// `POST /__test/finalize[?fail_after=N]` (test routes only): finalizes now, or stores N rows and fails the way
+    /// a crash half-way through the alarm would.
+    fn test_finalize(&self, req: &Request) -> Result<Response> {
+        let fail_after = query(req, "fail_after").and_then(|v| v.parse::<usize>().ok());
+        match (fail_after, self.meta.borrow().clone()) {
+            (_, None) => return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition"),
+            (Some(n), Some(meta)) if !self.finalized.get() => {
+                let results = finish::final_results(&self.board.borrow(), &meta);
+                if let Err(e) = self.store.insert_final_rows(&results[..n.min(results.len())]) {
+                    return storage_failure(&e);
+                }
+                return error(500, "internal", format!("simulated failure after {n} final rows"));
+            }
+            _ => self.finalize()?,
+        }
+        self.stats()
     }
 
     /// `GET /prizes`: final amounts once the competition has ended, the split of the current board before.
@@ -584,6 +608,11 @@ impl DurableObject for Competition {
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
             (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),
             (Method::Get, PATH_TEST_STATS) => loaded.stats(),
+            (Method::Post, PATH_TEST_FINALIZE) => loaded.test_finalize(&req),
+            (Method::Post, PATH_TEST_ALARM) => {
+                loaded.run_alarm().await?;
+                loaded.stats()
+            }
             (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
             (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
             _ => error(404, "not_found", "unknown competition operation"),

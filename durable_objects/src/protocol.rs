@@ -30,6 +30,11 @@ pub const PATH_LIVE: &str = "/live";
 pub const PATH_TEST_SEED: &str = "/__test/seed";
 /// `GET /__test/stats`: members and how long the last rebuild from storage took.
 pub const PATH_TEST_STATS: &str = "/__test/stats";
+/// `POST /__test/finalize[?fail_after=N]`: finalizes now; with `fail_after`, stores N rows then fails before marking
+/// the competition final (a crash half-way through the alarm).
+pub const PATH_TEST_FINALIZE: &str = "/__test/finalize";
+/// `POST /__test/alarm`: runs the alarm handler now, as the runtime would.
+pub const PATH_TEST_ALARM: &str = "/__test/alarm";
 /// Internal header naming the verified user of a `/live` request (set by the Worker, overwriting any client value).
 pub const HEADER_USER: &str = "X-Leaderboard-User";
 /// Internal header asking the object to echo the `bearer` subprotocol on the upgrade.
@@ -131,6 +136,10 @@ pub struct ObjectStats {
     pub outbox_pending: u64,
     /// Consecutive failed deliveries of the outbox.
     pub outbox_failures: u32,
+    /// Whether final standings are stored.
+    pub finalized: bool,
+    /// Final result rows stored.
+    pub final_results: u64,
 }
 
 /// One row of a leaderboard view as the object knows it (the Worker adds profile fields).

@@ -214,8 +214,15 @@ impl ScoreStore {
         Ok(())
     }
 
-    /// Stores the final standings and marks the competition finalized, in one synchronous block (all or nothing).
+    /// Stores the final standings and marks the competition finalized. Rows are keyed by rank and a repeated run
+    /// inserts nothing new, so a run that failed half-way and is retried still leaves exactly one set.
     pub fn save_final(&self, results: &[FinalResult], seq: u64) -> Result<(), StoreError> {
+        self.insert_final_rows(results)?;
+        self.set_meta_value("finalized_seq", seq as i64)
+    }
+
+    /// Inserts final rows without marking the competition finalized (also how a half-way failure is simulated).
+    pub fn insert_final_rows(&self, results: &[FinalResult]) -> Result<(), StoreError> {
         for result in results {
             self.sql.exec(
                 "INSERT INTO final_results (rank, user_id, score, prize) VALUES (?1, ?2, ?3, ?4) \
@@ -228,7 +235,17 @@ impl ScoreStore {
                 ],
             )?;
         }
-        self.set_meta_value("finalized_seq", seq as i64)
+        Ok(())
+    }
+
+    /// Final result rows stored.
+    pub fn final_count(&self) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM final_results", None)?.one()?;
+        Ok(count.n as u64)
     }
 
     /// The update sequence the competition was finalized at, once it has been.

@@ -1,6 +1,6 @@
 //! Routes that exist only for tests and benchmarks (`ENABLE_TEST_ROUTES=1`); 404 everywhere else.
 
-use durable_objects::protocol::{ObjectStats, PATH_TEST_SEED, PATH_TEST_STATS};
+use durable_objects::protocol::{ObjectStats, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS};
 use worker::Method;
 
 use crate::competition_client::CompetitionClient;
@@ -55,5 +55,32 @@ pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
     let stats: ObjectStats = client.call(Method::Get, PATH_TEST_STATS, None::<&()>).await?;
+    Ok(Reply::json(200, &stats))
+}
+
+/// `POST /__test/competitions/{competition_id}/finalize[?fail_after=N]`: finalizes the competition now (or fails
+/// half-way after N rows), to prove the end-of-competition handler is idempotent.
+pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+    enabled(ctx, route)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let fail_after = query_pairs(req)?.into_iter().find(|(k, _)| k == "fail_after").map(|(_, v)| v);
+    let path = match fail_after {
+        Some(n) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
+            format!("{PATH_TEST_FINALIZE}?fail_after={n}")
+        }
+        Some(_) => return Err(ApiError::BadRequest("fail_after must be a non-negative integer".into())),
+        None => PATH_TEST_FINALIZE.to_owned(),
+    };
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let stats: ObjectStats = client.call(Method::Post, &path, None::<&()>).await?;
+    Ok(Reply::json(200, &stats))
+}
+
+/// `POST /__test/competitions/{competition_id}/alarm`: runs the object's alarm handler now.
+pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    enabled(ctx, route)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let stats: ObjectStats = client.call(Method::Post, PATH_TEST_ALARM, None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }
