@@ -8,6 +8,7 @@ use thiserror::Error;
 use url::Url;
 
 use crate::adapters::breaker::BreakerConfig;
+use crate::rate_limit::policy::Policies;
 
 /// Why the configuration could not be built.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -51,6 +52,8 @@ pub struct Config {
     pub postgrest_timeout_ms: u64,
     /// Time budget of one Upstash call (`UPSTASH_TIMEOUT_MS`, default 1000).
     pub upstash_timeout_ms: u64,
+    /// Rate-limit policies: the defaults of `API.md` with `RATE_LIMITS` overrides (`name=quota/window[/burst],…`).
+    pub rate_limits: Policies,
 }
 
 impl Config {
@@ -108,6 +111,8 @@ impl Config {
             },
             postgrest_timeout_ms: number("POSTGREST_TIMEOUT_MS", 5_000, 50..=60_000)?,
             upstash_timeout_ms: number("UPSTASH_TIMEOUT_MS", 1_000, 50..=60_000)?,
+            rate_limits: Policies::parse(get("RATE_LIMITS").as_deref())
+                .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
             supabase_url,
         })
     }
@@ -180,6 +185,7 @@ mod tests {
             ("BREAKER_FAILURE_THRESHOLD", "0"),
             ("BREAKER_OPEN_SECS", "soon"),
             ("POSTGREST_TIMEOUT_MS", "999999"),
+            ("RATE_LIMITS", "avatar=10"),
         ];
         for (name, value) in cases {
             let mut vars = complete();

@@ -10,6 +10,7 @@ use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
+use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
 use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, profile, test_support};
 use crate::runtime::{self, RequestContext};
@@ -29,13 +30,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let method = req.method().to_string();
     let colo = req.cf().map(|cf| cf.colo());
 
-    let (template, user, served) = match router::resolve(&method, &req.path()) {
+    let (template, user, limit_headers, served) = match router::resolve(&method, &req.path()) {
         Ok(route) => {
             let template = route.template;
-            let (user, served) = serve(&route, &mut req, &env, &request_id, started).await;
-            (template, user, served)
+            let (user, limit_headers, served) = serve(&route, &mut req, &env, &request_id, started).await;
+            (template, user, limit_headers, served)
         }
-        Err((error, template)) => (template, None, Err(error)),
+        Err((error, template)) => (template, None, Vec::new(), Err(error)),
     };
 
     let (reply, error) = match served {
@@ -51,6 +52,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         }
     };
 
+    let mut reply = reply;
+    reply.headers.extend(limit_headers);
     log_request(&request_id, &method, template, reply.status, started, user, colo, error.as_ref());
     into_response(reply, &request_id)
 }
@@ -92,28 +95,46 @@ fn log_request(
     worker::console_log!("{}", log.to_line());
 }
 
-/// Authenticates (where the route needs it) and runs the handler.
+/// The rate-limit headers every `/api` response carries.
+type LimitHeaders = Vec<(String, String)>;
+
+/// Authenticates (where the route needs it), applies the rate limit to `/api` routes (before any handler runs, so
+/// a limited request has no side effect), and runs the handler.
 async fn serve(
     route: &RouteMatch,
     req: &mut Request,
     env: &Env,
     request_id: &str,
     now_ms: i64,
-) -> (Option<UserContext>, Result<Served, ApiError>) {
+) -> (Option<UserContext>, LimitHeaders, Result<Served, ApiError>) {
     // Liveness must answer even when configuration is broken; everything else needs it.
     match route.endpoint {
-        Endpoint::Health => return (None, Ok(Served::Reply(health::health()))),
-        Endpoint::HealthLive => return (None, Ok(Served::Reply(health::live()))),
+        Endpoint::Health => return (None, Vec::new(), Ok(Served::Reply(health::health()))),
+        Endpoint::HealthLive => return (None, Vec::new(), Ok(Served::Reply(health::live()))),
         _ => {}
     }
     let config = match runtime::config(env) {
         Ok(config) => config,
-        Err(error) => return (None, Err(ApiError::Internal(format!("configuration: {error}")))),
+        Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let (user, token) = match authenticate(req, route.endpoint, config, now_ms) {
+    let authenticated = authenticate(req, route.endpoint, config, now_ms);
+    let mut limit_headers = Vec::new();
+    if route.template.starts_with("/api/") {
+        // A request with a bad token is limited by its address, like an anonymous one.
+        let user = authenticated.as_ref().ok().and_then(|found| found.as_ref().map(|(user, _)| user));
+        let ip = runtime::header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
+        let scope = rate_limit::scope_for(&config.rate_limits, route.endpoint, user, &ip);
+        let decision = rate_limit::check(config, &scope, now_ms).await;
+        limit_headers = decision.headers;
+        if !decision.allowed {
+            let user = user.cloned();
+            return (user, limit_headers, Err(ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }));
+        }
+    }
+    let (user, token) = match authenticated {
         Ok(Some((user, token))) => (Some(user), Some(token)),
         Ok(None) => (None, None),
-        Err(error) => return (None, Err(error)),
+        Err(error) => return (None, limit_headers, Err(error)),
     };
     let ctx = RequestContext { env, config, request_id, now_ms, user, token };
     let outcome = match route.endpoint {
@@ -142,7 +163,7 @@ async fn serve(
         Endpoint::TestAlarm => test_support::alarm(&ctx, route).await.map(Served::Reply),
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
     };
-    (ctx.user, outcome)
+    (ctx.user, limit_headers, outcome)
 }
 
 /// Verifies the bearer token when one is presented (returning the caller and the token, which database calls

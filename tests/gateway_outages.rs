@@ -195,7 +195,12 @@ fn redis_loss_is_a_503_and_the_gateway_recovers() {
     let (ok, text) = stack(&["stop", "redis"]);
     assert!(ok, "{text}");
     let down = ping();
+    // Serving continues without Redis: the rate limit falls back to this isolate's bucket, still with its headers.
+    let user = Uuid::new_v4();
+    let served = e2e::get_as(&base_url(), "/api/v1/me", &user);
     let restarted = stack(&["start"]);
+    assert_eq!(served.status, 200, "{:?}", served.json);
+    assert_eq!(served.header("ratelimit-limit"), Some("200"), "the local fallback still limits");
     assert_eq!(down.status, 503, "{:?}", down.json);
     assert!(down.json["error"].as_str().is_some_and(|e| e.contains("redis unavailable")), "{:?}", down.json);
     assert!(restarted.0, "{}", restarted.1);

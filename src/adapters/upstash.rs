@@ -90,8 +90,13 @@ impl Upstash {
 
     /// Runs one command, e.g. `["INCR", "k"]`.
     pub async fn command(&self, args: &[&str]) -> Result<Value, AdapterError> {
+        self.command_within(self.budget_ms, args).await
+    }
+
+    /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 50 ms).
+    pub async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
         let body = serde_json::to_string(args).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        guarded(DEP, self.budget_ms, async {
+        guarded(DEP, budget_ms, async {
             let (status, text) = self.post("/", body).await?;
             decode_single(status, &text)
         })

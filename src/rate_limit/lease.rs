@@ -1,0 +1,121 @@
+//! Token leases (plain Rust): an isolate takes several tokens from a shared bucket in one Redis call and spends them
+//! locally, so a busy subject costs far less than one Redis command per request. Leases are small (at most a
+//! twentieth of the burst), sized to the subject's recent rate, short-lived (unused tokens lapse after a second, so
+//! they are lost rather than hoarded), and shrink to one token — an exact check per request — when the shared
+//! bucket is nearly empty, which keeps the global limit tight where it matters.
+
+use std::collections::HashMap;
+
+/// How long leased tokens may be spent.
+pub const LEASE_MS: i64 = 1_000;
+/// Below this share of the burst left in the shared bucket, every request is checked exactly.
+pub const EXACT_BELOW: f64 = 0.1;
+/// Most subjects tracked per isolate before lapsed entries are dropped.
+pub const MAX_SUBJECTS: usize = 10_000;
+
+#[derive(Debug, Clone, Default)]
+struct Lease {
+    tokens: u32,
+    expires_ms: i64,
+    /// Shared-bucket tokens left when this lease was granted.
+    shared_remaining: f64,
+    /// Requests seen in the current one-second window, and in the previous one.
+    window_start_ms: i64,
+    in_window: u32,
+    last_window: u32,
+}
+
+/// The leases of one isolate.
+#[derive(Debug, Default)]
+pub struct LeaseBook {
+    leases: HashMap<String, Lease>,
+}
+
+impl LeaseBook {
+    fn entry(&mut self, key: &str, now_ms: i64) -> &mut Lease {
+        if self.leases.len() >= MAX_SUBJECTS && !self.leases.contains_key(key) {
+            self.leases.retain(|_, lease| lease.expires_ms > now_ms);
+        }
+        let lease = self.leases.entry(key.to_owned()).or_default();
+        if now_ms - lease.window_start_ms >= 1_000 {
+            lease.last_window = if now_ms - lease.window_start_ms < 2_000 { lease.in_window } else { 0 };
+            lease.window_start_ms = now_ms;
+            lease.in_window = 0;
+        }
+        lease
+    }
+
+    /// Spends one leased token of `key`, if a valid one is left; returns the estimated tokens left to the subject.
+    pub fn spend(&mut self, key: &str, now_ms: i64) -> Option<f64> {
+        let lease = self.entry(key, now_ms);
+        lease.in_window += 1;
+        if lease.tokens == 0 || now_ms >= lease.expires_ms {
+            lease.tokens = 0;
+            return None;
+        }
+        lease.tokens -= 1;
+        Some(lease.shared_remaining + f64::from(lease.tokens))
+    }
+
+    /// How many tokens to ask the shared bucket for now (the request itself included).
+    pub fn lease_size(&mut self, key: &str, now_ms: i64, burst: u32) -> u32 {
+        let lease = self.entry(key, now_ms);
+        let known_low = lease.expires_ms > 0 && lease.shared_remaining < f64::from(burst) * EXACT_BELOW;
+        if known_low {
+            return 1;
+        }
+        let rate = lease.last_window.max(lease.in_window);
+        (rate / 4).clamp(1, (burst / 20).max(1))
+    }
+
+    /// Records a grant of `granted` tokens (one is spent by the current request) with `shared_remaining` left in
+    /// the shared bucket. Concurrent requests of one subject may each have asked for a lease; their grants add up
+    /// rather than replace each other, so no granted token goes unused.
+    pub fn record(&mut self, key: &str, now_ms: i64, granted: u32, shared_remaining: f64) {
+        let lease = self.entry(key, now_ms);
+        let still_valid = if now_ms < lease.expires_ms { lease.tokens } else { 0 };
+        lease.tokens = still_valid + granted.saturating_sub(1);
+        lease.expires_ms = now_ms + LEASE_MS;
+        lease.shared_remaining = shared_remaining;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quiet_subject_checks_every_request_and_a_busy_one_leases() {
+        let mut book = LeaseBook::default();
+        assert_eq!(book.lease_size("u", 0, 200), 1, "no history: one token");
+        // 40 requests in one second, each with an exact check.
+        for i in 0..40 {
+            assert_eq!(book.spend("u", i * 25), None);
+            book.record("u", i * 25, 1, 150.0);
+        }
+        assert_eq!(book.lease_size("u", 1_000, 200), 10, "rate 40/s: a quarter second's worth, capped at burst/20");
+        book.record("u", 1_000, 10, 140.0);
+        let spent: Vec<Option<f64>> = (0..10).map(|i| book.spend("u", 1_001 + i)).collect();
+        assert_eq!(spent.iter().filter(|s| s.is_some()).count(), 9, "nine leased tokens left after the first");
+        assert_eq!(spent[0], Some(148.0));
+    }
+
+    #[test]
+    fn concurrent_grants_add_up() {
+        let mut book = LeaseBook::default();
+        book.record("u", 0, 5, 100.0);
+        book.record("u", 1, 5, 95.0);
+        let spent = (0..10).filter(|i| book.spend("u", 2 + i).is_some()).count();
+        assert_eq!(spent, 8, "4 + 4 leased tokens; each grant's first token went to its own request");
+    }
+
+    #[test]
+    fn leases_lapse_and_shrink_to_one_near_empty() {
+        let mut book = LeaseBook::default();
+        book.record("u", 0, 5, 100.0);
+        assert!(book.spend("u", 999).is_some());
+        assert_eq!(book.spend("u", 1_000), None, "unused tokens lapse after a second");
+        book.record("u", 1_000, 1, 10.0);
+        assert_eq!(book.lease_size("u", 1_001, 200), 1, "shared bucket below a tenth: exact checks");
+    }
+}

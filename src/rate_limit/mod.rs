@@ -1,0 +1,195 @@
+//! Rate limiting of `/api` routes: a token bucket per policy and subject (the user id when authenticated, else the
+//! client IP), shared by every isolate through one Redis script whose refill uses the Redis server clock (`TIME`),
+//! so isolates with skewed clocks agree. Isolates lease tokens in small batches (`lease`), so a busy subject costs
+//! far less than one Redis command per request. When Redis is down or slower than 50 ms, a per-isolate bucket with
+//! the same policy applies — fail-open to a local limit, never to none — and the fallback is counted.
+
+pub mod bucket;
+pub mod lease;
+pub mod policy;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::adapters::upstash;
+use crate::adapters::AdapterError;
+use crate::config::Config;
+
+use bucket::{retry_after_secs, Bucket};
+use lease::LeaseBook;
+use policy::{headers, Policies, Scope};
+
+use crate::auth::UserContext;
+use crate::router::Endpoint;
+
+/// Time budget of one Redis call of the limiter.
+pub const REDIS_BUDGET_MS: u64 = 50;
+
+/// The bucket script: `KEYS[1]` the bucket; `ARGV` rate per ms, burst, tokens wanted, idle TTL in seconds.
+/// Returns `{granted, remaining}` (remaining as a string: Lua numbers become integers on the way out).
+pub const SCRIPT: &str = "local t = redis.call('TIME') \
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+local rate, burst, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]) \
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts') \
+local tokens, ts = tonumber(b[1]) or burst, tonumber(b[2]) or now \
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate); ts = now end \
+local granted = math.min(want, math.floor(tokens)) \
+if granted < 0 then granted = 0 end \
+tokens = tokens - granted \
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts)) \
+redis.call('EXPIRE', KEYS[1], ARGV[4]) \
+return {granted, tostring(tokens)}";
+
+thread_local! {
+    static LEASES: RefCell<LeaseBook> = RefCell::new(LeaseBook::default());
+    static LOCAL: RefCell<HashMap<String, Bucket>> = RefCell::new(HashMap::new());
+    static SCRIPT_SHA: RefCell<Option<String>> = const { RefCell::new(None) };
+    static FALLBACKS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The limiter's answer: whether to serve, the headers every `/api` response carries, and `Retry-After` for a 429.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub headers: Vec<(String, String)>,
+    pub retry_after_secs: u64,
+}
+
+/// Decisions this isolate made with its local fallback bucket (for `/metrics`).
+pub fn fallbacks() -> u64 {
+    FALLBACKS.with(Cell::get)
+}
+
+/// The bucket a request draws from: route-specific policies for the expensive writes, `default` for other
+/// authenticated requests, `anonymous` (keyed by address) for the rest.
+pub fn scope_for<'a>(policies: &'a Policies, endpoint: Endpoint, user: Option<&UserContext>, ip: &str) -> Scope<'a> {
+    let subject = match user {
+        Some(user) => format!("user:{}", user.user_id),
+        None => format!("ip:{ip}"),
+    };
+    let policy = match (endpoint, user) {
+        (_, None) => &policies.anonymous,
+        (Endpoint::AvatarUpload, _) => &policies.avatar,
+        (Endpoint::FitnessSync, _) => &policies.fitness_sync,
+        (Endpoint::CompetitionCreate, _) => &policies.competition_create,
+        _ => &policies.default,
+    };
+    Scope { policy, subject }
+}
+
+/// Takes one token for `scope`.
+pub async fn check(config: &Config, scope: &Scope<'_>, now_ms: i64) -> Decision {
+    let key = scope.key();
+    let policy = scope.policy;
+    if let Some(remaining) = LEASES.with(|l| l.borrow_mut().spend(&key, now_ms)) {
+        return Decision { allowed: true, headers: headers(policy, remaining), retry_after_secs: 0 };
+    }
+    let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
+    let (granted, remaining) = match take_shared(config, scope, want).await {
+        Ok((granted, remaining)) => {
+            LEASES.with(|l| l.borrow_mut().record(&key, now_ms, granted, remaining));
+            (granted, remaining)
+        }
+        Err(error) => {
+            FALLBACKS.with(|f| f.set(f.get() + 1));
+            worker::console_warn!("rate limit falls back to this isolate: {error}");
+            let taken = LOCAL.with(|local| {
+                let mut local = local.borrow_mut();
+                if local.len() >= lease::MAX_SUBJECTS {
+                    local.clear();
+                }
+                let refill = policy.refill();
+                local.entry(key.clone()).or_insert_with(|| Bucket::full(refill, now_ms)).take(refill, now_ms, 1)
+            });
+            (taken.granted, taken.remaining)
+        }
+    };
+    if granted >= 1 {
+        let left = remaining + f64::from(granted - 1);
+        Decision { allowed: true, headers: headers(policy, left), retry_after_secs: 0 }
+    } else {
+        Decision {
+            allowed: false,
+            headers: headers(policy, remaining),
+            retry_after_secs: retry_after_secs(policy.refill(), remaining),
+        }
+    }
+}
+
+/// One script call on the shared bucket: `EVALSHA` with the script's SHA (loaded once per isolate), `EVAL` after a
+/// `NOSCRIPT` (a Redis restart forgets loaded scripts).
+async fn take_shared(config: &Config, scope: &Scope<'_>, want: u32) -> Result<(u32, f64), AdapterError> {
+    let redis = upstash::shared(config);
+    let refill = scope.policy.refill();
+    let ttl = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
+    let (rate, burst, want, ttl) =
+        (refill.rate_per_ms.to_string(), scope.policy.burst.to_string(), want.to_string(), ttl.to_string());
+    let key = scope.key();
+    let sha = match SCRIPT_SHA.with(|s| s.borrow().clone()) {
+        Some(sha) => sha,
+        None => {
+            let loaded = redis.command_within(REDIS_BUDGET_MS * 4, &["SCRIPT", "LOAD", SCRIPT]).await?;
+            let sha = loaded.as_str().unwrap_or_default().to_owned();
+            SCRIPT_SHA.with(|s| *s.borrow_mut() = Some(sha.clone()));
+            sha
+        }
+    };
+    let args = [key.as_str(), &rate, &burst, &want, &ttl];
+    let reply = match redis.command_within(REDIS_BUDGET_MS, &[&["EVALSHA", &sha, "1"][..], &args].concat()).await {
+        Err(error) if error.upstream_code() == Some("NOSCRIPT") => {
+            SCRIPT_SHA.with(|s| *s.borrow_mut() = None);
+            redis.command_within(REDIS_BUDGET_MS, &[&["EVAL", SCRIPT, "1"][..], &args].concat()).await?
+        }
+        other => other?,
+    };
+    parse_reply(&reply)
+}
+
+/// `{granted, "remaining"}` from the script.
+pub fn parse_reply(reply: &Value) -> Result<(u32, f64), AdapterError> {
+    let bad = || AdapterError::Decode(crate::adapters::Dependency::Redis, format!("bucket script replied {reply}"));
+    let parts = reply.as_array().ok_or_else(bad)?;
+    let granted = parts.first().and_then(Value::as_u64).ok_or_else(bad)? as u32;
+    let remaining = match parts.get(1) {
+        Some(Value::String(text)) => text.parse::<f64>().map_err(|_| bad())?,
+        Some(Value::Number(n)) => n.as_f64().ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    Ok((granted, remaining))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_draw_from_their_policy_and_subject() {
+        let policies = Policies::default();
+        let user = UserContext { user_id: uuid::Uuid::from_u128(7), role: crate::auth::Role::Authenticated };
+        let cases = [
+            (Endpoint::LeaderboardUpdate, Some(&user), "rl:default:user:00000000-0000-0000-0000-000000000007"),
+            (Endpoint::AvatarUpload, Some(&user), "rl:avatar:user:00000000-0000-0000-0000-000000000007"),
+            (Endpoint::FitnessSync, Some(&user), "rl:fitness_sync:user:00000000-0000-0000-0000-000000000007"),
+            (
+                Endpoint::CompetitionCreate,
+                Some(&user),
+                "rl:competition_create:user:00000000-0000-0000-0000-000000000007",
+            ),
+            (Endpoint::LeaderboardUpdate, None, "rl:anonymous:ip:203.0.113.9"),
+        ];
+        for (endpoint, user, key) in cases {
+            assert_eq!(scope_for(&policies, endpoint, user, "203.0.113.9").key(), key, "{endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn script_replies_parse() {
+        assert_eq!(parse_reply(&json!([3, "12.5"])).expect("ok"), (3, 12.5));
+        assert_eq!(parse_reply(&json!([0, "0"])).expect("ok"), (0, 0.0));
+        assert!(parse_reply(&json!("OK")).is_err());
+        assert!(parse_reply(&json!([1, "x"])).is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! Rate limiting through `wrangler dev` and the shared Redis: the burst then the refill rate, per user, before any
+//! handler runs, with the headers of `API.md`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use e2e::{base_url, get_as, send, token_with_role, Reply};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Sends `total` requests from 8 threads; returns every reply and the seconds it took.
+fn hammer(total: usize, request: impl Fn(usize) -> Reply + Sync) -> (Vec<Reply>, f64) {
+    let next = AtomicUsize::new(0);
+    let replies = Mutex::new(Vec::with_capacity(total));
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= total {
+                    break;
+                }
+                let reply = request(i);
+                replies.lock().expect("lock").push(reply);
+            });
+        }
+    });
+    (replies.into_inner().expect("lock"), started.elapsed().as_secs_f64())
+}
+
+#[test]
+fn one_users_burst_is_limited_to_burst_plus_refill_and_others_are_unaffected() {
+    let (heavy, bystander) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut bystander_ok = true;
+    let (replies, elapsed) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| (0..20).all(|_| get_as(&base_url(), "/api/v1/me", &bystander).status == 200));
+        let result = hammer(600, |_| get_as(&base_url(), "/api/v1/me", &heavy));
+        bystander_ok = other.join().expect("bystander");
+        result
+    });
+    assert!(bystander_ok, "another user at the same time is not limited");
+    let served = replies.iter().filter(|r| r.status == 200).count() as f64;
+    let limited: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(served as usize + limited.len(), 600, "every request is served or limited");
+    // Default policy: burst 200, 100 per second. The tokens available are the burst plus the refill over the run.
+    let available = (200.0 + 100.0 * elapsed).min(600.0);
+    eprintln!("{served} served, {} limited in {elapsed:.2} s; {available:.0} tokens available", limited.len());
+    assert!((served - available).abs() <= available * 0.05 + 1.0, "{served} served, {available:.0} available");
+    for reply in &limited {
+        assert_eq!(reply.json["error"]["code"], "rate_limited");
+        let retry: u64 = reply.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+        assert!(retry >= 1);
+        assert_eq!(reply.header("ratelimit-remaining"), Some("0"));
+    }
+}
+
+#[test]
+fn a_limited_request_never_reaches_its_handler() {
+    // Competition creation: burst 10, 10 per minute. Each served request creates a row; a limited one must not.
+    let admin = token_with_role(&Uuid::new_v4(), "service_role");
+    let name = format!("rate-limit {}", Uuid::new_v4());
+    let now = local::token::now();
+    let body = json!({
+        "name": name, "metric": "steps",
+        "starts_at": e2e::rfc3339(now), "ends_at": e2e::rfc3339(now + 3600),
+    });
+    let (replies, elapsed) = hammer(40, |_| {
+        send(
+            "POST",
+            &format!("{}/api/v1/competitions", base_url()),
+            &[("Authorization", &format!("Bearer {admin}"))],
+            Some(&body),
+        )
+    });
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let limited = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!(created + limited, 40);
+    let most = 10 + (elapsed / 6.0).ceil() as usize;
+    assert!((10..=most).contains(&created), "{created} created in {elapsed:.2} s (burst 10, 1 per 6 s)");
+    let retry: u64 = replies
+        .iter()
+        .find(|r| r.status == 429)
+        .and_then(|r| r.header("retry-after")?.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=6).contains(&retry), "{retry}");
+
+    let rows = send(
+        "GET",
+        &format!("{}/competitions?select=id&name=eq.{}", e2e::rest_url(), name.replace(' ', "%20")),
+        &[("Authorization", &format!("Bearer {admin}")), ("Prefer", "count=exact")],
+        None,
+    );
+    assert_eq!(rows.json.as_array().map(Vec::len), Some(created), "exactly the served requests wrote a row");
+}
+
+#[test]
+fn every_api_response_carries_the_rate_limit_headers() {
+    let user = Uuid::new_v4();
+    let reply = get_as(&base_url(), "/api/v1/me", &user);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("ratelimit-limit"), Some("200"));
+    assert_eq!(reply.header("ratelimit-policy"), Some("\"default\";q=200;w=1"));
+    let remaining: u64 = reply.header("ratelimit-remaining").and_then(|v| v.parse().ok()).expect("remaining");
+    assert!((190..=199).contains(&remaining), "{remaining}");
+    let structured = reply.header("ratelimit").expect("RateLimit");
+    assert!(structured.starts_with("\"default\";r=") && structured.contains(";t="), "{structured}");
+    let missing = send("GET", &format!("{}/api/v1/me", base_url()), &[], None);
+    assert_eq!(missing.status, 401);
+    assert!(missing.header("ratelimit-policy").is_some_and(|p| p.starts_with("\"anonymous\"")), "{missing:?}");
+    let health = send("GET", &format!("{}/health", base_url()), &[], None);
+    assert_eq!(health.header("ratelimit-limit"), None, "health and metrics are not rate limited");
+}
