@@ -4,12 +4,14 @@
 
 use worker::{event, Context, Env, Request, Response};
 
+use crate::adapters::analytics;
 use crate::auth::{self, claims::ClaimRules, UserContext};
 use crate::error::ApiError;
 use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
+use crate::metrics;
 use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
 use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, profile, test_support};
@@ -23,12 +25,13 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = runtime::now_ms();
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let request_id = request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes());
     let method = req.method().to_string();
     let colo = req.cf().map(|cf| cf.colo());
+    let request_bytes = header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
 
     let (template, user, limit_headers, served) = match router::resolve(&method, &req.path()) {
         Ok(route) => {
@@ -41,6 +44,18 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 
     let (reply, error) = match served {
         Ok(Served::Upgrade(response)) => {
+            observe(
+                &env,
+                &ctx,
+                &method,
+                template,
+                response.status_code(),
+                started,
+                request_bytes,
+                0,
+                colo.as_deref(),
+                None,
+            );
             log_request(&request_id, &method, template, response.status_code(), started, user, colo, None);
             return Ok(response);
         }
@@ -54,8 +69,52 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 
     let mut reply = reply;
     reply.headers.extend(limit_headers);
+    let code = error.as_ref().map(ApiError::code);
+    let size = reply.body.len() as u64;
+    observe(&env, &ctx, &method, template, reply.status, started, request_bytes, size, colo.as_deref(), code);
     log_request(&request_id, &method, template, reply.status, started, user, colo, error.as_ref());
     into_response(reply, &request_id)
+}
+
+/// Metrics and the analytics data point of one request; the metrics flush (when due) runs after the response, in
+/// `wait_until`, so the request never waits on it.
+#[allow(clippy::too_many_arguments)]
+fn observe(
+    env: &Env,
+    ctx: &Context,
+    method: &str,
+    route: &str,
+    status: u16,
+    started: i64,
+    request_bytes: u64,
+    response_bytes: u64,
+    colo: Option<&str>,
+    error_code: Option<&str>,
+) {
+    let now = runtime::now_ms();
+    let seconds = (now - started) as f64 / 1000.0;
+    metrics::record_request(method, route, status, seconds, request_bytes, response_bytes);
+    analytics::write(
+        env,
+        &analytics::RequestPoint {
+            route,
+            method,
+            status,
+            colo: colo.unwrap_or(""),
+            error_code: error_code.unwrap_or(""),
+            duration_ms: seconds * 1000.0,
+            response_bytes: response_bytes as f64,
+        },
+    );
+    if metrics::flush_due(now) {
+        if let Ok(config) = runtime::config(env) {
+            ctx.wait_until(async move {
+                if let Err(error) = metrics::flush(config, now).await {
+                    worker::console_warn!("metrics flush failed, kept for the next one: {error}");
+                }
+            });
+        }
+    }
 }
 
 /// What a handler produced: a reply the pipeline finishes, or a runtime response passed through untouched (the
@@ -145,6 +204,10 @@ async fn serve(
         Endpoint::LeaderboardPrizes => leaderboard::prizes(&ctx, route).await.map(Served::Reply),
         Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
+        Endpoint::Metrics => {
+            let authorization = runtime::header(req, "Authorization");
+            metrics::handle(config, authorization.as_deref(), now_ms).await.map(Served::Reply)
+        }
         Endpoint::HealthReady => Ok(Served::Reply(health::ready(&ctx).await)),
         Endpoint::HealthDetailed => Ok(Served::Reply(health::detailed(&ctx).await)),
         Endpoint::TestBreakers => test_support::breakers(&ctx, route).map(Served::Reply),
@@ -175,6 +238,10 @@ fn authenticate(
     config: &crate::config::Config,
     now_ms: i64,
 ) -> Result<Option<(UserContext, String)>, ApiError> {
+    // `/metrics` carries its own credential (the metrics token) in `Authorization`, not a user's JWT.
+    if endpoint == Endpoint::Metrics {
+        return Ok(None);
+    }
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let authorization = header("Authorization");
     let protocol = header("Sec-WebSocket-Protocol");

@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod isolate_cache;
+pub mod metrics;
 pub mod rate_limit;
 pub mod router;
 pub mod routes;

@@ -15,6 +15,7 @@ pub enum Endpoint {
     /// `GET /health/live`
     HealthLive,
     HealthReady,
+    Metrics,
     HealthDetailed,
     TestBreakers,
     /// `POST /api/v1/leaderboard/update`
@@ -58,6 +59,7 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health", methods: &[("GET", Endpoint::Health)] },
     RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
     RouteSpec { template: "/health/ready", methods: &[("GET", Endpoint::HealthReady)] },
+    RouteSpec { template: "/metrics", methods: &[("GET", Endpoint::Metrics)] },
     RouteSpec { template: "/health/detailed", methods: &[("GET", Endpoint::HealthDetailed)] },
     RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },

@@ -30,6 +30,7 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
         Err((status, error)) => return Err(ApiError::from_upstream(status, &error.code, error.message)),
     };
     pages::raise_version(ctx, &write.competition_id, reply.seq).await;
+    crate::metrics::add("leaderboard_updates_total", &[], 1.0);
     Ok(reply)
 }
 

@@ -49,13 +49,30 @@ pub async fn guarded<T>(
     budget_ms: u64,
     call: impl Future<Output = Result<T, AdapterError>>,
 ) -> Result<T, AdapterError> {
+    let service = dependency.name();
     if with_breaker(dependency, |b| b.try_acquire(clock_ms())).is_none() {
+        crate::metrics::add("external_requests_total", &[("service", service), ("outcome", "circuit_open")], 1.0);
         return Err(AdapterError::CircuitOpen(dependency));
     }
+    let started = clock_ms();
     let outcome = match select(Box::pin(call), Box::pin(sleep(budget_ms))).await {
         Either::Left((outcome, _)) => outcome,
         Either::Right(((), _)) => Err(AdapterError::Timeout(dependency, budget_ms)),
     };
+    let label = match &outcome {
+        Ok(_) => "ok",
+        Err(AdapterError::Timeout(..)) => "timeout",
+        Err(error) if error.counts_against_breaker() => "error",
+        Err(_) => "refused",
+    };
+    crate::metrics::add("external_requests_total", &[("service", service), ("outcome", label)], 1.0);
+    let seconds = clock_ms().saturating_sub(started) as f64 / 1000.0;
+    crate::metrics::observe(
+        "external_request_duration_seconds",
+        &[("service", service)],
+        seconds,
+        crate::metrics::series::DURATION_BUCKETS,
+    );
     match &outcome {
         Err(error) if error.counts_against_breaker() => with_breaker(dependency, |b| b.record_failure(clock_ms())),
         _ => with_breaker(dependency, CircuitBreaker::record_success),

@@ -1,6 +1,7 @@
 //! One adapter per external service (PostgREST, Upstash), each behind a small struct with its circuit breaker and
 //! timeout budget inside, so handlers never see HTTP details of either service.
 
+pub mod analytics;
 pub mod breaker;
 pub mod error;
 pub mod guard;

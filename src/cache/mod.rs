@@ -10,13 +10,6 @@ pub mod competitions;
 pub mod keys;
 pub mod pages;
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-
-thread_local! {
-    static REQUESTS: RefCell<BTreeMap<(&'static str, &'static str), u64>> = const { RefCell::new(BTreeMap::new()) };
-}
-
 /// Which cache answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -44,10 +37,5 @@ pub fn count(level: Level, outcome: Outcome) {
         Outcome::Miss => "miss",
         Outcome::Error => "error",
     };
-    REQUESTS.with(|r| *r.borrow_mut().entry((cache, result)).or_default() += 1);
-}
-
-/// This isolate's counts, `((cache, result), n)`, for `/metrics`.
-pub fn request_counts() -> Vec<((&'static str, &'static str), u64)> {
-    REQUESTS.with(|r| r.borrow().iter().map(|(k, v)| (*k, *v)).collect())
+    crate::metrics::add("cache_requests_total", &[("cache", cache), ("result", result)], 1.0);
 }

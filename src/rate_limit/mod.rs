@@ -94,6 +94,7 @@ pub async fn check(config: &Config, scope: &Scope<'_>, now_ms: i64) -> Decision 
         }
         Err(error) => {
             FALLBACKS.with(|f| f.set(f.get() + 1));
+            crate::metrics::add("rate_limit_fallbacks_total", &[("policy", &policy.name)], 1.0);
             worker::console_warn!("rate limit falls back to this isolate: {error}");
             let taken = LOCAL.with(|local| {
                 let mut local = local.borrow_mut();
@@ -110,6 +111,7 @@ pub async fn check(config: &Config, scope: &Scope<'_>, now_ms: i64) -> Decision 
         let left = remaining + f64::from(granted - 1);
         Decision { allowed: true, headers: headers(policy, left), retry_after_secs: 0 }
     } else {
+        crate::metrics::add("rate_limited_total", &[("scope", &policy.name)], 1.0);
         Decision {
             allowed: false,
             headers: headers(policy, remaining),

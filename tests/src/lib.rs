@@ -59,6 +59,8 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     /// Body parsed as JSON (`Value::Null` when empty or not JSON).
     pub json: Value,
+    /// Body as text.
+    pub text: String,
 }
 
 impl Reply {
@@ -221,7 +223,7 @@ pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) 
         })
         .collect();
     let text = response.into_string().unwrap_or_default();
-    Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null), text }
 }
 
 /// `secs` since the epoch as an RFC 3339 UTC timestamp.

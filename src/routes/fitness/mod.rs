@@ -23,7 +23,10 @@ pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result
     ctx.require_token()?;
     let bytes = ctx.read_json_bytes(req, JSON_LIMIT).await?;
     let key = header(req, "Idempotency-Key");
-    idempotency::guarded(ctx, key, "POST /api/v1/fitness/sync", &bytes, || run(ctx, &bytes)).await
+    let outcome = idempotency::guarded(ctx, key, "POST /api/v1/fitness/sync", &bytes, || run(ctx, &bytes)).await;
+    let result = if outcome.is_ok() { "ok" } else { "error" };
+    crate::metrics::add("fitness_syncs_total", &[("result", result)], 1.0);
+    outcome
 }
 
 async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> {

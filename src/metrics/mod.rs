@@ -1,0 +1,139 @@
+//! Metrics that are right across isolates: each isolate accumulates deltas in memory and flushes them to Redis
+//! (one pipelined request of `HINCRBYFLOAT`s, in `wait_until`, at most every 5 s or 200 observations), so the
+//! request path never waits on metrics; `GET /metrics` flushes its own isolate, then renders the Redis totals.
+//! Route labels are route templates, never raw paths, so label cardinality stays bounded.
+
+pub mod render;
+pub mod series;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::adapters::breaker::BreakerState;
+use crate::adapters::guard::breaker_states;
+use crate::adapters::{upstash, AdapterError};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::reply::Reply;
+
+use series::{Deltas, DURATION_BUCKETS, SIZE_BUCKETS};
+
+/// The Redis hash holding every series' total.
+pub const HASH: &str = "metrics:v1";
+/// Longest time deltas wait in an isolate.
+pub const FLUSH_EVERY_MS: i64 = 5_000;
+/// Most observations that wait in an isolate.
+pub const FLUSH_AFTER: u64 = 200;
+
+thread_local! {
+    static DELTAS: RefCell<Deltas> = RefCell::new(Deltas::default());
+    static LAST_FLUSH_MS: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Adds to a counter (or moves a gauge).
+pub fn add(name: &str, labels: &[(&str, &str)], by: f64) {
+    DELTAS.with(|d| d.borrow_mut().add(name, labels, by));
+}
+
+/// Records one histogram observation.
+pub fn observe(name: &str, labels: &[(&str, &str)], value: f64, buckets: &[f64]) {
+    DELTAS.with(|d| d.borrow_mut().observe(name, labels, value, buckets));
+}
+
+/// Records one served request.
+pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, request_bytes: u64, response_bytes: u64) {
+    let status = status.to_string();
+    add("http_requests_total", &[("method", method), ("route", route), ("status", &status)], 1.0);
+    let labels = [("method", method), ("route", route)];
+    observe("http_request_duration_seconds", &labels, seconds, DURATION_BUCKETS);
+    observe("http_request_size_bytes", &labels, request_bytes as f64, SIZE_BUCKETS);
+    observe("http_response_size_bytes", &labels, response_bytes as f64, SIZE_BUCKETS);
+}
+
+/// Whether this isolate should flush now.
+pub fn flush_due(now_ms: i64) -> bool {
+    let pending = DELTAS.with(|d| d.borrow().pending());
+    pending > 0 && (pending >= FLUSH_AFTER || now_ms - LAST_FLUSH_MS.with(Cell::get) >= FLUSH_EVERY_MS)
+}
+
+/// Sends this isolate's deltas to Redis; on failure they are kept for the next flush.
+pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
+    LAST_FLUSH_MS.with(|l| l.set(now_ms));
+    let deltas = DELTAS.with(|d| d.borrow_mut().take());
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let commands: Vec<Vec<String>> = deltas
+        .iter()
+        .map(|(series, value)| vec!["HINCRBYFLOAT".into(), HASH.into(), series.clone(), value.to_string()])
+        .collect();
+    match upstash::shared(config).pipeline(&commands).await {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            DELTAS.with(|d| d.borrow_mut().restore(deltas));
+            Err(error)
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format 0.0.4; needs `Authorization: Bearer $METRICS_TOKEN` when that is set.
+pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -> Result<Reply, ApiError> {
+    if let Some(token) = &config.metrics_token {
+        match authorization.and_then(|v| v.strip_prefix("Bearer ")) {
+            None => return Err(ApiError::MissingToken),
+            Some(given) if given.trim() != token => return Err(ApiError::InvalidToken("wrong metrics token".into())),
+            Some(_) => {}
+        }
+    }
+    if let Err(error) = flush(config, now_ms).await {
+        worker::console_warn!("metrics flush before a scrape failed: {error}");
+    }
+    let totals = upstash::shared(config).command(&["HGETALL", HASH]).await?;
+    let mut values = parse_hgetall(&totals);
+    // Breaker states are this isolate's own view (breakers are per isolate by design).
+    for (dependency, state) in breaker_states() {
+        let level = match state {
+            BreakerState::Closed => 0.0,
+            BreakerState::HalfOpen => 1.0,
+            BreakerState::Open => 2.0,
+        };
+        values.insert(series::key("circuit_breaker_state", &[("service", dependency.name())]), level);
+    }
+    let mut reply = Reply::json_text(200, render::render(&values));
+    reply.headers = vec![("Content-Type".to_owned(), render::CONTENT_TYPE.to_owned())];
+    Ok(reply)
+}
+
+/// `HGETALL`'s flat `[field, value, …]` as a map.
+pub fn parse_hgetall(reply: &Value) -> BTreeMap<String, f64> {
+    let Some(items) = reply.as_array() else { return BTreeMap::new() };
+    items
+        .chunks(2)
+        .filter_map(|pair| {
+            let field = pair.first()?.as_str()?.to_owned();
+            let value = match pair.get(1)? {
+                Value::String(text) => text.parse().ok()?,
+                Value::Number(n) => n.as_f64()?,
+                _ => return None,
+            };
+            Some((field, value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redis_totals_parse() {
+        let reply = json!(["a_total", "3", "b_sum", "0.25", "odd"]);
+        let values = parse_hgetall(&reply);
+        assert_eq!(values.get("a_total"), Some(&3.0));
+        assert_eq!(values.get("b_sum"), Some(&0.25));
+        assert_eq!(values.len(), 2);
+    }
+}

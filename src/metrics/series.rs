@@ -1,0 +1,160 @@
+//! Metric series (plain Rust): the catalogue of families, series keys with escaped labels, and the per-isolate
+//! deltas that are flushed to Redis. Every value is stored as one Redis hash field (`HINCRBYFLOAT`), so counters and
+//! histogram buckets from all isolates add up there.
+
+use std::collections::BTreeMap;
+
+/// A metric family's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Every family the Worker exports: name, type, help.
+pub const FAMILIES: &[(&str, Kind, &str)] = &[
+    ("http_requests_total", Kind::Counter, "HTTP requests by method, route template and status."),
+    ("http_request_duration_seconds", Kind::Histogram, "Time to answer an HTTP request."),
+    ("http_request_size_bytes", Kind::Histogram, "Size of HTTP request bodies."),
+    ("http_response_size_bytes", Kind::Histogram, "Size of HTTP response bodies."),
+    ("leaderboard_updates_total", Kind::Counter, "Score updates accepted by competitions."),
+    ("fitness_syncs_total", Kind::Counter, "Fitness syncs by result."),
+    ("cache_requests_total", Kind::Counter, "Cache lookups by cache level and result."),
+    ("external_requests_total", Kind::Counter, "Calls to external services by outcome."),
+    ("external_request_duration_seconds", Kind::Histogram, "Duration of calls to external services."),
+    ("rate_limited_total", Kind::Counter, "Requests refused by the rate limiter, by policy."),
+    (
+        "rate_limit_fallbacks_total",
+        Kind::Counter,
+        "Rate-limit decisions made by an isolate's local bucket (Redis down).",
+    ),
+    ("websocket_connections", Kind::Gauge, "Open live-leaderboard sockets."),
+    ("websocket_messages_sent_total", Kind::Counter, "Frames sent to live-leaderboard sockets."),
+    ("analytics_datapoints_total", Kind::Counter, "Analytics Engine data points written, by result."),
+    (
+        "circuit_breaker_state",
+        Kind::Gauge,
+        "Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open.",
+    ),
+];
+
+/// Bucket bounds of duration histograms, seconds.
+pub const DURATION_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Bucket bounds of size histograms, bytes.
+pub const SIZE_BUCKETS: &[f64] = &[100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0, 10_000_000.0];
+
+/// A label value escaped for the text format (backslash, double quote, newline).
+pub fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// `name{a="1",b="2"}` (or `name` without labels).
+pub fn key(name: &str, labels: &[(&str, &str)]) -> String {
+    if labels.is_empty() {
+        return name.to_owned();
+    }
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+    format!("{name}{{{}}}", labels.join(","))
+}
+
+/// Changes accumulated by one isolate since its last flush.
+#[derive(Debug, Default)]
+pub struct Deltas {
+    values: BTreeMap<String, f64>,
+    observations: u64,
+}
+
+impl Deltas {
+    /// Adds `by` to a counter or gauge series.
+    pub fn add(&mut self, name: &str, labels: &[(&str, &str)], by: f64) {
+        *self.values.entry(key(name, labels)).or_default() += by;
+        self.observations += 1;
+    }
+
+    /// Records one observation of a histogram: every bucket with `le` ≥ `value` (cumulative, as the format wants),
+    /// `+Inf`, the sum and the count.
+    pub fn observe(&mut self, name: &str, labels: &[(&str, &str)], value: f64, buckets: &[f64]) {
+        for bound in buckets.iter().filter(|b| value <= **b) {
+            let le = format_value(*bound);
+            *self.values.entry(key(&format!("{name}_bucket"), &with(labels, ("le", &le)))).or_default() += 1.0;
+        }
+        *self.values.entry(key(&format!("{name}_bucket"), &with(labels, ("le", "+Inf")))).or_default() += 1.0;
+        *self.values.entry(key(&format!("{name}_sum"), labels)).or_default() += value;
+        *self.values.entry(key(&format!("{name}_count"), labels)).or_default() += 1.0;
+        self.observations += 1;
+    }
+
+    /// Observations since the last flush.
+    pub fn pending(&self) -> u64 {
+        self.observations
+    }
+
+    /// Takes every delta, leaving the accumulator empty.
+    pub fn take(&mut self) -> BTreeMap<String, f64> {
+        self.observations = 0;
+        std::mem::take(&mut self.values)
+    }
+
+    /// Puts deltas back after a failed flush, so nothing is lost.
+    pub fn restore(&mut self, deltas: BTreeMap<String, f64>) {
+        for (series, value) in deltas {
+            *self.values.entry(series).or_default() += value;
+        }
+    }
+}
+
+fn with<'a>(labels: &[(&'a str, &'a str)], extra: (&'a str, &'a str)) -> Vec<(&'a str, &'a str)> {
+    let mut all = labels.to_vec();
+    all.push(extra);
+    all
+}
+
+/// A sample value as the text format writes it (integers without a fraction).
+pub fn format_value(value: f64) -> String {
+    if value.is_infinite() {
+        return if value > 0.0 { "+Inf".to_owned() } else { "-Inf".to_owned() };
+    }
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_escape_label_values() {
+        assert_eq!(key("up", &[]), "up");
+        assert_eq!(key("x_total", &[("route", "/a\"b\nc\\")]), "x_total{route=\"/a\\\"b\\nc\\\\\"}");
+    }
+
+    #[test]
+    fn histograms_fill_cumulative_buckets_sum_and_count() {
+        let mut deltas = Deltas::default();
+        deltas.observe("d_seconds", &[("route", "/r")], 0.02, &[0.01, 0.05, 0.1]);
+        deltas.observe("d_seconds", &[("route", "/r")], 0.07, &[0.01, 0.05, 0.1]);
+        let values = deltas.take();
+        let get = |k: &str| values.get(k).copied();
+        assert_eq!(get("d_seconds_bucket{route=\"/r\",le=\"0.01\"}"), None);
+        assert_eq!(get("d_seconds_bucket{route=\"/r\",le=\"0.05\"}"), Some(1.0));
+        assert_eq!(get("d_seconds_bucket{route=\"/r\",le=\"0.1\"}"), Some(2.0));
+        assert_eq!(get("d_seconds_bucket{route=\"/r\",le=\"+Inf\"}"), Some(2.0));
+        assert_eq!(get("d_seconds_count{route=\"/r\"}"), Some(2.0));
+        assert!((get("d_seconds_sum{route=\"/r\"}").unwrap_or_default() - 0.09).abs() < 1e-9);
+        assert_eq!(deltas.pending(), 0);
+    }
+
+    #[test]
+    fn a_failed_flush_puts_deltas_back() {
+        let mut deltas = Deltas::default();
+        deltas.add("c_total", &[], 2.0);
+        let taken = deltas.take();
+        deltas.add("c_total", &[], 1.0);
+        deltas.restore(taken);
+        assert_eq!(deltas.take().get("c_total"), Some(&3.0));
+    }
+}

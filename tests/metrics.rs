@@ -1,0 +1,120 @@
+//! `/metrics`: protected by `METRICS_TOKEN`, Prometheus text that the reference parser (Python `prometheus_client`)
+//! accepts, route templates only, totals summed across two separate `wrangler dev` processes through Redis, and one
+//! Analytics Engine point per request.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use e2e::{base_url, repo_root, scratch_dir, send, worker_var, WranglerDev};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One parsed sample: family, family type, sample name, labels, value.
+struct Sample {
+    family: String,
+    kind: String,
+    name: String,
+    labels: Value,
+    value: f64,
+}
+
+fn scrape(base: &str) -> Vec<Sample> {
+    let reply = send(
+        "GET",
+        &format!("{base}/metrics"),
+        &[("Authorization", &format!("Bearer {}", worker_var("METRICS_TOKEN")))],
+        None,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    parse(&reply.text)
+}
+
+/// Parses with `tests/clients/parse_metrics.py`, failing the test on anything the reference parser refuses.
+fn parse(text: &str) -> Vec<Sample> {
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(repo_root().join("tests/clients/parse_metrics.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write exposition");
+    let output = child.wait_with_output().expect("parser output");
+    assert!(
+        output.status.success(),
+        "parser refused the exposition: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let samples: Vec<Value> = serde_json::from_slice(&output.stdout).expect("parser JSON");
+    samples
+        .into_iter()
+        .map(|s| Sample {
+            family: s["family"].as_str().unwrap_or_default().to_owned(),
+            kind: s["type"].as_str().unwrap_or_default().to_owned(),
+            name: s["name"].as_str().unwrap_or_default().to_owned(),
+            labels: s["labels"].clone(),
+            value: s["value"].as_f64().unwrap_or(f64::NAN),
+        })
+        .collect()
+}
+
+fn sum(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.labels[*k].as_str() == Some(*v)))
+        .map(|s| s.value)
+        .sum()
+}
+
+#[test]
+fn metrics_add_up_across_workers_with_bounded_labels() {
+    // The token is required.
+    let missing = send("GET", &format!("{}/metrics", base_url()), &[], None);
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.json["error"]["code"], "missing_token");
+    let wrong = send("GET", &format!("{}/metrics", base_url()), &[("Authorization", "Bearer nope")], None);
+    assert_eq!(wrong.status, 401);
+
+    let second = WranglerDev::start(&scratch_dir("metrics"));
+    let route = "/api/v1/leaderboard/{competition_id}/prizes";
+    let labels = [("route", route), ("status", "404"), ("method", "GET")];
+    let first = scrape(&base_url());
+    let before = sum(&first, "http_requests_total", &labels);
+    let analytics_before = sum(&first, "analytics_datapoints_total", &[("result", "ok")]);
+    let user = Uuid::new_v4();
+    for (base, n) in [(base_url(), 7), (second.base_url(), 5)] {
+        for _ in 0..n {
+            let reply = e2e::get_as(&base, &format!("/api/v1/leaderboard/{}/prizes", Uuid::new_v4()), &user);
+            assert_eq!(reply.status, 404, "{:?}", reply.json);
+        }
+    }
+    // Raw paths never become labels.
+    for _ in 0..10 {
+        assert_eq!(send("GET", &format!("{}/no/such/{}", base_url(), Uuid::new_v4()), &[], None).status, 404);
+    }
+    scrape(&second.base_url()); // a scrape flushes that worker's own deltas
+    let after = scrape(&base_url());
+    assert_eq!(sum(&after, "http_requests_total", &labels) - before, 12.0, "7 + 5 requests from two workers");
+    assert!(sum(&after, "http_requests_total", &[("route", "unmatched")]) >= 10.0);
+    assert!(after.iter().all(|s| s.labels["route"].as_str().is_none_or(|r| !r.starts_with("/no/such"))));
+    assert!(
+        sum(&after, "analytics_datapoints_total", &[("result", "ok")]) - analytics_before >= 12.0,
+        "one Analytics Engine point per request"
+    );
+    for family in ["http_request_duration_seconds", "http_response_size_bytes", "external_request_duration_seconds"] {
+        let buckets: Vec<&Sample> =
+            after.iter().filter(|s| s.family == family && s.name.ends_with("_bucket")).collect();
+        assert!(after.iter().any(|s| s.family == family && s.kind == "histogram"), "{family} is a histogram");
+        assert!(buckets.iter().any(|s| s.labels["le"] == "+Inf"), "{family} has +Inf");
+        assert!(after.iter().any(|s| s.name == format!("{family}_count")), "{family}_count");
+        assert!(after.iter().any(|s| s.name == format!("{family}_sum")), "{family}_sum");
+    }
+    // Histogram buckets are cumulative and end at _count.
+    let duration = [("route", route), ("method", "GET")];
+    let count = sum(&after, "http_request_duration_seconds_count", &duration);
+    let inf =
+        sum(&after, "http_request_duration_seconds_bucket", &[("route", route), ("method", "GET"), ("le", "+Inf")]);
+    assert_eq!(count, inf);
+    assert_eq!(sum(&after, "circuit_breaker_state", &[("service", "postgrest")]), 0.0);
+}
