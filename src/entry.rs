@@ -22,6 +22,8 @@ fn start() {
     console_error_panic_hook::set_once();
     // Competition objects in this isolate deliver their outbox through the Worker's database adapter.
     durable_objects::system_of_record::install(crate::adapters::score_history::factory);
+    // …and report their sockets and frames into this isolate's metrics.
+    durable_objects::telemetry::install(metrics::object_hooks());
 }
 
 #[event(fetch)]

@@ -1,6 +1,7 @@
 //! Dependency outages (its own test binary: it stops parts of the shared stack, and cargo runs test binaries one
 //! after another; the tests here take turns through `OUTAGE`).
-//! - Redis down: the Upstash gateway answers 503 and recovers when Redis is back.
+//! - Redis down: the Upstash gateway answers 503 and recovers when Redis is back; serving goes on with the local
+//!   rate-limit fallback; health reports `degraded` (from the isolate's own check) and not ready.
 //! - Database API down: score updates keep working from the Competition DO, and after recovery its outbox catches up
 //!   with nothing lost or duplicated; the PostgREST breaker opens, goes half-open after its cool-down (2 s in the test
 //!   settings) and closes on a successful probe; health reports it.
@@ -198,7 +199,18 @@ fn redis_loss_is_a_503_and_the_gateway_recovers() {
     // Serving continues without Redis: the rate limit falls back to this isolate's bucket, still with its headers.
     let user = Uuid::new_v4();
     let served = e2e::get_as(&base_url(), "/api/v1/me", &user);
+    // Health turns degraded (Redis is not required for serving) once the 5 s result expires; not ready.
+    let degraded = eventually(Duration::from_secs(12), || {
+        Some(send("GET", &format!("{}/health/detailed", base_url()), &[], None))
+            .filter(|r| r.json["components"]["redis"]["status"] == "down")
+    });
+    let not_ready = send("GET", &format!("{}/health/ready", base_url()), &[], None);
     let restarted = stack(&["start"]);
+    let degraded = degraded.expect("health reports Redis down within 12 s");
+    assert_eq!((degraded.status, &degraded.json["status"]), (200, &json!("degraded")), "{:?}", degraded.json);
+    assert_eq!(degraded.json["components"]["postgrest"]["status"], "up");
+    assert_eq!(not_ready.status, 503, "{:?}", not_ready.json);
+    assert_eq!(not_ready.json["failing"], json!(["redis"]));
     assert_eq!(served.status, 200, "{:?}", served.json);
     assert_eq!(served.header("ratelimit-limit"), Some("200"), "the local fallback still limits");
     assert_eq!(down.status, 503, "{:?}", down.json);

@@ -1,8 +1,9 @@
-//! Health routes with every dependency up: readiness and the detailed report of `API.md`.
+//! Health routes with every dependency up: readiness and the detailed report of `API.md`; one check shared by
+//! separate Worker processes through Redis.
 
 use std::time::Duration;
 
-use e2e::{base_url, eventually, send};
+use e2e::{base_url, eventually, scratch_dir, send, WranglerDev};
 use serde_json::json;
 
 #[test]
@@ -28,4 +29,17 @@ fn ready_and_detailed_report_every_component() {
     // Cached for a few seconds: a second call reports the same check.
     let again = send("GET", &format!("{}/health/detailed", base_url()), &[], None);
     assert_eq!(again.json["checked_at"], detailed.json["checked_at"]);
+}
+
+#[test]
+fn a_check_is_shared_by_every_worker_through_redis() {
+    let other = WranglerDev::start(&scratch_dir("health"));
+    // Both processes answer from one check until it expires: a later check starts a new shared one.
+    let checked = eventually(Duration::from_secs(15), || {
+        let first = send("GET", &format!("{}/health/detailed", base_url()), &[], None);
+        let second = send("GET", &format!("{}/health/detailed", other.base_url()), &[], None);
+        (first.json["checked_at"] == second.json["checked_at"]).then_some(first)
+    });
+    let checked = checked.expect("the second worker reuses the first one's check");
+    assert!(checked.json["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')));
 }

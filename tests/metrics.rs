@@ -1,12 +1,15 @@
 //! `/metrics`: protected by `METRICS_TOKEN`, Prometheus text that the reference parser (Python `prometheus_client`)
 //! accepts, route templates only, totals summed across two separate `wrangler dev` processes through Redis, and one
-//! Analytics Engine point per request.
+//! Analytics Engine point per request; the live sockets' gauge and frame counter from the Competition objects and
+//! the database query histogram.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use e2e::{base_url, repo_root, scratch_dir, send, worker_var, WranglerDev};
-use serde_json::Value;
+use e2e::{base_url, competition_with, eventually, repo_root, scratch_dir, send, user_token, worker_var, WranglerDev};
+use serde_json::{json, Value};
+use tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
 /// One parsed sample: family, family type, sample name, labels, value.
@@ -117,4 +120,67 @@ fn metrics_add_up_across_workers_with_bounded_labels() {
         sum(&after, "http_request_duration_seconds_bucket", &[("route", route), ("method", "GET"), ("le", "+Inf")]);
     assert_eq!(count, inf);
     assert_eq!(sum(&after, "circuit_breaker_state", &[("service", "postgrest")]), 0.0);
+}
+
+#[test]
+fn objects_report_sockets_and_frames_and_queries_are_timed() {
+    let gauge = |samples: &[Sample]| sum(samples, "websocket_connections", &[]);
+    let frames = |samples: &[Sample]| sum(samples, "websocket_messages_sent_total", &[]);
+    let players = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+    let competition = competition_with(&players);
+    // Sockets of earlier test files may still be closing: start from a settled gauge.
+    let mut last = f64::NAN;
+    let settled = eventually(Duration::from_secs(10), || {
+        let now = gauge(&scrape(&base_url()));
+        let stable = now == last;
+        last = now;
+        std::thread::sleep(Duration::from_millis(300));
+        stable.then_some(now)
+    })
+    .expect("a settled gauge");
+    let frames_before = frames(&scrape(&base_url()));
+
+    let url = format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1));
+    let mut sockets: Vec<_> = players
+        .iter()
+        .map(|user| {
+            let mut request = url.as_str().into_client_request().expect("request");
+            request
+                .headers_mut()
+                .insert("Authorization", format!("Bearer {}", user_token(user)).parse().expect("header"));
+            let (mut socket, _) = tungstenite::connect(request).expect("upgrade");
+            socket.read().expect("snapshot");
+            socket
+        })
+        .collect();
+    let open = eventually(Duration::from_secs(10), || (gauge(&scrape(&base_url())) == settled + 3.0).then_some(()));
+    assert!(open.is_some(), "three sockets open: gauge {} after {settled}", gauge(&scrape(&base_url())));
+
+    // One update reaches three subscribers: 3 snapshots + 3 update frames at least.
+    let reply = e2e::post_as(
+        &base_url(),
+        "/api/v1/leaderboard/update",
+        &players[0],
+        &json!({"competition_id": competition, "score": 10}),
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    for socket in &mut sockets {
+        socket.read().expect("update frame");
+    }
+    let sent = eventually(Duration::from_secs(10), || {
+        let sent = frames(&scrape(&base_url())) - frames_before;
+        (sent >= 6.0).then_some(sent)
+    });
+    assert!(sent.is_some(), "snapshots and updates counted");
+
+    for mut socket in sockets {
+        socket.close(None).expect("close");
+        while socket.read().is_ok() {}
+    }
+    let closed = eventually(Duration::from_secs(10), || (gauge(&scrape(&base_url())) == settled).then_some(()));
+    assert!(closed.is_some(), "closed sockets leave the gauge: {} vs {settled}", gauge(&scrape(&base_url())));
+
+    // Joining went through the database API: its query histogram has the operation label.
+    let after = scrape(&base_url());
+    assert!(sum(&after, "db_query_duration_seconds_count", &[("operation", "join_competition")]) >= 3.0);
 }

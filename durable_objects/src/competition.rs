@@ -29,6 +29,7 @@ use crate::protocol::{
 use crate::rules::{self, Metric};
 use crate::score_store::{ScoreStore, StoreError};
 use crate::system_of_record::{self, CompetitionSink};
+use crate::telemetry;
 
 /// Largest score JSON clients can hold exactly (2^53 - 1).
 pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
@@ -291,12 +292,46 @@ impl Loaded {
             // The score itself is stored; a missing frame only turns a later resume into a snapshot.
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
+        let mut sent = 0_u64;
         for socket in self.state.get_websockets() {
-            if socket.send_with_str(&text).is_err() {
+            if socket.send_with_str(&text).is_ok() {
+                sent += 1;
+            } else {
                 let _ = socket.close(Some(1011), Some("send failed"));
             }
         }
+        self.frames_sent(sent);
         Ok(())
+    }
+
+    /// Counts frames sent to subscribers and lets a due metrics flush run after the event.
+    fn frames_sent(&self, count: u64) {
+        if count > 0 {
+            telemetry::add("websocket_messages_sent_total", &[], count as f64);
+        }
+        telemetry::flush(&self.state, &self.env);
+    }
+
+    /// Brings the global `websocket_connections` gauge in line with this object's open sockets (see
+    /// [`telemetry::socket_gauge_delta`]). A socket being closed already reads as closing, so it is not counted.
+    fn reconcile_sockets(&self) {
+        const OPEN: u16 = 1;
+        let open = self.state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64;
+        let reported = match self.store.reported_sockets() {
+            Ok(reported) => reported,
+            Err(e) => {
+                worker::console_error!("socket count unreadable, gauge not moved: {e}");
+                return;
+            }
+        };
+        if open != reported {
+            if let Err(e) = self.store.set_reported_sockets(open) {
+                worker::console_error!("socket count not stored, gauge not moved: {e}");
+                return;
+            }
+            telemetry::add("websocket_connections", &[], telemetry::socket_gauge_delta(open, reported));
+        }
+        telemetry::flush(&self.state, &self.env);
     }
 
     /// Makes sure the alarm that drains the outbox will run within `delay_ms`.
@@ -363,9 +398,8 @@ impl Loaded {
         self.finalized.set(true);
         let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
         let text = to_text(&frame)?;
-        for socket in self.state.get_websockets() {
-            let _ = socket.send_with_str(&text);
-        }
+        let sent = self.state.get_websockets().iter().filter(|socket| socket.send_with_str(&text).is_ok()).count();
+        self.frames_sent(sent as u64);
         Ok(())
     }
 
@@ -492,6 +526,8 @@ impl Loaded {
         self.state.accept_websocket_with_tags(&pair.server, &[&user_id.to_string()]);
         pair.server.serialize_attachment(SocketAttachment { user_id })?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
+        self.reconcile_sockets();
+        self.frames_sent(1);
         let response_headers = Headers::new();
         if headers.get(HEADER_SUBPROTOCOL)?.is_some() {
             response_headers.set("Sec-WebSocket-Protocol", "bearer")?;
@@ -501,7 +537,11 @@ impl Loaded {
 
     fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
         match serde_json::from_str::<ClientFrame>(text) {
-            Ok(ClientFrame::Ping) => ws.send_with_str(PONG_TEXT),
+            Ok(ClientFrame::Ping) => {
+                ws.send_with_str(PONG_TEXT)?;
+                self.frames_sent(1);
+                Ok(())
+            }
             Ok(ClientFrame::Resume { since }) => {
                 let latest = self.board.borrow().last_seq();
                 let plan = match self.store.updates_since(since) {
@@ -511,13 +551,19 @@ impl Loaded {
                         Resume::Snapshot
                     }
                 };
-                match plan {
-                    Resume::Frames(frames) => frames.iter().try_for_each(|frame| ws.send_with_str(frame)),
+                let sent = match plan {
+                    Resume::Frames(frames) => {
+                        frames.iter().try_for_each(|frame| ws.send_with_str(frame))?;
+                        frames.len()
+                    }
                     Resume::Snapshot => {
                         let user = ws.deserialize_attachment::<SocketAttachment>().ok().flatten().map(|a| a.user_id);
-                        ws.send_with_str(to_text(&self.snapshot(user))?)
+                        ws.send_with_str(to_text(&self.snapshot(user))?)?;
+                        1
                     }
-                }
+                };
+                self.frames_sent(sent as u64);
+                Ok(())
             }
             // Unknown frames are ignored rather than fatal, so newer clients keep working with this server.
             Err(_) => Ok(()),
@@ -587,7 +633,12 @@ impl DurableObject for Competition {
             state.set_websocket_auto_response(&pair);
         }
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
-        Self { loaded: Loaded::open(state, env).map_err(|e| e.to_string()) }
+        let loaded = Loaded::open(state, env).map_err(|e| e.to_string());
+        // Sockets a deploy or eviction dropped without close events leave the gauge here.
+        if let Ok(loaded) = &loaded {
+            loaded.reconcile_sockets();
+        }
+        Self { loaded }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -639,11 +690,17 @@ impl DurableObject for Competition {
         // Complete the closing handshake; the runtime forgets the socket afterwards.
         let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
         let _ = ws.close(code.or(Some(1000)), Some("bye"));
+        if let Ok(loaded) = self.loaded() {
+            loaded.reconcile_sockets();
+        }
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
         let _ = ws.close(Some(1011), Some("socket error"));
+        if let Ok(loaded) = self.loaded() {
+            loaded.reconcile_sockets();
+        }
         Ok(())
     }
 }

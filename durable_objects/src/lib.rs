@@ -14,5 +14,6 @@ pub mod protocol;
 pub mod rules;
 pub mod score_store;
 pub mod system_of_record;
+pub mod telemetry;
 
 pub use competition::Competition;

@@ -283,6 +283,16 @@ impl ScoreStore {
         self.set_meta_value("final_delivered", rank as i64)
     }
 
+    /// The open-socket count this object last reported to the metrics.
+    pub fn reported_sockets(&self) -> Result<u64, StoreError> {
+        Ok(self.meta_value("reported_sockets")?.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Records the open-socket count just reported.
+    pub fn set_reported_sockets(&self, count: u64) -> Result<(), StoreError> {
+        self.set_meta_value("reported_sockets", count as i64)
+    }
+
     fn meta_value(&self, key: &str) -> Result<Option<i64>, StoreError> {
         let rows: Vec<Value> =
             self.sql.exec("SELECT value FROM meta WHERE key = ?1", vec![key.to_owned().into()])?.to_array()?;

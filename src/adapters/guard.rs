@@ -55,10 +55,7 @@ pub async fn guarded<T>(
         return Err(AdapterError::CircuitOpen(dependency));
     }
     let started = clock_ms();
-    let outcome = match select(Box::pin(call), Box::pin(sleep(budget_ms))).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => Err(AdapterError::Timeout(dependency, budget_ms)),
-    };
+    let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
     let label = match &outcome {
         Ok(_) => "ok",
         Err(AdapterError::Timeout(..)) => "timeout",
@@ -78,6 +75,14 @@ pub async fn guarded<T>(
         _ => with_breaker(dependency, CircuitBreaker::record_success),
     }
     outcome
+}
+
+/// `call`'s output, or `None` when it takes longer than `budget_ms` (a plain time limit, no breaker).
+pub async fn deadline<T>(budget_ms: u64, call: impl Future<Output = T>) -> Option<T> {
+    match select(Box::pin(call), Box::pin(sleep(budget_ms))).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(((), _)) => None,
+    }
 }
 
 /// Milliseconds on the runtime's clock.

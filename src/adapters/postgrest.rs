@@ -101,27 +101,40 @@ impl Database {
         self.as_caller(self.client.rpc(function, args.to_string()), caller)
     }
 
-    /// Sends a request under the breaker and budget, and decodes the reply.
-    async fn run<T: DeserializeOwned>(&self, builder: Builder) -> Result<T, AdapterError> {
-        guarded(DEP, self.budget_ms, async move {
+    /// Sends a request under the breaker and budget, decodes the reply, and times it as `operation` (whatever the
+    /// outcome, so slow failures show too; calls an open breaker refuses are not queries and are not timed).
+    async fn run<T: DeserializeOwned>(&self, operation: &str, builder: Builder) -> Result<T, AdapterError> {
+        let started = super::guard::clock_ms();
+        let outcome = guarded(DEP, self.budget_ms, async move {
             let response = builder.execute().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
             let status = response.status().as_u16();
             let body = response.text().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
             decode(status, &body)
         })
-        .await
+        .await;
+        if !matches!(outcome, Err(AdapterError::CircuitOpen(_))) {
+            let seconds = super::guard::clock_ms().saturating_sub(started) as f64 / 1000.0;
+            let buckets = crate::metrics::series::DURATION_BUCKETS;
+            crate::metrics::observe("db_query_duration_seconds", &[("operation", operation)], seconds, buckets);
+        }
+        outcome
     }
 
     /// A cheap request as the anonymous role (health checks): one column of at most one row.
     pub async fn ping(&self) -> Result<(), AdapterError> {
-        let rows: Vec<serde_json::Value> = self.run(self.client.from("competitions").select("id").limit(1)).await?;
+        let rows: Vec<serde_json::Value> =
+            self.run("ping", self.client.from("competitions").select("id").limit(1)).await?;
         drop(rows);
         Ok(())
     }
 
     /// The caller's profile, created with `default_name` on first use.
     pub async fn ensure_profile(&self, token: &str, default_name: &str) -> Result<ProfileRow, AdapterError> {
-        self.run(self.rpc("ensure_profile", json!({ "default_name": default_name }), Caller::User(token))).await
+        self.run(
+            "ensure_profile",
+            self.rpc("ensure_profile", json!({ "default_name": default_name }), Caller::User(token)),
+        )
+        .await
     }
 
     /// Sets the caller's display name and/or avatar URL; `None` when the profile does not exist.
@@ -136,7 +149,7 @@ impl Database {
             .eq("user_id", user_id.to_string())
             .select("user_id,display_name,avatar_url")
             .update(changes.to_string());
-        let rows: Vec<ProfileRow> = self.run(builder).await?;
+        let rows: Vec<ProfileRow> = self.run("update_profile", builder).await?;
         Ok(rows.into_iter().next())
     }
 
@@ -144,7 +157,7 @@ impl Database {
     pub async fn create_competition(&self, row: &NewCompetitionRow) -> Result<CompetitionRow, AdapterError> {
         let body = serde_json::to_string(row).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
         let builder = self.table("competitions", Caller::Service).insert(body).single();
-        self.run(builder).await
+        self.run("create_competition", builder).await
     }
 
     /// Competitions that have not ended, by start time, at most `limit`.
@@ -160,19 +173,20 @@ impl Database {
             .gt("ends_at", now_rfc3339)
             .order("starts_at.asc,id.asc")
             .limit(limit);
-        self.run(builder).await
+        self.run("list_competitions", builder).await
     }
 
     /// One competition, or `None`.
     pub async fn competition(&self, caller: Caller<'_>, id: &Uuid) -> Result<Option<CompetitionRow>, AdapterError> {
         let builder = self.table("competition_summaries", caller).select("*").eq("id", id.to_string());
-        let rows: Vec<CompetitionRow> = self.run(builder).await?;
+        let rows: Vec<CompetitionRow> = self.run("competition", builder).await?;
         Ok(rows.into_iter().next())
     }
 
     /// Joins the caller (idempotent); PostgREST answers 404 for an unknown and 409 for a finished competition.
     pub async fn join_competition(&self, token: &str, id: &Uuid) -> Result<MembershipRow, AdapterError> {
-        self.run(self.rpc("join_competition", json!({ "competition": id }), Caller::User(token))).await
+        self.run("join_competition", self.rpc("join_competition", json!({ "competition": id }), Caller::User(token)))
+            .await
     }
 
     /// Whether `user_id` joined `competition_id`.
@@ -187,7 +201,7 @@ impl Database {
             .select("user_id")
             .eq("competition_id", competition_id.to_string())
             .eq("user_id", user_id.to_string());
-        let rows: Vec<serde_json::Value> = self.run(builder).await?;
+        let rows: Vec<serde_json::Value> = self.run("is_member", builder).await?;
         Ok(!rows.is_empty())
     }
 
@@ -198,7 +212,11 @@ impl Database {
         source: &str,
         days: &[FitnessDayArg],
     ) -> Result<Vec<RescoredRow>, AdapterError> {
-        self.run(self.rpc("sync_fitness_days", json!({ "source": source, "days": days }), Caller::User(token))).await
+        self.run(
+            "sync_fitness_days",
+            self.rpc("sync_fitness_days", json!({ "source": source, "days": days }), Caller::User(token)),
+        )
+        .await
     }
 
     /// Records a finished competition's final results idempotently (by rank); returns how many were new.
@@ -208,12 +226,13 @@ impl Database {
         results: &[durable_objects::protocol::FinalResult],
     ) -> Result<i64, AdapterError> {
         let args = json!({ "competition": competition_id, "results": results });
-        self.run(self.rpc("record_final_results", args, Caller::Service)).await
+        self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await
     }
 
     /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
     pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
-        self.run(self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service)).await
+        self.run("apply_score_outbox", self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service))
+            .await
     }
 }
 

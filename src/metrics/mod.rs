@@ -78,6 +78,25 @@ pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
     }
 }
 
+/// The hooks Competition objects report their sockets and frames through (they live in a crate this one depends
+/// on, so they cannot call this module directly).
+pub fn object_hooks() -> durable_objects::telemetry::Hooks {
+    durable_objects::telemetry::Hooks { add, flush_if_due: object_flush }
+}
+
+fn object_flush(env: &worker::Env) -> Option<durable_objects::telemetry::Flush> {
+    let now = crate::runtime::now_ms();
+    if !flush_due(now) {
+        return None;
+    }
+    let config = crate::runtime::config(env).ok()?;
+    Some(Box::pin(async move {
+        if let Err(error) = flush(config, now).await {
+            worker::console_warn!("metrics flush from a competition object failed, kept for the next one: {error}");
+        }
+    }))
+}
+
 /// `GET /metrics`: Prometheus text format 0.0.4; needs `Authorization: Bearer $METRICS_TOKEN` when that is set.
 pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -> Result<Reply, ApiError> {
     if let Some(token) = &config.metrics_token {

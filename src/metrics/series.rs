@@ -23,6 +23,7 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
     ("cache_requests_total", Kind::Counter, "Cache lookups by cache level and result."),
     ("external_requests_total", Kind::Counter, "Calls to external services by outcome."),
     ("external_request_duration_seconds", Kind::Histogram, "Duration of calls to external services."),
+    ("db_query_duration_seconds", Kind::Histogram, "Duration of database API calls by operation."),
     ("rate_limited_total", Kind::Counter, "Requests refused by the rate limiter, by policy."),
     (
         "rate_limit_fallbacks_total",

@@ -1,13 +1,17 @@
 //! Health routes. `/health` and `/health/live` touch no dependency; `/health/ready` and `/health/detailed` check
-//! each one (through its adapter and breaker), cached per isolate for 5 s so probes cannot load the dependencies.
+//! every one in parallel (through its adapter and breaker, each within a time limit). A result is reused for 5 s
+//! by every isolate through Redis, and by this isolate alone when Redis is down, so probes from many locations
+//! cannot load the dependencies.
 
 pub mod report;
 
 use std::cell::RefCell;
 
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::adapters::guard::{breaker_states, clock_ms};
+use crate::adapters::guard::{breaker_states, clock_ms, deadline};
 use crate::adapters::{postgrest, upstash, AdapterError};
 use crate::competition_client::BINDING;
 use crate::http::reply::Reply;
@@ -23,9 +27,22 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const CHECK_TTL_MS: i64 = 5_000;
 /// Binding of the avatar bucket in `wrangler.toml`.
 pub const STORAGE_BINDING: &str = "AVATARS";
+/// Redis key of the shared result.
+pub const CACHE_KEY: &str = "health:v1";
+/// Longest a check of a component without an adapter budget (Durable Objects, R2) may take.
+pub const CHECK_BUDGET_MS: u64 = 2_000;
+/// Budget of the shared-result lookup: a slow Redis must not slow the probe.
+pub const CACHE_BUDGET_MS: u64 = 50;
+
+/// One set of checks, as cached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Checked {
+    checked_at: String,
+    checks: Vec<Check>,
+}
 
 thread_local! {
-    static CHECKS: RefCell<TtlCache<(), (String, Vec<Check>)>> = RefCell::new(TtlCache::new(CHECK_TTL_MS, 1));
+    static CHECKS: RefCell<TtlCache<(), Checked>> = RefCell::new(TtlCache::new(CHECK_TTL_MS, 1));
 }
 
 /// `GET /health`
@@ -55,18 +72,31 @@ pub async fn detailed(ctx: &RequestContext<'_>) -> Reply {
 
 async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
     if let Some(cached) = CHECKS.with(|c| c.borrow().get(&(), ctx.now_ms)) {
-        return cached;
+        return (cached.checked_at, cached.checks);
     }
-    let mut checks = Vec::with_capacity(Component::ALL.len());
-    for component in Component::ALL {
+    let redis = upstash::shared(ctx.config);
+    let shared = redis.command_within(CACHE_BUDGET_MS, &["GET", CACHE_KEY]).await.ok();
+    if let Some(checked) =
+        shared.as_ref().and_then(|v| v.as_str()).and_then(|t| serde_json::from_str::<Checked>(t).ok())
+    {
+        CHECKS.with(|c| c.borrow_mut().put((), checked.clone(), ctx.now_ms));
+        return (checked.checked_at, checked.checks);
+    }
+    let checks = join_all(Component::ALL.map(|component| async move {
         let started = clock_ms();
         let outcome = check(ctx, component).await;
         let latency_ms = clock_ms().saturating_sub(started) as f64;
-        checks.push(Check { component, up: outcome.is_ok(), latency_ms, error: outcome.err() });
-    }
-    let fresh = (time::format_ms(ctx.now_ms), checks);
+        Check { component, up: outcome.is_ok(), latency_ms, error: outcome.err() }
+    }))
+    .await;
+    let fresh = Checked { checked_at: time::format_ms(ctx.now_ms), checks };
     CHECKS.with(|c| c.borrow_mut().put((), fresh.clone(), ctx.now_ms));
-    fresh
+    if let Ok(text) = serde_json::to_string(&fresh) {
+        let ttl = CHECK_TTL_MS.to_string();
+        // Not sharing it only costs other isolates a check of their own.
+        let _ = redis.command_within(CACHE_BUDGET_MS, &["SET", CACHE_KEY, &text, "PX", &ttl]).await;
+    }
+    (fresh.checked_at, fresh.checks)
 }
 
 /// One component's check; the error text is an adapter's own summary, never an upstream body.
@@ -77,7 +107,11 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
         Component::Redis => upstash::shared(ctx.config).command(&["PING"]).await.map(drop).map_err(describe),
         Component::DurableObjects => ctx.env.durable_object(BINDING).map(drop).map_err(|e| e.to_string()),
         Component::Storage => match ctx.env.bucket(STORAGE_BINDING) {
-            Ok(bucket) => bucket.head("__health").await.map(drop).map_err(|e| e.to_string()),
+            Ok(bucket) => deadline(CHECK_BUDGET_MS, bucket.head("__health"))
+                .await
+                .ok_or_else(|| format!("storage did not answer within {CHECK_BUDGET_MS} ms"))?
+                .map(drop)
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         },
     }

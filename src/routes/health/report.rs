@@ -1,11 +1,11 @@
 //! The health report of `/health/ready` and `/health/detailed` (plain Rust): each component's check, the overall
 //! status, and the body of `API.md`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// A component of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Component {
     Postgrest,
@@ -42,7 +42,7 @@ impl Component {
 }
 
 /// One component's check.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     pub component: Component,
     pub up: bool,
