@@ -147,6 +147,49 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Metric names a PromQL expression selects (identifiers with an underscore followed by a selector, a range or
+    /// the end of an argument; function names are followed by `(` and label names have no underscore here).
+    fn selected_names(expr: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut current = String::new();
+        for c in expr.chars() {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                current.push(c);
+                continue;
+            }
+            if matches!(c, '{' | '[' | ')') && current.contains('_') {
+                names.push(current.clone());
+            }
+            current.clear();
+        }
+        names
+    }
+
+    #[test]
+    fn the_dashboard_charts_every_family_and_only_known_ones() {
+        let dashboard: Value =
+            serde_json::from_str(include_str!("../../docs/grafana-dashboard.json")).expect("dashboard JSON");
+        let exprs: Vec<&str> = dashboard["panels"]
+            .as_array()
+            .expect("panels")
+            .iter()
+            .flat_map(|panel| panel["targets"].as_array().into_iter().flatten())
+            .filter_map(|target| target["expr"].as_str())
+            .collect();
+        let selected: Vec<String> = exprs.iter().flat_map(|e| selected_names(e)).collect();
+        for (family, kind, _) in series::FAMILIES {
+            let wanted = match kind {
+                series::Kind::Histogram => format!("{family}_bucket"),
+                _ => (*family).to_owned(),
+            };
+            assert!(selected.contains(&wanted), "the dashboard has no panel for {family}");
+        }
+        for name in &selected {
+            let family = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
+            assert!(series::FAMILIES.iter().any(|(f, _, _)| *f == family), "the dashboard queries unknown {name}");
+        }
+    }
+
     #[test]
     fn redis_totals_parse() {
         let reply = json!(["a_total", "3", "b_sum", "0.25", "odd"]);
