@@ -8,6 +8,7 @@ use thiserror::Error;
 use url::Url;
 
 use crate::adapters::breaker::BreakerConfig;
+use crate::auth::verify::Alg;
 use crate::rate_limit::policy::Policies;
 
 /// Why the configuration could not be built.
@@ -34,6 +35,8 @@ pub struct Config {
     pub jwt_secret: String,
     /// Where the project's asymmetric signing keys are published.
     pub jwks_url: Url,
+    /// Accepted token signature algorithms (`JWT_ALGORITHMS`, default `HS256,ES256,RS256`).
+    pub jwt_algorithms: Vec<Alg>,
     /// Required `aud` claim.
     pub jwt_audience: String,
     /// Required `iss` claim, when set.
@@ -94,7 +97,18 @@ impl Config {
                 reason: "must be at least 32 characters".into(),
             });
         }
+        let jwt_algorithms = get("JWT_ALGORITHMS")
+            .unwrap_or_else(|| "HS256,ES256,RS256".to_owned())
+            .split(',')
+            .map(|name| {
+                Alg::from_name(name.trim()).ok_or_else(|| ConfigError::Invalid {
+                    name: "JWT_ALGORITHMS",
+                    reason: format!("unknown algorithm {:?} (accepted: HS256, ES256, RS256)", name.trim()),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            jwt_algorithms,
             supabase_anon_key: required("SUPABASE_ANON_KEY")?,
             supabase_service_role_key: required("SUPABASE_SERVICE_ROLE_KEY")?,
             jwt_secret,
@@ -154,6 +168,7 @@ mod tests {
         assert_eq!(config.postgrest_timeout_ms, 5_000);
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
+        assert_eq!(config.jwt_algorithms, vec![Alg::Hs256, Alg::Es256, Alg::Rs256]);
     }
 
     #[test]
@@ -186,6 +201,8 @@ mod tests {
             ("BREAKER_OPEN_SECS", "soon"),
             ("POSTGREST_TIMEOUT_MS", "999999"),
             ("RATE_LIMITS", "avatar=10"),
+            ("JWT_ALGORITHMS", "HS256,none"),
+            ("JWT_ALGORITHMS", "hs256"),
         ];
         for (name, value) in cases {
             let mut vars = complete();
@@ -206,7 +223,9 @@ mod tests {
         vars.insert("BREAKER_FAILURE_THRESHOLD", "2".to_owned());
         vars.insert("BREAKER_OPEN_SECS", "3".to_owned());
         vars.insert("POSTGREST_TIMEOUT_MS", "800".to_owned());
+        vars.insert("JWT_ALGORITHMS", " ES256 , RS256".to_owned());
         let config = build(&vars).expect("valid");
+        assert_eq!(config.jwt_algorithms, vec![Alg::Es256, Alg::Rs256]);
         assert_eq!(config.breaker, BreakerConfig { failure_threshold: 2, open_for_ms: 3_000 });
         assert_eq!(config.postgrest_timeout_ms, 800);
         assert_eq!(config.jwt_audience, "app");

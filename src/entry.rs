@@ -5,7 +5,8 @@
 use worker::{event, Context, Env, Request, Response};
 
 use crate::adapters::analytics;
-use crate::auth::{self, claims::ClaimRules, UserContext};
+use crate::auth::verify::{self, KeyNeed, VerifyingKey};
+use crate::auth::{self, claims::ClaimRules, key_source, AuthError, UserContext};
 use crate::error::ApiError;
 use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
@@ -178,7 +179,7 @@ async fn serve(
         Ok(config) => config,
         Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let authenticated = authenticate(req, route.endpoint, config, now_ms);
+    let authenticated = authenticate(req, route.endpoint, config, now_ms).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
         // A request with a bad token is limited by its address, like an anonymous one.
@@ -234,7 +235,7 @@ async fn serve(
 /// Verifies the bearer token when one is presented (returning the caller and the token, which database calls
 /// forward so row-level security applies); routes decide whether an anonymous caller is acceptable. Browsers cannot
 /// set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
-fn authenticate(
+async fn authenticate(
     req: &Request,
     endpoint: Endpoint,
     config: &crate::config::Config,
@@ -256,7 +257,22 @@ fn authenticate(
         return Ok(None);
     };
     let rules = ClaimRules { audience: &config.jwt_audience, issuer: config.jwt_issuer.as_deref() };
-    let user = auth::verify::verify_hs256(token, config.jwt_secret.as_bytes(), &rules, now_ms / 1000)?;
+    let accepted = &config.jwt_algorithms;
+    let now = now_ms / 1000;
+    let user = match verify::key_need(token, accepted)? {
+        KeyNeed::Secret => {
+            verify::verify(token, VerifyingKey::Secret(config.jwt_secret.as_bytes()), accepted, &rules, now)?
+        }
+        KeyNeed::KeyId(kid) => {
+            let mut keys = key_source::current(config, now_ms).await?;
+            if keys.get(&kid).is_none() {
+                // Perhaps the keys were rotated since they were cached.
+                keys = key_source::refreshed(config, now_ms).await?.unwrap_or(keys);
+            }
+            let key = keys.get(&kid).ok_or_else(|| AuthError::Invalid("unknown signing key".into()))?;
+            verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now)?
+        }
+    };
     Ok(Some((user, token.to_owned())))
 }
 

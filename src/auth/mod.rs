@@ -4,6 +4,8 @@
 //! key, `claims` checks the claims. All of it is plain Rust, tested natively; only the clock comes from the runtime.
 
 pub mod claims;
+pub mod jwks;
+pub mod key_source;
 pub mod token;
 pub mod verify;
 

@@ -1,12 +1,59 @@
-//! Signature verification with `jwt-compact`. The key type is chosen by configuration, never by the token's
-//! `alg` header, so `alg: none` and HS/RS confusion are refused before any key is used.
+//! Signature verification with `jwt-compact`. Which algorithms are accepted is configuration; the key type comes
+//! from configuration (the HS256 secret) or from the key set (each JWKS key fixes its own algorithm), never from the
+//! token's `alg` header — so `alg: none` and HS/RS confusion are refused before any key is used.
 
-use jwt_compact::alg::{Hs256, Hs256Key};
-use jwt_compact::{AlgorithmExt, Claims, UntrustedToken, ValidationError};
+use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, StrongAlg};
+use jwt_compact::{Algorithm, AlgorithmExt, Claims, Token, UntrustedToken, ValidationError};
 use serde::Deserialize;
 
 use super::claims::{self, Audience, ClaimRules, RawClaims};
+use super::jwks::PublicKey;
 use super::{AuthError, UserContext, MAX_TOKEN_LEN};
+
+/// Signature algorithms the service can accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    /// HMAC-SHA256 with `SUPABASE_JWT_SECRET` (Supabase's legacy signing).
+    Hs256,
+    /// ECDSA P-256 with a JWKS key (Supabase's default asymmetric signing).
+    Es256,
+    /// RSA PKCS#1 v1.5 with a JWKS key.
+    Rs256,
+}
+
+impl Alg {
+    /// The JWS `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Hs256 => "HS256",
+            Alg::Es256 => "ES256",
+            Alg::Rs256 => "RS256",
+        }
+    }
+
+    /// The algorithm named `name` (exact JWS spelling).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Alg::Hs256, Alg::Es256, Alg::Rs256].into_iter().find(|alg| alg.name() == name)
+    }
+}
+
+/// What a token's header asks for, checked against the accepted algorithms before any key is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyNeed {
+    /// The configured HS256 secret.
+    Secret,
+    /// The key set's key with this `kid`.
+    KeyId(String),
+}
+
+/// The key a token is verified with.
+#[derive(Debug, Clone, Copy)]
+pub enum VerifyingKey<'a> {
+    /// The HS256 secret.
+    Secret(&'a [u8]),
+    /// A key of the key set.
+    Public(&'a PublicKey),
+}
 
 /// The claims `jwt-compact` leaves to us (it handles `exp`, `nbf`, `iat` itself as timestamps).
 #[derive(Debug, Deserialize)]
@@ -17,22 +64,48 @@ struct OtherClaims {
     role: Option<String>,
 }
 
-/// Verifies an HS256 Supabase access token and applies the claim rules at `now` (seconds since the epoch).
-pub fn verify_hs256(token: &str, secret: &[u8], rules: &ClaimRules<'_>, now: i64) -> Result<UserContext, AuthError> {
+fn parse(token: &str) -> Result<UntrustedToken<'_>, AuthError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(AuthError::Invalid("token too large".into()));
     }
-    let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Invalid("malformed token".into()))?;
-    if untrusted.algorithm() != "HS256" {
-        return Err(AuthError::Invalid("algorithm not accepted".into()));
+    UntrustedToken::new(token).map_err(|_| AuthError::Invalid("malformed token".into()))
+}
+
+/// Reads which key a token needs, refusing algorithms not in `accepted` (and so `none`) and asymmetric tokens
+/// without a `kid`.
+pub fn key_need(token: &str, accepted: &[Alg]) -> Result<KeyNeed, AuthError> {
+    let untrusted = parse(token)?;
+    let alg = Alg::from_name(untrusted.algorithm())
+        .filter(|alg| accepted.contains(alg))
+        .ok_or_else(|| AuthError::Invalid("algorithm not accepted".into()))?;
+    match alg {
+        Alg::Hs256 => Ok(KeyNeed::Secret),
+        Alg::Es256 | Alg::Rs256 => match &untrusted.header().key_id {
+            Some(kid) if !kid.is_empty() => Ok(KeyNeed::KeyId(kid.clone())),
+            _ => Err(AuthError::Invalid("kid header required".into())),
+        },
     }
-    let key = Hs256Key::new(secret);
-    let verified = Hs256.validator::<OtherClaims>(&key).validate(&untrusted).map_err(|error| match error {
-        ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } => {
-            AuthError::Invalid("bad signature".into())
-        }
-        _ => AuthError::Invalid("malformed claims".into()),
-    })?;
+}
+
+/// Verifies the signature with `key` (whose algorithm must be the one the header names) and applies the claim
+/// rules at `now` (seconds since the epoch).
+pub fn verify(
+    token: &str,
+    key: VerifyingKey<'_>,
+    accepted: &[Alg],
+    rules: &ClaimRules<'_>,
+    now: i64,
+) -> Result<UserContext, AuthError> {
+    let untrusted = parse(token)?;
+    let alg = Alg::from_name(untrusted.algorithm())
+        .filter(|alg| accepted.contains(alg))
+        .ok_or_else(|| AuthError::Invalid("algorithm not accepted".into()))?;
+    let verified = match (alg, key) {
+        (Alg::Hs256, VerifyingKey::Secret(secret)) => validate(Hs256, &Hs256Key::new(secret), &untrusted),
+        (Alg::Es256, VerifyingKey::Public(PublicKey::Es256(key))) => validate(Es256, key, &untrusted),
+        (Alg::Rs256, VerifyingKey::Public(PublicKey::Rs256(key))) => validate(StrongAlg(Rsa::rs256()), key, &untrusted),
+        _ => Err(AuthError::Invalid("algorithm does not match the key".into())),
+    }?;
     let (_, Claims { expiration, not_before, issued_at, custom, .. }) = verified.into_parts();
     let raw = RawClaims {
         sub: custom.sub,
@@ -46,78 +119,19 @@ pub fn verify_hs256(token: &str, secret: &[u8], rules: &ClaimRules<'_>, now: i64
     claims::check(&raw, rules, now)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jwt_compact::Header;
-
-    const SECRET: &[u8] = b"super-secret-jwt-token-with-at-least-32-characters-long";
-    const USER: &str = "5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d";
-    const RULES: ClaimRules<'static> = ClaimRules { audience: "authenticated", issuer: None };
-
-    fn b64(bytes: &[u8]) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    fn mint(secret: &[u8], payload: serde_json::Value) -> String {
-        let claims = Claims::new(payload);
-        Hs256.token(&Header::empty(), &claims, &Hs256Key::new(secret)).expect("sign")
-    }
-
-    fn now() -> i64 {
-        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
-        since_epoch.as_secs() as i64
-    }
-
-    fn good_payload() -> serde_json::Value {
-        serde_json::json!({"sub": USER, "aud": "authenticated", "role": "authenticated", "exp": now() + 600})
-    }
-
-    #[test]
-    fn a_valid_token_yields_the_user() {
-        let ctx = verify_hs256(&mint(SECRET, good_payload()), SECRET, &RULES, now()).expect("valid");
-        assert_eq!(ctx.user_id.to_string(), USER);
-    }
-
-    #[test]
-    fn attack_tokens_are_refused() {
-        let good = mint(SECRET, good_payload());
-        let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-        let tampered = {
-            let mut payload = good_payload();
-            payload["sub"] = serde_json::json!("00000000-0000-4000-8000-000000000000");
-            parts[1] = b64(payload.to_string().as_bytes());
-            parts.join(".")
-        };
-        let none_alg =
-            format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(good_payload().to_string().as_bytes()));
-        let rs_header = format!(
-            "{}.{}.{}",
-            b64(br#"{"alg":"RS256","typ":"JWT"}"#),
-            b64(good_payload().to_string().as_bytes()),
-            b64(b"sig")
-        );
-        let expired = {
-            let mut p = good_payload();
-            p["exp"] = serde_json::json!(now() - 120);
-            mint(SECRET, p)
-        };
-        let cases: Vec<(&str, String, AuthError)> = vec![
-            (
-                "wrong secret",
-                mint(b"another-secret-of-at-least-32-characters!!", good_payload()),
-                AuthError::Invalid("bad signature".into()),
-            ),
-            ("tampered payload", tampered, AuthError::Invalid("bad signature".into())),
-            ("alg none", none_alg, AuthError::Invalid("algorithm not accepted".into())),
-            ("alg confusion", rs_header, AuthError::Invalid("algorithm not accepted".into())),
-            ("garbage", "not-a-jwt".into(), AuthError::Invalid("malformed token".into())),
-            ("expired", expired, AuthError::Expired),
-            ("oversized", "a".repeat(MAX_TOKEN_LEN + 1), AuthError::Invalid("token too large".into())),
-        ];
-        for (name, token, expected) in cases {
-            assert_eq!(verify_hs256(&token, SECRET, &RULES, now()), Err(expected), "{name}");
+fn validate<A: Algorithm>(
+    alg: A,
+    key: &A::VerifyingKey,
+    untrusted: &UntrustedToken<'_>,
+) -> Result<Token<OtherClaims>, AuthError> {
+    alg.validator::<OtherClaims>(key).validate(untrusted).map_err(|error| match error {
+        ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } => {
+            AuthError::Invalid("bad signature".into())
         }
-    }
+        ValidationError::AlgorithmMismatch { .. } => AuthError::Invalid("algorithm does not match the key".into()),
+        _ => AuthError::Invalid("malformed claims".into()),
+    })
 }
+
+#[cfg(test)]
+mod tests;

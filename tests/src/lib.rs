@@ -121,13 +121,33 @@ pub struct WranglerDev {
 impl WranglerDev {
     /// Starts `scripts/worker-dev` with the shared settings file and waits until it serves.
     pub fn start(persist_dir: &Path) -> Self {
+        Self::start_with(persist_dir, &[])
+    }
+
+    /// Like [`WranglerDev::start`], with some settings replaced (or added).
+    pub fn start_with(persist_dir: &Path, overrides: &[(&str, &str)]) -> Self {
+        let shared = setting("E2E_WORKER_VARS");
+        let vars_file = if overrides.is_empty() {
+            PathBuf::from(shared)
+        } else {
+            let text = std::fs::read_to_string(&shared).unwrap_or_else(|e| panic!("read {shared}: {e}"));
+            let mut lines: Vec<String> = text
+                .lines()
+                .filter(|line| !overrides.iter().any(|(name, _)| line.starts_with(&format!("{name}="))))
+                .map(str::to_owned)
+                .collect();
+            lines.extend(overrides.iter().map(|(name, value)| format!("{name}={value}")));
+            let path = persist_dir.with_extension("vars");
+            std::fs::write(&path, lines.join("\n")).expect("write vars file");
+            path
+        };
         let port = free_port();
         let log = std::fs::File::create(persist_dir.with_extension(format!("{port}.log"))).expect("log file");
         let child = Command::new(repo_root().join("scripts/worker-dev"))
             .env("PORT", port.to_string())
             .env("INSPECTOR_PORT", free_port().to_string())
             .env("PERSIST_DIR", persist_dir)
-            .env("WORKER_VARS_FILE", setting("E2E_WORKER_VARS"))
+            .env("WORKER_VARS_FILE", &vars_file)
             .env("WORKER_BUILD_SKIP", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))

@@ -17,6 +17,9 @@ struct Args {
     /// HS256 secret the JWTs are signed with (Supabase's JWT secret).
     #[arg(long, env = "SUPABASE_JWT_SECRET")]
     jwt_secret: String,
+    /// JWKS file whose ES256/RS256 public keys are trusted too (and served at /auth/v1/.well-known/jwks.json).
+    #[arg(long, env = "JWKS_FILE")]
+    jwks_file: Option<std::path::PathBuf>,
     /// Role used when the token has no `role` claim.
     #[arg(long, default_value = "anon")]
     anon_role: String,
@@ -25,7 +28,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args = Args::parse();
-    let gateway = Arc::new(Gateway::new(&args.database_url, args.jwt_secret.as_bytes(), &args.anon_role)?);
+    let mut gateway = Gateway::new(&args.database_url, args.jwt_secret.as_bytes(), &args.anon_role)?;
+    if let Some(path) = args.jwks_file {
+        gateway = gateway.with_jwks_file(path);
+    }
+    let gateway = Arc::new(gateway);
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     eprintln!("postgrest-gateway listening on http://{}/rest/v1", listener.local_addr()?);
     axum::serve(listener, router(gateway)).await?;

@@ -1,10 +1,14 @@
-//! Who a request runs as: the HS256 JWT in `Authorization` (or, as Supabase's API gateway does, the `apikey` header
-//! when `Authorization` is absent), verified with the project's JWT secret. Its `role` claim becomes the Postgres
-//! role and the whole claim set becomes `request.jwt.claims`.
+//! Who a request runs as: the JWT in `Authorization` (or, as Supabase's API gateway does, the `apikey` header
+//! when `Authorization` is absent), verified with the project's HS256 secret or — as PostgREST does when its
+//! `jwt-secret` is a JWKS — with the ES256/RS256 public key its `kid` names in the JWKS file. Its `role` claim becomes
+//! the Postgres role and the whole claim set becomes `request.jwt.claims`.
+
+use std::path::Path;
 
 use axum::http::HeaderMap;
-use jwt_compact::alg::{Hs256, Hs256Key};
-use jwt_compact::{AlgorithmExt, Claims, TimeOptions, UntrustedToken, ValidationError};
+use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, StrongAlg};
+use jwt_compact::{Algorithm, AlgorithmExt, Claims, TimeOptions, Token, UntrustedToken, ValidationError};
+use leaderboard_worker::auth::jwks::{KeySet, PublicKey};
 use serde_json::Value;
 
 use super::error::GatewayError;
@@ -26,7 +30,12 @@ impl Identity {
 }
 
 /// Verifies the request's token and derives its identity.
-pub fn identify(headers: &HeaderMap, secret: &[u8], anon_role: &str) -> Result<Identity, GatewayError> {
+pub fn identify(
+    headers: &HeaderMap,
+    secret: &[u8],
+    jwks_file: Option<&Path>,
+    anon_role: &str,
+) -> Result<Identity, GatewayError> {
     let token = match bearer(headers) {
         Some(token) => token,
         None => headers
@@ -36,11 +45,29 @@ pub fn identify(headers: &HeaderMap, secret: &[u8], anon_role: &str) -> Result<I
             .ok_or_else(GatewayError::no_api_key)?,
     };
     let untrusted = UntrustedToken::new(&token).map_err(|e| GatewayError::jwt("PGRST301", format!("{e}")))?;
-    let key = Hs256Key::new(secret);
-    let token = Hs256
-        .validator::<Value>(&key)
-        .validate(&untrusted)
-        .map_err(|e| GatewayError::jwt("PGRST301", format!("JWT invalid: {e}")))?;
+    let token = match untrusted.algorithm() {
+        "HS256" => validate(Hs256, &Hs256Key::new(secret), &untrusted)?,
+        "ES256" | "RS256" => {
+            let kid =
+                untrusted.header().key_id.as_deref().ok_or_else(|| GatewayError::jwt("PGRST301", "JWT has no kid"))?;
+            // Read per request: a local file of a few keys, and tests add keys while the gateway runs.
+            let keys = jwks_file
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .and_then(|text| KeySet::parse(&text).ok())
+                .unwrap_or_default();
+            match (untrusted.algorithm(), keys.get(kid)) {
+                ("ES256", Some(PublicKey::Es256(key))) => validate(Es256, key, &untrusted)?,
+                ("RS256", Some(PublicKey::Rs256(key))) => validate(StrongAlg(Rsa::rs256()), key, &untrusted)?,
+                _ => {
+                    return Err(GatewayError::jwt(
+                        "PGRST301",
+                        format!("JWT invalid: no {} key {kid}", untrusted.algorithm()),
+                    ))
+                }
+            }
+        }
+        other => return Err(GatewayError::jwt("PGRST301", format!("JWT invalid: algorithm {other} not accepted"))),
+    };
     let claims: &Claims<Value> = token.claims();
     if claims.expiration.is_some() {
         claims.validate_expiration(&TimeOptions::default()).map_err(|e| match e {
@@ -56,6 +83,16 @@ pub fn identify(headers: &HeaderMap, secret: &[u8], anon_role: &str) -> Result<I
     let role = claims.custom.get("role").and_then(Value::as_str).unwrap_or(anon_role).to_owned();
     let claims = serde_json::to_string(claims).map_err(|e| GatewayError::jwt("PGRST301", e.to_string()))?;
     Ok(Identity { role, claims })
+}
+
+fn validate<A: Algorithm>(
+    alg: A,
+    key: &A::VerifyingKey,
+    untrusted: &UntrustedToken<'_>,
+) -> Result<Token<Value>, GatewayError> {
+    alg.validator::<Value>(key)
+        .validate(untrusted)
+        .map_err(|e| GatewayError::jwt("PGRST301", format!("JWT invalid: {e}")))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -82,8 +119,8 @@ mod tests {
     #[test]
     fn a_valid_token_gives_its_role_and_claims() {
         let token = sign(SECRET, &access_claims("u1", "authenticated", "authenticated", now(), 60));
-        let identity =
-            identify(&headers(&[("authorization", format!("Bearer {token}"))]), SECRET, "anon").expect("identify");
+        let identity = identify(&headers(&[("authorization", format!("Bearer {token}"))]), SECRET, None, "anon")
+            .expect("identify");
         assert_eq!(identity.role, "authenticated");
         let claims: Value = serde_json::from_str(&identity.claims).expect("claims json");
         assert_eq!(claims["sub"], "u1");
@@ -93,7 +130,7 @@ mod tests {
     #[test]
     fn apikey_stands_in_for_a_missing_authorization_header() {
         let token = sign(SECRET, &serde_json::json!({"role": "anon"}));
-        let identity = identify(&headers(&[("apikey", token)]), SECRET, "anon").expect("identify");
+        let identity = identify(&headers(&[("apikey", token)]), SECRET, None, "anon").expect("identify");
         assert!(identity.anonymous("anon"));
     }
 
@@ -108,7 +145,7 @@ mod tests {
             headers(&[("authorization", format!("Bearer {foreign}"))]),
         ];
         for (i, h) in cases.iter().enumerate() {
-            let error = identify(h, SECRET, "anon").expect_err("refused");
+            let error = identify(h, SECRET, None, "anon").expect_err("refused");
             assert_eq!(error.status().as_u16(), 401, "case {i}");
         }
     }

@@ -26,6 +26,7 @@ pub struct Gateway {
     pool: Pool,
     secret: Vec<u8>,
     anon_role: String,
+    jwks_file: Option<std::path::PathBuf>,
 }
 
 impl Gateway {
@@ -34,12 +35,30 @@ impl Gateway {
         let config: tokio_postgres::Config = database_url.parse()?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager).max_size(16).build()?;
-        Ok(Self { pool, secret: secret.to_vec(), anon_role: anon_role.to_owned() })
+        Ok(Self { pool, secret: secret.to_vec(), anon_role: anon_role.to_owned(), jwks_file: None })
+    }
+
+    /// Also trusts the ES256/RS256 public keys of this JWKS file (read on every asymmetric token), and serves it at
+    /// `/auth/v1/.well-known/jwks.json` as Supabase Auth publishes its keys.
+    pub fn with_jwks_file(mut self, path: std::path::PathBuf) -> Self {
+        self.jwks_file = Some(path);
+        self
     }
 
     async fn client(&self) -> Result<Object> {
         self.pool.get().await.map_err(|e| GatewayError::unavailable(format!("Database client error: {e}")))
     }
+}
+
+/// `GET /auth/v1/.well-known/jwks.json`: the JWKS file (an empty set when there is none).
+async fn signing_keys(State(gateway): State<Arc<Gateway>>) -> Response {
+    let document = gateway
+        .jwks_file
+        .as_deref()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .unwrap_or_else(|| r#"{"keys":[]}"#.to_owned());
+    let headers = [("content-type", "application/json"), ("cache-control", "public, max-age=600")];
+    (headers, document).into_response()
 }
 
 /// A bad database URL or pool setting.
@@ -50,6 +69,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/rest/v1/rpc/{function}", post(call_function).get(call_function_with_get))
         .route("/rest/v1/{table}", get(read).post(insert).patch(update).delete(delete))
+        .route("/auth/v1/.well-known/jwks.json", get(signing_keys))
         .fallback(|| async {
             GatewayError::unsupported("paths other than /rest/v1/{table} and /rest/v1/rpc/{function}")
         })
@@ -91,7 +111,7 @@ async fn run(
     read_only: bool,
     statements: &[Statement],
 ) -> Result<Vec<Vec<Row>>> {
-    let identity = identify(headers, &gateway.secret, &gateway.anon_role)?;
+    let identity = identify(headers, &gateway.secret, gateway.jwks_file.as_deref(), &gateway.anon_role)?;
     let mut client = gateway.client().await?;
     transact(&mut client, &identity, read_only, statements)
         .await

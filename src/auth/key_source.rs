@@ -1,0 +1,183 @@
+//! Where the asymmetric verification keys come from: the JWKS document at `SUPABASE_JWKS_URL`, fetched with
+//! `worker::Fetch`, kept per isolate and in Redis for its `Cache-Control: max-age` (so isolates share one fetch), and
+//! fetched again at most once a minute per isolate when a token names a `kid` the cached set does not have (key
+//! rotation). The cache policy is plain Rust ([`Freshness`]); the fetch is the thin runtime part.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+
+use super::jwks::KeySet;
+use crate::adapters::guard::deadline;
+use crate::adapters::upstash;
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// Key-set lifetime when the response has no usable `max-age`.
+pub const DEFAULT_TTL_MS: i64 = 600_000;
+/// Shortest lifetime honoured from `max-age` (a very short one would turn every request into a fetch).
+pub const MIN_TTL_MS: i64 = 60_000;
+/// Longest lifetime honoured from `max-age`.
+pub const MAX_TTL_MS: i64 = 86_400_000;
+/// Least time between two fetches caused by unknown key ids.
+pub const REFRESH_INTERVAL_MS: i64 = 60_000;
+/// Budget of one JWKS fetch.
+pub const FETCH_BUDGET_MS: u64 = 3_000;
+/// Budget of the Redis lookup.
+pub const REDIS_BUDGET_MS: u64 = 50;
+
+/// The lifetime a response's `Cache-Control` grants, clamped to [`MIN_TTL_MS`, `MAX_TTL_MS`].
+pub fn ttl_from_cache_control(header: Option<&str>) -> i64 {
+    let max_age = header.and_then(|value| {
+        value.split(',').find_map(|directive| {
+            let (name, seconds) = directive.trim().split_once('=')?;
+            name.trim().eq_ignore_ascii_case("max-age").then(|| seconds.trim().parse::<i64>().ok()).flatten()
+        })
+    });
+    max_age.map_or(DEFAULT_TTL_MS, |secs| secs.saturating_mul(1000).clamp(MIN_TTL_MS, MAX_TTL_MS))
+}
+
+/// The isolate's view of the key set: what it holds until when, and when it last refetched for an unknown kid.
+#[derive(Debug, Default)]
+pub struct Freshness {
+    held: Option<(Rc<KeySet>, i64)>,
+    last_forced_ms: Option<i64>,
+}
+
+impl Freshness {
+    /// The held set while it is fresh.
+    pub fn fresh(&self, now_ms: i64) -> Option<Rc<KeySet>> {
+        self.held.as_ref().filter(|(_, until)| now_ms < *until).map(|(set, _)| Rc::clone(set))
+    }
+
+    /// Keeps `set` until `until_ms`.
+    pub fn hold(&mut self, set: Rc<KeySet>, until_ms: i64) {
+        self.held = Some((set, until_ms));
+    }
+
+    /// Whether an unknown kid may cause a fetch now; if so, that fetch is counted.
+    pub fn take_forced_refresh(&mut self, now_ms: i64) -> bool {
+        let allowed = self.last_forced_ms.is_none_or(|last| now_ms - last >= REFRESH_INTERVAL_MS);
+        if allowed {
+            self.last_forced_ms = Some(now_ms);
+        }
+        allowed
+    }
+}
+
+/// What Redis keeps: the document and when it stops being fresh.
+#[derive(Debug, Serialize, Deserialize)]
+struct Shared {
+    document: String,
+    expires_ms: i64,
+}
+
+thread_local! {
+    static FRESHNESS: RefCell<Freshness> = RefCell::new(Freshness::default());
+}
+
+fn redis_key(config: &Config) -> String {
+    format!("jwks:v1:{}", config.jwks_url)
+}
+
+/// The key set for verifying tokens now: the isolate's, else Redis's, else fetched.
+pub async fn current(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+    if let Some(set) = FRESHNESS.with(|f| f.borrow().fresh(now_ms)) {
+        return Ok(set);
+    }
+    let redis = upstash::shared(config);
+    let key = redis_key(config);
+    if let Ok(value) = redis.command_within(REDIS_BUDGET_MS, &["GET", &key]).await {
+        let shared = value.as_str().and_then(|text| serde_json::from_str::<Shared>(text).ok());
+        if let Some(shared) = shared.filter(|s| s.expires_ms > now_ms) {
+            if let Ok(set) = KeySet::parse(&shared.document) {
+                let set = Rc::new(set);
+                FRESHNESS.with(|f| f.borrow_mut().hold(Rc::clone(&set), shared.expires_ms));
+                return Ok(set);
+            }
+        }
+    }
+    fetch_and_share(config, now_ms).await
+}
+
+/// The key set after a token named an unknown `kid`: fetched again if this isolate has not done so for an unknown
+/// kid within the last minute, else `None` (the caller refuses the token).
+pub async fn refreshed(config: &Config, now_ms: i64) -> Result<Option<Rc<KeySet>>, ApiError> {
+    if !FRESHNESS.with(|f| f.borrow_mut().take_forced_refresh(now_ms)) {
+        return Ok(None);
+    }
+    fetch_and_share(config, now_ms).await.map(Some)
+}
+
+async fn fetch_and_share(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+    let (document, ttl_ms) = fetch(config.jwks_url.as_str()).await.map_err(|reason| {
+        worker::console_warn!("JWKS fetch from {} failed: {reason}", config.jwks_url);
+        ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
+    })?;
+    let set = KeySet::parse(&document).map_err(|reason| {
+        worker::console_warn!("JWKS at {} unusable: {reason}", config.jwks_url);
+        ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
+    })?;
+    let set = Rc::new(set);
+    let expires_ms = now_ms + ttl_ms;
+    FRESHNESS.with(|f| f.borrow_mut().hold(Rc::clone(&set), expires_ms));
+    if let Ok(text) = serde_json::to_string(&Shared { document, expires_ms }) {
+        let ttl = ttl_ms.to_string();
+        // Not sharing it only costs other isolates a fetch of their own.
+        let _ = upstash::shared(config)
+            .command_within(REDIS_BUDGET_MS, &["SET", &redis_key(config), &text, "PX", &ttl])
+            .await;
+    }
+    Ok(set)
+}
+
+/// GETs the document; its body and lifetime.
+async fn fetch(url: &str) -> Result<(String, i64), String> {
+    let call = async {
+        let mut response =
+            worker::Fetch::Url(url.parse().map_err(|e| format!("{e}"))?).send().await.map_err(|e| e.to_string())?;
+        if response.status_code() != 200 {
+            return Err(format!("status {}", response.status_code()));
+        }
+        let cache_control = response.headers().get("Cache-Control").ok().flatten();
+        let body = response.text().await.map_err(|e| e.to_string())?;
+        Ok((body, ttl_from_cache_control(cache_control.as_deref())))
+    };
+    deadline(FETCH_BUDGET_MS, call).await.unwrap_or_else(|| Err(format!("no answer within {FETCH_BUDGET_MS} ms")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetime_follows_max_age_within_bounds() {
+        let cases = [
+            (None, DEFAULT_TTL_MS),
+            (Some("public, max-age=600"), 600_000),
+            (Some("max-age=5"), MIN_TTL_MS),
+            (Some("max-age=99999999"), MAX_TTL_MS),
+            (Some("no-store"), DEFAULT_TTL_MS),
+            (Some("MAX-AGE = 120 , public"), 120_000),
+            (Some("max-age=abc"), DEFAULT_TTL_MS),
+        ];
+        for (header, ttl) in cases {
+            assert_eq!(ttl_from_cache_control(header), ttl, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn a_held_set_expires_and_unknown_kids_refetch_at_most_once_a_minute() {
+        let mut freshness = Freshness::default();
+        assert!(freshness.fresh(0).is_none());
+        freshness.hold(Rc::new(KeySet::default()), 1_000);
+        assert!(freshness.fresh(999).is_some());
+        assert!(freshness.fresh(1_000).is_none());
+
+        assert!(freshness.take_forced_refresh(10_000));
+        assert!(!freshness.take_forced_refresh(10_001));
+        assert!(!freshness.take_forced_refresh(10_000 + REFRESH_INTERVAL_MS - 1));
+        assert!(freshness.take_forced_refresh(10_000 + REFRESH_INTERVAL_MS));
+    }
+}
