@@ -15,6 +15,8 @@ pub const BINDING: &str = "COMPETITION";
 /// A handle on one competition's object.
 pub struct CompetitionClient {
     stub: worker::Stub,
+    /// Sent with every call, so the object's work joins the request's trace.
+    traceparent: String,
 }
 
 fn unavailable(error: worker::Error) -> ApiError {
@@ -45,11 +47,11 @@ fn call_failed(error: worker::Error) -> ApiError {
 
 impl CompetitionClient {
     /// The object of `competition_id`.
-    pub fn for_competition(env: &Env, competition_id: &Uuid) -> Result<Self, ApiError> {
+    pub fn for_competition(env: &Env, competition_id: &Uuid, traceparent: &str) -> Result<Self, ApiError> {
         let namespace = env.durable_object(BINDING).map_err(unavailable)?;
         let stub =
             namespace.id_from_name(&competition_id.to_string()).and_then(|id| id.get_stub()).map_err(unavailable)?;
-        Ok(Self { stub })
+        Ok(Self { stub, traceparent: traceparent.to_owned() })
     }
 
     /// Sends a prepared request and returns the object's response untouched (WebSocket upgrades).
@@ -104,12 +106,14 @@ impl CompetitionClient {
     ) -> Result<(u16, Vec<u8>), ApiError> {
         let mut init = RequestInit::new();
         init.with_method(method);
+        let headers = Headers::new();
+        headers.set("traceparent", &self.traceparent).map_err(unavailable)?;
         if let Some(body) = body {
             let json = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let headers = Headers::new();
             headers.set("Content-Type", "application/json").map_err(unavailable)?;
-            init.with_headers(headers).with_body(Some(json.into()));
+            init.with_body(Some(json.into()));
         }
+        init.with_headers(headers);
         let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{path}"), &init).map_err(unavailable)?;
         let mut response = self.stub.fetch_with_request(request).await.map_err(call_failed)?;
         let status = response.status_code();

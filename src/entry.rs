@@ -1,6 +1,7 @@
 //! The Worker's fetch entry: the request pipeline in one place, in the order of the design.
 //!
-//! request id → route → config → auth → handler → error envelope → security headers → access log.
+//! request id and trace context → route → config → auth → rate limit → handler → error envelope → security
+//! headers → metrics and analytics → access log.
 
 use worker::{event, Context, Env, Request, Response};
 
@@ -12,10 +13,11 @@ use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
 use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
+use crate::http::trace::TraceContext;
 use crate::metrics;
 use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, profile, test_support};
+use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, openapi, profile, test_support};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -27,19 +29,35 @@ fn start() {
     durable_objects::telemetry::install(metrics::object_hooks());
 }
 
+/// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
+struct Arrival {
+    request_id: String,
+    trace: TraceContext,
+    method: String,
+    started: i64,
+    colo: Option<String>,
+    request_bytes: u64,
+}
+
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let started = runtime::now_ms();
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let request_id = request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes());
-    let method = req.method().to_string();
-    let colo = req.cf().map(|cf| cf.colo());
-    let request_bytes = header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let mut random = [0u8; 24];
+    random[..16].copy_from_slice(&runtime::random_bytes());
+    random[16..].copy_from_slice(&runtime::random_bytes()[..8]);
+    let arrival = Arrival {
+        request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes()),
+        trace: TraceContext::for_request(header("traceparent").as_deref(), random),
+        method: req.method().to_string(),
+        started: runtime::now_ms(),
+        colo: req.cf().map(|cf| cf.colo()),
+        request_bytes: header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+    };
 
-    let (template, user, limit_headers, served) = match router::resolve(&method, &req.path()) {
+    let (template, user, limit_headers, served) = match router::resolve(&arrival.method, &req.path()) {
         Ok(route) => {
             let template = route.template;
-            let (user, limit_headers, served) = serve(&route, &mut req, &env, &request_id, started).await;
+            let (user, limit_headers, served) = serve(&route, &mut req, &env, &arrival).await;
             (template, user, limit_headers, served)
         }
         Err((error, template)) => (template, None, Vec::new(), Err(error)),
@@ -47,24 +65,13 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
 
     let (reply, error) = match served {
         Ok(Served::Upgrade(response)) => {
-            observe(
-                &env,
-                &ctx,
-                &method,
-                template,
-                response.status_code(),
-                started,
-                request_bytes,
-                0,
-                colo.as_deref(),
-                None,
-            );
-            log_request(&request_id, &method, template, response.status_code(), started, user, colo, None);
+            observe(&env, &ctx, &arrival, template, response.status_code(), 0, None);
+            log_request(&arrival, template, response.status_code(), user, None);
             return Ok(response);
         }
         Ok(Served::Reply(reply)) => (reply, None),
         Err(error) => {
-            let mut reply = Reply::json(error.status(), &error.envelope(&request_id));
+            let mut reply = Reply::json(error.status(), &error.envelope(&arrival.request_id));
             reply.headers.extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
             (reply, Some(error))
         }
@@ -73,37 +80,33 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let mut reply = reply;
     reply.headers.extend(limit_headers);
     let code = error.as_ref().map(ApiError::code);
-    let size = reply.body.len() as u64;
-    observe(&env, &ctx, &method, template, reply.status, started, request_bytes, size, colo.as_deref(), code);
-    log_request(&request_id, &method, template, reply.status, started, user, colo, error.as_ref());
-    into_response(reply, &request_id)
+    observe(&env, &ctx, &arrival, template, reply.status, reply.body.len() as u64, code);
+    log_request(&arrival, template, reply.status, user, error.as_ref());
+    into_response(reply, &arrival.request_id)
 }
 
 /// Metrics and the analytics data point of one request; the metrics flush (when due) runs after the response, in
 /// `wait_until`, so the request never waits on it.
-#[allow(clippy::too_many_arguments)]
 fn observe(
     env: &Env,
     ctx: &Context,
-    method: &str,
+    arrival: &Arrival,
     route: &str,
     status: u16,
-    started: i64,
-    request_bytes: u64,
     response_bytes: u64,
-    colo: Option<&str>,
     error_code: Option<&str>,
 ) {
     let now = runtime::now_ms();
-    let seconds = (now - started) as f64 / 1000.0;
-    metrics::record_request(method, route, status, seconds, request_bytes, response_bytes);
+    let seconds = (now - arrival.started) as f64 / 1000.0;
+    let method = arrival.method.as_str();
+    metrics::record_request(method, route, status, seconds, arrival.request_bytes, response_bytes);
     analytics::write(
         env,
         &analytics::RequestPoint {
             route,
             method,
             status,
-            colo: colo.unwrap_or(""),
+            colo: arrival.colo.as_deref().unwrap_or(""),
             error_code: error_code.unwrap_or(""),
             duration_ms: seconds * 1000.0,
             response_bytes: response_bytes as f64,
@@ -127,27 +130,18 @@ enum Served {
     Upgrade(Response),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn log_request(
-    request_id: &str,
-    method: &str,
-    route: &str,
-    status: u16,
-    started: i64,
-    user: Option<UserContext>,
-    colo: Option<String>,
-    error: Option<&ApiError>,
-) {
+fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserContext>, error: Option<&ApiError>) {
     let log = AccessLog {
         ts: String::from(js_sys::Date::new_0().to_iso_string()),
         level: level_for(status),
-        request_id,
-        method,
+        request_id: &arrival.request_id,
+        trace_id: arrival.trace.trace_id_hex(),
+        method: &arrival.method,
         route,
         status,
-        duration_ms: (runtime::now_ms() - started) as f64,
+        duration_ms: (runtime::now_ms() - arrival.started) as f64,
         user_id: user.map(|u| u.user_id.to_string()),
-        colo,
+        colo: arrival.colo.clone(),
         error: error.map(ApiError::code),
         detail: match error {
             Some(ApiError::Internal(detail)) => Some(detail.clone()),
@@ -166,27 +160,29 @@ async fn serve(
     route: &RouteMatch,
     req: &mut Request,
     env: &Env,
-    request_id: &str,
-    now_ms: i64,
+    arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Result<Served, ApiError>) {
+    let now_ms = arrival.started;
+    let traceparent = arrival.trace.header();
     // Liveness must answer even when configuration is broken; everything else needs it.
     match route.endpoint {
         Endpoint::Health => return (None, Vec::new(), Ok(Served::Reply(health::health()))),
         Endpoint::HealthLive => return (None, Vec::new(), Ok(Served::Reply(health::live()))),
+        Endpoint::OpenApi => return (None, Vec::new(), Ok(Served::Reply(openapi::document()))),
         _ => {}
     }
     let config = match runtime::config(env) {
         Ok(config) => config,
         Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let authenticated = authenticate(req, route.endpoint, config, now_ms).await;
+    let authenticated = authenticate(req, route.endpoint, config, &traceparent, now_ms).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
         // A request with a bad token is limited by its address, like an anonymous one.
         let user = authenticated.as_ref().ok().and_then(|found| found.as_ref().map(|(user, _)| user));
         let ip = runtime::header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
         let scope = rate_limit::scope_for(&config.rate_limits, route.endpoint, user, &ip);
-        let decision = rate_limit::check(config, &scope, now_ms).await;
+        let decision = rate_limit::check(config, &traceparent, &scope, now_ms).await;
         limit_headers = decision.headers;
         if !decision.allowed {
             let user = user.cloned();
@@ -198,9 +194,9 @@ async fn serve(
         Ok(None) => (None, None),
         Err(error) => return (None, limit_headers, Err(error)),
     };
-    let ctx = RequestContext { env, config, request_id, now_ms, user, token };
+    let ctx = RequestContext { env, config, request_id: &arrival.request_id, traceparent, now_ms, user, token };
     let outcome = match route.endpoint {
-        Endpoint::Health | Endpoint::HealthLive => unreachable!("answered above"),
+        Endpoint::Health | Endpoint::HealthLive | Endpoint::OpenApi => unreachable!("answered above"),
         Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await.map(Served::Reply),
         Endpoint::LeaderboardUser => leaderboard::user_standing(&ctx, route).await.map(Served::Reply),
         Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
@@ -239,6 +235,7 @@ async fn authenticate(
     req: &Request,
     endpoint: Endpoint,
     config: &crate::config::Config,
+    traceparent: &str,
     now_ms: i64,
 ) -> Result<Option<(UserContext, String)>, ApiError> {
     // `/metrics` carries its own credential (the metrics token) in `Authorization`, not a user's JWT.
@@ -264,10 +261,10 @@ async fn authenticate(
             verify::verify(token, VerifyingKey::Secret(config.jwt_secret.as_bytes()), accepted, &rules, now)?
         }
         KeyNeed::KeyId(kid) => {
-            let mut keys = key_source::current(config, now_ms).await?;
+            let mut keys = key_source::current(config, traceparent, now_ms).await?;
             if keys.get(&kid).is_none() {
                 // Perhaps the keys were rotated since they were cached.
-                keys = key_source::refreshed(config, now_ms).await?.unwrap_or(keys);
+                keys = key_source::refreshed(config, traceparent, now_ms).await?.unwrap_or(keys);
             }
             let key = keys.get(&kid).ok_or_else(|| AuthError::Invalid("unknown signing key".into()))?;
             verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now)?

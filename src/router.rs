@@ -16,6 +16,8 @@ pub enum Endpoint {
     HealthLive,
     HealthReady,
     Metrics,
+    /// `GET /openapi.json`
+    OpenApi,
     HealthDetailed,
     TestBreakers,
     /// `POST /api/v1/leaderboard/update`
@@ -60,6 +62,7 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health/live", methods: &[("GET", Endpoint::HealthLive)] },
     RouteSpec { template: "/health/ready", methods: &[("GET", Endpoint::HealthReady)] },
     RouteSpec { template: "/metrics", methods: &[("GET", Endpoint::Metrics)] },
+    RouteSpec { template: "/openapi.json", methods: &[("GET", Endpoint::OpenApi)] },
     RouteSpec { template: "/health/detailed", methods: &[("GET", Endpoint::HealthDetailed)] },
     RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
@@ -117,6 +120,11 @@ impl RouteMatch {
     }
 }
 
+/// Every (template, method) the router serves, test routes included.
+pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ROUTES.iter().flat_map(|spec| spec.methods.iter().map(move |(method, _)| (spec.template, *method)))
+}
+
 fn table() -> &'static matchit::Router<usize> {
     static TABLE: OnceLock<matchit::Router<usize>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -154,6 +162,33 @@ pub fn resolve(method: &str, path: &str) -> Result<RouteMatch, (ApiError, &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openapi_document_lists_exactly_the_public_routes() {
+        use std::collections::BTreeSet;
+        let document: serde_json::Value =
+            serde_json::from_str(crate::routes::openapi::DOCUMENT).expect("docs/openapi.json is JSON");
+        assert_eq!(document["openapi"], "3.1.0");
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object().expect("path item").keys().map(move |m| (path.clone(), m.to_ascii_uppercase()))
+            })
+            .collect();
+        let served: BTreeSet<(String, String)> = routes()
+            .filter(|(template, _)| !template.starts_with("/__test/"))
+            .map(|(template, method)| (template.to_owned(), method.to_owned()))
+            .collect();
+        assert_eq!(documented, served, "docs/openapi.json (docs/openapi.py) and the router disagree");
+        // Every schema reference resolves.
+        let text = crate::routes::openapi::DOCUMENT;
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap_or_default();
+            assert!(document["components"]["schemas"].get(name).is_some(), "dangling $ref {name}");
+        }
+    }
 
     #[test]
     fn every_template_is_reachable() {

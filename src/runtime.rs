@@ -18,6 +18,8 @@ pub struct RequestContext<'a> {
     pub config: &'a Config,
     /// This request's id.
     pub request_id: &'a str,
+    /// This request's span as the `traceparent` of its outbound calls.
+    pub traceparent: String,
     /// Arrival time, milliseconds since the epoch.
     pub now_ms: i64,
     /// The verified caller, when the request carried a valid token.
@@ -40,9 +42,22 @@ impl RequestContext<'_> {
         }
     }
 
-    /// The isolate's database adapter.
-    pub fn database(&self) -> std::rc::Rc<crate::adapters::postgrest::Database> {
-        crate::adapters::postgrest::shared(self.config)
+    /// The database adapter, tracing its calls under this request.
+    pub fn database(&self) -> crate::adapters::postgrest::Database {
+        crate::adapters::postgrest::shared(self.config).traced(&self.traceparent)
+    }
+
+    /// The Redis adapter, tracing its calls under this request.
+    pub fn redis(&self) -> crate::adapters::upstash::Upstash {
+        crate::adapters::upstash::shared(self.config).traced(&self.traceparent)
+    }
+
+    /// The Competition object of `competition_id`, tracing calls under this request.
+    pub fn competition(
+        &self,
+        competition_id: &uuid::Uuid,
+    ) -> Result<crate::competition_client::CompetitionClient, ApiError> {
+        crate::competition_client::CompetitionClient::for_competition(self.env, competition_id, &self.traceparent)
     }
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.

@@ -20,7 +20,7 @@ use crate::runtime::RequestContext;
 /// Writes the caller's score through the competition's object, then raises the competition's page-cache version
 /// before the reply leaves (so the writer never reads a page from before its own update).
 pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<ScoreWriteReply, ApiError> {
-    let client = CompetitionClient::for_competition(ctx.env, &write.competition_id)?;
+    let client = ctx.competition(&write.competition_id)?;
     let reply: ScoreWriteReply = match client.try_call(Method::Post, PATH_SCORES, Some(write)).await? {
         Ok(reply) => reply,
         Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN || error.code == CODE_NOT_A_MEMBER => {

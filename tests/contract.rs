@@ -51,3 +51,22 @@ fn unknown_routes_and_methods_get_json_envelopes() {
     assert_eq!(reply.json["error"]["code"], "method_not_allowed");
     assert_eq!(reply.header("allow"), Some("GET"));
 }
+
+#[test]
+fn openapi_document_is_served_and_scripts_token_mints_accepted_tokens() {
+    let reply = send("GET", &format!("{}/openapi.json", base_url()), &[], None);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json["openapi"], "3.1.0");
+    assert!(reply.json["paths"]["/api/v1/leaderboard/update"]["post"].is_object());
+
+    let user = uuid::Uuid::new_v4();
+    let output = std::process::Command::new(e2e::repo_root().join("scripts/token"))
+        .args(["--sub", &user.to_string()])
+        .output()
+        .expect("run scripts/token");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let me = send("GET", &format!("{}/api/v1/me", base_url()), &[("Authorization", &format!("Bearer {token}"))], None);
+    assert_eq!(me.status, 200, "{:?}", me.json);
+    assert_eq!(me.json["user_id"], user.to_string());
+}

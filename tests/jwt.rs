@@ -1,7 +1,7 @@
 //! The JWT flow against `wrangler dev`: HS256 with the shared secret, ES256 and RS256 with keys from a JWKS endpoint
 //! this test serves itself (fixture keys in `tests/fixtures/jwt`), every attack token of the auth issue refused with
 //! the right code and `WWW-Authenticate`, the admin role, and key rotation: an unknown `kid` fetches the key set
-//! again, at most once a minute.
+//! again, at most once a minute; the fetch continues the caller's W3C trace (`traceparent`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -77,6 +77,8 @@ struct KeyServer {
     url: String,
     document: Arc<Mutex<String>>,
     fetches: Arc<AtomicUsize>,
+    /// The `traceparent` header of the latest fetch.
+    traceparent: Arc<Mutex<Option<String>>>,
 }
 
 impl KeyServer {
@@ -86,13 +88,19 @@ impl KeyServer {
             format!("http://127.0.0.1:{}/auth/v1/.well-known/jwks.json", listener.local_addr().expect("addr").port());
         let document = Arc::new(Mutex::new(document));
         let fetches = Arc::new(AtomicUsize::new(0));
-        let (doc, count) = (Arc::clone(&document), Arc::clone(&fetches));
+        let traceparent = Arc::new(Mutex::new(None));
+        let (doc, count, seen) = (Arc::clone(&document), Arc::clone(&fetches), Arc::clone(&traceparent));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let mut reader = BufReader::new(&stream);
                 let mut line = String::new();
                 // Request line and headers; the body of a GET is empty.
                 while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("traceparent") {
+                            *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(value.trim().to_owned());
+                        }
+                    }
                     line.clear();
                 }
                 count.fetch_add(1, Ordering::SeqCst);
@@ -105,11 +113,15 @@ impl KeyServer {
                 let _ = (&stream).write_all(reply.as_bytes());
             }
         });
-        Self { url, document, fetches }
+        Self { url, document, fetches, traceparent }
     }
 
     fn publish(&self, document: String) {
         *self.document.lock().unwrap_or_else(|e| e.into_inner()) = document;
+    }
+
+    fn last_traceparent(&self) -> Option<String> {
+        self.traceparent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn fetches(&self) -> usize {
@@ -136,6 +148,21 @@ fn tokens_of_every_algorithm_and_every_attack() {
     let secret = setting("E2E_JWT_SECRET");
     let user = Uuid::new_v4();
     let good = || with(payload(&user), "iss", json!("https://issuer.test/auth/v1"));
+
+    // The first asymmetric token fetches the keys, with the caller's trace continued in `traceparent`.
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let incoming = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    let traced = send(
+        "GET",
+        &format!("{base}/api/v1/me"),
+        &[("Authorization", &format!("Bearer {}", es256("ec-1", good()))), ("traceparent", &incoming)],
+        None,
+    );
+    assert_eq!(traced.status, 200, "{:?}", traced.json);
+    let forwarded = keys.last_traceparent().expect("the JWKS fetch carries traceparent");
+    let parts: Vec<&str> = forwarded.split('-').collect();
+    assert_eq!((parts.len(), parts[0], parts[1], parts[3]), (4, "00", trace_id, "01"), "{forwarded}");
+    assert_ne!(parts[2], "00f067aa0ba902b7", "the Worker's own span is the parent of its calls");
 
     for (name, token) in [
         ("HS256", hs256(secret.as_bytes(), good())),

@@ -10,11 +10,13 @@ use super::guard::guarded;
 
 const DEP: Dependency = Dependency::Redis;
 
-/// The Upstash client of one isolate.
+/// The Upstash client of one isolate (or of one request, with its trace context; see [`Upstash::traced`]).
+#[derive(Debug, Clone)]
 pub struct Upstash {
     url: String,
     token: String,
     budget_ms: u64,
+    traceparent: Option<String>,
 }
 
 /// One command's outcome inside a pipeline: its result, or Redis's error text.
@@ -66,7 +68,12 @@ fn code_of(message: &str) -> String {
 impl Upstash {
     /// A client for the REST endpoint `url` with `token`.
     pub fn new(url: &str, token: &str, budget_ms: u64) -> Self {
-        Self { url: url.trim_end_matches('/').to_owned(), token: token.to_owned(), budget_ms }
+        Self { url: url.trim_end_matches('/').to_owned(), token: token.to_owned(), budget_ms, traceparent: None }
+    }
+
+    /// This client with `traceparent` on every request it sends.
+    pub fn traced(&self, traceparent: &str) -> Self {
+        Self { traceparent: Some(traceparent.to_owned()), ..self.clone() }
     }
 
     async fn post(&self, path: &str, body: String) -> Result<(u16, String), AdapterError> {
@@ -77,6 +84,9 @@ impl Upstash {
         };
         set("Authorization", &format!("Bearer {}", self.token))?;
         set("Content-Type", "application/json")?;
+        if let Some(traceparent) = &self.traceparent {
+            set("traceparent", traceparent)?;
+        }
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
         let request = Request::new_with_init(&format!("{}{path}", self.url), &init)

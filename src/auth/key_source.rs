@@ -82,11 +82,11 @@ fn redis_key(config: &Config) -> String {
 }
 
 /// The key set for verifying tokens now: the isolate's, else Redis's, else fetched.
-pub async fn current(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+pub async fn current(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
     if let Some(set) = FRESHNESS.with(|f| f.borrow().fresh(now_ms)) {
         return Ok(set);
     }
-    let redis = upstash::shared(config);
+    let redis = upstash::shared(config).traced(traceparent);
     let key = redis_key(config);
     if let Ok(value) = redis.command_within(REDIS_BUDGET_MS, &["GET", &key]).await {
         let shared = value.as_str().and_then(|text| serde_json::from_str::<Shared>(text).ok());
@@ -98,20 +98,20 @@ pub async fn current(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, ApiErro
             }
         }
     }
-    fetch_and_share(config, now_ms).await
+    fetch_and_share(config, traceparent, now_ms).await
 }
 
 /// The key set after a token named an unknown `kid`: fetched again if this isolate has not done so for an unknown
 /// kid within the last minute, else `None` (the caller refuses the token).
-pub async fn refreshed(config: &Config, now_ms: i64) -> Result<Option<Rc<KeySet>>, ApiError> {
+pub async fn refreshed(config: &Config, traceparent: &str, now_ms: i64) -> Result<Option<Rc<KeySet>>, ApiError> {
     if !FRESHNESS.with(|f| f.borrow_mut().take_forced_refresh(now_ms)) {
         return Ok(None);
     }
-    fetch_and_share(config, now_ms).await.map(Some)
+    fetch_and_share(config, traceparent, now_ms).await.map(Some)
 }
 
-async fn fetch_and_share(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
-    let (document, ttl_ms) = fetch(config.jwks_url.as_str()).await.map_err(|reason| {
+async fn fetch_and_share(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+    let (document, ttl_ms) = fetch(config.jwks_url.as_str(), traceparent).await.map_err(|reason| {
         worker::console_warn!("JWKS fetch from {} failed: {reason}", config.jwks_url);
         ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
     })?;
@@ -126,6 +126,7 @@ async fn fetch_and_share(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, Api
         let ttl = ttl_ms.to_string();
         // Not sharing it only costs other isolates a fetch of their own.
         let _ = upstash::shared(config)
+            .traced(traceparent)
             .command_within(REDIS_BUDGET_MS, &["SET", &redis_key(config), &text, "PX", &ttl])
             .await;
     }
@@ -133,10 +134,14 @@ async fn fetch_and_share(config: &Config, now_ms: i64) -> Result<Rc<KeySet>, Api
 }
 
 /// GETs the document; its body and lifetime.
-async fn fetch(url: &str) -> Result<(String, i64), String> {
+async fn fetch(url: &str, traceparent: &str) -> Result<(String, i64), String> {
     let call = async {
-        let mut response =
-            worker::Fetch::Url(url.parse().map_err(|e| format!("{e}"))?).send().await.map_err(|e| e.to_string())?;
+        let headers = worker::Headers::new();
+        headers.set("traceparent", traceparent).map_err(|e| e.to_string())?;
+        let mut init = worker::RequestInit::new();
+        init.with_headers(headers);
+        let request = worker::Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
+        let mut response = worker::Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
         if response.status_code() != 200 {
             return Err(format!("status {}", response.status_code()));
         }

@@ -8,7 +8,6 @@ use super::keys::{self, COMPETITION_TTL_SECS};
 use super::{count, Level, Outcome};
 use crate::adapters::postgrest::Caller;
 use crate::adapters::rows::CompetitionRow;
-use crate::adapters::upstash;
 use crate::error::ApiError;
 use crate::isolate_cache::TtlCache;
 use crate::runtime::RequestContext;
@@ -27,7 +26,7 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
         return Ok(Some(row));
     }
     count(Level::Memory, Outcome::Miss);
-    let redis = upstash::shared(ctx.config);
+    let redis = ctx.redis();
     let key = keys::competition(id);
     match redis.command(&["GET", &key]).await {
         Ok(serde_json::Value::String(text)) => match serde_json::from_str::<CompetitionRow>(&text) {
@@ -56,7 +55,7 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
 /// the old count for up to 5 s.
 pub async fn forget(ctx: &RequestContext<'_>, id: &Uuid) {
     ROWS.with(|c| c.borrow_mut().remove(id));
-    if let Err(error) = upstash::shared(ctx.config).command(&["DEL", &keys::competition(id)]).await {
+    if let Err(error) = ctx.redis().command(&["DEL", &keys::competition(id)]).await {
         worker::console_warn!("competition cache entry not dropped: {error}");
     }
 }

@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use super::keys::{self, PAGE_TTL_SECS, RAISE_VERSION, READ_PAGE, VERSION_TTL_SECS};
 use super::{count, Level, Outcome};
-use crate::adapters::upstash;
 use crate::runtime::RequestContext;
 
 /// What the cache holds for a page request.
@@ -20,7 +19,7 @@ pub struct Lookup {
 pub async fn read(ctx: &RequestContext<'_>, competition: &Uuid, limit: usize, cursor: Option<&str>) -> Option<Lookup> {
     let (prefix, suffix) = keys::page_parts(competition, limit, cursor);
     let version_key = keys::version(competition);
-    let reply = upstash::shared(ctx.config).command(&["EVAL", READ_PAGE, "1", &version_key, &prefix, &suffix]).await;
+    let reply = ctx.redis().command(&["EVAL", READ_PAGE, "1", &version_key, &prefix, &suffix]).await;
     let Ok(Value::Array(parts)) = reply else {
         count(Level::Redis, Outcome::Error);
         return None;
@@ -42,7 +41,7 @@ pub async fn store(
 ) {
     let key = keys::page(competition, version, limit, cursor);
     let ttl = PAGE_TTL_SECS.to_string();
-    if let Err(error) = upstash::shared(ctx.config).command(&["SET", &key, body, "EX", &ttl]).await {
+    if let Err(error) = ctx.redis().command(&["SET", &key, body, "EX", &ttl]).await {
         worker::console_warn!("page cache store skipped: {error}");
     }
 }
@@ -51,7 +50,7 @@ pub async fn store(
 /// older page). If Redis cannot be reached, pages already cached stay readable until their TTL (15 s).
 pub async fn raise_version(ctx: &RequestContext<'_>, competition: &Uuid, seq: u64) {
     let (key, seq, ttl) = (keys::version(competition), seq.to_string(), VERSION_TTL_SECS.to_string());
-    if let Err(error) = upstash::shared(ctx.config).command(&["EVAL", RAISE_VERSION, "1", &key, &seq, &ttl]).await {
+    if let Err(error) = ctx.redis().command(&["EVAL", RAISE_VERSION, "1", &key, &seq, &ttl]).await {
         worker::console_warn!("page cache version not raised for {competition}: {error}");
     }
 }

@@ -11,6 +11,8 @@ pub struct AccessLog<'a> {
     pub level: &'static str,
     /// The request id echoed in `X-Request-Id`.
     pub request_id: &'a str,
+    /// W3C trace id of the request (its incoming `traceparent`'s, or a new one).
+    pub trace_id: String,
     /// HTTP method.
     pub method: &'a str,
     /// Route template, never the raw path (ids stay out of log cardinality).
@@ -60,6 +62,7 @@ mod tests {
             ts: "2026-11-25T00:00:00Z".into(),
             level: level_for(404),
             request_id: "r1",
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
             method: "GET",
             route: "/api/v1/leaderboard/{competition_id}/users/{user_id}",
             status: 404,
@@ -74,6 +77,7 @@ mod tests {
         assert_eq!(parsed["level"], "info");
         assert_eq!(parsed["route"], "/api/v1/leaderboard/{competition_id}/users/{user_id}");
         assert_eq!(parsed["error"], "not_found");
+        assert_eq!(parsed["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
         assert!(parsed.get("user_id").is_none());
         assert_eq!(level_for(503), "error");
     }

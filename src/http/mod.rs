@@ -6,3 +6,4 @@ pub mod body;
 pub mod reply;
 pub mod request_id;
 pub mod security_headers;
+pub mod trace;

@@ -12,7 +12,6 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use crate::adapters::upstash;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::runtime::RequestContext;
@@ -64,7 +63,7 @@ async fn begin(ctx: &RequestContext<'_>, key: Option<String>, route: &str, body:
     let fingerprint = fingerprint(route, body);
     let running = serde_json::to_string(&Record { fingerprint: fingerprint.clone(), reply: None })
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let redis = upstash::shared(ctx.config);
+    let redis = ctx.redis();
     let ttl = record::RUNNING_TTL_SECS.to_string();
     // Two rounds: a record can expire between a failed claim and the read that follows.
     for _ in 0..2 {
@@ -108,7 +107,7 @@ async fn finish(ctx: &RequestContext<'_>, claim: Claim, outcome: &Result<Reply, 
         Ok(reply) => (reply.status, String::from_utf8_lossy(&reply.body).into_owned()),
         Err(error) => (error.status(), error.envelope(ctx.request_id).to_string()),
     };
-    let redis = upstash::shared(ctx.config);
+    let redis = ctx.redis();
     let result = if keeps(status) {
         let done = Record { fingerprint: claim.fingerprint, reply: Some(StoredReply { status, body }) };
         let text = serde_json::to_string(&done).unwrap_or_default();

@@ -79,15 +79,15 @@ pub fn scope_for<'a>(policies: &'a Policies, endpoint: Endpoint, user: Option<&U
     Scope { policy, subject }
 }
 
-/// Takes one token for `scope`.
-pub async fn check(config: &Config, scope: &Scope<'_>, now_ms: i64) -> Decision {
+/// Takes one token for `scope` (a Redis call, when one is needed, carries the request's `traceparent`).
+pub async fn check(config: &Config, traceparent: &str, scope: &Scope<'_>, now_ms: i64) -> Decision {
     let key = scope.key();
     let policy = scope.policy;
     if let Some(remaining) = LEASES.with(|l| l.borrow_mut().spend(&key, now_ms)) {
         return Decision { allowed: true, headers: headers(policy, remaining), retry_after_secs: 0 };
     }
     let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
-    let (granted, remaining) = match take_shared(config, scope, want).await {
+    let (granted, remaining) = match take_shared(config, traceparent, scope, want).await {
         Ok((granted, remaining)) => {
             LEASES.with(|l| l.borrow_mut().record(&key, now_ms, granted, remaining));
             (granted, remaining)
@@ -122,8 +122,13 @@ pub async fn check(config: &Config, scope: &Scope<'_>, now_ms: i64) -> Decision 
 
 /// One script call on the shared bucket: `EVALSHA` with the script's SHA (loaded once per isolate), `EVAL` after a
 /// `NOSCRIPT` (a Redis restart forgets loaded scripts).
-async fn take_shared(config: &Config, scope: &Scope<'_>, want: u32) -> Result<(u32, f64), AdapterError> {
-    let redis = upstash::shared(config);
+async fn take_shared(
+    config: &Config,
+    traceparent: &str,
+    scope: &Scope<'_>,
+    want: u32,
+) -> Result<(u32, f64), AdapterError> {
+    let redis = upstash::shared(config).traced(traceparent);
     let refill = scope.policy.refill();
     let ttl = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
     let (rate, burst, want, ttl) =

@@ -3,7 +3,6 @@
 use durable_objects::protocol::{HEADER_SUBPROTOCOL, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use worker::{Headers, Request, RequestInit, Response};
 
-use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
@@ -27,6 +26,7 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
         }
     }
     headers.set(HEADER_USER, &user.user_id.to_string()).map_err(internal)?;
+    headers.set("traceparent", &ctx.traceparent).map_err(internal)?;
     let protocol = incoming.get("Sec-WebSocket-Protocol").ok().flatten();
     if protocol.is_some_and(|p| p.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("bearer"))) {
         headers.set(HEADER_SUBPROTOCOL, "bearer").map_err(internal)?;
@@ -34,5 +34,5 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     let mut init = RequestInit::new();
     init.with_headers(headers);
     let forwarded = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &init).map_err(internal)?;
-    CompetitionClient::for_competition(ctx.env, &competition_id)?.forward(forwarded).await
+    ctx.competition(&competition_id)?.forward(forwarded).await
 }

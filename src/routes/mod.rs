@@ -6,5 +6,6 @@ pub mod fitness;
 pub mod health;
 pub mod leaderboard;
 pub mod live;
+pub mod openapi;
 pub mod profile;
 pub mod test_support;

@@ -3,7 +3,6 @@
 use durable_objects::protocol::{ObjectStats, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS};
 use worker::Method;
 
-use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
@@ -44,7 +43,7 @@ pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
         .and_then(|(_, value)| value.parse().ok())
         .ok_or_else(|| ApiError::BadRequest("n must be a non-negative integer".into()))?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let stats: ObjectStats = client.call(Method::Post, &format!("{PATH_TEST_SEED}?n={n}"), None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }
@@ -53,7 +52,7 @@ pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
 pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     enabled(ctx, route)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let stats: ObjectStats = client.call(Method::Get, PATH_TEST_STATS, None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }
@@ -71,7 +70,7 @@ pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker
         Some(_) => return Err(ApiError::BadRequest("fail_after must be a non-negative integer".into())),
         None => PATH_TEST_FINALIZE.to_owned(),
     };
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let stats: ObjectStats = client.call(Method::Post, &path, None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }
@@ -80,7 +79,7 @@ pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker
 pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     enabled(ctx, route)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let stats: ObjectStats = client.call(Method::Post, PATH_TEST_ALARM, None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }

@@ -23,6 +23,9 @@ struct Args {
     /// Audience claim.
     #[arg(long, default_value = "authenticated")]
     aud: String,
+    /// Issuer claim (needed when the Worker sets JWT_ISSUER).
+    #[arg(long, env = "JWT_ISSUER")]
+    iss: Option<String>,
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl: i64,
@@ -31,6 +34,9 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let sub = args.sub.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let claims = local::token::access_claims(&sub, &args.role, &args.aud, local::token::now(), args.ttl);
+    let mut claims = local::token::access_claims(&sub, &args.role, &args.aud, local::token::now(), args.ttl);
+    if let Some(iss) = args.iss.filter(|iss| !iss.is_empty()) {
+        claims["iss"] = iss.into();
+    }
     println!("{}", local::token::sign(args.secret.as_bytes(), &claims));
 }

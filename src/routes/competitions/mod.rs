@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::adapters::postgrest::Caller;
 use crate::cache;
-use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
@@ -91,5 +90,5 @@ async fn tell_object(
         .await?
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     let meta = meta_from_row(&row).ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
-    scoring::register(&CompetitionClient::for_competition(ctx.env, id)?, &meta, user_id).await
+    scoring::register(&ctx.competition(id)?, &meta, user_id).await
 }

@@ -34,6 +34,10 @@ impl CreateBody {
         if !(1..=80).contains(&name.chars().count()) {
             problems.push(FieldError::new("name", "must be 1 to 80 characters"));
         }
+        // Control characters (NUL above all, which Postgres text cannot hold) are never part of a name.
+        if name.chars().any(char::is_control) {
+            problems.push(FieldError::new("name", "must not contain control characters"));
+        }
         if Metric::parse(&self.metric).is_none() {
             problems.push(FieldError::new("metric", "must be steps, active_minutes, distance_m or calories"));
         }
@@ -157,6 +161,8 @@ mod tests {
         let cases = [
             (json!({"name": ""}), "name"),
             (json!({"name": "x".repeat(81)}), "name"),
+            (json!({"name": "a\u{0000}b"}), "name"),
+            (json!({"name": "line\nbreak"}), "name"),
             (json!({"metric": "sleep"}), "metric"),
             (json!({"starts_at": "yesterday"}), "starts_at"),
             (json!({"ends_at": "2026-10-01T00:00:00Z"}), "ends_at"),

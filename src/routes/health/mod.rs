@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::adapters::guard::{breaker_states, clock_ms, deadline};
-use crate::adapters::{postgrest, upstash, AdapterError};
+use crate::adapters::AdapterError;
 use crate::competition_client::BINDING;
 use crate::http::reply::Reply;
 use crate::isolate_cache::TtlCache;
@@ -74,7 +74,7 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
     if let Some(cached) = CHECKS.with(|c| c.borrow().get(&(), ctx.now_ms)) {
         return (cached.checked_at, cached.checks);
     }
-    let redis = upstash::shared(ctx.config);
+    let redis = ctx.redis();
     let shared = redis.command_within(CACHE_BUDGET_MS, &["GET", CACHE_KEY]).await.ok();
     if let Some(checked) =
         shared.as_ref().and_then(|v| v.as_str()).and_then(|t| serde_json::from_str::<Checked>(t).ok())
@@ -103,8 +103,8 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
 async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), String> {
     let describe = |e: AdapterError| e.to_string();
     match component {
-        Component::Postgrest => postgrest::shared(ctx.config).ping().await.map_err(describe),
-        Component::Redis => upstash::shared(ctx.config).command(&["PING"]).await.map(drop).map_err(describe),
+        Component::Postgrest => ctx.database().ping().await.map_err(describe),
+        Component::Redis => ctx.redis().command(&["PING"]).await.map(drop).map_err(describe),
         Component::DurableObjects => ctx.env.durable_object(BINDING).map(drop).map_err(|e| e.to_string()),
         Component::Storage => match ctx.env.bucket(STORAGE_BINDING) {
             Ok(bucket) => deadline(CHECK_BUDGET_MS, bucket.head("__health"))

@@ -10,7 +10,6 @@ use serde_json::json;
 use worker::Method;
 
 use crate::cache::pages;
-use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
@@ -36,7 +35,7 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
     if let Some(body) = cached.as_ref().and_then(|c| c.page.clone()) {
         return Ok(Reply::json_text(200, body));
     }
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let page: Page = client.call(Method::Get, &path, None::<&()>).await?;
     let entries: Vec<PublicEntry> = page.entries.iter().map(PublicEntry::from).collect();
     let body = json!({
@@ -57,7 +56,7 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
     let user = ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let around = around_query(&query_pairs(req)?)?;
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let path = format!("{PATH_AROUND}{}?radius={around}", user.user_id);
     let window: Around = client.call(Method::Get, &path, None::<&()>).await?;
     let entries: Vec<PublicEntry> = window.entries.iter().map(PublicEntry::from).collect();
@@ -97,7 +96,7 @@ pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Resu
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let user_id = path_uuid("user_id", route.param("user_id"))?;
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let standing: Standing = client.call(Method::Get, &format!("{PATH_SCORE_OF}{user_id}"), None::<&()>).await?;
     Ok(Reply::json(200, &standing))
 }
@@ -107,7 +106,7 @@ pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Resu
 pub async fn prizes(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = CompetitionClient::for_competition(ctx.env, &competition_id)?;
+    let client = ctx.competition(&competition_id)?;
     let prizes: Prizes = match client.try_call(Method::Get, PATH_PRIZES, None::<&()>).await? {
         Ok(prizes) => prizes,
         Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN => {

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Writes docs/openapi.json, the OpenAPI 3.1 description of ../shared/API.md that the Worker serves at
+GET /openapi.json. Edit this generator, run it (`python3 docs/openapi.py`), commit both; a unit test checks that the
+document lists exactly the routes the router serves."""
+import json
+import pathlib
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+def obj(props, required=None, extra=False):
+    schema = {"type": "object", "properties": props, "additionalProperties": extra}
+    if required is not None:
+        schema["required"] = required
+    return schema
+
+UUID = {"type": "string", "format": "uuid"}
+TIME = {"type": "string", "format": "date-time"}
+SCORE = {"type": "integer", "minimum": 0, "maximum": 9007199254740991}
+RANK = {"type": "integer", "minimum": 1}
+NULLABLE_RANK = {"type": ["integer", "null"], "minimum": 1}
+METRIC = {"type": "string", "enum": ["steps", "active_minutes", "distance_m", "calories"]}
+
+schemas = {
+    "Error": obj({"error": obj({
+        "code": {"type": "string", "enum": ["bad_request", "invalid_json", "validation_failed", "missing_token",
+                 "invalid_token", "token_expired", "forbidden", "not_found", "method_not_allowed", "conflict",
+                 "payload_too_large", "unsupported_media_type", "rate_limited", "internal",
+                 "dependency_unavailable", "idempotency_mismatch"]},
+        "message": {"type": "string"},
+        "request_id": {"type": "string"},
+        "details": {"type": "array", "items": obj({"field": {"type": "string"}, "message": {"type": "string"}},
+                                                  ["field", "message"])},
+    }, ["code", "message", "request_id"])}, ["error"]),
+    "NewCompetition": obj({
+        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+        "metric": METRIC,
+        "starts_at": TIME,
+        "ends_at": TIME,
+        "prize_pool": {"type": "integer", "minimum": 0},
+        "payout": {"type": "array", "maxItems": 100, "items": {"type": "integer", "minimum": 1, "maximum": 10000}},
+    }, ["name", "metric", "starts_at", "ends_at"]),
+    "Competition": obj({
+        "id": UUID, "name": {"type": "string"}, "metric": METRIC, "starts_at": TIME, "ends_at": TIME,
+        "prize_pool": {"type": "integer"}, "payout": {"type": "array", "items": {"type": "integer"}},
+        "participants": {"type": "integer", "minimum": 0},
+        "status": {"type": "string", "enum": ["upcoming", "active", "finished"]},
+    }, ["id", "name", "metric", "starts_at", "ends_at", "prize_pool", "payout", "participants", "status"], True),
+    "CompetitionList": obj({"competitions": {"type": "array", "maxItems": 100, "items": ref("Competition")}},
+                           ["competitions"], True),
+    "Membership": obj({"competition_id": UUID, "user_id": UUID, "joined_at": TIME},
+                      ["competition_id", "user_id", "joined_at"], True),
+    "ScoreUpdate": obj({"competition_id": UUID, "score": SCORE}, ["competition_id", "score"]),
+    "ScoreUpdateReply": obj({"competition_id": UUID, "user_id": UUID, "score": SCORE, "rank": RANK,
+                             "previous_rank": NULLABLE_RANK, "total": {"type": "integer"}},
+                            ["competition_id", "user_id", "score", "rank", "previous_rank", "total"], True),
+    "Entry": obj({"rank": RANK, "user_id": UUID, "display_name": {"type": "string"},
+                  "avatar_url": {"type": ["string", "null"]}, "score": SCORE},
+                 ["rank", "user_id", "display_name", "score"], True),
+    "LeaderboardPage": obj({"competition_id": UUID, "total": {"type": "integer"},
+                            "entries": {"type": "array", "items": ref("Entry")},
+                            "next_cursor": {"type": ["string", "null"]}},
+                           ["competition_id", "total", "entries", "next_cursor"], True),
+    "Around": obj({"rank": RANK, "score": SCORE, "total": {"type": "integer"}, "percentile": {"type": "number"},
+                   "entries": {"type": "array", "items": ref("Entry")}},
+                  ["rank", "score", "total", "percentile", "entries"], True),
+    "Standing": obj({"rank": RANK, "score": SCORE}, ["rank", "score"], True),
+    "Prizes": obj({"prize_pool": {"type": "integer"}, "final": {"type": "boolean"},
+                   "prizes": {"type": "array", "items": obj({"rank": RANK, "user_id": UUID,
+                                                             "amount": {"type": "integer"}},
+                                                            ["rank", "user_id", "amount"], True)}},
+                  ["prize_pool", "final", "prizes"], True),
+    "FitnessSync": obj({
+        "source": {"type": "string", "enum": ["healthkit", "google_fit", "manual"]},
+        "samples": {"type": "array", "maxItems": 400, "items": obj({
+            "date": {"type": "string", "format": "date"},
+            "steps": {"type": "integer", "minimum": 0}, "active_minutes": {"type": "integer", "minimum": 0},
+            "distance_m": {"type": "integer", "minimum": 0}, "calories": {"type": "integer", "minimum": 0},
+        }, ["date"])},
+    }, ["source", "samples"]),
+    "FitnessSyncReply": obj({
+        "accepted": {"type": "integer"},
+        "rejected": {"type": "array", "items": obj({"index": {"type": "integer"}, "reason": {"type": "string"}},
+                                                   ["index", "reason"], True)},
+        "competitions": {"type": "array", "items": obj({"competition_id": UUID, "score": SCORE, "rank": RANK},
+                                                       ["competition_id", "score", "rank"], True)},
+    }, ["accepted", "rejected", "competitions"], True),
+    "Profile": obj({"user_id": UUID, "display_name": {"type": "string"}, "avatar_url": {"type": ["string", "null"]}},
+                   ["user_id", "display_name", "avatar_url"], True),
+    "ProfilePatch": obj({"display_name": {"type": "string", "minLength": 1, "maxLength": 40}}, ["display_name"]),
+    "AvatarReply": obj({"avatar_url": {"type": "string"}}, ["avatar_url"], True),
+    "Health": obj({"status": {"type": "string"}, "version": {"type": "string"}}, ["status"], True),
+    "HealthDetailed": obj({"status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy"]},
+                           "checked_at": TIME,
+                           "components": {"type": "object", "additionalProperties": obj(
+                               {"status": {"type": "string", "enum": ["up", "down"]},
+                                "latency_ms": {"type": "number"}, "error": {"type": ["string", "null"]}},
+                               ["status", "latency_ms"], True)},
+                           "circuit_breakers": {"type": "object", "additionalProperties": {
+                               "type": "string", "enum": ["closed", "open", "half_open"]}}},
+                          ["status", "checked_at", "components", "circuit_breakers"], True),
+}
+
+def error(description):
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+
+ERRORS = {"400": error("Malformed request"), "401": error("Missing, invalid or expired token"),
+          "422": error("Validation failed"), "429": error("Rate limited (see Retry-After)"),
+          "503": error("A dependency is unavailable")}
+
+def ok(schema, status="200", description="OK"):
+    return {status: {"description": description, "content": {"application/json": {"schema": ref(schema)}}}}
+
+def op(summary, responses, body=None, secured=True, params=(), extra_errors=()):
+    operation = {"summary": summary, "responses": {**responses, **{k: v for k, v in ERRORS.items()}}}
+    for code, text in extra_errors:
+        operation["responses"][code] = error(text)
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body)}}}
+    if not secured:
+        operation["security"] = []
+    if params:
+        operation["parameters"] = list(params)
+    return operation
+
+def path_param(name):
+    return {"name": name, "in": "path", "required": True, "schema": UUID if name.endswith("_id") else {"type": "string"}}
+
+def query(name, schema):
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,255}$"}}
+CID = path_param("competition_id")
+
+def plain(summary, schema, statuses=("200",)):
+    return {"summary": summary, "security": [], "responses": {
+        s: {"description": "OK" if s == "200" else "Not ready / unhealthy",
+            "content": {"application/json": {"schema": ref(schema) if isinstance(schema, str) else schema}}}
+        for s in statuses}}
+
+paths = {
+    "/health": {"get": plain("Version and liveness", "Health")},
+    "/health/live": {"get": plain("Liveness; touches no dependency", "Health")},
+    "/health/ready": {"get": plain("Readiness: the database API and Redis answer", "Health", ("200", "503"))},
+    "/health/detailed": {"get": plain("Every component, breaker states (cached 5 s)", "HealthDetailed", ("200", "503"))},
+    "/metrics": {"get": {"summary": "Prometheus text format 0.0.4 (Bearer METRICS_TOKEN when set)",
+                         "security": [{"metricsToken": []}],
+                         "responses": {"200": {"description": "Exposition",
+                                               "content": {"text/plain": {"schema": {"type": "string"}}}},
+                                       "401": error("Wrong or missing metrics token")}}},
+    "/openapi.json": {"get": {"summary": "This document", "security": [],
+                              "responses": {"200": {"description": "OpenAPI 3.1",
+                                                    "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/api/v1/me": {
+        "get": op("The caller's profile (created on first use)", ok("Profile")),
+        "patch": op("Rename the caller", ok("Profile"), body="ProfilePatch", extra_errors=[("415", "Not JSON"), ("413", "Body over 64 KiB")]),
+    },
+    "/api/v1/me/avatar": {"post": {**op("Upload the caller's avatar (PNG, JPEG or WebP by magic bytes, ≤ 2 MiB)", ok("AvatarReply"),
+                                        extra_errors=[("413", "Over 2 MiB"), ("415", "Not PNG, JPEG or WebP")]),
+                                   "requestBody": {"required": True, "content": {
+                                       t: {"schema": {"type": "string", "format": "binary"}}
+                                       for t in ("image/png", "image/jpeg", "image/webp")}}}},
+    "/api/v1/avatars/{key}": {"get": {"summary": "A stored avatar (public, immutable, ETag)", "security": [],
+                                      "parameters": [path_param("key")],
+                                      "responses": {"200": {"description": "The image", "content": {
+                                          t: {"schema": {"type": "string", "format": "binary"}}
+                                          for t in ("image/png", "image/jpeg", "image/webp")}},
+                                                    "304": {"description": "Not modified"},
+                                                    "404": error("No such avatar")}}},
+    "/api/v1/competitions": {
+        "get": op("Active and upcoming competitions by start (at most 100)", ok("CompetitionList")),
+        "post": op("Create a competition (service_role)", ok("Competition", "201", "Created"), body="NewCompetition",
+                   extra_errors=[("403", "Not service_role")]),
+    },
+    "/api/v1/competitions/{competition_id}": {
+        "get": op("One competition", ok("Competition"), params=[CID], extra_errors=[("404", "No such competition")])},
+    "/api/v1/competitions/{competition_id}/join": {
+        "post": op("Join (idempotent)", ok("Membership"), params=[CID],
+                   extra_errors=[("404", "No such competition"), ("409", "Finished")])},
+    "/api/v1/competitions/{competition_id}/live": {
+        "get": {"summary": "Live leaderboard WebSocket (Upgrade: websocket; token in Sec-WebSocket-Protocol "
+                           "`bearer, <jwt>` or Authorization); frames snapshot, update, finished, pong",
+                "parameters": [CID],
+                "responses": {"101": {"description": "Switching protocols"}, "400": error("Not an upgrade"),
+                              "401": error("Missing or invalid token")}}},
+    "/api/v1/leaderboard/update": {
+        "post": op("Set the caller's absolute score", ok("ScoreUpdateReply"), body="ScoreUpdate", params=[IDEMPOTENCY],
+                   extra_errors=[("403", "Not a member"), ("404", "No such competition"),
+                                 ("409", "Not running, or the same Idempotency-Key is in flight")])},
+    "/api/v1/leaderboard/{competition_id}": {
+        "get": op("A page of the leaderboard", ok("LeaderboardPage"),
+                  params=[CID, query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+                          query("cursor", {"type": "string"})])},
+    "/api/v1/leaderboard/{competition_id}/me": {
+        "get": op("The caller's rank and the entries around it", ok("Around"),
+                  params=[CID, query("around", {"type": "integer", "minimum": 0, "maximum": 50, "default": 5})],
+                  extra_errors=[("404", "The caller has no score")])},
+    "/api/v1/leaderboard/{competition_id}/users/{user_id}": {
+        "get": op("A user's rank and score", ok("Standing"), params=[CID, path_param("user_id")],
+                  extra_errors=[("404", "No score")])},
+    "/api/v1/leaderboard/{competition_id}/prizes": {
+        "get": op("Prizes (provisional while running, final after the end)", ok("Prizes"), params=[CID],
+                  extra_errors=[("404", "No such competition")])},
+    "/api/v1/fitness/sync": {
+        "post": op("Upsert daily samples of one source and rescore joined active competitions", ok("FitnessSyncReply"),
+                   body="FitnessSync", params=[IDEMPOTENCY])},
+}
+
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "Leaderboard edge API", "version": "1.0.0",
+             "description": "The HTTP/WebSocket contract of ../shared/API.md. Every response carries X-Request-Id "
+                            "and the security headers; /api responses carry RateLimit-* headers."},
+    "servers": [{"url": "http://127.0.0.1:8787", "description": "wrangler dev"}],
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (Supabase access token)"},
+            "metricsToken": {"type": "http", "scheme": "bearer"},
+        },
+        "schemas": schemas,
+    },
+    "paths": paths,
+}
+out = pathlib.Path(__file__).with_name("openapi.json")
+out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+print(f"wrote {out} ({len(paths)} paths)")
