@@ -1,5 +1,5 @@
 //! Metrics that are right across isolates: each isolate accumulates deltas in memory and flushes them to Redis
-//! (one pipelined request of `HINCRBYFLOAT`s, in `wait_until`, at most every 5 s or 200 observations), so the
+//! (one script call adding them all, in `wait_until`, at most every 5 s or 200 observations), so the
 //! request path never waits on metrics; `GET /metrics` flushes its own isolate, then renders the Redis totals.
 //! Route labels are route templates, never raw paths, so label cardinality stays bounded.
 
@@ -58,6 +58,21 @@ pub fn flush_due(now_ms: i64) -> bool {
     pending > 0 && (pending >= FLUSH_AFTER || now_ms - LAST_FLUSH_MS.with(Cell::get) >= FLUSH_EVERY_MS)
 }
 
+/// Adds every pair of `ARGV` (field, increment) to the hash `KEYS[1]`: one script call per flush, which Upstash bills
+/// as one command (a pipeline of `HINCRBYFLOAT`s would bill one per series).
+pub const ADD_ALL: &str = "for i = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end \
+return #ARGV / 2";
+
+/// The `EVAL` command that adds `deltas` to the totals.
+pub fn flush_command(deltas: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut command = vec!["EVAL".to_owned(), ADD_ALL.to_owned(), "1".to_owned(), HASH.to_owned()];
+    for (series, value) in deltas {
+        command.push(series.clone());
+        command.push(value.to_string());
+    }
+    command
+}
+
 /// Sends this isolate's deltas to Redis; on failure they are kept for the next flush.
 pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
     LAST_FLUSH_MS.with(|l| l.set(now_ms));
@@ -65,11 +80,9 @@ pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
     if deltas.is_empty() {
         return Ok(());
     }
-    let commands: Vec<Vec<String>> = deltas
-        .iter()
-        .map(|(series, value)| vec!["HINCRBYFLOAT".into(), HASH.into(), series.clone(), value.to_string()])
-        .collect();
-    match upstash::shared(config).pipeline(&commands).await {
+    let command = flush_command(&deltas);
+    let args: Vec<&str> = command.iter().map(String::as_str).collect();
+    match upstash::shared(config).command(&args).await {
         Ok(_) => Ok(()),
         Err(error) => {
             DELTAS.with(|d| d.borrow_mut().restore(deltas));
@@ -188,6 +201,14 @@ mod tests {
             let family = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
             assert!(series::FAMILIES.iter().any(|(f, _, _)| *f == family), "the dashboard queries unknown {name}");
         }
+    }
+
+    #[test]
+    fn a_flush_is_one_script_call_with_every_delta() {
+        let deltas = BTreeMap::from([("a_total".to_owned(), 3.0), ("b_sum".to_owned(), 0.25)]);
+        let command = flush_command(&deltas);
+        assert_eq!(command[0], "EVAL");
+        assert_eq!(&command[2..], ["1", HASH, "a_total", "3", "b_sum", "0.25"]);
     }
 
     #[test]

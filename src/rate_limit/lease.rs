@@ -65,7 +65,7 @@ impl LeaseBook {
             return 1;
         }
         let rate = lease.last_window.max(lease.in_window);
-        (rate / 4).clamp(1, (burst / 20).max(1))
+        (rate / 2).clamp(1, (burst / 20).max(1))
     }
 
     /// Records a grant of `granted` tokens (one is spent by the current request) with `shared_remaining` left in
@@ -93,7 +93,7 @@ mod tests {
             assert_eq!(book.spend("u", i * 25), None);
             book.record("u", i * 25, 1, 150.0);
         }
-        assert_eq!(book.lease_size("u", 1_000, 200), 10, "rate 40/s: a quarter second's worth, capped at burst/20");
+        assert_eq!(book.lease_size("u", 1_000, 200), 10, "rate 40/s: half a second's worth, capped at burst/20");
         book.record("u", 1_000, 10, 140.0);
         let spent: Vec<Option<f64>> = (0..10).map(|i| book.spend("u", 1_001 + i)).collect();
         assert_eq!(spent.iter().filter(|s| s.is_some()).count(), 9, "nine leased tokens left after the first");

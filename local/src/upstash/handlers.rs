@@ -22,12 +22,27 @@ pub struct Gateway {
     client: redis::Client,
     connection: Mutex<Option<MultiplexedConnection>>,
     token: String,
+    /// Commands received, by name, as Upstash bills them (each command of a pipeline counts; a script is one).
+    billed: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Gateway {
     /// Connects lazily to `redis_url`; requests must carry `Authorization: Bearer {token}`.
     pub fn new(redis_url: &str, token: &str) -> Result<Self, RedisError> {
-        Ok(Self { client: redis::Client::open(redis_url)?, connection: Mutex::new(None), token: token.to_owned() })
+        Ok(Self {
+            client: redis::Client::open(redis_url)?,
+            connection: Mutex::new(None),
+            token: token.to_owned(),
+            billed: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+        })
+    }
+
+    fn bill(&self, commands: &[&Value]) {
+        let mut billed = self.billed.lock().unwrap_or_else(|e| e.into_inner());
+        for command in commands {
+            let name = command.get(0).and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
+            *billed.entry(name).or_insert(0) += 1;
+        }
     }
 
     async fn connection(&self) -> Result<MultiplexedConnection, Failure> {
@@ -90,6 +105,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/", post(single))
         .route("/pipeline", post(pipeline))
         .route("/multi-exec", post(multi_exec))
+        .route("/__stats", axum::routing::get(stats))
         .fallback(|| async {
             Failure::BadRequest("unsupported by the local Upstash gateway: only POST /, /pipeline, /multi-exec".into())
         })
@@ -129,14 +145,25 @@ fn command(value: &Value) -> Result<Cmd, Failure> {
     Ok(cmd)
 }
 
-fn commands(body: &[u8]) -> Result<Vec<Cmd>, Failure> {
+fn commands(gateway: &Gateway, body: &[u8]) -> Result<Vec<Cmd>, Failure> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| Failure::BadRequest(format!("ERR invalid JSON: {e}")))?;
     let list = value
         .as_array()
         .filter(|a| !a.is_empty())
         .ok_or_else(|| Failure::BadRequest("ERR the body must be a non-empty JSON array of commands".to_owned()))?;
-    list.iter().map(command).collect()
+    let commands = list.iter().map(command).collect::<Result<Vec<_>, _>>()?;
+    gateway.bill(&list.iter().collect::<Vec<_>>());
+    Ok(commands)
+}
+
+/// `GET /__stats` (local only, not an Upstash route): the commands received so far, by name — what an Upstash
+/// database would bill — so the load tool can report commands per request.
+async fn stats(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Result<Response, Failure> {
+    authorize(&gateway, &headers)?;
+    let billed = gateway.billed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let total: u64 = billed.values().sum();
+    Ok(axum::Json(json!({"commands": total, "by_command": billed})).into_response())
 }
 
 fn build(commands: Vec<Cmd>, atomic: bool) -> Pipeline {
@@ -156,7 +183,9 @@ async fn single(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: B
     let encoding = authorize(&gateway, &headers)?;
     let value: Value =
         serde_json::from_slice(&body).map_err(|e| Failure::BadRequest(format!("ERR invalid JSON: {e}")))?;
-    let replies = gateway.send(&build(vec![command(&value)?], false)).await?;
+    let single = command(&value)?;
+    gateway.bill(&[&value]);
+    let replies = gateway.send(&build(vec![single], false)).await?;
     let reply = replies.first().ok_or_else(|| Failure::Unavailable("empty reply".to_owned()))?;
     let body = outcome(reply, encoding);
     let status = if body.get("error").is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -165,12 +194,12 @@ async fn single(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: B
 
 async fn pipeline(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let encoding = authorize(&gateway, &headers)?;
-    let replies = gateway.send(&build(commands(&body)?, false)).await?;
+    let replies = gateway.send(&build(commands(&gateway, &body)?, false)).await?;
     Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
 }
 
 async fn multi_exec(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let encoding = authorize(&gateway, &headers)?;
-    let replies = gateway.send(&build(commands(&body)?, true)).await?;
+    let replies = gateway.send(&build(commands(&gateway, &body)?, true)).await?;
     Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
 }

@@ -1,0 +1,133 @@
+//! `scripts/load`: load-tests the Worker (see `local::load`). Prints a progress line while running, a table at the
+//! end, and writes `--json` / `--html` reports. Exits 2 when the run cannot start, 1 when WebSocket deliveries were
+//! incomplete.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use local::load::client::Client;
+use local::load::mix::Mix;
+use local::load::options::{Mode, Options};
+use local::load::{redis_stats, report, run, setup, ws};
+use serde_json::{json, Map};
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("load: {message}");
+    std::process::exit(2);
+}
+
+#[tokio::main]
+async fn main() {
+    let options = Options::parse();
+    options.check().unwrap_or_else(|e| fail(e));
+    let mix = Mix::parse(&options.mix).unwrap_or_else(|e| fail(format!("--mix: {e}")));
+    let client = Client::new(&options.url, Duration::from_millis(options.timeout_ms));
+    let needs_competition = options.mode == Mode::Ws || mix.scenarios().any(|s| s.needs_competition());
+    let user_count = match options.mode {
+        Mode::Http => options.users,
+        Mode::Ws => options.subscribers + options.writers,
+    };
+    let users = setup::users(user_count, &options.jwt_secret, &options.jwt_audience);
+    let competition = match (&options.competition, needs_competition) {
+        (Some(id), _) => Some(id.parse().unwrap_or_else(|_| fail("--competition must be a UUID"))),
+        (None, true) => {
+            let admin = setup::admin_token(&options.jwt_secret, &options.jwt_audience);
+            Some(setup::create_competition(&client, &admin).await.unwrap_or_else(|e| fail(e)))
+        }
+        (None, false) => None,
+    };
+    if let Some(competition) = competition {
+        let joiners = match options.mode {
+            Mode::Http => &users[..],
+            Mode::Ws => &users[options.subscribers..],
+        };
+        setup::join_all(&client, competition, joiners, 32).await.unwrap_or_else(|e| fail(e));
+    }
+    let redis_before = options.redis_url.as_deref().map(|url| redis_stats::billed(url, &options.redis_token));
+
+    let mut extra = Map::new();
+    extra.insert("target".into(), json!(options.url));
+    extra.insert("mode".into(), json!(format!("{:?}", options.mode).to_lowercase()));
+    extra.insert("competition".into(), json!(competition));
+    let (recorder, elapsed, incomplete) = match options.mode {
+        Mode::Http => {
+            extra.insert("mix".into(), json!(options.mix));
+            extra.insert("users".into(), json!(options.users));
+            extra.insert("concurrency".into(), json!(options.concurrency));
+            let plan = run::Plan {
+                client,
+                mix,
+                scores: users.iter().map(|_| AtomicU64::new(0)).collect(),
+                users,
+                competition,
+                paths: run::FixedPaths::new(competition),
+                cap: options.request_cap(),
+                duration: Duration::from_secs_f64(options.duration),
+                ramp_up: Duration::from_secs_f64(options.ramp_up),
+            };
+            let (recorder, elapsed) = run::run(Arc::new(plan), options.concurrency, !options.quiet).await;
+            (recorder, elapsed, false)
+        }
+        Mode::Ws => {
+            let (subscribers, writers) = users.split_at(options.subscribers);
+            let started = std::time::Instant::now();
+            let fanout = ws::run(
+                &client,
+                &options.url,
+                competition.unwrap_or_else(|| fail("no competition")),
+                subscribers,
+                writers,
+                Duration::from_millis(options.write_interval_ms),
+                Duration::from_secs_f64(options.duration),
+            )
+            .await;
+            println!(
+                "subscribers {}/{}; updates {}; deliveries {}/{} ({} subscribers complete)",
+                fanout.connected,
+                options.subscribers,
+                fanout.updates,
+                fanout.delivered,
+                fanout.expected,
+                fanout.complete
+            );
+            println!(
+                "update-to-delivery latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                fanout.ms(0.5),
+                fanout.ms(0.95),
+                fanout.ms(0.99),
+                fanout.latency.max() as f64 / 1000.0
+            );
+            extra.insert("ws".into(), fanout.to_json());
+            let incomplete = fanout.connected < options.subscribers || fanout.delivered < fanout.expected;
+            (fanout.writes, started.elapsed(), incomplete)
+        }
+    };
+    if let (Some(Ok(before)), Some(url)) = (&redis_before, options.redis_url.as_deref()) {
+        match redis_stats::billed(url, &options.redis_token) {
+            Ok(after) => {
+                let (total, by_command) = redis_stats::per_request(before, &after, recorder.total().requests());
+                let shown: Vec<String> = by_command.iter().map(|(name, n)| format!("{name} {n:.3}")).collect();
+                println!("redis commands per request: {total:.3} ({})", shown.join(", "));
+                extra.insert("redis_commands_per_request".into(), json!(total));
+                extra.insert("redis_commands_per_request_by_command".into(), json!(by_command));
+            }
+            Err(e) => eprintln!("redis stats after the run failed: {e}"),
+        }
+    }
+    print!("{}", report::to_text(&recorder, elapsed));
+    let document = report::to_json(&recorder, elapsed, extra);
+    if let Some(path) = &options.json {
+        let text = serde_json::to_string_pretty(&document).unwrap_or_default();
+        std::fs::write(path, text).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
+    }
+    if let Some(path) = &options.html {
+        let title = format!("Load run against {} ({:?} mode)", options.url, options.mode);
+        let html = report::to_html(&recorder, elapsed, &title).unwrap_or_else(|e| fail(e));
+        std::fs::write(path, html).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
+    }
+    if incomplete {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,205 @@
+//! WebSocket mode: subscribers on one competition's live socket while writers post score updates; reports
+//! update-to-delivery latency across all subscribers (from sending the update to each arrival) and completeness
+//! (every subscriber got every accepted update's `seq`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+use hyper::Method;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use super::client::Client;
+use super::setup::User;
+use super::stats::{Outcome, Recorder};
+
+/// What the WebSocket run found.
+#[derive(Debug)]
+pub struct Fanout {
+    /// Subscribers that connected and got their snapshot.
+    pub connected: usize,
+    /// Updates the writers had accepted.
+    pub updates: usize,
+    /// Deliveries seen, and the deliveries owed (updates × connected subscribers).
+    pub delivered: u64,
+    /// Deliveries owed.
+    pub expected: u64,
+    /// Subscribers that got every update.
+    pub complete: usize,
+    /// Update-to-delivery latency, microseconds.
+    pub latency: Histogram<u64>,
+    /// The writers' requests.
+    pub writes: Recorder,
+}
+
+impl Fanout {
+    /// Latency at quantile `q`, milliseconds.
+    pub fn ms(&self, q: f64) -> f64 {
+        self.latency.value_at_quantile(q) as f64 / 1000.0
+    }
+
+    /// The report's `ws` section.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "subscribers_connected": self.connected,
+            "updates": self.updates,
+            "deliveries": self.delivered,
+            "deliveries_expected": self.expected,
+            "subscribers_complete": self.complete,
+            "delivery_latency_ms": {"p50": self.ms(0.5), "p95": self.ms(0.95), "p99": self.ms(0.99),
+                                     "max": self.latency.max() as f64 / 1000.0},
+        })
+    }
+}
+
+async fn subscribe(
+    url: String,
+    token: String,
+    gate: Arc<tokio::sync::Semaphore>,
+    ready: tokio::sync::mpsc::Sender<()>,
+    stop: tokio::sync::watch::Receiver<Option<BTreeSet<u64>>>,
+    deadline: Instant,
+) -> Result<Vec<(u64, Instant)>, String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().map_err(|_| "header")?);
+    let permit = gate.acquire().await.map_err(|e| e.to_string())?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+    drop(permit);
+    let mut arrivals = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut announced = false;
+    loop {
+        // Done once the writers have finished and every accepted seq has arrived.
+        if let Some(expected) = stop.borrow().as_ref() {
+            if expected.is_subset(&seen) {
+                break;
+            }
+        }
+        let wait = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(200));
+        if wait.is_zero() {
+            break;
+        }
+        let frame = match tokio::time::timeout(wait, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(_))) | Err(_) => continue,
+            Ok(Some(Err(e))) => return Err(e.to_string()),
+            Ok(None) => break,
+        };
+        let now = Instant::now();
+        let value: Value = serde_json::from_str(frame.as_str()).map_err(|e| e.to_string())?;
+        match value["type"].as_str() {
+            Some("snapshot") if !announced => {
+                announced = true;
+                let _ = ready.send(()).await;
+            }
+            Some("update") => {
+                let seq = value["seq"].as_u64().unwrap_or(0);
+                seen.insert(seq);
+                arrivals.push((seq, now));
+            }
+            _ => {}
+        }
+    }
+    let _ = socket.close(None).await;
+    Ok(arrivals)
+}
+
+/// Runs the fan-out: connects `subscribers`, then `writers` post rising scores every `interval` for `duration`.
+pub async fn run(
+    client: &Client,
+    base: &str,
+    competition: Uuid,
+    subscribers: &[User],
+    writers: &[User],
+    interval: Duration,
+    duration: Duration,
+) -> Fanout {
+    let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
+    let deadline = Instant::now() + duration + Duration::from_secs(60);
+    let gate = Arc::new(tokio::sync::Semaphore::new(100));
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers.len().max(1));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
+    let tasks: Vec<_> = subscribers
+        .iter()
+        .map(|user| {
+            let task =
+                subscribe(url.clone(), user.token.clone(), gate.clone(), ready_tx.clone(), stop_rx.clone(), deadline);
+            tokio::spawn(task)
+        })
+        .collect();
+    drop(ready_tx);
+    let mut connected = 0;
+    while connected < subscribers.len() {
+        match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), ready_rx.recv()).await {
+            Ok(Some(())) => connected += 1,
+            _ => break,
+        }
+    }
+
+    // Writers: each posts its own rising score; the reply's seq names the update the sockets will see.
+    let started = Instant::now();
+    let writer_tasks: Vec<_> = writers
+        .iter()
+        .map(|writer| {
+            let (mut client, writer) = (client.clone(), writer.clone());
+            tokio::spawn(async move {
+                let mut sent = Vec::new();
+                let mut recorder = Recorder::default();
+                let mut score = 0u64;
+                while started.elapsed() < duration {
+                    score += 10;
+                    let body = json!({"competition_id": competition, "score": score}).to_string();
+                    let at = Instant::now();
+                    let answer =
+                        client.send(Method::POST, "/api/v1/leaderboard/update", Some(&writer.token), Some(body)).await;
+                    recorder.record("update", answer.outcome, answer.latency, started.elapsed());
+                    if answer.outcome == Outcome::Status(200) {
+                        let reply: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+                        if let Some(seq) = reply["seq"].as_u64() {
+                            sent.push((seq, at));
+                        }
+                    }
+                    tokio::time::sleep(interval).await;
+                }
+                (sent, recorder)
+            })
+        })
+        .collect();
+    let mut sent_at = BTreeMap::new();
+    let mut writes = Recorder::default();
+    for task in writer_tasks {
+        if let Ok((sent, recorder)) = task.await {
+            sent_at.extend(sent);
+            writes.merge(&recorder);
+        }
+    }
+    let _ = stop_tx.send(Some(sent_at.keys().copied().collect()));
+
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("static histogram bounds are valid");
+    let (mut delivered, mut complete) = (0u64, 0usize);
+    for task in tasks {
+        let Ok(Ok(arrivals)) = task.await else { continue };
+        let mut got = BTreeSet::new();
+        for (seq, at) in arrivals {
+            if let Some(sent) = sent_at.get(&seq) {
+                latency.saturating_record(at.saturating_duration_since(*sent).as_micros().max(1) as u64);
+                delivered += u64::from(got.insert(seq));
+            }
+        }
+        complete += usize::from(got.len() == sent_at.len());
+    }
+    Fanout {
+        connected,
+        updates: sent_at.len(),
+        delivered,
+        expected: sent_at.len() as u64 * connected as u64,
+        complete,
+        latency,
+        writes,
+    }
+}
