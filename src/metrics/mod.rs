@@ -211,6 +211,45 @@ mod tests {
         assert_eq!(&command[2..], ["1", HASH, "a_total", "3", "b_sum", "0.25"]);
     }
 
+    /// `docs/alerts.yml` as JSON, read by the system Python's YAML parser (Debian `python3-yaml`, installed by
+    /// `scripts/setup`); promtool is not packaged small enough to install for this one check.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn alert_rules() -> Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/alerts.yml");
+        let script = "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))";
+        let output =
+            std::process::Command::new("/usr/bin/python3").args(["-c", script, path]).output().expect("python3");
+        assert!(output.status.success(), "docs/alerts.yml: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("rules as JSON")
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn alert_rules_are_well_formed_and_name_only_exported_series() {
+        let rules = alert_rules();
+        let rules: Vec<&Value> = rules["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .flat_map(|g| g["rules"].as_array().expect("rules"))
+            .collect();
+        assert!(rules.len() >= 5);
+        for rule in rules {
+            let name = rule["alert"].as_str().expect("alert name");
+            let expr = rule["expr"].as_str().unwrap_or_else(|| panic!("{name}: expr"));
+            assert!(rule["for"].is_string(), "{name}: for");
+            assert!(rule["labels"]["severity"].is_string(), "{name}: severity");
+            assert!(rule["annotations"]["summary"].is_string(), "{name}: summary");
+            assert_eq!(expr.matches('(').count(), expr.matches(')').count(), "{name}: parentheses");
+            let names = selected_names(expr);
+            assert!(!names.is_empty(), "{name} selects no series");
+            for series in names {
+                let family = series.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
+                assert!(series::FAMILIES.iter().any(|(f, _, _)| *f == family), "{name}: unknown series {series}");
+            }
+        }
+    }
+
     #[test]
     fn redis_totals_parse() {
         let reply = json!(["a_total", "3", "b_sum", "0.25", "odd"]);
