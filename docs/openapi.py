@@ -152,6 +152,18 @@ paths = {
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OpenAPI 3.1",
                                                     "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/live/{competition_id}": {"get": {"summary": "Live top-10 page (HTML; token from #token=… or a form)",
+                                       "security": [], "parameters": [CID],
+                                       "responses": {"200": {"description": "The page", "content": {
+                                           "text/html": {"schema": {"type": "string"}}}},
+                                                     "404": error("Not a competition id")}}},
+    "/assets/{file}": {"get": {"summary": "The live page's script, style and icon (live.js, live.css, favicon.svg)", "security": [],
+                               "parameters": [path_param("file")],
+                               "responses": {"200": {"description": "The file", "content": {
+                                   "text/javascript": {"schema": {"type": "string"}},
+                                   "text/css": {"schema": {"type": "string"}},
+                                   "image/svg+xml": {"schema": {"type": "string"}}}},
+                                             "404": error("No such asset")}}},
     "/api/v1/me": {
         "get": op("The caller's profile (created on first use)", ok("Profile")),
         "patch": op("Rename the caller", ok("Profile"), body="ProfilePatch", extra_errors=[("415", "Not JSON"), ("413", "Body over 64 KiB")]),

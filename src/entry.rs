@@ -17,7 +17,9 @@ use crate::http::trace::TraceContext;
 use crate::metrics;
 use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, openapi, profile, test_support};
+use crate::routes::{
+    avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile, test_support,
+};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -169,6 +171,11 @@ async fn serve(
         Endpoint::Health => return (None, Vec::new(), Ok(Served::Reply(health::health()))),
         Endpoint::HealthLive => return (None, Vec::new(), Ok(Served::Reply(health::live()))),
         Endpoint::OpenApi => return (None, Vec::new(), Ok(Served::Reply(openapi::document()))),
+        Endpoint::LivePage => {
+            let host = runtime::header(req, "Host");
+            return (None, Vec::new(), live_page::page(route, host.as_deref()).map(Served::Reply));
+        }
+        Endpoint::Asset => return (None, Vec::new(), live_page::asset(route).map(Served::Reply)),
         _ => {}
     }
     let config = match runtime::config(env) {
@@ -196,7 +203,9 @@ async fn serve(
     };
     let ctx = RequestContext { env, config, request_id: &arrival.request_id, traceparent, now_ms, user, token };
     let outcome = match route.endpoint {
-        Endpoint::Health | Endpoint::HealthLive | Endpoint::OpenApi => unreachable!("answered above"),
+        Endpoint::Health | Endpoint::HealthLive | Endpoint::OpenApi | Endpoint::LivePage | Endpoint::Asset => {
+            unreachable!("answered above")
+        }
         Endpoint::LeaderboardUpdate => leaderboard::update(&ctx, req).await.map(Served::Reply),
         Endpoint::LeaderboardUser => leaderboard::user_standing(&ctx, route).await.map(Served::Reply),
         Endpoint::LeaderboardPage => leaderboard::page(&ctx, route, req).await.map(Served::Reply),
@@ -281,7 +290,10 @@ fn into_response(reply: Reply, request_id: &str) -> worker::Result<Response> {
         headers.set(name, value)?;
     }
     for (name, value) in SECURITY_HEADERS {
-        headers.set(name, value)?;
+        // A reply with its own policy (the live page) keeps it; everything else gets the API's.
+        if !reply.headers.iter().any(|(set, _)| set.eq_ignore_ascii_case(name)) {
+            headers.set(name, value)?;
+        }
     }
     headers.set("X-Request-Id", request_id)?;
     Ok(response)

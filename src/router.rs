@@ -18,6 +18,10 @@ pub enum Endpoint {
     Metrics,
     /// `GET /openapi.json`
     OpenApi,
+    /// `GET /live/{competition_id}`
+    LivePage,
+    /// `GET /assets/{file}`
+    Asset,
     HealthDetailed,
     TestBreakers,
     /// `POST /api/v1/leaderboard/update`
@@ -63,6 +67,8 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/health/ready", methods: &[("GET", Endpoint::HealthReady)] },
     RouteSpec { template: "/metrics", methods: &[("GET", Endpoint::Metrics)] },
     RouteSpec { template: "/openapi.json", methods: &[("GET", Endpoint::OpenApi)] },
+    RouteSpec { template: "/live/{competition_id}", methods: &[("GET", Endpoint::LivePage)] },
+    RouteSpec { template: "/assets/{file}", methods: &[("GET", Endpoint::Asset)] },
     RouteSpec { template: "/health/detailed", methods: &[("GET", Endpoint::HealthDetailed)] },
     RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },

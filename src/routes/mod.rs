@@ -6,6 +6,7 @@ pub mod fitness;
 pub mod health;
 pub mod leaderboard;
 pub mod live;
+pub mod live_page;
 pub mod openapi;
 pub mod profile;
 pub mod test_support;
