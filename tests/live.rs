@@ -1,41 +1,12 @@
 //! The live leaderboard socket: edge auth, snapshot first, every update in seq order, ping/pong, and resume.
 
-use std::net::TcpStream;
 use std::time::Duration;
 
-use e2e::{base_url, send, user_token};
+use e2e::{base_url, connect_live as connect, live_url, send, user_token, Socket};
 use serde_json::{json, Value};
 use tungstenite::client::IntoClientRequest;
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 use uuid::Uuid;
-
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
-
-fn live_url(competition: &Uuid) -> String {
-    format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1))
-}
-
-/// Opens a socket, authenticating through the subprotocol (as browsers must) or the Authorization header.
-fn connect(
-    competition: &Uuid,
-    user: &Uuid,
-    via_subprotocol: bool,
-) -> (Socket, tungstenite::handshake::client::Response) {
-    let mut request = live_url(competition).into_client_request().expect("request");
-    let token = user_token(user);
-    let (name, value) = if via_subprotocol {
-        ("Sec-WebSocket-Protocol", format!("bearer, {token}"))
-    } else {
-        ("Authorization", format!("Bearer {token}"))
-    };
-    request.headers_mut().insert(name, value.parse().expect("header"));
-    let (socket, response) = tungstenite::connect(request).expect("upgrade");
-    if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
-        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    }
-    (socket, response)
-}
 
 fn next_json(socket: &mut Socket) -> Value {
     loop {

@@ -7,9 +7,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use e2e::{base_url, competition_with, eventually, repo_root, scratch_dir, send, user_token, worker_var, WranglerDev};
+use e2e::{base_url, competition_with, eventually, repo_root, scratch_dir, send, worker_var, WranglerDev};
 use serde_json::{json, Value};
-use tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
 /// One parsed sample: family, family type, sample name, labels, value.
@@ -140,15 +139,10 @@ fn objects_report_sockets_and_frames_and_queries_are_timed() {
     .expect("a settled gauge");
     let frames_before = frames(&scrape(&base_url()));
 
-    let url = format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1));
     let mut sockets: Vec<_> = players
         .iter()
         .map(|user| {
-            let mut request = url.as_str().into_client_request().expect("request");
-            request
-                .headers_mut()
-                .insert("Authorization", format!("Bearer {}", user_token(user)).parse().expect("header"));
-            let (mut socket, _) = tungstenite::connect(request).expect("upgrade");
+            let (mut socket, _) = e2e::connect_live(&competition, user, false);
             socket.read().expect("snapshot");
             socket
         })

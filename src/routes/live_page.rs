@@ -74,7 +74,10 @@ mod tests {
     #[test]
     fn the_page_loads_only_its_own_assets() {
         assert!(PAGE.contains(r#"src="/assets/live.js""#) && PAGE.contains(r#"href="/assets/live.css""#));
-        assert!(PAGE.contains(r#"href="/assets/favicon.svg""#), "its own icon, so browsers do not ask for /favicon.ico");
+        assert!(
+            PAGE.contains(r#"href="/assets/favicon.svg""#),
+            "its own icon, so browsers do not ask for /favicon.ico"
+        );
         assert!(!PAGE.contains("http://") && !PAGE.contains("https://"), "no external resources");
         assert!(!PAGE.contains("<script>") && !PAGE.contains("<style>"), "no inline code (the policy forbids it)");
     }

@@ -336,3 +336,34 @@ pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A live-leaderboard WebSocket of the tests (blocking, like the rest of the harness).
+pub type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+/// `ws://…/api/v1/competitions/{competition}/live` of the shared Worker.
+pub fn live_url(competition: &Uuid) -> String {
+    format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1))
+}
+
+/// Opens a live socket as `user`, authenticating through the subprotocol (as browsers must) or the Authorization
+/// header; reads time out after 10 s so a missing frame fails the test instead of hanging it.
+pub fn connect_live(
+    competition: &Uuid,
+    user: &Uuid,
+    via_subprotocol: bool,
+) -> (Socket, tungstenite::handshake::client::Response) {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = live_url(competition).into_client_request().expect("request");
+    let token = user_token(user);
+    let (name, value) = if via_subprotocol {
+        ("Sec-WebSocket-Protocol", format!("bearer, {token}"))
+    } else {
+        ("Authorization", format!("Bearer {token}"))
+    };
+    request.headers_mut().insert(name, value.parse().expect("header"));
+    let (socket, response) = tungstenite::connect(request).expect("upgrade");
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    }
+    (socket, response)
+}
