@@ -8,21 +8,12 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use e2e::{scratch_dir, send, setting, WranglerDev};
-use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, RsaPrivateKey, StrongAlg, StrongKey};
-use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::{Algorithm, AlgorithmExt, Claims, Header};
+use leaderboard_worker::auth::test_tokens::{
+    b64, es256, hs256, private_keys, public_jwks as jwks, rs256, with_payload,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn private_keys() -> Value {
-    serde_json::from_str(include_str!("fixtures/jwt/private-keys.json")).expect("fixture")
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
@@ -35,41 +26,6 @@ fn payload(user: &Uuid) -> Value {
 fn with(mut p: Value, key: &str, value: Value) -> Value {
     p[key] = value;
     p
-}
-
-fn hs256(secret: &[u8], p: Value) -> String {
-    Hs256.token(&Header::empty(), &Claims::new(p), &Hs256Key::new(secret)).expect("sign")
-}
-
-fn es256(kid: &str, p: Value) -> String {
-    let d = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(private_keys()[kid]["d"].as_str().expect("d"))
-        .expect("d bytes");
-    let key = <<Es256 as Algorithm>::SigningKey as jwt_compact::alg::SigningKey<Es256>>::from_slice(&d).expect("key");
-    Es256.token(&Header::empty().with_key_id(kid), &Claims::new(p), &key).expect("sign")
-}
-
-fn rs256(kid: &str, p: Value) -> String {
-    let keys = private_keys();
-    let jwk: JsonWebKey<'_> = serde_json::from_value(keys[kid].clone()).expect("jwk");
-    let key = StrongKey::try_from(RsaPrivateKey::try_from(&jwk).expect("rsa key")).expect("strong");
-    StrongAlg(Rsa::rs256()).token(&Header::empty().with_key_id(kid), &Claims::new(p), &key).expect("sign")
-}
-
-/// The public JWKS document of the named fixture keys.
-fn jwks(kids: &[&str]) -> String {
-    let keys = private_keys();
-    let public: Vec<Value> = kids
-        .iter()
-        .map(|kid| {
-            let mut key = keys[*kid].clone();
-            for private in ["d", "p", "q", "dp", "dq", "qi"] {
-                key.as_object_mut().expect("object").remove(private);
-            }
-            key
-        })
-        .collect();
-    json!({ "keys": public }).to_string()
 }
 
 /// A JWKS endpoint on a free port: serves the current document and counts fetches.
@@ -191,12 +147,7 @@ fn tokens_of_every_algorithm_and_every_attack() {
     assert_eq!((refused.status, refused.json["error"]["code"].as_str()), (403, Some("forbidden")));
 
     let rsa_public = private_keys()["rsa-1"]["n"].as_str().expect("n").to_owned();
-    let tampered = {
-        let token = es256("ec-1", good());
-        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        parts[1] = b64(with(good(), "sub", json!(Uuid::new_v4())).to_string().as_bytes());
-        parts.join(".")
-    };
+    let tampered = with_payload(&es256("ec-1", good()), &with(good(), "sub", json!(Uuid::new_v4())));
     let none_alg = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(good().to_string().as_bytes()));
     let cases: Vec<(&str, String, &str)> = vec![
         ("alg none", none_alg, "invalid_token"),

@@ -6,6 +6,8 @@
 pub mod claims;
 pub mod jwks;
 pub mod key_source;
+#[cfg(any(test, feature = "test-tokens"))]
+pub mod test_tokens;
 pub mod token;
 pub mod verify;
 

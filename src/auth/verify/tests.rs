@@ -1,26 +1,15 @@
 //! The attack-token table of the auth issue, for HS256, ES256 and RS256, against the key-selection rules.
 
-use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, RsaPrivateKey, StrongAlg, StrongKey};
-use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::{Algorithm, AlgorithmExt, Claims, Header};
 use serde_json::{json, Value};
 
 use super::*;
 use crate::auth::jwks::KeySet;
+use crate::auth::test_tokens::{b64, es256, hs256, private_keys, public_jwks, rs256, with_header, with_payload};
 
 const SECRET: &[u8] = b"super-secret-jwt-token-with-at-least-32-characters-long";
 const USER: &str = "5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d";
 const RULES: ClaimRules<'static> = ClaimRules { audience: "authenticated", issuer: Some("https://issuer.test") };
 const ALL: &[Alg] = &[Alg::Hs256, Alg::Es256, Alg::Rs256];
-
-fn private_keys() -> Value {
-    serde_json::from_str(include_str!("../../../tests/fixtures/jwt/private-keys.json")).expect("fixture")
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn now() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
@@ -37,39 +26,8 @@ fn with(mut p: Value, key: &str, value: Value) -> Value {
     p
 }
 
-fn hs256(secret: &[u8], p: Value) -> String {
-    Hs256.token(&Header::empty(), &Claims::new(p), &Hs256Key::new(secret)).expect("sign")
-}
-
-fn es256(kid: &str, p: Value) -> String {
-    let keys = private_keys();
-    let d =
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, keys[kid]["d"].as_str().expect("d"))
-            .expect("d bytes");
-    let key = <<Es256 as Algorithm>::SigningKey as jwt_compact::alg::SigningKey<Es256>>::from_slice(&d).expect("key");
-    Es256.token(&Header::empty().with_key_id(kid), &Claims::new(p), &key).expect("sign")
-}
-
-fn rs256(kid: &str, p: Value) -> String {
-    let keys = private_keys();
-    let jwk: JsonWebKey<'_> = serde_json::from_value(keys[kid].clone()).expect("jwk");
-    let key = StrongKey::try_from(RsaPrivateKey::try_from(&jwk).expect("rsa key")).expect("strong");
-    StrongAlg(Rsa::rs256()).token(&Header::empty().with_key_id(kid), &Claims::new(p), &key).expect("sign")
-}
-
 fn public_set() -> KeySet {
-    let keys = private_keys();
-    let public: Vec<Value> = ["rsa-1", "ec-1"]
-        .iter()
-        .map(|kid| {
-            let mut key = keys[*kid].clone();
-            for private in ["d", "p", "q", "dp", "dq", "qi"] {
-                key.as_object_mut().expect("object").remove(private);
-            }
-            key
-        })
-        .collect();
-    KeySet::parse(&json!({ "keys": public }).to_string()).expect("set")
+    KeySet::parse(&public_jwks(&["rsa-1", "ec-1"])).expect("set")
 }
 
 /// What the edge does: read the key need, look the key up, verify.
@@ -82,11 +40,6 @@ fn check(token: &str, accepted: &[Alg]) -> Result<UserContext, AuthError> {
         }
     };
     verify(token, key, accepted, &RULES, now())
-}
-
-fn header_swapped(token: &str, header: &str) -> String {
-    let rest = token.split_once('.').expect("jwt").1;
-    format!("{}.{rest}", b64(header.as_bytes()))
 }
 
 #[test]
@@ -105,11 +58,8 @@ fn valid_tokens_of_each_algorithm_pass() {
 fn attack_tokens_are_refused() {
     let invalid = |m: &str| Err::<(), _>(AuthError::Invalid(m.into()));
     let rsa_public_n = private_keys()["rsa-1"]["n"].as_str().expect("n").to_owned();
-    let tampered = |token: String| {
-        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        parts[1] = b64(with(payload(), "sub", json!("00000000-0000-4000-8000-000000000000")).to_string().as_bytes());
-        parts.join(".")
-    };
+    let tampered =
+        |token: String| with_payload(&token, &with(payload(), "sub", json!("00000000-0000-4000-8000-000000000000")));
     let none_alg = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(payload().to_string().as_bytes()));
     type Case = (&'static str, String, &'static [Alg], Result<(), AuthError>);
     let cases: Vec<Case> = vec![
@@ -123,13 +73,13 @@ fn attack_tokens_are_refused() {
         ),
         (
             "RS256 header on an ES256 key id",
-            header_swapped(&es256("ec-1", payload()), r#"{"alg":"RS256","kid":"ec-1"}"#),
+            with_header(&es256("ec-1", payload()), r#"{"alg":"RS256","kid":"ec-1"}"#),
             ALL,
             invalid("algorithm does not match the key"),
         ),
         (
             "HS256 header naming a JWKS key",
-            header_swapped(&rs256("rsa-1", payload()), r#"{"alg":"HS256","kid":"rsa-1"}"#),
+            with_header(&rs256("rsa-1", payload()), r#"{"alg":"HS256","kid":"rsa-1"}"#),
             ALL,
             invalid("bad signature"),
         ),
@@ -178,7 +128,7 @@ fn attack_tokens_are_refused() {
             "ES256 without kid",
             {
                 let token = es256("ec-1", payload());
-                header_swapped(&token, r#"{"alg":"ES256"}"#)
+                with_header(&token, r#"{"alg":"ES256"}"#)
             },
             ALL,
             invalid("kid header required"),
