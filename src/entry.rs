@@ -52,7 +52,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         trace: TraceContext::for_request(header("traceparent").as_deref(), random),
         method: req.method().to_string(),
         started: runtime::now_ms(),
-        colo: req.cf().map(|cf| cf.colo()),
+        colo: runtime::colo(&req),
         request_bytes: header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
     };
 

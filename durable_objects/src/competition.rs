@@ -16,6 +16,7 @@ use worker::{
 };
 
 use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
+use crate::broadcast;
 use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
@@ -74,6 +75,8 @@ struct Loaded {
     alarm_at: Cell<Option<i64>>,
     /// Whether the competition has ended and its final standings are stored.
     finalized: Cell<bool>,
+    /// Open live sockets (counted on wake, then kept by accept and close events).
+    open_sockets: Cell<u64>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -129,6 +132,7 @@ impl Loaded {
             rebuilt_members,
             alarm_at: Cell::new(None),
             finalized,
+            open_sockets: Cell::new(0),
         })
     }
 
@@ -292,15 +296,7 @@ impl Loaded {
             // The score itself is stored; a missing frame only turns a later resume into a snapshot.
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
-        let mut sent = 0_u64;
-        for socket in self.state.get_websockets() {
-            if socket.send_with_str(&text).is_ok() {
-                sent += 1;
-            } else {
-                let _ = socket.close(Some(1011), Some("send failed"));
-            }
-        }
-        self.frames_sent(sent);
+        self.frames_sent(broadcast::to_all(&self.state, &text));
         Ok(())
     }
 
@@ -312,11 +308,25 @@ impl Loaded {
         telemetry::flush(&self.state, &self.env);
     }
 
-    /// Brings the global `websocket_connections` gauge in line with this object's open sockets (see
-    /// [`telemetry::socket_gauge_delta`]). A socket being closed already reads as closing, so it is not counted.
-    fn reconcile_sockets(&self) {
+    /// Counts the open sockets once, when the object wakes (the only O(n) pass; events adjust the count after), and
+    /// brings the global gauge in line: sockets a deploy or eviction dropped without close events leave it here.
+    fn count_sockets_on_wake(&self) {
         const OPEN: u16 = 1;
         let open = self.state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64;
+        self.open_sockets.set(open);
+        self.report_sockets();
+    }
+
+    /// A socket opened (`+1`) or closed (`-1`).
+    fn sockets_changed(&self, by: i64) {
+        self.open_sockets.set(self.open_sockets.get().saturating_add_signed(by));
+        self.report_sockets();
+    }
+
+    /// Moves the global `websocket_connections` gauge by the difference between this object's open sockets and the
+    /// count it last reported (kept in its storage; see [`telemetry::socket_gauge_delta`]).
+    fn report_sockets(&self) {
+        let open = self.open_sockets.get();
         let reported = match self.store.reported_sockets() {
             Ok(reported) => reported,
             Err(e) => {
@@ -398,8 +408,7 @@ impl Loaded {
         self.finalized.set(true);
         let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
         let text = to_text(&frame)?;
-        let sent = self.state.get_websockets().iter().filter(|socket| socket.send_with_str(&text).is_ok()).count();
-        self.frames_sent(sent as u64);
+        self.frames_sent(broadcast::to_all(&self.state, &text));
         Ok(())
     }
 
@@ -526,7 +535,7 @@ impl Loaded {
         self.state.accept_websocket_with_tags(&pair.server, &[&user_id.to_string()]);
         pair.server.serialize_attachment(SocketAttachment { user_id })?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
-        self.reconcile_sockets();
+        self.sockets_changed(1);
         self.frames_sent(1);
         let response_headers = Headers::new();
         if headers.get(HEADER_SUBPROTOCOL)?.is_some() {
@@ -634,9 +643,8 @@ impl DurableObject for Competition {
         }
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
         let loaded = Loaded::open(state, env).map_err(|e| e.to_string());
-        // Sockets a deploy or eviction dropped without close events leave the gauge here.
         if let Ok(loaded) = &loaded {
-            loaded.reconcile_sockets();
+            loaded.count_sockets_on_wake();
         }
         Self { loaded }
     }
@@ -691,16 +699,14 @@ impl DurableObject for Competition {
         let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
         let _ = ws.close(code.or(Some(1000)), Some("bye"));
         if let Ok(loaded) = self.loaded() {
-            loaded.reconcile_sockets();
+            loaded.sockets_changed(-1);
         }
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        // Counted down by its close event (which follows); counting here too could count it twice.
         let _ = ws.close(Some(1011), Some("socket error"));
-        if let Ok(loaded) = self.loaded() {
-            loaded.reconcile_sockets();
-        }
         Ok(())
     }
 }

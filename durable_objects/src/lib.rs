@@ -5,6 +5,7 @@
 //! `score_store` the object's SQLite schema and queries; `live` the rules of the socket protocol; `outbox` the queue of changes for Postgres and how it drains; `competition` the object itself, thin glue that routes a
 //! request to the store.
 
+pub mod broadcast;
 pub mod competition;
 pub mod engine;
 pub mod finish;

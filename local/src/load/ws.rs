@@ -120,7 +120,9 @@ pub async fn run(
     duration: Duration,
 ) -> Fanout {
     let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
-    let deadline = Instant::now() + duration + Duration::from_secs(60);
+    // Time to connect (a minute, plus 10 ms a subscriber), to write, and 30 s for the last deliveries.
+    let connect_budget = Duration::from_secs(60) + Duration::from_millis(10) * subscribers.len() as u32;
+    let deadline = Instant::now() + connect_budget + duration + Duration::from_secs(30);
     let gate = Arc::new(tokio::sync::Semaphore::new(100));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers.len().max(1));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
