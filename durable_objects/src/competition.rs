@@ -15,8 +15,8 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair,
 };
 
-use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
 use crate::broadcast;
+use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
 use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
