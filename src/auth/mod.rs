@@ -6,7 +6,7 @@
 pub mod claims;
 pub mod jwks;
 pub mod key_source;
-#[cfg(any(test, feature = "test-tokens"))]
+#[cfg(not(target_arch = "wasm32"))]
 pub mod test_tokens;
 pub mod token;
 pub mod verify;

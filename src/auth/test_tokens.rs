@@ -1,5 +1,5 @@
 //! Signing with the test-only fixture keys of `tests/fixtures/jwt` (two RS256, two ES256), for the unit tests and
-//! the end-to-end JWT tests (feature `test-tokens`; never part of the deployed Worker).
+//! the end-to-end JWT tests (native builds only; never part of the deployed Worker).
 
 use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, RsaPrivateKey, StrongAlg, StrongKey};
 use jwt_compact::jwk::JsonWebKey;
