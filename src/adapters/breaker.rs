@@ -210,6 +210,25 @@ mod tests {
     }
 
     #[test]
+    fn states_have_the_names_health_and_metrics_show() {
+        let cases =
+            [(BreakerState::Closed, "closed"), (BreakerState::Open, "open"), (BreakerState::HalfOpen, "half_open")];
+        for (state, name) in cases {
+            assert_eq!(state.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn a_failure_reported_while_open_keeps_the_cool_down() {
+        let mut breaker = CircuitBreaker::new(BreakerConfig { failure_threshold: 1, open_for_ms: 100 });
+        breaker.record_failure(0);
+        assert_eq!(breaker.state(50), BreakerState::Open);
+        // A call let through before the breaker opened reports late: the cool-down still counts from 0.
+        breaker.record_failure(60);
+        assert_eq!(breaker.state(100), BreakerState::HalfOpen);
+    }
+
+    #[test]
     fn defaults_match_the_design() {
         assert_eq!(BreakerConfig::default(), BreakerConfig { failure_threshold: 5, open_for_ms: 30_000 });
     }
