@@ -133,5 +133,6 @@ fn validate<A: Algorithm>(
     })
 }
 
-#[cfg(test)]
+// Native only: the fixture-key signing helpers (auth::test_tokens) are not built for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
