@@ -51,6 +51,12 @@ impl Freshness {
         self.held.as_ref().filter(|(_, until)| now_ms < *until).map(|(set, _)| Rc::clone(set))
     }
 
+    /// The held set even after it expired (used when the endpoint cannot be reached: keys rarely change, and
+    /// refusing every asymmetric token because one fetch failed would turn an auth-server hiccup into an outage).
+    pub fn stale(&self) -> Option<Rc<KeySet>> {
+        self.held.as_ref().map(|(set, _)| Rc::clone(set))
+    }
+
     /// Keeps `set` until `until_ms`.
     pub fn hold(&mut self, set: Rc<KeySet>, until_ms: i64) {
         self.held = Some((set, until_ms));
@@ -98,7 +104,16 @@ pub async fn current(config: &Config, traceparent: &str, now_ms: i64) -> Result<
             }
         }
     }
-    fetch_and_share(config, traceparent, now_ms).await
+    match fetch_and_share(config, traceparent, now_ms).await {
+        Ok(set) => Ok(set),
+        Err(error) => match FRESHNESS.with(|f| f.borrow().stale()) {
+            Some(stale) => {
+                worker::console_warn!("JWKS unreachable; verifying with the expired cached key set");
+                Ok(stale)
+            }
+            None => Err(error),
+        },
+    }
 }
 
 /// The key set after a token named an unknown `kid`: fetched again if this isolate has not done so for an unknown
@@ -179,6 +194,7 @@ mod tests {
         freshness.hold(Rc::new(KeySet::default()), 1_000);
         assert!(freshness.fresh(999).is_some());
         assert!(freshness.fresh(1_000).is_none());
+        assert!(freshness.stale().is_some(), "an expired set stays available as a fallback");
 
         assert!(freshness.take_forced_refresh(10_000));
         assert!(!freshness.take_forced_refresh(10_001));
