@@ -99,6 +99,11 @@ async fn main() {
                 fanout.ms(0.99),
                 fanout.latency.max() as f64 / 1000.0
             );
+            println!(
+                "per update: first delivery p50 {:.1} ms (request path); first to last delivery p50 {:.1} ms (fan-out)",
+                fanout.to_json()["first_delivery_ms"]["p50"].as_f64().unwrap_or_default(),
+                fanout.to_json()["fanout_spread_ms"]["p50"].as_f64().unwrap_or_default()
+            );
             extra.insert("ws".into(), fanout.to_json());
             let incomplete = fanout.connected < options.subscribers || fanout.delivered < fanout.expected;
             (fanout.writes, started.elapsed(), incomplete)

@@ -33,6 +33,10 @@ pub struct Fanout {
     pub complete: usize,
     /// Update-to-delivery latency, microseconds.
     pub latency: Histogram<u64>,
+    /// Per update: sending it to its first delivery (the request path), microseconds.
+    pub first_delivery: Histogram<u64>,
+    /// Per update: first to last delivery across subscribers (the fan-out itself), microseconds.
+    pub spread: Histogram<u64>,
     /// The writers' requests.
     pub writes: Recorder,
 }
@@ -53,8 +57,18 @@ impl Fanout {
             "subscribers_complete": self.complete,
             "delivery_latency_ms": {"p50": self.ms(0.5), "p95": self.ms(0.95), "p99": self.ms(0.99),
                                      "max": self.latency.max() as f64 / 1000.0},
+            "first_delivery_ms": {"p50": quantile_ms(&self.first_delivery, 0.5), "max": self.first_delivery.max() as f64 / 1000.0},
+            "fanout_spread_ms": {"p50": quantile_ms(&self.spread, 0.5), "max": self.spread.max() as f64 / 1000.0},
         })
     }
+}
+
+fn quantile_ms(histogram: &Histogram<u64>, q: f64) -> f64 {
+    histogram.value_at_quantile(q) as f64 / 1000.0
+}
+
+fn micros_histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("static histogram bounds are valid")
 }
 
 async fn subscribe(
@@ -182,7 +196,8 @@ pub async fn run(
     }
     let _ = stop_tx.send(Some(sent_at.keys().copied().collect()));
 
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("static histogram bounds are valid");
+    let mut latency = micros_histogram();
+    let mut window: BTreeMap<u64, (Instant, Instant)> = BTreeMap::new();
     let (mut delivered, mut complete) = (0u64, 0usize);
     for task in tasks {
         let Ok(Ok(arrivals)) = task.await else { continue };
@@ -191,11 +206,23 @@ pub async fn run(
             if let Some(sent) = sent_at.get(&seq) {
                 latency.saturating_record(at.saturating_duration_since(*sent).as_micros().max(1) as u64);
                 delivered += u64::from(got.insert(seq));
+                let span = window.entry(seq).or_insert((at, at));
+                span.0 = span.0.min(at);
+                span.1 = span.1.max(at);
             }
         }
         complete += usize::from(got.len() == sent_at.len());
     }
+    let (mut first_delivery, mut spread) = (micros_histogram(), micros_histogram());
+    for (seq, (first, last)) in &window {
+        if let Some(sent) = sent_at.get(seq) {
+            first_delivery.saturating_record(first.saturating_duration_since(*sent).as_micros().max(1) as u64);
+        }
+        spread.saturating_record(last.saturating_duration_since(*first).as_micros().max(1) as u64);
+    }
     Fanout {
+        first_delivery,
+        spread,
         connected,
         updates: sent_at.len(),
         delivered,
