@@ -81,22 +81,48 @@ fn chart_error<E: std::fmt::Display>(error: E) -> String {
     format!("chart: {error}")
 }
 
-/// p50 and p99 latency per second of the run.
-fn latency_over_time(recorder: &Recorder) -> Result<String, String> {
+/// The drawing area of one chart.
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// An SVG chart with a caption, axis descriptions and `x` × `y` ranges; `draw` adds the series (and a legend of
+/// their labels when `legend`).
+fn svg_chart(
+    caption: &str,
+    legend: bool,
+    (x_desc, x): (&str, std::ops::Range<f64>),
+    (y_desc, y): (&str, std::ops::Range<f64>),
+    draw: impl FnOnce(&mut Chart<'_, '_>) -> Result<(), String>,
+) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 360)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
-        let seconds = recorder.timeline.len().max(1) as f64;
-        let top = recorder.timeline.iter().map(|s| s.ms(0.99)).fold(1.0_f64, f64::max) * 1.1;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Latency over time", ("sans-serif", 18))
+            .caption(caption, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0.0..seconds, 0.0..top)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x, y)
             .map_err(chart_error)?;
-        chart.configure_mesh().x_desc("second of the run").y_desc("ms").draw().map_err(chart_error)?;
+        chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(chart_error)?;
+        draw(&mut chart)?;
+        if legend {
+            chart.configure_series_labels().border_style(BLACK).draw().map_err(chart_error)?;
+        }
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+/// p50 and p99 latency per second of the run.
+fn latency_over_time(recorder: &Recorder) -> Result<String, String> {
+    let seconds = recorder.timeline.len().max(1) as f64;
+    let top = recorder.timeline.iter().map(|s| s.ms(0.99)).fold(1.0_f64, f64::max) * 1.1;
+    svg_chart("Latency over time", true, ("second of the run", 0.0..seconds), ("ms", 0.0..top), |chart| {
         for (q, color, label) in [(0.5, BLUE, "p50"), (0.99, RED, "p99")] {
             let points = recorder.timeline.iter().enumerate().filter(|(_, s)| s.requests() > 0);
             chart
@@ -105,10 +131,8 @@ fn latency_over_time(recorder: &Recorder) -> Result<String, String> {
                 .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
         }
-        chart.configure_series_labels().border_style(BLACK).draw().map_err(chart_error)?;
-        root.present().map_err(chart_error)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Requests per latency bucket (40 equal buckets up to p99.9).
@@ -121,28 +145,14 @@ fn latency_histogram(total: &Series) -> Result<String, String> {
         let bucket = ((ms / width) as usize).min(39);
         counts[bucket] += value.count_at_value();
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 360)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Latency histogram (up to p99.9)", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..ceiling, 0.0..top)
-            .map_err(chart_error)?;
-        chart.configure_mesh().x_desc("ms").y_desc("requests").draw().map_err(chart_error)?;
-        chart
-            .draw_series(counts.iter().enumerate().map(|(i, n)| {
-                let x = i as f64 * width;
-                Rectangle::new([(x, 0.0), (x + width * 0.9, *n as f64)], BLUE.mix(0.6).filled())
-            }))
-            .map_err(chart_error)?;
-        root.present().map_err(chart_error)?;
-    }
-    Ok(svg)
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+    svg_chart("Latency histogram (up to p99.9)", false, ("ms", 0.0..ceiling), ("requests", 0.0..top), |chart| {
+        let bars = counts.iter().enumerate().map(|(i, n)| {
+            let x = i as f64 * width;
+            Rectangle::new([(x, 0.0), (x + width * 0.9, *n as f64)], BLUE.mix(0.6).filled())
+        });
+        chart.draw_series(bars).map(drop).map_err(chart_error)
+    })
 }
 
 fn escape(text: &str) -> String {
