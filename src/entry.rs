@@ -44,12 +44,9 @@ struct Arrival {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let mut random = [0u8; 24];
-    random[..16].copy_from_slice(&runtime::random_bytes());
-    random[16..].copy_from_slice(&runtime::random_bytes()[..8]);
     let arrival = Arrival {
         request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes()),
-        trace: TraceContext::for_request(header("traceparent").as_deref(), random),
+        trace: TraceContext::for_request(header("traceparent").as_deref(), runtime::random()),
         method: req.method().to_string(),
         started: runtime::now_ms(),
         colo: runtime::colo(&req),

@@ -99,11 +99,18 @@ pub fn now_ms() -> i64 {
 
 /// 16 random bytes from the platform's CSPRNG.
 pub fn random_bytes() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
+    random()
+}
+
+/// `N` random bytes from the platform's CSPRNG.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     // The Workers runtime always provides crypto.getRandomValues; on failure fall back to the clock rather than
     // failing a request over an id.
     if getrandom::getrandom(&mut bytes).is_err() {
-        bytes[..8].copy_from_slice(&now_ms().to_le_bytes());
+        let clock = now_ms().to_le_bytes();
+        let n = N.min(clock.len());
+        bytes[..n].copy_from_slice(&clock[..n]);
     }
     bytes
 }
