@@ -77,6 +77,8 @@ struct Loaded {
     finalized: Cell<bool>,
     /// Open live sockets (counted on wake, then kept by accept and close events).
     open_sockets: Cell<u64>,
+    /// The count last added to the global gauge (also in storage, for the next wake to reconcile against).
+    reported_sockets: Cell<u64>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -117,6 +119,11 @@ impl Loaded {
     fn open(state: State, env: Env) -> std::result::Result<Self, StoreError> {
         let started = worker::Date::now().as_millis();
         let store = ScoreStore::open(state.storage().sql())?;
+        // A metrics figure must never keep the board from loading.
+        let reported_sockets = store.reported_sockets().unwrap_or_else(|e| {
+            worker::console_error!("socket count unreadable, the gauge restarts from 0 here: {e}");
+            0
+        });
         let meta = RefCell::new(store.meta()?);
         let finalized = Cell::new(store.finalized()?.is_some());
         let board = store.load()?;
@@ -133,6 +140,7 @@ impl Loaded {
             alarm_at: Cell::new(None),
             finalized,
             open_sockets: Cell::new(0),
+            reported_sockets: Cell::new(reported_sockets),
         })
     }
 
@@ -324,21 +332,15 @@ impl Loaded {
     }
 
     /// Moves the global `websocket_connections` gauge by the difference between this object's open sockets and the
-    /// count it last reported (kept in its storage; see [`telemetry::socket_gauge_delta`]).
+    /// count it last reported (see [`telemetry::socket_gauge_delta`]), stored before the gauge moves.
     fn report_sockets(&self) {
-        let open = self.open_sockets.get();
-        let reported = match self.store.reported_sockets() {
-            Ok(reported) => reported,
-            Err(e) => {
-                worker::console_error!("socket count unreadable, gauge not moved: {e}");
-                return;
-            }
-        };
+        let (open, reported) = (self.open_sockets.get(), self.reported_sockets.get());
         if open != reported {
             if let Err(e) = self.store.set_reported_sockets(open) {
                 worker::console_error!("socket count not stored, gauge not moved: {e}");
                 return;
             }
+            self.reported_sockets.set(open);
             telemetry::add("websocket_connections", &[], telemetry::socket_gauge_delta(open, reported));
         }
         telemetry::flush(&self.state, &self.env);
