@@ -111,14 +111,8 @@ fn observe(
             response_bytes: response_bytes as f64,
         },
     );
-    if metrics::flush_due(now) {
-        if let Ok(config) = runtime::config(env) {
-            ctx.wait_until(async move {
-                if let Err(error) = metrics::flush(config, now).await {
-                    worker::console_warn!("metrics flush failed, kept for the next one: {error}");
-                }
-            });
-        }
+    if let Some(flush) = metrics::flush_if_due(env) {
+        ctx.wait_until(flush);
     }
 }
 

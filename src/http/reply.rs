@@ -25,6 +25,11 @@ impl Reply {
 
     /// A JSON reply from text that already is JSON (a cached body).
     pub fn json_text(status: u16, text: String) -> Self {
-        Self { status, body: text.into_bytes(), headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())] }
+        Self::typed(status, JSON_CONTENT_TYPE, text.into_bytes())
+    }
+
+    /// A reply of any content type (metrics text, the live page and its assets).
+    pub fn typed(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        Self { status, body, headers: vec![("Content-Type".into(), content_type.into())] }
     }
 }

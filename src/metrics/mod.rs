@@ -30,6 +30,8 @@ pub const FLUSH_AFTER: u64 = 200;
 thread_local! {
     static DELTAS: RefCell<Deltas> = RefCell::new(Deltas::default());
     static LAST_FLUSH_MS: Cell<i64> = const { Cell::new(0) };
+    /// A flush is handed to `wait_until` and has not run yet: later requests need not schedule another.
+    static FLUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Adds to a counter (or moves a gauge).
@@ -56,6 +58,23 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, requ
 pub fn flush_due(now_ms: i64) -> bool {
     let pending = DELTAS.with(|d| d.borrow().pending());
     pending > 0 && (pending >= FLUSH_AFTER || now_ms - LAST_FLUSH_MS.with(Cell::get) >= FLUSH_EVERY_MS)
+}
+
+/// The flush to hand to `wait_until` (a request's or a Competition object's), when one is due and none is already
+/// waiting to run.
+pub fn flush_if_due(env: &worker::Env) -> Option<durable_objects::telemetry::Flush> {
+    let now = crate::runtime::now_ms();
+    if FLUSH_SCHEDULED.with(Cell::get) || !flush_due(now) {
+        return None;
+    }
+    let config = crate::runtime::config(env).ok()?;
+    FLUSH_SCHEDULED.with(|s| s.set(true));
+    Some(Box::pin(async move {
+        if let Err(error) = flush(config, now).await {
+            worker::console_warn!("metrics flush failed, kept for the next one: {error}");
+        }
+        FLUSH_SCHEDULED.with(|s| s.set(false));
+    }))
 }
 
 /// Adds every pair of `ARGV` (field, increment) to the hash `KEYS[1]`: one script call per flush, which Upstash bills
@@ -94,20 +113,7 @@ pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
 /// The hooks Competition objects report their sockets and frames through (they live in a crate this one depends
 /// on, so they cannot call this module directly).
 pub fn object_hooks() -> durable_objects::telemetry::Hooks {
-    durable_objects::telemetry::Hooks { add, flush_if_due: object_flush }
-}
-
-fn object_flush(env: &worker::Env) -> Option<durable_objects::telemetry::Flush> {
-    let now = crate::runtime::now_ms();
-    if !flush_due(now) {
-        return None;
-    }
-    let config = crate::runtime::config(env).ok()?;
-    Some(Box::pin(async move {
-        if let Err(error) = flush(config, now).await {
-            worker::console_warn!("metrics flush from a competition object failed, kept for the next one: {error}");
-        }
-    }))
+    durable_objects::telemetry::Hooks { add, flush_if_due }
 }
 
 /// `GET /metrics`: Prometheus text format 0.0.4; needs `Authorization: Bearer $METRICS_TOKEN` when that is set.
@@ -133,9 +139,7 @@ pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -
         };
         values.insert(series::key("circuit_breaker_state", &[("service", dependency.name())]), level);
     }
-    let mut reply = Reply::json_text(200, render::render(&values));
-    reply.headers = vec![("Content-Type".to_owned(), render::CONTENT_TYPE.to_owned())];
-    Ok(reply)
+    Ok(Reply::typed(200, render::CONTENT_TYPE, render::render(&values).into_bytes()))
 }
 
 /// `HGETALL`'s flat `[field, value, …]` as a map.

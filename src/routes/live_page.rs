@@ -25,19 +25,13 @@ pub fn content_security_policy(host: Option<&str>) -> String {
     )
 }
 
-fn text(status: u16, content_type: &str, body: &str) -> Reply {
-    let mut reply = Reply::json_text(status, body.to_owned());
-    reply.headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
-    reply
-}
-
 /// `GET /live/{competition_id}`
 pub fn page(route: &RouteMatch, host: Option<&str>) -> Result<Reply, ApiError> {
     let id = route.param("competition_id").unwrap_or_default();
     if Uuid::try_parse(id).is_err() {
         return Err(ApiError::NotFound("no such competition page".into()));
     }
-    let mut reply = text(200, "text/html; charset=utf-8", PAGE);
+    let mut reply = Reply::typed(200, "text/html; charset=utf-8", PAGE.as_bytes().to_vec());
     reply.headers.push(("Content-Security-Policy".to_owned(), content_security_policy(host)));
     reply.headers.push(("Cache-Control".to_owned(), "no-cache".to_owned()));
     Ok(reply)
@@ -51,7 +45,7 @@ pub fn asset(route: &RouteMatch) -> Result<Reply, ApiError> {
         Some("favicon.svg") => ("image/svg+xml", ICON),
         _ => return Err(ApiError::NotFound("no such asset".into())),
     };
-    let mut reply = text(200, content_type, body);
+    let mut reply = Reply::typed(200, content_type, body.as_bytes().to_vec());
     reply.headers.push(("Cache-Control".to_owned(), "public, max-age=300".to_owned()));
     Ok(reply)
 }
