@@ -4,16 +4,17 @@
 //! "Reached first" is the object's update sequence at the moment of the change (see [`key`]), which the object
 //! persists, so a board rebuilt from storage orders exactly as before.
 //!
-//! Memory per member: 32 bytes of member record (id, score, seq), ~5–9 bytes of hash index and ~16–24 bytes of
+//! Memory per member: 32 bytes of member record (id, score, seq), ~11–21 bytes of id index and ~16–24 bytes of
 //! tree; `BENCHMARKS.md` has the measured figures.
 
+pub mod id_index;
 pub mod key;
 pub mod prizes;
 pub mod tree;
 
-use hashbrown::HashTable;
 use uuid::Uuid;
 
+use id_index::IdIndex;
 use key::{RankKey, MAX_SCORE, MAX_SEQ};
 use tree::CountedTree;
 
@@ -72,7 +73,7 @@ pub struct Leaderboard {
     /// Slots of removed members, reused before the vector grows.
     free: Vec<u32>,
     /// Member slots, found by id.
-    index: HashTable<u32>,
+    index: IdIndex,
     tree: CountedTree,
     next_seq: u64,
 }
@@ -80,7 +81,7 @@ pub struct Leaderboard {
 impl Default for Leaderboard {
     fn default() -> Self {
         // Sequences start at 1 so that 0 can mean "nothing seen yet" to live subscribers.
-        Self { members: Vec::new(), free: Vec::new(), index: HashTable::new(), tree: CountedTree::new(), next_seq: 1 }
+        Self { members: Vec::new(), free: Vec::new(), index: IdIndex::new(), tree: CountedTree::new(), next_seq: 1 }
     }
 }
 
@@ -115,7 +116,7 @@ impl Leaderboard {
 
     fn slot_of(&self, id: &[u8; 16]) -> Option<u32> {
         let members = &self.members;
-        self.index.find(hash_id(id), |&slot| members[slot as usize].id == *id).copied()
+        self.index.find(hash_id(id), |slot| members[slot as usize].id == *id)
     }
 
     fn key_of(&self, slot: u32) -> RankKey {
@@ -139,8 +140,7 @@ impl Leaderboard {
                 (self.members.len() - 1) as u32
             }
         };
-        let members = &self.members;
-        self.index.insert_unique(hash_id(&member.id), slot, |&s| hash_id(&members[s as usize].id));
+        self.index.insert(hash_id(&member.id), slot);
         slot
     }
 
@@ -200,9 +200,7 @@ impl Leaderboard {
         let Some(slot) = self.slot_of(&id) else { return false };
         self.tree.remove(self.key_of(slot));
         let members = &self.members;
-        if let Ok(found) = self.index.find_entry(hash_id(&id), |&s| members[s as usize].id == id) {
-            found.remove();
-        }
+        self.index.remove(hash_id(&id), |s| members[s as usize].id == id);
         self.free.push(slot);
         true
     }
@@ -281,8 +279,7 @@ impl Leaderboard {
 
     /// Bytes of heap of the ordering structures alone (rank tree and id index), without the member records.
     pub fn index_heap_bytes(&self) -> usize {
-        // hashbrown: one u32 slot plus one control byte per bucket.
-        self.index.capacity() * 5 + self.tree.heap_bytes()
+        self.index.heap_bytes() + self.tree.heap_bytes()
     }
 
     /// Every member in rank order (for final results and snapshots of small boards).

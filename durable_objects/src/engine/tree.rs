@@ -15,20 +15,27 @@ const INNER_CAP: usize = 64;
 const LEAF_MIN: usize = LEAF_CAP / 4;
 const INNER_MIN: usize = INNER_CAP / 4;
 
+use arrayvec::ArrayVec;
+
+/// Room for one entry over capacity: an insert places the new child first and splits the node after.
+const INNER_ROOM: usize = INNER_CAP + 1;
+
 #[derive(Debug, Clone)]
 enum Node {
     Leaf(Vec<u128>),
     Inner(Box<Inner>),
 }
 
+/// An inner node in one allocation (fixed-size arrays, not three vectors), so a descent through it follows one
+/// pointer instead of four.
 #[derive(Debug, Clone)]
 struct Inner {
     /// Lower bound of each child's keys: child `i` holds keys in `[firsts[i], firsts[i + 1])`. A bound may be
     /// below the child's smallest key after removals, which keeps routing correct.
-    firsts: Vec<u128>,
+    firsts: ArrayVec<u128, INNER_ROOM>,
     /// Number of keys under each child (u32 halves the bytes a rank query scans; a board holds < 2^32 members).
-    counts: Vec<u32>,
-    children: Vec<Node>,
+    counts: ArrayVec<u32, INNER_ROOM>,
+    children: ArrayVec<Node, INNER_ROOM>,
 }
 
 impl Node {
@@ -248,9 +255,9 @@ impl CountedTree {
             Err(sibling) => {
                 let old = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
                 self.root = Node::Inner(Box::new(Inner {
-                    firsts: vec![old.first().min(key), sibling.first()],
-                    counts: vec![old.len() as u32, sibling.len() as u32],
-                    children: vec![old, sibling],
+                    firsts: [old.first().min(key), sibling.first()].into_iter().collect(),
+                    counts: [old.len() as u32, sibling.len() as u32].into_iter().collect(),
+                    children: [old, sibling].into_iter().collect(),
                 }));
                 true
             }
@@ -342,13 +349,7 @@ impl CountedTree {
         fn walk(node: &Node) -> usize {
             match node {
                 Node::Leaf(keys) => keys.capacity() * 16,
-                Node::Inner(inner) => {
-                    std::mem::size_of::<Inner>()
-                        + inner.firsts.capacity() * 16
-                        + inner.counts.capacity() * 4
-                        + inner.children.capacity() * std::mem::size_of::<Node>()
-                        + inner.children.iter().map(walk).sum::<usize>()
-                }
+                Node::Inner(inner) => std::mem::size_of::<Inner>() + inner.children.iter().map(walk).sum::<usize>(),
             }
         }
         walk(&self.root)
