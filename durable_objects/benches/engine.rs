@@ -47,9 +47,9 @@ fn engine(c: &mut Criterion) {
     for &n in &sizes {
         let (mut lb, ids) = board(n);
         let line = format!(
-            "{n} members: {:.1} bytes/member total, {:.1} bytes/member index (tree + id index)\n",
+            "{n} members: {:.1} bytes/member total, {:.1} bytes/member overhead (beyond id, score, sequence)\n",
             lb.heap_bytes() as f64 / n as f64,
-            lb.index_heap_bytes() as f64 / n as f64
+            lb.overhead_bytes() as f64 / n as f64
         );
         print!("memory: {line}");
         memory.push_str(&line);

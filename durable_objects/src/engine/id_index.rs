@@ -1,22 +1,30 @@
-//! The id index: from a member's hashed id to its slot in the member table.
+//! The id index: from a member's hashed id to the member's rank key, which holds its slot, score and sequence.
 //!
-//! Why not `hashbrown`: a SwissTable keeps its control bytes and its buckets in separate regions, so a lookup that
-//! must then read the member record to confirm the id touches three cache lines — at a million members, three
-//! misses before the rank tree is even reached. Here a bucket is one `u64` holding the top 31 bits of the hash
-//! beside the slot, so a lookup reads one bucket and, all but always, exactly the one member record that matches:
-//! two misses. Linear probing keeps collisions in the same cache line; deletion shifts followers back instead of
-//! leaving tombstones, so lookups never slow down as members come and go. The table grows at 3/4 load and does not
-//! shrink. Measured with `scripts/bench-engine` (BENCHMARKS.md).
+//! Why our own table: at a million members every random memory access is a cache and TLB miss (≈ 170 ns on our
+//! machine), and a rank query or a score update starts with "where does this member stand". With `hashbrown` and a
+//! member record that was three misses one after another: control bytes, bucket, record. Here a bucket *is* the
+//! member's rank key, so one miss yields everything the tree needs; the member's id is read only to confirm the
+//! match, and that read runs in parallel with the tree descent because nothing waits for it but a well-predicted
+//! branch. Eight bits of the id's hash sit in the unused top byte of the key's slot field, so a probe skips other
+//! members' buckets without reading their ids. Linear probing keeps collisions in the same or the next cache line;
+//! deletion shifts followers back instead of leaving tombstones (their home buckets are recomputed from their ids,
+//! which only deletion and growth need). The table grows at 3/4 load and does not shrink.
 
-/// Bits of a bucket that hold `slot + 1` (0 marks an empty bucket); the bits above hold the hash's top bits.
-const SLOT_BITS: u32 = 33;
-const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+use super::key::RankKey;
+
+/// Bits of the key's slot field that hold the slot; the byte above holds the hash tag.
+const SLOT_BITS: u32 = 24;
+const TAG_MASK: u128 = 0xFF << SLOT_BITS;
+/// Largest member slot the index can hold (about 16.7 million members, far beyond what fits in an object).
+pub const MAX_SLOT: u32 = (1 << SLOT_BITS) - 1;
 const MIN_BUCKETS: usize = 8;
+/// An empty bucket. Every stored bucket has a non-zero tag, so it is never 0.
+const EMPTY: u128 = 0;
 
-/// Open-addressing map from a 64-bit hash to a `u32` slot; equality of the real keys is decided by the caller.
+/// Open-addressing map from a 64-bit id hash to a rank key; equality of the real ids is decided by the caller.
 #[derive(Debug, Clone)]
 pub struct IdIndex {
-    buckets: Vec<u64>,
+    buckets: Vec<u128>,
     /// `64 - log2(buckets.len())`: a hash's home bucket is `hash >> shift`.
     shift: u32,
     len: usize,
@@ -24,8 +32,18 @@ pub struct IdIndex {
 
 impl Default for IdIndex {
     fn default() -> Self {
-        Self { buckets: vec![0; MIN_BUCKETS], shift: 64 - MIN_BUCKETS.trailing_zeros(), len: 0 }
+        Self { buckets: vec![EMPTY; MIN_BUCKETS], shift: 64 - MIN_BUCKETS.trailing_zeros(), len: 0 }
     }
+}
+
+/// The tag stored with a hash: 8 bits the home position does not use (never 0, so a bucket is never empty).
+fn tag(hash: u64) -> u128 {
+    u128::from((hash >> 8) as u8 | 1) << SLOT_BITS
+}
+
+/// The slot inside a key (or a bucket).
+fn slot_of(bucket: u128) -> u32 {
+    (bucket as u32) & MAX_SLOT
 }
 
 impl IdIndex {
@@ -46,96 +64,105 @@ impl IdIndex {
 
     /// Bytes of heap held (allocated buckets).
     pub fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<u64>()
+        self.buckets.capacity() * std::mem::size_of::<u128>()
     }
 
     fn mask(&self) -> usize {
         self.buckets.len() - 1
     }
 
-    fn home(&self, hash_bits: u64) -> usize {
-        (hash_bits >> self.shift) as usize
+    fn home(&self, hash: u64) -> usize {
+        (hash >> self.shift) as usize
     }
 
-    /// Position of the bucket holding the slot for which `is_it` holds among those stored under `hash`.
-    fn position(&self, hash: u64, mut is_it: impl FnMut(u32) -> bool) -> Option<usize> {
+    /// Position of the entry stored under `hash` whose slot satisfies `is_it` (the caller compares the real ids).
+    /// A position stays valid until the next insert or remove.
+    pub fn find(&self, hash: u64, mut is_it: impl FnMut(u32) -> bool) -> Option<usize> {
+        let tag = tag(hash);
         let mask = self.mask();
         let mut i = self.home(hash);
         loop {
             let bucket = self.buckets[i];
-            if bucket == 0 {
+            if bucket == EMPTY {
                 return None;
             }
-            if (bucket ^ hash) >> SLOT_BITS == 0 && is_it(slot_in(bucket)) {
+            if bucket & TAG_MASK == tag && is_it(slot_of(bucket)) {
                 return Some(i);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// The slot stored under `hash` for which `is_it` holds (the caller compares the real ids).
-    pub fn find(&self, hash: u64, is_it: impl FnMut(u32) -> bool) -> Option<u32> {
-        self.position(hash, is_it).map(|i| slot_in(self.buckets[i]))
+    /// The rank key at a position from [`IdIndex::find`].
+    pub fn key_at(&self, position: usize) -> RankKey {
+        self.buckets[position] & !TAG_MASK
     }
 
-    /// Stores `slot` under `hash`. The caller guarantees the key is not present yet.
-    pub fn insert(&mut self, hash: u64, slot: u32) {
+    /// Replaces the rank key at a position from [`IdIndex::find`]; the slot must stay the same.
+    pub fn set_key_at(&mut self, position: usize, key: RankKey) {
+        debug_assert_eq!(slot_of(key), slot_of(self.buckets[position]));
+        self.buckets[position] = key | (self.buckets[position] & TAG_MASK);
+    }
+
+    /// Stores `key` (whose slot is at most [`MAX_SLOT`]) under `hash`. The caller guarantees the id is not present
+    /// yet; `hash_of_slot` gives the id hash of any stored slot (growth re-homes every entry).
+    pub fn insert(&mut self, hash: u64, key: RankKey, hash_of_slot: impl Fn(u32) -> u64) {
+        debug_assert!(key & TAG_MASK == 0, "slot above MAX_SLOT");
         if (self.len + 1) * 4 > self.buckets.len() * 3 {
-            self.grow();
+            self.grow(&hash_of_slot);
         }
-        let bucket = (hash & !SLOT_MASK) | (u64::from(slot) + 1);
-        self.place(bucket);
+        self.place(hash, key | tag(hash));
         self.len += 1;
     }
 
-    /// Removes and returns the slot stored under `hash` for which `is_it` holds.
-    pub fn remove(&mut self, hash: u64, is_it: impl FnMut(u32) -> bool) -> Option<u32> {
-        let found = self.position(hash, is_it)?;
-        let slot = slot_in(self.buckets[found]);
-        // Backward shift: pull later members of the probe run into the hole when their home allows it, so every
+    /// Removes the entry stored under `hash` whose slot satisfies `is_it`, returning its rank key.
+    pub fn remove(
+        &mut self,
+        hash: u64,
+        is_it: impl FnMut(u32) -> bool,
+        hash_of_slot: impl Fn(u32) -> u64,
+    ) -> Option<RankKey> {
+        let found = self.find(hash, is_it)?;
+        let key = self.key_at(found);
+        // Backward shift: pull later entries of the probe run into the hole when their home allows it, so every
         // run stays unbroken without tombstones.
         let mask = self.mask();
         let mut hole = found;
         let mut i = (found + 1) & mask;
         loop {
             let bucket = self.buckets[i];
-            if bucket == 0 {
+            if bucket == EMPTY {
                 break;
             }
-            let home = self.home(bucket);
+            let home = self.home(hash_of_slot(slot_of(bucket)));
             if i.wrapping_sub(home) & mask >= i.wrapping_sub(hole) & mask {
                 self.buckets[hole] = bucket;
                 hole = i;
             }
             i = (i + 1) & mask;
         }
-        self.buckets[hole] = 0;
+        self.buckets[hole] = EMPTY;
         self.len -= 1;
-        Some(slot)
+        Some(key)
     }
 
-    fn place(&mut self, bucket: u64) {
+    fn place(&mut self, hash: u64, bucket: u128) {
         let mask = self.mask();
-        let mut i = self.home(bucket);
-        while self.buckets[i] != 0 {
+        let mut i = self.home(hash);
+        while self.buckets[i] != EMPTY {
             i = (i + 1) & mask;
         }
         self.buckets[i] = bucket;
     }
 
-    fn grow(&mut self) {
+    fn grow(&mut self, hash_of_slot: &impl Fn(u32) -> u64) {
         let doubled = self.buckets.len() * 2;
-        let old = std::mem::replace(&mut self.buckets, vec![0; doubled]);
+        let old = std::mem::replace(&mut self.buckets, vec![EMPTY; doubled]);
         self.shift -= 1;
-        // A bucket keeps the hash's top bits, so it is re-homed without the original key.
-        for bucket in old.into_iter().filter(|&b| b != 0) {
-            self.place(bucket);
+        for bucket in old.into_iter().filter(|&b| b != EMPTY) {
+            self.place(hash_of_slot(slot_of(bucket)), bucket);
         }
     }
-}
-
-fn slot_in(bucket: u64) -> u32 {
-    ((bucket & SLOT_MASK) - 1) as u32
 }
 
 #[cfg(test)]
@@ -144,54 +171,66 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::HashMap;
 
-    /// Keys are small integers; their "hash" is chosen by the test so collisions can be forced.
+    /// Drives the index as the board does: `ids[slot]` is the id stored in a slot, `hash_of(id)` its hash, and the
+    /// key of a slot is `slot` plus a payload in the high bits (standing in for score and sequence).
     fn check(ops: &[(bool, u16)], hash_of: impl Fn(u16) -> u64) {
         let mut index = IdIndex::new();
-        // slot -> key, as the member table would hold it
-        let mut keys: Vec<u16> = Vec::new();
-        let mut model: HashMap<u16, u32> = HashMap::new();
-        for &(insert, key) in ops {
-            let hash = hash_of(key);
+        let mut ids: Vec<u16> = Vec::new();
+        let mut model: HashMap<u16, RankKey> = HashMap::new();
+        for &(insert, id) in ops {
+            let hash = hash_of(id);
             if insert {
-                if model.contains_key(&key) {
+                if let Some(position) = index.find(hash, |s| ids[s as usize] == id) {
+                    // Present: change its payload in place, as a score update does.
+                    let key = index.key_at(position) + (1 << 64);
+                    index.set_key_at(position, key);
+                    model.insert(id, key);
                     continue;
                 }
-                let slot = keys.len() as u32;
-                keys.push(key);
-                index.insert(hash, slot);
-                model.insert(key, slot);
+                let slot = ids.len() as u32;
+                ids.push(id);
+                let key = (u128::from(id) << 80) | u128::from(slot);
+                index.insert(hash, key, |s| hash_of(ids[s as usize]));
+                model.insert(id, key);
             } else {
-                assert_eq!(index.remove(hash, |s| keys[s as usize] == key), model.remove(&key));
+                let removed = index.remove(hash, |s| ids[s as usize] == id, |s| hash_of(ids[s as usize]));
+                assert_eq!(removed, model.remove(&id));
             }
             assert_eq!(index.len(), model.len());
         }
-        for key in 0..=600 {
-            assert_eq!(index.find(hash_of(key), |s| keys[s as usize] == key), model.get(&key).copied(), "key {key}");
+        for id in 0..=600 {
+            let found = index.find(hash_of(id), |s| ids[s as usize] == id).map(|p| index.key_at(p));
+            assert_eq!(found, model.get(&id).copied(), "id {id}");
         }
+    }
+
+    fn spread(id: u16) -> u64 {
+        u64::from(id).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
     #[test]
     fn growth_keeps_every_entry_and_removal_shifts_runs_back() {
-        let spread = |k: u16| u64::from(k).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut ops: Vec<(bool, u16)> = (0..500).map(|k| (true, k)).collect();
-        ops.extend((0..500).step_by(3).map(|k| (false, k)));
-        ops.extend((0..500).step_by(2).map(|k| (true, k)));
+        let mut ops: Vec<(bool, u16)> = (0..500).map(|id| (true, id)).collect();
+        ops.extend((0..500).step_by(3).map(|id| (false, id)));
+        ops.extend((0..500).step_by(2).map(|id| (true, id)));
         check(&ops, spread);
     }
 
     #[test]
     fn runs_that_wrap_around_the_end_of_the_table() {
-        // Every key homes to the last bucket, so each probe run wraps to the start.
+        // Every id homes to the last bucket with the same tag, so each probe run wraps and only the ids decide.
         let ops: Vec<(bool, u16)> = vec![(true, 1), (true, 2), (true, 3), (false, 1), (true, 4), (false, 3), (true, 1)];
-        check(&ops, |k| u64::MAX - u64::from(k));
+        check(&ops, |_| u64::MAX);
     }
 
     #[test]
-    fn slots_at_the_top_of_the_range_round_trip() {
+    fn the_largest_slot_and_key_round_trip() {
         let mut index = IdIndex::new();
-        index.insert(42, u32::MAX);
-        assert_eq!(index.find(42, |_| true), Some(u32::MAX));
-        assert_eq!(index.remove(42, |_| true), Some(u32::MAX));
+        let key = !TAG_MASK; // every key bit set, the largest slot included
+        index.insert(42, key, |_| 42);
+        let position = index.find(42, |slot| slot == MAX_SLOT).expect("present");
+        assert_eq!(index.key_at(position), key);
+        assert_eq!(index.remove(42, |_| true, |_| 42), Some(key));
         assert!(index.is_empty());
     }
 
@@ -204,10 +243,7 @@ mod tests {
         ) {
             // From well spread hashes to only four distinct ones (long runs, equal tags).
             let bits = [64, 12, 6, 2][collide as usize];
-            check(&ops, |k| {
-                let spread = u64::from(k).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                if bits == 64 { spread } else { spread >> (64 - bits) << (64 - bits) }
-            });
+            check(&ops, |id| if bits == 64 { spread(id) } else { spread(id) >> (64 - bits) << (64 - bits) });
         }
     }
 }

@@ -4,7 +4,7 @@
 //! "Reached first" is the object's update sequence at the moment of the change (see [`key`]), which the object
 //! persists, so a board rebuilt from storage orders exactly as before.
 //!
-//! Memory per member: 32 bytes of member record (id, score, seq), ~11–21 bytes of id index and ~16–24 bytes of
+//! Memory per member: 16 bytes of id, ~21–43 bytes of id index (which holds the rank key) and ~16–24 bytes of
 //! tree; `BENCHMARKS.md` has the measured figures.
 
 pub mod id_index;
@@ -14,7 +14,7 @@ pub mod tree;
 
 use uuid::Uuid;
 
-use id_index::IdIndex;
+use id_index::{IdIndex, MAX_SLOT};
 use key::{RankKey, MAX_SCORE, MAX_SEQ};
 use tree::CountedTree;
 
@@ -30,14 +30,9 @@ pub enum EngineError {
     /// A restored sequence number is out of range.
     #[error("sequence {0} out of range")]
     BadSequence(u64),
-}
-
-/// One member as stored: who, what score, and when (in update sequence) they reached it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Member {
-    id: [u8; 16],
-    score: u64,
-    seq: u64,
+    /// The board holds as many members as the id index can address.
+    #[error("the board is full")]
+    BoardFull,
 }
 
 /// One row of a leaderboard view.
@@ -66,13 +61,17 @@ pub struct ScoreChange {
     pub seq: u64,
 }
 
+/// Bytes of a member's own data: id, score and the sequence at which they reached it.
+pub const MEMBER_DATA_BYTES: usize = 16 + 8 + 8;
+
 /// A competition's leaderboard.
 #[derive(Debug, Clone)]
 pub struct Leaderboard {
-    members: Vec<Member>,
+    /// Member ids by slot. Score and sequence live in the rank key the id index holds.
+    ids: Vec<[u8; 16]>,
     /// Slots of removed members, reused before the vector grows.
     free: Vec<u32>,
-    /// Member slots, found by id.
+    /// Rank keys (slot, score, sequence), found by id.
     index: IdIndex,
     tree: CountedTree,
     next_seq: u64,
@@ -81,7 +80,7 @@ pub struct Leaderboard {
 impl Default for Leaderboard {
     fn default() -> Self {
         // Sequences start at 1 so that 0 can mean "nothing seen yet" to live subscribers.
-        Self { members: Vec::new(), free: Vec::new(), index: IdIndex::new(), tree: CountedTree::new(), next_seq: 1 }
+        Self { ids: Vec::new(), free: Vec::new(), index: IdIndex::new(), tree: CountedTree::new(), next_seq: 1 }
     }
 }
 
@@ -114,34 +113,39 @@ impl Leaderboard {
         self.next_seq.checked_sub(1).filter(|&seq| seq > 0)
     }
 
-    fn slot_of(&self, id: &[u8; 16]) -> Option<u32> {
-        let members = &self.members;
-        self.index.find(hash_id(id), |slot| members[slot as usize].id == *id)
+    /// Where `id`'s rank key sits in the index.
+    fn position_of(&self, id: &[u8; 16]) -> Option<usize> {
+        let ids = &self.ids;
+        self.index.find(hash_id(id), |slot| ids[slot as usize] == *id)
     }
 
-    fn key_of(&self, slot: u32) -> RankKey {
-        let member = &self.members[slot as usize];
-        key::pack(member.score, member.seq, slot)
+    /// `id`'s rank key (slot, score and sequence).
+    fn key_of(&self, id: &[u8; 16]) -> Option<RankKey> {
+        self.position_of(id).map(|position| self.index.key_at(position))
     }
 
     fn entry_for(&self, key: RankKey, rank: u64) -> Entry {
-        let member = &self.members[key::slot(key) as usize];
-        Entry { rank, user_id: Uuid::from_bytes(member.id), score: member.score }
+        Entry { rank, user_id: Uuid::from_bytes(self.ids[key::slot(key) as usize]), score: key::score(key) }
     }
 
-    fn insert_member(&mut self, member: Member) -> u32 {
+    /// Adds a member who is not on the board yet and returns their rank key.
+    fn insert_member(&mut self, id: [u8; 16], score: u64, seq: u64) -> Result<RankKey, EngineError> {
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.members[slot as usize] = member;
+                self.ids[slot as usize] = id;
                 slot
             }
             None => {
-                self.members.push(member);
-                (self.members.len() - 1) as u32
+                let slot = u32::try_from(self.ids.len()).ok().filter(|&slot| slot <= MAX_SLOT);
+                let slot = slot.ok_or(EngineError::BoardFull)?;
+                self.ids.push(id);
+                slot
             }
         };
-        self.index.insert(hash_id(&member.id), slot);
-        slot
+        let key = key::pack(score, seq, slot);
+        let ids = &self.ids;
+        self.index.insert(hash_id(&id), key, |slot| hash_id(&ids[slot as usize]));
+        Ok(key)
     }
 
     /// Sets `user`'s absolute score. An unchanged score is a no-op that reports the current rank.
@@ -150,11 +154,12 @@ impl Leaderboard {
             return Err(EngineError::ScoreTooLarge(score));
         }
         let id = user.into_bytes();
-        let existing = self.slot_of(&id);
-        if let Some(slot) = existing {
-            if self.members[slot as usize].score == score {
-                let rank = self.tree.count_less(self.key_of(slot)) as u64 + 1;
-                let seq = self.members[slot as usize].seq;
+        let existing = self.position_of(&id);
+        if let Some(position) = existing {
+            let old = self.index.key_at(position);
+            if key::score(old) == score {
+                let rank = self.tree.count_less(old) as u64 + 1;
+                let seq = key::seq(old);
                 return Ok(ScoreChange { rank, previous_rank: Some(rank), total: self.total(), changed: false, seq });
             }
         }
@@ -162,19 +167,18 @@ impl Leaderboard {
             return Err(EngineError::SequenceExhausted);
         }
         let seq = self.next_seq;
-        self.next_seq += 1;
-        let (slot, previous_rank) = match existing {
-            Some(slot) => {
-                let old = self.key_of(slot);
+        let (key, previous_rank) = match existing {
+            Some(position) => {
+                let old = self.index.key_at(position);
                 let previous = self.tree.remove_ranked(old).unwrap_or_default() as u64 + 1;
-                let member = &mut self.members[slot as usize];
-                member.score = score;
-                member.seq = seq;
-                (slot, Some(previous))
+                let key = key::pack(score, seq, key::slot(old));
+                self.index.set_key_at(position, key);
+                (key, Some(previous))
             }
-            None => (self.insert_member(Member { id, score, seq }), None),
+            None => (self.insert_member(id, score, seq)?, None),
         };
-        let rank = self.tree.insert_ranked(self.key_of(slot)).unwrap_or_default() as u64 + 1;
+        self.next_seq += 1;
+        let rank = self.tree.insert_ranked(key).unwrap_or_default() as u64 + 1;
         Ok(ScoreChange { rank, previous_rank, total: self.total(), changed: true, seq })
     }
 
@@ -188,8 +192,8 @@ impl Leaderboard {
             return Err(EngineError::BadSequence(seq));
         }
         self.remove(user);
-        let slot = self.insert_member(Member { id: user.into_bytes(), score, seq });
-        self.tree.insert(self.key_of(slot));
+        let key = self.insert_member(user.into_bytes(), score, seq)?;
+        self.tree.insert(key);
         self.next_seq = self.next_seq.max(seq + 1);
         Ok(())
     }
@@ -197,23 +201,22 @@ impl Leaderboard {
     /// Takes `user` off the board; returns whether they were on it.
     pub fn remove(&mut self, user: Uuid) -> bool {
         let id = user.into_bytes();
-        let Some(slot) = self.slot_of(&id) else { return false };
-        self.tree.remove(self.key_of(slot));
-        let members = &self.members;
-        self.index.remove(hash_id(&id), |s| members[s as usize].id == id);
-        self.free.push(slot);
+        let ids = &self.ids;
+        let removed = self.index.remove(hash_id(&id), |s| ids[s as usize] == id, |s| hash_id(&ids[s as usize]));
+        let Some(key) = removed else { return false };
+        self.tree.remove(key);
+        self.free.push(key::slot(key));
         true
     }
 
     /// `user`'s score, without computing a rank (a hash lookup, no tree descent).
     pub fn score_of(&self, user: Uuid) -> Option<u64> {
-        self.slot_of(user.as_bytes()).map(|slot| self.members[slot as usize].score)
+        self.key_of(user.as_bytes()).map(key::score)
     }
 
     /// `user`'s rank and score.
     pub fn standing(&self, user: Uuid) -> Option<Entry> {
-        let slot = self.slot_of(user.as_bytes())?;
-        let key = self.key_of(slot);
+        let key = self.key_of(user.as_bytes())?;
         Some(self.entry_for(key, self.tree.count_less(key) as u64 + 1))
     }
 
@@ -259,9 +262,8 @@ impl Leaderboard {
 
     /// The cursor that continues after `entry` (for `next_cursor`).
     pub fn cursor_after(&self, entry: &Entry) -> Option<Cursor> {
-        let slot = self.slot_of(entry.user_id.as_bytes())?;
-        let member = &self.members[slot as usize];
-        Some(Cursor { score: member.score, seq: member.seq, slot })
+        let key = self.key_of(entry.user_id.as_bytes())?;
+        Some(Cursor { score: key::score(key), seq: key::seq(key), slot: key::slot(key) })
     }
 
     /// `user` with up to `radius` members on each side (fewer at the ends of the board).
@@ -274,12 +276,13 @@ impl Leaderboard {
 
     /// Bytes of heap this board holds (allocated capacity), for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.members.capacity() * std::mem::size_of::<Member>() + self.free.capacity() * 4 + self.index_heap_bytes()
+        self.ids.capacity() * 16 + self.free.capacity() * 4 + self.index.heap_bytes() + self.tree.heap_bytes()
     }
 
-    /// Bytes of heap of the ordering structures alone (rank tree and id index), without the member records.
-    pub fn index_heap_bytes(&self) -> usize {
-        self.index.heap_bytes() + self.tree.heap_bytes()
+    /// Bytes of heap beyond the members' own data (16-byte id, 8-byte score, 8-byte sequence each): the rank tree,
+    /// the id index and the slack of both. This is the "index overhead" the memory budget is about.
+    pub fn overhead_bytes(&self) -> usize {
+        self.heap_bytes().saturating_sub(self.tree.len() * MEMBER_DATA_BYTES)
     }
 
     /// Every member in rank order (for final results and snapshots of small boards).

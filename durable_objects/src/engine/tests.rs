@@ -303,3 +303,19 @@ fn the_top_extends_through_ties_of_its_last_place() {
     assert_eq!(ranks(0), Vec::<u64>::new());
     assert_eq!(ranks(10), [1, 2, 3, 4, 5, 6]);
 }
+
+#[test]
+fn memory_per_member_stays_within_budget() {
+    // The budget is 64 bytes of ordering structures per member; a 128 MB object must hold 1M members.
+    let n = 100_000u128;
+    let mut board = Leaderboard::new();
+    for i in 0..n {
+        board
+            .set_score(user(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)), (i * 7919 % 100_000) as u64)
+            .expect("in range");
+    }
+    let overhead = board.overhead_bytes() as f64 / n as f64;
+    let total = board.heap_bytes() as f64 / n as f64;
+    assert!(overhead <= 64.0, "{overhead:.1} bytes/member of overhead");
+    assert!(total <= 96.0, "{total:.1} bytes/member in all");
+}
