@@ -5,7 +5,8 @@ use serde::Serialize;
 use uuid::Uuid;
 use worker::{Env, Headers, Method, Request, RequestInit};
 
-use durable_objects::protocol::{ObjectError, INTERNAL_ORIGIN};
+use durable_objects::live::LIVE_FULL_RETRY_SECS;
+use durable_objects::protocol::{ObjectError, CODE_LIVE_FULL, INTERNAL_ORIGIN};
 
 use crate::error::ApiError;
 
@@ -54,9 +55,15 @@ impl CompetitionClient {
         Ok(Self { stub, traceparent: traceparent.to_owned() })
     }
 
-    /// Sends a prepared request and returns the object's response untouched (WebSocket upgrades).
-    pub async fn forward(&self, request: Request) -> Result<worker::Response, ApiError> {
-        self.stub.fetch_with_request(request).await.map_err(call_failed)
+    /// Sends a WebSocket upgrade and returns the object's 101 untouched; a refusal becomes an API error.
+    pub async fn upgrade(&self, request: Request) -> Result<worker::Response, ApiError> {
+        let mut response = self.stub.fetch_with_request(request).await.map_err(call_failed)?;
+        let status = response.status_code();
+        if status == 101 {
+            return Ok(response);
+        }
+        let bytes = response.bytes().await.map_err(unavailable)?;
+        Err(upgrade_refused(status, object_error(status, &bytes)?))
     }
 
     /// Sends a request and decodes the reply, mapping the object's errors onto API errors.
@@ -122,6 +129,17 @@ impl CompetitionClient {
     }
 }
 
+/// The API error for an upgrade the object refused: a full live feed asks the client to come back later.
+fn upgrade_refused(status: u16, error: ObjectError) -> ApiError {
+    if error.code == CODE_LIVE_FULL {
+        return ApiError::DependencyUnavailable {
+            dependency: "competition live feed (full)".to_owned(),
+            retry_after_secs: Some(LIVE_FULL_RETRY_SECS),
+        };
+    }
+    ApiError::from_upstream(status, &error.code, error.message)
+}
+
 fn object_error(status: u16, bytes: &[u8]) -> Result<ObjectError, ApiError> {
     serde_json::from_slice(bytes).map_err(|_| ApiError::Internal(format!("competition object answered {status}")))
 }
@@ -135,5 +153,16 @@ mod tests {
         assert!(mentions_overload("Durable Object is overloaded. Too many requests queued."));
         assert!(mentions_overload("Error: durable object OVERLOADED"));
         assert!(!mentions_overload("Network connection lost."));
+    }
+
+    #[test]
+    fn a_full_live_feed_is_a_503_with_a_long_retry_after() {
+        let refusal =
+            |status, code: &str| upgrade_refused(status, ObjectError { code: code.into(), message: "m".into() });
+        let full = refusal(503, CODE_LIVE_FULL);
+        assert_eq!((full.status(), full.code()), (503, "dependency_unavailable"));
+        assert_eq!(full.headers(), vec![("Retry-After", LIVE_FULL_RETRY_SECS.to_string())]);
+        let other = refusal(400, "bad_request");
+        assert_eq!((other.status(), other.code()), (400, "bad_request"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use e2e::{base_url, connect_live as connect, live_url, send, user_token, Socket};
+use e2e::{base_url, connect_live as connect, live_url, scratch_dir, send, user_token, Socket, WranglerDev};
 use serde_json::{json, Value};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::Message;
@@ -213,4 +213,43 @@ fn finalizing_twice_or_after_a_half_way_failure_leaves_exactly_one_result() {
         Some(reply.header("content-range").unwrap_or_default().to_owned()).filter(|r| r.ends_with("/4"))
     });
     assert_eq!(rows.as_deref(), Some("0-3/4"), "exactly one set of final results in Postgres");
+}
+
+#[test]
+fn a_full_live_feed_refuses_the_next_subscriber_with_a_503_until_a_socket_closes() {
+    // An object takes at most LIVE_SOCKETS_PER_COMPETITION sockets (in production just under the runtime's 32 768,
+    // past which accepting would throw); here two, on a Worker of the test's own.
+    let worker = WranglerDev::start_with(&scratch_dir("live-full"), &[("LIVE_SOCKETS_PER_COMPETITION", "2")]);
+    let competition = Uuid::new_v4();
+    let url = format!("{}/api/v1/competitions/{competition}/live", worker.base_url().replacen("http", "ws", 1));
+    let open = || {
+        let mut request = url.as_str().into_client_request().expect("request");
+        let token = format!("Bearer {}", user_token(&Uuid::new_v4()));
+        request.headers_mut().insert("Authorization", token.parse().expect("header"));
+        tungstenite::connect(request)
+    };
+    let mut first = open().expect("first subscriber").0;
+    assert_eq!(next_json(&mut first)["type"], "snapshot");
+    let mut second = open().expect("second subscriber").0;
+    assert_eq!(next_json(&mut second)["type"], "snapshot");
+
+    match open() {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 503);
+            let retry = response.headers().get("Retry-After").and_then(|v| v.to_str().ok());
+            assert_eq!(retry, Some("30"));
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default()).expect("json");
+            assert_eq!(body["error"]["code"], "dependency_unavailable", "{body}");
+            assert!(body["error"]["request_id"].is_string(), "{body}");
+        }
+        other => panic!("expected 503 for the third subscriber, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    // The two accepted subscribers are unharmed.
+    second.send(Message::Text(r#"{"type":"ping"}"#.into())).expect("ping");
+    assert_eq!(next_json(&mut second)["type"], "pong");
+
+    first.close(None).expect("close");
+    while first.read().is_ok() {}
+    let third = e2e::eventually(Duration::from_secs(10), || open().ok());
+    assert!(third.is_some(), "a place freed by a closed socket is taken again");
 }

@@ -22,10 +22,10 @@ use crate::live::{self, Resume};
 use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
     percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, Prizes, PublicEntry,
-    RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_NOT_A_MEMBER,
-    HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_PRIZES, PATH_ROSTER,
-    PATH_SCORES, PATH_SCORE_OF, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS, PING_TEXT,
-    PONG_TEXT,
+    RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL,
+    CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_PRIZES,
+    PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS,
+    PING_TEXT, PONG_TEXT,
 };
 use crate::rules::{self, Metric};
 use crate::score_store::{ScoreStore, StoreError};
@@ -79,6 +79,8 @@ struct Loaded {
     open_sockets: Cell<u64>,
     /// The count last added to the global gauge (also in storage, for the next wake to reconcile against).
     reported_sockets: Cell<u64>,
+    /// Live sockets accepted at most (`LIVE_SOCKETS_PER_COMPETITION`, under the runtime's limit).
+    socket_capacity: u64,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -129,6 +131,8 @@ impl Loaded {
         let board = store.load()?;
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
+        let socket_capacity =
+            live::socket_capacity(env.var("LIVE_SOCKETS_PER_COMPETITION").ok().map(|v| v.to_string()).as_deref());
         Ok(Self {
             state,
             env,
@@ -141,6 +145,7 @@ impl Loaded {
             finalized,
             open_sockets: Cell::new(0),
             reported_sockets: Cell::new(reported_sockets),
+            socket_capacity,
         })
     }
 
@@ -532,9 +537,18 @@ impl Loaded {
         let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
             return error(400, "bad_request", "missing subscriber");
         };
+        if self.open_sockets.get() >= self.socket_capacity {
+            return error(503, CODE_LIVE_FULL, format!("the live feed is full ({} sockets)", self.socket_capacity));
+        }
         let pair = WebSocketPair::new()?;
-        // Tagged with the user id so a user's sockets can be found; the attachment survives hibernation.
-        self.state.accept_websocket_with_tags(&pair.server, &[&user_id.to_string()]);
+        // Tagged with the user id so a user's sockets can be found; the attachment survives hibernation. Called on
+        // the runtime directly: workers-rs's accept unwraps the runtime's exception, and that panic would take the
+        // whole object (and every subscriber) down; here the one subscriber is refused.
+        let tags = vec![wasm_bindgen::JsValue::from(user_id.to_string())];
+        if let Err(e) = self.state.as_raw().accept_websocket_with_tags(pair.server.as_ref(), tags) {
+            worker::console_error!("the runtime refused a live socket: {e:?}");
+            return error(503, CODE_LIVE_FULL, "the live feed refused the socket");
+        }
         pair.server.serialize_attachment(SocketAttachment { user_id })?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
         self.sockets_changed(1);

@@ -1,4 +1,20 @@
-//! Rules of the live socket protocol that need no runtime: what a `resume` gets.
+//! Rules of the live socket protocol that need no runtime: what a `resume` gets, and how many sockets an object
+//! takes.
+
+/// Hibernatable sockets the runtime allows one object; past it, accepting throws (and workers-rs's accept panics,
+/// which would crash the object and drop every subscriber).
+pub const RUNTIME_SOCKET_LIMIT: u64 = 32_768;
+/// Sockets an object accepts unless configured otherwise: under the runtime's limit, with room for sockets that are
+/// closing but not yet gone.
+pub const DEFAULT_LIVE_SOCKETS: u64 = 32_000;
+/// Seconds a subscriber refused for a full live feed is asked to wait.
+pub const LIVE_FULL_RETRY_SECS: u64 = 30;
+
+/// The live socket capacity from the `LIVE_SOCKETS_PER_COMPETITION` setting: the default when unset or not a
+/// number, never above the runtime's limit.
+pub fn socket_capacity(setting: Option<&str>) -> u64 {
+    setting.and_then(|value| value.trim().parse::<u64>().ok()).unwrap_or(DEFAULT_LIVE_SOCKETS).min(RUNTIME_SOCKET_LIMIT)
+}
 
 /// An update frame kept for resume, with its sequence.
 pub type KeptFrame = (u64, String);
@@ -40,6 +56,22 @@ pub fn plan(since: u64, latest: Option<u64>, oldest_kept: Option<u64>, kept: Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_capacity_settings() {
+        let cases = [
+            (None, DEFAULT_LIVE_SOCKETS),
+            (Some(""), DEFAULT_LIVE_SOCKETS),
+            (Some("many"), DEFAULT_LIVE_SOCKETS),
+            (Some("-1"), DEFAULT_LIVE_SOCKETS),
+            (Some(" 3 "), 3),
+            (Some("0"), 0),
+            (Some("100000"), RUNTIME_SOCKET_LIMIT),
+        ];
+        for (setting, capacity) in cases {
+            assert_eq!(socket_capacity(setting), capacity, "{setting:?}");
+        }
+    }
 
     fn frames(range: std::ops::RangeInclusive<u64>) -> Vec<KeptFrame> {
         range.map(|s| (s, format!("f{s}"))).collect()

@@ -26,6 +26,8 @@ pub const CODE_NOT_A_MEMBER: &str = "not_a_member";
 pub const PATH_PRIZES: &str = "/prizes";
 /// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
 pub const PATH_LIVE: &str = "/live";
+/// Error code of a live subscription refused because the object holds as many sockets as it takes.
+pub const CODE_LIVE_FULL: &str = "live_full";
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
 /// `GET /__test/stats`: members and how long the last rebuild from storage took.

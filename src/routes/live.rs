@@ -8,7 +8,8 @@ use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::RequestContext;
 
-/// Forwards the upgrade to the competition's object with the verified user id; the object's 101 is returned as is.
+/// Forwards the upgrade to the competition's object with the verified user id; the object's 101 is returned as is,
+/// a refusal (a full live feed) as an API error.
 pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Request) -> Result<Response, ApiError> {
     let user = ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
@@ -34,5 +35,5 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     let mut init = RequestInit::new();
     init.with_headers(headers);
     let forwarded = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &init).map_err(internal)?;
-    ctx.competition(&competition_id)?.forward(forwarded).await
+    ctx.competition(&competition_id)?.upgrade(forwarded).await
 }
