@@ -549,9 +549,10 @@ impl Loaded {
             worker::console_error!("the runtime refused a live socket: {e:?}");
             return error(503, CODE_LIVE_FULL, "the live feed refused the socket");
         }
+        // Counted as soon as the runtime holds it: its close event will be counted too, even if a step below fails.
+        self.sockets_changed(1);
         pair.server.serialize_attachment(SocketAttachment { user_id })?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
-        self.sockets_changed(1);
         self.frames_sent(1);
         let response_headers = Headers::new();
         if headers.get(HEADER_SUBPROTOCOL)?.is_some() {
