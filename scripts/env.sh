@@ -10,6 +10,11 @@ export CLOUDFLARE_CF_FETCH_ENABLED=false
 export WRANGLER_SEND_METRICS=false
 export WRANGLER_LOG_PATH="$ROOT/.local/wrangler-logs"
 export PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+# The workerd that wrangler pins, run directly by scripts/workerd-serve and scripts/bench-fanout.
+WORKERD_BIN="$ROOT/node_modules/@cloudflare/workerd-linux-64/bin/workerd"
+
+# The Worker's compatibility date, as wrangler.toml sets it (for workerd configs written by the scripts).
+compatibility_date() { sed -n 's/^compatibility_date = "\(.*\)"/\1/p' "$ROOT/wrangler.toml"; }
 
 # The version Cargo.lock resolves for a crate (the one source of truth for tool versions that must match it).
 lock_version() {
