@@ -53,7 +53,7 @@ private_stack_start() {
   PRIVATE_STACK_VARS="$dir/worker.vars"
   sed -e "s|^SUPABASE_URL=.*|SUPABASE_URL=http://127.0.0.1:$POSTGREST_PORT|" \
       -e "s|^UPSTASH_REDIS_REST_URL=.*|UPSTASH_REDIS_REST_URL=http://127.0.0.1:$UPSTASH_PORT|" \
-      -e "s|^ENABLE_TEST_ROUTES=.*|ENABLE_TEST_ROUTES=1|" "$ROOT/.dev.vars.example" > "$PRIVATE_STACK_VARS"
+      "$ROOT/.dev.vars.example" > "$PRIVATE_STACK_VARS"
 }
 
 private_stack_stop() {
@@ -72,9 +72,9 @@ private_worker_start() {
   if [[ -n "${PRIVATE_STACK_VARS:-}" ]]; then
     cp "$PRIVATE_STACK_VARS" "$dir/worker.vars"
   else
-    sed -e "s|^ENABLE_TEST_ROUTES=.*|ENABLE_TEST_ROUTES=1|" "$ROOT/.dev.vars.example" > "$dir/worker.vars"
+    cp "$ROOT/.dev.vars.example" "$dir/worker.vars"
   fi
-  [[ -f "$ROOT/build/worker/shim.mjs" ]] || WORKER_BUILD_FAST=1 "$ROOT/scripts/build-worker" >/dev/null 2>&1
+  [[ -f "$ROOT/build/worker/shim.mjs" ]] || WORKER_BUILD_FAST=1 WORKER_TEST_ROUTES=1 "$ROOT/scripts/build-worker" >/dev/null 2>&1
   port="${PRIVATE_WORKER_PORT:-$(free_port)}"
   PRIVATE_WORKER_PORT="$port"
   PORT="$port" INSPECTOR_PORT="$(free_port)" PERSIST_DIR="$dir/state" WORKER_VARS_FILE="$dir/worker.vars" \

@@ -47,8 +47,6 @@ pub struct Config {
     pub upstash_token: String,
     /// Bearer token protecting `/metrics`; open when unset.
     pub metrics_token: Option<String>,
-    /// Serves routes that exist only to test failure handling (`ENABLE_TEST_ROUTES=1`; never in production).
-    pub enable_test_routes: bool,
     /// Circuit breakers of the adapters (`BREAKER_FAILURE_THRESHOLD`, default 5; `BREAKER_OPEN_SECS`, default 30).
     pub breaker: BreakerConfig,
     /// Time budget of one database API call (`POSTGREST_TIMEOUT_MS`, default 5000).
@@ -118,7 +116,6 @@ impl Config {
             upstash_url: url("UPSTASH_REDIS_REST_URL", required("UPSTASH_REDIS_REST_URL")?)?,
             upstash_token: required("UPSTASH_REDIS_REST_TOKEN")?,
             metrics_token: get("METRICS_TOKEN"),
-            enable_test_routes: get("ENABLE_TEST_ROUTES").as_deref() == Some("1"),
             breaker: BreakerConfig {
                 failure_threshold: number("BREAKER_FAILURE_THRESHOLD", 5, 1..=1_000)? as u32,
                 open_for_ms: number("BREAKER_OPEN_SECS", 30, 1..=3_600)? * 1_000,
@@ -163,7 +160,6 @@ mod tests {
         assert_eq!(config.jwt_audience, "authenticated");
         assert_eq!(config.jwt_issuer, None);
         assert_eq!(config.metrics_token, None);
-        assert!(!config.enable_test_routes);
         assert_eq!(config.breaker, BreakerConfig::default());
         assert_eq!(config.postgrest_timeout_ms, 5_000);
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");

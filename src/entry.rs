@@ -17,9 +17,9 @@ use crate::http::trace::TraceContext;
 use crate::metrics;
 use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
-use crate::routes::{
-    avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile, test_support,
-};
+#[cfg(feature = "test-routes")]
+use crate::routes::test_support;
+use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -29,6 +29,7 @@ fn start() {
     durable_objects::system_of_record::install(crate::adapters::score_history::factory);
     // …and report their sockets and frames into this isolate's metrics.
     durable_objects::telemetry::install(metrics::object_hooks());
+    durable_objects::token_check::install(verify_for_object);
 }
 
 /// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
@@ -59,7 +60,15 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             let (user, limit_headers, served) = serve(&route, &mut req, &env, &arrival).await;
             (template, user, limit_headers, served)
         }
-        Err((error, template)) => (template, None, Vec::new(), Err(error)),
+        Err((error, template)) => {
+            // Every /api response carries the rate-limit headers, 404s and 405s included, and spends a token.
+            let (user, limit_headers, limited) = if req.path().starts_with("/api/") {
+                limit_unrouted(&req, &env, &arrival).await
+            } else {
+                (None, Vec::new(), None)
+            };
+            (template, user, limit_headers, Err(limited.unwrap_or(error)))
+        }
     };
 
     let (reply, error) = match served {
@@ -173,14 +182,12 @@ async fn serve(
         Ok(config) => config,
         Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let authenticated = authenticate(req, route.endpoint, config, &traceparent, now_ms).await;
+    let authenticated = authenticate(req, Some(route.endpoint), config, &traceparent, now_ms).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
         // A request with a bad token is limited by its address, like an anonymous one.
         let user = authenticated.as_ref().ok().and_then(|found| found.as_ref().map(|(user, _)| user));
-        let ip = runtime::header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
-        let scope = rate_limit::scope_for(&config.rate_limits, route.endpoint, user, &ip);
-        let decision = rate_limit::check(config, &traceparent, &scope, now_ms).await;
+        let decision = limit(req, config, &traceparent, Some(route.endpoint), user, now_ms).await;
         limit_headers = decision.headers;
         if !decision.allowed {
             let user = user.cloned();
@@ -208,8 +215,10 @@ async fn serve(
             metrics::handle(config, authorization.as_deref(), now_ms).await.map(Served::Reply)
         }
         Endpoint::HealthReady => Ok(Served::Reply(health::ready(&ctx).await)),
-        Endpoint::HealthDetailed => Ok(Served::Reply(health::detailed(&ctx).await)),
-        Endpoint::TestBreakers => test_support::breakers(&ctx, route).map(Served::Reply),
+        Endpoint::HealthDetailed => {
+            let authorization = runtime::header(req, "Authorization");
+            Ok(Served::Reply(health::detailed(&ctx, authorization.as_deref()).await))
+        }
         Endpoint::ProfileGet => profile::get(&ctx).await.map(Served::Reply),
         Endpoint::ProfilePatch => profile::patch(&ctx, req).await.map(Served::Reply),
         Endpoint::CompetitionCreate => competitions::create(&ctx, req).await.map(Served::Reply),
@@ -219,13 +228,58 @@ async fn serve(
         Endpoint::FitnessSync => fitness::sync(&ctx, req).await.map(Served::Reply),
         Endpoint::AvatarUpload => avatars::upload(&ctx, req).await.map(Served::Reply),
         Endpoint::AvatarGet => avatars::serve(&ctx, route, req).await.map(Served::Reply),
-        Endpoint::TestPanic => test_support::panic(&ctx, route).map(Served::Reply),
+        #[cfg(feature = "test-routes")]
+        Endpoint::TestBreakers => test_support::breakers(&ctx).map(Served::Reply),
+        #[cfg(feature = "test-routes")]
+        Endpoint::TestPanic => test_support::panic(&ctx).map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestFinalize => test_support::finalize(&ctx, route, req).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestAlarm => test_support::alarm(&ctx, route).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
+        // Without the feature the router has no test routes, so these cannot be matched.
+        #[cfg(not(feature = "test-routes"))]
+        Endpoint::TestBreakers
+        | Endpoint::TestPanic
+        | Endpoint::TestSeed
+        | Endpoint::TestFinalize
+        | Endpoint::TestAlarm
+        | Endpoint::TestStats => Err(ApiError::NotFound(format!("no route for {}", route.template))),
     };
     (ctx.user, limit_headers, outcome)
+}
+
+/// Takes one token of the caller's rate-limit bucket for this request.
+async fn limit(
+    req: &Request,
+    config: &crate::config::Config,
+    traceparent: &str,
+    endpoint: Option<Endpoint>,
+    user: Option<&UserContext>,
+    now_ms: i64,
+) -> rate_limit::Decision {
+    let ip = runtime::header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
+    let scope = rate_limit::scope_for(&config.rate_limits, endpoint, user, &ip);
+    rate_limit::check(config, traceparent, &scope, now_ms).await
+}
+
+/// The rate limit of an `/api` request no route matched: the caller's bucket (or their address's, without a valid
+/// token) is charged and its headers returned, so probing unknown paths is limited like any other request; the
+/// error replaces the 404/405 only when the bucket is empty.
+async fn limit_unrouted(
+    req: &Request,
+    env: &Env,
+    arrival: &Arrival,
+) -> (Option<UserContext>, LimitHeaders, Option<ApiError>) {
+    let Ok(config) = runtime::config(env) else { return (None, Vec::new(), None) };
+    let traceparent = arrival.trace.header();
+    let user = authenticate(req, None, config, &traceparent, arrival.started).await.ok().flatten().map(|(u, _)| u);
+    let decision = limit(req, config, &traceparent, None, user.as_ref(), arrival.started).await;
+    let limited = (!decision.allowed).then_some(ApiError::RateLimited { retry_after_secs: decision.retry_after_secs });
+    (user, decision.headers, limited)
 }
 
 /// Verifies the bearer token when one is presented (returning the caller and the token, which database calls
@@ -233,13 +287,14 @@ async fn serve(
 /// set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
 async fn authenticate(
     req: &Request,
-    endpoint: Endpoint,
+    endpoint: Option<Endpoint>,
     config: &crate::config::Config,
     traceparent: &str,
     now_ms: i64,
 ) -> Result<Option<(UserContext, String)>, ApiError> {
-    // `/metrics` carries its own credential (the metrics token) in `Authorization`, not a user's JWT.
-    if endpoint == Endpoint::Metrics {
+    // `/metrics` and `/health/detailed` carry the operator's credential (the metrics token) in `Authorization`,
+    // not a user's JWT.
+    if matches!(endpoint, Some(Endpoint::Metrics | Endpoint::HealthDetailed)) {
         return Ok(None);
     }
     let header = |name: &str| req.headers().get(name).ok().flatten();
@@ -247,12 +302,26 @@ async fn authenticate(
     let protocol = header("Sec-WebSocket-Protocol");
     let token = match auth::token::from_authorization(authorization.as_deref())? {
         Some(token) => Some(token),
-        None if endpoint == Endpoint::CompetitionLive => auth::token::from_websocket_protocol(protocol.as_deref())?,
+        None if endpoint == Some(Endpoint::CompetitionLive) => {
+            auth::token::from_websocket_protocol(protocol.as_deref())?
+        }
         None => None,
     };
     let Some(token) = token else {
         return Ok(None);
     };
+    let user = verify_token(config, token, traceparent, now_ms).await?;
+    Ok(Some((user, token.to_owned())))
+}
+
+/// Verifies a bearer token with the configured secret or key set (the HTTP routes, and the `auth` frame of a live
+/// socket through the hook the Competition objects use).
+pub(crate) async fn verify_token(
+    config: &crate::config::Config,
+    token: &str,
+    traceparent: &str,
+    now_ms: i64,
+) -> Result<UserContext, ApiError> {
     let rules = ClaimRules { audience: &config.jwt_audience, issuer: config.jwt_issuer.as_deref() };
     let accepted = &config.jwt_algorithms;
     let now = now_ms / 1000;
@@ -270,7 +339,17 @@ async fn authenticate(
             verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now)?
         }
     };
-    Ok(Some((user, token.to_owned())))
+    Ok(user)
+}
+
+/// The token check of a live socket's `auth` frame, for the Competition objects (see `durable_objects::token_check`).
+fn verify_for_object(env: &Env, token: String) -> durable_objects::token_check::Verification<'_> {
+    Box::pin(async move {
+        let config = runtime::config(env).map_err(|e| format!("configuration: {e}"))?;
+        let trace = TraceContext::for_request(None, runtime::random()).header();
+        let user = verify_token(config, &token, &trace, runtime::now_ms()).await.map_err(|e| e.code().to_owned())?;
+        Ok((user.user_id, user.expires_at))
+    })
 }
 
 /// Converts a reply into the runtime's response, adding the request id and security headers.

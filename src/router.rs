@@ -70,15 +70,6 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/live/{competition_id}", methods: &[("GET", Endpoint::LivePage)] },
     RouteSpec { template: "/assets/{file}", methods: &[("GET", Endpoint::Asset)] },
     RouteSpec { template: "/health/detailed", methods: &[("GET", Endpoint::HealthDetailed)] },
-    RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
-    RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
-    RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
-    RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
-    RouteSpec {
-        template: "/__test/competitions/{competition_id}/finalize",
-        methods: &[("POST", Endpoint::TestFinalize)],
-    },
-    RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
     RouteSpec { template: "/api/v1/me", methods: &[("GET", Endpoint::ProfileGet), ("PATCH", Endpoint::ProfilePatch)] },
     RouteSpec {
@@ -109,6 +100,22 @@ const ROUTES: &[RouteSpec] = &[
     },
 ];
 
+/// Routes of test builds only (feature `test-routes`): absent from the deployable bundle.
+#[cfg(feature = "test-routes")]
+const TEST_ROUTES: &[RouteSpec] = &[
+    RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
+    RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
+    RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
+    RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
+    RouteSpec {
+        template: "/__test/competitions/{competition_id}/finalize",
+        methods: &[("POST", Endpoint::TestFinalize)],
+    },
+    RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
+];
+#[cfg(not(feature = "test-routes"))]
+const TEST_ROUTES: &[RouteSpec] = &[];
+
 /// A matched route: the endpoint, its template (for logs and metrics) and the path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteMatch {
@@ -126,18 +133,23 @@ impl RouteMatch {
     }
 }
 
-/// Every (template, method) the router serves, test routes included.
-pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
-    ROUTES.iter().flat_map(|spec| spec.methods.iter().map(move |(method, _)| (spec.template, *method)))
+/// Every route of this build: the product's, then the test routes when the build has them.
+fn specs() -> impl Iterator<Item = &'static RouteSpec> {
+    ROUTES.iter().chain(TEST_ROUTES)
 }
 
-fn table() -> &'static matchit::Router<usize> {
-    static TABLE: OnceLock<matchit::Router<usize>> = OnceLock::new();
+/// Every (template, method) the router serves, test routes included (in builds that have them).
+pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    specs().flat_map(|spec| spec.methods.iter().map(move |(method, _)| (spec.template, *method)))
+}
+
+fn table() -> &'static matchit::Router<&'static RouteSpec> {
+    static TABLE: OnceLock<matchit::Router<&'static RouteSpec>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut router = matchit::Router::new();
-        for (index, spec) in ROUTES.iter().enumerate() {
+        for spec in specs() {
             // The table is a constant; a conflict is a programming error caught by the unit tests.
-            router.insert(spec.template, index).expect("route templates do not conflict");
+            router.insert(spec.template, spec).expect("route templates do not conflict");
         }
         router
     })
@@ -149,7 +161,7 @@ fn table() -> &'static matchit::Router<usize> {
 /// exploding label cardinality.
 pub fn resolve(method: &str, path: &str) -> Result<RouteMatch, (ApiError, &'static str)> {
     let matched = table().at(path).map_err(|_| (ApiError::NotFound(format!("no route for {path}")), "unmatched"))?;
-    let spec = &ROUTES[*matched.value];
+    let spec = *matched.value;
     // HEAD is answered like GET by the runtime's response handling; accept it where GET exists.
     let wanted = if method == "HEAD" { "GET" } else { method };
     match spec.methods.iter().find(|(m, _)| *m == wanted) {
@@ -198,7 +210,7 @@ mod tests {
 
     #[test]
     fn every_template_is_reachable() {
-        for spec in ROUTES {
+        for spec in specs() {
             let path =
                 spec.template.replace("{competition_id}", "c1").replace("{user_id}", "u1").replace("{key}", "k1");
             for (method, endpoint) in spec.methods {
@@ -207,6 +219,16 @@ mod tests {
                 assert_eq!(matched.template, spec.template);
             }
         }
+    }
+
+    #[test]
+    #[cfg(not(feature = "test-routes"))]
+    fn builds_without_the_feature_have_no_test_routes() {
+        for (method, path) in [("GET", "/__test/panic"), ("POST", "/__test/competitions/c1/finalize")] {
+            let (error, _) = resolve(method, path).expect_err("no test routes");
+            assert_eq!(error.status(), 404, "{method} {path}");
+        }
+        assert!(routes().all(|(template, _)| !template.starts_with("/__test/")));
     }
 
     #[test]

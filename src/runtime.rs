@@ -70,7 +70,7 @@ impl RequestContext<'_> {
         let headers = req.headers();
         body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
         body::check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), limit)?;
-        req.bytes().await.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))
+        read_body(req, limit).await
     }
 }
 
@@ -152,4 +152,18 @@ mod wasm_tests {
         let b = crate::http::request_id::accept_or_generate(None, super::random_bytes());
         assert_ne!(a, b);
     }
+}
+
+/// Reads a request body, refusing it with 413 as soon as more than `limit` bytes arrived: a chunked body has no
+/// declared length, and reading it whole first would let a few large posts take the isolate's memory.
+pub async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    // A request without a body has no stream.
+    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+        body::append_within(&mut bytes, &chunk, limit)?;
+    }
+    Ok(bytes)
 }

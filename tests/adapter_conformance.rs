@@ -42,16 +42,16 @@ fn every_adapter_call_works_against_the_gateway() {
 
         let user = Uuid::new_v4();
         let token = user_token(&user);
-        let profile = db.ensure_profile(&token, "player-x").await.expect("ensure_profile");
-        assert_eq!(profile.user_id, user);
-        let renamed = db.update_profile(&token, &user, &json!({"display_name": "Renamed"})).await.expect("update");
+        let profile = db.ensure_profile(&user).await.expect("ensure_profile");
+        assert_eq!((profile.user_id, profile.display_name), (user, format!("player-{}", &user.to_string()[..8])));
+        let renamed = db.update_profile(&user, &json!({"display_name": "Renamed"})).await.expect("update");
         assert_eq!(renamed.map(|p| p.display_name).as_deref(), Some("Renamed"));
-        let other = db.update_profile(&token, &Uuid::new_v4(), &json!({"display_name": "x"})).await.expect("rls");
-        assert_eq!(other, None, "row-level security hides other profiles");
+        let other = db.update_profile(&Uuid::new_v4(), &json!({"display_name": "x"})).await.expect("no such row");
+        assert_eq!(other, None, "a profile that does not exist is not created by an update");
 
         let caller = Caller::User(&token);
         assert!(!db.is_member(caller, &created.id, &user).await.expect("is_member"));
-        let joined = db.join_competition(&token, &created.id).await.expect("join");
+        let joined = db.join_competition(&user, &created.id).await.expect("join");
         assert_eq!(joined.user_id, user);
         assert!(db.is_member(caller, &created.id, &user).await.expect("is_member"));
         let fetched = db.competition(caller, &created.id).await.expect("get").expect("exists");
@@ -63,8 +63,11 @@ fn every_adapter_call_works_against_the_gateway() {
         let today = rfc3339(now)[..10].to_owned();
         let day =
             FitnessDayArg { day: today, steps: Some(1234), active_minutes: None, distance_m: None, calories: None };
-        let rescored = db.sync_fitness_days(&token, "manual", &[day]).await.expect("sync");
+        let rescored = db.sync_fitness_days(&user, "manual", std::slice::from_ref(&day)).await.expect("sync");
         assert!(rescored.iter().any(|r| r.competition_id == created.id && r.score == 1234), "{rescored:?}");
+        // Every sync moves the user's days version on, so the object can order concurrent syncs.
+        let again = db.sync_fitness_days(&user, "manual", &[day]).await.expect("sync again");
+        assert_eq!(again[0].version, rescored[0].version + 1);
 
         let entry =
             ScoreEntryArg { competition_id: created.id, user_id: user, score: 1234, seq: 1, updated_at: rfc3339(now) };
@@ -74,7 +77,7 @@ fn every_adapter_call_works_against_the_gateway() {
         // Errors keep PostgREST's code for the routes that map them.
         let finished = NewCompetitionRow { starts_at: rfc3339(now - 7200), ends_at: rfc3339(now - 3600), ..new };
         let ended = db.create_competition(&finished).await.expect("create ended");
-        match db.join_competition(&token, &ended.id).await {
+        match db.join_competition(&user, &ended.id).await {
             Err(AdapterError::Upstream { status: 409, code, .. }) => assert_eq!(code, "PT409"),
             other => panic!("expected 409 PT409, got {other:?}"),
         }

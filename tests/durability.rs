@@ -18,14 +18,24 @@ fn a_score_written_through_the_object_survives_a_killed_wrangler_dev() {
     }
 
     // A board big enough for a multi-level tree, stored through the object's bulk path.
-    let seeded = send("POST", &format!("{}/__test/competitions/{competition}/seed?n=3000", dev.base_url()), &[], None);
+    let seeded = send(
+        "POST",
+        &format!("{}/__test/competitions/{competition}/seed?n=3000", dev.base_url()),
+        &[("Authorization", &e2e::admin_auth())],
+        None,
+    );
     assert_eq!(seeded.json["members"], 3005, "{:?}", seeded.json);
     let page = format!("/api/v1/leaderboard/{competition}?limit=200");
     let before = get_as(&dev.base_url(), &page, &users[0]);
 
     let dev = dev.restart_after_crash();
 
-    let stats = send("GET", &format!("{}/__test/competitions/{competition}/stats", dev.base_url()), &[], None);
+    let stats = send(
+        "GET",
+        &format!("{}/__test/competitions/{competition}/stats", dev.base_url()),
+        &[("Authorization", &e2e::admin_auth())],
+        None,
+    );
     assert_eq!(stats.json["rebuilt_members"], 3005, "the board was rebuilt from storage: {:?}", stats.json);
     let after = get_as(&dev.base_url(), &page, &users[0]);
     assert_eq!(after.json, before.json, "the rebuilt board orders exactly as before the crash");

@@ -53,7 +53,8 @@ fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
     }
     let stats_url = format!("{}/__test/competitions/{competition}/stats", base_url());
     let failing = eventually(Duration::from_secs(15), || {
-        Some(send("GET", &stats_url, &[], None).json).filter(|s| s["outbox_failures"].as_u64().unwrap_or(0) >= 1)
+        Some(send("GET", &stats_url, &[("Authorization", &e2e::admin_auth())], None).json)
+            .filter(|s| s["outbox_failures"].as_u64().unwrap_or(0) >= 1)
     });
     assert!(failing.is_some(), "the alarm tried and failed while the database API was down");
     drop(restart);
@@ -69,13 +70,14 @@ fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
         eventually(Duration::from_secs(60), || Some(stored_scores(&competition)).filter(|rows| *rows == expected));
     assert_eq!(caught_up, Some(expected), "Postgres holds every user's last accepted score once, with its seq");
     let drained = eventually(Duration::from_secs(10), || {
-        Some(send("GET", &stats_url, &[], None).json).filter(|s| s["outbox_pending"] == 0)
+        Some(send("GET", &stats_url, &[("Authorization", &e2e::admin_auth())], None).json)
+            .filter(|s| s["outbox_pending"] == 0)
     });
     assert!(drained.is_some(), "the outbox is empty after the catch-up");
 }
 
 fn breaker_state() -> String {
-    let reply = send("GET", &format!("{}/__test/breakers", base_url()), &[], None);
+    let reply = send("GET", &format!("{}/__test/breakers", base_url()), &[("Authorization", &e2e::admin_auth())], None);
     reply.json["postgrest"].as_str().unwrap_or_default().to_owned()
 }
 

@@ -3,12 +3,7 @@
 //! the right code and `WWW-Authenticate`, the admin role, and key rotation: an unknown `kid` fetches the key set
 //! again, at most once a minute; the fetch continues the caller's W3C trace (`traceparent`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-use e2e::{scratch_dir, send, setting, WranglerDev};
+use e2e::{scratch_dir, send, setting, KeyServer, WranglerDev};
 use leaderboard_worker::auth::test_tokens::{
     b64, es256, hs256, private_keys, public_jwks as jwks, rs256, with_payload,
 };
@@ -26,63 +21,6 @@ fn payload(user: &Uuid) -> Value {
 fn with(mut p: Value, key: &str, value: Value) -> Value {
     p[key] = value;
     p
-}
-
-/// A JWKS endpoint on a free port: serves the current document and counts fetches.
-struct KeyServer {
-    url: String,
-    document: Arc<Mutex<String>>,
-    fetches: Arc<AtomicUsize>,
-    /// The `traceparent` header of the latest fetch.
-    traceparent: Arc<Mutex<Option<String>>>,
-}
-
-impl KeyServer {
-    fn start(document: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url =
-            format!("http://127.0.0.1:{}/auth/v1/.well-known/jwks.json", listener.local_addr().expect("addr").port());
-        let document = Arc::new(Mutex::new(document));
-        let fetches = Arc::new(AtomicUsize::new(0));
-        let traceparent = Arc::new(Mutex::new(None));
-        let (doc, count, seen) = (Arc::clone(&document), Arc::clone(&fetches), Arc::clone(&traceparent));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(&stream);
-                let mut line = String::new();
-                // Request line and headers; the body of a GET is empty.
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                    if let Some((name, value)) = line.split_once(':') {
-                        if name.eq_ignore_ascii_case("traceparent") {
-                            *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(value.trim().to_owned());
-                        }
-                    }
-                    line.clear();
-                }
-                count.fetch_add(1, Ordering::SeqCst);
-                let body = doc.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: public, max-age=600\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = (&stream).write_all(reply.as_bytes());
-            }
-        });
-        Self { url, document, fetches, traceparent }
-    }
-
-    fn publish(&self, document: String) {
-        *self.document.lock().unwrap_or_else(|e| e.into_inner()) = document;
-    }
-
-    fn last_traceparent(&self) -> Option<String> {
-        self.traceparent.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn fetches(&self) -> usize {
-        self.fetches.load(Ordering::SeqCst)
-    }
 }
 
 fn me(base: &str, token: &str) -> e2e::Reply {

@@ -174,12 +174,24 @@ fn finalizing_twice_or_after_a_half_way_failure_leaves_exactly_one_result() {
         e2e::join(&competition, user);
         post_score(&competition, user, score);
     }
-    let test_route =
-        |path: &str| send("POST", &format!("{}/__test/competitions/{competition}/{path}", base_url()), &[], None);
+    let test_route = |path: &str| {
+        send(
+            "POST",
+            &format!("{}/__test/competitions/{competition}/{path}", base_url()),
+            &[("Authorization", &e2e::admin_auth())],
+            None,
+        )
+    };
 
     let failed = test_route("finalize?fail_after=2");
     assert_eq!(failed.status, 500, "the simulated crash half-way: {:?}", failed.json);
-    let stats = send("GET", &format!("{}/__test/competitions/{competition}/stats", base_url()), &[], None).json;
+    let stats = send(
+        "GET",
+        &format!("{}/__test/competitions/{competition}/stats", base_url()),
+        &[("Authorization", &e2e::admin_auth())],
+        None,
+    )
+    .json;
     assert_eq!((stats["finalized"].clone(), stats["final_results"].clone()), (json!(false), json!(2)), "{stats}");
 
     for path in ["finalize", "finalize", "alarm", "alarm"] {

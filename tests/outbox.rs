@@ -17,7 +17,13 @@ fn post_scores(competition: &Uuid, writes: &[(&Uuid, i64)]) {
 }
 
 fn stats(competition: &Uuid) -> Value {
-    send("GET", &format!("{}/__test/competitions/{competition}/stats", base_url()), &[], None).json
+    send(
+        "GET",
+        &format!("{}/__test/competitions/{competition}/stats", base_url()),
+        &[("Authorization", &e2e::admin_auth())],
+        None,
+    )
+    .json
 }
 
 #[test]

@@ -5,7 +5,12 @@ use e2e::{base_url, send, user_token, SECURITY_HEADERS};
 
 #[test]
 fn a_panic_becomes_a_500_envelope_and_the_worker_recovers() {
-    let reply = send("GET", &format!("{}/__test/panic", base_url()), &[("X-Request-Id", "panic-1")], None);
+    let reply = send(
+        "GET",
+        &format!("{}/__test/panic", base_url()),
+        &[("X-Request-Id", "panic-1"), ("Authorization", &e2e::admin_auth())],
+        None,
+    );
     assert_eq!(reply.status, 500);
     assert_eq!(
         reply.json,

@@ -1,5 +1,6 @@
 //! The local PostgREST gateway against the real local Postgres: row-level security between two users, service-only
-//! writes, atomic RPC batches, and every request shape the Worker's adapter (the Rust `postgrest` crate) emits.
+//! writes (users read their own rows and write only their display name), atomic RPC batches, and every request
+//! shape the Worker's adapter (the Rust `postgrest` crate) emits.
 
 use e2e::{rest_url, rfc3339, send, send_raw, token_with_role, user_token, Reply};
 use serde_json::{json, Value};
@@ -30,9 +31,15 @@ fn competition(ended: bool) -> String {
     reply.json[0]["id"].as_str().expect("id").to_owned()
 }
 
+/// The user's profile, made as the Worker makes it (service key, the verified user's id).
 fn profile(user: &Uuid) {
-    let reply = call("POST", "/rpc/ensure_profile", &user_token(user), &[], Some(&json!({"default_name": "p"})));
+    let reply = call("POST", "/rpc/ensure_profile", &service(), &[], Some(&json!({"p_user": user})));
     assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+/// Calls a function as the Worker does (service key).
+fn as_worker(function: &str, args: Value) -> Reply {
+    call("POST", &format!("/rpc/{function}"), &service(), &[], Some(&args))
 }
 
 #[test]
@@ -55,7 +62,7 @@ fn another_users_rows_are_invisible_and_unwritable() {
     );
     assert_eq!((patched.status, patched.json.clone()), (200, json!([])), "the policy filters bob's row out");
     let bobs = call("GET", &format!("/profiles?select=display_name&user_id=eq.{bob}"), &b, &[], None);
-    assert_eq!(bobs.json, json!([{"display_name": "p"}]));
+    assert_eq!(bobs.json, json!([{"display_name": format!("player-{}", &bob.to_string()[..8])}]));
 
     let forged = call("POST", "/profiles", &a, &[], Some(&json!({"user_id": Uuid::new_v4(), "display_name": "x"})));
     assert_eq!((forged.status, forged.json["code"].as_str()), (403, Some("42501")));
@@ -64,7 +71,7 @@ fn another_users_rows_are_invisible_and_unwritable() {
     assert_eq!(foreign_day.status, 403, "{:?}", foreign_day.json);
     let deleted =
         call("DELETE", &format!("/profiles?user_id=eq.{bob}"), &a, &[("Prefer", "return=representation")], None);
-    assert_eq!(deleted.json, json!([]));
+    assert_eq!(deleted.status, 403, "users delete no profile, not even their own: {:?}", deleted.json);
 
     let anon = send("GET", &format!("{}/profiles", rest_url()), &[("apikey", &anon_key())], None);
     assert_eq!((anon.status, anon.json.clone()), (200, json!([])), "anon sees no profiles");
@@ -90,18 +97,22 @@ fn competitions_scores_and_results_are_written_by_service_role_only() {
     let result = json!({"competition_id": id, "rank": 1, "user_id": user, "score": 1, "prize": 0});
     assert_eq!(call("POST", "/final_results", &token, &[], Some(&result)).status, 403);
 
-    // Members, scores and results are readable by any authenticated user.
+    // A user reads their own score row, and nobody else's.
+    profile(&user);
     let applied = call("POST", "/rpc/apply_score_outbox", &service(), &[], Some(&json!({"entries": [score]})));
     assert_eq!((applied.status, applied.json.clone()), (200, json!(1)));
-    let read =
-        call("GET", &format!("/scores?select=score&competition_id=eq.{id}"), &user_token(&Uuid::new_v4()), &[], None);
+    let read = call("GET", &format!("/scores?select=score&competition_id=eq.{id}"), &token, &[], None);
     assert_eq!(read.json, json!([{"score": 1}]));
+    let other =
+        call("GET", &format!("/scores?select=score&competition_id=eq.{id}"), &user_token(&Uuid::new_v4()), &[], None);
+    assert_eq!(other.json, json!([]));
 }
 
 #[test]
 fn outbox_rows_apply_idempotently_by_seq() {
     let id = competition(false);
     let user = Uuid::new_v4();
+    profile(&user);
     let row = |score: i64, seq: i64| json!({"competition_id": id, "user_id": user, "score": score, "seq": seq, "updated_at": "2026-01-01T00:00:00Z"});
     let apply =
         |rows: Value| call("POST", "/rpc/apply_score_outbox", &service(), &[], Some(&json!({"entries": rows}))).json;
@@ -120,7 +131,7 @@ fn a_batch_with_one_bad_row_writes_nothing() {
     let user = Uuid::new_v4();
     let token = user_token(&user);
     let days = json!([{"day": "2026-03-01", "steps": 10}, {"day": "2026-03-02", "steps": 100_001}]);
-    let reply = call("POST", "/rpc/sync_fitness_days", &token, &[], Some(&json!({"source": "manual", "days": days})));
+    let reply = as_worker("sync_fitness_days", json!({"p_user": user, "p_source": "manual", "p_days": days}));
     assert_eq!((reply.status, reply.json["code"].as_str()), (400, Some("23514")), "{:?}", reply.json);
     let stored = call("GET", "/fitness_days", &token, &[("Prefer", "count=exact")], None);
     assert_eq!(stored.json, json!([]));
@@ -130,13 +141,12 @@ fn a_batch_with_one_bad_row_writes_nothing() {
 #[test]
 fn fitness_sync_takes_the_largest_value_per_day_across_sources() {
     let user = Uuid::new_v4();
-    let token = user_token(&user);
     let id = competition(false);
-    assert_eq!(call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": id}))).status, 200);
+    assert_eq!(as_worker("join_competition", json!({"competition": id, "p_user": user})).status, 200);
     let today = rfc3339(local::token::now())[..10].to_owned();
     let sync = |source: &str, steps: i64| {
-        let body = json!({"source": source, "days": [{"day": today, "steps": steps}]});
-        let reply = call("POST", "/rpc/sync_fitness_days", &token, &[], Some(&body));
+        let body = json!({"p_user": user, "p_source": source, "p_days": [{"day": today, "steps": steps}]});
+        let reply = as_worker("sync_fitness_days", body);
         assert_eq!(reply.status, 200, "{:?}", reply.json);
         reply.json.as_array().expect("rows").iter().find(|r| r["competition_id"] == id.as_str()).expect("row")["score"]
             .clone()
@@ -152,17 +162,18 @@ fn joining_is_idempotent_and_refused_after_the_end() {
     let user = Uuid::new_v4();
     let token = user_token(&user);
     let id = competition(false);
-    let first = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": id})));
-    let again = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": id})));
+    let join = |competition: &str| as_worker("join_competition", json!({"competition": competition, "p_user": user}));
+    let first = join(&id);
+    let again = join(&id);
     assert_eq!((first.status, again.status), (200, 200));
     assert_eq!(first.json["joined_at"], again.json["joined_at"]);
 
     let ended = competition(true);
-    let late = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": ended})));
+    let late = join(&ended);
     assert_eq!((late.status, late.json["code"].as_str()), (409, Some("PT409")));
     let direct = call("POST", "/memberships", &token, &[], Some(&json!({"competition_id": ended, "user_id": user})));
-    assert_eq!(direct.status, 403, "the insert policy refuses finished competitions too");
-    let unknown = call("POST", "/rpc/join_competition", &token, &[], Some(&json!({"competition": Uuid::new_v4()})));
+    assert_eq!(direct.status, 403, "users write no memberships themselves");
+    let unknown = join(&Uuid::new_v4().to_string());
     assert_eq!(unknown.status, 404);
 }
 

@@ -57,41 +57,38 @@ fn one_users_burst_is_limited_to_burst_plus_refill_and_others_are_unaffected() {
 
 #[test]
 fn a_limited_request_never_reaches_its_handler() {
-    // Competition creation: burst 10, 10 per minute. Each served request creates a row; a limited one must not.
-    let admin = token_with_role(&Uuid::new_v4(), "service_role");
-    let name = format!("rate-limit {}", Uuid::new_v4());
-    let now = local::token::now();
-    let body = json!({
-        "name": name, "metric": "steps",
-        "starts_at": e2e::rfc3339(now), "ends_at": e2e::rfc3339(now + 3600),
-    });
-    let (replies, elapsed) = hammer(40, |_| {
+    // Fitness sync: burst 30, 30 per minute. Each served request stores one day of its own; a limited one must not.
+    let user = Uuid::new_v4();
+    let token = e2e::user_token(&user);
+    let today = local::token::now() - local::token::now().rem_euclid(86_400);
+    let (replies, elapsed) = hammer(60, |i| {
+        let date = e2e::rfc3339(today - i as i64 * 86_400)[..10].to_owned();
         send(
             "POST",
-            &format!("{}/api/v1/competitions", base_url()),
-            &[("Authorization", &format!("Bearer {admin}"))],
-            Some(&body),
+            &format!("{}/api/v1/fitness/sync", base_url()),
+            &[("Authorization", &format!("Bearer {token}"))],
+            Some(&json!({"source": "healthkit", "samples": [{"date": date, "steps": 100}]})),
         )
     });
-    let created = replies.iter().filter(|r| r.status == 201).count();
+    let served = replies.iter().filter(|r| r.status == 200).count();
     let limited = replies.iter().filter(|r| r.status == 429).count();
-    assert_eq!(created + limited, 40);
-    let most = 10 + (elapsed / 6.0).ceil() as usize;
-    assert!((10..=most).contains(&created), "{created} created in {elapsed:.2} s (burst 10, 1 per 6 s)");
+    assert_eq!(served + limited, 60);
+    let most = 30 + (elapsed / 2.0).ceil() as usize;
+    assert!((30..=most).contains(&served), "{served} served in {elapsed:.2} s (burst 30, 1 per 2 s)");
     let retry: u64 = replies
         .iter()
         .find(|r| r.status == 429)
         .and_then(|r| r.header("retry-after")?.parse().ok())
         .expect("Retry-After");
-    assert!((1..=6).contains(&retry), "{retry}");
+    assert!((1..=2).contains(&retry), "{retry}");
 
     let rows = send(
         "GET",
-        &format!("{}/competitions?select=id&name=eq.{}", e2e::rest_url(), name.replace(' ', "%20")),
-        &[("Authorization", &format!("Bearer {admin}")), ("Prefer", "count=exact")],
+        &format!("{}/fitness_days?select=day&user_id=eq.{user}", e2e::rest_url()),
+        &[("Authorization", &format!("Bearer {}", token_with_role(&Uuid::new_v4(), "service_role")))],
         None,
     );
-    assert_eq!(rows.json.as_array().map(Vec::len), Some(created), "exactly the served requests wrote a row");
+    assert_eq!(rows.json.as_array().map(Vec::len), Some(served), "exactly the served requests stored a day");
 }
 
 #[test]

@@ -23,14 +23,17 @@ use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
     percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, Prizes, PublicEntry,
     RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL,
-    CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE, PATH_PRIZES,
-    PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS,
-    PING_TEXT, PONG_TEXT,
+    CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE,
+    PATH_PRIZES, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_STATS, PONG_TEXT,
 };
-use crate::rules::{self, Metric};
+#[cfg(feature = "test-routes")]
+use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED};
+use crate::rules::{self, Metric, ScoreOrigin};
 use crate::score_store::{ScoreStore, StoreError};
+use crate::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use crate::system_of_record::{self, CompetitionSink};
 use crate::telemetry;
+use crate::token_check;
 
 /// Largest score JSON clients can hold exactly (2^53 - 1).
 pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
@@ -58,6 +61,19 @@ impl OutboxSink for Undeliverable {
 #[derive(Debug, Serialize, Deserialize)]
 struct SocketAttachment {
     user_id: Uuid,
+    /// This object's number for the socket (keys its frame budget).
+    #[serde(default)]
+    id: u64,
+    /// When it opened (epoch ms): the oldest of a user's sockets gives way first.
+    #[serde(default)]
+    opened_ms: i64,
+    /// When it must close (epoch ms): its token's expiry plus the leeway; extended by `auth` frames.
+    #[serde(default = "never")]
+    closes_at_ms: i64,
+}
+
+fn never() -> i64 {
+    i64::MAX
 }
 
 /// The board and its storage, once loaded.
@@ -81,6 +97,12 @@ struct Loaded {
     reported_sockets: Cell<u64>,
     /// Live sockets accepted at most (`LIVE_SOCKETS_PER_COMPETITION`, under the runtime's limit).
     socket_capacity: u64,
+    /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
+    frame_budgets: RefCell<std::collections::HashMap<u64, FrameBudget>>,
+    /// The next socket number.
+    next_socket: Cell<u64>,
+    /// The earliest time a socket must close for its token (`None`: unknown since the object woke, scan once).
+    next_socket_expiry: Cell<Option<i64>>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -146,10 +168,15 @@ impl Loaded {
             open_sockets: Cell::new(0),
             reported_sockets: Cell::new(reported_sockets),
             socket_capacity,
+            frame_budgets: RefCell::new(std::collections::HashMap::new()),
+            // Numbers from the wake time on cannot collide with sockets of an earlier life of the object.
+            next_socket: Cell::new((now_ms() as u64) << 16),
+            next_socket_expiry: Cell::new(None),
         })
     }
 
     /// Adds `n` synthetic members (test routes only).
+    #[cfg(feature = "test-routes")]
     fn seed(&self, req: &Request) -> Result<Response> {
         let n = query(req, "n").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0).min(1_000_000);
         let mut board = self.board.borrow_mut();
@@ -213,10 +240,12 @@ impl Loaded {
             self.publish(change.seq, &frame)?;
             self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
+        // The stored score: the written one, or a newer one when this write was overtaken.
+        let stored = self.board.borrow().score_of(write.user_id).map_or(write.score, |s| s as i64);
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
-            score: write.score,
+            score: stored,
             rank: change.rank,
             previous_rank: change.previous_rank,
             total: change.total,
@@ -240,8 +269,8 @@ impl Loaded {
         let Some(metric) = Metric::parse(&meta.metric) else {
             return Err(error(500, "internal", format!("stored metric {:?} is unknown", meta.metric)));
         };
-        let checked =
-            rules::check_score(metric, meta.starts_ms, meta.ends_ms, score as i64, write.at_ms, write.capped_per_day);
+        let origin = if write.days_version.is_some() { ScoreOrigin::FitnessDays } else { ScoreOrigin::Posted };
+        let checked = rules::check_score(metric, meta.starts_ms, meta.ends_ms, score as i64, write.at_ms, origin);
         if let Err(refusal) = checked {
             let (status, code, message) = refusal.describe(metric);
             return Err(error(status, code, message));
@@ -293,12 +322,37 @@ impl Loaded {
     /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
     fn apply(&self, write: &ScoreWrite, score: u64) -> std::result::Result<ScoreChange, Result<Response>> {
         self.admit(write, score)?;
+        if let Some(version) = write.days_version {
+            match self.store.day_version(&write.user_id) {
+                // A total from an older sync than one already applied: keep the newer one.
+                Ok(Some(applied)) if applied >= version => return Ok(self.unchanged(&write.user_id)),
+                Ok(_) => self.store.set_day_version(&write.user_id, version).map_err(|e| storage_failure(&e))?,
+                Err(e) => return Err(storage_failure(&e)),
+            }
+        }
         let mut board = self.board.borrow_mut();
         if board.score_of(write.user_id) != Some(score) {
             // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
             self.store.save(&write.user_id, score, board.next_seq(), write.at_ms).map_err(|e| storage_failure(&e))?;
         }
         board.set_score(write.user_id, score).map_err(|e| error(400, "bad_request", e.to_string()))
+    }
+
+    /// The member's standing as a change that changed nothing (a write that was overtaken by a newer one).
+    fn unchanged(&self, user: &Uuid) -> ScoreChange {
+        let board = self.board.borrow();
+        let standing = board.standing(*user);
+        let seq = board.last_seq().unwrap_or(0);
+        match standing {
+            Some(entry) => ScoreChange {
+                rank: entry.rank,
+                previous_rank: Some(entry.rank),
+                total: board.total(),
+                changed: false,
+                seq,
+            },
+            None => ScoreChange { rank: 0, previous_rank: None, total: board.total(), changed: false, seq },
+        }
     }
 
     /// Keeps the frame for `resume` and sends it to every subscriber. Serialised once; a socket that fails to take
@@ -393,6 +447,9 @@ impl Loaded {
         if let Some(delay) = self.deliver_final().await {
             due.push(now + delay as i64);
         }
+        if let Some(at) = self.close_expired_sockets(now) {
+            due.push(at);
+        }
         if let Some(at) = due.into_iter().min() {
             self.ensure_alarm_by(at).await?;
         }
@@ -454,6 +511,7 @@ impl Loaded {
 
     /// `POST /__test/finalize[?fail_after=N]` (test routes only): finalizes now, or stores N rows and fails the way
     /// a crash half-way through the alarm would.
+    #[cfg(feature = "test-routes")]
     fn test_finalize(&self, req: &Request) -> Result<Response> {
         let fail_after = query(req, "fail_after").and_then(|v| v.parse::<usize>().ok());
         match (fail_after, self.meta.borrow().clone()) {
@@ -529,7 +587,7 @@ impl Loaded {
         }
     }
 
-    fn subscribe(&self, req: &Request) -> Result<Response> {
+    async fn subscribe(&self, req: &Request) -> Result<Response> {
         let headers = req.headers();
         if !headers.get("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
             return error(400, "bad_request", "expected a WebSocket upgrade");
@@ -540,6 +598,15 @@ impl Loaded {
         if self.open_sockets.get() >= self.socket_capacity {
             return error(503, CODE_LIVE_FULL, format!("the live feed is full ({} sockets)", self.socket_capacity));
         }
+        let now = now_ms();
+        let closes_at_ms = headers
+            .get(HEADER_TOKEN_EXP)?
+            .and_then(|v| v.parse::<i64>().ok())
+            .map_or(i64::MAX, socket_rules::closes_at_ms);
+        if closes_at_ms <= now {
+            return error(401, "token_expired", "the token has expired");
+        }
+        self.make_room_for(&user_id);
         let pair = WebSocketPair::new()?;
         // Tagged with the user id so a user's sockets can be found; the attachment survives hibernation. Called on
         // the runtime directly: workers-rs's accept unwraps the runtime's exception, and that panic would take the
@@ -551,9 +618,13 @@ impl Loaded {
         }
         // Counted as soon as the runtime holds it: its close event will be counted too, even if a step below fails.
         self.sockets_changed(1);
-        pair.server.serialize_attachment(SocketAttachment { user_id })?;
+        let id = self.next_socket.get();
+        self.next_socket.set(id + 1);
+        self.frame_budgets.borrow_mut().insert(id, FrameBudget::full(now));
+        pair.server.serialize_attachment(SocketAttachment { user_id, id, opened_ms: now, closes_at_ms })?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
         self.frames_sent(1);
+        self.expiry_due_by(closes_at_ms).await?;
         let response_headers = Headers::new();
         if headers.get(HEADER_SUBPROTOCOL)?.is_some() {
             response_headers.set("Sec-WebSocket-Protocol", "bearer")?;
@@ -561,7 +632,23 @@ impl Loaded {
         Ok(Response::from_websocket(pair.client)?.with_headers(response_headers))
     }
 
-    fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
+    async fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
+        let Some(attachment) = ws.deserialize_attachment::<SocketAttachment>().ok().flatten() else {
+            return ws.close(Some(1011), Some("socket state lost"));
+        };
+        let now = now_ms();
+        let allowed =
+            self.frame_budgets.borrow_mut().entry(attachment.id).or_insert_with(|| FrameBudget::full(now)).take(now);
+        if !allowed {
+            // One socket's flood must not starve the object: refuse, say why, and close.
+            let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "rate_limited".to_owned() })?);
+            self.frame_budgets.borrow_mut().remove(&attachment.id);
+            return ws.close(Some(CLOSE_POLICY), Some("rate_limited"));
+        }
+        if now >= attachment.closes_at_ms {
+            self.frame_budgets.borrow_mut().remove(&attachment.id);
+            return ws.close(Some(CLOSE_TOKEN_EXPIRED), Some("token_expired"));
+        }
         match serde_json::from_str::<ClientFrame>(text) {
             Ok(ClientFrame::Ping) => {
                 ws.send_with_str(PONG_TEXT)?;
@@ -583,17 +670,89 @@ impl Loaded {
                         frames.len()
                     }
                     Resume::Snapshot => {
-                        let user = ws.deserialize_attachment::<SocketAttachment>().ok().flatten().map(|a| a.user_id);
-                        ws.send_with_str(to_text(&self.snapshot(user))?)?;
+                        ws.send_with_str(to_text(&self.snapshot(Some(attachment.user_id)))?)?;
                         1
                     }
                 };
                 self.frames_sent(sent as u64);
                 Ok(())
             }
+            Ok(ClientFrame::Auth { token }) => self.refresh_token(ws, attachment, token).await,
             // Unknown frames are ignored rather than fatal, so newer clients keep working with this server.
             Err(_) => Ok(()),
         }
+    }
+
+    /// An `auth` frame: a valid token of the socket's own user extends the socket to that token's expiry; anything
+    /// else closes it (1008), as a socket's token is its only credential.
+    async fn refresh_token(&self, ws: &WebSocket, mut attachment: SocketAttachment, token: String) -> Result<()> {
+        match token_check::verify(&self.env, token).await {
+            Ok((user_id, exp)) if user_id == attachment.user_id && socket_rules::closes_at_ms(exp) > now_ms() => {
+                attachment.closes_at_ms = socket_rules::closes_at_ms(exp);
+                ws.serialize_attachment(&attachment)?;
+                ws.send_with_str(to_text(&ServerFrame::AuthOk { exp })?)?;
+                self.frames_sent(1);
+                self.expiry_due_by(attachment.closes_at_ms).await
+            }
+            outcome => {
+                if let Err(reason) = outcome {
+                    worker::console_warn!("live socket auth refused: {reason}");
+                }
+                let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "invalid_token".to_owned() })?);
+                self.frame_budgets.borrow_mut().remove(&attachment.id);
+                ws.close(Some(CLOSE_POLICY), Some("invalid_token"))
+            }
+        }
+    }
+
+    /// Closes the oldest of `user_id`'s open sockets until a new one fits under the per-user limit.
+    fn make_room_for(&self, user_id: &Uuid) {
+        const OPEN: u16 = 1;
+        let sockets: Vec<(WebSocket, i64)> = self
+            .state
+            .get_websockets_with_tag(&user_id.to_string())
+            .into_iter()
+            .filter(|s| s.as_ref().ready_state() == OPEN)
+            .map(|s| {
+                let opened = s.deserialize_attachment::<SocketAttachment>().ok().flatten().map_or(0, |a| a.opened_ms);
+                (s, opened)
+            })
+            .collect();
+        let opened: Vec<i64> = sockets.iter().map(|(_, at)| *at).collect();
+        for index in socket_rules::make_room(&opened) {
+            let _ = sockets[index].0.close(Some(CLOSE_POLICY), Some("too many live sockets for this user"));
+        }
+    }
+
+    /// Makes sure the alarm runs by `closes_at_ms`, when a socket's token expires.
+    async fn expiry_due_by(&self, closes_at_ms: i64) -> Result<()> {
+        if closes_at_ms == i64::MAX {
+            return Ok(());
+        }
+        if self.next_socket_expiry.get().is_none_or(|next| closes_at_ms < next) {
+            self.next_socket_expiry.set(Some(closes_at_ms));
+        }
+        self.ensure_alarm_by(closes_at_ms).await
+    }
+
+    /// Closes (4001) every socket whose token has expired; the next expiry still ahead, if any. Scans the sockets
+    /// only when an expiry is due (or unknown since the object woke), not on every alarm of the outbox.
+    fn close_expired_sockets(&self, now: i64) -> Option<i64> {
+        if self.next_socket_expiry.get().is_some_and(|next| next > now) {
+            return self.next_socket_expiry.get();
+        }
+        let mut next: Option<i64> = None;
+        for socket in self.state.get_websockets() {
+            let Some(attachment) = socket.deserialize_attachment::<SocketAttachment>().ok().flatten() else { continue };
+            if attachment.closes_at_ms <= now {
+                self.frame_budgets.borrow_mut().remove(&attachment.id);
+                let _ = socket.close(Some(CLOSE_TOKEN_EXPIRED), Some("token_expired"));
+            } else if attachment.closes_at_ms != i64::MAX {
+                next = Some(next.map_or(attachment.closes_at_ms, |n| n.min(attachment.closes_at_ms)));
+            }
+        }
+        self.next_socket_expiry.set(next);
+        next
     }
 
     fn read_standing(&self, user: &str) -> Result<Response> {
@@ -654,10 +813,8 @@ impl Competition {
 
 impl DurableObject for Competition {
     fn new(state: State, env: Env) -> Self {
-        // Pings in the documented form are answered by the runtime without waking a hibernating object.
-        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING_TEXT, PONG_TEXT) {
-            state.set_websocket_auto_response(&pair);
-        }
+        // No automatic ping answers: the runtime would answer them without counting them, and every client frame
+        // counts against the socket's frame limit (API.md, "Live socket limits").
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
         let loaded = Loaded::open(state, env).map_err(|e| e.to_string());
         if let Ok(loaded) = &loaded {
@@ -680,11 +837,14 @@ impl DurableObject for Competition {
             (Method::Put, PATH_META) => loaded.set_meta(req).await,
             (Method::Get, PATH_PRIZES) => loaded.prizes(),
             (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
-            (Method::Get, PATH_LIVE) => loaded.subscribe(&req),
+            (Method::Get, PATH_LIVE) => loaded.subscribe(&req).await,
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
+            #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),
-            (Method::Get, PATH_TEST_STATS) => loaded.stats(),
+            (Method::Get, PATH_STATS) => loaded.stats(),
+            #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_FINALIZE) => loaded.test_finalize(&req),
+            #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_ALARM) => {
                 loaded.run_alarm().await?;
                 loaded.stats()
@@ -705,7 +865,7 @@ impl DurableObject for Competition {
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         match (self.loaded(), message) {
-            (Ok(loaded), WebSocketIncomingMessage::String(text)) => loaded.on_message(&ws, &text),
+            (Ok(loaded), WebSocketIncomingMessage::String(text)) => loaded.on_message(&ws, &text).await,
             (Ok(_), WebSocketIncomingMessage::Binary(_)) => Ok(()),
             (Err(_), _) => ws.close(Some(1011), Some("competition unavailable")),
         }
@@ -717,6 +877,9 @@ impl DurableObject for Competition {
         let _ = ws.close(code.or(Some(1000)), Some("bye"));
         if let Ok(loaded) = self.loaded() {
             loaded.sockets_changed(-1);
+            if let Some(attachment) = ws.deserialize_attachment::<SocketAttachment>().ok().flatten() {
+                loaded.frame_budgets.borrow_mut().remove(&attachment.id);
+            }
         }
         Ok(())
     }

@@ -14,7 +14,9 @@ pub mod outbox;
 pub mod protocol;
 pub mod rules;
 pub mod score_store;
+pub mod socket_rules;
 pub mod system_of_record;
 pub mod telemetry;
+pub mod token_check;
 
 pub use competition::Competition;

@@ -28,17 +28,23 @@ pub const PATH_PRIZES: &str = "/prizes";
 pub const PATH_LIVE: &str = "/live";
 /// Error code of a live subscription refused because the object holds as many sockets as it takes.
 pub const CODE_LIVE_FULL: &str = "live_full";
+#[cfg(feature = "test-routes")]
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
-/// `GET /__test/stats`: members and how long the last rebuild from storage took.
-pub const PATH_TEST_STATS: &str = "/__test/stats";
+/// `GET /stats`: members, the last rebuild's time, the outbox's state (for operators, benchmarks and tests).
+pub const PATH_STATS: &str = "/stats";
+#[cfg(feature = "test-routes")]
 /// `POST /__test/finalize[?fail_after=N]`: finalizes now; with `fail_after`, stores N rows then fails before marking
 /// the competition final (a crash half-way through the alarm).
 pub const PATH_TEST_FINALIZE: &str = "/__test/finalize";
+#[cfg(feature = "test-routes")]
 /// `POST /__test/alarm`: runs the alarm handler now, as the runtime would.
 pub const PATH_TEST_ALARM: &str = "/__test/alarm";
 /// Internal header naming the verified user of a `/live` request (set by the Worker, overwriting any client value).
 pub const HEADER_USER: &str = "X-Leaderboard-User";
+/// Internal header carrying the verified token's expiry (seconds since the epoch) of a `/live` request: the socket
+/// closes when it passes, unless an `auth` frame extends it.
+pub const HEADER_TOKEN_EXP: &str = "X-Leaderboard-Token-Exp";
 /// Internal header asking the object to echo the `bearer` subprotocol on the upgrade.
 pub const HEADER_SUBPROTOCOL: &str = "X-Leaderboard-Subprotocol";
 /// Host used in URLs sent to the stub; the runtime ignores it, but a URL needs one.
@@ -56,9 +62,11 @@ pub struct ScoreWrite {
     pub score: i64,
     /// When the Worker accepted the request, milliseconds since the epoch; orders equal scores.
     pub at_ms: i64,
-    /// A total computed from per-day capped fitness samples (skips the cumulative plausibility cap).
-    #[serde(default)]
-    pub capped_per_day: bool,
+    /// For a total computed from the member's stored fitness days: the member's days version from the database.
+    /// The object drops a write whose version is not newer than the last it applied (concurrent syncs can arrive
+    /// out of order) and bounds the total by the days any local clock has counted. `None` for a posted score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_version: Option<i64>,
 }
 
 /// What the object needs to know about its competition (`PUT /meta`).
@@ -254,6 +262,16 @@ pub enum ServerFrame {
         /// Paid players.
         prizes: Vec<PrizeEntry>,
     },
+    /// A socket broke a rule (`rate_limited`, `invalid_token`); a close follows.
+    Error {
+        /// Error code in the terms of the HTTP envelope.
+        code: String,
+    },
+    /// An `auth` frame was accepted: the socket now lives until this token's expiry.
+    AuthOk {
+        /// The new token's `exp`, seconds since the epoch.
+        exp: i64,
+    },
 }
 
 /// One paid player.
@@ -301,6 +319,11 @@ pub enum ClientFrame {
     Resume {
         /// The last `seq` the client saw.
         since: u64,
+    },
+    /// A fresh token of the same user, extending the socket's life past the first token's expiry.
+    Auth {
+        /// The access token.
+        token: String,
     },
 }
 

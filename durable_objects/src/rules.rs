@@ -87,22 +87,36 @@ impl Refusal {
     }
 }
 
-/// Checks a cumulative score against the window and, unless `capped_per_day` (a total computed from days that were
-/// each capped already, where a user ahead of UTC may legitimately count one more day), the plausibility cap.
+/// Who made a score, which decides the plausibility cap it must stay under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreOrigin {
+    /// Posted as a number (by a member of a client competition, or an administrator's correction): at most the
+    /// daily cap for every day of the competition started so far in UTC.
+    Posted,
+    /// Computed from stored fitness days, where a member's days are their own local days: at most the daily cap for
+    /// every local date that counts somewhere on Earth so far ([`counted_days_anywhere`]).
+    FitnessDays,
+}
+
+/// Checks a cumulative score against the window and the plausibility cap for its origin. No caller can lift the
+/// cap: a fitness total above the daily cap × the days any clock has counted so far is refused like a posted one.
 pub fn check_score(
     metric: Metric,
     starts_ms: i64,
     ends_ms: i64,
     score: i64,
     now_ms: i64,
-    capped_per_day: bool,
+    origin: ScoreOrigin,
 ) -> Result<(), Refusal> {
     match status(starts_ms, ends_ms, now_ms) {
         Status::Upcoming => Err(Refusal::NotStarted),
         Status::Finished => Err(Refusal::Finished),
-        Status::Active if capped_per_day => Ok(()),
         Status::Active => {
-            let cap = max_score(metric, starts_ms, ends_ms, now_ms);
+            let days = match origin {
+                ScoreOrigin::Posted => started_days(starts_ms, ends_ms, now_ms),
+                ScoreOrigin::FitnessDays => counted_days_anywhere(starts_ms, ends_ms, now_ms),
+            };
+            let cap = metric.daily_cap().saturating_mul(days);
             if score > cap {
                 Err(Refusal::Implausible { cap })
             } else {
@@ -110,6 +124,31 @@ pub fn check_score(
             }
         }
     }
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// Civil time zones run from UTC−12:00 to UTC+14:00, in steps of 15 minutes at the finest.
+const ZONE_STEP_MS: i64 = 15 * 60_000;
+const WEST_MOST_MS: i64 = -12 * 3_600_000;
+const EAST_MOST_MS: i64 = 14 * 3_600_000;
+
+/// Local dates, in a zone `offset_ms` ahead of UTC, whose midnight-to-midnight interval overlaps
+/// `[starts_ms, ends_ms)` and has begun by `now_ms`.
+pub fn counted_days_at_offset(starts_ms: i64, ends_ms: i64, now_ms: i64, offset_ms: i64) -> i64 {
+    // In local wall time a date D counts when D < end, D + 1 day > start, and D <= now.
+    let first = (starts_ms + offset_ms).div_euclid(DAY_MS);
+    let last = (ends_ms - 1 + offset_ms).min(now_ms + offset_ms).div_euclid(DAY_MS);
+    (last - first + 1).max(0)
+}
+
+/// The most local dates any one member can have counted by `now_ms`, whatever their zone: the bound of a total
+/// made of days that were each at most the daily cap.
+pub fn counted_days_anywhere(starts_ms: i64, ends_ms: i64, now_ms: i64) -> i64 {
+    (WEST_MOST_MS..=EAST_MOST_MS)
+        .step_by(ZONE_STEP_MS as usize)
+        .map(|offset| counted_days_at_offset(starts_ms, ends_ms, now_ms, offset))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Days of the competition that have started by `now_ms` (0 before the start; the running day counts whole).
@@ -131,6 +170,39 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 86_400_000;
+    const HOUR: i64 = 3_600_000;
+
+    #[test]
+    fn local_dates_count_when_they_overlap_the_window_and_have_begun() {
+        // A seven-day competition [day 10, day 17) in UTC.
+        let (starts, ends) = (10 * DAY, 17 * DAY);
+        let cases = [
+            // (now, offset, dates counted)
+            (10 * DAY, 0, 1),
+            (10 * DAY - 1, 0, 0),
+            (17 * DAY - 1, 0, 7),
+            (30 * DAY, 0, 7),
+            // UTC+14: its day 10 began at day 9 10:00Z, and its day 17 (10:00Z..) overlaps the last 10 hours.
+            (10 * DAY, 14 * HOUR, 1),
+            (10 * DAY + 10 * HOUR, 14 * HOUR, 2),
+            (30 * DAY, 14 * HOUR, 8),
+            // UTC−11: its day 9 runs until day 10 11:00Z and overlaps the start.
+            (10 * DAY, -11 * HOUR, 1),
+            (10 * DAY + 11 * HOUR, -11 * HOUR, 2),
+            (30 * DAY, -11 * HOUR, 8),
+        ];
+        for (now, offset, expected) in cases {
+            assert_eq!(counted_days_at_offset(starts, ends, now, offset), expected, "now {now} offset {offset}");
+        }
+        assert_eq!(counted_days_anywhere(starts, ends, 10 * DAY), 1);
+        assert_eq!(counted_days_anywhere(starts, ends, 30 * DAY), 8);
+        // Never fewer than the UTC days started: a zone-aware bound only ever loosens the posted one by a day.
+        for now in (9 * DAY..18 * DAY).step_by(HOUR as usize) {
+            let anywhere = counted_days_anywhere(starts, ends, now);
+            let utc = started_days(starts, ends, now);
+            assert!(anywhere >= utc && anywhere <= utc + 1, "now {now}: {anywhere} vs {utc}");
+        }
+    }
 
     #[test]
     fn started_days_count_whole() {
@@ -149,18 +221,25 @@ mod tests {
     #[test]
     fn scores_are_checked_against_the_window_and_the_caps() {
         let (starts, ends) = (10 * DAY, 17 * DAY);
+        let (posted, days) = (ScoreOrigin::Posted, ScoreOrigin::FitnessDays);
         let cases = [
-            (10 * DAY - 1, 0, false, Err(Refusal::NotStarted)),
-            (17 * DAY, 0, false, Err(Refusal::Finished)),
-            (17 * DAY, 0, true, Err(Refusal::Finished)),
-            (10 * DAY, 100_000, false, Ok(())),
-            (10 * DAY, 100_001, false, Err(Refusal::Implausible { cap: 100_000 })),
-            (10 * DAY, 200_000, true, Ok(())),
-            (12 * DAY + 1, 300_000, false, Ok(())),
-            (12 * DAY + 1, 300_001, false, Err(Refusal::Implausible { cap: 300_000 })),
+            (10 * DAY - 1, 0, posted, Err(Refusal::NotStarted)),
+            (17 * DAY, 0, posted, Err(Refusal::Finished)),
+            (17 * DAY, 0, days, Err(Refusal::Finished)),
+            (10 * DAY, 100_000, posted, Ok(())),
+            (10 * DAY, 100_001, posted, Err(Refusal::Implausible { cap: 100_000 })),
+            // At the first instant nobody has walked more than one local day of the competition...
+            (10 * DAY, 100_000, days, Ok(())),
+            (10 * DAY, 100_001, days, Err(Refusal::Implausible { cap: 100_000 })),
+            // ...but ten hours later it is already the second day at UTC+14.
+            (10 * DAY + 10 * HOUR, 200_000, days, Ok(())),
+            (10 * DAY + 10 * HOUR, 200_001, days, Err(Refusal::Implausible { cap: 200_000 })),
+            (10 * DAY + 10 * HOUR, 100_001, posted, Err(Refusal::Implausible { cap: 100_000 })),
+            (12 * DAY + 1, 300_000, posted, Ok(())),
+            (12 * DAY + 1, 300_001, posted, Err(Refusal::Implausible { cap: 300_000 })),
         ];
-        for (now, score, capped, expected) in cases {
-            assert_eq!(check_score(Metric::Steps, starts, ends, score, now, capped), expected, "{now} {score}");
+        for (now, score, origin, expected) in cases {
+            assert_eq!(check_score(Metric::Steps, starts, ends, score, now, origin), expected, "{now} {score}");
         }
         assert_eq!(status(10, 20, 9), Status::Upcoming);
         assert_eq!(status(10, 20, 10), Status::Active);

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS competition (
 CREATE TABLE IF NOT EXISTS roster (
     user_id  TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS day_versions (
+    user_id  TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS final_results (
     rank     INTEGER PRIMARY KEY,
     user_id  TEXT NOT NULL,
@@ -339,6 +343,25 @@ impl ScoreStore {
     pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
         self.sql
             .exec("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", vec![user.to_string().into()])?;
+        Ok(())
+    }
+
+    /// The days version of the last fitness total applied for `user` (`None` before the first).
+    pub fn day_version(&self, user: &Uuid) -> Result<Option<i64>, StoreError> {
+        let rows: Vec<Value> = self
+            .sql
+            .exec("SELECT version AS value FROM day_versions WHERE user_id = ?1", vec![user.to_string().into()])?
+            .to_array()?;
+        Ok(rows.first().map(|row| row.value))
+    }
+
+    /// Remembers the days version of the fitness total just applied for `user`.
+    pub fn set_day_version(&self, user: &Uuid, version: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO day_versions (user_id, version) VALUES (?1, ?2) \
+             ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",
+            vec![user.to_string().into(), SqlStorageValue::from(version)],
+        )?;
         Ok(())
     }
 

@@ -49,3 +49,20 @@ CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (
   name       text NOT NULL,
   applied_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Supabase Auth's users table, as far as the migrations reference it (user rows cascade from it). The API roles have
+-- no access to it, as on Supabase.
+CREATE TABLE IF NOT EXISTS auth.users (
+  id         uuid PRIMARY KEY,
+  email      text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON auth.users FROM anon, authenticated;
+-- A database created before auth.users existed here: its profiles are its users.
+DO $$
+BEGIN
+  IF to_regclass('public.profiles') IS NOT NULL THEN
+    INSERT INTO auth.users (id) SELECT user_id FROM public.profiles ON CONFLICT DO NOTHING;
+  END IF;
+END
+$$;

@@ -134,24 +134,21 @@ impl Database {
         Ok(())
     }
 
-    /// The caller's profile, created with `default_name` on first use.
-    pub async fn ensure_profile(&self, token: &str, default_name: &str) -> Result<ProfileRow, AdapterError> {
-        self.run(
-            "ensure_profile",
-            self.rpc("ensure_profile", json!({ "default_name": default_name }), Caller::User(token)),
-        )
-        .await
+    /// The user's profile, created with the contract's default name on first use. Users cannot write profiles
+    /// themselves (beyond their display name), so the Worker does it with the service key for the verified user.
+    pub async fn ensure_profile(&self, user_id: &Uuid) -> Result<ProfileRow, AdapterError> {
+        self.run("ensure_profile", self.rpc("ensure_profile", json!({ "p_user": user_id }), Caller::Service)).await
     }
 
-    /// Sets the caller's display name and/or avatar URL; `None` when the profile does not exist.
+    /// Sets the user's display name and/or avatar URL (service key: the route has checked both); `None` when the
+    /// profile does not exist.
     pub async fn update_profile(
         &self,
-        token: &str,
         user_id: &Uuid,
         changes: &serde_json::Value,
     ) -> Result<Option<ProfileRow>, AdapterError> {
         let builder = self
-            .table("profiles", Caller::User(token))
+            .table("profiles", Caller::Service)
             .eq("user_id", user_id.to_string())
             .select("user_id,display_name,avatar_url")
             .update(changes.to_string());
@@ -189,10 +186,11 @@ impl Database {
         Ok(rows.into_iter().next())
     }
 
-    /// Joins the caller (idempotent); PostgREST answers 404 for an unknown and 409 for a finished competition.
-    pub async fn join_competition(&self, token: &str, id: &Uuid) -> Result<MembershipRow, AdapterError> {
-        self.run("join_competition", self.rpc("join_competition", json!({ "competition": id }), Caller::User(token)))
-            .await
+    /// Joins a verified user (idempotent; the database sets `joined_at`); PostgREST answers 404 for an unknown and
+    /// 409 for a finished competition.
+    pub async fn join_competition(&self, user_id: &Uuid, id: &Uuid) -> Result<MembershipRow, AdapterError> {
+        let args = json!({ "competition": id, "p_user": user_id });
+        self.run("join_competition", self.rpc("join_competition", args, Caller::Service)).await
     }
 
     /// Whether `user_id` joined `competition_id`.
@@ -211,18 +209,16 @@ impl Database {
         Ok(!rows.is_empty())
     }
 
-    /// Upserts the caller's days from one source and returns every active joined competition's new total.
+    /// Upserts a verified user's days from one source and returns every active joined competition's new total
+    /// with the user's new days version (users cannot call the function themselves).
     pub async fn sync_fitness_days(
         &self,
-        token: &str,
+        user_id: &Uuid,
         source: &str,
         days: &[FitnessDayArg],
     ) -> Result<Vec<RescoredRow>, AdapterError> {
-        self.run(
-            "sync_fitness_days",
-            self.rpc("sync_fitness_days", json!({ "source": source, "days": days }), Caller::User(token)),
-        )
-        .await
+        let args = json!({ "p_user": user_id, "p_source": source, "p_days": days });
+        self.run("sync_fitness_days", self.rpc("sync_fitness_days", args, Caller::Service)).await
     }
 
     /// Records a finished competition's final results idempotently (by rank); returns how many were new.

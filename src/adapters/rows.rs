@@ -64,6 +64,8 @@ pub struct FitnessDayArg {
 pub struct RescoredRow {
     pub competition_id: Uuid,
     pub score: i64,
+    /// The user's days version after the sync: grows with every sync, so the object can drop an older total.
+    pub version: i64,
 }
 
 /// One Competition DO outbox row for `apply_score_outbox(entries)`.

@@ -72,14 +72,18 @@ pub fn check(claims: &RawClaims, rules: &ClaimRules<'_>, now: i64) -> Result<Use
             return Err(AuthError::Invalid("issuer not accepted".into()));
         }
     }
-    let sub = claims.sub.as_deref().ok_or_else(|| AuthError::Invalid("sub claim required".into()))?;
-    let user_id = Uuid::try_parse(sub).map_err(|_| AuthError::Invalid("sub must be a UUID".into()))?;
     let role = match claims.role.as_deref() {
         Some("service_role") => Role::ServiceRole,
         Some("authenticated") | None => Role::Authenticated,
         Some(_) => return Err(AuthError::Invalid("role not accepted".into())),
     };
-    Ok(UserContext { user_id, role })
+    // Supabase's service key carries no `sub`; an administrator without one acts as the nil id.
+    let user_id = match (claims.sub.as_deref(), role) {
+        (Some(sub), _) => Uuid::try_parse(sub).map_err(|_| AuthError::Invalid("sub must be a UUID".into()))?,
+        (None, Role::ServiceRole) => Uuid::nil(),
+        (None, Role::Authenticated) => return Err(AuthError::Invalid("sub claim required".into())),
+    };
+    Ok(UserContext { user_id, role, expires_at: exp })
 }
 
 #[cfg(test)]
@@ -130,6 +134,14 @@ mod tests {
             ("missing iss", |c| c.iss = None, invalid("issuer not accepted")),
             ("non-uuid sub", |c| c.sub = Some("admin".into()), invalid("sub must be a UUID")),
             ("missing sub", |c| c.sub = None, invalid("sub claim required")),
+            (
+                "service role without sub",
+                |c| {
+                    c.sub = None;
+                    c.role = Some("service_role".into());
+                },
+                Ok(Role::ServiceRole),
+            ),
         ];
         for (name, mutate, expected) in cases {
             let mut claims = valid();

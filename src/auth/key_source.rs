@@ -1,16 +1,17 @@
 //! Where the asymmetric verification keys come from: the JWKS document at `SUPABASE_JWKS_URL`, fetched with
-//! `worker::Fetch`, kept per isolate and in Redis for its `Cache-Control: max-age` (so isolates share one fetch), and
-//! fetched again at most once a minute per isolate when a token names a `kid` the cached set does not have (key
-//! rotation). The cache policy is plain Rust ([`Freshness`]); the fetch is the thin runtime part.
+//! `worker::Fetch`, kept per isolate for its `Cache-Control: max-age`, and fetched again at most once a minute per
+//! isolate when a token names a `kid` the cached set does not have (key rotation). The cache policy is plain Rust
+//! ([`Freshness`]); the fetch is the thin runtime part.
+//!
+//! Key sets are deliberately not shared through Redis: whoever could write to the Redis database could plant a key
+//! and mint `service_role` tokens. A key set comes only from the configured URL, over TLS, and lives in the memory of
+//! the isolate that fetched it; the price is one fetch per isolate and `max-age`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
-
 use super::jwks::KeySet;
 use crate::adapters::guard::deadline;
-use crate::adapters::upstash;
 use crate::config::Config;
 use crate::error::ApiError;
 
@@ -24,8 +25,6 @@ pub const MAX_TTL_MS: i64 = 86_400_000;
 pub const REFRESH_INTERVAL_MS: i64 = 60_000;
 /// Budget of one JWKS fetch.
 pub const FETCH_BUDGET_MS: u64 = 3_000;
-/// Budget of the Redis lookup.
-pub const REDIS_BUDGET_MS: u64 = 50;
 
 /// The lifetime a response's `Cache-Control` grants, clamped to [`MIN_TTL_MS`, `MAX_TTL_MS`].
 pub fn ttl_from_cache_control(header: Option<&str>) -> i64 {
@@ -72,39 +71,16 @@ impl Freshness {
     }
 }
 
-/// What Redis keeps: the document and when it stops being fresh.
-#[derive(Debug, Serialize, Deserialize)]
-struct Shared {
-    document: String,
-    expires_ms: i64,
-}
-
 thread_local! {
     static FRESHNESS: RefCell<Freshness> = RefCell::new(Freshness::default());
 }
 
-fn redis_key(config: &Config) -> String {
-    format!("jwks:v1:{}", config.jwks_url)
-}
-
-/// The key set for verifying tokens now: the isolate's, else Redis's, else fetched.
+/// The key set for verifying tokens now: the isolate's, else fetched.
 pub async fn current(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
     if let Some(set) = FRESHNESS.with(|f| f.borrow().fresh(now_ms)) {
         return Ok(set);
     }
-    let redis = upstash::shared(config).traced(traceparent);
-    let key = redis_key(config);
-    if let Ok(value) = redis.command_within(REDIS_BUDGET_MS, &["GET", &key]).await {
-        let shared = value.as_str().and_then(|text| serde_json::from_str::<Shared>(text).ok());
-        if let Some(shared) = shared.filter(|s| s.expires_ms > now_ms) {
-            if let Ok(set) = KeySet::parse(&shared.document) {
-                let set = Rc::new(set);
-                FRESHNESS.with(|f| f.borrow_mut().hold(Rc::clone(&set), shared.expires_ms));
-                return Ok(set);
-            }
-        }
-    }
-    match fetch_and_share(config, traceparent, now_ms).await {
+    match fetch_and_hold(config, traceparent, now_ms).await {
         Ok(set) => Ok(set),
         Err(error) => match FRESHNESS.with(|f| f.borrow().stale()) {
             Some(stale) => {
@@ -122,10 +98,10 @@ pub async fn refreshed(config: &Config, traceparent: &str, now_ms: i64) -> Resul
     if !FRESHNESS.with(|f| f.borrow_mut().take_forced_refresh(now_ms)) {
         return Ok(None);
     }
-    fetch_and_share(config, traceparent, now_ms).await.map(Some)
+    fetch_and_hold(config, traceparent, now_ms).await.map(Some)
 }
 
-async fn fetch_and_share(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+async fn fetch_and_hold(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
     let (document, ttl_ms) = fetch(config.jwks_url.as_str(), traceparent).await.map_err(|reason| {
         worker::console_warn!("JWKS fetch from {} failed: {reason}", config.jwks_url);
         ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
@@ -137,14 +113,6 @@ async fn fetch_and_share(config: &Config, traceparent: &str, now_ms: i64) -> Res
     let set = Rc::new(set);
     let expires_ms = now_ms + ttl_ms;
     FRESHNESS.with(|f| f.borrow_mut().hold(Rc::clone(&set), expires_ms));
-    if let Ok(text) = serde_json::to_string(&Shared { document, expires_ms }) {
-        let ttl = ttl_ms.to_string();
-        // Not sharing it only costs other isolates a fetch of their own.
-        let _ = upstash::shared(config)
-            .traced(traceparent)
-            .command_within(REDIS_BUDGET_MS, &["SET", &redis_key(config), &text, "PX", &ttl])
-            .await;
-    }
     Ok(set)
 }
 

@@ -29,6 +29,8 @@ pub struct UserContext {
     pub user_id: Uuid,
     /// The `role` claim, reduced to what the API distinguishes.
     pub role: Role,
+    /// The `exp` claim, seconds since the epoch (live sockets close when it passes).
+    pub expires_at: i64,
 }
 
 /// Roles the API distinguishes.

@@ -15,6 +15,15 @@ pub fn check_declared_length(content_length: Option<&str>, limit: usize) -> Resu
     }
 }
 
+/// Appends one chunk of a body being read, or refuses the body (413) once it holds more than `limit` bytes.
+pub fn append_within(bytes: &mut Vec<u8>, chunk: &[u8], limit: usize) -> Result<(), ApiError> {
+    if bytes.len() + chunk.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    bytes.extend_from_slice(chunk);
+    Ok(())
+}
+
 /// Requires `Content-Type: application/json` (parameters such as `charset` allowed).
 pub fn require_json_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     let media_type = content_type.and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase());
@@ -78,6 +87,16 @@ mod tests {
         assert!(check_declared_length(None, JSON_LIMIT).is_ok());
         let big = format!(r#"{{"score": 1, "pad": "{}"}}"#, "x".repeat(JSON_LIMIT));
         assert_eq!(parse_json::<Shape>(big.as_bytes(), JSON_LIMIT).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn a_streamed_body_is_refused_as_soon_as_it_passes_the_limit() {
+        let mut bytes = Vec::new();
+        assert!(append_within(&mut bytes, &[b'x'; 40], 64).is_ok());
+        assert!(append_within(&mut bytes, &[b'x'; 24], 64).is_ok());
+        assert_eq!(append_within(&mut bytes, b"y", 64).unwrap_err().status(), 413);
+        // The refused chunk was not kept.
+        assert_eq!(bytes.len(), 64);
     }
 
     #[test]

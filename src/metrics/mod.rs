@@ -116,15 +116,21 @@ pub fn object_hooks() -> durable_objects::telemetry::Hooks {
     durable_objects::telemetry::Hooks { add, flush_if_due }
 }
 
+/// Whether `authorization` carries the operator's `METRICS_TOKEN` (always, when none is configured). The token is
+/// compared in constant time, so response timing tells an attacker nothing about how much of a guess was right.
+pub fn operator_authorized(config: &Config, authorization: Option<&str>) -> Result<(), ApiError> {
+    use subtle::ConstantTimeEq;
+    let Some(token) = &config.metrics_token else { return Ok(()) };
+    match authorization.and_then(|v| v.strip_prefix("Bearer ")) {
+        None => Err(ApiError::MissingToken),
+        Some(given) if bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())) => Ok(()),
+        Some(_) => Err(ApiError::InvalidToken("wrong metrics token".into())),
+    }
+}
+
 /// `GET /metrics`: Prometheus text format 0.0.4; needs `Authorization: Bearer $METRICS_TOKEN` when that is set.
 pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -> Result<Reply, ApiError> {
-    if let Some(token) = &config.metrics_token {
-        match authorization.and_then(|v| v.strip_prefix("Bearer ")) {
-            None => return Err(ApiError::MissingToken),
-            Some(given) if given.trim() != token => return Err(ApiError::InvalidToken("wrong metrics token".into())),
-            Some(_) => {}
-        }
-    }
+    operator_authorized(config, authorization)?;
     if let Err(error) = flush(config, now_ms).await {
         worker::console_warn!("metrics flush before a scrape failed: {error}");
     }

@@ -64,16 +64,24 @@ pub fn fallbacks() -> u64 {
 
 /// The bucket a request draws from: route-specific policies for the expensive writes, `default` for other
 /// authenticated requests, `anonymous` (keyed by address) for the rest.
-pub fn scope_for<'a>(policies: &'a Policies, endpoint: Endpoint, user: Option<&UserContext>, ip: &str) -> Scope<'a> {
+pub fn scope_for<'a>(
+    policies: &'a Policies,
+    endpoint: Option<Endpoint>,
+    user: Option<&UserContext>,
+    ip: &str,
+) -> Scope<'a> {
     let subject = match user {
+        // Several back offices may share the service key (no sub): the admin bucket is then one for all of them.
+        Some(user) if user.is_admin() => format!("admin:{}", user.user_id),
         Some(user) => format!("user:{}", user.user_id),
         None => format!("ip:{ip}"),
     };
     let policy = match (endpoint, user) {
         (_, None) => &policies.anonymous,
-        (Endpoint::AvatarUpload, _) => &policies.avatar,
-        (Endpoint::FitnessSync, _) => &policies.fitness_sync,
-        (Endpoint::CompetitionCreate, _) => &policies.competition_create,
+        (_, Some(user)) if user.is_admin() => &policies.admin,
+        (Some(Endpoint::AvatarUpload), _) => &policies.avatar,
+        (Some(Endpoint::FitnessSync), _) => &policies.fitness_sync,
+        (Some(Endpoint::CompetitionCreate), _) => &policies.competition_create,
         _ => &policies.default,
     };
     Scope { policy, subject }
@@ -175,18 +183,29 @@ mod tests {
     #[test]
     fn requests_draw_from_their_policy_and_subject() {
         let policies = Policies::default();
-        let user = UserContext { user_id: uuid::Uuid::from_u128(7), role: crate::auth::Role::Authenticated };
+        let user =
+            UserContext { user_id: uuid::Uuid::from_u128(7), role: crate::auth::Role::Authenticated, expires_at: 0 };
+        let admin = UserContext { user_id: uuid::Uuid::nil(), role: crate::auth::Role::ServiceRole, expires_at: 0 };
+        let nil = "00000000-0000-0000-0000-000000000000";
         let cases = [
-            (Endpoint::LeaderboardUpdate, Some(&user), "rl:default:user:00000000-0000-0000-0000-000000000007"),
-            (Endpoint::AvatarUpload, Some(&user), "rl:avatar:user:00000000-0000-0000-0000-000000000007"),
-            (Endpoint::FitnessSync, Some(&user), "rl:fitness_sync:user:00000000-0000-0000-0000-000000000007"),
+            (Some(Endpoint::LeaderboardUpdate), Some(&user), "rl:default:user:00000000-0000-0000-0000-000000000007"),
+            (Some(Endpoint::AvatarUpload), Some(&user), "rl:avatar:user:00000000-0000-0000-0000-000000000007"),
+            (Some(Endpoint::FitnessSync), Some(&user), "rl:fitness_sync:user:00000000-0000-0000-0000-000000000007"),
             (
-                Endpoint::CompetitionCreate,
+                Some(Endpoint::CompetitionCreate),
                 Some(&user),
                 "rl:competition_create:user:00000000-0000-0000-0000-000000000007",
             ),
-            (Endpoint::LeaderboardUpdate, None, "rl:anonymous:ip:203.0.113.9"),
+            (Some(Endpoint::LeaderboardUpdate), None, "rl:anonymous:ip:203.0.113.9"),
+            // An unrouted /api path (404/405) still draws from the caller's bucket.
+            (None, Some(&user), "rl:default:user:00000000-0000-0000-0000-000000000007"),
+            (None, None, "rl:anonymous:ip:203.0.113.9"),
         ];
+        // Administrators have their own policy on every route, per-route user limits included.
+        let admin_key = format!("rl:admin:admin:{nil}");
+        for endpoint in [Endpoint::CompetitionCreate, Endpoint::AvatarUpload, Endpoint::FitnessSync] {
+            assert_eq!(scope_for(&policies, Some(endpoint), Some(&admin), "203.0.113.9").key(), admin_key);
+        }
         for (endpoint, user, key) in cases {
             assert_eq!(scope_for(&policies, endpoint, user, "203.0.113.9").key(), key, "{endpoint:?}");
         }

@@ -48,6 +48,8 @@ pub struct Policies {
     pub avatar: Policy,
     pub fitness_sync: Policy,
     pub competition_create: Policy,
+    /// `service_role` tokens (administrators, back offices): their own bucket, and no per-route user limits.
+    pub admin: Policy,
 }
 
 impl Default for Policies {
@@ -60,6 +62,7 @@ impl Default for Policies {
             avatar: policy("avatar", 10, 60, 10),
             fitness_sync: policy("fitness_sync", 30, 60, 30),
             competition_create: policy("competition_create", 10, 60, 10),
+            admin: policy("admin", 100, 1, 200),
         }
     }
 }
@@ -77,6 +80,7 @@ impl Policies {
                 "avatar" => &mut policies.avatar,
                 "fitness_sync" => &mut policies.fitness_sync,
                 "competition_create" => &mut policies.competition_create,
+                "admin" => &mut policies.admin,
                 other => return Err(format!("unknown rate-limit policy {other:?}")),
             };
             *slot = Policy::parse(name.trim(), value)?;

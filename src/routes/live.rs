@@ -1,6 +1,6 @@
 //! `GET /api/v1/competitions/{id}/live`: the WebSocket upgrade, verified at the edge and handed to the competition.
 
-use durable_objects::protocol::{HEADER_SUBPROTOCOL, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
+use durable_objects::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use worker::{Headers, Request, RequestInit, Response};
 
 use crate::error::ApiError;
@@ -18,15 +18,19 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     if !upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::BadRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));
     }
+    crate::routes::leaderboard::require_competition(ctx, &competition_id).await?;
     let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in incoming.entries() {
         // The subscriber identity is ours to state; whatever the client sent under that name is dropped.
-        if !name.eq_ignore_ascii_case(HEADER_USER) && !name.eq_ignore_ascii_case(HEADER_SUBPROTOCOL) {
+        let internal_header = [HEADER_USER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP];
+        if !internal_header.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             headers.append(&name, &value).map_err(internal)?;
         }
     }
     headers.set(HEADER_USER, &user.user_id.to_string()).map_err(internal)?;
+    // The socket closes when the token it was opened with expires (unless an `auth` frame extends it).
+    headers.set(HEADER_TOKEN_EXP, &user.expires_at.to_string()).map_err(internal)?;
     headers.set("traceparent", &ctx.traceparent).map_err(internal)?;
     let protocol = incoming.get("Sec-WebSocket-Protocol").ok().flatten();
     if protocol.is_some_and(|p| p.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("bearer"))) {

@@ -9,4 +9,5 @@ pub mod live;
 pub mod live_page;
 pub mod openapi;
 pub mod profile;
+#[cfg(feature = "test-routes")]
 pub mod test_support;

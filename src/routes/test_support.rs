@@ -1,6 +1,8 @@
-//! Routes that exist only for tests and benchmarks (`ENABLE_TEST_ROUTES=1`); 404 everywhere else.
+//! Routes that exist only in test builds (cargo feature `test-routes`, which the deployable build never turns on):
+//! seeding and statistics for benchmarks, forced finalize and alarm, the panic guard, breaker states. Even there,
+//! each needs a `service_role` token: a test stack is still reachable by whoever can reach its port.
 
-use durable_objects::protocol::{ObjectStats, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED, PATH_TEST_STATS};
+use durable_objects::protocol::{ObjectStats, PATH_STATS, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED};
 use worker::Method;
 
 use crate::error::ApiError;
@@ -9,17 +11,17 @@ use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::{query_pairs, RequestContext};
 
-fn enabled(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<(), ApiError> {
-    if ctx.config.enable_test_routes {
+fn enabled(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
+    if ctx.require_user()?.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("no route for {}", route.template)))
+        Err(ApiError::Forbidden("test routes need a service_role token".to_owned()))
     }
 }
 
 /// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).
-pub fn breakers(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
-    enabled(ctx, route)?;
+pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
     crate::adapters::postgrest::shared(ctx.config);
     let states: serde_json::Map<String, serde_json::Value> = crate::adapters::guard::breaker_states()
         .into_iter()
@@ -29,14 +31,14 @@ pub fn breakers(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, A
 }
 
 /// `GET /__test/panic`: panics, to prove the panic guard.
-pub fn panic(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
-    enabled(ctx, route)?;
+pub fn panic(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
     panic!("deliberate panic to test the panic guard");
 }
 
 /// `POST /__test/competitions/{competition_id}/seed?n=N`: adds N synthetic members to a competition.
 pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
-    enabled(ctx, route)?;
+    enabled(ctx)?;
     let n: u64 = query_pairs(req)?
         .iter()
         .find(|(key, _)| key == "n")
@@ -50,17 +52,17 @@ pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
 
 /// `GET /__test/competitions/{competition_id}/stats`: members and the last rebuild time of the object.
 pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
-    enabled(ctx, route)?;
+    enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(Method::Get, PATH_TEST_STATS, None::<&()>).await?;
+    let stats: ObjectStats = client.call(Method::Get, PATH_STATS, None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }
 
 /// `POST /__test/competitions/{competition_id}/finalize[?fail_after=N]`: finalizes the competition now (or fails
 /// half-way after N rows), to prove the end-of-competition handler is idempotent.
 pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
-    enabled(ctx, route)?;
+    enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let fail_after = query_pairs(req)?.into_iter().find(|(k, _)| k == "fail_after").map(|(_, v)| v);
     let path = match fail_after {
@@ -77,7 +79,7 @@ pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker
 
 /// `POST /__test/competitions/{competition_id}/alarm`: runs the object's alarm handler now.
 pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
-    enabled(ctx, route)?;
+    enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = ctx.competition(&competition_id)?;
     let stats: ObjectStats = client.call(Method::Post, PATH_TEST_ALARM, None::<&()>).await?;

@@ -31,13 +31,18 @@ assert.equal(created.status, 201);
 assert.deepEqual(created.data.payout, [6000, 4000]);
 const competition = created.data.id;
 
-// RPC with named arguments; a composite result is one object.
-const profile = await alice.rpc("ensure_profile", { default_name: `player-${tag}` });
+// RPC with named arguments; a composite result is one object. Writes of users' rows are the Worker's (service
+// key, the verified user's id); a user calling the function directly is refused.
+const profile = await service.rpc("ensure_profile", { p_user: userA });
 assert.equal(profile.error, null, JSON.stringify(profile.error));
 assert.equal(profile.data.user_id, userA);
-const joined = await alice.rpc("join_competition", { competition });
+assert.equal(profile.data.display_name, `player-${tag}`);
+const joined = await service.rpc("join_competition", { competition, p_user: userA });
 assert.equal(joined.error, null, JSON.stringify(joined.error));
 assert.equal(joined.data.competition_id, competition);
+const selfJoin = await alice.rpc("join_competition", { competition, p_user: userA });
+assert.equal(selfJoin.status, 403);
+assert.equal(selfJoin.error.code, "42501");
 
 // Filters, order, limit and an exact count.
 const listed = await alice
@@ -61,17 +66,30 @@ const bobView = await bob.from("profiles").select("user_id").eq("user_id", userA
 assert.equal(bobView.error, null);
 assert.deepEqual(bobView.data, []);
 
-// Upsert (merge-duplicates with on_conflict) and an RPC returning a set.
-const upsert = await alice
+// Upsert (merge-duplicates with on_conflict) and an RPC returning a set; a user may do neither on their days.
+const upsert = await service
   .from("fitness_days")
   .upsert([{ user_id: userA, source: "manual", day: "2026-01-02", steps: 10 }], { onConflict: "user_id,source,day" })
   .select("steps");
 assert.equal(upsert.error, null, JSON.stringify(upsert.error));
 assert.deepEqual(upsert.data, [{ steps: 10 }]);
+const ownUpsert = await alice
+  .from("fitness_days")
+  .upsert([{ user_id: userA, source: "manual", day: "2026-01-02", steps: 99999 }], { onConflict: "user_id,source,day" });
+assert.equal(ownUpsert.status, 403);
+const ownDays = await alice.from("fitness_days").select("steps").eq("day", "2026-01-02");
+assert.deepEqual(ownDays.data, [{ steps: 10 }], "a user reads their own days");
 const today = new Date().toISOString().slice(0, 10);
-const synced = await alice.rpc("sync_fitness_days", { source: "healthkit", days: [{ day: today, steps: 1234 }] });
+const synced = await service.rpc("sync_fitness_days", {
+  p_user: userA,
+  p_source: "healthkit",
+  p_days: [{ day: today, steps: 1234 }],
+});
 assert.equal(synced.error, null, JSON.stringify(synced.error));
-assert.deepEqual(synced.data.filter((r) => r.competition_id === competition), [{ competition_id: competition, score: 1234 }]);
+assert.deepEqual(
+  synced.data.filter((r) => r.competition_id === competition).map(({ competition_id, score }) => ({ competition_id, score })),
+  [{ competition_id: competition, score: 1234 }],
+);
 
 // Error shapes: PostgREST's code/message/details/hint with its statuses.
 const denied = await alice.from("competitions").insert({ name: "x", metric: "steps", starts_at: starts, ends_at: ends });

@@ -256,6 +256,11 @@ pub fn service_token() -> String {
     token_with_role(&Uuid::new_v4(), "service_role")
 }
 
+/// `Bearer <service-role token>`: the `Authorization` value of the test routes (`/__test/*`), which need one.
+pub fn admin_auth() -> String {
+    format!("Bearer {}", service_token())
+}
+
 /// Creates a competition in Postgres (through the PostgREST gateway, as service_role) running from `starts_in` to
 /// `ends_in` seconds from now, and returns its id.
 pub fn create_competition(starts_in: i64, ends_in: i64) -> Uuid {
@@ -366,4 +371,67 @@ pub fn connect_live(
         stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     }
     (socket, response)
+}
+
+/// A JWKS endpoint on a free port: serves the current document and counts fetches.
+pub struct KeyServer {
+    /// Where the document is served.
+    pub url: String,
+    document: std::sync::Arc<std::sync::Mutex<String>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The `traceparent` header of the latest fetch.
+    traceparent: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl KeyServer {
+    /// Serves `document` until the test process ends.
+    pub fn start(document: String) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url =
+            format!("http://127.0.0.1:{}/auth/v1/.well-known/jwks.json", listener.local_addr().expect("addr").port());
+        let document = std::sync::Arc::new(std::sync::Mutex::new(document));
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let traceparent = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let (doc, count, seen) =
+            (std::sync::Arc::clone(&document), std::sync::Arc::clone(&fetches), std::sync::Arc::clone(&traceparent));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = std::io::BufReader::new(&stream);
+                let mut line = String::new();
+                // Request line and headers; the body of a GET is empty.
+                while std::io::BufRead::read_line(&mut reader, &mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("traceparent") {
+                            *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(value.trim().to_owned());
+                        }
+                    }
+                    line.clear();
+                }
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = doc.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: public, max-age=600\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = std::io::Write::write_all(&mut &stream, reply.as_bytes());
+            }
+        });
+        Self { url, document, fetches, traceparent }
+    }
+
+    /// Serves `document` from now on.
+    pub fn publish(&self, document: String) {
+        *self.document.lock().unwrap_or_else(|e| e.into_inner()) = document;
+    }
+
+    /// The `traceparent` of the latest fetch.
+    pub fn last_traceparent(&self) -> Option<String> {
+        self.traceparent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many times the document was fetched.
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

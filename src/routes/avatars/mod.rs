@@ -16,17 +16,19 @@ use crate::runtime::RequestContext;
 
 use model::{check_upload, key_for, parse_key, CACHE_CONTROL, MAX_BYTES};
 
+/// The storage's own error text is logged, never shown: it can name buckets, hosts and internal state.
 fn storage_failed(error: worker::Error) -> ApiError {
-    ApiError::DependencyUnavailable { dependency: format!("storage ({error})"), retry_after_secs: Some(1) }
+    worker::console_error!("avatar storage failed: {error}");
+    ApiError::DependencyUnavailable { dependency: "storage".to_owned(), retry_after_secs: Some(1) }
 }
 
 /// `POST /api/v1/me/avatar`
 pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
-    let (user, token) = ctx.require_token()?;
+    let user = ctx.require_user()?;
     let headers = req.headers();
     check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), MAX_BYTES)?;
     let content_type = headers.get("Content-Type").ok().flatten();
-    let bytes = req.bytes().await.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+    let bytes = crate::runtime::read_body(req, MAX_BYTES).await?;
     let image = check_upload(content_type.as_deref(), &bytes)?;
     let key = key_for(&bytes, image);
     let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
@@ -43,7 +45,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
         };
         bucket.put(key.as_str(), bytes).http_metadata(metadata).execute().await.map_err(storage_failed)?;
     }
-    let updated = ctx.database().update_profile(token, &user.user_id, &json!({ "avatar_url": url })).await;
+    let updated = ctx.database().update_profile(&user.user_id, &json!({ "avatar_url": url })).await;
     match updated {
         Ok(Some(_)) => Ok(Reply::json(200, &json!({ "avatar_url": url }))),
         failed => {

@@ -12,7 +12,6 @@ use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
-use crate::routes::profile;
 use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
@@ -55,9 +54,9 @@ pub async fn get(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, 
 pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let (user, token) = ctx.require_token()?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
-    profile::ensure(ctx).await?;
+    // The database creates the profile with the membership when it is missing.
     let membership =
-        ctx.database().join_competition(token, &id).await.map_err(|error| match error.upstream_code() {
+        ctx.database().join_competition(&user.user_id, &id).await.map_err(|error| match error.upstream_code() {
             Some("PT404") => ApiError::NotFound("competition not found".to_owned()),
             Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
             _ => ApiError::from(error),

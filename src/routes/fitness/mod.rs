@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
 use crate::idempotency;
-use crate::routes::profile;
 use crate::runtime::{header, RequestContext};
 use crate::scoring;
 use crate::time;
@@ -30,19 +29,19 @@ pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result
 }
 
 async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> {
-    let (user, token) = ctx.require_token()?;
+    let user = ctx.require_user()?;
     let valid = parse_json::<SyncBody>(bytes, JSON_LIMIT)?.validate(time::day_of(ctx.now_ms))?;
-    profile::ensure(ctx).await?;
-    let rescored = ctx.database().sync_fitness_days(token, &valid.source, &valid.days).await?;
+    // The database creates the profile with the first days when it is missing.
+    let rescored = ctx.database().sync_fitness_days(&user.user_id, &valid.source, &valid.days).await?;
     let mut competitions = Vec::with_capacity(rescored.len());
     for row in rescored {
-        // Each day was capped already; the total may count a day ahead of UTC, so the cumulative cap is skipped.
+        // The version lets the object drop a total from a sync that was overtaken by a later one.
         let write = ScoreWrite {
             competition_id: row.competition_id,
             user_id: user.user_id,
             score: row.score,
             at_ms: ctx.now_ms,
-            capped_per_day: true,
+            days_version: Some(row.version),
         };
         let reply = scoring::write(ctx, &write).await?;
         competitions.push(json!({ "competition_id": row.competition_id, "score": reply.score, "rank": reply.rank }));

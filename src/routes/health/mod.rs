@@ -62,11 +62,14 @@ pub async fn ready(ctx: &RequestContext<'_>) -> Reply {
     Reply::json(status, &body)
 }
 
-/// `GET /health/detailed`
-pub async fn detailed(ctx: &RequestContext<'_>) -> Reply {
+/// `GET /health/detailed` (with the operator's `METRICS_TOKEN`, the components' error text too)
+pub async fn detailed(ctx: &RequestContext<'_>, authorization: Option<&str>) -> Reply {
     let (checked_at, checks) = checks(ctx).await;
     let breakers: Vec<(&str, &str)> = breaker_states().into_iter().map(|(d, s)| (d.name(), s.as_str())).collect();
-    let (status, body) = report::detailed(&checks, &breakers, &checked_at);
+    // Without a configured token there is no operator to tell apart, so nobody sees the text.
+    let operator =
+        ctx.config.metrics_token.is_some() && crate::metrics::operator_authorized(ctx.config, authorization).is_ok();
+    let (status, body) = report::detailed(&checks, &breakers, &checked_at, operator);
     Reply::json(status, &body)
 }
 

@@ -69,8 +69,9 @@ pub fn overall(checks: &[Check]) -> Overall {
     }
 }
 
-/// `/health/detailed`: status and body.
-pub fn detailed(checks: &[Check], breakers: &[(&str, &str)], checked_at: &str) -> (u16, Value) {
+/// `/health/detailed`: status and body. The adapters' error text (which may name hosts and ports) is shown only to
+/// the operator (`reveal_errors`); anyone else sees that a component is down, not why.
+pub fn detailed(checks: &[Check], breakers: &[(&str, &str)], checked_at: &str, reveal_errors: bool) -> (u16, Value) {
     let status = overall(checks);
     let mut components = Map::new();
     for check in checks {
@@ -79,7 +80,11 @@ pub fn detailed(checks: &[Check], breakers: &[(&str, &str)], checked_at: &str) -
             json!({
                 "status": if check.up { "up" } else { "down" },
                 "latency_ms": (check.latency_ms * 10.0).round() / 10.0,
-                "error": check.error,
+                "error": match (&check.error, reveal_errors) {
+                    (Some(error), true) => json!(error),
+                    (Some(_), false) => json!("unavailable"),
+                    (None, _) => Value::Null,
+                },
             }),
         );
     }
@@ -126,18 +131,31 @@ mod tests {
         for (down, expected, detailed_status, ready_status) in cases {
             let checks = checks(&down);
             assert_eq!(overall(&checks), expected, "{down:?}");
-            assert_eq!(detailed(&checks, &[], "t").0, detailed_status, "{down:?}");
+            assert_eq!(detailed(&checks, &[], "t", false).0, detailed_status, "{down:?}");
             assert_eq!(ready(&checks).0, ready_status, "{down:?}");
         }
     }
 
     #[test]
     fn bodies_have_the_contract_shape() {
-        let (_, body) = detailed(&checks(&[Component::Redis]), &[("postgrest", "closed"), ("redis", "open")], "now");
+        let (_, body) =
+            detailed(&checks(&[Component::Redis]), &[("postgrest", "closed"), ("redis", "open")], "now", false);
         assert_eq!(body["status"], "degraded");
         assert_eq!(body["components"]["redis"]["status"], "down");
         assert_eq!(body["components"]["postgrest"]["latency_ms"], 1.3);
         assert_eq!(body["circuit_breakers"], json!({"postgrest": "closed", "redis": "open"}));
         assert_eq!(ready(&checks(&[Component::Redis])).1, json!({"status": "not_ready", "failing": ["redis"]}));
+    }
+
+    #[test]
+    fn error_text_is_shown_to_the_operator_only() {
+        let mut down = checks(&[Component::Redis]);
+        down.iter_mut().for_each(|c| c.error = (!c.up).then(|| "unreachable: http://10.0.0.5:6379".to_owned()));
+        let (_, public) = detailed(&down, &[], "now", false);
+        assert_eq!(public["components"]["redis"]["error"], "unavailable");
+        assert_eq!(public["components"]["postgrest"]["error"], Value::Null);
+        assert!(!public.to_string().contains("10.0.0.5"));
+        let (_, operator) = detailed(&down, &[], "now", true);
+        assert_eq!(operator["components"]["redis"]["error"], "unreachable: http://10.0.0.5:6379");
     }
 }

@@ -20,11 +20,25 @@ use crate::scoring;
 
 use model::{around_query, page_query, path_uuid, UpdateBody};
 
+/// Answers 404 for a competition Postgres does not have, before an object (and cache keys) would be made for it:
+/// random ids must not create objects. The row comes from the competition cache (isolate memory, then Redis), so a
+/// known competition costs nothing extra on most reads. While the database cannot answer, the object decides (it
+/// serves the competitions it was told about), so boards keep working through a database outage.
+pub async fn require_competition(ctx: &RequestContext<'_>, competition_id: &uuid::Uuid) -> Result<(), ApiError> {
+    match crate::cache::competitions::get(ctx, competition_id, crate::adapters::postgrest::Caller::Service).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(ApiError::NotFound("competition not found".to_owned())),
+        Err(ApiError::DependencyUnavailable { .. }) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 /// `GET /api/v1/leaderboard/{competition_id}?limit=50&cursor=…`
 pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let query = page_query(&query_pairs(req)?)?;
+    require_competition(ctx, &competition_id).await?;
     let mut path = format!("{PATH_PAGE}?limit={}", query.limit);
     if let Some(cursor) = &query.cursor {
         // Cursors are hex digits and dots (validated above), safe in a query string as they are.
@@ -56,6 +70,7 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
     let user = ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let around = around_query(&query_pairs(req)?)?;
+    require_competition(ctx, &competition_id).await?;
     let client = ctx.competition(&competition_id)?;
     let path = format!("{PATH_AROUND}{}?radius={around}", user.user_id);
     let window: Around = client.call(Method::Get, &path, None::<&()>).await?;
@@ -79,12 +94,13 @@ pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
     let key = header(req, "Idempotency-Key");
     idempotency::guarded(ctx, key, "POST /api/v1/leaderboard/update", &bytes, || async {
         let update = parse_json::<UpdateBody>(&bytes, JSON_LIMIT)?.validate()?;
+        require_competition(ctx, &update.competition_id).await?;
         let write = ScoreWrite {
             competition_id: update.competition_id,
             user_id: user.user_id,
             score: update.score,
             at_ms: ctx.now_ms,
-            capped_per_day: false,
+            days_version: None,
         };
         Ok(Reply::json(200, &scoring::write(ctx, &write).await?))
     })
@@ -96,6 +112,7 @@ pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Resu
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let user_id = path_uuid("user_id", route.param("user_id"))?;
+    require_competition(ctx, &competition_id).await?;
     let client = ctx.competition(&competition_id)?;
     let standing: Standing = client.call(Method::Get, &format!("{PATH_SCORE_OF}{user_id}"), None::<&()>).await?;
     Ok(Reply::json(200, &standing))
@@ -106,6 +123,7 @@ pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Resu
 pub async fn prizes(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    require_competition(ctx, &competition_id).await?;
     let client = ctx.competition(&competition_id)?;
     let prizes: Prizes = match client.try_call(Method::Get, PATH_PRIZES, None::<&()>).await? {
         Ok(prizes) => prizes,

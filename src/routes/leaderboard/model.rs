@@ -82,8 +82,14 @@ pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, ApiError> {
     };
     let cursor = query_value(pairs, "cursor").map(str::to_owned);
     if let Some(text) = &cursor {
-        if Cursor::decode(text).is_none() {
-            problems.push(FieldError::new("cursor", "is not a cursor this API handed out"));
+        match Cursor::decode(text) {
+            None => problems.push(FieldError::new("cursor", "is not a cursor this API handed out")),
+            // The same position spelled another way (leading zeros, capitals) would be another cache key: one
+            // spelling only, so random spellings cannot fill the page cache.
+            Some(decoded) if decoded.encode() != *text => {
+                return Err(ApiError::BadRequest("cursor must be passed exactly as next_cursor gave it".to_owned()))
+            }
+            Some(_) => {}
         }
     }
     if problems.is_empty() {
@@ -166,6 +172,15 @@ mod tests {
             });
             let expected = expected.map_err(|fields| fields.into_iter().map(str::to_owned).collect::<Vec<_>>());
             assert_eq!(got, expected, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_has_one_spelling() {
+        let good = Cursor { score: 0x5a, seq: 7, slot: 1 }.encode();
+        assert!(page_query(&pairs(&[("cursor", &good)])).is_ok());
+        for other in [good.to_uppercase(), format!("0{good}"), good.replace(".7.", ".07.")] {
+            assert_eq!(page_query(&pairs(&[("cursor", &other)])).unwrap_err().status(), 400, "{other}");
         }
     }
 

@@ -1,11 +1,10 @@
 //! Profile routes: `GET/PATCH /api/v1/me`. A profile is created on the caller's first authenticated use (by the
-//! `ensure_profile` RPC, under the caller's own row-level security).
+//! `ensure_profile` RPC, which the Worker calls with the service key for the verified user).
 
 pub mod model;
 
 use std::cell::RefCell;
 
-use durable_objects::protocol::default_display_name;
 use serde_json::json;
 
 use crate::adapters::rows::ProfileRow;
@@ -24,8 +23,8 @@ thread_local! {
 
 /// Creates the caller's profile if it does not exist yet, and returns it.
 pub async fn provision(ctx: &RequestContext<'_>) -> Result<ProfileRow, ApiError> {
-    let (user, token) = ctx.require_token()?;
-    let row = ctx.database().ensure_profile(token, &default_display_name(&user.user_id)).await?;
+    let user = ctx.require_user()?;
+    let row = ctx.database().ensure_profile(&user.user_id).await?;
     PROVISIONED.with(|c| c.borrow_mut().put(user.user_id, (), ctx.now_ms));
     Ok(row)
 }
@@ -46,12 +45,12 @@ pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 
 /// `PATCH /api/v1/me`
 pub async fn patch(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
-    let (user, token) = ctx.require_token()?;
+    let user = ctx.require_user()?;
     let display_name = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
     ensure(ctx).await?;
     let updated = ctx
         .database()
-        .update_profile(token, &user.user_id, &json!({ "display_name": display_name }))
+        .update_profile(&user.user_id, &json!({ "display_name": display_name }))
         .await?
         .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?;
     Ok(Reply::json(200, &Profile::from(updated)))

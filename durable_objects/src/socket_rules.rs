@@ -1,0 +1,108 @@
+//! The limits a live socket lives under (`API.md`, "Live socket limits"): at most 10 client frames a second with a
+//! burst of 20, at most 5 sockets per user and competition (the oldest gives way), and a socket's life ends when the
+//! token it was opened (or last refreshed) with expires, with the same 30 s clock leeway as HTTP tokens. Pure Rust;
+//! the object applies these decisions to its sockets.
+
+/// Client frames a socket may send per second, on average.
+pub const FRAMES_PER_SECOND: f64 = 10.0;
+/// Client frames a socket may send at once.
+pub const FRAME_BURST: f64 = 20.0;
+/// Live sockets one user may hold on one competition.
+pub const SOCKETS_PER_USER: usize = 5;
+/// Clock leeway on token expiry, as for HTTP tokens.
+pub const LEEWAY_MS: i64 = 30_000;
+/// Close code of a socket that broke a limit (policy violation).
+pub const CLOSE_POLICY: u16 = 1008;
+/// Close code of a socket whose token expired (the client reconnects with a fresh one).
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+
+/// A socket's frame allowance: a token bucket, full when the socket opens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameBudget {
+    tokens: f64,
+    at_ms: i64,
+}
+
+impl FrameBudget {
+    /// A full bucket at `now_ms`.
+    pub fn full(now_ms: i64) -> Self {
+        Self { tokens: FRAME_BURST, at_ms: now_ms }
+    }
+
+    /// Spends one frame at `now_ms`; `false` when the socket sent more than its allowance.
+    pub fn take(&mut self, now_ms: i64) -> bool {
+        let elapsed = (now_ms - self.at_ms).max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * FRAMES_PER_SECOND).min(FRAME_BURST);
+        self.at_ms = self.at_ms.max(now_ms);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// When a socket opened with a token expiring at `exp_secs` must close (epoch ms).
+pub fn closes_at_ms(exp_secs: i64) -> i64 {
+    exp_secs.saturating_mul(1000).saturating_add(LEEWAY_MS)
+}
+
+/// Which of a user's open sockets (their opening times, in any order) must close so a new one fits: the oldest
+/// first, until `SOCKETS_PER_USER - 1` remain. Returns indexes into `opened_ms`.
+pub fn make_room(opened_ms: &[i64]) -> Vec<usize> {
+    let excess = (opened_ms.len() + 1).saturating_sub(SOCKETS_PER_USER);
+    let mut order: Vec<usize> = (0..opened_ms.len()).collect();
+    order.sort_by_key(|&i| (opened_ms[i], i));
+    order.truncate(excess);
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_bursts_twenty_frames_then_ten_a_second() {
+        let mut budget = FrameBudget::full(0);
+        assert!((0..20).all(|_| budget.take(0)), "the burst");
+        assert!(!budget.take(0), "the 21st frame at once");
+        assert!(!budget.take(99), "less than a tenth of a second later");
+        assert!(budget.take(100), "one frame back every 100 ms");
+        assert!(!budget.take(100));
+        // A quiet second refills ten frames, never more than the burst.
+        let mut rested = FrameBudget::full(0);
+        (0..20).for_each(|_| {
+            rested.take(0);
+        });
+        assert_eq!((0..30).filter(|_| rested.take(1_000)).count(), 10);
+        let mut idle = FrameBudget::full(0);
+        assert_eq!((0..30).filter(|_| idle.take(60_000)).count(), 20);
+    }
+
+    #[test]
+    fn ten_frames_a_second_forever_is_fine() {
+        let mut budget = FrameBudget::full(0);
+        assert!((0..1_000).all(|i| budget.take(i * 100)));
+    }
+
+    #[test]
+    fn the_oldest_sockets_give_way() {
+        let cases: &[(&[i64], &[usize])] = &[
+            (&[], &[]),
+            (&[5, 3, 9], &[]),
+            (&[5, 3, 9, 1], &[]),
+            (&[5, 3, 9, 1, 7], &[3]),
+            (&[5, 3, 9, 1, 7, 2, 8], &[3, 5, 1]),
+        ];
+        for (opened, expected) in cases {
+            assert_eq!(make_room(opened), *expected, "{opened:?}");
+        }
+    }
+
+    #[test]
+    fn expiry_has_the_http_leeway() {
+        assert_eq!(closes_at_ms(1_000), 1_030_000);
+        assert_eq!(closes_at_ms(i64::MAX), i64::MAX);
+    }
+}

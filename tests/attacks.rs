@@ -1,0 +1,548 @@
+//! The score-integrity issue, walked as an attacker would: through the Worker, through the local database API with
+//! the anon key and a user token (on Supabase anyone with the app's public anon key reaches it), and through Redis
+//! where an attack needs it. Each test names the numbered item it proves and checks that the attack fails with the
+//! contract's error and changes nothing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use e2e::{
+    base_url, free_port, join, rest_url, rfc3339, scratch_dir, send, service_token, stack, user_token,
+    worker_var, KeyServer, Reply, WranglerDev,
+};
+use leaderboard_worker::auth::test_tokens::{es256, public_jwks};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const DAY: i64 = 86_400;
+
+fn now() -> i64 {
+    local::token::now()
+}
+
+fn day(offset_days: i64) -> String {
+    rfc3339(now() + offset_days * DAY)[..10].to_owned()
+}
+
+/// The database API as a user of the app: the public anon key, and the user's own access token.
+fn rest_as(method: &str, path: &str, token: Option<&str>, extra: &[(&str, &str)], body: Option<&Value>) -> Reply {
+    let anon = worker_var("SUPABASE_ANON_KEY");
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("apikey", anon.as_str())];
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer.as_str()));
+    }
+    headers.extend_from_slice(extra);
+    send(method, &format!("{}{path}", rest_url()), &headers, body)
+}
+
+fn api(method: &str, path: &str, user: &Uuid, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", user_token(user)))], body)
+}
+
+/// One SQL value from the stack's database (as its owner).
+fn sql(query: &str) -> String {
+    let (ok, text) = stack(&["psql", "-tA", "-c", query]);
+    assert!(ok, "{query}: {text}");
+    text.trim().to_owned()
+}
+
+/// A competition starting at midnight UTC `starts_days` from today and ending at midnight `ends_days` from today.
+fn competition_at_midnights(starts_days: i64, ends_days: i64) -> Uuid {
+    let midnight = now() - now().rem_euclid(DAY);
+    let body = json!({
+        "name": "attack", "metric": "steps", "prize_pool": 1000, "payout": [10000],
+        "starts_at": rfc3339(midnight + starts_days * DAY), "ends_at": rfc3339(midnight + ends_days * DAY),
+    });
+    let reply = send(
+        "POST",
+        &format!("{}/api/v1/competitions", base_url()),
+        &[("Authorization", &format!("Bearer {}", service_token()))],
+        Some(&body),
+    );
+    assert_eq!(reply.status, 201, "{:?}", reply.json);
+    reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id")
+}
+
+fn score_of(competition: &Uuid, user: &Uuid) -> Option<i64> {
+    let reply = api("GET", &format!("/api/v1/leaderboard/{competition}/users/{user}"), user, None);
+    (reply.status == 200).then(|| reply.json["score"].as_i64()).flatten()
+}
+
+fn sync(user: &Uuid, samples: Value) -> Reply {
+    api("POST", "/api/v1/fitness/sync", user, Some(&json!({"source": "healthkit", "samples": samples})))
+}
+
+/// Item 1 (critical): a user stores 100 000 steps for every day up to the end round the Worker, then syncs nothing.
+#[test]
+fn fitness_days_cannot_be_written_round_the_worker() {
+    let attacker = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &attacker);
+    let token = user_token(&attacker);
+    let forged: Vec<Value> = (-1..10)
+        .map(|d| json!({"user_id": attacker, "source": "healthkit", "day": day(d), "steps": 100_000}))
+        .collect();
+
+    let inserted = rest_as("POST", "/fitness_days", Some(&token), &[], Some(&json!(forged)));
+    assert_eq!(inserted.status, 403, "insert of own days: {:?}", inserted.json);
+    let upsert = rest_as(
+        "POST",
+        "/fitness_days?on_conflict=user_id,source,day",
+        Some(&token),
+        &[("Prefer", "resolution=merge-duplicates")],
+        Some(&json!(forged)),
+    );
+    assert_eq!(upsert.status, 403, "upsert of own days: {:?}", upsert.json);
+    let anonymous = rest_as("POST", "/fitness_days", None, &[], Some(&json!(forged)));
+    assert_eq!(anonymous.status, 401, "anon insert: {:?}", anonymous.json);
+    let days = json!([{"day": day(0), "steps": 100_000}]);
+    let direct = rest_as(
+        "POST",
+        "/rpc/sync_fitness_days",
+        Some(&token),
+        &[],
+        Some(&json!({"p_user": attacker, "p_source": "healthkit", "p_days": days})),
+    );
+    assert!(matches!(direct.status, 401 | 403), "the function is the Worker's: {} {:?}", direct.status, direct.json);
+    let legacy = rest_as("POST", "/rpc/sync_fitness_days", Some(&token), &[], Some(&json!({"source": "x", "days": []})));
+    assert!(legacy.status >= 400, "the old signature is gone: {:?}", legacy.json);
+    assert_eq!(sql(&format!("SELECT count(*) FROM public.fitness_days WHERE user_id = '{attacker}'")), "0");
+
+    // A sync with no samples scores what was stored through the Worker: nothing.
+    let synced = sync(&attacker, json!([]));
+    assert_eq!(synced.status, 200, "{:?}", synced.json);
+    let scored = synced.json["competitions"].as_array().cloned().unwrap_or_default();
+    let mine = scored.iter().find(|c| c["competition_id"] == json!(competition)).expect("the competition is rescored");
+    assert_eq!(mine["score"], 0);
+    assert_eq!(score_of(&competition, &attacker), Some(0));
+
+    // Days after tomorrow (UTC) are in nobody's past: refused alone, and nothing is stored for them.
+    let future = sync(&attacker, json!([{"date": day(2), "steps": 100}, {"date": day(0), "steps": 100}]));
+    assert_eq!(future.json["rejected"][0]["index"], 0, "{:?}", future.json);
+    assert_eq!(future.json["accepted"], 1);
+    assert_eq!(score_of(&competition, &attacker), Some(100));
+}
+
+/// Item 2: the window is `[starts_at, ends_at)`; the date `ends_at` falls on at 00:00Z is not counted.
+#[test]
+fn the_day_the_competition_ends_on_does_not_count() {
+    let walker = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 1);
+    join(&competition, &walker);
+    let reply = sync(
+        &walker,
+        json!([{"date": day(-1), "steps": 1000}, {"date": day(0), "steps": 2000}, {"date": day(1), "steps": 4000}]),
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["accepted"], 3, "tomorrow is a real day somewhere: stored");
+    assert_eq!(score_of(&competition, &walker), Some(3000), "the day ends_at falls on does not count");
+}
+
+/// Item 3: concurrent syncs of one user, each replacing the same day, leave the board at the stored value.
+#[test]
+fn concurrent_syncs_never_leave_an_older_total_on_the_board() {
+    let walker = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &walker);
+    let today = day(0);
+    let threads: Vec<_> = (1..=16)
+        .map(|i| {
+            let today = today.clone();
+            std::thread::spawn(move || sync(&walker, json!([{"date": today, "steps": i * 1000}])).status)
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().expect("sync thread"), 200);
+    }
+    let stored: i64 = sql(&format!(
+        "SELECT max(steps) FROM public.fitness_days WHERE user_id = '{walker}' AND day = '{today}'"
+    ))
+    .parse()
+    .expect("stored steps");
+    assert_eq!(score_of(&competition, &walker), Some(stored), "the board shows the last stored total");
+}
+
+/// Item 4: profiles, memberships and scores through the database API.
+#[test]
+fn the_database_api_lets_a_user_read_their_own_rows_and_write_only_their_name() {
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &alice);
+    join(&competition, &bob);
+    let token = user_token(&alice);
+    let patch = |body: Value| {
+        rest_as(
+            "PATCH",
+            &format!("/profiles?user_id=eq.{alice}"),
+            Some(&token),
+            &[("Prefer", "return=representation")],
+            Some(&body),
+        )
+    };
+    let tracker = patch(json!({"avatar_url": "javascript:alert(1)"}));
+    assert_eq!(tracker.status, 403, "avatar_url is the Worker's to write: {:?}", tracker.json);
+    let control = patch(json!({"display_name": "evil\u{7}bell"}));
+    assert_eq!(control.status, 400, "control characters: {:?}", control.json);
+    let empty = patch(json!({"display_name": ""}));
+    assert_eq!(empty.status, 400, "empty name: {:?}", empty.json);
+    let version = patch(json!({"days_version": 1_000_000}));
+    assert_eq!(version.status, 403, "{:?}", version.json);
+    let fine = patch(json!({"display_name": "Alice"}));
+    assert_eq!((fine.status, fine.json[0]["display_name"].as_str()), (200, Some("Alice")), "{:?}", fine.json);
+    // Even the service key cannot store an avatar that is not the project's own avatar route.
+    let foreign = send(
+        "PATCH",
+        &format!("{}/profiles?user_id=eq.{alice}", rest_url()),
+        &[("Authorization", &format!("Bearer {}", service_token()))],
+        Some(&json!({"avatar_url": "https://tracker.example/pixel.gif"})),
+    );
+    assert_eq!(foreign.status, 400, "{:?}", foreign.json);
+
+    let memberships = rest_as("GET", &format!("/memberships?competition_id=eq.{competition}"), Some(&token), &[], None);
+    assert_eq!(memberships.json.as_array().map(Vec::len), Some(1), "only her own: {:?}", memberships.json);
+    let forged = rest_as(
+        "POST",
+        "/memberships",
+        Some(&token),
+        &[],
+        Some(&json!({"competition_id": competition, "user_id": alice, "joined_at": "2000-01-01T00:00:00Z"})),
+    );
+    assert_eq!(forged.status, 403, "{:?}", forged.json);
+    let others = rest_as("GET", &format!("/scores?competition_id=eq.{competition}&user_id=eq.{bob}"), Some(&token), &[], None);
+    assert_eq!(others.json, json!([]), "another user's score row");
+    let anon = rest_as("GET", "/memberships", None, &[], None);
+    assert!(anon.status == 401 || anon.json == json!([]), "{:?}", anon.json);
+    // The participant count stays public though memberships are not.
+    let listed = rest_as("GET", &format!("/competitions?id=eq.{competition}&select=participants"), Some(&token), &[], None);
+    assert_eq!(listed.json, json!([{"participants": 2}]));
+}
+
+/// Item 4: deleting the auth user deletes their rows (Supabase Auth deletes from `auth.users`).
+#[test]
+fn deleting_the_auth_user_deletes_their_rows() {
+    let leaver = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &leaver);
+    assert_eq!(sync(&leaver, json!([{"date": day(0), "steps": 10}])).status, 200);
+    let count = |table: &str| sql(&format!("SELECT count(*) FROM public.{table} WHERE user_id = '{leaver}'"));
+    assert_eq!((count("profiles"), count("memberships"), count("fitness_days")), ("1".into(), "1".into(), "1".into()));
+    sql(&format!("DELETE FROM auth.users WHERE id = '{leaver}'"));
+    assert_eq!((count("profiles"), count("memberships"), count("fitness_days")), ("0".into(), "0".into(), "0".into()));
+    assert_eq!(sql(&format!("SELECT participants FROM public.competitions WHERE id = '{competition}'")), "0");
+}
+
+/// Item 4: Supabase's security advisor, as SQL over the migrated schema.
+#[test]
+fn the_security_advisor_finds_nothing() {
+    let rules = [
+        (
+            "RLS disabled on a table of an exposed schema",
+            "SELECT string_agg(c.relname, ',') FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace \
+             AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity",
+        ),
+        (
+            "function with a mutable search_path",
+            "SELECT string_agg(p.proname, ',') FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace \
+             AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) c WHERE c LIKE 'search_path=%')",
+        ),
+        (
+            "security-definer view",
+            "SELECT string_agg(c.relname, ',') FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace \
+             AND c.relkind = 'v' AND NOT coalesce(c.reloptions @> '{security_invoker=true}', false)",
+        ),
+        (
+            "auth.users exposed",
+            "SELECT string_agg(DISTINCT v.relname, ',') FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid \
+             JOIN pg_class v ON v.oid = r.ev_class WHERE d.refobjid = 'auth.users'::regclass \
+             AND v.relnamespace = 'public'::regnamespace",
+        ),
+        (
+            "auth.users readable by an API role",
+            "SELECT string_agg(r, ',') FROM unnest(ARRAY['anon', 'authenticated']) r \
+             WHERE has_table_privilege(r, 'auth.users', 'SELECT')",
+        ),
+        (
+            "policy on a table without RLS",
+            "SELECT string_agg(p.tablename, ',') FROM pg_policies p JOIN pg_class c ON c.relname = p.tablename \
+             AND c.relnamespace = p.schemaname::regnamespace WHERE p.schemaname = 'public' AND NOT c.relrowsecurity",
+        ),
+        (
+            "function a user may execute",
+            "SELECT string_agg(p.proname, ',') FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace \
+             AND (has_function_privilege('authenticated', p.oid, 'EXECUTE') \
+                  OR has_function_privilege('anon', p.oid, 'EXECUTE'))",
+        ),
+        (
+            "table a user may write",
+            "SELECT string_agg(c.relname || ':' || r || ':' || w, ',') FROM pg_class c, \
+             unnest(ARRAY['anon', 'authenticated']) r, unnest(ARRAY['INSERT', 'DELETE', 'TRUNCATE']) w \
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v') \
+             AND has_table_privilege(r, c.oid, w)",
+        ),
+    ];
+    for (rule, query) in rules {
+        assert_eq!(sql(query), "", "advisor rule: {rule}");
+    }
+}
+
+/// Item 5: a chunked body is refused as soon as it passes the limit, not after it was read whole.
+#[test]
+fn a_chunked_body_is_refused_while_it_streams() {
+    let address = base_url().trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+    let head = format!(
+        "POST /api/v1/leaderboard/update HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        user_token(&Uuid::new_v4())
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    // 128 KiB in 8 KiB chunks, then the body never ends: only a reader that counts while reading can answer.
+    let chunk = vec![b' '; 8 * 1024];
+    for _ in 0..16 {
+        stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).expect("size");
+        stream.write_all(&chunk).expect("chunk");
+        stream.write_all(b"\r\n").expect("end of chunk");
+    }
+    let mut answer = [0u8; 4096];
+    let read = stream.read(&mut answer).expect("an answer before the body ends");
+    let text = String::from_utf8_lossy(&answer[..read]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+}
+
+/// Item 7: test routes need a service_role token even in builds made for tests (and are absent from the deployable
+/// bundle: scripts/test checks the dry run).
+#[test]
+fn test_routes_need_a_service_role_token() {
+    let competition = competition_at_midnights(-1, 10);
+    let path = format!("{}/__test/competitions/{competition}/finalize", base_url());
+    let anonymous = send("POST", &path, &[], None);
+    assert_eq!(anonymous.status, 401, "{:?}", anonymous.json);
+    let user = send("POST", &path, &[("Authorization", &format!("Bearer {}", user_token(&Uuid::new_v4())))], None);
+    assert_eq!((user.status, user.json["error"]["code"].as_str()), (403, Some("forbidden")));
+    let seed = format!("{}/__test/competitions/{competition}/seed?n=1000000", base_url());
+    assert_eq!(send("POST", &seed, &[], None).status, 401);
+    let prizes = api("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &Uuid::new_v4(), None);
+    assert_eq!(prizes.json["final"], false, "the competition was not finalized");
+}
+
+/// Item 8: a key set planted in Redis is never trusted; keys come only from the configured JWKS URL.
+#[test]
+fn a_key_set_planted_in_redis_is_refused() {
+    let keys = KeyServer::start(public_jwks(&["rsa-1"]));
+    let planted = json!({"document": public_jwks(&["ec-2"]), "expires_ms": (now() + 3600) * 1000}).to_string();
+    let redis = worker_var("UPSTASH_REDIS_REST_URL");
+    let redis_token = format!("Bearer {}", worker_var("UPSTASH_REDIS_REST_TOKEN"));
+    let set = send("POST", &redis, &[("Authorization", &redis_token)], Some(&json!(["SET", format!("jwks:v1:{}", keys.url), planted])));
+    assert_eq!(set.status, 200, "{:?}", set.json);
+
+    let worker = WranglerDev::start_with(&scratch_dir("attack-jwks"), &[("SUPABASE_JWKS_URL", &keys.url)]);
+    let user = Uuid::new_v4();
+    let claims = json!({"sub": user, "aud": "authenticated", "role": "service_role", "exp": now() + 600, "iat": now()});
+    let minted = es256("ec-2", claims);
+    let reply = send("GET", &format!("{}/api/v1/me", worker.base_url()), &[("Authorization", &format!("Bearer {minted}"))], None);
+    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (401, Some("invalid_token")), "{:?}", reply.json);
+    assert!(keys.fetches() >= 1, "the Worker asked the real key endpoint");
+}
+
+/// Item 9: no public answer shows adapter error text; the operator sees it with the metrics token.
+#[test]
+fn health_shows_why_only_to_the_operator() {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let worker = WranglerDev::start_with(&scratch_dir("attack-health"), &[("UPSTASH_REDIS_REST_URL", &closed)]);
+    let url = format!("{}/health/detailed", worker.base_url());
+    let public = send("GET", &url, &[], None);
+    assert_eq!(public.json["components"]["redis"]["status"], "down", "{:?}", public.json);
+    assert_eq!(public.json["components"]["redis"]["error"], "unavailable");
+    assert!(!public.text.contains("127.0.0.1"), "{}", public.text);
+    let token = format!("Bearer {}", worker_var("METRICS_TOKEN"));
+    let operator = send("GET", &url, &[("Authorization", &token)], None);
+    assert_ne!(operator.json["components"]["redis"]["error"], "unavailable", "{:?}", operator.json);
+}
+
+/// Item 10: unknown competitions are 404 everywhere, cost no object and no cache keys; cursors have one spelling.
+#[test]
+fn unknown_competitions_are_not_found_and_create_nothing() {
+    let stranger = Uuid::new_v4();
+    let unknown = Uuid::new_v4();
+    for path in [
+        format!("/api/v1/leaderboard/{unknown}"),
+        format!("/api/v1/leaderboard/{unknown}/me"),
+        format!("/api/v1/leaderboard/{unknown}/users/{stranger}"),
+        format!("/api/v1/leaderboard/{unknown}/prizes"),
+    ] {
+        let reply = api("GET", &path, &stranger, None);
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (404, Some("not_found")), "{path}");
+    }
+    let update = api("POST", "/api/v1/leaderboard/update", &stranger, Some(&json!({"competition_id": unknown, "score": 1})));
+    assert_eq!(update.status, 404, "{:?}", update.json);
+    let live = send(
+        "GET",
+        &format!("{}/api/v1/competitions/{unknown}/live", base_url()),
+        &[
+            ("Authorization", &format!("Bearer {}", user_token(&stranger))),
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
+        None,
+    );
+    assert_eq!(live.status, 404, "{:?}", live.json);
+    let redis = worker_var("UPSTASH_REDIS_REST_URL");
+    let redis_token = format!("Bearer {}", worker_var("UPSTASH_REDIS_REST_TOKEN"));
+    let keys = send("POST", &redis, &[("Authorization", &redis_token)], Some(&json!(["KEYS", format!("*{unknown}*")])));
+    assert_eq!(keys.json["result"], json!([]), "no cache keys for an unknown competition");
+
+    // A cursor is accepted only as it was handed out: other spellings would be other cache keys.
+    let known = competition_at_midnights(-1, 10);
+    let members: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    for (i, member) in members.iter().enumerate() {
+        join(&known, member);
+        assert_eq!(sync(member, json!([{"date": day(0), "steps": 10 * (i + 1)}])).status, 200);
+    }
+    let first = api("GET", &format!("/api/v1/leaderboard/{known}?limit=1"), &stranger, None);
+    let cursor = first.json["next_cursor"].as_str().expect("a next cursor").to_owned();
+    let next = api("GET", &format!("/api/v1/leaderboard/{known}?limit=1&cursor={cursor}"), &stranger, None);
+    assert_eq!(next.status, 200, "{:?}", next.json);
+    for spelling in [cursor.to_uppercase(), format!("0{cursor}")] {
+        let reply = api("GET", &format!("/api/v1/leaderboard/{known}?limit=1&cursor={spelling}"), &stranger, None);
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (400, Some("bad_request")), "{spelling}");
+    }
+}
+
+/// Item 12 and every /api response: administrators have their own policy; 404 and 405 carry the limit headers.
+#[test]
+fn administrators_have_their_own_policy_and_every_api_answer_is_limited() {
+    let admin = format!("Bearer {}", service_token());
+    for i in 0..12 {
+        let body = json!({
+            "name": format!("season {i}"), "metric": "steps", "starts_at": rfc3339(now() + DAY),
+            "ends_at": rfc3339(now() + 8 * DAY),
+        });
+        let reply = send("POST", &format!("{}/api/v1/competitions", base_url()), &[("Authorization", &admin)], Some(&body));
+        assert_eq!(reply.status, 201, "competition {i}: {:?}", reply.json);
+        assert!(reply.header("ratelimit-policy").is_some_and(|p| p.starts_with("\"admin\"")), "{:?}", reply.headers);
+    }
+    let user = Uuid::new_v4();
+    for (method, path, status) in [("GET", "/api/v1/nothing-here", 404), ("DELETE", "/api/v1/fitness/sync", 405)] {
+        let reply = api(method, path, &user, None);
+        assert_eq!(reply.status, status, "{method} {path}");
+        for header in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy", "ratelimit"] {
+            assert!(reply.header(header).is_some(), "{method} {path} lacks {header}: {:?}", reply.headers);
+        }
+    }
+    let anonymous = send("GET", &format!("{}/api/v1/nothing-here", base_url()), &[], None);
+    assert!(anonymous.header("ratelimit-policy").is_some_and(|p| p.starts_with("\"anonymous\"")));
+}
+
+/// A token of `user` expiring `ttl_secs` from now.
+fn token_for(user: &Uuid, ttl_secs: i64) -> String {
+    let claims = local::token::access_claims(&user.to_string(), "authenticated", "authenticated", now(), ttl_secs);
+    local::token::sign(e2e::setting("E2E_JWT_SECRET").as_bytes(), &claims)
+}
+
+/// A live socket opened with `token`; reads time out after `read_secs`.
+fn live_socket(competition: &Uuid, token: &str, read_secs: u64) -> e2e::Socket {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = e2e::live_url(competition).into_client_request().expect("request");
+    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().expect("header"));
+    let (socket, _) = tungstenite::connect(request).expect("upgrade");
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(Duration::from_secs(read_secs))).expect("timeout");
+    }
+    socket
+}
+
+/// What a socket receives until it closes: its text frames and the close code (`None` if it did not close).
+fn until_closed(socket: &mut e2e::Socket) -> (Vec<Value>, Option<u16>) {
+    let mut frames = Vec::new();
+    loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Text(text)) => frames.push(serde_json::from_str(&text).unwrap_or(Value::Null)),
+            Ok(tungstenite::Message::Close(frame)) => return (frames, frame.map(|f| u16::from(f.code))),
+            Ok(_) => {}
+            Err(_) => return (frames, None),
+        }
+    }
+}
+
+fn send_text(socket: &mut e2e::Socket, text: String) {
+    // A socket the server already closed refuses further frames; that is the point of some tests.
+    let _ = socket.send(tungstenite::Message::text(text));
+}
+
+/// Item 6: one socket flooding frames is told `rate_limited` and closed with 1008.
+#[test]
+fn a_socket_flooding_frames_is_closed() {
+    let user = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &user);
+    let mut socket = live_socket(&competition, &user_token(&user), 10);
+    for _ in 0..60 {
+        send_text(&mut socket, json!({"type": "resume", "since": 0}).to_string());
+    }
+    let (frames, code) = until_closed(&mut socket);
+    assert!(frames.iter().any(|f| f == &json!({"type": "error", "code": "rate_limited"})), "{frames:?}");
+    assert_eq!(code, Some(1008));
+}
+
+/// Item 6: a user holds at most five live sockets per competition; the oldest gives way to a sixth.
+#[test]
+fn a_sixth_socket_of_one_user_closes_the_oldest() {
+    let user = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &user);
+    let token = user_token(&user);
+    let mut sockets: Vec<e2e::Socket> = Vec::new();
+    for _ in 0..5 {
+        let mut socket = live_socket(&competition, &token, 3);
+        let snapshot = socket.read().expect("snapshot");
+        assert!(snapshot.to_text().unwrap_or_default().contains("snapshot"));
+        sockets.push(socket);
+    }
+    let mut sixth = live_socket(&competition, &token, 3);
+    assert!(sixth.read().expect("snapshot").to_text().unwrap_or_default().contains("snapshot"));
+    let (_, code) = until_closed(&mut sockets[0]);
+    assert_eq!(code, Some(1008), "the oldest socket is closed");
+    for socket in &mut sockets[1..] {
+        send_text(socket, json!({"type": "ping"}).to_string());
+        let pong = socket.read().expect("the others stay open");
+        assert_eq!(pong.to_text().unwrap_or_default(), r#"{"type":"pong"}"#);
+    }
+}
+
+/// Item 6: a socket ends with its token (4001 `token_expired`, 30 s leeway) unless an `auth` frame of the same user
+/// extends it; a foreign token closes it with 1008.
+#[test]
+fn a_socket_lives_as_long_as_its_token() {
+    let user = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &user);
+
+    let mut expiring = live_socket(&competition, &token_for(&user, 2), 60);
+    let mut refreshed = live_socket(&competition, &token_for(&user, 2), 60);
+    let fresh = token_for(&user, 3600);
+    send_text(&mut refreshed, json!({"type": "auth", "token": fresh}).to_string());
+    let frames: Vec<Value> = (0..2)
+        .filter_map(|_| refreshed.read().ok())
+        .filter_map(|m| serde_json::from_str(m.to_text().unwrap_or_default()).ok())
+        .collect();
+    let ok = frames.iter().find(|f| f["type"] == "auth_ok").unwrap_or_else(|| panic!("auth_ok: {frames:?}"));
+    assert!(ok["exp"].as_i64().is_some_and(|exp| exp > now() + 3000), "{ok:?}");
+
+    let (_, code) = until_closed(&mut expiring);
+    assert_eq!(code, Some(4001), "closed when the token expired");
+    send_text(&mut refreshed, json!({"type": "ping"}).to_string());
+    let pong = refreshed.read().expect("the refreshed socket lives on");
+    assert_eq!(pong.to_text().unwrap_or_default(), r#"{"type":"pong"}"#);
+
+    let mut hijacked = live_socket(&competition, &user_token(&user), 10);
+    let _snapshot = hijacked.read();
+    send_text(&mut hijacked, json!({"type": "auth", "token": user_token(&Uuid::new_v4())}).to_string());
+    let (frames, code) = until_closed(&mut hijacked);
+    assert!(frames.iter().any(|f| f["type"] == "error"), "{frames:?}");
+    assert_eq!(code, Some(1008));
+}
