@@ -8,8 +8,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use e2e::{
-    base_url, free_port, join, rest_url, rfc3339, scratch_dir, send, service_token, stack, user_token,
-    worker_var, KeyServer, Reply, WranglerDev,
+    base_url, free_port, join, rest_url, rfc3339, scratch_dir, send, service_token, stack, user_token, worker_var,
+    KeyServer, Reply, WranglerDev,
 };
 use leaderboard_worker::auth::test_tokens::{es256, public_jwks};
 use serde_json::{json, Value};
@@ -106,7 +106,8 @@ fn fitness_days_cannot_be_written_round_the_worker() {
         Some(&json!({"p_user": attacker, "p_source": "healthkit", "p_days": days})),
     );
     assert!(matches!(direct.status, 401 | 403), "the function is the Worker's: {} {:?}", direct.status, direct.json);
-    let legacy = rest_as("POST", "/rpc/sync_fitness_days", Some(&token), &[], Some(&json!({"source": "x", "days": []})));
+    let legacy =
+        rest_as("POST", "/rpc/sync_fitness_days", Some(&token), &[], Some(&json!({"source": "x", "days": []})));
     assert!(legacy.status >= 400, "the old signature is gone: {:?}", legacy.json);
     assert_eq!(sql(&format!("SELECT count(*) FROM public.fitness_days WHERE user_id = '{attacker}'")), "0");
 
@@ -156,11 +157,10 @@ fn concurrent_syncs_never_leave_an_older_total_on_the_board() {
     for thread in threads {
         assert_eq!(thread.join().expect("sync thread"), 200);
     }
-    let stored: i64 = sql(&format!(
-        "SELECT max(steps) FROM public.fitness_days WHERE user_id = '{walker}' AND day = '{today}'"
-    ))
-    .parse()
-    .expect("stored steps");
+    let stored: i64 =
+        sql(&format!("SELECT max(steps) FROM public.fitness_days WHERE user_id = '{walker}' AND day = '{today}'"))
+            .parse()
+            .expect("stored steps");
     assert_eq!(score_of(&competition, &walker), Some(stored), "the board shows the last stored total");
 }
 
@@ -210,12 +210,14 @@ fn the_database_api_lets_a_user_read_their_own_rows_and_write_only_their_name() 
         Some(&json!({"competition_id": competition, "user_id": alice, "joined_at": "2000-01-01T00:00:00Z"})),
     );
     assert_eq!(forged.status, 403, "{:?}", forged.json);
-    let others = rest_as("GET", &format!("/scores?competition_id=eq.{competition}&user_id=eq.{bob}"), Some(&token), &[], None);
+    let others =
+        rest_as("GET", &format!("/scores?competition_id=eq.{competition}&user_id=eq.{bob}"), Some(&token), &[], None);
     assert_eq!(others.json, json!([]), "another user's score row");
     let anon = rest_as("GET", "/memberships", None, &[], None);
     assert!(anon.status == 401 || anon.json == json!([]), "{:?}", anon.json);
     // The participant count stays public though memberships are not.
-    let listed = rest_as("GET", &format!("/competitions?id=eq.{competition}&select=participants"), Some(&token), &[], None);
+    let listed =
+        rest_as("GET", &format!("/competitions?id=eq.{competition}&select=participants"), Some(&token), &[], None);
     assert_eq!(listed.json, json!([{"participants": 2}]));
 }
 
@@ -335,14 +337,24 @@ fn a_key_set_planted_in_redis_is_refused() {
     let planted = json!({"document": public_jwks(&["ec-2"]), "expires_ms": (now() + 3600) * 1000}).to_string();
     let redis = worker_var("UPSTASH_REDIS_REST_URL");
     let redis_token = format!("Bearer {}", worker_var("UPSTASH_REDIS_REST_TOKEN"));
-    let set = send("POST", &redis, &[("Authorization", &redis_token)], Some(&json!(["SET", format!("jwks:v1:{}", keys.url), planted])));
+    let set = send(
+        "POST",
+        &redis,
+        &[("Authorization", &redis_token)],
+        Some(&json!(["SET", format!("jwks:v1:{}", keys.url), planted])),
+    );
     assert_eq!(set.status, 200, "{:?}", set.json);
 
     let worker = WranglerDev::start_with(&scratch_dir("attack-jwks"), &[("SUPABASE_JWKS_URL", &keys.url)]);
     let user = Uuid::new_v4();
     let claims = json!({"sub": user, "aud": "authenticated", "role": "service_role", "exp": now() + 600, "iat": now()});
     let minted = es256("ec-2", claims);
-    let reply = send("GET", &format!("{}/api/v1/me", worker.base_url()), &[("Authorization", &format!("Bearer {minted}"))], None);
+    let reply = send(
+        "GET",
+        &format!("{}/api/v1/me", worker.base_url()),
+        &[("Authorization", &format!("Bearer {minted}"))],
+        None,
+    );
     assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (401, Some("invalid_token")), "{:?}", reply.json);
     assert!(keys.fetches() >= 1, "the Worker asked the real key endpoint");
 }
@@ -376,7 +388,8 @@ fn unknown_competitions_are_not_found_and_create_nothing() {
         let reply = api("GET", &path, &stranger, None);
         assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (404, Some("not_found")), "{path}");
     }
-    let update = api("POST", "/api/v1/leaderboard/update", &stranger, Some(&json!({"competition_id": unknown, "score": 1})));
+    let update =
+        api("POST", "/api/v1/leaderboard/update", &stranger, Some(&json!({"competition_id": unknown, "score": 1})));
     assert_eq!(update.status, 404, "{:?}", update.json);
     let live = send(
         "GET",
@@ -422,7 +435,8 @@ fn administrators_have_their_own_policy_and_every_api_answer_is_limited() {
             "name": format!("season {i}"), "metric": "steps", "starts_at": rfc3339(now() + DAY),
             "ends_at": rfc3339(now() + 8 * DAY),
         });
-        let reply = send("POST", &format!("{}/api/v1/competitions", base_url()), &[("Authorization", &admin)], Some(&body));
+        let reply =
+            send("POST", &format!("{}/api/v1/competitions", base_url()), &[("Authorization", &admin)], Some(&body));
         assert_eq!(reply.status, 201, "competition {i}: {:?}", reply.json);
         assert!(reply.header("ratelimit-policy").is_some_and(|p| p.starts_with("\"admin\"")), "{:?}", reply.headers);
     }

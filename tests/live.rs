@@ -232,7 +232,8 @@ fn a_full_live_feed_refuses_the_next_subscriber_with_a_503_until_a_socket_closes
     // An object takes at most LIVE_SOCKETS_PER_COMPETITION sockets (in production just under the runtime's 32 768,
     // past which accepting would throw); here two, on a Worker of the test's own.
     let worker = WranglerDev::start_with(&scratch_dir("live-full"), &[("LIVE_SOCKETS_PER_COMPETITION", "2")]);
-    let competition = Uuid::new_v4();
+    // A competition Postgres has: the live route answers 404 for any other.
+    let competition = e2e::active_competition();
     let url = format!("{}/api/v1/competitions/{competition}/live", worker.base_url().replacen("http", "ws", 1));
     let open = || {
         let mut request = url.as_str().into_client_request().expect("request");

@@ -74,7 +74,7 @@ fn another_users_rows_are_invisible_and_unwritable() {
     assert_eq!(deleted.status, 403, "users delete no profile, not even their own: {:?}", deleted.json);
 
     let anon = send("GET", &format!("{}/profiles", rest_url()), &[("apikey", &anon_key())], None);
-    assert_eq!((anon.status, anon.json.clone()), (200, json!([])), "anon sees no profiles");
+    assert_eq!((anon.status, anon.json["code"].as_str()), (401, Some("42501")), "anon may not read profiles");
 }
 
 fn anon_key() -> String {
@@ -184,7 +184,10 @@ fn request_shapes_of_the_rust_postgrest_crate() {
     let token = service();
     let id = competition(false);
     for n in 0..3 {
-        let row = json!({"competition_id": id, "user_id": Uuid::new_v4(), "score": n, "seq": n + 1, "updated_at": "2026-01-01T00:00:00Z"});
+        // Score rows belong to profiles (deleting a user deletes their scores).
+        let user = Uuid::new_v4();
+        profile(&user);
+        let row = json!({"competition_id": id, "user_id": user, "score": n, "seq": n + 1, "updated_at": "2026-01-01T00:00:00Z"});
         assert_eq!(call("POST", "/scores", &token, &[], Some(&row)).status, 201);
     }
     let path = format!("/scores?select=score&competition_id=eq.{id}&order=score.desc");

@@ -73,7 +73,7 @@ struct SocketAttachment {
 }
 
 fn never() -> i64 {
-    i64::MAX
+    socket_rules::NEVER_MS
 }
 
 /// The board and its storage, once loaded.
@@ -169,8 +169,9 @@ impl Loaded {
             reported_sockets: Cell::new(reported_sockets),
             socket_capacity,
             frame_budgets: RefCell::new(std::collections::HashMap::new()),
-            // Numbers from the wake time on cannot collide with sockets of an earlier life of the object.
-            next_socket: Cell::new((now_ms() as u64) << 16),
+            // Numbers from the wake time (in µs) on stay above those of an earlier life of the object, and below
+            // 2^53 (attachments travel as JavaScript numbers).
+            next_socket: Cell::new(now_ms() as u64 * 1000),
             next_socket_expiry: Cell::new(None),
         })
     }
@@ -602,7 +603,7 @@ impl Loaded {
         let closes_at_ms = headers
             .get(HEADER_TOKEN_EXP)?
             .and_then(|v| v.parse::<i64>().ok())
-            .map_or(i64::MAX, socket_rules::closes_at_ms);
+            .map_or(socket_rules::NEVER_MS, socket_rules::closes_at_ms);
         if closes_at_ms <= now {
             return error(401, "token_expired", "the token has expired");
         }
@@ -708,17 +709,19 @@ impl Loaded {
     /// Closes the oldest of `user_id`'s open sockets until a new one fits under the per-user limit.
     fn make_room_for(&self, user_id: &Uuid) {
         const OPEN: u16 = 1;
-        let sockets: Vec<(WebSocket, i64)> = self
+        let sockets: Vec<(WebSocket, u64)> = self
             .state
             .get_websockets_with_tag(&user_id.to_string())
             .into_iter()
             .filter(|s| s.as_ref().ready_state() == OPEN)
             .map(|s| {
-                let opened = s.deserialize_attachment::<SocketAttachment>().ok().flatten().map_or(0, |a| a.opened_ms);
-                (s, opened)
+                // Socket numbers grow as sockets are accepted (and across the object's lives, being based on the
+                // wake time), so the smallest is the oldest.
+                let number = s.deserialize_attachment::<SocketAttachment>().ok().flatten().map_or(0, |a| a.id);
+                (s, number)
             })
             .collect();
-        let opened: Vec<i64> = sockets.iter().map(|(_, at)| *at).collect();
+        let opened: Vec<u64> = sockets.iter().map(|(_, number)| *number).collect();
         for index in socket_rules::make_room(&opened) {
             let _ = sockets[index].0.close(Some(CLOSE_POLICY), Some("too many live sockets for this user"));
         }
@@ -726,7 +729,7 @@ impl Loaded {
 
     /// Makes sure the alarm runs by `closes_at_ms`, when a socket's token expires.
     async fn expiry_due_by(&self, closes_at_ms: i64) -> Result<()> {
-        if closes_at_ms == i64::MAX {
+        if closes_at_ms >= socket_rules::NEVER_MS {
             return Ok(());
         }
         if self.next_socket_expiry.get().is_none_or(|next| closes_at_ms < next) {
@@ -747,7 +750,7 @@ impl Loaded {
             if attachment.closes_at_ms <= now {
                 self.frame_budgets.borrow_mut().remove(&attachment.id);
                 let _ = socket.close(Some(CLOSE_TOKEN_EXPIRED), Some("token_expired"));
-            } else if attachment.closes_at_ms != i64::MAX {
+            } else if attachment.closes_at_ms < socket_rules::NEVER_MS {
                 next = Some(next.map_or(attachment.closes_at_ms, |n| n.min(attachment.closes_at_ms)));
             }
         }

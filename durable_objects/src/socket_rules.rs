@@ -43,17 +43,22 @@ impl FrameBudget {
     }
 }
 
+/// "Never", as a time a socket closes: the largest integer a JavaScript number holds exactly (socket attachments
+/// travel through the runtime as JavaScript values).
+pub const NEVER_MS: i64 = (1 << 53) - 1;
+
 /// When a socket opened with a token expiring at `exp_secs` must close (epoch ms).
 pub fn closes_at_ms(exp_secs: i64) -> i64 {
-    exp_secs.saturating_mul(1000).saturating_add(LEEWAY_MS)
+    exp_secs.saturating_mul(1000).saturating_add(LEEWAY_MS).min(NEVER_MS)
 }
 
-/// Which of a user's open sockets (their opening times, in any order) must close so a new one fits: the oldest
-/// first, until `SOCKETS_PER_USER - 1` remain. Returns indexes into `opened_ms`.
-pub fn make_room(opened_ms: &[i64]) -> Vec<usize> {
-    let excess = (opened_ms.len() + 1).saturating_sub(SOCKETS_PER_USER);
-    let mut order: Vec<usize> = (0..opened_ms.len()).collect();
-    order.sort_by_key(|&i| (opened_ms[i], i));
+/// Which of a user's open sockets must close so a new one fits: the oldest first, until `SOCKETS_PER_USER - 1`
+/// remain. `opened` holds each socket's opening order (any increasing number: the object numbers its sockets as it
+/// accepts them, so two sockets opened in the same millisecond still have an order). Returns indexes into it.
+pub fn make_room(opened: &[u64]) -> Vec<usize> {
+    let excess = (opened.len() + 1).saturating_sub(SOCKETS_PER_USER);
+    let mut order: Vec<usize> = (0..opened.len()).collect();
+    order.sort_by_key(|&i| (opened[i], i));
     order.truncate(excess);
     order
 }
@@ -88,7 +93,7 @@ mod tests {
 
     #[test]
     fn the_oldest_sockets_give_way() {
-        let cases: &[(&[i64], &[usize])] = &[
+        let cases: &[(&[u64], &[usize])] = &[
             (&[], &[]),
             (&[5, 3, 9], &[]),
             (&[5, 3, 9, 1], &[]),
@@ -103,6 +108,6 @@ mod tests {
     #[test]
     fn expiry_has_the_http_leeway() {
         assert_eq!(closes_at_ms(1_000), 1_030_000);
-        assert_eq!(closes_at_ms(i64::MAX), i64::MAX);
+        assert_eq!(closes_at_ms(i64::MAX), NEVER_MS);
     }
 }
