@@ -213,6 +213,7 @@ fn request_shapes_of_the_rust_postgrest_crate() {
 
     // Upsert with on_conflict and merge-duplicates; representation on PATCH; minimal gives 204.
     let user = Uuid::new_v4();
+    profile(&user);
     let row = |score: i64| json!([{"competition_id": id, "user_id": user, "score": score, "seq": 9, "updated_at": "2026-01-01T00:00:00Z"}]);
     let prefer = [("Prefer", "return=representation,resolution=merge-duplicates")];
     let up1 = call("POST", "/scores?on_conflict=competition_id,user_id&select=score", &token, &prefer, Some(&row(5)));
