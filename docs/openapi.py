@@ -139,6 +139,24 @@ def plain(summary, schema, statuses=("200",)):
             "content": {"application/json": {"schema": ref(schema) if isinstance(schema, str) else schema}}}
         for s in statuses}}
 
+schemas["OutboxReport"] = obj({
+    "pending": {"type": "integer", "minimum": 0},
+    "failures": {"type": "integer", "minimum": 0},
+    "dead_letters": {"type": "array", "maxItems": 500, "items": obj({
+        "seq": {"type": "integer"}, "user_id": {"type": "string"}, "score": {"type": "integer"},
+        "updated_ms": {"type": "integer"}, "error": {"type": "string"}, "failed_ms": {"type": "integer"},
+    }, ["seq", "user_id", "score", "updated_ms", "error", "failed_ms"], True)},
+}, ["pending", "failures", "dead_letters"], True)
+schemas["OutboxRetryReply"] = obj({"retried": {"type": "integer", "minimum": 0}}, ["retried"], True)
+schemas["Repair"] = obj({"key": {"type": "string"}}, ["key"])
+schemas["CompetitionStats"] = obj({
+    "members": {"type": "integer"}, "rebuild_ms": {"type": "number"}, "rebuilt_members": {"type": "integer"},
+    "outbox_pending": {"type": "integer"}, "outbox_failures": {"type": "integer"}, "finalized": {"type": "boolean"},
+    "final_results": {"type": "integer"}, "dead_letters": {"type": "integer"},
+    "corrupt_rows": {"type": "array", "items": obj({"key": {"type": "string"}, "reason": {"type": "string"}},
+                                                   ["key", "reason"], True)},
+}, ["members", "outbox_pending", "dead_letters", "corrupt_rows"], True)
+
 paths = {
     "/health": {"get": plain("Version and liveness", "Health")},
     "/health/live": {"get": plain("Liveness; touches no dependency", "Health")},
@@ -190,6 +208,21 @@ paths = {
     "/api/v1/competitions/{competition_id}/join": {
         "post": op("Join (idempotent)", ok("Membership"), params=[CID],
                    extra_errors=[("404", "No such competition"), ("409", "Finished")])},
+    "/api/v1/admin/competitions/{competition_id}/stats": {
+        "get": op("The competition object's state: members, rebuild time, outbox, dead letters and corrupt stored "
+                  "rows (service_role)", ok("CompetitionStats"), params=[CID],
+                  extra_errors=[("403", "Not service_role"), ("404", "No such competition")])},
+    "/api/v1/admin/competitions/{competition_id}/outbox": {
+        "get": op("The competition's outbox: pending rows and the dead letters the database refused for good "
+                  "(service_role)", ok("OutboxReport"), params=[CID],
+                  extra_errors=[("403", "Not service_role"), ("404", "No such competition")])},
+    "/api/v1/admin/competitions/{competition_id}/outbox/retry": {
+        "post": op("Put every dead letter back into the outbox (service_role)", ok("OutboxRetryReply"), params=[CID],
+                   extra_errors=[("403", "Not service_role"), ("404", "No such competition")])},
+    "/api/v1/admin/competitions/{competition_id}/repair": {
+        "post": op("Drop a stored member row the board could not load, by the key its stats report (service_role)",
+                   ok("CompetitionStats"), body="Repair", params=[CID],
+                   extra_errors=[("403", "Not service_role"), ("404", "No such competition or corrupt row")])},
     "/api/v1/competitions/{competition_id}/live": {
         "get": {"summary": "Live leaderboard WebSocket (Upgrade: websocket; token in Sec-WebSocket-Protocol "
                            "`bearer, <jwt>` or Authorization); frames snapshot, update, finished, pong",

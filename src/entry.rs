@@ -19,7 +19,7 @@ use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
 #[cfg(feature = "test-routes")]
 use crate::routes::test_support;
-use crate::routes::{avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile};
+use crate::routes::{admin, avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -219,6 +219,10 @@ async fn serve(
             let authorization = runtime::header(req, "Authorization");
             Ok(Served::Reply(health::detailed(&ctx, authorization.as_deref()).await))
         }
+        Endpoint::AdminStats => admin::stats(&ctx, route).await.map(Served::Reply),
+        Endpoint::AdminOutbox => admin::outbox(&ctx, route).await.map(Served::Reply),
+        Endpoint::AdminOutboxRetry => admin::retry(&ctx, route).await.map(Served::Reply),
+        Endpoint::AdminRepair => admin::repair(&ctx, route, req).await.map(Served::Reply),
         Endpoint::ProfileGet => profile::get(&ctx).await.map(Served::Reply),
         Endpoint::ProfilePatch => profile::patch(&ctx, req).await.map(Served::Reply),
         Endpoint::CompetitionCreate => competitions::create(&ctx, req).await.map(Served::Reply),
@@ -240,6 +244,8 @@ async fn serve(
         Endpoint::TestAlarm => test_support::alarm(&ctx, route).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
+        Endpoint::TestCorrupt => test_support::corrupt(&ctx, route, req).await.map(Served::Reply),
         // Without the feature the router has no test routes, so these cannot be matched.
         #[cfg(not(feature = "test-routes"))]
         Endpoint::TestBreakers
@@ -247,6 +253,7 @@ async fn serve(
         | Endpoint::TestSeed
         | Endpoint::TestFinalize
         | Endpoint::TestAlarm
+        | Endpoint::TestCorrupt
         | Endpoint::TestStats => Err(ApiError::NotFound(format!("no route for {}", route.template))),
     };
     (ctx.user, limit_headers, outcome)

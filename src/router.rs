@@ -35,7 +35,14 @@ pub enum Endpoint {
     LeaderboardPrizes,
     /// `GET /api/v1/competitions/{competition_id}/live` (WebSocket)
     CompetitionLive,
-    /// `GET /__test/panic`: panics on purpose when test routes are enabled, else 404.
+    /// `GET /api/v1/admin/competitions/{competition_id}/stats`
+    AdminStats,
+    /// `GET /api/v1/admin/competitions/{competition_id}/outbox`
+    AdminOutbox,
+    /// `POST /api/v1/admin/competitions/{competition_id}/outbox/retry`
+    AdminOutboxRetry,
+    /// `POST /api/v1/admin/competitions/{competition_id}/repair`
+    AdminRepair,
     ProfileGet,
     ProfilePatch,
     CompetitionCreate,
@@ -52,6 +59,7 @@ pub enum Endpoint {
     TestStats,
     TestFinalize,
     TestAlarm,
+    TestCorrupt,
 }
 
 /// One route template with the methods it serves.
@@ -71,6 +79,22 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/assets/{file}", methods: &[("GET", Endpoint::Asset)] },
     RouteSpec { template: "/health/detailed", methods: &[("GET", Endpoint::HealthDetailed)] },
     RouteSpec { template: "/api/v1/leaderboard/update", methods: &[("POST", Endpoint::LeaderboardUpdate)] },
+    RouteSpec {
+        template: "/api/v1/admin/competitions/{competition_id}/stats",
+        methods: &[("GET", Endpoint::AdminStats)],
+    },
+    RouteSpec {
+        template: "/api/v1/admin/competitions/{competition_id}/outbox",
+        methods: &[("GET", Endpoint::AdminOutbox)],
+    },
+    RouteSpec {
+        template: "/api/v1/admin/competitions/{competition_id}/outbox/retry",
+        methods: &[("POST", Endpoint::AdminOutboxRetry)],
+    },
+    RouteSpec {
+        template: "/api/v1/admin/competitions/{competition_id}/repair",
+        methods: &[("POST", Endpoint::AdminRepair)],
+    },
     RouteSpec { template: "/api/v1/me", methods: &[("GET", Endpoint::ProfileGet), ("PATCH", Endpoint::ProfilePatch)] },
     RouteSpec {
         template: "/api/v1/competitions",
@@ -112,6 +136,10 @@ const TEST_ROUTES: &[RouteSpec] = &[
         methods: &[("POST", Endpoint::TestFinalize)],
     },
     RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
+    RouteSpec {
+        template: "/__test/competitions/{competition_id}/corrupt",
+        methods: &[("POST", Endpoint::TestCorrupt)],
+    },
 ];
 #[cfg(not(feature = "test-routes"))]
 const TEST_ROUTES: &[RouteSpec] = &[];

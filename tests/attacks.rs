@@ -564,3 +564,87 @@ fn a_socket_lives_as_long_as_its_token() {
     assert!(frames.iter().any(|f| f["type"] == "error"), "{frames:?}");
     assert_eq!(code, Some(1008));
 }
+
+fn admin(method: &str, path: &str, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &e2e::admin_auth())], body)
+}
+
+/// Item 11: a change the database refuses for good is set aside (dead letter) after a few tries, every change behind
+/// it still reaches Postgres, the operator sees it (route and gauge) and retries it once the cause is fixed.
+#[test]
+fn a_row_the_database_refuses_for_good_does_not_block_the_rest() {
+    let (poisoned, next, last) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[poisoned, next, last]);
+    // A constraint that refuses one score, standing in for any row Postgres will never take.
+    let constraint = format!("attack_refuse_{}", competition.simple());
+    sql(&format!("ALTER TABLE public.scores ADD CONSTRAINT {constraint} CHECK (score <> 123457) NOT VALID"));
+    let post = |user: &Uuid, score: i64| {
+        let body = json!({"competition_id": competition, "score": score});
+        assert_eq!(api("POST", "/api/v1/leaderboard/update", user, Some(&body)).status, 200);
+    };
+    post(&poisoned, 123_457);
+    post(&next, 1_000);
+    post(&last, 2_000);
+
+    let outbox = format!("/api/v1/admin/competitions/{competition}/outbox");
+    let report = e2e::eventually(Duration::from_secs(30), || {
+        let reply = admin("GET", &outbox, None);
+        (reply.json["dead_letters"].as_array().map(Vec::len) == Some(1) && reply.json["pending"] == 0)
+            .then_some(reply.json)
+    });
+    let removed = sql(&format!("ALTER TABLE public.scores DROP CONSTRAINT {constraint}"));
+    let report = report.expect("the refused row is set aside and the rest delivered");
+    assert_eq!(report["dead_letters"][0]["user_id"], json!(poisoned));
+    assert!(report["dead_letters"][0]["error"].as_str().unwrap_or_default().contains("constraint"), "{report}");
+    let delivered: Vec<String> = e2e::stored_scores(&competition).into_iter().map(|(user, _, _)| user).collect();
+    let mut behind = vec![next.to_string(), last.to_string()];
+    behind.sort();
+    assert_eq!(delivered, behind, "the rows behind the refused one reached Postgres ({removed})");
+    let gauge = e2e::eventually(Duration::from_secs(15), || {
+        let token = format!("Bearer {}", worker_var("METRICS_TOKEN"));
+        let metrics = send("GET", &format!("{}/metrics", base_url()), &[("Authorization", &token)], None);
+        metrics.text.lines().find(|l| l.starts_with("outbox_dead_letters ") && !l.ends_with(" 0")).map(str::to_owned)
+    });
+    assert!(gauge.is_some(), "the outbox_dead_letters gauge counts the row");
+
+    // Users cannot see or touch the outbox.
+    assert_eq!(api("GET", &outbox, &poisoned, None).status, 403);
+    let retried = admin("POST", &format!("{outbox}/retry"), None);
+    assert_eq!(retried.json, json!({"retried": 1}));
+    let fixed = e2e::eventually(Duration::from_secs(30), || {
+        let scores = e2e::stored_scores(&competition);
+        scores.iter().any(|(user, score, _)| *user == poisoned.to_string() && *score == 123_457).then_some(scores)
+    });
+    assert!(fixed.is_some(), "the retried row reached Postgres");
+    assert_eq!(admin("GET", &outbox, None).json["dead_letters"], json!([]));
+    let unknown = admin("GET", &format!("/api/v1/admin/competitions/{}/outbox", Uuid::new_v4()), None);
+    assert_eq!(unknown.status, 404);
+}
+
+/// Item 11: a stored member row the board cannot load is left off it and reported with its key; everyone else is
+/// served; an operator's repair drops it (and only a corrupt row).
+#[test]
+fn a_corrupt_stored_row_is_reported_and_repaired_while_the_board_serves() {
+    let member = Uuid::new_v4();
+    let competition = e2e::competition_with(&[member]);
+    let body = json!({"competition_id": competition, "score": 10});
+    assert_eq!(api("POST", "/api/v1/leaderboard/update", &member, Some(&body)).status, 200);
+    let corrupted = admin("POST", &format!("/__test/competitions/{competition}/corrupt?key=broken-row"), None);
+    assert_eq!(corrupted.status, 200, "{:?}", corrupted.json);
+    assert_eq!(corrupted.json["corrupt_rows"], json!([{"key": "broken-row", "reason": "user id is not a UUID"}]));
+    assert_eq!(corrupted.json["members"], 1);
+    let stats = admin("GET", &format!("/api/v1/admin/competitions/{competition}/stats"), None);
+    assert_eq!(stats.json["corrupt_rows"][0]["key"], "broken-row", "{:?}", stats.json);
+    let page = api("GET", &format!("/api/v1/leaderboard/{competition}"), &member, None);
+    assert_eq!((page.status, page.json["total"].clone()), (200, json!(1)), "{:?}", page.json);
+
+    let repair = format!("/api/v1/admin/competitions/{competition}/repair");
+    let sound = admin("POST", &repair, Some(&json!({"key": member})));
+    assert_eq!(sound.status, 404, "a sound member is never dropped by a repair");
+    assert_eq!(api("POST", &repair, &member, Some(&json!({"key": "broken-row"}))).status, 403);
+    let repaired = admin("POST", &repair, Some(&json!({"key": "broken-row"})));
+    assert_eq!((repaired.status, repaired.json["corrupt_rows"].clone()), (200, json!([])), "{:?}", repaired.json);
+    assert_eq!(score_of(&competition, &member), Some(10));
+    let stats = admin("GET", &format!("/api/v1/admin/competitions/{competition}/stats"), None);
+    assert_eq!((stats.json["corrupt_rows"].clone(), stats.json["members"].clone()), (json!([]), json!(1)));
+}

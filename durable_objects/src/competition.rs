@@ -19,17 +19,18 @@ use crate::broadcast;
 use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
 use crate::finish;
 use crate::live::{self, Resume};
-use crate::outbox::{self, Drained, OutboxRow, OutboxSink, OutboxStore};
+use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, Page, Prizes, PublicEntry,
-    RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL,
-    CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_LIVE, PATH_META, PATH_PAGE,
-    PATH_PRIZES, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_STATS, PONG_TEXT,
+    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, OutboxReport, Page, Prizes,
+    PublicEntry, Repair, RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN,
+    CODE_LIVE_FULL, CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_LIVE,
+    PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
+    PATH_SCORE_OF, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
-use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED};
+use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
 use crate::rules::{self, Metric, ScoreOrigin};
-use crate::score_store::{ScoreStore, StoreError};
+use crate::score_store::{CorruptRow, ScoreStore, StoreError};
 use crate::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use crate::system_of_record::{self, CompetitionSink};
 use crate::telemetry;
@@ -52,8 +53,8 @@ pub const OUTBOX_DELAY_MS: u64 = 1_000;
 struct Undeliverable(String);
 
 impl OutboxSink for Undeliverable {
-    async fn deliver(&self, rows: &[OutboxRow]) -> std::result::Result<(), String> {
-        Err(format!("{}; {} rows wait in the outbox", self.0, rows.len()))
+    async fn deliver(&self, rows: &[OutboxRow]) -> std::result::Result<(), DeliveryError> {
+        Err(DeliveryError::transient(format!("{}; {} rows wait in the outbox", self.0, rows.len())))
     }
 }
 
@@ -84,6 +85,8 @@ struct Loaded {
     /// The competition's settings, once the Worker has sent them (writes are refused until then).
     meta: RefCell<Option<CompetitionMeta>>,
     board: RefCell<Leaderboard>,
+    /// Stored member rows the last load could not restore (reported by stats until repaired).
+    corrupt_rows: RefCell<Vec<CorruptRow>>,
     /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
     rebuild_ms: f64,
     rebuilt_members: u64,
@@ -150,9 +153,12 @@ impl Loaded {
         });
         let meta = RefCell::new(store.meta()?);
         let finalized = Cell::new(store.finalized()?.is_some());
-        let board = store.load()?;
+        let (board, corrupt_rows) = store.load()?;
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
+        for row in &corrupt_rows {
+            worker::console_error!("stored member {:?} left off the board: {} (repair drops it)", row.key, row.reason);
+        }
         let socket_capacity =
             live::socket_capacity(env.var("LIVE_SOCKETS_PER_COMPETITION").ok().map(|v| v.to_string()).as_deref());
         Ok(Self {
@@ -161,6 +167,7 @@ impl Loaded {
             store,
             meta,
             board: RefCell::new(board),
+            corrupt_rows: RefCell::new(corrupt_rows),
             rebuild_ms,
             rebuilt_members,
             alarm_at: Cell::new(None),
@@ -213,7 +220,68 @@ impl Loaded {
             outbox_failures: self.store.failures().map_err(storage)?,
             finalized: self.finalized.get(),
             final_results: self.store.final_count().map_err(storage)?,
+            dead_letters: self.store.dead_letter_count().map_err(storage)?,
+            corrupt_rows: self.corrupt_rows.borrow().clone(),
         })
+    }
+
+    /// `GET /outbox`: the outbox's state and the rows set aside.
+    fn outbox_report(&self) -> Result<Response> {
+        let storage = |e: StoreError| worker::Error::RustError(e.to_string());
+        Response::from_json(&OutboxReport {
+            pending: self.store.outbox_len().map_err(storage)?,
+            failures: self.store.failures().map_err(storage)?,
+            dead_letters: self.store.dead_letters(500).map_err(storage)?,
+        })
+    }
+
+    /// `POST /outbox/retry`: the dead letters go back into the outbox and the alarm delivers them.
+    async fn retry_dead_letters(&self) -> Result<Response> {
+        let moved = match self.store.retry_dead_letters() {
+            Ok(moved) => moved,
+            Err(e) => return storage_failure(&e),
+        };
+        if moved > 0 {
+            telemetry::add("outbox_dead_letters", &[], -(moved as f64));
+            if let Err(e) = self.store.set_failures(0) {
+                return storage_failure(&e);
+            }
+            self.schedule_outbox(0).await?;
+        }
+        Response::from_json(&serde_json::json!({ "retried": moved }))
+    }
+
+    /// `POST /repair`: drops a stored member row the board could not load.
+    async fn repair(&self, mut req: Request) -> Result<Response> {
+        let repair: Repair = match req.json().await {
+            Ok(repair) => repair,
+            Err(e) => return error(400, "bad_request", format!("bad repair: {e}")),
+        };
+        if !self.corrupt_rows.borrow().iter().any(|row| row.key == repair.key) {
+            // Sound members leave a board only through the product's own rules, never through a repair.
+            return error(404, "not_found", "no corrupt stored row has this key");
+        }
+        if let Err(e) = self.store.drop_member(&repair.key) {
+            return storage_failure(&e);
+        }
+        self.corrupt_rows.borrow_mut().retain(|row| row.key != repair.key);
+        self.stats()
+    }
+
+    /// `POST /__test/corrupt?key=K` (test routes only): stores a member row that cannot be loaded, then reloads the
+    /// board from storage as a wake would.
+    #[cfg(feature = "test-routes")]
+    fn test_corrupt(&self, req: &Request) -> Result<Response> {
+        let key = query(req, "key").unwrap_or_else(|| "not-a-uuid".to_owned());
+        let reloaded = self.store.insert_raw_member(&key, 1, 1).and_then(|()| self.store.load());
+        match reloaded {
+            Ok((board, corrupt)) => {
+                *self.board.borrow_mut() = board;
+                *self.corrupt_rows.borrow_mut() = corrupt;
+                self.stats()
+            }
+            Err(e) => storage_failure(&e),
+        }
     }
 
     async fn write_score(&self, mut req: Request) -> Result<Response> {
@@ -493,7 +561,7 @@ impl Loaded {
         };
         let delivered = match self.record_sink() {
             Ok(sink) => sink.sink.deliver_final(sink.competition_id, &batch).await,
-            Err(reason) => Err(reason),
+            Err(reason) => Err(DeliveryError::transient(reason)),
         };
         match delivered {
             Ok(()) => {
@@ -569,6 +637,17 @@ impl Loaded {
             Ok(Drained::Failed { retry_in_ms, error }) => {
                 worker::console_warn!("outbox delivery failed, retrying in {retry_in_ms} ms: {error}");
                 Some(retry_in_ms)
+            }
+            Ok(Drained::Narrowed { to, error }) => {
+                worker::console_warn!(
+                    "outbox batch refused for good, looking for the refused row ({to} rows): {error}"
+                );
+                Some(0)
+            }
+            Ok(Drained::DeadLettered { seq, error }) => {
+                worker::console_error!("outbox row {seq} refused for good, set aside as a dead letter: {error}");
+                telemetry::add("outbox_dead_letters", &[], 1.0);
+                Some(0)
             }
             Err(e) => {
                 worker::console_error!("outbox storage failure: {e}");
@@ -845,6 +924,11 @@ impl DurableObject for Competition {
             #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),
             (Method::Get, PATH_STATS) => loaded.stats(),
+            (Method::Get, PATH_OUTBOX) => loaded.outbox_report(),
+            (Method::Post, PATH_OUTBOX_RETRY) => loaded.retry_dead_letters().await,
+            (Method::Post, PATH_REPAIR) => loaded.repair(req).await,
+            #[cfg(feature = "test-routes")]
+            (Method::Post, PATH_TEST_CORRUPT) => loaded.test_corrupt(&req),
             #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_FINALIZE) => loaded.test_finalize(&req),
             #[cfg(feature = "test-routes")]

@@ -4,6 +4,11 @@
 //! removed only after the sink accepted them. The object's alarm drains it; alarms run at least once and may run
 //! again after a failure half-way, so draining is idempotent: rows carry the object's update `seq`, the sink
 //! upserts by it, and acknowledging removes exactly the rows up to the last delivered `seq`.
+//!
+//! A row the system of record refuses for good (a 4xx: a constraint it breaks, a user deleted meanwhile) must not
+//! block the rows behind it. A permanent refusal halves the batch until the refused row is alone; refused alone
+//! [`DEAD_AFTER`] times, it moves to the dead letters (kept in the object, counted by the `outbox_dead_letters`
+//! gauge, listed and retried by an administrator) and delivery goes on with the next row.
 
 use uuid::Uuid;
 
@@ -13,6 +18,30 @@ pub const BATCH: usize = 500;
 pub const BACKOFF_BASE_MS: u64 = 1_000;
 /// Longest retry delay.
 pub const BACKOFF_MAX_MS: u64 = 5 * 60 * 1_000;
+/// Permanent refusals of a row delivered alone before it is set aside as a dead letter.
+pub const DEAD_AFTER: u32 = 3;
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    /// The system of record refused the rows themselves (a 4xx): sending them again cannot succeed.
+    pub permanent: bool,
+    /// What went wrong, for the log and the dead letter.
+    pub message: String,
+}
+
+impl DeliveryError {
+    /// A failure that may pass (an outage, a timeout, a 5xx).
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self { permanent: false, message: message.into() }
+    }
+
+    /// A refusal of the rows themselves.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { permanent: true, message: message.into() }
+    }
+}
 
 /// One accepted change for the system of record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,13 +68,19 @@ pub trait OutboxStore {
     fn failures(&self) -> Result<u32, Self::Error>;
     /// Records the count of consecutive failed deliveries.
     fn set_failures(&self, failures: u32) -> Result<(), Self::Error>;
+    /// Rows per delivery now ([`BATCH`] unless a permanent refusal narrowed it).
+    fn batch_limit(&self) -> Result<usize, Self::Error>;
+    /// Records the rows per delivery.
+    fn set_batch_limit(&self, limit: usize) -> Result<(), Self::Error>;
+    /// Moves `row` from the outbox to the dead letters, with why it was refused.
+    fn dead_letter(&self, row: &OutboxRow, error: &str) -> Result<(), Self::Error>;
 }
 
 /// Where rows go (PostgREST in production; a recorder in tests).
 #[allow(async_fn_in_trait)] // single-threaded runtime: the futures need not be Send
 pub trait OutboxSink {
     /// Writes the rows durably and idempotently (an upsert keyed by competition, user and `seq`).
-    async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), String>;
+    async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), DeliveryError>;
 }
 
 /// What one drain did, and when the alarm should run next.
@@ -57,6 +92,10 @@ pub enum Drained {
     Delivered { rows: usize, more: bool },
     /// The sink failed; retry after `retry_in_ms`.
     Failed { retry_in_ms: u64, error: String },
+    /// The sink refused a batch for good: the next delivery sends `to` rows, to find the refused one.
+    Narrowed { to: usize, error: String },
+    /// The row with `seq` was refused alone [`DEAD_AFTER`] times and set aside; the rest goes on.
+    DeadLettered { seq: u64, error: String },
 }
 
 /// Delay before retry number `failures` (1-based): doubling from one second, capped at five minutes.
@@ -67,21 +106,37 @@ pub fn backoff_ms(failures: u32) -> u64 {
 
 /// Delivers one batch of pending rows and acknowledges them, or records the failure.
 pub async fn drain<S: OutboxStore, K: OutboxSink>(store: &S, sink: &K) -> Result<Drained, S::Error> {
-    let rows = store.pending(BATCH + 1)?;
-    let Some(batch_end) = rows.len().checked_sub(1).map(|last| last.min(BATCH - 1)) else {
+    let limit = store.batch_limit()?.clamp(1, BATCH);
+    let rows = store.pending(limit + 1)?;
+    if rows.is_empty() {
         return Ok(Drained::Empty);
-    };
-    let batch = &rows[..=batch_end];
+    }
+    let batch = &rows[..rows.len().min(limit)];
+    let last = batch[batch.len() - 1].seq;
     match sink.deliver(batch).await {
         Ok(()) => {
-            store.acknowledge(batch[batch_end].seq)?;
+            store.acknowledge(last)?;
             store.set_failures(0)?;
-            Ok(Drained::Delivered { rows: batch.len(), more: rows.len() > BATCH })
+            if limit < BATCH {
+                // The refused row may be behind us: widen again step by step.
+                store.set_batch_limit((limit * 2).min(BATCH))?;
+            }
+            Ok(Drained::Delivered { rows: batch.len(), more: rows.len() > batch.len() })
         }
-        Err(error) => {
+        Err(DeliveryError { permanent: true, message }) if batch.len() > 1 => {
+            let to = batch.len() / 2;
+            store.set_batch_limit(to)?;
+            Ok(Drained::Narrowed { to, error: message })
+        }
+        Err(DeliveryError { permanent, message }) => {
             let failures = store.failures()?.saturating_add(1);
+            if permanent && failures >= DEAD_AFTER {
+                store.dead_letter(&batch[0], &message)?;
+                store.set_failures(0)?;
+                return Ok(Drained::DeadLettered { seq: batch[0].seq, error: message });
+            }
             store.set_failures(failures)?;
-            Ok(Drained::Failed { retry_in_ms: backoff_ms(failures), error })
+            Ok(Drained::Failed { retry_in_ms: backoff_ms(failures), error: message })
         }
     }
 }
@@ -107,6 +162,8 @@ mod tests {
     struct MemoryStore {
         rows: RefCell<Vec<OutboxRow>>,
         failures: Cell<u32>,
+        limit: Cell<Option<usize>>,
+        dead: RefCell<Vec<(u64, String)>>,
     }
 
     impl OutboxStore for MemoryStore {
@@ -125,24 +182,55 @@ mod tests {
             self.failures.set(failures);
             Ok(())
         }
+        fn batch_limit(&self) -> Result<usize, String> {
+            Ok(self.limit.get().unwrap_or(BATCH))
+        }
+        fn set_batch_limit(&self, limit: usize) -> Result<(), String> {
+            self.limit.set(Some(limit));
+            Ok(())
+        }
+        fn dead_letter(&self, row: &OutboxRow, error: &str) -> Result<(), String> {
+            self.rows.borrow_mut().retain(|r| r.seq != row.seq);
+            self.dead.borrow_mut().push((row.seq, error.to_owned()));
+            Ok(())
+        }
     }
 
-    /// Records every delivery; fails while `failing` is set.
+    /// Records every delivery and keeps what it accepted, like the database; fails while `failing` is set, and
+    /// refuses for good any batch holding a seq of `poison`.
     #[derive(Default)]
     struct RecordingSink {
         calls: RefCell<Vec<Vec<u64>>>,
+        accepted: RefCell<Vec<u64>>,
         failing: Cell<bool>,
+        poison: RefCell<Vec<u64>>,
     }
 
     impl OutboxSink for RecordingSink {
-        async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), String> {
+        async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), DeliveryError> {
             self.calls.borrow_mut().push(rows.iter().map(|r| r.seq).collect());
             if self.failing.get() {
-                Err("database unavailable".into())
-            } else {
-                Ok(())
+                return Err(DeliveryError::transient("database unavailable"));
+            }
+            if rows.iter().any(|r| self.poison.borrow().contains(&r.seq)) {
+                return Err(DeliveryError::permanent("violates a constraint"));
+            }
+            self.accepted.borrow_mut().extend(rows.iter().map(|r| r.seq));
+            Ok(())
+        }
+    }
+
+    /// Drains until the outbox is empty (at most `runs` times); what each run did.
+    fn drain_all(store: &MemoryStore, sink: &RecordingSink, runs: usize) -> Vec<Drained> {
+        let mut outcomes = Vec::new();
+        for _ in 0..runs {
+            match ready(drain(store, sink)) {
+                Ok(Drained::Empty) => return outcomes,
+                Ok(outcome) => outcomes.push(outcome),
+                Err(e) => panic!("{e}"),
             }
         }
+        outcomes
     }
 
     fn store_with(seqs: std::ops::RangeInclusive<u64>) -> MemoryStore {
@@ -207,6 +295,37 @@ mod tests {
         ready(sink.deliver(&rows)).expect("delivered");
         store.acknowledge(rows[rows.len() - 1].seq).expect("ack");
         assert_eq!(store.rows.borrow().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn a_row_refused_for_good_is_set_aside_and_every_other_row_is_delivered() {
+        let store = store_with(1..=1_000);
+        let sink = RecordingSink::default();
+        sink.poison.borrow_mut().push(700);
+        let outcomes = drain_all(&store, &sink, 200);
+        assert!(store.rows.borrow().is_empty(), "nothing left behind the refused row");
+        assert_eq!(store.dead.borrow().iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![700]);
+        assert_eq!(store.dead.borrow()[0].1, "violates a constraint");
+        let mut accepted = sink.accepted.borrow().clone();
+        accepted.sort_unstable();
+        assert_eq!(accepted, (1..=1_000).filter(|s| *s != 700).collect::<Vec<_>>(), "each other row exactly once");
+        let dead_after = outcomes.iter().filter(|o| matches!(o, Drained::Failed { .. })).count();
+        assert_eq!(dead_after as u32, DEAD_AFTER - 1, "refused alone DEAD_AFTER times: {outcomes:?}");
+        // Bisecting costs a handful of deliveries, not one per row.
+        assert!(sink.calls.borrow().len() < 40, "{} deliveries", sink.calls.borrow().len());
+        assert_eq!(store.batch_limit(), Ok(BATCH), "the batch widens again once past the refused row");
+    }
+
+    #[test]
+    fn an_outage_never_sets_a_row_aside() {
+        let store = store_with(1..=3);
+        let sink = RecordingSink::default();
+        sink.failing.set(true);
+        for _ in 0..(DEAD_AFTER * 4) {
+            assert!(matches!(ready(drain(&store, &sink)), Ok(Drained::Failed { .. })));
+        }
+        assert!(store.dead.borrow().is_empty());
+        assert_eq!(store.rows.borrow().len(), 3);
     }
 
     #[test]

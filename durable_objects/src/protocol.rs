@@ -31,12 +31,21 @@ pub const CODE_LIVE_FULL: &str = "live_full";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
+/// `GET /outbox`: the outbox's state and its dead letters (administrators).
+pub const PATH_OUTBOX: &str = "/outbox";
+/// `POST /outbox/retry`: every dead letter back into the outbox (administrators).
+pub const PATH_OUTBOX_RETRY: &str = "/outbox/retry";
+/// `POST /repair`: drops a corrupt stored member row by its key (administrators).
+pub const PATH_REPAIR: &str = "/repair";
 /// `GET /stats`: members, the last rebuild's time, the outbox's state (for operators, benchmarks and tests).
 pub const PATH_STATS: &str = "/stats";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/finalize[?fail_after=N]`: finalizes now; with `fail_after`, stores N rows then fails before marking
 /// the competition final (a crash half-way through the alarm).
 pub const PATH_TEST_FINALIZE: &str = "/__test/finalize";
+#[cfg(feature = "test-routes")]
+/// `POST /__test/corrupt?key=K`: stores a member row that cannot be loaded and reloads the board from storage.
+pub const PATH_TEST_CORRUPT: &str = "/__test/corrupt";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/alarm`: runs the alarm handler now, as the runtime would.
 pub const PATH_TEST_ALARM: &str = "/__test/alarm";
@@ -150,6 +159,31 @@ pub struct ObjectStats {
     pub finalized: bool,
     /// Final result rows stored.
     pub final_results: u64,
+    /// Outbox rows the system of record refused for good, set aside (see `GET …/outbox` of the admin routes).
+    #[serde(default)]
+    pub dead_letters: u64,
+    /// Stored member rows the board could not load (left off it; an administrator's repair drops them).
+    #[serde(default)]
+    pub corrupt_rows: Vec<crate::score_store::CorruptRow>,
+}
+
+/// Reply to `GET /outbox`: the outbox's state and the rows set aside.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OutboxReport {
+    /// Changes waiting for the system of record.
+    pub pending: u64,
+    /// Consecutive failed deliveries.
+    pub failures: u32,
+    /// Rows refused for good (at most 500, oldest first).
+    pub dead_letters: Vec<crate::score_store::DeadLetter>,
+}
+
+/// `POST /repair`: drop a stored member row that cannot be loaded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Repair {
+    /// The corrupt row's key, as the stats report it.
+    pub key: String,
 }
 
 /// One row of a leaderboard view as the object knows it (the Worker adds profile fields).

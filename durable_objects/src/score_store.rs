@@ -45,6 +45,14 @@ CREATE TABLE IF NOT EXISTS competition (
 CREATE TABLE IF NOT EXISTS roster (
     user_id  TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq         INTEGER PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    score       INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL,
+    error       TEXT NOT NULL,
+    failed_ms   INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS day_versions (
     user_id  TEXT PRIMARY KEY,
     version  INTEGER NOT NULL
@@ -59,6 +67,23 @@ CREATE TABLE IF NOT EXISTS final_results (
 
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
 pub const RESUME_WINDOW: u64 = 1_024;
+
+/// A row set aside after the system of record refused it for good.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The change's update sequence.
+    pub seq: i64,
+    /// Whose score (as stored).
+    pub user_id: String,
+    /// The score.
+    pub score: i64,
+    /// When the change was accepted (epoch ms).
+    pub updated_ms: i64,
+    /// Why the system of record refused it.
+    pub error: String,
+    /// When it was set aside (epoch ms).
+    pub failed_ms: i64,
+}
 
 #[derive(Debug, Deserialize)]
 struct StoredOutboxRow {
@@ -120,23 +145,40 @@ const MEMBER_CHUNK_SQL: &str = "SELECT max(rowid) AS last, group_concat(user_id 
 /// Members per chunk: about 300 KB of text, small beside the board itself.
 const MEMBER_CHUNK_ROWS: i64 = 5_000;
 
-/// Restores every member of one chunk's text (`user_id,score,seq` joined by `;`) onto `board`; how many.
-fn restore_chunk(board: &mut Leaderboard, text: &str) -> Result<u64, StoreError> {
+/// A stored member row that is not something this code ever writes: left off the board (so everyone else is still
+/// served), reported by the object's stats, and dropped by an administrator's repair.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CorruptRow {
+    /// The row's `user_id` as stored (the key the repair names).
+    pub key: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Restores every sound member of one chunk's text (`user_id,score,seq` joined by `;`) onto `board`: how many, and
+/// the rows that could not be restored.
+fn restore_chunk(board: &mut Leaderboard, text: &str) -> (u64, Vec<CorruptRow>) {
     let mut restored = 0;
+    let mut corrupt = Vec::new();
     for row in text.split(';') {
-        let corrupt = |reason: &str| StoreError::Corrupt { user: row.to_owned(), reason: reason.to_owned() };
         let mut fields = row.split(',');
-        let (Some(user), Some(score), Some(seq), None) = (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
-            return Err(corrupt("not three fields"));
+        let key = fields.clone().next().unwrap_or_default().to_owned();
+        let parsed = match (fields.next(), fields.next(), fields.next(), fields.next()) {
+            (Some(user), Some(score), Some(seq), None) => {
+                Uuid::try_parse(user).map_err(|_| "user id is not a UUID".to_owned()).and_then(|user| {
+                    let score = score.parse::<u64>().map_err(|_| "score is not a non-negative integer".to_owned())?;
+                    let seq = seq.parse::<u64>().map_err(|_| "seq is not a non-negative integer".to_owned())?;
+                    Ok((user, score, seq))
+                })
+            }
+            _ => Err("not three fields".to_owned()),
         };
-        let user = Uuid::try_parse(user).map_err(|_| corrupt("user id is not a UUID"))?;
-        let score = score.parse::<u64>().map_err(|_| corrupt("score is not a non-negative integer"))?;
-        let seq = seq.parse::<u64>().map_err(|_| corrupt("seq is not a non-negative integer"))?;
-        board.restore(user, score, seq)?;
-        restored += 1;
+        match parsed.and_then(|(user, score, seq)| board.restore(user, score, seq).map_err(|e| e.to_string())) {
+            Ok(()) => restored += 1,
+            Err(reason) => corrupt.push(CorruptRow { key, reason }),
+        }
     }
-    Ok(restored)
+    (restored, corrupt)
 }
 
 /// Why the stored board could not be loaded.
@@ -166,16 +208,76 @@ impl ScoreStore {
     }
 
     /// Rebuilds the in-memory board from every stored row.
-    pub fn load(&self) -> Result<Leaderboard, StoreError> {
+    pub fn load(&self) -> Result<(Leaderboard, Vec<CorruptRow>), StoreError> {
         let mut board = Leaderboard::new();
+        let mut corrupt = Vec::new();
         let mut after = 0i64;
         loop {
             let args = vec![SqlStorageValue::from(after), SqlStorageValue::from(MEMBER_CHUNK_ROWS)];
             let chunk: MemberChunk = self.sql.exec(MEMBER_CHUNK_SQL, args)?.one()?;
-            let (Some(last), Some(rows)) = (chunk.last, chunk.rows) else { return Ok(board) };
-            restore_chunk(&mut board, &rows)?;
+            let (Some(last), Some(rows)) = (chunk.last, chunk.rows) else { return Ok((board, corrupt)) };
+            corrupt.extend(restore_chunk(&mut board, &rows).1);
             after = last;
         }
+    }
+
+    /// Drops a member row by its stored key (the repair of a corrupt row); whether one was there.
+    pub fn drop_member(&self, key: &str) -> Result<bool, StoreError> {
+        let before = self.count("SELECT COUNT(*) AS n FROM members WHERE user_id = ?1", key)?;
+        self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![key.to_owned().into()])?;
+        Ok(before > 0)
+    }
+
+    /// Stores a member row exactly as given, sound or not (test routes: how a corrupt row is made).
+    #[cfg(feature = "test-routes")]
+    pub fn insert_raw_member(&self, key: &str, score: i64, seq: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO members (user_id, score, seq, updated_ms) VALUES (?1, ?2, ?3, 0)",
+            vec![key.to_owned().into(), SqlStorageValue::from(score), SqlStorageValue::from(seq)],
+        )?;
+        Ok(())
+    }
+
+    fn count(&self, query: &str, arg: &str) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let count: Count = self.sql.exec(query, vec![arg.to_owned().into()])?.one()?;
+        Ok(count.n as u64)
+    }
+
+    /// The rows set aside after the system of record refused them for good, oldest first (at most `limit`).
+    pub fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        Ok(self
+            .sql
+            .exec(
+                "SELECT seq, user_id, score, updated_ms, error, failed_ms FROM dead_letters ORDER BY seq LIMIT ?1",
+                vec![SqlStorageValue::from(limit as i64)],
+            )?
+            .to_array()?)
+    }
+
+    /// How many rows are set aside.
+    pub fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM dead_letters", None)?.one()?;
+        Ok(count.n as u64)
+    }
+
+    /// Puts every dead letter back into the outbox (an administrator fixed the cause); how many.
+    pub fn retry_dead_letters(&self) -> Result<u64, StoreError> {
+        let moved = self.dead_letter_count()?;
+        self.sql.exec(
+            "INSERT OR IGNORE INTO outbox (seq, user_id, score, updated_ms) \
+             SELECT seq, user_id, score, updated_ms FROM dead_letters",
+            None,
+        )?;
+        self.sql.exec("DELETE FROM dead_letters", None)?;
+        Ok(moved)
     }
 
     /// Stores a member's score and the sequence of the change that set it, and queues the change for the system of
@@ -453,15 +555,33 @@ impl OutboxStore for ScoreStore {
                 vec![SqlStorageValue::from(limit as i64)],
             )?
             .to_array()?;
-        rows.into_iter()
-            .map(|row| {
-                let user_id = Uuid::try_parse(&row.user_id).map_err(|_| StoreError::Corrupt {
-                    user: row.user_id.clone(),
-                    reason: "outbox user id is not a UUID".into(),
-                })?;
-                Ok(OutboxRow { seq: row.seq as u64, user_id, score: row.score as u64, updated_ms: row.updated_ms })
-            })
-            .collect()
+        let mut sound = Vec::with_capacity(rows.len());
+        for row in rows {
+            match Uuid::try_parse(&row.user_id) {
+                Ok(user_id) => sound.push(OutboxRow {
+                    seq: row.seq as u64,
+                    user_id,
+                    score: row.score as u64,
+                    updated_ms: row.updated_ms,
+                }),
+                // A row no delivery can carry must not block the rows behind it: set aside at once.
+                Err(_) => {
+                    self.sql.exec(
+                        "INSERT OR REPLACE INTO dead_letters (seq, user_id, score, updated_ms, error, failed_ms) \
+                         VALUES (?1, ?2, ?3, ?4, 'corrupt: outbox user id is not a UUID', ?5)",
+                        vec![
+                            SqlStorageValue::from(row.seq),
+                            row.user_id.clone().into(),
+                            SqlStorageValue::from(row.score),
+                            SqlStorageValue::from(row.updated_ms),
+                            SqlStorageValue::from(worker::Date::now().as_millis() as i64),
+                        ],
+                    )?;
+                    self.sql.exec("DELETE FROM outbox WHERE seq = ?1", vec![SqlStorageValue::from(row.seq)])?;
+                }
+            }
+        }
+        Ok(sound)
     }
 
     fn acknowledge(&self, upto: u64) -> Result<(), StoreError> {
@@ -476,6 +596,31 @@ impl OutboxStore for ScoreStore {
     fn set_failures(&self, failures: u32) -> Result<(), StoreError> {
         self.set_meta_value("outbox_failures", i64::from(failures))
     }
+
+    fn batch_limit(&self) -> Result<usize, StoreError> {
+        Ok(self.meta_value("outbox_batch_limit")?.map_or(crate::outbox::BATCH, |v| v.max(1) as usize))
+    }
+
+    fn set_batch_limit(&self, limit: usize) -> Result<(), StoreError> {
+        self.set_meta_value("outbox_batch_limit", limit as i64)
+    }
+
+    fn dead_letter(&self, row: &OutboxRow, error: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO dead_letters (seq, user_id, score, updated_ms, error, failed_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            vec![
+                SqlStorageValue::from(row.seq as i64),
+                row.user_id.to_string().into(),
+                SqlStorageValue::from(row.score as i64),
+                SqlStorageValue::from(row.updated_ms),
+                error.to_owned().into(),
+                SqlStorageValue::from(worker::Date::now().as_millis() as i64),
+            ],
+        )?;
+        self.sql.exec("DELETE FROM outbox WHERE seq = ?1", vec![SqlStorageValue::from(row.seq as i64)])?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -489,7 +634,7 @@ mod tests {
     fn a_chunk_restores_every_member_with_its_score_and_sequence() {
         let mut board = Leaderboard::new();
         let text = format!("{A},50,7;{B},50,3");
-        assert_eq!(restore_chunk(&mut board, &text).expect("restored"), 2);
+        assert_eq!(restore_chunk(&mut board, &text), (2, vec![]));
         // Equal scores: B reached 50 first (seq 3), so B ranks first; the next change gets a later sequence.
         let order: Vec<String> = board.iter_ranked().map(|e| e.user_id.to_string()).collect();
         assert_eq!(order, vec![B.to_owned(), A.to_owned()]);
@@ -497,22 +642,27 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_rows_are_refused_not_skipped() {
+    fn corrupt_rows_are_left_off_the_board_and_reported_with_their_key() {
         let cases = [
-            "not-a-uuid,1,1".to_owned(),
-            format!("{A},-1,1"),
-            format!("{A},1.5,1"),
-            format!("{A},1"),
-            format!("{A},1,1,1"),
-            format!("{A},1,"),
-            String::new(),
+            ("not-a-uuid,1,1".to_owned(), "not-a-uuid", "user id is not a UUID"),
+            (format!("{A},-1,1"), A, "score is not a non-negative integer"),
+            (format!("{A},1.5,1"), A, "score is not a non-negative integer"),
+            (format!("{A},1"), A, "not three fields"),
+            (format!("{A},1,1,1"), A, "not three fields"),
+            (format!("{A},1,"), A, "seq is not a non-negative integer"),
+            (String::new(), "", "not three fields"),
         ];
-        for text in cases {
+        for (text, key, reason) in cases {
             let mut board = Leaderboard::new();
-            assert!(matches!(restore_chunk(&mut board, &text), Err(StoreError::Corrupt { .. })), "{text:?}");
+            // The sound member beside it is restored all the same.
+            let (restored, corrupt) = restore_chunk(&mut board, &format!("{B},5,2;{text}"));
+            assert_eq!(restored, 1, "{text:?}");
+            assert_eq!(corrupt, vec![CorruptRow { key: key.to_owned(), reason: reason.to_owned() }], "{text:?}");
+            assert_eq!(board.score_of(Uuid::parse_str(B).expect("uuid")), Some(5));
         }
         let mut board = Leaderboard::new();
         let too_late = format!("{A},1,{}", crate::engine::key::MAX_SEQ + 1);
-        assert!(matches!(restore_chunk(&mut board, &too_late), Err(StoreError::Engine(_))));
+        let (restored, corrupt) = restore_chunk(&mut board, &too_late);
+        assert_eq!((restored, corrupt.len(), corrupt[0].key.as_str()), (0, 1, A));
     }
 }

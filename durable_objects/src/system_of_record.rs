@@ -10,11 +10,11 @@ use std::rc::Rc;
 use uuid::Uuid;
 use worker::Env;
 
-use crate::outbox::{OutboxRow, OutboxSink};
+use crate::outbox::{DeliveryError, OutboxRow, OutboxSink};
 use crate::protocol::FinalResult;
 
 /// A delivery in flight.
-pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
+pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + 'a>>;
 
 /// Writes one competition's outbox rows and final results to the system of record, idempotently.
 pub trait RecordSink {
@@ -51,7 +51,7 @@ pub struct CompetitionSink {
 }
 
 impl OutboxSink for CompetitionSink {
-    async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), String> {
+    async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), DeliveryError> {
         self.sink.deliver(self.competition_id, rows).await
     }
 }

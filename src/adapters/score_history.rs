@@ -5,12 +5,13 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, SecondsFormat};
-use durable_objects::outbox::OutboxRow;
+use durable_objects::outbox::{DeliveryError, OutboxRow};
 use durable_objects::protocol::FinalResult;
 use durable_objects::system_of_record::{Delivery, RecordSink};
 use uuid::Uuid;
 use worker::Env;
 
+use super::error::AdapterError;
 use super::postgrest::Database;
 use super::rows::ScoreEntryArg;
 
@@ -34,16 +35,26 @@ pub fn entries(competition_id: Uuid, rows: &[OutboxRow]) -> Vec<ScoreEntryArg> {
         .collect()
 }
 
+/// A 4xx from the database refuses the rows themselves (sending them again cannot help); anything else may pass.
+pub fn delivery_error(error: AdapterError) -> DeliveryError {
+    match &error {
+        AdapterError::Upstream { status, .. } if (400..500).contains(status) => {
+            DeliveryError::permanent(error.to_string())
+        }
+        _ => DeliveryError::transient(error.to_string()),
+    }
+}
+
 impl RecordSink for ScoreHistory {
     fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a> {
         Box::pin(async move {
-            self.database.apply_score_outbox(&entries(competition_id, rows)).await.map(drop).map_err(|e| e.to_string())
+            self.database.apply_score_outbox(&entries(competition_id, rows)).await.map(drop).map_err(delivery_error)
         })
     }
 
     fn deliver_final<'a>(&'a self, competition_id: Uuid, results: &'a [FinalResult]) -> Delivery<'a> {
         Box::pin(async move {
-            self.database.record_final_results(&competition_id, results).await.map(drop).map_err(|e| e.to_string())
+            self.database.record_final_results(&competition_id, results).await.map(drop).map_err(delivery_error)
         })
     }
 }
@@ -73,5 +84,28 @@ mod tests {
                 updated_at: "2025-11-24T16:00:00.123Z".into()
             }]
         );
+    }
+
+    #[test]
+    fn only_a_refusal_of_the_rows_is_permanent() {
+        use super::super::error::Dependency;
+        let upstream = |status| AdapterError::Upstream {
+            dependency: Dependency::Postgrest,
+            status,
+            code: "23503".into(),
+            message: "violates a foreign key".into(),
+        };
+        let cases = [
+            (upstream(400), true),
+            (upstream(409), true),
+            (upstream(500), false),
+            (upstream(503), false),
+            (AdapterError::Timeout(Dependency::Postgrest, 5_000), false),
+            (AdapterError::Unreachable(Dependency::Postgrest, "refused".into()), false),
+            (AdapterError::CircuitOpen(Dependency::Postgrest), false),
+        ];
+        for (error, permanent) in cases {
+            assert_eq!(delivery_error(error.clone()).permanent, permanent, "{error}");
+        }
     }
 }

@@ -31,6 +31,11 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
         "Rate-limit decisions made by an isolate's local bucket (Redis down).",
     ),
     ("websocket_connections", Kind::Gauge, "Open live-leaderboard sockets."),
+    (
+        "outbox_dead_letters",
+        Kind::Gauge,
+        "Score changes the database refused for good, set aside in their competitions' objects.",
+    ),
     ("websocket_messages_sent_total", Kind::Counter, "Frames sent to live-leaderboard sockets."),
     ("analytics_datapoints_total", Kind::Counter, "Analytics Engine data points written, by result."),
     (

@@ -1,5 +1,6 @@
 //! Route handlers, grouped by resource. Each handler: parse → authorise → call the object or adapter → reply.
 
+pub mod admin;
 pub mod avatars;
 pub mod competitions;
 pub mod fitness;

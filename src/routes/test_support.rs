@@ -2,7 +2,9 @@
 //! seeding and statistics for benchmarks, forced finalize and alarm, the panic guard, breaker states. Even there,
 //! each needs a `service_role` token: a test stack is still reachable by whoever can reach its port.
 
-use durable_objects::protocol::{ObjectStats, PATH_STATS, PATH_TEST_ALARM, PATH_TEST_FINALIZE, PATH_TEST_SEED};
+use durable_objects::protocol::{
+    ObjectStats, PATH_STATS, PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED,
+};
 use worker::Method;
 
 use crate::error::ApiError;
@@ -83,5 +85,19 @@ pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = ctx.competition(&competition_id)?;
     let stats: ObjectStats = client.call(Method::Post, PATH_TEST_ALARM, None::<&()>).await?;
+    Ok(Reply::json(200, &stats))
+}
+
+/// `POST /__test/competitions/{competition_id}/corrupt?key=K`: stores a member row the board cannot load and reloads
+/// the board, to prove a corrupt row is reported and repaired while everyone else is served.
+pub async fn corrupt(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let key = query_pairs(req)?.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v).unwrap_or_default();
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiError::BadRequest("key must be letters, digits and dashes".into()));
+    }
+    let client = ctx.competition(&competition_id)?;
+    let stats: ObjectStats = client.call(Method::Post, &format!("{PATH_TEST_CORRUPT}?key={key}"), None::<&()>).await?;
     Ok(Reply::json(200, &stats))
 }
