@@ -3,6 +3,7 @@
 //! request path never waits on metrics; `GET /metrics` flushes its own isolate, then renders the Redis totals.
 //! Route labels are route templates, never raw paths, so label cardinality stays bounded.
 
+pub mod flush;
 pub mod render;
 pub mod series;
 
@@ -32,6 +33,13 @@ thread_local! {
     static LAST_FLUSH_MS: Cell<i64> = const { Cell::new(0) };
     /// A flush is handed to `wait_until` and has not run yet: later requests need not schedule another.
     static FLUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    /// Batches on their way to Redis, with the ids that make each count once.
+    static OUTBOUND: RefCell<flush::Outbound> = RefCell::new(flush::Outbound::new(isolate_id()));
+}
+
+/// A random name for this isolate's flush batches.
+fn isolate_id() -> String {
+    crate::runtime::random_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds to a counter (or moves a gauge).
@@ -57,7 +65,8 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, requ
 /// Whether this isolate should flush now.
 pub fn flush_due(now_ms: i64) -> bool {
     let pending = DELTAS.with(|d| d.borrow().pending());
-    pending > 0 && (pending >= FLUSH_AFTER || now_ms - LAST_FLUSH_MS.with(Cell::get) >= FLUSH_EVERY_MS)
+    let waiting = pending > 0 || OUTBOUND.with(|o| o.borrow().has_unconfirmed());
+    waiting && (pending >= FLUSH_AFTER || now_ms - LAST_FLUSH_MS.with(Cell::get) >= FLUSH_EVERY_MS)
 }
 
 /// The flush to hand to `wait_until` (a request's or a Competition object's), when one is due and none is already
@@ -77,37 +86,23 @@ pub fn flush_if_due(env: &worker::Env) -> Option<durable_objects::telemetry::Flu
     }))
 }
 
-/// Adds every pair of `ARGV` (field, increment) to the hash `KEYS[1]`: one script call per flush, which Upstash bills
-/// as one command (a pipeline of `HINCRBYFLOAT`s would bill one per series).
-pub const ADD_ALL: &str = "for i = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end \
-return #ARGV / 2";
-
-/// The `EVAL` command that adds `deltas` to the totals.
-pub fn flush_command(deltas: &BTreeMap<String, f64>) -> Vec<String> {
-    let mut command = vec!["EVAL".to_owned(), ADD_ALL.to_owned(), "1".to_owned(), HASH.to_owned()];
-    for (series, value) in deltas {
-        command.push(series.clone());
-        command.push(value.to_string());
-    }
-    command
-}
-
-/// Sends this isolate's deltas to Redis; on failure they are kept for the next flush.
+/// Sends this isolate's deltas to Redis: first any batch whose outcome is unknown (with its id, so it counts once),
+/// then a new batch. A batch that fails or times out is kept, unconfirmed, for the next flush.
 pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
     LAST_FLUSH_MS.with(|l| l.set(now_ms));
-    let deltas = DELTAS.with(|d| d.borrow_mut().take());
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let command = flush_command(&deltas);
-    let args: Vec<&str> = command.iter().map(String::as_str).collect();
-    match upstash::shared(config).command(&args).await {
-        Ok(_) => Ok(()),
-        Err(error) => {
-            DELTAS.with(|d| d.borrow_mut().restore(deltas));
-            Err(error)
+    let redis = upstash::shared(config);
+    // At most two batches a flush: a resent one, then the new deltas.
+    for _ in 0..2 {
+        let next = OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())));
+        let Some(batch) = next else { return Ok(()) };
+        let command = batch.command(HASH);
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        if let Err(error) = redis.command(&args).await {
+            OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch));
+            return Err(error);
         }
     }
+    Ok(())
 }
 
 /// The hooks Competition objects report their sockets and frames through (they live in a crate this one depends
@@ -216,9 +211,9 @@ mod tests {
     #[test]
     fn a_flush_is_one_script_call_with_every_delta() {
         let deltas = BTreeMap::from([("a_total".to_owned(), 3.0), ("b_sum".to_owned(), 0.25)]);
-        let command = flush_command(&deltas);
+        let command = flush::Batch { id: "x-1".into(), deltas }.command(HASH);
         assert_eq!(command[0], "EVAL");
-        assert_eq!(&command[2..], ["1", HASH, "a_total", "3", "b_sum", "0.25"]);
+        assert_eq!(&command[6..], ["a_total", "3", "b_sum", "0.25"]);
     }
 
     /// `docs/alerts.yml` as JSON, read by the system Python's YAML parser (Debian `python3-yaml`, installed by

@@ -160,6 +160,11 @@ impl WranglerDev {
         dev
     }
 
+    /// Everything it printed so far (its access log included).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.persist_dir.with_extension(format!("{}.log", self.port))).unwrap_or_default()
+    }
+
     /// Where it serves.
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -24,6 +24,9 @@ pub struct Gateway {
     token: String,
     /// Commands received, by name, as Upstash bills them (each command of a pipeline counts; a script is one).
     billed: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Test knob (`POST /__delay`): every reply waits this long after its commands ran, as a slow or distant Upstash
+    /// would — the commands took effect, the client may give up before it hears so.
+    reply_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Gateway {
@@ -34,7 +37,16 @@ impl Gateway {
             connection: Mutex::new(None),
             token: token.to_owned(),
             billed: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+            reply_delay_ms: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Waits the test knob's reply delay, if one is set.
+    async fn delay_reply(&self) {
+        let ms = self.reply_delay_ms.load(std::sync::atomic::Ordering::Relaxed);
+        if ms > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
     }
 
     fn bill(&self, commands: &[&Value]) {
@@ -106,6 +118,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/pipeline", post(pipeline))
         .route("/multi-exec", post(multi_exec))
         .route("/__stats", axum::routing::get(stats))
+        .route("/__delay", post(set_delay))
         .fallback(|| async {
             Failure::BadRequest("unsupported by the local Upstash gateway: only POST /, /pipeline, /multi-exec".into())
         })
@@ -166,6 +179,17 @@ async fn stats(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Resul
     Ok(axum::Json(json!({"commands": total, "by_command": billed})).into_response())
 }
 
+/// `POST /__delay` with `{"ms": N}` (local only, not an Upstash route): delays every later reply by N ms after its
+/// commands ran (0 turns it off), for the tests of a slow Redis.
+async fn set_delay(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    authorize(&gateway, &headers)?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| Failure::BadRequest(format!("ERR invalid JSON: {e}")))?;
+    let ms = value.get("ms").and_then(Value::as_u64).ok_or_else(|| Failure::BadRequest("ERR ms is required".into()))?;
+    gateway.reply_delay_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    Ok(axum::Json(json!({"ms": ms})).into_response())
+}
+
 fn build(commands: Vec<Cmd>, atomic: bool) -> Pipeline {
     let mut pipeline = redis::pipe();
     if atomic {
@@ -186,6 +210,7 @@ async fn single(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: B
     let single = command(&value)?;
     gateway.bill(&[&value]);
     let replies = gateway.send(&build(vec![single], false)).await?;
+    gateway.delay_reply().await;
     let reply = replies.first().ok_or_else(|| Failure::Unavailable("empty reply".to_owned()))?;
     let body = outcome(reply, encoding);
     let status = if body.get("error").is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -195,11 +220,13 @@ async fn single(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: B
 async fn pipeline(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let encoding = authorize(&gateway, &headers)?;
     let replies = gateway.send(&build(commands(&gateway, &body)?, false)).await?;
+    gateway.delay_reply().await;
     Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
 }
 
 async fn multi_exec(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let encoding = authorize(&gateway, &headers)?;
     let replies = gateway.send(&build(commands(&gateway, &body)?, true)).await?;
+    gateway.delay_reply().await;
     Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
 }

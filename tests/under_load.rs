@@ -1,0 +1,187 @@
+//! Under load with Redis slow, unreachable or behind an open breaker: every request ends with an answer (2xx, or the
+//! contract's 429/503) and an access-log line, none slower than the deadline; and metric totals stay exact when
+//! flush replies are lost. Its tests take turns: they slow down the shared Upstash gateway.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use e2e::{active_competition, free_port, scratch_dir, send, user_token, worker_var, WranglerDev};
+use serde_json::json;
+use uuid::Uuid;
+
+static TURNS: Mutex<()> = Mutex::new(());
+
+/// Slowest answer a request may take here, whatever Redis does (the limiter's budget is 50 ms, other Redis calls
+/// have a second, the database is healthy).
+const DEADLINE: Duration = Duration::from_secs(3);
+
+/// Sets the shared Upstash gateway's reply delay.
+fn redis_delay(ms: u64) {
+    let url = format!("{}/__delay", worker_var("UPSTASH_REDIS_REST_URL"));
+    let token = format!("Bearer {}", worker_var("UPSTASH_REDIS_REST_TOKEN"));
+    let reply = send("POST", &url, &[("Authorization", &token)], Some(&json!({ "ms": ms })));
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+/// Resets the delay even when a test fails half-way.
+struct DelayGuard;
+impl Drop for DelayGuard {
+    fn drop(&mut self) {
+        redis_delay(0);
+    }
+}
+
+/// One request's outcome.
+struct Outcome {
+    request_id: String,
+    status: u16,
+    took: Duration,
+}
+
+/// `in_flight` clients each sending requests back to back for `duration`; every outcome.
+fn hammer(base: &str, in_flight: usize, duration: Duration, path: &str, users: &[Uuid]) -> Vec<Outcome> {
+    let stop = Instant::now() + duration;
+    let threads: Vec<_> = (0..in_flight)
+        .map(|client| {
+            let (base, path) = (base.to_owned(), path.to_owned());
+            let token = user_token(&users[client % users.len()]);
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(15)).build();
+                let mut outcomes = Vec::new();
+                let mut n = 0;
+                while Instant::now() < stop {
+                    n += 1;
+                    let request_id = format!("load-{client}-{n}-{}", Uuid::new_v4().simple());
+                    let started = Instant::now();
+                    let status = match agent
+                        .get(&format!("{base}{path}"))
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .set("X-Request-Id", &request_id)
+                        .call()
+                    {
+                        Ok(response) => response.status(),
+                        Err(ureq::Error::Status(code, _)) => code,
+                        Err(_) => 0,
+                    };
+                    outcomes.push(Outcome { request_id, status, took: started.elapsed() });
+                }
+                outcomes
+            })
+        })
+        .collect();
+    threads.into_iter().flat_map(|t| t.join().expect("client thread")).collect()
+}
+
+/// Every request answered in time with a status the contract allows; returns how many.
+fn all_answered(outcomes: &[Outcome], what: &str) -> usize {
+    assert!(!outcomes.is_empty(), "{what}: no requests");
+    let bad: Vec<(u16, u128)> = outcomes
+        .iter()
+        .filter(|o| !matches!(o.status, 200 | 429 | 503) || o.took > DEADLINE)
+        .map(|o| (o.status, o.took.as_millis()))
+        .take(10)
+        .collect();
+    assert!(bad.is_empty(), "{what}: {} of {} requests failed or were late, e.g. {bad:?}", bad.len(), outcomes.len());
+    outcomes.len()
+}
+
+/// Every request has its access-log line.
+fn all_logged(worker: &WranglerDev, outcomes: &[Outcome], what: &str) {
+    let log = e2e::eventually(Duration::from_secs(10), || {
+        let log = worker.log();
+        outcomes.iter().all(|o| log.contains(&format!("\"request_id\":\"{}\"", o.request_id))).then_some(())
+    });
+    if log.is_none() {
+        let text = worker.log();
+        let missing = outcomes.iter().filter(|o| !text.contains(&o.request_id)).count();
+        panic!("{what}: {missing} of {} requests have no access-log line", outcomes.len());
+    }
+}
+
+fn readable_competition(users: &[Uuid], base: &str) -> Uuid {
+    let competition = active_competition();
+    for user in users {
+        let reply = send(
+            "POST",
+            &format!("{base}/api/v1/competitions/{competition}/join"),
+            &[("Authorization", &format!("Bearer {}", user_token(user)))],
+            None,
+        );
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+    }
+    competition
+}
+
+#[test]
+fn with_redis_slower_than_its_budget_64_requests_in_flight_are_all_answered() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let worker = WranglerDev::start(&scratch_dir("load-slow-redis"));
+    let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
+    let competition = readable_competition(&users, &worker.base_url());
+    let _reset = DelayGuard;
+    redis_delay(300);
+    let outcomes =
+        hammer(&worker.base_url(), 64, Duration::from_secs(8), &format!("/api/v1/competitions/{competition}"), &users);
+    let served = all_answered(&outcomes, "slow Redis");
+    assert!(outcomes.iter().filter(|o| o.status == 200).count() * 2 > served, "Redis slow: still serving");
+    all_logged(&worker, &outcomes, "slow Redis");
+}
+
+#[test]
+fn with_redis_unreachable_64_requests_in_flight_are_all_answered() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let worker = WranglerDev::start_with(&scratch_dir("load-no-redis"), &[("UPSTASH_REDIS_REST_URL", &closed)]);
+    let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
+    let competition = readable_competition(&users, &worker.base_url());
+    let outcomes =
+        hammer(&worker.base_url(), 64, Duration::from_secs(8), &format!("/api/v1/competitions/{competition}"), &users);
+    let served = all_answered(&outcomes, "Redis unreachable");
+    assert!(outcomes.iter().filter(|o| o.status == 200).count() * 2 > served, "Redis down: still serving");
+    all_logged(&worker, &outcomes, "Redis unreachable");
+}
+
+/// The value of `http_requests_total` for `GET /health/live` answered 200, as `/metrics` reports it.
+fn live_total(base: &str) -> Option<f64> {
+    let token = format!("Bearer {}", worker_var("METRICS_TOKEN"));
+    let reply = send("GET", &format!("{base}/metrics"), &[("Authorization", &token)], None);
+    if reply.status != 200 {
+        return None;
+    }
+    Some(
+        reply
+            .text
+            .lines()
+            .filter(|l| l.starts_with("http_requests_total{"))
+            .filter(|l| {
+                l.contains("route=\"/health/live\"") && l.contains("status=\"200\"") && l.contains("method=\"GET\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum(),
+    )
+}
+
+#[test]
+fn metric_totals_stay_exact_when_flush_replies_are_lost() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    // A Worker of its own: its metrics flushes are the only ones on the clock here.
+    let worker = WranglerDev::start(&scratch_dir("load-metrics"));
+    let base = worker.base_url();
+    let before = live_total(&base).expect("metrics readable");
+    let _reset = DelayGuard;
+    // Replies come after the client's 1 s budget: every flush lands, none is confirmed.
+    redis_delay(1_500);
+    let sent = 600;
+    for i in 0..sent {
+        let reply = send("GET", &format!("{base}/health/live"), &[], None);
+        assert_eq!(reply.status, 200, "request {i}");
+    }
+    redis_delay(0);
+    // Later flushes resend the unconfirmed batches with their ids: each counts once.
+    let settled = e2e::eventually(Duration::from_secs(30), || {
+        let total = live_total(&base)?;
+        (total - before == f64::from(sent)).then_some(total)
+    });
+    let last = live_total(&base).unwrap_or(before);
+    assert!(settled.is_some(), "expected {} more /health/live requests, the totals say {}", sent, last - before);
+}
