@@ -48,7 +48,7 @@ pub fn add(name: &str, labels: &[(&str, &str)], by: f64) {
 }
 
 /// Records one histogram observation.
-pub fn observe(name: &str, labels: &[(&str, &str)], value: f64, buckets: &[f64]) {
+pub fn observe(name: &str, labels: &[(&str, &str)], value: f64, buckets: &'static [f64]) {
     DELTAS.with(|d| d.borrow_mut().observe(name, labels, value, buckets));
 }
 
@@ -64,9 +64,13 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, requ
 
 /// Whether this isolate should flush now.
 pub fn flush_due(now_ms: i64) -> bool {
+    let since_last = now_ms - LAST_FLUSH_MS.with(Cell::get);
+    if OUTBOUND.with(|o| o.borrow().has_unconfirmed()) {
+        // The last flush failed: retry on the clock, not on every request while Redis is away.
+        return since_last >= FLUSH_EVERY_MS;
+    }
     let pending = DELTAS.with(|d| d.borrow().pending());
-    let waiting = pending > 0 || OUTBOUND.with(|o| o.borrow().has_unconfirmed());
-    waiting && (pending >= FLUSH_AFTER || now_ms - LAST_FLUSH_MS.with(Cell::get) >= FLUSH_EVERY_MS)
+    pending > 0 && (pending >= FLUSH_AFTER || since_last >= FLUSH_EVERY_MS)
 }
 
 /// The flush to hand to `wait_until` (a request's or a Competition object's), when one is due and none is already
@@ -206,6 +210,25 @@ mod tests {
             let family = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
             assert!(series::FAMILIES.iter().any(|(f, _, _)| *f == family), "the dashboard queries unknown {name}");
         }
+    }
+
+    #[test]
+    fn after_a_failed_flush_the_next_waits_for_the_clock_not_the_next_request() {
+        LAST_FLUSH_MS.with(|l| l.set(1_000));
+        for _ in 0..FLUSH_AFTER {
+            add("c_total", &[], 1.0);
+        }
+        assert!(flush_due(1_001), "enough observations: due at once");
+        let batch = OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())));
+        OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch.expect("a batch")));
+        for _ in 0..(FLUSH_AFTER * 3) {
+            add("c_total", &[], 1.0);
+        }
+        assert!(!flush_due(1_002), "Redis failed: no retry on every request");
+        assert!(flush_due(1_000 + FLUSH_EVERY_MS), "retried on the clock");
+        // Leave the isolate's state as the other tests expect it.
+        OUTBOUND.with(|o| while o.borrow_mut().next_batch(BTreeMap::new).is_some() {});
+        DELTAS.with(|d| d.borrow_mut().take());
     }
 
     #[test]

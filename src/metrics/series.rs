@@ -55,20 +55,71 @@ pub fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// `name{a="1",b="2"}` (or `name` without labels).
+/// `name{a="1",b="2"}` (or `name` without labels). Built in one buffer: every request makes a few of these.
 pub fn key(name: &str, labels: &[(&str, &str)]) -> String {
     if labels.is_empty() {
         return name.to_owned();
     }
-    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
-    format!("{name}{{{}}}", labels.join(","))
+    let mut key =
+        String::with_capacity(name.len() + labels.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>() + 2);
+    key.push_str(name);
+    key.push('{');
+    for (i, (label, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            key.push(',');
+        }
+        key.push_str(label);
+        key.push_str("=\"");
+        if value.contains(['\\', '"', '\n']) {
+            key.push_str(&escape(value));
+        } else {
+            key.push_str(value);
+        }
+        key.push('"');
+    }
+    key.push('}');
+    key
 }
 
 /// Changes accumulated by one isolate since its last flush.
 #[derive(Debug, Default)]
 pub struct Deltas {
     values: BTreeMap<String, f64>,
+    /// Histograms by their series key: counted per bucket here, written out as the format's cumulative `_bucket`
+    /// series only when a flush takes them (every request observes three histograms; building a dozen label strings
+    /// per observation was most of a request's metric bookkeeping).
+    histograms: std::collections::HashMap<String, Histogram>,
     observations: u64,
+}
+
+/// One histogram series' observations since the last flush.
+#[derive(Debug)]
+struct Histogram {
+    name: String,
+    labels: Vec<(String, String)>,
+    bounds: &'static [f64],
+    /// Observations per bucket: index i counts values in (bounds[i-1], bounds[i]]; the last counts those above all.
+    counts: Vec<u64>,
+    sum: f64,
+}
+
+impl Histogram {
+    fn write_into(self, values: &mut BTreeMap<String, f64>) {
+        let labels: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let bucket = format!("{}_bucket", self.name);
+        let mut cumulative = 0;
+        for (bound, count) in self.bounds.iter().zip(&self.counts) {
+            cumulative += count;
+            if cumulative > 0 {
+                let le = format_value(*bound);
+                *values.entry(key(&bucket, &with(&labels, ("le", &le)))).or_default() += cumulative as f64;
+            }
+        }
+        let total: u64 = self.counts.iter().sum();
+        *values.entry(key(&bucket, &with(&labels, ("le", "+Inf")))).or_default() += total as f64;
+        *values.entry(key(&format!("{}_sum", self.name), &labels)).or_default() += self.sum;
+        *values.entry(key(&format!("{}_count", self.name), &labels)).or_default() += total as f64;
+    }
 }
 
 impl Deltas {
@@ -80,14 +131,17 @@ impl Deltas {
 
     /// Records one observation of a histogram: every bucket with `le` ≥ `value` (cumulative, as the format wants),
     /// `+Inf`, the sum and the count.
-    pub fn observe(&mut self, name: &str, labels: &[(&str, &str)], value: f64, buckets: &[f64]) {
-        for bound in buckets.iter().filter(|b| value <= **b) {
-            let le = format_value(*bound);
-            *self.values.entry(key(&format!("{name}_bucket"), &with(labels, ("le", &le)))).or_default() += 1.0;
-        }
-        *self.values.entry(key(&format!("{name}_bucket"), &with(labels, ("le", "+Inf")))).or_default() += 1.0;
-        *self.values.entry(key(&format!("{name}_sum"), labels)).or_default() += value;
-        *self.values.entry(key(&format!("{name}_count"), labels)).or_default() += 1.0;
+    pub fn observe(&mut self, name: &str, labels: &[(&str, &str)], value: f64, buckets: &'static [f64]) {
+        let histogram = self.histograms.entry(key(name, labels)).or_insert_with(|| Histogram {
+            name: name.to_owned(),
+            labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            bounds: buckets,
+            counts: vec![0; buckets.len() + 1],
+            sum: 0.0,
+        });
+        let bucket = histogram.bounds.iter().position(|bound| value <= *bound).unwrap_or(histogram.bounds.len());
+        histogram.counts[bucket] += 1;
+        histogram.sum += value;
         self.observations += 1;
     }
 
@@ -99,7 +153,11 @@ impl Deltas {
     /// Takes every delta, leaving the accumulator empty.
     pub fn take(&mut self) -> BTreeMap<String, f64> {
         self.observations = 0;
-        std::mem::take(&mut self.values)
+        let mut values = std::mem::take(&mut self.values);
+        for (_, histogram) in self.histograms.drain() {
+            histogram.write_into(&mut values);
+        }
+        values
     }
 
     /// Puts deltas back after a failed flush, so nothing is lost.
