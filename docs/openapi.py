@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes docs/openapi.json, the OpenAPI 3.1 description of ../shared/API.md that the Worker serves at
+"""Writes docs/openapi.json, the OpenAPI 3.1 description of docs/API.md that the Worker serves at
 GET /openapi.json. Edit this generator, run it (`python3 docs/openapi.py`), commit both; a unit test checks that the
 document lists exactly the routes the router serves."""
 import json
@@ -255,7 +255,7 @@ paths = {
 document = {
     "openapi": "3.1.0",
     "info": {"title": "Leaderboard edge API", "version": "1.0.0",
-             "description": "The HTTP/WebSocket contract of ../shared/API.md. Every response carries X-Request-Id "
+             "description": "The HTTP/WebSocket contract of docs/API.md. Every response carries X-Request-Id "
                             "and the security headers; /api responses carry RateLimit-* headers."},
     "servers": [{"url": "http://127.0.0.1:8787", "description": "wrangler dev"}],
     "security": [{"bearer": []}],

@@ -1,4 +1,4 @@
-# Sourced by the scripts: the environment that keeps builds and wrangler offline (../shared/TOOLCHAIN.md).
+# Sourced by the scripts: the environment that keeps builds and wrangler offline (docs/TOOLCHAIN.md).
 # Paths are absolute so wrangler's [build] command and tests see the same tools from any directory.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT

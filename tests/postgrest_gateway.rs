@@ -177,7 +177,7 @@ fn joining_is_idempotent_and_refused_after_the_end() {
     assert_eq!(unknown.status, 404);
 }
 
-/// What the Rust `postgrest` crate sends (../shared/TOOLCHAIN.md): Range + Range-Unit for `.limit()`, the object
+/// What the Rust `postgrest` crate sends (docs/TOOLCHAIN.md): Range + Range-Unit for `.limit()`, the object
 /// Accept for `.single()`, Prefer for writes, apikey plus Authorization, Accept-Profile from `.schema()`.
 #[test]
 fn request_shapes_of_the_rust_postgrest_crate() {

@@ -1,4 +1,4 @@
-//! The database API adapter: the card's `postgrest` crate (it works inside workerd, `../shared/TOOLCHAIN.md`) with
+//! The database API adapter: the card's `postgrest` crate (it works inside workerd, `docs/TOOLCHAIN.md`) with
 //! the caller's JWT forwarded so row-level security applies, or the service key where a route acts on its own
 //! authority. Every call runs under the PostgREST breaker and a time budget.
 
