@@ -232,3 +232,45 @@ fn oversized_mistyped_and_malformed_bodies_get_their_own_4xx() {
 fn ureq_agent() -> ureq::Agent {
     ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30)).build()
 }
+
+#[test]
+fn display_ranks_share_places_among_ties_everywhere_a_rank_appears() {
+    let users: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    let competition = e2e::competition_with(&users);
+    let post = |user: &Uuid, score: i64| {
+        let reply = update(Some(&user_token(user)), json!({"competition_id": competition, "score": score}));
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        reply.json
+    };
+    post(&users[0], 50);
+    post(&users[1], 40);
+    post(&users[2], 40);
+    let last = post(&users[3], 30);
+    assert_eq!((last["rank"].clone(), last["display_rank"].clone()), (json!(4), json!(4)), "{last}");
+
+    let page = get(&format!("/api/v1/leaderboard/{competition}"), &users[0]);
+    let ranks: Vec<(i64, i64)> = page.json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e["rank"].as_i64().unwrap_or(0), e["display_rank"].as_i64().unwrap_or(0)))
+        .collect();
+    assert_eq!(ranks, [(1, 1), (2, 2), (3, 2), (4, 4)], "rank stays unique, display_rank is 1224");
+
+    let me = get(&format!("/api/v1/leaderboard/{competition}/me?around=1"), &users[2]);
+    assert_eq!((me.json["rank"].clone(), me.json["display_rank"].clone()), (json!(3), json!(2)), "{:?}", me.json);
+    let displayed: Vec<i64> = me.json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["display_rank"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(displayed, [2, 2, 4]);
+    let standing = get(&format!("/api/v1/leaderboard/{competition}/users/{}", users[1]), &users[0]);
+    assert_eq!((standing.json["rank"].clone(), standing.json["display_rank"].clone()), (json!(2), json!(2)));
+    // A tie broken by a new score moves the display ranks of everyone it passes.
+    let overtaking = post(&users[3], 45);
+    assert_eq!((overtaking["rank"].clone(), overtaking["display_rank"].clone()), (json!(2), json!(2)));
+    let standing = get(&format!("/api/v1/leaderboard/{competition}/users/{}", users[2]), &users[0]);
+    assert_eq!((standing.json["rank"].clone(), standing.json["display_rank"].clone()), (json!(4), json!(3)));
+}

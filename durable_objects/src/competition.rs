@@ -125,8 +125,23 @@ fn storage_failure(failure: &StoreError) -> Result<Response> {
     error(503, "dependency_unavailable", "competition storage unavailable")
 }
 
-fn board_entry(entry: &Entry) -> BoardEntry {
-    BoardEntry { rank: entry.rank, user_id: entry.user_id, score: entry.score as i64 }
+/// Rows of the board for a reply, with their display ranks (`entries` consecutive in rank order).
+fn board_entries(board: &Leaderboard, entries: &[Entry]) -> Vec<BoardEntry> {
+    entries
+        .iter()
+        .zip(board.display_ranks(entries))
+        .map(|(entry, display_rank)| BoardEntry {
+            rank: entry.rank,
+            display_rank,
+            user_id: entry.user_id,
+            score: entry.score as i64,
+        })
+        .collect()
+}
+
+/// A member's standing for a reply.
+fn standing_of(board: &Leaderboard, entry: &Entry) -> Standing {
+    Standing { rank: entry.rank, display_rank: board.display_rank(entry.score), score: entry.score as i64 }
 }
 
 /// A query parameter of the request URL.
@@ -297,12 +312,17 @@ impl Loaded {
             Ok(change) => change,
             Err(response) => return response,
         };
+        let display_rank = {
+            let board = self.board.borrow();
+            board.score_of(write.user_id).map_or(change.rank, |score| board.display_rank(score))
+        };
         if change.changed {
             let frame = ServerFrame::Update {
                 seq: change.seq,
                 user_id: write.user_id,
                 score: write.score,
                 rank: change.rank,
+                display_rank,
                 previous_rank: change.previous_rank,
                 total: change.total,
             };
@@ -316,6 +336,7 @@ impl Loaded {
             user_id: write.user_id,
             score: stored,
             rank: change.rank,
+            display_rank,
             previous_rank: change.previous_rank,
             total: change.total,
             seq: self.board.borrow().last_seq().unwrap_or(0),
@@ -662,8 +683,8 @@ impl Loaded {
         ServerFrame::Snapshot {
             seq: board.last_seq().unwrap_or(0),
             total: board.total(),
-            entries: board.page(1, SNAPSHOT_TOP).iter().map(|e| PublicEntry::from(&board_entry(e))).collect(),
-            me: user.and_then(|u| board.standing(u)).map(|e| Standing { rank: e.rank, score: e.score as i64 }),
+            entries: board_entries(&board, &board.page(1, SNAPSHOT_TOP)).iter().map(PublicEntry::from).collect(),
+            me: user.and_then(|u| board.standing(u)).map(|e| standing_of(&board, &e)),
         }
     }
 
@@ -841,8 +862,9 @@ impl Loaded {
         let Ok(user_id) = Uuid::try_parse(user) else {
             return error(400, "bad_request", "user id must be a UUID");
         };
-        match self.board.borrow().standing(user_id) {
-            Some(entry) => Response::from_json(&Standing { rank: entry.rank, score: entry.score as i64 }),
+        let board = self.board.borrow();
+        match board.standing(user_id) {
+            Some(entry) => Response::from_json(&standing_of(&board, &entry)),
             None => error(404, "not_found", "no score for this user"),
         }
     }
@@ -861,11 +883,7 @@ impl Loaded {
             Some(last) if last.rank < board.total() => board.cursor_after(last).map(|c| c.encode()),
             _ => None,
         };
-        Response::from_json(&Page {
-            total: board.total(),
-            entries: entries.iter().map(board_entry).collect(),
-            next_cursor,
-        })
+        Response::from_json(&Page { total: board.total(), entries: board_entries(&board, &entries), next_cursor })
     }
 
     fn read_around(&self, req: &Request, user: &str) -> Result<Response> {
@@ -879,10 +897,11 @@ impl Loaded {
         };
         Response::from_json(&Around {
             rank: me.rank,
+            display_rank: board.display_rank(me.score),
             score: me.score as i64,
             total: board.total(),
             percentile: percentile(me.rank, board.total()),
-            entries: window.iter().map(board_entry).collect(),
+            entries: board_entries(&board, &window),
         })
     }
 }

@@ -115,6 +115,8 @@ pub struct ScoreWriteReply {
     pub score: i64,
     /// 1-based rank after the write.
     pub rank: u64,
+    /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    pub display_rank: u64,
     /// Rank before the write; `None` on the user's first score.
     pub previous_rank: Option<u64>,
     /// Number of ranked users.
@@ -129,6 +131,8 @@ pub struct ScoreWriteReply {
 pub struct Standing {
     /// 1-based rank.
     pub rank: u64,
+    /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    pub display_rank: u64,
     /// Current score.
     pub score: i64,
 }
@@ -191,6 +195,8 @@ pub struct Repair {
 pub struct BoardEntry {
     /// 1-based rank.
     pub rank: u64,
+    /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    pub display_rank: u64,
     /// The member.
     pub user_id: Uuid,
     /// Their score.
@@ -213,6 +219,8 @@ pub struct Page {
 pub struct Around {
     /// The user's rank.
     pub rank: u64,
+    /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    pub display_rank: u64,
     /// Their score.
     pub score: i64,
     /// Members on the board.
@@ -233,6 +241,8 @@ pub fn default_display_name(user_id: &Uuid) -> String {
 pub struct PublicEntry {
     /// 1-based rank.
     pub rank: u64,
+    /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    pub display_rank: u64,
     /// The member.
     pub user_id: Uuid,
     /// Their display name.
@@ -249,6 +259,7 @@ impl From<&BoardEntry> for PublicEntry {
     fn from(entry: &BoardEntry) -> Self {
         Self {
             rank: entry.rank,
+            display_rank: entry.display_rank,
             user_id: entry.user_id,
             display_name: default_display_name(&entry.user_id),
             avatar_url: None,
@@ -282,6 +293,8 @@ pub enum ServerFrame {
         score: i64,
         /// Rank after the change.
         rank: u64,
+        /// Standard competition rank after the change ("1224").
+        display_rank: u64,
         /// Rank before it.
         previous_rank: Option<u64>,
         /// Members on the board.
@@ -382,7 +395,15 @@ mod tests {
     #[test]
     fn frames_have_the_contracts_shape() {
         let user = Uuid::from_u128(1);
-        let update = ServerFrame::Update { seq: 3, user_id: user, score: 5, rank: 1, previous_rank: None, total: 1 };
+        let update = ServerFrame::Update {
+            seq: 3,
+            user_id: user,
+            score: 5,
+            rank: 1,
+            display_rank: 1,
+            previous_rank: None,
+            total: 1,
+        };
         let json = serde_json::to_value(&update).expect("json");
         assert_eq!(json["type"], "update");
         assert_eq!(json["previous_rank"], serde_json::Value::Null);

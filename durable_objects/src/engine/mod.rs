@@ -220,6 +220,30 @@ impl Leaderboard {
         Some(self.entry_for(key, self.tree.count_less(key) as u64 + 1))
     }
 
+    /// The standard competition rank ("1224") of `score`: 1 + the members with a strictly higher score. Ties share
+    /// it, unlike `rank`, which stays unique. One tree descent: the smallest key with this score counts everyone
+    /// above it.
+    pub fn display_rank(&self, score: u64) -> u64 {
+        self.tree.count_less(key::pack(score.min(MAX_SCORE), 0, 0)) as u64 + 1
+    }
+
+    /// The display ranks of consecutive entries in rank order (a page, a window): one descent for the first; after
+    /// it, an entry tied with the one before shares its display rank, and any other's display rank is its rank.
+    pub fn display_ranks(&self, entries: &[Entry]) -> Vec<u64> {
+        let mut ranks = Vec::with_capacity(entries.len());
+        let mut previous: Option<(u64, u64)> = None;
+        for entry in entries {
+            let display = match previous {
+                Some((score, display)) if score == entry.score => display,
+                Some(_) => entry.rank,
+                None => self.display_rank(entry.score),
+            };
+            ranks.push(display);
+            previous = Some((entry.score, display));
+        }
+        ranks
+    }
+
     /// The member at 1-based `rank`.
     pub fn at_rank(&self, rank: u64) -> Option<Entry> {
         let index = usize::try_from(rank.checked_sub(1)?).ok()?;

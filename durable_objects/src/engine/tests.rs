@@ -57,6 +57,22 @@ fn ranking_rules_table() {
 }
 
 #[test]
+fn display_ranks_share_places_among_ties() {
+    let mut board = Leaderboard::new();
+    for (id, score) in [(1, 50), (2, 40), (3, 40), (4, 30), (5, 40), (6, 10)] {
+        board.set_score(user(id), score).expect("valid");
+    }
+    let page = board.page(1, 10);
+    assert_eq!(page.iter().map(|e| e.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "rank stays unique");
+    assert_eq!(board.display_ranks(&page), [1, 2, 2, 2, 5, 6], "standard competition ranking");
+    // A page starting inside a tie still shares its place.
+    assert_eq!(board.display_ranks(&board.page(3, 3)), [2, 2, 5]);
+    assert_eq!(board.display_rank(40), 2);
+    assert_eq!(board.display_rank(45), 2, "a score nobody has: where it would stand");
+    assert_eq!(board.display_rank(0), 7);
+}
+
+#[test]
 fn set_score_reports_previous_rank_total_and_change() {
     let mut board = Leaderboard::new();
     let first = board.set_score(user(1), 10).expect("ok");
@@ -257,6 +273,19 @@ proptest! {
             let page: Vec<u128> = board.page(start, 7).iter().map(|e| e.user_id.as_u128()).collect();
             let model_page: Vec<u128> = expected.iter().skip(start as usize - 1).take(7).map(|m| m.0).collect();
             prop_assert_eq!(page, model_page);
+        }
+        // Display ranks ("1224"): 1 + the members with a strictly higher score, for single scores and for pages.
+        let naive_display = |score: u64| expected.iter().filter(|m| m.1 > score).count() as u64 + 1;
+        for &(_, score) in &expected {
+            prop_assert_eq!(board.display_rank(score), naive_display(score));
+        }
+        for probe in [0u64, 1, 10, 19, MAX_SCORE] {
+            prop_assert_eq!(board.display_rank(probe), naive_display(probe));
+        }
+        for start in [1u64, 3, 8] {
+            let page = board.page(start, 9);
+            let display: Vec<u64> = page.iter().map(|e| naive_display(e.score)).collect();
+            prop_assert_eq!(board.display_ranks(&page), display);
         }
     }
 }

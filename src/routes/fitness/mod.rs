@@ -44,7 +44,12 @@ async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> 
             days_version: Some(row.version),
         };
         let reply = scoring::write(ctx, &write).await?;
-        competitions.push(json!({ "competition_id": row.competition_id, "score": reply.score, "rank": reply.rank }));
+        competitions.push(json!({
+            "competition_id": row.competition_id,
+            "score": reply.score,
+            "rank": reply.rank,
+            "display_rank": reply.display_rank,
+        }));
     }
     Ok(Reply::json(
         200,

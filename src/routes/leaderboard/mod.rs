@@ -79,6 +79,7 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
         200,
         &json!({
             "rank": window.rank,
+            "display_rank": window.display_rank,
             "score": window.score,
             "total": window.total,
             "percentile": window.percentile,
