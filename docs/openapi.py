@@ -140,6 +140,11 @@ def plain(summary, schema, statuses=("200",)):
             "content": {"application/json": {"schema": ref(schema) if isinstance(schema, str) else schema}}}
         for s in statuses}}
 
+schemas["Disqualification"] = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 200}}, ["reason"])
+schemas["Disqualified"] = obj({
+    "competition_id": UUID, "user_id": UUID, "status": {"type": "string", "enum": ["disqualified"]},
+    "reason": {"type": "string"}, "disqualified_at": TIME, "total": {"type": "integer", "minimum": 0},
+}, ["competition_id", "user_id", "status", "reason"], True)
 schemas["OutboxReport"] = obj({
     "pending": {"type": "integer", "minimum": 0},
     "failures": {"type": "integer", "minimum": 0},
@@ -209,6 +214,11 @@ paths = {
     "/api/v1/competitions/{competition_id}/join": {
         "post": op("Join (idempotent)", ok("Membership"), params=[CID],
                    extra_errors=[("404", "No such competition"), ("409", "Finished")])},
+    "/api/v1/competitions/{competition_id}/members/{user_id}/disqualify": {
+        "post": op("Disqualify a member: off the board at once (frame `removed`), no rejoining (service_role)",
+                   ok("Disqualified"), body="Disqualification", params=[CID, path_param("user_id")],
+                   extra_errors=[("403", "Not service_role"), ("404", "No such competition or member"),
+                                 ("409", "The standings are final")])},
     "/api/v1/admin/competitions/{competition_id}/stats": {
         "get": op("The competition object's state: members, rebuild time, outbox, dead letters and corrupt stored "
                   "rows (service_role)", ok("CompetitionStats"), params=[CID],

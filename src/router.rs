@@ -35,6 +35,8 @@ pub enum Endpoint {
     LeaderboardPrizes,
     /// `GET /api/v1/competitions/{competition_id}/live` (WebSocket)
     CompetitionLive,
+    /// `POST /api/v1/competitions/{competition_id}/members/{user_id}/disqualify`
+    CompetitionDisqualify,
     /// `GET /api/v1/admin/competitions/{competition_id}/stats`
     AdminStats,
     /// `GET /api/v1/admin/competitions/{competition_id}/outbox`
@@ -104,6 +106,10 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         template: "/api/v1/competitions/{competition_id}/join",
         methods: &[("POST", Endpoint::CompetitionJoin)],
+    },
+    RouteSpec {
+        template: "/api/v1/competitions/{competition_id}/members/{user_id}/disqualify",
+        methods: &[("POST", Endpoint::CompetitionDisqualify)],
     },
     RouteSpec { template: "/api/v1/fitness/sync", methods: &[("POST", Endpoint::FitnessSync)] },
     RouteSpec { template: "/api/v1/me/avatar", methods: &[("POST", Endpoint::AvatarUpload)] },

@@ -36,6 +36,7 @@ fn every_adapter_call_works_against_the_gateway() {
             ends_at: rfc3339(now + 86_400),
             prize_pool: 100,
             payout: vec![10_000],
+            max_participants: None,
         };
         let created = db.create_competition(&new).await.expect("create as service role");
         assert_eq!((created.name.as_str(), created.participants), ("adapter conformance", 0));

@@ -46,7 +46,7 @@ fn samples_are_stored_rescored_and_ranked_live() {
 
     // The leaderboard shows the synced total.
     let standing = e2e::get_as(&base_url(), &format!("/api/v1/leaderboard/{competition}/users/{alice}"), &bob);
-    assert_eq!(standing.json, json!({"rank": 1, "score": 7000}));
+    assert_eq!(standing.json, json!({"rank": 1, "display_rank": 1, "score": 7000}));
 
     // Re-sending is idempotent; another source's bigger day counts once, as the max — never the sum.
     let again = sync(&alice, &json!({"source": "healthkit", "samples": [{"date": today(), "steps": 3000}]}));

@@ -114,7 +114,7 @@ fn scores_are_ranked_higher_first_then_earliest() {
         None,
     );
     assert_eq!(standing.status, 200);
-    assert_eq!(standing.json, json!({"rank": 2, "score": 200}));
+    assert_eq!(standing.json, json!({"rank": 2, "display_rank": 2, "score": 200}));
 }
 
 fn get(path: &str, user: &Uuid) -> e2e::Reply {

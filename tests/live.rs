@@ -72,7 +72,7 @@ fn a_subscriber_gets_a_snapshot_then_every_update_in_order_and_resume_fills_the_
     let (mut socket, _) = connect(&competition, &watcher, false);
     let snapshot = next_json(&mut socket);
     assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(6)));
-    assert_eq!(snapshot["me"], json!({"rank": 3, "score": 1}));
+    assert_eq!(snapshot["me"], json!({"rank": 3, "display_rank": 3, "score": 1}));
     socket.send(Message::Text(r#"{"type":"resume","since":4}"#.into())).expect("resume");
     let replayed: Vec<u64> = (0..2).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
     assert_eq!(replayed, vec![5, 6]);

@@ -21,11 +21,11 @@ use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, ObjectError, ObjectStats, OutboxReport, Page, Prizes,
-    PublicEntry, Repair, RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing, CODE_COMPETITION_UNKNOWN,
-    CODE_LIVE_FULL, CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_LIVE,
-    PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
-    PATH_SCORE_OF, PATH_STATS, PONG_TEXT,
+    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ObjectError, ObjectStats,
+    OutboxReport, Page, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing,
+    CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER,
+    PATH_AROUND, PATH_DISQUALIFY, PATH_LIVE, PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PRIZES,
+    PATH_REPAIR, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
@@ -168,7 +168,9 @@ impl Loaded {
         });
         let meta = RefCell::new(store.meta()?);
         let finalized = Cell::new(store.finalized()?.is_some());
-        let (board, corrupt_rows) = store.load()?;
+        let (mut board, corrupt_rows) = store.load()?;
+        // A removal's sequence lives only in its kept frame: continue above every frame a client may have seen.
+        board.continue_after(store.last_kept_seq()?);
         let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
         let rebuilt_members = board.total();
         for row in &corrupt_rows {
@@ -264,6 +266,40 @@ impl Loaded {
             self.schedule_outbox(0).await?;
         }
         Response::from_json(&serde_json::json!({ "retried": moved }))
+    }
+
+    /// `POST /disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
+    /// restarts, and may post no more scores; subscribers get a `removed` frame. Idempotent; 409 once final.
+    async fn disqualify(&self, mut req: Request) -> Result<Response> {
+        let order: Disqualify = match req.json().await {
+            Ok(order) => order,
+            Err(e) => return error(400, "bad_request", format!("bad disqualification: {e}")),
+        };
+        if self.finalized.get() {
+            return error(409, "conflict", "the standings are final");
+        }
+        let removed = {
+            let mut board = self.board.borrow_mut();
+            let on_board = board.score_of(order.user_id).is_some();
+            // Stored first: a failed write changes nothing.
+            if let Err(e) = self.store.disqualify(&order.user_id, &order.reason) {
+                return storage_failure(&e);
+            }
+            if on_board {
+                board.remove(order.user_id);
+                match board.take_seq() {
+                    Ok(seq) => Some((seq, board.total())),
+                    Err(e) => return error(500, "internal", e.to_string()),
+                }
+            } else {
+                None
+            }
+        };
+        if let Some((seq, total)) = removed {
+            self.publish(seq, &ServerFrame::Removed { seq, user_id: order.user_id, total })?;
+        }
+        let board = self.board.borrow();
+        Response::from_json(&Disqualified { seq: board.last_seq().unwrap_or(0), total: board.total() })
     }
 
     /// `POST /repair`: drops a stored member row the board could not load.
@@ -365,8 +401,14 @@ impl Loaded {
             let (status, code, message) = refusal.describe(metric);
             return Err(error(status, code, message));
         }
-        // Everyone with a score joined before writing it; only a first write needs the roster lookup.
+        // Everyone with a score joined before writing it; only a first write needs the roster lookup (and a
+        // disqualified member, no longer on the board, always takes this path).
         if self.board.borrow().score_of(write.user_id).is_none() {
+            match self.store.is_disqualified(&write.user_id) {
+                Ok(false) => {}
+                Ok(true) => return Err(error(403, "forbidden", "you were disqualified from this competition")),
+                Err(e) => return Err(storage_failure(&e)),
+            }
             match self.store.is_member(&write.user_id) {
                 Ok(true) => {}
                 Ok(false) => return Err(error(403, CODE_NOT_A_MEMBER, "join the competition before posting scores")),
@@ -946,6 +988,7 @@ impl DurableObject for Competition {
             (Method::Get, PATH_OUTBOX) => loaded.outbox_report(),
             (Method::Post, PATH_OUTBOX_RETRY) => loaded.retry_dead_letters().await,
             (Method::Post, PATH_REPAIR) => loaded.repair(req).await,
+            (Method::Post, PATH_DISQUALIFY) => loaded.disqualify(req).await,
             #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_CORRUPT) => loaded.test_corrupt(&req),
             #[cfg(feature = "test-routes")]

@@ -31,6 +31,8 @@ pub const CODE_LIVE_FULL: &str = "live_full";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
+/// `POST /disqualify`: removes a member from the board for good (administrators).
+pub const PATH_DISQUALIFY: &str = "/disqualify";
 /// `GET /outbox`: the outbox's state and its dead letters (administrators).
 pub const PATH_OUTBOX: &str = "/outbox";
 /// `POST /outbox/retry`: every dead letter back into the outbox (administrators).
@@ -182,6 +184,25 @@ pub struct OutboxReport {
     pub dead_letters: Vec<crate::score_store::DeadLetter>,
 }
 
+/// `POST /disqualify`: a member leaves the board for good and may post no more scores.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Disqualify {
+    /// The member.
+    pub user_id: Uuid,
+    /// Why (1..200 characters, checked by the Worker).
+    pub reason: String,
+}
+
+/// Reply to [`Disqualify`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Disqualified {
+    /// The competition's update sequence after the removal (its `removed` frame's, or a later one's).
+    pub seq: u64,
+    /// Members left on the board.
+    pub total: u64,
+}
+
 /// `POST /repair`: drop a stored member row that cannot be loaded.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -308,6 +329,15 @@ pub enum ServerFrame {
         seq: u64,
         /// Paid players.
         prizes: Vec<PrizeEntry>,
+    },
+    /// A member left the board (disqualified, or their account deleted); everyone behind moved up.
+    Removed {
+        /// Strictly increasing per competition, like updates.
+        seq: u64,
+        /// Who left.
+        user_id: Uuid,
+        /// Members on the board.
+        total: u64,
     },
     /// A socket broke a rule (`rate_limited`, `invalid_token`); a close follows.
     Error {

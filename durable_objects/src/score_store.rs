@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     error       TEXT NOT NULL,
     failed_ms   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS disqualified (
+    user_id  TEXT PRIMARY KEY,
+    reason   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS day_versions (
     user_id  TEXT PRIMARY KEY,
     version  INTEGER NOT NULL
@@ -465,6 +469,31 @@ impl ScoreStore {
             vec![user.to_string().into(), SqlStorageValue::from(version)],
         )?;
         Ok(())
+    }
+
+    /// Records `user` as disqualified and drops their member row (one synchronous block: both or neither).
+    pub fn disqualify(&self, user: &Uuid, reason: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO disqualified (user_id, reason) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING",
+            vec![user.to_string().into(), reason.to_owned().into()],
+        )?;
+        self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![user.to_string().into()])?;
+        Ok(())
+    }
+
+    /// Whether `user` was disqualified.
+    pub fn is_disqualified(&self, user: &Uuid) -> Result<bool, StoreError> {
+        Ok(self.count("SELECT COUNT(*) AS n FROM disqualified WHERE user_id = ?1", &user.to_string())? > 0)
+    }
+
+    /// The highest sequence of a kept frame (0 without any): a rebuilt board continues above it.
+    pub fn last_kept_seq(&self) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Max {
+            seq: Option<i64>,
+        }
+        let max: Max = self.sql.exec("SELECT MAX(seq) AS seq FROM updates", None)?.one()?;
+        Ok(max.seq.unwrap_or(0).max(0) as u64)
     }
 
     /// Whether the roster holds `user`.

@@ -193,6 +193,18 @@ impl Database {
         self.run("join_competition", self.rpc("join_competition", args, Caller::Service)).await
     }
 
+    /// Marks a member disqualified (idempotent: the first time and reason stay); PostgREST answers 404 for a user
+    /// who is not a member.
+    pub async fn disqualify_member(
+        &self,
+        competition_id: &Uuid,
+        user_id: &Uuid,
+        reason: &str,
+    ) -> Result<MembershipRow, AdapterError> {
+        let args = json!({ "competition": competition_id, "p_user": user_id, "p_reason": reason });
+        self.run("disqualify_member", self.rpc("disqualify_member", args, Caller::Service)).await
+    }
+
     /// Whether `user_id` joined `competition_id`.
     pub async fn is_member(
         &self,

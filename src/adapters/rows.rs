@@ -24,6 +24,8 @@ pub struct CompetitionRow {
     pub payout: Vec<u32>,
     #[serde(default)]
     pub participants: i64,
+    #[serde(default)]
+    pub max_participants: Option<i64>,
 }
 
 /// The columns a new competition is inserted with.
@@ -35,6 +37,8 @@ pub struct NewCompetitionRow {
     pub ends_at: String,
     pub prize_pool: i64,
     pub payout: Vec<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_participants: Option<i64>,
 }
 
 /// `memberships` / `join_competition()`.
@@ -43,6 +47,12 @@ pub struct MembershipRow {
     pub competition_id: Uuid,
     pub user_id: Uuid,
     pub joined_at: String,
+    /// When the member was disqualified, if they were.
+    #[serde(default)]
+    pub disqualified_at: Option<String>,
+    /// Why.
+    #[serde(default)]
+    pub disqualified_reason: Option<String>,
 }
 
 /// One day of one source for `sync_fitness_days(source, days)`.

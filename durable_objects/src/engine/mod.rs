@@ -108,6 +108,23 @@ impl Leaderboard {
         self.next_seq
     }
 
+    /// Takes the next update sequence for an event that is not a score change (a member removed), so frames stay in
+    /// one strictly increasing order.
+    pub fn take_seq(&mut self) -> Result<u64, EngineError> {
+        if self.next_seq > MAX_SEQ {
+            return Err(EngineError::SequenceExhausted);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Ok(seq)
+    }
+
+    /// Makes later changes carry sequences above `seq` (after a rebuild: an event such as a removal left no member
+    /// row holding its sequence, only its kept frame).
+    pub fn continue_after(&mut self, seq: u64) {
+        self.next_seq = self.next_seq.max(seq.saturating_add(1));
+    }
+
     /// The sequence of the last change, `None` before the first.
     pub fn last_seq(&self) -> Option<u64> {
         self.next_seq.checked_sub(1).filter(|&seq| seq > 0)

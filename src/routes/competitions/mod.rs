@@ -16,7 +16,7 @@ use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
 
-use model::{meta_from_row, present, CreateBody};
+use model::{meta_from_row, present, CreateBody, DisqualifyBody};
 
 /// Most competitions a list returns.
 pub const LIST_LIMIT: usize = 100;
@@ -58,6 +58,10 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
     let membership =
         ctx.database().join_competition(&user.user_id, &id).await.map_err(|error| match error.upstream_code() {
             Some("PT404") => ApiError::NotFound("competition not found".to_owned()),
+            Some("PT403") => ApiError::Forbidden("you were disqualified from this competition".to_owned()),
+            Some("PT409") if error.to_string().contains("full") => {
+                ApiError::Conflict("the competition is full".to_owned())
+            }
             Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
             _ => ApiError::from(error),
         })?;
@@ -90,4 +94,48 @@ async fn tell_object(
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     let meta = meta_from_row(&row).ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
     scoring::register(&ctx.competition(id)?, &meta, user_id).await
+}
+
+/// `POST /api/v1/competitions/{competition_id}/members/{user_id}/disqualify` (service role): the member leaves the
+/// board at once (a `removed` frame; everyone behind moves up), cannot post scores or rejoin, and keeps the reason
+/// on their membership. The object goes first: it knows whether the standings are final (409), and its board is
+/// what players see; the membership is marked after. Both steps are idempotent, so a failed call is simply retried.
+pub async fn disqualify(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &mut worker::Request,
+) -> Result<Reply, ApiError> {
+    if !ctx.require_user()?.is_admin() {
+        return Err(ApiError::Forbidden("disqualifying needs a service_role token".to_owned()));
+    }
+    let id = path_uuid("competition_id", route.param("competition_id"))?;
+    let user_id = path_uuid("user_id", route.param("user_id"))?;
+    let reason = ctx.read_json::<DisqualifyBody>(req, JSON_LIMIT).await?.validate()?;
+    crate::routes::leaderboard::require_competition(ctx, &id).await?;
+    let database = ctx.database();
+    if !database.is_member(Caller::Service, &id, &user_id).await? {
+        return Err(ApiError::NotFound("not a member of this competition".to_owned()));
+    }
+    let order = durable_objects::protocol::Disqualify { user_id, reason: reason.clone() };
+    let removed: durable_objects::protocol::Disqualified = ctx
+        .competition(&id)?
+        .call(worker::Method::Post, durable_objects::protocol::PATH_DISQUALIFY, Some(&order))
+        .await?;
+    cache::pages::raise_version(ctx, &id, removed.seq).await;
+    let membership =
+        database.disqualify_member(&id, &user_id, &reason).await.map_err(|error| match error.upstream_code() {
+            Some("PT404") => ApiError::NotFound("not a member of this competition".to_owned()),
+            _ => ApiError::from(error),
+        })?;
+    Ok(Reply::json(
+        200,
+        &json!({
+            "competition_id": id,
+            "user_id": user_id,
+            "status": "disqualified",
+            "reason": membership.disqualified_reason,
+            "disqualified_at": membership.disqualified_at.as_deref().map(time::normalize),
+            "total": removed.total,
+        }),
+    ))
 }

@@ -24,7 +24,13 @@ pub struct CreateBody {
     pub prize_pool: i64,
     #[serde(default)]
     pub payout: Vec<i64>,
+    /// Most members (1..=1 000 000); `None` (absent or null): no limit.
+    #[serde(default)]
+    pub max_participants: Option<i64>,
 }
+
+/// Largest `max_participants` a competition may set.
+pub const MAX_PARTICIPANTS: i64 = 1_000_000;
 
 impl CreateBody {
     /// Checks every field and reports all problems at once.
@@ -65,6 +71,9 @@ impl CreateBody {
         } else if self.payout.iter().sum::<i64>() > 10_000 {
             problems.push(FieldError::new("payout", "places sum to at most 10000 basis points"));
         }
+        if self.max_participants.is_some_and(|max| !(1..=MAX_PARTICIPANTS).contains(&max)) {
+            problems.push(FieldError::new("max_participants", format!("must be 1 to {MAX_PARTICIPANTS} or null")));
+        }
         match (starts, ends) {
             (Some(starts), Some(ends)) if problems.is_empty() => Ok(NewCompetitionRow {
                 name,
@@ -73,9 +82,31 @@ impl CreateBody {
                 ends_at: time::format_ms(ends),
                 prize_pool: self.prize_pool,
                 payout: self.payout.into_iter().map(|bps| bps as u32).collect(),
+                max_participants: self.max_participants,
             }),
             _ => Err(ApiError::ValidationFailed(problems)),
         }
+    }
+}
+
+/// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisqualifyBody {
+    pub reason: String,
+}
+
+impl DisqualifyBody {
+    /// The reason, trimmed: 1..=200 characters, no control characters.
+    pub fn validate(self) -> Result<String, ApiError> {
+        let reason = self.reason.trim().to_owned();
+        if !(1..=200).contains(&reason.chars().count()) || reason.chars().any(char::is_control) {
+            return Err(ApiError::ValidationFailed(vec![FieldError::new(
+                "reason",
+                "must be 1 to 200 characters without control characters",
+            )]));
+        }
+        Ok(reason)
     }
 }
 
@@ -90,6 +121,8 @@ pub struct Competition {
     pub prize_pool: i64,
     pub payout: Vec<u32>,
     pub participants: i64,
+    /// Most members, `null` without a limit.
+    pub max_participants: Option<i64>,
     pub status: Status,
 }
 
@@ -119,6 +152,7 @@ pub fn present(row: &CompetitionRow, now_ms: i64) -> Result<Competition, ApiErro
         prize_pool: row.prize_pool,
         payout: row.payout.clone(),
         participants: row.participants,
+        max_participants: row.max_participants,
         status: rules::status(meta.starts_ms, meta.ends_ms, now_ms),
     })
 }
@@ -153,6 +187,8 @@ mod tests {
         assert_eq!(row.ends_at, "2026-11-30T23:00:00Z");
         assert_eq!(row.payout, [5000, 3000, 2000]);
         assert!(body(json!({"payout": [], "prize_pool": 0})).is_ok());
+        assert_eq!(body(json!({"max_participants": 10})).expect("valid").max_participants, Some(10));
+        assert_eq!(body(json!({"max_participants": null})).expect("valid").max_participants, None);
         assert!(body(json!({"starts_at": "2020-01-01T00:00:00Z", "ends_at": "2020-01-02T00:00:00Z"})).is_ok());
     }
 
@@ -172,9 +208,21 @@ mod tests {
             (json!({"payout": [10001]}), "payout"),
             (json!({"payout": [6000, 5000]}), "payout"),
             (json!({"payout": vec![1; 101]}), "payout"),
+            (json!({"max_participants": 0}), "max_participants"),
+            (json!({"max_participants": 1_000_001}), "max_participants"),
         ];
         for (overrides, field) in cases {
             assert_eq!(fields(body(overrides.clone())), [field], "{overrides}");
+        }
+    }
+
+    #[test]
+    fn a_disqualification_needs_a_readable_reason() {
+        let reason = |text: &str| DisqualifyBody { reason: text.to_owned() }.validate().map_err(|e| e.status());
+        assert_eq!(reason("  step counter on a ceiling fan "), Ok("step counter on a ceiling fan".to_owned()));
+        assert_eq!(reason(&"x".repeat(200)).map(|r| r.len()), Ok(200));
+        for bad in [String::new(), "   ".to_owned(), "x".repeat(201), "tab\tinside".to_owned()] {
+            assert_eq!(reason(&bad), Err(422), "{bad:?}");
         }
     }
 
@@ -189,6 +237,7 @@ mod tests {
             prize_pool: 5,
             payout: vec![10_000],
             participants: 3,
+            max_participants: None,
         };
         let meta = meta_from_row(&row).expect("valid");
         assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));

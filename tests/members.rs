@@ -1,0 +1,135 @@
+//! Who is on a board: capacity (`max_participants`, safe under concurrent joins) and disqualification (off the
+//! board at once with a `removed` frame, everyone behind moves up, no scores, no rejoining, 409 once final).
+
+use e2e::{admin_auth, base_url, connect_live, rfc3339, send, user_token, Reply};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn as_user(method: &str, path: &str, user: &Uuid, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", user_token(user)))], body)
+}
+
+fn as_admin(method: &str, path: &str, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &admin_auth())], body)
+}
+
+/// A running competition created through the Worker with `extra` settings.
+fn competition(extra: Value) -> Uuid {
+    let now = local::token::now();
+    let mut body = json!({
+        "name": "members", "metric": "steps", "starts_at": rfc3339(now - 86_400), "ends_at": rfc3339(now + 86_400),
+        "prize_pool": 1000, "payout": [10000],
+    });
+    for (key, value) in extra.as_object().expect("object") {
+        body[key] = value.clone();
+    }
+    let reply = as_admin("POST", "/api/v1/competitions", Some(&body));
+    assert_eq!(reply.status, 201, "{:?}", reply.json);
+    reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id")
+}
+
+#[test]
+fn fifty_concurrent_joins_fill_ten_places_exactly() {
+    let id = competition(json!({"max_participants": 10}));
+    let shown = as_user("GET", &format!("/api/v1/competitions/{id}"), &Uuid::new_v4(), None);
+    assert_eq!(shown.json["max_participants"], 10, "{:?}", shown.json);
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let user = Uuid::new_v4();
+                let reply = as_user("POST", &format!("/api/v1/competitions/{id}/join"), &user, None);
+                (reply.status, reply.json["error"]["code"].as_str().map(str::to_owned))
+            })
+        })
+        .collect();
+    let outcomes: Vec<(u16, Option<String>)> = threads.into_iter().map(|t| t.join().expect("join thread")).collect();
+    let joined = outcomes.iter().filter(|(status, _)| *status == 200).count();
+    let full = outcomes.iter().filter(|(status, code)| *status == 409 && code.as_deref() == Some("conflict")).count();
+    assert_eq!((joined, full), (10, 40), "{outcomes:?}");
+    let shown = as_user("GET", &format!("/api/v1/competitions/{id}"), &Uuid::new_v4(), None);
+    assert_eq!(shown.json["participants"], 10);
+    let bad = as_admin(
+        "POST",
+        "/api/v1/competitions",
+        Some(
+            &json!({"name": "x", "metric": "steps", "starts_at": rfc3339(0), "ends_at": rfc3339(10), "max_participants": 0}),
+        ),
+    );
+    assert_eq!(bad.status, 422);
+    let unlimited = competition(json!({}));
+    let shown = as_user("GET", &format!("/api/v1/competitions/{unlimited}"), &Uuid::new_v4(), None);
+    assert_eq!(shown.json["max_participants"], Value::Null);
+}
+
+/// The next text frame of a socket as JSON.
+fn next_frame(socket: &mut e2e::Socket) -> Value {
+    loop {
+        match socket.read().expect("a frame") {
+            tungstenite::Message::Text(text) => return serde_json::from_str(&text).expect("json frame"),
+            _ => continue,
+        }
+    }
+}
+
+#[test]
+fn a_disqualified_member_leaves_the_board_at_once_and_cannot_come_back() {
+    let id = competition(json!({}));
+    let (cheat, second, third) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (user, score) in [(cheat, 90_000), (second, 50_000), (third, 40_000)] {
+        assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &user, None).status, 200);
+        let body = json!({"competition_id": id, "score": score});
+        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &user, Some(&body)).status, 200);
+    }
+    let (mut socket, _) = connect_live(&id, &second, false);
+    assert_eq!(next_frame(&mut socket)["type"], "snapshot");
+
+    let path = format!("/api/v1/competitions/{id}/members/{cheat}/disqualify");
+    let reason = json!({"reason": "steps from a drill"});
+    assert_eq!(as_user("POST", &path, &second, Some(&reason)).status, 403, "administrators only");
+    assert_eq!(as_admin("POST", &path, Some(&json!({"reason": ""}))).status, 422);
+    let stranger = format!("/api/v1/competitions/{id}/members/{}/disqualify", Uuid::new_v4());
+    assert_eq!(as_admin("POST", &stranger, Some(&reason)).status, 404, "not a member");
+
+    let done = as_admin("POST", &path, Some(&reason));
+    assert_eq!(done.status, 200, "{:?}", done.json);
+    assert_eq!(
+        (done.json["status"].as_str(), done.json["reason"].as_str()),
+        (Some("disqualified"), Some("steps from a drill"))
+    );
+    let removed = next_frame(&mut socket);
+    assert_eq!(
+        (removed["type"].as_str(), removed["user_id"].clone(), removed["total"].clone()),
+        (Some("removed"), json!(cheat), json!(2))
+    );
+
+    let page = as_user("GET", &format!("/api/v1/leaderboard/{id}"), &second, None);
+    let order: Vec<(Value, Value)> = page.json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e["user_id"].clone(), e["rank"].clone()))
+        .collect();
+    assert_eq!(order, [(json!(second), json!(1)), (json!(third), json!(2))], "everyone behind moved up");
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &second, None);
+    assert_eq!(prizes.json["prizes"][0]["user_id"], json!(second));
+
+    let body = json!({"competition_id": id, "score": 95_000});
+    let post = as_user("POST", "/api/v1/leaderboard/update", &cheat, Some(&body));
+    assert_eq!((post.status, post.json["error"]["code"].as_str()), (403, Some("forbidden")));
+    let rejoin = as_user("POST", &format!("/api/v1/competitions/{id}/join"), &cheat, None);
+    assert_eq!((rejoin.status, rejoin.json["error"]["code"].as_str()), (403, Some("forbidden")));
+    let again = as_admin("POST", &path, Some(&json!({"reason": "another reason"})));
+    assert_eq!((again.status, again.json["reason"].as_str()), (200, Some("steps from a drill")), "idempotent");
+
+    // A resume from before the removal replays it in order.
+    let seq = removed["seq"].as_u64().expect("seq");
+    socket.send(tungstenite::Message::text(json!({"type": "resume", "since": seq - 1}).to_string())).expect("resume");
+    let replayed = next_frame(&mut socket);
+    assert_eq!((replayed["type"].as_str(), replayed["seq"].as_u64()), (Some("removed"), Some(seq)));
+
+    // Once the standings are final, nobody is disqualified any more.
+    let finalize = as_admin("POST", &format!("/__test/competitions/{id}/finalize"), None);
+    assert_eq!(finalize.status, 200, "{:?}", finalize.json);
+    let late = as_admin("POST", &format!("/api/v1/competitions/{id}/members/{third}/disqualify"), Some(&reason));
+    assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
+}
