@@ -39,11 +39,13 @@ schemas = {
         "ends_at": TIME,
         "prize_pool": {"type": "integer", "minimum": 0},
         "payout": {"type": "array", "maxItems": 100, "items": {"type": "integer", "minimum": 1, "maximum": 10000}},
+        "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
     }, ["name", "metric", "starts_at", "ends_at"]),
     "Competition": obj({
         "id": UUID, "name": {"type": "string"}, "metric": METRIC, "starts_at": TIME, "ends_at": TIME,
         "prize_pool": {"type": "integer"}, "payout": {"type": "array", "items": {"type": "integer"}},
         "participants": {"type": "integer", "minimum": 0},
+        "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
         "status": {"type": "string", "enum": ["upcoming", "active", "finished"]},
     }, ["id", "name", "metric", "starts_at", "ends_at", "prize_pool", "payout", "participants", "status"], True),
     "CompetitionList": obj({"competitions": {"type": "array", "maxItems": 100, "items": ref("Competition")}},
@@ -140,6 +142,14 @@ def plain(summary, schema, statuses=("200",)):
             "content": {"application/json": {"schema": ref(schema) if isinstance(schema, str) else schema}}}
         for s in statuses}}
 
+schemas["MyCompetitions"] = obj({"competitions": {"type": "array", "maxItems": 100, "items": obj({
+    "competition": ref("Competition"),
+    "status": {"type": "string", "enum": ["member", "disqualified"]},
+    "reason": {"type": "string"},
+    "rank": NULLABLE_RANK, "display_rank": NULLABLE_RANK,
+    "score": {"type": ["integer", "null"], "minimum": 0},
+    "final_amount": {"type": ["integer", "null"], "minimum": 0},
+}, ["competition", "status", "rank", "display_rank", "score", "final_amount"], True)}}, ["competitions"], True)
 schemas["Disqualification"] = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 200}}, ["reason"])
 schemas["Disqualified"] = obj({
     "competition_id": UUID, "user_id": UUID, "status": {"type": "string", "enum": ["disqualified"]},
@@ -192,6 +202,9 @@ paths = {
         "get": op("The caller's profile (created on first use)", ok("Profile")),
         "patch": op("Rename the caller", ok("Profile"), body="ProfilePatch", extra_errors=[("415", "Not JSON"), ("413", "Body over 64 KiB")]),
     },
+    "/api/v1/me/competitions": {
+        "get": op("Every competition the caller joined, newest join first (at most 100), with their standing",
+                  ok("MyCompetitions"))},
     "/api/v1/me/avatar": {"post": {**op("Upload the caller's avatar (PNG, JPEG or WebP by magic bytes, ≤ 2 MiB)", ok("AvatarReply"),
                                         extra_errors=[("413", "Over 2 MiB"), ("415", "Not PNG, JPEG or WebP")]),
                                    "requestBody": {"required": True, "content": {

@@ -225,6 +225,7 @@ async fn serve(
         Endpoint::AdminRepair => admin::repair(&ctx, route, req).await.map(Served::Reply),
         Endpoint::ProfileGet => profile::get(&ctx).await.map(Served::Reply),
         Endpoint::ProfilePatch => profile::patch(&ctx, req).await.map(Served::Reply),
+        Endpoint::MyCompetitions => profile::competitions::list(&ctx).await.map(Served::Reply),
         Endpoint::CompetitionCreate => competitions::create(&ctx, req).await.map(Served::Reply),
         Endpoint::CompetitionList => competitions::list(&ctx).await.map(Served::Reply),
         Endpoint::CompetitionGet => competitions::get(&ctx, route).await.map(Served::Reply),

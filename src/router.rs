@@ -47,6 +47,8 @@ pub enum Endpoint {
     AdminRepair,
     ProfileGet,
     ProfilePatch,
+    /// `GET /api/v1/me/competitions`
+    MyCompetitions,
     CompetitionCreate,
     CompetitionList,
     CompetitionGet,
@@ -113,6 +115,7 @@ const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec { template: "/api/v1/fitness/sync", methods: &[("POST", Endpoint::FitnessSync)] },
     RouteSpec { template: "/api/v1/me/avatar", methods: &[("POST", Endpoint::AvatarUpload)] },
+    RouteSpec { template: "/api/v1/me/competitions", methods: &[("GET", Endpoint::MyCompetitions)] },
     RouteSpec { template: "/api/v1/avatars/{key}", methods: &[("GET", Endpoint::AvatarGet)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}", methods: &[("GET", Endpoint::LeaderboardPage)] },
     RouteSpec { template: "/api/v1/leaderboard/{competition_id}/me", methods: &[("GET", Endpoint::LeaderboardMe)] },

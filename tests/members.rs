@@ -133,3 +133,57 @@ fn a_disqualified_member_leaves_the_board_at_once_and_cannot_come_back() {
     let late = as_admin("POST", &format!("/api/v1/competitions/{id}/members/{third}/disqualify"), Some(&reason));
     assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
 }
+
+#[test]
+fn my_competitions_show_status_rank_and_final_amount_newest_join_first() {
+    let me = Uuid::new_v4();
+    let rival = Uuid::new_v4();
+    let first = competition(json!({}));
+    let second = competition(json!({"prize_pool": 5000, "payout": [10000]}));
+    let third = competition(json!({}));
+    for id in [first, second, third] {
+        assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &me, None).status, 200);
+    }
+    assert_eq!(as_user("POST", &format!("/api/v1/competitions/{second}/join"), &rival, None).status, 200);
+    for (id, user, score) in [(second, me, 700), (second, rival, 500), (third, me, 10)] {
+        let body = json!({"competition_id": id, "score": score});
+        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &user, Some(&body)).status, 200);
+    }
+    let why = json!({"reason": "two accounts"});
+    assert_eq!(
+        as_admin("POST", &format!("/api/v1/competitions/{third}/members/{me}/disqualify"), Some(&why)).status,
+        200
+    );
+
+    let listed = as_user("GET", "/api/v1/me/competitions", &me, None);
+    assert_eq!(listed.status, 200, "{:?}", listed.json);
+    let rows = listed.json["competitions"].as_array().expect("competitions").clone();
+    let ids: Vec<Value> = rows.iter().map(|r| r["competition"]["id"].clone()).collect();
+    assert_eq!(ids, [json!(third), json!(second), json!(first)], "newest join first");
+    assert_eq!((rows[0]["status"].as_str(), rows[0]["reason"].as_str()), (Some("disqualified"), Some("two accounts")));
+    assert_eq!(rows[0]["rank"], Value::Null);
+    assert_eq!(
+        (rows[1]["status"].as_str(), rows[1]["rank"].clone(), rows[1]["display_rank"].clone()),
+        (Some("member"), json!(1), json!(1))
+    );
+    assert_eq!((rows[1]["score"].clone(), rows[1]["final_amount"].clone()), (json!(700), Value::Null), "not final yet");
+    assert_eq!((rows[2]["rank"].clone(), rows[2]["score"].clone()), (Value::Null, Value::Null), "no score yet");
+    assert!(rows[2].get("reason").is_none());
+
+    // Once the standings are final and delivered, the amount shows (from the database, no object call needed).
+    assert_eq!(as_admin("POST", &format!("/__test/competitions/{second}/finalize"), None).status, 200);
+    // The alarm delivers the final results to Postgres, as it does after the real end.
+    assert_eq!(as_admin("POST", &format!("/__test/competitions/{second}/alarm"), None).status, 200);
+    let settled = e2e::eventually(std::time::Duration::from_secs(30), || {
+        let listed = as_user("GET", "/api/v1/me/competitions", &me, None);
+        let row =
+            listed.json["competitions"].as_array()?.iter().find(|r| r["competition"]["id"] == json!(second))?.clone();
+        (row["final_amount"] == json!(5000)).then_some(row)
+    });
+    let row = settled.expect("the final amount arrives");
+    assert_eq!(
+        (row["rank"].clone(), row["display_rank"].clone(), row["score"].clone()),
+        (json!(1), json!(1), json!(700))
+    );
+    assert_eq!(as_user("GET", "/api/v1/me/competitions", &Uuid::new_v4(), None).json, json!({"competitions": []}));
+}

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::error::{AdapterError, Dependency};
 use super::guard::guarded;
 use super::rows::{
-    CompetitionRow, FitnessDayArg, MembershipRow, NewCompetitionRow, ProfileRow, RescoredRow, ScoreEntryArg,
+    CompetitionRow, FitnessDayArg, MembershipRow, MyCompetitionRow, NewCompetitionRow, ProfileRow, RescoredRow,
+    ScoreEntryArg,
 };
 
 const DEP: Dependency = Dependency::Postgrest;
@@ -203,6 +204,12 @@ impl Database {
     ) -> Result<MembershipRow, AdapterError> {
         let args = json!({ "competition": competition_id, "p_user": user_id, "p_reason": reason });
         self.run("disqualify_member", self.rpc("disqualify_member", args, Caller::Service)).await
+    }
+
+    /// Every competition `user_id` joined, newest join first (at most 100), with final standings where delivered.
+    pub async fn my_competitions(&self, user_id: &Uuid) -> Result<Vec<MyCompetitionRow>, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_limit": 100 });
+        self.run("my_competitions", self.rpc("my_competitions", args, Caller::Service)).await
     }
 
     /// Whether `user_id` joined `competition_id`.

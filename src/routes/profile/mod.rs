@@ -1,6 +1,7 @@
 //! Profile routes: `GET/PATCH /api/v1/me`. A profile is created on the caller's first authenticated use (by the
 //! `ensure_profile` RPC, which the Worker calls with the service key for the verified user).
 
+pub mod competitions;
 pub mod model;
 
 use std::cell::RefCell;

@@ -1,0 +1,80 @@
+//! `GET /api/v1/me/competitions`: every competition the caller joined, newest join first (at most 100), with their
+//! membership status and standing. Final standings come from the database in the same query; only competitions
+//! still running (or not yet delivered) cost an object call each, made in parallel.
+
+use durable_objects::protocol::{Standing, PATH_SCORE_OF};
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+use worker::Method;
+
+use crate::adapters::rows::MyCompetitionRow;
+use crate::error::ApiError;
+use crate::http::reply::Reply;
+use crate::routes::competitions::model::present;
+use crate::runtime::RequestContext;
+use durable_objects::rules::Status;
+
+/// Where a member stands, as the route shows it.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Place {
+    rank: Option<u64>,
+    display_rank: Option<u64>,
+    score: Option<i64>,
+    final_amount: Option<i64>,
+}
+
+/// The caller's place in one competition: the final one from the row, none while upcoming or disqualified, else
+/// the live one from the competition's object (none when they have no score).
+async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status) -> Result<Place, ApiError> {
+    if let Some(rank) = row.final_rank {
+        return Ok(Place {
+            rank: Some(rank),
+            display_rank: row.final_display_rank,
+            score: row.final_score,
+            final_amount: row.final_amount,
+        });
+    }
+    if row.disqualified_at.is_some() || status == Status::Upcoming {
+        return Ok(Place::default());
+    }
+    let user = ctx.require_user()?;
+    let path = format!("{PATH_SCORE_OF}{}", user.user_id);
+    match ctx.competition(&row.id)?.try_call::<Standing>(Method::Get, &path, None::<&()>).await? {
+        Ok(standing) => Ok(Place {
+            rank: Some(standing.rank),
+            display_rank: Some(standing.display_rank),
+            score: Some(standing.score),
+            final_amount: None,
+        }),
+        Err((404, _)) => Ok(Place::default()),
+        Err((status, error)) => Err(ApiError::from_upstream(status, &error.code, error.message)),
+    }
+}
+
+/// `GET /api/v1/me/competitions`
+pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+    let user = ctx.require_user()?;
+    let rows = ctx.database().my_competitions(&user.user_id).await?;
+    let shown = rows
+        .iter()
+        .map(|row| present(&row.competition(), ctx.now_ms).map(|competition| (row, competition)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let places = join_all(shown.iter().map(|(row, competition)| place(ctx, row, competition.status))).await;
+    let mut competitions = Vec::with_capacity(shown.len());
+    for ((row, competition), place) in shown.iter().zip(places) {
+        let place = place?;
+        let mut entry = json!({
+            "competition": competition,
+            "status": if row.disqualified_at.is_some() { "disqualified" } else { "member" },
+            "rank": place.rank,
+            "display_rank": place.display_rank,
+            "score": place.score,
+            "final_amount": place.final_amount,
+        });
+        if let Some(reason) = &row.disqualified_reason {
+            entry["reason"] = Value::from(reason.as_str());
+        }
+        competitions.push(entry);
+    }
+    Ok(Reply::json(200, &json!({ "competitions": competitions })))
+}
