@@ -46,7 +46,7 @@ schemas = {
         "prize_pool": {"type": "integer"}, "payout": {"type": "array", "items": {"type": "integer"}},
         "participants": {"type": "integer", "minimum": 0},
         "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
-        "status": {"type": "string", "enum": ["upcoming", "active", "finished"]},
+        "status": {"type": "string", "enum": ["upcoming", "active", "finished", "cancelled"]},
     }, ["id", "name", "metric", "starts_at", "ends_at", "prize_pool", "payout", "participants", "status"], True),
     "CompetitionList": obj({"competitions": {"type": "array", "maxItems": 100, "items": ref("Competition")}},
                            ["competitions"], True),
@@ -142,6 +142,13 @@ def plain(summary, schema, statuses=("200",)):
             "content": {"application/json": {"schema": ref(schema) if isinstance(schema, str) else schema}}}
         for s in statuses}}
 
+schemas["CompetitionPatch"] = obj({
+    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+    "ends_at": TIME,
+    "prize_pool": {"type": "integer", "minimum": 0},
+    "payout": {"type": "array", "maxItems": 100, "items": {"type": "integer", "minimum": 1, "maximum": 10000}},
+    "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
+}, [])
 schemas["MyCompetitions"] = obj({"competitions": {"type": "array", "maxItems": 100, "items": obj({
     "competition": ref("Competition"),
     "status": {"type": "string", "enum": ["member", "disqualified"]},
@@ -223,7 +230,16 @@ paths = {
                    extra_errors=[("403", "Not service_role")]),
     },
     "/api/v1/competitions/{competition_id}": {
-        "get": op("One competition", ok("Competition"), params=[CID], extra_errors=[("404", "No such competition")])},
+        "get": op("One competition", ok("Competition"), params=[CID], extra_errors=[("404", "No such competition")]),
+        "patch": op("Edit a competition: name, end (extend, or end early but not before now), prizes, capacity "
+                    "(service_role); subscribers get a `changed` frame", ok("Competition"), body="CompetitionPatch",
+                    params=[CID], extra_errors=[("403", "Not service_role"), ("404", "No such competition"),
+                                                ("409", "Final or cancelled")])},
+    "/api/v1/competitions/{competition_id}/cancel": {
+        "post": op("Cancel a competition: final without prizes, writes and joins 409 (service_role)",
+                   ok("Competition"), params=[CID],
+                   extra_errors=[("403", "Not service_role"), ("404", "No such competition"),
+                                 ("409", "The standings were already final")])},
     "/api/v1/competitions/{competition_id}/join": {
         "post": op("Join (idempotent)", ok("Membership"), params=[CID],
                    extra_errors=[("404", "No such competition"), ("409", "Finished")])},

@@ -231,6 +231,8 @@ async fn serve(
         Endpoint::CompetitionGet => competitions::get(&ctx, route).await.map(Served::Reply),
         Endpoint::CompetitionJoin => competitions::join(&ctx, route).await.map(Served::Reply),
         Endpoint::CompetitionDisqualify => competitions::disqualify(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::CompetitionPatch => competitions::patch(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::CompetitionCancel => competitions::cancel(&ctx, route).await.map(Served::Reply),
         Endpoint::FitnessSync => fitness::sync(&ctx, req).await.map(Served::Reply),
         Endpoint::AvatarUpload => avatars::upload(&ctx, req).await.map(Served::Reply),
         Endpoint::AvatarGet => avatars::serve(&ctx, route, req).await.map(Served::Reply),

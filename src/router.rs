@@ -37,6 +37,10 @@ pub enum Endpoint {
     CompetitionLive,
     /// `POST /api/v1/competitions/{competition_id}/members/{user_id}/disqualify`
     CompetitionDisqualify,
+    /// `PATCH /api/v1/competitions/{competition_id}`
+    CompetitionPatch,
+    /// `POST /api/v1/competitions/{competition_id}/cancel`
+    CompetitionCancel,
     /// `GET /api/v1/admin/competitions/{competition_id}/stats`
     AdminStats,
     /// `GET /api/v1/admin/competitions/{competition_id}/outbox`
@@ -104,7 +108,14 @@ const ROUTES: &[RouteSpec] = &[
         template: "/api/v1/competitions",
         methods: &[("GET", Endpoint::CompetitionList), ("POST", Endpoint::CompetitionCreate)],
     },
-    RouteSpec { template: "/api/v1/competitions/{competition_id}", methods: &[("GET", Endpoint::CompetitionGet)] },
+    RouteSpec {
+        template: "/api/v1/competitions/{competition_id}",
+        methods: &[("GET", Endpoint::CompetitionGet), ("PATCH", Endpoint::CompetitionPatch)],
+    },
+    RouteSpec {
+        template: "/api/v1/competitions/{competition_id}/cancel",
+        methods: &[("POST", Endpoint::CompetitionCancel)],
+    },
     RouteSpec {
         template: "/api/v1/competitions/{competition_id}/join",
         methods: &[("POST", Endpoint::CompetitionJoin)],

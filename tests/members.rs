@@ -187,3 +187,79 @@ fn my_competitions_show_status_rank_and_final_amount_newest_join_first() {
     );
     assert_eq!(as_user("GET", "/api/v1/me/competitions", &Uuid::new_v4(), None).json, json!({"competitions": []}));
 }
+
+#[test]
+fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
+    let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    for (user, score) in [(first, 300), (second, 200)] {
+        assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &user, None).status, 200);
+        let body = json!({"competition_id": id, "score": score});
+        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &user, Some(&body)).status, 200);
+    }
+    let (mut socket, _) = connect_live(&id, &first, false);
+    assert_eq!(next_frame(&mut socket)["type"], "snapshot");
+    let path = format!("/api/v1/competitions/{id}");
+
+    assert_eq!(as_user("PATCH", &path, &first, Some(&json!({"name": "mine now"}))).status, 403);
+    let past = rfc3339(local::token::now() - 60);
+    assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": past}))).status, 422, "not before now");
+    assert_eq!(as_admin("PATCH", &path, Some(&json!({"metric": "calories"}))).status, 422, "not editable");
+    assert_eq!(as_admin("PATCH", &format!("/api/v1/competitions/{}", Uuid::new_v4()), Some(&json!({}))).status, 404);
+
+    let edited =
+        as_admin("PATCH", &path, Some(&json!({"name": "Winter walk", "prize_pool": 4000, "payout": [7000, 3000]})));
+    assert_eq!(edited.status, 200, "{:?}", edited.json);
+    assert_eq!((edited.json["name"].as_str(), edited.json["prize_pool"].clone()), (Some("Winter walk"), json!(4000)));
+    let changed = next_frame(&mut socket);
+    assert_eq!(
+        (changed["type"].as_str(), changed["competition"]["name"].as_str()),
+        (Some("changed"), Some("Winter walk"))
+    );
+    let shown = as_user("GET", &path, &second, None);
+    assert_eq!(shown.json["name"], "Winter walk", "the cached competition was dropped");
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &second, None);
+    let amounts: Vec<Value> =
+        prizes.json["prizes"].as_array().expect("prizes").iter().map(|p| p["amount"].clone()).collect();
+    assert_eq!(amounts, [json!(2800), json!(1200)], "prizes recomputed from the new pool and payout");
+
+    // End early: the object's alarm moves to the new end and the standings become final there.
+    let soon = rfc3339(local::token::now() + 3);
+    assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": soon}))).status, 200);
+    assert_eq!(next_frame(&mut socket)["type"], "changed");
+    let finished = next_frame(&mut socket);
+    assert_eq!(finished["type"], "finished", "{finished}");
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &second, None);
+    assert_eq!(prizes.json["final"], true);
+    let late = as_admin("PATCH", &path, Some(&json!({"name": "too late"})));
+    assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
+}
+
+#[test]
+fn a_cancelled_competition_pays_nothing_and_takes_nothing_more() {
+    let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
+    let member = Uuid::new_v4();
+    assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &member, None).status, 200);
+    let body = json!({"competition_id": id, "score": 100});
+    assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &member, Some(&body)).status, 200);
+    let (mut socket, _) = connect_live(&id, &member, false);
+    assert_eq!(next_frame(&mut socket)["type"], "snapshot");
+
+    let cancel = format!("/api/v1/competitions/{id}/cancel");
+    assert_eq!(as_user("POST", &cancel, &member, None).status, 403);
+    let cancelled = as_admin("POST", &cancel, None);
+    assert_eq!((cancelled.status, cancelled.json["status"].as_str()), (200, Some("cancelled")), "{:?}", cancelled.json);
+    let finished = next_frame(&mut socket);
+    assert_eq!((finished["type"].as_str(), finished["prizes"].clone()), (Some("finished"), json!([])));
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &member, None);
+    assert_eq!((prizes.json["final"].clone(), prizes.json["prizes"].clone()), (json!(true), json!([])));
+    let write =
+        as_user("POST", "/api/v1/leaderboard/update", &member, Some(&json!({"competition_id": id, "score": 200})));
+    assert_eq!(write.status, 409);
+    let join = as_user("POST", &format!("/api/v1/competitions/{id}/join"), &Uuid::new_v4(), None);
+    assert_eq!(join.status, 409);
+    assert_eq!(as_admin("POST", &cancel, None).status, 200, "idempotent");
+    let shown = as_user("GET", &format!("/api/v1/competitions/{id}"), &member, None);
+    assert_eq!(shown.json["status"], "cancelled");
+    assert_eq!(as_admin("PATCH", &format!("/api/v1/competitions/{id}"), Some(&json!({"name": "again"}))).status, 409);
+}

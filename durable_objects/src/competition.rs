@@ -21,11 +21,12 @@ use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    percentile, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ObjectError, ObjectStats,
-    OutboxReport, Page, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Standing,
-    CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER,
-    PATH_AROUND, PATH_DISQUALIFY, PATH_LIVE, PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PRIZES,
-    PATH_REPAIR, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_STATS, PONG_TEXT,
+    percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ObjectError,
+    ObjectStats, OutboxReport, Page, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame,
+    Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL,
+    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_LIVE, PATH_META, PATH_OUTBOX,
+    PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS,
+    PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
@@ -266,6 +267,56 @@ impl Loaded {
             self.schedule_outbox(0).await?;
         }
         Response::from_json(&serde_json::json!({ "retried": moved }))
+    }
+
+    /// `POST /settings`: an administrator's edit of a competition that is not final: stored, the alarm moved to the
+    /// new end (an alarm set for an older end finds nothing due and sets the right one), and a `changed` frame.
+    async fn change_settings(&self, mut req: Request) -> Result<Response> {
+        let settings: Settings = match req.json().await {
+            Ok(settings) => settings,
+            Err(e) => return error(400, "bad_request", format!("bad settings: {e}")),
+        };
+        if self.finalized.get() {
+            return error(409, "conflict", "the standings are final");
+        }
+        let meta = settings.meta;
+        if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
+            return error(400, "bad_request", "competition settings break the schema's rules");
+        }
+        let seq = {
+            if let Err(e) = self.store.save_meta(&meta) {
+                return storage_failure(&e);
+            }
+            match self.board.borrow_mut().take_seq() {
+                Ok(seq) => seq,
+                Err(e) => return error(500, "internal", e.to_string()),
+            }
+        };
+        let ends_ms = meta.ends_ms;
+        *self.meta.borrow_mut() = Some(meta);
+        self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
+        self.ensure_alarm_by(ends_ms).await?;
+        Response::from_json(&Announced { seq })
+    }
+
+    /// `POST /cancel`: the competition is called off: final at once with no results (writes refused, prizes final
+    /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended normally.
+    fn cancel(&self) -> Result<Response> {
+        if self.finalized.get() {
+            return match self.store.final_count() {
+                Ok(0) => Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
+                Ok(_) => error(409, "conflict", "the standings are final"),
+                Err(e) => storage_failure(&e),
+            };
+        }
+        let seq = self.board.borrow().last_seq().unwrap_or(0);
+        if let Err(e) = self.store.save_final(&[], seq) {
+            return storage_failure(&e);
+        }
+        self.finalized.set(true);
+        let text = to_text(&ServerFrame::Finished { seq, prizes: Vec::new() })?;
+        self.frames_sent(broadcast::to_all(&self.state, &text));
+        Response::from_json(&Announced { seq })
     }
 
     /// `POST /disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
@@ -989,6 +1040,8 @@ impl DurableObject for Competition {
             (Method::Post, PATH_OUTBOX_RETRY) => loaded.retry_dead_letters().await,
             (Method::Post, PATH_REPAIR) => loaded.repair(req).await,
             (Method::Post, PATH_DISQUALIFY) => loaded.disqualify(req).await,
+            (Method::Post, PATH_SETTINGS) => loaded.change_settings(req).await,
+            (Method::Post, PATH_CANCEL) => loaded.cancel(),
             #[cfg(feature = "test-routes")]
             (Method::Post, PATH_TEST_CORRUPT) => loaded.test_corrupt(&req),
             #[cfg(feature = "test-routes")]

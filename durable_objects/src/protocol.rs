@@ -31,6 +31,11 @@ pub const CODE_LIVE_FULL: &str = "live_full";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
+/// `POST /settings`: new settings of a competition that is not final (administrators' edits), announced to
+/// subscribers with a `changed` frame.
+pub const PATH_SETTINGS: &str = "/settings";
+/// `POST /cancel`: the competition is called off: final with no prizes.
+pub const PATH_CANCEL: &str = "/cancel";
 /// `POST /disqualify`: removes a member from the board for good (administrators).
 pub const PATH_DISQUALIFY: &str = "/disqualify";
 /// `GET /outbox`: the outbox's state and its dead letters (administrators).
@@ -184,6 +189,23 @@ pub struct OutboxReport {
     pub dead_letters: Vec<crate::score_store::DeadLetter>,
 }
 
+/// `POST /settings`: the competition's new settings, and the competition as the API shows it (for the frame).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// What the object checks writes against and pays prizes by.
+    pub meta: CompetitionMeta,
+    /// The competition as subscribers see it in the `changed` frame.
+    pub competition: serde_json::Value,
+}
+
+/// Reply to [`Settings`] and to `POST /cancel`: the update sequence after the change.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Announced {
+    /// The frame's sequence (or a later one's).
+    pub seq: u64,
+}
+
 /// `POST /disqualify`: a member leaves the board for good and may post no more scores.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -329,6 +351,13 @@ pub enum ServerFrame {
         seq: u64,
         /// Paid players.
         prizes: Vec<PrizeEntry>,
+    },
+    /// The competition's settings changed (name, end, prizes, capacity).
+    Changed {
+        /// Strictly increasing per competition, like updates.
+        seq: u64,
+        /// The competition as the API shows it.
+        competition: serde_json::Value,
     },
     /// A member left the board (disqualified, or their account deleted); everyone behind moved up.
     Removed {

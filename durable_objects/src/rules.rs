@@ -48,6 +48,8 @@ pub enum Status {
     Upcoming,
     Active,
     Finished,
+    /// Called off by an administrator: no writes, no joins, no prizes (never the result of [`status`]).
+    Cancelled,
 }
 
 /// The status at `now_ms` of a competition running `[starts_ms, ends_ms)`.
@@ -110,7 +112,7 @@ pub fn check_score(
 ) -> Result<(), Refusal> {
     match status(starts_ms, ends_ms, now_ms) {
         Status::Upcoming => Err(Refusal::NotStarted),
-        Status::Finished => Err(Refusal::Finished),
+        Status::Finished | Status::Cancelled => Err(Refusal::Finished),
         Status::Active => {
             let days = match origin {
                 ScoreOrigin::Posted => started_days(starts_ms, ends_ms, now_ms),

@@ -164,6 +164,21 @@ impl Database {
         self.run("create_competition", builder).await
     }
 
+    /// Applies `changes` to a competition's row (service role: administrators' edits); the row after, or `None`.
+    pub async fn update_competition(
+        &self,
+        id: &Uuid,
+        changes: &serde_json::Value,
+    ) -> Result<Option<CompetitionRow>, AdapterError> {
+        let builder = self
+            .table("competitions", Caller::Service)
+            .eq("id", id.to_string())
+            .select("*")
+            .update(changes.to_string());
+        let rows: Vec<CompetitionRow> = self.run("update_competition", builder).await?;
+        Ok(rows.into_iter().next())
+    }
+
     /// Competitions that have not ended, by start time, at most `limit`.
     pub async fn list_competitions(
         &self,

@@ -26,6 +26,9 @@ pub struct CompetitionRow {
     pub participants: i64,
     #[serde(default)]
     pub max_participants: Option<i64>,
+    /// When an administrator cancelled it, if they did.
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
 }
 
 /// The columns a new competition is inserted with.
@@ -68,6 +71,8 @@ pub struct MyCompetitionRow {
     pub payout: Vec<u32>,
     pub participants: i64,
     pub max_participants: Option<i64>,
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
     pub joined_at: String,
     pub disqualified_at: Option<String>,
     pub disqualified_reason: Option<String>,
@@ -90,6 +95,7 @@ impl MyCompetitionRow {
             payout: self.payout.clone(),
             participants: self.participants,
             max_participants: self.max_participants,
+            cancelled_at: self.cancelled_at.clone(),
         }
     }
 }

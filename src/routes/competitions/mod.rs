@@ -16,7 +16,7 @@ use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
 
-use model::{meta_from_row, present, CreateBody, DisqualifyBody};
+use model::{meta_from_row, present, CreateBody, DisqualifyBody, PatchBody};
 
 /// Most competitions a list returns.
 pub const LIST_LIMIT: usize = 100;
@@ -61,6 +61,9 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
             Some("PT403") => ApiError::Forbidden("you were disqualified from this competition".to_owned()),
             Some("PT409") if error.to_string().contains("full") => {
                 ApiError::Conflict("the competition is full".to_owned())
+            }
+            Some("PT409") if error.to_string().contains("cancelled") => {
+                ApiError::Conflict("the competition was cancelled".to_owned())
             }
             Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
             _ => ApiError::from(error),
@@ -138,4 +141,74 @@ pub async fn disqualify(
             "total": removed.total,
         }),
     ))
+}
+
+/// The competition an administrator's route names, from Postgres (404 when it has none).
+async fn admin_target(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+) -> Result<crate::adapters::rows::CompetitionRow, ApiError> {
+    if !ctx.require_user()?.is_admin() {
+        return Err(ApiError::Forbidden("managing competitions needs a service_role token".to_owned()));
+    }
+    let id = path_uuid("competition_id", route.param("competition_id"))?;
+    ctx.database()
+        .competition(Caller::Service, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))
+}
+
+/// `PATCH /api/v1/competitions/{competition_id}` (service role): name, end (later to extend, earlier but not before
+/// now to end early), prize pool, payout, capacity. The object goes first — it knows whether the standings are
+/// final (409), moves its end-of-competition alarm and tells subscribers with a `changed` frame — then Postgres.
+/// Both steps take the same settings again without harm, so a failed call is simply retried.
+pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worker::Request) -> Result<Reply, ApiError> {
+    let row = admin_target(ctx, route).await?;
+    let body = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?;
+    if row.cancelled_at.is_some() {
+        return Err(ApiError::Conflict("the competition was cancelled".to_owned()));
+    }
+    let (changes, next) = body.validate(&row, ctx.now_ms)?;
+    let meta =
+        meta_from_row(&next).ok_or_else(|| ApiError::Internal(format!("competition {} is unreadable", row.id)))?;
+    let settings = durable_objects::protocol::Settings {
+        meta,
+        competition: serde_json::to_value(present(&next, ctx.now_ms)?)
+            .map_err(|e| ApiError::Internal(format!("competition {} is unprintable: {e}", row.id)))?,
+    };
+    let client = ctx.competition(&row.id)?;
+    let announced: durable_objects::protocol::Announced =
+        client.call(worker::Method::Post, durable_objects::protocol::PATH_SETTINGS, Some(&settings)).await?;
+    let updated = if changes.as_object().is_some_and(|c| c.is_empty()) {
+        row
+    } else {
+        ctx.database()
+            .update_competition(&row.id, &changes)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?
+    };
+    cache::competitions::forget(ctx, &updated.id).await;
+    cache::pages::raise_version(ctx, &updated.id, announced.seq).await;
+    Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
+}
+
+/// `POST /api/v1/competitions/{competition_id}/cancel` (service role): called off — final at once without prizes
+/// (`prizes` answers `{"final":true,"prizes":[]}`), writes and joins 409, subscribers get `finished` with no prizes.
+/// Idempotent; 409 for a competition whose standings were already final.
+pub async fn cancel(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    let row = admin_target(ctx, route).await?;
+    let client = ctx.competition(&row.id)?;
+    let announced: durable_objects::protocol::Announced =
+        client.call(worker::Method::Post, durable_objects::protocol::PATH_CANCEL, None::<&()>).await?;
+    let cancelled = match row.cancelled_at {
+        Some(_) => row,
+        None => ctx
+            .database()
+            .update_competition(&row.id, &json!({ "cancelled_at": time::format_ms(ctx.now_ms) }))
+            .await?
+            .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?,
+    };
+    cache::competitions::forget(ctx, &cancelled.id).await;
+    cache::pages::raise_version(ctx, &cancelled.id, announced.seq).await;
+    Ok(Reply::json(200, &present(&cancelled, ctx.now_ms)?))
 }

@@ -89,6 +89,86 @@ impl CreateBody {
     }
 }
 
+/// Body of `PATCH /api/v1/competitions/{id}`: any of the fields an organiser may change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    pub name: Option<String>,
+    pub ends_at: Option<String>,
+    pub prize_pool: Option<i64>,
+    pub payout: Option<Vec<i64>>,
+    /// A number sets the limit, `null` removes it, absent leaves it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    pub max_participants: Option<Option<i64>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present_or_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(deserializer).map(Some)
+}
+
+impl PatchBody {
+    /// Checks the changes against `row` at `now_ms` (every problem at once): the database changes and the row as it
+    /// will read after them. `ends_at` may move later or earlier, but not before now.
+    pub fn validate(self, row: &CompetitionRow, now_ms: i64) -> Result<(serde_json::Value, CompetitionRow), ApiError> {
+        let mut problems = Vec::new();
+        let mut changes = serde_json::Map::new();
+        let mut next = row.clone();
+        if let Some(name) = self.name {
+            let name = name.trim().to_owned();
+            if !(1..=80).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+                problems.push(FieldError::new("name", "must be 1 to 80 characters without control characters"));
+            }
+            changes.insert("name".into(), name.clone().into());
+            next.name = name;
+        }
+        if let Some(text) = self.ends_at {
+            let starts = time::parse_ms(&row.starts_at);
+            match time::parse_ms(&text) {
+                None => problems.push(FieldError::new("ends_at", "must be an RFC 3339 timestamp")),
+                Some(ends) if starts.is_some_and(|starts| ends <= starts) => {
+                    problems.push(FieldError::new("ends_at", "must be after starts_at"))
+                }
+                Some(ends) if ends < now_ms => problems.push(FieldError::new("ends_at", "must not be before now")),
+                Some(ends) => {
+                    changes.insert("ends_at".into(), time::format_ms(ends).into());
+                    next.ends_at = time::format_ms(ends);
+                }
+            }
+        }
+        if let Some(pool) = self.prize_pool {
+            if !(0..=crate::routes::leaderboard::model::MAX_SCORE).contains(&pool) {
+                problems.push(FieldError::new("prize_pool", "must be a non-negative integer (minor units)"));
+            }
+            changes.insert("prize_pool".into(), pool.into());
+            next.prize_pool = pool;
+        }
+        if let Some(payout) = self.payout {
+            if payout.len() > MAX_PLACES {
+                problems.push(FieldError::new("payout", format!("at most {MAX_PLACES} places")));
+            } else if payout.iter().any(|bps| !(1..=10_000).contains(bps)) {
+                problems.push(FieldError::new("payout", "each place is 1 to 10000 basis points"));
+            } else if payout.iter().sum::<i64>() > 10_000 {
+                problems.push(FieldError::new("payout", "places sum to at most 10000 basis points"));
+            }
+            changes.insert("payout".into(), serde_json::json!(payout));
+            next.payout = payout.iter().map(|bps| (*bps).clamp(0, 10_000) as u32).collect();
+        }
+        if let Some(max) = self.max_participants {
+            if max.is_some_and(|max| !(1..=MAX_PARTICIPANTS).contains(&max)) {
+                problems.push(FieldError::new("max_participants", format!("must be 1 to {MAX_PARTICIPANTS} or null")));
+            }
+            changes.insert("max_participants".into(), serde_json::json!(max));
+            next.max_participants = max;
+        }
+        if problems.is_empty() {
+            Ok((serde_json::Value::Object(changes), next))
+        } else {
+            Err(ApiError::ValidationFailed(problems))
+        }
+    }
+}
+
 /// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,7 +233,10 @@ pub fn present(row: &CompetitionRow, now_ms: i64) -> Result<Competition, ApiErro
         payout: row.payout.clone(),
         participants: row.participants,
         max_participants: row.max_participants,
-        status: rules::status(meta.starts_ms, meta.ends_ms, now_ms),
+        status: match row.cancelled_at {
+            Some(_) => Status::Cancelled,
+            None => rules::status(meta.starts_ms, meta.ends_ms, now_ms),
+        },
     })
 }
 
@@ -217,6 +300,47 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_checks_each_field_and_never_ends_before_now() {
+        let row = CompetitionRow {
+            id: Uuid::from_u128(7),
+            name: "n".into(),
+            metric: "steps".into(),
+            starts_at: "2026-11-01T00:00:00+00:00".into(),
+            ends_at: "2026-11-08T00:00:00+00:00".into(),
+            prize_pool: 5,
+            payout: vec![10_000],
+            participants: 3,
+            max_participants: Some(10),
+            cancelled_at: None,
+        };
+        let now = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
+        let patch =
+            |body: serde_json::Value| serde_json::from_value::<PatchBody>(body).expect("shape").validate(&row, now);
+        let (changes, next) = patch(json!({"ends_at": "2026-11-10T00:00:00Z", "max_participants": null})).expect("ok");
+        assert_eq!(changes, json!({"ends_at": "2026-11-10T00:00:00Z", "max_participants": null}));
+        assert_eq!((next.ends_at.as_str(), next.max_participants), ("2026-11-10T00:00:00Z", None));
+        let (_, same) = patch(json!({})).expect("nothing to change");
+        assert_eq!(same, row);
+        let (_, earlier) = patch(json!({"ends_at": "2026-11-03T00:00:00Z"})).expect("end now");
+        assert_eq!(earlier.ends_at, "2026-11-03T00:00:00Z");
+        let cases = [
+            (json!({"ends_at": "2026-11-02T23:59:59Z"}), "ends_at"),
+            (json!({"ends_at": "2026-10-01T00:00:00Z"}), "ends_at"),
+            (json!({"name": ""}), "name"),
+            (json!({"prize_pool": -1}), "prize_pool"),
+            (json!({"payout": [6000, 5000]}), "payout"),
+            (json!({"max_participants": 0}), "max_participants"),
+        ];
+        for (body, field) in cases {
+            match patch(body.clone()) {
+                Err(ApiError::ValidationFailed(problems)) => assert_eq!(problems[0].field, field, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(serde_json::from_value::<PatchBody>(json!({"metric": "calories"})).is_err(), "not editable");
+    }
+
+    #[test]
     fn a_disqualification_needs_a_readable_reason() {
         let reason = |text: &str| DisqualifyBody { reason: text.to_owned() }.validate().map_err(|e| e.status());
         assert_eq!(reason("  step counter on a ceiling fan "), Ok("step counter on a ceiling fan".to_owned()));
@@ -238,6 +362,7 @@ mod tests {
             payout: vec![10_000],
             participants: 3,
             max_participants: None,
+            cancelled_at: None,
         };
         let meta = meta_from_row(&row).expect("valid");
         assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));
