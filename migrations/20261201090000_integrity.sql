@@ -9,6 +9,8 @@
 --     through functions only service_role may execute;
 --   * every user row hangs off auth.users with ON DELETE CASCADE, so deleting the auth user deletes them;
 --   * every function has a fixed, empty search_path.
+-- And what the additions of 2026-12-01 keep in the database: a competition's capacity (max_participants, enforced by
+-- the join under a row lock) and cancellation, a member's disqualification (with when and why), and "my competitions".
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Privileges: nothing is writable by the API roles unless granted below. Supabase's default privileges grant ALL on
@@ -69,6 +71,19 @@ ALTER TABLE public.scores
 CREATE INDEX IF NOT EXISTS fitness_days_user_day ON public.fitness_days (user_id, day);
 
 -- ---------------------------------------------------------------------------------------------------------------
+-- Capacity, cancellation and disqualification. A disqualified member keeps their membership (when and why, for the
+-- audit trail and "my competitions"), cannot rejoin and is left out of fitness rescoring.
+ALTER TABLE public.competitions
+  ADD COLUMN max_participants integer CHECK (max_participants BETWEEN 1 AND 1000000),
+  ADD COLUMN cancelled_at timestamptz;
+ALTER TABLE public.memberships
+  ADD COLUMN disqualified_at timestamptz,
+  ADD COLUMN disqualified_reason text
+    CHECK (disqualified_reason IS NULL OR char_length(disqualified_reason) BETWEEN 1 AND 200),
+  ADD CONSTRAINT memberships_disqualified_with_reason
+    CHECK ((disqualified_at IS NULL) = (disqualified_reason IS NULL));
+
+-- ---------------------------------------------------------------------------------------------------------------
 -- Participant counts are public (the contract shows them) while memberships are not: a counter kept by a trigger.
 ALTER TABLE public.competitions ADD COLUMN participants integer NOT NULL DEFAULT 0 CHECK (participants >= 0);
 UPDATE public.competitions c
@@ -92,7 +107,7 @@ CREATE TRIGGER memberships_count AFTER INSERT OR DELETE ON public.memberships
 
 CREATE OR REPLACE VIEW public.competition_summaries WITH (security_invoker = true) AS
   SELECT c.id, c.name, c.metric, c.starts_at, c.ends_at, c.prize_pool, c.payout, c.created_at,
-         c.participants::bigint AS participants
+         c.participants::bigint AS participants, c.max_participants, c.cancelled_at
   FROM public.competitions c;
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -114,25 +129,36 @@ CREATE FUNCTION public.ensure_profile(p_user uuid) RETURNS public.profiles
     SELECT * FROM public.profiles WHERE user_id = p_user;
   $$;
 
--- Joins a user to a competition; idempotent (the first joined_at stays, and the database sets it). Custom SQLSTATEs
--- PTnnn become HTTP status nnn in PostgREST.
+-- Joins a user to a competition; idempotent (the first joined_at stays, and the database sets it). Refused: an
+-- unknown competition (PT404), a disqualified member (PT403), a cancelled, finished or full competition (PT409 with
+-- 'competition was cancelled' / 'has finished' / 'is full'). Custom SQLSTATEs PTnnn become HTTP status nnn in
+-- PostgREST. The competition row is locked first, so concurrent joins cannot overfill it.
 CREATE FUNCTION public.join_competition(competition uuid, p_user uuid) RETURNS public.memberships
   LANGUAGE plpgsql VOLATILE SET search_path = ''
   AS $$
   DECLARE
-    ends timestamptz;
+    target public.competitions;
     joined public.memberships;
   BEGIN
-    SELECT ends_at INTO ends FROM public.competitions WHERE id = competition;
+    SELECT * INTO target FROM public.competitions WHERE id = competition FOR UPDATE;
     IF NOT FOUND THEN
       RAISE SQLSTATE 'PT404' USING MESSAGE = 'competition not found';
     END IF;
     SELECT * INTO joined FROM public.memberships m WHERE m.competition_id = competition AND m.user_id = p_user;
     IF FOUND THEN
+      IF joined.disqualified_at IS NOT NULL THEN
+        RAISE SQLSTATE 'PT403' USING MESSAGE = 'disqualified from this competition';
+      END IF;
       RETURN joined;
     END IF;
-    IF ends <= now() THEN
+    IF target.cancelled_at IS NOT NULL THEN
+      RAISE SQLSTATE 'PT409' USING MESSAGE = 'competition was cancelled';
+    END IF;
+    IF target.ends_at <= now() THEN
       RAISE SQLSTATE 'PT409' USING MESSAGE = 'competition has finished';
+    END IF;
+    IF target.max_participants IS NOT NULL AND target.participants >= target.max_participants THEN
+      RAISE SQLSTATE 'PT409' USING MESSAGE = 'competition is full';
     END IF;
     PERFORM public.ensure_profile(p_user);
     INSERT INTO public.memberships (competition_id, user_id) VALUES (competition, p_user) ON CONFLICT DO NOTHING;
@@ -141,11 +167,12 @@ CREATE FUNCTION public.join_competition(competition uuid, p_user uuid) RETURNS p
   END
   $$;
 
--- Upserts a user's fitness days from one source and returns, for every active competition the user joined, the
--- rescored total (per day the largest value any source reported for the competition's metric, summed over the days
--- whose UTC midnight-to-midnight interval overlaps [starts_at, ends_at)) and the user's new days_version. Days after
--- tomorrow (UTC) are refused: no clock on Earth has reached them. One transaction: a bad row writes nothing. The
--- version row is locked first, so concurrent syncs of one user are serialised and their versions order their totals.
+-- Upserts a user's fitness days from one source and returns, for every active competition the user joined (not
+-- cancelled, not disqualified), the rescored total (per day the largest value any source reported for the
+-- competition's metric, summed over the days whose UTC midnight-to-midnight interval overlaps [starts_at, ends_at))
+-- and the user's new days_version. Days after tomorrow (UTC) are refused: no clock on Earth has reached them. One
+-- transaction: a bad row writes nothing. The version row is locked first, so concurrent syncs of one user are
+-- serialised and their versions order their totals.
 CREATE FUNCTION public.sync_fitness_days(p_user uuid, p_source text, p_days jsonb)
   RETURNS TABLE (competition_id uuid, score bigint, version bigint)
   LANGUAGE plpgsql VOLATILE SET search_path = ''
@@ -187,10 +214,57 @@ CREATE FUNCTION public.sync_fitness_days(p_user uuid, p_source text, p_days json
                  GROUP BY f.day) per_day), 0),
              v
       FROM public.competitions c
-      JOIN public.memberships m ON m.competition_id = c.id AND m.user_id = p_user
-      WHERE c.starts_at <= now() AND c.ends_at > now()
+      JOIN public.memberships m ON m.competition_id = c.id AND m.user_id = p_user AND m.disqualified_at IS NULL
+      WHERE c.starts_at <= now() AND c.ends_at > now() AND c.cancelled_at IS NULL
       ORDER BY c.id;
   END
+  $$;
+
+-- Marks a member disqualified (idempotent: a second call keeps the first time and reason). PT404 for a user who
+-- is not a member.
+CREATE FUNCTION public.disqualify_member(competition uuid, p_user uuid, p_reason text) RETURNS public.memberships
+  LANGUAGE plpgsql VOLATILE SET search_path = ''
+  AS $$
+  DECLARE
+    member public.memberships;
+  BEGIN
+    UPDATE public.memberships m
+      SET disqualified_at = coalesce(m.disqualified_at, now()),
+          disqualified_reason = coalesce(m.disqualified_reason, p_reason)
+      WHERE m.competition_id = competition AND m.user_id = p_user
+      RETURNING * INTO member;
+    IF NOT FOUND THEN
+      RAISE SQLSTATE 'PT404' USING MESSAGE = 'not a member of this competition';
+    END IF;
+    RETURN member;
+  END
+  $$;
+
+-- "My competitions": every competition a user joined, newest join first, with their membership status and, where
+-- the standings are final and delivered, their final rank, display rank, score and amount — so the Worker asks a
+-- competition's object only for competitions still running.
+CREATE FUNCTION public.my_competitions(p_user uuid, p_limit integer DEFAULT 100)
+  RETURNS TABLE (
+    id uuid, name text, metric text, starts_at timestamptz, ends_at timestamptz, prize_pool bigint,
+    payout integer[], participants bigint, max_participants integer, cancelled_at timestamptz,
+    joined_at timestamptz, disqualified_at timestamptz, disqualified_reason text,
+    final_rank integer, final_display_rank bigint, final_score bigint, final_amount bigint
+  )
+  LANGUAGE sql STABLE SET search_path = ''
+  AS $$
+    SELECT c.id, c.name, c.metric, c.starts_at, c.ends_at, c.prize_pool, c.payout, c.participants::bigint,
+           c.max_participants, c.cancelled_at, m.joined_at, m.disqualified_at, m.disqualified_reason,
+           r.rank,
+           CASE WHEN r.rank IS NULL THEN NULL
+                ELSE 1 + (SELECT count(*) FROM public.final_results a
+                          WHERE a.competition_id = r.competition_id AND a.score > r.score) END,
+           r.score, r.prize
+    FROM public.memberships m
+    JOIN public.competitions c ON c.id = m.competition_id
+    LEFT JOIN public.final_results r ON r.competition_id = m.competition_id AND r.user_id = m.user_id
+    WHERE m.user_id = p_user
+    ORDER BY m.joined_at DESC, c.id
+    LIMIT least(greatest(coalesce(p_limit, 100), 1), 100)
   $$;
 
 -- Outbox rows of a user who has since been deleted are skipped (their profile is gone), so one deletion cannot block
@@ -220,8 +294,11 @@ REVOKE EXECUTE ON FUNCTION public.ensure_profile(uuid) FROM PUBLIC, anon, authen
 REVOKE EXECUTE ON FUNCTION public.join_competition(uuid, uuid) FROM PUBLIC, anon, authenticated;
 REVOKE EXECUTE ON FUNCTION public.sync_fitness_days(uuid, text, jsonb) FROM PUBLIC, anon, authenticated;
 REVOKE EXECUTE ON FUNCTION public.apply_score_outbox(jsonb) FROM PUBLIC, anon, authenticated;
+REVOKE EXECUTE ON FUNCTION public.disqualify_member(uuid, uuid, text) FROM PUBLIC, anon, authenticated;
+REVOKE EXECUTE ON FUNCTION public.my_competitions(uuid, integer) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.ensure_profile(uuid), public.join_competition(uuid, uuid),
   public.sync_fitness_days(uuid, text, jsonb), public.apply_score_outbox(jsonb),
-  public.record_final_results(uuid, jsonb) TO service_role;
+  public.record_final_results(uuid, jsonb), public.disqualify_member(uuid, uuid, text),
+  public.my_competitions(uuid, integer) TO service_role;
 -- payout_is_valid backs a CHECK constraint; the API roles have no reason to call it.
 GRANT EXECUTE ON FUNCTION public.payout_is_valid(integer[]) TO service_role;

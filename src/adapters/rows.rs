@@ -62,17 +62,9 @@ pub struct MembershipRow {
 /// database has it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct MyCompetitionRow {
-    pub id: Uuid,
-    pub name: String,
-    pub metric: String,
-    pub starts_at: String,
-    pub ends_at: String,
-    pub prize_pool: i64,
-    pub payout: Vec<u32>,
-    pub participants: i64,
-    pub max_participants: Option<i64>,
-    #[serde(default)]
-    pub cancelled_at: Option<String>,
+    /// The competition's columns, as the competition routes read them.
+    #[serde(flatten)]
+    pub competition: CompetitionRow,
     pub joined_at: String,
     pub disqualified_at: Option<String>,
     pub disqualified_reason: Option<String>,
@@ -80,24 +72,6 @@ pub struct MyCompetitionRow {
     pub final_display_rank: Option<u64>,
     pub final_score: Option<i64>,
     pub final_amount: Option<i64>,
-}
-
-impl MyCompetitionRow {
-    /// The competition part, as the competition routes read it.
-    pub fn competition(&self) -> CompetitionRow {
-        CompetitionRow {
-            id: self.id,
-            name: self.name.clone(),
-            metric: self.metric.clone(),
-            starts_at: self.starts_at.clone(),
-            ends_at: self.ends_at.clone(),
-            prize_pool: self.prize_pool,
-            payout: self.payout.clone(),
-            participants: self.participants,
-            max_participants: self.max_participants,
-            cancelled_at: self.cancelled_at.clone(),
-        }
-    }
 }
 
 /// One day of one source for `sync_fitness_days(source, days)`.

@@ -39,7 +39,7 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
     }
     let user = ctx.require_user()?;
     let path = format!("{PATH_SCORE_OF}{}", user.user_id);
-    match ctx.competition(&row.id)?.try_call::<Standing>(Method::Get, &path, None::<&()>).await? {
+    match ctx.competition(&row.competition.id)?.try_call::<Standing>(Method::Get, &path, None::<&()>).await? {
         Ok(standing) => Ok(Place {
             rank: Some(standing.rank),
             display_rank: Some(standing.display_rank),
@@ -57,7 +57,7 @@ pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     let rows = ctx.database().my_competitions(&user.user_id).await?;
     let shown = rows
         .iter()
-        .map(|row| present(&row.competition(), ctx.now_ms).map(|competition| (row, competition)))
+        .map(|row| present(&row.competition, ctx.now_ms).map(|competition| (row, competition)))
         .collect::<Result<Vec<_>, _>>()?;
     let places = join_all(shown.iter().map(|(row, competition)| place(ctx, row, competition.status))).await;
     let mut competitions = Vec::with_capacity(shown.len());
