@@ -34,6 +34,16 @@ impl RequestContext<'_> {
         self.user.as_ref().ok_or(ApiError::MissingToken)
     }
 
+    /// The caller when they are an administrator (`service_role`); 401 when anonymous, 403 with `refusal` otherwise.
+    pub fn require_admin(&self, refusal: &str) -> Result<&UserContext, ApiError> {
+        let user = self.require_user()?;
+        if user.is_admin() {
+            Ok(user)
+        } else {
+            Err(ApiError::Forbidden(refusal.to_owned()))
+        }
+    }
+
     /// The caller and their token, or the 401 the route owes an anonymous request.
     pub fn require_token(&self) -> Result<(&UserContext, &str), ApiError> {
         match (&self.user, &self.token) {

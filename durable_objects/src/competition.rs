@@ -63,12 +63,10 @@ impl OutboxSink for Undeliverable {
 #[derive(Debug, Serialize, Deserialize)]
 struct SocketAttachment {
     user_id: Uuid,
-    /// This object's number for the socket (keys its frame budget).
+    /// This object's number for the socket: keys its frame budget, and orders a user's sockets by age (numbers grow
+    /// as sockets are accepted, also across the object's lives), so the oldest gives way first.
     #[serde(default)]
     id: u64,
-    /// When it opened (epoch ms): the oldest of a user's sockets gives way first.
-    #[serde(default)]
-    opened_ms: i64,
     /// When it must close (epoch ms): its token's expiry plus the leeway; extended by `auth` frames.
     #[serde(default = "never")]
     closes_at_ms: i64,
@@ -119,6 +117,11 @@ pub struct Competition {
 
 fn error(status: u16, code: &str, message: impl Into<String>) -> Result<Response> {
     Ok(Response::from_json(&ObjectError { code: code.to_owned(), message: message.into() })?.with_status(status))
+}
+
+/// A storage failure as the runtime's error, for replies built with `?`.
+fn storage_error(failure: StoreError) -> worker::Error {
+    worker::Error::RustError(failure.to_string())
 }
 
 fn storage_failure(failure: &StoreError) -> Result<Response> {
@@ -229,27 +232,25 @@ impl Loaded {
     }
 
     fn stats(&self) -> Result<Response> {
-        let storage = |e: StoreError| worker::Error::RustError(e.to_string());
         Response::from_json(&ObjectStats {
             members: self.board.borrow().total(),
             rebuild_ms: self.rebuild_ms,
             rebuilt_members: self.rebuilt_members,
-            outbox_pending: self.store.outbox_len().map_err(storage)?,
-            outbox_failures: self.store.failures().map_err(storage)?,
+            outbox_pending: self.store.outbox_len().map_err(storage_error)?,
+            outbox_failures: self.store.failures().map_err(storage_error)?,
             finalized: self.finalized.get(),
-            final_results: self.store.final_count().map_err(storage)?,
-            dead_letters: self.store.dead_letter_count().map_err(storage)?,
+            final_results: self.store.final_count().map_err(storage_error)?,
+            dead_letters: self.store.dead_letter_count().map_err(storage_error)?,
             corrupt_rows: self.corrupt_rows.borrow().clone(),
         })
     }
 
     /// `GET /outbox`: the outbox's state and the rows set aside.
     fn outbox_report(&self) -> Result<Response> {
-        let storage = |e: StoreError| worker::Error::RustError(e.to_string());
         Response::from_json(&OutboxReport {
-            pending: self.store.outbox_len().map_err(storage)?,
-            failures: self.store.failures().map_err(storage)?,
-            dead_letters: self.store.dead_letters(500).map_err(storage)?,
+            pending: self.store.outbox_len().map_err(storage_error)?,
+            failures: self.store.failures().map_err(storage_error)?,
+            dead_letters: self.store.dead_letters(500).map_err(storage_error)?,
         })
     }
 
@@ -399,9 +400,13 @@ impl Loaded {
             Ok(change) => change,
             Err(response) => return response,
         };
-        let display_rank = {
+        // The stored score: the written one, or a newer one when this write was overtaken.
+        let (stored, display_rank) = {
             let board = self.board.borrow();
-            board.score_of(write.user_id).map_or(change.rank, |score| board.display_rank(score))
+            match board.score_of(write.user_id) {
+                Some(score) => (score as i64, board.display_rank(score)),
+                None => (write.score, change.rank),
+            }
         };
         if change.changed {
             let frame = ServerFrame::Update {
@@ -416,8 +421,6 @@ impl Loaded {
             self.publish(change.seq, &frame)?;
             self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
-        // The stored score: the written one, or a newer one when this write was overtaken.
-        let stored = self.board.borrow().score_of(write.user_id).map_or(write.score, |s| s as i64);
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
@@ -815,7 +818,7 @@ impl Loaded {
         let id = self.next_socket.get();
         self.next_socket.set(id + 1);
         self.frame_budgets.borrow_mut().insert(id, FrameBudget::full(now));
-        pair.server.serialize_attachment(SocketAttachment { user_id, id, opened_ms: now, closes_at_ms })?;
+        pair.server.serialize_attachment(SocketAttachment { user_id, id, closes_at_ms })?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(user_id)))?)?;
         self.frames_sent(1);
         self.expiry_due_by(closes_at_ms).await?;
@@ -836,12 +839,10 @@ impl Loaded {
         if !allowed {
             // One socket's flood must not starve the object: refuse, say why, and close.
             let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "rate_limited".to_owned() })?);
-            self.frame_budgets.borrow_mut().remove(&attachment.id);
-            return ws.close(Some(CLOSE_POLICY), Some("rate_limited"));
+            return self.close_socket(ws, attachment.id, CLOSE_POLICY, "rate_limited");
         }
         if now >= attachment.closes_at_ms {
-            self.frame_budgets.borrow_mut().remove(&attachment.id);
-            return ws.close(Some(CLOSE_TOKEN_EXPIRED), Some("token_expired"));
+            return self.close_socket(ws, attachment.id, CLOSE_TOKEN_EXPIRED, "token_expired");
         }
         match serde_json::from_str::<ClientFrame>(text) {
             Ok(ClientFrame::Ping) => {
@@ -893,10 +894,15 @@ impl Loaded {
                     worker::console_warn!("live socket auth refused: {reason}");
                 }
                 let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "invalid_token".to_owned() })?);
-                self.frame_budgets.borrow_mut().remove(&attachment.id);
-                ws.close(Some(CLOSE_POLICY), Some("invalid_token"))
+                self.close_socket(ws, attachment.id, CLOSE_POLICY, "invalid_token")
             }
         }
+    }
+
+    /// Closes a socket that broke a rule, forgetting its frame budget.
+    fn close_socket(&self, ws: &WebSocket, id: u64, code: u16, reason: &str) -> Result<()> {
+        self.frame_budgets.borrow_mut().remove(&id);
+        ws.close(Some(code), Some(reason))
     }
 
     /// Closes the oldest of `user_id`'s open sockets until a new one fits under the per-user limit.
@@ -908,8 +914,6 @@ impl Loaded {
             .into_iter()
             .filter(|s| s.as_ref().ready_state() == OPEN)
             .map(|s| {
-                // Socket numbers grow as sockets are accepted (and across the object's lives, being based on the
-                // wake time), so the smallest is the oldest.
                 let number = s.deserialize_attachment::<SocketAttachment>().ok().flatten().map_or(0, |a| a.id);
                 (s, number)
             })
@@ -941,8 +945,7 @@ impl Loaded {
         for socket in self.state.get_websockets() {
             let Some(attachment) = socket.deserialize_attachment::<SocketAttachment>().ok().flatten() else { continue };
             if attachment.closes_at_ms <= now {
-                self.frame_budgets.borrow_mut().remove(&attachment.id);
-                let _ = socket.close(Some(CLOSE_TOKEN_EXPIRED), Some("token_expired"));
+                let _ = self.close_socket(&socket, attachment.id, CLOSE_TOKEN_EXPIRED, "token_expired");
             } else if attachment.closes_at_ms < socket_rules::NEVER_MS {
                 next = Some(next.map_or(attachment.closes_at_ms, |n| n.min(attachment.closes_at_ms)));
             }

@@ -227,7 +227,7 @@ impl ScoreStore {
 
     /// Drops a member row by its stored key (the repair of a corrupt row); whether one was there.
     pub fn drop_member(&self, key: &str) -> Result<bool, StoreError> {
-        let before = self.count("SELECT COUNT(*) AS n FROM members WHERE user_id = ?1", key)?;
+        let before = self.count("SELECT COUNT(*) AS n FROM members WHERE user_id = ?1", vec![key.to_owned().into()])?;
         self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![key.to_owned().into()])?;
         Ok(before > 0)
     }
@@ -242,12 +242,13 @@ impl ScoreStore {
         Ok(())
     }
 
-    fn count(&self, query: &str, arg: &str) -> Result<u64, StoreError> {
+    /// The `n` of a `SELECT COUNT(*) AS n …` query.
+    fn count(&self, query: &str, args: Vec<SqlStorageValue>) -> Result<u64, StoreError> {
         #[derive(Deserialize)]
         struct Count {
             n: i64,
         }
-        let count: Count = self.sql.exec(query, vec![arg.to_owned().into()])?.one()?;
+        let count: Count = self.sql.exec(query, args)?.one()?;
         Ok(count.n as u64)
     }
 
@@ -264,12 +265,7 @@ impl ScoreStore {
 
     /// How many rows are set aside.
     pub fn dead_letter_count(&self) -> Result<u64, StoreError> {
-        #[derive(Deserialize)]
-        struct Count {
-            n: i64,
-        }
-        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM dead_letters", None)?.one()?;
-        Ok(count.n as u64)
+        self.count("SELECT COUNT(*) AS n FROM dead_letters", Vec::new())
     }
 
     /// Puts every dead letter back into the outbox (an administrator fixed the cause); how many.
@@ -378,12 +374,7 @@ impl ScoreStore {
 
     /// Final result rows stored.
     pub fn final_count(&self) -> Result<u64, StoreError> {
-        #[derive(Deserialize)]
-        struct Count {
-            n: i64,
-        }
-        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM final_results", None)?.one()?;
-        Ok(count.n as u64)
+        self.count("SELECT COUNT(*) AS n FROM final_results", Vec::new())
     }
 
     /// The update sequence the competition was finalized at, once it has been.
@@ -483,7 +474,7 @@ impl ScoreStore {
 
     /// Whether `user` was disqualified.
     pub fn is_disqualified(&self, user: &Uuid) -> Result<bool, StoreError> {
-        Ok(self.count("SELECT COUNT(*) AS n FROM disqualified WHERE user_id = ?1", &user.to_string())? > 0)
+        Ok(self.count("SELECT COUNT(*) AS n FROM disqualified WHERE user_id = ?1", vec![user.to_string().into()])? > 0)
     }
 
     /// The highest sequence of a kept frame (0 without any): a rebuilt board continues above it.
@@ -494,6 +485,24 @@ impl ScoreStore {
         }
         let max: Max = self.sql.exec("SELECT MAX(seq) AS seq FROM updates", None)?.one()?;
         Ok(max.seq.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Moves an outbox row, as stored, to the dead letters with why (one synchronous block: both or neither).
+    fn set_aside(&self, row: &StoredOutboxRow, error: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO dead_letters (seq, user_id, score, updated_ms, error, failed_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            vec![
+                SqlStorageValue::from(row.seq),
+                row.user_id.clone().into(),
+                SqlStorageValue::from(row.score),
+                SqlStorageValue::from(row.updated_ms),
+                error.to_owned().into(),
+                SqlStorageValue::from(worker::Date::now().as_millis() as i64),
+            ],
+        )?;
+        self.sql.exec("DELETE FROM outbox WHERE seq = ?1", vec![SqlStorageValue::from(row.seq)])?;
+        Ok(())
     }
 
     /// Whether the roster holds `user`.
@@ -564,12 +573,7 @@ impl ScoreStore {
 impl ScoreStore {
     /// Rows waiting for the system of record.
     pub fn outbox_len(&self) -> Result<u64, StoreError> {
-        #[derive(Deserialize)]
-        struct Count {
-            n: i64,
-        }
-        let count: Count = self.sql.exec("SELECT COUNT(*) AS n FROM outbox", None)?.one()?;
-        Ok(count.n as u64)
+        self.count("SELECT COUNT(*) AS n FROM outbox", Vec::new())
     }
 }
 
@@ -594,20 +598,7 @@ impl OutboxStore for ScoreStore {
                     updated_ms: row.updated_ms,
                 }),
                 // A row no delivery can carry must not block the rows behind it: set aside at once.
-                Err(_) => {
-                    self.sql.exec(
-                        "INSERT OR REPLACE INTO dead_letters (seq, user_id, score, updated_ms, error, failed_ms) \
-                         VALUES (?1, ?2, ?3, ?4, 'corrupt: outbox user id is not a UUID', ?5)",
-                        vec![
-                            SqlStorageValue::from(row.seq),
-                            row.user_id.clone().into(),
-                            SqlStorageValue::from(row.score),
-                            SqlStorageValue::from(row.updated_ms),
-                            SqlStorageValue::from(worker::Date::now().as_millis() as i64),
-                        ],
-                    )?;
-                    self.sql.exec("DELETE FROM outbox WHERE seq = ?1", vec![SqlStorageValue::from(row.seq)])?;
-                }
+                Err(_) => self.set_aside(&row, "corrupt: outbox user id is not a UUID")?,
             }
         }
         Ok(sound)
@@ -635,20 +626,13 @@ impl OutboxStore for ScoreStore {
     }
 
     fn dead_letter(&self, row: &OutboxRow, error: &str) -> Result<(), StoreError> {
-        self.sql.exec(
-            "INSERT OR REPLACE INTO dead_letters (seq, user_id, score, updated_ms, error, failed_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            vec![
-                SqlStorageValue::from(row.seq as i64),
-                row.user_id.to_string().into(),
-                SqlStorageValue::from(row.score as i64),
-                SqlStorageValue::from(row.updated_ms),
-                error.to_owned().into(),
-                SqlStorageValue::from(worker::Date::now().as_millis() as i64),
-            ],
-        )?;
-        self.sql.exec("DELETE FROM outbox WHERE seq = ?1", vec![SqlStorageValue::from(row.seq as i64)])?;
-        Ok(())
+        let stored = StoredOutboxRow {
+            seq: row.seq as i64,
+            user_id: row.user_id.to_string(),
+            score: row.score as i64,
+            updated_ms: row.updated_ms,
+        };
+        self.set_aside(&stored, error)
     }
 }
 

@@ -14,11 +14,7 @@ use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::{query_pairs, RequestContext};
 
 fn enabled(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
-    if ctx.require_user()?.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("test routes need a service_role token".to_owned()))
-    }
+    ctx.require_admin("test routes need a service_role token").map(drop)
 }
 
 /// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).

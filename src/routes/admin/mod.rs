@@ -18,9 +18,7 @@ use crate::runtime::RequestContext;
 
 /// The competition an operator route names, once the caller is proven an administrator and the competition exists.
 async fn competition(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<uuid::Uuid, ApiError> {
-    if !ctx.require_user()?.is_admin() {
-        return Err(ApiError::Forbidden("operator routes need a service_role token".to_owned()));
-    }
+    ctx.require_admin("operator routes need a service_role token")?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     require_competition(ctx, &competition_id).await?;
     Ok(competition_id)

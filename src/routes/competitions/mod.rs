@@ -23,10 +23,7 @@ pub const LIST_LIMIT: usize = 100;
 
 /// `POST /api/v1/competitions` (service role only).
 pub async fn create(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
-    let user = ctx.require_user()?;
-    if !user.is_admin() {
-        return Err(ApiError::Forbidden("creating competitions needs a service_role token".to_owned()));
-    }
+    ctx.require_admin("creating competitions needs a service_role token")?;
     let row = ctx.read_json::<CreateBody>(req, JSON_LIMIT).await?.validate()?;
     let created = ctx.database().create_competition(&row).await?;
     Ok(Reply::json(201, &present(&created, ctx.now_ms)?))
@@ -108,9 +105,7 @@ pub async fn disqualify(
     route: &RouteMatch,
     req: &mut worker::Request,
 ) -> Result<Reply, ApiError> {
-    if !ctx.require_user()?.is_admin() {
-        return Err(ApiError::Forbidden("disqualifying needs a service_role token".to_owned()));
-    }
+    ctx.require_admin("disqualifying needs a service_role token")?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
     let user_id = path_uuid("user_id", route.param("user_id"))?;
     let reason = ctx.read_json::<DisqualifyBody>(req, JSON_LIMIT).await?.validate()?;
@@ -148,9 +143,7 @@ async fn admin_target(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
 ) -> Result<crate::adapters::rows::CompetitionRow, ApiError> {
-    if !ctx.require_user()?.is_admin() {
-        return Err(ApiError::Forbidden("managing competitions needs a service_role token".to_owned()));
-    }
+    ctx.require_admin("managing competitions needs a service_role token")?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
     ctx.database()
         .competition(Caller::Service, &id)
