@@ -40,19 +40,38 @@ schemas = {
         "prize_pool": {"type": "integer", "minimum": 0},
         "payout": {"type": "array", "maxItems": 100, "items": {"type": "integer", "minimum": 1, "maximum": 10000}},
         "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
+        "score_source": {"type": "string", "enum": ["fitness", "client"]},
+        "scoring": ref("Scoring"),
+        "clock": {"type": "string", "description": "participant or an IANA zone name"},
+        "grace_hours": {"type": "integer", "minimum": 0, "maximum": 72},
+        "allow_manual": {"type": "boolean"},
     }, ["name", "metric", "starts_at", "ends_at"]),
+    "Scoring": {"oneOf": [
+        obj({"mode": {"const": "total"}}, ["mode"]),
+        obj({"mode": {"const": "daily_capped"}, "cap": {"type": "integer", "minimum": 1}}, ["mode", "cap"]),
+        obj({"mode": {"const": "goal_days"}, "goal": {"type": "integer", "minimum": 1}}, ["mode", "goal"]),
+        obj({"mode": {"const": "best_day"}}, ["mode"]),
+    ]},
     "Competition": obj({
         "id": UUID, "name": {"type": "string"}, "metric": METRIC, "starts_at": TIME, "ends_at": TIME,
         "prize_pool": {"type": "integer"}, "payout": {"type": "array", "items": {"type": "integer"}},
         "participants": {"type": "integer", "minimum": 0},
         "max_participants": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
-        "status": {"type": "string", "enum": ["upcoming", "active", "finished", "cancelled"]},
-    }, ["id", "name", "metric", "starts_at", "ends_at", "prize_pool", "payout", "participants", "status"], True),
+        "status": {"type": "string", "enum": ["upcoming", "active", "finalizing", "finished", "cancelled"]},
+        "score_source": {"type": "string", "enum": ["fitness", "client"]},
+        "scoring": ref("Scoring"),
+        "clock": {"type": "string", "description": "participant or an IANA zone name"},
+        "grace_hours": {"type": "integer", "minimum": 0, "maximum": 72},
+        "allow_manual": {"type": "boolean"},
+    }, ["id", "name", "metric", "starts_at", "ends_at", "prize_pool", "payout", "participants", "status",
+        "score_source", "scoring", "clock", "grace_hours", "allow_manual"], True),
     "CompetitionList": obj({"competitions": {"type": "array", "maxItems": 100, "items": ref("Competition")}},
                            ["competitions"], True),
     "Membership": obj({"competition_id": UUID, "user_id": UUID, "joined_at": TIME},
                       ["competition_id", "user_id", "joined_at"], True),
-    "ScoreUpdate": obj({"competition_id": UUID, "score": SCORE}, ["competition_id", "score"]),
+    "ScoreUpdate": obj({"competition_id": UUID, "score": SCORE,
+                        "user_id": {**UUID, "description": "service_role corrections only"}},
+                       ["competition_id", "score"]),
     "ScoreUpdateReply": obj({"competition_id": UUID, "user_id": UUID, "score": SCORE, "rank": RANK, "display_rank": RANK,
                              "previous_rank": NULLABLE_RANK, "total": {"type": "integer"}},
                             ["competition_id", "user_id", "score", "rank", "previous_rank", "total"], True),
@@ -73,9 +92,11 @@ schemas = {
                                                             ["rank", "user_id", "amount"], True)}},
                   ["prize_pool", "final", "prizes"], True),
     "FitnessSync": obj({
-        "source": {"type": "string", "enum": ["healthkit", "google_fit", "manual"]},
+        "source": {"type": "string",
+                   "enum": ["healthkit", "health_connect", "google_fit", "garmin", "fitbit", "manual"]},
+        "time_zone": {"type": "string", "description": "IANA zone; updates the profile's"},
         "samples": {"type": "array", "maxItems": 400, "items": obj({
-            "date": {"type": "string", "format": "date"},
+            "date": {"type": "string", "format": "date"}, "user_entered": {"type": "boolean"},
             "steps": {"type": "integer", "minimum": 0}, "active_minutes": {"type": "integer", "minimum": 0},
             "distance_m": {"type": "integer", "minimum": 0}, "calories": {"type": "integer", "minimum": 0},
         }, ["date"])},
@@ -84,13 +105,17 @@ schemas = {
         "accepted": {"type": "integer"},
         "rejected": {"type": "array", "items": obj({"index": {"type": "integer"}, "reason": {"type": "string"}},
                                                    ["index", "reason"], True)},
+        "held": {"type": "array", "items": obj({"index": {"type": "integer"}, "metric": METRIC,
+                                                "value": {"type": "integer"}}, ["index", "metric", "value"], True)},
         "competitions": {"type": "array", "items": obj({"competition_id": UUID, "score": SCORE, "rank": RANK,
                                                         "display_rank": RANK},
                                                        ["competition_id", "score", "rank"], True)},
-    }, ["accepted", "rejected", "competitions"], True),
-    "Profile": obj({"user_id": UUID, "display_name": {"type": "string"}, "avatar_url": {"type": ["string", "null"]}},
-                   ["user_id", "display_name", "avatar_url"], True),
-    "ProfilePatch": obj({"display_name": {"type": "string", "minLength": 1, "maxLength": 40}}, ["display_name"]),
+    }, ["accepted", "rejected", "held", "competitions"], True),
+    "Profile": obj({"user_id": UUID, "display_name": {"type": "string"}, "avatar_url": {"type": ["string", "null"]},
+                    "time_zone": {"type": "string"}},
+                   ["user_id", "display_name", "avatar_url", "time_zone"], True),
+    "ProfilePatch": obj({"display_name": {"type": "string", "minLength": 1, "maxLength": 40},
+                         "time_zone": {"type": "string", "description": "IANA zone name"}}, []),
     "AvatarReply": obj({"avatar_url": {"type": "string"}}, ["avatar_url"], True),
     "Health": obj({"status": {"type": "string"}, "version": {"type": "string"}}, ["status"], True),
     "HealthDetailed": obj({"status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy"]},
@@ -171,6 +196,13 @@ schemas["OutboxReport"] = obj({
     }, ["seq", "user_id", "score", "updated_ms", "error", "failed_ms"], True)},
 }, ["pending", "failures", "dead_letters"], True)
 schemas["OutboxRetryReply"] = obj({"retried": {"type": "integer", "minimum": 0}}, ["retried"], True)
+schemas["Hold"] = obj({
+    "user_id": UUID, "date": {"type": "string", "format": "date"}, "source": {"type": "string"}, "metric": METRIC,
+    "value": {"type": "integer"}, "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+    "counted": {"type": "integer"}, "user_entered": {"type": "boolean"},
+}, ["user_id", "date", "source", "metric", "value", "status", "counted"], True)
+schemas["HoldList"] = obj({"holds": {"type": "array", "maxItems": 500, "items": ref("Hold")}}, ["holds"], True)
+schemas["HoldDecision"] = obj({"decision": {"type": "string", "enum": ["approve", "reject"]}}, ["decision"])
 schemas["Repair"] = obj({"key": {"type": "string"}}, ["key"])
 schemas["CompetitionStats"] = obj({
     "members": {"type": "integer"}, "rebuild_ms": {"type": "number"}, "rebuilt_members": {"type": "integer"},
@@ -263,6 +295,16 @@ paths = {
         "post": op("Drop a stored member row the board could not load, by the key its stats report (service_role)",
                    ok("CompetitionStats"), body="Repair", params=[CID],
                    extra_errors=[("403", "Not service_role"), ("404", "No such competition or corrupt row")])},
+    "/api/v1/admin/holds": {
+        "get": op("Held days awaiting (or past) review, by date then user, at most 500 (service_role)",
+                  ok("HoldList"), params=[query("status", {"type": "string",
+                                                           "enum": ["pending", "approved", "rejected"]})],
+                  extra_errors=[("403", "Not service_role")])},
+    "/api/v1/admin/holds/{user_id}/{date}": {
+        "post": op("Approve (counts in full) or reject (counts 0) a held user-day; rescoring every affected "
+                   "competition live (service_role)", ok("Hold"), body="HoldDecision",
+                   params=[path_param("user_id"), path_param("date")],
+                   extra_errors=[("403", "Not service_role"), ("404", "No hold for this user and date")])},
     "/api/v1/competitions/{competition_id}/live": {
         "get": {"summary": "Live leaderboard WebSocket (Upgrade: websocket; token in Sec-WebSocket-Protocol "
                            "`bearer, <jwt>` or Authorization); frames snapshot, update, finished, pong",

@@ -223,6 +223,8 @@ async fn serve(
         Endpoint::AdminOutbox => admin::outbox(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminOutboxRetry => admin::retry(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminRepair => admin::repair(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::AdminHolds => admin::holds::list(&ctx, req).await.map(Served::Reply),
+        Endpoint::AdminHoldDecide => admin::holds::decide(&ctx, route, req).await.map(Served::Reply),
         Endpoint::ProfileGet => profile::get(&ctx).await.map(Served::Reply),
         Endpoint::ProfilePatch => profile::patch(&ctx, req).await.map(Served::Reply),
         Endpoint::MyCompetitions => profile::competitions::list(&ctx).await.map(Served::Reply),

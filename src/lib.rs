@@ -10,6 +10,7 @@ pub mod competition_client;
 pub mod config;
 pub mod entry;
 pub mod error;
+pub mod fitness_rules;
 pub mod http;
 pub mod idempotency;
 pub mod isolate_cache;

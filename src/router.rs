@@ -49,6 +49,10 @@ pub enum Endpoint {
     AdminOutboxRetry,
     /// `POST /api/v1/admin/competitions/{competition_id}/repair`
     AdminRepair,
+    /// `GET /api/v1/admin/holds`
+    AdminHolds,
+    /// `POST /api/v1/admin/holds/{user_id}/{date}`
+    AdminHoldDecide,
     ProfileGet,
     ProfilePatch,
     /// `GET /api/v1/me/competitions`
@@ -103,6 +107,8 @@ const ROUTES: &[RouteSpec] = &[
         template: "/api/v1/admin/competitions/{competition_id}/repair",
         methods: &[("POST", Endpoint::AdminRepair)],
     },
+    RouteSpec { template: "/api/v1/admin/holds", methods: &[("GET", Endpoint::AdminHolds)] },
+    RouteSpec { template: "/api/v1/admin/holds/{user_id}/{date}", methods: &[("POST", Endpoint::AdminHoldDecide)] },
     RouteSpec { template: "/api/v1/me", methods: &[("GET", Endpoint::ProfileGet), ("PATCH", Endpoint::ProfilePatch)] },
     RouteSpec {
         template: "/api/v1/competitions",

@@ -14,6 +14,7 @@ use crate::adapters::postgrest::Caller;
 use crate::cache::pages;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
+use crate::fitness_rules::rescore::RescoreInputs;
 use crate::routes::competitions::model::meta_from_row;
 use crate::runtime::RequestContext;
 
@@ -32,6 +33,40 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
     pages::raise_version(ctx, &write.competition_id, reply.seq).await;
     crate::metrics::add("leaderboard_updates_total", &[], 1.0);
     Ok(reply)
+}
+
+/// Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
+/// returns each competition's standing as the sync reply lists it. A competition whose standings became final
+/// between the database's answer and the write is left out: its board no longer moves.
+pub async fn write_rescored(
+    ctx: &RequestContext<'_>,
+    user_id: &Uuid,
+    inputs: &RescoreInputs,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let mut standings = Vec::new();
+    for rescored in inputs.scores() {
+        // The version lets the object drop a total from a sync that was overtaken by a later one.
+        let change = ScoreWrite {
+            competition_id: rescored.competition_id,
+            user_id: *user_id,
+            score: rescored.score,
+            at_ms: ctx.now_ms,
+            days_version: Some(inputs.version),
+            correction: false,
+        };
+        let reply = match write(ctx, &change).await {
+            Ok(reply) => reply,
+            Err(ApiError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        standings.push(serde_json::json!({
+            "competition_id": rescored.competition_id,
+            "score": reply.score,
+            "rank": reply.rank,
+            "display_rank": reply.display_rank,
+        }));
+    }
+    Ok(standings)
 }
 
 /// Tells the object its competition's settings from Postgres (404 when Postgres has no such competition).

@@ -37,6 +37,11 @@ fn every_adapter_call_works_against_the_gateway() {
             prize_pool: 100,
             payout: vec![10_000],
             max_participants: None,
+            score_source: "fitness".into(),
+            scoring: Default::default(),
+            clock: "participant".into(),
+            grace_hours: 24,
+            allow_manual: false,
         };
         let created = db.create_competition(&new).await.expect("create as service role");
         assert_eq!((created.name.as_str(), created.participants), ("adapter conformance", 0));
@@ -62,13 +67,23 @@ fn every_adapter_call_works_against_the_gateway() {
         assert!(listed.len() <= 100);
 
         let today = rfc3339(now)[..10].to_owned();
-        let day =
-            FitnessDayArg { day: today, steps: Some(1234), active_minutes: None, distance_m: None, calories: None };
-        let rescored = db.sync_fitness_days(&user, "manual", std::slice::from_ref(&day)).await.expect("sync");
+        let day = FitnessDayArg {
+            index: 0,
+            day: today,
+            steps: Some(1234),
+            active_minutes: None,
+            distance_m: None,
+            calories: None,
+            user_entered: false,
+            held_metrics: vec![],
+        };
+        let synced = db.sync_fitness_days(&user, "healthkit", std::slice::from_ref(&day), None).await.expect("sync");
+        let rescored = synced.rescore.scores();
         assert!(rescored.iter().any(|r| r.competition_id == created.id && r.score == 1234), "{rescored:?}");
         // Every sync moves the user's days version on, so the object can order concurrent syncs.
-        let again = db.sync_fitness_days(&user, "manual", &[day]).await.expect("sync again");
-        assert_eq!(again[0].version, rescored[0].version + 1);
+        let again = db.sync_fitness_days(&user, "healthkit", &[day], Some("Europe/Berlin")).await.expect("sync again");
+        assert_eq!(again.rescore.version, synced.rescore.version + 1);
+        assert_eq!(again.rescore.time_zone, "Europe/Berlin", "a zone given with a sync is the profile's from then on");
 
         let entry =
             ScoreEntryArg { competition_id: created.id, user_id: user, score: 1234, seq: 1, updated_at: rfc3339(now) };

@@ -26,7 +26,7 @@ fn score_in(reply: &Reply, competition: &Uuid) -> Option<i64> {
 #[test]
 fn samples_are_stored_rescored_and_ranked_live() {
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
-    let competition = e2e::competition_with(&[alice, bob]);
+    let competition = e2e::fitness_competition_with(&[alice, bob]);
     let body = json!({"source": "healthkit", "samples": [
         {"date": yesterday(), "steps": 4000},
         {"date": today(), "steps": 3000, "calories": 200},
@@ -53,16 +53,16 @@ fn samples_are_stored_rescored_and_ranked_live() {
     assert_eq!(score_in(&again, &competition), Some(7000));
     let watch = sync(&alice, &json!({"source": "google_fit", "samples": [{"date": today(), "steps": 3500}]}));
     assert_eq!(score_in(&watch, &competition), Some(7500));
-    let smaller = sync(&alice, &json!({"source": "manual", "samples": [{"date": today(), "steps": 10}]}));
+    let smaller = sync(&alice, &json!({"source": "garmin", "samples": [{"date": today(), "steps": 10}]}));
     assert_eq!(score_in(&smaller, &competition), Some(7500));
 }
 
 #[test]
 fn only_joined_active_competitions_are_rescored() {
     let user = Uuid::new_v4();
-    let joined = e2e::competition_with(&[user]);
-    let not_joined = e2e::active_competition();
-    let reply = sync(&user, &json!({"source": "manual", "samples": [{"date": today(), "steps": 1}]}));
+    let joined = e2e::fitness_competition_with(&[user]);
+    let not_joined = e2e::fitness_competition_with(&[]);
+    let reply = sync(&user, &json!({"source": "healthkit", "samples": [{"date": today(), "steps": 1}]}));
     assert_eq!(score_in(&reply, &joined), Some(1));
     assert_eq!(score_in(&reply, &not_joined), None);
 }
@@ -72,7 +72,8 @@ fn the_request_itself_is_validated() {
     let user = Uuid::new_v4();
     let many: Vec<Value> = (0..401).map(|_| json!({"date": today(), "steps": 1})).collect();
     let cases = [
-        json!({"source": "fitbit", "samples": []}),
+        json!({"source": "pedometer", "samples": []}),
+        json!({"source": "fitbit", "samples": [], "time_zone": "Mars/Olympus_Mons"}),
         json!({"source": "manual", "samples": many}),
         json!({"source": "manual"}),
         json!({"source": "manual", "samples": [], "extra": 1}),

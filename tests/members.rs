@@ -18,7 +18,7 @@ fn competition(extra: Value) -> Uuid {
     let now = local::token::now();
     let mut body = json!({
         "name": "members", "metric": "steps", "starts_at": rfc3339(now - 86_400), "ends_at": rfc3339(now + 86_400),
-        "prize_pool": 1000, "payout": [10000],
+        "prize_pool": 1000, "payout": [10000], "score_source": "client",
     });
     for (key, value) in extra.as_object().expect("object") {
         body[key] = value.clone();

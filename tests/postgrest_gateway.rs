@@ -139,22 +139,32 @@ fn a_batch_with_one_bad_row_writes_nothing() {
 }
 
 #[test]
-fn fitness_sync_takes_the_largest_value_per_day_across_sources() {
+fn fitness_sync_stores_each_source_and_returns_what_rescoring_needs() {
     let user = Uuid::new_v4();
     let id = competition(false);
     assert_eq!(as_worker("join_competition", json!({"competition": id, "p_user": user})).status, 200);
     let today = rfc3339(local::token::now())[..10].to_owned();
     let sync = |source: &str, steps: i64| {
-        let body = json!({"p_user": user, "p_source": source, "p_days": [{"day": today, "steps": steps}]});
-        let reply = as_worker("sync_fitness_days", body);
+        let days = [json!({"index": 0, "day": today, "steps": steps, "user_entered": false, "held_metrics": []})];
+        let reply = as_worker("sync_fitness_days", json!({"p_user": user, "p_source": source, "p_days": days}));
         assert_eq!(reply.status, 200, "{:?}", reply.json);
-        reply.json.as_array().expect("rows").iter().find(|r| r["competition_id"] == id.as_str()).expect("row")["score"]
-            .clone()
+        reply.json
     };
-    assert_eq!(sync("healthkit", 5000), json!(5000));
-    assert_eq!(sync("google_fit", 7000), json!(7000), "max, not 12000");
-    assert_eq!(sync("healthkit", 6000), json!(7000), "re-sending a day replaces it");
-    assert_eq!(sync("google_fit", 1000), json!(6000));
+    let first = sync("healthkit", 5000);
+    assert_eq!(first["competitions"][0]["id"], json!(id), "{first:?}");
+    assert_eq!(first["competitions"][0]["scoring"], json!({"mode": "total"}));
+    assert_eq!((first["time_zone"].as_str(), first["future"].clone()), (Some("UTC"), json!([])));
+    let steps_by_source = |reply: &Value| -> Vec<(String, i64)> {
+        let days = reply["days"].as_array().expect("days");
+        days.iter()
+            .map(|d| (d["source"].as_str().unwrap_or("").to_owned(), d["steps"].as_i64().unwrap_or(-1)))
+            .collect()
+    };
+    let second = sync("google_fit", 7000);
+    assert_eq!(steps_by_source(&second), [("google_fit".to_owned(), 7000), ("healthkit".to_owned(), 5000)]);
+    let replaced = sync("healthkit", 6000);
+    assert_eq!(steps_by_source(&replaced), [("google_fit".to_owned(), 7000), ("healthkit".to_owned(), 6000)]);
+    assert!(replaced["version"].as_i64() > first["version"].as_i64(), "every sync raises the version");
 }
 
 #[test]

@@ -293,10 +293,10 @@ impl Loaded {
                 Err(e) => return error(500, "internal", e.to_string()),
             }
         };
-        let ends_ms = meta.ends_ms;
+        let final_ms = meta.final_ms();
         *self.meta.borrow_mut() = Some(meta);
         self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
-        self.ensure_alarm_by(ends_ms).await?;
+        self.ensure_alarm_by(final_ms).await?;
         Response::from_json(&Announced { seq })
     }
 
@@ -450,7 +450,15 @@ impl Loaded {
             return Err(error(500, "internal", format!("stored metric {:?} is unknown", meta.metric)));
         };
         let origin = if write.days_version.is_some() { ScoreOrigin::FitnessDays } else { ScoreOrigin::Posted };
-        let checked = rules::check_score(metric, meta.starts_ms, meta.ends_ms, score as i64, write.at_ms, origin);
+        if meta.fitness && origin == ScoreOrigin::Posted && !write.correction {
+            return Err(error(
+                403,
+                "forbidden",
+                "scores of this competition are computed from synced fitness days (POST /api/v1/fitness/sync)",
+            ));
+        }
+        let window = (meta.starts_ms, meta.ends_ms, meta.final_ms());
+        let checked = rules::check_score(metric, window, score as i64, write.at_ms, origin);
         if let Err(refusal) = checked {
             let (status, code, message) = refusal.describe(metric);
             return Err(error(status, code, message));
@@ -484,11 +492,11 @@ impl Loaded {
         if let Err(e) = self.store.save_meta(&meta) {
             return storage_failure(&e);
         }
-        let ends_ms = meta.ends_ms;
+        let final_ms = meta.final_ms();
         *self.meta.borrow_mut() = Some(meta);
         if !self.finalized.get() {
-            // The alarm at ends_at stores the final standings.
-            self.ensure_alarm_by(ends_ms).await?;
+            // The alarm at the end of the grace period (ends_at for client competitions) stores the final standings.
+            self.ensure_alarm_by(final_ms).await?;
         }
         Response::empty()
     }
@@ -619,12 +627,12 @@ impl Loaded {
         self.alarm_at.set(None);
         let now = now_ms();
         let mut due: Vec<i64> = Vec::new();
-        let ends_ms = self.meta.borrow().as_ref().map(|m| m.ends_ms);
-        if let (Some(ends_ms), false) = (ends_ms, self.finalized.get()) {
-            if now >= ends_ms {
+        let final_ms = self.meta.borrow().as_ref().map(CompetitionMeta::final_ms);
+        if let (Some(final_ms), false) = (final_ms, self.finalized.get()) {
+            if now >= final_ms {
                 self.finalize()?;
             } else {
-                due.push(ends_ms);
+                due.push(final_ms);
             }
         }
         if let Some(delay) = self.drain_outbox().await {

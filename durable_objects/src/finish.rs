@@ -52,6 +52,8 @@ mod tests {
             ends_ms: 1,
             prize_pool: pool,
             payout,
+            fitness: false,
+            grace_ms: 0,
         }
     }
 

@@ -83,6 +83,9 @@ pub struct ScoreWrite {
     /// out of order) and bounds the total by the days any local clock has counted. `None` for a posted score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days_version: Option<i64>,
+    /// An administrator's correction: accepted in a fitness competition too, where members cannot post scores.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub correction: bool,
 }
 
 /// What the object needs to know about its competition (`PUT /meta`).
@@ -101,6 +104,20 @@ pub struct CompetitionMeta {
     pub prize_pool: i64,
     /// Basis points per place.
     pub payout: Vec<u32>,
+    /// Scores come from the members' fitness days (members cannot post them); `false`: members post their own.
+    #[serde(default)]
+    pub fitness: bool,
+    /// After `ends_ms` the competition is finalizing this long: synced days still move the board, then the
+    /// standings become final.
+    #[serde(default)]
+    pub grace_ms: i64,
+}
+
+impl CompetitionMeta {
+    /// When the standings become final: the end of the grace period.
+    pub fn final_ms(&self) -> i64 {
+        self.ends_ms.saturating_add(self.grace_ms.max(0))
+    }
 }
 
 /// A user who joined (`POST /roster`).

@@ -30,13 +30,33 @@ impl Metric {
         }
     }
 
-    /// The largest plausible value for one day.
+    /// The largest plausible value for one day (the **hard** cap: a sample above it is rejected).
     pub fn daily_cap(self) -> i64 {
         match self {
             Metric::Steps => 100_000,
             Metric::ActiveMinutes => 1_440,
             Metric::DistanceM => 200_000,
             Metric::Calories => 20_000,
+        }
+    }
+
+    /// The **review** threshold: a day above it is held, and counts as exactly this until an administrator decides.
+    pub fn review_threshold(self) -> i64 {
+        match self {
+            Metric::Steps => 60_000,
+            Metric::ActiveMinutes => 600,
+            Metric::DistanceM => 60_000,
+            Metric::Calories => 8_000,
+        }
+    }
+
+    /// The **manual** cap: the most a typed-in value counts for one day, where a competition allows them at all.
+    pub fn manual_cap(self) -> i64 {
+        match self {
+            Metric::Steps => 20_000,
+            Metric::ActiveMinutes => 240,
+            Metric::DistanceM => 15_000,
+            Metric::Calories => 2_000,
         }
     }
 }
@@ -47,17 +67,22 @@ impl Metric {
 pub enum Status {
     Upcoming,
     Active,
+    /// Between `ends_at` and the end of the grace period: late syncs of counted days still move the board.
+    Finalizing,
     Finished,
     /// Called off by an administrator: no writes, no joins, no prizes (never the result of [`status`]).
     Cancelled,
 }
 
-/// The status at `now_ms` of a competition running `[starts_ms, ends_ms)`.
-pub fn status(starts_ms: i64, ends_ms: i64, now_ms: i64) -> Status {
+/// The status at `now_ms` of a competition running `[starts_ms, ends_ms)` whose standings become final at
+/// `final_ms` (`ends_ms` plus its grace period).
+pub fn status(starts_ms: i64, ends_ms: i64, final_ms: i64, now_ms: i64) -> Status {
     if now_ms < starts_ms {
         Status::Upcoming
     } else if now_ms < ends_ms {
         Status::Active
+    } else if now_ms < final_ms {
+        Status::Finalizing
     } else {
         Status::Finished
     }
@@ -100,20 +125,20 @@ pub enum ScoreOrigin {
     FitnessDays,
 }
 
-/// Checks a cumulative score against the window and the plausibility cap for its origin. No caller can lift the
-/// cap: a fitness total above the daily cap × the days any clock has counted so far is refused like a posted one.
+/// Checks a cumulative score against the window (writes are taken until the standings are final at `final_ms`) and
+/// the plausibility cap for its origin. No caller can lift the cap: a fitness total above the daily cap × the days
+/// any clock has counted so far is refused like a posted one.
 pub fn check_score(
     metric: Metric,
-    starts_ms: i64,
-    ends_ms: i64,
+    (starts_ms, ends_ms, final_ms): (i64, i64, i64),
     score: i64,
     now_ms: i64,
     origin: ScoreOrigin,
 ) -> Result<(), Refusal> {
-    match status(starts_ms, ends_ms, now_ms) {
+    match status(starts_ms, ends_ms, final_ms, now_ms) {
         Status::Upcoming => Err(Refusal::NotStarted),
         Status::Finished | Status::Cancelled => Err(Refusal::Finished),
-        Status::Active => {
+        Status::Active | Status::Finalizing => {
             let days = match origin {
                 ScoreOrigin::Posted => started_days(starts_ms, ends_ms, now_ms),
                 ScoreOrigin::FitnessDays => counted_days_anywhere(starts_ms, ends_ms, now_ms),
@@ -241,11 +266,27 @@ mod tests {
             (12 * DAY + 1, 300_001, posted, Err(Refusal::Implausible { cap: 300_000 })),
         ];
         for (now, score, origin, expected) in cases {
-            assert_eq!(check_score(Metric::Steps, starts, ends, score, now, origin), expected, "{now} {score}");
+            let window = (starts, ends, ends);
+            assert_eq!(check_score(Metric::Steps, window, score, now, origin), expected, "{now} {score}");
         }
-        assert_eq!(status(10, 20, 9), Status::Upcoming);
-        assert_eq!(status(10, 20, 10), Status::Active);
-        assert_eq!(status(10, 20, 20), Status::Finished);
+        // With a day of grace, late syncs are still taken, capped by the eight local dates that a seven-day UTC
+        // window overlaps somewhere on Earth.
+        let graced = (starts, ends, ends + DAY);
+        assert_eq!(check_score(Metric::Steps, graced, 800_000, 17 * DAY, days), Ok(()));
+        let late = check_score(Metric::Steps, graced, 800_001, 18 * DAY - 1, days);
+        assert_eq!(late, Err(Refusal::Implausible { cap: 800_000 }));
+        assert_eq!(check_score(Metric::Steps, graced, 0, 18 * DAY, days), Err(Refusal::Finished));
+        let cases = [
+            (9, Status::Upcoming),
+            (10, Status::Active),
+            (20, Status::Finalizing),
+            (29, Status::Finalizing),
+            (30, Status::Finished),
+        ];
+        for (now, expected) in cases {
+            assert_eq!(status(10, 20, 30, now), expected, "{now}");
+        }
+        assert_eq!(status(10, 20, 20, 20), Status::Finished, "no grace: final at the end");
     }
 
     #[test]

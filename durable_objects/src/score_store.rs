@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS final_results (
 );
 ";
 
+/// `meta` keys of the competition's rules that came after the `competition` table's columns.
+const META_FITNESS: &str = "fitness_scores";
+const META_GRACE_MS: &str = "grace_ms";
+
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
 pub const RESUME_WINDOW: u64 = 1_024;
 
@@ -325,6 +329,9 @@ impl ScoreStore {
             ends_ms: row.ends_ms,
             prize_pool: row.prize_pool,
             payout: serde_json::from_str(&row.payout).map_err(|_| corrupt("payout is not a JSON list"))?,
+            // Kept beside the row (added after it): absent for competitions stored before, which were client ones.
+            fitness: self.meta_value(META_FITNESS)?.unwrap_or(0) != 0,
+            grace_ms: self.meta_value(META_GRACE_MS)?.unwrap_or(0),
         }))
     }
 
@@ -345,6 +352,8 @@ impl ScoreStore {
                 payout.into(),
             ],
         )?;
+        self.set_meta_value(META_FITNESS, i64::from(meta.fitness))?;
+        self.set_meta_value(META_GRACE_MS, meta.grace_ms)?;
         Ok(())
     }
 

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::error::{AdapterError, Dependency};
 use super::guard::guarded;
 use super::rows::{
-    CompetitionRow, FitnessDayArg, MembershipRow, MyCompetitionRow, NewCompetitionRow, ProfileRow, RescoredRow,
-    ScoreEntryArg,
+    CompetitionRow, FitnessDayArg, HoldDecision, HoldRow, MembershipRow, MyCompetitionRow, NewCompetitionRow,
+    ProfileRow, ScoreEntryArg, SyncedDays,
 };
 
 const DEP: Dependency = Dependency::Postgrest;
@@ -151,7 +151,7 @@ impl Database {
         let builder = self
             .table("profiles", Caller::Service)
             .eq("user_id", user_id.to_string())
-            .select("user_id,display_name,avatar_url")
+            .select("user_id,display_name,avatar_url,time_zone")
             .update(changes.to_string());
         let rows: Vec<ProfileRow> = self.run("update_profile", builder).await?;
         Ok(rows.into_iter().next())
@@ -243,16 +243,31 @@ impl Database {
         Ok(!rows.is_empty())
     }
 
-    /// Upserts a verified user's days from one source and returns every active joined competition's new total
-    /// with the user's new days version (users cannot call the function themselves).
+    /// Stores a verified user's samples from one source (setting their zone first when `time_zone` is given) and
+    /// returns what rescoring their competitions needs, with the samples dated after their local today (users
+    /// cannot call the function themselves).
     pub async fn sync_fitness_days(
         &self,
         user_id: &Uuid,
         source: &str,
         days: &[FitnessDayArg],
-    ) -> Result<Vec<RescoredRow>, AdapterError> {
-        let args = json!({ "p_user": user_id, "p_source": source, "p_days": days });
+        time_zone: Option<&str>,
+    ) -> Result<SyncedDays, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_source": source, "p_days": days, "p_time_zone": time_zone });
         self.run("sync_fitness_days", self.rpc("sync_fitness_days", args, Caller::Service)).await
+    }
+
+    /// Held samples whose day has `status` (every status when `None`), by date then user, at most 500.
+    pub async fn list_holds(&self, status: Option<&str>) -> Result<Vec<HoldRow>, AdapterError> {
+        let args = json!({ "p_status": status, "p_limit": 500 });
+        self.run("list_holds", self.rpc("list_holds", args, Caller::Service)).await
+    }
+
+    /// Records a review decision (`approved` or `rejected`) on a user's held day; PostgREST answers 404 when the day
+    /// has no hold.
+    pub async fn decide_hold(&self, user_id: &Uuid, day: &str, decision: &str) -> Result<HoldDecision, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision });
+        self.run("decide_hold", self.rpc("decide_hold", args, Caller::Service)).await
     }
 
     /// Records a finished competition's final results idempotently (by rank); returns how many were new.

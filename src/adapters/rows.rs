@@ -9,6 +9,13 @@ pub struct ProfileRow {
     pub user_id: Uuid,
     pub display_name: String,
     pub avatar_url: Option<String>,
+    /// IANA zone of the member's own days.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
 }
 
 /// `competition_summaries`: a competition with its participant count.
@@ -29,6 +36,26 @@ pub struct CompetitionRow {
     /// When an administrator cancelled it, if they did.
     #[serde(default)]
     pub cancelled_at: Option<String>,
+    /// `fitness` (scores computed from synced days) or `client` (members post them).
+    #[serde(default = "fitness")]
+    pub score_source: String,
+    #[serde(default)]
+    pub scoring: crate::fitness_rules::Scoring,
+    /// `participant` or an IANA zone name.
+    #[serde(default = "participant")]
+    pub clock: String,
+    #[serde(default)]
+    pub grace_hours: i64,
+    #[serde(default)]
+    pub allow_manual: bool,
+}
+
+fn fitness() -> String {
+    "fitness".to_owned()
+}
+
+fn participant() -> String {
+    crate::fitness_rules::clock::PARTICIPANT.to_owned()
 }
 
 /// The columns a new competition is inserted with.
@@ -42,6 +69,11 @@ pub struct NewCompetitionRow {
     pub payout: Vec<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_participants: Option<i64>,
+    pub score_source: String,
+    pub scoring: crate::fitness_rules::Scoring,
+    pub clock: String,
+    pub grace_hours: i64,
+    pub allow_manual: bool,
 }
 
 /// `memberships` / `join_competition()`.
@@ -74,9 +106,11 @@ pub struct MyCompetitionRow {
     pub final_amount: Option<i64>,
 }
 
-/// One day of one source for `sync_fitness_days(source, days)`.
+/// One day of one source for `sync_fitness_days(p_user, p_source, p_days, p_time_zone)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FitnessDayArg {
+    /// The sample's index in the request (the database names the ones dated after the user's local today).
+    pub index: usize,
     pub day: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<i64>,
@@ -86,15 +120,51 @@ pub struct FitnessDayArg {
     pub distance_m: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calories: Option<i64>,
+    /// Typed in by hand.
+    pub user_entered: bool,
+    /// The metrics above their review threshold (held for review).
+    pub held_metrics: Vec<&'static str>,
 }
 
-/// A competition's new total for the caller, from `sync_fitness_days`.
+impl FitnessDayArg {
+    /// The sample's metrics that it carries, with their values.
+    pub fn values(&self) -> impl Iterator<Item = (durable_objects::rules::Metric, i64)> + '_ {
+        let values = [self.steps, self.active_minutes, self.distance_m, self.calories];
+        durable_objects::rules::Metric::ALL.into_iter().zip(values).filter_map(|(m, v)| v.map(|v| (m, v)))
+    }
+}
+
+/// What `sync_fitness_days` returns: what rescoring needs, and the samples it did not store as dated after the
+/// user's local today.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RescoredRow {
-    pub competition_id: Uuid,
-    pub score: i64,
-    /// The user's days version after the sync: grows with every sync, so the object can drop an older total.
-    pub version: i64,
+pub struct SyncedDays {
+    #[serde(flatten)]
+    pub rescore: crate::fitness_rules::rescore::RescoreInputs,
+    #[serde(default)]
+    pub future: Vec<usize>,
+}
+
+/// One held sample of `list_holds` / `decide_hold`: a user-day's held source and metric, and the day's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HoldRow {
+    pub user_id: Uuid,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub source: String,
+    pub metric: String,
+    pub value: i64,
+    pub status: crate::fitness_rules::HoldStatus,
+    #[serde(default)]
+    pub user_entered: bool,
+}
+
+/// What `decide_hold` returns: the day's held samples after the decision, whether it changed anything, and (when
+/// it did) what rescoring the user's competitions needs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HoldDecision {
+    pub holds: Vec<HoldRow>,
+    pub changed: bool,
+    pub rescore: Option<crate::fitness_rules::rescore::RescoreInputs>,
 }
 
 /// One Competition DO outbox row for `apply_score_outbox(entries)`.

@@ -266,14 +266,23 @@ pub fn admin_auth() -> String {
     format!("Bearer {}", service_token())
 }
 
-/// Creates a competition in Postgres (through the PostgREST gateway, as service_role) running from `starts_in` to
-/// `ends_in` seconds from now, and returns its id.
+/// Creates a client competition (members post their own scores) in Postgres (through the PostgREST gateway, as
+/// service_role) running from `starts_in` to `ends_in` seconds from now, and returns its id.
 pub fn create_competition(starts_in: i64, ends_in: i64) -> Uuid {
+    create_competition_with(starts_in, ends_in, serde_json::json!({"score_source": "client"}))
+}
+
+/// Creates a competition like [`create_competition`] with `rules` (any columns: `score_source`, `scoring`,
+/// `clock`, `grace_hours`, `allow_manual`, …) over the defaults: a fitness competition unless `rules` says client.
+pub fn create_competition_with(starts_in: i64, ends_in: i64, rules: serde_json::Value) -> Uuid {
     let now = local::token::now();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "name": "e2e", "metric": "steps", "prize_pool": 1000, "payout": [6000, 4000],
         "starts_at": rfc3339(now + starts_in), "ends_at": rfc3339(now + ends_in),
     });
+    for (key, value) in rules.as_object().into_iter().flatten() {
+        body[key] = value.clone();
+    }
     let reply = send(
         "POST",
         &format!("{}/competitions", rest_url()),
@@ -282,6 +291,15 @@ pub fn create_competition(starts_in: i64, ends_in: i64) -> Uuid {
     );
     assert_eq!(reply.status, 201, "create competition: {:?}", reply.json);
     reply.json[0]["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("competition id")
+}
+
+/// A fitness competition (scores from synced days) that started a day ago, ends in a week, and `members` joined.
+pub fn fitness_competition_with(members: &[Uuid]) -> Uuid {
+    let competition = create_competition_with(-86_400, 7 * 86_400, serde_json::json!({}));
+    for member in members {
+        join(&competition, member);
+    }
+    competition
 }
 
 /// A competition that started a day ago and ends in a week.

@@ -41,7 +41,7 @@ pub fn admin_token(secret: &str, audience: &str) -> String {
 pub async fn create_competition(client: &Client, admin: &str) -> Result<Uuid, String> {
     let now = crate::token::now();
     let body = json!({
-        "name": "load test", "metric": "steps", "prize_pool": 10_000, "payout": [5000, 3000, 2000],
+        "name": "load test", "metric": "steps", "prize_pool": 10_000, "payout": [5000, 3000, 2000], "score_source": "client",
         "starts_at": crate::time::rfc3339(now - 86_400), "ends_at": crate::time::rfc3339(now + 7 * 86_400),
     });
     let answer = client.clone().send(Method::POST, "/api/v1/competitions", Some(admin), Some(body.to_string())).await;

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::adapters::rows::{CompetitionRow, NewCompetitionRow};
 use crate::error::{ApiError, FieldError};
+use crate::fitness_rules::{clock, Scoring};
 use crate::time;
 use durable_objects::protocol::CompetitionMeta;
 use durable_objects::rules::{self, Metric, Status};
@@ -27,7 +28,24 @@ pub struct CreateBody {
     /// Most members (1..=1 000 000); `None` (absent or null): no limit.
     #[serde(default)]
     pub max_participants: Option<i64>,
+    /// `fitness` (default) or `client`.
+    #[serde(default)]
+    pub score_source: Option<String>,
+    /// How a fitness competition sums its counted days (default `{"mode":"total"}`); checked field by field.
+    #[serde(default)]
+    pub scoring: Option<serde_json::Value>,
+    /// `participant` (default) or an IANA zone name.
+    #[serde(default)]
+    pub clock: Option<String>,
+    /// 0..=72; default 24 for fitness and 0 for client competitions (which must have 0).
+    #[serde(default)]
+    pub grace_hours: Option<i64>,
+    #[serde(default)]
+    pub allow_manual: Option<bool>,
 }
+
+/// Longest grace period, in hours.
+pub const MAX_GRACE_HOURS: i64 = 72;
 
 /// Largest `max_participants` a competition may set.
 pub const MAX_PARTICIPANTS: i64 = 1_000_000;
@@ -74,6 +92,40 @@ impl CreateBody {
         if self.max_participants.is_some_and(|max| !(1..=MAX_PARTICIPANTS).contains(&max)) {
             problems.push(FieldError::new("max_participants", format!("must be 1 to {MAX_PARTICIPANTS} or null")));
         }
+        let score_source = self.score_source.unwrap_or_else(|| "fitness".to_owned());
+        let fitness = score_source == "fitness";
+        if !fitness && score_source != "client" {
+            problems.push(FieldError::new("score_source", "must be fitness or client"));
+        }
+        let scoring = match self.scoring {
+            None => Scoring::default(),
+            Some(value) => match serde_json::from_value::<Scoring>(value) {
+                Ok(scoring) => {
+                    if let Some(problem) = scoring.problem() {
+                        problems.push(FieldError::new("scoring", problem));
+                    }
+                    scoring
+                }
+                Err(_) => {
+                    problems.push(FieldError::new(
+                        "scoring",
+                        "must be {\"mode\":\"total\"}, {\"mode\":\"daily_capped\",\"cap\":N}, \
+                         {\"mode\":\"goal_days\",\"goal\":N} or {\"mode\":\"best_day\"}",
+                    ));
+                    Scoring::default()
+                }
+            },
+        };
+        let clock = self.clock.unwrap_or_else(|| clock::PARTICIPANT.to_owned());
+        if clock != clock::PARTICIPANT && !clock::is_known_zone(&clock) {
+            problems.push(FieldError::new("clock", "must be participant or an IANA time zone name"));
+        }
+        let grace_hours = self.grace_hours.unwrap_or(if fitness { 24 } else { 0 });
+        if !(0..=MAX_GRACE_HOURS).contains(&grace_hours) {
+            problems.push(FieldError::new("grace_hours", format!("must be 0 to {MAX_GRACE_HOURS}")));
+        } else if !fitness && grace_hours != 0 {
+            problems.push(FieldError::new("grace_hours", "must be 0 for a client competition"));
+        }
         match (starts, ends) {
             (Some(starts), Some(ends)) if problems.is_empty() => Ok(NewCompetitionRow {
                 name,
@@ -83,6 +135,11 @@ impl CreateBody {
                 prize_pool: self.prize_pool,
                 payout: self.payout.into_iter().map(|bps| bps as u32).collect(),
                 max_participants: self.max_participants,
+                score_source,
+                scoring,
+                clock,
+                grace_hours,
+                allow_manual: self.allow_manual.unwrap_or(false),
             }),
             _ => Err(ApiError::ValidationFailed(problems)),
         }
@@ -204,6 +261,11 @@ pub struct Competition {
     /// Most members, `null` without a limit.
     pub max_participants: Option<i64>,
     pub status: Status,
+    pub score_source: String,
+    pub scoring: Scoring,
+    pub clock: String,
+    pub grace_hours: i64,
+    pub allow_manual: bool,
 }
 
 /// What a competition's object needs to know, from its database row; `None` when the row breaks the schema's rules.
@@ -216,6 +278,8 @@ pub fn meta_from_row(row: &CompetitionRow) -> Option<CompetitionMeta> {
         ends_ms: time::parse_ms(&row.ends_at)?,
         prize_pool: row.prize_pool,
         payout: row.payout.clone(),
+        fitness: row.score_source == "fitness",
+        grace_ms: row.grace_hours.clamp(0, MAX_GRACE_HOURS) * 3_600_000,
     })
 }
 
@@ -235,8 +299,13 @@ pub fn present(row: &CompetitionRow, now_ms: i64) -> Result<Competition, ApiErro
         max_participants: row.max_participants,
         status: match row.cancelled_at {
             Some(_) => Status::Cancelled,
-            None => rules::status(meta.starts_ms, meta.ends_ms, now_ms),
+            None => rules::status(meta.starts_ms, meta.ends_ms, meta.final_ms(), now_ms),
         },
+        score_source: row.score_source.clone(),
+        scoring: row.scoring,
+        clock: row.clock.clone(),
+        grace_hours: row.grace_hours,
+        allow_manual: row.allow_manual,
     })
 }
 
@@ -312,6 +381,11 @@ mod tests {
             participants: 3,
             max_participants: Some(10),
             cancelled_at: None,
+            score_source: "client".into(),
+            scoring: Scoring::default(),
+            clock: "participant".into(),
+            grace_hours: 0,
+            allow_manual: false,
         };
         let now = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
         let patch =
@@ -363,6 +437,11 @@ mod tests {
             participants: 3,
             max_participants: None,
             cancelled_at: None,
+            score_source: "fitness".into(),
+            scoring: Scoring::default(),
+            clock: "participant".into(),
+            grace_hours: 24,
+            allow_manual: false,
         };
         let meta = meta_from_row(&row).expect("valid");
         assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));

@@ -1,10 +1,9 @@
 //! `POST /api/v1/fitness/sync`: store the caller's days (idempotent per user, day and source), rescore every active
-//! competition they joined from the stored days (largest value per day across sources), and update each
-//! competition's live leaderboard with the new absolute score.
+//! or finalizing fitness competition they joined from the stored days by its rules (`fitness_rules`), and update
+//! each competition's live leaderboard with the new absolute score.
 
 pub mod model;
 
-use durable_objects::protocol::ScoreWrite;
 use serde_json::json;
 
 use crate::error::ApiError;
@@ -15,7 +14,7 @@ use crate::runtime::{header, RequestContext};
 use crate::scoring;
 use crate::time;
 
-use model::SyncBody;
+use model::{Rejection, SyncBody, FUTURE_DATE};
 
 /// `POST /api/v1/fitness/sync` (honours `Idempotency-Key`)
 pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
@@ -30,29 +29,23 @@ pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result
 
 async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
-    let valid = parse_json::<SyncBody>(bytes, JSON_LIMIT)?.validate(time::day_of(ctx.now_ms))?;
-    // The database creates the profile with the first days when it is missing.
-    let rescored = ctx.database().sync_fitness_days(&user.user_id, &valid.source, &valid.days).await?;
-    let mut competitions = Vec::with_capacity(rescored.len());
-    for row in rescored {
-        // The version lets the object drop a total from a sync that was overtaken by a later one.
-        let write = ScoreWrite {
-            competition_id: row.competition_id,
-            user_id: user.user_id,
-            score: row.score,
-            at_ms: ctx.now_ms,
-            days_version: Some(row.version),
-        };
-        let reply = scoring::write(ctx, &write).await?;
-        competitions.push(json!({
-            "competition_id": row.competition_id,
-            "score": reply.score,
-            "rank": reply.rank,
-            "display_rank": reply.display_rank,
-        }));
+    let mut valid = parse_json::<SyncBody>(bytes, JSON_LIMIT)?.validate(time::day_of(ctx.now_ms))?;
+    // One database round trip stores the days (creating the profile if needed) and returns what rescoring needs.
+    let synced =
+        ctx.database().sync_fitness_days(&user.user_id, &valid.source, &valid.days, valid.time_zone.as_deref()).await?;
+    let held = valid.held(&synced.future);
+    for index in &synced.future {
+        valid.rejected.push(Rejection { index: *index, reason: FUTURE_DATE.to_owned() });
     }
+    valid.rejected.sort_by_key(|r| r.index);
+    let competitions = scoring::write_rescored(ctx, &user.user_id, &synced.rescore).await?;
     Ok(Reply::json(
         200,
-        &json!({ "accepted": valid.days.len(), "rejected": valid.rejected, "competitions": competitions }),
+        &json!({
+            "accepted": valid.days.len() - synced.future.len().min(valid.days.len()),
+            "rejected": valid.rejected,
+            "held": held,
+            "competitions": competitions,
+        }),
     ))
 }

@@ -11,14 +11,19 @@ use durable_objects::rules::Metric;
 
 /// Most samples one request may carry.
 pub const MAX_SAMPLES: usize = 400;
-/// Sources the app reports from.
-pub const SOURCES: [&str; 3] = ["healthkit", "google_fit", "manual"];
+/// Sources the app reports from (`manual`: typed in by hand in the app).
+pub const SOURCES: [&str; 6] = ["healthkit", "health_connect", "google_fit", "garmin", "fitbit", "manual"];
+/// The reason a sample dated after the caller's local today is rejected with.
+pub const FUTURE_DATE: &str = "future_date";
 
 /// Body of `POST /api/v1/fitness/sync`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncBody {
     pub source: String,
+    /// The caller's IANA zone: updates the profile's, and judges this request's dates.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// Checked one by one, so one malformed sample does not sink the rest.
     pub samples: Vec<Value>,
 }
@@ -30,12 +35,36 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// A stored sample above the review threshold of a metric: held for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Held {
+    pub index: usize,
+    pub metric: &'static str,
+    pub value: i64,
+}
+
 /// What a sync will store, and what it refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidSync {
     pub source: String,
+    pub time_zone: Option<String>,
     pub days: Vec<FitnessDayArg>,
     pub rejected: Vec<Rejection>,
+}
+
+impl ValidSync {
+    /// The held samples among those stored (`future` lists the indexes the database did not store).
+    pub fn held(&self, future: &[usize]) -> Vec<Held> {
+        let mut held = Vec::new();
+        for day in self.days.iter().filter(|d| !future.contains(&d.index)) {
+            for (metric, value) in day.values() {
+                if value > metric.review_threshold() {
+                    held.push(Held { index: day.index, metric: metric.name(), value });
+                }
+            }
+        }
+        held
+    }
 }
 
 impl SyncBody {
@@ -44,7 +73,12 @@ impl SyncBody {
     pub fn validate(self, today: i64) -> Result<ValidSync, ApiError> {
         let mut problems = Vec::new();
         if !SOURCES.contains(&self.source.as_str()) {
-            problems.push(FieldError::new("source", "must be healthkit, google_fit or manual"));
+            problems.push(FieldError::new("source", format!("must be one of {}", SOURCES.join(", "))));
+        }
+        if let Some(zone) = &self.time_zone {
+            if !crate::fitness_rules::clock::is_known_zone(zone) {
+                problems.push(FieldError::new("time_zone", "must be an IANA time zone name (e.g. America/Chicago)"));
+            }
         }
         if self.samples.len() > MAX_SAMPLES {
             problems.push(FieldError::new("samples", format!("at most {MAX_SAMPLES} samples per request")));
@@ -55,7 +89,7 @@ impl SyncBody {
         let mut days: Vec<(usize, FitnessDayArg)> = Vec::new();
         let mut rejected = Vec::new();
         for (index, sample) in self.samples.iter().enumerate() {
-            match sample_day(sample, today) {
+            match sample_day(index, sample, today) {
                 Ok(day) => {
                     // Re-sending a day replaces it; within one request the later sample wins.
                     if let Some(earlier) = days.iter().position(|(_, d)| d.day == day.day) {
@@ -71,20 +105,31 @@ impl SyncBody {
             }
         }
         rejected.sort_by_key(|r| r.index);
-        Ok(ValidSync { source: self.source, days: days.into_iter().map(|(_, d)| d).collect(), rejected })
+        Ok(ValidSync {
+            source: self.source,
+            time_zone: self.time_zone,
+            days: days.into_iter().map(|(_, d)| d).collect(),
+            rejected,
+        })
     }
 }
 
-fn sample_day(sample: &Value, today: i64) -> Result<FitnessDayArg, String> {
+fn sample_day(index: usize, sample: &Value, today: i64) -> Result<FitnessDayArg, String> {
     let object = sample.as_object().ok_or("a sample must be a JSON object")?;
-    if let Some(unknown) = object.keys().find(|k| *k != "date" && Metric::parse(k).is_none()) {
+    if let Some(unknown) = object.keys().find(|k| *k != "date" && *k != "user_entered" && Metric::parse(k).is_none()) {
         return Err(format!("unknown field {unknown}"));
     }
     let date = object.get("date").and_then(Value::as_str).ok_or("date is required (YYYY-MM-DD)")?;
     let day = time::parse_day(date).ok_or_else(|| format!("bad date {date:?} (YYYY-MM-DD)"))?;
+    // No clock on Earth has reached the day after tomorrow (UTC); the database judges the rest by the user's zone.
     if day > today + 1 {
-        return Err(format!("date {date} is in the future"));
+        return Err(FUTURE_DATE.to_owned());
     }
+    let user_entered = match object.get("user_entered") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => return Err("user_entered must be true or false".to_owned()),
+    };
     let mut values = [None; 4];
     for (slot, metric) in values.iter_mut().zip(Metric::ALL) {
         let Some(value) = object.get(metric.name()) else { continue };
@@ -104,7 +149,22 @@ fn sample_day(sample: &Value, today: i64) -> Result<FitnessDayArg, String> {
         *slot = Some(number);
     }
     let [steps, active_minutes, distance_m, calories] = values;
-    Ok(FitnessDayArg { day: date.to_owned(), steps, active_minutes, distance_m, calories })
+    let held_metrics = Metric::ALL
+        .into_iter()
+        .zip(values)
+        .filter(|(metric, value)| value.is_some_and(|v| v > metric.review_threshold()))
+        .map(|(metric, _)| metric.name())
+        .collect();
+    Ok(FitnessDayArg {
+        index,
+        day: date.to_owned(),
+        steps,
+        active_minutes,
+        distance_m,
+        calories,
+        user_entered,
+        held_metrics,
+    })
 }
 
 #[cfg(test)]
@@ -115,9 +175,13 @@ mod tests {
     const TODAY: i64 = 20_781; // 2026-11-24
 
     fn sync(samples: Value) -> ValidSync {
-        SyncBody { source: "healthkit".into(), samples: samples.as_array().cloned().unwrap_or_default() }
-            .validate(TODAY)
-            .expect("valid request")
+        SyncBody {
+            source: "healthkit".into(),
+            time_zone: None,
+            samples: samples.as_array().cloned().unwrap_or_default(),
+        }
+        .validate(TODAY)
+        .expect("valid request")
     }
 
     #[test]
@@ -125,7 +189,9 @@ mod tests {
         let cases = [
             (json!({"date": "2026-11-24", "steps": 100}), None),
             (json!({"date": "2026-11-25", "steps": 100}), None),
-            (json!({"date": "2026-11-26", "steps": 1}), Some("in the future")),
+            (json!({"date": "2026-11-26", "steps": 1}), Some("future_date")),
+            (json!({"date": "2026-11-20", "steps": 1, "user_entered": true}), None),
+            (json!({"date": "2026-11-20", "steps": 1, "user_entered": "yes"}), Some("user_entered")),
             (json!({"date": "2026-02-30", "steps": 1}), Some("bad date")),
             (json!({"steps": 1}), Some("date is required")),
             (json!({"date": "2026-11-20", "steps": -1}), Some("negative")),
@@ -160,11 +226,14 @@ mod tests {
         assert_eq!(
             result.days,
             [FitnessDayArg {
+                index: 2,
                 day: "2026-11-20".into(),
                 steps: Some(2),
                 active_minutes: None,
                 distance_m: None,
-                calories: Some(300)
+                calories: Some(300),
+                user_entered: false,
+                held_metrics: vec![],
             }]
         );
         let indexes: Vec<usize> = result.rejected.iter().map(|r| r.index).collect();
@@ -172,11 +241,40 @@ mod tests {
     }
 
     #[test]
+    fn samples_above_a_review_threshold_are_held_unless_the_database_did_not_store_them() {
+        let result = sync(json!([
+            {"date": "2026-11-20", "steps": 60_000, "calories": 8_001},
+            {"date": "2026-11-21", "steps": 60_001, "user_entered": true},
+            {"date": "2026-11-22", "active_minutes": 601, "distance_m": 60_001},
+            {"date": "2026-11-23", "steps": 100_000},
+        ]));
+        assert_eq!(result.days[1].held_metrics, ["steps"]);
+        assert!(result.days[1].user_entered);
+        let held: Vec<(usize, &str, i64)> = result.held(&[3]).iter().map(|h| (h.index, h.metric, h.value)).collect();
+        assert_eq!(
+            held,
+            [(0, "calories", 8_001), (1, "steps", 60_001), (2, "active_minutes", 601), (2, "distance_m", 60_001)]
+        );
+    }
+
+    #[test]
+    fn a_time_zone_must_be_a_known_iana_name() {
+        let with_zone = |zone: &str| {
+            SyncBody { source: "healthkit".into(), time_zone: Some(zone.into()), samples: vec![] }.validate(TODAY)
+        };
+        assert!(with_zone("America/Chicago").is_ok());
+        assert_eq!(with_zone("America/Atlantis").err().map(|e| e.status()), Some(422));
+    }
+
+    #[test]
     fn the_request_itself_needs_a_known_source_and_at_most_400_samples() {
-        let bad_source = SyncBody { source: "fitbit".into(), samples: vec![] }.validate(TODAY);
+        let bad_source = SyncBody { source: "pedometer".into(), time_zone: None, samples: vec![] }.validate(TODAY);
         assert_eq!(bad_source.err().map(|e| e.status()), Some(422));
-        let too_many = SyncBody { source: "manual".into(), samples: vec![json!({}); 401] }.validate(TODAY);
+        let too_many =
+            SyncBody { source: "manual".into(), time_zone: None, samples: vec![json!({}); 401] }.validate(TODAY);
         assert_eq!(too_many.err().map(|e| e.status()), Some(422));
-        assert!(SyncBody { source: "manual".into(), samples: vec![json!({}); 400] }.validate(TODAY).is_ok());
+        assert!(SyncBody { source: "manual".into(), time_zone: None, samples: vec![json!({}); 400] }
+            .validate(TODAY)
+            .is_ok());
     }
 }

@@ -95,13 +95,22 @@ pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
     let key = header(req, "Idempotency-Key");
     idempotency::guarded(ctx, key, "POST /api/v1/leaderboard/update", &bytes, || async {
         let update = parse_json::<UpdateBody>(&bytes, JSON_LIMIT)?.validate()?;
+        // Administrators correct any member's score by naming them; a user posts their own only.
+        let (user_id, correction) = match update.user_id {
+            Some(member) if user.is_admin() => (member, true),
+            Some(member) if member != user.user_id => {
+                return Err(ApiError::Forbidden("users post their own score only".to_owned()))
+            }
+            _ => (user.user_id, user.is_admin()),
+        };
         require_competition(ctx, &update.competition_id).await?;
         let write = ScoreWrite {
             competition_id: update.competition_id,
-            user_id: user.user_id,
+            user_id,
             score: update.score,
             at_ms: ctx.now_ms,
             days_version: None,
+            correction,
         };
         Ok(Reply::json(200, &scoring::write(ctx, &write).await?))
     })

@@ -17,6 +17,9 @@ pub struct UpdateBody {
     pub competition_id: String,
     /// Absolute cumulative score.
     pub score: i64,
+    /// Whose score: administrators' corrections only (a user always posts their own).
+    #[serde(default)]
+    pub user_id: Option<String>,
 }
 
 /// A validated score update.
@@ -26,6 +29,8 @@ pub struct ScoreUpdate {
     pub competition_id: Uuid,
     /// The new absolute score.
     pub score: i64,
+    /// The member an administrator corrects, when named.
+    pub user_id: Option<Uuid>,
 }
 
 impl UpdateBody {
@@ -38,8 +43,13 @@ impl UpdateBody {
         if !(0..=MAX_SCORE).contains(&self.score) {
             problems.push(FieldError::new("score", format!("must be between 0 and {MAX_SCORE}")));
         }
+        let user_id = self.user_id.as_deref().and_then(|text| {
+            Uuid::try_parse(text).map_err(|_| problems.push(FieldError::new("user_id", "must be a UUID"))).ok()
+        });
         match competition_id {
-            Some(competition_id) if problems.is_empty() => Ok(ScoreUpdate { competition_id, score: self.score }),
+            Some(competition_id) if problems.is_empty() => {
+                Ok(ScoreUpdate { competition_id, score: self.score, user_id })
+            }
             _ => Err(ApiError::ValidationFailed(problems)),
         }
     }
@@ -136,7 +146,7 @@ mod tests {
             ("nope", -5, Err(&["competition_id", "score"])),
         ];
         for (cid, score, expected) in cases {
-            let got = UpdateBody { competition_id: (*cid).into(), score: *score }.validate();
+            let got = UpdateBody { competition_id: (*cid).into(), score: *score, user_id: None }.validate();
             match (got, expected) {
                 (Ok(update), Ok(())) => assert_eq!(update.score, *score),
                 (Err(ApiError::ValidationFailed(problems)), Err(fields)) => {

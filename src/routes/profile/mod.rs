@@ -6,8 +6,6 @@ pub mod model;
 
 use std::cell::RefCell;
 
-use serde_json::json;
-
 use crate::adapters::rows::ProfileRow;
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
@@ -47,11 +45,11 @@ pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 /// `PATCH /api/v1/me`
 pub async fn patch(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
-    let display_name = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
+    let changes = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
     ensure(ctx).await?;
     let updated = ctx
         .database()
-        .update_profile(&user.user_id, &json!({ "display_name": display_name }))
+        .update_profile(&user.user_id, &serde_json::Value::Object(changes))
         .await?
         .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?;
     Ok(Reply::json(200, &Profile::from(updated)))

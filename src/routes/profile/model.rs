@@ -6,30 +6,45 @@ use uuid::Uuid;
 use crate::adapters::rows::ProfileRow;
 use crate::error::{ApiError, FieldError};
 
-/// Body of `PATCH /api/v1/me`.
+/// Body of `PATCH /api/v1/me`: any of the fields a user may change.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
-    pub display_name: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// IANA zone of the user's own days.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 impl PatchBody {
-    /// The validated display name.
-    pub fn validate(self) -> Result<String, ApiError> {
-        let count = self.display_name.chars().count();
-        if !(1..=40).contains(&count) {
-            return Err(ApiError::ValidationFailed(vec![FieldError::new(
-                "display_name",
-                "must be 1 to 40 characters",
-            )]));
+    /// The validated changes, as the profile row's columns (every problem at once; an empty body is 422).
+    pub fn validate(self) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        let mut problems = Vec::new();
+        let mut changes = serde_json::Map::new();
+        if let Some(name) = self.display_name {
+            let count = name.chars().count();
+            if !(1..=40).contains(&count) {
+                problems.push(FieldError::new("display_name", "must be 1 to 40 characters"));
+            } else if name.chars().any(char::is_control) {
+                problems.push(FieldError::new("display_name", "must not contain control characters"));
+            }
+            changes.insert("display_name".into(), name.into());
         }
-        if self.display_name.chars().any(char::is_control) {
-            return Err(ApiError::ValidationFailed(vec![FieldError::new(
-                "display_name",
-                "must not contain control characters",
-            )]));
+        if let Some(zone) = self.time_zone {
+            if !crate::fitness_rules::clock::is_known_zone(&zone) {
+                problems.push(FieldError::new("time_zone", "must be an IANA time zone name (e.g. America/Chicago)"));
+            }
+            changes.insert("time_zone".into(), zone.into());
         }
-        Ok(self.display_name)
+        if changes.is_empty() {
+            problems.push(FieldError::new("display_name", "give display_name and/or time_zone"));
+        }
+        if problems.is_empty() {
+            Ok(changes)
+        } else {
+            Err(ApiError::ValidationFailed(problems))
+        }
     }
 }
 
@@ -39,11 +54,18 @@ pub struct Profile {
     pub user_id: Uuid,
     pub display_name: String,
     pub avatar_url: Option<String>,
+    /// IANA zone of the user's own days (`UTC` until set).
+    pub time_zone: String,
 }
 
 impl From<ProfileRow> for Profile {
     fn from(row: ProfileRow) -> Self {
-        Self { user_id: row.user_id, display_name: row.display_name, avatar_url: row.avatar_url }
+        Self {
+            user_id: row.user_id,
+            display_name: row.display_name,
+            avatar_url: row.avatar_url,
+            time_zone: row.time_zone,
+        }
     }
 }
 
@@ -66,8 +88,16 @@ mod tests {
             ("del\u{7f}", false),
         ];
         for (name, ok) in cases {
-            let result = PatchBody { display_name: name.to_owned() }.validate();
+            let result = PatchBody { display_name: Some(name.to_owned()), time_zone: None }.validate();
             assert_eq!(result.is_ok(), ok, "{name:?}");
         }
+    }
+
+    #[test]
+    fn a_time_zone_is_a_known_zone_and_an_edit_changes_something() {
+        let zone = |z: &str| PatchBody { display_name: None, time_zone: Some(z.into()) }.validate();
+        assert_eq!(zone("Europe/Berlin").expect("known")["time_zone"], "Europe/Berlin");
+        assert!(zone("Europe/Nowhere").is_err());
+        assert!(PatchBody { display_name: None, time_zone: None }.validate().is_err());
     }
 }

@@ -1,0 +1,132 @@
+//! Fair-day clocks. A member's day is a calendar date in a time zone (their own, or the competition's fixed one); a
+//! date counts for a competition when its midnight-to-midnight interval in that zone overlaps `[starts_at,
+//! ends_at)`. Zones come from the IANA time-zone database compiled into `jiff` (workerd has no zoneinfo files), so
+//! daylight-saving days of 23 or 25 hours and zones from UTC−12 to UTC+14 are handled as the zone's rules say.
+
+use std::ops::RangeInclusive;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// A clock that tells which calendar date an instant falls on.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    zone: TimeZone,
+}
+
+/// The name of the clock that gives each member their own profile's zone.
+pub const PARTICIPANT: &str = "participant";
+
+impl Clock {
+    /// The clock of an IANA zone name (`Europe/Berlin`, `UTC`); `None` for a name the database does not know.
+    pub fn named(name: &str) -> Option<Clock> {
+        // Names are looked up case-insensitively by jiff; the API keeps them as written.
+        if name.is_empty() || name.len() > 64 {
+            return None;
+        }
+        TimeZone::get(name).ok().map(|zone| Clock { zone })
+    }
+
+    /// Coordinated Universal Time.
+    pub fn utc() -> Clock {
+        Clock { zone: TimeZone::UTC }
+    }
+
+    /// The calendar date (days since 1970-01-01) at `ms` milliseconds since the epoch.
+    pub fn date_at(&self, ms: i64) -> i64 {
+        let instant = Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX });
+        epoch_days(instant.to_zoned(self.zone.clone()).date())
+    }
+
+    /// The dates whose midnight-to-midnight interval overlaps `[starts_ms, ends_ms)`. Consecutive dates tile the
+    /// time line, so they are the dates from the one holding `starts_ms` to the one holding the window's last
+    /// millisecond (empty when the window is).
+    pub fn counted_dates(&self, starts_ms: i64, ends_ms: i64) -> RangeInclusive<i64> {
+        if ends_ms <= starts_ms {
+            #[allow(clippy::reversed_empty_ranges)]
+            return 1..=0;
+        }
+        self.date_at(starts_ms)..=self.date_at(ends_ms - 1)
+    }
+}
+
+/// Whether `name` is a zone of the time-zone database (what profiles and competition clocks may name).
+pub fn is_known_zone(name: &str) -> bool {
+    Clock::named(name).is_some()
+}
+
+fn epoch_days(date: Date) -> i64 {
+    date.duration_since(Date::constant(1970, 1, 1)).as_secs().div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{parse_day, parse_ms};
+
+    fn ms(text: &str) -> i64 {
+        parse_ms(text).expect("timestamp")
+    }
+
+    fn day(text: &str) -> i64 {
+        parse_day(text).expect("date")
+    }
+
+    #[test]
+    fn the_dates_that_count_depend_on_the_clock() {
+        // (zone, starts_at, ends_at, first counted date, last counted date)
+        let cases = [
+            // The contract's example: UTC clock, ends_at 2026-12-02T00:00Z → 2026-12-02 does not count.
+            ("UTC", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-01", "2026-12-01"),
+            // UTC+14: the window's first instant is already 14:00 on 2026-12-01 there, its last 13:59 on the 2nd.
+            ("Pacific/Kiritimati", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-01", "2026-12-02"),
+            // UTC−11: it starts at 13:00 on 2026-11-30 there.
+            ("Pacific/Pago_Pago", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", "2026-11-30", "2026-12-01"),
+            // A window drawn in local time counts exactly its local days.
+            ("Pacific/Kiritimati", "2026-11-30T10:00:00Z", "2026-12-01T10:00:00Z", "2026-12-01", "2026-12-01"),
+            ("Pacific/Pago_Pago", "2026-12-01T11:00:00Z", "2026-12-02T11:00:00Z", "2026-12-01", "2026-12-01"),
+            // New York springs forward on 2026-03-08: that local day lasts 23 hours (05:00Z to 04:00Z).
+            ("America/New_York", "2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z", "2026-03-08", "2026-03-08"),
+            ("America/New_York", "2026-03-08T05:00:00Z", "2026-03-09T04:00:00.001Z", "2026-03-08", "2026-03-09"),
+            // ... and falls back on 2026-11-01: 25 hours (04:00Z to 05:00Z).
+            ("America/New_York", "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z", "2026-11-01", "2026-11-01"),
+            ("Europe/Berlin", "2026-03-29T00:00:00Z", "2026-03-30T00:00:00Z", "2026-03-29", "2026-03-30"),
+        ];
+        for (zone, starts, ends, first, last) in cases {
+            let clock = Clock::named(zone).expect("known zone");
+            assert_eq!(clock.counted_dates(ms(starts), ms(ends)), day(first)..=day(last), "{zone} {starts} {ends}");
+        }
+    }
+
+    #[test]
+    fn local_today_is_the_zone_date_of_now() {
+        let now = ms("2026-12-01T11:30:00Z");
+        let cases = [
+            ("UTC", "2026-12-01"),
+            ("Pacific/Kiritimati", "2026-12-02"),
+            ("Pacific/Pago_Pago", "2026-12-01"),
+            ("Etc/GMT+12", "2026-11-30"),
+            ("Asia/Kolkata", "2026-12-01"),
+        ];
+        for (zone, today) in cases {
+            assert_eq!(Clock::named(zone).expect("zone").date_at(now), day(today), "{zone}");
+        }
+    }
+
+    #[test]
+    fn zone_names_come_from_the_time_zone_database() {
+        for known in ["UTC", "America/Chicago", "Europe/Berlin", "Asia/Kathmandu", "Pacific/Chatham"] {
+            assert!(is_known_zone(known), "{known}");
+        }
+        for unknown in ["", "Mars/Olympus_Mons", "Europe/Berlinn", "participant", "+01:00", &"A".repeat(65)] {
+            assert!(!is_known_zone(unknown), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn an_empty_window_counts_no_date() {
+        let clock = Clock::utc();
+        assert!(clock.counted_dates(ms("2026-12-01T00:00:00Z"), ms("2026-12-01T00:00:00Z")).is_empty());
+    }
+}

@@ -1,0 +1,151 @@
+//! Reviews of held days (`service_role`): `GET /api/v1/admin/holds?status=…` lists held samples, and
+//! `POST /api/v1/admin/holds/{user_id}/{date}` approves (the day counts in full) or rejects (it counts 0 for the held
+//! metric) a user-day. A decision that changes something rescores every running or finalizing competition of the
+//! user and moves their live boards, exactly as a sync does.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::adapters::rows::HoldRow;
+use crate::error::{ApiError, FieldError};
+use crate::fitness_rules::HoldStatus;
+use crate::http::body::JSON_LIMIT;
+use crate::http::reply::Reply;
+use crate::router::RouteMatch;
+use crate::routes::leaderboard::model::path_uuid;
+use crate::runtime::{query_pairs, RequestContext};
+use crate::{scoring, time};
+use durable_objects::rules::Metric;
+
+/// A held sample as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub user_id: Uuid,
+    pub date: String,
+    pub source: String,
+    pub metric: String,
+    pub value: i64,
+    pub status: HoldStatus,
+    /// What the held value counts now: the review threshold while pending, all of it once approved, 0 once
+    /// rejected.
+    pub counted: i64,
+    pub user_entered: bool,
+}
+
+impl From<HoldRow> for Hold {
+    fn from(row: HoldRow) -> Self {
+        let counted = Metric::parse(&row.metric).map_or(0, |metric| row.status.counted(metric, row.value));
+        Self {
+            user_id: row.user_id,
+            date: row.date,
+            source: row.source,
+            metric: row.metric,
+            value: row.value,
+            status: row.status,
+            counted,
+            user_entered: row.user_entered,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/admin/holds/{user_id}/{date}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    pub decision: String,
+}
+
+impl DecisionBody {
+    /// `approve` → approved, `reject` → rejected (422 otherwise).
+    pub fn validate(self) -> Result<HoldStatus, ApiError> {
+        match self.decision.as_str() {
+            "approve" => Ok(HoldStatus::Approved),
+            "reject" => Ok(HoldStatus::Rejected),
+            _ => Err(ApiError::ValidationFailed(vec![FieldError::new("decision", "must be approve or reject")])),
+        }
+    }
+}
+
+/// The `status` filter of the list: pending by default (the review queue).
+pub fn status_filter(pairs: &[(String, String)]) -> Result<HoldStatus, ApiError> {
+    match pairs.iter().find(|(key, _)| key == "status") {
+        None => Ok(HoldStatus::Pending),
+        Some((_, value)) => HoldStatus::parse(value).ok_or_else(|| {
+            ApiError::ValidationFailed(vec![FieldError::new("status", "must be pending, approved or rejected")])
+        }),
+    }
+}
+
+/// `GET /api/v1/admin/holds?status=pending|approved|rejected` (at most 500, oldest first).
+pub async fn list(ctx: &RequestContext<'_>, req: &worker::Request) -> Result<Reply, ApiError> {
+    ctx.require_admin("reviews need a service_role token")?;
+    let status = status_filter(&query_pairs(req)?)?;
+    let rows = ctx.database().list_holds(Some(status.name())).await?;
+    let holds: Vec<Hold> = rows.into_iter().map(Hold::from).collect();
+    Ok(Reply::json(200, &serde_json::json!({ "holds": holds })))
+}
+
+/// `POST /api/v1/admin/holds/{user_id}/{date}` with `{"decision":"approve"|"reject"}`: 200 the hold (its first held
+/// sample, with every held sample of the day under `holds`), 404 when the day has no hold.
+pub async fn decide(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &mut worker::Request,
+) -> Result<Reply, ApiError> {
+    ctx.require_admin("reviews need a service_role token")?;
+    let user_id = path_uuid("user_id", route.param("user_id"))?;
+    let date = route.param("date").unwrap_or_default().to_owned();
+    if time::parse_day(&date).is_none() {
+        return Err(ApiError::BadRequest("date must be YYYY-MM-DD".to_owned()));
+    }
+    let decision = ctx.read_json::<DecisionBody>(req, JSON_LIMIT).await?.validate()?;
+    let decided = ctx.database().decide_hold(&user_id, &date, decision.name()).await?;
+    let competitions = match (&decided.rescore, decided.changed) {
+        (Some(inputs), true) => scoring::write_rescored(ctx, &user_id, inputs).await?,
+        _ => Vec::new(),
+    };
+    let holds: Vec<Hold> = decided.holds.into_iter().map(Hold::from).collect();
+    let first = holds.first().ok_or_else(|| ApiError::NotFound("no hold for this user and date".to_owned()))?;
+    let mut reply = serde_json::to_value(first).map_err(|e| ApiError::Internal(e.to_string()))?;
+    reply["holds"] = serde_json::json!(holds);
+    reply["competitions"] = serde_json::json!(competitions);
+    Ok(Reply::json(200, &reply))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_and_filters_follow_the_contract() {
+        let decide = |d: &str| DecisionBody { decision: d.into() }.validate().ok();
+        assert_eq!(decide("approve"), Some(HoldStatus::Approved));
+        assert_eq!(decide("reject"), Some(HoldStatus::Rejected));
+        assert_eq!(decide("approved"), None);
+        let filter = |pairs: &[(&str, &str)]| {
+            let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            status_filter(&owned).ok()
+        };
+        assert_eq!(filter(&[]), Some(HoldStatus::Pending));
+        assert_eq!(filter(&[("status", "rejected")]), Some(HoldStatus::Rejected));
+        assert_eq!(filter(&[("status", "all")]), None);
+    }
+
+    #[test]
+    fn a_hold_shows_what_it_counts_now() {
+        let row = |status| HoldRow {
+            user_id: Uuid::nil(),
+            date: "2026-12-01".into(),
+            source: "healthkit".into(),
+            metric: "steps".into(),
+            value: 75_000,
+            status,
+            user_entered: false,
+        };
+        let counted = |status| Hold::from(row(status)).counted;
+        assert_eq!(
+            (counted(HoldStatus::Pending), counted(HoldStatus::Approved), counted(HoldStatus::Rejected)),
+            (60_000, 75_000, 0)
+        );
+    }
+}
