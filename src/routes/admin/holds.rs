@@ -99,7 +99,12 @@ pub async fn decide(
         return Err(ApiError::BadRequest("date must be YYYY-MM-DD".to_owned()));
     }
     let decision = ctx.read_json::<DecisionBody>(req, JSON_LIMIT).await?.validate()?;
-    let decided = ctx.database().decide_hold(&user_id, &date, decision.name()).await?;
+    let decided = ctx.database().decide_hold(&user_id, &date, decision.name()).await.map_err(|error| {
+        match error.upstream_code() {
+            Some("PT404") => ApiError::NotFound("no hold for this user and date".to_owned()),
+            _ => ApiError::from(error),
+        }
+    })?;
     let competitions = match (&decided.rescore, decided.changed) {
         (Some(inputs), true) => scoring::write_rescored(ctx, &user_id, inputs).await?,
         _ => Vec::new(),

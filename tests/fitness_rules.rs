@@ -1,0 +1,311 @@
+//! The fitness rules of the additions of 2026-12-01, end to end through the Worker, the objects and Postgres: who
+//! may post a score, the scoring modes, fair-day clocks and the caller's local today, typed-in samples, held days and
+//! their review, and the grace period after the end.
+
+use std::time::Duration;
+
+use e2e::{base_url, join, rfc3339, send, service_token, user_token, Reply};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const DAY: i64 = 86_400;
+
+fn now() -> i64 {
+    local::token::now()
+}
+
+/// The date `offset_secs` ahead of UTC now, as `YYYY-MM-DD`.
+fn date_at(offset_secs: i64) -> String {
+    rfc3339(now() + offset_secs)[..10].to_owned()
+}
+
+fn as_user(method: &str, path: &str, user: &Uuid, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", user_token(user)))], body)
+}
+
+fn as_admin(method: &str, path: &str, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", service_token()))], body)
+}
+
+/// A competition created through the Worker: running from a day ago for a week, with `rules` over the defaults.
+fn competition(rules: Value) -> (Uuid, Value) {
+    let mut body = json!({
+        "name": "rules", "metric": "steps", "prize_pool": 1000, "payout": [10000],
+        "starts_at": rfc3339(now() - DAY), "ends_at": rfc3339(now() + 7 * DAY),
+    });
+    for (key, value) in rules.as_object().expect("object") {
+        body[key] = value.clone();
+    }
+    let reply = as_admin("POST", "/api/v1/competitions", Some(&body));
+    assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
+    (reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id"), reply.json)
+}
+
+fn sync(user: &Uuid, body: Value) -> Reply {
+    let reply = as_user("POST", "/api/v1/fitness/sync", user, Some(&body));
+    assert_eq!(reply.status, 200, "{body}: {:?}", reply.json);
+    reply
+}
+
+fn score_in(reply: &Reply, competition: &Uuid) -> Option<i64> {
+    reply.json["competitions"].as_array()?.iter().find(|c| c["competition_id"] == competition.to_string())?["score"]
+        .as_i64()
+}
+
+fn board_score(competition: &Uuid, user: &Uuid) -> Option<i64> {
+    let reply = as_user("GET", &format!("/api/v1/leaderboard/{competition}/users/{user}"), user, None);
+    (reply.status == 200).then(|| reply.json["score"].as_i64()).flatten()
+}
+
+#[test]
+fn fitness_competitions_are_scored_by_the_server_and_corrected_by_administrators() {
+    let (fitness, shown) = competition(json!({}));
+    assert_eq!(
+        (&shown["score_source"], &shown["scoring"], &shown["clock"], &shown["grace_hours"], &shown["allow_manual"]),
+        (&json!("fitness"), &json!({"mode": "total"}), &json!("participant"), &json!(24), &json!(false)),
+        "the defaults: {shown:?}"
+    );
+    let member = Uuid::new_v4();
+    join(&fitness, &member);
+    let posted =
+        as_user("POST", "/api/v1/leaderboard/update", &member, Some(&json!({"competition_id": fitness, "score": 5})));
+    assert_eq!((posted.status, posted.json["error"]["code"].as_str()), (403, Some("forbidden")), "{:?}", posted.json);
+    let foreign = json!({"competition_id": fitness, "score": 5, "user_id": Uuid::new_v4()});
+    assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &member, Some(&foreign)).status, 403);
+
+    let correction = json!({"competition_id": fitness, "score": 1234, "user_id": member});
+    let corrected = as_admin("POST", "/api/v1/leaderboard/update", Some(&correction));
+    assert_eq!((corrected.status, corrected.json["user_id"].clone()), (200, json!(member)), "{:?}", corrected.json);
+    assert_eq!(board_score(&fitness, &member), Some(1234));
+
+    let (client, shown) = competition(json!({"score_source": "client"}));
+    assert_eq!(shown["grace_hours"], 0, "client competitions finish at ends_at");
+    join(&client, &member);
+    let own =
+        as_user("POST", "/api/v1/leaderboard/update", &member, Some(&json!({"competition_id": client, "score": 7})));
+    assert_eq!(own.status, 200, "{:?}", own.json);
+}
+
+#[test]
+fn rules_are_validated_field_by_field() {
+    let base = json!({"name": "r", "metric": "steps", "starts_at": rfc3339(now()), "ends_at": rfc3339(now() + DAY)});
+    let cases = [
+        (json!({"score_source": "oracle"}), "score_source"),
+        (json!({"score_source": "client", "grace_hours": 2}), "grace_hours"),
+        (json!({"grace_hours": 73}), "grace_hours"),
+        (json!({"clock": "Mars/Olympus_Mons"}), "clock"),
+        (json!({"scoring": {"mode": "daily_capped"}}), "scoring"),
+        (json!({"scoring": {"mode": "goal_days", "goal": 0}}), "scoring"),
+        (json!({"scoring": {"mode": "median"}}), "scoring"),
+    ];
+    for (rules, field) in cases {
+        let mut body = base.clone();
+        for (key, value) in rules.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        let reply = as_admin("POST", "/api/v1/competitions", Some(&body));
+        assert_eq!(reply.status, 422, "{rules}: {:?}", reply.json);
+        let fields: Vec<&str> = reply.json["error"]["details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["field"].as_str())
+            .collect();
+        assert_eq!(fields, [field], "{rules}");
+    }
+    let (_, shown) = competition(json!({"clock": "Europe/Berlin", "scoring": {"mode": "goal_days", "goal": 10000},
+                                        "allow_manual": true, "grace_hours": 0}));
+    assert_eq!(
+        (&shown["clock"], &shown["scoring"]["goal"], &shown["grace_hours"]),
+        (&json!("Europe/Berlin"), &json!(10000), &json!(0))
+    );
+}
+
+#[test]
+fn each_scoring_mode_sums_the_same_days_its_own_way() {
+    let walker = Uuid::new_v4();
+    let modes = [
+        (json!({"mode": "total"}), 13_000),
+        (json!({"mode": "daily_capped", "cap": 5000}), 9_000),
+        (json!({"mode": "goal_days", "goal": 8000}), 1),
+        (json!({"mode": "best_day"}), 9_000),
+    ];
+    let ids: Vec<Uuid> = modes.iter().map(|(scoring, _)| competition(json!({"scoring": scoring})).0).collect();
+    for id in &ids {
+        join(id, &walker);
+    }
+    let reply = sync(
+        &walker,
+        json!({"source": "healthkit", "samples": [
+        {"date": date_at(-DAY), "steps": 9000}, {"date": date_at(0), "steps": 4000}]}),
+    );
+    for (id, (scoring, expected)) in ids.iter().zip(&modes) {
+        assert_eq!(score_in(&reply, id), Some(*expected), "{scoring}: {:?}", reply.json);
+        assert_eq!(board_score(id, &walker), Some(*expected), "{scoring}");
+    }
+}
+
+#[test]
+fn typed_in_samples_count_only_where_allowed_and_at_most_the_manual_cap() {
+    let walker = Uuid::new_v4();
+    let (strict, _) = competition(json!({}));
+    let (lenient, _) = competition(json!({"allow_manual": true}));
+    join(&strict, &walker);
+    join(&lenient, &walker);
+    let manual = sync(&walker, json!({"source": "manual", "samples": [{"date": date_at(-DAY), "steps": 30_000}]}));
+    assert_eq!((score_in(&manual, &strict), score_in(&manual, &lenient)), (Some(0), Some(20_000)), "{:?}", manual.json);
+    let entered = sync(
+        &walker,
+        json!({"source": "health_connect", "samples": [
+        {"date": date_at(0), "steps": 15_000, "user_entered": true}]}),
+    );
+    assert_eq!((score_in(&entered, &strict), score_in(&entered, &lenient)), (Some(0), Some(35_000)));
+    let walked = sync(&walker, json!({"source": "garmin", "samples": [{"date": date_at(0), "steps": 12_000}]}));
+    assert_eq!(
+        (score_in(&walked, &strict), score_in(&walked, &lenient)),
+        (Some(12_000), Some(35_000)),
+        "the largest counted value of the day, never the sum"
+    );
+}
+
+#[test]
+fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
+    let walker = Uuid::new_v4();
+    let (id, _) = competition(json!({}));
+    join(&id, &walker);
+    let date = date_at(-DAY);
+    let reply = sync(
+        &walker,
+        json!({"source": "healthkit", "samples": [
+        {"date": date, "steps": 75_000}, {"date": date_at(0), "steps": 1000, "active_minutes": 700}]}),
+    );
+    assert_eq!(
+        reply.json["held"],
+        json!([{"index": 0, "metric": "steps", "value": 75_000}, {"index": 1, "metric": "active_minutes", "value": 700}]),
+        "{:?}",
+        reply.json
+    );
+    assert_eq!(reply.json["accepted"], 2);
+    assert_eq!(score_in(&reply, &id), Some(61_000), "held: counts as the review threshold");
+
+    let pending = as_admin("GET", "/api/v1/admin/holds?status=pending", None);
+    assert_eq!(pending.status, 200, "{:?}", pending.json);
+    let mine: Vec<&Value> = pending.json["holds"]
+        .as_array()
+        .expect("holds")
+        .iter()
+        .filter(|h| h["user_id"] == json!(walker) && h["date"] == json!(date))
+        .collect();
+    assert_eq!(mine.len(), 1, "{:?}", pending.json);
+    assert_eq!(
+        (
+            &mine[0]["date"],
+            &mine[0]["source"],
+            &mine[0]["metric"],
+            &mine[0]["value"],
+            &mine[0]["status"],
+            &mine[0]["counted"]
+        ),
+        (&json!(date), &json!("healthkit"), &json!("steps"), &json!(75_000), &json!("pending"), &json!(60_000))
+    );
+    assert_eq!(as_user("GET", "/api/v1/admin/holds", &walker, None).status, 403, "reviews are for administrators");
+
+    let path = format!("/api/v1/admin/holds/{walker}/{date}");
+    let approved = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!(
+        (approved.status, &approved.json["status"], &approved.json["counted"]),
+        (200, &json!("approved"), &json!(75_000)),
+        "{:?}",
+        approved.json
+    );
+    assert_eq!(board_score(&id, &walker), Some(76_000), "approved: counts in full, live");
+    let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!((again.status, &again.json["status"]), (200, &json!("approved")), "the same decision is a no-op");
+    let rejected = as_admin("POST", &path, Some(&json!({"decision": "reject"})));
+    assert_eq!((rejected.status, &rejected.json["counted"]), (200, &json!(0)));
+    assert_eq!(board_score(&id, &walker), Some(1000), "rejected: the day counts 0 for steps");
+    let listed = as_admin("GET", "/api/v1/admin/holds?status=rejected", None);
+    assert!(listed.json["holds"].as_array().expect("holds").iter().any(|h| h["user_id"] == json!(walker)));
+
+    assert_eq!(
+        as_admin("POST", &format!("/api/v1/admin/holds/{walker}/2020-01-01"), Some(&json!({"decision": "approve"})))
+            .status,
+        404
+    );
+    assert_eq!(as_admin("POST", &path, Some(&json!({"decision": "maybe"}))).status, 422);
+    assert_eq!(as_admin("GET", "/api/v1/admin/holds?status=lost", None).status, 422);
+    // A sample above the hard cap is still rejected alone.
+    let hard = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 100_001}]}));
+    assert_eq!(hard.json["rejected"][0]["index"], 0);
+}
+
+#[test]
+fn the_callers_zone_decides_their_today_and_their_days() {
+    let walker = Uuid::new_v4();
+    let profile = as_user("GET", "/api/v1/me", &walker, None);
+    assert_eq!(profile.json["time_zone"], "UTC", "{:?}", profile.json);
+    assert_eq!(as_user("PATCH", "/api/v1/me", &walker, Some(&json!({"time_zone": "Atlantis/Capital"}))).status, 422);
+    let patched = as_user("PATCH", "/api/v1/me", &walker, Some(&json!({"time_zone": "America/Chicago"})));
+    assert_eq!((patched.status, &patched.json["time_zone"]), (200, &json!("America/Chicago")), "{:?}", patched.json);
+
+    // At UTC+14 (Etc/GMT-14) today is the UTC date 14 hours from now; the day after it is in the future there.
+    let east = json!({"source": "healthkit", "time_zone": "Etc/GMT-14", "samples": [
+        {"date": date_at(14 * 3600), "steps": 100}, {"date": date_at(14 * 3600 + DAY), "steps": 100}]});
+    let reply = sync(&walker, east);
+    assert_eq!(reply.json["accepted"], 1, "{:?}", reply.json);
+    assert_eq!(reply.json["rejected"], json!([{"index": 1, "reason": "future_date"}]));
+    assert_eq!(as_user("GET", "/api/v1/me", &walker, None).json["time_zone"], "Etc/GMT-14", "the sync set the zone");
+    let bad = as_user(
+        "POST",
+        "/api/v1/fitness/sync",
+        &walker,
+        Some(&json!({"source": "healthkit", "time_zone": "Nowhere", "samples": []})),
+    );
+    assert_eq!(bad.status, 422);
+}
+
+#[test]
+fn a_fixed_clock_counts_the_same_dates_for_everyone() {
+    let midnight = now() - now().rem_euclid(DAY);
+    let window = json!({"starts_at": rfc3339(midnight), "ends_at": rfc3339(midnight + DAY)});
+    let mut fixed = window.clone();
+    fixed["clock"] = json!("Etc/GMT+12");
+    let (west, _) = competition(fixed);
+    let (own, _) = competition(window);
+    let walker = Uuid::new_v4();
+    join(&west, &walker);
+    join(&own, &walker);
+    let reply = sync(
+        &walker,
+        json!({"source": "fitbit", "samples": [
+        {"date": date_at(-DAY), "steps": 1000}, {"date": date_at(0), "steps": 2000}]}),
+    );
+    // UTC−12: the window runs from noon of yesterday to noon of today, so both dates count; in the walker's own
+    // zone (UTC) only today does.
+    assert_eq!((score_in(&reply, &west), score_in(&reply, &own)), (Some(3000), Some(2000)), "{:?}", reply.json);
+}
+
+#[test]
+fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final() {
+    let walker = Uuid::new_v4();
+    let graced = e2e::create_competition_with(-DAY, 3, json!({"grace_hours": 1}));
+    let sharp = e2e::create_competition_with(-DAY, 3, json!({"grace_hours": 0}));
+    join(&graced, &walker);
+    join(&sharp, &walker);
+    let first = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(-DAY), "steps": 500}]}));
+    assert_eq!((score_in(&first, &graced), score_in(&first, &sharp)), (Some(500), Some(500)));
+    std::thread::sleep(Duration::from_secs(4));
+
+    let status =
+        |id: &Uuid| as_user("GET", &format!("/api/v1/competitions/{id}"), &walker, None).json["status"].clone();
+    assert_eq!((status(&graced), status(&sharp)), (json!("finalizing"), json!("finished")));
+    let late = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(-DAY), "steps": 800}]}));
+    assert_eq!(score_in(&late, &graced), Some(800), "a late sync still moves a finalizing board: {:?}", late.json);
+    assert_eq!(score_in(&late, &sharp), None, "a finished competition is not rescored");
+    assert_eq!(as_user("POST", &format!("/api/v1/competitions/{graced}/join"), &Uuid::new_v4(), None).status, 409);
+    let prizes = |id: &Uuid| as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &walker, None).json;
+    assert_eq!(prizes(&graced)["final"], false, "provisional during the grace period");
+    let finished = e2e::eventually(Duration::from_secs(10), || (prizes(&sharp)["final"] == true).then_some(()));
+    assert!(finished.is_some(), "the alarm at ends_at + 0 h stores the standings: {:?}", prizes(&sharp));
+    assert_eq!(prizes(&sharp)["prizes"][0]["user_id"], json!(walker));
+}
