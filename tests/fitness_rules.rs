@@ -303,6 +303,10 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
     assert_eq!(score_in(&late, &graced), Some(800), "a late sync still moves a finalizing board: {:?}", late.json);
     assert_eq!(score_in(&late, &sharp), None, "a finished competition is not rescored");
     assert_eq!(as_user("POST", &format!("/api/v1/competitions/{graced}/join"), &Uuid::new_v4(), None).status, 409);
+    let listed = as_user("GET", "/api/v1/competitions", &walker, None).json["competitions"].clone();
+    let ids: Vec<&Value> = listed.as_array().expect("list").iter().map(|c| &c["id"]).collect();
+    assert!(ids.contains(&&json!(graced)), "a finalizing competition is still listed");
+    assert!(!ids.contains(&&json!(sharp)), "a finished one is not");
     let prizes = |id: &Uuid| as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &walker, None).json;
     assert_eq!(prizes(&graced)["final"], false, "provisional during the grace period");
     let finished = e2e::eventually(Duration::from_secs(10), || (prizes(&sharp)["final"] == true).then_some(()));

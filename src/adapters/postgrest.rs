@@ -179,17 +179,18 @@ impl Database {
         Ok(rows.into_iter().next())
     }
 
-    /// Competitions that have not ended, by start time, at most `limit`.
+    /// Competitions not cancelled that end after `ends_after` (RFC 3339), by start time, at most `limit`.
     pub async fn list_competitions(
         &self,
         caller: Caller<'_>,
-        now_rfc3339: &str,
+        ends_after: &str,
         limit: usize,
     ) -> Result<Vec<CompetitionRow>, AdapterError> {
         let builder = self
             .table("competition_summaries", caller)
             .select("*")
-            .gt("ends_at", now_rfc3339)
+            .gt("ends_at", ends_after)
+            .is("cancelled_at", "null")
             .order("starts_at.asc,id.asc")
             .limit(limit);
         self.run("list_competitions", builder).await
