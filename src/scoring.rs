@@ -4,13 +4,14 @@
 //! be told, is introduced from Postgres once and the write retried.
 
 use durable_objects::protocol::{
-    CompetitionMeta, RosterAdd, ScoreWrite, ScoreWriteReply, CODE_COMPETITION_UNKNOWN, CODE_NOT_A_MEMBER, PATH_META,
-    PATH_ROSTER, PATH_SCORES,
+    Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply, CODE_COMPETITION_UNKNOWN,
+    CODE_NOT_A_MEMBER, PATH_META, PATH_PEOPLE, PATH_ROSTER, PATH_SCORES,
 };
 use uuid::Uuid;
 use worker::Method;
 
 use crate::adapters::postgrest::Caller;
+use crate::adapters::rows::ProfileRow;
 use crate::cache::pages;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
@@ -105,11 +106,56 @@ async fn introduce(
     }
     let meta = meta_from_row(&row)
         .ok_or_else(|| ApiError::Internal(format!("competition {competition_id} has an unreadable schedule")))?;
-    register(client, &meta, user_id).await
+    // The board shows the member's name from their first score on.
+    let person = database.ensure_profile(user_id).await.ok().map(|profile| person_of(&profile));
+    register(client, &meta, user_id, person).await
 }
 
-/// Sends the competition's settings and a new member to its object.
-pub async fn register(client: &CompetitionClient, meta: &CompetitionMeta, user_id: &Uuid) -> Result<(), ApiError> {
+/// Sends the competition's settings and a new member (with their name and avatar, when known) to its object.
+pub async fn register(
+    client: &CompetitionClient,
+    meta: &CompetitionMeta,
+    user_id: &Uuid,
+    person: Option<Person>,
+) -> Result<(), ApiError> {
     client.call_empty(Method::Put, PATH_META, Some(meta)).await?;
-    client.call_empty(Method::Post, PATH_ROSTER, Some(&RosterAdd { user_id: *user_id })).await
+    client.call_empty(Method::Post, PATH_ROSTER, Some(&RosterAdd { user_id: *user_id, person })).await
+}
+
+/// What the boards show of a profile.
+pub fn person_of(profile: &ProfileRow) -> Person {
+    Person {
+        user_id: profile.user_id,
+        display_name: profile.display_name.clone(),
+        avatar_url: profile.avatar_url.clone(),
+    }
+}
+
+/// Tells the object of every competition the user joined their current name and avatar, and raises each page
+/// cache's version past the object's `update` frame, so no reader sees the old name after the change is answered.
+/// A competition that cannot be told now keeps the old name until the next change (logged).
+pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
+    let joined = match ctx.database().my_competitions(&profile.user_id).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            worker::console_warn!("name of {} not announced to its boards: {error}", profile.user_id);
+            return;
+        }
+    };
+    let person = person_of(profile);
+    let calls = joined.iter().filter(|row| row.competition.cancelled_at.is_none()).map(|row| {
+        let person = &person;
+        async move {
+            let id = row.competition.id;
+            let client = ctx.competition(&id)?;
+            let announced: Announced = client.call(Method::Post, PATH_PEOPLE, Some(person)).await?;
+            pages::raise_version(ctx, &id, announced.seq).await;
+            Ok::<(), ApiError>(())
+        }
+    });
+    for outcome in futures_util::future::join_all(calls).await {
+        if let Err(error) = outcome {
+            worker::console_warn!("name of {} not announced to one board: {error}", profile.user_id);
+        }
+    }
 }

@@ -20,7 +20,8 @@ fn first_use_provisions_a_default_profile_and_patch_renames_it() {
     assert_eq!(first.status, 200, "{:?}", first.json);
     assert_eq!(
         first.json,
-        json!({"user_id": user, "display_name": format!("player-{}", &user.to_string()[..8]), "avatar_url": null})
+        json!({"user_id": user, "display_name": format!("player-{}", &user.to_string()[..8]), "avatar_url": null,
+               "time_zone": "UTC"})
     );
     let renamed = me("PATCH", &user, Some(&json!({"display_name": "Zoë 🏃"})));
     assert_eq!((renamed.status, renamed.json["display_name"].as_str()), (200, Some("Zoë 🏃")));

@@ -6,6 +6,7 @@
 //! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -21,12 +22,12 @@ use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ObjectError,
-    ObjectStats, OutboxReport, Page, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame,
-    Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER, HEADER_SUBPROTOCOL,
-    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_LIVE, PATH_META, PATH_OUTBOX,
-    PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS,
-    PATH_STATS, PONG_TEXT,
+    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify,
+    ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
+    ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER,
+    HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_LIVE, PATH_META,
+    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
+    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
@@ -129,16 +130,22 @@ fn storage_failure(failure: &StoreError) -> Result<Response> {
     error(503, "dependency_unavailable", "competition storage unavailable")
 }
 
-/// Rows of the board for a reply, with their display ranks (`entries` consecutive in rank order).
-fn board_entries(board: &Leaderboard, entries: &[Entry]) -> Vec<BoardEntry> {
+/// Rows of the board for a reply, with their display ranks (`entries` consecutive in rank order) and the names and
+/// avatars in `people`.
+fn board_entries(board: &Leaderboard, entries: &[Entry], people: &HashMap<Uuid, Person>) -> Vec<BoardEntry> {
     entries
         .iter()
         .zip(board.display_ranks(entries))
-        .map(|(entry, display_rank)| BoardEntry {
-            rank: entry.rank,
-            display_rank,
-            user_id: entry.user_id,
-            score: entry.score as i64,
+        .map(|(entry, display_rank)| {
+            let person = people.get(&entry.user_id);
+            BoardEntry {
+                rank: entry.rank,
+                display_rank,
+                user_id: entry.user_id,
+                score: entry.score as i64,
+                display_name: person.map(|p| p.display_name.clone()),
+                avatar_url: person.and_then(|p| p.avatar_url.clone()),
+            }
         })
         .collect()
 }
@@ -412,6 +419,7 @@ impl Loaded {
             let frame = ServerFrame::Update {
                 seq: change.seq,
                 user_id: write.user_id,
+                display_name: self.display_name_of(write.user_id),
                 score: write.score,
                 rank: change.rank,
                 display_rank,
@@ -501,16 +509,76 @@ impl Loaded {
         Response::empty()
     }
 
-    /// `POST /roster`: a user joined.
+    /// `POST /roster`: a user joined (with their name and avatar when the Worker sends them).
     async fn add_member(&self, mut req: Request) -> Result<Response> {
         let member: RosterAdd = match req.json().await {
             Ok(member) => member,
             Err(e) => return error(400, "bad_request", format!("bad roster entry: {e}")),
         };
-        match self.store.add_member(&member.user_id) {
-            Ok(()) => Response::empty(),
-            Err(e) => storage_failure(&e),
+        if let Err(e) = self.store.add_member(&member.user_id) {
+            return storage_failure(&e);
         }
+        match member.person.filter(|p| p.user_id == member.user_id).map(|p| self.store.save_person(&p)) {
+            Some(Err(e)) => storage_failure(&e),
+            _ => Response::empty(),
+        }
+    }
+
+    /// `POST /people`: a member's new name or avatar. A member on a board that still moves gets an `update` frame
+    /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
+    /// competition's sequence after it.
+    async fn set_person(&self, mut req: Request) -> Result<Response> {
+        let person: Person = match req.json().await {
+            Ok(person) => person,
+            Err(e) => return error(400, "bad_request", format!("bad person: {e}")),
+        };
+        if let Err(e) = self.store.save_person(&person) {
+            return storage_failure(&e);
+        }
+        let standing = if self.finalized.get() { None } else { self.board.borrow().standing(person.user_id) };
+        if let Some(entry) = standing {
+            let (seq, display_rank, total) = {
+                let mut board = self.board.borrow_mut();
+                match board.take_seq() {
+                    Ok(seq) => (seq, board.display_rank(entry.score), board.total()),
+                    Err(e) => return error(500, "internal", e.to_string()),
+                }
+            };
+            let frame = ServerFrame::Update {
+                seq,
+                user_id: person.user_id,
+                display_name: person.display_name,
+                score: entry.score as i64,
+                rank: entry.rank,
+                display_rank,
+                previous_rank: Some(entry.rank),
+                total,
+            };
+            self.publish(seq, &frame)?;
+        }
+        Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+    }
+
+    /// The names and avatars the object knows for the members of `entries` (one query; a storage failure shows the
+    /// defaults rather than failing the read).
+    fn people_of(&self, entries: &[Entry]) -> HashMap<Uuid, Person> {
+        let users: Vec<Uuid> = entries.iter().map(|e| e.user_id).collect();
+        self.store.people(&users).unwrap_or_else(|e| {
+            worker::console_error!("names unavailable for a board read: {e}");
+            HashMap::new()
+        })
+    }
+
+    /// A member's current display name (the contract's default when the object was never told it).
+    fn display_name_of(&self, user: Uuid) -> String {
+        match self.store.people(&[user]) {
+            Ok(mut people) => people.remove(&user).map(|p| p.display_name),
+            Err(e) => {
+                worker::console_error!("name unavailable for an update frame: {e}");
+                None
+            }
+        }
+        .unwrap_or_else(|| protocol::default_display_name(&user))
     }
 
     /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
@@ -784,10 +852,11 @@ impl Loaded {
 
     fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {
         let board = self.board.borrow();
+        let top = board.page(1, SNAPSHOT_TOP);
         ServerFrame::Snapshot {
             seq: board.last_seq().unwrap_or(0),
             total: board.total(),
-            entries: board_entries(&board, &board.page(1, SNAPSHOT_TOP)).iter().map(PublicEntry::from).collect(),
+            entries: board_entries(&board, &top, &self.people_of(&top)).iter().map(PublicEntry::from).collect(),
             me: user.and_then(|u| board.standing(u)).map(|e| standing_of(&board, &e)),
         }
     }
@@ -987,7 +1056,8 @@ impl Loaded {
             Some(last) if last.rank < board.total() => board.cursor_after(last).map(|c| c.encode()),
             _ => None,
         };
-        Response::from_json(&Page { total: board.total(), entries: board_entries(&board, &entries), next_cursor })
+        let entries = board_entries(&board, &entries, &self.people_of(&entries));
+        Response::from_json(&Page { total: board.total(), entries, next_cursor })
     }
 
     fn read_around(&self, req: &Request, user: &str) -> Result<Response> {
@@ -1005,7 +1075,7 @@ impl Loaded {
             score: me.score as i64,
             total: board.total(),
             percentile: percentile(me.rank, board.total()),
-            entries: board_entries(&board, &window),
+            entries: board_entries(&board, &window, &self.people_of(&window)),
         })
     }
 }
@@ -1042,6 +1112,7 @@ impl DurableObject for Competition {
             (Method::Put, PATH_META) => loaded.set_meta(req).await,
             (Method::Get, PATH_PRIZES) => loaded.prizes(),
             (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
+            (Method::Post, PATH_PEOPLE) => loaded.set_person(req).await,
             (Method::Get, PATH_LIVE) => loaded.subscribe(&req).await,
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
             #[cfg(feature = "test-routes")]

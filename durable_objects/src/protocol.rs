@@ -18,6 +18,8 @@ pub const PATH_AROUND: &str = "/around/";
 pub const PATH_META: &str = "/meta";
 /// `POST /roster`: a user joined (the object accepts scores from its roster only).
 pub const PATH_ROSTER: &str = "/roster";
+/// `POST /people`: a member's current display name and avatar (after a profile change).
+pub const PATH_PEOPLE: &str = "/people";
 /// Error code of a write to an object that has not been told its competition yet.
 pub const CODE_COMPETITION_UNKNOWN: &str = "competition_unknown";
 /// Error code of a write by a user the object's roster does not hold.
@@ -120,12 +122,27 @@ impl CompetitionMeta {
     }
 }
 
-/// A user who joined (`POST /roster`).
+/// A user who joined (`POST /roster`), with their profile when the Worker has it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RosterAdd {
     /// The member.
     pub user_id: Uuid,
+    /// Their profile's name and avatar at the time of joining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<Person>,
+}
+
+/// What the board shows of a member: their current name and avatar (`POST /people`, and with a join).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// The member.
+    pub user_id: Uuid,
+    /// Their display name.
+    pub display_name: String,
+    /// Their avatar, `None` until uploaded.
+    pub avatar_url: Option<String>,
 }
 
 /// Reply to a [`ScoreWrite`].
@@ -261,6 +278,12 @@ pub struct BoardEntry {
     pub user_id: Uuid,
     /// Their score.
     pub score: i64,
+    /// Their current display name, when the object has been told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Their avatar, when they have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
 }
 
 /// Reply to `GET /page`.
@@ -314,15 +337,15 @@ pub struct PublicEntry {
 }
 
 impl From<&BoardEntry> for PublicEntry {
-    // Profiles (names, avatars) come from the database with the data layer; until a profile exists the contract's
-    // defaults apply.
+    // The object keeps each member's current name and avatar; a member it was never told about shows the contract's
+    // defaults.
     fn from(entry: &BoardEntry) -> Self {
         Self {
             rank: entry.rank,
             display_rank: entry.display_rank,
             user_id: entry.user_id,
-            display_name: default_display_name(&entry.user_id),
-            avatar_url: None,
+            display_name: entry.display_name.clone().unwrap_or_else(|| default_display_name(&entry.user_id)),
+            avatar_url: entry.avatar_url.clone(),
             score: entry.score,
         }
     }
@@ -349,6 +372,8 @@ pub enum ServerFrame {
         seq: u64,
         /// Whose score changed.
         user_id: Uuid,
+        /// Their current display name.
+        display_name: String,
         /// The new score.
         score: i64,
         /// Rank after the change.
@@ -474,6 +499,7 @@ mod tests {
         let update = ServerFrame::Update {
             seq: 3,
             user_id: user,
+            display_name: "Ana".into(),
             score: 5,
             rank: 1,
             display_rank: 1,
@@ -481,7 +507,7 @@ mod tests {
             total: 1,
         };
         let json = serde_json::to_value(&update).expect("json");
-        assert_eq!(json["type"], "update");
+        assert_eq!((json["type"].as_str(), json["display_name"].as_str()), (Some("update"), Some("Ana")));
         assert_eq!(json["previous_rank"], serde_json::Value::Null);
         let snapshot = ServerFrame::Snapshot { seq: 0, total: 0, entries: vec![], me: None };
         assert_eq!(serde_json::to_value(&snapshot).expect("json")["type"], "snapshot");

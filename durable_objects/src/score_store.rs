@@ -3,6 +3,8 @@
 //! Every accepted change is stored here before the request is answered (the runtime's output gate holds the reply
 //! until the write is durable), and the in-memory engine is rebuilt from this table when the object wakes.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use uuid::Uuid;
 use worker::{SqlStorage, SqlStorageValue};
@@ -10,7 +12,7 @@ use worker::{SqlStorage, SqlStorageValue};
 use crate::engine::{EngineError, Leaderboard};
 use crate::live::KeptFrame;
 use crate::outbox::{OutboxRow, OutboxStore};
-use crate::protocol::{CompetitionMeta, FinalResult};
+use crate::protocol::{CompetitionMeta, FinalResult, Person};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS members (
@@ -61,6 +63,11 @@ CREATE TABLE IF NOT EXISTS day_versions (
     user_id  TEXT PRIMARY KEY,
     version  INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS people (
+    user_id       TEXT PRIMARY KEY,
+    display_name  TEXT NOT NULL,
+    avatar_url    TEXT
+);
 CREATE TABLE IF NOT EXISTS final_results (
     rank     INTEGER PRIMARY KEY,
     user_id  TEXT NOT NULL,
@@ -99,6 +106,13 @@ struct StoredOutboxRow {
     user_id: String,
     score: i64,
     updated_ms: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct PersonRow {
+    user_id: String,
+    display_name: String,
+    avatar_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -450,6 +464,40 @@ impl ScoreStore {
         self.sql
             .exec("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", vec![user.to_string().into()])?;
         Ok(())
+    }
+
+    /// Records a member's current name and avatar (newest wins).
+    pub fn save_person(&self, person: &Person) -> Result<(), StoreError> {
+        let avatar = person.avatar_url.clone().map_or(SqlStorageValue::Null, SqlStorageValue::from);
+        self.sql.exec(
+            "INSERT INTO people (user_id, display_name, avatar_url) VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO \
+             UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url",
+            vec![person.user_id.to_string().into(), person.display_name.clone().into(), avatar],
+        )?;
+        Ok(())
+    }
+
+    /// The names and avatars the object was told for `users`, in one query (members never told are absent).
+    pub fn people(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Person>, StoreError> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids = serde_json::to_string(&users.iter().map(Uuid::to_string).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Corrupt { user: "people".into(), reason: e.to_string() })?;
+        let rows: Vec<PersonRow> = self
+            .sql
+            .exec(
+                "SELECT user_id, display_name, avatar_url FROM people WHERE user_id IN (SELECT value FROM json_each(?1))",
+                vec![ids.into()],
+            )?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let user_id = Uuid::try_parse(&row.user_id).ok()?;
+                Some((user_id, Person { user_id, display_name: row.display_name, avatar_url: row.avatar_url }))
+            })
+            .collect())
     }
 
     /// The days version of the last fitness total applied for `user` (`None` before the first).

@@ -50,7 +50,6 @@ impl Scoring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use serde_json::json;
 
     #[test]
@@ -95,6 +94,10 @@ mod tests {
         assert!(Scoring::GoalDays { goal: 1 }.problem().is_none());
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
+    use proptest::prelude::*;
+
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #[test]
         fn modes_agree_with_each_other(days in prop::collection::vec(0i64..=100_000, 0..60), cap in 1i64..200_000,

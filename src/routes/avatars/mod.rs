@@ -47,7 +47,10 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
     }
     let updated = ctx.database().update_profile(&user.user_id, &json!({ "avatar_url": url })).await;
     match updated {
-        Ok(Some(_)) => Ok(Reply::json(200, &json!({ "avatar_url": url }))),
+        Ok(Some(profile)) => {
+            crate::scoring::announce_person(ctx, &profile).await;
+            Ok(Reply::json(200, &json!({ "avatar_url": url })))
+        }
         failed => {
             if !existed {
                 if let Err(error) = bucket.delete(key.as_str()).await {

@@ -91,13 +91,15 @@ async fn tell_object(
     user_id: &uuid::Uuid,
     token: &str,
 ) -> Result<(), ApiError> {
-    let row = ctx
-        .database()
-        .competition(Caller::User(token), id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    let database = ctx.database();
+    // The board shows the member's name and avatar from their first score: the profile travels with the join.
+    let (row, profile) =
+        futures_util::future::join(database.competition(Caller::User(token), id), database.ensure_profile(user_id))
+            .await;
+    let row = row?.ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     let meta = meta_from_row(&row).ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
-    scoring::register(&ctx.competition(id)?, &meta, user_id).await
+    let person = profile.ok().map(|profile| scoring::person_of(&profile));
+    scoring::register(&ctx.competition(id)?, &meta, user_id, person).await
 }
 
 /// `POST /api/v1/competitions/{competition_id}/members/{user_id}/disqualify` (service role): the member leaves the

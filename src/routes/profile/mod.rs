@@ -46,11 +46,15 @@ pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 pub async fn patch(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let changes = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
+    let renamed = changes.contains_key("display_name");
     ensure(ctx).await?;
     let updated = ctx
         .database()
         .update_profile(&user.user_id, &serde_json::Value::Object(changes))
         .await?
         .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?;
+    if renamed {
+        crate::scoring::announce_person(ctx, &updated).await;
+    }
     Ok(Reply::json(200, &Profile::from(updated)))
 }

@@ -1,0 +1,99 @@
+//! People on the board: every leaderboard view shows a member's current name and avatar — pages (through the page
+//! cache), `me` windows, snapshots and update frames — from the first score on, and right after a change.
+
+use e2e::{base_url, connect_live, send, send_raw, user_token, Reply, Socket};
+use serde_json::{json, Value};
+use tungstenite::Message;
+use uuid::Uuid;
+
+fn as_user(method: &str, path: &str, user: &Uuid, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {}", user_token(user)))], body)
+}
+
+fn rename(user: &Uuid, name: &str) {
+    let reply = as_user("PATCH", "/api/v1/me", user, Some(&json!({"display_name": name})));
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+fn post_score(competition: &Uuid, user: &Uuid, score: i64) {
+    let body = json!({"competition_id": competition, "score": score});
+    let reply = as_user("POST", "/api/v1/leaderboard/update", user, Some(&body));
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+/// `(display_name, avatar_url)` of `user` in `entries`.
+fn shown(entries: &Value, user: &Uuid) -> Option<(String, Value)> {
+    let entry = entries.as_array()?.iter().find(|e| e["user_id"] == json!(user))?;
+    Some((entry["display_name"].as_str()?.to_owned(), entry["avatar_url"].clone()))
+}
+
+fn page(competition: &Uuid, reader: &Uuid) -> Value {
+    let reply = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), reader, None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    reply.json["entries"].clone()
+}
+
+fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        match socket.read().expect("a frame within 10 s") {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("json frame"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn names_and_avatars_show_everywhere_and_follow_every_change() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    rename(&ana, "Ana");
+    let competition = e2e::competition_with(&[ana, ben]);
+    post_score(&competition, &ana, 500);
+    post_score(&competition, &ben, 300);
+
+    // The name given before joining shows from the first score; a member who never chose one shows the default.
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana), Some(("Ana".to_owned(), Value::Null)), "{entries:?}");
+    let default = format!("player-{}", &ben.to_string()[..8]);
+    assert_eq!(shown(&entries, &ben).map(|(name, _)| name), Some(default));
+
+    let (mut socket, _) = connect_live(&competition, &ben, false);
+    let snapshot = next_json(&mut socket);
+    assert_eq!(shown(&snapshot["entries"], &ana).map(|(name, _)| name).as_deref(), Some("Ana"), "{snapshot:?}");
+
+    // A rename reaches the cached page, the me window and the socket at once.
+    rename(&ana, "Ana Bel");
+    let frame = next_json(&mut socket);
+    assert_eq!(
+        (&frame["type"], &frame["user_id"], &frame["display_name"]),
+        (&json!("update"), &json!(ana), &json!("Ana Bel"))
+    );
+    assert_eq!(
+        (&frame["score"], &frame["rank"], &frame["previous_rank"]),
+        (&json!(500), &json!(1), &json!(1)),
+        "a rename moves nobody"
+    );
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana Bel"), "no stale cached page");
+    let me = as_user("GET", &format!("/api/v1/leaderboard/{competition}/me?around=5"), &ben, None);
+    assert_eq!(shown(&me.json["entries"], &ana).map(|(name, _)| name).as_deref(), Some("Ana Bel"), "{:?}", me.json);
+
+    // Every later update frame carries the writer's current name.
+    post_score(&competition, &ana, 900);
+    let update = next_json(&mut socket);
+    assert_eq!((&update["score"], &update["display_name"]), (&json!(900), &json!("Ana Bel")));
+
+    // An avatar shows on the next read too.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    png.extend_from_slice(ana.to_string().as_bytes());
+    let auth = format!("Bearer {}", user_token(&ana));
+    let uploaded = send_raw(
+        "POST",
+        &format!("{}/api/v1/me/avatar", base_url()),
+        &[("Authorization", &auth), ("Content-Type", "image/png")],
+        &png,
+    );
+    assert_eq!(uploaded.status, 200, "{:?}", uploaded.json);
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana), Some(("Ana Bel".to_owned(), uploaded.json["avatar_url"].clone())));
+}
