@@ -239,7 +239,10 @@ paths = {
                                              "404": error("No such asset")}}},
     "/api/v1/me": {
         "get": op("The caller's profile (created on first use)", ok("Profile")),
-        "patch": op("Rename the caller", ok("Profile"), body="ProfilePatch", extra_errors=[("415", "Not JSON"), ("413", "Body over 64 KiB")]),
+        "patch": op("Rename the caller and/or set their time zone", ok("Profile"), body="ProfilePatch", extra_errors=[("415", "Not JSON"), ("413", "Body over 64 KiB")]),
+        "delete": {**op("Delete the caller's account: profile, memberships, fitness days, holds and avatar go; the "
+                        "caller leaves every board not yet final (frame `removed`); final standings show "
+                        "`deleted player`", {"204": {"description": "Deleted"}})},
     },
     "/api/v1/me/competitions": {
         "get": op("Every competition the caller joined, newest join first (at most 100), with their standing",

@@ -227,6 +227,7 @@ async fn serve(
         Endpoint::AdminHoldDecide => admin::holds::decide(&ctx, route, req).await.map(Served::Reply),
         Endpoint::ProfileGet => profile::get(&ctx).await.map(Served::Reply),
         Endpoint::ProfilePatch => profile::patch(&ctx, req).await.map(Served::Reply),
+        Endpoint::ProfileDelete => profile::deletion::delete(&ctx).await.map(Served::Reply),
         Endpoint::MyCompetitions => profile::competitions::list(&ctx).await.map(Served::Reply),
         Endpoint::CompetitionCreate => competitions::create(&ctx, req).await.map(Served::Reply),
         Endpoint::CompetitionList => competitions::list(&ctx).await.map(Served::Reply),

@@ -55,6 +55,8 @@ pub enum Endpoint {
     AdminHoldDecide,
     ProfileGet,
     ProfilePatch,
+    /// `DELETE /api/v1/me`
+    ProfileDelete,
     /// `GET /api/v1/me/competitions`
     MyCompetitions,
     CompetitionCreate,
@@ -109,7 +111,14 @@ const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec { template: "/api/v1/admin/holds", methods: &[("GET", Endpoint::AdminHolds)] },
     RouteSpec { template: "/api/v1/admin/holds/{user_id}/{date}", methods: &[("POST", Endpoint::AdminHoldDecide)] },
-    RouteSpec { template: "/api/v1/me", methods: &[("GET", Endpoint::ProfileGet), ("PATCH", Endpoint::ProfilePatch)] },
+    RouteSpec {
+        template: "/api/v1/me",
+        methods: &[
+            ("GET", Endpoint::ProfileGet),
+            ("PATCH", Endpoint::ProfilePatch),
+            ("DELETE", Endpoint::ProfileDelete),
+        ],
+    },
     RouteSpec {
         template: "/api/v1/competitions",
         methods: &[("GET", Endpoint::CompetitionList), ("POST", Endpoint::CompetitionCreate)],

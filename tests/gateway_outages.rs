@@ -230,3 +230,43 @@ fn redis_loss_is_a_503_and_the_gateway_recovers() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn an_account_deletion_while_the_database_api_is_down_fails_clearly_and_changes_nothing() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let user = Uuid::new_v4();
+    let competition = active_competition();
+    join(&competition, &user);
+    let body = json!({"competition_id": competition, "score": 42});
+    assert_eq!(post_as(&base_url(), "/api/v1/leaderboard/update", &user, &body).status, 200);
+    let delete = || {
+        send(
+            "DELETE",
+            &format!("{}/api/v1/me", base_url()),
+            &[("Authorization", &format!("Bearer {}", e2e::user_token(&user)))],
+            None,
+        )
+    };
+    let standing = || e2e::get_as(&base_url(), &format!("/api/v1/leaderboard/{competition}/users/{user}"), &user);
+
+    let restart = Restart;
+    let (ok, text) = stack(&["stop", "postgrest"]);
+    assert!(ok, "{text}");
+    let refused = delete();
+    assert_eq!(
+        (refused.status, refused.json["error"]["code"].as_str()),
+        (503, Some("dependency_unavailable")),
+        "{:?}",
+        refused.json
+    );
+    assert_eq!(standing().json["score"], 42, "still on the board");
+    drop(restart);
+
+    let (_, count) =
+        stack(&["psql", "-tA", "-c", &format!("SELECT count(*) FROM public.profiles WHERE user_id = '{user}'")]);
+    assert_eq!(count.trim(), "1", "the account is intact");
+    // Once the database API is back (and the breaker has probed it), the deletion goes through.
+    let done = eventually(Duration::from_secs(20), || (delete().status == 204).then_some(()));
+    assert!(done.is_some(), "the deletion succeeds after the outage");
+    assert_eq!(standing().status, 404, "off the board");
+}

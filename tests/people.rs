@@ -97,3 +97,63 @@ fn names_and_avatars_show_everywhere_and_follow_every_change() {
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana), Some(("Ana Bel".to_owned(), uploaded.json["avatar_url"].clone())));
 }
+
+fn sql(query: &str) -> String {
+    let (ok, text) = e2e::stack(&["psql", "-tA", "-c", query]);
+    assert!(ok, "{query}: {text}");
+    text.trim().to_owned()
+}
+
+#[test]
+fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_deleted_player() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    rename(&ana, "Ana");
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    png.extend_from_slice(format!("deleted {ana}").as_bytes());
+    let auth = format!("Bearer {}", user_token(&ana));
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "image/png")];
+    let avatar = send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, &png);
+    assert_eq!(avatar.status, 200, "{:?}", avatar.json);
+    let avatar_url = avatar.json["avatar_url"].as_str().expect("url").to_owned();
+
+    let running = e2e::competition_with(&[ana, ben]);
+    let ending = e2e::create_competition(-60, 3);
+    e2e::join(&ending, &ana);
+    e2e::join(&ending, &ben);
+    for competition in [&running, &ending] {
+        post_score(competition, &ana, 900);
+        post_score(competition, &ben, 300);
+    }
+    let sync =
+        json!({"source": "healthkit", "samples": [{"date": e2e::rfc3339(local::token::now())[..10], "steps": 5}]});
+    assert_eq!(as_user("POST", "/api/v1/fitness/sync", &ana, Some(&sync)).status, 200);
+    let prizes = |id: &Uuid| as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &ben, None).json;
+    let final_prizes = e2e::eventually(std::time::Duration::from_secs(15), || {
+        let p = prizes(&ending);
+        (p["final"] == true).then_some(p)
+    })
+    .expect("the short competition ends");
+
+    let (mut socket, _) = connect_live(&running, &ben, false);
+    let _snapshot = next_json(&mut socket);
+    let deleted = as_user("DELETE", "/api/v1/me", &ana, None);
+    assert_eq!(deleted.status, 204, "{:?}", deleted.json);
+
+    let removed = next_json(&mut socket);
+    assert_eq!((&removed["type"], &removed["user_id"], &removed["total"]), (&json!("removed"), &json!(ana), &json!(1)));
+    let entries = page(&running, &ben);
+    assert_eq!(shown(&entries, &ana), None, "off the running board: {entries:?}");
+    assert_eq!(entries[0]["rank"], 1, "everyone behind moves up");
+
+    let standings = page(&ending, &ben);
+    assert_eq!(shown(&standings, &ana), Some(("deleted player".to_owned(), Value::Null)), "{standings:?}");
+    assert_eq!(prizes(&ending), final_prizes, "final amounts stay, under the same user id");
+
+    for table in ["profiles", "memberships", "fitness_days", "fitness_holds", "scores"] {
+        assert_eq!(sql(&format!("SELECT count(*) FROM public.{table} WHERE user_id = '{ana}'")), "0", "{table}");
+    }
+    assert_eq!(sql(&format!("SELECT count(*) FROM auth.users WHERE id = '{ana}'")), "0");
+    assert_eq!(sql(&format!("SELECT count(*) FROM public.final_results WHERE user_id = '{ana}'")), "1");
+    let image = ureq::AgentBuilder::new().build().get(&avatar_url).call();
+    assert!(matches!(image, Err(ureq::Error::Status(404, _))), "the avatar image is gone: {image:?}");
+}

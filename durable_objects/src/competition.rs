@@ -22,12 +22,12 @@ use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use crate::protocol::{
-    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify,
+    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
     ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
     ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER,
-    HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_LIVE, PATH_META,
-    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
-    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
+    HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET,
+    PATH_LIVE, PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR,
+    PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
@@ -359,6 +359,36 @@ impl Loaded {
         }
         let board = self.board.borrow();
         Response::from_json(&Disqualified { seq: board.last_seq().unwrap_or(0), total: board.total() })
+    }
+
+    /// `POST /forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
+    /// frame; everyone behind moves up); final standings keep their rank and amount under `deleted player`.
+    async fn forget(&self, mut req: Request) -> Result<Response> {
+        let order: Forget = match req.json().await {
+            Ok(order) => order,
+            Err(e) => return error(400, "bad_request", format!("bad forget order: {e}")),
+        };
+        let moving = !self.finalized.get();
+        let removed = {
+            let mut board = self.board.borrow_mut();
+            // Stored first: a failed write changes nothing.
+            if let Err(e) = self.store.forget(&order.user_id, moving) {
+                return storage_failure(&e);
+            }
+            if moving && board.score_of(order.user_id).is_some() {
+                board.remove(order.user_id);
+                match board.take_seq() {
+                    Ok(seq) => Some((seq, board.total())),
+                    Err(e) => return error(500, "internal", e.to_string()),
+                }
+            } else {
+                None
+            }
+        };
+        if let Some((seq, total)) = removed {
+            self.publish(seq, &ServerFrame::Removed { seq, user_id: order.user_id, total })?;
+        }
+        Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
     }
 
     /// `POST /repair`: drops a stored member row the board could not load.
@@ -1113,6 +1143,7 @@ impl DurableObject for Competition {
             (Method::Get, PATH_PRIZES) => loaded.prizes(),
             (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
             (Method::Post, PATH_PEOPLE) => loaded.set_person(req).await,
+            (Method::Post, PATH_FORGET) => loaded.forget(req).await,
             (Method::Get, PATH_LIVE) => loaded.subscribe(&req).await,
             (Method::Get, PATH_PAGE) => loaded.read_page(&req),
             #[cfg(feature = "test-routes")]

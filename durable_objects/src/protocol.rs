@@ -20,6 +20,10 @@ pub const PATH_META: &str = "/meta";
 pub const PATH_ROSTER: &str = "/roster";
 /// `POST /people`: a member's current display name and avatar (after a profile change).
 pub const PATH_PEOPLE: &str = "/people";
+/// `POST /forget`: a member deleted their account: off a board that still moves, `deleted player` on a final one.
+pub const PATH_FORGET: &str = "/forget";
+/// What a deleted account shows as on final standings.
+pub const DELETED_PLAYER: &str = "deleted player";
 /// Error code of a write to an object that has not been told its competition yet.
 pub const CODE_COMPETITION_UNKNOWN: &str = "competition_unknown";
 /// Error code of a write by a user the object's roster does not hold.
@@ -131,6 +135,14 @@ pub struct RosterAdd {
     /// Their profile's name and avatar at the time of joining.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person: Option<Person>,
+}
+
+/// A member who deleted their account (`POST /forget`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Forget {
+    /// The member.
+    pub user_id: Uuid,
 }
 
 /// What the board shows of a member: their current name and avatar (`POST /people`, and with a join).

@@ -529,6 +529,23 @@ impl ScoreStore {
         Ok(())
     }
 
+    /// Forgets a deleted account: off the roster, their day versions gone, shown as `deleted player` without an
+    /// avatar wherever the board still lists them, and — when the board still moves (`off_board`) — their member
+    /// row deleted. One synchronous block: all or nothing.
+    pub fn forget(&self, user: &Uuid, off_board: bool) -> Result<(), StoreError> {
+        let id = user.to_string();
+        self.sql.exec("DELETE FROM roster WHERE user_id = ?1", vec![id.clone().into()])?;
+        self.sql.exec("DELETE FROM day_versions WHERE user_id = ?1", vec![id.clone().into()])?;
+        if off_board {
+            self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![id.into()])?;
+        }
+        self.save_person(&Person {
+            user_id: *user,
+            display_name: crate::protocol::DELETED_PLAYER.to_owned(),
+            avatar_url: None,
+        })
+    }
+
     /// Whether `user` was disqualified.
     pub fn is_disqualified(&self, user: &Uuid) -> Result<bool, StoreError> {
         Ok(self.count("SELECT COUNT(*) AS n FROM disqualified WHERE user_id = ?1", vec![user.to_string().into()])? > 0)

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::error::{AdapterError, Dependency};
 use super::guard::guarded;
 use super::rows::{
-    CompetitionRow, FitnessDayArg, HoldDecision, HoldRow, MembershipRow, MyCompetitionRow, NewCompetitionRow,
-    ProfileRow, ScoreEntryArg, SyncedDays,
+    CompetitionRow, DeletedAccount, FitnessDayArg, HoldDecision, HoldRow, MembershipRow, MyCompetitionRow,
+    NewCompetitionRow, ProfileRow, ScoreEntryArg, SyncedDays,
 };
 
 const DEP: Dependency = Dependency::Postgrest;
@@ -269,6 +269,12 @@ impl Database {
     pub async fn decide_hold(&self, user_id: &Uuid, day: &str, decision: &str) -> Result<HoldDecision, AdapterError> {
         let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision });
         self.run("decide_hold", self.rpc("decide_hold", args, Caller::Service)).await
+    }
+
+    /// Deletes a verified user's account in one transaction (auth user, profile and everything that cascades from
+    /// them); returns the competitions they were in and their avatar URL when nobody else shows the same image.
+    pub async fn delete_account(&self, user_id: &Uuid) -> Result<DeletedAccount, AdapterError> {
+        self.run("delete_account", self.rpc("delete_account", json!({ "p_user": user_id }), Caller::Service)).await
     }
 
     /// Records a finished competition's final results idempotently (by rank); returns how many were new.

@@ -167,6 +167,17 @@ pub struct HoldDecision {
     pub rescore: Option<crate::fitness_rules::rescore::RescoreInputs>,
 }
 
+/// What `delete_account` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DeletedAccount {
+    /// Whether the user had a profile.
+    pub existed: bool,
+    /// The competitions they were a member of.
+    pub competitions: Vec<Uuid>,
+    /// Their avatar's URL, when no other profile shows the same image (so its stored object can go).
+    pub avatar_url: Option<String>,
+}
+
 /// One Competition DO outbox row for `apply_score_outbox(entries)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScoreEntryArg {

@@ -2,6 +2,7 @@
 //! `ensure_profile` RPC, which the Worker calls with the service key for the verified user).
 
 pub mod competitions;
+pub mod deletion;
 pub mod model;
 
 use std::cell::RefCell;
@@ -26,6 +27,11 @@ pub async fn provision(ctx: &RequestContext<'_>) -> Result<ProfileRow, ApiError>
     let row = ctx.database().ensure_profile(&user.user_id).await?;
     PROVISIONED.with(|c| c.borrow_mut().put(user.user_id, (), ctx.now_ms));
     Ok(row)
+}
+
+/// Forgets that this isolate saw `user`'s profile (their account was deleted).
+pub fn forget_provisioned(user: &uuid::Uuid) {
+    PROVISIONED.with(|c| c.borrow_mut().remove(user));
 }
 
 /// Makes sure the caller's profile exists (one database call per user and isolate per hour at most).

@@ -1,0 +1,54 @@
+//! `DELETE /api/v1/me`: the account and everything the contract lists go. Postgres first, in one transaction (the
+//! auth user, the profile and all that cascades from them): if the database cannot be reached the request fails
+//! with 503 and nothing changes. Then every competition object the user was in forgets them (off a board that still
+//! moves, with a `removed` frame; `deleted player` on final standings), and their avatar image leaves R2 unless
+//! another profile shows the same image. Redis keeps nothing of the user that does not expire by itself: idempotency
+//! records (24 h), rate-limit buckets (seconds) and cached pages (15 s).
+
+use durable_objects::protocol::{Announced, Forget, PATH_FORGET};
+use uuid::Uuid;
+use worker::Method;
+
+use crate::cache::pages;
+use crate::error::ApiError;
+use crate::http::reply::Reply;
+use crate::routes::avatars::model::parse_key;
+use crate::routes::health::STORAGE_BINDING;
+use crate::runtime::RequestContext;
+
+/// `DELETE /api/v1/me` → 204.
+pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+    let user = ctx.require_user()?;
+    if user.is_admin() {
+        return Err(ApiError::Forbidden("a service_role token has no account to delete".to_owned()));
+    }
+    let deleted = ctx.database().delete_account(&user.user_id).await?;
+    super::forget_provisioned(&user.user_id);
+    let calls = deleted.competitions.iter().map(|id| forget(ctx, id, &user.user_id));
+    for (id, outcome) in deleted.competitions.iter().zip(futures_util::future::join_all(calls).await) {
+        if let Err(error) = outcome {
+            // The database no longer has the member (their outbox rows are skipped there); this board keeps showing
+            // them until its standings are final. Logged for an operator.
+            worker::console_error!("deleted account {} still on the board of {id}: {error}", user.user_id);
+        }
+    }
+    if let Some(key) = deleted.avatar_url.as_deref().and_then(|url| url.rsplit('/').next()) {
+        if parse_key(key).is_some() {
+            let removed = match ctx.env.bucket(STORAGE_BINDING) {
+                Ok(bucket) => bucket.delete(key).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(error) = removed {
+                worker::console_error!("avatar {key} of a deleted account left in storage: {error}");
+            }
+        }
+    }
+    Ok(Reply { status: 204, body: Vec::new(), headers: Vec::new() })
+}
+
+async fn forget(ctx: &RequestContext<'_>, id: &Uuid, user_id: &Uuid) -> Result<(), ApiError> {
+    let announced: Announced =
+        ctx.competition(id)?.call(Method::Post, PATH_FORGET, Some(&Forget { user_id: *user_id })).await?;
+    pages::raise_version(ctx, id, announced.seq).await;
+    Ok(())
+}
