@@ -33,7 +33,16 @@ fn the_page_and_its_assets_are_served_with_a_strict_policy() {
 #[test]
 fn chromium_shows_the_order_change_live() {
     let players: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
-    let competition = competition_with(&players);
+    // Eight more members fill the top 10 below the three players; the viewer ranks 12th, outside it.
+    let crowd: Vec<Uuid> = (0..8).map(|_| Uuid::new_v4()).collect();
+    let viewer = Uuid::new_v4();
+    let everyone: Vec<Uuid> = players.iter().chain(&crowd).chain([&viewer]).copied().collect();
+    let competition = competition_with(&everyone);
+    for (i, member) in crowd.iter().chain([&viewer]).enumerate() {
+        let body = serde_json::json!({"competition_id": competition, "score": 90 - i as i64 * 10});
+        let reply = e2e::post_as(&base_url(), "/api/v1/leaderboard/update", member, &body);
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+    }
     let players_json: Vec<serde_json::Value> =
         players.iter().map(|id| serde_json::json!({"id": id, "token": user_token(id)})).collect();
     let screenshot = repo_root().join("target/live-page.png");
@@ -42,7 +51,9 @@ fn chromium_shows_the_order_change_live() {
         .current_dir(repo_root())
         .env("BASE", base_url())
         .env("COMPETITION", competition.to_string())
-        .env("VIEWER_TOKEN", user_token(&Uuid::new_v4()))
+        .env("VIEWER_TOKEN", user_token(&viewer))
+        .env("VIEWER_ID", viewer.to_string())
+        .env("COMPETITION_NAME", "e2e")
         .env("PLAYERS", serde_json::Value::Array(players_json).to_string())
         .env("SCREENSHOT", &screenshot)
         .output()

@@ -1,10 +1,12 @@
 // Drives the live leaderboard page in real headless Chromium (Debian's, through playwright-core): loads
 // /live/{competition}#token=…, posts score updates through the API, and checks the table shows the new order each
-// time, with no console error or CSP violation. Saves a screenshot to $SCREENSHOT.
-// Env: BASE, COMPETITION, VIEWER_TOKEN, PLAYERS (JSON [{id, token}] × 3), SCREENSHOT.
+// time, a rename live, the competition's name and time left, and the viewer's own row below the top 10, with no
+// console error or CSP violation. Saves a screenshot to $SCREENSHOT.
+// Env: BASE, COMPETITION, COMPETITION_NAME, VIEWER_TOKEN, VIEWER_ID (ranked outside the top 10),
+// PLAYERS (JSON [{id, token}] × 3, above everyone else once they post), SCREENSHOT.
 import { chromium } from "playwright-core";
 
-const { BASE, COMPETITION, VIEWER_TOKEN, SCREENSHOT } = process.env;
+const { BASE, COMPETITION, COMPETITION_NAME, VIEWER_TOKEN, VIEWER_ID, SCREENSHOT } = process.env;
 const players = JSON.parse(process.env.PLAYERS);
 const fail = (message) => {
   console.error(`FAIL: ${message}`);
@@ -44,7 +46,9 @@ try {
   async function expectOrder(expected, what) {
     try {
       await page.waitForFunction(
-        (ids) => JSON.stringify([...document.querySelectorAll("#rows tr")].map((r) => r.dataset.userId)) === JSON.stringify(ids),
+        (ids) =>
+          JSON.stringify([...document.querySelectorAll("#rows tr")].slice(0, ids.length).map((r) => r.dataset.userId)) ===
+          JSON.stringify(ids),
         expected,
         { timeout: 10000 },
       );
@@ -61,10 +65,34 @@ try {
   await post(a, 500);
   await expectOrder([a.id, b.id, c.id], "after a overtakes");
   const cells = await page.$$eval("#rows tr", (rows) =>
-    rows.map((row) => [row.querySelector(".rank").textContent, row.querySelector(".score").textContent]),
+    rows.slice(0, 3).map((row) => [row.querySelector(".rank").textContent, row.querySelector(".score").textContent]),
   );
   if (JSON.stringify(cells) !== JSON.stringify([["1", "500"], ["2", "300"], ["3", "200"]])) {
     fail(`ranks and scores shown: ${JSON.stringify(cells)}`);
+  }
+  // A rename shows up live.
+  const renamed = await fetch(`${BASE}/api/v1/me`, {
+    method: "PATCH",
+    headers: { Authorization: `Bearer ${a.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ display_name: "Ana Live" }),
+  });
+  if (renamed.status !== 200) fail(`rename: ${renamed.status}`);
+  try {
+    await page.waitForFunction(
+      (id) => document.querySelector(`#rows tr[data-user-id="${id}"] .name`)?.textContent === "Ana Live",
+      a.id,
+      { timeout: 10000 },
+    );
+  } catch {
+    fail("the new name did not show");
+  }
+  const title = await page.textContent("#title");
+  if (title !== COMPETITION_NAME) fail(`title ${JSON.stringify(title)}`);
+  const clock = await page.textContent("#clock");
+  if (!clock.startsWith("ends in")) fail(`time left ${JSON.stringify(clock)}`);
+  const mine = await page.$$eval("#me tr", (rows) => rows.map((row) => [row.dataset.userId, row.className]));
+  if (mine.length !== 1 || mine[0][0] !== VIEWER_ID || !mine[0][1].includes("mine")) {
+    fail(`the viewer's own row below the top 10: ${JSON.stringify(mine)}`);
   }
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   if (problems.length) fail(problems.join("\n"));
