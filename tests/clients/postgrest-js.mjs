@@ -83,12 +83,17 @@ const today = new Date().toISOString().slice(0, 10);
 const synced = await service.rpc("sync_fitness_days", {
   p_user: userA,
   p_source: "healthkit",
-  p_days: [{ day: today, steps: 1234 }],
+  p_days: [{ index: 0, day: today, steps: 1234, user_entered: false, held_metrics: [] }],
 });
 assert.equal(synced.error, null, JSON.stringify(synced.error));
+// A scalar jsonb result: what rescoring needs (the Worker computes the scores from it).
 assert.deepEqual(
-  synced.data.filter((r) => r.competition_id === competition).map(({ competition_id, score }) => ({ competition_id, score })),
-  [{ competition_id: competition, score: 1234 }],
+  synced.data.competitions.filter((c) => c.id === competition).map(({ id, metric }) => ({ id, metric })),
+  [{ id: competition, metric: "steps" }],
+);
+assert.deepEqual(
+  synced.data.days.filter((d) => d.day === today).map(({ source, steps }) => ({ source, steps })),
+  [{ source: "healthkit", steps: 1234 }],
 );
 
 // Error shapes: PostgREST's code/message/details/hint with its statuses.
