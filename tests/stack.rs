@@ -9,7 +9,7 @@ fn every_migration_is_recorded_once_and_a_second_start_applies_nothing() {
     assert!(text.contains("postgres already running"), "{text}");
     assert!(text.contains("0 applied now"), "{text}");
 
-    let mut files: Vec<String> = std::fs::read_dir(repo_root().join("migrations"))
+    let mut files: Vec<String> = std::fs::read_dir(repo_root().join("supabase/migrations"))
         .expect("migrations dir")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".sql"))

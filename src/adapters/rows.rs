@@ -1,4 +1,4 @@
-//! Rows as PostgREST returns them (column names of `migrations/`), and the arguments the RPC functions take.
+//! Rows as PostgREST returns them (column names of `supabase/migrations/`), and the arguments the RPC functions take.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
 //! A member's scores in every fitness competition they are in, from what the database returns after a sync or a
-//! hold decision (`rescore_inputs` in `migrations/`): their stored days, the decisions on their held days, and each
+//! hold decision (`rescore_inputs` in `supabase/migrations/`): their stored days, the decisions on their held days, and each
 //! competition's rules.
 
 use std::collections::{BTreeMap, HashMap};
