@@ -10,13 +10,16 @@ use uuid::Uuid;
 
 use e2e::{rfc3339, user_token, worker_var};
 
-fn database() -> Database {
-    Database::new(
-        &worker_var("SUPABASE_URL"),
-        &worker_var("SUPABASE_ANON_KEY"),
-        &worker_var("SUPABASE_SERVICE_ROLE_KEY"),
-        5_000,
-    )
+/// The adapter with the project's keys in either of Supabase's styles: legacy JWTs, or `sb_publishable_…` /
+/// `sb_secret_…` keys (sent as `apikey` only).
+fn database(new_style_keys: bool) -> Database {
+    let (anon, service) = if new_style_keys {
+        (worker_var("LOCAL_SUPABASE_PUBLISHABLE_KEY"), worker_var("LOCAL_SUPABASE_SECRET_KEY"))
+    } else {
+        (worker_var("SUPABASE_ANON_KEY"), worker_var("SUPABASE_SERVICE_ROLE_KEY"))
+    };
+    assert_eq!(leaderboard_worker::adapters::postgrest::is_api_key_style(&service), new_style_keys);
+    Database::new(&worker_var("SUPABASE_URL"), &anon, &service, 5_000)
 }
 
 fn run<T>(future: impl std::future::Future<Output = T>) -> T {
@@ -24,9 +27,18 @@ fn run<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 #[test]
-fn every_adapter_call_works_against_the_gateway() {
+fn every_adapter_call_works_against_the_gateway_with_legacy_jwt_keys() {
+    every_adapter_call_works(false);
+}
+
+#[test]
+fn every_adapter_call_works_against_the_gateway_with_new_style_api_keys() {
+    every_adapter_call_works(true);
+}
+
+fn every_adapter_call_works(new_style_keys: bool) {
     run(async {
-        let db = database();
+        let db = database(new_style_keys);
         db.ping().await.expect("ping as anon");
         let now = local::token::now();
         let new = NewCompetitionRow {

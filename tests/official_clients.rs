@@ -30,6 +30,8 @@ fn postgrest_js_works_unchanged() {
             ("TOKEN_A", user_token(&alice)),
             ("TOKEN_B", user_token(&bob)),
             ("USER_A", alice.to_string()),
+            ("SB_SECRET_KEY", worker_var("LOCAL_SUPABASE_SECRET_KEY")),
+            ("SB_PUBLISHABLE_KEY", worker_var("LOCAL_SUPABASE_PUBLISHABLE_KEY")),
         ],
     );
 }

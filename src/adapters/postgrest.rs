@@ -28,9 +28,19 @@ pub enum Caller<'a> {
 /// The PostgREST client of one isolate (or of one request, with its trace context; see [`Database::traced`]).
 #[derive(Clone)]
 pub struct Database {
+    /// Users' and anonymous requests: the public (anon or publishable) key as `apikey`.
     client: Postgrest,
-    service_key: String,
+    /// The Worker's own requests: the service key as `apikey`.
+    service_client: Postgrest,
+    /// `Some(jwt)` for a legacy `service_role` JWT, also sent as the bearer token; `None` for an `sb_secret_…` key,
+    /// which is not a JWT and goes in `apikey` only.
+    service_bearer: Option<String>,
     budget_ms: u64,
+}
+
+/// Whether `key` is one of Supabase's newer API keys (`sb_secret_…`, `sb_publishable_…`) rather than a JWT.
+pub fn is_api_key_style(key: &str) -> bool {
+    key.starts_with("sb_")
 }
 
 thread_local! {
@@ -78,34 +88,49 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, Adapter
 }
 
 impl Database {
-    /// A client for `{supabase_url}/rest/v1` that sends `anon_key` as `apikey` (as Supabase's gateway requires).
+    /// A client for `{supabase_url}/rest/v1`. `anon_key` (a legacy anon JWT or an `sb_publishable_…` key) goes as
+    /// `apikey` with users' requests, as Supabase's gateway requires; `service_key` (a legacy `service_role` JWT or an
+    /// `sb_secret_…` key) as `apikey` with the Worker's own, and as the bearer token too when it is a JWT.
     pub fn new(supabase_url: &str, anon_key: &str, service_key: &str, budget_ms: u64) -> Self {
         let base = format!("{}/rest/v1", supabase_url.trim_end_matches('/'));
         Self {
-            client: Postgrest::new(base).insert_header("apikey", anon_key),
-            service_key: service_key.to_owned(),
+            client: Postgrest::new(base.clone()).insert_header("apikey", anon_key),
+            service_client: Postgrest::new(base).insert_header("apikey", service_key),
+            service_bearer: (!is_api_key_style(service_key)).then(|| service_key.to_owned()),
             budget_ms,
         }
     }
 
     /// This client with `traceparent` on every request it sends (a cheap clone of the isolate's client).
     pub fn traced(&self, traceparent: &str) -> Self {
-        Self { client: self.client.clone().insert_header("traceparent", traceparent), ..self.clone() }
+        Self {
+            client: self.client.clone().insert_header("traceparent", traceparent),
+            service_client: self.service_client.clone().insert_header("traceparent", traceparent),
+            ..self.clone()
+        }
+    }
+
+    fn client_of(&self, caller: Caller<'_>) -> &Postgrest {
+        match caller {
+            Caller::User(_) => &self.client,
+            Caller::Service => &self.service_client,
+        }
     }
 
     fn as_caller(&self, builder: Builder, caller: Caller<'_>) -> Builder {
-        match caller {
-            Caller::User(token) => builder.auth(token),
-            Caller::Service => builder.auth(&self.service_key),
+        match (caller, &self.service_bearer) {
+            (Caller::User(token), _) => builder.auth(token),
+            (Caller::Service, Some(jwt)) => builder.auth(jwt),
+            (Caller::Service, None) => builder,
         }
     }
 
     fn table(&self, table: &str, caller: Caller<'_>) -> Builder {
-        self.as_caller(self.client.from(table), caller)
+        self.as_caller(self.client_of(caller).from(table), caller)
     }
 
     fn rpc(&self, function: &str, args: serde_json::Value, caller: Caller<'_>) -> Builder {
-        self.as_caller(self.client.rpc(function, args.to_string()), caller)
+        self.as_caller(self.client_of(caller).rpc(function, args.to_string()), caller)
     }
 
     /// Sends a request under the breaker and budget, decodes the reply, and times it as `operation` (whatever the

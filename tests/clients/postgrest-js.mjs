@@ -1,5 +1,6 @@
 // The official @supabase/postgrest-js client, unchanged, against the local PostgREST gateway.
-// Run by tests/official_clients.rs with SUPABASE_URL, SUPABASE_ANON_KEY, TOKEN_SERVICE, TOKEN_A, TOKEN_B, USER_A.
+// Run by tests/official_clients.rs with SUPABASE_URL, SUPABASE_ANON_KEY, TOKEN_SERVICE, TOKEN_A, TOKEN_B, USER_A,
+// and Supabase's newer key style: SB_SECRET_KEY, SB_PUBLISHABLE_KEY.
 import assert from "node:assert/strict";
 import { PostgrestClient } from "@supabase/postgrest-js";
 
@@ -110,5 +111,29 @@ const invalid = await alice.from("competitions").select("id").eq("id", "not-a-uu
 assert.equal(invalid.status, 400);
 assert.equal(invalid.error.code, "22P02");
 for (const key of ["code", "message", "details", "hint"]) assert.ok(key in invalid.error, key);
+
+// The newer key style: an sb_secret_… key as apikey alone runs as service_role, an sb_publishable_… key as anon, and
+// a user's JWT next to the publishable key as that user.
+const keyed = (apikey, token) =>
+  new PostgrestClient(`${env("SUPABASE_URL")}/rest/v1`, {
+    headers: token ? { apikey, Authorization: `Bearer ${token}` } : { apikey },
+  });
+const secret = keyed(env("SB_SECRET_KEY"));
+const secretInsert = await secret
+  .from("competitions")
+  .insert({ name: `js secret ${tag}`, metric: "steps", starts_at: starts, ends_at: ends, score_source: "client" })
+  .select("id")
+  .single();
+assert.equal(secretInsert.status, 201, JSON.stringify(secretInsert.error));
+const publishable = keyed(env("SB_PUBLISHABLE_KEY"));
+const publicRead = await publishable.from("competitions").select("id").eq("id", secretInsert.data.id);
+assert.equal(publicRead.status, 200, "the publishable key reads as anon");
+const anonWrite = await publishable.from("competitions").insert({ name: "x", metric: "steps", starts_at: starts, ends_at: ends });
+assert.equal(anonWrite.status, 401, "the publishable key writes nothing");
+const asAlice = keyed(env("SB_PUBLISHABLE_KEY"), env("TOKEN_A"));
+const aliceOwn = await asAlice.from("profiles").select("user_id").eq("user_id", userA);
+assert.deepEqual(aliceOwn.data, [{ user_id: userA }]);
+const wrongKey = await keyed("sb_secret_not_the_projects").from("competitions").select("id").limit(1);
+assert.equal(wrongKey.status, 401);
 
 console.log("postgrest-js: all checks passed");

@@ -20,6 +20,12 @@ struct Args {
     /// JWKS file whose ES256/RS256 public keys are trusted too (and served at /auth/v1/.well-known/jwks.json).
     #[arg(long, env = "JWKS_FILE")]
     jwks_file: Option<std::path::PathBuf>,
+    /// Supabase-style secret API key (`sb_secret_…`), accepted in `apikey` as `service_role`.
+    #[arg(long, env = "SUPABASE_SECRET_KEY")]
+    secret_key: Option<String>,
+    /// Supabase-style publishable API key (`sb_publishable_…`), accepted in `apikey` as the anonymous role.
+    #[arg(long, env = "SUPABASE_PUBLISHABLE_KEY")]
+    publishable_key: Option<String>,
     /// Role used when the token has no `role` claim.
     #[arg(long, default_value = "anon")]
     anon_role: String,
@@ -28,7 +34,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args = Args::parse();
-    let mut gateway = Gateway::new(&args.database_url, args.jwt_secret.as_bytes(), &args.anon_role)?;
+    let keys = local::postgrest::auth::ApiKeys { secret: args.secret_key, publishable: args.publishable_key };
+    let mut gateway =
+        Gateway::new(&args.database_url, args.jwt_secret.as_bytes(), &args.anon_role)?.with_api_keys(keys);
     if let Some(path) = args.jwks_file {
         gateway = gateway.with_jwks_file(path);
     }

@@ -1,7 +1,9 @@
 //! Who a request runs as: the JWT in `Authorization` (or, as Supabase's API gateway does, the `apikey` header
 //! when `Authorization` is absent), verified with the project's HS256 secret or — as PostgREST does when its
 //! `jwt-secret` is a JWKS — with the ES256/RS256 public key its `kid` names in the JWKS file. Its `role` claim becomes
-//! the Postgres role and the whole claim set becomes `request.jwt.claims`.
+//! the Postgres role and the whole claim set becomes `request.jwt.claims`. Supabase's newer API keys are not JWTs:
+//! an `sb_secret_…` key in `apikey` (with no `Authorization`) runs as `service_role`, an `sb_publishable_…` key as
+//! the anonymous role; in `Authorization` they are refused, as Supabase refuses them.
 
 use std::path::Path;
 
@@ -29,20 +31,50 @@ impl Identity {
     }
 }
 
+/// The project's non-JWT API keys (Supabase's `sb_secret_…` / `sb_publishable_…` style).
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeys {
+    /// Runs as `service_role`.
+    pub secret: Option<String>,
+    /// Runs as the anonymous role.
+    pub publishable: Option<String>,
+}
+
 /// Verifies the request's token and derives its identity.
 pub fn identify(
     headers: &HeaderMap,
     secret: &[u8],
     jwks_file: Option<&Path>,
     anon_role: &str,
+    api_keys: &ApiKeys,
 ) -> Result<Identity, GatewayError> {
     let token = match bearer(headers) {
+        Some(token) if token.starts_with("sb_") => {
+            return Err(GatewayError::jwt("PGRST301", "JWT invalid: an API key is not a JWT (send it as apikey)"))
+        }
         Some(token) => token,
-        None => headers
-            .get("apikey")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(GatewayError::no_api_key)?,
+        None => {
+            let key = headers
+                .get("apikey")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .ok_or_else(GatewayError::no_api_key)?;
+            if key.starts_with("sb_") {
+                let matches = |configured: &Option<String>| {
+                    configured.as_deref().is_some_and(|c| subtle_eq(c.as_bytes(), key.as_bytes()))
+                };
+                let role = if matches(&api_keys.secret) {
+                    "service_role"
+                } else if matches(&api_keys.publishable) {
+                    anon_role
+                } else {
+                    return Err(GatewayError::jwt("PGRST301", "Invalid API key"));
+                };
+                let claims = serde_json::json!({ "role": role }).to_string();
+                return Ok(Identity { role: role.to_owned(), claims });
+            }
+            key
+        }
     };
     let untrusted = UntrustedToken::new(&token).map_err(|e| GatewayError::jwt("PGRST301", format!("{e}")))?;
     let token = match untrusted.algorithm() {
@@ -95,6 +127,11 @@ fn validate<A: Algorithm>(
         .map_err(|e| GatewayError::jwt("PGRST301", format!("JWT invalid: {e}")))
 }
 
+/// Equality that takes the same time wherever the first difference is.
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -119,8 +156,14 @@ mod tests {
     #[test]
     fn a_valid_token_gives_its_role_and_claims() {
         let token = sign(SECRET, &access_claims("u1", "authenticated", "authenticated", now(), 60));
-        let identity = identify(&headers(&[("authorization", format!("Bearer {token}"))]), SECRET, None, "anon")
-            .expect("identify");
+        let identity = identify(
+            &headers(&[("authorization", format!("Bearer {token}"))]),
+            SECRET,
+            None,
+            "anon",
+            &ApiKeys::default(),
+        )
+        .expect("identify");
         assert_eq!(identity.role, "authenticated");
         let claims: Value = serde_json::from_str(&identity.claims).expect("claims json");
         assert_eq!(claims["sub"], "u1");
@@ -130,8 +173,31 @@ mod tests {
     #[test]
     fn apikey_stands_in_for_a_missing_authorization_header() {
         let token = sign(SECRET, &serde_json::json!({"role": "anon"}));
-        let identity = identify(&headers(&[("apikey", token)]), SECRET, None, "anon").expect("identify");
+        let identity =
+            identify(&headers(&[("apikey", token)]), SECRET, None, "anon", &ApiKeys::default()).expect("identify");
         assert!(identity.anonymous("anon"));
+    }
+
+    #[test]
+    fn new_style_api_keys_run_as_their_role_and_only_as_apikey() {
+        let keys = ApiKeys { secret: Some("sb_secret_abc".into()), publishable: Some("sb_publishable_xyz".into()) };
+        let as_key = |key: &str| identify(&headers(&[("apikey", key.to_owned())]), SECRET, None, "anon", &keys);
+        assert_eq!(as_key("sb_secret_abc").expect("secret").role, "service_role");
+        assert_eq!(as_key("sb_publishable_xyz").expect("publishable").role, "anon");
+        assert_eq!(as_key("sb_secret_abd").expect_err("unknown").status().as_u16(), 401);
+        let bearer =
+            identify(&headers(&[("authorization", "Bearer sb_secret_abc".to_owned())]), SECRET, None, "anon", &keys);
+        assert_eq!(bearer.expect_err("not a JWT").status().as_u16(), 401);
+        // A user's JWT with the publishable key as apikey runs as the user.
+        let token = sign(SECRET, &access_claims("u1", "authenticated", "authenticated", now(), 60));
+        let user = identify(
+            &headers(&[("authorization", format!("Bearer {token}")), ("apikey", "sb_publishable_xyz".to_owned())]),
+            SECRET,
+            None,
+            "anon",
+            &keys,
+        );
+        assert_eq!(user.expect("user").role, "authenticated");
     }
 
     #[test]
@@ -145,7 +211,7 @@ mod tests {
             headers(&[("authorization", format!("Bearer {foreign}"))]),
         ];
         for (i, h) in cases.iter().enumerate() {
-            let error = identify(h, SECRET, None, "anon").expect_err("refused");
+            let error = identify(h, SECRET, None, "anon", &ApiKeys::default()).expect_err("refused");
             assert_eq!(error.status().as_u16(), 401, "case {i}");
         }
     }

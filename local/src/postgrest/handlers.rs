@@ -27,6 +27,7 @@ pub struct Gateway {
     secret: Vec<u8>,
     anon_role: String,
     jwks_file: Option<std::path::PathBuf>,
+    api_keys: super::auth::ApiKeys,
 }
 
 impl Gateway {
@@ -35,13 +36,25 @@ impl Gateway {
         let config: tokio_postgres::Config = database_url.parse()?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager).max_size(16).build()?;
-        Ok(Self { pool, secret: secret.to_vec(), anon_role: anon_role.to_owned(), jwks_file: None })
+        Ok(Self {
+            pool,
+            secret: secret.to_vec(),
+            anon_role: anon_role.to_owned(),
+            jwks_file: None,
+            api_keys: Default::default(),
+        })
     }
 
     /// Also trusts the ES256/RS256 public keys of this JWKS file (read on every asymmetric token), and serves it at
     /// `/auth/v1/.well-known/jwks.json` as Supabase Auth publishes its keys.
     pub fn with_jwks_file(mut self, path: std::path::PathBuf) -> Self {
         self.jwks_file = Some(path);
+        self
+    }
+
+    /// Accepts Supabase's newer non-JWT API keys: `secret` as `service_role`, `publishable` as the anonymous role.
+    pub fn with_api_keys(mut self, api_keys: super::auth::ApiKeys) -> Self {
+        self.api_keys = api_keys;
         self
     }
 
@@ -111,7 +124,8 @@ async fn run(
     read_only: bool,
     statements: &[Statement],
 ) -> Result<Vec<Vec<Row>>> {
-    let identity = identify(headers, &gateway.secret, gateway.jwks_file.as_deref(), &gateway.anon_role)?;
+    let identity =
+        identify(headers, &gateway.secret, gateway.jwks_file.as_deref(), &gateway.anon_role, &gateway.api_keys)?;
     let mut client = gateway.client().await?;
     transact(&mut client, &identity, read_only, statements)
         .await

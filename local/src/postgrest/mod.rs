@@ -3,7 +3,7 @@
 //! the JWT's `role` with `request.jwt.claims` set, so Postgres enforces row-level security exactly as on Supabase.
 //! Anything outside the subset answers 400 naming the feature, so a divergence fails a test instead of passing.
 
-mod auth;
+pub mod auth;
 mod error;
 mod handlers;
 mod prefer;
