@@ -55,6 +55,8 @@ pub struct Config {
     pub upstash_timeout_ms: u64,
     /// Rate-limit policies: the defaults of `API.md` with `RATE_LIMITS` overrides (`name=quota/window[/burst],…`).
     pub rate_limits: Policies,
+    /// Web origins allowed to call the API (`CORS_ORIGINS`, comma-separated exact origins; none by default).
+    pub cors: crate::http::cors::CorsPolicy,
 }
 
 impl Config {
@@ -124,6 +126,8 @@ impl Config {
             upstash_timeout_ms: number("UPSTASH_TIMEOUT_MS", 1_000, 50..=60_000)?,
             rate_limits: Policies::parse(get("RATE_LIMITS").as_deref())
                 .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
+            cors: crate::http::cors::CorsPolicy::parse(&get("CORS_ORIGINS").unwrap_or_default())
+                .map_err(|reason| ConfigError::Invalid { name: "CORS_ORIGINS", reason })?,
             supabase_url,
         })
     }

@@ -54,9 +54,29 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         request_bytes: header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
     };
 
+    let origin = header("Origin");
+    let cors = if req.path().starts_with("/api/") {
+        runtime::config(&env).map(|config| config.cors.clone()).unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    if arrival.method == "OPTIONS" && cors.enabled() && header("Access-Control-Request-Method").is_some() {
+        // A browser's preflight: answered before authentication and rate limits (it carries no token).
+        let mut reply = Reply { status: 204, body: Vec::new(), headers: Vec::new() };
+        reply.headers.extend(cors.preflight_headers(origin.as_deref().unwrap_or_default()));
+        observe(&env, &ctx, &arrival, "preflight", reply.status, 0, None);
+        log_request(&arrival, "preflight", reply.status, None, None);
+        return into_response(reply, &arrival.request_id);
+    }
+    let if_none_match = header("If-None-Match");
+    let mut conditional = false;
     let (template, user, limit_headers, served) = match router::resolve(&arrival.method, &req.path()) {
         Ok(route) => {
             let template = route.template;
+            conditional = matches!(
+                route.endpoint,
+                Endpoint::LeaderboardPage | Endpoint::CompetitionGet | Endpoint::CompetitionList
+            );
             let (user, limit_headers, served) = serve(&route, &mut req, &env, &arrival).await;
             (template, user, limit_headers, served)
         }
@@ -87,6 +107,17 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
 
     let mut reply = reply;
     reply.headers.extend(limit_headers);
+    reply.headers.extend(cors.response_headers(origin.as_deref()));
+    if conditional && reply.status == 200 {
+        // Reads that repeat often answer 304 without a body when the client already holds this version.
+        let tag = crate::http::etag::of(&reply.body);
+        if if_none_match.as_deref().is_some_and(|value| crate::http::etag::matches(value, &tag)) {
+            reply.status = 304;
+            reply.body.clear();
+            reply.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("Content-Type"));
+        }
+        reply.headers.push(("ETag".to_owned(), tag));
+    }
     let code = error.as_ref().map(ApiError::code);
     observe(&env, &ctx, &arrival, template, reply.status, reply.body.len() as u64, code);
     log_request(&arrival, template, reply.status, user, error.as_ref());

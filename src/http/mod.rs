@@ -3,6 +3,8 @@
 
 pub mod access_log;
 pub mod body;
+pub mod cors;
+pub mod etag;
 pub mod reply;
 pub mod request_id;
 pub mod security_headers;
