@@ -101,3 +101,80 @@ fn websocket_mode_delivers_every_update_and_remote_targets_are_refused() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("--allow-remote"), "{text}");
 }
+
+#[test]
+fn the_open_model_keeps_its_schedule_and_thresholds_set_the_exit_code() {
+    let dir = scratch_dir("load-rate");
+    let json = dir.join("report.json");
+    let args = |thresholds: &[&str]| {
+        let mut args: Vec<String> =
+            ["--url", &base_url(), "--mix", "live=1", "--rate", "40", "--duration", "2", "--quiet"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        args.extend(["--json".to_owned(), json.to_string_lossy().into_owned()]);
+        for threshold in thresholds {
+            args.extend(["--threshold".to_owned(), threshold.to_string()]);
+        }
+        args
+    };
+    let passing = args(&["errors<1%", "p99<2s", "rps>20"]);
+    let (code, text) = run(&passing.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("ok   threshold errors<1%"), "{text}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("json");
+    let requests = report["total"]["requests"].as_u64().expect("requests");
+    assert!((70..=81).contains(&requests), "40 a second for 2 s starts about 80 requests: {requests}");
+
+    let failing = args(&["p99<0.001ms"]);
+    let (code, text) = run(&failing.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 1, "an unmet threshold fails the run: {text}");
+    assert!(text.contains("FAIL threshold p99<0.001ms not met"), "{text}");
+
+    // Nothing answering at all fails an error threshold instead of passing silently.
+    let dead = free_url();
+    let (code, text) =
+        run(&["--url", &dead, "--mix", "live=1", "--duration", "1", "--quiet", "--threshold", "errors<1%"]);
+    assert_eq!(code, 1, "{text}");
+}
+
+#[test]
+fn tokens_made_elsewhere_come_from_a_file() {
+    let dir = scratch_dir("load-tokens");
+    let file = dir.join("tokens.txt");
+    let users: Vec<uuid::Uuid> = (0..3).map(|_| uuid::Uuid::new_v4()).collect();
+    let lines: Vec<String> = users.iter().map(e2e::user_token).collect();
+    std::fs::write(&file, format!("# three users\n{}\n", lines.join("\n"))).expect("token file");
+    let (code, text) = run(&[
+        "--url",
+        &base_url(),
+        "--mix",
+        "me=1",
+        "--requests",
+        "9",
+        "--quiet",
+        "--token-file",
+        file.to_str().expect("path"),
+        "--threshold",
+        "errors<1%",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let competition_needed = run(&[
+        "--url",
+        &base_url(),
+        "--mix",
+        "page=1",
+        "--duration",
+        "1",
+        "--quiet",
+        "--token-file",
+        file.to_str().expect("path"),
+    ]);
+    assert_eq!(competition_needed.0, 2, "a usage error: {}", competition_needed.1);
+    assert!(competition_needed.1.contains("--competition"), "{}", competition_needed.1);
+}
+
+/// A loopback URL nothing listens on.
+fn free_url() -> String {
+    format!("http://127.0.0.1:{}", e2e::free_port())
+}

@@ -29,9 +29,18 @@ async fn main() {
         Mode::Http => options.users,
         Mode::Ws => options.subscribers + options.writers,
     };
-    let users = setup::users(user_count, &options.jwt_secret, &options.jwt_audience);
+    let users = match &options.token_file {
+        Some(path) => setup::users_from_file(path).unwrap_or_else(|e| fail(format!("--token-file {e}"))),
+        None => setup::users(user_count, &options.jwt_secret, &options.jwt_audience),
+    };
+    if options.mode == Mode::Ws && users.len() < user_count {
+        fail(format!("--token-file holds {} tokens; this run needs {user_count}", users.len()));
+    }
     let competition = match (&options.competition, needs_competition) {
         (Some(id), _) => Some(id.parse().unwrap_or_else(|_| fail("--competition must be a UUID"))),
+        (None, true) if options.token_file.is_some() => {
+            fail("--token-file needs --competition (the tool cannot mint an administrator's token for that project)")
+        }
         (None, true) => {
             let admin = setup::admin_token(&options.jwt_secret, &options.jwt_audience);
             Some(setup::create_competition(&client, &admin).await.unwrap_or_else(|e| fail(e)))
@@ -67,7 +76,13 @@ async fn main() {
                 duration: Duration::from_secs_f64(options.duration),
                 ramp_up: Duration::from_secs_f64(options.ramp_up),
             };
-            let (recorder, elapsed) = run::run(Arc::new(plan), options.concurrency, !options.quiet).await;
+            let (recorder, elapsed) = match options.rate {
+                Some(rate) => {
+                    extra.insert("rate".into(), json!(rate));
+                    run::run_at_rate(Arc::new(plan), rate, options.concurrency, !options.quiet).await
+                }
+                None => run::run(Arc::new(plan), options.concurrency, !options.quiet).await,
+            };
             (recorder, elapsed, false)
         }
         Mode::Ws => {
@@ -132,7 +147,19 @@ async fn main() {
         let html = report::to_html(&recorder, elapsed, &title).unwrap_or_else(|e| fail(e));
         std::fs::write(path, html).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
     }
-    if incomplete {
+    let mut failed = incomplete;
+    for text in &options.thresholds {
+        // Checked by Options::check already.
+        let Ok(threshold) = local::load::thresholds::Threshold::parse(text) else { continue };
+        match threshold.check(&recorder.total(), elapsed) {
+            Some(reason) => {
+                println!("FAIL {reason}");
+                failed = true;
+            }
+            None => println!("ok   threshold {text}"),
+        }
+    }
+    if failed {
         std::process::exit(1);
     }
 }

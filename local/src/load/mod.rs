@@ -11,4 +11,5 @@ pub mod report;
 pub mod run;
 pub mod setup;
 pub mod stats;
+pub mod thresholds;
 pub mod ws;

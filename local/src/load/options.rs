@@ -84,6 +84,18 @@ pub struct Options {
     /// Print no progress line.
     #[arg(long)]
     pub quiet: bool,
+    /// Open model (HTTP mode): start this many requests a second on schedule, whatever their latency (at most
+    /// `--concurrency` in flight); a request that starts late counts the wait in its latency.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Pass/fail condition, repeatable: `p50|p95|p99|max<N ms|s`, `errors<N%`, `rps>N`. A run that breaks one exits
+    /// with status 1.
+    #[arg(long = "threshold")]
+    pub thresholds: Vec<String>,
+    /// Users' access tokens made elsewhere (one JWT per line; e.g. ES256 tokens of a staging project) instead of
+    /// minting HS256 tokens; needs `--competition` when the mix uses one.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 /// The longest run allowed, seconds, and the most requests: the tool always stops by itself.
@@ -110,6 +122,12 @@ impl Options {
         }
         if self.mode == Mode::Ws && (self.subscribers == 0 || self.writers == 0) {
             return Err("--subscribers and --writers must be ≥ 1".into());
+        }
+        if self.rate.is_some_and(|rate| !(rate > 0.0 && rate <= 1_000_000.0)) {
+            return Err("--rate must be in (0, 1000000] requests a second".into());
+        }
+        for threshold in &self.thresholds {
+            super::thresholds::Threshold::parse(threshold).map_err(|e| format!("--threshold {e}"))?;
         }
         Ok(())
     }
@@ -139,11 +157,16 @@ mod tests {
             &["--users", "0"],
             &["--concurrency", "0"],
             &["--mode", "ws", "--subscribers", "0"],
+            &["--rate", "0"],
+            &["--threshold", "p99<fast"],
         ];
         for args in cases {
             assert!(parse(args).check().is_err(), "{args:?}");
         }
         assert!(parse(&["--url", "https://staging.example.com", "--allow-remote"]).check().is_ok());
         assert_eq!(parse(&["--requests", "5"]).request_cap(), 5);
+        let gated = parse(&["--rate", "200", "--threshold", "p99<200ms", "--threshold", "errors<1%"]);
+        assert!(gated.check().is_ok());
+        assert_eq!(gated.thresholds.len(), 2);
     }
 }

@@ -94,6 +94,56 @@ fn request<'a>(
     }
 }
 
+/// Runs the plan in the open model: request `i` is due at `i / rate` seconds and starts then whatever earlier
+/// requests are doing (at most `concurrency` in flight: past that a start waits for a free slot). Latency is
+/// measured from when the request was due, so a late start counts against the service, not the schedule (no
+/// coordinated omission).
+pub async fn run_at_rate(plan: Arc<Plan>, rate: f64, concurrency: usize, progress: bool) -> (Recorder, Duration) {
+    let started = tokio::time::Instant::now();
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let recorder = Arc::new(std::sync::Mutex::new(Recorder::default()));
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut last_report = started;
+    let mut n: u64 = 0;
+    while n < plan.cap {
+        let due = started + Duration::from_secs_f64(n as f64 / rate);
+        if due.duration_since(started) >= plan.duration {
+            break;
+        }
+        tokio::time::sleep_until(due).await;
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
+        let user_index = (n % plan.users.len() as u64) as usize;
+        let scenario = plan.mix.pick(rng.next());
+        let (method, path, body) = request(&plan, scenario, user_index, &mut rng);
+        let (method, path) = (method, path.to_owned());
+        let (plan, recorder) = (Arc::clone(&plan), Arc::clone(&recorder));
+        tasks.spawn(async move {
+            let token = (scenario != Scenario::Live).then_some(plan.users[user_index].token.as_str());
+            let answer = plan.client.clone().send(method, &path, token, body).await;
+            let latency = tokio::time::Instant::now().duration_since(due);
+            let at = due.duration_since(started);
+            if let Ok(mut recorder) = recorder.lock() {
+                recorder.record(scenario.name(), answer.outcome, latency.max(answer.latency), at);
+            }
+            drop(slot);
+        });
+        while tasks.try_join_next().is_some() {}
+        n += 1;
+        if progress && last_report.elapsed() >= Duration::from_secs(1) {
+            last_report = tokio::time::Instant::now();
+            eprint!("\r{:>6.1} s  {n:>9} requests started ({rate} a second)   ", started.elapsed().as_secs_f64());
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    if progress {
+        eprintln!();
+    }
+    let elapsed = started.elapsed();
+    let total = recorder.lock().map(|r| r.clone()).unwrap_or_default();
+    (total, elapsed)
+}
+
 /// Runs the plan with `concurrency` workers; returns the measurements and the time the run took.
 pub async fn run(plan: Arc<Plan>, concurrency: usize, progress: bool) -> (Recorder, Duration) {
     let started = Instant::now();

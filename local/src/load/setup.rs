@@ -30,6 +30,34 @@ pub fn users(count: usize, secret: &str, audience: &str) -> Vec<User> {
         .collect()
 }
 
+/// Users from a file of access tokens made elsewhere, one per line (blank lines and `#` comments skipped); each
+/// user's id is its token's `sub` (read, not verified: the Worker verifies).
+pub fn users_from_file(path: &std::path::Path) -> Result<Vec<User>, String> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut users = Vec::new();
+    for (line_number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let payload = line.split('.').nth(1).ok_or(format!("line {line_number}: not a JWT"))?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .map_err(|e| format!("line {line_number}: {e}"))?;
+        let claims: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("line {line_number}: {e}"))?;
+        let id = claims["sub"]
+            .as_str()
+            .and_then(|sub| Uuid::parse_str(sub).ok())
+            .ok_or(format!("line {line_number}: the token has no UUID sub"))?;
+        users.push(User { id, token: line.to_owned() });
+    }
+    if users.is_empty() {
+        return Err(format!("{}: no tokens", path.display()));
+    }
+    Ok(users)
+}
+
 /// A service-role token.
 pub fn admin_token(secret: &str, audience: &str) -> String {
     let claims =
