@@ -251,7 +251,8 @@ paths = {
                                         extra_errors=[("413", "Over 2 MiB"), ("415", "Not PNG, JPEG or WebP")]),
                                    "requestBody": {"required": True, "content": {
                                        t: {"schema": {"type": "string", "format": "binary"}}
-                                       for t in ("image/png", "image/jpeg", "image/webp")}}}},
+                                       for t in ("application/octet-stream", "image/png", "image/jpeg",
+                                                 "image/webp")}}}},
     "/api/v1/avatars/{key}": {"get": {"summary": "A stored avatar (public, immutable, ETag)", "security": [],
                                       "parameters": [path_param("key")],
                                       "responses": {"200": {"description": "The image", "content": {
@@ -337,9 +338,67 @@ paths = {
                    body="FitnessSync", params=[IDEMPOTENCY])},
 }
 
+# operationId and tag of every operation: generated clients name their methods and group them by these.
+OPERATIONS = {
+    ("/health", "get"): ("getHealth", "health"),
+    ("/health/live", "get"): ("getLiveness", "health"),
+    ("/health/ready", "get"): ("getReadiness", "health"),
+    ("/health/detailed", "get"): ("getHealthDetailed", "health"),
+    ("/metrics", "get"): ("getMetrics", "operations"),
+    ("/openapi.json", "get"): ("getOpenApiDocument", "meta"),
+    ("/live/{competition_id}", "get"): ("getLivePage", "live"),
+    ("/assets/{file}", "get"): ("getLivePageAsset", "live"),
+    ("/api/v1/me", "get"): ("getMe", "profile"),
+    ("/api/v1/me", "patch"): ("updateMe", "profile"),
+    ("/api/v1/me", "delete"): ("deleteMe", "profile"),
+    ("/api/v1/me/competitions", "get"): ("listMyCompetitions", "profile"),
+    ("/api/v1/me/avatar", "post"): ("uploadAvatar", "profile"),
+    ("/api/v1/avatars/{key}", "get"): ("getAvatar", "profile"),
+    ("/api/v1/competitions", "get"): ("listCompetitions", "competitions"),
+    ("/api/v1/competitions", "post"): ("createCompetition", "competitions"),
+    ("/api/v1/competitions/{competition_id}", "get"): ("getCompetition", "competitions"),
+    ("/api/v1/competitions/{competition_id}", "patch"): ("updateCompetition", "competitions"),
+    ("/api/v1/competitions/{competition_id}/cancel", "post"): ("cancelCompetition", "competitions"),
+    ("/api/v1/competitions/{competition_id}/join", "post"): ("joinCompetition", "competitions"),
+    ("/api/v1/competitions/{competition_id}/members/{user_id}/disqualify", "post"):
+        ("disqualifyMember", "reviews"),
+    ("/api/v1/competitions/{competition_id}/live", "get"): ("subscribeLive", "live"),
+    ("/api/v1/admin/competitions/{competition_id}/stats", "get"): ("getCompetitionStats", "operations"),
+    ("/api/v1/admin/competitions/{competition_id}/outbox", "get"): ("getCompetitionOutbox", "operations"),
+    ("/api/v1/admin/competitions/{competition_id}/outbox/retry", "post"): ("retryCompetitionOutbox", "operations"),
+    ("/api/v1/admin/competitions/{competition_id}/repair", "post"): ("repairCompetition", "operations"),
+    ("/api/v1/admin/holds", "get"): ("listHolds", "reviews"),
+    ("/api/v1/admin/holds/{user_id}/{date}", "post"): ("decideHold", "reviews"),
+    ("/api/v1/leaderboard/update", "post"): ("updateScore", "leaderboard"),
+    ("/api/v1/leaderboard/{competition_id}", "get"): ("getLeaderboard", "leaderboard"),
+    ("/api/v1/leaderboard/{competition_id}/me", "get"): ("getMyStanding", "leaderboard"),
+    ("/api/v1/leaderboard/{competition_id}/users/{user_id}", "get"): ("getUserStanding", "leaderboard"),
+    ("/api/v1/leaderboard/{competition_id}/prizes", "get"): ("getPrizes", "leaderboard"),
+    ("/api/v1/fitness/sync", "post"): ("syncFitness", "fitness"),
+}
+TAGS = [
+    ("competitions", "Competitions: create, list, read, join, edit, cancel"),
+    ("leaderboard", "Scores, pages, standings and prizes"),
+    ("fitness", "Fitness sync: the days a member's score is computed from"),
+    ("profile", "The caller's profile, avatar, competitions and account"),
+    ("reviews", "Held days and disqualification (service_role)"),
+    ("live", "The live WebSocket and the live page"),
+    ("health", "Liveness and readiness probes"),
+    ("operations", "Metrics and operator routes"),
+    ("meta", "This document"),
+]
+for path, methods in paths.items():
+    for method, operation in methods.items():
+        operation_id, tag = OPERATIONS[(path, method)]
+        operation["operationId"] = operation_id
+        operation["tags"] = [tag]
+assert len(OPERATIONS) == sum(len(m) for m in paths.values()), "an operation in OPERATIONS is not in paths"
+
 document = {
     "openapi": "3.1.0",
+    "tags": [{"name": name, "description": text} for name, text in TAGS],
     "info": {"title": "Leaderboard edge API", "version": "1.0.0",
+             "license": {"name": "MIT", "identifier": "MIT"},
              "description": "The HTTP/WebSocket contract of docs/API.md. Every response carries X-Request-Id "
                             "and the security headers; /api responses carry RateLimit-* headers."},
     "servers": [{"url": "http://127.0.0.1:8787", "description": "wrangler dev"}],
