@@ -4,6 +4,8 @@
 //! `./scripts/test` starts the shared stack and Worker and exports:
 //! `E2E_BASE_URL` (the shared Worker), `E2E_WORKER_VARS` (its settings file), `E2E_STACK_DIR`, `E2E_JWT_SECRET`.
 
+pub mod openapi_check;
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -247,8 +249,16 @@ pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) 
             (name.to_ascii_lowercase(), value)
         })
         .collect();
+    let content_type = response.header("content-type").map(str::to_owned);
     let text = response.into_string().unwrap_or_default();
-    Reply { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    // Answers of the shared Worker must match docs/openapi.json (the other Workers some tests start are left alone).
+    if let Some(path) = std::env::var("E2E_BASE_URL").ok().and_then(|base| url.strip_prefix(&base).map(str::to_owned)) {
+        if let Err(drift) = openapi_check::check(method, &path, status, content_type.as_deref(), &json) {
+            panic!("the answer does not match docs/openapi.json: {drift}");
+        }
+    }
+    Reply { status, headers, json, text }
 }
 
 /// `secs` since the epoch as an RFC 3339 UTC timestamp.

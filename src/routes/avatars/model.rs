@@ -61,9 +61,8 @@ pub fn check_upload(content_type: Option<&str>, bytes: &[u8]) -> Result<ImageTyp
     let declared = content_type.and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase());
     // Generated API clients send raw bytes as octet-stream: the magic bytes decide, as they always do.
     if declared.as_deref() == Some("application/octet-stream") {
-        return ImageType::sniff(bytes).ok_or_else(|| {
-            ApiError::UnsupportedMediaType("the body is not a PNG, JPEG or WebP image".to_owned())
-        });
+        return ImageType::sniff(bytes)
+            .ok_or_else(|| ApiError::UnsupportedMediaType("the body is not a PNG, JPEG or WebP image".to_owned()));
     }
     let declared = ImageType::ALL.into_iter().find(|t| Some(t.mime()) == declared.as_deref()).ok_or_else(|| {
         ApiError::UnsupportedMediaType("Content-Type must be image/png, image/jpeg or image/webp".to_owned())
