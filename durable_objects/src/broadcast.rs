@@ -21,5 +21,10 @@ extern "C" {
 /// Sends `text` to every socket of the object; how many took it.
 pub fn to_all(state: &State, text: &str) -> u64 {
     let raw: &JsValue = state.as_raw().as_ref();
-    u64::from(broadcast_js(raw, text))
+    to_all_raw(raw, text)
+}
+
+/// [`to_all`] for the runtime's `DurableObjectState` itself (what a deferred send pass holds).
+pub fn to_all_raw(state: &JsValue, text: &str) -> u64 {
+    u64::from(broadcast_js(state, text))
 }

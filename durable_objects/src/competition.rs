@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use worker::{
 
 use crate::broadcast;
 use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
+use crate::fanout::Fanout;
 use crate::finish;
 use crate::live::{self, Resume};
 use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
@@ -106,6 +108,8 @@ struct Loaded {
     next_socket: Cell<u64>,
     /// The earliest time a socket must close for its token (`None`: unknown since the object woke, scan once).
     next_socket_expiry: Cell<Option<i64>>,
+    /// Frames on their way to the subscribers (sent at once with few sockets, in combined passes with many).
+    fanout: Rc<Fanout>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -189,6 +193,12 @@ impl Loaded {
         }
         let socket_capacity =
             live::socket_capacity(env.var("LIVE_SOCKETS_PER_COMPETITION").ok().map(|v| v.to_string()).as_deref());
+        let coalesce_from =
+            live::coalesce_from(env.var("LIVE_COALESCE_FROM_SOCKETS").ok().map(|v| v.to_string()).as_deref());
+        let raw_state: &wasm_bindgen::JsValue = state.as_raw().as_ref();
+        let raw_state = raw_state.clone();
+        // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
+        let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), coalesce_from);
         Ok(Self {
             state,
             env,
@@ -208,6 +218,7 @@ impl Loaded {
             // 2^53 (attachments travel as JavaScript numbers).
             next_socket: Cell::new(now_ms() as u64 * 1000),
             next_socket_expiry: Cell::new(None),
+            fanout,
         })
     }
 
@@ -323,7 +334,9 @@ impl Loaded {
         }
         self.finalized.set(true);
         let text = to_text(&ServerFrame::Finished { seq, prizes: Vec::new() })?;
-        self.frames_sent(broadcast::to_all(&self.state, &text));
+        // Pending updates first: `finished` is the last frame.
+        let pending = self.fanout.flush();
+        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
         Response::from_json(&Announced { seq })
     }
 
@@ -647,15 +660,17 @@ impl Loaded {
         }
     }
 
-    /// Keeps the frame for `resume` and sends it to every subscriber. Serialised once; a socket that fails to take
-    /// it is closed (its client reconnects and resumes) so one dead peer never blocks the others.
+    /// Keeps the frame for `resume` and hands it to the fan-out (sent now, or with the next pass when the object has
+    /// many sockets). Serialised once; a socket that fails to take it is closed (its client reconnects and resumes)
+    /// so one dead peer never blocks the others.
     fn publish(&self, seq: u64, frame: &ServerFrame) -> Result<()> {
         let text = to_text(frame)?;
         if let Err(e) = self.store.keep_update(seq, &text) {
             // The score itself is stored; a missing frame only turns a later resume into a snapshot.
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
-        self.frames_sent(broadcast::to_all(&self.state, &text));
+        let is_update = matches!(frame, ServerFrame::Update { .. });
+        self.frames_sent(self.fanout.publish(seq, is_update, text, self.open_sockets.get()));
         Ok(())
     }
 
@@ -764,7 +779,9 @@ impl Loaded {
         self.finalized.set(true);
         let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
         let text = to_text(&frame)?;
-        self.frames_sent(broadcast::to_all(&self.state, &text));
+        // Pending updates first: `finished` is the last frame.
+        let pending = self.fanout.flush();
+        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
         Ok(())
     }
 
@@ -911,6 +928,9 @@ impl Loaded {
             return error(401, "token_expired", "the token has expired");
         }
         self.make_room_for(&user_id);
+        // Pending frames go to the sockets already open before this one joins: its snapshot includes them.
+        let pending = self.fanout.flush();
+        self.frames_sent(pending);
         let pair = WebSocketPair::new()?;
         // Tagged with the user id so a user's sockets can be found; the attachment survives hibernation. Called on
         // the runtime directly: workers-rs's accept unwraps the runtime's exception, and that panic would take the
@@ -958,9 +978,14 @@ impl Loaded {
                 Ok(())
             }
             Ok(ClientFrame::Resume { since }) => {
-                let latest = self.board.borrow().last_seq();
+                // A resume replays what was sent; frames still pending reach this socket with the next pass.
+                let sent_through = self.fanout.sent_through();
+                let latest = self.board.borrow().last_seq().map(|last| last.min(sent_through));
                 let plan = match self.store.updates_since(since) {
-                    Ok((oldest, kept)) => live::plan(since, latest, oldest, kept),
+                    Ok((oldest, mut kept)) => {
+                        kept.retain(|(seq, _)| *seq <= sent_through);
+                        live::plan(since, latest, oldest, kept)
+                    }
                     Err(e) => {
                         worker::console_error!("resume read failed: {e}");
                         Resume::Snapshot
@@ -969,14 +994,16 @@ impl Loaded {
                 let sent = match plan {
                     Resume::Frames(frames) => {
                         frames.iter().try_for_each(|frame| ws.send_with_str(frame))?;
-                        frames.len()
+                        frames.len() as u64
                     }
                     Resume::Snapshot => {
+                        // The snapshot covers every applied change: pending frames go first, to every socket.
+                        let pending = self.fanout.flush();
                         ws.send_with_str(to_text(&self.snapshot(Some(attachment.user_id)))?)?;
-                        1
+                        pending + 1
                     }
                 };
-                self.frames_sent(sent as u64);
+                self.frames_sent(sent);
                 Ok(())
             }
             Ok(ClientFrame::Auth { token }) => self.refresh_token(ws, attachment, token).await,

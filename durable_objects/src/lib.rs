@@ -8,6 +8,7 @@
 pub mod broadcast;
 pub mod competition;
 pub mod engine;
+pub mod fanout;
 pub mod finish;
 pub mod live;
 pub mod outbox;

@@ -16,6 +16,45 @@ pub fn socket_capacity(setting: Option<&str>) -> u64 {
     setting.and_then(|value| value.trim().parse::<u64>().ok()).unwrap_or(DEFAULT_LIVE_SOCKETS).min(RUNTIME_SOCKET_LIMIT)
 }
 
+/// Sockets from which on an object combines its frames: below it every frame goes out as it is published (a send
+/// pass is cheap); from it on frames published while a pass is pending leave together (`LIVE_COALESCE_FROM_SOCKETS`).
+pub const DEFAULT_COALESCE_FROM_SOCKETS: u64 = 100;
+
+/// The coalescing threshold from its setting: the default when unset or not a number.
+pub fn coalesce_from(setting: Option<&str>) -> u64 {
+    setting.and_then(|value| value.trim().parse::<u64>().ok()).unwrap_or(DEFAULT_COALESCE_FROM_SOCKETS)
+}
+
+/// A frame published but not yet sent: its sequence, whether it is an `update`, and its text.
+pub type PendingFrame = (u64, bool, String);
+
+/// The texts one send pass sends for `pending` (in `seq` order): a run of two or more consecutive `update` frames
+/// becomes one `{"type":"updates","seq":last,"updates":[…]}` (API.md, live socket limits); a single update and every
+/// other frame go as they are, in their place.
+pub fn combine(pending: Vec<PendingFrame>) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut run: Vec<(u64, String)> = Vec::new();
+    let close_run = |run: &mut Vec<(u64, String)>, texts: &mut Vec<String>| match run.len() {
+        0 => {}
+        1 => texts.extend(run.drain(..).map(|(_, text)| text)),
+        _ => {
+            let last = run.last().map_or(0, |(seq, _)| *seq);
+            let frames: Vec<String> = run.drain(..).map(|(_, text)| text).collect();
+            texts.push(format!("{{\"type\":\"updates\",\"seq\":{last},\"updates\":[{}]}}", frames.join(",")));
+        }
+    };
+    for (seq, is_update, text) in pending {
+        if is_update {
+            run.push((seq, text));
+        } else {
+            close_run(&mut run, &mut texts);
+            texts.push(text);
+        }
+    }
+    close_run(&mut run, &mut texts);
+    texts
+}
+
 /// An update frame kept for resume, with its sequence.
 pub type KeptFrame = (u64, String);
 
@@ -56,6 +95,24 @@ pub fn plan(since: u64, latest: Option<u64>, oldest_kept: Option<u64>, kept: Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consecutive_updates_leave_as_one_frame_and_everything_else_keeps_its_place() {
+        let update = |seq: u64| (seq, true, format!("{{\"type\":\"update\",\"seq\":{seq}}}"));
+        let removed = (4, false, r#"{"type":"removed","seq":4}"#.to_owned());
+        let texts = combine(vec![update(1), update(2), update(3), removed, update(5)]);
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        let batch: serde_json::Value = serde_json::from_str(&texts[0]).expect("valid JSON");
+        assert_eq!((batch["type"].as_str(), batch["seq"].as_u64()), (Some("updates"), Some(3)));
+        let seqs: Vec<u64> =
+            batch["updates"].as_array().expect("list").iter().filter_map(|u| u["seq"].as_u64()).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(texts[1], r#"{"type":"removed","seq":4}"#);
+        assert_eq!(texts[2], r#"{"type":"update","seq":5}"#, "a lone update goes as it is");
+        assert!(combine(Vec::new()).is_empty());
+        assert_eq!(coalesce_from(Some("0")), 0);
+        assert_eq!(coalesce_from(None), DEFAULT_COALESCE_FROM_SOCKETS);
+    }
 
     #[test]
     fn socket_capacity_settings() {
