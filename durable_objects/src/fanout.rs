@@ -1,8 +1,8 @@
-//! Sending published frames to an object's subscribers. With few sockets a frame goes out as it is published. With
-//! many, a send pass costs real time (≈ 12 µs a socket), and sending inside every write would make writers queue
-//! behind passes and the backlog grow without bound; so the write is acknowledged as soon as it is durable, its frame
-//! joins the pending batch, and one pass, run once the current event is over, sends the whole batch (consecutive
-//! updates combined into one `updates` frame). At most one pass is pending; writes that arrive during a pass join the
+//! Sending published frames to an object's subscribers. Below the coalescing threshold a frame goes out as it is
+//! published. Above it (many sockets: a send pass costs ≈ 12 µs a socket, and sending inside every write makes
+//! concurrent writers queue behind passes), the write is acknowledged as soon as it is durable, its frame joins the
+//! pending batch, and one pass, run once the current event is over, sends the whole batch (consecutive updates
+//! combined into one `updates` frame). At most one pass is pending; writes that arrive during a pass join the
 //! next. Snapshots flush first, and resumes answer only what was sent, so every socket sees every update once, in
 //! `seq` order.
 
