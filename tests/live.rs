@@ -2,21 +2,11 @@
 
 use std::time::Duration;
 
-use e2e::{base_url, connect_live as connect, live_url, scratch_dir, send, user_token, Socket, WranglerDev};
+use e2e::{base_url, connect_live as connect, live_url, next_json, scratch_dir, send, user_token, Socket, WranglerDev};
 use serde_json::{json, Value};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::Message;
 use uuid::Uuid;
-
-fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        match socket.read().expect("a frame within 10 s") {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("json frame"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
 
 fn post_score(competition: &Uuid, user: &Uuid, score: i64) -> Value {
     let reply = e2e::post_as(

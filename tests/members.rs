@@ -62,15 +62,6 @@ fn fifty_concurrent_joins_fill_ten_places_exactly() {
 }
 
 /// The next text frame of a socket as JSON.
-fn next_frame(socket: &mut e2e::Socket) -> Value {
-    loop {
-        match socket.read().expect("a frame") {
-            tungstenite::Message::Text(text) => return serde_json::from_str(&text).expect("json frame"),
-            _ => continue,
-        }
-    }
-}
-
 #[test]
 fn a_disqualified_member_leaves_the_board_at_once_and_cannot_come_back() {
     let id = competition(json!({}));
@@ -81,7 +72,7 @@ fn a_disqualified_member_leaves_the_board_at_once_and_cannot_come_back() {
         assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &user, Some(&body)).status, 200);
     }
     let (mut socket, _) = connect_live(&id, &second, false);
-    assert_eq!(next_frame(&mut socket)["type"], "snapshot");
+    assert_eq!(e2e::next_json(&mut socket)["type"], "snapshot");
 
     let path = format!("/api/v1/competitions/{id}/members/{cheat}/disqualify");
     let reason = json!({"reason": "steps from a drill"});
@@ -96,7 +87,7 @@ fn a_disqualified_member_leaves_the_board_at_once_and_cannot_come_back() {
         (done.json["status"].as_str(), done.json["reason"].as_str()),
         (Some("disqualified"), Some("steps from a drill"))
     );
-    let removed = next_frame(&mut socket);
+    let removed = e2e::next_json(&mut socket);
     assert_eq!(
         (removed["type"].as_str(), removed["user_id"].clone(), removed["total"].clone()),
         (Some("removed"), json!(cheat), json!(2))
@@ -124,7 +115,7 @@ fn a_disqualified_member_leaves_the_board_at_once_and_cannot_come_back() {
     // A resume from before the removal replays it in order.
     let seq = removed["seq"].as_u64().expect("seq");
     socket.send(tungstenite::Message::text(json!({"type": "resume", "since": seq - 1}).to_string())).expect("resume");
-    let replayed = next_frame(&mut socket);
+    let replayed = e2e::next_json(&mut socket);
     assert_eq!((replayed["type"].as_str(), replayed["seq"].as_u64()), (Some("removed"), Some(seq)));
 
     // Once the standings are final, nobody is disqualified any more.
@@ -198,7 +189,7 @@ fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
         assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &user, Some(&body)).status, 200);
     }
     let (mut socket, _) = connect_live(&id, &first, false);
-    assert_eq!(next_frame(&mut socket)["type"], "snapshot");
+    assert_eq!(e2e::next_json(&mut socket)["type"], "snapshot");
     let path = format!("/api/v1/competitions/{id}");
 
     assert_eq!(as_user("PATCH", &path, &first, Some(&json!({"name": "mine now"}))).status, 403);
@@ -211,7 +202,7 @@ fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
         as_admin("PATCH", &path, Some(&json!({"name": "Winter walk", "prize_pool": 4000, "payout": [7000, 3000]})));
     assert_eq!(edited.status, 200, "{:?}", edited.json);
     assert_eq!((edited.json["name"].as_str(), edited.json["prize_pool"].clone()), (Some("Winter walk"), json!(4000)));
-    let changed = next_frame(&mut socket);
+    let changed = e2e::next_json(&mut socket);
     assert_eq!(
         (changed["type"].as_str(), changed["competition"]["name"].as_str()),
         (Some("changed"), Some("Winter walk"))
@@ -226,8 +217,8 @@ fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     // End early: the object's alarm moves to the new end and the standings become final there.
     let soon = rfc3339(local::token::now() + 3);
     assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": soon}))).status, 200);
-    assert_eq!(next_frame(&mut socket)["type"], "changed");
-    let finished = next_frame(&mut socket);
+    assert_eq!(e2e::next_json(&mut socket)["type"], "changed");
+    let finished = e2e::next_json(&mut socket);
     assert_eq!(finished["type"], "finished", "{finished}");
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &second, None);
     assert_eq!(prizes.json["final"], true);
@@ -243,13 +234,13 @@ fn a_cancelled_competition_pays_nothing_and_takes_nothing_more() {
     let body = json!({"competition_id": id, "score": 100});
     assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &member, Some(&body)).status, 200);
     let (mut socket, _) = connect_live(&id, &member, false);
-    assert_eq!(next_frame(&mut socket)["type"], "snapshot");
+    assert_eq!(e2e::next_json(&mut socket)["type"], "snapshot");
 
     let cancel = format!("/api/v1/competitions/{id}/cancel");
     assert_eq!(as_user("POST", &cancel, &member, None).status, 403);
     let cancelled = as_admin("POST", &cancel, None);
     assert_eq!((cancelled.status, cancelled.json["status"].as_str()), (200, Some("cancelled")), "{:?}", cancelled.json);
-    let finished = next_frame(&mut socket);
+    let finished = e2e::next_json(&mut socket);
     assert_eq!((finished["type"].as_str(), finished["prizes"].clone()), (Some("finished"), json!([])));
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &member, None);
     assert_eq!((prizes.json["final"].clone(), prizes.json["prizes"].clone()), (json!(true), json!([])));

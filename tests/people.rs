@@ -1,9 +1,8 @@
 //! People on the board: every leaderboard view shows a member's current name and avatar — pages (through the page
 //! cache), `me` windows, snapshots and update frames — from the first score on, and right after a change.
 
-use e2e::{base_url, connect_live, send, send_raw, user_token, Reply, Socket};
+use e2e::{base_url, connect_live, next_json, send, send_raw, user_token, Reply};
 use serde_json::{json, Value};
-use tungstenite::Message;
 use uuid::Uuid;
 
 fn as_user(method: &str, path: &str, user: &Uuid, body: Option<&Value>) -> Reply {
@@ -31,16 +30,6 @@ fn page(competition: &Uuid, reader: &Uuid) -> Value {
     let reply = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), reader, None);
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     reply.json["entries"].clone()
-}
-
-fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        match socket.read().expect("a frame within 10 s") {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("json frame"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
 }
 
 #[test]

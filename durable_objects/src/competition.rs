@@ -350,28 +350,33 @@ impl Loaded {
         if self.finalized.get() {
             return error(409, "conflict", "the standings are final");
         }
-        let removed = {
-            let mut board = self.board.borrow_mut();
-            let on_board = board.score_of(order.user_id).is_some();
-            // Stored first: a failed write changes nothing.
-            if let Err(e) = self.store.disqualify(&order.user_id, &order.reason) {
-                return storage_failure(&e);
-            }
-            if on_board {
-                board.remove(order.user_id);
-                match board.take_seq() {
-                    Ok(seq) => Some((seq, board.total())),
-                    Err(e) => return error(500, "internal", e.to_string()),
-                }
-            } else {
-                None
-            }
-        };
-        if let Some((seq, total)) = removed {
-            self.publish(seq, &ServerFrame::Removed { seq, user_id: order.user_id, total })?;
+        // Stored first: a failed write changes nothing.
+        if let Err(e) = self.store.disqualify(&order.user_id, &order.reason) {
+            return storage_failure(&e);
+        }
+        if let Err(response) = self.take_off_board(order.user_id) {
+            return response;
         }
         let board = self.board.borrow();
         Response::from_json(&Disqualified { seq: board.last_seq().unwrap_or(0), total: board.total() })
+    }
+
+    /// Removes a member whose removal is stored from the in-memory board (everyone behind moves up) and announces it
+    /// with a `removed` frame; nothing when they had no score.
+    fn take_off_board(&self, user: Uuid) -> std::result::Result<(), Result<Response>> {
+        let removed = {
+            let mut board = self.board.borrow_mut();
+            if board.score_of(user).is_none() {
+                return Ok(());
+            }
+            board.remove(user);
+            match board.take_seq() {
+                Ok(seq) => (seq, board.total()),
+                Err(e) => return Err(error(500, "internal", e.to_string())),
+            }
+        };
+        let (seq, total) = removed;
+        self.publish(seq, &ServerFrame::Removed { seq, user_id: user, total }).map_err(Err)
     }
 
     /// `POST /forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
@@ -382,24 +387,14 @@ impl Loaded {
             Err(e) => return error(400, "bad_request", format!("bad forget order: {e}")),
         };
         let moving = !self.finalized.get();
-        let removed = {
-            let mut board = self.board.borrow_mut();
-            // Stored first: a failed write changes nothing.
-            if let Err(e) = self.store.forget(&order.user_id, moving) {
-                return storage_failure(&e);
+        // Stored first: a failed write changes nothing.
+        if let Err(e) = self.store.forget(&order.user_id, moving) {
+            return storage_failure(&e);
+        }
+        if moving {
+            if let Err(response) = self.take_off_board(order.user_id) {
+                return response;
             }
-            if moving && board.score_of(order.user_id).is_some() {
-                board.remove(order.user_id);
-                match board.take_seq() {
-                    Ok(seq) => Some((seq, board.total())),
-                    Err(e) => return error(500, "internal", e.to_string()),
-                }
-            } else {
-                None
-            }
-        };
-        if let Some((seq, total)) = removed {
-            self.publish(seq, &ServerFrame::Removed { seq, user_id: order.user_id, total })?;
         }
         Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
     }

@@ -378,6 +378,18 @@ pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
 /// A live-leaderboard WebSocket of the tests (blocking, like the rest of the harness).
 pub type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
 
+/// The next text frame of a live socket as JSON (protocol pings and pongs skipped; a close or a read timeout fails the
+/// test).
+pub fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        match socket.read().expect("a frame within the read timeout") {
+            tungstenite::Message::Text(text) => return serde_json::from_str(text.as_str()).expect("json frame"),
+            tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
 /// `ws://…/api/v1/competitions/{competition}/live` of the shared Worker.
 pub fn live_url(competition: &Uuid) -> String {
     format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1))
