@@ -55,10 +55,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     };
 
     let origin = header("Origin");
-    let cors = if req.path().starts_with("/api/") {
-        runtime::config(&env).map(|config| config.cors.clone()).unwrap_or_default()
-    } else {
-        Default::default()
+    // The isolate's configured policy, borrowed (no per-request copy); none outside /api or without configuration.
+    static NO_CORS: crate::http::cors::CorsPolicy = crate::http::cors::CorsPolicy::NONE;
+    let cors = match runtime::config(&env) {
+        Ok(config) if req.path().starts_with("/api/") => &config.cors,
+        _ => &NO_CORS,
     };
     if arrival.method == "OPTIONS" && cors.enabled() && header("Access-Control-Request-Method").is_some() {
         // A browser's preflight: answered before authentication and rate limits (it carries no token).

@@ -10,12 +10,8 @@ pub struct ProfileRow {
     pub display_name: String,
     pub avatar_url: Option<String>,
     /// IANA zone of the member's own days.
-    #[serde(default = "utc")]
+    #[serde(default = "crate::fitness_rules::clock::default_zone_name")]
     pub time_zone: String,
-}
-
-fn utc() -> String {
-    "UTC".to_owned()
 }
 
 /// `competition_summaries`: a competition with its participant count.
@@ -42,7 +38,7 @@ pub struct CompetitionRow {
     #[serde(default)]
     pub scoring: crate::fitness_rules::Scoring,
     /// `participant` or an IANA zone name.
-    #[serde(default = "participant")]
+    #[serde(default = "crate::fitness_rules::clock::participant_name")]
     pub clock: String,
     #[serde(default)]
     pub grace_hours: i64,
@@ -52,10 +48,6 @@ pub struct CompetitionRow {
 
 fn fitness() -> String {
     "fitness".to_owned()
-}
-
-fn participant() -> String {
-    crate::fitness_rules::clock::PARTICIPANT.to_owned()
 }
 
 /// The columns a new competition is inserted with.

@@ -17,6 +17,18 @@ pub struct Clock {
 
 /// The name of the clock that gives each member their own profile's zone.
 pub const PARTICIPANT: &str = "participant";
+/// The zone of a profile that never set one.
+pub const DEFAULT_ZONE: &str = "UTC";
+
+/// [`PARTICIPANT`] as an owned name (the default of a competition's `clock` when rows are read).
+pub fn participant_name() -> String {
+    PARTICIPANT.to_owned()
+}
+
+/// [`DEFAULT_ZONE`] as an owned name (the default of a profile's `time_zone` when rows are read).
+pub fn default_zone_name() -> String {
+    DEFAULT_ZONE.to_owned()
+}
 
 impl Clock {
     /// The clock of an IANA zone name (`Europe/Berlin`, `UTC`); `None` for a name the database does not know.

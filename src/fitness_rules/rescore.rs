@@ -25,14 +25,10 @@ pub struct CompetitionRules {
     #[serde(default)]
     pub scoring: Scoring,
     /// `participant` or an IANA zone name.
-    #[serde(default = "participant")]
+    #[serde(default = "super::clock::participant_name")]
     pub clock: String,
     #[serde(default)]
     pub allow_manual: bool,
-}
-
-fn participant() -> String {
-    PARTICIPANT.to_owned()
 }
 
 /// The decision on one held user-day.
@@ -49,7 +45,7 @@ pub struct RescoreInputs {
     /// The member's days version after the change: the object drops a total older than the last it applied.
     pub version: i64,
     /// The member's profile zone (the `participant` clock).
-    #[serde(default = "utc")]
+    #[serde(default = "super::clock::default_zone_name")]
     pub time_zone: String,
     /// Every fitness competition the member is in that still takes syncs.
     #[serde(default)]
@@ -60,10 +56,6 @@ pub struct RescoreInputs {
     /// Decisions on the member's held days.
     #[serde(default)]
     pub holds: Vec<DayHold>,
-}
-
-fn utc() -> String {
-    "UTC".to_owned()
 }
 
 /// One competition's new score for the member.

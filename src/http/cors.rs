@@ -19,6 +19,9 @@ pub struct CorsPolicy {
 }
 
 impl CorsPolicy {
+    /// No origin allowed (the default).
+    pub const NONE: CorsPolicy = CorsPolicy { origins: Vec::new() };
+
     /// Parses `CORS_ORIGINS`: comma-separated exact origins (`https://app.example.com`, `http://localhost:5173`).
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut origins = Vec::new();

@@ -57,10 +57,9 @@ impl ValidSync {
     pub fn held(&self, future: &[usize]) -> Vec<Held> {
         let mut held = Vec::new();
         for day in self.days.iter().filter(|d| !future.contains(&d.index)) {
-            for (metric, value) in day.values() {
-                if value > metric.review_threshold() {
-                    held.push(Held { index: day.index, metric: metric.name(), value });
-                }
+            // Which metrics are held was decided once, per sample, when it was validated.
+            for (metric, value) in day.values().filter(|(metric, _)| day.held_metrics.contains(&metric.name())) {
+                held.push(Held { index: day.index, metric: metric.name(), value });
             }
         }
         held
