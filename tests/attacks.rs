@@ -649,3 +649,36 @@ fn a_corrupt_stored_row_is_reported_and_repaired_while_the_board_serves() {
     let stats = admin("GET", &format!("/api/v1/admin/competitions/{competition}/stats"), None);
     assert_eq!((stats.json["corrupt_rows"].clone(), stats.json["members"].clone()), (json!([]), json!(1)));
 }
+
+/// Holds, reviews and account deletion belong to the Worker: through the database API a user reads only their own
+/// holds, cannot read the held samples, and cannot call the review, rescoring or deletion functions.
+#[test]
+fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
+    let (walker, other) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &walker);
+    let synced = sync(&walker, json!([{"date": day(0), "steps": 70_000}]));
+    assert_eq!(synced.json["held"].as_array().map(Vec::len), Some(1), "{:?}", synced.json);
+    let (walker_token, other_token) = (user_token(&walker), user_token(&other));
+
+    let own = rest_as("GET", "/fitness_holds?select=status", Some(&walker_token), &[], None);
+    assert_eq!(own.json, json!([{"status": "pending"}]), "a user reads their own hold");
+    let foreign = rest_as("GET", &format!("/fitness_holds?user_id=eq.{walker}"), Some(&other_token), &[], None);
+    assert_eq!(foreign.json, json!([]), "and nobody else's");
+    for token in [&walker_token, &other_token] {
+        let samples = rest_as("GET", "/held_samples", Some(token), &[], None);
+        assert!(matches!(samples.status, 401 | 403), "held samples: {} {:?}", samples.status, samples.json);
+    }
+    let calls = [
+        ("list_holds", json!({})),
+        ("decide_hold", json!({"p_user": walker, "p_day": day(0), "p_decision": "approved"})),
+        ("rescore_inputs", json!({"p_user": walker, "p_version": 1})),
+        ("delete_account", json!({"p_user": other})),
+    ];
+    for (function, args) in calls {
+        let reply = rest_as("POST", &format!("/rpc/{function}"), Some(&walker_token), &[], Some(&args));
+        assert!(matches!(reply.status, 401 | 403), "{function}: {} {:?}", reply.status, reply.json);
+    }
+    assert_eq!(sql(&format!("SELECT status FROM public.fitness_holds WHERE user_id = '{walker}'")), "pending");
+    assert_eq!(sql(&format!("SELECT count(*) FROM public.profiles WHERE user_id = '{walker}'")), "1");
+}

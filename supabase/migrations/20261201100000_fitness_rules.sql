@@ -193,25 +193,33 @@ CREATE FUNCTION public.sync_fitness_days(p_user uuid, p_source text, p_days json
   END
   $$;
 
+-- One row per held sample (a held user-day's source and metric), with its entry as the review routes show it. Read by
+-- list_holds and decide_hold; with the caller's rights, and no API role may read it.
+CREATE VIEW public.held_samples WITH (security_invoker = true) AS
+  SELECT h.user_id, h.day, f.source, m.metric, h.status,
+         jsonb_build_object(
+           'user_id', h.user_id, 'date', h.day, 'source', f.source, 'metric', m.metric,
+           'value', CASE m.metric WHEN 'steps' THEN f.steps WHEN 'active_minutes' THEN f.active_minutes
+                                  WHEN 'distance_m' THEN f.distance_m ELSE f.calories END,
+           'status', h.status, 'user_entered', f.user_entered) AS entry
+  FROM public.fitness_holds h
+  JOIN public.fitness_days f ON f.user_id = h.user_id AND f.day = h.day
+  CROSS JOIN LATERAL unnest(f.held_metrics) AS m(metric);
+REVOKE ALL ON public.held_samples FROM anon, authenticated;
+GRANT SELECT ON public.held_samples TO service_role;
+
 -- The held samples of the holds in a status (every status when NULL), by date then user: one entry per held source
 -- and metric, with the day's decision. At most p_limit (1..500) entries.
 CREATE FUNCTION public.list_holds(p_status text DEFAULT NULL, p_limit integer DEFAULT 500) RETURNS jsonb
   LANGUAGE sql STABLE SET search_path = ''
   AS $$
-    SELECT coalesce(jsonb_agg(e ORDER BY e->>'date', e->>'user_id', e->>'source', e->>'metric'), '[]'::jsonb)
+    SELECT coalesce(jsonb_agg(s.entry ORDER BY s.day, s.user_id, s.source, s.metric), '[]'::jsonb)
     FROM (
-      SELECT jsonb_build_object(
-               'user_id', h.user_id, 'date', h.day, 'source', f.source, 'metric', m.metric,
-               'value', CASE m.metric WHEN 'steps' THEN f.steps WHEN 'active_minutes' THEN f.active_minutes
-                                      WHEN 'distance_m' THEN f.distance_m ELSE f.calories END,
-               'status', h.status, 'user_entered', f.user_entered) AS e
-      FROM public.fitness_holds h
-      JOIN public.fitness_days f ON f.user_id = h.user_id AND f.day = h.day
-      CROSS JOIN LATERAL unnest(f.held_metrics) AS m(metric)
+      SELECT * FROM public.held_samples h
       WHERE p_status IS NULL OR h.status = p_status
-      ORDER BY h.day, h.user_id, f.source, m.metric
+      ORDER BY h.day, h.user_id, h.source, h.metric
       LIMIT least(greatest(coalesce(p_limit, 500), 1), 500)
-    ) entries
+    ) s
   $$;
 
 -- Records an administrator's decision on a user's held day. PT404 when the day has no hold. The same decision
@@ -243,15 +251,8 @@ CREATE FUNCTION public.decide_hold(p_user uuid, p_day date, p_decision text) RET
     END IF;
     RETURN jsonb_build_object(
       'holds', coalesce((
-        SELECT jsonb_agg(jsonb_build_object(
-                 'user_id', h.user_id, 'date', h.day, 'source', f.source, 'metric', m.metric,
-                 'value', CASE m.metric WHEN 'steps' THEN f.steps WHEN 'active_minutes' THEN f.active_minutes
-                                        WHEN 'distance_m' THEN f.distance_m ELSE f.calories END,
-                 'status', h.status, 'user_entered', f.user_entered) ORDER BY f.source, m.metric)
-        FROM public.fitness_holds h
-        JOIN public.fitness_days f ON f.user_id = h.user_id AND f.day = h.day
-        CROSS JOIN LATERAL unnest(f.held_metrics) AS m(metric)
-        WHERE h.user_id = p_user AND h.day = p_day), '[]'::jsonb),
+        SELECT jsonb_agg(s.entry ORDER BY s.source, s.metric) FROM public.held_samples s
+        WHERE s.user_id = p_user AND s.day = p_day), '[]'::jsonb),
       'changed', current IS DISTINCT FROM p_decision,
       'rescore', inputs);
   END
