@@ -131,22 +131,23 @@ pub fn person_of(profile: &ProfileRow) -> Person {
     }
 }
 
-/// Tells the object of every competition the user joined their current name and avatar, and raises each page
+/// Tells the object of every competition the user joined (all of them, however many) their current name and avatar, and raises each page
 /// cache's version past the object's `update` frame, so no reader sees the old name after the change is answered.
 /// A competition that cannot be told now keeps the old name until the next change (logged).
 pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
-    let joined = match ctx.database().my_competitions(&profile.user_id).await {
-        Ok(rows) => rows,
+    let joined = match ctx.database().competitions_of(&profile.user_id).await {
+        Ok(ids) => ids,
         Err(error) => {
             worker::console_warn!("name of {} not announced to its boards: {error}", profile.user_id);
             return;
         }
     };
     let person = person_of(profile);
-    let calls = joined.iter().filter(|row| row.competition.cancelled_at.is_none()).map(|row| {
+    // Final and cancelled boards store the name too (no frame): their standings show it from then on.
+    let calls = joined.iter().map(|id| {
         let person = &person;
         async move {
-            let id = row.competition.id;
+            let id = *id;
             let client = ctx.competition(&id)?;
             let announced: Announced = client.call(Method::Post, PATH_PEOPLE, Some(person)).await?;
             pages::raise_version(ctx, &id, announced.seq).await;

@@ -72,6 +72,7 @@ fn every_adapter_call_works(new_style_keys: bool) {
         let joined = db.join_competition(&user, &created.id).await.expect("join");
         assert_eq!(joined.user_id, user);
         assert!(db.is_member(caller, &created.id, &user).await.expect("is_member"));
+        assert_eq!(db.competitions_of(&user).await.expect("competitions_of"), [created.id]);
         let fetched = db.competition(caller, &created.id).await.expect("get").expect("exists");
         assert_eq!(fetched.participants, 1);
         assert_eq!(db.competition(caller, &Uuid::new_v4()).await.expect("get"), None);

@@ -253,6 +253,18 @@ impl Database {
         self.run("my_competitions", self.rpc("my_competitions", args, Caller::Service)).await
     }
 
+    /// Every competition `user_id` is a member of (the Worker's own read: no limit of the "my competitions" page).
+    pub async fn competitions_of(&self, user_id: &Uuid) -> Result<Vec<Uuid>, AdapterError> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            competition_id: Uuid,
+        }
+        let builder =
+            self.table("memberships", Caller::Service).select("competition_id").eq("user_id", user_id.to_string());
+        let rows: Vec<Row> = self.run("competitions_of", builder).await?;
+        Ok(rows.into_iter().map(|row| row.competition_id).collect())
+    }
+
     /// Whether `user_id` joined `competition_id`.
     pub async fn is_member(
         &self,
