@@ -204,17 +204,18 @@ impl Database {
         Ok(rows.into_iter().next())
     }
 
-    /// Competitions not cancelled that end after `ends_after` (RFC 3339), by start time, at most `limit`.
+    /// Competitions not cancelled whose standings are not final at `now_rfc3339` (upcoming, active or finalizing), by
+    /// start time, at most `limit`.
     pub async fn list_competitions(
         &self,
         caller: Caller<'_>,
-        ends_after: &str,
+        now_rfc3339: &str,
         limit: usize,
     ) -> Result<Vec<CompetitionRow>, AdapterError> {
         let builder = self
             .table("competition_summaries", caller)
             .select("*")
-            .gt("ends_at", ends_after)
+            .gt("final_at", now_rfc3339)
             .is("cancelled_at", "null")
             .order("starts_at.asc,id.asc")
             .limit(limit);

@@ -49,10 +49,12 @@ REVOKE EXECUTE ON FUNCTION public.competition_defaults() FROM PUBLIC, anon, auth
 CREATE TRIGGER competitions_defaults BEFORE INSERT ON public.competitions
   FOR EACH ROW EXECUTE FUNCTION public.competition_defaults();
 
+-- final_at: when the standings become final (the end of the grace period), so lists can ask for what is still live.
 CREATE OR REPLACE VIEW public.competition_summaries WITH (security_invoker = true) AS
   SELECT c.id, c.name, c.metric, c.starts_at, c.ends_at, c.prize_pool, c.payout, c.created_at,
          c.participants::bigint AS participants, c.max_participants, c.cancelled_at,
-         c.score_source, c.scoring, c.clock, c.grace_hours, c.allow_manual
+         c.score_source, c.scoring, c.clock, c.grace_hours, c.allow_manual,
+         c.ends_at + make_interval(hours => c.grace_hours) AS final_at
   FROM public.competitions c;
 
 -- ---------------------------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
-use durable_objects::rules::Status;
 
 use model::{meta_from_row, present, CreateBody, DisqualifyBody, PatchBody};
 
@@ -33,11 +32,9 @@ pub async fn create(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
 /// `GET /api/v1/competitions`: active and upcoming, by start time.
 pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     let (_, token) = ctx.require_token()?;
-    // Finalizing competitions (ended, within their grace period of at most 72 h) are still live, so still listed.
-    let oldest_end = ctx.now_ms - model::MAX_GRACE_HOURS * 3_600_000;
-    let rows = ctx.database().list_competitions(Caller::User(token), &time::format_ms(oldest_end), LIST_LIMIT).await?;
-    let mut competitions = rows.iter().map(|row| present(row, ctx.now_ms)).collect::<Result<Vec<_>, _>>()?;
-    competitions.retain(|c| matches!(c.status, Status::Upcoming | Status::Active | Status::Finalizing));
+    // Finalizing competitions (ended, within their grace period) are still live, so still listed.
+    let rows = ctx.database().list_competitions(Caller::User(token), &time::format_ms(ctx.now_ms), LIST_LIMIT).await?;
+    let competitions = rows.iter().map(|row| present(row, ctx.now_ms)).collect::<Result<Vec<_>, _>>()?;
     Ok(Reply::json(200, &json!({ "competitions": competitions })))
 }
 
