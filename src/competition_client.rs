@@ -3,32 +3,49 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
-use worker::{Env, Headers, Method, Request, RequestInit};
+use worker::js_sys::{Promise, Reflect};
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
+use worker::{web_sys, Env, Headers, Method, Request, RequestInit};
 
 use durable_objects::live::LIVE_FULL_RETRY_SECS;
 use durable_objects::protocol::{ObjectError, CODE_LIVE_FULL, INTERNAL_ORIGIN};
 
 use crate::error::ApiError;
+use crate::subrequest::{self, Failure};
+
+// The namespace and stub as the runtime gives them: workers-rs's `Stub` reads replies as streams (see
+// `subrequest`), and its namespace wrapper costs extra crossings per call.
+#[wasm_bindgen]
+extern "C" {
+    type RawNamespace;
+    #[wasm_bindgen(method, catch, js_name = idFromName)]
+    fn id_from_name(this: &RawNamespace, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &RawNamespace, id: &JsValue) -> Result<RawStub, JsValue>;
+
+    type RawStub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &RawStub, request: &web_sys::Request) -> Result<Promise, JsValue>;
+}
 
 /// Binding name of the Competition namespace in `wrangler.toml`.
 pub const BINDING: &str = "COMPETITION";
 
 /// A handle on one competition's object.
 pub struct CompetitionClient {
-    stub: worker::Stub,
+    stub: RawStub,
     /// Sent with every call, so the object's work joins the request's trace.
     traceparent: String,
 }
 
-fn unavailable(error: worker::Error) -> ApiError {
+fn unavailable(error: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(format!("competition object unreachable: {error}"))
 }
 
 /// Whether the runtime refused the call because the object is overloaded (its queue is full). The runtime marks such
 /// errors with `overloaded: true`; the message is checked too in case the flag does not survive conversion.
-fn is_overloaded(error: &worker::Error) -> bool {
-    let flagged = js_sys::Reflect::get(&error.to_js_value(), &"overloaded".into()).is_ok_and(|v| v.is_truthy());
-    flagged || mentions_overload(&error.to_string())
+fn is_overloaded(error: &Failure) -> bool {
+    error.overloaded() || mentions_overload(&error.message())
 }
 
 /// The message test of [`is_overloaded`].
@@ -38,7 +55,7 @@ pub fn mentions_overload(message: &str) -> bool {
 
 /// Maps a failed call to the object: overload is a 503 with `Retry-After` (never retried here, which would only
 /// deepen the queue); anything else is an internal error.
-fn call_failed(error: worker::Error) -> ApiError {
+fn call_failed(error: Failure) -> ApiError {
     if is_overloaded(&error) {
         ApiError::DependencyUnavailable { dependency: "competition (overloaded)".to_owned(), retry_after_secs: Some(1) }
     } else {
@@ -49,21 +66,31 @@ fn call_failed(error: worker::Error) -> ApiError {
 impl CompetitionClient {
     /// The object of `competition_id`.
     pub fn for_competition(env: &Env, competition_id: &Uuid, traceparent: &str) -> Result<Self, ApiError> {
-        let namespace = env.durable_object(BINDING).map_err(unavailable)?;
-        let stub =
-            namespace.id_from_name(&competition_id.to_string()).and_then(|id| id.get_stub()).map_err(unavailable)?;
+        let namespace: RawNamespace = Reflect::get(env, &BINDING.into())
+            .ok()
+            .filter(|binding| !binding.is_undefined())
+            .ok_or_else(|| unavailable(format!("no binding {BINDING}")))?
+            .unchecked_into();
+        let stub = namespace
+            .id_from_name(&competition_id.to_string())
+            .and_then(|id| namespace.get(&id))
+            .map_err(|e| unavailable(Failure(e)))?;
         Ok(Self { stub, traceparent: traceparent.to_owned() })
     }
 
     /// Sends a WebSocket upgrade and returns the object's 101 untouched; a refusal becomes an API error.
     pub async fn upgrade(&self, request: Request) -> Result<worker::Response, ApiError> {
-        let mut response = self.stub.fetch_with_request(request).await.map_err(call_failed)?;
-        let status = response.status_code();
+        let pending = self.stub.fetch(request.inner()).map_err(|e| call_failed(Failure(e)))?;
+        let response: web_sys::Response = worker::wasm_bindgen_futures::JsFuture::from(pending)
+            .await
+            .map_err(|e| call_failed(Failure(e)))?
+            .unchecked_into();
+        let status = response.status();
         if status == 101 {
-            return Ok(response);
+            return Ok(response.into());
         }
-        let bytes = response.bytes().await.map_err(unavailable)?;
-        Err(upgrade_refused(status, object_error(status, &bytes)?))
+        let answer = subrequest::whole(response).await.map_err(unavailable)?;
+        Err(upgrade_refused(status, object_error(status, &answer.body)?))
     }
 
     /// Sends a request and decodes the reply, mapping the object's errors onto API errors.
@@ -122,10 +149,9 @@ impl CompetitionClient {
         }
         init.with_headers(headers);
         let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{path}"), &init).map_err(unavailable)?;
-        let mut response = self.stub.fetch_with_request(request).await.map_err(call_failed)?;
-        let status = response.status_code();
-        let bytes = response.bytes().await.map_err(unavailable)?;
-        Ok((status, bytes))
+        let pending = self.stub.fetch(request.inner()).map_err(|e| call_failed(Failure(e)))?;
+        let answer = subrequest::answer(pending).await.map_err(call_failed)?;
+        Ok((answer.status, answer.body))
     }
 }
 

@@ -20,6 +20,7 @@ pub mod router;
 pub mod routes;
 pub mod runtime;
 pub mod scoring;
+pub mod subrequest;
 pub mod time;
 
 // The Competition class lives in the `durable_objects` crate; referencing it here is what makes the build export

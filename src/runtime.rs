@@ -168,6 +168,28 @@ mod wasm_tests {
 /// declared length, and reading it whole first would let a few large posts take the isolate's memory.
 pub async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt;
+    // A declared length is the body's length (the runtime frames the body by it), so such a body is refused before
+    // it is read, or read in one piece: a stream costs a promise per chunk and a costly release of its reader.
+    let headers = req.headers();
+    let declared = body::declared_length(
+        headers.get("Content-Length").ok().flatten().as_deref(),
+        headers.get("Transfer-Encoding").ok().flatten().is_some(),
+    );
+    if let Some(declared) = declared {
+        if declared > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        if declared == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = crate::subrequest::declared_body(req)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+        if bytes.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        return Ok(bytes);
+    }
     // A request without a body has no stream.
     let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
     let mut bytes = Vec::new();

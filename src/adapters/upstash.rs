@@ -77,7 +77,7 @@ impl Upstash {
     }
 
     async fn post(&self, path: &str, body: String) -> Result<(u16, String), AdapterError> {
-        use worker::{Fetch, Headers, Method, Request, RequestInit};
+        use worker::{Headers, Method, Request, RequestInit};
         let headers = Headers::new();
         let set = |name: &str, value: &str| {
             headers.set(name, value).map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))
@@ -91,11 +91,10 @@ impl Upstash {
         init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
         let request = Request::new_with_init(&format!("{}{path}", self.url), &init)
             .map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
-        let mut response =
-            Fetch::Request(request).send().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
-        let status = response.status_code();
-        let text = response.text().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
-        Ok((status, text))
+        let answer =
+            crate::subrequest::send(&request).await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
+        let text = String::from_utf8(answer.body).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
+        Ok((answer.status, text))
     }
 
     /// Runs one command, e.g. `["INCR", "k"]`.

@@ -15,6 +15,15 @@ pub fn check_declared_length(content_length: Option<&str>, limit: usize) -> Resu
     }
 }
 
+/// The body's length when the request declared one that frames it: a `Content-Length` without a
+/// `Transfer-Encoding` (with both, the transfer coding frames the body and the length means nothing).
+pub fn declared_length(content_length: Option<&str>, has_transfer_encoding: bool) -> Option<usize> {
+    if has_transfer_encoding {
+        return None;
+    }
+    content_length?.trim().parse().ok()
+}
+
 /// Appends one chunk of a body being read, or refuses the body (413) once it holds more than `limit` bytes.
 pub fn append_within(bytes: &mut Vec<u8>, chunk: &[u8], limit: usize) -> Result<(), ApiError> {
     if bytes.len() + chunk.len() > limit {
@@ -53,6 +62,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, 
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn only_a_length_without_a_transfer_coding_frames_the_body() {
+        let cases = [
+            (Some("12"), false, Some(12)),
+            (Some(" 0 "), false, Some(0)),
+            (Some("12"), true, None),
+            (None, false, None),
+            (Some("-1"), false, None),
+            (Some("1e3"), false, None),
+        ];
+        for (length, chunked, expected) in cases {
+            assert_eq!(declared_length(length, chunked), expected, "{length:?} {chunked}");
+        }
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
