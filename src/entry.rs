@@ -368,6 +368,9 @@ pub(crate) async fn verify_token(
     traceparent: &str,
     now_ms: i64,
 ) -> Result<UserContext, ApiError> {
+    if let Some(user) = auth::verified::recall(token, now_ms) {
+        return Ok(user);
+    }
     let rules = ClaimRules { audience: &config.jwt_audience, issuer: config.jwt_issuer.as_deref() };
     let accepted = &config.jwt_algorithms;
     let now = now_ms / 1000;
@@ -385,6 +388,7 @@ pub(crate) async fn verify_token(
             verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now)?
         }
     };
+    auth::verified::remember(token, &user, now_ms);
     Ok(user)
 }
 

@@ -1,5 +1,6 @@
 //! The first cache level: per-isolate memory with a time to live and a size bound (plain Rust, clock passed in).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -18,7 +19,10 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     }
 
     /// The value stored for `key`, unless it expired by `now_ms`.
-    pub fn get(&self, key: &K, now_ms: i64) -> Option<V> {
+    pub fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q, now_ms: i64) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.entries.get(key).filter(|(at, _)| now_ms - at < self.ttl_ms).map(|(_, v)| v.clone())
     }
 

@@ -125,6 +125,13 @@ fn error(status: u16, code: &str, message: impl Into<String>) -> Result<Response
 }
 
 /// A storage failure as the runtime's error, for replies built with `?`.
+/// The request's JSON body, read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in
+/// JS and converts the value field by field across the boundary, which costs more on every score write.
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    let bytes = req.bytes().await?;
+    serde_json::from_slice(&bytes).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
 fn storage_error(failure: StoreError) -> worker::Error {
     worker::Error::RustError(failure.to_string())
 }
@@ -291,7 +298,7 @@ impl Loaded {
     /// `POST /settings`: an administrator's edit of a competition that is not final: stored, the alarm moved to the
     /// new end (an alarm set for an older end finds nothing due and sets the right one), and a `changed` frame.
     async fn change_settings(&self, mut req: Request) -> Result<Response> {
-        let settings: Settings = match req.json().await {
+        let settings: Settings = match read_json(&mut req).await {
             Ok(settings) => settings,
             Err(e) => return error(400, "bad_request", format!("bad settings: {e}")),
         };
@@ -343,7 +350,7 @@ impl Loaded {
     /// `POST /disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
     /// restarts, and may post no more scores; subscribers get a `removed` frame. Idempotent; 409 once final.
     async fn disqualify(&self, mut req: Request) -> Result<Response> {
-        let order: Disqualify = match req.json().await {
+        let order: Disqualify = match read_json(&mut req).await {
             Ok(order) => order,
             Err(e) => return error(400, "bad_request", format!("bad disqualification: {e}")),
         };
@@ -382,7 +389,7 @@ impl Loaded {
     /// `POST /forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
     /// frame; everyone behind moves up); final standings keep their rank and amount under `deleted player`.
     async fn forget(&self, mut req: Request) -> Result<Response> {
-        let order: Forget = match req.json().await {
+        let order: Forget = match read_json(&mut req).await {
             Ok(order) => order,
             Err(e) => return error(400, "bad_request", format!("bad forget order: {e}")),
         };
@@ -401,7 +408,7 @@ impl Loaded {
 
     /// `POST /repair`: drops a stored member row the board could not load.
     async fn repair(&self, mut req: Request) -> Result<Response> {
-        let repair: Repair = match req.json().await {
+        let repair: Repair = match read_json(&mut req).await {
             Ok(repair) => repair,
             Err(e) => return error(400, "bad_request", format!("bad repair: {e}")),
         };
@@ -433,7 +440,7 @@ impl Loaded {
     }
 
     async fn write_score(&self, mut req: Request) -> Result<Response> {
-        let write: ScoreWrite = match req.json().await {
+        let write: ScoreWrite = match read_json(&mut req).await {
             Ok(write) => write,
             Err(e) => return error(400, "bad_request", format!("bad score write: {e}")),
         };
@@ -528,7 +535,7 @@ impl Loaded {
 
     /// `PUT /meta`: stores the competition's settings.
     async fn set_meta(&self, mut req: Request) -> Result<Response> {
-        let meta: CompetitionMeta = match req.json().await {
+        let meta: CompetitionMeta = match read_json(&mut req).await {
             Ok(meta) => meta,
             Err(e) => return error(400, "bad_request", format!("bad competition settings: {e}")),
         };
@@ -549,7 +556,7 @@ impl Loaded {
 
     /// `POST /roster`: a user joined (with their name and avatar when the Worker sends them).
     async fn add_member(&self, mut req: Request) -> Result<Response> {
-        let member: RosterAdd = match req.json().await {
+        let member: RosterAdd = match read_json(&mut req).await {
             Ok(member) => member,
             Err(e) => return error(400, "bad_request", format!("bad roster entry: {e}")),
         };
@@ -566,7 +573,7 @@ impl Loaded {
     /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
     /// competition's sequence after it.
     async fn set_person(&self, mut req: Request) -> Result<Response> {
-        let person: Person = match req.json().await {
+        let person: Person = match read_json(&mut req).await {
             Ok(person) => person,
             Err(e) => return error(400, "bad_request", format!("bad person: {e}")),
         };
@@ -609,8 +616,8 @@ impl Loaded {
 
     /// A member's current display name (the contract's default when the object was never told it).
     fn display_name_of(&self, user: Uuid) -> String {
-        match self.store.people(&[user]) {
-            Ok(mut people) => people.remove(&user).map(|p| p.display_name),
+        match self.store.display_name(&user) {
+            Ok(name) => name,
             Err(e) => {
                 worker::console_error!("name unavailable for an update frame: {e}");
                 None

@@ -83,6 +83,9 @@ const META_GRACE_MS: &str = "grace_ms";
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
 pub const RESUME_WINDOW: u64 = 1_024;
 
+/// How often (in frames) kept frames beyond [`RESUME_WINDOW`] are deleted.
+const TRIM_EVERY: u64 = 64;
+
 /// A row set aside after the system of record refused it for good.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct DeadLetter {
@@ -220,13 +223,22 @@ pub enum StoreError {
 /// Members of one competition in the object's SQLite database.
 pub struct ScoreStore {
     sql: SqlStorage,
+    /// Display names already read (`None`: never told), so a member's every score write does not query `people`
+    /// for the update frame. Every name change goes through [`ScoreStore::save_person`], which keeps it current.
+    names: std::cell::RefCell<HashMap<Uuid, Option<String>>>,
+    /// The sequence of the frame whose keeping last deleted frames beyond the resume window.
+    trimmed_at: std::cell::Cell<u64>,
 }
+
+/// How many names [`ScoreStore::display_name`] keeps before it starts over (a bound on the object's memory; the
+/// writers of a busy minute fit many times over).
+const NAMES_KEPT: usize = 20_000;
 
 impl ScoreStore {
     /// Opens the store, creating the schema on first use.
     pub fn open(sql: SqlStorage) -> Result<Self, StoreError> {
         sql.exec(SCHEMA, None)?;
-        Ok(Self { sql })
+        Ok(Self { sql, names: Default::default(), trimmed_at: Default::default() })
     }
 
     /// Rebuilds the in-memory board from every stored row.
@@ -474,7 +486,22 @@ impl ScoreStore {
              UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url",
             vec![person.user_id.to_string().into(), person.display_name.clone().into(), avatar],
         )?;
+        self.names.borrow_mut().insert(person.user_id, Some(person.display_name.clone()));
         Ok(())
+    }
+
+    /// The display name the object was told for `user` (`None`: never told), from memory after the first read.
+    pub fn display_name(&self, user: &Uuid) -> Result<Option<String>, StoreError> {
+        if let Some(known) = self.names.borrow().get(user) {
+            return Ok(known.clone());
+        }
+        let name = self.people(&[*user])?.remove(user).map(|person| person.display_name);
+        let mut names = self.names.borrow_mut();
+        if names.len() >= NAMES_KEPT {
+            names.clear();
+        }
+        names.insert(*user, name.clone());
+        Ok(name)
     }
 
     /// The names and avatars the object was told for `users`, in one query (members never told are absent).
@@ -594,7 +621,10 @@ impl ScoreStore {
             "INSERT OR REPLACE INTO updates (seq, frame) VALUES (?1, ?2)",
             vec![SqlStorageValue::from(seq as i64), frame.into()],
         )?;
-        if seq >= RESUME_WINDOW {
+        // Frames older than the window leave in batches (one statement per TRIM_EVERY frames, not per frame); the
+        // window is a floor, so a few more kept frames only let more resumes replay.
+        if seq >= RESUME_WINDOW && seq >= self.trimmed_at.get() + TRIM_EVERY {
+            self.trimmed_at.set(seq);
             self.sql.exec(
                 "DELETE FROM updates WHERE seq <= ?1",
                 vec![SqlStorageValue::from((seq - RESUME_WINDOW) as i64)],
@@ -655,15 +685,29 @@ impl OutboxStore for ScoreStore {
     type Error = StoreError;
 
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
-        let rows: Vec<StoredOutboxRow> = self
+        // One JSON text for the whole batch (see MEMBER_CHUNK_SQL): a full batch read row by row cost ~500 crossings
+        // into Rust, a pause every outbox run that every write queued behind.
+        #[derive(Deserialize)]
+        struct Batch {
+            rows: String,
+        }
+        let batch: Batch = self
             .sql
             .exec(
-                "SELECT seq, user_id, score, updated_ms FROM outbox ORDER BY seq LIMIT ?1",
+                "SELECT json_group_array(json_array(seq, user_id, score, updated_ms)) AS rows FROM \
+                 (SELECT seq, user_id, score, updated_ms FROM outbox ORDER BY seq LIMIT ?1)",
                 vec![SqlStorageValue::from(limit as i64)],
             )?
-            .to_array()?;
+            .one()?;
+        let rows: Vec<(i64, serde_json::Value, i64, i64)> = serde_json::from_str(&batch.rows)
+            .map_err(|e| StoreError::Corrupt { user: "outbox".into(), reason: e.to_string() })?;
         let mut sound = Vec::with_capacity(rows.len());
-        for row in rows {
+        for (seq, user_id, score, updated_ms) in rows {
+            let user_id = match user_id {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            let row = StoredOutboxRow { seq, user_id, score, updated_ms };
             match Uuid::try_parse(&row.user_id) {
                 Ok(user_id) => sound.push(OutboxRow {
                     seq: row.seq as u64,

@@ -9,6 +9,7 @@ pub mod key_source;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod test_tokens;
 pub mod token;
+pub mod verified;
 pub mod verify;
 
 use thiserror::Error;
