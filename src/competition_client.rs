@@ -7,8 +7,8 @@ use worker::js_sys::{Promise, Reflect};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{web_sys, Env, Headers, Method, Request, RequestInit};
 
-use durable_objects::live::LIVE_FULL_RETRY_SECS;
-use durable_objects::protocol::{ObjectError, CODE_LIVE_FULL, INTERNAL_ORIGIN};
+use standings::live::LIVE_FULL_RETRY_SECS;
+use standings::protocol::{ObjectError, CODE_LIVE_FULL, INTERNAL_ORIGIN};
 
 use crate::error::ApiError;
 use crate::subrequest::{self, Failure};

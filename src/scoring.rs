@@ -3,7 +3,7 @@
 //! down). An object that has not yet been told its competition, or a member who joined while the object could not
 //! be told, is introduced from Postgres once and the write retried.
 
-use durable_objects::protocol::{
+use standings::protocol::{
     Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply, CODE_COMPETITION_UNKNOWN,
     CODE_NOT_A_MEMBER, PATH_META, PATH_PEOPLE, PATH_ROSTER, PATH_SCORES,
 };

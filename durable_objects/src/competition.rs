@@ -18,12 +18,16 @@ use worker::{
 };
 
 use crate::broadcast;
-use crate::engine::{Cursor, Entry, Leaderboard, ScoreChange};
 use crate::fanout::Fanout;
-use crate::finish;
-use crate::live::{self, Resume};
-use crate::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
-use crate::protocol::{
+use crate::score_store::{ScoreStore, StoreError};
+use crate::system_of_record::{self, CompetitionSink};
+use crate::telemetry;
+use crate::token_check;
+use standings::engine::{Cursor, Entry, Leaderboard, ScoreChange};
+use standings::finish;
+use standings::live::{self, Resume};
+use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
+use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
     ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
     ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER,
@@ -32,16 +36,13 @@ use crate::protocol::{
     PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
-use crate::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
-use crate::rules::{self, Metric, ScoreOrigin};
-use crate::score_store::{CorruptRow, ScoreStore, StoreError};
-use crate::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
-use crate::system_of_record::{self, CompetitionSink};
-use crate::telemetry;
-use crate::token_check;
+use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
+use standings::rules::{self, Metric, ScoreOrigin};
+use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
+use standings::stored_rows::CorruptRow;
 
 /// Largest score JSON clients can hold exactly (2^53 - 1).
-pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
+pub const MAX_SCORE: i64 = standings::engine::key::MAX_SCORE as i64;
 /// Largest page the object serves.
 pub const MAX_PAGE: usize = 200;
 /// Largest around-me radius the object serves.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use wasm_bindgen::JsValue;
 
 use crate::broadcast;
-use crate::live::{self, PendingFrame};
 use crate::telemetry;
+use standings::live::{self, PendingFrame};
 
 /// The subscribers' side of an object: frames waiting for the next send pass, and how far sending has got.
 pub struct Fanout {

@@ -9,10 +9,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::engine::{EngineError, Leaderboard};
-use crate::live::KeptFrame;
-use crate::outbox::{OutboxRow, OutboxStore};
-use crate::protocol::{CompetitionMeta, FinalResult, Person};
+use standings::engine::{EngineError, Leaderboard};
+use standings::live::KeptFrame;
+use standings::outbox::{DeadLetter, OutboxRow, OutboxStore};
+use standings::protocol::{CompetitionMeta, FinalResult, Person};
+use standings::stored_rows::{restore_chunk, CorruptRow};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS members (
@@ -86,23 +87,6 @@ pub const RESUME_WINDOW: u64 = 1_024;
 /// How often (in frames) kept frames beyond [`RESUME_WINDOW`] are deleted.
 const TRIM_EVERY: u64 = 64;
 
-/// A row set aside after the system of record refused it for good.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
-pub struct DeadLetter {
-    /// The change's update sequence.
-    pub seq: i64,
-    /// Whose score (as stored).
-    pub user_id: String,
-    /// The score.
-    pub score: i64,
-    /// When the change was accepted (epoch ms).
-    pub updated_ms: i64,
-    /// Why the system of record refused it.
-    pub error: String,
-    /// When it was set aside (epoch ms).
-    pub failed_ms: i64,
-}
-
 #[derive(Debug, Deserialize)]
 struct StoredOutboxRow {
     seq: i64,
@@ -169,42 +153,6 @@ const MEMBER_CHUNK_SQL: &str = "SELECT max(rowid) AS last, group_concat(user_id 
      AS rows FROM (SELECT rowid, user_id, score, seq FROM members WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)";
 /// Members per chunk: about 300 KB of text, small beside the board itself.
 const MEMBER_CHUNK_ROWS: i64 = 5_000;
-
-/// A stored member row that is not something this code ever writes: left off the board (so everyone else is still
-/// served), reported by the object's stats, and dropped by an administrator's repair.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CorruptRow {
-    /// The row's `user_id` as stored (the key the repair names).
-    pub key: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-/// Restores every sound member of one chunk's text (`user_id,score,seq` joined by `;`) onto `board`: how many, and
-/// the rows that could not be restored.
-fn restore_chunk(board: &mut Leaderboard, text: &str) -> (u64, Vec<CorruptRow>) {
-    let mut restored = 0;
-    let mut corrupt = Vec::new();
-    for row in text.split(';') {
-        let mut fields = row.split(',');
-        let key = fields.clone().next().unwrap_or_default().to_owned();
-        let parsed = match (fields.next(), fields.next(), fields.next(), fields.next()) {
-            (Some(user), Some(score), Some(seq), None) => {
-                Uuid::try_parse(user).map_err(|_| "user id is not a UUID".to_owned()).and_then(|user| {
-                    let score = score.parse::<u64>().map_err(|_| "score is not a non-negative integer".to_owned())?;
-                    let seq = seq.parse::<u64>().map_err(|_| "seq is not a non-negative integer".to_owned())?;
-                    Ok((user, score, seq))
-                })
-            }
-            _ => Err("not three fields".to_owned()),
-        };
-        match parsed.and_then(|(user, score, seq)| board.restore(user, score, seq).map_err(|e| e.to_string())) {
-            Ok(()) => restored += 1,
-            Err(reason) => corrupt.push(CorruptRow { key, reason }),
-        }
-    }
-    (restored, corrupt)
-}
 
 /// Why the stored board could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -568,7 +516,7 @@ impl ScoreStore {
         }
         self.save_person(&Person {
             user_id: *user,
-            display_name: crate::protocol::DELETED_PLAYER.to_owned(),
+            display_name: standings::protocol::DELETED_PLAYER.to_owned(),
             avatar_url: None,
         })
     }
@@ -736,7 +684,7 @@ impl OutboxStore for ScoreStore {
     }
 
     fn batch_limit(&self) -> Result<usize, StoreError> {
-        Ok(self.meta_value("outbox_batch_limit")?.map_or(crate::outbox::BATCH, |v| v.max(1) as usize))
+        Ok(self.meta_value("outbox_batch_limit")?.map_or(standings::outbox::BATCH, |v| v.max(1) as usize))
     }
 
     fn set_batch_limit(&self, limit: usize) -> Result<(), StoreError> {
@@ -751,49 +699,5 @@ impl OutboxStore for ScoreStore {
             updated_ms: row.updated_ms,
         };
         self.set_aside(&stored, error)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: &str = "00000000-0000-4000-8000-00000000000a";
-    const B: &str = "00000000-0000-4000-8000-00000000000b";
-
-    #[test]
-    fn a_chunk_restores_every_member_with_its_score_and_sequence() {
-        let mut board = Leaderboard::new();
-        let text = format!("{A},50,7;{B},50,3");
-        assert_eq!(restore_chunk(&mut board, &text), (2, vec![]));
-        // Equal scores: B reached 50 first (seq 3), so B ranks first; the next change gets a later sequence.
-        let order: Vec<String> = board.iter_ranked().map(|e| e.user_id.to_string()).collect();
-        assert_eq!(order, vec![B.to_owned(), A.to_owned()]);
-        assert_eq!(board.next_seq(), 8);
-    }
-
-    #[test]
-    fn corrupt_rows_are_left_off_the_board_and_reported_with_their_key() {
-        let cases = [
-            ("not-a-uuid,1,1".to_owned(), "not-a-uuid", "user id is not a UUID"),
-            (format!("{A},-1,1"), A, "score is not a non-negative integer"),
-            (format!("{A},1.5,1"), A, "score is not a non-negative integer"),
-            (format!("{A},1"), A, "not three fields"),
-            (format!("{A},1,1,1"), A, "not three fields"),
-            (format!("{A},1,"), A, "seq is not a non-negative integer"),
-            (String::new(), "", "not three fields"),
-        ];
-        for (text, key, reason) in cases {
-            let mut board = Leaderboard::new();
-            // The sound member beside it is restored all the same.
-            let (restored, corrupt) = restore_chunk(&mut board, &format!("{B},5,2;{text}"));
-            assert_eq!(restored, 1, "{text:?}");
-            assert_eq!(corrupt, vec![CorruptRow { key: key.to_owned(), reason: reason.to_owned() }], "{text:?}");
-            assert_eq!(board.score_of(Uuid::parse_str(B).expect("uuid")), Some(5));
-        }
-        let mut board = Leaderboard::new();
-        let too_late = format!("{A},1,{}", crate::engine::key::MAX_SEQ + 1);
-        let (restored, corrupt) = restore_chunk(&mut board, &too_late);
-        assert_eq!((restored, corrupt.len(), corrupt[0].key.as_str()), (0, 1, A));
     }
 }

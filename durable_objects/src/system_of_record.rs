@@ -10,8 +10,8 @@ use std::rc::Rc;
 use uuid::Uuid;
 use worker::Env;
 
-use crate::outbox::{DeliveryError, OutboxRow, OutboxSink};
-use crate::protocol::FinalResult;
+use standings::outbox::{DeliveryError, OutboxRow, OutboxSink};
+use standings::protocol::FinalResult;
 
 /// A delivery in flight.
 pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + 'a>>;

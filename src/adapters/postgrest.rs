@@ -319,7 +319,7 @@ impl Database {
     pub async fn record_final_results(
         &self,
         competition_id: &Uuid,
-        results: &[durable_objects::protocol::FinalResult],
+        results: &[standings::protocol::FinalResult],
     ) -> Result<i64, AdapterError> {
         let args = json!({ "competition": competition_id, "results": results });
         self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await

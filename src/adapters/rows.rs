@@ -120,9 +120,9 @@ pub struct FitnessDayArg {
 
 impl FitnessDayArg {
     /// The sample's metrics that it carries, with their values.
-    pub fn values(&self) -> impl Iterator<Item = (durable_objects::rules::Metric, i64)> + '_ {
+    pub fn values(&self) -> impl Iterator<Item = (standings::rules::Metric, i64)> + '_ {
         let values = [self.steps, self.active_minutes, self.distance_m, self.calories];
-        durable_objects::rules::Metric::ALL.into_iter().zip(values).filter_map(|(m, v)| v.map(|v| (m, v)))
+        standings::rules::Metric::ALL.into_iter().zip(values).filter_map(|(m, v)| v.map(|v| (m, v)))
     }
 }
 

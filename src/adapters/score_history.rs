@@ -5,9 +5,9 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, SecondsFormat};
-use durable_objects::outbox::{DeliveryError, OutboxRow};
-use durable_objects::protocol::FinalResult;
 use durable_objects::system_of_record::{Delivery, RecordSink};
+use standings::outbox::{DeliveryError, OutboxRow};
+use standings::protocol::FinalResult;
 use uuid::Uuid;
 use worker::Env;
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use durable_objects::rules::Metric;
+use standings::rules::Metric;
 
 /// The review decision on a held user-day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use durable_objects::rules::Metric;
+use standings::rules::Metric;
 
 use super::clock::{Clock, PARTICIPANT};
 use super::day_value::{self, HoldStatus, StoredDay};

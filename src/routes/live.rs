@@ -1,6 +1,6 @@
 //! `GET /api/v1/competitions/{id}/live`: the WebSocket upgrade, verified at the edge and handed to the competition.
 
-use durable_objects::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
+use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use worker::{Headers, Request, RequestInit, Response};
 
 use crate::error::ApiError;

@@ -2,7 +2,7 @@
 //! seeding and statistics for benchmarks, forced finalize and alarm, the panic guard, breaker states. Even there,
 //! each needs a `service_role` token: a test stack is still reachable by whoever can reach its port.
 
-use durable_objects::protocol::{
+use standings::protocol::{
     ObjectStats, PATH_STATS, PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED,
 };
 use worker::Method;

@@ -15,7 +15,7 @@ use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::{query_pairs, RequestContext};
 use crate::{scoring, time};
-use durable_objects::rules::Metric;
+use standings::rules::Metric;
 
 /// A held sample as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

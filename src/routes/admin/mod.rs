@@ -4,10 +4,8 @@
 
 pub mod holds;
 
-use durable_objects::protocol::{
-    ObjectStats, OutboxReport, Repair, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_REPAIR, PATH_STATS,
-};
 use serde_json::Value;
+use standings::protocol::{ObjectStats, OutboxReport, Repair, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_REPAIR, PATH_STATS};
 use worker::Method;
 
 use crate::error::ApiError;

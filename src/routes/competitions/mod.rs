@@ -117,11 +117,9 @@ pub async fn disqualify(
     if !database.is_member(Caller::Service, &id, &user_id).await? {
         return Err(ApiError::NotFound("not a member of this competition".to_owned()));
     }
-    let order = durable_objects::protocol::Disqualify { user_id, reason: reason.clone() };
-    let removed: durable_objects::protocol::Disqualified = ctx
-        .competition(&id)?
-        .call(worker::Method::Post, durable_objects::protocol::PATH_DISQUALIFY, Some(&order))
-        .await?;
+    let order = standings::protocol::Disqualify { user_id, reason: reason.clone() };
+    let removed: standings::protocol::Disqualified =
+        ctx.competition(&id)?.call(worker::Method::Post, standings::protocol::PATH_DISQUALIFY, Some(&order)).await?;
     cache::pages::raise_version(ctx, &id, removed.seq).await;
     let membership =
         database.disqualify_member(&id, &user_id, &reason).await.map_err(|error| match error.upstream_code() {
@@ -167,14 +165,14 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
     let (changes, next) = body.validate(&row, ctx.now_ms)?;
     let meta =
         meta_from_row(&next).ok_or_else(|| ApiError::Internal(format!("competition {} is unreadable", row.id)))?;
-    let settings = durable_objects::protocol::Settings {
+    let settings = standings::protocol::Settings {
         meta,
         competition: serde_json::to_value(present(&next, ctx.now_ms)?)
             .map_err(|e| ApiError::Internal(format!("competition {} is unprintable: {e}", row.id)))?,
     };
     let client = ctx.competition(&row.id)?;
-    let announced: durable_objects::protocol::Announced =
-        client.call(worker::Method::Post, durable_objects::protocol::PATH_SETTINGS, Some(&settings)).await?;
+    let announced: standings::protocol::Announced =
+        client.call(worker::Method::Post, standings::protocol::PATH_SETTINGS, Some(&settings)).await?;
     let updated = if changes.as_object().is_some_and(|c| c.is_empty()) {
         row
     } else {
@@ -194,8 +192,8 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
 pub async fn cancel(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let row = admin_target(ctx, route).await?;
     let client = ctx.competition(&row.id)?;
-    let announced: durable_objects::protocol::Announced =
-        client.call(worker::Method::Post, durable_objects::protocol::PATH_CANCEL, None::<&()>).await?;
+    let announced: standings::protocol::Announced =
+        client.call(worker::Method::Post, standings::protocol::PATH_CANCEL, None::<&()>).await?;
     let cancelled = match row.cancelled_at {
         Some(_) => row,
         None => ctx

@@ -7,8 +7,8 @@ use crate::adapters::rows::{CompetitionRow, NewCompetitionRow};
 use crate::error::{ApiError, FieldError};
 use crate::fitness_rules::{clock, Scoring};
 use crate::time;
-use durable_objects::protocol::CompetitionMeta;
-use durable_objects::rules::{self, Metric, Status};
+use standings::protocol::CompetitionMeta;
+use standings::rules::{self, Metric, Status};
 
 /// Most places a payout may have.
 pub const MAX_PLACES: usize = 100;

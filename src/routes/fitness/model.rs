@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::adapters::rows::FitnessDayArg;
 use crate::error::{ApiError, FieldError};
 use crate::time;
-use durable_objects::rules::Metric;
+use standings::rules::Metric;
 
 /// Most samples one request may carry.
 pub const MAX_SAMPLES: usize = 400;

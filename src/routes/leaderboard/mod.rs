@@ -2,11 +2,11 @@
 
 pub mod model;
 
-use durable_objects::protocol::{
+use serde_json::json;
+use standings::protocol::{
     Around, Page, Prizes, PublicEntry, ScoreWrite, Standing, CODE_COMPETITION_UNKNOWN, PATH_AROUND, PATH_PAGE,
     PATH_PRIZES, PATH_SCORE_OF,
 };
-use serde_json::json;
 use worker::Method;
 
 use crate::cache::pages;

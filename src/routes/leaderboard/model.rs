@@ -1,7 +1,7 @@
 //! Request shapes of the leaderboard routes and their validation (plain Rust).
 
-use durable_objects::engine::Cursor;
 use serde::Deserialize;
+use standings::engine::Cursor;
 use uuid::Uuid;
 
 use crate::error::{ApiError, FieldError};

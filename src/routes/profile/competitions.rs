@@ -2,9 +2,9 @@
 //! membership status and standing. Final standings come from the database in the same query; only competitions
 //! still running (or not yet delivered) cost an object call each, made in parallel.
 
-use durable_objects::protocol::{Standing, PATH_SCORE_OF};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
+use standings::protocol::{Standing, PATH_SCORE_OF};
 use worker::Method;
 
 use crate::adapters::rows::MyCompetitionRow;
@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::routes::competitions::model::present;
 use crate::runtime::RequestContext;
-use durable_objects::rules::Status;
+use standings::rules::Status;
 
 /// Where a member stands, as the route shows it.
 #[derive(Debug, Default, Clone, PartialEq)]

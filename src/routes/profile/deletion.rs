@@ -5,7 +5,7 @@
 //! another profile shows the same image. Redis keeps nothing of the user that does not expire by itself: idempotency
 //! records (24 h), rate-limit buckets (seconds) and cached pages (15 s).
 
-use durable_objects::protocol::{Announced, Forget, PATH_FORGET};
+use standings::protocol::{Announced, Forget, PATH_FORGET};
 use uuid::Uuid;
 use worker::Method;
 

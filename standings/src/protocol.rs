@@ -221,7 +221,7 @@ pub struct ObjectStats {
     pub dead_letters: u64,
     /// Stored member rows the board could not load (left off it; an administrator's repair drops them).
     #[serde(default)]
-    pub corrupt_rows: Vec<crate::score_store::CorruptRow>,
+    pub corrupt_rows: Vec<crate::stored_rows::CorruptRow>,
 }
 
 /// Reply to `GET /outbox`: the outbox's state and the rows set aside.
@@ -232,7 +232,7 @@ pub struct OutboxReport {
     /// Consecutive failed deliveries.
     pub failures: u32,
     /// Rows refused for good (at most 500, oldest first).
-    pub dead_letters: Vec<crate::score_store::DeadLetter>,
+    pub dead_letters: Vec<crate::outbox::DeadLetter>,
 }
 
 /// `POST /settings`: the competition's new settings, and the competition as the API shows it (for the frame).

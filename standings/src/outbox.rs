@@ -12,6 +12,23 @@
 
 use uuid::Uuid;
 
+/// A row set aside after the system of record refused it for good.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeadLetter {
+    /// The change's update sequence.
+    pub seq: i64,
+    /// Whose score (as stored).
+    pub user_id: String,
+    /// The score.
+    pub score: i64,
+    /// When the change was accepted (epoch ms).
+    pub updated_ms: i64,
+    /// Why the system of record refused it.
+    pub error: String,
+    /// When it was set aside (epoch ms).
+    pub failed_ms: i64,
+}
+
 /// Rows sent to the sink per delivery.
 pub const BATCH: usize = 500;
 /// First retry delay after a failed delivery.

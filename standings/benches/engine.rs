@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use durable_objects::engine::Leaderboard;
+use standings::engine::Leaderboard;
 use uuid::Uuid;
 
 /// A small deterministic generator, so every run measures the same operations.
