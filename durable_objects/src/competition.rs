@@ -23,26 +23,25 @@ use crate::score_store::{ScoreStore, StoreError};
 use crate::system_of_record::{self, CompetitionSink};
 use crate::telemetry;
 use crate::token_check;
-use standings::engine::{Cursor, Entry, Leaderboard, ScoreChange};
+use standings::board::{Board, WriteError, Written};
+use standings::engine::{Cursor, Entry, Leaderboard};
 use standings::finish;
 use standings::live::{self, Resume};
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
     ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
-    ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, CODE_NOT_A_MEMBER,
-    HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET,
-    PATH_LIVE, PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR,
-    PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
+    ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, HEADER_SUBPROTOCOL,
+    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META,
+    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
+    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
-use standings::rules::{self, Metric, ScoreOrigin};
+use standings::rules::Metric;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use standings::stored_rows::CorruptRow;
 
-/// Largest score JSON clients can hold exactly (2^53 - 1).
-pub const MAX_SCORE: i64 = standings::engine::key::MAX_SCORE as i64;
 /// Largest page the object serves.
 pub const MAX_PAGE: usize = 200;
 /// Largest around-me radius the object serves.
@@ -85,9 +84,9 @@ struct Loaded {
     state: State,
     env: Env,
     store: ScoreStore,
-    /// The competition's settings, once the Worker has sent them (writes are refused until then).
-    meta: RefCell<Option<CompetitionMeta>>,
-    board: RefCell<Leaderboard>,
+    /// The standings with their rules, the competition's settings once the Worker has sent them (writes are refused
+    /// until then), and whether the standings are final.
+    board: RefCell<Board>,
     /// Stored member rows the last load could not restore (reported by stats until repaired).
     corrupt_rows: RefCell<Vec<CorruptRow>>,
     /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
@@ -95,8 +94,6 @@ struct Loaded {
     rebuilt_members: u64,
     /// When the object's one alarm is known to be set for (epoch ms); `None` when unknown (read it from storage).
     alarm_at: Cell<Option<i64>>,
-    /// Whether the competition has ended and its final standings are stored.
-    finalized: Cell<bool>,
     /// Open live sockets (counted on wake, then kept by accept and close events).
     open_sockets: Cell<u64>,
     /// The count last added to the global gauge (also in storage, for the next wake to reconcile against).
@@ -189,8 +186,8 @@ impl Loaded {
             worker::console_error!("socket count unreadable, the gauge restarts from 0 here: {e}");
             0
         });
-        let meta = RefCell::new(store.meta()?);
-        let finalized = Cell::new(store.finalized()?.is_some());
+        let meta = store.meta()?;
+        let finalized = store.finalized()?.is_some();
         let (mut board, corrupt_rows) = store.load()?;
         // A removal's sequence lives only in its kept frame: continue above every frame a client may have seen.
         board.continue_after(store.last_kept_seq()?);
@@ -211,13 +208,11 @@ impl Loaded {
             state,
             env,
             store,
-            meta,
-            board: RefCell::new(board),
+            board: RefCell::new(Board::new(board, meta, finalized)),
             corrupt_rows: RefCell::new(corrupt_rows),
             rebuild_ms,
             rebuilt_members,
             alarm_at: Cell::new(None),
-            finalized,
             open_sockets: Cell::new(0),
             reported_sockets: Cell::new(reported_sockets),
             socket_capacity,
@@ -249,7 +244,7 @@ impl Loaded {
             return storage_failure(&e);
         }
         for (user, score, seq) in rows {
-            if let Err(e) = board.restore(user, score, seq) {
+            if let Err(e) = board.leaderboard_mut().restore(user, score, seq) {
                 return error(400, "bad_request", e.to_string());
             }
         }
@@ -264,7 +259,7 @@ impl Loaded {
             rebuilt_members: self.rebuilt_members,
             outbox_pending: self.store.outbox_len().map_err(storage_error)?,
             outbox_failures: self.store.failures().map_err(storage_error)?,
-            finalized: self.finalized.get(),
+            finalized: self.board.borrow().is_final(),
             final_results: self.store.final_count().map_err(storage_error)?,
             dead_letters: self.store.dead_letter_count().map_err(storage_error)?,
             corrupt_rows: self.corrupt_rows.borrow().clone(),
@@ -303,7 +298,7 @@ impl Loaded {
             Ok(settings) => settings,
             Err(e) => return error(400, "bad_request", format!("bad settings: {e}")),
         };
-        if self.finalized.get() {
+        if self.board.borrow().is_final() {
             return error(409, "conflict", "the standings are final");
         }
         let meta = settings.meta;
@@ -314,13 +309,13 @@ impl Loaded {
             if let Err(e) = self.store.save_meta(&meta) {
                 return storage_failure(&e);
             }
-            match self.board.borrow_mut().take_seq() {
+            match self.board.borrow_mut().leaderboard_mut().take_seq() {
                 Ok(seq) => seq,
                 Err(e) => return error(500, "internal", e.to_string()),
             }
         };
         let final_ms = meta.final_ms();
-        *self.meta.borrow_mut() = Some(meta);
+        self.board.borrow_mut().set_meta(meta);
         self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
         self.ensure_alarm_by(final_ms).await?;
         Response::from_json(&Announced { seq })
@@ -329,7 +324,7 @@ impl Loaded {
     /// `POST /cancel`: the competition is called off: final at once with no results (writes refused, prizes final
     /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended normally.
     fn cancel(&self) -> Result<Response> {
-        if self.finalized.get() {
+        if self.board.borrow().is_final() {
             return match self.store.final_count() {
                 Ok(0) => Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
                 Ok(_) => error(409, "conflict", "the standings are final"),
@@ -340,7 +335,7 @@ impl Loaded {
         if let Err(e) = self.store.save_final(&[], seq) {
             return storage_failure(&e);
         }
-        self.finalized.set(true);
+        self.board.borrow_mut().mark_final();
         let text = to_text(&ServerFrame::Finished { seq, prizes: Vec::new() })?;
         // Pending updates first: `finished` is the last frame.
         let pending = self.fanout.flush();
@@ -355,7 +350,7 @@ impl Loaded {
             Ok(order) => order,
             Err(e) => return error(400, "bad_request", format!("bad disqualification: {e}")),
         };
-        if self.finalized.get() {
+        if self.board.borrow().is_final() {
             return error(409, "conflict", "the standings are final");
         }
         // Stored first: a failed write changes nothing.
@@ -372,18 +367,12 @@ impl Loaded {
     /// Removes a member whose removal is stored from the in-memory board (everyone behind moves up) and announces it
     /// with a `removed` frame; nothing when they had no score.
     fn take_off_board(&self, user: Uuid) -> std::result::Result<(), Result<Response>> {
-        let removed = {
-            let mut board = self.board.borrow_mut();
-            if board.score_of(user).is_none() {
-                return Ok(());
-            }
-            board.remove(user);
-            match board.take_seq() {
-                Ok(seq) => (seq, board.total()),
-                Err(e) => return Err(error(500, "internal", e.to_string())),
-            }
+        let removed = self.board.borrow_mut().take_off(user);
+        let (seq, total) = match removed {
+            Ok(Some(removed)) => removed,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(error(500, "internal", e.describe().2)),
         };
-        let (seq, total) = removed;
         self.publish(seq, &ServerFrame::Removed { seq, user_id: user, total }).map_err(Err)
     }
 
@@ -394,7 +383,7 @@ impl Loaded {
             Ok(order) => order,
             Err(e) => return error(400, "bad_request", format!("bad forget order: {e}")),
         };
-        let moving = !self.finalized.get();
+        let moving = !self.board.borrow().is_final();
         // Stored first: a failed write changes nothing.
         if let Err(e) = self.store.forget(&order.user_id, moving) {
             return storage_failure(&e);
@@ -432,7 +421,7 @@ impl Loaded {
         let reloaded = self.store.insert_raw_member(&key, 1, 1).and_then(|()| self.store.load());
         match reloaded {
             Ok((board, corrupt)) => {
-                *self.board.borrow_mut() = board;
+                self.board.borrow_mut().replace_leaderboard(board);
                 *self.corrupt_rows.borrow_mut() = corrupt;
                 self.stats()
             }
@@ -445,21 +434,14 @@ impl Loaded {
             Ok(write) => write,
             Err(e) => return error(400, "bad_request", format!("bad score write: {e}")),
         };
-        let Ok(score) = u64::try_from(write.score) else { return error(400, "bad_request", "negative score") };
-        if write.score > MAX_SCORE {
-            return error(400, "bad_request", "score out of range");
-        }
-        let change = match self.apply(&write, score) {
-            Ok(change) => change,
-            Err(response) => return response,
-        };
-        // The stored score: the written one, or a newer one when this write was overtaken.
-        let (stored, display_rank) = {
-            let board = self.board.borrow();
-            match board.score_of(write.user_id) {
-                Some(score) => (score as i64, board.display_rank(score)),
-                None => (write.score, change.rank),
+        let written = self.board.borrow_mut().write(&self.store, &write);
+        let Written { change, stored, display_rank } = match written {
+            Ok(written) => written,
+            Err(WriteError::Refused(refusal)) => {
+                let (status, code, message) = refusal.describe();
+                return error(status, code, message);
             }
+            Err(WriteError::Storage(e)) => return storage_failure(&e),
         };
         if change.changed {
             let frame = ServerFrame::Update {
@@ -478,60 +460,13 @@ impl Loaded {
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
-            score: stored,
+            score: stored as i64,
             rank: change.rank,
             display_rank,
             previous_rank: change.previous_rank,
             total: change.total,
             seq: self.board.borrow().last_seq().unwrap_or(0),
         })
-    }
-
-    /// Whether the write may be applied: the object knows its competition, the competition is running, the score
-    /// is plausible for it, and the writer is on the roster.
-    fn admit(&self, write: &ScoreWrite, score: u64) -> std::result::Result<(), Result<Response>> {
-        let meta = self.meta.borrow();
-        let Some(meta) = meta.as_ref() else {
-            return Err(error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition"));
-        };
-        if meta.competition_id != write.competition_id {
-            return Err(error(400, "bad_request", "the write names another competition"));
-        }
-        if self.finalized.get() {
-            return Err(error(409, "conflict", "the competition has finished"));
-        }
-        let Some(metric) = Metric::parse(&meta.metric) else {
-            return Err(error(500, "internal", format!("stored metric {:?} is unknown", meta.metric)));
-        };
-        let origin = if write.days_version.is_some() { ScoreOrigin::FitnessDays } else { ScoreOrigin::Posted };
-        if meta.fitness && origin == ScoreOrigin::Posted && !write.correction {
-            return Err(error(
-                403,
-                "forbidden",
-                "scores of this competition are computed from synced fitness days (POST /api/v1/fitness/sync)",
-            ));
-        }
-        let window = (meta.starts_ms, meta.ends_ms, meta.final_ms());
-        let checked = rules::check_score(metric, window, score as i64, write.at_ms, origin);
-        if let Err(refusal) = checked {
-            let (status, code, message) = refusal.describe(metric);
-            return Err(error(status, code, message));
-        }
-        // Everyone with a score joined before writing it; only a first write needs the roster lookup (and a
-        // disqualified member, no longer on the board, always takes this path).
-        if self.board.borrow().score_of(write.user_id).is_none() {
-            match self.store.is_disqualified(&write.user_id) {
-                Ok(false) => {}
-                Ok(true) => return Err(error(403, "forbidden", "you were disqualified from this competition")),
-                Err(e) => return Err(storage_failure(&e)),
-            }
-            match self.store.is_member(&write.user_id) {
-                Ok(true) => {}
-                Ok(false) => return Err(error(403, CODE_NOT_A_MEMBER, "join the competition before posting scores")),
-                Err(e) => return Err(storage_failure(&e)),
-            }
-        }
-        Ok(())
     }
 
     /// `PUT /meta`: stores the competition's settings.
@@ -547,8 +482,8 @@ impl Loaded {
             return storage_failure(&e);
         }
         let final_ms = meta.final_ms();
-        *self.meta.borrow_mut() = Some(meta);
-        if !self.finalized.get() {
+        self.board.borrow_mut().set_meta(meta);
+        if !self.board.borrow().is_final() {
             // The alarm at the end of the grace period (ends_at for client competitions) stores the final standings.
             self.ensure_alarm_by(final_ms).await?;
         }
@@ -581,11 +516,11 @@ impl Loaded {
         if let Err(e) = self.store.save_person(&person) {
             return storage_failure(&e);
         }
-        let standing = if self.finalized.get() { None } else { self.board.borrow().standing(person.user_id) };
+        let standing = if self.board.borrow().is_final() { None } else { self.board.borrow().standing(person.user_id) };
         if let Some(entry) = standing {
             let (seq, display_rank, total) = {
                 let mut board = self.board.borrow_mut();
-                match board.take_seq() {
+                match board.leaderboard_mut().take_seq() {
                     Ok(seq) => (seq, board.display_rank(entry.score), board.total()),
                     Err(e) => return error(500, "internal", e.to_string()),
                 }
@@ -625,42 +560,6 @@ impl Loaded {
             }
         }
         .unwrap_or_else(|| protocol::default_display_name(&user))
-    }
-
-    /// Stores and applies a score change in one synchronous step (no await: requests cannot interleave inside it).
-    fn apply(&self, write: &ScoreWrite, score: u64) -> std::result::Result<ScoreChange, Result<Response>> {
-        self.admit(write, score)?;
-        if let Some(version) = write.days_version {
-            match self.store.day_version(&write.user_id) {
-                // A total from an older sync than one already applied: keep the newer one.
-                Ok(Some(applied)) if applied >= version => return Ok(self.unchanged(&write.user_id)),
-                Ok(_) => self.store.set_day_version(&write.user_id, version).map_err(|e| storage_failure(&e))?,
-                Err(e) => return Err(storage_failure(&e)),
-            }
-        }
-        let mut board = self.board.borrow_mut();
-        if board.score_of(write.user_id) != Some(score) {
-            // Durable first: the engine takes the sequence it announces, so the stored row orders as the board does.
-            self.store.save(&write.user_id, score, board.next_seq(), write.at_ms).map_err(|e| storage_failure(&e))?;
-        }
-        board.set_score(write.user_id, score).map_err(|e| error(400, "bad_request", e.to_string()))
-    }
-
-    /// The member's standing as a change that changed nothing (a write that was overtaken by a newer one).
-    fn unchanged(&self, user: &Uuid) -> ScoreChange {
-        let board = self.board.borrow();
-        let standing = board.standing(*user);
-        let seq = board.last_seq().unwrap_or(0);
-        match standing {
-            Some(entry) => ScoreChange {
-                rank: entry.rank,
-                previous_rank: Some(entry.rank),
-                total: board.total(),
-                changed: false,
-                seq,
-            },
-            None => ScoreChange { rank: 0, previous_rank: None, total: board.total(), changed: false, seq },
-        }
     }
 
     /// Keeps the frame for `resume` and hands it to the fan-out (sent now, or with the next pass when the object has
@@ -743,8 +642,11 @@ impl Loaded {
         self.alarm_at.set(None);
         let now = now_ms();
         let mut due: Vec<i64> = Vec::new();
-        let final_ms = self.meta.borrow().as_ref().map(CompetitionMeta::final_ms);
-        if let (Some(final_ms), false) = (final_ms, self.finalized.get()) {
+        let (final_ms, is_final) = {
+            let board = self.board.borrow();
+            (board.meta().map(CompetitionMeta::final_ms), board.is_final())
+        };
+        if let (Some(final_ms), false) = (final_ms, is_final) {
             if now >= final_ms {
                 self.finalize()?;
             } else {
@@ -768,18 +670,16 @@ impl Loaded {
 
     /// Stores every member's final rank, score and prize (once), and tells the subscribers.
     fn finalize(&self) -> Result<()> {
-        if self.finalized.get() {
-            return Ok(());
-        }
-        let Some(meta) = self.meta.borrow().clone() else { return Ok(()) };
-        let board = self.board.borrow();
-        let results = finish::final_results(&board, &meta);
-        let seq = board.last_seq().unwrap_or(0);
+        let (results, seq) = {
+            let board = self.board.borrow();
+            let Some(results) = board.final_results() else { return Ok(()) };
+            (results, board.last_seq().unwrap_or(0))
+        };
         if let Err(e) = self.store.save_final(&results, seq) {
             worker::console_error!("final standings not stored, retrying at the next alarm: {e}");
             return Ok(());
         }
-        self.finalized.set(true);
+        self.board.borrow_mut().mark_final();
         let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
         let text = to_text(&frame)?;
         // Pending updates first: `finished` is the last frame.
@@ -790,7 +690,7 @@ impl Loaded {
 
     /// Writes the next batch of final results to the system of record; the delay before the next attempt, if any.
     async fn deliver_final(&self) -> Option<u64> {
-        if !self.finalized.get() {
+        if !self.board.borrow().is_final() {
             return None;
         }
         let after = self.store.final_delivered().ok()?;
@@ -826,10 +726,15 @@ impl Loaded {
     #[cfg(feature = "test-routes")]
     fn test_finalize(&self, req: &Request) -> Result<Response> {
         let fail_after = query(req, "fail_after").and_then(|v| v.parse::<usize>().ok());
-        match (fail_after, self.meta.borrow().clone()) {
-            (_, None) => return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition"),
-            (Some(n), Some(meta)) if !self.finalized.get() => {
-                let results = finish::final_results(&self.board.borrow(), &meta);
+        let (known, results) = {
+            let board = self.board.borrow();
+            (board.meta().is_some(), board.final_results())
+        };
+        match (fail_after, known, results) {
+            (_, false, _) => {
+                return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition")
+            }
+            (Some(n), true, Some(results)) => {
                 if let Err(e) = self.store.insert_final_rows(&results[..n.min(results.len())]) {
                     return storage_failure(&e);
                 }
@@ -842,17 +747,17 @@ impl Loaded {
 
     /// `GET /prizes`: final amounts once the competition has ended, the split of the current board before.
     fn prizes(&self) -> Result<Response> {
-        let meta = self.meta.borrow();
-        let Some(meta) = meta.as_ref() else {
+        let board = self.board.borrow();
+        let Some(meta) = board.meta() else {
             return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition");
         };
-        let (is_final, prizes) = if self.finalized.get() {
+        let (is_final, prizes) = if board.is_final() {
             match self.store.final_results(0, 10_000, true) {
                 Ok(results) => (true, finish::paid(&results)),
                 Err(e) => return storage_failure(&e),
             }
         } else {
-            (false, finish::provisional_prizes(&self.board.borrow(), meta))
+            (false, finish::provisional_prizes(&board, meta))
         };
         Response::from_json(&Prizes { prize_pool: meta.prize_pool, r#final: is_final, prizes })
     }
@@ -860,7 +765,7 @@ impl Loaded {
     /// The system-of-record sink for this competition.
     fn record_sink(&self) -> std::result::Result<CompetitionSink, String> {
         let competition_id =
-            self.meta.borrow().as_ref().map(|m| m.competition_id).ok_or("the competition is not known yet")?;
+            self.board.borrow().meta().map(|m| m.competition_id).ok_or("the competition is not known yet")?;
         Ok(CompetitionSink { competition_id, sink: system_of_record::sink(&self.env)? })
     }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 use worker::{SqlStorage, SqlStorageValue};
 
+use standings::board::Ledger;
 use standings::engine::{EngineError, Leaderboard};
 use standings::live::KeptFrame;
 use standings::outbox::{DeadLetter, OutboxRow, OutboxStore};
@@ -626,6 +627,31 @@ impl ScoreStore {
     /// Rows waiting for the system of record.
     pub fn outbox_len(&self) -> Result<u64, StoreError> {
         self.count("SELECT COUNT(*) AS n FROM outbox", Vec::new())
+    }
+}
+
+// The board's rules ask storage for these facts (standings::board); the inherent methods answer.
+impl Ledger for ScoreStore {
+    type Error = StoreError;
+
+    fn is_member(&self, user: &Uuid) -> Result<bool, StoreError> {
+        ScoreStore::is_member(self, user)
+    }
+
+    fn is_disqualified(&self, user: &Uuid) -> Result<bool, StoreError> {
+        ScoreStore::is_disqualified(self, user)
+    }
+
+    fn day_version(&self, user: &Uuid) -> Result<Option<i64>, StoreError> {
+        ScoreStore::day_version(self, user)
+    }
+
+    fn set_day_version(&self, user: &Uuid, version: i64) -> Result<(), StoreError> {
+        ScoreStore::set_day_version(self, user, version)
+    }
+
+    fn save(&self, user: &Uuid, score: u64, seq: u64, at_ms: i64) -> Result<(), StoreError> {
+        ScoreStore::save(self, user, score, seq, at_ms)
     }
 }
 

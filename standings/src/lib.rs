@@ -6,6 +6,7 @@
 //! queue of changes for Postgres and how it drains; `stored_rows` reads stored member rows back onto a board;
 //! `protocol` holds the messages the Worker and the Competition object exchange.
 
+pub mod board;
 pub mod engine;
 pub mod finish;
 pub mod live;

@@ -24,6 +24,8 @@ pub const PATH_PEOPLE: &str = "/people";
 pub const PATH_FORGET: &str = "/forget";
 /// What a deleted account shows as on final standings.
 pub const DELETED_PLAYER: &str = "deleted player";
+/// The largest score (and prize pool) anywhere in the API: the engine's limit, exact as a JSON number (2^53 - 1).
+pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
 /// Error code of a write to an object that has not been told its competition yet.
 pub const CODE_COMPETITION_UNKNOWN: &str = "competition_unknown";
 /// Error code of a write by a user the object's roster does not hold.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, FieldError};
 
 /// Largest score JSON clients can hold exactly.
-pub const MAX_SCORE: i64 = durable_objects::competition::MAX_SCORE;
+pub use standings::protocol::MAX_SCORE;
 
 /// Body of `POST /api/v1/leaderboard/update`.
 #[derive(Debug, Deserialize)]
