@@ -1,0 +1,156 @@
+//! The object's one alarm: delivering the outbox and the final standings to Postgres, finalizing at the end of the
+//! grace period, and closing sockets whose tokens expired.
+
+use super::*;
+
+impl Loaded {
+    /// Makes sure the alarm that drains the outbox will run within `delay_ms`.
+    pub(super) async fn schedule_outbox(&self, delay_ms: u64) -> Result<()> {
+        self.ensure_alarm_by(now_ms() + delay_ms as i64).await
+    }
+
+    /// Makes sure the object's one alarm runs no later than `at_ms` (an earlier alarm already set is kept: every
+    /// run works out everything that is due and sets the next).
+    pub(super) async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
+        let current = match self.alarm_at.get() {
+            Some(at) => Some(at),
+            None => self.state.storage().get_alarm().await?,
+        };
+        if current.is_some_and(|at| at <= at_ms) {
+            self.alarm_at.set(current);
+            return Ok(());
+        }
+        let delay = (at_ms - now_ms()).max(0);
+        self.state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
+        self.alarm_at.set(Some(at_ms));
+        Ok(())
+    }
+
+    /// One alarm run: finalize the competition when it has ended, deliver outbox and final rows, and set the next
+    /// alarm for whatever is still due. Alarms may run twice; every step is idempotent.
+    pub(super) async fn run_alarm(&self) -> Result<()> {
+        self.alarm_at.set(None);
+        let now = now_ms();
+        let mut due: Vec<i64> = Vec::new();
+        let (final_ms, is_final) = {
+            let board = self.board.borrow();
+            (board.meta().map(CompetitionMeta::final_ms), board.is_final())
+        };
+        if let (Some(final_ms), false) = (final_ms, is_final) {
+            if now >= final_ms {
+                self.finalize()?;
+            } else {
+                due.push(final_ms);
+            }
+        }
+        if let Some(delay) = self.drain_outbox().await {
+            due.push(now + delay as i64);
+        }
+        if let Some(delay) = self.deliver_final().await {
+            due.push(now + delay as i64);
+        }
+        if let Some(at) = self.close_expired_sockets(now) {
+            due.push(at);
+        }
+        if let Some(at) = due.into_iter().min() {
+            self.ensure_alarm_by(at).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores every member's final rank, score and prize (once), and tells the subscribers.
+    pub(super) fn finalize(&self) -> Result<()> {
+        let (results, seq) = {
+            let board = self.board.borrow();
+            let Some(results) = board.final_results() else { return Ok(()) };
+            (results, board.last_seq().unwrap_or(0))
+        };
+        if let Err(e) = self.store.save_final(&results, seq) {
+            worker::console_error!("final standings not stored, retrying at the next alarm: {e}");
+            return Ok(());
+        }
+        self.board.borrow_mut().mark_final();
+        let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
+        let text = to_text(&frame)?;
+        // Pending updates first: `finished` is the last frame.
+        let pending = self.fanout.flush();
+        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+        Ok(())
+    }
+
+    /// Writes the next batch of final results to the system of record; the delay before the next attempt, if any.
+    pub(super) async fn deliver_final(&self) -> Option<u64> {
+        if !self.board.borrow().is_final() {
+            return None;
+        }
+        let after = self.store.final_delivered().ok()?;
+        let batch = match self.store.final_results(after, outbox::BATCH, false) {
+            Ok(batch) if batch.is_empty() => return None,
+            Ok(batch) => batch,
+            Err(e) => {
+                worker::console_error!("final results unreadable: {e}");
+                return Some(outbox::BACKOFF_MAX_MS);
+            }
+        };
+        let delivered = match self.record_sink() {
+            Ok(sink) => sink.sink.deliver_final(sink.competition_id, &batch).await,
+            Err(reason) => Err(DeliveryError::transient(reason)),
+        };
+        match delivered {
+            Ok(()) => {
+                let last = batch.last().map_or(after, |r| r.rank);
+                if let Err(e) = self.store.set_final_delivered(last) {
+                    worker::console_error!("final delivery mark not stored: {e}");
+                }
+                (batch.len() == outbox::BATCH).then_some(0)
+            }
+            Err(error) => {
+                worker::console_warn!("final results delivery failed, retrying in 30 s: {error}");
+                Some(30_000)
+            }
+        }
+    }
+
+    /// The system-of-record sink for this competition.
+    pub(super) fn record_sink(&self) -> std::result::Result<CompetitionSink, String> {
+        let competition_id =
+            self.board.borrow().meta().map(|m| m.competition_id).ok_or("the competition is not known yet")?;
+        Ok(CompetitionSink { competition_id, sink: system_of_record::sink(&self.env)? })
+    }
+
+    /// Delivers one outbox batch; the delay before the next run, if one is needed. Draining is idempotent.
+    pub(super) async fn drain_outbox(&self) -> Option<u64> {
+        let drained = match self.record_sink() {
+            Ok(sink) => outbox::drain(&self.store, &sink).await,
+            Err(reason) => outbox::drain(&self.store, &Undeliverable(reason)).await,
+        };
+        let next = match drained {
+            Ok(Drained::Empty) => None,
+            Ok(Drained::Delivered { more: true, .. }) => Some(0),
+            // Rows accepted while the batch was in flight wait for the next run.
+            Ok(Drained::Delivered { more: false, .. }) => {
+                self.store.outbox_len().ok().filter(|&n| n > 0).map(|_| OUTBOX_DELAY_MS)
+            }
+            Ok(Drained::Failed { retry_in_ms, error }) => {
+                worker::console_warn!("outbox delivery failed, retrying in {retry_in_ms} ms: {error}");
+                Some(retry_in_ms)
+            }
+            Ok(Drained::Narrowed { to, error }) => {
+                worker::console_warn!(
+                    "outbox batch refused for good, looking for the refused row ({to} rows): {error}"
+                );
+                Some(0)
+            }
+            Ok(Drained::DeadLettered { seq, error }) => {
+                worker::console_error!("outbox row {seq} refused for good, set aside as a dead letter: {error}");
+                telemetry::add("outbox_dead_letters", &[], 1.0);
+                Some(0)
+            }
+            Err(e) => {
+                worker::console_error!("outbox storage failure: {e}");
+                Some(outbox::BACKOFF_MAX_MS)
+            }
+        };
+        next
+    }
+}

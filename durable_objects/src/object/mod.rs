@@ -1,0 +1,330 @@
+//! The Competition Durable Object: one per competition, the single writer of its leaderboard.
+//!
+//! Thin glue around the [`Board`] (the standings and their rules), the [`ScoreStore`] and the live sockets: the board lives in memory,
+//! rebuilt from SQLite when the object wakes; a change is written to SQLite first and applied to the board after,
+//! with no `await` in between, so requests cannot interleave inside a read-modify-write and a failed write changes
+//! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
+
+mod alarm;
+mod reads;
+mod sockets;
+#[cfg(feature = "test-routes")]
+mod test_routes;
+mod writes;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use worker::{
+    durable_object, DurableObject, Env, Headers, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
+
+use crate::broadcast;
+use crate::fanout::Fanout;
+use crate::score_store::{ScoreStore, StoreError};
+use crate::system_of_record::{self, CompetitionSink};
+use crate::telemetry;
+use crate::token_check;
+use standings::board::{Board, WriteError, Written};
+use standings::engine::{Cursor, Entry, Leaderboard};
+use standings::finish;
+use standings::live::{self, Resume};
+use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
+use standings::protocol::{
+    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
+    ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
+    ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, HEADER_SUBPROTOCOL,
+    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META,
+    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
+    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
+};
+#[cfg(feature = "test-routes")]
+use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
+use standings::rules::Metric;
+use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
+use standings::stored_rows::CorruptRow;
+
+/// Largest page the object serves.
+pub const MAX_PAGE: usize = 200;
+/// Largest around-me radius the object serves.
+pub const MAX_RADIUS: u64 = 50;
+/// Rows in a snapshot frame.
+pub const SNAPSHOT_TOP: usize = 10;
+
+/// Delay between an accepted change and the outbox delivery, so bursts travel in one batch.
+pub const OUTBOX_DELAY_MS: u64 = 1_000;
+
+/// Stands in when no sink can be built (none installed, bad settings, or the competition id is not yet known):
+/// deliveries fail with the reason, rows wait in the outbox and the alarm backs off; nothing is lost.
+struct Undeliverable(String);
+
+impl OutboxSink for Undeliverable {
+    async fn deliver(&self, rows: &[OutboxRow]) -> std::result::Result<(), DeliveryError> {
+        Err(DeliveryError::transient(format!("{}; {} rows wait in the outbox", self.0, rows.len())))
+    }
+}
+
+/// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
+#[derive(Debug, Serialize, Deserialize)]
+struct SocketAttachment {
+    user_id: Uuid,
+    /// This object's number for the socket: keys its frame budget, and orders a user's sockets by age (numbers grow
+    /// as sockets are accepted, also across the object's lives), so the oldest gives way first.
+    #[serde(default)]
+    id: u64,
+    /// When it must close (epoch ms): its token's expiry plus the leeway; extended by `auth` frames.
+    #[serde(default = "never")]
+    closes_at_ms: i64,
+}
+
+fn never() -> i64 {
+    socket_rules::NEVER_MS
+}
+
+/// The board and its storage, once loaded.
+struct Loaded {
+    state: State,
+    env: Env,
+    store: ScoreStore,
+    /// The standings with their rules, the competition's settings once the Worker has sent them (writes are refused
+    /// until then), and whether the standings are final.
+    board: RefCell<Board>,
+    /// Stored member rows the last load could not restore (reported by stats until repaired).
+    corrupt_rows: RefCell<Vec<CorruptRow>>,
+    /// How long the rebuild from SQLite took, and how many members it loaded (for operators and benchmarks).
+    rebuild_ms: f64,
+    rebuilt_members: u64,
+    /// When the object's one alarm is known to be set for (epoch ms); `None` when unknown (read it from storage).
+    alarm_at: Cell<Option<i64>>,
+    /// Open live sockets (counted on wake, then kept by accept and close events).
+    open_sockets: Cell<u64>,
+    /// The count last added to the global gauge (also in storage, for the next wake to reconcile against).
+    reported_sockets: Cell<u64>,
+    /// Live sockets accepted at most (`LIVE_SOCKETS_PER_COMPETITION`, under the runtime's limit).
+    socket_capacity: u64,
+    /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
+    frame_budgets: RefCell<std::collections::HashMap<u64, FrameBudget>>,
+    /// The next socket number.
+    next_socket: Cell<u64>,
+    /// The earliest time a socket must close for its token (`None`: unknown since the object woke, scan once).
+    next_socket_expiry: Cell<Option<i64>>,
+    /// Frames on their way to the subscribers (sent at once with few sockets, in combined passes with many).
+    fanout: Rc<Fanout>,
+}
+
+/// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
+#[durable_object]
+pub struct Competition {
+    /// `Err` when storage could not be opened or loaded; every request then answers 503 and logs why, rather than
+    /// serving a board that silently lost members.
+    loaded: std::result::Result<Loaded, String>,
+}
+
+fn error(status: u16, code: &str, message: impl Into<String>) -> Result<Response> {
+    Ok(Response::from_json(&ObjectError { code: code.to_owned(), message: message.into() })?.with_status(status))
+}
+
+/// A storage failure as the runtime's error, for replies built with `?`.
+/// The request's JSON body, read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in
+/// JS and converts the value field by field across the boundary, which costs more on every score write.
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    let bytes = req.bytes().await?;
+    serde_json::from_slice(&bytes).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn storage_error(failure: StoreError) -> worker::Error {
+    worker::Error::RustError(failure.to_string())
+}
+
+fn storage_failure(failure: &StoreError) -> Result<Response> {
+    worker::console_error!("competition storage failure: {failure}");
+    error(503, "dependency_unavailable", "competition storage unavailable")
+}
+
+/// Rows of the board for a reply, with their display ranks (`entries` consecutive in rank order) and the names and
+/// avatars in `people`.
+fn board_entries(board: &Leaderboard, entries: &[Entry], people: &HashMap<Uuid, Person>) -> Vec<BoardEntry> {
+    entries
+        .iter()
+        .zip(board.display_ranks(entries))
+        .map(|(entry, display_rank)| {
+            let person = people.get(&entry.user_id);
+            BoardEntry {
+                rank: entry.rank,
+                display_rank,
+                user_id: entry.user_id,
+                score: entry.score as i64,
+                display_name: person.map(|p| p.display_name.clone()),
+                avatar_url: person.and_then(|p| p.avatar_url.clone()),
+            }
+        })
+        .collect()
+}
+
+/// A member's standing for a reply.
+fn standing_of(board: &Leaderboard, entry: &Entry) -> Standing {
+    Standing { rank: entry.rank, display_rank: board.display_rank(entry.score), score: entry.score as i64 }
+}
+
+/// A query parameter of the request URL.
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.url().ok()?.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+}
+
+fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+fn to_text(frame: &ServerFrame) -> Result<String> {
+    serde_json::to_string(frame).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+impl Loaded {
+    fn open(state: State, env: Env) -> std::result::Result<Self, StoreError> {
+        let started = worker::Date::now().as_millis();
+        let store = ScoreStore::open(state.storage().sql())?;
+        // A metrics figure must never keep the board from loading.
+        let reported_sockets = store.reported_sockets().unwrap_or_else(|e| {
+            worker::console_error!("socket count unreadable, the gauge restarts from 0 here: {e}");
+            0
+        });
+        let meta = store.meta()?;
+        let finalized = store.finalized()?.is_some();
+        let (mut board, corrupt_rows) = store.load()?;
+        // A removal's sequence lives only in its kept frame: continue above every frame a client may have seen.
+        board.continue_after(store.last_kept_seq()?);
+        let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
+        let rebuilt_members = board.total();
+        for row in &corrupt_rows {
+            worker::console_error!("stored member {:?} left off the board: {} (repair drops it)", row.key, row.reason);
+        }
+        let socket_capacity =
+            live::socket_capacity(env.var("LIVE_SOCKETS_PER_COMPETITION").ok().map(|v| v.to_string()).as_deref());
+        let coalesce_from =
+            live::coalesce_from(env.var("LIVE_COALESCE_FROM_SOCKETS").ok().map(|v| v.to_string()).as_deref());
+        let raw_state: &wasm_bindgen::JsValue = state.as_raw().as_ref();
+        let raw_state = raw_state.clone();
+        // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
+        let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), coalesce_from);
+        Ok(Self {
+            state,
+            env,
+            store,
+            board: RefCell::new(Board::new(board, meta, finalized)),
+            corrupt_rows: RefCell::new(corrupt_rows),
+            rebuild_ms,
+            rebuilt_members,
+            alarm_at: Cell::new(None),
+            open_sockets: Cell::new(0),
+            reported_sockets: Cell::new(reported_sockets),
+            socket_capacity,
+            frame_budgets: RefCell::new(std::collections::HashMap::new()),
+            // Numbers from the wake time (in µs) on stay above those of an earlier life of the object, and below
+            // 2^53 (attachments travel as JavaScript numbers).
+            next_socket: Cell::new(now_ms() as u64 * 1000),
+            next_socket_expiry: Cell::new(None),
+            fanout,
+        })
+    }
+}
+
+impl Competition {
+    fn loaded(&self) -> std::result::Result<&Loaded, &str> {
+        self.loaded.as_ref().map_err(String::as_str)
+    }
+}
+
+impl DurableObject for Competition {
+    fn new(state: State, env: Env) -> Self {
+        // No automatic ping answers: the runtime would answer them without counting them, and every client frame
+        // counts against the socket's frame limit (API.md, "Live socket limits").
+        // SQLite calls are synchronous, so the board is complete before the first request is delivered.
+        let loaded = Loaded::open(state, env).map_err(|e| e.to_string());
+        if let Ok(loaded) = &loaded {
+            loaded.count_sockets_on_wake();
+        }
+        Self { loaded }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let loaded = match self.loaded() {
+            Ok(loaded) => loaded,
+            Err(reason) => {
+                worker::console_error!("competition failed to load: {reason}");
+                return error(503, "dependency_unavailable", "competition storage unavailable");
+            }
+        };
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
+            (Method::Put, PATH_META) => loaded.set_meta(req).await,
+            (Method::Get, PATH_PRIZES) => loaded.prizes(),
+            (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
+            (Method::Post, PATH_PEOPLE) => loaded.set_person(req).await,
+            (Method::Post, PATH_FORGET) => loaded.forget(req).await,
+            (Method::Get, PATH_LIVE) => loaded.subscribe(&req).await,
+            (Method::Get, PATH_PAGE) => loaded.read_page(&req),
+            #[cfg(feature = "test-routes")]
+            (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),
+            (Method::Get, PATH_STATS) => loaded.stats(),
+            (Method::Get, PATH_OUTBOX) => loaded.outbox_report(),
+            (Method::Post, PATH_OUTBOX_RETRY) => loaded.retry_dead_letters().await,
+            (Method::Post, PATH_REPAIR) => loaded.repair(req).await,
+            (Method::Post, PATH_DISQUALIFY) => loaded.disqualify(req).await,
+            (Method::Post, PATH_SETTINGS) => loaded.change_settings(req).await,
+            (Method::Post, PATH_CANCEL) => loaded.cancel(),
+            #[cfg(feature = "test-routes")]
+            (Method::Post, PATH_TEST_CORRUPT) => loaded.test_corrupt(&req),
+            #[cfg(feature = "test-routes")]
+            (Method::Post, PATH_TEST_FINALIZE) => loaded.test_finalize(&req),
+            #[cfg(feature = "test-routes")]
+            (Method::Post, PATH_TEST_ALARM) => {
+                loaded.run_alarm().await?;
+                loaded.stats()
+            }
+            (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
+            (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
+            _ => error(404, "not_found", "unknown competition operation"),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        match self.loaded() {
+            Ok(loaded) => loaded.run_alarm().await?,
+            Err(reason) => worker::console_error!("outbox alarm on an unloaded competition: {reason}"),
+        }
+        Response::empty()
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        match (self.loaded(), message) {
+            (Ok(loaded), WebSocketIncomingMessage::String(text)) => loaded.on_message(&ws, &text).await,
+            (Ok(_), WebSocketIncomingMessage::Binary(_)) => Ok(()),
+            (Err(_), _) => ws.close(Some(1011), Some("competition unavailable")),
+        }
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        // Complete the closing handshake; the runtime forgets the socket afterwards.
+        let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
+        let _ = ws.close(code.or(Some(1000)), Some("bye"));
+        if let Ok(loaded) = self.loaded() {
+            loaded.sockets_changed(-1);
+            if let Some(attachment) = ws.deserialize_attachment::<SocketAttachment>().ok().flatten() {
+                loaded.frame_budgets.borrow_mut().remove(&attachment.id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        // Counted down by its close event (which follows); counting here too could count it twice.
+        let _ = ws.close(Some(1011), Some("socket error"));
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! Requests that read the board: pages, a member's standing and neighbours, prizes, the live snapshot, and the
+//! operator's stats and outbox report.
+
+use super::*;
+
+impl Loaded {
+    pub(super) fn stats(&self) -> Result<Response> {
+        Response::from_json(&ObjectStats {
+            members: self.board.borrow().total(),
+            rebuild_ms: self.rebuild_ms,
+            rebuilt_members: self.rebuilt_members,
+            outbox_pending: self.store.outbox_len().map_err(storage_error)?,
+            outbox_failures: self.store.failures().map_err(storage_error)?,
+            finalized: self.board.borrow().is_final(),
+            final_results: self.store.final_count().map_err(storage_error)?,
+            dead_letters: self.store.dead_letter_count().map_err(storage_error)?,
+            corrupt_rows: self.corrupt_rows.borrow().clone(),
+        })
+    }
+
+    /// `GET /outbox`: the outbox's state and the rows set aside.
+    pub(super) fn outbox_report(&self) -> Result<Response> {
+        Response::from_json(&OutboxReport {
+            pending: self.store.outbox_len().map_err(storage_error)?,
+            failures: self.store.failures().map_err(storage_error)?,
+            dead_letters: self.store.dead_letters(500).map_err(storage_error)?,
+        })
+    }
+
+    /// The names and avatars the object knows for the members of `entries` (one query; a storage failure shows the
+    /// defaults rather than failing the read).
+    pub(super) fn people_of(&self, entries: &[Entry]) -> HashMap<Uuid, Person> {
+        let users: Vec<Uuid> = entries.iter().map(|e| e.user_id).collect();
+        self.store.people(&users).unwrap_or_else(|e| {
+            worker::console_error!("names unavailable for a board read: {e}");
+            HashMap::new()
+        })
+    }
+
+    /// `GET /prizes`: final amounts once the competition has ended, the split of the current board before.
+    pub(super) fn prizes(&self) -> Result<Response> {
+        let board = self.board.borrow();
+        let Some(meta) = board.meta() else {
+            return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition");
+        };
+        let (is_final, prizes) = if board.is_final() {
+            match self.store.final_results(0, 10_000, true) {
+                Ok(results) => (true, finish::paid(&results)),
+                Err(e) => return storage_failure(&e),
+            }
+        } else {
+            (false, finish::provisional_prizes(&board, meta))
+        };
+        Response::from_json(&Prizes { prize_pool: meta.prize_pool, r#final: is_final, prizes })
+    }
+
+    pub(super) fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {
+        let board = self.board.borrow();
+        let top = board.page(1, SNAPSHOT_TOP);
+        ServerFrame::Snapshot {
+            seq: board.last_seq().unwrap_or(0),
+            total: board.total(),
+            entries: board_entries(&board, &top, &self.people_of(&top)).iter().map(PublicEntry::from).collect(),
+            me: user.and_then(|u| board.standing(u)).map(|e| standing_of(&board, &e)),
+        }
+    }
+
+    pub(super) fn read_standing(&self, user: &str) -> Result<Response> {
+        let Ok(user_id) = Uuid::try_parse(user) else {
+            return error(400, "bad_request", "user id must be a UUID");
+        };
+        let board = self.board.borrow();
+        match board.standing(user_id) {
+            Some(entry) => Response::from_json(&standing_of(&board, &entry)),
+            None => error(404, "not_found", "no score for this user"),
+        }
+    }
+
+    pub(super) fn read_page(&self, req: &Request) -> Result<Response> {
+        let limit = query(req, "limit").and_then(|v| v.parse::<usize>().ok()).unwrap_or(50).clamp(1, MAX_PAGE);
+        let board = self.board.borrow();
+        let entries = match query(req, "cursor") {
+            Some(text) => match Cursor::decode(&text) {
+                Some(cursor) => board.page_after(cursor, limit),
+                None => return error(400, "bad_request", "malformed cursor"),
+            },
+            None => board.page(1, limit),
+        };
+        let next_cursor = match entries.last() {
+            Some(last) if last.rank < board.total() => board.cursor_after(last).map(|c| c.encode()),
+            _ => None,
+        };
+        let entries = board_entries(&board, &entries, &self.people_of(&entries));
+        Response::from_json(&Page { total: board.total(), entries, next_cursor })
+    }
+
+    pub(super) fn read_around(&self, req: &Request, user: &str) -> Result<Response> {
+        let Ok(user_id) = Uuid::try_parse(user) else {
+            return error(400, "bad_request", "user id must be a UUID");
+        };
+        let radius = query(req, "radius").and_then(|v| v.parse::<u64>().ok()).unwrap_or(5).min(MAX_RADIUS);
+        let board = self.board.borrow();
+        let (Some(me), Some(window)) = (board.standing(user_id), board.around(user_id, radius)) else {
+            return error(404, "not_found", "no score for this user");
+        };
+        Response::from_json(&Around {
+            rank: me.rank,
+            display_rank: board.display_rank(me.score),
+            score: me.score as i64,
+            total: board.total(),
+            percentile: percentile(me.rank, board.total()),
+            entries: board_entries(&board, &window, &self.people_of(&window)),
+        })
+    }
+}

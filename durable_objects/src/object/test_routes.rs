@@ -1,0 +1,70 @@
+//! Operations only builds with the `test-routes` feature have: seeding members, storing a corrupt row, forced
+//! finalization.
+
+use super::*;
+
+impl Loaded {
+    /// Adds `n` synthetic members (test routes only).
+    pub(super) fn seed(&self, req: &Request) -> Result<Response> {
+        let n = query(req, "n").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0).min(1_000_000);
+        let mut board = self.board.borrow_mut();
+        let base = board.total() as u128;
+        let first_seq = board.next_seq();
+        let rows: Vec<(Uuid, u64, u64)> = (0..n)
+            .map(|i| {
+                let id = uuid::Builder::from_random_bytes(
+                    ((base + u128::from(i) + 1) * 0x9E37_79B9_7F4A_7C15).to_le_bytes(),
+                );
+                (id.into_uuid(), (i * 7919) % 100_000, first_seq + i)
+            })
+            .collect();
+        if let Err(e) = self.store.save_many(&rows, worker::Date::now().as_millis() as i64) {
+            return storage_failure(&e);
+        }
+        for (user, score, seq) in rows {
+            if let Err(e) = board.leaderboard_mut().restore(user, score, seq) {
+                return error(400, "bad_request", e.to_string());
+            }
+        }
+        drop(board);
+        self.stats()
+    }
+
+    /// `POST /__test/corrupt?key=K` (test routes only): stores a member row that cannot be loaded, then reloads the
+    /// board from storage as a wake would.
+    pub(super) fn test_corrupt(&self, req: &Request) -> Result<Response> {
+        let key = query(req, "key").unwrap_or_else(|| "not-a-uuid".to_owned());
+        let reloaded = self.store.insert_raw_member(&key, 1, 1).and_then(|()| self.store.load());
+        match reloaded {
+            Ok((board, corrupt)) => {
+                self.board.borrow_mut().replace_leaderboard(board);
+                *self.corrupt_rows.borrow_mut() = corrupt;
+                self.stats()
+            }
+            Err(e) => storage_failure(&e),
+        }
+    }
+
+    /// `POST /__test/finalize[?fail_after=N]` (test routes only): finalizes now, or stores N rows and fails the way
+    /// a crash half-way through the alarm would.
+    pub(super) fn test_finalize(&self, req: &Request) -> Result<Response> {
+        let fail_after = query(req, "fail_after").and_then(|v| v.parse::<usize>().ok());
+        let (known, results) = {
+            let board = self.board.borrow();
+            (board.meta().is_some(), board.final_results())
+        };
+        match (fail_after, known, results) {
+            (_, false, _) => {
+                return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition")
+            }
+            (Some(n), true, Some(results)) => {
+                if let Err(e) = self.store.insert_final_rows(&results[..n.min(results.len())]) {
+                    return storage_failure(&e);
+                }
+                return error(500, "internal", format!("simulated failure after {n} final rows"));
+            }
+            _ => self.finalize()?,
+        }
+        self.stats()
+    }
+}

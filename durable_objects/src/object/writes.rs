@@ -1,0 +1,267 @@
+//! Requests that change the competition: score writes, settings, roster, names, cancellation, disqualification,
+//! deleted accounts and repairs. Each stores first, then changes the board and announces the change.
+
+use super::*;
+
+impl Loaded {
+    /// `POST /settings`: an administrator's edit of a competition that is not final: stored, the alarm moved to the
+    /// new end (an alarm set for an older end finds nothing due and sets the right one), and a `changed` frame.
+    pub(super) async fn change_settings(&self, mut req: Request) -> Result<Response> {
+        let settings: Settings = match read_json(&mut req).await {
+            Ok(settings) => settings,
+            Err(e) => return error(400, "bad_request", format!("bad settings: {e}")),
+        };
+        if self.board.borrow().is_final() {
+            return error(409, "conflict", "the standings are final");
+        }
+        let meta = settings.meta;
+        if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
+            return error(400, "bad_request", "competition settings break the schema's rules");
+        }
+        let seq = {
+            if let Err(e) = self.store.save_meta(&meta) {
+                return storage_failure(&e);
+            }
+            match self.board.borrow_mut().leaderboard_mut().take_seq() {
+                Ok(seq) => seq,
+                Err(e) => return error(500, "internal", e.to_string()),
+            }
+        };
+        let final_ms = meta.final_ms();
+        self.board.borrow_mut().set_meta(meta);
+        self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
+        self.ensure_alarm_by(final_ms).await?;
+        Response::from_json(&Announced { seq })
+    }
+
+    /// `POST /cancel`: the competition is called off: final at once with no results (writes refused, prizes final
+    /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended normally.
+    pub(super) fn cancel(&self) -> Result<Response> {
+        if self.board.borrow().is_final() {
+            return match self.store.final_count() {
+                Ok(0) => Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
+                Ok(_) => error(409, "conflict", "the standings are final"),
+                Err(e) => storage_failure(&e),
+            };
+        }
+        let seq = self.board.borrow().last_seq().unwrap_or(0);
+        if let Err(e) = self.store.save_final(&[], seq) {
+            return storage_failure(&e);
+        }
+        self.board.borrow_mut().mark_final();
+        let text = to_text(&ServerFrame::Finished { seq, prizes: Vec::new() })?;
+        // Pending updates first: `finished` is the last frame.
+        let pending = self.fanout.flush();
+        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+        Response::from_json(&Announced { seq })
+    }
+
+    /// `POST /disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
+    /// restarts, and may post no more scores; subscribers get a `removed` frame. Idempotent; 409 once final.
+    pub(super) async fn disqualify(&self, mut req: Request) -> Result<Response> {
+        let order: Disqualify = match read_json(&mut req).await {
+            Ok(order) => order,
+            Err(e) => return error(400, "bad_request", format!("bad disqualification: {e}")),
+        };
+        if self.board.borrow().is_final() {
+            return error(409, "conflict", "the standings are final");
+        }
+        // Stored first: a failed write changes nothing.
+        if let Err(e) = self.store.disqualify(&order.user_id, &order.reason) {
+            return storage_failure(&e);
+        }
+        if let Err(response) = self.take_off_board(order.user_id) {
+            return response;
+        }
+        let board = self.board.borrow();
+        Response::from_json(&Disqualified { seq: board.last_seq().unwrap_or(0), total: board.total() })
+    }
+
+    /// Removes a member whose removal is stored from the in-memory board (everyone behind moves up) and announces it
+    /// with a `removed` frame; nothing when they had no score.
+    pub(super) fn take_off_board(&self, user: Uuid) -> std::result::Result<(), Result<Response>> {
+        let removed = self.board.borrow_mut().take_off(user);
+        let (seq, total) = match removed {
+            Ok(Some(removed)) => removed,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(error(500, "internal", e.describe().2)),
+        };
+        self.publish(seq, &ServerFrame::Removed { seq, user_id: user, total }).map_err(Err)
+    }
+
+    /// `POST /forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
+    /// frame; everyone behind moves up); final standings keep their rank and amount under `deleted player`.
+    pub(super) async fn forget(&self, mut req: Request) -> Result<Response> {
+        let order: Forget = match read_json(&mut req).await {
+            Ok(order) => order,
+            Err(e) => return error(400, "bad_request", format!("bad forget order: {e}")),
+        };
+        let moving = !self.board.borrow().is_final();
+        // Stored first: a failed write changes nothing.
+        if let Err(e) = self.store.forget(&order.user_id, moving) {
+            return storage_failure(&e);
+        }
+        if moving {
+            if let Err(response) = self.take_off_board(order.user_id) {
+                return response;
+            }
+        }
+        Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+    }
+
+    /// `POST /repair`: drops a stored member row the board could not load.
+    pub(super) async fn repair(&self, mut req: Request) -> Result<Response> {
+        let repair: Repair = match read_json(&mut req).await {
+            Ok(repair) => repair,
+            Err(e) => return error(400, "bad_request", format!("bad repair: {e}")),
+        };
+        if !self.corrupt_rows.borrow().iter().any(|row| row.key == repair.key) {
+            // Sound members leave a board only through the product's own rules, never through a repair.
+            return error(404, "not_found", "no corrupt stored row has this key");
+        }
+        if let Err(e) = self.store.drop_member(&repair.key) {
+            return storage_failure(&e);
+        }
+        self.corrupt_rows.borrow_mut().retain(|row| row.key != repair.key);
+        self.stats()
+    }
+
+    pub(super) async fn write_score(&self, mut req: Request) -> Result<Response> {
+        let write: ScoreWrite = match read_json(&mut req).await {
+            Ok(write) => write,
+            Err(e) => return error(400, "bad_request", format!("bad score write: {e}")),
+        };
+        let written = self.board.borrow_mut().write(&self.store, &write);
+        let Written { change, stored, display_rank } = match written {
+            Ok(written) => written,
+            Err(WriteError::Refused(refusal)) => {
+                let (status, code, message) = refusal.describe();
+                return error(status, code, message);
+            }
+            Err(WriteError::Storage(e)) => return storage_failure(&e),
+        };
+        if change.changed {
+            let frame = ServerFrame::Update {
+                seq: change.seq,
+                user_id: write.user_id,
+                display_name: self.display_name_of(write.user_id),
+                score: write.score,
+                rank: change.rank,
+                display_rank,
+                previous_rank: change.previous_rank,
+                total: change.total,
+            };
+            self.publish(change.seq, &frame)?;
+            self.schedule_outbox(OUTBOX_DELAY_MS).await?;
+        }
+        Response::from_json(&ScoreWriteReply {
+            competition_id: write.competition_id,
+            user_id: write.user_id,
+            score: stored as i64,
+            rank: change.rank,
+            display_rank,
+            previous_rank: change.previous_rank,
+            total: change.total,
+            seq: self.board.borrow().last_seq().unwrap_or(0),
+        })
+    }
+
+    /// `PUT /meta`: stores the competition's settings.
+    pub(super) async fn set_meta(&self, mut req: Request) -> Result<Response> {
+        let meta: CompetitionMeta = match read_json(&mut req).await {
+            Ok(meta) => meta,
+            Err(e) => return error(400, "bad_request", format!("bad competition settings: {e}")),
+        };
+        if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
+            return error(400, "bad_request", "competition settings break the schema's rules");
+        }
+        if let Err(e) = self.store.save_meta(&meta) {
+            return storage_failure(&e);
+        }
+        let final_ms = meta.final_ms();
+        self.board.borrow_mut().set_meta(meta);
+        if !self.board.borrow().is_final() {
+            // The alarm at the end of the grace period (ends_at for client competitions) stores the final standings.
+            self.ensure_alarm_by(final_ms).await?;
+        }
+        Response::empty()
+    }
+
+    /// `POST /roster`: a user joined (with their name and avatar when the Worker sends them).
+    pub(super) async fn add_member(&self, mut req: Request) -> Result<Response> {
+        let member: RosterAdd = match read_json(&mut req).await {
+            Ok(member) => member,
+            Err(e) => return error(400, "bad_request", format!("bad roster entry: {e}")),
+        };
+        if let Err(e) = self.store.add_member(&member.user_id) {
+            return storage_failure(&e);
+        }
+        match member.person.filter(|p| p.user_id == member.user_id).map(|p| self.store.save_person(&p)) {
+            Some(Err(e)) => storage_failure(&e),
+            _ => Response::empty(),
+        }
+    }
+
+    /// `POST /people`: a member's new name or avatar. A member on a board that still moves gets an `update` frame
+    /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
+    /// competition's sequence after it.
+    pub(super) async fn set_person(&self, mut req: Request) -> Result<Response> {
+        let person: Person = match read_json(&mut req).await {
+            Ok(person) => person,
+            Err(e) => return error(400, "bad_request", format!("bad person: {e}")),
+        };
+        if let Err(e) = self.store.save_person(&person) {
+            return storage_failure(&e);
+        }
+        let standing = if self.board.borrow().is_final() { None } else { self.board.borrow().standing(person.user_id) };
+        if let Some(entry) = standing {
+            let (seq, display_rank, total) = {
+                let mut board = self.board.borrow_mut();
+                match board.leaderboard_mut().take_seq() {
+                    Ok(seq) => (seq, board.display_rank(entry.score), board.total()),
+                    Err(e) => return error(500, "internal", e.to_string()),
+                }
+            };
+            let frame = ServerFrame::Update {
+                seq,
+                user_id: person.user_id,
+                display_name: person.display_name,
+                score: entry.score as i64,
+                rank: entry.rank,
+                display_rank,
+                previous_rank: Some(entry.rank),
+                total,
+            };
+            self.publish(seq, &frame)?;
+        }
+        Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+    }
+
+    /// A member's current display name (the contract's default when the object was never told it).
+    pub(super) fn display_name_of(&self, user: Uuid) -> String {
+        match self.store.display_name(&user) {
+            Ok(name) => name,
+            Err(e) => {
+                worker::console_error!("name unavailable for an update frame: {e}");
+                None
+            }
+        }
+        .unwrap_or_else(|| protocol::default_display_name(&user))
+    }
+
+    /// `POST /outbox/retry`: the dead letters go back into the outbox and the alarm delivers them.
+    pub(super) async fn retry_dead_letters(&self) -> Result<Response> {
+        let moved = match self.store.retry_dead_letters() {
+            Ok(moved) => moved,
+            Err(e) => return storage_failure(&e),
+        };
+        if moved > 0 {
+            telemetry::add("outbox_dead_letters", &[], -(moved as f64));
+            if let Err(e) = self.store.set_failures(0) {
+                return storage_failure(&e);
+            }
+            self.schedule_outbox(0).await?;
+        }
+        Response::from_json(&serde_json::json!({ "retried": moved }))
+    }
+}
