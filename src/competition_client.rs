@@ -8,7 +8,7 @@ use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{web_sys, Env, Headers, Method, Request, RequestInit};
 
 use standings::live::LIVE_FULL_RETRY_SECS;
-use standings::protocol::{ObjectError, CODE_LIVE_FULL, INTERNAL_ORIGIN};
+use standings::protocol::{ErrorCode, ObjectError, INTERNAL_ORIGIN};
 
 use crate::error::ApiError;
 use crate::subrequest::{self, Failure};
@@ -90,7 +90,7 @@ impl CompetitionClient {
             return Ok(response.into());
         }
         let answer = subrequest::whole(response).await.map_err(unavailable)?;
-        Err(upgrade_refused(status, object_error(status, &answer.body)?))
+        Err(upgrade_refused(object_error(status, &answer.body)?))
     }
 
     /// Sends a request and decodes the reply, mapping the object's errors onto API errors.
@@ -100,9 +100,7 @@ impl CompetitionClient {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ApiError> {
-        self.try_call(method, path, body)
-            .await?
-            .map_err(|(status, error)| ApiError::from_upstream(status, &error.code, error.message))
+        self.try_call(method, path, body).await?.map_err(ApiError::from_object)
     }
 
     /// Sends a request whose successful reply has no body.
@@ -112,7 +110,7 @@ impl CompetitionClient {
             return Ok(());
         }
         let error = object_error(status, &bytes)?;
-        Err(ApiError::from_upstream(status, &error.code, error.message))
+        Err(ApiError::from_object(error))
     }
 
     /// Sends a request and decodes the reply; an error the object answered comes back as its status and body, for
@@ -122,14 +120,14 @@ impl CompetitionClient {
         method: Method,
         path: &str,
         body: Option<&impl Serialize>,
-    ) -> Result<Result<T, (u16, ObjectError)>, ApiError> {
+    ) -> Result<Result<T, ObjectError>, ApiError> {
         let (status, bytes) = self.exchange(method, path, body).await?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes)
                 .map(Ok)
                 .map_err(|e| ApiError::Internal(format!("bad object reply: {e}")));
         }
-        Ok(Err((status, object_error(status, &bytes)?)))
+        Ok(Err(object_error(status, &bytes)?))
     }
 
     async fn exchange(
@@ -156,14 +154,14 @@ impl CompetitionClient {
 }
 
 /// The API error for an upgrade the object refused: a full live feed asks the client to come back later.
-fn upgrade_refused(status: u16, error: ObjectError) -> ApiError {
-    if error.code == CODE_LIVE_FULL {
+fn upgrade_refused(error: ObjectError) -> ApiError {
+    if error.code == ErrorCode::LiveFull {
         return ApiError::DependencyUnavailable {
             dependency: "competition live feed (full)".to_owned(),
             retry_after_secs: Some(LIVE_FULL_RETRY_SECS),
         };
     }
-    ApiError::from_upstream(status, &error.code, error.message)
+    ApiError::from_object(error)
 }
 
 fn object_error(status: u16, bytes: &[u8]) -> Result<ObjectError, ApiError> {
@@ -183,12 +181,11 @@ mod tests {
 
     #[test]
     fn a_full_live_feed_is_a_503_with_a_long_retry_after() {
-        let refusal =
-            |status, code: &str| upgrade_refused(status, ObjectError { code: code.into(), message: "m".into() });
-        let full = refusal(503, CODE_LIVE_FULL);
+        let refusal = |code| upgrade_refused(ObjectError { code, message: "m".into() });
+        let full = refusal(ErrorCode::LiveFull);
         assert_eq!((full.status(), full.code()), (503, "dependency_unavailable"));
         assert_eq!(full.headers(), vec![("Retry-After", LIVE_FULL_RETRY_SECS.to_string())]);
-        let other = refusal(400, "bad_request");
+        let other = refusal(ErrorCode::BadRequest);
         assert_eq!((other.status(), other.code()), (400, "bad_request"));
     }
 }

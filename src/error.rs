@@ -1,6 +1,7 @@
 //! The API error type and its one rendering into the error envelope of `API.md`.
 
 use serde::Serialize;
+use standings::protocol::{ErrorCode, ObjectError};
 use thiserror::Error;
 
 /// One field-level problem reported with `validation_failed`.
@@ -156,18 +157,20 @@ impl ApiError {
         serde_json::json!({ "error": error })
     }
 
-    /// Maps a status and code received from the Competition Durable Object back to an API error.
-    pub fn from_upstream(status: u16, code: &str, message: String) -> Self {
-        match (status, code) {
-            (400, "invalid_json") => Self::InvalidJson(message),
-            (400, _) => Self::BadRequest(message),
-            (403, _) => Self::Forbidden(message),
-            (404, _) => Self::NotFound(message),
-            (409, _) => Self::Conflict(message),
-            (422, "idempotency_mismatch") => Self::IdempotencyMismatch,
-            (422, _) => Self::ValidationFailed(vec![FieldError::new("body", message)]),
-            (503, _) => Self::DependencyUnavailable { dependency: "competition".to_owned(), retry_after_secs: Some(1) },
-            _ => Self::Internal(format!("upstream answered {status} {code}: {message}")),
+    /// Maps an error answered by a Competition Durable Object onto the API's errors.
+    pub fn from_object(error: ObjectError) -> Self {
+        let message = error.message;
+        match error.code {
+            ErrorCode::BadRequest => Self::BadRequest(message),
+            ErrorCode::ValidationFailed => Self::ValidationFailed(vec![FieldError::new("body", message)]),
+            ErrorCode::TokenExpired => Self::TokenExpired,
+            ErrorCode::Forbidden | ErrorCode::NotAMember => Self::Forbidden(message),
+            ErrorCode::NotFound => Self::NotFound(message),
+            ErrorCode::Conflict | ErrorCode::CompetitionUnknown => Self::Conflict(message),
+            ErrorCode::DependencyUnavailable | ErrorCode::LiveFull => {
+                Self::DependencyUnavailable { dependency: "competition".to_owned(), retry_after_secs: Some(1) }
+            }
+            ErrorCode::Internal | ErrorCode::Unknown => Self::Internal(format!("competition object: {message}")),
         }
     }
 }
@@ -175,6 +178,28 @@ impl ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_errors_become_the_contracts_errors() {
+        let cases = [
+            (ErrorCode::BadRequest, 400, "bad_request"),
+            (ErrorCode::ValidationFailed, 422, "validation_failed"),
+            (ErrorCode::TokenExpired, 401, "token_expired"),
+            (ErrorCode::Forbidden, 403, "forbidden"),
+            (ErrorCode::NotAMember, 403, "forbidden"),
+            (ErrorCode::NotFound, 404, "not_found"),
+            (ErrorCode::Conflict, 409, "conflict"),
+            (ErrorCode::CompetitionUnknown, 409, "conflict"),
+            (ErrorCode::Internal, 500, "internal"),
+            (ErrorCode::Unknown, 500, "internal"),
+            (ErrorCode::DependencyUnavailable, 503, "dependency_unavailable"),
+            (ErrorCode::LiveFull, 503, "dependency_unavailable"),
+        ];
+        for (code, status, api_code) in cases {
+            let error = ApiError::from_object(ObjectError { code, message: "m".into() });
+            assert_eq!((error.status(), error.code()), (status, api_code), "{code:?}");
+        }
+    }
 
     #[test]
     fn every_variant_has_the_status_and_code_of_the_contract() {

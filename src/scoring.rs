@@ -4,8 +4,8 @@
 //! be told, is introduced from Postgres once and the write retried.
 
 use standings::protocol::{
-    Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply, CODE_COMPETITION_UNKNOWN,
-    CODE_NOT_A_MEMBER, PATH_META, PATH_PEOPLE, PATH_ROSTER, PATH_SCORES,
+    Announced, CompetitionMeta, ErrorCode, Person, RosterAdd, ScoreWrite, ScoreWriteReply, PATH_META, PATH_PEOPLE,
+    PATH_ROSTER, PATH_SCORES,
 };
 use uuid::Uuid;
 use worker::Method;
@@ -25,11 +25,11 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
     let client = ctx.competition(&write.competition_id)?;
     let reply: ScoreWriteReply = match client.try_call(Method::Post, PATH_SCORES, Some(write)).await? {
         Ok(reply) => reply,
-        Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN || error.code == CODE_NOT_A_MEMBER => {
+        Err(error) if matches!(error.code, ErrorCode::CompetitionUnknown | ErrorCode::NotAMember) => {
             introduce(ctx, &client, &write.competition_id, &write.user_id).await?;
             client.call(Method::Post, PATH_SCORES, Some(write)).await?
         }
-        Err((status, error)) => return Err(ApiError::from_upstream(status, &error.code, error.message)),
+        Err(error) => return Err(ApiError::from_object(error)),
     };
     pages::raise_version(ctx, &write.competition_id, reply.seq).await;
     crate::metrics::add("leaderboard_updates_total", &[], 1.0);

@@ -9,9 +9,7 @@ use uuid::Uuid;
 
 use crate::engine::{Leaderboard, ScoreChange};
 use crate::finish;
-use crate::protocol::{
-    CompetitionMeta, FinalResult, ScoreWrite, CODE_COMPETITION_UNKNOWN, CODE_NOT_A_MEMBER, MAX_SCORE,
-};
+use crate::protocol::{CompetitionMeta, ErrorCode, FinalResult, ScoreWrite, MAX_SCORE};
 use crate::rules::{self, Metric, ScoreOrigin};
 
 /// What the board needs from storage to admit and apply a write. Writes are stored before the board changes, so a
@@ -47,7 +45,7 @@ pub enum Refusal {
     /// Below zero or above [`MAX_SCORE`].
     ScoreOutOfRange,
     /// Outside the scoring window or above what the metric allows so far.
-    Rule { status: u16, code: &'static str, message: String },
+    Rule { code: ErrorCode, message: String },
     /// A disqualified member.
     Disqualified,
     /// Not on the roster (the Worker checks Postgres and introduces a member who joined meanwhile).
@@ -57,26 +55,25 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The object's answer: HTTP status, error code, message.
-    pub fn describe(&self) -> (u16, &'static str, String) {
+    /// The object's answer: error code (which decides the status) and message.
+    pub fn describe(&self) -> (ErrorCode, String) {
         match self {
             Refusal::CompetitionUnknown => {
-                (409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition".to_owned())
+                (ErrorCode::CompetitionUnknown, "the object has not been told its competition".to_owned())
             }
-            Refusal::OtherCompetition => (400, "bad_request", "the write names another competition".to_owned()),
-            Refusal::Final => (409, "conflict", "the competition has finished".to_owned()),
-            Refusal::MetricUnknown(metric) => (500, "internal", format!("stored metric {metric:?} is unknown")),
+            Refusal::OtherCompetition => (ErrorCode::BadRequest, "the write names another competition".to_owned()),
+            Refusal::Final => (ErrorCode::Conflict, "the competition has finished".to_owned()),
+            Refusal::MetricUnknown(metric) => (ErrorCode::Internal, format!("stored metric {metric:?} is unknown")),
             Refusal::ComputedFromDays => (
-                403,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "scores of this competition are computed from synced fitness days (POST /api/v1/fitness/sync)"
                     .to_owned(),
             ),
-            Refusal::ScoreOutOfRange => (400, "bad_request", "score out of range".to_owned()),
-            Refusal::Rule { status, code, message } => (*status, code, message.clone()),
-            Refusal::Disqualified => (403, "forbidden", "you were disqualified from this competition".to_owned()),
-            Refusal::NotAMember => (403, CODE_NOT_A_MEMBER, "join the competition before posting scores".to_owned()),
-            Refusal::Engine(reason) => (400, "bad_request", reason.clone()),
+            Refusal::ScoreOutOfRange => (ErrorCode::BadRequest, "score out of range".to_owned()),
+            Refusal::Rule { code, message } => (*code, message.clone()),
+            Refusal::Disqualified => (ErrorCode::Forbidden, "you were disqualified from this competition".to_owned()),
+            Refusal::NotAMember => (ErrorCode::NotAMember, "join the competition before posting scores".to_owned()),
+            Refusal::Engine(reason) => (ErrorCode::BadRequest, reason.clone()),
         }
     }
 }
@@ -180,8 +177,8 @@ impl Board {
         }
         let window = (meta.starts_ms, meta.ends_ms, meta.final_ms());
         rules::check_score(metric, window, write.score, write.at_ms, origin).map_err(|refusal| {
-            let (status, code, message) = refusal.describe(metric);
-            Refusal::Rule { status, code, message }
+            let (code, message) = refusal.describe(metric);
+            Refusal::Rule { code, message }
         })?;
         // Everyone with a score joined before writing it; only a first write needs the roster (and a disqualified
         // member, no longer on the board, always takes this path).
@@ -369,7 +366,7 @@ mod tests {
         for (name, w, status) in cases {
             let mut board = Board::new(Leaderboard::new(), Some(meta(false)), false);
             match refused(&mut board, &ledger, &w) {
-                Refusal::Rule { status: got, .. } => assert_eq!(got, status, "{name}"),
+                Refusal::Rule { code, .. } => assert_eq!(code.status(), status, "{name}"),
                 other => panic!("{name}: {other:?}"),
             }
         }
@@ -383,8 +380,8 @@ mod tests {
         assert_eq!(refused(&mut unknown, &ledger, &w), Refusal::CompetitionUnknown);
         let mut done = Board::new(Leaderboard::new(), Some(meta(false)), true);
         assert_eq!(refused(&mut done, &ledger, &w), Refusal::Final);
-        assert_eq!(Refusal::CompetitionUnknown.describe().1, CODE_COMPETITION_UNKNOWN);
-        assert_eq!(Refusal::NotAMember.describe().1, CODE_NOT_A_MEMBER);
+        assert_eq!(Refusal::CompetitionUnknown.describe().0, ErrorCode::CompetitionUnknown);
+        assert_eq!(Refusal::NotAMember.describe().0.status(), 403);
     }
 
     #[test]

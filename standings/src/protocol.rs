@@ -26,16 +26,10 @@ pub const PATH_FORGET: &str = "/forget";
 pub const DELETED_PLAYER: &str = "deleted player";
 /// The largest score (and prize pool) anywhere in the API: the engine's limit, exact as a JSON number (2^53 - 1).
 pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
-/// Error code of a write to an object that has not been told its competition yet.
-pub const CODE_COMPETITION_UNKNOWN: &str = "competition_unknown";
-/// Error code of a write by a user the object's roster does not hold.
-pub const CODE_NOT_A_MEMBER: &str = "not_a_member";
 /// `GET /prizes`: the prize split, provisional until the competition ends, final after.
 pub const PATH_PRIZES: &str = "/prizes";
 /// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
 pub const PATH_LIVE: &str = "/live";
-/// Error code of a live subscription refused because the object holds as many sockets as it takes.
-pub const CODE_LIVE_FULL: &str = "live_full";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
@@ -192,11 +186,59 @@ pub struct Standing {
     pub score: i64,
 }
 
-/// An error answered by the object, in the same `code`/`message` terms as the public envelope.
+/// What went wrong, as the object answers it. Most are codes of `API.md`; the others ask the Worker to act
+/// (introduce the competition or the member and retry, tell the client to come back later). Each has one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A malformed request (400).
+    BadRequest,
+    /// A well-formed request the rules refuse, e.g. an implausible score (422).
+    ValidationFailed,
+    /// A live socket's token expired (401).
+    TokenExpired,
+    /// Not allowed, e.g. a disqualified member or a member's post in a fitness competition (403).
+    Forbidden,
+    /// The writer is not on the object's roster (403; the Worker checks Postgres and introduces a new member).
+    NotAMember,
+    /// No such member or row (404).
+    NotFound,
+    /// The competition's state refuses it, e.g. final standings (409).
+    Conflict,
+    /// The object has not been told its competition yet (409; the Worker introduces it and retries).
+    CompetitionUnknown,
+    /// The object failed (500).
+    Internal,
+    /// Storage or a dependency is unavailable (503).
+    DependencyUnavailable,
+    /// The live feed holds as many sockets as it takes (503, retry later).
+    LiveFull,
+    /// A code this build does not know (an object of a newer deploy answering an older Worker): internal.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The HTTP status the object answers with.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::TokenExpired => 401,
+            ErrorCode::Forbidden | ErrorCode::NotAMember => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict | ErrorCode::CompetitionUnknown => 409,
+            ErrorCode::ValidationFailed => 422,
+            ErrorCode::Internal | ErrorCode::Unknown => 500,
+            ErrorCode::DependencyUnavailable | ErrorCode::LiveFull => 503,
+        }
+    }
+}
+
+/// An error answered by the object.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ObjectError {
-    /// Error code of `API.md` (`not_found`, `bad_request`, ...).
-    pub code: String,
+    /// What went wrong.
+    pub code: ErrorCode,
     /// Human-readable message.
     pub message: String,
 }
@@ -506,6 +548,33 @@ pub fn percentile(rank: u64, total: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_codes_travel_as_snake_case_and_an_unknown_one_is_internal() {
+        let cases = [
+            (ErrorCode::BadRequest, "bad_request", 400),
+            (ErrorCode::ValidationFailed, "validation_failed", 422),
+            (ErrorCode::TokenExpired, "token_expired", 401),
+            (ErrorCode::Forbidden, "forbidden", 403),
+            (ErrorCode::NotAMember, "not_a_member", 403),
+            (ErrorCode::NotFound, "not_found", 404),
+            (ErrorCode::Conflict, "conflict", 409),
+            (ErrorCode::CompetitionUnknown, "competition_unknown", 409),
+            (ErrorCode::Internal, "internal", 500),
+            (ErrorCode::DependencyUnavailable, "dependency_unavailable", 503),
+            (ErrorCode::LiveFull, "live_full", 503),
+        ];
+        for (code, text, status) in cases {
+            let error = ObjectError { code, message: "m".into() };
+            let json = serde_json::to_value(&error).expect("serialise");
+            assert_eq!(json["code"], text);
+            assert_eq!(serde_json::from_value::<ObjectError>(json).expect("parse"), error);
+            assert_eq!(code.status(), status, "{text}");
+        }
+        let newer: ObjectError =
+            serde_json::from_str(r#"{"code":"something_new","message":"m"}"#).expect("an unknown code parses");
+        assert_eq!((newer.code, newer.code.status()), (ErrorCode::Unknown, 500));
+    }
 
     #[test]
     fn frames_have_the_contracts_shape() {

@@ -2,6 +2,8 @@
 //! competition's window, and the plausibility caps of `DESIGN.md` (a day's value per metric; a cumulative score at
 //! most the daily cap × the days started so far, started days counting whole). Pure Rust.
 
+use crate::protocol::ErrorCode;
+
 /// The metrics a competition can rank by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -100,14 +102,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// HTTP status, error code and message in the terms of `API.md`.
-    pub fn describe(&self, metric: Metric) -> (u16, &'static str, String) {
+    /// Error code and message in the terms of `API.md`.
+    pub fn describe(&self, metric: Metric) -> (ErrorCode, String) {
         match self {
-            Refusal::NotStarted => (409, "conflict", "the competition has not started".to_owned()),
-            Refusal::Finished => (409, "conflict", "the competition has finished".to_owned()),
+            Refusal::NotStarted => (ErrorCode::Conflict, "the competition has not started".to_owned()),
+            Refusal::Finished => (ErrorCode::Conflict, "the competition has finished".to_owned()),
             Refusal::Implausible { cap } => (
-                422,
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 format!("implausible score: at most {cap} {} so far in this competition", metric.name()),
             ),
         }

@@ -36,12 +36,12 @@ use standings::finish;
 use standings::live::{self, Resume};
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
-    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
-    ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
-    ScoreWriteReply, ServerFrame, Settings, Standing, CODE_COMPETITION_UNKNOWN, CODE_LIVE_FULL, HEADER_SUBPROTOCOL,
-    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META,
-    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
-    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
+    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ErrorCode,
+    Forget, ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
+    ScoreWriteReply, ServerFrame, Settings, Standing, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND,
+    PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE,
+    PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS,
+    PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
@@ -125,8 +125,8 @@ pub struct Competition {
     loaded: std::result::Result<Loaded, String>,
 }
 
-fn error(status: u16, code: &str, message: impl Into<String>) -> Result<Response> {
-    Ok(Response::from_json(&ObjectError { code: code.to_owned(), message: message.into() })?.with_status(status))
+fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
+    Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
 /// A storage failure as the runtime's error, for replies built with `?`.
@@ -143,7 +143,7 @@ fn storage_error(failure: StoreError) -> worker::Error {
 
 fn storage_failure(failure: &StoreError) -> Result<Response> {
     worker::console_error!("competition storage failure: {failure}");
-    error(503, "dependency_unavailable", "competition storage unavailable")
+    error(ErrorCode::DependencyUnavailable, "competition storage unavailable")
 }
 
 /// Rows of the board for a reply, with their display ranks (`entries` consecutive in rank order) and the names and
@@ -256,7 +256,7 @@ impl DurableObject for Competition {
             Ok(loaded) => loaded,
             Err(reason) => {
                 worker::console_error!("competition failed to load: {reason}");
-                return error(503, "dependency_unavailable", "competition storage unavailable");
+                return error(ErrorCode::DependencyUnavailable, "competition storage unavailable");
             }
         };
         let path = req.path();
@@ -289,7 +289,7 @@ impl DurableObject for Competition {
             }
             (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
             (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
-            _ => error(404, "not_found", "unknown competition operation"),
+            _ => error(ErrorCode::NotFound, "unknown competition operation"),
         }
     }
 

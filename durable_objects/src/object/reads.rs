@@ -41,7 +41,7 @@ impl Loaded {
     pub(super) fn prizes(&self) -> Result<Response> {
         let board = self.board.borrow();
         let Some(meta) = board.meta() else {
-            return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition");
+            return error(ErrorCode::CompetitionUnknown, "the object has not been told its competition");
         };
         let (is_final, prizes) = if board.is_final() {
             match self.store.final_results(0, 10_000, true) {
@@ -67,12 +67,12 @@ impl Loaded {
 
     pub(super) fn read_standing(&self, user: &str) -> Result<Response> {
         let Ok(user_id) = Uuid::try_parse(user) else {
-            return error(400, "bad_request", "user id must be a UUID");
+            return error(ErrorCode::BadRequest, "user id must be a UUID");
         };
         let board = self.board.borrow();
         match board.standing(user_id) {
             Some(entry) => Response::from_json(&standing_of(&board, &entry)),
-            None => error(404, "not_found", "no score for this user"),
+            None => error(ErrorCode::NotFound, "no score for this user"),
         }
     }
 
@@ -82,7 +82,7 @@ impl Loaded {
         let entries = match query(req, "cursor") {
             Some(text) => match Cursor::decode(&text) {
                 Some(cursor) => board.page_after(cursor, limit),
-                None => return error(400, "bad_request", "malformed cursor"),
+                None => return error(ErrorCode::BadRequest, "malformed cursor"),
             },
             None => board.page(1, limit),
         };
@@ -96,12 +96,12 @@ impl Loaded {
 
     pub(super) fn read_around(&self, req: &Request, user: &str) -> Result<Response> {
         let Ok(user_id) = Uuid::try_parse(user) else {
-            return error(400, "bad_request", "user id must be a UUID");
+            return error(ErrorCode::BadRequest, "user id must be a UUID");
         };
         let radius = query(req, "radius").and_then(|v| v.parse::<u64>().ok()).unwrap_or(5).min(MAX_RADIUS);
         let board = self.board.borrow();
         let (Some(me), Some(window)) = (board.standing(user_id), board.around(user_id, radius)) else {
-            return error(404, "not_found", "no score for this user");
+            return error(ErrorCode::NotFound, "no score for this user");
         };
         Response::from_json(&Around {
             rank: me.rank,

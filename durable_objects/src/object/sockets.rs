@@ -59,13 +59,13 @@ impl Loaded {
     pub(super) async fn subscribe(&self, req: &Request) -> Result<Response> {
         let headers = req.headers();
         if !headers.get("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
-            return error(400, "bad_request", "expected a WebSocket upgrade");
+            return error(ErrorCode::BadRequest, "expected a WebSocket upgrade");
         }
         let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
-            return error(400, "bad_request", "missing subscriber");
+            return error(ErrorCode::BadRequest, "missing subscriber");
         };
         if self.open_sockets.get() >= self.socket_capacity {
-            return error(503, CODE_LIVE_FULL, format!("the live feed is full ({} sockets)", self.socket_capacity));
+            return error(ErrorCode::LiveFull, format!("the live feed is full ({} sockets)", self.socket_capacity));
         }
         let now = now_ms();
         let closes_at_ms = headers
@@ -73,7 +73,7 @@ impl Loaded {
             .and_then(|v| v.parse::<i64>().ok())
             .map_or(socket_rules::NEVER_MS, socket_rules::closes_at_ms);
         if closes_at_ms <= now {
-            return error(401, "token_expired", "the token has expired");
+            return error(ErrorCode::TokenExpired, "the token has expired");
         }
         self.make_room_for(&user_id);
         // Pending frames go to the sockets already open before this one joins: its snapshot includes them.
@@ -86,7 +86,7 @@ impl Loaded {
         let tags = vec![wasm_bindgen::JsValue::from(user_id.to_string())];
         if let Err(e) = self.state.as_raw().accept_websocket_with_tags(pair.server.as_ref(), tags) {
             worker::console_error!("the runtime refused a live socket: {e:?}");
-            return error(503, CODE_LIVE_FULL, "the live feed refused the socket");
+            return error(ErrorCode::LiveFull, "the live feed refused the socket");
         }
         // Counted as soon as the runtime holds it: its close event will be counted too, even if a step below fails.
         self.sockets_changed(1);

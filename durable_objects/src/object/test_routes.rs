@@ -23,7 +23,7 @@ impl Loaded {
         }
         for (user, score, seq) in rows {
             if let Err(e) = board.leaderboard_mut().restore(user, score, seq) {
-                return error(400, "bad_request", e.to_string());
+                return error(ErrorCode::BadRequest, e.to_string());
             }
         }
         drop(board);
@@ -55,13 +55,13 @@ impl Loaded {
         };
         match (fail_after, known, results) {
             (_, false, _) => {
-                return error(409, CODE_COMPETITION_UNKNOWN, "the object has not been told its competition")
+                return error(ErrorCode::CompetitionUnknown, "the object has not been told its competition")
             }
             (Some(n), true, Some(results)) => {
                 if let Err(e) = self.store.insert_final_rows(&results[..n.min(results.len())]) {
                     return storage_failure(&e);
                 }
-                return error(500, "internal", format!("simulated failure after {n} final rows"));
+                return error(ErrorCode::Internal, format!("simulated failure after {n} final rows"));
             }
             _ => self.finalize()?,
         }

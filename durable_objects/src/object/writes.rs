@@ -9,14 +9,14 @@ impl Loaded {
     pub(super) async fn change_settings(&self, mut req: Request) -> Result<Response> {
         let settings: Settings = match read_json(&mut req).await {
             Ok(settings) => settings,
-            Err(e) => return error(400, "bad_request", format!("bad settings: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad settings: {e}")),
         };
         if self.board.borrow().is_final() {
-            return error(409, "conflict", "the standings are final");
+            return error(ErrorCode::Conflict, "the standings are final");
         }
         let meta = settings.meta;
         if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
-            return error(400, "bad_request", "competition settings break the schema's rules");
+            return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
         let seq = {
             if let Err(e) = self.store.save_meta(&meta) {
@@ -24,7 +24,7 @@ impl Loaded {
             }
             match self.board.borrow_mut().leaderboard_mut().take_seq() {
                 Ok(seq) => seq,
-                Err(e) => return error(500, "internal", e.to_string()),
+                Err(e) => return error(ErrorCode::Internal, e.to_string()),
             }
         };
         let final_ms = meta.final_ms();
@@ -40,7 +40,7 @@ impl Loaded {
         if self.board.borrow().is_final() {
             return match self.store.final_count() {
                 Ok(0) => Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
-                Ok(_) => error(409, "conflict", "the standings are final"),
+                Ok(_) => error(ErrorCode::Conflict, "the standings are final"),
                 Err(e) => storage_failure(&e),
             };
         }
@@ -61,10 +61,10 @@ impl Loaded {
     pub(super) async fn disqualify(&self, mut req: Request) -> Result<Response> {
         let order: Disqualify = match read_json(&mut req).await {
             Ok(order) => order,
-            Err(e) => return error(400, "bad_request", format!("bad disqualification: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad disqualification: {e}")),
         };
         if self.board.borrow().is_final() {
-            return error(409, "conflict", "the standings are final");
+            return error(ErrorCode::Conflict, "the standings are final");
         }
         // Stored first: a failed write changes nothing.
         if let Err(e) = self.store.disqualify(&order.user_id, &order.reason) {
@@ -84,7 +84,7 @@ impl Loaded {
         let (seq, total) = match removed {
             Ok(Some(removed)) => removed,
             Ok(None) => return Ok(()),
-            Err(e) => return Err(error(500, "internal", e.describe().2)),
+            Err(e) => return Err(error(ErrorCode::Internal, e.describe().1)),
         };
         self.publish(seq, &ServerFrame::Removed { seq, user_id: user, total }).map_err(Err)
     }
@@ -94,7 +94,7 @@ impl Loaded {
     pub(super) async fn forget(&self, mut req: Request) -> Result<Response> {
         let order: Forget = match read_json(&mut req).await {
             Ok(order) => order,
-            Err(e) => return error(400, "bad_request", format!("bad forget order: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad forget order: {e}")),
         };
         let moving = !self.board.borrow().is_final();
         // Stored first: a failed write changes nothing.
@@ -113,11 +113,11 @@ impl Loaded {
     pub(super) async fn repair(&self, mut req: Request) -> Result<Response> {
         let repair: Repair = match read_json(&mut req).await {
             Ok(repair) => repair,
-            Err(e) => return error(400, "bad_request", format!("bad repair: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad repair: {e}")),
         };
         if !self.corrupt_rows.borrow().iter().any(|row| row.key == repair.key) {
             // Sound members leave a board only through the product's own rules, never through a repair.
-            return error(404, "not_found", "no corrupt stored row has this key");
+            return error(ErrorCode::NotFound, "no corrupt stored row has this key");
         }
         if let Err(e) = self.store.drop_member(&repair.key) {
             return storage_failure(&e);
@@ -129,14 +129,14 @@ impl Loaded {
     pub(super) async fn write_score(&self, mut req: Request) -> Result<Response> {
         let write: ScoreWrite = match read_json(&mut req).await {
             Ok(write) => write,
-            Err(e) => return error(400, "bad_request", format!("bad score write: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad score write: {e}")),
         };
         let written = self.board.borrow_mut().write(&self.store, &write);
         let Written { change, stored, display_rank } = match written {
             Ok(written) => written,
             Err(WriteError::Refused(refusal)) => {
-                let (status, code, message) = refusal.describe();
-                return error(status, code, message);
+                let (code, message) = refusal.describe();
+                return error(code, message);
             }
             Err(WriteError::Storage(e)) => return storage_failure(&e),
         };
@@ -170,10 +170,10 @@ impl Loaded {
     pub(super) async fn set_meta(&self, mut req: Request) -> Result<Response> {
         let meta: CompetitionMeta = match read_json(&mut req).await {
             Ok(meta) => meta,
-            Err(e) => return error(400, "bad_request", format!("bad competition settings: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad competition settings: {e}")),
         };
         if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
-            return error(400, "bad_request", "competition settings break the schema's rules");
+            return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
         if let Err(e) = self.store.save_meta(&meta) {
             return storage_failure(&e);
@@ -191,7 +191,7 @@ impl Loaded {
     pub(super) async fn add_member(&self, mut req: Request) -> Result<Response> {
         let member: RosterAdd = match read_json(&mut req).await {
             Ok(member) => member,
-            Err(e) => return error(400, "bad_request", format!("bad roster entry: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad roster entry: {e}")),
         };
         if let Err(e) = self.store.add_member(&member.user_id) {
             return storage_failure(&e);
@@ -208,7 +208,7 @@ impl Loaded {
     pub(super) async fn set_person(&self, mut req: Request) -> Result<Response> {
         let person: Person = match read_json(&mut req).await {
             Ok(person) => person,
-            Err(e) => return error(400, "bad_request", format!("bad person: {e}")),
+            Err(e) => return error(ErrorCode::BadRequest, format!("bad person: {e}")),
         };
         if let Err(e) = self.store.save_person(&person) {
             return storage_failure(&e);
@@ -219,7 +219,7 @@ impl Loaded {
                 let mut board = self.board.borrow_mut();
                 match board.leaderboard_mut().take_seq() {
                     Ok(seq) => (seq, board.display_rank(entry.score), board.total()),
-                    Err(e) => return error(500, "internal", e.to_string()),
+                    Err(e) => return error(ErrorCode::Internal, e.to_string()),
                 }
             };
             let frame = ServerFrame::Update {

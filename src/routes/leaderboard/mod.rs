@@ -4,8 +4,8 @@ pub mod model;
 
 use serde_json::json;
 use standings::protocol::{
-    Around, Page, Prizes, PublicEntry, ScoreWrite, Standing, CODE_COMPETITION_UNKNOWN, PATH_AROUND, PATH_PAGE,
-    PATH_PRIZES, PATH_SCORE_OF,
+    Around, ErrorCode, Page, Prizes, PublicEntry, ScoreWrite, Standing, PATH_AROUND, PATH_PAGE, PATH_PRIZES,
+    PATH_SCORE_OF,
 };
 use worker::Method;
 
@@ -137,11 +137,11 @@ pub async fn prizes(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Repl
     let client = ctx.competition(&competition_id)?;
     let prizes: Prizes = match client.try_call(Method::Get, PATH_PRIZES, None::<&()>).await? {
         Ok(prizes) => prizes,
-        Err((_, error)) if error.code == CODE_COMPETITION_UNKNOWN => {
+        Err(error) if error.code == ErrorCode::CompetitionUnknown => {
             scoring::introduce_competition(ctx, &client, &competition_id).await?;
             client.call(Method::Get, PATH_PRIZES, None::<&()>).await?
         }
-        Err((status, error)) => return Err(ApiError::from_upstream(status, &error.code, error.message)),
+        Err(error) => return Err(ApiError::from_object(error)),
     };
     Ok(Reply::json(200, &prizes))
 }

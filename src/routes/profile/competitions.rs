@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use standings::protocol::{Standing, PATH_SCORE_OF};
+use standings::protocol::{ErrorCode, Standing, PATH_SCORE_OF};
 use worker::Method;
 
 use crate::adapters::rows::MyCompetitionRow;
@@ -46,8 +46,8 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
             score: Some(standing.score),
             final_amount: None,
         }),
-        Err((404, _)) => Ok(Place::default()),
-        Err((status, error)) => Err(ApiError::from_upstream(status, &error.code, error.message)),
+        Err(error) if error.code == ErrorCode::NotFound => Ok(Place::default()),
+        Err(error) => Err(ApiError::from_object(error)),
     }
 }
 
