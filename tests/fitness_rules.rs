@@ -294,10 +294,14 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
     join(&sharp, &walker);
     let first = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(-DAY), "steps": 500}]}));
     assert_eq!((score_in(&first, &graced), score_in(&first, &sharp)), (Some(500), Some(500)));
-    std::thread::sleep(Duration::from_secs(4));
-
     let status =
         |id: &Uuid| as_user("GET", &format!("/api/v1/competitions/{id}"), &walker, None).json["status"].clone();
+    // Both end 3 s after creation: wait for the end itself rather than a guessed sleep.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while status(&sharp) != json!("finished") {
+        assert!(std::time::Instant::now() < deadline, "the competition without grace never became final");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!((status(&graced), status(&sharp)), (json!("finalizing"), json!("finished")));
     let late = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(-DAY), "steps": 800}]}));
     assert_eq!(score_in(&late, &graced), Some(800), "a late sync still moves a finalizing board: {:?}", late.json);

@@ -42,22 +42,3 @@ pub fn flush(state: &State, env: &Env) {
         state.wait_until(flush);
     }
 }
-
-/// The move of the `websocket_connections` gauge that makes this object's reported count equal its open sockets.
-/// Reconciling against the count last reported (kept in the object's storage) rather than counting ±1 per event
-/// keeps the global gauge right after a deploy or eviction dropped sockets without close events.
-pub fn socket_gauge_delta(open: u64, reported: u64) -> f64 {
-    open as f64 - reported as f64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_gauge_moves_by_the_difference() {
-        for (open, reported, delta) in [(0, 0, 0.0), (3, 0, 3.0), (0, 3, -3.0), (5, 7, -2.0)] {
-            assert_eq!(socket_gauge_delta(open, reported), delta);
-        }
-    }
-}

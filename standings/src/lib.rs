@@ -13,5 +13,6 @@ pub mod live;
 pub mod outbox;
 pub mod protocol;
 pub mod rules;
+pub mod socket_gauge;
 pub mod socket_rules;
 pub mod stored_rows;

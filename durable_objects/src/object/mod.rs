@@ -46,6 +46,7 @@ use standings::protocol::{
 #[cfg(feature = "test-routes")]
 use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
 use standings::rules::Metric;
+use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use standings::stored_rows::CorruptRow;
 
@@ -101,10 +102,9 @@ struct Loaded {
     rebuilt_members: u64,
     /// When the object's one alarm is known to be set for (epoch ms); `None` when unknown (read it from storage).
     alarm_at: Cell<Option<i64>>,
-    /// Open live sockets (counted on wake, then kept by accept and close events).
-    open_sockets: Cell<u64>,
-    /// The count last added to the global gauge (also in storage, for the next wake to reconcile against).
-    reported_sockets: Cell<u64>,
+    /// Open live sockets (counted on wake, then kept by accept and close events) and the count last reported to the
+    /// global gauge (also in storage, for the next wake to reconcile against).
+    sockets: RefCell<SocketGauge>,
     /// Live sockets accepted at most (`LIVE_SOCKETS_PER_COMPETITION`, under the runtime's limit).
     socket_capacity: u64,
     /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
@@ -220,8 +220,7 @@ impl Loaded {
             rebuild_ms,
             rebuilt_members,
             alarm_at: Cell::new(None),
-            open_sockets: Cell::new(0),
-            reported_sockets: Cell::new(reported_sockets),
+            sockets: RefCell::new(SocketGauge::woke(0, reported_sockets)),
             socket_capacity,
             frame_budgets: RefCell::new(std::collections::HashMap::new()),
             // Numbers from the wake time (in µs) on stay above those of an earlier life of the object, and below

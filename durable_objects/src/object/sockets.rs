@@ -14,7 +14,7 @@ impl Loaded {
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
         let is_update = matches!(frame, ServerFrame::Update { .. });
-        self.frames_sent(self.fanout.publish(seq, is_update, text, self.open_sockets.get()));
+        self.frames_sent(self.fanout.publish(seq, is_update, text, self.sockets.borrow().open()));
         Ok(())
     }
 
@@ -31,27 +31,27 @@ impl Loaded {
     pub(super) fn count_sockets_on_wake(&self) {
         const OPEN: u16 = 1;
         let open = self.state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64;
-        self.open_sockets.set(open);
+        self.sockets.borrow_mut().recount(open);
         self.report_sockets();
     }
 
     /// A socket opened (`+1`) or closed (`-1`).
     pub(super) fn sockets_changed(&self, by: i64) {
-        self.open_sockets.set(self.open_sockets.get().saturating_add_signed(by));
+        self.sockets.borrow_mut().changed(by);
         self.report_sockets();
     }
 
     /// Moves the global `websocket_connections` gauge by the difference between this object's open sockets and the
-    /// count it last reported (see [`telemetry::socket_gauge_delta`]), stored before the gauge moves.
+    /// count it last reported (see [`SocketGauge`]), stored before the gauge moves.
     pub(super) fn report_sockets(&self) {
-        let (open, reported) = (self.open_sockets.get(), self.reported_sockets.get());
-        if open != reported {
-            if let Err(e) = self.store.set_reported_sockets(open) {
+        let due = self.sockets.borrow().due();
+        if let Some(report) = due {
+            if let Err(e) = self.store.set_reported_sockets(report.count) {
                 worker::console_error!("socket count not stored, gauge not moved: {e}");
                 return;
             }
-            self.reported_sockets.set(open);
-            telemetry::add("websocket_connections", &[], telemetry::socket_gauge_delta(open, reported));
+            self.sockets.borrow_mut().reported(report);
+            telemetry::add("websocket_connections", &[], report.delta);
         }
         telemetry::flush(&self.state, &self.env);
     }
@@ -64,7 +64,7 @@ impl Loaded {
         let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
             return error(ErrorCode::BadRequest, "missing subscriber");
         };
-        if self.open_sockets.get() >= self.socket_capacity {
+        if self.sockets.borrow().open() >= self.socket_capacity {
             return error(ErrorCode::LiveFull, format!("the live feed is full ({} sockets)", self.socket_capacity));
         }
         let now = now_ms();
