@@ -32,7 +32,7 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
         Err(error) => return Err(ApiError::from_object(error)),
     };
     pages::raise_version(ctx, &write.competition_id, reply.seq).await;
-    crate::metrics::add("leaderboard_updates_total", &[], 1.0);
+    crate::metrics::add(crate::metrics::Family::LeaderboardUpdatesTotal, &[], 1.0);
     Ok(reply)
 }
 

@@ -63,7 +63,7 @@ impl Fanout {
                 worker::Delay::from(Duration::ZERO).await;
                 let sent = fanout.flush();
                 if sent > 0 {
-                    telemetry::add("websocket_messages_sent_total", &[], sent as f64);
+                    telemetry::add(telemetry::ObjectMetric::WebsocketMessagesSent, sent as f64);
                 }
             });
         }

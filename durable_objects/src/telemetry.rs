@@ -11,11 +11,22 @@ use worker::{Env, State};
 /// A metrics flush to run after the response.
 pub type Flush = Pin<Box<dyn Future<Output = ()>>>;
 
+/// What an object counts (the Worker maps each onto its metric family; no labels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectMetric {
+    /// Moves of the open-sockets gauge.
+    WebsocketConnections,
+    /// Frames sent to subscribers.
+    WebsocketMessagesSent,
+    /// Moves of the dead-letter gauge.
+    OutboxDeadLetters,
+}
+
 /// The Worker's metrics entry points.
 #[derive(Clone, Copy)]
 pub struct Hooks {
-    /// Adds `by` to the series `name{labels}` of this isolate's pending deltas.
-    pub add: fn(&str, &[(&str, &str)], f64),
+    /// Adds `by` to the metric in this isolate's pending deltas.
+    pub add: fn(ObjectMetric, f64),
     /// The flush of this isolate's deltas, when one is due.
     pub flush_if_due: fn(&Env) -> Option<Flush>,
 }
@@ -29,10 +40,10 @@ pub fn install(hooks: Hooks) {
     HOOKS.with(|slot| slot.set(Some(hooks)));
 }
 
-/// Adds to a series; nothing happens when no hooks are installed.
-pub fn add(name: &str, labels: &[(&str, &str)], by: f64) {
+/// Adds to a metric; nothing happens when no hooks are installed.
+pub fn add(metric: ObjectMetric, by: f64) {
     if let Some(hooks) = HOOKS.with(Cell::get) {
-        (hooks.add)(name, labels, by);
+        (hooks.add)(metric, by);
     }
 }
 

@@ -47,7 +47,7 @@ pub fn write(env: &Env, point: &RequestPoint<'_>) {
             .write_to(&dataset)
     });
     let result = if written.is_ok() { "ok" } else { "error" };
-    crate::metrics::add("analytics_datapoints_total", &[("result", result)], 1.0);
+    crate::metrics::add(crate::metrics::Family::AnalyticsDatapointsTotal, &[("result", result)], 1.0);
 }
 
 #[cfg(test)]

@@ -51,7 +51,11 @@ pub async fn guarded<T>(
 ) -> Result<T, AdapterError> {
     let service = dependency.name();
     if with_breaker(dependency, |b| b.try_acquire(clock_ms())).is_none() {
-        crate::metrics::add("external_requests_total", &[("service", service), ("outcome", "circuit_open")], 1.0);
+        crate::metrics::add(
+            crate::metrics::Family::ExternalRequestsTotal,
+            &[("service", service), ("outcome", "circuit_open")],
+            1.0,
+        );
         return Err(AdapterError::CircuitOpen(dependency));
     }
     let started = clock_ms();
@@ -62,10 +66,14 @@ pub async fn guarded<T>(
         Err(error) if error.counts_against_breaker() => "error",
         Err(_) => "refused",
     };
-    crate::metrics::add("external_requests_total", &[("service", service), ("outcome", label)], 1.0);
+    crate::metrics::add(
+        crate::metrics::Family::ExternalRequestsTotal,
+        &[("service", service), ("outcome", label)],
+        1.0,
+    );
     let seconds = clock_ms().saturating_sub(started) as f64 / 1000.0;
     crate::metrics::observe(
-        "external_request_duration_seconds",
+        crate::metrics::Family::ExternalRequestDurationSeconds,
         &[("service", service)],
         seconds,
         crate::metrics::series::DURATION_BUCKETS,

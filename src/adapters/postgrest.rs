@@ -147,7 +147,12 @@ impl Database {
         if !matches!(outcome, Err(AdapterError::CircuitOpen(_))) {
             let seconds = super::guard::clock_ms().saturating_sub(started) as f64 / 1000.0;
             let buckets = crate::metrics::series::DURATION_BUCKETS;
-            crate::metrics::observe("db_query_duration_seconds", &[("operation", operation)], seconds, buckets);
+            crate::metrics::observe(
+                crate::metrics::Family::DbQueryDurationSeconds,
+                &[("operation", operation)],
+                seconds,
+                buckets,
+            );
         }
         outcome
     }

@@ -37,5 +37,5 @@ pub fn count(level: Level, outcome: Outcome) {
         Outcome::Miss => "miss",
         Outcome::Error => "error",
     };
-    crate::metrics::add("cache_requests_total", &[("cache", cache), ("result", result)], 1.0);
+    crate::metrics::add(crate::metrics::Family::CacheRequestsTotal, &[("cache", cache), ("result", result)], 1.0);
 }

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 
+pub use series::Family;
 use series::{Deltas, DURATION_BUCKETS, SIZE_BUCKETS};
 
 /// The Redis hash holding every series' total.
@@ -43,23 +44,23 @@ fn isolate_id() -> String {
 }
 
 /// Adds to a counter (or moves a gauge).
-pub fn add(name: &str, labels: &[(&str, &str)], by: f64) {
-    DELTAS.with(|d| d.borrow_mut().add(name, labels, by));
+pub fn add(family: Family, labels: &[(&str, &str)], by: f64) {
+    DELTAS.with(|d| d.borrow_mut().add(family.name(), labels, by));
 }
 
 /// Records one histogram observation.
-pub fn observe(name: &str, labels: &[(&str, &str)], value: f64, buckets: &'static [f64]) {
-    DELTAS.with(|d| d.borrow_mut().observe(name, labels, value, buckets));
+pub fn observe(family: Family, labels: &[(&str, &str)], value: f64, buckets: &'static [f64]) {
+    DELTAS.with(|d| d.borrow_mut().observe(family.name(), labels, value, buckets));
 }
 
 /// Records one served request.
 pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, request_bytes: u64, response_bytes: u64) {
     let status = status.to_string();
-    add("http_requests_total", &[("method", method), ("route", route), ("status", &status)], 1.0);
+    add(Family::HttpRequestsTotal, &[("method", method), ("route", route), ("status", &status)], 1.0);
     let labels = [("method", method), ("route", route)];
-    observe("http_request_duration_seconds", &labels, seconds, DURATION_BUCKETS);
-    observe("http_request_size_bytes", &labels, request_bytes as f64, SIZE_BUCKETS);
-    observe("http_response_size_bytes", &labels, response_bytes as f64, SIZE_BUCKETS);
+    observe(Family::HttpRequestDurationSeconds, &labels, seconds, DURATION_BUCKETS);
+    observe(Family::HttpRequestSizeBytes, &labels, request_bytes as f64, SIZE_BUCKETS);
+    observe(Family::HttpResponseSizeBytes, &labels, response_bytes as f64, SIZE_BUCKETS);
 }
 
 /// Whether this isolate should flush now.
@@ -112,7 +113,18 @@ pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
 /// The hooks Competition objects report their sockets and frames through (they live in a crate this one depends
 /// on, so they cannot call this module directly).
 pub fn object_hooks() -> durable_objects::telemetry::Hooks {
-    durable_objects::telemetry::Hooks { add, flush_if_due }
+    durable_objects::telemetry::Hooks { add: add_for_object, flush_if_due }
+}
+
+/// An object's count, under its family.
+fn add_for_object(metric: durable_objects::telemetry::ObjectMetric, by: f64) {
+    use durable_objects::telemetry::ObjectMetric;
+    let family = match metric {
+        ObjectMetric::WebsocketConnections => Family::WebsocketConnections,
+        ObjectMetric::WebsocketMessagesSent => Family::WebsocketMessagesSentTotal,
+        ObjectMetric::OutboxDeadLetters => Family::OutboxDeadLetters,
+    };
+    add(family, &[], by);
 }
 
 /// Whether `authorization` carries the operator's `METRICS_TOKEN` (always, when none is configured). The token is
@@ -142,7 +154,7 @@ pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -
             BreakerState::HalfOpen => 1.0,
             BreakerState::Open => 2.0,
         };
-        values.insert(series::key("circuit_breaker_state", &[("service", dependency.name())]), level);
+        values.insert(series::key(Family::CircuitBreakerState.name(), &[("service", dependency.name())]), level);
     }
     Ok(Reply::typed(200, render::CONTENT_TYPE, render::render(&values).into_bytes()))
 }
@@ -199,16 +211,15 @@ mod tests {
             .filter_map(|target| target["expr"].as_str())
             .collect();
         let selected: Vec<String> = exprs.iter().flat_map(|e| selected_names(e)).collect();
-        for (family, kind, _) in series::FAMILIES {
-            let wanted = match kind {
-                series::Kind::Histogram => format!("{family}_bucket"),
-                _ => (*family).to_owned(),
+        for family in Family::all() {
+            let wanted = match family.kind() {
+                series::Kind::Histogram => format!("{}_bucket", family.name()),
+                _ => family.name().to_owned(),
             };
-            assert!(selected.contains(&wanted), "the dashboard has no panel for {family}");
+            assert!(selected.contains(&wanted), "the dashboard has no panel for {}", family.name());
         }
         for name in &selected {
-            let family = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
-            assert!(series::FAMILIES.iter().any(|(f, _, _)| *f == family), "the dashboard queries unknown {name}");
+            assert!(Family::of_series(name).is_some(), "the dashboard queries unknown {name}");
         }
     }
 
@@ -216,13 +227,13 @@ mod tests {
     fn after_a_failed_flush_the_next_waits_for_the_clock_not_the_next_request() {
         LAST_FLUSH_MS.with(|l| l.set(1_000));
         for _ in 0..FLUSH_AFTER {
-            add("c_total", &[], 1.0);
+            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
         }
         assert!(flush_due(1_001), "enough observations: due at once");
         let batch = OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())));
         OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch.expect("a batch")));
         for _ in 0..(FLUSH_AFTER * 3) {
-            add("c_total", &[], 1.0);
+            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
         }
         assert!(!flush_due(1_002), "Redis failed: no retry on every request");
         assert!(flush_due(1_000 + FLUSH_EVERY_MS), "retried on the clock");
@@ -268,8 +279,7 @@ mod tests {
             let names = selected_names(expr);
             assert!(!names.is_empty(), "{name} selects no series");
             for series in names {
-                let family = series.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
-                assert!(series::FAMILIES.iter().any(|(f, _, _)| *f == family), "{name}: unknown series {series}");
+                assert!(Family::of_series(&series).is_some(), "{name}: unknown series {series}");
             }
         }
     }

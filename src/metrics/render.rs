@@ -2,41 +2,32 @@
 
 use std::collections::BTreeMap;
 
-use super::series::{format_value, Kind, FAMILIES};
+use super::series::{format_value, Family, Kind};
 
 /// Content type of `/metrics`.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The family a stored series belongs to (`x_bucket{…}` → `x` for histograms).
-fn family_of(series: &str) -> Option<(&'static str, Kind, &'static str)> {
-    let name = series.split('{').next().unwrap_or(series);
-    FAMILIES.iter().copied().find(|(family, kind, _)| match kind {
-        Kind::Histogram => [family.to_string() + "_bucket", family.to_string() + "_sum", family.to_string() + "_count"]
-            .iter()
-            .any(|n| n == name),
-        _ => *family == name,
-    })
-}
-
-/// Renders every series under its family's `# HELP` / `# TYPE`; series of unknown families are left out. Families
-/// without samples still get their header, so scrapers see the full catalogue.
+/// Renders every series under its family's `# HELP` / `# TYPE`. Every family gets its header, with or without
+/// samples, so scrapers see the full catalogue; a stored series of no family (left by an older deploy) is not shown.
 pub fn render(values: &BTreeMap<String, f64>) -> String {
-    let mut by_family: BTreeMap<&str, Vec<(&String, f64)>> = BTreeMap::new();
+    let mut by_family: BTreeMap<Family, Vec<(&String, f64)>> = BTreeMap::new();
     for (series, value) in values {
-        if let Some((family, _, _)) = family_of(series) {
+        if let Some(family) = Family::of_series(series) {
             by_family.entry(family).or_default().push((series, *value));
         }
     }
     let mut out = String::new();
-    for (family, kind, help) in FAMILIES {
+    for family in Family::all() {
+        let (kind, help) = (family.kind(), family.help());
+        let name = family.name();
         let kind_name = match kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
             Kind::Histogram => "histogram",
         };
-        out.push_str(&format!("# HELP {family} {help}\n# TYPE {family} {kind_name}\n"));
-        let mut samples = by_family.remove(family).unwrap_or_default();
-        if *kind == Kind::Histogram {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind_name}\n"));
+        let mut samples = by_family.remove(&family).unwrap_or_default();
+        if kind == Kind::Histogram {
             // Buckets in ascending `le` per label set, then sum and count: the order the format requires.
             samples.sort_by(|a, b| {
                 histogram_order(a.0).partial_cmp(&histogram_order(b.0)).unwrap_or(std::cmp::Ordering::Equal)

@@ -12,38 +12,137 @@ pub enum Kind {
     Histogram,
 }
 
-/// Every family the Worker exports: name, type, help.
-pub const FAMILIES: &[(&str, Kind, &str)] = &[
-    ("http_requests_total", Kind::Counter, "HTTP requests by method, route template and status."),
-    ("http_request_duration_seconds", Kind::Histogram, "Time to answer an HTTP request."),
-    ("http_request_size_bytes", Kind::Histogram, "Size of HTTP request bodies."),
-    ("http_response_size_bytes", Kind::Histogram, "Size of HTTP response bodies."),
-    ("leaderboard_updates_total", Kind::Counter, "Score updates accepted by competitions."),
-    ("fitness_syncs_total", Kind::Counter, "Fitness syncs by result."),
-    ("cache_requests_total", Kind::Counter, "Cache lookups by cache level and result."),
-    ("external_requests_total", Kind::Counter, "Calls to external services by outcome."),
-    ("external_request_duration_seconds", Kind::Histogram, "Duration of calls to external services."),
-    ("db_query_duration_seconds", Kind::Histogram, "Duration of database API calls by operation."),
-    ("rate_limited_total", Kind::Counter, "Requests refused by the rate limiter, by policy."),
-    (
-        "rate_limit_fallbacks_total",
-        Kind::Counter,
-        "Rate-limit decisions made by an isolate's local bucket (Redis down).",
-    ),
-    ("websocket_connections", Kind::Gauge, "Open live-leaderboard sockets."),
-    (
-        "outbox_dead_letters",
-        Kind::Gauge,
-        "Score changes the database refused for good, set aside in their competitions' objects.",
-    ),
-    ("websocket_messages_sent_total", Kind::Counter, "Frames sent to live-leaderboard sockets."),
-    ("analytics_datapoints_total", Kind::Counter, "Analytics Engine data points written, by result."),
-    (
-        "circuit_breaker_state",
-        Kind::Gauge,
-        "Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open.",
-    ),
-];
+/// Every family the Worker exports. Series are only ever recorded under one of these, and the catalogue, the
+/// renderer and the dashboard check all walk [`Family::all`] (every variant, by derive), so no family can be recorded
+/// and not rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter)]
+pub enum Family {
+    /// `http_requests_total`: HTTP requests by method, route template and status.
+    HttpRequestsTotal,
+    /// `http_request_duration_seconds`: Time to answer an HTTP request.
+    HttpRequestDurationSeconds,
+    /// `http_request_size_bytes`: Size of HTTP request bodies.
+    HttpRequestSizeBytes,
+    /// `http_response_size_bytes`: Size of HTTP response bodies.
+    HttpResponseSizeBytes,
+    /// `leaderboard_updates_total`: Score updates accepted by competitions.
+    LeaderboardUpdatesTotal,
+    /// `fitness_syncs_total`: Fitness syncs by result.
+    FitnessSyncsTotal,
+    /// `cache_requests_total`: Cache lookups by cache level and result.
+    CacheRequestsTotal,
+    /// `external_requests_total`: Calls to external services by outcome.
+    ExternalRequestsTotal,
+    /// `external_request_duration_seconds`: Duration of calls to external services.
+    ExternalRequestDurationSeconds,
+    /// `db_query_duration_seconds`: Duration of database API calls by operation.
+    DbQueryDurationSeconds,
+    /// `rate_limited_total`: Requests refused by the rate limiter, by policy.
+    RateLimitedTotal,
+    /// `rate_limit_fallbacks_total`: Rate-limit decisions made by an isolate's local bucket (Redis down).
+    RateLimitFallbacksTotal,
+    /// `websocket_connections`: Open live-leaderboard sockets.
+    WebsocketConnections,
+    /// `outbox_dead_letters`: Score changes the database refused for good, set aside in their competitions' objects.
+    OutboxDeadLetters,
+    /// `websocket_messages_sent_total`: Frames sent to live-leaderboard sockets.
+    WebsocketMessagesSentTotal,
+    /// `analytics_datapoints_total`: Analytics Engine data points written, by result.
+    AnalyticsDatapointsTotal,
+    /// `circuit_breaker_state`: Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open.
+    CircuitBreakerState,
+}
+
+impl Family {
+    /// Every family, in the order `/metrics` renders them (declaration order).
+    pub fn all() -> impl Iterator<Item = Family> {
+        <Family as strum::IntoEnumIterator>::iter()
+    }
+
+    /// Its name in the exposition format.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Family::HttpRequestsTotal => "http_requests_total",
+            Family::HttpRequestDurationSeconds => "http_request_duration_seconds",
+            Family::HttpRequestSizeBytes => "http_request_size_bytes",
+            Family::HttpResponseSizeBytes => "http_response_size_bytes",
+            Family::LeaderboardUpdatesTotal => "leaderboard_updates_total",
+            Family::FitnessSyncsTotal => "fitness_syncs_total",
+            Family::CacheRequestsTotal => "cache_requests_total",
+            Family::ExternalRequestsTotal => "external_requests_total",
+            Family::ExternalRequestDurationSeconds => "external_request_duration_seconds",
+            Family::DbQueryDurationSeconds => "db_query_duration_seconds",
+            Family::RateLimitedTotal => "rate_limited_total",
+            Family::RateLimitFallbacksTotal => "rate_limit_fallbacks_total",
+            Family::WebsocketConnections => "websocket_connections",
+            Family::OutboxDeadLetters => "outbox_dead_letters",
+            Family::WebsocketMessagesSentTotal => "websocket_messages_sent_total",
+            Family::AnalyticsDatapointsTotal => "analytics_datapoints_total",
+            Family::CircuitBreakerState => "circuit_breaker_state",
+        }
+    }
+
+    /// Its type.
+    pub const fn kind(self) -> Kind {
+        match self {
+            Family::HttpRequestsTotal => Kind::Counter,
+            Family::HttpRequestDurationSeconds => Kind::Histogram,
+            Family::HttpRequestSizeBytes => Kind::Histogram,
+            Family::HttpResponseSizeBytes => Kind::Histogram,
+            Family::LeaderboardUpdatesTotal => Kind::Counter,
+            Family::FitnessSyncsTotal => Kind::Counter,
+            Family::CacheRequestsTotal => Kind::Counter,
+            Family::ExternalRequestsTotal => Kind::Counter,
+            Family::ExternalRequestDurationSeconds => Kind::Histogram,
+            Family::DbQueryDurationSeconds => Kind::Histogram,
+            Family::RateLimitedTotal => Kind::Counter,
+            Family::RateLimitFallbacksTotal => Kind::Counter,
+            Family::WebsocketConnections => Kind::Gauge,
+            Family::OutboxDeadLetters => Kind::Gauge,
+            Family::WebsocketMessagesSentTotal => Kind::Counter,
+            Family::AnalyticsDatapointsTotal => Kind::Counter,
+            Family::CircuitBreakerState => Kind::Gauge,
+        }
+    }
+
+    /// Its `# HELP` text.
+    pub const fn help(self) -> &'static str {
+        match self {
+            Family::HttpRequestsTotal => "HTTP requests by method, route template and status.",
+            Family::HttpRequestDurationSeconds => "Time to answer an HTTP request.",
+            Family::HttpRequestSizeBytes => "Size of HTTP request bodies.",
+            Family::HttpResponseSizeBytes => "Size of HTTP response bodies.",
+            Family::LeaderboardUpdatesTotal => "Score updates accepted by competitions.",
+            Family::FitnessSyncsTotal => "Fitness syncs by result.",
+            Family::CacheRequestsTotal => "Cache lookups by cache level and result.",
+            Family::ExternalRequestsTotal => "Calls to external services by outcome.",
+            Family::ExternalRequestDurationSeconds => "Duration of calls to external services.",
+            Family::DbQueryDurationSeconds => "Duration of database API calls by operation.",
+            Family::RateLimitedTotal => "Requests refused by the rate limiter, by policy.",
+            Family::RateLimitFallbacksTotal => "Rate-limit decisions made by an isolate's local bucket (Redis down).",
+            Family::WebsocketConnections => "Open live-leaderboard sockets.",
+            Family::OutboxDeadLetters => {
+                "Score changes the database refused for good, set aside in their competitions' objects."
+            }
+            Family::WebsocketMessagesSentTotal => "Frames sent to live-leaderboard sockets.",
+            Family::AnalyticsDatapointsTotal => "Analytics Engine data points written, by result.",
+            Family::CircuitBreakerState => {
+                "Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open."
+            }
+        }
+    }
+
+    /// The family a stored series belongs to (`x_bucket{…}` → `x` for histograms).
+    pub fn of_series(series: &str) -> Option<Family> {
+        let name = series.split('{').next().unwrap_or(series);
+        Family::all().find(|family| match family.kind() {
+            Kind::Histogram => {
+                name.strip_prefix(family.name()).is_some_and(|suffix| matches!(suffix, "_bucket" | "_sum" | "_count"))
+            }
+            _ => family.name() == name,
+        })
+    }
+}
 
 /// Bucket bounds of duration histograms, seconds.
 pub const DURATION_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -189,6 +288,24 @@ pub fn format_value(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_family_has_a_distinct_name_and_its_series_are_recognised() {
+        let mut names: Vec<&str> = Family::all().map(Family::name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+        for family in Family::all() {
+            let series = match family.kind() {
+                Kind::Histogram => format!("{}_bucket{{le=\"1\"}}", family.name()),
+                _ => key(family.name(), &[("a", "b")]),
+            };
+            assert_eq!(Family::of_series(&series), Some(family));
+        }
+        assert_eq!(Family::of_series("http_request_duration_seconds"), None);
+        assert_eq!(Family::of_series("unknown_total"), None);
+    }
 
     #[test]
     fn keys_escape_label_values() {

@@ -102,7 +102,7 @@ pub async fn check(config: &Config, traceparent: &str, scope: &Scope<'_>, now_ms
         }
         Err(error) => {
             FALLBACKS.with(|f| f.set(f.get() + 1));
-            crate::metrics::add("rate_limit_fallbacks_total", &[("policy", &policy.name)], 1.0);
+            crate::metrics::add(crate::metrics::Family::RateLimitFallbacksTotal, &[("policy", &policy.name)], 1.0);
             worker::console_warn!("rate limit falls back to this isolate: {error}");
             let taken = LOCAL.with(|local| {
                 let mut local = local.borrow_mut();
@@ -119,7 +119,7 @@ pub async fn check(config: &Config, traceparent: &str, scope: &Scope<'_>, now_ms
         let left = remaining + f64::from(granted - 1);
         Decision { allowed: true, headers: headers(policy, left), retry_after_secs: 0 }
     } else {
-        crate::metrics::add("rate_limited_total", &[("scope", &policy.name)], 1.0);
+        crate::metrics::add(crate::metrics::Family::RateLimitedTotal, &[("scope", &policy.name)], 1.0);
         Decision {
             allowed: false,
             headers: headers(policy, remaining),

@@ -143,7 +143,7 @@ impl Loaded {
             }
             Ok(Drained::DeadLettered { seq, error }) => {
                 worker::console_error!("outbox row {seq} refused for good, set aside as a dead letter: {error}");
-                telemetry::add("outbox_dead_letters", &[], 1.0);
+                telemetry::add(ObjectMetric::OutboxDeadLetters, 1.0);
                 Some(0)
             }
             Err(e) => {

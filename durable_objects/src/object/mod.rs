@@ -28,7 +28,7 @@ use crate::broadcast;
 use crate::fanout::Fanout;
 use crate::score_store::{ScoreStore, StoreError};
 use crate::system_of_record::{self, CompetitionSink};
-use crate::telemetry;
+use crate::telemetry::{self, ObjectMetric};
 use crate::token_check;
 use standings::board::{Board, WriteError, Written};
 use standings::engine::{Cursor, Entry, Leaderboard};

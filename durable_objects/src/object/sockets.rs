@@ -21,7 +21,7 @@ impl Loaded {
     /// Counts frames sent to subscribers and lets a due metrics flush run after the event.
     pub(super) fn frames_sent(&self, count: u64) {
         if count > 0 {
-            telemetry::add("websocket_messages_sent_total", &[], count as f64);
+            telemetry::add(ObjectMetric::WebsocketMessagesSent, count as f64);
         }
         telemetry::flush(&self.state, &self.env);
     }
@@ -51,7 +51,7 @@ impl Loaded {
                 return;
             }
             self.sockets.borrow_mut().reported(report);
-            telemetry::add("websocket_connections", &[], report.delta);
+            telemetry::add(ObjectMetric::WebsocketConnections, report.delta);
         }
         telemetry::flush(&self.state, &self.env);
     }

@@ -256,7 +256,7 @@ impl Loaded {
             Err(e) => return storage_failure(&e),
         };
         if moved > 0 {
-            telemetry::add("outbox_dead_letters", &[], -(moved as f64));
+            telemetry::add(ObjectMetric::OutboxDeadLetters, -(moved as f64));
             if let Err(e) = self.store.set_failures(0) {
                 return storage_failure(&e);
             }

@@ -23,7 +23,7 @@ pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result
     let key = header(req, "Idempotency-Key");
     let outcome = idempotency::guarded(ctx, key, "POST /api/v1/fitness/sync", &bytes, || run(ctx, &bytes)).await;
     let result = if outcome.is_ok() { "ok" } else { "error" };
-    crate::metrics::add("fitness_syncs_total", &[("result", result)], 1.0);
+    crate::metrics::add(crate::metrics::Family::FitnessSyncsTotal, &[("result", result)], 1.0);
     outcome
 }
 
