@@ -61,6 +61,7 @@ fn a_limited_request_never_reaches_its_handler() {
     let user = Uuid::new_v4();
     let token = e2e::user_token(&user);
     let today = local::token::now() - local::token::now().rem_euclid(86_400);
+    let fallbacks_before = fallbacks("fitness_sync");
     let (replies, elapsed) = hammer(60, |i| {
         let date = e2e::rfc3339(today - i as i64 * 86_400)[..10].to_owned();
         send(
@@ -73,8 +74,14 @@ fn a_limited_request_never_reaches_its_handler() {
     let served = replies.iter().filter(|r| r.status == 200).count();
     let limited = replies.iter().filter(|r| r.status == 429).count();
     assert_eq!(served + limited, 60);
-    let most = 30 + (elapsed / 2.0).ceil() as usize;
-    assert!((30..=most).contains(&served), "{served} served in {elapsed:.2} s (burst 30, 1 per 2 s)");
+    // When Redis answers the limiter too slowly under this burst, the contract's fallback (a bucket of the isolate's
+    // own, full at first) may serve more; that is degraded service, not a leak, and /metrics counts it.
+    let degraded = fallbacks("fitness_sync") > fallbacks_before;
+    let most = 30 + (elapsed / 2.0).ceil() as usize + if degraded { 30 } else { 0 };
+    assert!(
+        (30..=most).contains(&served),
+        "{served} served in {elapsed:.2} s (burst 30, 1 per 2 s; fell back to the isolate: {degraded})"
+    );
     let retry: u64 = replies
         .iter()
         .find(|r| r.status == 429)
@@ -107,4 +114,17 @@ fn every_api_response_carries_the_rate_limit_headers() {
     assert!(missing.header("ratelimit-policy").is_some_and(|p| p.starts_with("\"anonymous\"")), "{missing:?}");
     let health = send("GET", &format!("{}/health", base_url()), &[], None);
     assert_eq!(health.header("ratelimit-limit"), None, "health and metrics are not rate limited");
+}
+
+/// Decisions the limiter made for `policy` without Redis, as `/metrics` counts them.
+fn fallbacks(policy: &str) -> f64 {
+    let reply = send(
+        "GET",
+        &format!("{}/metrics", base_url()),
+        &[("Authorization", &format!("Bearer {}", e2e::worker_var("METRICS_TOKEN")))],
+        None,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let series = format!("rate_limit_fallbacks_total{{policy=\"{policy}\"}} ");
+    reply.text.lines().filter_map(|line| line.strip_prefix(&series)?.parse::<f64>().ok()).sum()
 }

@@ -6,6 +6,7 @@ pub mod breaker;
 pub mod error;
 pub mod guard;
 pub mod postgrest;
+pub mod redis_ops;
 pub mod rows;
 pub mod score_history;
 pub mod upstash;

@@ -97,13 +97,13 @@ impl Upstash {
         Ok((answer.status, text))
     }
 
-    /// Runs one command, e.g. `["INCR", "k"]`.
-    pub async fn command(&self, args: &[&str]) -> Result<Value, AdapterError> {
+    /// Runs one command, e.g. `["INCR", "k"]` (named operations in `redis_ops` are the product's only callers).
+    pub(super) async fn command(&self, args: &[&str]) -> Result<Value, AdapterError> {
         self.command_within(self.budget_ms, args).await
     }
 
     /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 50 ms).
-    pub async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
+    pub(super) async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
         let body = serde_json::to_string(args).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
         guarded(DEP, budget_ms, async {
             let (status, text) = self.post("/", body).await?;

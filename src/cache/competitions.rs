@@ -28,8 +28,8 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
     count(Level::Memory, Outcome::Miss);
     let redis = ctx.redis();
     let key = keys::competition(id);
-    match redis.command(&["GET", &key]).await {
-        Ok(serde_json::Value::String(text)) => match serde_json::from_str::<CompetitionRow>(&text) {
+    match redis.cached(&key).await {
+        Ok(Some(text)) => match serde_json::from_str::<CompetitionRow>(&text) {
             Ok(row) => {
                 count(Level::Redis, Outcome::Hit);
                 ROWS.with(|c| c.borrow_mut().put(*id, row.clone(), ctx.now_ms));
@@ -37,13 +37,12 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
             }
             Err(_) => count(Level::Redis, Outcome::Miss),
         },
-        Ok(_) => count(Level::Redis, Outcome::Miss),
+        Ok(None) => count(Level::Redis, Outcome::Miss),
         Err(_) => count(Level::Redis, Outcome::Error),
     }
     let Some(row) = ctx.database().competition(caller, id).await? else { return Ok(None) };
     if let Ok(text) = serde_json::to_string(&row) {
-        let ttl = COMPETITION_TTL_SECS.to_string();
-        if let Err(error) = redis.command(&["SET", &key, &text, "EX", &ttl]).await {
+        if let Err(error) = redis.keep(&key, &text, COMPETITION_TTL_SECS).await {
             worker::console_warn!("competition cache store skipped: {error}");
         }
     }
@@ -55,7 +54,7 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
 /// the old count for up to 5 s.
 pub async fn forget(ctx: &RequestContext<'_>, id: &Uuid) {
     ROWS.with(|c| c.borrow_mut().remove(id));
-    if let Err(error) = ctx.redis().command(&["DEL", &keys::competition(id)]).await {
+    if let Err(error) = ctx.redis().drop_key(&keys::competition(id)).await {
         worker::console_warn!("competition cache entry not dropped: {error}");
     }
 }

@@ -1,4 +1,5 @@
-//! Redis keys and scripts of the caches (plain Rust, so their shapes are tested natively).
+//! Redis keys of the caches (plain Rust, so their shapes are tested natively); the operations on them are named
+//! in `adapters::redis_ops`.
 
 use uuid::Uuid;
 
@@ -29,19 +30,6 @@ pub fn page(competition: &Uuid, version: u64, limit: usize, cursor: Option<&str>
 pub fn competition(id: &Uuid) -> String {
     format!("comp:{id}")
 }
-
-/// Reads the version and the page at that version in one round trip: `KEYS[1]` the version key, `ARGV[1]`/`ARGV[2]`
-/// the page key around the version. Returns `{version, page or false}`.
-pub const READ_PAGE: &str = "local v = redis.call('GET', KEYS[1]) or '0' \
-     return {v, redis.call('GET', ARGV[1] .. v .. ARGV[2])}";
-
-/// Raises the version to `ARGV[1]` unless it is already higher (writes from different isolates may arrive out of
-/// order), refreshing its TTL (`ARGV[2]` seconds).
-pub const RAISE_VERSION: &str = "local current = tonumber(redis.call('GET', KEYS[1]) or '0') \
-     local wanted = tonumber(ARGV[1]) \
-     if wanted > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
-     else redis.call('EXPIRE', KEYS[1], ARGV[2]) end \
-     return math.max(current, wanted)";
 
 #[cfg(test)]
 mod tests {

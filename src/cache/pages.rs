@@ -1,9 +1,8 @@
 //! Leaderboard pages in Redis, versioned by the competition's update sequence.
 
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::keys::{self, PAGE_TTL_SECS, RAISE_VERSION, READ_PAGE, VERSION_TTL_SECS};
+use super::keys::{self, PAGE_TTL_SECS, VERSION_TTL_SECS};
 use super::{count, Level, Outcome};
 use crate::runtime::RequestContext;
 
@@ -19,13 +18,10 @@ pub struct Lookup {
 pub async fn read(ctx: &RequestContext<'_>, competition: &Uuid, limit: usize, cursor: Option<&str>) -> Option<Lookup> {
     let (prefix, suffix) = keys::page_parts(competition, limit, cursor);
     let version_key = keys::version(competition);
-    let reply = ctx.redis().command(&["EVAL", READ_PAGE, "1", &version_key, &prefix, &suffix]).await;
-    let Ok(Value::Array(parts)) = reply else {
+    let Ok((version, page)) = ctx.redis().read_versioned(&version_key, &prefix, &suffix).await else {
         count(Level::Redis, Outcome::Error);
         return None;
     };
-    let version = parts.first().and_then(|v| v.as_str()?.parse().ok()).unwrap_or(0);
-    let page = parts.get(1).and_then(Value::as_str).map(str::to_owned);
     count(Level::Redis, if page.is_some() { Outcome::Hit } else { Outcome::Miss });
     Some(Lookup { version, page })
 }
@@ -40,8 +36,7 @@ pub async fn store(
     body: &str,
 ) {
     let key = keys::page(competition, version, limit, cursor);
-    let ttl = PAGE_TTL_SECS.to_string();
-    if let Err(error) = ctx.redis().command(&["SET", &key, body, "EX", &ttl]).await {
+    if let Err(error) = ctx.redis().keep(&key, body, PAGE_TTL_SECS).await {
         worker::console_warn!("page cache store skipped: {error}");
     }
 }
@@ -49,8 +44,7 @@ pub async fn store(
 /// Raises the competition's version to `seq` (called before a write's reply leaves, so its writer never reads an
 /// older page). If Redis cannot be reached, pages already cached stay readable until their TTL (15 s).
 pub async fn raise_version(ctx: &RequestContext<'_>, competition: &Uuid, seq: u64) {
-    let (key, seq, ttl) = (keys::version(competition), seq.to_string(), VERSION_TTL_SECS.to_string());
-    if let Err(error) = ctx.redis().command(&["EVAL", RAISE_VERSION, "1", &key, &seq, &ttl]).await {
+    if let Err(error) = ctx.redis().raise_version(&keys::version(competition), seq, VERSION_TTL_SECS).await {
         worker::console_warn!("page cache version not raised for {competition}: {error}");
     }
 }

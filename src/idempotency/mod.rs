@@ -64,20 +64,19 @@ async fn begin(ctx: &RequestContext<'_>, key: Option<String>, route: &str, body:
     let running = serde_json::to_string(&Record { fingerprint: fingerprint.clone(), reply: None })
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let redis = ctx.redis();
-    let ttl = record::RUNNING_TTL_SECS.to_string();
     // Two rounds: a record can expire between a failed claim and the read that follows.
     for _ in 0..2 {
-        match redis.command(&["SET", &key, &running, "NX", "EX", &ttl]).await {
-            Ok(Value::String(ok)) if ok == "OK" => return Ok(Begin::Run(Some(Claim { key, fingerprint }))),
-            Ok(_) => {}
+        match redis.claim(&key, &running, record::RUNNING_TTL_SECS).await {
+            Ok(true) => return Ok(Begin::Run(Some(Claim { key, fingerprint }))),
+            Ok(false) => {}
             Err(error) => {
                 worker::console_warn!("Idempotency-Key not enforced (redis): {error}");
                 return Ok(Begin::Run(None));
             }
         }
-        let existing = match redis.command(&["GET", &key]).await {
-            Ok(Value::String(text)) => serde_json::from_str::<Record>(&text).ok(),
-            Ok(_) => continue,
+        let existing = match redis.cached(&key).await {
+            Ok(Some(text)) => serde_json::from_str::<Record>(&text).ok(),
+            Ok(None) => continue,
             Err(error) => {
                 worker::console_warn!("Idempotency-Key not enforced (redis): {error}");
                 return Ok(Begin::Run(None));
@@ -111,10 +110,10 @@ async fn finish(ctx: &RequestContext<'_>, claim: Claim, outcome: &Result<Reply, 
     let result = if keeps(status) {
         let done = Record { fingerprint: claim.fingerprint, reply: Some(StoredReply { status, body }) };
         let text = serde_json::to_string(&done).unwrap_or_default();
-        redis.command(&["SET", &claim.key, &text, "EX", &record::TTL_SECS.to_string()]).await
+        redis.keep(&claim.key, &text, record::TTL_SECS).await
     } else {
         // A server error is not an answer: free the key so the client's retry runs.
-        redis.command(&["DEL", &claim.key]).await
+        redis.drop_key(&claim.key).await
     };
     if let Err(error) = result {
         worker::console_warn!("Idempotency-Key outcome not stored: {error}");

@@ -1,19 +1,13 @@
 //! Flushes that count once: each batch of an isolate's deltas carries an id, and the Redis script applies a batch
 //! only if its id is new (remembered for ten minutes). A batch whose reply was lost or timed out — it may or may not
 //! have landed — is sent again with the same id before any new batch is cut, so it lands exactly once unless the
-//! isolate dies first (then its deltas are lost, never doubled). Plain Rust; the Redis call is in `super::flush`.
+//! isolate dies first (then its deltas are lost, never doubled). Plain Rust; the Redis script is
+//! `adapters::redis_ops::ADD_ONCE`.
 
 use std::collections::{BTreeMap, VecDeque};
 
 /// Seconds Redis remembers an applied batch id: far longer than any retry takes.
 pub const ID_TTL_SECS: u64 = 600;
-
-/// Adds every pair of `ARGV[2..]` (field, increment) to the hash `KEYS[1]` unless the batch id `KEYS[2]` was applied
-/// already (`ARGV[1]`: how long to remember it). One script call per batch, which Upstash bills as one command.
-/// Returns the number of series added, or -1 for a batch applied before.
-pub const ADD_ONCE: &str = "if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return -1 end \
-for i = 2, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end \
-return (#ARGV - 1) / 2";
 
 /// One batch of deltas and the id that makes applying it idempotent.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,25 +16,6 @@ pub struct Batch {
     pub id: String,
     /// Series and their increments.
     pub deltas: BTreeMap<String, f64>,
-}
-
-impl Batch {
-    /// The `EVAL` command that applies this batch once to the totals in `hash`.
-    pub fn command(&self, hash: &str) -> Vec<String> {
-        let mut command = vec![
-            "EVAL".to_owned(),
-            ADD_ONCE.to_owned(),
-            "2".to_owned(),
-            hash.to_owned(),
-            format!("{hash}:flush:{}", self.id),
-            ID_TTL_SECS.to_string(),
-        ];
-        for (series, value) in &self.deltas {
-            command.push(series.clone());
-            command.push(value.to_string());
-        }
-        command
-    }
 }
 
 /// An isolate's batches on their way to Redis.
@@ -155,13 +130,5 @@ mod tests {
             redis.apply(&batch);
         }
         assert_eq!(redis.values["requests"], recorded);
-    }
-
-    #[test]
-    fn the_command_carries_the_id_key_and_every_series() {
-        let batch = Batch { id: "iso-7".into(), deltas: deltas(&[("a", 1.5), ("b", -2.0)]) };
-        let command = batch.command("metrics:v1");
-        assert_eq!(&command[2..6], ["2", "metrics:v1", "metrics:v1:flush:iso-7", "600"]);
-        assert_eq!(&command[6..], ["a", "1.5", "b", "-2"]);
     }
 }

@@ -8,9 +8,6 @@ pub mod render;
 pub mod series;
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-
-use serde_json::Value;
 
 use crate::adapters::breaker::BreakerState;
 use crate::adapters::guard::breaker_states;
@@ -100,9 +97,7 @@ pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
     for _ in 0..2 {
         let next = OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())));
         let Some(batch) = next else { return Ok(()) };
-        let command = batch.command(HASH);
-        let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        if let Err(error) = redis.command(&args).await {
+        if let Err(error) = redis.add_once(HASH, &batch.id, flush::ID_TTL_SECS, &batch.deltas).await {
             OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch));
             return Err(error);
         }
@@ -145,8 +140,7 @@ pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -
     if let Err(error) = flush(config, now_ms).await {
         worker::console_warn!("metrics flush before a scrape failed: {error}");
     }
-    let totals = upstash::shared(config).command(&["HGETALL", HASH]).await?;
-    let mut values = parse_hgetall(&totals);
+    let mut values = upstash::shared(config).totals(HASH).await?;
     // Breaker states are this isolate's own view (breakers are per isolate by design).
     for (dependency, state) in breaker_states() {
         let level = match state {
@@ -159,27 +153,11 @@ pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -
     Ok(Reply::typed(200, render::CONTENT_TYPE, render::render(&values).into_bytes()))
 }
 
-/// `HGETALL`'s flat `[field, value, …]` as a map.
-pub fn parse_hgetall(reply: &Value) -> BTreeMap<String, f64> {
-    let Some(items) = reply.as_array() else { return BTreeMap::new() };
-    items
-        .chunks(2)
-        .filter_map(|pair| {
-            let field = pair.first()?.as_str()?.to_owned();
-            let value = match pair.get(1)? {
-                Value::String(text) => text.parse().ok()?,
-                Value::Number(n) => n.as_f64()?,
-                _ => return None,
-            };
-            Some((field, value))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::Value;
+    use std::collections::BTreeMap;
 
     /// Metric names a PromQL expression selects (identifiers with an underscore followed by a selector, a range or
     /// the end of an argument; function names are followed by `(` and label names have no underscore here).
@@ -242,14 +220,6 @@ mod tests {
         DELTAS.with(|d| d.borrow_mut().take());
     }
 
-    #[test]
-    fn a_flush_is_one_script_call_with_every_delta() {
-        let deltas = BTreeMap::from([("a_total".to_owned(), 3.0), ("b_sum".to_owned(), 0.25)]);
-        let command = flush::Batch { id: "x-1".into(), deltas }.command(HASH);
-        assert_eq!(command[0], "EVAL");
-        assert_eq!(&command[6..], ["a_total", "3", "b_sum", "0.25"]);
-    }
-
     /// `docs/alerts.yml` as JSON values.
     #[cfg(not(target_arch = "wasm32"))]
     fn alert_rules() -> Value {
@@ -282,14 +252,5 @@ mod tests {
                 assert!(Family::of_series(&series).is_some(), "{name}: unknown series {series}");
             }
         }
-    }
-
-    #[test]
-    fn redis_totals_parse() {
-        let reply = json!(["a_total", "3", "b_sum", "0.25", "odd"]);
-        let values = parse_hgetall(&reply);
-        assert_eq!(values.get("a_total"), Some(&3.0));
-        assert_eq!(values.get("b_sum"), Some(&0.25));
-        assert_eq!(values.len(), 2);
     }
 }

@@ -11,8 +11,6 @@ pub mod policy;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use crate::adapters::upstash;
 use crate::adapters::AdapterError;
 use crate::config::Config;
@@ -21,31 +19,16 @@ use bucket::{retry_after_secs, Bucket};
 use lease::LeaseBook;
 use policy::{headers, Policies, Scope};
 
+use crate::adapters::redis_ops::BucketShape;
 use crate::auth::UserContext;
 use crate::router::Endpoint;
 
 /// Time budget of one Redis call of the limiter.
 pub const REDIS_BUDGET_MS: u64 = 50;
 
-/// The bucket script: `KEYS[1]` the bucket; `ARGV` rate per ms, burst, tokens wanted, idle TTL in seconds.
-/// Returns `{granted, remaining}` (remaining as a string: Lua numbers become integers on the way out).
-pub const SCRIPT: &str = "local t = redis.call('TIME') \
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
-local rate, burst, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]) \
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts') \
-local tokens, ts = tonumber(b[1]) or burst, tonumber(b[2]) or now \
-if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate); ts = now end \
-local granted = math.min(want, math.floor(tokens)) \
-if granted < 0 then granted = 0 end \
-tokens = tokens - granted \
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts)) \
-redis.call('EXPIRE', KEYS[1], ARGV[4]) \
-return {granted, tostring(tokens)}";
-
 thread_local! {
     static LEASES: RefCell<LeaseBook> = RefCell::new(LeaseBook::default());
     static LOCAL: RefCell<HashMap<String, Bucket>> = RefCell::new(HashMap::new());
-    static SCRIPT_SHA: RefCell<Option<String>> = const { RefCell::new(None) };
     static FALLBACKS: Cell<u64> = const { Cell::new(0) };
 }
 
@@ -128,8 +111,7 @@ pub async fn check(config: &Config, traceparent: &str, scope: &Scope<'_>, now_ms
     }
 }
 
-/// One script call on the shared bucket: `EVALSHA` with the script's SHA (loaded once per isolate), `EVAL` after a
-/// `NOSCRIPT` (a Redis restart forgets loaded scripts).
+/// One script call on the shared bucket (see `adapters::redis_ops::Upstash::take_tokens`).
 async fn take_shared(
     config: &Config,
     traceparent: &str,
@@ -138,47 +120,14 @@ async fn take_shared(
 ) -> Result<(u32, f64), AdapterError> {
     let redis = upstash::shared(config).traced(traceparent);
     let refill = scope.policy.refill();
-    let ttl = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
-    let (rate, burst, want, ttl) =
-        (refill.rate_per_ms.to_string(), scope.policy.burst.to_string(), want.to_string(), ttl.to_string());
-    let key = scope.key();
-    let sha = match SCRIPT_SHA.with(|s| s.borrow().clone()) {
-        Some(sha) => sha,
-        None => {
-            let loaded = redis.command_within(REDIS_BUDGET_MS * 4, &["SCRIPT", "LOAD", SCRIPT]).await?;
-            let sha = loaded.as_str().unwrap_or_default().to_owned();
-            SCRIPT_SHA.with(|s| *s.borrow_mut() = Some(sha.clone()));
-            sha
-        }
-    };
-    let args = [key.as_str(), &rate, &burst, &want, &ttl];
-    let reply = match redis.command_within(REDIS_BUDGET_MS, &[&["EVALSHA", &sha, "1"][..], &args].concat()).await {
-        Err(error) if error.upstream_code() == Some("NOSCRIPT") => {
-            SCRIPT_SHA.with(|s| *s.borrow_mut() = None);
-            redis.command_within(REDIS_BUDGET_MS, &[&["EVAL", SCRIPT, "1"][..], &args].concat()).await?
-        }
-        other => other?,
-    };
-    parse_reply(&reply)
-}
-
-/// `{granted, "remaining"}` from the script.
-pub fn parse_reply(reply: &Value) -> Result<(u32, f64), AdapterError> {
-    let bad = || AdapterError::Decode(crate::adapters::Dependency::Redis, format!("bucket script replied {reply}"));
-    let parts = reply.as_array().ok_or_else(bad)?;
-    let granted = parts.first().and_then(Value::as_u64).ok_or_else(bad)? as u32;
-    let remaining = match parts.get(1) {
-        Some(Value::String(text)) => text.parse::<f64>().map_err(|_| bad())?,
-        Some(Value::Number(n)) => n.as_f64().ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
-    Ok((granted, remaining))
+    let ttl_secs = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
+    let shape = BucketShape { rate_per_ms: refill.rate_per_ms, burst: scope.policy.burst, ttl_secs };
+    redis.take_tokens(&scope.key(), shape, want, REDIS_BUDGET_MS).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn requests_draw_from_their_policy_and_subject() {
@@ -209,13 +158,5 @@ mod tests {
         for (endpoint, user, key) in cases {
             assert_eq!(scope_for(&policies, endpoint, user, "203.0.113.9").key(), key, "{endpoint:?}");
         }
-    }
-
-    #[test]
-    fn script_replies_parse() {
-        assert_eq!(parse_reply(&json!([3, "12.5"])).expect("ok"), (3, 12.5));
-        assert_eq!(parse_reply(&json!([0, "0"])).expect("ok"), (0, 0.0));
-        assert!(parse_reply(&json!("OK")).is_err());
-        assert!(parse_reply(&json!([1, "x"])).is_err());
     }
 }

@@ -78,10 +78,8 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
         return (cached.checked_at, cached.checks);
     }
     let redis = ctx.redis();
-    let shared = redis.command_within(CACHE_BUDGET_MS, &["GET", CACHE_KEY]).await.ok();
-    if let Some(checked) =
-        shared.as_ref().and_then(|v| v.as_str()).and_then(|t| serde_json::from_str::<Checked>(t).ok())
-    {
+    let shared = redis.cached_within(CACHE_KEY, CACHE_BUDGET_MS).await.ok().flatten();
+    if let Some(checked) = shared.and_then(|text| serde_json::from_str::<Checked>(&text).ok()) {
         CHECKS.with(|c| c.borrow_mut().put((), checked.clone(), ctx.now_ms));
         return (checked.checked_at, checked.checks);
     }
@@ -95,9 +93,8 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
     let fresh = Checked { checked_at: time::format_ms(ctx.now_ms), checks };
     CHECKS.with(|c| c.borrow_mut().put((), fresh.clone(), ctx.now_ms));
     if let Ok(text) = serde_json::to_string(&fresh) {
-        let ttl = CHECK_TTL_MS.to_string();
         // Not sharing it only costs other isolates a check of their own.
-        let _ = redis.command_within(CACHE_BUDGET_MS, &["SET", CACHE_KEY, &text, "PX", &ttl]).await;
+        let _ = redis.keep_briefly(CACHE_KEY, &text, CHECK_TTL_MS as u64, CACHE_BUDGET_MS).await;
     }
     (fresh.checked_at, fresh.checks)
 }
@@ -107,7 +104,7 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
     let describe = |e: AdapterError| e.to_string();
     match component {
         Component::Postgrest => ctx.database().ping().await.map_err(describe),
-        Component::Redis => ctx.redis().command(&["PING"]).await.map(drop).map_err(describe),
+        Component::Redis => ctx.redis().ping().await.map_err(describe),
         Component::DurableObjects => ctx.env.durable_object(BINDING).map(drop).map_err(|e| e.to_string()),
         Component::Storage => match ctx.env.bucket(STORAGE_BINDING) {
             Ok(bucket) => deadline(CHECK_BUDGET_MS, bucket.head("__health"))
