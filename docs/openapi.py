@@ -129,11 +129,88 @@ schemas = {
                           ["status", "checked_at", "components", "circuit_breakers"], True),
 }
 
+# The live socket's frames (API.md, "Live updates"): not HTTP bodies, so no path refers to them; clients generate
+# their frame types from these.
+FRAME_UPDATE = obj({"type": {"const": "update"}, "seq": {"type": "integer", "minimum": 1}, "user_id": UUID,
+                    "display_name": {"type": "string"}, "score": SCORE, "rank": RANK, "display_rank": RANK,
+                    "previous_rank": NULLABLE_RANK, "total": {"type": "integer", "minimum": 0}},
+                   ["type", "seq", "user_id", "score", "rank", "previous_rank", "total"], True)
+schemas.update({
+    "UpdateFrame": FRAME_UPDATE,
+    "ServerFrame": {"description": "A frame the server sends on the live socket", "oneOf": [
+        obj({"type": {"const": "snapshot"}, "seq": {"type": "integer", "minimum": 0},
+             "total": {"type": "integer", "minimum": 0}, "entries": {"type": "array", "items": ref("Entry")},
+             "me": {"oneOf": [ref("Standing"), {"type": "null"}]}}, ["type", "seq", "total", "entries", "me"], True),
+        ref("UpdateFrame"),
+        obj({"type": {"const": "updates"}, "seq": {"type": "integer", "minimum": 1},
+             "updates": {"type": "array", "minItems": 2, "items": ref("UpdateFrame")}}, ["type", "seq", "updates"],
+            True),
+        obj({"type": {"const": "removed"}, "seq": {"type": "integer", "minimum": 1}, "user_id": UUID,
+             "total": {"type": "integer", "minimum": 0}}, ["type", "seq", "user_id", "total"], True),
+        obj({"type": {"const": "changed"}, "seq": {"type": "integer", "minimum": 1}, "competition": ref("Competition")},
+            ["type", "seq", "competition"], True),
+        obj({"type": {"const": "finished"}, "seq": {"type": "integer", "minimum": 0},
+             "prizes": {"type": "array", "items": obj({"rank": RANK, "user_id": UUID, "amount": {"type": "integer"}},
+                                                     ["rank", "user_id", "amount"], True)}},
+            ["type", "seq", "prizes"], True),
+        obj({"type": {"const": "pong"}}, ["type"], True),
+        obj({"type": {"const": "auth_ok"}, "exp": {"type": "integer"}}, ["type", "exp"], True),
+        obj({"type": {"const": "error"}, "code": {"type": "string"}}, ["type", "code"], True),
+    ]},
+    "ClientFrame": {"description": "A frame a client sends on the live socket (at most 10 a second, bursts of 20)",
+                    "oneOf": [
+        obj({"type": {"const": "ping"}}, ["type"]),
+        obj({"type": {"const": "resume"}, "since": {"type": "integer", "minimum": 0}}, ["type", "since"]),
+        obj({"type": {"const": "auth"}, "token": {"type": "string"}}, ["type", "token"]),
+    ]},
+})
+
+# Examples on the bodies a client meets first.
+schemas["ScoreUpdate"]["examples"] = [{"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "score": 8421}]
+schemas["ScoreUpdateReply"]["examples"] = [{
+    "competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f",
+    "score": 8421, "rank": 3, "display_rank": 3, "previous_rank": 5, "total": 128}]
+schemas["Error"]["examples"] = [{"error": {"code": "rate_limited", "message": "too many requests",
+                                           "request_id": "b7c6f5e4-d3c2-4b1a-9f8e-7d6c5b4a3f2e"}}]
+
+# Headers the contract puts on responses (API.md, Conventions and Rate limiting).
+# `required` headers are on every response that lists them; the end-to-end tests check that they are.
+HEADERS = {
+    "X-Request-Id": {"description": "The caller's request id when sane, else a fresh one", "required": True,
+                     "schema": {"type": "string"}},
+    "RateLimit-Limit": {"description": "The policy's burst", "required": True, "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "Requests left in the bucket", "required": True,
+                            "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "Seconds until the bucket is full again", "required": True,
+                        "schema": {"type": "integer"}},
+    "RateLimit-Policy": {"description": "The policy, e.g. \"default\";q=200;w=1", "required": True,
+                         "schema": {"type": "string"}},
+    "RateLimit": {"description": "The bucket now, e.g. \"default\";r=199;t=1", "required": True,
+                  "schema": {"type": "string"}},
+    "Retry-After": {"description": "Whole seconds to wait before retrying (always on 429)", "schema": {"type": "integer"}},
+    "ETag": {"description": "The representation's version; send it back in If-None-Match", "required": True,
+             "schema": {"type": "string"}},
+}
+
+def headers_for(path, status, etag=False):
+    names = ["X-Request-Id"]
+    if path.startswith("/api/"):
+        names += ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "RateLimit"]
+    if status == "503":
+        names.append("Retry-After")
+    if etag and status == "200":
+        names.append("ETag")
+    headers = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+    if status == "429":
+        headers["Retry-After"] = {**HEADERS["Retry-After"], "required": True}
+    return headers
+
 def error(description):
     return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
 
 ERRORS = {"400": error("Malformed request"), "401": error("Missing, invalid or expired token"),
           "422": error("Validation failed"), "429": error("Rate limited (see Retry-After)"),
+          "500": error("Internal error (the envelope still carries the request id)"),
           "503": error("A dependency is unavailable")}
 
 def ok(schema, status="200", description="OK"):
@@ -314,7 +391,9 @@ paths = {
                            "`bearer, <jwt>` or Authorization); frames snapshot, update, finished, pong",
                 "parameters": [CID],
                 "responses": {"101": {"description": "Switching protocols"}, "400": error("Not an upgrade"),
-                              "401": error("Missing or invalid token")}}},
+                              "401": error("Missing or invalid token")},
+                # OpenAPI has no WebSocket messages: the frames are named here for clients and tools.
+                "x-websocket-frames": {"server": ref("ServerFrame"), "client": ref("ClientFrame")}}},
     "/api/v1/leaderboard/update": {
         "post": op("Set the caller's absolute score", ok("ScoreUpdateReply"), body="ScoreUpdate", params=[IDEMPOTENCY],
                    extra_errors=[("403", "Not a member"), ("404", "No such competition"),
@@ -394,6 +473,19 @@ for path, methods in paths.items():
         operation["tags"] = [tag]
 assert len(OPERATIONS) == sum(len(m) for m in paths.values()), "an operation in OPERATIONS is not in paths"
 
+# Versioned representations: leaderboard pages and competitions answer 304 to a matching If-None-Match.
+ETAGGED = {("/api/v1/leaderboard/{competition_id}", "get"), ("/api/v1/competitions/{competition_id}", "get")}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}
+for path, methods in paths.items():
+    for method, operation in methods.items():
+        etag = (path, method) in ETAGGED
+        if etag:
+            operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+            operation["responses"]["304"] = {"description": "Not modified (matches If-None-Match)"}
+        for status, response in operation["responses"].items():
+            if status != "101":
+                response["headers"] = {**response.get("headers", {}), **headers_for(path, status, etag)}
+
 document = {
     "openapi": "3.1.0",
     "tags": [{"name": name, "description": text} for name, text in TAGS],
@@ -409,6 +501,7 @@ document = {
             "metricsToken": {"type": "http", "scheme": "bearer"},
         },
         "schemas": schemas,
+        "headers": HEADERS,
     },
     "paths": paths,
 }

@@ -241,7 +241,7 @@ pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) 
         Err(error) => panic!("{method} {url}: {error}"),
     };
     let status = response.status();
-    let headers = response
+    let headers: Vec<(String, String)> = response
         .headers_names()
         .into_iter()
         .map(|name| {
@@ -254,7 +254,7 @@ pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) 
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     // Answers of the shared Worker must match docs/openapi.json (the other Workers some tests start are left alone).
     if let Some(path) = std::env::var("E2E_BASE_URL").ok().and_then(|base| url.strip_prefix(&base).map(str::to_owned)) {
-        if let Err(drift) = openapi_check::check(method, &path, status, content_type.as_deref(), &json) {
+        if let Err(drift) = openapi_check::check(method, &path, status, content_type.as_deref(), &headers, &json) {
             panic!("the answer does not match docs/openapi.json: {drift}");
         }
     }

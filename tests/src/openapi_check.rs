@@ -42,8 +42,15 @@ fn validator(schema: &Value) -> std::sync::Arc<jsonschema::Validator> {
     }))
 }
 
-/// Checks one answer; `Err` says how it departs from the document.
-pub fn check(method: &str, path: &str, status: u16, content_type: Option<&str>, body: &Value) -> Result<(), String> {
+/// Checks one answer (`headers`: lower-cased names); `Err` says how it departs from the document.
+pub fn check(
+    method: &str,
+    path: &str,
+    status: u16,
+    content_type: Option<&str>,
+    headers: &[(String, String)],
+    body: &Value,
+) -> Result<(), String> {
     let is_json = content_type.is_some_and(|t| t.starts_with("application/json"));
     let document = document();
     let path = path.split(['?', '#']).next().unwrap_or_default();
@@ -62,6 +69,16 @@ pub fn check(method: &str, path: &str, status: u16, content_type: Option<&str>, 
             return Err(format!("{method} {template}: status {status} is not documented"));
         }
         return if is_json { check_body("#/components/schemas/Error", status, body) } else { Ok(()) };
+    }
+    for (name, header) in response["headers"].as_object().into_iter().flatten() {
+        let header = match header["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/headers/")) {
+            Some(component) => &document.doc["components"]["headers"][component],
+            None => header,
+        };
+        let present = headers.iter().any(|(have, _)| have.eq_ignore_ascii_case(name));
+        if header["required"] == json!(true) && !present {
+            return Err(format!("{method} {template} {status}: the documented header {name} is missing"));
+        }
     }
     if !is_json {
         return Ok(());
@@ -102,15 +119,30 @@ mod tests {
     fn answers_are_held_to_the_document() {
         let competition = json!({"competitions": [{"id": "00000000-0000-4000-8000-00000000d3e0", "name": "x"}]});
         assert!(
-            check("GET", "/api/v1/competitions", 200, Some("application/json"), &competition).is_err(),
+            check("GET", "/api/v1/competitions", 200, Some("application/json"), &[], &competition).is_err(),
             "fields missing"
         );
         let envelope = json!({"error": {"code": "not_found", "message": "no", "request_id": "r"}});
-        assert!(check("GET", "/api/v1/nothing", 404, Some("application/json"), &envelope).is_ok());
-        assert!(check("GET", "/api/v1/nothing", 404, Some("application/json"), &json!({"oops": 1})).is_err());
+        assert!(check("GET", "/api/v1/nothing", 404, Some("application/json"), &[], &envelope).is_ok());
+        assert!(check("GET", "/api/v1/nothing", 404, Some("application/json"), &[], &json!({"oops": 1})).is_err());
         assert!(
-            check("GET", "/api/v1/competitions", 201, Some("application/json"), &json!({})).is_err(),
+            check("GET", "/api/v1/competitions", 201, Some("application/json"), &[], &json!({})).is_err(),
             "undocumented"
         );
+        let page = json!({"competitions": []});
+        let without = check("GET", "/api/v1/competitions", 200, Some("application/json"), &[], &page);
+        assert!(without.is_err_and(|e| e.contains("is missing")), "a documented required header is missing");
+        let all: Vec<(String, String)> = [
+            "x-request-id",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-policy",
+            "ratelimit",
+        ]
+        .iter()
+        .map(|name| (name.to_string(), "1".to_owned()))
+        .collect();
+        assert_eq!(check("GET", "/api/v1/competitions", 200, Some("application/json"), &all, &page), Ok(()));
     }
 }
