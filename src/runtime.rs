@@ -79,7 +79,6 @@ impl RequestContext<'_> {
     pub async fn read_json_bytes(&self, req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
         let headers = req.headers();
         body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
-        body::check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), limit)?;
         read_body(req, limit).await
     }
 }
@@ -168,17 +167,15 @@ mod wasm_tests {
 /// declared length, and reading it whole first would let a few large posts take the isolate's memory.
 pub async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt;
-    // A declared length is the body's length (the runtime frames the body by it), so such a body is refused before
-    // it is read, or read in one piece: a stream costs a promise per chunk and a costly release of its reader.
+    // A declared length above the limit is refused before anything is read. A length that frames the body (the
+    // runtime holds the body to it) lets the body be read in one piece: a stream costs a promise per chunk and a
+    // costly release of its reader.
     let headers = req.headers();
-    let declared = body::declared_length(
-        headers.get("Content-Length").ok().flatten().as_deref(),
-        headers.get("Transfer-Encoding").ok().flatten().is_some(),
-    );
+    let content_length = headers.get("Content-Length").ok().flatten();
+    body::check_declared_length(content_length.as_deref(), limit)?;
+    let declared =
+        body::declared_length(content_length.as_deref(), headers.get("Transfer-Encoding").ok().flatten().is_some());
     if let Some(declared) = declared {
-        if declared > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
         if declared == 0 {
             return Ok(Vec::new());
         }

@@ -1,7 +1,7 @@
 //! Subrequests whose answer is read whole with the runtime's `arrayBuffer()`.
 //!
 //! workers-rs reads a fetched body as a stream, one promise per chunk, and releases the stream's reader when it is
-//! done; workerd makes that release costly. Profiled under load (`scripts/profile-writes`), reading the object's and
+//! done; workerd makes that release costly. Profiled under load (`scripts/profile-load`), reading the object's and
 //! Redis's replies that way took ≈ 20 % of the isolate's CPU on a score write, of which the reader's release alone
 //! was ≈ 15 %. One `arrayBuffer()` promise reads the same bytes.
 

@@ -88,7 +88,7 @@ pub const RESUME_WINDOW: u64 = 1_024;
 /// How often (in frames) kept frames beyond [`RESUME_WINDOW`] are deleted.
 const TRIM_EVERY: u64 = 64;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct StoredOutboxRow {
     seq: i64,
     user_id: String,

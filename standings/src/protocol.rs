@@ -120,6 +120,11 @@ impl CompetitionMeta {
     pub fn final_ms(&self) -> i64 {
         self.ends_ms.saturating_add(self.grace_ms.max(0))
     }
+
+    /// Whether the settings keep the schema's rules: a metric this code knows and an end after the start.
+    pub fn is_sound(&self) -> bool {
+        crate::rules::Metric::parse(&self.metric).is_some() && self.ends_ms > self.starts_ms
+    }
 }
 
 /// A user who joined (`POST /roster`), with their profile when the Worker has it.
@@ -548,6 +553,24 @@ pub fn percentile(rank: u64, total: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_sound_with_a_known_metric_and_an_end_after_the_start() {
+        let meta = |metric: &str, starts_ms, ends_ms| CompetitionMeta {
+            competition_id: Uuid::from_u128(1),
+            metric: metric.to_owned(),
+            starts_ms,
+            ends_ms,
+            prize_pool: 0,
+            payout: Vec::new(),
+            fitness: false,
+            grace_ms: 0,
+        };
+        let cases = [("steps", 0, 1, true), ("steps", 1, 1, false), ("steps", 2, 1, false), ("laps", 0, 1, false)];
+        for (metric, starts_ms, ends_ms, sound) in cases {
+            assert_eq!(meta(metric, starts_ms, ends_ms).is_sound(), sound, "{metric} {starts_ms}..{ends_ms}");
+        }
+    }
 
     #[test]
     fn error_codes_travel_as_snake_case_and_an_unknown_one_is_internal() {

@@ -45,7 +45,6 @@ use standings::protocol::{
 };
 #[cfg(feature = "test-routes")]
 use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
-use standings::rules::Metric;
 use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use standings::stored_rows::CorruptRow;
@@ -129,7 +128,6 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
     Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
-/// A storage failure as the runtime's error, for replies built with `?`.
 /// The request's JSON body, read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in
 /// JS and converts the value field by field across the boundary, which costs more on every score write.
 async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
@@ -137,6 +135,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<
     serde_json::from_slice(&bytes).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
+/// A storage failure as the runtime's error, for replies built with `?`.
 fn storage_error(failure: StoreError) -> worker::Error {
     worker::Error::RustError(failure.to_string())
 }

@@ -15,7 +15,7 @@ impl Loaded {
             return error(ErrorCode::Conflict, "the standings are final");
         }
         let meta = settings.meta;
-        if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
+        if !meta.is_sound() {
             return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
         let seq = {
@@ -172,7 +172,7 @@ impl Loaded {
             Ok(meta) => meta,
             Err(e) => return error(ErrorCode::BadRequest, format!("bad competition settings: {e}")),
         };
-        if Metric::parse(&meta.metric).is_none() || meta.ends_ms <= meta.starts_ms {
+        if !meta.is_sound() {
             return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
         if let Err(e) = self.store.save_meta(&meta) {

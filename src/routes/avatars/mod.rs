@@ -7,7 +7,6 @@ use serde_json::json;
 use worker::HttpMetadata;
 
 use crate::error::ApiError;
-use crate::http::body::check_declared_length;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
 use crate::routes::health::STORAGE_BINDING;
@@ -26,7 +25,6 @@ fn storage_failed(error: worker::Error) -> ApiError {
 pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let headers = req.headers();
-    check_declared_length(headers.get("Content-Length").ok().flatten().as_deref(), MAX_BYTES)?;
     let content_type = headers.get("Content-Type").ok().flatten();
     let bytes = crate::runtime::read_body(req, MAX_BYTES).await?;
     let image = check_upload(content_type.as_deref(), &bytes)?;
