@@ -3,9 +3,10 @@
 use serde::Serialize;
 use standings::protocol::{ErrorCode, ObjectError};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 /// One field-level problem reported with `validation_failed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// JSON path of the offending field, e.g. `score` or `samples[3].date`.
     pub field: String,
@@ -18,6 +19,58 @@ impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }
+}
+
+/// Every code [`ApiError::code`] answers, as the contract lists them (a test keeps the two equal).
+pub const CODES: [&str; 16] = [
+    "bad_request",
+    "invalid_json",
+    "validation_failed",
+    "missing_token",
+    "invalid_token",
+    "token_expired",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "rate_limited",
+    "internal",
+    "dependency_unavailable",
+    "idempotency_mismatch",
+];
+
+/// The error envelope of `API.md`: every error response's body.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Error, examples(json!({"error": {"code": "rate_limited", "message": "rate limit exceeded",
+    "request_id": "b7c6f5e4-d3c2-4b1a-9f8e-7d6c5b4a3f2e"}})))]
+pub struct Envelope {
+    /// What went wrong.
+    pub error: ErrorBody,
+}
+
+/// The inside of the envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable; one of [`CODES`].
+    #[schema(schema_with = code_schema)]
+    pub code: &'static str,
+    /// For a human; never internal detail.
+    pub message: String,
+    /// The request's id (also in `X-Request-Id`), for support.
+    pub request_id: String,
+    /// Each invalid field, with `validation_failed` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<FieldError>>,
+}
+
+/// The schema of an error code: a string from [`CODES`].
+fn code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(CODES))
+        .build()
 }
 
 /// Every error the HTTP layer can answer with. Converted into a response exactly once, in the entry point.
@@ -145,16 +198,19 @@ impl ApiError {
     }
 
     /// The JSON envelope `{"error": {"code", "message", "request_id", "details"?}}`.
-    pub fn envelope(&self, request_id: &str) -> serde_json::Value {
-        let mut error = serde_json::json!({
-            "code": self.code(),
-            "message": self.public_message(),
-            "request_id": request_id,
-        });
-        if let Self::ValidationFailed(details) = self {
-            error["details"] = serde_json::json!(details);
+    pub fn envelope(&self, request_id: &str) -> Envelope {
+        let details = match self {
+            Self::ValidationFailed(details) => Some(details.clone()),
+            _ => None,
+        };
+        Envelope {
+            error: ErrorBody {
+                code: self.code(),
+                message: self.public_message(),
+                request_id: request_id.to_owned(),
+                details,
+            },
         }
-        serde_json::json!({ "error": error })
     }
 
     /// Maps an error answered by a Competition Durable Object onto the API's errors.
@@ -225,6 +281,8 @@ mod tests {
             ),
             (ApiError::IdempotencyMismatch, 422, "idempotency_mismatch"),
         ];
+        // The table has every variant (code() matches exhaustively), so the document's list is exactly these.
+        assert_eq!(cases.iter().map(|case| case.2).collect::<Vec<_>>(), CODES);
         for (error, status, code) in cases {
             assert_eq!(error.status(), status, "{error:?}");
             assert_eq!(error.code(), code, "{error:?}");
@@ -233,7 +291,10 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_envelope() {
-        let body = ApiError::Internal("SELECT * FROM secrets failed at db.rs:12".into()).envelope("rid-1");
+        let body = serde_json::to_value(
+            ApiError::Internal("SELECT * FROM secrets failed at db.rs:12".into()).envelope("rid-1"),
+        )
+        .expect("json");
         let text = body.to_string();
         assert!(!text.contains("SELECT"), "{text}");
         assert_eq!(body["error"]["message"], "internal error");
@@ -242,7 +303,10 @@ mod tests {
 
     #[test]
     fn validation_errors_list_their_fields() {
-        let body = ApiError::ValidationFailed(vec![FieldError::new("score", "must be >= 0")]).envelope("r");
+        let body = serde_json::to_value(
+            ApiError::ValidationFailed(vec![FieldError::new("score", "must be >= 0")]).envelope("r"),
+        )
+        .expect("json");
         assert_eq!(body["error"]["details"][0]["field"], "score");
         assert_eq!(body["error"]["details"][0]["message"], "must be >= 0");
     }

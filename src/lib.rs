@@ -15,6 +15,8 @@ pub mod http;
 pub mod idempotency;
 pub mod isolate_cache;
 pub mod metrics;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod openapi_doc;
 pub mod rate_limit;
 pub mod router;
 pub mod routes;

@@ -206,6 +206,13 @@ pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
     specs().flat_map(|spec| spec.methods.iter().map(move |(method, _)| (spec.template, *method)))
 }
 
+/// Every (template, method, endpoint) of the product, test routes left out: what the OpenAPI document describes.
+pub fn product_routes() -> impl Iterator<Item = (&'static str, &'static str, Endpoint)> {
+    ROUTES
+        .iter()
+        .flat_map(|spec| spec.methods.iter().map(move |(method, endpoint)| (spec.template, *method, *endpoint)))
+}
+
 fn table() -> &'static matchit::Router<&'static RouteSpec> {
     static TABLE: OnceLock<matchit::Router<&'static RouteSpec>> = OnceLock::new();
     TABLE.get_or_init(|| {

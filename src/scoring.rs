@@ -39,11 +39,27 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
 /// Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
 /// returns each competition's standing as the sync reply lists it. A competition whose standings became final
 /// between the database's answer and the write is left out: its board no longer moves.
+/// A competition's standing after a rescore, as sync and review replies list it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Rescored {
+    /// The competition.
+    pub competition_id: Uuid,
+    /// The member's score there now.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
+    pub score: i64,
+    /// Their rank.
+    #[schema(minimum = 1)]
+    pub rank: u64,
+    /// Standard competition rank ("1224").
+    #[schema(minimum = 1)]
+    pub display_rank: u64,
+}
+
 pub async fn write_rescored(
     ctx: &RequestContext<'_>,
     user_id: &Uuid,
     inputs: &RescoreInputs,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+) -> Result<Vec<Rescored>, ApiError> {
     let mut standings = Vec::new();
     for rescored in inputs.scores() {
         // The version lets the object drop a total from a sync that was overtaken by a later one.
@@ -60,12 +76,12 @@ pub async fn write_rescored(
             Err(ApiError::Conflict(_)) => continue,
             Err(e) => return Err(e),
         };
-        standings.push(serde_json::json!({
-            "competition_id": rescored.competition_id,
-            "score": reply.score,
-            "rank": reply.rank,
-            "display_rank": reply.display_rank,
-        }));
+        standings.push(Rescored {
+            competition_id: rescored.competition_id,
+            score: reply.score,
+            rank: reply.rank,
+            display_rank: reply.display_rank,
+        });
     }
     Ok(standings)
 }

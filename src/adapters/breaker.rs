@@ -18,7 +18,8 @@ impl Default for BreakerConfig {
 }
 
 /// Where a breaker stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     Closed,
     Open,

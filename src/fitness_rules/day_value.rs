@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use standings::rules::Metric;
 
 /// The review decision on a held user-day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HoldStatus {
     /// Waiting for an administrator: counts as the review threshold.

@@ -3,15 +3,21 @@
 use serde::{Deserialize, Serialize};
 
 /// A competition's scoring mode (`scoring` in the API and the database).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Scoring {
     /// The sum of the counted days.
     Total {},
     /// The sum of `min(day, cap)`: one huge day cannot win alone.
-    DailyCapped { cap: i64 },
+    DailyCapped {
+        #[schema(minimum = 1, maximum = 9007199254740991.0)]
+        cap: i64,
+    },
     /// The number of counted days with a value of at least `goal`.
-    GoalDays { goal: i64 },
+    GoalDays {
+        #[schema(minimum = 1, maximum = 9007199254740991.0)]
+        goal: i64,
+    },
     /// The largest counted day.
     BestDay {},
 }

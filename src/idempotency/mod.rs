@@ -104,7 +104,7 @@ fn replay(stored: StoredReply) -> Reply {
 async fn finish(ctx: &RequestContext<'_>, claim: Claim, outcome: &Result<Reply, ApiError>) {
     let (status, body) = match outcome {
         Ok(reply) => (reply.status, String::from_utf8_lossy(&reply.body).into_owned()),
-        Err(error) => (error.status(), error.envelope(ctx.request_id).to_string()),
+        Err(error) => (error.status(), serde_json::to_string(&error.envelope(ctx.request_id)).unwrap_or_default()),
     };
     let redis = ctx.redis();
     let result = if keeps(status) {

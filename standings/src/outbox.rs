@@ -13,7 +13,7 @@
 use uuid::Uuid;
 
 /// A row set aside after the system of record refused it for good.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DeadLetter {
     /// The change's update sequence.
     pub seq: i64,

@@ -4,6 +4,7 @@
 //! JSON over the stub's `fetch`, to the paths below on a placeholder host.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// `POST` path of a score write.
@@ -33,6 +34,14 @@ pub const PATH_LIVE: &str = "/live";
 #[cfg(feature = "test-routes")]
 /// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
 pub const PATH_TEST_SEED: &str = "/__test/seed";
+/// Reply to `POST /outbox/retry`: the dead letters put back into the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = OutboxRetryReply)]
+pub struct OutboxRetried {
+    /// How many.
+    pub retried: u64,
+}
+
 /// `POST /settings`: new settings of a competition that is not final (administrators' edits), announced to
 /// subscribers with a `changed` frame.
 pub const PATH_SETTINGS: &str = "/settings";
@@ -158,20 +167,27 @@ pub struct Person {
     pub avatar_url: Option<String>,
 }
 
-/// Reply to a [`ScoreWrite`].
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// Reply to a [`ScoreWrite`], which the Worker answers as it is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = ScoreUpdateReply, examples(json!({"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
+    "user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", "score": 8421, "rank": 3, "display_rank": 3,
+    "previous_rank": 5, "total": 128, "seq": 912})))]
 pub struct ScoreWriteReply {
     /// The competition.
     pub competition_id: Uuid,
     /// Whose score.
     pub user_id: Uuid,
     /// The score now stored.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub score: i64,
     /// 1-based rank after the write.
+    #[schema(minimum = 1)]
     pub rank: u64,
     /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    #[schema(minimum = 1)]
     pub display_rank: u64,
     /// Rank before the write; `None` on the user's first score.
+    #[schema(minimum = 1)]
     pub previous_rank: Option<u64>,
     /// Number of ranked users.
     pub total: u64,
@@ -181,13 +197,16 @@ pub struct ScoreWriteReply {
 }
 
 /// One user's standing.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct Standing {
     /// 1-based rank.
+    #[schema(minimum = 1)]
     pub rank: u64,
     /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    #[schema(minimum = 1)]
     pub display_rank: u64,
     /// Current score.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub score: i64,
 }
 
@@ -249,7 +268,8 @@ pub struct ObjectError {
 }
 
 /// Reply to `GET /__test/stats`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[schema(as = CompetitionStats)]
 pub struct ObjectStats {
     /// Members on the board.
     pub members: u64,
@@ -274,7 +294,7 @@ pub struct ObjectStats {
 }
 
 /// Reply to `GET /outbox`: the outbox's state and the rows set aside.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct OutboxReport {
     /// Changes waiting for the system of record.
     pub pending: u64,
@@ -321,7 +341,7 @@ pub struct Disqualified {
 }
 
 /// `POST /repair`: drop a stored member row that cannot be loaded.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repair {
     /// The corrupt row's key, as the stats report it.
@@ -381,11 +401,14 @@ pub fn default_display_name(user_id: &Uuid) -> String {
 }
 
 /// A leaderboard row as the app sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Entry)]
 pub struct PublicEntry {
     /// 1-based rank.
+    #[schema(minimum = 1)]
     pub rank: u64,
     /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
+    #[schema(minimum = 1)]
     pub display_rank: u64,
     /// The member.
     pub user_id: Uuid,
@@ -394,6 +417,7 @@ pub struct PublicEntry {
     /// Their avatar, `null` until uploaded.
     pub avatar_url: Option<String>,
     /// Their score.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub score: i64,
 }
 
@@ -413,7 +437,7 @@ impl From<&BoardEntry> for PublicEntry {
 }
 
 /// Frames the object sends on a live socket (`API.md`, "Live updates").
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// First frame, and the answer to a resume that reaches too far back.
@@ -428,23 +452,15 @@ pub enum ServerFrame {
         me: Option<Standing>,
     },
     /// One accepted score change.
-    Update {
-        /// Strictly increasing per competition.
+    Update(UpdateFrame),
+    /// Two or more consecutive updates sent together (the object coalesces them under load); `seq` is the last
+    /// one's. Built as text by `live::combine`, never serialised from this variant.
+    Updates {
+        /// The last update's `seq`.
         seq: u64,
-        /// Whose score changed.
-        user_id: Uuid,
-        /// Their current display name.
-        display_name: String,
-        /// The new score.
-        score: i64,
-        /// Rank after the change.
-        rank: u64,
-        /// Standard competition rank after the change ("1224").
-        display_rank: u64,
-        /// Rank before it.
-        previous_rank: Option<u64>,
-        /// Members on the board.
-        total: u64,
+        /// The updates in `seq` order, each with its `"type":"update"`.
+        #[schema(min_items = 2)]
+        updates: Vec<UpdateFrame>,
     },
     /// Answer to a ping.
     Pong,
@@ -460,6 +476,7 @@ pub enum ServerFrame {
         /// Strictly increasing per competition, like updates.
         seq: u64,
         /// The competition as the API shows it.
+        #[schema(schema_with = competition_schema)]
         competition: serde_json::Value,
     },
     /// A member left the board (disqualified, or their account deleted); everyone behind moved up.
@@ -483,10 +500,36 @@ pub enum ServerFrame {
     },
 }
 
+/// One accepted score change (`{"type":"update",…}` on the socket).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct UpdateFrame {
+    /// Strictly increasing per competition.
+    pub seq: u64,
+    /// Whose score changed.
+    pub user_id: Uuid,
+    /// Their current display name.
+    pub display_name: String,
+    /// The new score.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
+    pub score: i64,
+    /// Rank after the change.
+    #[schema(minimum = 1)]
+    pub rank: u64,
+    /// Standard competition rank after the change ("1224").
+    #[schema(minimum = 1)]
+    pub display_rank: u64,
+    /// Rank before it.
+    #[schema(minimum = 1)]
+    pub previous_rank: Option<u64>,
+    /// Members on the board.
+    pub total: u64,
+}
+
 /// One paid player.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct PrizeEntry {
     /// Their rank.
+    #[schema(minimum = 1)]
     pub rank: u64,
     /// Who.
     pub user_id: Uuid,
@@ -495,7 +538,7 @@ pub struct PrizeEntry {
 }
 
 /// Reply to `GET /prizes`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct Prizes {
     /// The pool in minor units.
     pub prize_pool: i64,
@@ -518,8 +561,13 @@ pub struct FinalResult {
     pub prize: u64,
 }
 
+/// The Worker's `Competition` schema, which a `changed` frame carries (the object passes it through as JSON).
+fn competition_schema() -> utoipa::openapi::Ref {
+    utoipa::openapi::Ref::from_schema_name("Competition")
+}
+
 /// Frames a client may send.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// Keep-alive.
@@ -602,7 +650,7 @@ mod tests {
     #[test]
     fn frames_have_the_contracts_shape() {
         let user = Uuid::from_u128(1);
-        let update = ServerFrame::Update {
+        let update = ServerFrame::Update(UpdateFrame {
             seq: 3,
             user_id: user,
             display_name: "Ana".into(),
@@ -611,7 +659,7 @@ mod tests {
             display_rank: 1,
             previous_rank: None,
             total: 1,
-        };
+        });
         let json = serde_json::to_value(&update).expect("json");
         assert_eq!((json["type"].as_str(), json["display_name"].as_str()), (Some("update"), Some("Ana")));
         assert_eq!(json["previous_rank"], serde_json::Value::Null);

@@ -5,7 +5,8 @@
 use crate::protocol::ErrorCode;
 
 /// The metrics a competition can rank by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Metric {
     Steps,
     ActiveMinutes,
@@ -64,8 +65,9 @@ impl Metric {
 }
 
 /// Where a competition stands at a given time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = CompetitionStatus)]
 pub enum Status {
     Upcoming,
     Active,

@@ -7,7 +7,7 @@ use crate::engine::Leaderboard;
 
 /// A stored member row that is not something this code ever writes: left off the board (so everyone else is still
 /// served), reported by the object's stats, and dropped by an administrator's repair.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CorruptRow {
     /// The row's `user_id` as stored (the key the repair names).
     pub key: String,

@@ -37,11 +37,11 @@ use standings::live::{self, Resume};
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ErrorCode,
-    Forget, ObjectError, ObjectStats, OutboxReport, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
-    ScoreWriteReply, ServerFrame, Settings, Standing, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND,
-    PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE,
-    PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES, PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS,
-    PONG_TEXT,
+    Forget, ObjectError, ObjectStats, OutboxReport, OutboxRetried, Page, Person, Prizes, PublicEntry, Repair,
+    RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Settings, Standing, UpdateFrame, HEADER_SUBPROTOCOL,
+    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META,
+    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
+    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
 };
 #[cfg(feature = "test-routes")]
 use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};

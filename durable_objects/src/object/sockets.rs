@@ -13,7 +13,7 @@ impl Loaded {
             // The score itself is stored; a missing frame only turns a later resume into a snapshot.
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
-        let is_update = matches!(frame, ServerFrame::Update { .. });
+        let is_update = matches!(frame, ServerFrame::Update(_));
         self.frames_sent(self.fanout.publish(seq, is_update, text, self.sockets.borrow().open()));
         Ok(())
     }

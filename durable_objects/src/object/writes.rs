@@ -141,7 +141,7 @@ impl Loaded {
             Err(WriteError::Storage(e)) => return storage_failure(&e),
         };
         if change.changed {
-            let frame = ServerFrame::Update {
+            let frame = ServerFrame::Update(UpdateFrame {
                 seq: change.seq,
                 user_id: write.user_id,
                 display_name: self.display_name_of(write.user_id),
@@ -150,7 +150,7 @@ impl Loaded {
                 display_rank,
                 previous_rank: change.previous_rank,
                 total: change.total,
-            };
+            });
             self.publish(change.seq, &frame)?;
             self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
@@ -222,7 +222,7 @@ impl Loaded {
                     Err(e) => return error(ErrorCode::Internal, e.to_string()),
                 }
             };
-            let frame = ServerFrame::Update {
+            let frame = ServerFrame::Update(UpdateFrame {
                 seq,
                 user_id: person.user_id,
                 display_name: person.display_name,
@@ -231,7 +231,7 @@ impl Loaded {
                 display_rank,
                 previous_rank: Some(entry.rank),
                 total,
-            };
+            });
             self.publish(seq, &frame)?;
         }
         Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
@@ -262,6 +262,6 @@ impl Loaded {
             }
             self.schedule_outbox(0).await?;
         }
-        Response::from_json(&serde_json::json!({ "retried": moved }))
+        Response::from_json(&OutboxRetried { retried: moved })
     }
 }

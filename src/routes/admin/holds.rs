@@ -4,6 +4,7 @@
 //! user and moves their live boards, exactly as a sync does.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::adapters::rows::HoldRow;
@@ -18,18 +19,48 @@ use crate::{scoring, time};
 use standings::rules::Metric;
 
 /// A held sample as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Hold {
+    /// The member.
     pub user_id: Uuid,
+    /// Their local day, YYYY-MM-DD.
+    #[schema(format = Date)]
     pub date: String,
+    /// The source that reported it.
     pub source: String,
+    /// The held metric.
+    #[schema(value_type = Metric)]
     pub metric: String,
+    /// The reported value.
     pub value: i64,
+    /// The review's state.
     pub status: HoldStatus,
     /// What the held value counts now: the review threshold while pending, all of it once approved, 0 once
     /// rejected.
     pub counted: i64,
+    /// Typed in by hand.
     pub user_entered: bool,
+}
+
+/// Reply of `GET /api/v1/admin/holds`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldList {
+    /// By date then user, at most 500.
+    #[schema(max_items = 500)]
+    pub holds: Vec<Hold>,
+}
+
+/// Reply of `POST /api/v1/admin/holds/{user_id}/{date}`: the decided hold, every hold of that user-day, and the
+/// member's standing in each competition the decision rescored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldDecided {
+    /// The first decided hold (its fields at the top level).
+    #[serde(flatten)]
+    pub hold: Hold,
+    /// Every hold of the user-day (one per held metric).
+    pub holds: Vec<Hold>,
+    /// The member's standing where the decision changed their score.
+    pub competitions: Vec<scoring::Rescored>,
 }
 
 impl From<HoldRow> for Hold {
@@ -49,10 +80,20 @@ impl From<HoldRow> for Hold {
 }
 
 /// Body of `POST /api/v1/admin/holds/{user_id}/{date}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = HoldDecision)]
 pub struct DecisionBody {
+    /// `approve` (counts in full) or `reject` (counts 0).
+    #[schema(schema_with = decisions)]
     pub decision: String,
+}
+
+fn decisions() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["approve", "reject"]))
+        .build()
 }
 
 impl DecisionBody {
@@ -82,7 +123,7 @@ pub async fn list(ctx: &RequestContext<'_>, req: &worker::Request) -> Result<Rep
     let status = status_filter(&query_pairs(req)?)?;
     let rows = ctx.database().list_holds(Some(status.name())).await?;
     let holds: Vec<Hold> = rows.into_iter().map(Hold::from).collect();
-    Ok(Reply::json(200, &serde_json::json!({ "holds": holds })))
+    Ok(Reply::json(200, &HoldList { holds }))
 }
 
 /// `POST /api/v1/admin/holds/{user_id}/{date}` with `{"decision":"approve"|"reject"}`: 200 the hold (its first held
@@ -110,11 +151,8 @@ pub async fn decide(
         _ => Vec::new(),
     };
     let holds: Vec<Hold> = decided.holds.into_iter().map(Hold::from).collect();
-    let first = holds.first().ok_or_else(|| ApiError::NotFound("no hold for this user and date".to_owned()))?;
-    let mut reply = serde_json::to_value(first).map_err(|e| ApiError::Internal(e.to_string()))?;
-    reply["holds"] = serde_json::json!(holds);
-    reply["competitions"] = serde_json::json!(competitions);
-    Ok(Reply::json(200, &reply))
+    let hold = holds.first().cloned().ok_or_else(|| ApiError::NotFound("no hold for this user and date".to_owned()))?;
+    Ok(Reply::json(200, &HoldDecided { hold, holds, competitions }))
 }
 
 #[cfg(test)]

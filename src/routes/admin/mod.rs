@@ -4,8 +4,9 @@
 
 pub mod holds;
 
-use serde_json::Value;
-use standings::protocol::{ObjectStats, OutboxReport, Repair, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_REPAIR, PATH_STATS};
+use standings::protocol::{
+    ObjectStats, OutboxReport, OutboxRetried, Repair, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_REPAIR, PATH_STATS,
+};
 use worker::Method;
 
 use crate::error::ApiError;
@@ -42,7 +43,7 @@ pub async fn outbox(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Repl
 pub async fn retry(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let competition_id = competition(ctx, route).await?;
     let client = ctx.competition(&competition_id)?;
-    let reply: Value = client.call(Method::Post, PATH_OUTBOX_RETRY, None::<&()>).await?;
+    let reply: OutboxRetried = client.call(Method::Post, PATH_OUTBOX_RETRY, None::<&()>).await?;
     Ok(Reply::json(200, &reply))
 }
 

@@ -13,7 +13,7 @@ use crate::routes::health::STORAGE_BINDING;
 use crate::routes::profile;
 use crate::runtime::RequestContext;
 
-use model::{check_upload, key_for, parse_key, CACHE_CONTROL, MAX_BYTES};
+use model::{check_upload, key_for, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
 
 /// The storage's own error text is logged, never shown: it can name buckets, hosts and internal state.
 fn storage_failed(error: worker::Error) -> ApiError {
@@ -47,7 +47,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
     match updated {
         Ok(Some(profile)) => {
             crate::scoring::announce_person(ctx, &profile).await;
-            Ok(Reply::json(200, &json!({ "avatar_url": url })))
+            Ok(Reply::json(200, &AvatarReply { avatar_url: url }))
         }
         failed => {
             if !existed {

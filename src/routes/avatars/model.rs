@@ -94,6 +94,13 @@ pub fn parse_key(key: &str) -> Option<ImageType> {
     ImageType::ALL.into_iter().find(|t| t.extension() == extension)
 }
 
+/// Reply of `POST /api/v1/me/avatar`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AvatarReply {
+    /// Where the picture is served from now (public, immutable).
+    pub avatar_url: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

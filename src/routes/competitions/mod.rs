@@ -16,7 +16,7 @@ use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
 
-use model::{meta_from_row, present, CreateBody, DisqualifyBody, PatchBody};
+use model::{meta_from_row, present, CompetitionList, CreateBody, Disqualified, DisqualifyBody, Membership, PatchBody};
 
 /// Most competitions a list returns.
 pub const LIST_LIMIT: usize = 100;
@@ -35,7 +35,7 @@ pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     // Finalizing competitions (ended, within their grace period) are still live, so still listed.
     let rows = ctx.database().list_competitions(Caller::User(token), &time::format_ms(ctx.now_ms), LIST_LIMIT).await?;
     let competitions = rows.iter().map(|row| present(row, ctx.now_ms)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Reply::json(200, &json!({ "competitions": competitions })))
+    Ok(Reply::json(200, &CompetitionList { competitions }))
 }
 
 /// `GET /api/v1/competitions/{competition_id}`
@@ -74,11 +74,11 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
     }
     Ok(Reply::json(
         200,
-        &json!({
-            "competition_id": membership.competition_id,
-            "user_id": membership.user_id,
-            "joined_at": time::normalize(&membership.joined_at),
-        }),
+        &Membership {
+            competition_id: membership.competition_id,
+            user_id: membership.user_id,
+            joined_at: time::normalize(&membership.joined_at),
+        },
     ))
 }
 
@@ -128,14 +128,14 @@ pub async fn disqualify(
         })?;
     Ok(Reply::json(
         200,
-        &json!({
-            "competition_id": id,
-            "user_id": user_id,
-            "status": "disqualified",
-            "reason": membership.disqualified_reason,
-            "disqualified_at": membership.disqualified_at.as_deref().map(time::normalize),
-            "total": removed.total,
-        }),
+        &Disqualified {
+            competition_id: id,
+            user_id,
+            status: "disqualified",
+            reason: membership.disqualified_reason,
+            disqualified_at: membership.disqualified_at.as_deref().map(time::normalize),
+            total: removed.total,
+        },
     ))
 }
 

@@ -1,6 +1,7 @@
 //! Competition shapes of the API and the validation of a new competition (plain Rust).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::adapters::rows::{CompetitionRow, NewCompetitionRow};
@@ -14,34 +15,74 @@ use standings::rules::{self, Metric, Status};
 pub const MAX_PLACES: usize = 100;
 
 /// Body of `POST /api/v1/competitions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewCompetition)]
 pub struct CreateBody {
+    /// 1 to 80 characters, no control characters.
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
+    /// What the board ranks by.
+    #[schema(value_type = Metric)]
     pub metric: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    /// RFC 3339, after `starts_at`.
+    #[schema(format = DateTime)]
     pub ends_at: String,
+    /// In minor units.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub prize_pool: i64,
+    /// Basis points per place, summing to at most 10 000.
     #[serde(default)]
+    #[schema(max_items = 100, value_type = Vec<BasisPoints>)]
     pub payout: Vec<i64>,
     /// Most members (1..=1 000 000); `None` (absent or null): no limit.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_participants: Option<i64>,
     /// `fitness` (default) or `client`.
     #[serde(default)]
+    #[schema(value_type = Option<ScoreSource>)]
     pub score_source: Option<String>,
     /// How a fitness competition sums its counted days (default `{"mode":"total"}`); checked field by field.
     #[serde(default)]
+    #[schema(value_type = Option<Scoring>)]
     pub scoring: Option<serde_json::Value>,
     /// `participant` (default) or an IANA zone name.
     #[serde(default)]
     pub clock: Option<String>,
     /// 0..=72; default 24 for fitness and 0 for client competitions (which must have 0).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 72)]
     pub grace_hours: Option<i64>,
+    /// Whether days typed in by hand count (default false).
     #[serde(default)]
     pub allow_manual: Option<bool>,
+}
+
+/// One place's share of the pool, in basis points (1..=10 000).
+pub struct BasisPoints;
+
+impl utoipa::PartialSchema for BasisPoints {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(10_000)).into()
+    }
+}
+
+impl ToSchema for BasisPoints {}
+
+/// Where a competition's scores come from: the members' synced fitness days, or the app posting them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreSource {
+    /// Computed from the members' fitness days (members cannot post scores).
+    Fitness,
+    /// Posted by the app (`POST /api/v1/leaderboard/update`).
+    Client,
 }
 
 /// Longest grace period, in hours.
@@ -147,15 +188,29 @@ impl CreateBody {
 }
 
 /// Body of `PATCH /api/v1/competitions/{id}`: any of the fields an organiser may change.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CompetitionPatch)]
 pub struct PatchBody {
+    /// 1 to 80 characters.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 80)]
     pub name: Option<String>,
+    /// Later, or earlier but not before now.
+    #[serde(default)]
+    #[schema(format = DateTime)]
     pub ends_at: Option<String>,
+    /// In minor units.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub prize_pool: Option<i64>,
+    /// Basis points per place.
+    #[serde(default)]
+    #[schema(max_items = 100, value_type = Option<Vec<BasisPoints>>)]
     pub payout: Option<Vec<i64>>,
     /// A number sets the limit, `null` removes it, absent leaves it.
     #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
     pub max_participants: Option<Option<i64>>,
 }
 
@@ -227,9 +282,12 @@ impl PatchBody {
 }
 
 /// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Disqualification)]
 pub struct DisqualifyBody {
+    /// Why, 1 to 200 characters; kept on the membership.
+    #[schema(min_length = 1, max_length = 200)]
     pub reason: String,
 }
 
@@ -248,24 +306,92 @@ impl DisqualifyBody {
 }
 
 /// A competition as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Competition {
+    /// Its id.
     pub id: Uuid,
+    /// Its name.
     pub name: String,
+    /// What the board ranks by.
+    #[schema(value_type = Metric)]
     pub metric: String,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub ends_at: String,
+    /// In minor units.
     pub prize_pool: i64,
+    /// Basis points per place.
     pub payout: Vec<u32>,
+    /// Members who joined.
+    #[schema(minimum = 0)]
     pub participants: i64,
     /// Most members, `null` without a limit.
+    #[schema(minimum = 1, maximum = 1000000)]
     pub max_participants: Option<i64>,
+    /// Where it stands now.
     pub status: Status,
+    /// Where its scores come from.
+    #[schema(value_type = ScoreSource)]
     pub score_source: String,
+    /// How counted days add up.
     pub scoring: Scoring,
+    /// `participant` or an IANA zone name.
     pub clock: String,
+    /// Hours after the end in which synced days still count.
+    #[schema(minimum = 0, maximum = 72)]
     pub grace_hours: i64,
+    /// Whether days typed in by hand count.
     pub allow_manual: bool,
+}
+
+/// Reply of `GET /api/v1/competitions`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CompetitionList {
+    /// Active and upcoming competitions by start, at most 100.
+    #[schema(max_items = 100)]
+    pub competitions: Vec<Competition>,
+}
+
+/// Reply of `POST /api/v1/competitions/{id}/join`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Membership {
+    /// The competition joined.
+    pub competition_id: Uuid,
+    /// The caller.
+    pub user_id: Uuid,
+    /// When they joined (the first time), RFC 3339.
+    #[schema(format = DateTime)]
+    pub joined_at: String,
+}
+
+/// Reply of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Disqualified {
+    /// The competition.
+    pub competition_id: Uuid,
+    /// The member.
+    pub user_id: Uuid,
+    /// Always `disqualified`.
+    #[schema(schema_with = disqualified_status)]
+    pub status: &'static str,
+    /// Why, as given.
+    pub reason: Option<String>,
+    /// When, RFC 3339.
+    #[schema(format = DateTime)]
+    pub disqualified_at: Option<String>,
+    /// Members left on the board.
+    #[schema(minimum = 0)]
+    pub total: u64,
+}
+
+fn disqualified_status() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["disqualified"]))
+        .build()
 }
 
 /// What a competition's object needs to know, from its database row; `None` when the row breaks the schema's rules.

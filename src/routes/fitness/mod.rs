@@ -4,8 +4,6 @@
 
 pub mod model;
 
-use serde_json::json;
-
 use crate::error::ApiError;
 use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
@@ -14,7 +12,7 @@ use crate::runtime::{header, RequestContext};
 use crate::scoring;
 use crate::time;
 
-use model::{Rejection, SyncBody, FUTURE_DATE};
+use model::{Rejection, SyncBody, SyncReply, FUTURE_DATE};
 
 /// `POST /api/v1/fitness/sync` (honours `Idempotency-Key`)
 pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
@@ -41,11 +39,11 @@ async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> 
     let competitions = scoring::write_rescored(ctx, &user.user_id, &synced.rescore).await?;
     Ok(Reply::json(
         200,
-        &json!({
-            "accepted": valid.days.len() - synced.future.len().min(valid.days.len()),
-            "rejected": valid.rejected,
-            "held": held,
-            "competitions": competitions,
-        }),
+        &SyncReply {
+            accepted: valid.days.len() - synced.future.len().min(valid.days.len()),
+            rejected: valid.rejected,
+            held,
+            competitions,
+        },
     ))
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::adapters::rows::FitnessDayArg;
 use crate::error::{ApiError, FieldError};
@@ -17,30 +18,91 @@ pub const SOURCES: [&str; 6] = ["healthkit", "health_connect", "google_fit", "ga
 pub const FUTURE_DATE: &str = "future_date";
 
 /// Body of `POST /api/v1/fitness/sync`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FitnessSync)]
 pub struct SyncBody {
+    /// Where the samples come from.
+    #[schema(value_type = Source)]
     pub source: String,
     /// The caller's IANA zone: updates the profile's, and judges this request's dates.
     #[serde(default)]
     pub time_zone: Option<String>,
     /// Checked one by one, so one malformed sample does not sink the rest.
+    #[schema(value_type = Vec<Sample>, max_items = 400)]
     pub samples: Vec<Value>,
 }
 
+/// The sources the app reports from (`manual`: typed in by hand in the app); the same list as [`SOURCES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Healthkit,
+    HealthConnect,
+    GoogleFit,
+    Garmin,
+    Fitbit,
+    Manual,
+}
+
+/// One day of one source, as a sample of the sync body (validated field by field by `sample_day`, so a bad sample
+/// is rejected alone; this type is its description).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    /// The user's local day, YYYY-MM-DD.
+    #[schema(format = Date)]
+    pub date: String,
+    /// Typed in by hand (counts only where a competition allows manual days).
+    #[serde(default)]
+    pub user_entered: Option<bool>,
+    /// Steps that day.
+    #[schema(minimum = 0)]
+    pub steps: Option<i64>,
+    /// Active minutes that day.
+    #[schema(minimum = 0)]
+    pub active_minutes: Option<i64>,
+    /// Metres that day.
+    #[schema(minimum = 0)]
+    pub distance_m: Option<i64>,
+    /// Active kilocalories that day.
+    #[schema(minimum = 0)]
+    pub calories: Option<i64>,
+}
+
 /// A sample that was not stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Rejection {
+    /// Its position in `samples`.
     pub index: usize,
+    /// Why.
     pub reason: String,
 }
 
 /// A stored sample above the review threshold of a metric: held for review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Held {
+    /// Its position in `samples`.
     pub index: usize,
+    /// Which of its values is held.
+    #[schema(value_type = Metric)]
     pub metric: &'static str,
+    /// That value.
     pub value: i64,
+}
+
+/// Reply of `POST /api/v1/fitness/sync`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = FitnessSyncReply)]
+pub struct SyncReply {
+    /// Samples stored.
+    pub accepted: usize,
+    /// Samples not stored, by index.
+    pub rejected: Vec<Rejection>,
+    /// Stored values held for review (they count once approved).
+    pub held: Vec<Held>,
+    /// The caller's standing in every running competition the sync rescored.
+    pub competitions: Vec<crate::scoring::Rescored>,
 }
 
 /// What a sync will store, and what it refused.
@@ -170,6 +232,22 @@ fn sample_day(index: usize, sample: &Value, today: i64) -> Result<FitnessDayArg,
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_documented_sources_are_the_accepted_ones() {
+        let documented: Vec<String> = [
+            Source::Healthkit,
+            Source::HealthConnect,
+            Source::GoogleFit,
+            Source::Garmin,
+            Source::Fitbit,
+            Source::Manual,
+        ]
+        .iter()
+        .map(|source| serde_json::to_value(source).expect("json").as_str().unwrap_or_default().to_owned())
+        .collect();
+        assert_eq!(documented, SOURCES);
+    }
 
     const TODAY: i64 = 20_781; // 2026-11-24
 

@@ -9,8 +9,8 @@ use std::cell::RefCell;
 
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
+use crate::adapters::breaker::BreakerState;
 use crate::adapters::guard::{breaker_states, clock_ms, deadline};
 use crate::adapters::AdapterError;
 use crate::competition_client::BINDING;
@@ -45,14 +45,24 @@ thread_local! {
     static CHECKS: RefCell<TtlCache<(), Checked>> = RefCell::new(TtlCache::new(CHECK_TTL_MS, 1));
 }
 
+/// Reply of `GET /health` and `GET /health/live`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` (`/health`) or `alive` (`/health/live`).
+    pub status: &'static str,
+    /// The deployed version (`/health` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'static str>,
+}
+
 /// `GET /health`
 pub fn health() -> Reply {
-    Reply::json(200, &json!({ "status": "ok", "version": VERSION }))
+    Reply::json(200, &Health { status: "ok", version: Some(VERSION) })
 }
 
 /// `GET /health/live`
 pub fn live() -> Reply {
-    Reply::json(200, &json!({ "status": "alive" }))
+    Reply::json(200, &Health { status: "alive", version: None })
 }
 
 /// `GET /health/ready`
@@ -65,7 +75,7 @@ pub async fn ready(ctx: &RequestContext<'_>) -> Reply {
 /// `GET /health/detailed` (with the operator's `METRICS_TOKEN`, the components' error text too)
 pub async fn detailed(ctx: &RequestContext<'_>, authorization: Option<&str>) -> Reply {
     let (checked_at, checks) = checks(ctx).await;
-    let breakers: Vec<(&str, &str)> = breaker_states().into_iter().map(|(d, s)| (d.name(), s.as_str())).collect();
+    let breakers: Vec<(&str, BreakerState)> = breaker_states().into_iter().map(|(d, s)| (d.name(), s)).collect();
     // Without a configured token there is no operator to tell apart, so nobody sees the text.
     let operator =
         ctx.config.metrics_token.is_some() && crate::metrics::operator_authorized(ctx.config, authorization).is_ok();
@@ -120,6 +130,7 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn bodies_match_the_contract() {

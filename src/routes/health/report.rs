@@ -1,8 +1,12 @@
 //! The health report of `/health/ready` and `/health/detailed` (plain Rust): each component's check, the overall
 //! status, and the body of `API.md`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+
+use crate::adapters::breaker::BreakerState;
 
 /// A component of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +55,8 @@ pub struct Check {
 }
 
 /// Overall status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Overall {
     Healthy,
     Degraded,
@@ -69,48 +74,99 @@ pub fn overall(checks: &[Check]) -> Overall {
     }
 }
 
-/// `/health/detailed`: status and body. The adapters' error text (which may name hosts and ports) is shown only to
-/// the operator (`reveal_errors`); anyone else sees that a component is down, not why.
-pub fn detailed(checks: &[Check], breakers: &[(&str, &str)], checked_at: &str, reveal_errors: bool) -> (u16, Value) {
-    let status = overall(checks);
-    let mut components = Map::new();
-    for check in checks {
-        components.insert(
-            check.component.name().to_owned(),
-            json!({
-                "status": if check.up { "up" } else { "down" },
-                "latency_ms": (check.latency_ms * 10.0).round() / 10.0,
-                "error": match (&check.error, reveal_errors) {
-                    (Some(error), true) => json!(error),
-                    (Some(_), false) => json!("unavailable"),
-                    (None, _) => Value::Null,
-                },
-            }),
-        );
-    }
-    let breakers: Map<String, Value> = breakers.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
-    let (code, name) = match status {
-        Overall::Healthy => (200, "healthy"),
-        Overall::Degraded => (200, "degraded"),
-        Overall::Unhealthy => (503, "unhealthy"),
-    };
-    (code, json!({ "status": name, "checked_at": checked_at, "components": components, "circuit_breakers": breakers }))
+/// Reply of `GET /health/detailed`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = HealthDetailed)]
+pub struct Detailed {
+    /// `healthy`, `degraded` (an optional component is down) or `unhealthy` (503).
+    pub status: Overall,
+    /// When the checks ran (they are cached for 5 s), RFC 3339.
+    #[schema(format = DateTime)]
+    pub checked_at: String,
+    /// Each dependency by name.
+    pub components: BTreeMap<&'static str, ComponentReport>,
+    /// Each dependency's circuit breaker.
+    pub circuit_breakers: BTreeMap<String, BreakerState>,
 }
 
-/// `/health/ready`: status and body.
-pub fn ready(checks: &[Check]) -> (u16, Value) {
-    let failing: Vec<&str> =
+/// One dependency's check.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ComponentReport {
+    /// Whether it answered.
+    #[schema(schema_with = up_or_down)]
+    pub status: &'static str,
+    /// How long the check took, to 0.1 ms.
+    pub latency_ms: f64,
+    /// Why it is down: the text for the operator (`METRICS_TOKEN`), `unavailable` for everyone else.
+    pub error: Option<String>,
+}
+
+fn up_or_down() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["up", "down"]))
+        .build()
+}
+
+/// `/health/detailed`: status and body. The adapters' error text (which may name hosts and ports) is shown only to
+/// the operator (`reveal_errors`); anyone else sees that a component is down, not why.
+pub fn detailed(
+    checks: &[Check],
+    breakers: &[(&str, BreakerState)],
+    checked_at: &str,
+    reveal_errors: bool,
+) -> (u16, Detailed) {
+    let status = overall(checks);
+    let components = checks
+        .iter()
+        .map(|check| {
+            let report = ComponentReport {
+                status: if check.up { "up" } else { "down" },
+                latency_ms: (check.latency_ms * 10.0).round() / 10.0,
+                error: match (&check.error, reveal_errors) {
+                    (Some(error), true) => Some(error.clone()),
+                    (Some(_), false) => Some("unavailable".to_owned()),
+                    (None, _) => None,
+                },
+            };
+            (check.component.name(), report)
+        })
+        .collect();
+    let circuit_breakers = breakers.iter().map(|(name, state)| ((*name).to_owned(), *state)).collect();
+    let code = if status == Overall::Unhealthy { 503 } else { 200 };
+    (code, Detailed { status, checked_at: checked_at.to_owned(), components, circuit_breakers })
+}
+
+/// Reply of `GET /health/ready`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `not_ready` (503).
+    #[schema(schema_with = ready_or_not)]
+    pub status: &'static str,
+    /// The components needed for readiness that are down.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<&'static str>,
+}
+
+fn ready_or_not() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["ready", "not_ready"]))
+        .build()
+}
+
+/// The readiness report: its status code and body.
+pub fn ready(checks: &[Check]) -> (u16, Readiness) {
+    let failing: Vec<&'static str> =
         checks.iter().filter(|c| c.component.needed_for_ready() && !c.up).map(|c| c.component.name()).collect();
-    if failing.is_empty() {
-        (200, json!({ "status": "ready" }))
-    } else {
-        (503, json!({ "status": "not_ready", "failing": failing }))
-    }
+    let (code, status) = if failing.is_empty() { (200, "ready") } else { (503, "not_ready") };
+    (code, Readiness { status, failing })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn checks(down: &[Component]) -> Vec<Check> {
         Component::ALL
@@ -138,24 +194,31 @@ mod tests {
 
     #[test]
     fn bodies_have_the_contract_shape() {
-        let (_, body) =
-            detailed(&checks(&[Component::Redis]), &[("postgrest", "closed"), ("redis", "open")], "now", false);
+        let (_, body) = detailed(
+            &checks(&[Component::Redis]),
+            &[("postgrest", BreakerState::Closed), ("redis", BreakerState::Open)],
+            "now",
+            false,
+        );
+        let body = serde_json::to_value(body).expect("json");
         assert_eq!(body["status"], "degraded");
         assert_eq!(body["components"]["redis"]["status"], "down");
         assert_eq!(body["components"]["postgrest"]["latency_ms"], 1.3);
         assert_eq!(body["circuit_breakers"], json!({"postgrest": "closed", "redis": "open"}));
-        assert_eq!(ready(&checks(&[Component::Redis])).1, json!({"status": "not_ready", "failing": ["redis"]}));
+        let not_ready = serde_json::to_value(ready(&checks(&[Component::Redis])).1).expect("json");
+        assert_eq!(not_ready, json!({"status": "not_ready", "failing": ["redis"]}));
+        assert_eq!(serde_json::to_value(ready(&checks(&[])).1).expect("json"), json!({"status": "ready"}));
     }
 
     #[test]
     fn error_text_is_shown_to_the_operator_only() {
         let mut down = checks(&[Component::Redis]);
         down.iter_mut().for_each(|c| c.error = (!c.up).then(|| "unreachable: http://10.0.0.5:6379".to_owned()));
-        let (_, public) = detailed(&down, &[], "now", false);
+        let public = serde_json::to_value(detailed(&down, &[], "now", false).1).expect("json");
         assert_eq!(public["components"]["redis"]["error"], "unavailable");
         assert_eq!(public["components"]["postgrest"]["error"], Value::Null);
         assert!(!public.to_string().contains("10.0.0.5"));
-        let (_, operator) = detailed(&down, &[], "now", true);
+        let operator = serde_json::to_value(detailed(&down, &[], "now", true).1).expect("json");
         assert_eq!(operator["components"]["redis"]["error"], "unreachable: http://10.0.0.5:6379");
     }
 }

@@ -2,7 +2,6 @@
 
 pub mod model;
 
-use serde_json::json;
 use standings::protocol::{
     Around, ErrorCode, Page, Prizes, PublicEntry, ScoreWrite, Standing, PATH_AROUND, PATH_PAGE, PATH_PRIZES,
     PATH_SCORE_OF,
@@ -18,7 +17,7 @@ use crate::router::RouteMatch;
 use crate::runtime::{header, query_pairs, RequestContext};
 use crate::scoring;
 
-use model::{around_query, page_query, path_uuid, UpdateBody};
+use model::{around_query, page_query, path_uuid, LeaderboardPage, UpdateBody, Window};
 
 /// Answers 404 for a competition Postgres does not have, before an object (and cache keys) would be made for it:
 /// random ids must not create objects. The row comes from the competition cache (isolate memory, then Redis), so a
@@ -52,13 +51,13 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
     let client = ctx.competition(&competition_id)?;
     let page: Page = client.call(Method::Get, &path, None::<&()>).await?;
     let entries: Vec<PublicEntry> = page.entries.iter().map(PublicEntry::from).collect();
-    let body = json!({
-        "competition_id": competition_id,
-        "total": page.total,
-        "entries": entries,
-        "next_cursor": page.next_cursor,
+    let body = serde_json::to_string(&LeaderboardPage {
+        competition_id,
+        total: page.total,
+        entries,
+        next_cursor: page.next_cursor,
     })
-    .to_string();
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(lookup) = cached {
         pages::store(ctx, &competition_id, lookup.version, query.limit, cursor, &body).await;
     }
@@ -77,14 +76,14 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
     let entries: Vec<PublicEntry> = window.entries.iter().map(PublicEntry::from).collect();
     Ok(Reply::json(
         200,
-        &json!({
-            "rank": window.rank,
-            "display_rank": window.display_rank,
-            "score": window.score,
-            "total": window.total,
-            "percentile": window.percentile,
-            "entries": entries,
-        }),
+        &Window {
+            rank: window.rank,
+            display_rank: window.display_rank,
+            score: window.score,
+            total: window.total,
+            percentile: window.percentile,
+            entries,
+        },
     ))
 }
 

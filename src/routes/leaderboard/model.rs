@@ -1,7 +1,9 @@
 //! Request shapes of the leaderboard routes and their validation (plain Rust).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use standings::engine::Cursor;
+use standings::protocol::PublicEntry;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, FieldError};
@@ -10,16 +12,54 @@ use crate::error::{ApiError, FieldError};
 pub use standings::protocol::MAX_SCORE;
 
 /// Body of `POST /api/v1/leaderboard/update`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ScoreUpdate, examples(json!({"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "score": 8421})))]
 pub struct UpdateBody {
     /// Competition id (UUID text).
+    #[schema(format = Uuid)]
     pub competition_id: String,
     /// Absolute cumulative score.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub score: i64,
     /// Whose score: administrators' corrections only (a user always posts their own).
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub user_id: Option<String>,
+}
+
+/// Reply of `GET /api/v1/leaderboard/{competition_id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LeaderboardPage {
+    /// The competition.
+    pub competition_id: Uuid,
+    /// Members on the board.
+    pub total: u64,
+    /// The page's rows, in rank order.
+    pub entries: Vec<PublicEntry>,
+    /// Pass as `cursor` for the next page; `null` at the end of the board.
+    pub next_cursor: Option<String>,
+}
+
+/// Reply of `GET /api/v1/leaderboard/{competition_id}/me`: the caller's standing and the rows around it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Around)]
+pub struct Window {
+    /// The caller's rank.
+    #[schema(minimum = 1)]
+    pub rank: u64,
+    /// Standard competition rank ("1224").
+    #[schema(minimum = 1)]
+    pub display_rank: u64,
+    /// The caller's score.
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
+    pub score: i64,
+    /// Members on the board.
+    pub total: u64,
+    /// Share of the board ranked at or below the caller, in percent (rank 1 is 100).
+    pub percentile: f64,
+    /// The rows around the caller, in rank order.
+    pub entries: Vec<PublicEntry>,
 }
 
 /// A validated score update.

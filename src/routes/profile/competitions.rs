@@ -3,16 +3,57 @@
 //! still running (or not yet delivered) cost an object call each, made in parallel.
 
 use futures_util::future::join_all;
-use serde_json::{json, Value};
+use serde::Serialize;
 use standings::protocol::{ErrorCode, Standing, PATH_SCORE_OF};
+use utoipa::ToSchema;
 use worker::Method;
 
 use crate::adapters::rows::MyCompetitionRow;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
-use crate::routes::competitions::model::present;
+use crate::routes::competitions::model::{present, Competition};
 use crate::runtime::RequestContext;
 use standings::rules::Status;
+
+/// Reply of `GET /api/v1/me/competitions`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyCompetitions {
+    /// Newest join first, at most 100.
+    #[schema(max_items = 100)]
+    pub competitions: Vec<MyCompetition>,
+}
+
+/// One competition the caller joined, with their standing in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyCompetition {
+    /// The competition.
+    pub competition: Competition,
+    /// The caller's membership.
+    #[schema(schema_with = membership_status)]
+    pub status: &'static str,
+    /// Why they were disqualified (only when they were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Their rank: final after the end, live while running, `null` without a score.
+    #[schema(minimum = 1)]
+    pub rank: Option<u64>,
+    /// Standard competition rank ("1224").
+    #[schema(minimum = 1)]
+    pub display_rank: Option<u64>,
+    /// Their score.
+    #[schema(minimum = 0)]
+    pub score: Option<i64>,
+    /// Their prize in minor units, once the standings are final.
+    #[schema(minimum = 0)]
+    pub final_amount: Option<i64>,
+}
+
+fn membership_status() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["member", "disqualified"]))
+        .build()
+}
 
 /// Where a member stands, as the route shows it.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -61,20 +102,17 @@ pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
         .collect::<Result<Vec<_>, _>>()?;
     let places = join_all(shown.iter().map(|(row, competition)| place(ctx, row, competition.status))).await;
     let mut competitions = Vec::with_capacity(shown.len());
-    for ((row, competition), place) in shown.iter().zip(places) {
+    for ((row, competition), place) in shown.into_iter().zip(places) {
         let place = place?;
-        let mut entry = json!({
-            "competition": competition,
-            "status": if row.disqualified_at.is_some() { "disqualified" } else { "member" },
-            "rank": place.rank,
-            "display_rank": place.display_rank,
-            "score": place.score,
-            "final_amount": place.final_amount,
+        competitions.push(MyCompetition {
+            competition,
+            status: if row.disqualified_at.is_some() { "disqualified" } else { "member" },
+            reason: row.disqualified_reason.clone(),
+            rank: place.rank,
+            display_rank: place.display_rank,
+            score: place.score,
+            final_amount: place.final_amount,
         });
-        if let Some(reason) = &row.disqualified_reason {
-            entry["reason"] = Value::from(reason.as_str());
-        }
-        competitions.push(entry);
     }
-    Ok(Reply::json(200, &json!({ "competitions": competitions })))
+    Ok(Reply::json(200, &MyCompetitions { competitions }))
 }

@@ -1,16 +1,20 @@
 //! Profile shapes and the display-name rule of `API.md` (1..40 code points, none of Unicode category Cc).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::adapters::rows::ProfileRow;
 use crate::error::{ApiError, FieldError};
 
 /// Body of `PATCH /api/v1/me`: any of the fields a user may change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProfilePatch)]
 pub struct PatchBody {
+    /// 1 to 40 characters, no control characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 40)]
     pub display_name: Option<String>,
     /// IANA zone of the user's own days.
     #[serde(default)]
@@ -49,10 +53,13 @@ impl PatchBody {
 }
 
 /// A profile as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Profile {
+    /// The user.
     pub user_id: Uuid,
+    /// The name boards show.
     pub display_name: String,
+    /// Their avatar, `null` until uploaded.
     pub avatar_url: Option<String>,
     /// IANA zone of the user's own days (`UTC` until set).
     pub time_zone: String,

@@ -1,0 +1,461 @@
+//! What each endpoint is, for the document: its name, group, summary, who may call it, the body it reads, what it
+//! answers and every error status its handler can return. The match is exhaustive, so a new endpoint does not
+//! compile until it is described here.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::Schemas;
+use crate::router::Endpoint;
+use crate::routes::admin::holds::{DecisionBody, HoldDecided, HoldList};
+use crate::routes::avatars::model::AvatarReply;
+use crate::routes::competitions::model::{
+    Competition, CompetitionList, CreateBody, Disqualified, DisqualifyBody, Membership, PatchBody as CompetitionPatch,
+};
+use crate::routes::fitness::model::{SyncBody, SyncReply};
+use crate::routes::health::report::{Detailed, Readiness};
+use crate::routes::health::Health;
+use crate::routes::leaderboard::model::{
+    LeaderboardPage, UpdateBody, Window, DEFAULT_AROUND, DEFAULT_LIMIT, MAX_AROUND, MAX_LIMIT,
+};
+use crate::routes::profile::competitions::MyCompetitions;
+use crate::routes::profile::model::{PatchBody as ProfilePatch, Profile};
+use standings::protocol::{
+    ClientFrame, ObjectStats, OutboxReport, OutboxRetried, Prizes, Repair, ScoreWriteReply, ServerFrame, Standing,
+};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A Supabase access token (the document's default).
+    Bearer,
+    /// The operator's `METRICS_TOKEN`.
+    Operator,
+}
+
+/// A request or response body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// JSON of a component schema (its `$ref`).
+    Json(Value),
+    /// Text of each media type.
+    Text(&'static [&'static str]),
+    /// Bytes of each media type.
+    Binary(&'static [&'static str]),
+    /// No body.
+    Empty,
+}
+
+impl Content {
+    /// The `content` object, `None` without a body.
+    pub fn render(&self) -> Option<Value> {
+        let each = |types: &[&str], schema: Value| {
+            Some(Value::Object(types.iter().map(|t| ((*t).to_owned(), json!({ "schema": schema.clone() }))).collect()))
+        };
+        match self {
+            Content::Json(schema) => each(&["application/json"], schema.clone()),
+            Content::Text(types) => each(types, json!({ "type": "string" })),
+            Content::Binary(types) => each(types, json!({ "type": "string", "format": "binary" })),
+            Content::Empty => None,
+        }
+    }
+}
+
+/// One operation of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// `operationId`: generated clients name their methods by it.
+    pub id: &'static str,
+    /// The group generated clients and documentation put it in.
+    pub tag: &'static str,
+    /// One line for humans.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Query and header parameters (path parameters come from the template).
+    pub parameters: Vec<Value>,
+    /// The body it reads.
+    pub body: Option<Content>,
+    /// Its successful answers: status, description, body.
+    pub answers: Vec<(u16, &'static str, Content)>,
+    /// Every error status it can answer, with why.
+    pub errors: BTreeMap<u16, &'static str>,
+    /// Whether its 200 carries an `ETag` and a matching `If-None-Match` gets 304.
+    pub etag: bool,
+    /// The live socket's frames (server, client), on the upgrade route only.
+    pub frames: Option<(Value, Value)>,
+}
+
+/// Errors of every operation.
+const ALWAYS: [(u16, &str); 1] = [(500, "Internal error (the envelope still carries the request id)")];
+/// Errors of every `/api` operation: the rate limiter runs first, and every route needs a dependency.
+const API: [(u16, &str); 2] = [(429, "Rate limited (see Retry-After)"), (503, "A dependency is unavailable")];
+/// Errors of an operation that needs a token.
+const TOKEN: [(u16, &str); 1] = [(401, "Missing, invalid or expired token")];
+/// Errors of an operation that reads a JSON body (`read_json`).
+const JSON_BODY: [(u16, &str); 4] = [
+    (400, "The body is not JSON"),
+    (413, "Body over 64 KiB"),
+    (415, "Content-Type is not application/json"),
+    (422, "Validation failed (details name each field)"),
+];
+/// Errors of an operation with a UUID in its path.
+const ID: (u16, &str) = (400, "An id in the path is not a UUID");
+/// Errors of an operation only `service_role` may call.
+const ADMIN: (u16, &str) = (403, "Not service_role");
+
+impl Operation {
+    fn new(id: &'static str, tag: &'static str, summary: &'static str, access: Access) -> Self {
+        let mut operation = Self {
+            id,
+            tag,
+            summary,
+            access,
+            parameters: Vec::new(),
+            body: None,
+            answers: Vec::new(),
+            errors: BTreeMap::new(),
+            etag: false,
+            frames: None,
+        };
+        operation.errors.extend(ALWAYS);
+        if access == Access::Bearer {
+            operation.errors.extend(TOKEN);
+        }
+        operation
+    }
+
+    /// An `/api` operation: rate limited, and answering 503 when a dependency cannot.
+    fn api(id: &'static str, tag: &'static str, summary: &'static str, access: Access) -> Self {
+        let mut operation = Self::new(id, tag, summary, access);
+        operation.errors.extend(API);
+        operation
+    }
+
+    fn answer(mut self, status: u16, description: &'static str, content: Content) -> Self {
+        self.answers.push((status, description, content));
+        self
+    }
+
+    fn ok(self, content: Content) -> Self {
+        self.answer(200, "OK", content)
+    }
+
+    fn error(mut self, status: u16, why: &'static str) -> Self {
+        self.errors.insert(status, why);
+        self
+    }
+
+    fn json_body(mut self, content: Content) -> Self {
+        self.body = Some(content);
+        self.errors.extend(JSON_BODY);
+        self
+    }
+
+    fn id_in_path(self) -> Self {
+        self.error(ID.0, ID.1)
+    }
+
+    fn admin(self) -> Self {
+        self.error(ADMIN.0, ADMIN.1)
+    }
+
+    fn query(mut self, name: &str, schema: Value) -> Self {
+        self.parameters.push(json!({ "name": name, "in": "query", "required": false, "schema": schema }));
+        self.error(422, "A query parameter is out of range")
+    }
+
+    fn idempotent(mut self) -> Self {
+        self.parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Retries with the same key and body get the first answer (24 h)",
+            "schema": { "type": "string", "pattern": "^[A-Za-z0-9._:-]{1,255}$" },
+        }));
+        self.error(409, "The same Idempotency-Key is in flight").error(422, "Idempotency-Key reused with another body")
+    }
+
+    fn versioned(mut self) -> Self {
+        self.etag = true;
+        self.parameters.push(
+            json!({ "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } }),
+        );
+        self.answer(304, "Not modified (matches If-None-Match)", Content::Empty)
+    }
+}
+
+/// The operation of `endpoint`; `None` for the test routes, which are not part of the API.
+pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
+    use Access::{Bearer, Operator, Public};
+    use Endpoint as E;
+    let operation = match endpoint {
+        E::Health => Operation::new("getHealth", "health", "Version and liveness", Public).ok(s.json::<Health>()),
+        E::HealthLive => {
+            Operation::new("getLiveness", "health", "Liveness; touches no dependency", Public).ok(s.json::<Health>())
+        }
+        E::HealthReady => {
+            Operation::new("getReadiness", "health", "Readiness: the database API and Redis answer", Public)
+                .ok(s.json::<Readiness>())
+                .answer(503, "Not ready", s.json::<Readiness>())
+        }
+        E::HealthDetailed => {
+            Operation::new("getHealthDetailed", "health", "Every component, breaker states (cached 5 s)", Public)
+                .ok(s.json::<Detailed>())
+                .answer(503, "Unhealthy: a required component is down", s.json::<Detailed>())
+        }
+        E::Metrics => Operation::new(
+            "getMetrics",
+            "operations",
+            "Prometheus text format 0.0.4 (Bearer METRICS_TOKEN when set)",
+            Operator,
+        )
+        .answer(200, "Exposition", Content::Text(&["text/plain"]))
+        .error(401, "Wrong or missing metrics token"),
+        E::OpenApi => Operation::new("getOpenApiDocument", "meta", "This document", Public).answer(
+            200,
+            "OpenAPI 3.1",
+            Content::Json(json!({ "type": "object" })),
+        ),
+        E::LivePage => {
+            Operation::new("getLivePage", "live", "Live top-10 page (HTML; token from #token=… or a form)", Public)
+                .answer(200, "The page", Content::Text(&["text/html"]))
+                .error(404, "Not a competition id")
+        }
+        E::Asset => Operation::new(
+            "getLivePageAsset",
+            "live",
+            "The live page's script, style and icon (live.js, live.css, favicon.svg)",
+            Public,
+        )
+        .answer(200, "The file", Content::Text(&["text/javascript", "text/css", "image/svg+xml"]))
+        .error(404, "No such asset"),
+        E::ProfileGet => Operation::api("getMe", "profile", "The caller's profile (created on first use)", Bearer)
+            .ok(s.json::<Profile>()),
+        E::ProfilePatch => {
+            Operation::api("updateMe", "profile", "Rename the caller and/or set their time zone", Bearer)
+                .json_body(s.json::<ProfilePatch>())
+                .ok(s.json::<Profile>())
+        }
+        E::ProfileDelete => Operation::api(
+            "deleteMe",
+            "profile",
+            "Delete the caller's account: profile, memberships, fitness days, holds and avatar go; the caller leaves \
+             every board not yet final (frame `removed`); final standings show `deleted player`",
+            Bearer,
+        )
+        .answer(204, "Deleted", Content::Empty),
+        E::MyCompetitions => Operation::api(
+            "listMyCompetitions",
+            "profile",
+            "Every competition the caller joined, newest join first (at most 100), with their standing",
+            Bearer,
+        )
+        .ok(s.json::<MyCompetitions>()),
+        E::AvatarUpload => Operation::api(
+            "uploadAvatar",
+            "profile",
+            "Upload the caller's avatar (PNG, JPEG or WebP by magic bytes, ≤ 2 MiB)",
+            Bearer,
+        )
+        .ok(s.json::<AvatarReply>())
+        .error(413, "Over 2 MiB")
+        .error(415, "Not PNG, JPEG or WebP"),
+        E::AvatarGet => Operation::api("getAvatar", "profile", "A stored avatar (public, immutable, ETag)", Public)
+            .answer(200, "The image", Content::Binary(&["image/png", "image/jpeg", "image/webp"]))
+            .answer(304, "Not modified", Content::Empty)
+            .error(404, "No such avatar"),
+        E::CompetitionList => Operation::api(
+            "listCompetitions",
+            "competitions",
+            "Active and upcoming competitions by start (at most 100)",
+            Bearer,
+        )
+        .ok(s.json::<CompetitionList>()),
+        E::CompetitionCreate => {
+            Operation::api("createCompetition", "competitions", "Create a competition (service_role)", Bearer)
+                .json_body(s.json::<CreateBody>())
+                .answer(201, "Created", s.json::<Competition>())
+                .admin()
+        }
+        E::CompetitionGet => Operation::api("getCompetition", "competitions", "One competition", Bearer)
+            .ok(s.json::<Competition>())
+            .versioned()
+            .id_in_path()
+            .error(404, "No such competition"),
+        E::CompetitionPatch => Operation::api(
+            "updateCompetition",
+            "competitions",
+            "Edit a competition: name, end (extend, or end early but not before now), prizes, capacity \
+             (service_role); subscribers get a `changed` frame",
+            Bearer,
+        )
+        .json_body(s.json::<CompetitionPatch>())
+        .ok(s.json::<Competition>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition")
+        .error(409, "Final or cancelled"),
+        E::CompetitionCancel => Operation::api(
+            "cancelCompetition",
+            "competitions",
+            "Cancel a competition: final without prizes, writes and joins 409 (service_role)",
+            Bearer,
+        )
+        .ok(s.json::<Competition>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition")
+        .error(409, "The standings were already final"),
+        E::CompetitionJoin => Operation::api("joinCompetition", "competitions", "Join (idempotent)", Bearer)
+            .ok(s.json::<Membership>())
+            .id_in_path()
+            .error(403, "Disqualified from this competition")
+            .error(404, "No such competition")
+            .error(409, "Finished, cancelled or full"),
+        E::CompetitionDisqualify => Operation::api(
+            "disqualifyMember",
+            "reviews",
+            "Disqualify a member: off the board at once (frame `removed`), no rejoining (service_role)",
+            Bearer,
+        )
+        .json_body(s.json::<DisqualifyBody>())
+        .ok(s.json::<Disqualified>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition or member")
+        .error(409, "The standings are final"),
+        E::CompetitionLive => {
+            let mut live = Operation::api(
+                "subscribeLive",
+                "live",
+                "Live leaderboard WebSocket (Upgrade: websocket; token in Sec-WebSocket-Protocol `bearer, <jwt>` or \
+                 Authorization); frames snapshot, update(s), changed, removed, finished, pong",
+                Bearer,
+            )
+            .answer(101, "Switching protocols", Content::Empty)
+            .error(400, "Not an upgrade, or the id is not a UUID")
+            .error(404, "No such competition");
+            live.frames = Some((s.add::<ServerFrame>(), s.add::<ClientFrame>()));
+            live
+        }
+        E::AdminStats => Operation::api(
+            "getCompetitionStats",
+            "operations",
+            "The competition object's state: members, rebuild time, outbox, dead letters and corrupt stored rows \
+             (service_role)",
+            Bearer,
+        )
+        .ok(s.json::<ObjectStats>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition"),
+        E::AdminOutbox => Operation::api(
+            "getCompetitionOutbox",
+            "operations",
+            "The competition's outbox: pending rows and the dead letters the database refused for good (service_role)",
+            Bearer,
+        )
+        .ok(s.json::<OutboxReport>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition"),
+        E::AdminOutboxRetry => Operation::api(
+            "retryCompetitionOutbox",
+            "operations",
+            "Put every dead letter back into the outbox (service_role)",
+            Bearer,
+        )
+        .ok(s.json::<OutboxRetried>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition"),
+        E::AdminRepair => Operation::api(
+            "repairCompetition",
+            "operations",
+            "Drop a stored member row the board could not load, by the key its stats report (service_role)",
+            Bearer,
+        )
+        .json_body(s.json::<Repair>())
+        .ok(s.json::<ObjectStats>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition or corrupt row"),
+        E::AdminHolds => Operation::api(
+            "listHolds",
+            "reviews",
+            "Held days awaiting (or past) review, by date then user, at most 500 (service_role)",
+            Bearer,
+        )
+        .query("status", json!({ "type": "string", "enum": ["pending", "approved", "rejected"], "default": "pending" }))
+        .ok(s.json::<HoldList>())
+        .admin(),
+        E::AdminHoldDecide => Operation::api(
+            "decideHold",
+            "reviews",
+            "Approve (counts in full) or reject (counts 0) a held user-day; rescoring every affected competition live \
+             (service_role)",
+            Bearer,
+        )
+        .json_body(s.json::<DecisionBody>())
+        .ok(s.json::<HoldDecided>())
+        .error(400, "The user id is not a UUID or the date not YYYY-MM-DD")
+        .admin()
+        .error(404, "No hold for this user and date"),
+        E::LeaderboardUpdate => Operation::api("updateScore", "leaderboard", "Set the caller's absolute score", Bearer)
+            .json_body(s.json::<UpdateBody>())
+            .idempotent()
+            .ok(s.json::<ScoreWriteReply>())
+            .error(403, "Not a member, disqualified, or another user's score")
+            .error(404, "No such competition")
+            .error(409, "Not running, the standings are final, or the same Idempotency-Key is in flight"),
+        E::LeaderboardPage => Operation::api("getLeaderboard", "leaderboard", "A page of the leaderboard", Bearer)
+            .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }))
+            .query("cursor", json!({ "type": "string", "description": "next_cursor of the page before, exactly" }))
+            .ok(s.json::<LeaderboardPage>())
+            .versioned()
+            .error(400, "The id is not a UUID, or the cursor is spelled otherwise than it was handed out")
+            .error(404, "No such competition"),
+        E::LeaderboardMe => {
+            Operation::api("getMyStanding", "leaderboard", "The caller's rank and the entries around it", Bearer)
+                .query(
+                    "around",
+                    json!({ "type": "integer", "minimum": 0, "maximum": MAX_AROUND, "default": DEFAULT_AROUND }),
+                )
+                .ok(s.json::<Window>())
+                .id_in_path()
+                .error(404, "No such competition, or the caller has no score")
+        }
+        E::LeaderboardUser => Operation::api("getUserStanding", "leaderboard", "A user's rank and score", Bearer)
+            .ok(s.json::<Standing>())
+            .id_in_path()
+            .error(404, "No such competition, or the user has no score"),
+        E::LeaderboardPrizes => Operation::api(
+            "getPrizes",
+            "leaderboard",
+            "Prizes (provisional while running, final after the end)",
+            Bearer,
+        )
+        .ok(s.json::<Prizes>())
+        .id_in_path()
+        .error(404, "No such competition"),
+        E::FitnessSync => Operation::api(
+            "syncFitness",
+            "fitness",
+            "Upsert daily samples of one source and rescore joined active competitions",
+            Bearer,
+        )
+        .json_body(s.json::<SyncBody>())
+        .idempotent()
+        .ok(s.json::<SyncReply>()),
+        E::TestBreakers
+        | E::TestPanic
+        | E::TestSeed
+        | E::TestStats
+        | E::TestFinalize
+        | E::TestAlarm
+        | E::TestCorrupt => return None,
+    };
+    Some(operation)
+}
