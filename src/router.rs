@@ -269,7 +269,7 @@ mod tests {
             .filter(|(template, _)| !template.starts_with("/__test/"))
             .map(|(template, method)| (template.to_owned(), method.to_owned()))
             .collect();
-        assert_eq!(documented, served, "docs/openapi.json (docs/openapi.py) and the router disagree");
+        assert_eq!(documented, served, "docs/openapi.json and the router disagree (run scripts/openapi)");
         // Every schema reference resolves.
         let text = crate::routes::openapi::DOCUMENT;
         for reference in text.split("\"#/components/schemas/").skip(1) {

@@ -581,7 +581,33 @@ export interface components {
             /** @enum {string} */
             type: "auth";
         };
-        /** @description A competition as the API shows it. */
+        /**
+         * @description A competition as the API shows it.
+         * @example {
+         *       "allow_manual": false,
+         *       "clock": "participant",
+         *       "ends_at": "2027-01-01T00:00:00Z",
+         *       "grace_hours": 24,
+         *       "id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
+         *       "max_participants": null,
+         *       "metric": "steps",
+         *       "name": "December steps",
+         *       "participants": 128,
+         *       "payout": [
+         *         5000,
+         *         3000,
+         *         2000
+         *       ],
+         *       "prize_pool": 10000,
+         *       "score_source": "fitness",
+         *       "scoring": {
+         *         "cap": 30000,
+         *         "mode": "daily_capped"
+         *       },
+         *       "starts_at": "2026-12-01T00:00:00Z",
+         *       "status": "active"
+         *     }
+         */
         Competition: {
             /** @description Whether days typed in by hand count. */
             allow_manual: boolean;
@@ -849,7 +875,24 @@ export interface components {
             /** @description What is wrong with it, for a human. */
             message: string;
         };
-        /** @description Body of `POST /api/v1/fitness/sync`. */
+        /**
+         * @description Body of `POST /api/v1/fitness/sync`.
+         * @example {
+         *       "samples": [
+         *         {
+         *           "active_minutes": 48,
+         *           "date": "2026-11-30",
+         *           "steps": 10412
+         *         },
+         *         {
+         *           "date": "2026-12-01",
+         *           "steps": 3120
+         *         }
+         *       ],
+         *       "source": "healthkit",
+         *       "time_zone": "Europe/Lisbon"
+         *     }
+         */
         FitnessSync: {
             /** @description Checked one by one, so one malformed sample does not sink the rest. */
             samples: components["schemas"]["Sample"][];
@@ -858,7 +901,22 @@ export interface components {
             /** @description The caller's IANA zone: updates the profile's, and judges this request's dates. */
             time_zone?: string | null;
         };
-        /** @description Reply of `POST /api/v1/fitness/sync`. */
+        /**
+         * @description Reply of `POST /api/v1/fitness/sync`.
+         * @example {
+         *       "accepted": 2,
+         *       "competitions": [
+         *         {
+         *           "competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
+         *           "display_rank": 4,
+         *           "rank": 4,
+         *           "score": 13532
+         *         }
+         *       ],
+         *       "held": [],
+         *       "rejected": []
+         *     }
+         */
         FitnessSyncReply: {
             /** @description Samples stored. */
             accepted: number;
@@ -963,7 +1021,32 @@ export interface components {
          * @enum {string}
          */
         HoldStatus: "pending" | "approved" | "rejected";
-        /** @description Reply of `GET /api/v1/leaderboard/{competition_id}`. */
+        /**
+         * @description Reply of `GET /api/v1/leaderboard/{competition_id}`.
+         * @example {
+         *       "competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
+         *       "entries": [
+         *         {
+         *           "avatar_url": null,
+         *           "display_name": "Ana",
+         *           "display_rank": 1,
+         *           "rank": 1,
+         *           "score": 91234,
+         *           "user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
+         *         },
+         *         {
+         *           "avatar_url": null,
+         *           "display_name": "player-7c1e2d3f",
+         *           "display_rank": 2,
+         *           "rank": 2,
+         *           "score": 88012,
+         *           "user_id": "7c1e2d3f-4a5b-4c6d-9e8f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "15ac4.2",
+         *       "total": 128
+         *     }
+         */
         LeaderboardPage: {
             /**
              * Format: uuid
@@ -1037,7 +1120,25 @@ export interface components {
             /** @description Newest join first, at most 100. */
             competitions: components["schemas"]["MyCompetition"][];
         };
-        /** @description Body of `POST /api/v1/competitions`. */
+        /**
+         * @description Body of `POST /api/v1/competitions`.
+         * @example {
+         *       "ends_at": "2027-01-01T00:00:00Z",
+         *       "metric": "steps",
+         *       "name": "December steps",
+         *       "payout": [
+         *         5000,
+         *         3000,
+         *         2000
+         *       ],
+         *       "prize_pool": 10000,
+         *       "scoring": {
+         *         "cap": 30000,
+         *         "mode": "daily_capped"
+         *       },
+         *       "starts_at": "2026-12-01T00:00:00Z"
+         *     }
+         */
         NewCompetition: {
             /** @description Whether days typed in by hand count (default false). */
             allow_manual?: boolean | null;
@@ -1135,7 +1236,15 @@ export interface components {
             /** @description Paid players in rank order. */
             prizes: components["schemas"]["PrizeEntry"][];
         };
-        /** @description A profile as the API shows it. */
+        /**
+         * @description A profile as the API shows it.
+         * @example {
+         *       "avatar_url": null,
+         *       "display_name": "Ana",
+         *       "time_zone": "Europe/Lisbon",
+         *       "user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
+         *     }
+         */
         Profile: {
             /** @description Their avatar, `null` until uploaded. */
             avatar_url?: string | null;

@@ -1,5 +1,5 @@
-//! `GET /openapi.json`: the OpenAPI 3.1 description of the API (`docs/openapi.json`, written by `docs/openapi.py`),
-//! compiled into the Worker. A router test keeps it listing exactly the routes served.
+//! `GET /openapi.json`: the OpenAPI 3.1 description of the API (`docs/openapi.json`, generated on the host by
+//! `crate::openapi_doc`), compiled into the Worker. A unit test fails while the committed file is stale.
 
 use crate::http::reply::Reply;
 

@@ -17,7 +17,9 @@ pub const MAX_PLACES: usize = 100;
 /// Body of `POST /api/v1/competitions`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = NewCompetition)]
+#[schema(as = NewCompetition, examples(json!({"name": "December steps", "metric": "steps",
+    "starts_at": "2026-12-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z", "prize_pool": 10000,
+    "payout": [5000, 3000, 2000], "scoring": {"mode": "daily_capped", "cap": 30000}})))]
 pub struct CreateBody {
     /// 1 to 80 characters, no control characters.
     #[schema(min_length = 1, max_length = 80)]
@@ -307,6 +309,11 @@ impl DisqualifyBody {
 
 /// A competition as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(examples(json!({"id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "name": "December steps", "metric": "steps",
+    "starts_at": "2026-12-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z", "prize_pool": 10000,
+    "payout": [5000, 3000, 2000], "participants": 128, "max_participants": null, "status": "active",
+    "score_source": "fitness", "scoring": {"mode": "daily_capped", "cap": 30000}, "clock": "participant",
+    "grace_hours": 24, "allow_manual": false})))]
 pub struct Competition {
     /// Its id.
     pub id: Uuid,

@@ -20,7 +20,9 @@ pub const FUTURE_DATE: &str = "future_date";
 /// Body of `POST /api/v1/fitness/sync`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = FitnessSync)]
+#[schema(as = FitnessSync, examples(json!({"source": "healthkit", "time_zone": "Europe/Lisbon", "samples": [
+    {"date": "2026-11-30", "steps": 10412, "active_minutes": 48},
+    {"date": "2026-12-01", "steps": 3120}]})))]
 pub struct SyncBody {
     /// Where the samples come from.
     #[schema(value_type = Source)]
@@ -93,7 +95,8 @@ pub struct Held {
 
 /// Reply of `POST /api/v1/fitness/sync`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = FitnessSyncReply)]
+#[schema(as = FitnessSyncReply, examples(json!({"accepted": 2, "rejected": [], "held": [], "competitions": [
+    {"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "score": 13532, "rank": 4, "display_rank": 4}]})))]
 pub struct SyncReply {
     /// Samples stored.
     pub accepted: usize,

@@ -30,6 +30,10 @@ pub struct UpdateBody {
 
 /// Reply of `GET /api/v1/leaderboard/{competition_id}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(examples(json!({"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "total": 128, "entries": [
+    {"rank": 1, "display_rank": 1, "user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", "display_name": "Ana", "avatar_url": null, "score": 91234},
+    {"rank": 2, "display_rank": 2, "user_id": "7c1e2d3f-4a5b-4c6d-9e8f-0a1b2c3d4e5f", "display_name": "player-7c1e2d3f",
+     "avatar_url": null, "score": 88012}], "next_cursor": "15ac4.2"})))]
 pub struct LeaderboardPage {
     /// The competition.
     pub competition_id: Uuid,

@@ -54,6 +54,8 @@ impl PatchBody {
 
 /// A profile as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(examples(json!({"user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", "display_name": "Ana", "avatar_url": null,
+    "time_zone": "Europe/Lisbon"})))]
 pub struct Profile {
     /// The user.
     pub user_id: Uuid,
