@@ -155,6 +155,12 @@ impl Operation {
         self
     }
 
+    /// The avatar upload's body: the image's bytes, its type told by its magic bytes (any of these headers works).
+    fn image_body(mut self) -> Self {
+        self.body = Some(Content::Binary(&["application/octet-stream", "image/png", "image/jpeg", "image/webp"]));
+        self
+    }
+
     fn id_in_path(self) -> Self {
         self.error(ID.0, ID.1)
     }
@@ -259,6 +265,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             "Upload the caller's avatar (PNG, JPEG or WebP by magic bytes, ≤ 2 MiB)",
             Bearer,
         )
+        .image_body()
         .ok(s.json::<AvatarReply>())
         .error(413, "Over 2 MiB")
         .error(415, "Not PNG, JPEG or WebP"),
