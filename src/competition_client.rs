@@ -1,7 +1,6 @@
 //! Calls from the Worker to a Competition Durable Object (its id comes from the competition id by name).
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use uuid::Uuid;
 use worker::js_sys::{Promise, Reflect};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
@@ -9,6 +8,7 @@ use worker::{web_sys, Env, Headers, Method, Request, RequestInit};
 
 use standings::live::LIVE_FULL_RETRY_SECS;
 use standings::protocol::{ErrorCode, ObjectError, INTERNAL_ORIGIN};
+use standings::requests::ObjectRequest;
 
 use crate::error::ApiError;
 use crate::subrequest::{self, Failure};
@@ -94,18 +94,13 @@ impl CompetitionClient {
     }
 
     /// Sends a request and decodes the reply, mapping the object's errors onto API errors.
-    pub async fn call<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&impl Serialize>,
-    ) -> Result<T, ApiError> {
-        self.try_call(method, path, body).await?.map_err(ApiError::from_object)
+    pub async fn call<T: DeserializeOwned>(&self, request: &ObjectRequest) -> Result<T, ApiError> {
+        self.try_call(request).await?.map_err(ApiError::from_object)
     }
 
     /// Sends a request whose successful reply has no body.
-    pub async fn call_empty(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<(), ApiError> {
-        let (status, bytes) = self.exchange(method, path, body).await?;
+    pub async fn call_empty(&self, request: &ObjectRequest) -> Result<(), ApiError> {
+        let (status, bytes) = self.exchange(request).await?;
         if (200..300).contains(&status) {
             return Ok(());
         }
@@ -117,11 +112,9 @@ impl CompetitionClient {
     /// callers that handle particular codes.
     pub async fn try_call<T: DeserializeOwned>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&impl Serialize>,
+        request: &ObjectRequest,
     ) -> Result<Result<T, ObjectError>, ApiError> {
-        let (status, bytes) = self.exchange(method, path, body).await?;
+        let (status, bytes) = self.exchange(request).await?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes)
                 .map(Ok)
@@ -130,23 +123,16 @@ impl CompetitionClient {
         Ok(Err(object_error(status, &bytes)?))
     }
 
-    async fn exchange(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&impl Serialize>,
-    ) -> Result<(u16, Vec<u8>), ApiError> {
-        let mut init = RequestInit::new();
-        init.with_method(method);
+    async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
+        let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
         let headers = Headers::new();
         headers.set("traceparent", &self.traceparent).map_err(unavailable)?;
-        if let Some(body) = body {
-            let json = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-            headers.set("Content-Type", "application/json").map_err(unavailable)?;
-            init.with_body(Some(json.into()));
-        }
-        init.with_headers(headers);
-        let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{path}"), &init).map_err(unavailable)?;
+        headers.set("Content-Type", "application/json").map_err(unavailable)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_headers(headers).with_body(Some(json.into()));
+        // The operation's name as the path: traces and the runtime's logs say what was asked.
+        let url = format!("{INTERNAL_ORIGIN}/{}", request.name());
+        let request = Request::new_with_init(&url, &init).map_err(unavailable)?;
         let pending = self.stub.fetch(request.inner()).map_err(|e| call_failed(Failure(e)))?;
         let answer = subrequest::answer(pending).await.map_err(call_failed)?;
         Ok((answer.status, answer.body))

@@ -3,12 +3,8 @@
 //! down). An object that has not yet been told its competition, or a member who joined while the object could not
 //! be told, is introduced from Postgres once and the write retried.
 
-use standings::protocol::{
-    Announced, CompetitionMeta, ErrorCode, Person, RosterAdd, ScoreWrite, ScoreWriteReply, PATH_META, PATH_PEOPLE,
-    PATH_ROSTER, PATH_SCORES,
-};
+use standings::protocol::{Announced, CompetitionMeta, ErrorCode, Person, RosterAdd, ScoreWrite, ScoreWriteReply};
 use uuid::Uuid;
-use worker::Method;
 
 use crate::adapters::postgrest::Caller;
 use crate::adapters::rows::ProfileRow;
@@ -18,16 +14,18 @@ use crate::error::ApiError;
 use crate::fitness_rules::rescore::RescoreInputs;
 use crate::routes::competitions::model::meta_from_row;
 use crate::runtime::RequestContext;
+use standings::requests::ObjectRequest;
 
 /// Writes the caller's score through the competition's object, then raises the competition's page-cache version
 /// before the reply leaves (so the writer never reads a page from before its own update).
 pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<ScoreWriteReply, ApiError> {
     let client = ctx.competition(&write.competition_id)?;
-    let reply: ScoreWriteReply = match client.try_call(Method::Post, PATH_SCORES, Some(write)).await? {
+    let request = ObjectRequest::WriteScore(write.clone());
+    let reply: ScoreWriteReply = match client.try_call(&request).await? {
         Ok(reply) => reply,
         Err(error) if matches!(error.code, ErrorCode::CompetitionUnknown | ErrorCode::NotAMember) => {
             introduce(ctx, &client, &write.competition_id, &write.user_id).await?;
-            client.call(Method::Post, PATH_SCORES, Some(write)).await?
+            client.call(&request).await?
         }
         Err(error) => return Err(ApiError::from_object(error)),
     };
@@ -100,7 +98,7 @@ pub async fn introduce_competition(
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     let meta = meta_from_row(&row)
         .ok_or_else(|| ApiError::Internal(format!("competition {competition_id} has an unreadable schedule")))?;
-    client.call_empty(Method::Put, PATH_META, Some(&meta)).await
+    client.call_empty(&ObjectRequest::SetMeta(meta)).await
 }
 
 /// Tells the object its competition and, when Postgres says so, that `user_id` is a member: 404 for a competition
@@ -134,8 +132,8 @@ pub async fn register(
     user_id: &Uuid,
     person: Option<Person>,
 ) -> Result<(), ApiError> {
-    client.call_empty(Method::Put, PATH_META, Some(meta)).await?;
-    client.call_empty(Method::Post, PATH_ROSTER, Some(&RosterAdd { user_id: *user_id, person })).await
+    client.call_empty(&ObjectRequest::SetMeta(meta.clone())).await?;
+    client.call_empty(&ObjectRequest::AddMember(RosterAdd { user_id: *user_id, person })).await
 }
 
 /// What the boards show of a profile.
@@ -165,7 +163,7 @@ pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
         async move {
             let id = *id;
             let client = ctx.competition(&id)?;
-            let announced: Announced = client.call(Method::Post, PATH_PEOPLE, Some(person)).await?;
+            let announced: Announced = client.call(&ObjectRequest::SetPerson(person.clone())).await?;
             pages::raise_version(ctx, &id, announced.seq).await;
             Ok::<(), ApiError>(())
         }

@@ -688,7 +688,7 @@ export interface components {
              */
             prize_pool?: number | null;
         };
-        /** @description Reply to `GET /__test/stats`. */
+        /** @description The competition object's state: members, the last rebuild, the outbox, dead letters and corrupt stored rows */
         CompetitionStats: {
             /** @description Stored member rows the board could not load (left off it; an administrator's repair drops them). */
             corrupt_rows?: components["schemas"]["CorruptRow"][];
@@ -1156,7 +1156,7 @@ export interface components {
             grace_hours?: number | null;
             /**
              * Format: int64
-             * @description Most members (1..=1 000 000); `None` (absent or null): no limit.
+             * @description Most members (1..=1 000 000); absent or null: no limit.
              */
             max_participants?: number | null;
             /** @description What the board ranks by. */
@@ -1178,7 +1178,7 @@ export interface components {
              */
             starts_at: string;
         };
-        /** @description Reply to `GET /outbox`: the outbox's state and the rows set aside. */
+        /** @description The outbox's state and the rows the database refused for good */
         OutboxReport: {
             /** @description Rows refused for good (at most 500, oldest first). */
             dead_letters: components["schemas"]["DeadLetter"][];
@@ -1193,7 +1193,7 @@ export interface components {
              */
             pending: number;
         };
-        /** @description Reply to `POST /outbox/retry`: the dead letters put back into the outbox. */
+        /** @description The dead letters put back into the outbox */
         OutboxRetryReply: {
             /**
              * Format: int64
@@ -1224,7 +1224,7 @@ export interface components {
              */
             user_id: string;
         };
-        /** @description Reply to `GET /prizes`. */
+        /** @description The prize split: provisional while the competition runs, final after */
         Prizes: {
             /** @description Whether the competition has ended and these are the final amounts. */
             final: boolean;
@@ -1279,7 +1279,7 @@ export interface components {
             /** @description Why. */
             reason: string;
         };
-        /** @description `POST /repair`: drop a stored member row that cannot be loaded. */
+        /** @description The corrupt stored member row to drop, by the key the competition's stats report */
         Repair: {
             /** @description The corrupt row's key, as the stats report it. */
             key: string;
@@ -1375,7 +1375,7 @@ export interface components {
             user_id?: string | null;
         };
         /**
-         * @description Reply to a [`ScoreWrite`], which the Worker answers as it is.
+         * @description The caller's standing after the write
          * @example {
          *       "competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
          *       "display_rank": 3,
@@ -1400,7 +1400,7 @@ export interface components {
             display_rank: number;
             /**
              * Format: int64
-             * @description Rank before the write; `None` on the user's first score.
+             * @description Rank before the write; `null` on the user's first score.
              */
             previous_rank?: number | null;
             /**
@@ -1533,7 +1533,7 @@ export interface components {
             type: "auth_ok";
         };
         /**
-         * @description The sources the app reports from (`manual`: typed in by hand in the app); the same list as [`SOURCES`].
+         * @description Where fitness samples come from (`manual`: typed in by hand in the app)
          * @enum {string}
          */
         Source: "healthkit" | "health_connect" | "google_fit" | "garmin" | "fitbit" | "manual";

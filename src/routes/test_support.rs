@@ -2,10 +2,8 @@
 //! seeding and statistics for benchmarks, forced finalize and alarm, the panic guard, breaker states. Even there,
 //! each needs a `service_role` token: a test stack is still reachable by whoever can reach its port.
 
-use standings::protocol::{
-    ObjectStats, PATH_STATS, PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED,
-};
-use worker::Method;
+use standings::protocol::ObjectStats;
+use standings::requests::ObjectRequest;
 
 use crate::error::ApiError;
 use crate::http::reply::Reply;
@@ -44,7 +42,7 @@ pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
         .ok_or_else(|| ApiError::BadRequest("n must be a non-negative integer".into()))?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(Method::Post, &format!("{PATH_TEST_SEED}?n={n}"), None::<&()>).await?;
+    let stats: ObjectStats = client.call(&ObjectRequest::TestSeed { members: n }).await?;
     Ok(Reply::json(200, &stats))
 }
 
@@ -53,7 +51,7 @@ pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(Method::Get, PATH_STATS, None::<&()>).await?;
+    let stats: ObjectStats = client.call(&ObjectRequest::Stats).await?;
     Ok(Reply::json(200, &stats))
 }
 
@@ -63,15 +61,13 @@ pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let fail_after = query_pairs(req)?.into_iter().find(|(k, _)| k == "fail_after").map(|(_, v)| v);
-    let path = match fail_after {
-        Some(n) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
-            format!("{PATH_TEST_FINALIZE}?fail_after={n}")
-        }
-        Some(_) => return Err(ApiError::BadRequest("fail_after must be a non-negative integer".into())),
-        None => PATH_TEST_FINALIZE.to_owned(),
+    let fail_after = match fail_after.map(|n| n.parse::<usize>()) {
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return Err(ApiError::BadRequest("fail_after must be a non-negative integer".into())),
+        None => None,
     };
     let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(Method::Post, &path, None::<&()>).await?;
+    let stats: ObjectStats = client.call(&ObjectRequest::TestFinalize { fail_after }).await?;
     Ok(Reply::json(200, &stats))
 }
 
@@ -80,7 +76,7 @@ pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(Method::Post, PATH_TEST_ALARM, None::<&()>).await?;
+    let stats: ObjectStats = client.call(&ObjectRequest::TestAlarm).await?;
     Ok(Reply::json(200, &stats))
 }
 
@@ -94,6 +90,6 @@ pub async fn corrupt(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker:
         return Err(ApiError::BadRequest("key must be letters, digits and dashes".into()));
     }
     let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(Method::Post, &format!("{PATH_TEST_CORRUPT}?key={key}"), None::<&()>).await?;
+    let stats: ObjectStats = client.call(&ObjectRequest::TestCorrupt { key }).await?;
     Ok(Reply::json(200, &stats))
 }

@@ -4,7 +4,8 @@
 //! `engine` is the leaderboard (ranking, pages, prizes); `rules` admits or refuses a score; `finish` computes final
 //! standings and prize splits; `live` and `socket_rules` are the rules of the live socket protocol; `outbox` is the
 //! queue of changes for Postgres and how it drains; `stored_rows` reads stored member rows back onto a board;
-//! `protocol` holds the messages the Worker and the Competition object exchange.
+//! `protocol` holds the messages the Worker and the Competition object exchange, `requests` the one enum of what the
+//! Worker asks.
 
 pub mod board;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod finish;
 pub mod live;
 pub mod outbox;
 pub mod protocol;
+pub mod requests;
 pub mod rules;
 pub mod socket_gauge;
 pub mod socket_rules;

@@ -1,72 +1,20 @@
 //! Requests and replies between the Worker and a Competition Durable Object.
 //!
 //! The Worker has already authenticated and validated the caller; the object trusts these messages. They travel as
-//! JSON over the stub's `fetch`, to the paths below on a placeholder host.
+//! JSON over the stub's `fetch` on a placeholder host, inside an `ObjectRequest` (`crate::requests`); only the live
+//! upgrade goes to its own path.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// `POST` path of a score write.
-pub const PATH_SCORES: &str = "/scores";
-/// Prefix of `GET /scores/{user_id}`.
-pub const PATH_SCORE_OF: &str = "/scores/";
-/// `GET /page?limit=N[&cursor=C]`: a page of the board.
-pub const PATH_PAGE: &str = "/page";
-/// Prefix of `GET /around/{user_id}?radius=N`: a user's window.
-pub const PATH_AROUND: &str = "/around/";
-/// `PUT /meta`: the competition's schedule and prize settings (from Postgres), which the object checks writes against.
-pub const PATH_META: &str = "/meta";
-/// `POST /roster`: a user joined (the object accepts scores from its roster only).
-pub const PATH_ROSTER: &str = "/roster";
-/// `POST /people`: a member's current display name and avatar (after a profile change).
-pub const PATH_PEOPLE: &str = "/people";
-/// `POST /forget`: a member deleted their account: off a board that still moves, `deleted player` on a final one.
-pub const PATH_FORGET: &str = "/forget";
 /// What a deleted account shows as on final standings.
 pub const DELETED_PLAYER: &str = "deleted player";
 /// The largest score (and prize pool) anywhere in the API: the engine's limit, exact as a JSON number (2^53 - 1).
 pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
-/// `GET /prizes`: the prize split, provisional until the competition ends, final after.
-pub const PATH_PRIZES: &str = "/prizes";
 /// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
 pub const PATH_LIVE: &str = "/live";
-#[cfg(feature = "test-routes")]
-/// `POST /__test/seed?n=N`: adds N synthetic members (test routes only; for measuring rebuilds).
-pub const PATH_TEST_SEED: &str = "/__test/seed";
-/// Reply to `POST /outbox/retry`: the dead letters put back into the outbox.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-#[schema(as = OutboxRetryReply)]
-pub struct OutboxRetried {
-    /// How many.
-    pub retried: u64,
-}
 
-/// `POST /settings`: new settings of a competition that is not final (administrators' edits), announced to
-/// subscribers with a `changed` frame.
-pub const PATH_SETTINGS: &str = "/settings";
-/// `POST /cancel`: the competition is called off: final with no prizes.
-pub const PATH_CANCEL: &str = "/cancel";
-/// `POST /disqualify`: removes a member from the board for good (administrators).
-pub const PATH_DISQUALIFY: &str = "/disqualify";
-/// `GET /outbox`: the outbox's state and its dead letters (administrators).
-pub const PATH_OUTBOX: &str = "/outbox";
-/// `POST /outbox/retry`: every dead letter back into the outbox (administrators).
-pub const PATH_OUTBOX_RETRY: &str = "/outbox/retry";
-/// `POST /repair`: drops a corrupt stored member row by its key (administrators).
-pub const PATH_REPAIR: &str = "/repair";
-/// `GET /stats`: members, the last rebuild's time, the outbox's state (for operators, benchmarks and tests).
-pub const PATH_STATS: &str = "/stats";
-#[cfg(feature = "test-routes")]
-/// `POST /__test/finalize[?fail_after=N]`: finalizes now; with `fail_after`, stores N rows then fails before marking
-/// the competition final (a crash half-way through the alarm).
-pub const PATH_TEST_FINALIZE: &str = "/__test/finalize";
-#[cfg(feature = "test-routes")]
-/// `POST /__test/corrupt?key=K`: stores a member row that cannot be loaded and reloads the board from storage.
-pub const PATH_TEST_CORRUPT: &str = "/__test/corrupt";
-#[cfg(feature = "test-routes")]
-/// `POST /__test/alarm`: runs the alarm handler now, as the runtime would.
-pub const PATH_TEST_ALARM: &str = "/__test/alarm";
 /// Internal header naming the verified user of a `/live` request (set by the Worker, overwriting any client value).
 pub const HEADER_USER: &str = "X-Leaderboard-User";
 /// Internal header carrying the verified token's expiry (seconds since the epoch) of a `/live` request: the socket
@@ -99,7 +47,7 @@ pub struct ScoreWrite {
     pub correction: bool,
 }
 
-/// What the object needs to know about its competition (`PUT /meta`).
+/// What the object needs to know about its competition (`SetMeta`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CompetitionMeta {
@@ -136,7 +84,7 @@ impl CompetitionMeta {
     }
 }
 
-/// A user who joined (`POST /roster`), with their profile when the Worker has it.
+/// A user who joined (`AddMember`), with their profile when the Worker has it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RosterAdd {
@@ -147,7 +95,7 @@ pub struct RosterAdd {
     pub person: Option<Person>,
 }
 
-/// A member who deleted their account (`POST /forget`).
+/// A member who deleted their account (`Forget`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Forget {
@@ -155,7 +103,7 @@ pub struct Forget {
     pub user_id: Uuid,
 }
 
-/// What the board shows of a member: their current name and avatar (`POST /people`, and with a join).
+/// What the board shows of a member: their current name and avatar (`SetPerson`, and with a join).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
@@ -169,7 +117,7 @@ pub struct Person {
 
 /// Reply to a [`ScoreWrite`], which the Worker answers as it is.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-#[schema(as = ScoreUpdateReply, examples(json!({"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
+#[schema(as = ScoreUpdateReply, description = "The caller's standing after the write", examples(json!({"competition_id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f",
     "user_id": "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", "score": 8421, "rank": 3, "display_rank": 3,
     "previous_rank": 5, "total": 128, "seq": 912})))]
 pub struct ScoreWriteReply {
@@ -186,7 +134,7 @@ pub struct ScoreWriteReply {
     /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
     #[schema(minimum = 1)]
     pub display_rank: u64,
-    /// Rank before the write; `None` on the user's first score.
+    /// Rank before the write; `null` on the user's first score.
     #[schema(minimum = 1)]
     pub previous_rank: Option<u64>,
     /// Number of ranked users.
@@ -267,9 +215,9 @@ pub struct ObjectError {
     pub message: String,
 }
 
-/// Reply to `GET /__test/stats`.
+/// Reply to `Stats` (and `Repair`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
-#[schema(as = CompetitionStats)]
+#[schema(as = CompetitionStats, description = "The competition object's state: members, the last rebuild, the outbox, dead letters and corrupt stored rows")]
 pub struct ObjectStats {
     /// Members on the board.
     pub members: u64,
@@ -293,8 +241,9 @@ pub struct ObjectStats {
     pub corrupt_rows: Vec<crate::stored_rows::CorruptRow>,
 }
 
-/// Reply to `GET /outbox`: the outbox's state and the rows set aside.
+/// Reply to `Outbox`: the outbox's state and the rows set aside.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[schema(description = "The outbox's state and the rows the database refused for good")]
 pub struct OutboxReport {
     /// Changes waiting for the system of record.
     pub pending: u64,
@@ -304,7 +253,15 @@ pub struct OutboxReport {
     pub dead_letters: Vec<crate::outbox::DeadLetter>,
 }
 
-/// `POST /settings`: the competition's new settings, and the competition as the API shows it (for the frame).
+/// Reply to `RetryOutbox`: the dead letters put back into the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = OutboxRetryReply, description = "The dead letters put back into the outbox")]
+pub struct OutboxRetried {
+    /// How many.
+    pub retried: u64,
+}
+
+/// `ChangeSettings`: the competition's new settings, and the competition as the API shows it (for the frame).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -314,14 +271,14 @@ pub struct Settings {
     pub competition: serde_json::Value,
 }
 
-/// Reply to [`Settings`] and to `POST /cancel`: the update sequence after the change.
+/// Reply to [`Settings`] and to `Cancel`: the update sequence after the change.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Announced {
     /// The frame's sequence (or a later one's).
     pub seq: u64,
 }
 
-/// `POST /disqualify`: a member leaves the board for good and may post no more scores.
+/// `Disqualify`: a member leaves the board for good and may post no more scores.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Disqualify {
@@ -340,8 +297,9 @@ pub struct Disqualified {
     pub total: u64,
 }
 
-/// `POST /repair`: drop a stored member row that cannot be loaded.
+/// `Repair`: drop a stored member row that cannot be loaded.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(description = "The corrupt stored member row to drop, by the key the competition's stats report")]
 #[serde(deny_unknown_fields)]
 pub struct Repair {
     /// The corrupt row's key, as the stats report it.
@@ -367,7 +325,7 @@ pub struct BoardEntry {
     pub avatar_url: Option<String>,
 }
 
-/// Reply to `GET /page`.
+/// Reply to `Page`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Page {
     /// Members on the board.
@@ -378,7 +336,7 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// Reply to `GET /around/{user_id}`.
+/// Reply to `Around`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Around {
     /// The user's rank.
@@ -537,8 +495,9 @@ pub struct PrizeEntry {
     pub amount: u64,
 }
 
-/// Reply to `GET /prizes`.
+/// Reply to `Prizes`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(description = "The prize split: provisional while the competition runs, final after")]
 pub struct Prizes {
     /// The pool in minor units.
     pub prize_pool: i64,

@@ -39,20 +39,13 @@ use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ErrorCode,
     Forget, ObjectError, ObjectStats, OutboxReport, OutboxRetried, Page, Person, Prizes, PublicEntry, Repair,
     RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Settings, Standing, UpdateFrame, HEADER_SUBPROTOCOL,
-    HEADER_TOKEN_EXP, HEADER_USER, PATH_AROUND, PATH_CANCEL, PATH_DISQUALIFY, PATH_FORGET, PATH_LIVE, PATH_META,
-    PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_PAGE, PATH_PEOPLE, PATH_PRIZES, PATH_REPAIR, PATH_ROSTER, PATH_SCORES,
-    PATH_SCORE_OF, PATH_SETTINGS, PATH_STATS, PONG_TEXT,
+    HEADER_TOKEN_EXP, HEADER_USER, PATH_LIVE, PONG_TEXT,
 };
-#[cfg(feature = "test-routes")]
-use standings::protocol::{PATH_TEST_ALARM, PATH_TEST_CORRUPT, PATH_TEST_FINALIZE, PATH_TEST_SEED};
+use standings::requests::{ObjectRequest, MAX_AROUND, MAX_PAGE_LIMIT};
 use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use standings::stored_rows::CorruptRow;
 
-/// Largest page the object serves.
-pub const MAX_PAGE: usize = 200;
-/// Largest around-me radius the object serves.
-pub const MAX_RADIUS: u64 = 50;
 /// Rows in a snapshot frame.
 pub const SNAPSHOT_TOP: usize = 10;
 
@@ -128,13 +121,6 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
     Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
-/// The request's JSON body, read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in
-/// JS and converts the value field by field across the boundary, which costs more on every score write.
-async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
-    let bytes = req.bytes().await?;
-    serde_json::from_slice(&bytes).map_err(|e| worker::Error::RustError(e.to_string()))
-}
-
 /// A storage failure as the runtime's error, for replies built with `?`.
 fn storage_error(failure: StoreError) -> worker::Error {
     worker::Error::RustError(failure.to_string())
@@ -168,11 +154,6 @@ fn board_entries(board: &Leaderboard, entries: &[Entry], people: &HashMap<Uuid, 
 /// A member's standing for a reply.
 fn standing_of(board: &Leaderboard, entry: &Entry) -> Standing {
     Standing { rank: entry.rank, display_rank: board.display_rank(entry.score), score: entry.score as i64 }
-}
-
-/// A query parameter of the request URL.
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.url().ok()?.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
 fn now_ms() -> i64 {
@@ -231,6 +212,41 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// Runs one operation the Worker asked for.
+    async fn handle(&self, request: ObjectRequest) -> Result<Response> {
+        match request {
+            ObjectRequest::WriteScore(write) => self.write_score(write).await,
+            ObjectRequest::SetMeta(meta) => self.set_meta(meta).await,
+            ObjectRequest::AddMember(member) => self.add_member(member),
+            ObjectRequest::SetPerson(person) => self.set_person(person),
+            ObjectRequest::Forget(order) => self.forget(order),
+            ObjectRequest::ChangeSettings(settings) => self.change_settings(settings).await,
+            ObjectRequest::Cancel => self.cancel(),
+            ObjectRequest::Disqualify(order) => self.disqualify(order),
+            ObjectRequest::Repair(repair) => self.repair(repair),
+            ObjectRequest::RetryOutbox => self.retry_dead_letters().await,
+            ObjectRequest::Prizes => self.prizes(),
+            ObjectRequest::Page { limit, cursor } => self.read_page(limit, cursor.as_deref()),
+            ObjectRequest::Standing { user_id } => self.read_standing(user_id),
+            ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
+            ObjectRequest::Stats => self.stats(),
+            ObjectRequest::Outbox => self.outbox_report(),
+            #[cfg(feature = "test-routes")]
+            ObjectRequest::TestSeed { members } => self.seed(members),
+            #[cfg(feature = "test-routes")]
+            ObjectRequest::TestCorrupt { key } => self.test_corrupt(&key),
+            #[cfg(feature = "test-routes")]
+            ObjectRequest::TestFinalize { fail_after } => self.test_finalize(fail_after),
+            #[cfg(feature = "test-routes")]
+            ObjectRequest::TestAlarm => {
+                self.run_alarm().await?;
+                self.stats()
+            }
+        }
+    }
+}
+
 impl Competition {
     fn loaded(&self) -> std::result::Result<&Loaded, &str> {
         self.loaded.as_ref().map_err(String::as_str)
@@ -249,7 +265,7 @@ impl DurableObject for Competition {
         Self { loaded }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
         let loaded = match self.loaded() {
             Ok(loaded) => loaded,
             Err(reason) => {
@@ -257,37 +273,15 @@ impl DurableObject for Competition {
                 return error(ErrorCode::DependencyUnavailable, "competition storage unavailable");
             }
         };
-        let path = req.path();
-        match (req.method(), path.as_str()) {
-            (Method::Post, PATH_SCORES) => loaded.write_score(req).await,
-            (Method::Put, PATH_META) => loaded.set_meta(req).await,
-            (Method::Get, PATH_PRIZES) => loaded.prizes(),
-            (Method::Post, PATH_ROSTER) => loaded.add_member(req).await,
-            (Method::Post, PATH_PEOPLE) => loaded.set_person(req).await,
-            (Method::Post, PATH_FORGET) => loaded.forget(req).await,
-            (Method::Get, PATH_LIVE) => loaded.subscribe(&req).await,
-            (Method::Get, PATH_PAGE) => loaded.read_page(&req),
-            #[cfg(feature = "test-routes")]
-            (Method::Post, PATH_TEST_SEED) => loaded.seed(&req),
-            (Method::Get, PATH_STATS) => loaded.stats(),
-            (Method::Get, PATH_OUTBOX) => loaded.outbox_report(),
-            (Method::Post, PATH_OUTBOX_RETRY) => loaded.retry_dead_letters().await,
-            (Method::Post, PATH_REPAIR) => loaded.repair(req).await,
-            (Method::Post, PATH_DISQUALIFY) => loaded.disqualify(req).await,
-            (Method::Post, PATH_SETTINGS) => loaded.change_settings(req).await,
-            (Method::Post, PATH_CANCEL) => loaded.cancel(),
-            #[cfg(feature = "test-routes")]
-            (Method::Post, PATH_TEST_CORRUPT) => loaded.test_corrupt(&req),
-            #[cfg(feature = "test-routes")]
-            (Method::Post, PATH_TEST_FINALIZE) => loaded.test_finalize(&req),
-            #[cfg(feature = "test-routes")]
-            (Method::Post, PATH_TEST_ALARM) => {
-                loaded.run_alarm().await?;
-                loaded.stats()
-            }
-            (Method::Get, p) if p.starts_with(PATH_SCORE_OF) => loaded.read_standing(&p[PATH_SCORE_OF.len()..]),
-            (Method::Get, p) if p.starts_with(PATH_AROUND) => loaded.read_around(&req, &p[PATH_AROUND.len()..]),
-            _ => error(ErrorCode::NotFound, "unknown competition operation"),
+        if req.method() == Method::Get && req.path() == PATH_LIVE {
+            return loaded.subscribe(&req).await;
+        }
+        // Read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in JS and converts
+        // the value field by field across the boundary, which costs more on every score write.
+        let body = req.bytes().await?;
+        match ObjectRequest::parse(&body) {
+            Ok(request) => loaded.handle(request).await,
+            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed operation: {e}")),
         }
     }
 

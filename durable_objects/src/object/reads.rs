@@ -65,10 +65,8 @@ impl Loaded {
         }
     }
 
-    pub(super) fn read_standing(&self, user: &str) -> Result<Response> {
-        let Ok(user_id) = Uuid::try_parse(user) else {
-            return error(ErrorCode::BadRequest, "user id must be a UUID");
-        };
+    /// `Standing`: a member's rank and score.
+    pub(super) fn read_standing(&self, user_id: Uuid) -> Result<Response> {
         let board = self.board.borrow();
         match board.standing(user_id) {
             Some(entry) => Response::from_json(&standing_of(&board, &entry)),
@@ -76,11 +74,12 @@ impl Loaded {
         }
     }
 
-    pub(super) fn read_page(&self, req: &Request) -> Result<Response> {
-        let limit = query(req, "limit").and_then(|v| v.parse::<usize>().ok()).unwrap_or(50).clamp(1, MAX_PAGE);
+    /// `Page`: `limit` rows after `cursor`.
+    pub(super) fn read_page(&self, limit: usize, cursor: Option<&str>) -> Result<Response> {
+        let limit = limit.clamp(1, MAX_PAGE_LIMIT);
         let board = self.board.borrow();
-        let entries = match query(req, "cursor") {
-            Some(text) => match Cursor::decode(&text) {
+        let entries = match cursor {
+            Some(text) => match Cursor::decode(text) {
                 Some(cursor) => board.page_after(cursor, limit),
                 None => return error(ErrorCode::BadRequest, "malformed cursor"),
             },
@@ -94,11 +93,9 @@ impl Loaded {
         Response::from_json(&Page { total: board.total(), entries, next_cursor })
     }
 
-    pub(super) fn read_around(&self, req: &Request, user: &str) -> Result<Response> {
-        let Ok(user_id) = Uuid::try_parse(user) else {
-            return error(ErrorCode::BadRequest, "user id must be a UUID");
-        };
-        let radius = query(req, "radius").and_then(|v| v.parse::<u64>().ok()).unwrap_or(5).min(MAX_RADIUS);
+    /// `Around`: a member's window of the board.
+    pub(super) fn read_around(&self, user_id: Uuid, radius: u64) -> Result<Response> {
+        let radius = radius.min(MAX_AROUND);
         let board = self.board.borrow();
         let (Some(me), Some(window)) = (board.standing(user_id), board.around(user_id, radius)) else {
             return error(ErrorCode::NotFound, "no score for this user");

@@ -5,8 +5,8 @@ use super::*;
 
 impl Loaded {
     /// Adds `n` synthetic members (test routes only).
-    pub(super) fn seed(&self, req: &Request) -> Result<Response> {
-        let n = query(req, "n").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0).min(1_000_000);
+    pub(super) fn seed(&self, members: u64) -> Result<Response> {
+        let n = members.min(1_000_000);
         let mut board = self.board.borrow_mut();
         let base = board.total() as u128;
         let first_seq = board.next_seq();
@@ -30,11 +30,10 @@ impl Loaded {
         self.stats()
     }
 
-    /// `POST /__test/corrupt?key=K` (test routes only): stores a member row that cannot be loaded, then reloads the
-    /// board from storage as a wake would.
-    pub(super) fn test_corrupt(&self, req: &Request) -> Result<Response> {
-        let key = query(req, "key").unwrap_or_else(|| "not-a-uuid".to_owned());
-        let reloaded = self.store.insert_raw_member(&key, 1, 1).and_then(|()| self.store.load());
+    /// `TestCorrupt` (test routes only): stores a member row that cannot be loaded, then reloads the board from
+    /// storage as a wake would.
+    pub(super) fn test_corrupt(&self, key: &str) -> Result<Response> {
+        let reloaded = self.store.insert_raw_member(key, 1, 1).and_then(|()| self.store.load());
         match reloaded {
             Ok((board, corrupt)) => {
                 self.board.borrow_mut().replace_leaderboard(board);
@@ -45,10 +44,9 @@ impl Loaded {
         }
     }
 
-    /// `POST /__test/finalize[?fail_after=N]` (test routes only): finalizes now, or stores N rows and fails the way
-    /// a crash half-way through the alarm would.
-    pub(super) fn test_finalize(&self, req: &Request) -> Result<Response> {
-        let fail_after = query(req, "fail_after").and_then(|v| v.parse::<usize>().ok());
+    /// `TestFinalize` (test routes only): finalizes now, or stores `fail_after` rows and fails the way a crash
+    /// half-way through the alarm would.
+    pub(super) fn test_finalize(&self, fail_after: Option<usize>) -> Result<Response> {
         let (known, results) = {
             let board = self.board.borrow();
             (board.meta().is_some(), board.final_results())

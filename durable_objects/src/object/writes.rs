@@ -4,13 +4,9 @@
 use super::*;
 
 impl Loaded {
-    /// `POST /settings`: an administrator's edit of a competition that is not final: stored, the alarm moved to the
+    /// `ChangeSettings`: an administrator's edit of a competition that is not final: stored, the alarm moved to the
     /// new end (an alarm set for an older end finds nothing due and sets the right one), and a `changed` frame.
-    pub(super) async fn change_settings(&self, mut req: Request) -> Result<Response> {
-        let settings: Settings = match read_json(&mut req).await {
-            Ok(settings) => settings,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad settings: {e}")),
-        };
+    pub(super) async fn change_settings(&self, settings: Settings) -> Result<Response> {
         if self.board.borrow().is_final() {
             return error(ErrorCode::Conflict, "the standings are final");
         }
@@ -34,7 +30,7 @@ impl Loaded {
         Response::from_json(&Announced { seq })
     }
 
-    /// `POST /cancel`: the competition is called off: final at once with no results (writes refused, prizes final
+    /// `Cancel`: the competition is called off: final at once with no results (writes refused, prizes final
     /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended normally.
     pub(super) fn cancel(&self) -> Result<Response> {
         if self.board.borrow().is_final() {
@@ -56,13 +52,9 @@ impl Loaded {
         Response::from_json(&Announced { seq })
     }
 
-    /// `POST /disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
+    /// `Disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
     /// restarts, and may post no more scores; subscribers get a `removed` frame. Idempotent; 409 once final.
-    pub(super) async fn disqualify(&self, mut req: Request) -> Result<Response> {
-        let order: Disqualify = match read_json(&mut req).await {
-            Ok(order) => order,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad disqualification: {e}")),
-        };
+    pub(super) fn disqualify(&self, order: Disqualify) -> Result<Response> {
         if self.board.borrow().is_final() {
             return error(ErrorCode::Conflict, "the standings are final");
         }
@@ -89,13 +81,9 @@ impl Loaded {
         self.publish(seq, &ServerFrame::Removed { seq, user_id: user, total }).map_err(Err)
     }
 
-    /// `POST /forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
+    /// `Forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
     /// frame; everyone behind moves up); final standings keep their rank and amount under `deleted player`.
-    pub(super) async fn forget(&self, mut req: Request) -> Result<Response> {
-        let order: Forget = match read_json(&mut req).await {
-            Ok(order) => order,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad forget order: {e}")),
-        };
+    pub(super) fn forget(&self, order: Forget) -> Result<Response> {
         let moving = !self.board.borrow().is_final();
         // Stored first: a failed write changes nothing.
         if let Err(e) = self.store.forget(&order.user_id, moving) {
@@ -109,12 +97,8 @@ impl Loaded {
         Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
     }
 
-    /// `POST /repair`: drops a stored member row the board could not load.
-    pub(super) async fn repair(&self, mut req: Request) -> Result<Response> {
-        let repair: Repair = match read_json(&mut req).await {
-            Ok(repair) => repair,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad repair: {e}")),
-        };
+    /// `Repair`: drops a stored member row the board could not load.
+    pub(super) fn repair(&self, repair: Repair) -> Result<Response> {
         if !self.corrupt_rows.borrow().iter().any(|row| row.key == repair.key) {
             // Sound members leave a board only through the product's own rules, never through a repair.
             return error(ErrorCode::NotFound, "no corrupt stored row has this key");
@@ -126,11 +110,8 @@ impl Loaded {
         self.stats()
     }
 
-    pub(super) async fn write_score(&self, mut req: Request) -> Result<Response> {
-        let write: ScoreWrite = match read_json(&mut req).await {
-            Ok(write) => write,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad score write: {e}")),
-        };
+    /// `WriteScore`: admitted by the board's rules, stored, then announced.
+    pub(super) async fn write_score(&self, write: ScoreWrite) -> Result<Response> {
         let written = self.board.borrow_mut().write(&self.store, &write);
         let Written { change, stored, display_rank } = match written {
             Ok(written) => written,
@@ -166,12 +147,8 @@ impl Loaded {
         })
     }
 
-    /// `PUT /meta`: stores the competition's settings.
-    pub(super) async fn set_meta(&self, mut req: Request) -> Result<Response> {
-        let meta: CompetitionMeta = match read_json(&mut req).await {
-            Ok(meta) => meta,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad competition settings: {e}")),
-        };
+    /// `SetMeta`: stores the competition's settings.
+    pub(super) async fn set_meta(&self, meta: CompetitionMeta) -> Result<Response> {
         if !meta.is_sound() {
             return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
@@ -187,12 +164,8 @@ impl Loaded {
         Response::empty()
     }
 
-    /// `POST /roster`: a user joined (with their name and avatar when the Worker sends them).
-    pub(super) async fn add_member(&self, mut req: Request) -> Result<Response> {
-        let member: RosterAdd = match read_json(&mut req).await {
-            Ok(member) => member,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad roster entry: {e}")),
-        };
+    /// `AddMember`: a user joined (with their name and avatar when the Worker sends them).
+    pub(super) fn add_member(&self, member: RosterAdd) -> Result<Response> {
         if let Err(e) = self.store.add_member(&member.user_id) {
             return storage_failure(&e);
         }
@@ -202,14 +175,10 @@ impl Loaded {
         }
     }
 
-    /// `POST /people`: a member's new name or avatar. A member on a board that still moves gets an `update` frame
+    /// `SetPerson`: a member's new name or avatar. A member on a board that still moves gets an `update` frame
     /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
     /// competition's sequence after it.
-    pub(super) async fn set_person(&self, mut req: Request) -> Result<Response> {
-        let person: Person = match read_json(&mut req).await {
-            Ok(person) => person,
-            Err(e) => return error(ErrorCode::BadRequest, format!("bad person: {e}")),
-        };
+    pub(super) fn set_person(&self, person: Person) -> Result<Response> {
         if let Err(e) = self.store.save_person(&person) {
             return storage_failure(&e);
         }
@@ -249,7 +218,7 @@ impl Loaded {
         .unwrap_or_else(|| protocol::default_display_name(&user))
     }
 
-    /// `POST /outbox/retry`: the dead letters go back into the outbox and the alarm delivers them.
+    /// `RetryOutbox`: the dead letters go back into the outbox and the alarm delivers them.
     pub(super) async fn retry_dead_letters(&self) -> Result<Response> {
         let moved = match self.store.retry_dead_letters() {
             Ok(moved) => moved,

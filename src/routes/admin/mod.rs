@@ -4,10 +4,8 @@
 
 pub mod holds;
 
-use standings::protocol::{
-    ObjectStats, OutboxReport, OutboxRetried, Repair, PATH_OUTBOX, PATH_OUTBOX_RETRY, PATH_REPAIR, PATH_STATS,
-};
-use worker::Method;
+use standings::protocol::{ObjectStats, OutboxReport, OutboxRetried, Repair};
+use standings::requests::ObjectRequest;
 
 use crate::error::ApiError;
 use crate::http::body::JSON_LIMIT;
@@ -28,14 +26,14 @@ async fn competition(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<uui
 /// `GET /api/v1/admin/competitions/{competition_id}/stats`: members, rebuild time, outbox, corrupt stored rows.
 pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let competition_id = competition(ctx, route).await?;
-    let stats: ObjectStats = ctx.competition(&competition_id)?.call(Method::Get, PATH_STATS, None::<&()>).await?;
+    let stats: ObjectStats = ctx.competition(&competition_id)?.call(&ObjectRequest::Stats).await?;
     Ok(Reply::json(200, &stats))
 }
 
 /// `GET /api/v1/admin/competitions/{competition_id}/outbox`
 pub async fn outbox(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let competition_id = competition(ctx, route).await?;
-    let report: OutboxReport = ctx.competition(&competition_id)?.call(Method::Get, PATH_OUTBOX, None::<&()>).await?;
+    let report: OutboxReport = ctx.competition(&competition_id)?.call(&ObjectRequest::Outbox).await?;
     Ok(Reply::json(200, &report))
 }
 
@@ -43,7 +41,7 @@ pub async fn outbox(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Repl
 pub async fn retry(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let competition_id = competition(ctx, route).await?;
     let client = ctx.competition(&competition_id)?;
-    let reply: OutboxRetried = client.call(Method::Post, PATH_OUTBOX_RETRY, None::<&()>).await?;
+    let reply: OutboxRetried = client.call(&ObjectRequest::RetryOutbox).await?;
     Ok(Reply::json(200, &reply))
 }
 
@@ -55,6 +53,6 @@ pub async fn repair(
 ) -> Result<Reply, ApiError> {
     let competition_id = competition(ctx, route).await?;
     let repair: Repair = ctx.read_json(req, JSON_LIMIT).await?;
-    let stats: ObjectStats = ctx.competition(&competition_id)?.call(Method::Post, PATH_REPAIR, Some(&repair)).await?;
+    let stats: ObjectStats = ctx.competition(&competition_id)?.call(&ObjectRequest::Repair(repair)).await?;
     Ok(Reply::json(200, &stats))
 }

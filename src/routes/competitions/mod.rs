@@ -15,6 +15,7 @@ use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
+use standings::requests::ObjectRequest;
 
 use model::{meta_from_row, present, CompetitionList, CreateBody, Disqualified, DisqualifyBody, Membership, PatchBody};
 
@@ -119,7 +120,7 @@ pub async fn disqualify(
     }
     let order = standings::protocol::Disqualify { user_id, reason: reason.clone() };
     let removed: standings::protocol::Disqualified =
-        ctx.competition(&id)?.call(worker::Method::Post, standings::protocol::PATH_DISQUALIFY, Some(&order)).await?;
+        ctx.competition(&id)?.call(&ObjectRequest::Disqualify(order)).await?;
     cache::pages::raise_version(ctx, &id, removed.seq).await;
     let membership =
         database.disqualify_member(&id, &user_id, &reason).await.map_err(|error| match error.upstream_code() {
@@ -171,8 +172,7 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
             .map_err(|e| ApiError::Internal(format!("competition {} is unprintable: {e}", row.id)))?,
     };
     let client = ctx.competition(&row.id)?;
-    let announced: standings::protocol::Announced =
-        client.call(worker::Method::Post, standings::protocol::PATH_SETTINGS, Some(&settings)).await?;
+    let announced: standings::protocol::Announced = client.call(&ObjectRequest::ChangeSettings(settings)).await?;
     let updated = if changes.as_object().is_some_and(|c| c.is_empty()) {
         row
     } else {
@@ -192,8 +192,7 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
 pub async fn cancel(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let row = admin_target(ctx, route).await?;
     let client = ctx.competition(&row.id)?;
-    let announced: standings::protocol::Announced =
-        client.call(worker::Method::Post, standings::protocol::PATH_CANCEL, None::<&()>).await?;
+    let announced: standings::protocol::Announced = client.call(&ObjectRequest::Cancel).await?;
     let cancelled = match row.cancelled_at {
         Some(_) => row,
         None => ctx

@@ -41,7 +41,7 @@ pub struct CreateBody {
     #[serde(default)]
     #[schema(max_items = 100, value_type = Vec<BasisPoints>)]
     pub payout: Vec<i64>,
-    /// Most members (1..=1 000 000); `None` (absent or null): no limit.
+    /// Most members (1..=1 000 000); absent or null: no limit.
     #[serde(default)]
     #[schema(minimum = 1, maximum = 1000000)]
     pub max_participants: Option<i64>,

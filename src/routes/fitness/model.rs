@@ -37,6 +37,7 @@ pub struct SyncBody {
 
 /// The sources the app reports from (`manual`: typed in by hand in the app); the same list as [`SOURCES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(description = "Where fitness samples come from (`manual`: typed in by hand in the app)")]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Healthkit,

@@ -2,11 +2,8 @@
 
 pub mod model;
 
-use standings::protocol::{
-    Around, ErrorCode, Page, Prizes, PublicEntry, ScoreWrite, Standing, PATH_AROUND, PATH_PAGE, PATH_PRIZES,
-    PATH_SCORE_OF,
-};
-use worker::Method;
+use standings::protocol::{Around, ErrorCode, Page, Prizes, PublicEntry, ScoreWrite, Standing};
+use standings::requests::ObjectRequest;
 
 use crate::cache::pages;
 use crate::error::ApiError;
@@ -38,18 +35,13 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let query = page_query(&query_pairs(req)?)?;
     require_competition(ctx, &competition_id).await?;
-    let mut path = format!("{PATH_PAGE}?limit={}", query.limit);
-    if let Some(cursor) = &query.cursor {
-        // Cursors are hex digits and dots (validated above), safe in a query string as they are.
-        path.push_str(&format!("&cursor={cursor}"));
-    }
     let cursor = query.cursor.as_deref();
     let cached = pages::read(ctx, &competition_id, query.limit, cursor).await;
     if let Some(body) = cached.as_ref().and_then(|c| c.page.clone()) {
         return Ok(Reply::json_text(200, body));
     }
     let client = ctx.competition(&competition_id)?;
-    let page: Page = client.call(Method::Get, &path, None::<&()>).await?;
+    let page: Page = client.call(&ObjectRequest::Page { limit: query.limit, cursor: query.cursor.clone() }).await?;
     let entries: Vec<PublicEntry> = page.entries.iter().map(PublicEntry::from).collect();
     let body = serde_json::to_string(&LeaderboardPage {
         competition_id,
@@ -71,8 +63,7 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
     let around = around_query(&query_pairs(req)?)?;
     require_competition(ctx, &competition_id).await?;
     let client = ctx.competition(&competition_id)?;
-    let path = format!("{PATH_AROUND}{}?radius={around}", user.user_id);
-    let window: Around = client.call(Method::Get, &path, None::<&()>).await?;
+    let window: Around = client.call(&ObjectRequest::Around { user_id: user.user_id, radius: around }).await?;
     let entries: Vec<PublicEntry> = window.entries.iter().map(PublicEntry::from).collect();
     Ok(Reply::json(
         200,
@@ -123,7 +114,7 @@ pub async fn user_standing(ctx: &RequestContext<'_>, route: &RouteMatch) -> Resu
     let user_id = path_uuid("user_id", route.param("user_id"))?;
     require_competition(ctx, &competition_id).await?;
     let client = ctx.competition(&competition_id)?;
-    let standing: Standing = client.call(Method::Get, &format!("{PATH_SCORE_OF}{user_id}"), None::<&()>).await?;
+    let standing: Standing = client.call(&ObjectRequest::Standing { user_id }).await?;
     Ok(Reply::json(200, &standing))
 }
 
@@ -134,11 +125,11 @@ pub async fn prizes(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Repl
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     require_competition(ctx, &competition_id).await?;
     let client = ctx.competition(&competition_id)?;
-    let prizes: Prizes = match client.try_call(Method::Get, PATH_PRIZES, None::<&()>).await? {
+    let prizes: Prizes = match client.try_call(&ObjectRequest::Prizes).await? {
         Ok(prizes) => prizes,
         Err(error) if error.code == ErrorCode::CompetitionUnknown => {
             scoring::introduce_competition(ctx, &client, &competition_id).await?;
-            client.call(Method::Get, PATH_PRIZES, None::<&()>).await?
+            client.call(&ObjectRequest::Prizes).await?
         }
         Err(error) => return Err(ApiError::from_object(error)),
     };

@@ -99,14 +99,10 @@ impl UpdateBody {
     }
 }
 
-/// Largest `limit` of a page.
-pub const MAX_LIMIT: usize = 200;
-/// Default `limit` of a page.
-pub const DEFAULT_LIMIT: usize = 50;
-/// Largest `around` of the caller's window.
-pub const MAX_AROUND: u64 = 50;
-/// Default `around`.
-pub const DEFAULT_AROUND: u64 = 5;
+/// The page and window limits, defined once for the Worker and the object.
+pub use standings::requests::{
+    DEFAULT_AROUND, DEFAULT_PAGE_LIMIT as DEFAULT_LIMIT, MAX_AROUND, MAX_PAGE_LIMIT as MAX_LIMIT,
+};
 
 /// Validated query of `GET /api/v1/leaderboard/{competition_id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

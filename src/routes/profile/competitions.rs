@@ -4,9 +4,9 @@
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use standings::protocol::{ErrorCode, Standing, PATH_SCORE_OF};
+use standings::protocol::{ErrorCode, Standing};
+use standings::requests::ObjectRequest;
 use utoipa::ToSchema;
-use worker::Method;
 
 use crate::adapters::rows::MyCompetitionRow;
 use crate::error::ApiError;
@@ -79,8 +79,8 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
         return Ok(Place::default());
     }
     let user = ctx.require_user()?;
-    let path = format!("{PATH_SCORE_OF}{}", user.user_id);
-    match ctx.competition(&row.competition.id)?.try_call::<Standing>(Method::Get, &path, None::<&()>).await? {
+    let request = ObjectRequest::Standing { user_id: user.user_id };
+    match ctx.competition(&row.competition.id)?.try_call::<Standing>(&request).await? {
         Ok(standing) => Ok(Place {
             rank: Some(standing.rank),
             display_rank: Some(standing.display_rank),

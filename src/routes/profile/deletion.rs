@@ -5,9 +5,9 @@
 //! another profile shows the same image. Redis keeps nothing of the user that does not expire by itself: idempotency
 //! records (24 h), rate-limit buckets (seconds) and cached pages (15 s).
 
-use standings::protocol::{Announced, Forget, PATH_FORGET};
+use standings::protocol::{Announced, Forget};
+use standings::requests::ObjectRequest;
 use uuid::Uuid;
-use worker::Method;
 
 use crate::cache::pages;
 use crate::error::ApiError;
@@ -47,8 +47,7 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 }
 
 async fn forget(ctx: &RequestContext<'_>, id: &Uuid, user_id: &Uuid) -> Result<(), ApiError> {
-    let announced: Announced =
-        ctx.competition(id)?.call(Method::Post, PATH_FORGET, Some(&Forget { user_id: *user_id })).await?;
+    let announced: Announced = ctx.competition(id)?.call(&ObjectRequest::Forget(Forget { user_id: *user_id })).await?;
     pages::raise_version(ctx, id, announced.seq).await;
     Ok(())
 }

@@ -1,0 +1,208 @@
+//! Every operation the Worker asks of a Competition object, as one serde enum: the Worker sends it as the JSON body
+//! of `POST {INTERNAL_ORIGIN}/{name}` (the name only labels traces), the object parses it back and matches on it.
+//! Only the live socket's upgrade (`GET /live`, which carries headers, not a body) travels otherwise.
+//!
+//! Each variant's reply type is named on it; the limits both sides apply are the constants below.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::protocol::{CompetitionMeta, Disqualify, Forget, Person, Repair, RosterAdd, ScoreWrite, Settings};
+
+/// Largest page of the board (`limit`).
+pub const MAX_PAGE_LIMIT: usize = 200;
+/// Rows of a page when the caller names no `limit`.
+pub const DEFAULT_PAGE_LIMIT: usize = 50;
+/// Largest radius of a member's window (`around`).
+pub const MAX_AROUND: u64 = 50;
+/// Radius of a member's window when the caller names none.
+pub const DEFAULT_AROUND: u64 = 5;
+
+/// One operation of a Competition object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", content = "args", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ObjectRequest {
+    /// Sets a member's score. Reply: `ScoreWriteReply`.
+    WriteScore(ScoreWrite),
+    /// The competition's settings from Postgres. Reply: empty.
+    SetMeta(CompetitionMeta),
+    /// A user joined. Reply: empty.
+    AddMember(RosterAdd),
+    /// A member's new name or avatar. Reply: `Announced`.
+    SetPerson(Person),
+    /// A member deleted their account. Reply: `Announced`.
+    Forget(Forget),
+    /// An administrator's edit of the settings. Reply: `Announced`.
+    ChangeSettings(Settings),
+    /// The competition is called off. Reply: `Announced`.
+    Cancel,
+    /// A member leaves the board for good. Reply: `Disqualified`.
+    Disqualify(Disqualify),
+    /// Drops a stored member row that cannot be loaded. Reply: `ObjectStats`.
+    Repair(Repair),
+    /// Puts the dead letters back into the outbox. Reply: `OutboxRetried`.
+    RetryOutbox,
+    /// The prize split. Reply: `Prizes`.
+    Prizes,
+    /// A page of the board: `limit` rows (clamped to `1..=MAX_PAGE_LIMIT`) after `cursor`. Reply: `Page`.
+    Page {
+        /// Rows wanted.
+        limit: usize,
+        /// Where to continue (a `next_cursor` handed out before).
+        cursor: Option<String>,
+    },
+    /// A member's standing. Reply: `Standing`.
+    Standing {
+        /// The member.
+        user_id: Uuid,
+    },
+    /// A member's window of the board (`radius` at most `MAX_AROUND`). Reply: `Around`.
+    Around {
+        /// The member.
+        user_id: Uuid,
+        /// Rows on each side.
+        radius: u64,
+    },
+    /// Members, rebuild time, outbox and corrupt rows. Reply: `ObjectStats`.
+    Stats,
+    /// The outbox and its dead letters. Reply: `OutboxReport`.
+    Outbox,
+    /// Adds `members` synthetic members (test builds). Reply: `ObjectStats`.
+    #[cfg(feature = "test-routes")]
+    TestSeed {
+        /// How many.
+        members: u64,
+    },
+    /// Stores a member row that cannot be loaded, then reloads the board (test builds). Reply: `ObjectStats`.
+    #[cfg(feature = "test-routes")]
+    TestCorrupt {
+        /// The row's key.
+        key: String,
+    },
+    /// Finalizes now, or stores `fail_after` rows and fails as a crash would (test builds). Reply: `ObjectStats`.
+    #[cfg(feature = "test-routes")]
+    TestFinalize {
+        /// Rows stored before the simulated failure.
+        fail_after: Option<usize>,
+    },
+    /// Runs the alarm now (test builds). Reply: `ObjectStats`.
+    #[cfg(feature = "test-routes")]
+    TestAlarm,
+}
+
+impl ObjectRequest {
+    /// The operation's name: the path the Worker posts it to, so traces and logs say what was asked.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::WriteScore(_) => "write_score",
+            Self::SetMeta(_) => "set_meta",
+            Self::AddMember(_) => "add_member",
+            Self::SetPerson(_) => "set_person",
+            Self::Forget(_) => "forget",
+            Self::ChangeSettings(_) => "change_settings",
+            Self::Cancel => "cancel",
+            Self::Disqualify(_) => "disqualify",
+            Self::Repair(_) => "repair",
+            Self::RetryOutbox => "retry_outbox",
+            Self::Prizes => "prizes",
+            Self::Page { .. } => "page",
+            Self::Standing { .. } => "standing",
+            Self::Around { .. } => "around",
+            Self::Stats => "stats",
+            Self::Outbox => "outbox",
+            #[cfg(feature = "test-routes")]
+            Self::TestSeed { .. } => "test_seed",
+            #[cfg(feature = "test-routes")]
+            Self::TestCorrupt { .. } => "test_corrupt",
+            #[cfg(feature = "test-routes")]
+            Self::TestFinalize { .. } => "test_finalize",
+            #[cfg(feature = "test-routes")]
+            Self::TestAlarm => "test_alarm",
+        }
+    }
+
+    /// Parses a request body as the object receives it.
+    pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_request() -> Vec<ObjectRequest> {
+        let user_id = Uuid::from_u128(7);
+        let competition_id = Uuid::from_u128(1);
+        let meta = CompetitionMeta {
+            competition_id,
+            metric: "steps".into(),
+            starts_ms: 1,
+            ends_ms: 2,
+            prize_pool: 100,
+            payout: vec![10_000],
+            fitness: true,
+            grace_ms: 0,
+        };
+        let person = Person { user_id, display_name: "Ana".into(), avatar_url: None };
+        #[allow(unused_mut)]
+        let mut requests = vec![
+            ObjectRequest::WriteScore(ScoreWrite {
+                competition_id,
+                user_id,
+                score: 5,
+                at_ms: 3,
+                days_version: Some(2),
+                correction: false,
+            }),
+            ObjectRequest::SetMeta(meta.clone()),
+            ObjectRequest::AddMember(RosterAdd { user_id, person: Some(person.clone()) }),
+            ObjectRequest::SetPerson(person),
+            ObjectRequest::Forget(Forget { user_id }),
+            ObjectRequest::ChangeSettings(Settings { meta, competition: serde_json::json!({"name": "x"}) }),
+            ObjectRequest::Cancel,
+            ObjectRequest::Disqualify(Disqualify { user_id, reason: "doping".into() }),
+            ObjectRequest::Repair(Repair { key: "k".into() }),
+            ObjectRequest::RetryOutbox,
+            ObjectRequest::Prizes,
+            ObjectRequest::Page { limit: 50, cursor: Some("1f.2".into()) },
+            ObjectRequest::Page { limit: 1, cursor: None },
+            ObjectRequest::Standing { user_id },
+            ObjectRequest::Around { user_id, radius: 5 },
+            ObjectRequest::Stats,
+            ObjectRequest::Outbox,
+        ];
+        #[cfg(feature = "test-routes")]
+        requests.extend([
+            ObjectRequest::TestSeed { members: 3 },
+            ObjectRequest::TestCorrupt { key: "not-a-uuid".into() },
+            ObjectRequest::TestFinalize { fail_after: Some(2) },
+            ObjectRequest::TestFinalize { fail_after: None },
+            ObjectRequest::TestAlarm,
+        ]);
+        requests
+    }
+
+    #[test]
+    fn every_request_travels_and_comes_back_the_same() {
+        for request in every_request() {
+            let text = serde_json::to_string(&request).expect("json");
+            assert_eq!(ObjectRequest::parse(text.as_bytes()).expect("parses"), request, "{text}");
+            assert!(text.starts_with(&format!("{{\"op\":\"{}\"", request.name())), "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        for text in [
+            r#"{"op":"drop_table"}"#,
+            r#"{"op":"page","args":{"limit":"many"}}"#,
+            r#"{"op":"standing","args":{"user_id":"nope"}}"#,
+            r#"{"op":"write_score","args":{"score":1}}"#,
+            r#"{"op":"stats","extra":1}"#,
+            "not json",
+        ] {
+            assert!(ObjectRequest::parse(text.as_bytes()).is_err(), "{text}");
+        }
+    }
+}
