@@ -94,7 +94,11 @@ async fn main() {
                 competition.unwrap_or_else(|| fail("no competition")),
                 subscribers,
                 writers,
-                Duration::from_millis(options.write_interval_ms),
+                match options.rate {
+                    // The writers share the rate.
+                    Some(rate) => ws::Pace::Open(rate / options.writers.max(1) as f64),
+                    None => ws::Pace::Closed(Duration::from_millis(options.write_interval_ms)),
+                },
                 Duration::from_secs_f64(options.duration),
             )
             .await;

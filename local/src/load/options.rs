@@ -84,8 +84,9 @@ pub struct Options {
     /// Print no progress line.
     #[arg(long)]
     pub quiet: bool,
-    /// Open model (HTTP mode): start this many requests a second on schedule, whatever their latency (at most
-    /// `--concurrency` in flight); a request that starts late counts the wait in its latency.
+    /// Open model: start this many requests a second on schedule, whatever their latency; a request that starts
+    /// late counts the wait in its latency. HTTP mode: at most `--concurrency` in flight. WebSocket mode: the writers'
+    /// updates a second together (instead of `--write-interval-ms` after each reply).
     #[arg(long)]
     pub rate: Option<f64>,
     /// Pass/fail condition, repeatable: `p50|p95|p99|max<N ms|s`, `errors<N%`, `rps>N`. A run that breaks one exits

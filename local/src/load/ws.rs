@@ -131,14 +131,81 @@ async fn subscribe(
     Ok(arrivals)
 }
 
-/// Runs the fan-out: connects `subscribers`, then `writers` post rising scores every `interval` for `duration`.
+/// How the writers post.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// Each writer waits for its reply, then this long, then posts again (closed model).
+    Closed(Duration),
+    /// Each writer starts this many updates a second on schedule, whatever their latency (open model): an update
+    /// that starts late counts the wait in its delivery latency, so a server that falls behind shows it.
+    Open(f64),
+}
+
+/// One writer's rising scores at `pace` for `duration`: the `seq` each reply names with the time its update was
+/// due, and the writes' latencies.
+async fn write(
+    client: Client,
+    writer: User,
+    competition: Uuid,
+    pace: Pace,
+    started: Instant,
+    duration: Duration,
+) -> (Vec<(u64, Instant)>, Recorder) {
+    // One update due at `due`: its outcome, the `seq` its reply names, and its latency counted from `due`.
+    let post = |mut client: Client, score: u64, due: Instant| {
+        let token = writer.token.clone();
+        async move {
+            let body = json!({"competition_id": competition, "score": score}).to_string();
+            let answer = client.send(Method::POST, "/api/v1/leaderboard/update", Some(&token), Some(body)).await;
+            let latency = due.elapsed();
+            let seq = (answer.outcome == Outcome::Status(200))
+                .then(|| serde_json::from_slice::<Value>(&answer.body).ok()?["seq"].as_u64())
+                .flatten();
+            (answer.outcome, latency, seq, due)
+        }
+    };
+    let mut sent = Vec::new();
+    let mut recorder = Recorder::default();
+    let mut score = 0u64;
+    match pace {
+        Pace::Closed(interval) => {
+            while started.elapsed() < duration {
+                score += 10;
+                let (outcome, latency, seq, due) = post(client.clone(), score, Instant::now()).await;
+                recorder.record("update", outcome, latency, started.elapsed());
+                sent.extend(seq.map(|seq| (seq, due)));
+                tokio::time::sleep(interval).await;
+            }
+        }
+        Pace::Open(rate) => {
+            let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
+            let mut in_flight = tokio::task::JoinSet::new();
+            let mut due = started;
+            while due < started + duration {
+                tokio::time::sleep_until(due.into()).await;
+                score += 10;
+                in_flight.spawn(post(client.clone(), score, due));
+                due += period;
+            }
+            while let Some(done) = in_flight.join_next().await {
+                if let Ok((outcome, latency, seq, due)) = done {
+                    recorder.record("update", outcome, latency, started.elapsed());
+                    sent.extend(seq.map(|seq| (seq, due)));
+                }
+            }
+        }
+    }
+    (sent, recorder)
+}
+
+/// Runs the fan-out: connects `subscribers`, then `writers` post rising scores at `pace` for `duration`.
 pub async fn run(
     client: &Client,
     base: &str,
     competition: Uuid,
     subscribers: &[User],
     writers: &[User],
-    interval: Duration,
+    pace: Pace,
     duration: Duration,
 ) -> Fanout {
     let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
@@ -169,30 +236,7 @@ pub async fn run(
     let started = Instant::now();
     let writer_tasks: Vec<_> = writers
         .iter()
-        .map(|writer| {
-            let (mut client, writer) = (client.clone(), writer.clone());
-            tokio::spawn(async move {
-                let mut sent = Vec::new();
-                let mut recorder = Recorder::default();
-                let mut score = 0u64;
-                while started.elapsed() < duration {
-                    score += 10;
-                    let body = json!({"competition_id": competition, "score": score}).to_string();
-                    let at = Instant::now();
-                    let answer =
-                        client.send(Method::POST, "/api/v1/leaderboard/update", Some(&writer.token), Some(body)).await;
-                    recorder.record("update", answer.outcome, answer.latency, started.elapsed());
-                    if answer.outcome == Outcome::Status(200) {
-                        let reply: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-                        if let Some(seq) = reply["seq"].as_u64() {
-                            sent.push((seq, at));
-                        }
-                    }
-                    tokio::time::sleep(interval).await;
-                }
-                (sent, recorder)
-            })
-        })
+        .map(|writer| tokio::spawn(write(client.clone(), writer.clone(), competition, pace, started, duration)))
         .collect();
     let mut sent_at = BTreeMap::new();
     let mut writes = Recorder::default();
