@@ -15,6 +15,7 @@ use crate::fitness_rules::rescore::RescoreInputs;
 use crate::routes::competitions::model::meta_from_row;
 use crate::runtime::RequestContext;
 use standings::requests::ObjectRequest;
+use standings::score::Score;
 
 /// Writes the caller's score through the competition's object, then raises the competition's page-cache version
 /// before the reply leaves (so the writer never reads a page from before its own update).
@@ -43,8 +44,7 @@ pub struct Rescored {
     /// The competition.
     pub competition_id: Uuid,
     /// The member's score there now.
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
-    pub score: i64,
+    pub score: Score,
     /// Their rank.
     #[schema(minimum = 1)]
     pub rank: u64,

@@ -92,7 +92,7 @@ fn every_adapter_call_works(new_style_keys: bool) {
         };
         let synced = db.sync_fitness_days(&user, "healthkit", std::slice::from_ref(&day), None).await.expect("sync");
         let rescored = synced.rescore.scores();
-        assert!(rescored.iter().any(|r| r.competition_id == created.id && r.score == 1234), "{rescored:?}");
+        assert!(rescored.iter().any(|r| r.competition_id == created.id && r.score.get() == 1234), "{rescored:?}");
         // Every sync moves the user's days version on, so the object can order concurrent syncs.
         let again = db.sync_fitness_days(&user, "healthkit", &[day], Some("Europe/Berlin")).await.expect("sync again");
         assert_eq!(again.rescore.version, synced.rescore.version + 1);

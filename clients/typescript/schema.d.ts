@@ -541,11 +541,8 @@ export interface components {
              * @description The caller's rank.
              */
             rank: number;
-            /**
-             * Format: int64
-             * @description The caller's score.
-             */
-            score: number;
+            /** @description The caller's score. */
+            score: components["schemas"]["Score"];
             /**
              * Format: int64
              * @description Members on the board.
@@ -832,11 +829,8 @@ export interface components {
              * @description 1-based rank.
              */
             rank: number;
-            /**
-             * Format: int64
-             * @description Their score.
-             */
-            score: number;
+            /** @description Their score. */
+            score: components["schemas"]["Score"];
             /**
              * Format: uuid
              * @description The member.
@@ -1306,11 +1300,8 @@ export interface components {
              * @description Their rank.
              */
             rank: number;
-            /**
-             * Format: int64
-             * @description The member's score there now.
-             */
-            score: number;
+            /** @description The member's score there now. */
+            score: components["schemas"]["Score"];
         };
         /**
          * @description One day of one source, as a sample of the sync body (validated field by field by `sample_day`, so a bad sample
@@ -1345,6 +1336,11 @@ export interface components {
             /** @description Typed in by hand (counts only where a competition allows manual days). */
             user_entered?: boolean | null;
         };
+        /**
+         * Format: int64
+         * @description A score: a whole number from 0 to 2^53 − 1
+         */
+        Score: number;
         /**
          * @description Where a competition's scores come from: the members' synced fitness days, or the app posting them.
          * @enum {string}
@@ -1408,11 +1404,8 @@ export interface components {
              * @description 1-based rank after the write.
              */
             rank: number;
-            /**
-             * Format: int64
-             * @description The score now stored.
-             */
-            score: number;
+            /** @description The score now stored. */
+            score: components["schemas"]["Score"];
             /**
              * Format: int64
              * @description The competition's update sequence after the write (this change's, or a later one's): clients can match it
@@ -1549,11 +1542,8 @@ export interface components {
              * @description 1-based rank.
              */
             rank: number;
-            /**
-             * Format: int64
-             * @description Current score.
-             */
-            score: number;
+            /** @description Current score. */
+            score: components["schemas"]["Score"];
         };
         /** @description One accepted score change (`{"type":"update",…}` on the socket). */
         UpdateFrame: {
@@ -1574,11 +1564,8 @@ export interface components {
              * @description Rank after the change.
              */
             rank: number;
-            /**
-             * Format: int64
-             * @description The new score.
-             */
-            score: number;
+            /** @description The new score. */
+            score: components["schemas"]["Score"];
             /**
              * Format: int64
              * @description Strictly increasing per competition.

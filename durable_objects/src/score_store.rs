@@ -14,6 +14,7 @@ use standings::engine::{EngineError, Leaderboard};
 use standings::live::KeptFrame;
 use standings::outbox::{DeadLetter, OutboxRow, OutboxStore};
 use standings::protocol::{CompetitionMeta, FinalResult, Person};
+use standings::score::Score;
 use standings::stored_rows::{restore_chunk, CorruptRow};
 
 const SCHEMA: &str = "
@@ -261,13 +262,13 @@ impl ScoreStore {
 
     /// Stores a member's score and the sequence of the change that set it, and queues the change for the system of
     /// record. Both statements run in the same synchronous block, which the runtime commits atomically.
-    pub fn save(&self, user: &Uuid, score: u64, seq: u64, updated_ms: i64) -> Result<(), StoreError> {
+    pub fn save(&self, user: &Uuid, score: Score, seq: u64, updated_ms: i64) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO outbox (seq, user_id, score, updated_ms) VALUES (?1, ?2, ?3, ?4)",
             vec![
                 SqlStorageValue::from(seq as i64),
                 user.to_string().into(),
-                SqlStorageValue::from(score as i64),
+                SqlStorageValue::from(i64::from(score)),
                 SqlStorageValue::from(updated_ms),
             ],
         )?;
@@ -278,7 +279,7 @@ impl ScoreStore {
              updated_ms = excluded.updated_ms",
             vec![
                 user.to_string().into(),
-                SqlStorageValue::from(score as i64),
+                SqlStorageValue::from(i64::from(score)),
                 SqlStorageValue::from(seq as i64),
                 SqlStorageValue::from(updated_ms),
             ],
@@ -348,7 +349,7 @@ impl ScoreStore {
                 vec![
                     SqlStorageValue::from(result.rank as i64),
                     result.user_id.to_string().into(),
-                    SqlStorageValue::from(result.score as i64),
+                    SqlStorageValue::from(i64::from(result.score)),
                     SqlStorageValue::from(result.prize as i64),
                 ],
             )?;
@@ -381,7 +382,9 @@ impl ScoreStore {
             .map(|row| {
                 let user_id = Uuid::try_parse(&row.user_id)
                     .map_err(|_| StoreError::Corrupt { user: row.user_id.clone(), reason: "not a UUID".into() })?;
-                Ok(FinalResult { rank: row.rank as u64, user_id, score: row.score as u64, prize: row.prize as u64 })
+                let score = Score::try_from(row.score)
+                    .map_err(|e| StoreError::Corrupt { user: row.user_id.clone(), reason: e.to_string() })?;
+                Ok(FinalResult { rank: row.rank as u64, user_id, score, prize: row.prize as u64 })
             })
             .collect()
     }
@@ -600,14 +603,14 @@ impl ScoreStore {
     }
 
     /// Stores many members at once (test seeding): multi-row inserts within SQLite's 100-parameter limit.
-    pub fn save_many(&self, rows: &[(Uuid, u64, u64)], updated_ms: i64) -> Result<(), StoreError> {
+    pub fn save_many(&self, rows: &[(Uuid, Score, u64)], updated_ms: i64) -> Result<(), StoreError> {
         const ROWS_PER_STATEMENT: usize = 25; // 4 parameters each
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let placeholders = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
             let mut values = Vec::with_capacity(chunk.len() * 4);
             for (user, score, seq) in chunk {
                 values.push(user.to_string().into());
-                values.push(SqlStorageValue::from(*score as i64));
+                values.push(SqlStorageValue::from(i64::from(*score)));
                 values.push(SqlStorageValue::from(*seq as i64));
                 values.push(SqlStorageValue::from(updated_ms));
             }
@@ -650,7 +653,7 @@ impl Ledger for ScoreStore {
         ScoreStore::set_day_version(self, user, version)
     }
 
-    fn save(&self, user: &Uuid, score: u64, seq: u64, at_ms: i64) -> Result<(), StoreError> {
+    fn save(&self, user: &Uuid, score: Score, seq: u64, at_ms: i64) -> Result<(), StoreError> {
         ScoreStore::save(self, user, score, seq, at_ms)
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
+use standings::score::Score;
 use uuid::Uuid;
 
 use standings::rules::Metric;
@@ -62,12 +63,13 @@ pub struct RescoreInputs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rescored {
     pub competition_id: Uuid,
-    pub score: i64,
+    pub score: Score,
 }
 
 impl RescoreInputs {
     /// The member's score in each competition, in the order the database listed them. A competition whose rules
-    /// cannot be read (a schedule that does not parse, an unknown metric) is left out rather than scored wrongly.
+    /// cannot be read (a schedule that does not parse, an unknown metric), or whose total is not a score (above
+    /// 2^53 − 1: the daily caps make that impossible from sound days), is left out rather than scored wrongly.
     pub fn scores(&self) -> Vec<Rescored> {
         let mut by_date: BTreeMap<i64, Vec<&StoredDay>> = BTreeMap::new();
         for day in &self.days {
@@ -93,7 +95,8 @@ impl RescoreInputs {
                 let counted = by_date.range(clock.counted_dates(starts, ends)).map(|(date, samples)| {
                     day_value::counted(metric, rules.allow_manual, samples, holds.get(date).copied())
                 });
-                Some(Rescored { competition_id: rules.id, score: rules.scoring.score(counted) })
+                let score = Score::try_from(rules.scoring.score(counted)).ok()?;
+                Some(Rescored { competition_id: rules.id, score })
             })
             .collect()
     }
@@ -141,12 +144,12 @@ mod tests {
         ]);
         // In UTC the window counts 2, 3 and 4 November; the 3rd was held and rejected (0).
         let scored = inputs("UTC", comps.clone(), days.clone()).scores();
-        let scores: Vec<i64> = scored.iter().map(|r| r.score).collect();
+        let scores: Vec<i64> = scored.iter().map(|r| i64::from(r.score)).collect();
         assert_eq!(scores, [12_000 + 5_000, 12_000, 12_000 + 5_000 + 2_000, 2]);
         // A member at UTC−11 has their 1st of November counted too (it ends at 11:00Z on the 2nd).
         let west = inputs("Pacific/Pago_Pago", comps, days).scores();
-        assert_eq!(west[0].score, 1_000 + 12_000 + 5_000);
-        assert_eq!(west[1].score, 12_000, "a fixed clock is everyone's");
+        assert_eq!(west[0].score.get(), 1_000 + 12_000 + 5_000);
+        assert_eq!(west[1].score.get(), 12_000, "a fixed clock is everyone's");
     }
 
     #[test]
@@ -154,6 +157,6 @@ mod tests {
         let mut bad = competition(9, "UTC", json!({"mode": "total"}));
         bad["starts_at"] = json!("soon");
         let scored = inputs("UTC", json!([bad, competition(1, "UTC", json!({"mode": "total"}))]), json!([])).scores();
-        assert_eq!(scored, [Rescored { competition_id: Uuid::from_u128(1), score: 0 }]);
+        assert_eq!(scored, [Rescored { competition_id: Uuid::from_u128(1), score: Score::ZERO }]);
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use standings::engine::Leaderboard;
+use standings::score::Score;
 use uuid::Uuid;
 
 /// A small deterministic generator, so every run measures the same operations.
@@ -33,7 +34,7 @@ fn board(n: u64) -> (Leaderboard, Vec<Uuid>) {
     let ids: Vec<Uuid> = (0..n).map(member).collect();
     let mut board = Leaderboard::new();
     for id in &ids {
-        board.set_score(*id, rng.next() % 1_000_000).expect("in range");
+        board.set_score(*id, Score::new(rng.next() % 1_000_000).expect("in range")).expect("in range");
     }
     (board, ids)
 }
@@ -61,7 +62,7 @@ fn engine(c: &mut Criterion) {
         group.bench_function(BenchmarkId::from_parameter("update"), |b| {
             b.iter(|| {
                 let id = ids[(rng.next() % n) as usize];
-                black_box(lb.set_score(id, rng.next() % 1_000_000).expect("in range"));
+                black_box(lb.set_score(id, Score::new(rng.next() % 1_000_000).expect("in range")).expect("in range"));
             })
         });
         group.bench_function(BenchmarkId::from_parameter("rank"), |b| {

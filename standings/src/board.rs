@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::engine::{Leaderboard, ScoreChange};
 use crate::finish;
-use crate::protocol::{CompetitionMeta, ErrorCode, FinalResult, ScoreWrite, MAX_SCORE};
+use crate::protocol::{CompetitionMeta, ErrorCode, FinalResult, ScoreWrite};
 use crate::rules::{self, Metric, ScoreOrigin};
+use crate::score::Score;
 
 /// What the board needs from storage to admit and apply a write. Writes are stored before the board changes, so a
 /// failed store changes nothing.
@@ -26,7 +27,7 @@ pub trait Ledger {
     /// Remembers the days version of the fitness total being applied.
     fn set_day_version(&self, user: &Uuid, version: i64) -> Result<(), Self::Error>;
     /// Stores a member's new score at `seq` (and queues it for the system of record).
-    fn save(&self, user: &Uuid, score: u64, seq: u64, at_ms: i64) -> Result<(), Self::Error>;
+    fn save(&self, user: &Uuid, score: Score, seq: u64, at_ms: i64) -> Result<(), Self::Error>;
 }
 
 /// Why a write was refused, in the terms the Worker maps onto the API's errors.
@@ -42,8 +43,6 @@ pub enum Refusal {
     MetricUnknown(String),
     /// A member posted a number where scores come from synced fitness days.
     ComputedFromDays,
-    /// Below zero or above [`MAX_SCORE`].
-    ScoreOutOfRange,
     /// Outside the scoring window or above what the metric allows so far.
     Rule { code: ErrorCode, message: String },
     /// A disqualified member.
@@ -69,7 +68,6 @@ impl Refusal {
                 "scores of this competition are computed from synced fitness days (POST /api/v1/fitness/sync)"
                     .to_owned(),
             ),
-            Refusal::ScoreOutOfRange => (ErrorCode::BadRequest, "score out of range".to_owned()),
             Refusal::Rule { code, message } => (*code, message.clone()),
             Refusal::Disqualified => (ErrorCode::Forbidden, "you were disqualified from this competition".to_owned()),
             Refusal::NotAMember => (ErrorCode::NotAMember, "join the competition before posting scores".to_owned()),
@@ -99,7 +97,7 @@ pub struct Written {
     /// How the board changed (`changed: false` for an equal score or a fitness total overtaken by a newer sync).
     pub change: ScoreChange,
     /// The member's score now: the written one, or a newer one when this write was overtaken.
-    pub stored: u64,
+    pub stored: Score,
     /// The member's rank as shown (ties share the best rank).
     pub display_rank: u64,
 }
@@ -156,19 +154,16 @@ impl Board {
         self.finalized = true;
     }
 
-    /// Whether `write` may be applied: the board knows its competition, the standings still move, the score is in
-    /// range and plausible for the metric and the window, and the writer is on the roster and not disqualified.
-    pub fn admit<L: Ledger>(&self, ledger: &L, write: &ScoreWrite) -> Result<u64, WriteError<L::Error>> {
+    /// Whether `write` may be applied: the board knows its competition, the standings still move, the score is
+    /// plausible for the metric and the window (its range is its type's), and the writer is on the roster and not
+    /// disqualified.
+    pub fn admit<L: Ledger>(&self, ledger: &L, write: &ScoreWrite) -> Result<Score, WriteError<L::Error>> {
         let meta = self.meta.as_ref().ok_or(Refusal::CompetitionUnknown)?;
         if meta.competition_id != write.competition_id {
             return Err(Refusal::OtherCompetition.into());
         }
         if self.finalized {
             return Err(Refusal::Final.into());
-        }
-        let score = u64::try_from(write.score).map_err(|_| Refusal::ScoreOutOfRange)?;
-        if write.score > MAX_SCORE {
-            return Err(Refusal::ScoreOutOfRange.into());
         }
         let metric = Metric::parse(&meta.metric).ok_or_else(|| Refusal::MetricUnknown(meta.metric.clone()))?;
         let origin = if write.days_version.is_some() { ScoreOrigin::FitnessDays } else { ScoreOrigin::Posted };
@@ -190,7 +185,7 @@ impl Board {
                 return Err(Refusal::NotAMember.into());
             }
         }
-        Ok(score)
+        Ok(write.score)
     }
 
     /// Admits and applies `write`: stored first, then the standings change. A fitness total from an older sync than
@@ -214,7 +209,7 @@ impl Board {
     }
 
     /// The member's standing as a write that changed nothing.
-    fn unchanged(&self, user: &Uuid, written: u64) -> Written {
+    fn unchanged(&self, user: &Uuid, written: Score) -> Written {
         let board = &self.leaderboard;
         let seq = board.last_seq().unwrap_or(0);
         let (rank, previous_rank, stored) = match board.standing(*user) {
@@ -261,7 +256,7 @@ mod tests {
         members: HashSet<Uuid>,
         disqualified: HashSet<Uuid>,
         versions: RefCell<HashMap<Uuid, i64>>,
-        saved: RefCell<Vec<(Uuid, u64, u64)>>,
+        saved: RefCell<Vec<(Uuid, Score, u64)>>,
         broken: bool,
     }
 
@@ -281,7 +276,7 @@ mod tests {
                 self.versions.borrow_mut().insert(*user, version);
             })
         }
-        fn save(&self, user: &Uuid, score: u64, seq: u64, _at_ms: i64) -> Result<(), String> {
+        fn save(&self, user: &Uuid, score: Score, seq: u64, _at_ms: i64) -> Result<(), String> {
             self.check().map(|()| self.saved.borrow_mut().push((*user, score, seq)))
         }
     }
@@ -318,7 +313,12 @@ mod tests {
         .expect("meta")
     }
 
-    fn write(user_id: Uuid, score: i64, at_ms: i64) -> ScoreWrite {
+    fn pts(n: u64) -> Score {
+        Score::new(n).expect("a score")
+    }
+
+    fn write(user_id: Uuid, score: u64, at_ms: i64) -> ScoreWrite {
+        let score = pts(score);
         ScoreWrite { competition_id: competition(), user_id, score, at_ms, days_version: None, correction: false }
     }
 
@@ -340,8 +340,6 @@ mod tests {
         other.competition_id = Uuid::from_u128(0xbad);
         let cases: Vec<(&str, ScoreWrite, Refusal)> = vec![
             ("another competition", other, Refusal::OtherCompetition),
-            ("negative", write(user(1), -1, noon), Refusal::ScoreOutOfRange),
-            ("above the engine's range", write(user(1), MAX_SCORE + 1, noon), Refusal::ScoreOutOfRange),
             ("not a member", write(user(2), 10, noon), Refusal::NotAMember),
             ("disqualified", write(user(3), 10, noon), Refusal::Disqualified),
         ];
@@ -391,9 +389,9 @@ mod tests {
         let posted = write(user(1), 10, START + 1);
         assert_eq!(refused(&mut board, &ledger, &posted), Refusal::ComputedFromDays);
         let correction = ScoreWrite { correction: true, ..posted.clone() };
-        assert_eq!(board.write(&ledger, &correction).map(|w| w.stored), Ok(10));
-        let synced = ScoreWrite { score: 20, days_version: Some(1), ..posted };
-        assert_eq!(board.write(&ledger, &synced).map(|w| w.stored), Ok(20));
+        assert_eq!(board.write(&ledger, &correction).map(|w| w.stored), Ok(pts(10)));
+        let synced = ScoreWrite { score: pts(20), days_version: Some(1), ..posted };
+        assert_eq!(board.write(&ledger, &synced).map(|w| w.stored), Ok(pts(20)));
     }
 
     #[test]
@@ -405,8 +403,8 @@ mod tests {
         let older = ScoreWrite { days_version: Some(4), ..write(user(1), 100, at) };
         assert!(board.write(&ledger, &newer).expect("newer").change.changed);
         let late = board.write(&ledger, &older).expect("older is answered, not refused");
-        assert_eq!((late.change.changed, late.stored, late.display_rank), (false, 300, 1));
-        assert_eq!(board.score_of(user(1)), Some(300));
+        assert_eq!((late.change.changed, late.stored, late.display_rank), (false, pts(300), 1));
+        assert_eq!(board.score_of(user(1)), Some(pts(300)));
         assert_eq!(ledger.saved.borrow().len(), 1, "the older total is not stored");
     }
 
@@ -415,14 +413,14 @@ mod tests {
         let mut ledger = ledger_with(&[1, 2]);
         let mut board = Board::new(Leaderboard::new(), Some(meta(false)), false);
         let first = board.write(&ledger, &write(user(1), 50, START + 1)).expect("first");
-        assert_eq!((first.change.rank, first.stored, first.change.seq), (1, 50, 1));
-        assert_eq!(ledger.saved.borrow().as_slice(), &[(user(1), 50, 1)]);
+        assert_eq!((first.change.rank, first.stored, first.change.seq), (1, pts(50), 1));
+        assert_eq!(ledger.saved.borrow().as_slice(), &[(user(1), pts(50), 1)]);
         ledger.broken = true;
         assert_eq!(
             board.write(&ledger, &write(user(1), 70, START + 2)),
             Err(WriteError::Storage("disk on fire".to_owned()))
         );
-        assert_eq!(board.score_of(user(1)), Some(50));
+        assert_eq!(board.score_of(user(1)), Some(pts(50)));
         ledger.broken = false;
         let same = board.write(&ledger, &write(user(1), 50, START + 3)).expect("same score");
         assert!(!same.change.changed);

@@ -60,7 +60,9 @@ mod tests {
     fn board(scores: &[u64]) -> Leaderboard {
         let mut board = Leaderboard::new();
         for (i, score) in scores.iter().enumerate() {
-            board.set_score(Uuid::from_u128(i as u128 + 1), *score).expect("set");
+            board
+                .set_score(Uuid::from_u128(i as u128 + 1), crate::score::Score::new(*score).expect("a score"))
+                .expect("set");
         }
         board
     }
@@ -68,7 +70,7 @@ mod tests {
     #[test]
     fn final_results_list_everyone_and_pay_the_places() {
         let results = final_results(&board(&[30, 20, 10]), &meta(1000, vec![6000, 4000]));
-        let view: Vec<(u64, u64, u64)> = results.iter().map(|r| (r.rank, r.score, r.prize)).collect();
+        let view: Vec<(u64, u64, u64)> = results.iter().map(|r| (r.rank, r.score.get(), r.prize)).collect();
         assert_eq!(view, [(1, 30, 600), (2, 20, 400), (3, 10, 0)]);
         assert_eq!(paid(&results).len(), 2);
     }

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod requests;
 pub mod rules;
+pub mod score;
 pub mod socket_gauge;
 pub mod socket_rules;
 pub mod stored_rows;

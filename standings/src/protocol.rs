@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::score::Score;
+
 /// What a deleted account shows as on final standings.
 pub const DELETED_PLAYER: &str = "deleted player";
 /// The largest score (and prize pool) anywhere in the API: the engine's limit, exact as a JSON number (2^53 - 1).
@@ -34,7 +36,7 @@ pub struct ScoreWrite {
     /// Whose score.
     pub user_id: Uuid,
     /// The new absolute score, `0..=2^53-1`.
-    pub score: i64,
+    pub score: Score,
     /// When the Worker accepted the request, milliseconds since the epoch; orders equal scores.
     pub at_ms: i64,
     /// For a total computed from the member's stored fitness days: the member's days version from the database.
@@ -126,8 +128,7 @@ pub struct ScoreWriteReply {
     /// Whose score.
     pub user_id: Uuid,
     /// The score now stored.
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
-    pub score: i64,
+    pub score: Score,
     /// 1-based rank after the write.
     #[schema(minimum = 1)]
     pub rank: u64,
@@ -154,8 +155,7 @@ pub struct Standing {
     #[schema(minimum = 1)]
     pub display_rank: u64,
     /// Current score.
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
-    pub score: i64,
+    pub score: Score,
 }
 
 /// What went wrong, as the object answers it. Most are codes of `API.md`; the others ask the Worker to act
@@ -316,7 +316,7 @@ pub struct BoardEntry {
     /// The member.
     pub user_id: Uuid,
     /// Their score.
-    pub score: i64,
+    pub score: Score,
     /// Their current display name, when the object has been told it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -344,7 +344,7 @@ pub struct Around {
     /// Standard competition rank ("1224"): 1 + the members with a strictly higher score.
     pub display_rank: u64,
     /// Their score.
-    pub score: i64,
+    pub score: Score,
     /// Members on the board.
     pub total: u64,
     /// Share of the board ranked at or below the user, in percent (rank 1 is 100).
@@ -375,8 +375,7 @@ pub struct PublicEntry {
     /// Their avatar, `null` until uploaded.
     pub avatar_url: Option<String>,
     /// Their score.
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
-    pub score: i64,
+    pub score: Score,
 }
 
 impl From<&BoardEntry> for PublicEntry {
@@ -468,8 +467,7 @@ pub struct UpdateFrame {
     /// Their current display name.
     pub display_name: String,
     /// The new score.
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
-    pub score: i64,
+    pub score: Score,
     /// Rank after the change.
     #[schema(minimum = 1)]
     pub rank: u64,
@@ -515,7 +513,7 @@ pub struct FinalResult {
     /// Who.
     pub user_id: Uuid,
     /// Final score.
-    pub score: u64,
+    pub score: Score,
     /// Prize in minor units (0 for unpaid places).
     pub prize: u64,
 }
@@ -613,7 +611,7 @@ mod tests {
             seq: 3,
             user_id: user,
             display_name: "Ana".into(),
-            score: 5,
+            score: Score::new(5).expect("a score"),
             rank: 1,
             display_rank: 1,
             previous_rank: None,

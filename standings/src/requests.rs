@@ -150,7 +150,7 @@ mod tests {
             ObjectRequest::WriteScore(ScoreWrite {
                 competition_id,
                 user_id,
-                score: 5,
+                score: crate::score::Score::new(5).expect("a score"),
                 at_ms: 3,
                 days_version: Some(2),
                 correction: false,

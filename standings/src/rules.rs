@@ -3,6 +3,7 @@
 //! most the daily cap × the days started so far, started days counting whole). Pure Rust.
 
 use crate::protocol::ErrorCode;
+use crate::score::Score;
 
 /// The metrics a competition can rank by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -134,7 +135,7 @@ pub enum ScoreOrigin {
 pub fn check_score(
     metric: Metric,
     (starts_ms, ends_ms, final_ms): (i64, i64, i64),
-    score: i64,
+    score: Score,
     now_ms: i64,
     origin: ScoreOrigin,
 ) -> Result<(), Refusal> {
@@ -147,7 +148,7 @@ pub fn check_score(
                 ScoreOrigin::FitnessDays => counted_days_anywhere(starts_ms, ends_ms, now_ms),
             };
             let cap = metric.daily_cap().saturating_mul(days);
-            if score > cap {
+            if i64::from(score) > cap {
                 Err(Refusal::Implausible { cap })
             } else {
                 Ok(())
@@ -270,15 +271,22 @@ mod tests {
         ];
         for (now, score, origin, expected) in cases {
             let window = (starts, ends, ends);
-            assert_eq!(check_score(Metric::Steps, window, score, now, origin), expected, "{now} {score}");
+            assert_eq!(
+                check_score(Metric::Steps, window, Score::new(score).expect("a score"), now, origin),
+                expected,
+                "{now} {score}"
+            );
         }
         // With a day of grace, late syncs are still taken, capped by the eight local dates that a seven-day UTC
         // window overlaps somewhere on Earth.
         let graced = (starts, ends, ends + DAY);
-        assert_eq!(check_score(Metric::Steps, graced, 800_000, 17 * DAY, days), Ok(()));
-        let late = check_score(Metric::Steps, graced, 800_001, 18 * DAY - 1, days);
+        assert_eq!(check_score(Metric::Steps, graced, Score::new(800_000).expect("a score"), 17 * DAY, days), Ok(()));
+        let late = check_score(Metric::Steps, graced, Score::new(800_001).expect("a score"), 18 * DAY - 1, days);
         assert_eq!(late, Err(Refusal::Implausible { cap: 800_000 }));
-        assert_eq!(check_score(Metric::Steps, graced, 0, 18 * DAY, days), Err(Refusal::Finished));
+        assert_eq!(
+            check_score(Metric::Steps, graced, Score::new(0).expect("a score"), 18 * DAY, days),
+            Err(Refusal::Finished)
+        );
         let cases = [
             (9, Status::Upcoming),
             (10, Status::Active),

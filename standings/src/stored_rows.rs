@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::engine::Leaderboard;
+use crate::score::Score;
 
 /// A stored member row that is not something this code ever writes: left off the board (so everyone else is still
 /// served), reported by the object's stats, and dropped by an administrator's repair.
@@ -27,6 +28,7 @@ pub fn restore_chunk(board: &mut Leaderboard, text: &str) -> (u64, Vec<CorruptRo
             (Some(user), Some(score), Some(seq), None) => {
                 Uuid::try_parse(user).map_err(|_| "user id is not a UUID".to_owned()).and_then(|user| {
                     let score = score.parse::<u64>().map_err(|_| "score is not a non-negative integer".to_owned())?;
+                    let score = Score::new(score).map_err(|e| e.to_string())?;
                     let seq = seq.parse::<u64>().map_err(|_| "seq is not a non-negative integer".to_owned())?;
                     Ok((user, score, seq))
                 })
@@ -76,7 +78,7 @@ mod tests {
             let (restored, corrupt) = restore_chunk(&mut board, &format!("{B},5,2;{text}"));
             assert_eq!(restored, 1, "{text:?}");
             assert_eq!(corrupt, vec![CorruptRow { key: key.to_owned(), reason: reason.to_owned() }], "{text:?}");
-            assert_eq!(board.score_of(Uuid::parse_str(B).expect("uuid")), Some(5));
+            assert_eq!(board.score_of(Uuid::parse_str(B).expect("uuid")), Some(Score::new(5).expect("a score")));
         }
         let mut board = Leaderboard::new();
         let too_late = format!("{A},1,{}", crate::engine::key::MAX_SEQ + 1);

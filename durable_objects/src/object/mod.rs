@@ -143,7 +143,7 @@ fn board_entries(board: &Leaderboard, entries: &[Entry], people: &HashMap<Uuid, 
                 rank: entry.rank,
                 display_rank,
                 user_id: entry.user_id,
-                score: entry.score as i64,
+                score: entry.score,
                 display_name: person.map(|p| p.display_name.clone()),
                 avatar_url: person.and_then(|p| p.avatar_url.clone()),
             }
@@ -153,7 +153,7 @@ fn board_entries(board: &Leaderboard, entries: &[Entry], people: &HashMap<Uuid, 
 
 /// A member's standing for a reply.
 fn standing_of(board: &Leaderboard, entry: &Entry) -> Standing {
-    Standing { rank: entry.rank, display_rank: board.display_rank(entry.score), score: entry.score as i64 }
+    Standing { rank: entry.rank, display_rank: board.display_rank(entry.score), score: entry.score }
 }
 
 fn now_ms() -> i64 {

@@ -103,7 +103,7 @@ impl Loaded {
         Response::from_json(&Around {
             rank: me.rank,
             display_rank: board.display_rank(me.score),
-            score: me.score as i64,
+            score: me.score,
             total: board.total(),
             percentile: percentile(me.rank, board.total()),
             entries: board_entries(&board, &window, &self.people_of(&window)),

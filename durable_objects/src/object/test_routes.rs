@@ -2,6 +2,7 @@
 //! finalization.
 
 use super::*;
+use standings::score::Score;
 
 impl Loaded {
     /// Adds `n` synthetic members (test routes only).
@@ -10,12 +11,13 @@ impl Loaded {
         let mut board = self.board.borrow_mut();
         let base = board.total() as u128;
         let first_seq = board.next_seq();
-        let rows: Vec<(Uuid, u64, u64)> = (0..n)
+        let rows: Vec<(Uuid, Score, u64)> = (0..n)
             .map(|i| {
                 let id = uuid::Builder::from_random_bytes(
                     ((base + u128::from(i) + 1) * 0x9E37_79B9_7F4A_7C15).to_le_bytes(),
                 );
-                (id.into_uuid(), (i * 7919) % 100_000, first_seq + i)
+                // Below 100 000: always a score.
+                (id.into_uuid(), Score::new((i * 7919) % 100_000).unwrap_or(Score::ZERO), first_seq + i)
             })
             .collect();
         if let Err(e) = self.store.save_many(&rows, worker::Date::now().as_millis() as i64) {

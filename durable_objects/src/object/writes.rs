@@ -138,7 +138,7 @@ impl Loaded {
         Response::from_json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
-            score: stored as i64,
+            score: stored,
             rank: change.rank,
             display_rank,
             previous_rank: change.previous_rank,
@@ -195,7 +195,7 @@ impl Loaded {
                 seq,
                 user_id: person.user_id,
                 display_name: person.display_name,
-                score: entry.score as i64,
+                score: entry.score,
                 rank: entry.rank,
                 display_rank,
                 previous_rank: Some(entry.rank),

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use standings::engine::Cursor;
 use standings::protocol::PublicEntry;
+use standings::score::Score;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -56,8 +57,7 @@ pub struct Window {
     #[schema(minimum = 1)]
     pub display_rank: u64,
     /// The caller's score.
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
-    pub score: i64,
+    pub score: Score,
     /// Members on the board.
     pub total: u64,
     /// Share of the board ranked at or below the caller, in percent (rank 1 is 100).
@@ -72,7 +72,7 @@ pub struct ScoreUpdate {
     /// The competition.
     pub competition_id: Uuid,
     /// The new absolute score.
-    pub score: i64,
+    pub score: Score,
     /// The member an administrator corrects, when named.
     pub user_id: Option<Uuid>,
 }
@@ -84,15 +84,15 @@ impl UpdateBody {
         let competition_id = Uuid::try_parse(&self.competition_id)
             .map_err(|_| problems.push(FieldError::new("competition_id", "must be a UUID")))
             .ok();
-        if !(0..=MAX_SCORE).contains(&self.score) {
-            problems.push(FieldError::new("score", format!("must be between 0 and {MAX_SCORE}")));
-        }
+        let score = Score::try_from(self.score)
+            .map_err(|_| problems.push(FieldError::new("score", format!("must be between 0 and {MAX_SCORE}"))))
+            .ok();
         let user_id = self.user_id.as_deref().and_then(|text| {
             Uuid::try_parse(text).map_err(|_| problems.push(FieldError::new("user_id", "must be a UUID"))).ok()
         });
-        match competition_id {
-            Some(competition_id) if problems.is_empty() => {
-                Ok(ScoreUpdate { competition_id, score: self.score, user_id })
+        match (competition_id, score) {
+            (Some(competition_id), Some(score)) if problems.is_empty() => {
+                Ok(ScoreUpdate { competition_id, score, user_id })
             }
             _ => Err(ApiError::ValidationFailed(problems)),
         }
@@ -188,7 +188,7 @@ mod tests {
         for (cid, score, expected) in cases {
             let got = UpdateBody { competition_id: (*cid).into(), score: *score, user_id: None }.validate();
             match (got, expected) {
-                (Ok(update), Ok(())) => assert_eq!(update.score, *score),
+                (Ok(update), Ok(())) => assert_eq!(i64::from(update.score), *score),
                 (Err(ApiError::ValidationFailed(problems)), Err(fields)) => {
                     let got: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
                     assert_eq!(got, *fields, "{cid} {score}");

@@ -84,7 +84,7 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
         Ok(standing) => Ok(Place {
             rank: Some(standing.rank),
             display_rank: Some(standing.display_rank),
-            score: Some(standing.score),
+            score: Some(standing.score.into()),
             final_amount: None,
         }),
         Err(error) if error.code == ErrorCode::NotFound => Ok(Place::default()),

@@ -14,6 +14,7 @@ pub mod tree;
 
 use uuid::Uuid;
 
+use crate::score::Score;
 use id_index::{IdIndex, MAX_SLOT};
 use key::{RankKey, MAX_SCORE, MAX_SEQ};
 use tree::CountedTree;
@@ -21,9 +22,6 @@ use tree::CountedTree;
 /// Why the engine refused a change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
-    /// The score is above 2^53 - 1.
-    #[error("score {0} is above the largest exact JSON integer")]
-    ScoreTooLarge(u64),
     /// The board has used every update sequence number it can encode.
     #[error("update sequence exhausted")]
     SequenceExhausted,
@@ -43,7 +41,7 @@ pub struct Entry {
     /// The member.
     pub user_id: Uuid,
     /// Their score.
-    pub score: u64,
+    pub score: Score,
 }
 
 /// The outcome of setting a score.
@@ -142,7 +140,8 @@ impl Leaderboard {
     }
 
     fn entry_for(&self, key: RankKey, rank: u64) -> Entry {
-        Entry { rank, user_id: Uuid::from_bytes(self.ids[key::slot(key) as usize]), score: key::score(key) }
+        let score = Score::from_key(key::score(key));
+        Entry { rank, user_id: Uuid::from_bytes(self.ids[key::slot(key) as usize]), score }
     }
 
     /// Adds a member who is not on the board yet and returns their rank key.
@@ -166,10 +165,8 @@ impl Leaderboard {
     }
 
     /// Sets `user`'s absolute score. An unchanged score is a no-op that reports the current rank.
-    pub fn set_score(&mut self, user: Uuid, score: u64) -> Result<ScoreChange, EngineError> {
-        if score > MAX_SCORE {
-            return Err(EngineError::ScoreTooLarge(score));
-        }
+    pub fn set_score(&mut self, user: Uuid, score: Score) -> Result<ScoreChange, EngineError> {
+        let score = score.get();
         let id = user.into_bytes();
         let existing = self.position_of(&id);
         if let Some(position) = existing {
@@ -201,15 +198,12 @@ impl Leaderboard {
 
     /// Puts back a member exactly as persisted (score and the sequence at which it was reached), for rebuilding a
     /// board from storage. Later changes get sequences above every restored one.
-    pub fn restore(&mut self, user: Uuid, score: u64, seq: u64) -> Result<(), EngineError> {
-        if score > MAX_SCORE {
-            return Err(EngineError::ScoreTooLarge(score));
-        }
+    pub fn restore(&mut self, user: Uuid, score: Score, seq: u64) -> Result<(), EngineError> {
         if seq > MAX_SEQ {
             return Err(EngineError::BadSequence(seq));
         }
         self.remove(user);
-        let key = self.insert_member(user.into_bytes(), score, seq)?;
+        let key = self.insert_member(user.into_bytes(), score.get(), seq)?;
         self.tree.insert(key);
         self.next_seq = self.next_seq.max(seq + 1);
         Ok(())
@@ -227,8 +221,8 @@ impl Leaderboard {
     }
 
     /// `user`'s score, without computing a rank (a hash lookup, no tree descent).
-    pub fn score_of(&self, user: Uuid) -> Option<u64> {
-        self.key_of(user.as_bytes()).map(key::score)
+    pub fn score_of(&self, user: Uuid) -> Option<Score> {
+        self.key_of(user.as_bytes()).map(|key| Score::from_key(key::score(key)))
     }
 
     /// `user`'s rank and score.
@@ -240,15 +234,15 @@ impl Leaderboard {
     /// The standard competition rank ("1224") of `score`: 1 + the members with a strictly higher score. Ties share
     /// it, unlike `rank`, which stays unique. One tree descent: the smallest key with this score counts everyone
     /// above it.
-    pub fn display_rank(&self, score: u64) -> u64 {
-        self.tree.count_less(key::pack(score.min(MAX_SCORE), 0, 0)) as u64 + 1
+    pub fn display_rank(&self, score: Score) -> u64 {
+        self.tree.count_less(key::pack(score.get(), 0, 0)) as u64 + 1
     }
 
     /// The display ranks of consecutive entries in rank order (a page, a window): one descent for the first; after
     /// it, an entry tied with the one before shares its display rank, and any other's display rank is its rank.
     pub fn display_ranks(&self, entries: &[Entry]) -> Vec<u64> {
         let mut ranks = Vec::with_capacity(entries.len());
-        let mut previous: Option<(u64, u64)> = None;
+        let mut previous: Option<(Score, u64)> = None;
         for entry in entries {
             let display = match previous {
                 Some((score, display)) if score == entry.score => display,

@@ -69,7 +69,11 @@ mod tests {
         scores
             .iter()
             .enumerate()
-            .map(|(i, &score)| Entry { rank: i as u64 + 1, user_id: Uuid::from_u128(i as u128 + 1), score })
+            .map(|(i, &score)| Entry {
+                rank: i as u64 + 1,
+                user_id: Uuid::from_u128(i as u128 + 1),
+                score: crate::score::Score::new(score).expect("a score"),
+            })
             .collect()
     }
 

@@ -6,12 +6,16 @@ use uuid::Uuid;
 
 use super::*;
 
+fn pts(n: u64) -> Score {
+    Score::new(n).expect("a score")
+}
+
 fn user(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
 fn ranks(board: &Leaderboard) -> Vec<(u128, u64)> {
-    board.iter_ranked().map(|e| (e.user_id.as_u128(), e.score)).collect()
+    board.iter_ranked().map(|e| (e.user_id.as_u128(), e.score.get())).collect()
 }
 
 #[test]
@@ -47,11 +51,14 @@ fn ranking_rules_table() {
     for case in cases {
         let mut board = Leaderboard::new();
         for &(id, score) in case.writes {
-            board.set_score(user(id), score).expect("valid");
+            board.set_score(user(id), pts(score)).expect("valid");
         }
         assert_eq!(ranks(&board), case.expected, "{}", case.name);
         for (i, &(id, score)) in case.expected.iter().enumerate() {
-            assert_eq!(board.standing(user(id)), Some(Entry { rank: i as u64 + 1, user_id: user(id), score }));
+            assert_eq!(
+                board.standing(user(id)),
+                Some(Entry { rank: i as u64 + 1, user_id: user(id), score: pts(score) })
+            );
         }
     }
 }
@@ -60,36 +67,36 @@ fn ranking_rules_table() {
 fn display_ranks_share_places_among_ties() {
     let mut board = Leaderboard::new();
     for (id, score) in [(1, 50), (2, 40), (3, 40), (4, 30), (5, 40), (6, 10)] {
-        board.set_score(user(id), score).expect("valid");
+        board.set_score(user(id), pts(score)).expect("valid");
     }
     let page = board.page(1, 10);
     assert_eq!(page.iter().map(|e| e.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "rank stays unique");
     assert_eq!(board.display_ranks(&page), [1, 2, 2, 2, 5, 6], "standard competition ranking");
     // A page starting inside a tie still shares its place.
     assert_eq!(board.display_ranks(&board.page(3, 3)), [2, 2, 5]);
-    assert_eq!(board.display_rank(40), 2);
-    assert_eq!(board.display_rank(45), 2, "a score nobody has: where it would stand");
-    assert_eq!(board.display_rank(0), 7);
+    assert_eq!(board.display_rank(pts(40)), 2);
+    assert_eq!(board.display_rank(pts(45)), 2, "a score nobody has: where it would stand");
+    assert_eq!(board.display_rank(pts(0)), 7);
 }
 
 #[test]
 fn set_score_reports_previous_rank_total_and_change() {
     let mut board = Leaderboard::new();
-    let first = board.set_score(user(1), 10).expect("ok");
+    let first = board.set_score(user(1), pts(10)).expect("ok");
     assert_eq!((first.rank, first.previous_rank, first.total, first.changed), (1, None, 1, true));
-    board.set_score(user(2), 20).expect("ok");
-    let same = board.set_score(user(1), 10).expect("ok");
+    board.set_score(user(2), pts(20)).expect("ok");
+    let same = board.set_score(user(1), pts(10)).expect("ok");
     assert_eq!((same.rank, same.previous_rank, same.changed), (2, Some(2), false));
-    let up = board.set_score(user(1), 30).expect("ok");
+    let up = board.set_score(user(1), pts(30)).expect("ok");
     assert_eq!((up.rank, up.previous_rank, up.total, up.changed), (1, Some(2), 2, true));
 }
 
 #[test]
 fn out_of_range_values_are_refused_without_change() {
     let mut board = Leaderboard::new();
-    board.set_score(user(1), 1).expect("ok");
-    assert_eq!(board.set_score(user(1), MAX_SCORE + 1), Err(EngineError::ScoreTooLarge(MAX_SCORE + 1)));
-    assert_eq!(board.restore(user(2), 1, MAX_SEQ + 1), Err(EngineError::BadSequence(MAX_SEQ + 1)));
+    board.set_score(user(1), pts(1)).expect("ok");
+    assert!(Score::new(MAX_SCORE + 1).is_err(), "a score above 2^53 - 1 cannot be made, so never reaches the engine");
+    assert_eq!(board.restore(user(2), pts(1), MAX_SEQ + 1), Err(EngineError::BadSequence(MAX_SEQ + 1)));
     assert_eq!(ranks(&board), vec![(1, 1)]);
 }
 
@@ -97,14 +104,14 @@ fn out_of_range_values_are_refused_without_change() {
 fn removing_the_leader_promotes_everyone() {
     let mut board = Leaderboard::new();
     for (id, score) in [(1, 30), (2, 20), (3, 10)] {
-        board.set_score(user(id), score).expect("ok");
+        board.set_score(user(id), pts(score)).expect("ok");
     }
     assert!(board.remove(user(1)));
     assert!(!board.remove(user(1)));
     assert_eq!(ranks(&board), vec![(2, 20), (3, 10)]);
     assert_eq!(board.standing(user(3)).map(|e| e.rank), Some(2));
     // The freed slot is reused without confusing the old member with the new one.
-    board.set_score(user(4), 25).expect("ok");
+    board.set_score(user(4), pts(25)).expect("ok");
     assert_eq!(ranks(&board), vec![(4, 25), (2, 20), (3, 10)]);
     assert_eq!(board.standing(user(1)), None);
     assert_eq!(board.score_of(user(1)), None);
@@ -115,7 +122,7 @@ fn around_me_windows_at_the_edges_and_with_ties() {
     let mut board = Leaderboard::new();
     // Ranks 1..=6: u1 50, u2 40, u3 40, u4 40, u5 10, u6 0.
     for (id, score) in [(1, 50), (2, 40), (3, 40), (4, 40), (5, 10), (6, 0)] {
-        board.set_score(user(id), score).expect("ok");
+        board.set_score(user(id), pts(score)).expect("ok");
     }
     fn window_of(board: &Leaderboard, id: u128, radius: u64) -> Vec<(u64, u128)> {
         board.around(user(id), radius).expect("on board").iter().map(|e| (e.rank, e.user_id.as_u128())).collect()
@@ -130,7 +137,7 @@ fn around_me_windows_at_the_edges_and_with_ties() {
     assert_eq!(board.around(user(99), 2), None);
     // Identical re-sends change nothing.
     for _ in 0..3 {
-        board.set_score(user(3), 40).expect("ok");
+        board.set_score(user(3), pts(40)).expect("ok");
     }
     assert_eq!(window_of(&board, 3, 1), vec![(2, 2), (3, 3), (4, 4)]);
 }
@@ -139,7 +146,7 @@ fn around_me_windows_at_the_edges_and_with_ties() {
 fn pages_and_cursors() {
     let mut board = Leaderboard::new();
     for id in 1..=250u128 {
-        board.set_score(user(id), 1000 - id as u64).expect("ok");
+        board.set_score(user(id), pts(1000 - id as u64)).expect("ok");
     }
     let first = board.page(1, 100);
     assert_eq!((first.len(), first[0].rank, first[99].rank), (100, 1, 100));
@@ -150,7 +157,7 @@ fn pages_and_cursors() {
     assert_eq!(second[0].rank, 101);
     assert_eq!(second[0].user_id, user(101));
     // A row moving above the cursor does not make the next page skip or repeat anyone below it.
-    board.set_score(user(150), 5000).expect("ok");
+    board.set_score(user(150), pts(5000)).expect("ok");
     let after_move = board.page_after(decoded, 200);
     assert_eq!(after_move[0].user_id, user(101));
     assert_eq!(after_move.len(), 149);
@@ -167,7 +174,7 @@ fn pages_and_cursors() {
 fn restore_rebuilds_the_same_order() {
     let mut board = Leaderboard::new();
     for (id, score) in [(1, 5), (2, 5), (3, 9), (1, 7), (4, 7)] {
-        board.set_score(user(id), score).expect("ok");
+        board.set_score(user(id), pts(score)).expect("ok");
     }
     let mut rebuilt = Leaderboard::new();
     // Persisted rows come back in any order.
@@ -175,12 +182,12 @@ fn restore_rebuilds_the_same_order() {
         .iter_ranked()
         .map(|e| {
             let cursor = board.cursor_after(&e).expect("member");
-            (e.user_id, e.score, cursor.seq)
+            (e.user_id, e.score.get(), cursor.seq)
         })
         .collect();
     rows.reverse();
     for (id, score, seq) in rows {
-        rebuilt.restore(id, score, seq).expect("ok");
+        rebuilt.restore(id, pts(score), seq).expect("ok");
     }
     assert_eq!(ranks(&rebuilt), ranks(&board));
     assert_eq!(rebuilt.next_seq(), board.next_seq());
@@ -247,7 +254,7 @@ proptest! {
                     let before = model.sorted().iter().position(|m| m.0 == id).map(|p| p as u64 + 1);
                     model.set(id, score);
                     let after = model.sorted().iter().position(|m| m.0 == id).map(|p| p as u64 + 1);
-                    let change = board.set_score(user(id), score).expect("in range");
+                    let change = board.set_score(user(id), pts(score)).expect("in range");
                     prop_assert_eq!(change.previous_rank, before);
                     prop_assert_eq!(Some(change.rank), after);
                     prop_assert_eq!(change.total, model.members.len() as u64);
@@ -260,8 +267,8 @@ proptest! {
         prop_assert_eq!(board.total(), expected.len() as u64);
         for (i, &(id, score)) in expected.iter().enumerate() {
             let rank = i as u64 + 1;
-            prop_assert_eq!(board.standing(user(id)), Some(Entry { rank, user_id: user(id), score }));
-            prop_assert_eq!(board.score_of(user(id)), Some(score));
+            prop_assert_eq!(board.standing(user(id)), Some(Entry { rank, user_id: user(id), score: pts(score) }));
+            prop_assert_eq!(board.score_of(user(id)), Some(pts(score)));
             prop_assert_eq!(board.at_rank(rank).map(|e| e.user_id), Some(user(id)));
             let lo = i.saturating_sub(radius as usize);
             let hi = (i + radius as usize).min(expected.len() - 1);
@@ -277,14 +284,14 @@ proptest! {
         // Display ranks ("1224"): 1 + the members with a strictly higher score, for single scores and for pages.
         let naive_display = |score: u64| expected.iter().filter(|m| m.1 > score).count() as u64 + 1;
         for &(_, score) in &expected {
-            prop_assert_eq!(board.display_rank(score), naive_display(score));
+            prop_assert_eq!(board.display_rank(pts(score)), naive_display(score));
         }
         for probe in [0u64, 1, 10, 19, MAX_SCORE] {
-            prop_assert_eq!(board.display_rank(probe), naive_display(probe));
+            prop_assert_eq!(board.display_rank(pts(probe)), naive_display(probe));
         }
         for start in [1u64, 3, 8] {
             let page = board.page(start, 9);
-            let display: Vec<u64> = page.iter().map(|e| naive_display(e.score)).collect();
+            let display: Vec<u64> = page.iter().map(|e| naive_display(e.score.get())).collect();
             prop_assert_eq!(board.display_ranks(&page), display);
         }
     }
@@ -306,7 +313,7 @@ proptest! {
             match op {
                 Op::Set(id, score) => {
                     model.set(id, score);
-                    board.set_score(user(id), score).expect("in range");
+                    board.set_score(user(id), pts(score)).expect("in range");
                 }
                 Op::Remove(id) => prop_assert_eq!(board.remove(user(id)), model.remove(id)),
             }
@@ -324,7 +331,7 @@ fn the_top_extends_through_ties_of_its_last_place() {
     let mut board = Leaderboard::new();
     let ids: Vec<Uuid> = (1..=6).map(Uuid::from_u128).collect();
     for (id, score) in ids.iter().zip([50, 40, 30, 30, 30, 10]) {
-        board.set_score(*id, score).expect("set");
+        board.set_score(*id, pts(score)).expect("set");
     }
     let ranks = |n| board.top_through_ties(n).iter().map(|e| e.rank).collect::<Vec<_>>();
     assert_eq!(ranks(2), [1, 2]);
@@ -340,7 +347,10 @@ fn memory_per_member_stays_within_budget() {
     let mut board = Leaderboard::new();
     for i in 0..n {
         board
-            .set_score(user(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)), (i * 7919 % 100_000) as u64)
+            .set_score(
+                user(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)),
+                pts((i * 7919 % 100_000) as u64),
+            )
             .expect("in range");
     }
     let overhead = board.overhead_bytes() as f64 / n as f64;
