@@ -67,10 +67,7 @@ pub struct ErrorBody {
 
 /// The schema of an error code: a string from [`CODES`].
 fn code_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(CODES))
-        .build()
+    crate::http::schema::one_of_words(CODES)
 }
 
 /// Every error the HTTP layer can answer with. Converted into a response exactly once, in the entry point.

@@ -7,5 +7,6 @@ pub mod cors;
 pub mod etag;
 pub mod reply;
 pub mod request_id;
+pub mod schema;
 pub mod security_headers;
 pub mod trace;

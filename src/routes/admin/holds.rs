@@ -90,10 +90,7 @@ pub struct DecisionBody {
 }
 
 fn decisions() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["approve", "reject"]))
-        .build()
+    crate::http::schema::one_of_words(["approve", "reject"])
 }
 
 impl DecisionBody {

@@ -395,10 +395,7 @@ pub struct Disqualified {
 }
 
 fn disqualified_status() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["disqualified"]))
-        .build()
+    crate::http::schema::one_of_words(["disqualified"])
 }
 
 /// What a competition's object needs to know, from its database row; `None` when the row breaks the schema's rules.

@@ -102,10 +102,7 @@ pub struct ComponentReport {
 }
 
 fn up_or_down() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["up", "down"]))
-        .build()
+    crate::http::schema::one_of_words(["up", "down"])
 }
 
 /// `/health/detailed`: status and body. The adapters' error text (which may name hosts and ports) is shown only to
@@ -149,10 +146,7 @@ pub struct Readiness {
 }
 
 fn ready_or_not() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["ready", "not_ready"]))
-        .build()
+    crate::http::schema::one_of_words(["ready", "not_ready"])
 }
 
 /// The readiness report: its status code and body.

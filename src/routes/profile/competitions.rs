@@ -49,10 +49,7 @@ pub struct MyCompetition {
 }
 
 fn membership_status() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["member", "disqualified"]))
-        .build()
+    crate::http::schema::one_of_words(["member", "disqualified"])
 }
 
 /// Where a member stands, as the route shows it.
