@@ -210,9 +210,7 @@ impl Loaded {
             fanout,
         })
     }
-}
 
-impl Loaded {
     /// Runs one operation the Worker asked for.
     async fn handle(&self, request: ObjectRequest) -> Result<Response> {
         match request {
