@@ -1,7 +1,8 @@
-//! One adapter per external service (PostgREST, Upstash), each behind a small struct with its circuit breaker and
-//! timeout budget inside, so handlers never see HTTP details of either service.
+//! One adapter per external service (PostgREST, Upstash, the avatar bucket), each behind a small struct with its
+//! time budget (and, for the two HTTP services, its circuit breaker) inside, so handlers never see a service's API.
 
 pub mod analytics;
+pub mod avatar_store;
 pub mod breaker;
 pub mod error;
 pub mod guard;

@@ -4,22 +4,15 @@
 pub mod model;
 
 use serde_json::json;
-use worker::HttpMetadata;
 
+use crate::adapters::avatar_store::AvatarStore;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
-use crate::routes::health::STORAGE_BINDING;
 use crate::routes::profile;
 use crate::runtime::RequestContext;
 
 use model::{check_upload, key_for, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
-
-/// The storage's own error text is logged, never shown: it can name buckets, hosts and internal state.
-fn storage_failed(error: worker::Error) -> ApiError {
-    worker::console_error!("avatar storage failed: {error}");
-    ApiError::DependencyUnavailable { dependency: "storage".to_owned(), retry_after_secs: Some(1) }
-}
 
 /// `POST /api/v1/me/avatar`
 pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
@@ -32,16 +25,11 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
     let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
 
     profile::ensure(ctx).await?;
-    let bucket = ctx.env.bucket(STORAGE_BINDING).map_err(storage_failed)?;
+    let store = AvatarStore::open(ctx.env)?;
     // The same picture may already be someone's avatar: only an object this request created may be removed again.
-    let existed = bucket.head(key.as_str()).await.map_err(storage_failed)?.is_some();
+    let existed = store.exists(&key).await?;
     if !existed {
-        let metadata = HttpMetadata {
-            content_type: Some(image.mime().to_owned()),
-            cache_control: Some(CACHE_CONTROL.to_owned()),
-            ..HttpMetadata::default()
-        };
-        bucket.put(key.as_str(), bytes).http_metadata(metadata).execute().await.map_err(storage_failed)?;
+        store.put_image(&key, bytes, image.mime(), CACHE_CONTROL).await?;
     }
     let updated = ctx.database().update_profile(&user.user_id, &json!({ "avatar_url": url })).await;
     match updated {
@@ -51,7 +39,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
         }
         failed => {
             if !existed {
-                if let Err(error) = bucket.delete(key.as_str()).await {
+                if let Err(error) = store.remove(&key).await {
                     worker::console_error!("avatar {key} left behind after a failed profile update: {error}");
                 }
             }
@@ -67,14 +55,9 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
 pub async fn serve(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
     let key = route.param("key").unwrap_or_default();
     let image = parse_key(key).ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
-    let bucket = ctx.env.bucket(STORAGE_BINDING).map_err(storage_failed)?;
-    let object = bucket
-        .get(key)
-        .execute()
-        .await
-        .map_err(storage_failed)?
-        .ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
-    let etag = object.http_etag();
+    let stored =
+        AvatarStore::open(ctx.env)?.image(key).await?.ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
+    let etag = stored.etag();
     let mut headers = vec![
         ("Content-Type".to_owned(), image.mime().to_owned()),
         ("Cache-Control".to_owned(), CACHE_CONTROL.to_owned()),
@@ -84,10 +67,7 @@ pub async fn serve(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::R
     if if_none_match.is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*")) {
         return Ok(Reply { status: 304, body: Vec::new(), headers });
     }
-    let body = match object.body() {
-        Some(body) => body.bytes().await.map_err(storage_failed)?,
-        None => Vec::new(),
-    };
+    let body = stored.bytes().await?;
     headers.push(("Content-Length".to_owned(), body.len().to_string()));
     Ok(Reply { status: 200, body, headers })
 }

@@ -10,8 +10,9 @@ use std::cell::RefCell;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
+use crate::adapters::avatar_store::AvatarStore;
 use crate::adapters::breaker::BreakerState;
-use crate::adapters::guard::{breaker_states, clock_ms, deadline};
+use crate::adapters::guard::{breaker_states, clock_ms};
 use crate::adapters::AdapterError;
 use crate::competition_client::BINDING;
 use crate::http::reply::Reply;
@@ -25,8 +26,6 @@ use report::{Check, Component};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// How long a set of checks is reused.
 pub const CHECK_TTL_MS: i64 = 5_000;
-/// Binding of the avatar bucket in `wrangler.toml`.
-pub const STORAGE_BINDING: &str = "AVATARS";
 /// Redis key of the shared result.
 pub const CACHE_KEY: &str = "health:v1";
 /// Longest a check of a component without an adapter budget (Durable Objects, R2) may take.
@@ -116,12 +115,8 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
         Component::Postgrest => ctx.database().ping().await.map_err(describe),
         Component::Redis => ctx.redis().ping().await.map_err(describe),
         Component::DurableObjects => ctx.env.durable_object(BINDING).map(drop).map_err(|e| e.to_string()),
-        Component::Storage => match ctx.env.bucket(STORAGE_BINDING) {
-            Ok(bucket) => deadline(CHECK_BUDGET_MS, bucket.head("__health"))
-                .await
-                .ok_or_else(|| format!("storage did not answer within {CHECK_BUDGET_MS} ms"))?
-                .map(drop)
-                .map_err(|e| e.to_string()),
+        Component::Storage => match AvatarStore::open(ctx.env) {
+            Ok(store) => store.ping(CHECK_BUDGET_MS).await,
             Err(e) => Err(e.to_string()),
         },
     }

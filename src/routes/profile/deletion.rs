@@ -9,11 +9,11 @@ use standings::protocol::{Announced, Forget};
 use standings::requests::ObjectRequest;
 use uuid::Uuid;
 
+use crate::adapters::avatar_store::AvatarStore;
 use crate::cache::pages;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::routes::avatars::model::parse_key;
-use crate::routes::health::STORAGE_BINDING;
 use crate::runtime::RequestContext;
 
 /// `DELETE /api/v1/me` → 204.
@@ -34,9 +34,9 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     }
     if let Some(key) = deleted.avatar_url.as_deref().and_then(|url| url.rsplit('/').next()) {
         if parse_key(key).is_some() {
-            let removed = match ctx.env.bucket(STORAGE_BINDING) {
-                Ok(bucket) => bucket.delete(key).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+            let removed = match AvatarStore::open(ctx.env) {
+                Ok(store) => store.remove(key).await,
+                Err(e) => Err(e),
             };
             if let Err(error) = removed {
                 worker::console_error!("avatar {key} of a deleted account left in storage: {error}");

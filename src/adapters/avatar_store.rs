@@ -1,0 +1,101 @@
+//! The avatar bucket (R2, binding `AVATARS`): every call the product makes to it, as named operations, so the routes
+//! (upload, serve, account deletion) and the health check never touch the bucket's API. The store's own error text
+//! is logged, never shown: it can name buckets, hosts and internal state.
+
+use thiserror::Error;
+use worker::{Bucket, Env, HttpMetadata};
+
+use crate::error::ApiError;
+
+/// The bucket's binding in `wrangler.toml`.
+pub const BINDING: &str = "AVATARS";
+
+/// A failed storage call, with the runtime's text for the log.
+#[derive(Debug, Error)]
+#[error("avatar storage: {0}")]
+pub struct StorageError(String);
+
+impl From<worker::Error> for StorageError {
+    fn from(error: worker::Error) -> Self {
+        StorageError(error.to_string())
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        worker::console_error!("{error}");
+        ApiError::DependencyUnavailable { dependency: "storage".to_owned(), retry_after_secs: Some(1) }
+    }
+}
+
+/// The avatar bucket of this deployment.
+pub struct AvatarStore {
+    bucket: Bucket,
+}
+
+/// A stored image: its version, and its bytes on demand (a 304 needs no body).
+pub struct StoredImage {
+    object: worker::Object,
+}
+
+impl StoredImage {
+    /// The stored object's HTTP ETag.
+    pub fn etag(&self) -> String {
+        self.object.http_etag()
+    }
+
+    /// The image's bytes.
+    pub async fn bytes(self) -> Result<Vec<u8>, StorageError> {
+        match self.object.body() {
+            Some(body) => Ok(body.bytes().await?),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+impl AvatarStore {
+    /// The bucket bound to this Worker.
+    pub fn open(env: &Env) -> Result<Self, StorageError> {
+        Ok(Self { bucket: env.bucket(BINDING)? })
+    }
+
+    /// Whether an object is stored under `key`.
+    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        Ok(self.bucket.head(key).await?.is_some())
+    }
+
+    /// Stores an image with its type and caching policy.
+    pub async fn put_image(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        cache_control: &str,
+    ) -> Result<(), StorageError> {
+        let metadata = HttpMetadata {
+            content_type: Some(mime.to_owned()),
+            cache_control: Some(cache_control.to_owned()),
+            ..HttpMetadata::default()
+        };
+        self.bucket.put(key, bytes).http_metadata(metadata).execute().await?;
+        Ok(())
+    }
+
+    /// The image stored under `key`, if any.
+    pub async fn image(&self, key: &str) -> Result<Option<StoredImage>, StorageError> {
+        Ok(self.bucket.get(key).execute().await?.map(|object| StoredImage { object }))
+    }
+
+    /// Removes the object under `key` (nothing when there is none).
+    pub async fn remove(&self, key: &str) -> Result<(), StorageError> {
+        Ok(self.bucket.delete(key).await?)
+    }
+
+    /// The health check: a metadata read of a key nobody writes, within `budget_ms`.
+    pub async fn ping(&self, budget_ms: u64) -> Result<(), String> {
+        match crate::adapters::guard::deadline(budget_ms, self.bucket.head("__health")).await {
+            Some(answer) => answer.map(drop).map_err(|e| e.to_string()),
+            None => Err(format!("storage did not answer within {budget_ms} ms")),
+        }
+    }
+}
