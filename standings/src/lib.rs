@@ -11,6 +11,7 @@ pub mod board;
 pub mod engine;
 pub mod finish;
 pub mod live;
+pub mod object_config;
 pub mod outbox;
 pub mod protocol;
 pub mod requests;

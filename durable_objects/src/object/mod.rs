@@ -34,6 +34,7 @@ use standings::board::{Board, WriteError, Written};
 use standings::engine::{Cursor, Entry, Leaderboard};
 use standings::finish;
 use standings::live::{self, Resume};
+use standings::object_config::ObjectConfig;
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ErrorCode,
@@ -97,8 +98,8 @@ struct Loaded {
     /// Open live sockets (counted on wake, then kept by accept and close events) and the count last reported to the
     /// global gauge (also in storage, for the next wake to reconcile against).
     sockets: RefCell<SocketGauge>,
-    /// Live sockets accepted at most (`LIVE_SOCKETS_PER_COMPETITION`, under the runtime's limit).
-    socket_capacity: u64,
+    /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
+    config: ObjectConfig,
     /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
     frame_budgets: RefCell<std::collections::HashMap<u64, FrameBudget>>,
     /// The next socket number.
@@ -183,14 +184,11 @@ impl Loaded {
         for row in &corrupt_rows {
             worker::console_error!("stored member {:?} left off the board: {} (repair drops it)", row.key, row.reason);
         }
-        let socket_capacity =
-            live::socket_capacity(env.var("LIVE_SOCKETS_PER_COMPETITION").ok().map(|v| v.to_string()).as_deref());
-        let coalesce_from =
-            live::coalesce_from(env.var("LIVE_COALESCE_FROM_SOCKETS").ok().map(|v| v.to_string()).as_deref());
+        let config = ObjectConfig::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
         let raw_state: &wasm_bindgen::JsValue = state.as_raw().as_ref();
         let raw_state = raw_state.clone();
         // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
-        let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), coalesce_from);
+        let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), config.coalesce_from);
         Ok(Self {
             state,
             env,
@@ -201,7 +199,7 @@ impl Loaded {
             rebuilt_members,
             alarm_at: Cell::new(None),
             sockets: RefCell::new(SocketGauge::woke(0, reported_sockets)),
-            socket_capacity,
+            config,
             frame_budgets: RefCell::new(std::collections::HashMap::new()),
             // Numbers from the wake time (in µs) on stay above those of an earlier life of the object, and below
             // 2^53 (attachments travel as JavaScript numbers).

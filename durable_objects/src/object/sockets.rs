@@ -64,8 +64,11 @@ impl Loaded {
         let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
             return error(ErrorCode::BadRequest, "missing subscriber");
         };
-        if self.sockets.borrow().open() >= self.socket_capacity {
-            return error(ErrorCode::LiveFull, format!("the live feed is full ({} sockets)", self.socket_capacity));
+        if self.sockets.borrow().open() >= self.config.socket_capacity {
+            return error(
+                ErrorCode::LiveFull,
+                format!("the live feed is full ({} sockets)", self.config.socket_capacity),
+            );
         }
         let now = now_ms();
         let closes_at_ms = headers

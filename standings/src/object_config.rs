@@ -1,0 +1,58 @@
+//! What a Competition object reads from its deployment's settings, read once when it wakes and passed to what needs
+//! it (the socket limit to the upgrade, the coalescing threshold to the fan-out); nothing reads a setting later.
+
+use crate::live::{coalesce_from, socket_capacity};
+
+/// Setting of the most live sockets one competition takes.
+pub const LIVE_SOCKETS_PER_COMPETITION: &str = "LIVE_SOCKETS_PER_COMPETITION";
+/// Setting of the socket count from which frames are combined.
+pub const LIVE_COALESCE_FROM_SOCKETS: &str = "LIVE_COALESCE_FROM_SOCKETS";
+
+/// A Competition object's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectConfig {
+    /// Most open live sockets; more are refused with 503.
+    pub socket_capacity: u64,
+    /// Open sockets from which on frames are combined into send passes.
+    pub coalesce_from: u64,
+}
+
+impl ObjectConfig {
+    /// The settings from `lookup` (a setting's text by name); unset or unreadable ones take their defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            socket_capacity: socket_capacity(lookup(LIVE_SOCKETS_PER_COMPETITION).as_deref()),
+            coalesce_from: coalesce_from(lookup(LIVE_COALESCE_FROM_SOCKETS).as_deref()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{DEFAULT_COALESCE_FROM_SOCKETS, DEFAULT_LIVE_SOCKETS, RUNTIME_SOCKET_LIMIT};
+
+    /// Settings as (name, text) pairs, and the socket capacity and coalescing threshold they give.
+    type Case = (&'static [(&'static str, &'static str)], u64, u64);
+
+    #[test]
+    fn settings_are_read_once_with_their_defaults() {
+        let config = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            ObjectConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        };
+        let cases: [Case; 4] = [
+            (&[], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS),
+            (&[(LIVE_SOCKETS_PER_COMPETITION, "500"), (LIVE_COALESCE_FROM_SOCKETS, " 100 ")], 500, 100),
+            (
+                &[(LIVE_SOCKETS_PER_COMPETITION, "lots"), (LIVE_COALESCE_FROM_SOCKETS, "")],
+                DEFAULT_LIVE_SOCKETS,
+                DEFAULT_COALESCE_FROM_SOCKETS,
+            ),
+            (&[(LIVE_SOCKETS_PER_COMPETITION, "1000000")], RUNTIME_SOCKET_LIMIT, DEFAULT_COALESCE_FROM_SOCKETS),
+        ];
+        for (pairs, sockets, coalesce) in cases {
+            assert_eq!(config(pairs), ObjectConfig { socket_capacity: sockets, coalesce_from: coalesce }, "{pairs:?}");
+        }
+    }
+}
