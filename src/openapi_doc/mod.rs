@@ -120,25 +120,25 @@ fn path_parameters(template: &str) -> Vec<Value> {
         .collect()
 }
 
-/// One operation as OpenAPI writes it.
-fn render_operation(template: &str, operation: Operation) -> Value {
+/// One operation as OpenAPI writes it; `error` is the error envelope's `$ref`, every error response's body.
+fn render_operation(template: &str, operation: Operation, error: &Value) -> Value {
     let mut responses = Map::new();
-    for (status, description, content) in operation.answers {
+    let mut respond = |status: u16, description: &str, content: Option<Value>| {
         let mut response = json!({ "description": description });
-        if let Some(content) = content.render() {
+        if let Some(content) = content {
             response["content"] = content;
         }
-        responses.insert(status.to_string(), response);
-    }
-    for (status, description) in operation.errors {
-        let content = Content::Json(reference("Error")).render();
-        responses.insert(status.to_string(), json!({ "description": description, "content": content }));
-    }
-    for (status, response) in responses.iter_mut() {
-        let status: u16 = status.parse().unwrap_or_default();
+        // A protocol switch has no HTTP response to carry headers.
         if status != 101 {
             response["headers"] = headers_for(template, status, operation.etag);
         }
+        responses.insert(status.to_string(), response);
+    };
+    for (status, description, content) in operation.answers {
+        respond(status, description, content.render());
+    }
+    for (status, description) in operation.errors {
+        respond(status, description, Content::Json(error.clone()).render());
     }
     let mut parameters = path_parameters(template);
     parameters.extend(operation.parameters);
@@ -170,12 +170,12 @@ fn render_operation(template: &str, operation: Operation) -> Value {
 pub fn document() -> Value {
     let mut schemas = Schemas::default();
     // The error envelope is every error response's body.
-    schemas.add::<crate::error::Envelope>();
+    let error = schemas.add::<crate::error::Envelope>();
     let mut paths = Map::new();
     for (template, method, endpoint) in product_routes() {
         let Some(operation) = describe(endpoint, &mut schemas) else { continue };
         let item = paths.entry(template.to_owned()).or_insert_with(|| json!({}));
-        item[method.to_ascii_lowercase()] = render_operation(template, operation);
+        item[method.to_ascii_lowercase()] = render_operation(template, operation, &error);
     }
     let schemas = serde_json::to_value(&schemas.0).unwrap_or_default();
     json!({
