@@ -1,13 +1,14 @@
 //! Calls from the Worker to a Competition Durable Object (its id comes from the competition id by name).
 
 use serde::de::DeserializeOwned;
+use standings::object_error::{ErrorCode, ObjectError};
 use uuid::Uuid;
 use worker::js_sys::{Promise, Reflect};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{web_sys, Env, Headers, Method, Request, RequestInit};
 
 use standings::live::LIVE_FULL_RETRY_SECS;
-use standings::protocol::{ErrorCode, ObjectError, INTERNAL_ORIGIN};
+use standings::protocol::INTERNAL_ORIGIN;
 use standings::requests::ObjectRequest;
 
 use crate::error::ApiError;

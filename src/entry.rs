@@ -5,7 +5,7 @@
 
 use worker::{event, Context, Env, Request, Response};
 
-use crate::adapters::analytics;
+use crate::adapters::{analytics, metrics_totals};
 use crate::auth::verify::{self, KeyNeed, VerifyingKey};
 use crate::auth::{self, claims::ClaimRules, key_source, AuthError, UserContext};
 use crate::error::ApiError;
@@ -15,11 +15,14 @@ use crate::http::request_id;
 use crate::http::security_headers::SECURITY_HEADERS;
 use crate::http::trace::TraceContext;
 use crate::metrics;
+use crate::platform;
 use crate::rate_limit;
 use crate::router::{self, Endpoint, RouteMatch};
 #[cfg(feature = "test-routes")]
 use crate::routes::test_support;
-use crate::routes::{admin, avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile};
+use crate::routes::{
+    self, admin, avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile,
+};
 use crate::runtime::{self, RequestContext};
 
 #[event(start)]
@@ -28,8 +31,16 @@ fn start() {
     // Competition objects in this isolate deliver their outbox through the Worker's database adapter.
     durable_objects::system_of_record::install(crate::adapters::score_history::factory);
     // …and report their sockets and frames into this isolate's metrics.
-    durable_objects::telemetry::install(metrics::object_hooks());
+    durable_objects::telemetry::install(durable_objects::telemetry::Hooks {
+        add: metrics::add_for_object,
+        flush_if_due: object_flush_if_due,
+    });
     durable_objects::token_check::install(verify_for_object);
+}
+
+/// The metrics flush a Competition object hands to its own `wait_until`, when one is due in this isolate.
+fn object_flush_if_due(env: &Env) -> Option<durable_objects::telemetry::Flush> {
+    metrics_totals::flush_if_due(runtime::config(env).ok()?, platform::now_ms())
 }
 
 /// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
@@ -46,10 +57,10 @@ struct Arrival {
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let arrival = Arrival {
-        request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), runtime::random_bytes()),
-        trace: TraceContext::for_request(header("traceparent").as_deref(), runtime::random()),
+        request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), platform::random_bytes()),
+        trace: TraceContext::for_request(header("traceparent").as_deref(), platform::random()),
         method: req.method().to_string(),
-        started: runtime::now_ms(),
+        started: platform::now_ms(),
         colo: runtime::colo(&req),
         request_bytes: header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
     };
@@ -136,7 +147,7 @@ fn observe(
     response_bytes: u64,
     error_code: Option<&str>,
 ) {
-    let now = runtime::now_ms();
+    let now = platform::now_ms();
     let seconds = (now - arrival.started) as f64 / 1000.0;
     let method = arrival.method.as_str();
     metrics::record_request(method, route, status, seconds, arrival.request_bytes, response_bytes);
@@ -152,7 +163,8 @@ fn observe(
             response_bytes: response_bytes as f64,
         },
     );
-    if let Some(flush) = metrics::flush_if_due(env) {
+    let flush = runtime::config(env).ok().and_then(|config| metrics_totals::flush_if_due(config, now));
+    if let Some(flush) = flush {
         ctx.wait_until(flush);
     }
 }
@@ -173,7 +185,7 @@ fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserCon
         method: &arrival.method,
         route,
         status,
-        duration_ms: (runtime::now_ms() - arrival.started) as f64,
+        duration_ms: (platform::now_ms() - arrival.started) as f64,
         user_id: user.map(|u| u.user_id.to_string()),
         colo: arrival.colo.clone(),
         error: error.map(ApiError::code),
@@ -244,7 +256,7 @@ async fn serve(
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
         Endpoint::Metrics => {
             let authorization = runtime::header(req, "Authorization");
-            metrics::handle(config, authorization.as_deref(), now_ms).await.map(Served::Reply)
+            routes::metrics::handle(config, authorization.as_deref(), now_ms).await.map(Served::Reply)
         }
         Endpoint::HealthReady => Ok(Served::Reply(health::ready(&ctx).await)),
         Endpoint::HealthDetailed => {
@@ -396,8 +408,8 @@ pub(crate) async fn verify_token(
 fn verify_for_object(env: &Env, token: String) -> durable_objects::token_check::Verification<'_> {
     Box::pin(async move {
         let config = runtime::config(env).map_err(|e| format!("configuration: {e}"))?;
-        let trace = TraceContext::for_request(None, runtime::random()).header();
-        let user = verify_token(config, &token, &trace, runtime::now_ms()).await.map_err(|e| e.code().to_owned())?;
+        let trace = TraceContext::for_request(None, platform::random()).header();
+        let user = verify_token(config, &token, &trace, platform::now_ms()).await.map_err(|e| e.code().to_owned())?;
         Ok((user.user_id, user.expires_at))
     })
 }

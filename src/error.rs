@@ -1,7 +1,7 @@
 //! The API error type and its one rendering into the error envelope of `API.md`.
 
 use serde::Serialize;
-use standings::protocol::{ErrorCode, ObjectError};
+use standings::object_error::{ErrorCode, ObjectError};
 use thiserror::Error;
 use utoipa::ToSchema;
 

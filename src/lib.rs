@@ -17,6 +17,7 @@ pub mod isolate_cache;
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi_doc;
+pub mod platform;
 pub mod rate_limit;
 pub mod router;
 pub mod routes;

@@ -1,4 +1,5 @@
-//! The per-request context handed to handlers, and the runtime facts it wraps (clock, randomness, config cache).
+//! The per-request context handed to handlers, and the runtime facts it wraps (the config cache, headers, bodies);
+//! the clock and randomness are `platform`.
 
 use std::sync::OnceLock;
 
@@ -101,29 +102,6 @@ pub fn query_pairs(req: &worker::Request) -> Result<Vec<(String, String)>, ApiEr
     Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
-/// Milliseconds since the epoch from the runtime's clock.
-pub fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
-
-/// 16 random bytes from the platform's CSPRNG.
-pub fn random_bytes() -> [u8; 16] {
-    random()
-}
-
-/// `N` random bytes from the platform's CSPRNG.
-pub fn random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    // The Workers runtime always provides crypto.getRandomValues; on failure fall back to the clock rather than
-    // failing a request over an id.
-    if getrandom::getrandom(&mut bytes).is_err() {
-        let clock = now_ms().to_le_bytes();
-        let n = N.min(clock.len());
-        bytes[..n].copy_from_slice(&clock[..n]);
-    }
-    bytes
-}
-
 /// The isolate's configuration, read from the environment on first use and kept for the isolate's life.
 pub fn config(env: &Env) -> Result<&'static Config, ConfigError> {
     static CONFIG: OnceLock<Result<Config, ConfigError>> = OnceLock::new();
@@ -135,32 +113,6 @@ pub fn config(env: &Env) -> Result<&'static Config, ConfigError> {
         })
         .as_ref()
         .map_err(Clone::clone)
-}
-
-#[cfg(all(test, target_arch = "wasm32"))]
-mod wasm_tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn random_bytes_come_from_the_js_crypto_source() {
-        let (a, b) = (super::random_bytes(), super::random_bytes());
-        assert_ne!(a, b);
-        assert_ne!(a, [0u8; 16]);
-    }
-
-    #[wasm_bindgen_test]
-    fn the_clock_is_the_js_clock() {
-        let now = super::now_ms();
-        // After 2026-01-01 and before 2100: a real wall clock, not a zero fallback.
-        assert!(now > 1_767_225_600_000 && now < 4_102_444_800_000, "{now}");
-    }
-
-    #[wasm_bindgen_test]
-    fn generated_request_ids_are_fresh_uuids() {
-        let a = crate::http::request_id::accept_or_generate(None, super::random_bytes());
-        let b = crate::http::request_id::accept_or_generate(None, super::random_bytes());
-        assert_ne!(a, b);
-    }
 }
 
 /// Reads a request body, refusing it with 413 as soon as more than `limit` bytes arrived: a chunked body has no

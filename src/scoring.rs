@@ -3,7 +3,8 @@
 //! down). An object that has not yet been told its competition, or a member who joined while the object could not
 //! be told, is introduced from Postgres once and the write retried.
 
-use standings::protocol::{Announced, CompetitionMeta, ErrorCode, Person, RosterAdd, ScoreWrite, ScoreWriteReply};
+use standings::object_error::ErrorCode;
+use standings::protocol::{Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply};
 use uuid::Uuid;
 
 use crate::adapters::postgrest::Caller;

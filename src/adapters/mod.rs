@@ -6,6 +6,7 @@ pub mod avatar_store;
 pub mod breaker;
 pub mod error;
 pub mod guard;
+pub mod metrics_totals;
 pub mod postgrest;
 pub mod redis_ops;
 pub mod rows;

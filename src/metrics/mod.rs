@@ -1,7 +1,8 @@
-//! Metrics that are right across isolates: each isolate accumulates deltas in memory and flushes them to Redis
-//! (one script call adding them all, in `wait_until`, at most every 5 s or 200 observations), so the
-//! request path never waits on metrics; `GET /metrics` flushes its own isolate, then renders the Redis totals.
-//! Route labels are route templates, never raw paths, so label cardinality stays bounded.
+//! The metrics recorder: each isolate accumulates deltas in memory and flushes them to Redis (one script call adding
+//! them all, in `wait_until`, at most every 5 s or 200 observations), so the request path never waits on metrics.
+//! This module holds the recorder and the flush schedule; the Redis side (sending batches, reading totals) is
+//! `adapters::metrics_totals`, and `GET /metrics` is `routes::metrics`. Route labels are route templates, never raw
+//! paths, so label cardinality stays bounded.
 
 pub mod flush;
 pub mod render;
@@ -9,18 +10,9 @@ pub mod series;
 
 use std::cell::{Cell, RefCell};
 
-use crate::adapters::breaker::BreakerState;
-use crate::adapters::guard::breaker_states;
-use crate::adapters::{upstash, AdapterError};
-use crate::config::Config;
-use crate::error::ApiError;
-use crate::http::reply::Reply;
-
 pub use series::Family;
 use series::{Deltas, DURATION_BUCKETS, SIZE_BUCKETS};
 
-/// The Redis hash holding every series' total.
-pub const HASH: &str = "metrics:v1";
 /// Longest time deltas wait in an isolate.
 pub const FLUSH_EVERY_MS: i64 = 5_000;
 /// Most observations that wait in an isolate.
@@ -37,7 +29,7 @@ thread_local! {
 
 /// A random name for this isolate's flush batches.
 fn isolate_id() -> String {
-    crate::runtime::random_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    crate::platform::random_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds to a counter (or moves a gauge).
@@ -71,48 +63,40 @@ pub fn flush_due(now_ms: i64) -> bool {
     pending > 0 && (pending >= FLUSH_AFTER || since_last >= FLUSH_EVERY_MS)
 }
 
-/// The flush to hand to `wait_until` (a request's or a Competition object's), when one is due and none is already
-/// waiting to run.
-pub fn flush_if_due(env: &worker::Env) -> Option<durable_objects::telemetry::Flush> {
-    let now = crate::runtime::now_ms();
-    if FLUSH_SCHEDULED.with(Cell::get) || !flush_due(now) {
-        return None;
+/// Claims this isolate's one scheduled flush: true when a flush is due at `now_ms` and none is waiting to run.
+/// The caller hands the flush to `wait_until` and calls `flush_finished` when it ends.
+pub fn claim_flush(now_ms: i64) -> bool {
+    if FLUSH_SCHEDULED.with(Cell::get) || !flush_due(now_ms) {
+        return false;
     }
-    let config = crate::runtime::config(env).ok()?;
     FLUSH_SCHEDULED.with(|s| s.set(true));
-    Some(Box::pin(async move {
-        if let Err(error) = flush(config, now).await {
-            worker::console_warn!("metrics flush failed, kept for the next one: {error}");
-        }
-        FLUSH_SCHEDULED.with(|s| s.set(false));
-    }))
+    true
 }
 
-/// Sends this isolate's deltas to Redis: first any batch whose outcome is unknown (with its id, so it counts once),
-/// then a new batch. A batch that fails or times out is kept, unconfirmed, for the next flush.
-pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
+/// The claimed flush has run (whatever its outcome): a later request may schedule the next.
+pub fn flush_finished() {
+    FLUSH_SCHEDULED.with(|s| s.set(false));
+}
+
+/// A flush starts at `now_ms`: the next one is due on the clock from here.
+pub fn flush_started(now_ms: i64) {
     LAST_FLUSH_MS.with(|l| l.set(now_ms));
-    let redis = upstash::shared(config);
-    // At most two batches a flush: a resent one, then the new deltas.
-    for _ in 0..2 {
-        let next = OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())));
-        let Some(batch) = next else { return Ok(()) };
-        if let Err(error) = redis.add_once(HASH, &batch.id, flush::ID_TTL_SECS, &batch.deltas).await {
-            OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch));
-            return Err(error);
-        }
-    }
-    Ok(())
 }
 
-/// The hooks Competition objects report their sockets and frames through (they live in a crate this one depends
-/// on, so they cannot call this module directly).
-pub fn object_hooks() -> durable_objects::telemetry::Hooks {
-    durable_objects::telemetry::Hooks { add: add_for_object, flush_if_due }
+/// The batch to send next: one whose outcome is unknown first (with its id, so it counts once), else a new batch of
+/// the deltas recorded since.
+pub fn next_batch() -> Option<flush::Batch> {
+    OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())))
 }
 
-/// An object's count, under its family.
-fn add_for_object(metric: durable_objects::telemetry::ObjectMetric, by: f64) {
+/// `batch` failed or timed out, so it may or may not have landed: it is sent again, with its id, next time.
+pub fn unconfirmed(batch: flush::Batch) {
+    OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch));
+}
+
+/// An object's count, under its family (the hook Competition objects report through: they live in a crate this
+/// one depends on, so they cannot call this module directly).
+pub fn add_for_object(metric: durable_objects::telemetry::ObjectMetric, by: f64) {
     use durable_objects::telemetry::ObjectMetric;
     let family = match metric {
         ObjectMetric::WebsocketConnections => Family::WebsocketConnections,
@@ -120,37 +104,6 @@ fn add_for_object(metric: durable_objects::telemetry::ObjectMetric, by: f64) {
         ObjectMetric::OutboxDeadLetters => Family::OutboxDeadLetters,
     };
     add(family, &[], by);
-}
-
-/// Whether `authorization` carries the operator's `METRICS_TOKEN` (always, when none is configured). The token is
-/// compared in constant time, so response timing tells an attacker nothing about how much of a guess was right.
-pub fn operator_authorized(config: &Config, authorization: Option<&str>) -> Result<(), ApiError> {
-    use subtle::ConstantTimeEq;
-    let Some(token) = &config.metrics_token else { return Ok(()) };
-    match authorization.and_then(|v| v.strip_prefix("Bearer ")) {
-        None => Err(ApiError::MissingToken),
-        Some(given) if bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())) => Ok(()),
-        Some(_) => Err(ApiError::InvalidToken("wrong metrics token".into())),
-    }
-}
-
-/// `GET /metrics`: Prometheus text format 0.0.4; needs `Authorization: Bearer $METRICS_TOKEN` when that is set.
-pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -> Result<Reply, ApiError> {
-    operator_authorized(config, authorization)?;
-    if let Err(error) = flush(config, now_ms).await {
-        worker::console_warn!("metrics flush before a scrape failed: {error}");
-    }
-    let mut values = upstash::shared(config).totals(HASH).await?;
-    // Breaker states are this isolate's own view (breakers are per isolate by design).
-    for (dependency, state) in breaker_states() {
-        let level = match state {
-            BreakerState::Closed => 0.0,
-            BreakerState::HalfOpen => 1.0,
-            BreakerState::Open => 2.0,
-        };
-        values.insert(series::key(Family::CircuitBreakerState.name(), &[("service", dependency.name())]), level);
-    }
-    Ok(Reply::typed(200, render::CONTENT_TYPE, render::render(&values).into_bytes()))
 }
 
 #[cfg(test)]
@@ -208,8 +161,7 @@ mod tests {
             add(Family::LeaderboardUpdatesTotal, &[], 1.0);
         }
         assert!(flush_due(1_001), "enough observations: due at once");
-        let batch = OUTBOUND.with(|o| o.borrow_mut().next_batch(|| DELTAS.with(|d| d.borrow_mut().take())));
-        OUTBOUND.with(|o| o.borrow_mut().unconfirmed(batch.expect("a batch")));
+        unconfirmed(next_batch().expect("a batch"));
         for _ in 0..(FLUSH_AFTER * 3) {
             add(Family::LeaderboardUpdatesTotal, &[], 1.0);
         }
@@ -218,6 +170,21 @@ mod tests {
         // Leave the isolate's state as the other tests expect it.
         OUTBOUND.with(|o| while o.borrow_mut().next_batch(BTreeMap::new).is_some() {});
         DELTAS.with(|d| d.borrow_mut().take());
+    }
+
+    #[test]
+    fn one_flush_is_scheduled_at_a_time() {
+        LAST_FLUSH_MS.with(|l| l.set(0));
+        for _ in 0..FLUSH_AFTER {
+            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
+        }
+        assert!(claim_flush(1), "due and none waiting");
+        assert!(!claim_flush(2), "one is already waiting to run");
+        flush_finished();
+        assert!(claim_flush(3), "the last one ran, the deltas are still due");
+        flush_finished();
+        DELTAS.with(|d| d.borrow_mut().take());
+        assert!(!claim_flush(4), "nothing recorded since: not due");
     }
 
     /// `docs/alerts.yml` as JSON values.

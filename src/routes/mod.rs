@@ -8,6 +8,7 @@ pub mod health;
 pub mod leaderboard;
 pub mod live;
 pub mod live_page;
+pub mod metrics;
 pub mod openapi;
 pub mod profile;
 #[cfg(feature = "test-routes")]

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod finish;
 pub mod live;
 pub mod object_config;
+pub mod object_error;
 pub mod outbox;
 pub mod protocol;
 pub mod requests;

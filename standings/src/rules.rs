@@ -2,7 +2,7 @@
 //! competition's window, and the plausibility caps of `DESIGN.md` (a day's value per metric; a cumulative score at
 //! most the daily cap × the days started so far, started days counting whole). Pure Rust.
 
-use crate::protocol::ErrorCode;
+use crate::object_error::ErrorCode;
 use crate::score::Score;
 
 /// The metrics a competition can rank by.

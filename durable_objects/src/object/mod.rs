@@ -12,6 +12,7 @@ mod sockets;
 mod test_routes;
 mod writes;
 
+use standings::object_error::{ErrorCode, ObjectError};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -37,10 +38,10 @@ use standings::live::{self, Resume};
 use standings::object_config::ObjectConfig;
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
-    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, ErrorCode,
-    Forget, ObjectError, ObjectStats, OutboxReport, OutboxRetried, Page, Person, Prizes, PublicEntry, Repair,
-    RosterAdd, ScoreWrite, ScoreWriteReply, ServerFrame, Settings, Standing, UpdateFrame, HEADER_SUBPROTOCOL,
-    HEADER_TOKEN_EXP, HEADER_USER, PATH_LIVE, PONG_TEXT,
+    self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
+    ObjectStats, OutboxReport, OutboxRetried, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
+    ScoreWriteReply, ServerFrame, Settings, Standing, UpdateFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER,
+    PATH_LIVE, PONG_TEXT,
 };
 use standings::requests::{ObjectRequest, MAX_AROUND, MAX_PAGE_LIMIT};
 use standings::socket_gauge::SocketGauge;

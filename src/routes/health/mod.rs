@@ -76,8 +76,8 @@ pub async fn detailed(ctx: &RequestContext<'_>, authorization: Option<&str>) -> 
     let (checked_at, checks) = checks(ctx).await;
     let breakers: Vec<(&str, BreakerState)> = breaker_states().into_iter().map(|(d, s)| (d.name(), s)).collect();
     // Without a configured token there is no operator to tell apart, so nobody sees the text.
-    let operator =
-        ctx.config.metrics_token.is_some() && crate::metrics::operator_authorized(ctx.config, authorization).is_ok();
+    let operator = ctx.config.metrics_token.is_some()
+        && crate::routes::metrics::operator_authorized(ctx.config, authorization).is_ok();
     let (status, body) = report::detailed(&checks, &breakers, &checked_at, operator);
     Reply::json(status, &body)
 }

@@ -2,7 +2,8 @@
 
 pub mod model;
 
-use standings::protocol::{Around, ErrorCode, Page, Prizes, PublicEntry, ScoreWrite, Standing};
+use standings::object_error::ErrorCode;
+use standings::protocol::{Around, Page, Prizes, PublicEntry, ScoreWrite, Standing};
 use standings::requests::ObjectRequest;
 
 use crate::cache::pages;

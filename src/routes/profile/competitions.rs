@@ -4,7 +4,8 @@
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use standings::protocol::{ErrorCode, Standing};
+use standings::object_error::ErrorCode;
+use standings::protocol::Standing;
 use standings::requests::ObjectRequest;
 use utoipa::ToSchema;
 
