@@ -1,9 +1,12 @@
 //! The JWT flow against `wrangler dev`: HS256 with the shared secret, ES256 and RS256 with keys from a JWKS endpoint
 //! this test serves itself (fixture keys in `tests/fixtures/jwt`), every attack token of the auth issue refused with
 //! the right code and `WWW-Authenticate`, the admin role, and key rotation: an unknown `kid` fetches the key set
-//! again, at most once a minute; the fetch continues the caller's W3C trace (`traceparent`).
+//! again, at most once a minute; the fetch continues the caller's W3C trace (`traceparent`). With the key server
+//! unreachable, asymmetric tokens answer 503 and the `jwks` breaker opens, after which they answer at once.
 
-use e2e::{scratch_dir, send, setting, KeyServer, WranglerDev};
+use std::time::{Duration, Instant};
+
+use e2e::{free_port, scratch_dir, send, service_token, setting, KeyServer, WranglerDev};
 use leaderboard_worker::auth::test_tokens::{
     b64, es256, hs256, private_keys, public_jwks as jwks, rs256, with_payload,
 };
@@ -118,4 +121,40 @@ fn tokens_of_every_algorithm_and_every_attack() {
     assert_eq!((unknown.status, unknown.json["error"]["code"].as_str()), (401, Some("invalid_token")));
     assert!(unknown.json["error"]["message"].as_str().is_some_and(|m| m.contains("unknown signing key")));
     assert_eq!(keys.fetches(), 2, "at most one refetch a minute");
+}
+
+#[test]
+fn an_unreachable_key_server_opens_the_jwks_breaker() {
+    let closed = format!("http://127.0.0.1:{}/jwks.json", free_port());
+    let worker = WranglerDev::start_with(
+        &scratch_dir("jwt-breaker"),
+        &[("SUPABASE_JWKS_URL", &closed), ("BREAKER_FAILURE_THRESHOLD", "2"), ("BREAKER_OPEN_SECS", "60")],
+    );
+    let base = worker.base_url();
+    let token = es256("ec-1", payload(&Uuid::new_v4()));
+    let breakers = || {
+        let reply = send(
+            "GET",
+            &format!("{base}/__test/breakers"),
+            &[("Authorization", &format!("Bearer {}", service_token()))],
+            None,
+        );
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        reply.json["jwks"].as_str().expect("the jwks breaker is listed").to_owned()
+    };
+    assert_eq!(breakers(), "closed");
+    for attempt in 1..=2 {
+        let reply = me(&base, &token);
+        assert_eq!(reply.status, 503, "attempt {attempt}: {:?}", reply.json);
+        assert_eq!(reply.json["error"]["code"], "dependency_unavailable", "attempt {attempt}");
+    }
+    assert_eq!(breakers(), "open", "two failed fetches open the breaker");
+    let started = Instant::now();
+    let reply = me(&base, &token);
+    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    assert!(reply.header("retry-after").is_some(), "{:?}", reply.json);
+    assert!(started.elapsed() < Duration::from_secs(1), "an open breaker answers at once: {:?}", started.elapsed());
+    // The shared secret's tokens need no key set and still pass.
+    let hs = hs256(setting("E2E_JWT_SECRET").as_bytes(), payload(&Uuid::new_v4()));
+    assert_eq!(me(&base, &hs).status, 200);
 }

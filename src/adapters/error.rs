@@ -9,17 +9,20 @@ use crate::error::ApiError;
 pub enum Dependency {
     Postgrest,
     Redis,
+    /// The identity provider's signing keys (the JWKS document).
+    Jwks,
 }
 
 impl Dependency {
     /// Every dependency with a breaker, in the order health output lists them.
-    pub const ALL: [Dependency; 2] = [Dependency::Postgrest, Dependency::Redis];
+    pub const ALL: [Dependency; 3] = [Dependency::Postgrest, Dependency::Redis, Dependency::Jwks];
 
     /// The name used in health output, metrics and error messages.
     pub fn name(self) -> &'static str {
         match self {
             Dependency::Postgrest => "postgrest",
             Dependency::Redis => "redis",
+            Dependency::Jwks => "jwks",
         }
     }
 }

@@ -10,29 +10,29 @@ use super::breaker::{BreakerConfig, BreakerState, CircuitBreaker};
 use super::error::{AdapterError, Dependency};
 
 thread_local! {
-    static BREAKERS: RefCell<Option<[CircuitBreaker; 2]>> = const { RefCell::new(None) };
+    static BREAKERS: RefCell<Option<[CircuitBreaker; 3]>> = const { RefCell::new(None) };
 }
 
 fn index(dependency: Dependency) -> usize {
     match dependency {
         Dependency::Postgrest => 0,
         Dependency::Redis => 1,
+        Dependency::Jwks => 2,
     }
 }
 
 /// Sets the breakers' configuration (first call wins; later calls keep the breakers' state).
 pub fn configure(config: BreakerConfig) {
     BREAKERS.with(|cell| {
-        cell.borrow_mut().get_or_insert_with(|| [CircuitBreaker::new(config), CircuitBreaker::new(config)]);
+        cell.borrow_mut().get_or_insert_with(|| std::array::from_fn(|_| CircuitBreaker::new(config)));
     });
 }
 
 fn with_breaker<T>(dependency: Dependency, f: impl FnOnce(&mut CircuitBreaker) -> T) -> T {
     BREAKERS.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let breakers = slot.get_or_insert_with(|| {
-            [CircuitBreaker::new(BreakerConfig::default()), CircuitBreaker::new(BreakerConfig::default())]
-        });
+        let breakers =
+            slot.get_or_insert_with(|| std::array::from_fn(|_| CircuitBreaker::new(BreakerConfig::default())));
         f(&mut breakers[index(dependency)])
     })
 }

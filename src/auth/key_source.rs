@@ -1,7 +1,7 @@
 //! Where the asymmetric verification keys come from: the JWKS document at `SUPABASE_JWKS_URL`, fetched with
 //! `worker::Fetch`, kept per isolate for its `Cache-Control: max-age`, and fetched again at most once a minute per
 //! isolate when a token names a `kid` the cached set does not have (key rotation). The cache policy is plain Rust
-//! ([`Freshness`]); the fetch is the thin runtime part.
+//! ([`Freshness`]); the fetch is `adapters::jwks`, under its own circuit breaker.
 //!
 //! Key sets are deliberately not shared through Redis: whoever could write to the Redis database could plant a key
 //! and mint `service_role` tokens. A key set comes only from the configured URL, over TLS, and lives in the memory of
@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::jwks::KeySet;
-use crate::adapters::guard::deadline;
+use crate::adapters::jwks;
 use crate::config::Config;
 use crate::error::ApiError;
 
@@ -102,7 +102,8 @@ pub async fn refreshed(config: &Config, traceparent: &str, now_ms: i64) -> Resul
 }
 
 async fn fetch_and_hold(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
-    let (document, ttl_ms) = fetch(config.jwks_url.as_str(), traceparent).await.map_err(|reason| {
+    let fetched = jwks::fetch(config, traceparent, FETCH_BUDGET_MS).await;
+    let (document, cache_control) = fetched.map_err(|reason| {
         worker::console_warn!("JWKS fetch from {} failed: {reason}", config.jwks_url);
         ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
     })?;
@@ -111,28 +112,9 @@ async fn fetch_and_hold(config: &Config, traceparent: &str, now_ms: i64) -> Resu
         ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
     })?;
     let set = Rc::new(set);
-    let expires_ms = now_ms + ttl_ms;
+    let expires_ms = now_ms + ttl_from_cache_control(cache_control.as_deref());
     FRESHNESS.with(|f| f.borrow_mut().hold(Rc::clone(&set), expires_ms));
     Ok(set)
-}
-
-/// GETs the document; its body and lifetime.
-async fn fetch(url: &str, traceparent: &str) -> Result<(String, i64), String> {
-    let call = async {
-        let headers = worker::Headers::new();
-        headers.set("traceparent", traceparent).map_err(|e| e.to_string())?;
-        let mut init = worker::RequestInit::new();
-        init.with_headers(headers);
-        let request = worker::Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
-        let mut response = worker::Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
-        if response.status_code() != 200 {
-            return Err(format!("status {}", response.status_code()));
-        }
-        let cache_control = response.headers().get("Cache-Control").ok().flatten();
-        let body = response.text().await.map_err(|e| e.to_string())?;
-        Ok((body, ttl_from_cache_control(cache_control.as_deref())))
-    };
-    deadline(FETCH_BUDGET_MS, call).await.unwrap_or_else(|| Err(format!("no answer within {FETCH_BUDGET_MS} ms")))
 }
 
 #[cfg(test)]
