@@ -24,23 +24,24 @@ use crate::routes::{
     self, admin, avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile,
 };
 use crate::runtime::{self, RequestContext};
+use crate::services::{self, Services};
 
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();
-    // Competition objects in this isolate deliver their outbox through the Worker's database adapter.
-    durable_objects::system_of_record::install(crate::adapters::score_history::factory);
-    // …and report their sockets and frames into this isolate's metrics.
-    durable_objects::telemetry::install(durable_objects::telemetry::Hooks {
-        add: metrics::add_for_object,
+    // Competition objects in this isolate deliver their outbox through the Worker's database adapter, report their
+    // sockets and frames into this isolate's metrics, and check live sockets' tokens with the Worker's verifier.
+    durable_objects::worker_link::install(durable_objects::worker_link::WorkerLink {
+        record_sink: crate::adapters::score_history::factory,
+        verify: verify_for_object,
+        add_metric: metrics::add_for_object,
         flush_if_due: object_flush_if_due,
     });
-    durable_objects::token_check::install(verify_for_object);
 }
 
 /// The metrics flush a Competition object hands to its own `wait_until`, when one is due in this isolate.
 fn object_flush_if_due(env: &Env) -> Option<durable_objects::telemetry::Flush> {
-    metrics_totals::flush_if_due(runtime::config(env).ok()?, platform::now_ms())
+    metrics_totals::flush_if_due(services::of(env).ok()?, platform::now_ms())
 }
 
 /// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
@@ -68,8 +69,8 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let origin = header("Origin");
     // The isolate's configured policy, borrowed (no per-request copy); none outside /api or without configuration.
     static NO_CORS: crate::http::cors::CorsPolicy = crate::http::cors::CorsPolicy::NONE;
-    let cors = match runtime::config(&env) {
-        Ok(config) if req.path().starts_with("/api/") => &config.cors,
+    let cors = match services::of(&env) {
+        Ok(services) if req.path().starts_with("/api/") => &services.config.cors,
         _ => &NO_CORS,
     };
     if arrival.method == "OPTIONS" && cors.enabled() && header("Access-Control-Request-Method").is_some() {
@@ -163,7 +164,7 @@ fn observe(
             response_bytes: response_bytes as f64,
         },
     );
-    let flush = runtime::config(env).ok().and_then(|config| metrics_totals::flush_if_due(config, now));
+    let flush = services::of(env).ok().and_then(|services| metrics_totals::flush_if_due(services, now));
     if let Some(flush) = flush {
         ctx.wait_until(flush);
     }
@@ -222,16 +223,17 @@ async fn serve(
         Endpoint::Asset => return (None, Vec::new(), live_page::asset(route).map(Served::Reply)),
         _ => {}
     }
-    let config = match runtime::config(env) {
-        Ok(config) => config,
+    let services = match services::of(env) {
+        Ok(services) => services,
         Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let authenticated = authenticate(req, Some(route.endpoint), config, &traceparent, now_ms).await;
+    let config = &services.config;
+    let authenticated = authenticate(req, Some(route.endpoint), services, &traceparent, now_ms).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
         // A request with a bad token is limited by its address, like an anonymous one.
         let user = authenticated.as_ref().ok().and_then(|found| found.as_ref().map(|(user, _)| user));
-        let decision = limit(req, config, &traceparent, Some(route.endpoint), user, now_ms).await;
+        let decision = limit(req, services, &traceparent, Some(route.endpoint), user, now_ms).await;
         limit_headers = decision.headers;
         if !decision.allowed {
             let user = user.cloned();
@@ -243,7 +245,8 @@ async fn serve(
         Ok(None) => (None, None),
         Err(error) => return (None, limit_headers, Err(error)),
     };
-    let ctx = RequestContext { env, config, request_id: &arrival.request_id, traceparent, now_ms, user, token };
+    let ctx =
+        RequestContext { env, config, services, request_id: &arrival.request_id, traceparent, now_ms, user, token };
     let outcome = match route.endpoint {
         Endpoint::Health | Endpoint::HealthLive | Endpoint::OpenApi | Endpoint::LivePage | Endpoint::Asset => {
             unreachable!("answered above")
@@ -256,7 +259,7 @@ async fn serve(
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
         Endpoint::Metrics => {
             let authorization = runtime::header(req, "Authorization");
-            routes::metrics::handle(config, authorization.as_deref(), now_ms).await.map(Served::Reply)
+            routes::metrics::handle(services, authorization.as_deref(), now_ms).await.map(Served::Reply)
         }
         Endpoint::HealthReady => Ok(Served::Reply(health::ready(&ctx).await)),
         Endpoint::HealthDetailed => {
@@ -313,15 +316,15 @@ async fn serve(
 /// Takes one token of the caller's rate-limit bucket for this request.
 async fn limit(
     req: &Request,
-    config: &crate::config::Config,
+    services: &Services,
     traceparent: &str,
     endpoint: Option<Endpoint>,
     user: Option<&UserContext>,
     now_ms: i64,
 ) -> rate_limit::Decision {
     let ip = runtime::header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
-    let scope = rate_limit::scope_for(&config.rate_limits, endpoint, user, &ip);
-    rate_limit::check(config, traceparent, &scope, now_ms).await
+    let scope = rate_limit::scope_for(&services.config.rate_limits, endpoint, user, &ip);
+    rate_limit::check(services, traceparent, &scope, now_ms).await
 }
 
 /// The rate limit of an `/api` request no route matched: the caller's bucket (or their address's, without a valid
@@ -332,10 +335,10 @@ async fn limit_unrouted(
     env: &Env,
     arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Option<ApiError>) {
-    let Ok(config) = runtime::config(env) else { return (None, Vec::new(), None) };
+    let Ok(services) = services::of(env) else { return (None, Vec::new(), None) };
     let traceparent = arrival.trace.header();
-    let user = authenticate(req, None, config, &traceparent, arrival.started).await.ok().flatten().map(|(u, _)| u);
-    let decision = limit(req, config, &traceparent, None, user.as_ref(), arrival.started).await;
+    let user = authenticate(req, None, services, &traceparent, arrival.started).await.ok().flatten().map(|(u, _)| u);
+    let decision = limit(req, services, &traceparent, None, user.as_ref(), arrival.started).await;
     let limited = (!decision.allowed).then_some(ApiError::RateLimited { retry_after_secs: decision.retry_after_secs });
     (user, decision.headers, limited)
 }
@@ -346,7 +349,7 @@ async fn limit_unrouted(
 async fn authenticate(
     req: &Request,
     endpoint: Option<Endpoint>,
-    config: &crate::config::Config,
+    services: &Services,
     traceparent: &str,
     now_ms: i64,
 ) -> Result<Option<(UserContext, String)>, ApiError> {
@@ -368,18 +371,19 @@ async fn authenticate(
     let Some(token) = token else {
         return Ok(None);
     };
-    let user = verify_token(config, token, traceparent, now_ms).await?;
+    let user = verify_token(services, token, traceparent, now_ms).await?;
     Ok(Some((user, token.to_owned())))
 }
 
 /// Verifies a bearer token with the configured secret or key set (the HTTP routes, and the `auth` frame of a live
 /// socket through the hook the Competition objects use).
 pub(crate) async fn verify_token(
-    config: &crate::config::Config,
+    services: &Services,
     token: &str,
     traceparent: &str,
     now_ms: i64,
 ) -> Result<UserContext, ApiError> {
+    let config = &services.config;
     if let Some(user) = auth::verified::recall(token, now_ms) {
         return Ok(user);
     }
@@ -391,10 +395,10 @@ pub(crate) async fn verify_token(
             verify::verify(token, VerifyingKey::Secret(config.jwt_secret.as_bytes()), accepted, &rules, now)?
         }
         KeyNeed::KeyId(kid) => {
-            let mut keys = key_source::current(config, traceparent, now_ms).await?;
+            let mut keys = key_source::current(services, traceparent, now_ms).await?;
             if keys.get(&kid).is_none() {
                 // Perhaps the keys were rotated since they were cached.
-                keys = key_source::refreshed(config, traceparent, now_ms).await?.unwrap_or(keys);
+                keys = key_source::refreshed(services, traceparent, now_ms).await?.unwrap_or(keys);
             }
             let key = keys.get(&kid).ok_or_else(|| AuthError::Invalid("unknown signing key".into()))?;
             verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now)?
@@ -407,9 +411,9 @@ pub(crate) async fn verify_token(
 /// The token check of a live socket's `auth` frame, for the Competition objects (see `durable_objects::token_check`).
 fn verify_for_object(env: &Env, token: String) -> durable_objects::token_check::Verification<'_> {
     Box::pin(async move {
-        let config = runtime::config(env).map_err(|e| format!("configuration: {e}"))?;
+        let services = services::of(env).map_err(|e| format!("configuration: {e}"))?;
         let trace = TraceContext::for_request(None, platform::random()).header();
-        let user = verify_token(config, &token, &trace, platform::now_ms()).await.map_err(|e| e.code().to_owned())?;
+        let user = verify_token(services, &token, &trace, platform::now_ms()).await.map_err(|e| e.code().to_owned())?;
         Ok((user.user_id, user.expires_at))
     })
 }

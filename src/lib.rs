@@ -23,6 +23,7 @@ pub mod router;
 pub mod routes;
 pub mod runtime;
 pub mod scoring;
+pub mod services;
 pub mod subrequest;
 pub mod time;
 

@@ -1,22 +1,23 @@
-//! The per-request context handed to handlers, and the runtime facts it wraps (the config cache, headers, bodies);
-//! the clock and randomness are `platform`.
-
-use std::sync::OnceLock;
+//! The per-request context handed to handlers, and the runtime facts it wraps (headers, query, bodies); the clock and
+//! randomness are `platform`, the isolate's configuration and adapters `services`.
 
 use serde::de::DeserializeOwned;
 use worker::Env;
 
 use crate::auth::UserContext;
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::body;
+use crate::services::Services;
 
 /// What every handler can see about the request it serves.
 pub struct RequestContext<'a> {
     /// Bindings.
     pub env: &'a Env,
-    /// Typed configuration.
+    /// Typed configuration (the services' own).
     pub config: &'a Config,
+    /// The isolate's services.
+    pub services: &'static Services,
     /// This request's id.
     pub request_id: &'a str,
     /// This request's span as the `traceparent` of its outbound calls.
@@ -55,12 +56,12 @@ impl RequestContext<'_> {
 
     /// The database adapter, tracing its calls under this request.
     pub fn database(&self) -> crate::adapters::postgrest::Database {
-        crate::adapters::postgrest::shared(self.config).traced(&self.traceparent)
+        self.services.database.traced(&self.traceparent)
     }
 
     /// The Redis adapter, tracing its calls under this request.
     pub fn redis(&self) -> crate::adapters::upstash::Upstash {
-        crate::adapters::upstash::shared(self.config).traced(&self.traceparent)
+        self.services.redis.traced(&self.traceparent)
     }
 
     /// The Competition object of `competition_id`, tracing calls under this request.
@@ -100,19 +101,6 @@ pub fn header(req: &worker::Request, name: &str) -> Option<String> {
 pub fn query_pairs(req: &worker::Request) -> Result<Vec<(String, String)>, ApiError> {
     let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
     Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-}
-
-/// The isolate's configuration, read from the environment on first use and kept for the isolate's life.
-pub fn config(env: &Env) -> Result<&'static Config, ConfigError> {
-    static CONFIG: OnceLock<Result<Config, ConfigError>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            Config::from_lookup(|name| {
-                env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
-            })
-        })
-        .as_ref()
-        .map_err(Clone::clone)
 }
 
 /// Reads a request body, refusing it with 413 as soon as more than `limit` bytes arrived: a chunked body has no

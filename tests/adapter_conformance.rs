@@ -2,6 +2,8 @@
 //! `postgrest` crate) with the local PostgREST gateway: every method, hence every request shape the adapter emits,
 //! runs natively against the gateway and must get the answer the Worker relies on.
 
+use leaderboard_worker::adapters::breaker::BreakerConfig;
+use leaderboard_worker::adapters::guard::Breakers;
 use leaderboard_worker::adapters::postgrest::{Caller, Database};
 use leaderboard_worker::adapters::rows::{FitnessDayArg, NewCompetitionRow, ScoreEntryArg};
 use leaderboard_worker::adapters::AdapterError;
@@ -19,7 +21,8 @@ fn database(new_style_keys: bool) -> Database {
         (worker_var("SUPABASE_ANON_KEY"), worker_var("SUPABASE_SERVICE_ROLE_KEY"))
     };
     assert_eq!(leaderboard_worker::adapters::postgrest::is_api_key_style(&service), new_style_keys);
-    Database::new(&worker_var("SUPABASE_URL"), &anon, &service, 5_000)
+    let breakers = std::rc::Rc::new(Breakers::new(BreakerConfig::default()));
+    Database::new(&worker_var("SUPABASE_URL"), &anon, &service, 5_000, breakers)
 }
 
 fn run<T>(future: impl std::future::Future<Output = T>) -> T {

@@ -13,7 +13,8 @@ use std::time::Duration;
 use wasm_bindgen::JsValue;
 
 use crate::broadcast;
-use crate::telemetry;
+use crate::telemetry::ObjectMetric;
+use crate::worker_link;
 use standings::live::{self, PendingFrame};
 
 /// The subscribers' side of an object: frames waiting for the next send pass, and how far sending has got.
@@ -63,7 +64,7 @@ impl Fanout {
                 worker::Delay::from(Duration::ZERO).await;
                 let sent = fanout.flush();
                 if sent > 0 {
-                    telemetry::add(telemetry::ObjectMetric::WebsocketMessagesSent, sent as f64);
+                    worker_link::add_metric(ObjectMetric::WebsocketMessagesSent, sent as f64);
                 }
             });
         }

@@ -2,7 +2,7 @@
 //!
 //! `score_store` is the object's SQLite schema and queries; `fanout` and `broadcast` send frames to sockets;
 //! `system_of_record` delivers the outbox to Postgres; `telemetry` and `token_check` reach the Worker's metrics and
-//! token verifier; `object` is the object itself (`mod.rs` loads it and routes requests; `writes`, `reads`, `sockets`, `alarm` and
+//! token verifier, all three through the one link the Worker installs (`worker_link`); `object` is the object itself (`mod.rs` loads it and routes requests; `writes`, `reads`, `sockets`, `alarm` and
 //! `test_routes` hold what each kind of request does). The rules
 //! themselves (engine, admission, finish, protocol) live in `standings`.
 
@@ -13,5 +13,6 @@ pub mod score_store;
 pub mod system_of_record;
 pub mod telemetry;
 pub mod token_check;
+pub mod worker_link;
 
 pub use object::Competition;

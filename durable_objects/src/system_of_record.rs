@@ -1,8 +1,7 @@
-//! Where the Competition DO's outbox goes: the Worker installs a sink factory at start-up (the PostgREST adapter
-//! lives in the Worker crate, which depends on this one, so the dependency is inverted here). Without one, every
-//! delivery fails and rows wait in the outbox — nothing is lost.
+//! Where the Competition DO's outbox goes: a sink the Worker's link builds (the PostgREST adapter lives in the Worker
+//! crate, which depends on this one, so the dependency is inverted; `worker_link`). Without one, every delivery fails
+//! and rows wait in the outbox — nothing is lost.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -26,21 +25,6 @@ pub trait RecordSink {
 
 /// Builds the sink from the object's environment (settings and bindings).
 pub type SinkFactory = fn(&Env) -> Result<Rc<dyn RecordSink>, String>;
-
-thread_local! {
-    static FACTORY: Cell<Option<SinkFactory>> = const { Cell::new(None) };
-}
-
-/// Installs the factory (the Worker's start event does this once per isolate).
-pub fn install(factory: SinkFactory) {
-    FACTORY.with(|slot| slot.set(Some(factory)));
-}
-
-/// The sink for `env`, or why there is none.
-pub fn sink(env: &Env) -> Result<Rc<dyn RecordSink>, String> {
-    let factory = FACTORY.with(Cell::get).ok_or("no system-of-record sink installed")?;
-    factory(env)
-}
 
 /// Adapts a [`RecordSink`] for one competition to the outbox's delivery interface.
 pub struct CompetitionSink {

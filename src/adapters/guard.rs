@@ -1,5 +1,4 @@
-//! Runs a call to a dependency under its circuit breaker and a time budget. Breakers are per isolate (workerd runs
-//! one request at a time per isolate thread, so a thread-local is the isolate's state).
+//! Runs a call to a dependency under its circuit breaker and a time budget.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -9,8 +8,11 @@ use futures_util::future::{select, Either};
 use super::breaker::{BreakerConfig, BreakerState, CircuitBreaker};
 use super::error::{AdapterError, Dependency};
 
-thread_local! {
-    static BREAKERS: RefCell<Option<[CircuitBreaker; 3]>> = const { RefCell::new(None) };
+/// One isolate's circuit breakers, one per dependency, built once from the configuration (`services::Services`) and
+/// shared by its adapters. Breakers are per isolate by design: workerd runs one request at a time per isolate thread.
+#[derive(Debug)]
+pub struct Breakers {
+    breakers: RefCell<[CircuitBreaker; Dependency::ALL.len()]>,
 }
 
 fn index(dependency: Dependency) -> usize {
@@ -21,68 +23,64 @@ fn index(dependency: Dependency) -> usize {
     }
 }
 
-/// Sets the breakers' configuration (first call wins; later calls keep the breakers' state).
-pub fn configure(config: BreakerConfig) {
-    BREAKERS.with(|cell| {
-        cell.borrow_mut().get_or_insert_with(|| std::array::from_fn(|_| CircuitBreaker::new(config)));
-    });
-}
+impl Breakers {
+    /// Closed breakers with `config`'s threshold and cool-down.
+    pub fn new(config: BreakerConfig) -> Self {
+        Self { breakers: RefCell::new(std::array::from_fn(|_| CircuitBreaker::new(config))) }
+    }
 
-fn with_breaker<T>(dependency: Dependency, f: impl FnOnce(&mut CircuitBreaker) -> T) -> T {
-    BREAKERS.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let breakers =
-            slot.get_or_insert_with(|| std::array::from_fn(|_| CircuitBreaker::new(BreakerConfig::default())));
-        f(&mut breakers[index(dependency)])
-    })
-}
+    fn with<T>(&self, dependency: Dependency, f: impl FnOnce(&mut CircuitBreaker) -> T) -> T {
+        f(&mut self.breakers.borrow_mut()[index(dependency)])
+    }
 
-/// Every breaker's state now, for `/health/detailed` and `/metrics`.
-pub fn breaker_states() -> Vec<(Dependency, BreakerState)> {
-    let now = clock_ms();
-    Dependency::ALL.iter().map(|d| (*d, with_breaker(*d, |b| b.state(now)))).collect()
-}
+    /// Every breaker's state now, for `/health/detailed` and `/metrics`.
+    pub fn states(&self) -> Vec<(Dependency, BreakerState)> {
+        let now = clock_ms();
+        Dependency::ALL.iter().map(|d| (*d, self.with(*d, |b| b.state(now)))).collect()
+    }
 
-/// Runs `call` if the breaker of `dependency` allows it, fails it after `budget_ms`, and reports the outcome.
-pub async fn guarded<T>(
-    dependency: Dependency,
-    budget_ms: u64,
-    call: impl Future<Output = Result<T, AdapterError>>,
-) -> Result<T, AdapterError> {
-    let service = dependency.name();
-    if with_breaker(dependency, |b| b.try_acquire(clock_ms())).is_none() {
+    /// Runs `call` if the breaker of `dependency` allows it, fails it after `budget_ms`, and reports the outcome.
+    pub async fn guarded<T>(
+        &self,
+        dependency: Dependency,
+        budget_ms: u64,
+        call: impl Future<Output = Result<T, AdapterError>>,
+    ) -> Result<T, AdapterError> {
+        let service = dependency.name();
+        if self.with(dependency, |b| b.try_acquire(clock_ms())).is_none() {
+            crate::metrics::add(
+                crate::metrics::Family::ExternalRequestsTotal,
+                &[("service", service), ("outcome", "circuit_open")],
+                1.0,
+            );
+            return Err(AdapterError::CircuitOpen(dependency));
+        }
+        let started = clock_ms();
+        let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
+        let label = match &outcome {
+            Ok(_) => "ok",
+            Err(AdapterError::Timeout(..)) => "timeout",
+            Err(error) if error.counts_against_breaker() => "error",
+            Err(_) => "refused",
+        };
         crate::metrics::add(
             crate::metrics::Family::ExternalRequestsTotal,
-            &[("service", service), ("outcome", "circuit_open")],
+            &[("service", service), ("outcome", label)],
             1.0,
         );
-        return Err(AdapterError::CircuitOpen(dependency));
+        let seconds = clock_ms().saturating_sub(started) as f64 / 1000.0;
+        crate::metrics::observe(
+            crate::metrics::Family::ExternalRequestDurationSeconds,
+            &[("service", service)],
+            seconds,
+            crate::metrics::series::DURATION_BUCKETS,
+        );
+        match &outcome {
+            Err(error) if error.counts_against_breaker() => self.with(dependency, |b| b.record_failure(clock_ms())),
+            _ => self.with(dependency, CircuitBreaker::record_success),
+        }
+        outcome
     }
-    let started = clock_ms();
-    let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
-    let label = match &outcome {
-        Ok(_) => "ok",
-        Err(AdapterError::Timeout(..)) => "timeout",
-        Err(error) if error.counts_against_breaker() => "error",
-        Err(_) => "refused",
-    };
-    crate::metrics::add(
-        crate::metrics::Family::ExternalRequestsTotal,
-        &[("service", service), ("outcome", label)],
-        1.0,
-    );
-    let seconds = clock_ms().saturating_sub(started) as f64 / 1000.0;
-    crate::metrics::observe(
-        crate::metrics::Family::ExternalRequestDurationSeconds,
-        &[("service", service)],
-        seconds,
-        crate::metrics::series::DURATION_BUCKETS,
-    );
-    match &outcome {
-        Err(error) if error.counts_against_breaker() => with_breaker(dependency, |b| b.record_failure(clock_ms())),
-        _ => with_breaker(dependency, CircuitBreaker::record_success),
-    }
-    outcome
 }
 
 /// `call`'s output, or `None` when it takes longer than `budget_ms` (a plain time limit, no breaker).
@@ -113,4 +111,56 @@ async fn sleep(ms: u64) {
 #[cfg(not(target_arch = "wasm32"))]
 async fn sleep(ms: u64) {
     futures_timer::Delay::new(std::time::Duration::from_millis(ms)).await;
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::task::{Context, Poll, Waker};
+
+    /// The output of a future that finishes on its first poll (every call here answers at once).
+    fn at_once<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the guarded call did not finish at once"),
+        }
+    }
+
+    #[test]
+    fn failures_open_only_their_dependencys_breaker_and_an_open_one_answers_without_calling() {
+        let breakers = Breakers::new(BreakerConfig { failure_threshold: 2, open_for_ms: 60_000 });
+        let calls = Cell::new(0);
+        let call = |outcome: Result<(), AdapterError>| {
+            let calls = &calls;
+            async move {
+                calls.set(calls.get() + 1);
+                outcome
+            }
+        };
+        let refused = AdapterError::Upstream {
+            dependency: Dependency::Jwks,
+            status: 404,
+            code: "404".into(),
+            message: "not served".into(),
+        };
+        let down = || AdapterError::Unreachable(Dependency::Jwks, "refused".into());
+        let cases = [
+            (Err(refused.clone()), Err(refused), BreakerState::Closed, 1),
+            (Err(down()), Err(down()), BreakerState::Closed, 2),
+            (Ok(()), Ok(()), BreakerState::Closed, 3),
+            (Err(down()), Err(down()), BreakerState::Closed, 4),
+            (Err(down()), Err(down()), BreakerState::Open, 5),
+            (Ok(()), Err(AdapterError::CircuitOpen(Dependency::Jwks)), BreakerState::Open, 5),
+        ];
+        for (step, (outcome, answered, state, calls_made)) in cases.into_iter().enumerate() {
+            assert_eq!(at_once(breakers.guarded(Dependency::Jwks, 1_000, call(outcome))), answered, "step {step}");
+            let states = breakers.states();
+            assert_eq!(states[index(Dependency::Jwks)], (Dependency::Jwks, state), "step {step}");
+            assert_eq!(calls.get(), calls_made, "step {step}");
+        }
+        let others: Vec<_> = breakers.states().into_iter().filter(|(d, _)| *d != Dependency::Jwks).collect();
+        assert_eq!(others, [(Dependency::Postgrest, BreakerState::Closed), (Dependency::Redis, BreakerState::Closed)]);
+    }
 }

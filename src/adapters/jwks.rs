@@ -3,41 +3,38 @@
 //! out the budget (callers fall back to the expired cached set when they hold one; `auth::key_source`).
 
 use super::error::{AdapterError, Dependency};
-use super::guard::{configure, guarded};
-use crate::config::Config;
+use super::guard::Breakers;
 
 const DEP: Dependency = Dependency::Jwks;
 
-/// GETs the configured JWKS document (`SUPABASE_JWKS_URL`): its body and its `Cache-Control` header.
+/// GETs the JWKS document at `url` (`SUPABASE_JWKS_URL`): its body and its `Cache-Control` header.
 pub async fn fetch(
-    config: &Config,
+    breakers: &Breakers,
+    url: &str,
     traceparent: &str,
     budget_ms: u64,
 ) -> Result<(String, Option<String>), AdapterError> {
-    // A token can be verified before any other adapter ran in this isolate: the breakers take the configured
-    // settings here too.
-    configure(config.breaker);
-    let url = config.jwks_url.as_str();
-    guarded(DEP, budget_ms, async {
-        let unreachable = |e: worker::Error| AdapterError::Unreachable(DEP, e.to_string());
-        let headers = worker::Headers::new();
-        headers.set("traceparent", traceparent).map_err(unreachable)?;
-        let mut init = worker::RequestInit::new();
-        init.with_headers(headers);
-        let request = worker::Request::new_with_init(url, &init).map_err(unreachable)?;
-        let mut response = worker::Fetch::Request(request).send().await.map_err(unreachable)?;
-        let status = response.status_code();
-        if status != 200 {
-            return Err(AdapterError::Upstream {
-                dependency: DEP,
-                status,
-                code: status.to_string(),
-                message: "the key set was not served".into(),
-            });
-        }
-        let cache_control = response.headers().get("Cache-Control").ok().flatten();
-        let body = response.text().await.map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        Ok((body, cache_control))
-    })
-    .await
+    breakers
+        .guarded(DEP, budget_ms, async {
+            let unreachable = |e: worker::Error| AdapterError::Unreachable(DEP, e.to_string());
+            let headers = worker::Headers::new();
+            headers.set("traceparent", traceparent).map_err(unreachable)?;
+            let mut init = worker::RequestInit::new();
+            init.with_headers(headers);
+            let request = worker::Request::new_with_init(url, &init).map_err(unreachable)?;
+            let mut response = worker::Fetch::Request(request).send().await.map_err(unreachable)?;
+            let status = response.status_code();
+            if status != 200 {
+                return Err(AdapterError::Upstream {
+                    dependency: DEP,
+                    status,
+                    code: status.to_string(),
+                    message: "the key set was not served".into(),
+                });
+            }
+            let cache_control = response.headers().get("Cache-Control").ok().flatten();
+            let body = response.text().await.map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
+            Ok((body, cache_control))
+        })
+        .await
 }

@@ -3,21 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use crate::adapters::{upstash, AdapterError};
-use crate::config::Config;
+use crate::adapters::AdapterError;
 use crate::metrics;
+use crate::services::Services;
 
 /// The Redis hash holding every series' total.
 pub const HASH: &str = "metrics:v1";
 
 /// The flush to hand to `wait_until` (a request's or a Competition object's), when one is due and none is already
 /// waiting to run.
-pub fn flush_if_due(config: &'static Config, now_ms: i64) -> Option<durable_objects::telemetry::Flush> {
+pub fn flush_if_due(services: &'static Services, now_ms: i64) -> Option<durable_objects::telemetry::Flush> {
     if !metrics::claim_flush(now_ms) {
         return None;
     }
     Some(Box::pin(async move {
-        if let Err(error) = flush(config, now_ms).await {
+        if let Err(error) = flush(services, now_ms).await {
             worker::console_warn!("metrics flush failed, kept for the next one: {error}");
         }
         metrics::flush_finished();
@@ -26,9 +26,9 @@ pub fn flush_if_due(config: &'static Config, now_ms: i64) -> Option<durable_obje
 
 /// Sends this isolate's deltas to Redis: first any batch whose outcome is unknown (with its id, so it counts once),
 /// then a new batch. A batch that fails or times out is kept, unconfirmed, for the next flush.
-pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
+pub async fn flush(services: &Services, now_ms: i64) -> Result<(), AdapterError> {
     metrics::flush_started(now_ms);
-    let redis = upstash::shared(config);
+    let redis = &services.redis;
     // At most two batches a flush: a resent one, then the new deltas.
     for _ in 0..2 {
         let Some(batch) = metrics::next_batch() else { return Ok(()) };
@@ -41,6 +41,6 @@ pub async fn flush(config: &Config, now_ms: i64) -> Result<(), AdapterError> {
 }
 
 /// Every series' total across isolates, as flushed so far.
-pub async fn totals(config: &Config) -> Result<BTreeMap<String, f64>, AdapterError> {
-    upstash::shared(config).totals(HASH).await
+pub async fn totals(services: &Services) -> Result<BTreeMap<String, f64>, AdapterError> {
+    services.redis.totals(HASH).await
 }

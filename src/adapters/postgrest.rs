@@ -2,13 +2,15 @@
 //! the caller's JWT forwarded so row-level security applies, or the service key where a route acts on its own
 //! authority. Every call runs under the PostgREST breaker and a time budget.
 
+use std::rc::Rc;
+
 use postgrest::{Builder, Postgrest};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::error::{AdapterError, Dependency};
-use super::guard::guarded;
+use super::guard::Breakers;
 use super::rows::{
     CompetitionRow, DeletedAccount, FitnessDayArg, HoldDecision, HoldRow, MembershipRow, MyCompetitionRow,
     NewCompetitionRow, ProfileRow, ScoreEntryArg, SyncedDays,
@@ -36,31 +38,12 @@ pub struct Database {
     /// which is not a JWT and goes in `apikey` only.
     service_bearer: Option<String>,
     budget_ms: u64,
+    breakers: Rc<Breakers>,
 }
 
 /// Whether `key` is one of Supabase's newer API keys (`sb_secret_…`, `sb_publishable_…`) rather than a JWT.
 pub fn is_api_key_style(key: &str) -> bool {
     key.starts_with("sb_")
-}
-
-thread_local! {
-    static SHARED: std::cell::OnceCell<std::rc::Rc<Database>> = const { std::cell::OnceCell::new() };
-}
-
-/// The isolate's database adapter, built from the configuration on first use (it also sets up the breakers).
-pub fn shared(config: &crate::config::Config) -> std::rc::Rc<Database> {
-    SHARED.with(|cell| {
-        cell.get_or_init(|| {
-            super::guard::configure(config.breaker);
-            std::rc::Rc::new(Database::new(
-                config.supabase_url.as_str(),
-                &config.supabase_anon_key,
-                &config.supabase_service_role_key,
-                config.postgrest_timeout_ms,
-            ))
-        })
-        .clone()
-    })
 }
 
 /// PostgREST's error body.
@@ -91,13 +74,14 @@ impl Database {
     /// A client for `{supabase_url}/rest/v1`. `anon_key` (a legacy anon JWT or an `sb_publishable_…` key) goes as
     /// `apikey` with users' requests, as Supabase's gateway requires; `service_key` (a legacy `service_role` JWT or an
     /// `sb_secret_…` key) as `apikey` with the Worker's own, and as the bearer token too when it is a JWT.
-    pub fn new(supabase_url: &str, anon_key: &str, service_key: &str, budget_ms: u64) -> Self {
+    pub fn new(supabase_url: &str, anon_key: &str, service_key: &str, budget_ms: u64, breakers: Rc<Breakers>) -> Self {
         let base = format!("{}/rest/v1", supabase_url.trim_end_matches('/'));
         Self {
             client: Postgrest::new(base.clone()).insert_header("apikey", anon_key),
             service_client: Postgrest::new(base).insert_header("apikey", service_key),
             service_bearer: (!is_api_key_style(service_key)).then(|| service_key.to_owned()),
             budget_ms,
+            breakers,
         }
     }
 
@@ -137,13 +121,15 @@ impl Database {
     /// outcome, so slow failures show too; calls an open breaker refuses are not queries and are not timed).
     async fn run<T: DeserializeOwned>(&self, operation: &str, builder: Builder) -> Result<T, AdapterError> {
         let started = super::guard::clock_ms();
-        let outcome = guarded(DEP, self.budget_ms, async move {
-            let response = builder.execute().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
-            let status = response.status().as_u16();
-            let body = response.text().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
-            decode(status, &body)
-        })
-        .await;
+        let outcome = self
+            .breakers
+            .guarded(DEP, self.budget_ms, async move {
+                let response = builder.execute().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
+                let status = response.status().as_u16();
+                let body = response.text().await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
+                decode(status, &body)
+            })
+            .await;
         if !matches!(outcome, Err(AdapterError::CircuitOpen(_))) {
             let seconds = super::guard::clock_ms().saturating_sub(started) as f64 / 1000.0;
             let buckets = crate::metrics::series::DURATION_BUCKETS;

@@ -17,7 +17,7 @@ use super::rows::ScoreEntryArg;
 
 /// Delivers outbox rows through the isolate's database adapter.
 pub struct ScoreHistory {
-    database: Rc<Database>,
+    database: &'static Database,
 }
 
 /// The RPC arguments for a batch of one competition's rows.
@@ -61,8 +61,8 @@ impl RecordSink for ScoreHistory {
 
 /// The factory the Worker installs into the Competition DO crate at start-up.
 pub fn factory(env: &Env) -> Result<Rc<dyn RecordSink>, String> {
-    let config = crate::runtime::config(env).map_err(|e| e.to_string())?;
-    Ok(Rc::new(ScoreHistory { database: super::postgrest::shared(config) }))
+    let services = crate::services::of(env).map_err(|e| e.to_string())?;
+    Ok(Rc::new(ScoreHistory { database: &services.database }))
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 //! command array, `POST /pipeline` for multi-command work, Bearer token; every call under the Redis breaker and a
 //! time budget.
 
+use std::rc::Rc;
+
 use serde_json::Value;
 
 use super::error::{AdapterError, Dependency};
-use super::guard::guarded;
+use super::guard::Breakers;
 
 const DEP: Dependency = Dependency::Redis;
 
@@ -17,6 +19,7 @@ pub struct Upstash {
     token: String,
     budget_ms: u64,
     traceparent: Option<String>,
+    breakers: Rc<Breakers>,
 }
 
 /// One command's outcome inside a pipeline: its result, or Redis's error text.
@@ -67,8 +70,9 @@ fn code_of(message: &str) -> String {
 
 impl Upstash {
     /// A client for the REST endpoint `url` with `token`.
-    pub fn new(url: &str, token: &str, budget_ms: u64) -> Self {
-        Self { url: url.trim_end_matches('/').to_owned(), token: token.to_owned(), budget_ms, traceparent: None }
+    pub fn new(url: &str, token: &str, budget_ms: u64, breakers: Rc<Breakers>) -> Self {
+        let url = url.trim_end_matches('/').to_owned();
+        Self { url, token: token.to_owned(), budget_ms, traceparent: None, breakers }
     }
 
     /// This client with `traceparent` on every request it sends.
@@ -105,41 +109,24 @@ impl Upstash {
     /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 50 ms).
     pub(super) async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
         let body = serde_json::to_string(args).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        guarded(DEP, budget_ms, async {
-            let (status, text) = self.post("/", body).await?;
-            decode_single(status, &text)
-        })
-        .await
+        self.breakers
+            .guarded(DEP, budget_ms, async {
+                let (status, text) = self.post("/", body).await?;
+                decode_single(status, &text)
+            })
+            .await
     }
 
     /// Runs several commands in one round trip (not atomic); each has its own outcome.
     pub async fn pipeline(&self, commands: &[Vec<String>]) -> Result<Vec<Outcome>, AdapterError> {
         let body = serde_json::to_string(commands).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        guarded(DEP, self.budget_ms, async {
-            let (status, text) = self.post("/pipeline", body).await?;
-            decode_pipeline(status, &text, commands.len())
-        })
-        .await
+        self.breakers
+            .guarded(DEP, self.budget_ms, async {
+                let (status, text) = self.post("/pipeline", body).await?;
+                decode_pipeline(status, &text, commands.len())
+            })
+            .await
     }
-}
-
-thread_local! {
-    static SHARED: std::cell::OnceCell<std::rc::Rc<Upstash>> = const { std::cell::OnceCell::new() };
-}
-
-/// The isolate's Upstash adapter, built from the configuration on first use.
-pub fn shared(config: &crate::config::Config) -> std::rc::Rc<Upstash> {
-    SHARED.with(|cell| {
-        cell.get_or_init(|| {
-            super::guard::configure(config.breaker);
-            std::rc::Rc::new(Upstash::new(
-                config.upstash_url.as_str(),
-                &config.upstash_token,
-                config.upstash_timeout_ms,
-            ))
-        })
-        .clone()
-    })
 }
 
 #[cfg(test)]

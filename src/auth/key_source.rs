@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use super::jwks::KeySet;
 use crate::adapters::jwks;
-use crate::config::Config;
 use crate::error::ApiError;
+use crate::services::Services;
 
 /// Key-set lifetime when the response has no usable `max-age`.
 pub const DEFAULT_TTL_MS: i64 = 600_000;
@@ -76,11 +76,11 @@ thread_local! {
 }
 
 /// The key set for verifying tokens now: the isolate's, else fetched.
-pub async fn current(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+pub async fn current(services: &Services, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
     if let Some(set) = FRESHNESS.with(|f| f.borrow().fresh(now_ms)) {
         return Ok(set);
     }
-    match fetch_and_hold(config, traceparent, now_ms).await {
+    match fetch_and_hold(services, traceparent, now_ms).await {
         Ok(set) => Ok(set),
         Err(error) => match FRESHNESS.with(|f| f.borrow().stale()) {
             Some(stale) => {
@@ -94,15 +94,16 @@ pub async fn current(config: &Config, traceparent: &str, now_ms: i64) -> Result<
 
 /// The key set after a token named an unknown `kid`: fetched again if this isolate has not done so for an unknown
 /// kid within the last minute, else `None` (the caller refuses the token).
-pub async fn refreshed(config: &Config, traceparent: &str, now_ms: i64) -> Result<Option<Rc<KeySet>>, ApiError> {
+pub async fn refreshed(services: &Services, traceparent: &str, now_ms: i64) -> Result<Option<Rc<KeySet>>, ApiError> {
     if !FRESHNESS.with(|f| f.borrow_mut().take_forced_refresh(now_ms)) {
         return Ok(None);
     }
-    fetch_and_hold(config, traceparent, now_ms).await.map(Some)
+    fetch_and_hold(services, traceparent, now_ms).await.map(Some)
 }
 
-async fn fetch_and_hold(config: &Config, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
-    let fetched = jwks::fetch(config, traceparent, FETCH_BUDGET_MS).await;
+async fn fetch_and_hold(services: &Services, traceparent: &str, now_ms: i64) -> Result<Rc<KeySet>, ApiError> {
+    let config = &services.config;
+    let fetched = jwks::fetch(&services.breakers, config.jwks_url.as_str(), traceparent, FETCH_BUDGET_MS).await;
     let (document, cache_control) = fetched.map_err(|reason| {
         worker::console_warn!("JWKS fetch from {} failed: {reason}", config.jwks_url);
         ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }

@@ -11,9 +11,8 @@ pub mod policy;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use crate::adapters::upstash;
 use crate::adapters::AdapterError;
-use crate::config::Config;
+use crate::services::Services;
 
 use bucket::{retry_after_secs, Bucket};
 use lease::LeaseBook;
@@ -71,14 +70,14 @@ pub fn scope_for<'a>(
 }
 
 /// Takes one token for `scope` (a Redis call, when one is needed, carries the request's `traceparent`).
-pub async fn check(config: &Config, traceparent: &str, scope: &Scope<'_>, now_ms: i64) -> Decision {
+pub async fn check(services: &Services, traceparent: &str, scope: &Scope<'_>, now_ms: i64) -> Decision {
     let key = scope.key();
     let policy = scope.policy;
     if let Some(remaining) = LEASES.with(|l| l.borrow_mut().spend(&key, now_ms)) {
         return Decision { allowed: true, headers: headers(policy, remaining), retry_after_secs: 0 };
     }
     let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
-    let (granted, remaining) = match take_shared(config, traceparent, scope, want).await {
+    let (granted, remaining) = match take_shared(services, traceparent, scope, want).await {
         Ok((granted, remaining)) => {
             LEASES.with(|l| l.borrow_mut().record(&key, now_ms, granted, remaining));
             (granted, remaining)
@@ -113,12 +112,12 @@ pub async fn check(config: &Config, traceparent: &str, scope: &Scope<'_>, now_ms
 
 /// One script call on the shared bucket (see `adapters::redis_ops::Upstash::take_tokens`).
 async fn take_shared(
-    config: &Config,
+    services: &Services,
     traceparent: &str,
     scope: &Scope<'_>,
     want: u32,
 ) -> Result<(u32, f64), AdapterError> {
-    let redis = upstash::shared(config).traced(traceparent);
+    let redis = services.redis.traced(traceparent);
     let refill = scope.policy.refill();
     let ttl_secs = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
     let shape = BucketShape { rate_per_ms: refill.rate_per_ms, burst: scope.policy.burst, ttl_secs };

@@ -2,12 +2,12 @@
 //! format, with this isolate's breaker states.
 
 use crate::adapters::breaker::BreakerState;
-use crate::adapters::guard::breaker_states;
 use crate::adapters::metrics_totals;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::metrics::{render, series, Family};
+use crate::services::Services;
 
 /// Whether `authorization` carries the operator's `METRICS_TOKEN` (always, when none is configured). The token is
 /// compared in constant time, so response timing tells an attacker nothing about how much of a guess was right.
@@ -22,14 +22,14 @@ pub fn operator_authorized(config: &Config, authorization: Option<&str>) -> Resu
 }
 
 /// `GET /metrics`: Prometheus text format 0.0.4; needs `Authorization: Bearer $METRICS_TOKEN` when that is set.
-pub async fn handle(config: &Config, authorization: Option<&str>, now_ms: i64) -> Result<Reply, ApiError> {
-    operator_authorized(config, authorization)?;
-    if let Err(error) = metrics_totals::flush(config, now_ms).await {
+pub async fn handle(services: &Services, authorization: Option<&str>, now_ms: i64) -> Result<Reply, ApiError> {
+    operator_authorized(&services.config, authorization)?;
+    if let Err(error) = metrics_totals::flush(services, now_ms).await {
         worker::console_warn!("metrics flush before a scrape failed: {error}");
     }
-    let mut values = metrics_totals::totals(config).await?;
+    let mut values = metrics_totals::totals(services).await?;
     // Breaker states are this isolate's own view (breakers are per isolate by design).
-    for (dependency, state) in breaker_states() {
+    for (dependency, state) in services.breakers.states() {
         let level = match state {
             BreakerState::Closed => 0.0,
             BreakerState::HalfOpen => 1.0,

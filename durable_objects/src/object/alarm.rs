@@ -115,7 +115,7 @@ impl Loaded {
     pub(super) fn record_sink(&self) -> std::result::Result<CompetitionSink, String> {
         let competition_id =
             self.board.borrow().meta().map(|m| m.competition_id).ok_or("the competition is not known yet")?;
-        Ok(CompetitionSink { competition_id, sink: system_of_record::sink(&self.env)? })
+        Ok(CompetitionSink { competition_id, sink: worker_link::record_sink(&self.env)? })
     }
 
     /// Delivers one outbox batch; the delay before the next run, if one is needed. Draining is idempotent.
@@ -143,7 +143,7 @@ impl Loaded {
             }
             Ok(Drained::DeadLettered { seq, error }) => {
                 worker::console_error!("outbox row {seq} refused for good, set aside as a dead letter: {error}");
-                telemetry::add(ObjectMetric::OutboxDeadLetters, 1.0);
+                worker_link::add_metric(ObjectMetric::OutboxDeadLetters, 1.0);
                 Some(0)
             }
             Err(e) => {

@@ -28,9 +28,9 @@ use worker::{
 use crate::broadcast;
 use crate::fanout::Fanout;
 use crate::score_store::{ScoreStore, StoreError};
-use crate::system_of_record::{self, CompetitionSink};
-use crate::telemetry::{self, ObjectMetric};
-use crate::token_check;
+use crate::system_of_record::CompetitionSink;
+use crate::telemetry::ObjectMetric;
+use crate::worker_link;
 use standings::board::{Board, WriteError, Written};
 use standings::engine::{Cursor, Entry, Leaderboard};
 use standings::finish;

@@ -21,9 +21,9 @@ impl Loaded {
     /// Counts frames sent to subscribers and lets a due metrics flush run after the event.
     pub(super) fn frames_sent(&self, count: u64) {
         if count > 0 {
-            telemetry::add(ObjectMetric::WebsocketMessagesSent, count as f64);
+            worker_link::add_metric(ObjectMetric::WebsocketMessagesSent, count as f64);
         }
-        telemetry::flush(&self.state, &self.env);
+        worker_link::flush_metrics(&self.state, &self.env);
     }
 
     /// Counts the open sockets once, when the object wakes (the only O(n) pass; events adjust the count after), and
@@ -51,9 +51,9 @@ impl Loaded {
                 return;
             }
             self.sockets.borrow_mut().reported(report);
-            telemetry::add(ObjectMetric::WebsocketConnections, report.delta);
+            worker_link::add_metric(ObjectMetric::WebsocketConnections, report.delta);
         }
-        telemetry::flush(&self.state, &self.env);
+        worker_link::flush_metrics(&self.state, &self.env);
     }
 
     pub(super) async fn subscribe(&self, req: &Request) -> Result<Response> {
@@ -171,7 +171,7 @@ impl Loaded {
         mut attachment: SocketAttachment,
         token: String,
     ) -> Result<()> {
-        match token_check::verify(&self.env, token).await {
+        match worker_link::verify(&self.env, token).await {
             Ok((user_id, exp)) if user_id == attachment.user_id && socket_rules::closes_at_ms(exp) > now_ms() => {
                 attachment.closes_at_ms = socket_rules::closes_at_ms(exp);
                 ws.serialize_attachment(&attachment)?;

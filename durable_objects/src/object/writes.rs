@@ -225,7 +225,7 @@ impl Loaded {
             Err(e) => return storage_failure(&e),
         };
         if moved > 0 {
-            telemetry::add(ObjectMetric::OutboxDeadLetters, -(moved as f64));
+            worker_link::add_metric(ObjectMetric::OutboxDeadLetters, -(moved as f64));
             if let Err(e) = self.store.set_failures(0) {
                 return storage_failure(&e);
             }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::adapters::avatar_store::AvatarStore;
 use crate::adapters::breaker::BreakerState;
-use crate::adapters::guard::{breaker_states, clock_ms};
+use crate::adapters::guard::clock_ms;
 use crate::adapters::AdapterError;
 use crate::competition_client::BINDING;
 use crate::http::reply::Reply;
@@ -74,7 +74,8 @@ pub async fn ready(ctx: &RequestContext<'_>) -> Reply {
 /// `GET /health/detailed` (with the operator's `METRICS_TOKEN`, the components' error text too)
 pub async fn detailed(ctx: &RequestContext<'_>, authorization: Option<&str>) -> Reply {
     let (checked_at, checks) = checks(ctx).await;
-    let breakers: Vec<(&str, BreakerState)> = breaker_states().into_iter().map(|(d, s)| (d.name(), s)).collect();
+    let breakers: Vec<(&str, BreakerState)> =
+        ctx.services.breakers.states().into_iter().map(|(d, s)| (d.name(), s)).collect();
     // Without a configured token there is no operator to tell apart, so nobody sees the text.
     let operator = ctx.config.metrics_token.is_some()
         && crate::routes::metrics::operator_authorized(ctx.config, authorization).is_ok();
