@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::adapters::postgrest::Caller;
 use crate::adapters::rows::ProfileRow;
-use crate::cache::pages;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::fitness_rules::rescore::RescoreInputs;
@@ -31,7 +30,6 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
         }
         Err(error) => return Err(ApiError::from_object(error)),
     };
-    pages::raise_version(ctx, &write.competition_id, reply.seq).await;
     crate::metrics::add(crate::metrics::Family::LeaderboardUpdatesTotal, &[], 1.0);
     Ok(reply)
 }
@@ -164,8 +162,7 @@ pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
         async move {
             let id = *id;
             let client = ctx.competition(&id)?;
-            let announced: Announced = client.call(&ObjectRequest::SetPerson(person.clone())).await?;
-            pages::raise_version(ctx, &id, announced.seq).await;
+            let _: Announced = client.call(&ObjectRequest::SetPerson(person.clone())).await?;
             Ok::<(), ApiError>(())
         }
     });

@@ -11,19 +11,6 @@ use serde_json::Value;
 use super::upstash::Upstash;
 use super::{AdapterError, Dependency};
 
-/// Reads a page-cache version and the page at that version in one round trip: `KEYS[1]` the version key,
-/// `ARGV[1]`/`ARGV[2]` the page key around the version. Returns `{version, page or false}`.
-pub const READ_VERSIONED: &str = "local v = redis.call('GET', KEYS[1]) or '0' \
-     return {v, redis.call('GET', ARGV[1] .. v .. ARGV[2])}";
-
-/// Raises the version to `ARGV[1]` unless it is already higher (writes from different isolates may arrive out of
-/// order), refreshing its TTL (`ARGV[2]` seconds).
-pub const RAISE_VERSION: &str = "local current = tonumber(redis.call('GET', KEYS[1]) or '0') \
-     local wanted = tonumber(ARGV[1]) \
-     if wanted > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
-     else redis.call('EXPIRE', KEYS[1], ARGV[2]) end \
-     return math.max(current, wanted)";
-
 /// The token bucket: `KEYS[1]` the bucket; `ARGV` rate per ms, burst, tokens wanted, idle TTL in seconds.
 /// Returns `{granted, remaining}` (remaining as a string: Lua numbers become integers on the way out).
 pub const TAKE_TOKENS: &str = "local t = redis.call('TIME') \
@@ -99,22 +86,6 @@ impl Upstash {
         self.command(&["DEL", key]).await.map(drop)
     }
 
-    /// A version key's value and the text kept at `prefix` + version + `suffix`, in one script call.
-    pub async fn read_versioned(
-        &self,
-        version_key: &str,
-        prefix: &str,
-        suffix: &str,
-    ) -> Result<(u64, Option<String>), AdapterError> {
-        let reply = self.command(&["EVAL", READ_VERSIONED, "1", version_key, prefix, suffix]).await?;
-        versioned_reply(reply)
-    }
-
-    /// Raises a version key to at least `version`, keeping it `ttl_secs`.
-    pub async fn raise_version(&self, key: &str, version: u64, ttl_secs: u64) -> Result<(), AdapterError> {
-        self.command(&["EVAL", RAISE_VERSION, "1", key, &version.to_string(), &ttl_secs.to_string()]).await.map(drop)
-    }
-
     /// Takes up to `want` tokens from the shared bucket `key` within `budget_ms`: the tokens granted and those
     /// left. `EVALSHA` with the script's SHA (loaded once per isolate), `EVAL` after a `NOSCRIPT` (a Redis restart
     /// forgets loaded scripts).
@@ -175,16 +146,6 @@ fn text_of(reply: Value) -> Option<String> {
     }
 }
 
-/// `{version, page or false}` from [`READ_VERSIONED`].
-fn versioned_reply(reply: Value) -> Result<(u64, Option<String>), AdapterError> {
-    let Value::Array(parts) = reply else {
-        return Err(AdapterError::Decode(Dependency::Redis, "versioned read replied no array".into()));
-    };
-    let version = parts.first().and_then(|v| v.as_str()?.parse().ok()).unwrap_or(0);
-    let text = parts.get(1).and_then(Value::as_str).map(str::to_owned);
-    Ok((version, text))
-}
-
 /// `{granted, "remaining"}` from [`TAKE_TOKENS`].
 pub fn bucket_reply(reply: &Value) -> Result<(u32, f64), AdapterError> {
     let bad = || AdapterError::Decode(Dependency::Redis, format!("bucket script replied {reply}"));
@@ -242,9 +203,6 @@ mod tests {
     fn replies_parse_into_what_the_operations_return() {
         assert_eq!(text_of(json!("x")), Some("x".to_owned()));
         assert_eq!(text_of(Value::Null), None);
-        assert_eq!(versioned_reply(json!(["7", "page"])).expect("ok"), (7, Some("page".to_owned())));
-        assert_eq!(versioned_reply(json!(["0", null])).expect("ok"), (0, None));
-        assert!(versioned_reply(json!("OK")).is_err());
         assert_eq!(bucket_reply(&json!([3, "12.5"])).expect("ok"), (3, 12.5));
         assert_eq!(bucket_reply(&json!([0, "0"])).expect("ok"), (0, 0.0));
         assert!(bucket_reply(&json!("OK")).is_err());

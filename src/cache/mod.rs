@@ -1,10 +1,9 @@
-//! The two cache levels of `DESIGN.md`: per-isolate memory (seconds) in front of Redis (tens of seconds).
-//! - Competition rows (`GET /api/v1/competitions/{id}`): both levels; a join drops the entry (participants change).
-//! - Leaderboard pages: Redis only, keyed by the competition's version, which every acknowledged score write raises
-//!   *before* its reply leaves — so a client never reads a page older than its own acknowledged update. (Memory is
-//!   not used for pages: another isolate's memory could not see the version change.)
-//!
-//! Redis unavailable: both caches are bypassed and counted as `error`.
+//! The caches in front of the database and the objects.
+//! - Competition rows (`GET /api/v1/competitions/{id}`): per-isolate memory (seconds) in front of Redis (tens of
+//!   seconds); a join drops the entry (participants change). Redis unavailable: bypassed and counted as `error`.
+//! - Leaderboard pages: per-isolate memory only, each page with the board's update sequence it was built at; the
+//!   competition's object answers "unchanged" or the new page (`pages`), so a reader never gets a page older than an
+//!   acknowledged update, and a page read costs no Redis command.
 
 pub mod competitions;
 pub mod keys;
@@ -13,8 +12,12 @@ pub mod pages;
 /// Which cache answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// Competition rows in isolate memory.
     Memory,
+    /// Competition rows in Redis.
     Redis,
+    /// Leaderboard pages in isolate memory, checked with the object (`pages`).
+    Page,
 }
 
 /// How a lookup went.
@@ -31,6 +34,7 @@ pub fn count(level: Level, outcome: Outcome) {
     let cache = match level {
         Level::Memory => "memory",
         Level::Redis => "redis",
+        Level::Page => "page",
     };
     let result = match outcome {
         Outcome::Hit => "hit",

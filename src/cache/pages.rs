@@ -1,50 +1,72 @@
-//! Leaderboard pages in Redis, versioned by the competition's update sequence.
+//! Leaderboard pages in isolate memory, each with the board's update sequence it was built at. A read asks the
+//! competition's object for the page *unless* its sequence is still the one held: the object (the one authority on
+//! the board, whichever isolate asks) answers with a few bytes when nothing changed and with the page otherwise. So
+//! a reader never gets a page older than an update acknowledged before its read began, in any isolate, and a page
+//! read costs no Redis command. An entry also expires after `PAGE_TTL_MS`, so the rare change that takes no new
+//! sequence (a deleted player's name on final standings) shows within that time.
+
+use std::cell::RefCell;
 
 use uuid::Uuid;
 
-use super::keys::{self, PAGE_TTL_SECS, VERSION_TTL_SECS};
-use super::{count, Level, Outcome};
-use crate::runtime::RequestContext;
+use crate::isolate_cache::TtlCache;
 
-/// What the cache holds for a page request.
-pub struct Lookup {
-    /// The competition's version when asked (store a freshly built page under it).
-    pub version: u64,
-    /// The cached page body, if any.
-    pub page: Option<String>,
+/// How long a held page is trusted without a new sequence.
+pub const PAGE_TTL_MS: i64 = 15_000;
+/// Pages one isolate holds at most.
+pub const CAPACITY: usize = 2_000;
+
+/// What identifies a page: its competition, its size and where it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    /// The competition.
+    pub competition: Uuid,
+    /// Rows asked for.
+    pub limit: usize,
+    /// The cursor it continues from, if any.
+    pub cursor: Option<String>,
 }
 
-/// Looks a page up; `None` when Redis could not be asked (the caller goes to the object).
-pub async fn read(ctx: &RequestContext<'_>, competition: &Uuid, limit: usize, cursor: Option<&str>) -> Option<Lookup> {
-    let (prefix, suffix) = keys::page_parts(competition, limit, cursor);
-    let version_key = keys::version(competition);
-    let Ok((version, page)) = ctx.redis().read_versioned(&version_key, &prefix, &suffix).await else {
-        count(Level::Redis, Outcome::Error);
-        return None;
-    };
-    count(Level::Redis, if page.is_some() { Outcome::Hit } else { Outcome::Miss });
-    Some(Lookup { version, page })
+/// A page's body and the sequence it was built at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldPage {
+    /// The board's update sequence of the page.
+    pub seq: u64,
+    /// The reply body.
+    pub body: String,
 }
 
-/// Stores a page built at (or after) `version`; failures only cost a later miss.
-pub async fn store(
-    ctx: &RequestContext<'_>,
-    competition: &Uuid,
-    version: u64,
-    limit: usize,
-    cursor: Option<&str>,
-    body: &str,
-) {
-    let key = keys::page(competition, version, limit, cursor);
-    if let Err(error) = ctx.redis().keep(&key, body, PAGE_TTL_SECS).await {
-        worker::console_warn!("page cache store skipped: {error}");
-    }
+thread_local! {
+    static PAGES: RefCell<TtlCache<PageKey, HeldPage>> = RefCell::new(TtlCache::new(PAGE_TTL_MS, CAPACITY));
 }
 
-/// Raises the competition's version to `seq` (called before a write's reply leaves, so its writer never reads an
-/// older page). If Redis cannot be reached, pages already cached stay readable until their TTL (15 s).
-pub async fn raise_version(ctx: &RequestContext<'_>, competition: &Uuid, seq: u64) {
-    if let Err(error) = ctx.redis().raise_version(&keys::version(competition), seq, VERSION_TTL_SECS).await {
-        worker::console_warn!("page cache version not raised for {competition}: {error}");
+/// The page held for `key`, unless it expired by `now_ms`.
+pub fn held(key: &PageKey, now_ms: i64) -> Option<HeldPage> {
+    PAGES.with(|pages| pages.borrow().get(key, now_ms))
+}
+
+/// Holds `page` for `key` as of `now_ms`.
+pub fn hold(key: PageKey, page: HeldPage, now_ms: i64) {
+    PAGES.with(|pages| pages.borrow_mut().put(key, page, now_ms));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_held_per_competition_size_and_cursor_until_it_expires() {
+        let key = |competition: u128, limit: usize, cursor: Option<&str>| PageKey {
+            competition: Uuid::from_u128(competition),
+            limit,
+            cursor: cursor.map(str::to_owned),
+        };
+        let page = HeldPage { seq: 7, body: "{}".into() };
+        hold(key(1, 50, None), page.clone(), 1_000);
+        assert_eq!(held(&key(1, 50, None), 1_000 + PAGE_TTL_MS - 1), Some(page));
+        assert_eq!(held(&key(1, 50, None), 1_000 + PAGE_TTL_MS), None, "expired");
+        for other in [key(2, 50, None), key(1, 20, None), key(1, 50, Some("1f.2"))] {
+            assert_eq!(held(&other, 1_000), None, "{other:?}");
+        }
     }
 }

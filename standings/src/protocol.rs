@@ -268,7 +268,17 @@ pub struct BoardEntry {
     pub avatar_url: Option<String>,
 }
 
-/// Reply to `Page`.
+/// Reply to `Page`: the board's update sequence (every change a page shows takes a new one), and the page unless the
+/// asker already holds the page of that sequence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PageAt {
+    /// The board's update sequence now.
+    pub seq: u64,
+    /// The page; `None` when the asker's `unless_seq` is still current.
+    pub page: Option<Page>,
+}
+
+/// A page of the board.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Page {
     /// Members on the board.

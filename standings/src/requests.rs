@@ -44,12 +44,16 @@ pub enum ObjectRequest {
     RetryOutbox,
     /// The prize split. Reply: `Prizes`.
     Prizes,
-    /// A page of the board: `limit` rows (clamped to `1..=MAX_PAGE_LIMIT`) after `cursor`. Reply: `Page`.
+    /// A page of the board: `limit` rows (clamped to `1..=MAX_PAGE_LIMIT`) after `cursor`. Reply: `PageAt`,
+    /// without the rows when the board's update sequence is still `unless_seq` (the asker holds that page).
     Page {
         /// Rows wanted.
         limit: usize,
         /// Where to continue (a `next_cursor` handed out before).
         cursor: Option<String>,
+        /// The sequence of the page the asker already holds, if any.
+        #[serde(default)]
+        unless_seq: Option<u64>,
     },
     /// A member's standing. Reply: `Standing`.
     Standing {
@@ -165,8 +169,8 @@ mod tests {
             ObjectRequest::Repair(Repair { key: "k".into() }),
             ObjectRequest::RetryOutbox,
             ObjectRequest::Prizes,
-            ObjectRequest::Page { limit: 50, cursor: Some("1f.2".into()) },
-            ObjectRequest::Page { limit: 1, cursor: None },
+            ObjectRequest::Page { limit: 50, cursor: Some("1f.2".into()), unless_seq: Some(7) },
+            ObjectRequest::Page { limit: 1, cursor: None, unless_seq: None },
             ObjectRequest::Standing { user_id },
             ObjectRequest::Around { user_id, radius: 5 },
             ObjectRequest::Stats,

@@ -39,7 +39,7 @@ use standings::object_config::ObjectConfig;
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
-    ObjectStats, OutboxReport, OutboxRetried, Page, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
+    ObjectStats, OutboxReport, OutboxRetried, Page, PageAt, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
     ScoreWriteReply, ServerFrame, Settings, Standing, UpdateFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER,
     PATH_LIVE, PONG_TEXT,
 };
@@ -224,7 +224,7 @@ impl Loaded {
             ObjectRequest::Repair(repair) => self.repair(repair),
             ObjectRequest::RetryOutbox => self.retry_dead_letters().await,
             ObjectRequest::Prizes => self.prizes(),
-            ObjectRequest::Page { limit, cursor } => self.read_page(limit, cursor.as_deref()),
+            ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
             ObjectRequest::Standing { user_id } => self.read_standing(user_id),
             ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
             ObjectRequest::Stats => self.stats(),

@@ -74,10 +74,14 @@ impl Loaded {
         }
     }
 
-    /// `Page`: `limit` rows after `cursor`.
-    pub(super) fn read_page(&self, limit: usize, cursor: Option<&str>) -> Result<Response> {
+    /// `Page`: `limit` rows after `cursor`, unless the asker holds the page of the current sequence.
+    pub(super) fn read_page(&self, limit: usize, cursor: Option<&str>, unless_seq: Option<u64>) -> Result<Response> {
         let limit = limit.clamp(1, MAX_PAGE_LIMIT);
         let board = self.board.borrow();
+        let seq = board.last_seq().unwrap_or(0);
+        if unless_seq == Some(seq) {
+            return Response::from_json(&PageAt { seq, page: None });
+        }
         let entries = match cursor {
             Some(text) => match Cursor::decode(text) {
                 Some(cursor) => board.page_after(cursor, limit),
@@ -90,7 +94,7 @@ impl Loaded {
             _ => None,
         };
         let entries = board_entries(&board, &entries, &self.people_of(&entries));
-        Response::from_json(&Page { total: board.total(), entries, next_cursor })
+        Response::from_json(&PageAt { seq, page: Some(Page { total: board.total(), entries, next_cursor }) })
     }
 
     /// `Around`: a member's window of the board.

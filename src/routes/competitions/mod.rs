@@ -121,7 +121,6 @@ pub async fn disqualify(
     let order = standings::protocol::Disqualify { user_id, reason: reason.clone() };
     let removed: standings::protocol::Disqualified =
         ctx.competition(&id)?.call(&ObjectRequest::Disqualify(order)).await?;
-    cache::pages::raise_version(ctx, &id, removed.seq).await;
     let membership =
         database.disqualify_member(&id, &user_id, &reason).await.map_err(|error| match error.upstream_code() {
             Some("PT404") => ApiError::NotFound("not a member of this competition".to_owned()),
@@ -172,7 +171,7 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
             .map_err(|e| ApiError::Internal(format!("competition {} is unprintable: {e}", row.id)))?,
     };
     let client = ctx.competition(&row.id)?;
-    let announced: standings::protocol::Announced = client.call(&ObjectRequest::ChangeSettings(settings)).await?;
+    let _: standings::protocol::Announced = client.call(&ObjectRequest::ChangeSettings(settings)).await?;
     let updated = if changes.as_object().is_some_and(|c| c.is_empty()) {
         row
     } else {
@@ -182,7 +181,6 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
             .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?
     };
     cache::competitions::forget(ctx, &updated.id).await;
-    cache::pages::raise_version(ctx, &updated.id, announced.seq).await;
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
 }
 
@@ -192,7 +190,7 @@ pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worke
 pub async fn cancel(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let row = admin_target(ctx, route).await?;
     let client = ctx.competition(&row.id)?;
-    let announced: standings::protocol::Announced = client.call(&ObjectRequest::Cancel).await?;
+    let _: standings::protocol::Announced = client.call(&ObjectRequest::Cancel).await?;
     let cancelled = match row.cancelled_at {
         Some(_) => row,
         None => ctx
@@ -202,6 +200,5 @@ pub async fn cancel(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Repl
             .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?,
     };
     cache::competitions::forget(ctx, &cancelled.id).await;
-    cache::pages::raise_version(ctx, &cancelled.id, announced.seq).await;
     Ok(Reply::json(200, &present(&cancelled, ctx.now_ms)?))
 }

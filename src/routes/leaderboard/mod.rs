@@ -3,10 +3,10 @@
 pub mod model;
 
 use standings::object_error::ErrorCode;
-use standings::protocol::{Around, Page, Prizes, PublicEntry, ScoreWrite, Standing};
+use standings::protocol::{Around, PageAt, Prizes, PublicEntry, ScoreWrite, Standing};
 use standings::requests::ObjectRequest;
 
-use crate::cache::pages;
+use crate::cache::{count, pages, Level, Outcome};
 use crate::error::ApiError;
 use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
@@ -36,13 +36,21 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let query = page_query(&query_pairs(req)?)?;
     require_competition(ctx, &competition_id).await?;
-    let cursor = query.cursor.as_deref();
-    let cached = pages::read(ctx, &competition_id, query.limit, cursor).await;
-    if let Some(body) = cached.as_ref().and_then(|c| c.page.clone()) {
-        return Ok(Reply::json_text(200, body));
-    }
+    let key = pages::PageKey { competition: competition_id, limit: query.limit, cursor: query.cursor.clone() };
+    let held = pages::held(&key, ctx.now_ms);
     let client = ctx.competition(&competition_id)?;
-    let page: Page = client.call(&ObjectRequest::Page { limit: query.limit, cursor: query.cursor.clone() }).await?;
+    let unless_seq = held.as_ref().map(|page| page.seq);
+    let request = ObjectRequest::Page { limit: query.limit, cursor: query.cursor.clone(), unless_seq };
+    let answer: PageAt = client.call(&request).await?;
+    let page = match (answer.page, held) {
+        (None, Some(held)) => {
+            count(Level::Page, Outcome::Hit);
+            return Ok(Reply::json_text(200, held.body));
+        }
+        (None, None) => return Err(ApiError::Internal("the object withheld a page nobody holds".into())),
+        (Some(page), _) => page,
+    };
+    count(Level::Page, Outcome::Miss);
     let entries: Vec<PublicEntry> = page.entries.iter().map(PublicEntry::from).collect();
     let body = serde_json::to_string(&LeaderboardPage {
         competition_id,
@@ -51,9 +59,7 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
         next_cursor: page.next_cursor,
     })
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Some(lookup) = cached {
-        pages::store(ctx, &competition_id, lookup.version, query.limit, cursor, &body).await;
-    }
+    pages::hold(key, pages::HeldPage { seq: answer.seq, body: body.clone() }, ctx.now_ms);
     Ok(Reply::json_text(200, body))
 }
 

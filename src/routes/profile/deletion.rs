@@ -10,7 +10,6 @@ use standings::requests::ObjectRequest;
 use uuid::Uuid;
 
 use crate::adapters::avatar_store::AvatarStore;
-use crate::cache::pages;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::routes::avatars::model::parse_key;
@@ -47,7 +46,6 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 }
 
 async fn forget(ctx: &RequestContext<'_>, id: &Uuid, user_id: &Uuid) -> Result<(), ApiError> {
-    let announced: Announced = ctx.competition(id)?.call(&ObjectRequest::Forget(Forget { user_id: *user_id })).await?;
-    pages::raise_version(ctx, id, announced.seq).await;
+    let _: Announced = ctx.competition(id)?.call(&ObjectRequest::Forget(Forget { user_id: *user_id })).await?;
     Ok(())
 }
