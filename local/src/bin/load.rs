@@ -131,11 +131,20 @@ async fn main() {
     if let (Some(Ok(before)), Some(url)) = (&redis_before, options.redis_url.as_deref()) {
         match redis_stats::billed(url, &options.redis_token) {
             Ok(after) => {
-                let (total, by_command) = redis_stats::per_request(before, &after, recorder.total().requests());
+                let requests = recorder.total().requests();
+                let (total, by_command) = redis_stats::per_request(&before.by_command, &after.by_command, requests);
                 let shown: Vec<String> = by_command.iter().map(|(name, n)| format!("{name} {n:.3}")).collect();
                 println!("redis commands per request: {total:.3} ({})", shown.join(", "));
+                let (_, by_prefix) = redis_stats::per_request(&before.by_key_prefix, &after.by_key_prefix, requests);
+                let by_use = redis_stats::by_use(&by_prefix);
+                let shown: Vec<String> = by_use.iter().map(|(name, n)| format!("{name} {n:.3}")).collect();
+                println!("redis commands per request by use: {}", shown.join(", "));
+                let pages_and_metrics =
+                    ["page cache", "metrics flush"].iter().filter_map(|u| by_use.get(u)).sum::<f64>();
+                println!("redis commands per request for the page cache and the metrics flush: {pages_and_metrics:.3}");
                 extra.insert("redis_commands_per_request".into(), json!(total));
                 extra.insert("redis_commands_per_request_by_command".into(), json!(by_command));
+                extra.insert("redis_commands_per_request_by_use".into(), json!(by_use));
             }
             Err(e) => eprintln!("redis stats after the run failed: {e}"),
         }

@@ -24,6 +24,8 @@ pub struct Gateway {
     token: String,
     /// Commands received, by name, as Upstash bills them (each command of a pipeline counts; a script is one).
     billed: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The same commands by the prefix of their first key (`rl`, `metrics`, …), so a client can tell its uses apart.
+    billed_by_prefix: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     /// Test knob (`POST /__delay`): every reply waits this long after its commands ran, as a slow or distant Upstash
     /// would — the commands took effect, the client may give up before it hears so.
     reply_delay_ms: std::sync::atomic::AtomicU64,
@@ -37,6 +39,7 @@ impl Gateway {
             connection: Mutex::new(None),
             token: token.to_owned(),
             billed: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+            billed_by_prefix: std::sync::Mutex::new(std::collections::BTreeMap::new()),
             reply_delay_ms: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -51,9 +54,11 @@ impl Gateway {
 
     fn bill(&self, commands: &[&Value]) {
         let mut billed = self.billed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by_prefix = self.billed_by_prefix.lock().unwrap_or_else(|e| e.into_inner());
         for command in commands {
             let name = command.get(0).and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
             *billed.entry(name).or_insert(0) += 1;
+            *by_prefix.entry(key_prefix(command)).or_insert(0) += 1;
         }
     }
 
@@ -139,6 +144,19 @@ fn authorize(gateway: &Gateway, headers: &HeaderMap) -> Result<StringEncoding, F
     Ok(if base64 { StringEncoding::Base64 } else { StringEncoding::Plain })
 }
 
+/// The part before the first `:` of a command's first key (`rl` of `rl:default:user:…`): the argument after the name,
+/// or for a script (`EVAL`/`EVALSHA` with its key count) the first of its keys; `-` when it names no key.
+pub fn key_prefix(command: &Value) -> String {
+    let word = |i: usize| command.get(i).and_then(|v| v.as_str().map(str::to_owned).or_else(|| Some(v.to_string())));
+    let name = word(0).unwrap_or_default().to_ascii_uppercase();
+    let key = if name.starts_with("EVAL") || name.starts_with("FCALL") {
+        word(2).and_then(|n| n.parse::<u64>().ok()).filter(|n| *n > 0).and_then(|_| word(3))
+    } else {
+        word(1)
+    };
+    key.map_or_else(|| "-".to_owned(), |key| key.split(':').next().unwrap_or_default().to_owned())
+}
+
 /// One JSON command array (`["SET", "k", "v"]`) as a Redis command.
 fn command(value: &Value) -> Result<Cmd, Failure> {
     let parts = value.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
@@ -171,12 +189,14 @@ fn commands(gateway: &Gateway, body: &[u8]) -> Result<Vec<Cmd>, Failure> {
 }
 
 /// `GET /__stats` (local only, not an Upstash route): the commands received so far, by name — what an Upstash
-/// database would bill — so the load tool can report commands per request.
+/// database would bill — and by the prefix of their first key, so the load tool can report commands per request and
+/// what they were for.
 async fn stats(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Result<Response, Failure> {
     authorize(&gateway, &headers)?;
     let billed = gateway.billed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let by_prefix = gateway.billed_by_prefix.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let total: u64 = billed.values().sum();
-    Ok(axum::Json(json!({"commands": total, "by_command": billed})).into_response())
+    Ok(axum::Json(json!({"commands": total, "by_command": billed, "by_key_prefix": by_prefix})).into_response())
 }
 
 /// `POST /__delay` with `{"ms": N}` (local only, not an Upstash route): delays every later reply by N ms after its
@@ -229,4 +249,26 @@ async fn multi_exec(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, bod
     let replies = gateway.send(&build(commands(&gateway, &body)?, true)).await?;
     gateway.delay_reply().await;
     Ok(axum::Json(replies.iter().map(|r| outcome(r, encoding)).collect::<Vec<_>>()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_told_apart_by_their_first_keys_prefix() {
+        let cases = [
+            (json!(["EVALSHA", "abc123", "1", "rl:default:user:7", "0.1", "200", "1", "61"]), "rl"),
+            (json!(["EVAL", "script", "2", "metrics:v1", "metrics:v1:flush:a-1", "600"]), "metrics"),
+            (json!(["GET", "comp:7"]), "comp"),
+            (json!(["SET", "idem:7:k", "{}", "EX", 86400]), "idem"),
+            (json!(["get", "health:v1"]), "health"),
+            (json!(["EVAL", "return 1", "0"]), "-"),
+            (json!(["PING"]), "-"),
+            (json!(["INCR", "plain"]), "plain"),
+        ];
+        for (command, prefix) in cases {
+            assert_eq!(key_prefix(&command), prefix, "{command}");
+        }
+    }
 }
