@@ -139,11 +139,12 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn complete() -> HashMap<&'static str, String> {
+    /// Every required setting with a valid value (other modules' tests build their `Config` from it).
+    pub(crate) fn complete() -> HashMap<&'static str, String> {
         HashMap::from([
             ("SUPABASE_URL", "http://127.0.0.1:54321".to_owned()),
             ("SUPABASE_ANON_KEY", "anon".to_owned()),

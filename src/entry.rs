@@ -227,7 +227,6 @@ async fn serve(
         Ok(services) => services,
         Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
-    let config = &services.config;
     let authenticated = authenticate(req, Some(route.endpoint), services, &traceparent, now_ms).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
@@ -245,8 +244,7 @@ async fn serve(
         Ok(None) => (None, None),
         Err(error) => return (None, limit_headers, Err(error)),
     };
-    let ctx =
-        RequestContext { env, config, services, request_id: &arrival.request_id, traceparent, now_ms, user, token };
+    let ctx = RequestContext { env, services, request_id: &arrival.request_id, traceparent, now_ms, user, token };
     let outcome = match route.endpoint {
         Endpoint::Health | Endpoint::HealthLive | Endpoint::OpenApi | Endpoint::LivePage | Endpoint::Asset => {
             unreachable!("answered above")

@@ -5,7 +5,6 @@ use serde::de::DeserializeOwned;
 use worker::Env;
 
 use crate::auth::UserContext;
-use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::body;
 use crate::services::Services;
@@ -14,9 +13,7 @@ use crate::services::Services;
 pub struct RequestContext<'a> {
     /// Bindings.
     pub env: &'a Env,
-    /// Typed configuration (the services' own).
-    pub config: &'a Config,
-    /// The isolate's services.
+    /// The isolate's services (its configuration among them).
     pub services: &'static Services,
     /// This request's id.
     pub request_id: &'a str,

@@ -1,10 +1,11 @@
 //! The Competition Durable Object: the runtime glue around the `standings` crate.
 //!
 //! `score_store` is the object's SQLite schema and queries; `fanout` and `broadcast` send frames to sockets;
-//! `system_of_record` delivers the outbox to Postgres; `telemetry` and `token_check` reach the Worker's metrics and
-//! token verifier, all three through the one link the Worker installs (`worker_link`); `object` is the object itself (`mod.rs` loads it and routes requests; `writes`, `reads`, `sockets`, `alarm` and
-//! `test_routes` hold what each kind of request does). The rules
-//! themselves (engine, admission, finish, protocol) live in `standings`.
+//! `system_of_record` delivers the outbox to Postgres; `telemetry` and `token_check` hold the types of the Worker's
+//! metrics and token verifier; all three are reached through the one link the Worker installs (`worker_link`).
+//! `object` is the object itself (`mod.rs` loads it and routes requests; `writes`, `reads`, `sockets`, `alarm` and
+//! `test_routes` hold what each kind of request does). The rules themselves (engine, admission, finish, protocol)
+//! live in `standings`.
 
 pub mod broadcast;
 pub mod fanout;

@@ -154,17 +154,20 @@ mod tests {
         }
     }
 
+    /// Records `n` observations in this thread's recorder.
+    fn record_updates(n: u64) {
+        for _ in 0..n {
+            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
+        }
+    }
+
     #[test]
     fn after_a_failed_flush_the_next_waits_for_the_clock_not_the_next_request() {
         LAST_FLUSH_MS.with(|l| l.set(1_000));
-        for _ in 0..FLUSH_AFTER {
-            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
-        }
+        record_updates(FLUSH_AFTER);
         assert!(flush_due(1_001), "enough observations: due at once");
         unconfirmed(next_batch().expect("a batch"));
-        for _ in 0..(FLUSH_AFTER * 3) {
-            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
-        }
+        record_updates(FLUSH_AFTER * 3);
         assert!(!flush_due(1_002), "Redis failed: no retry on every request");
         assert!(flush_due(1_000 + FLUSH_EVERY_MS), "retried on the clock");
         // Leave the isolate's state as the other tests expect it.
@@ -175,9 +178,7 @@ mod tests {
     #[test]
     fn one_flush_is_scheduled_at_a_time() {
         LAST_FLUSH_MS.with(|l| l.set(0));
-        for _ in 0..FLUSH_AFTER {
-            add(Family::LeaderboardUpdatesTotal, &[], 1.0);
-        }
+        record_updates(FLUSH_AFTER);
         assert!(claim_flush(1), "due and none waiting");
         assert!(!claim_flush(2), "one is already waiting to run");
         flush_finished();

@@ -46,17 +46,9 @@ mod tests {
 
     /// A config with `METRICS_TOKEN` set to `token`, or without one.
     fn config(token: Option<&str>) -> Config {
-        let mut vars = vec![
-            ("SUPABASE_URL", "http://127.0.0.1:54321"),
-            ("SUPABASE_ANON_KEY", "anon"),
-            ("SUPABASE_SERVICE_ROLE_KEY", "service"),
-            ("SUPABASE_JWT_SECRET", "super-secret-jwt-token-with-at-least-32-characters-long"),
-            ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"),
-            ("UPSTASH_REDIS_REST_TOKEN", "token"),
-        ];
-        vars.extend(token.map(|token| ("METRICS_TOKEN", token)));
-        Config::from_lookup(|name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned()))
-            .expect("a complete config")
+        let mut vars = crate::config::tests::complete();
+        vars.extend(token.map(|token| ("METRICS_TOKEN", token.to_owned())));
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("a complete config")
     }
 
     #[test]

@@ -18,7 +18,10 @@ fn enabled(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
 /// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).
 pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let states: serde_json::Map<String, serde_json::Value> = (ctx.services.breakers.states())
+    let states: serde_json::Map<String, serde_json::Value> = ctx
+        .services
+        .breakers
+        .states()
         .into_iter()
         .map(|(dependency, state)| (dependency.name().to_owned(), state.as_str().into()))
         .collect();

@@ -3,13 +3,13 @@
 //! that live in storage; every decision here returns a domain result or a [`Refusal`], so the rules that decide
 //! money are tested natively (below) instead of through the runtime.
 
-use crate::object_error::ErrorCode;
 use std::ops::Deref;
 
 use uuid::Uuid;
 
 use crate::engine::{Leaderboard, ScoreChange};
 use crate::finish;
+use crate::object_error::ErrorCode;
 use crate::protocol::{CompetitionMeta, FinalResult, ScoreWrite};
 use crate::rules::{self, Metric, ScoreOrigin};
 use crate::score::Score;

@@ -12,7 +12,6 @@ mod sockets;
 mod test_routes;
 mod writes;
 
-use standings::object_error::{ErrorCode, ObjectError};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -36,6 +35,7 @@ use standings::engine::{Cursor, Entry, Leaderboard};
 use standings::finish;
 use standings::live::{self, Resume};
 use standings::object_config::ObjectConfig;
+use standings::object_error::{ErrorCode, ObjectError};
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,

@@ -77,8 +77,8 @@ pub async fn detailed(ctx: &RequestContext<'_>, authorization: Option<&str>) -> 
     let breakers: Vec<(&str, BreakerState)> =
         ctx.services.breakers.states().into_iter().map(|(d, s)| (d.name(), s)).collect();
     // Without a configured token there is no operator to tell apart, so nobody sees the text.
-    let operator = ctx.config.metrics_token.is_some()
-        && crate::routes::metrics::operator_authorized(ctx.config, authorization).is_ok();
+    let operator = ctx.services.config.metrics_token.is_some()
+        && crate::routes::metrics::operator_authorized(&ctx.services.config, authorization).is_ok();
     let (status, body) = report::detailed(&checks, &breakers, &checked_at, operator);
     Reply::json(status, &body)
 }
