@@ -1,12 +1,28 @@
-// The Worker's entry: worker-build's shim (the Rust Worker and the Competition class) behind a panic guard.
+// The Worker's entry: worker-build's shim (the Rust Worker and the Competition class) behind a panic guard, with the
+// shim's per-request proxies taken off the hot path.
 //
 // A Rust panic aborts the wasm instance with a WebAssembly.RuntimeError that Rust cannot catch. It surfaces as a
 // global `error` event (the shim listens to it and re-initialises the instance before the next call), while the
 // promise of the request that panicked never settles — the runtime would cancel it as hung. Here every request in
 // flight is raced against that event, so a panic becomes the 500 envelope of API.md (request id, security headers)
 // at once. Everything else stays in Rust.
+//
+// Why the default export is not the shim's class: the shim wraps it in a Proxy whose construct trap builds a second
+// Proxy per request, and whose get trap builds a third (an async `apply` wrapper) for `fetch` — measured as a large
+// share of a `GET /health/live` (BENCHMARKS.md, "Request pipeline"). The proxies exist only to re-initialise the wasm
+// instance after a panic. So this class extends WorkerEntrypoint itself and calls the shim's own `fetch` (the
+// wasm-bindgen export, which reads `this.env` and `this.ctx`) directly while the instance is healthy, and goes
+// through the shim's proxied class — which re-initialises first — only after a panic has marked the instance
+// broken. `tests/panic.rs` checks both: the panicking request's 500 and the next request's 200.
+import { WorkerEntrypoint } from "cloudflare:workers";
 import RustWorker from "../../build/worker/shim.mjs";
 export * from "../../build/worker/shim.mjs";
+
+// The shim keeps `{ criticalError, instanceId }` here; `criticalError` is set when a panic broke the instance. If a
+// future worker-build drops it, every request takes the proxied path: slower, never wrong.
+const initState = globalThis.__worker_init_state ?? { criticalError: true };
+// The proxy passes `prototype` through, so this is the shim's unwrapped `fetch` (request, this.env, this.ctx → wasm).
+const rustFetch = RustWorker.prototype.fetch;
 
 // Same list as src/http/security_headers.rs; tests/contract.rs and tests/panic.rs check both against API.md.
 const SECURITY_HEADERS = {
@@ -56,7 +72,13 @@ function panicResponse(request, error) {
   });
 }
 
-export default class GuardedWorker extends RustWorker {
+function callRust(worker, request) {
+  if (!initState.criticalError) return rustFetch.call(worker, request);
+  // Through the shim's proxy: its construct trap re-initialises the wasm instance before the call.
+  return Reflect.construct(RustWorker, [worker.ctx, worker.env]).fetch(request);
+}
+
+export default class GuardedWorker extends WorkerEntrypoint {
   async fetch(request) {
     let fail;
     const panicked = new Promise((_, reject) => {
@@ -64,7 +86,7 @@ export default class GuardedWorker extends RustWorker {
     });
     inFlight.add(fail);
     try {
-      return await Promise.race([super.fetch(request), panicked]);
+      return await Promise.race([callRust(this, request), panicked]);
     } catch (error) {
       return panicResponse(request, error);
     } finally {
