@@ -30,7 +30,7 @@ extern "C" {
 }
 
 /// Binding name of the Competition namespace in `wrangler.toml`.
-pub const BINDING: &str = "COMPETITION";
+pub const BINDING: &str = standings::relay::COMPETITION_BINDING;
 
 /// A handle on one competition's object.
 pub struct CompetitionClient {
@@ -67,15 +67,24 @@ fn call_failed(error: Failure) -> ApiError {
 impl CompetitionClient {
     /// The object of `competition_id`.
     pub fn for_competition(env: &Env, competition_id: &Uuid, traceparent: &str) -> Result<Self, ApiError> {
-        let namespace: RawNamespace = Reflect::get(env, &BINDING.into())
+        Self::for_object(env, BINDING, &competition_id.to_string(), traceparent)
+    }
+
+    /// Relay `index` of `competition_id` (it serves some of the competition's live sockets): it takes the same
+    /// upgrade as the competition.
+    pub fn for_relay(env: &Env, competition_id: &Uuid, index: u32, traceparent: &str) -> Result<Self, ApiError> {
+        let name = standings::relay::relay_name(competition_id, index);
+        Self::for_object(env, standings::relay::RELAY_BINDING, &name, traceparent)
+    }
+
+    fn for_object(env: &Env, binding: &str, name: &str, traceparent: &str) -> Result<Self, ApiError> {
+        let namespace: RawNamespace = Reflect::get(env, &binding.into())
             .ok()
             .filter(|binding| !binding.is_undefined())
-            .ok_or_else(|| unavailable(format!("no binding {BINDING}")))?
+            .ok_or_else(|| unavailable(format!("no binding {binding}")))?
             .unchecked_into();
-        let stub = namespace
-            .id_from_name(&competition_id.to_string())
-            .and_then(|id| namespace.get(&id))
-            .map_err(|e| unavailable(Failure(e)))?;
+        let stub =
+            namespace.id_from_name(name).and_then(|id| namespace.get(&id)).map_err(|e| unavailable(Failure(e)))?;
         Ok(Self { stub, traceparent: traceparent.to_owned() })
     }
 
@@ -124,15 +133,30 @@ impl CompetitionClient {
         Ok(Err(object_error(status, &bytes)?))
     }
 
+    /// Sends a relay one of its operations (a relay client, from [`Self::for_relay`]); its reply has no body.
+    #[cfg(feature = "test-routes")]
+    pub async fn call_relay(&self, request: &standings::relay::RelayRequest) -> Result<(), ApiError> {
+        let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let (status, bytes) = self.exchange_json(request.name(), json).await?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        Err(ApiError::from_object(object_error(status, &bytes)?))
+    }
+
     async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.exchange_json(request.name(), json).await
+    }
+
+    async fn exchange_json(&self, name: &str, json: String) -> Result<(u16, Vec<u8>), ApiError> {
         let headers = Headers::new();
         headers.set("traceparent", &self.traceparent).map_err(unavailable)?;
         headers.set("Content-Type", "application/json").map_err(unavailable)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_headers(headers).with_body(Some(json.into()));
         // The operation's name as the path: traces and the runtime's logs say what was asked.
-        let url = format!("{INTERNAL_ORIGIN}/{}", request.name());
+        let url = format!("{INTERNAL_ORIGIN}/{name}");
         let request = Request::new_with_init(&url, &init).map_err(unavailable)?;
         let pending = self.stub.fetch(request.inner()).map_err(|e| call_failed(Failure(e)))?;
         let answer = subrequest::answer(pending).await.map_err(call_failed)?;

@@ -57,6 +57,9 @@ pub struct Config {
     pub rate_limits: Policies,
     /// Web origins allowed to call the API (`CORS_ORIGINS`, comma-separated exact origins; none by default).
     pub cors: crate::http::cors::CorsPolicy,
+    /// Members per relay object (`LIVE_RELAY_MEMBERS`): a competition with `max_participants` gets
+    /// `ceil(max / this)` relays for its live sockets; unset or 0 (the default), the competition serves them itself.
+    pub live_relay_members: Option<u64>,
 }
 
 impl Config {
@@ -128,6 +131,14 @@ impl Config {
                 .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
             cors: crate::http::cors::CorsPolicy::parse(&get("CORS_ORIGINS").unwrap_or_default())
                 .map_err(|reason| ConfigError::Invalid { name: "CORS_ORIGINS", reason })?,
+            live_relay_members: match get(standings::relay::LIVE_RELAY_MEMBERS) {
+                None => None,
+                Some(value) => Some(value.parse::<u64>().map_err(|_| ConfigError::Invalid {
+                    name: standings::relay::LIVE_RELAY_MEMBERS,
+                    reason: "must be a whole number (members per relay; 0 for none)".into(),
+                })?)
+                .filter(|per| *per > 0),
+            },
             supabase_url,
         })
     }
@@ -170,6 +181,7 @@ pub(crate) mod tests {
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
         assert_eq!(config.jwt_algorithms, vec![Alg::Hs256, Alg::Es256, Alg::Rs256]);
+        assert_eq!(config.live_relay_members, None);
     }
 
     #[test]
@@ -204,6 +216,7 @@ pub(crate) mod tests {
             ("RATE_LIMITS", "avatar=10"),
             ("JWT_ALGORITHMS", "HS256,none"),
             ("JWT_ALGORITHMS", "hs256"),
+            ("LIVE_RELAY_MEMBERS", "many"),
         ];
         for (name, value) in cases {
             let mut vars = complete();
@@ -225,7 +238,11 @@ pub(crate) mod tests {
         vars.insert("BREAKER_OPEN_SECS", "3".to_owned());
         vars.insert("POSTGREST_TIMEOUT_MS", "800".to_owned());
         vars.insert("JWT_ALGORITHMS", " ES256 , RS256".to_owned());
+        vars.insert("LIVE_RELAY_MEMBERS", "5000".to_owned());
         let config = build(&vars).expect("valid");
+        assert_eq!(config.live_relay_members, Some(5_000));
+        vars.insert("LIVE_RELAY_MEMBERS", "0".to_owned());
+        assert_eq!(build(&vars).expect("valid").live_relay_members, None, "0 turns relays off");
         assert_eq!(config.jwt_algorithms, vec![Alg::Es256, Alg::Rs256]);
         assert_eq!(config.breaker, BreakerConfig { failure_threshold: 2, open_for_ms: 3_000 });
         assert_eq!(config.postgrest_timeout_ms, 800);

@@ -298,6 +298,8 @@ async fn serve(
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestCorrupt => test_support::corrupt(&ctx, route, req).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
+        Endpoint::TestRelay => test_support::relay(&ctx, route).await.map(Served::Reply),
         // Without the feature the router has no test routes, so these cannot be matched.
         #[cfg(not(feature = "test-routes"))]
         Endpoint::TestBreakers
@@ -306,6 +308,7 @@ async fn serve(
         | Endpoint::TestFinalize
         | Endpoint::TestAlarm
         | Endpoint::TestCorrupt
+        | Endpoint::TestRelay
         | Endpoint::TestStats => Err(ApiError::NotFound(format!("no route for {}", route.template))),
     };
     (ctx.user, limit_headers, outcome)

@@ -27,6 +27,6 @@ pub mod services;
 pub mod subrequest;
 pub mod time;
 
-// The Competition class lives in the `durable_objects` crate; referencing it here is what makes the build export
-// it to the runtime.
-pub use durable_objects::Competition;
+// The Competition and Relay classes live in the `durable_objects` crate; referencing them here is what makes the
+// build export them to the runtime.
+pub use durable_objects::{Competition, Relay};

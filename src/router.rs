@@ -74,6 +74,8 @@ pub enum Endpoint {
     TestFinalize,
     TestAlarm,
     TestCorrupt,
+    /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}` (test routes only)
+    TestRelay,
 }
 
 /// One route template with the methods it serves.
@@ -174,6 +176,10 @@ const TEST_ROUTES: &[RouteSpec] = &[
     RouteSpec {
         template: "/__test/competitions/{competition_id}/corrupt",
         methods: &[("POST", Endpoint::TestCorrupt)],
+    },
+    RouteSpec {
+        template: "/__test/competitions/{competition_id}/relays/{index}/{action}",
+        methods: &[("POST", Endpoint::TestRelay)],
     },
 ];
 #[cfg(not(feature = "test-routes"))]

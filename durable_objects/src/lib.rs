@@ -10,6 +10,8 @@
 pub mod broadcast;
 pub mod fanout;
 pub mod object;
+pub mod relay;
+pub mod relay_link;
 pub mod score_store;
 pub mod system_of_record;
 pub mod telemetry;
@@ -17,3 +19,4 @@ pub mod token_check;
 pub mod worker_link;
 
 pub use object::Competition;
+pub use relay::Relay;

@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS people (
     display_name  TEXT NOT NULL,
     avatar_url    TEXT
 );
+CREATE TABLE IF NOT EXISTS relays (
+    name  TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS final_results (
     rank     INTEGER PRIMARY KEY,
     user_id  TEXT NOT NULL,
@@ -582,6 +585,25 @@ impl ScoreStore {
                 vec![SqlStorageValue::from((seq - RESUME_WINDOW) as i64)],
             )?;
         }
+        Ok(())
+    }
+
+    /// The relay objects that serve some of this competition's sockets (by object name).
+    pub fn relays(&self) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct RelayRow {
+            name: String,
+        }
+        let rows: Vec<RelayRow> = self.sql.exec("SELECT name FROM relays ORDER BY name", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| r.name).collect())
+    }
+
+    /// Records a relay (once).
+    pub fn add_relay(&self, name: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO relays (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+            vec![name.to_owned().into()],
+        )?;
         Ok(())
     }
 

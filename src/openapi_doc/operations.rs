@@ -462,7 +462,8 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         | E::TestStats
         | E::TestFinalize
         | E::TestAlarm
-        | E::TestCorrupt => return None,
+        | E::TestCorrupt
+        | E::TestRelay => return None,
     };
     Some(operation)
 }

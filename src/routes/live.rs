@@ -1,8 +1,11 @@
 //! `GET /api/v1/competitions/{id}/live`: the WebSocket upgrade, verified at the edge and handed to the competition.
 
 use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
+use standings::relay::{self, HEADER_COMPETITION, HEADER_RELAY};
 use worker::{Headers, Request, RequestInit, Response};
 
+use crate::adapters::postgrest::Caller;
+use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
@@ -18,12 +21,19 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     if !upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::BadRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));
     }
-    crate::routes::leaderboard::require_competition(ctx, &competition_id).await?;
+    // The competition's row says how large its audience may be, and so how many relays share its sockets; when
+    // the database is unavailable the competition object serves the socket itself (it publishes to its relays too).
+    let relays = match crate::cache::competitions::get(ctx, &competition_id, Caller::Service).await {
+        Ok(Some(row)) => relay::relays_for(row.max_participants, ctx.services.config.live_relay_members),
+        Ok(None) => return Err(ApiError::NotFound("competition not found".to_owned())),
+        Err(ApiError::DependencyUnavailable { .. }) => 0,
+        Err(error) => return Err(error),
+    };
     let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in incoming.entries() {
         // The subscriber identity is ours to state; whatever the client sent under that name is dropped.
-        let internal_header = [HEADER_USER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP];
+        let internal_header = [HEADER_USER, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_COMPETITION, HEADER_RELAY];
         if !internal_header.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             headers.append(&name, &value).map_err(internal)?;
         }
@@ -36,8 +46,16 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     if protocol.is_some_and(|p| p.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("bearer"))) {
         headers.set(HEADER_SUBPROTOCOL, "bearer").map_err(internal)?;
     }
+    let object = if relays > 0 {
+        let index = relay::relay_of(&user.user_id, relays);
+        headers.set(HEADER_COMPETITION, &competition_id.to_string()).map_err(internal)?;
+        headers.set(HEADER_RELAY, &relay::relay_name(&competition_id, index)).map_err(internal)?;
+        CompetitionClient::for_relay(ctx.env, &competition_id, index, &ctx.traceparent)?
+    } else {
+        ctx.competition(&competition_id)?
+    };
     let mut init = RequestInit::new();
     init.with_headers(headers);
     let forwarded = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &init).map_err(internal)?;
-    ctx.competition(&competition_id)?.upgrade(forwarded).await
+    object.upgrade(forwarded).await
 }

@@ -95,3 +95,24 @@ pub async fn corrupt(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker:
     let stats: ObjectStats = client.call(&ObjectRequest::TestCorrupt { key }).await?;
     Ok(Reply::json(200, &stats))
 }
+
+/// `POST /__test/competitions/{competition_id}/relays/{index}/{action}`: `forget` makes relay `index` lose what it
+/// holds in memory (as eviction does), `close` makes it close every socket (as a deploy does).
+pub async fn relay(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    use standings::relay::RelayRequest;
+    enabled(ctx)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let index = route
+        .param("index")
+        .and_then(|i| i.parse::<u32>().ok())
+        .ok_or_else(|| ApiError::BadRequest("index must be a relay number".into()))?;
+    let request = match route.param("action") {
+        Some("forget") => RelayRequest::TestForget,
+        Some("close") => RelayRequest::TestCloseAll,
+        _ => return Err(ApiError::BadRequest("action must be forget or close".into())),
+    };
+    let client =
+        crate::competition_client::CompetitionClient::for_relay(ctx.env, &competition_id, index, &ctx.traceparent)?;
+    client.call_relay(&request).await?;
+    Ok(Reply::json(200, &serde_json::json!({"relay": index, "done": route.param("action")})))
+}

@@ -15,6 +15,7 @@ pub mod object_config;
 pub mod object_error;
 pub mod outbox;
 pub mod protocol;
+pub mod relay;
 pub mod requests;
 pub mod rules;
 pub mod score;

@@ -278,6 +278,23 @@ pub struct PageAt {
     pub page: Option<Page>,
 }
 
+/// Reply to `Snapshot`: a subscriber's first frame as text, and the sequence it includes (a relay sends it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SnapshotAt {
+    /// Sequence of the last change the snapshot includes.
+    pub seq: u64,
+    /// The `snapshot` frame.
+    pub text: String,
+}
+
+/// Reply to `Frames`: the kept frames of the run asked for, in order, or `None` when they are no longer all kept
+/// (the relay's subscribers then resume from snapshots).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FramesAt {
+    /// `(seq, is_update, text)` of each frame.
+    pub frames: Option<Vec<crate::live::PendingFrame>>,
+}
+
 /// A page of the board.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Page {

@@ -67,6 +67,24 @@ pub enum ObjectRequest {
         /// Rows on each side.
         radius: u64,
     },
+    /// A relay object serves some of this competition's sockets: publish every frame to it from now on. Reply:
+    /// empty.
+    RelayJoin {
+        /// The relay's object name (`relay::relay_name`).
+        name: String,
+    },
+    /// A subscriber's snapshot, for a relay to send. Reply: `SnapshotAt`.
+    Snapshot {
+        /// The subscriber (the snapshot's `me`).
+        user_id: Uuid,
+    },
+    /// The kept frames after `since` up to `through` (a relay's gap, or a resume it cannot answer). Reply: `FramesAt`.
+    Frames {
+        /// The last sequence the asker has.
+        since: u64,
+        /// The last sequence wanted.
+        through: u64,
+    },
     /// Members, rebuild time, outbox and corrupt rows. Reply: `ObjectStats`.
     Stats,
     /// The outbox and its dead letters. Reply: `OutboxReport`.
@@ -112,6 +130,9 @@ impl ObjectRequest {
             Self::Page { .. } => "page",
             Self::Standing { .. } => "standing",
             Self::Around { .. } => "around",
+            Self::RelayJoin { .. } => "relay_join",
+            Self::Snapshot { .. } => "snapshot",
+            Self::Frames { .. } => "frames",
             Self::Stats => "stats",
             Self::Outbox => "outbox",
             #[cfg(feature = "test-routes")]
@@ -173,6 +194,9 @@ mod tests {
             ObjectRequest::Page { limit: 1, cursor: None, unless_seq: None },
             ObjectRequest::Standing { user_id },
             ObjectRequest::Around { user_id, radius: 5 },
+            ObjectRequest::RelayJoin { name: "c/relay/1".into() },
+            ObjectRequest::Snapshot { user_id },
+            ObjectRequest::Frames { since: 3, through: 9 },
             ObjectRequest::Stats,
             ObjectRequest::Outbox,
         ];

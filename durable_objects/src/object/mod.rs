@@ -7,6 +7,7 @@
 
 mod alarm;
 mod reads;
+mod relays;
 mod sockets;
 #[cfg(feature = "test-routes")]
 mod test_routes;
@@ -26,6 +27,7 @@ use worker::{
 
 use crate::broadcast;
 use crate::fanout::Fanout;
+use crate::relay_link::RelayLinks;
 use crate::score_store::{ScoreStore, StoreError};
 use crate::system_of_record::CompetitionSink;
 use crate::telemetry::ObjectMetric;
@@ -39,9 +41,9 @@ use standings::object_error::{ErrorCode, ObjectError};
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
-    ObjectStats, OutboxReport, OutboxRetried, Page, PageAt, Person, Prizes, PublicEntry, Repair, RosterAdd, ScoreWrite,
-    ScoreWriteReply, ServerFrame, Settings, Standing, UpdateFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER,
-    PATH_LIVE, PONG_TEXT,
+    FramesAt, ObjectStats, OutboxReport, OutboxRetried, Page, PageAt, Person, Prizes, PublicEntry, Repair, RosterAdd,
+    ScoreWrite, ScoreWriteReply, ServerFrame, Settings, SnapshotAt, Standing, UpdateFrame, HEADER_SUBPROTOCOL,
+    HEADER_TOKEN_EXP, HEADER_USER, PATH_LIVE, PONG_TEXT,
 };
 use standings::requests::{ObjectRequest, MAX_AROUND, MAX_PAGE_LIMIT};
 use standings::socket_gauge::SocketGauge;
@@ -109,6 +111,8 @@ struct Loaded {
     next_socket_expiry: Cell<Option<i64>>,
     /// Frames on their way to the subscribers (sent at once with few sockets, in combined passes with many).
     fanout: Rc<Fanout>,
+    /// The relay objects that serve the rest of the subscribers; each published frame goes to each once.
+    relays: RelayLinks,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -119,7 +123,8 @@ pub struct Competition {
     loaded: std::result::Result<Loaded, String>,
 }
 
-fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
+/// An operation's refusal as the object's error reply (the Worker maps its code back to an API error).
+pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
     Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
@@ -190,6 +195,7 @@ impl Loaded {
         let raw_state = raw_state.clone();
         // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
         let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), config.coalesce_from);
+        let relays = RelayLinks::new(env.clone(), store.relays()?);
         Ok(Self {
             state,
             env,
@@ -207,6 +213,7 @@ impl Loaded {
             next_socket: Cell::new(now_ms() as u64 * 1000),
             next_socket_expiry: Cell::new(None),
             fanout,
+            relays,
         })
     }
 
@@ -227,6 +234,9 @@ impl Loaded {
             ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
             ObjectRequest::Standing { user_id } => self.read_standing(user_id),
             ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
+            ObjectRequest::RelayJoin { name } => self.relay_join(name),
+            ObjectRequest::Snapshot { user_id } => self.relay_snapshot(user_id),
+            ObjectRequest::Frames { since, through } => self.relay_frames(since, through),
             ObjectRequest::Stats => self.stats(),
             ObjectRequest::Outbox => self.outbox_report(),
             #[cfg(feature = "test-routes")]

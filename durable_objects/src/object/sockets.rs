@@ -14,6 +14,9 @@ impl Loaded {
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
         let is_update = matches!(frame, ServerFrame::Update(_));
+        if !self.relays.is_empty() {
+            self.relays.publish(&(seq, is_update, text.clone()));
+        }
         self.frames_sent(self.fanout.publish(seq, is_update, text, self.sockets.borrow().open()));
         Ok(())
     }

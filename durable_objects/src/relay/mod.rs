@@ -1,0 +1,298 @@
+//! The Relay Durable Object: serves a share of one competition's live sockets (the Worker assigns users to relays,
+//! `standings::relay::relay_of`), so a large audience's send passes run on several objects while the competition
+//! object does one subrequest per batch and relay. It joins its competition on its first subscriber, takes each
+//! published batch (`RelayRequest::Publish`), sends it to its sockets in `seq` order once, fills gaps from the
+//! competition's kept frames, and answers `resume` from its own ring (older resumes, and snapshots, from the
+//! competition). Its place in the stream (`through`) is stored, so a relay that wakes from hibernation with its
+//! sockets still open carries on where it was; what it held only in memory a client gets back by resuming.
+
+mod sockets;
+mod stream;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue,
+    State, WebSocket, WebSocketIncomingMessage,
+};
+
+use crate::object::error;
+use standings::live::PendingFrame;
+use standings::object_config::ObjectConfig;
+use standings::object_error::ErrorCode;
+use standings::protocol::{INTERNAL_ORIGIN, PATH_LIVE};
+use standings::relay::{RelayLine, RelayRequest, COMPETITION_BINDING};
+use standings::requests::ObjectRequest;
+use standings::socket_gauge::SocketGauge;
+use standings::socket_rules::FrameBudget;
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+/// `relay_meta` keys.
+const KEY_COMPETITION: &str = "competition";
+const KEY_NAME: &str = "name";
+const KEY_THROUGH: &str = "through";
+const KEY_REPORTED_SOCKETS: &str = "reported_sockets";
+
+/// The Durable Object class bound as `RELAY` in `wrangler.toml`.
+#[durable_object]
+pub struct Relay {
+    inner: std::result::Result<RelayState, String>,
+}
+
+/// A relay once its storage is open.
+struct RelayState {
+    state: State,
+    env: Env,
+    sql: SqlStorage,
+    config: ObjectConfig,
+    /// The competition served and this relay's own name (from the first upgrade, then from storage).
+    competition: RefCell<Option<(Uuid, String)>>,
+    /// Whether the competition was told about this relay in this life of the object.
+    joined: Cell<bool>,
+    /// Where the relay stands in the competition's stream.
+    line: RefCell<RelayLine>,
+    /// Operations (a subscribe, a resume) that send a socket frames of their own: while any runs, published
+    /// frames wait in `held`, so no socket sees a frame twice or out of order.
+    holds: Cell<u32>,
+    held: RefCell<Vec<PendingFrame>>,
+    /// Whether a gap is being filled.
+    filling: Cell<bool>,
+    sockets: RefCell<SocketGauge>,
+    frame_budgets: RefCell<HashMap<u64, FrameBudget>>,
+    next_socket: Cell<u64>,
+    next_socket_expiry: Cell<Option<i64>>,
+    alarm_at: Cell<Option<i64>>,
+}
+
+#[derive(Deserialize)]
+struct MetaRow {
+    value: String,
+}
+
+fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+fn rust_error(e: impl std::fmt::Display) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
+
+impl RelayState {
+    fn open(state: State, env: Env) -> Result<Self> {
+        let sql = state.storage().sql();
+        sql.exec(SCHEMA, None)?;
+        let config = ObjectConfig::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
+        let relay = Self {
+            state,
+            env,
+            sql,
+            config,
+            competition: RefCell::new(None),
+            joined: Cell::new(false),
+            line: RefCell::new(RelayLine::default()),
+            holds: Cell::new(0),
+            held: RefCell::new(Vec::new()),
+            filling: Cell::new(false),
+            sockets: RefCell::new(SocketGauge::woke(0, 0)),
+            frame_budgets: RefCell::new(HashMap::new()),
+            next_socket: Cell::new(now_ms() as u64 * 1000),
+            next_socket_expiry: Cell::new(None),
+            alarm_at: Cell::new(None),
+        };
+        let competition = relay.meta(KEY_COMPETITION)?.and_then(|id| Uuid::try_parse(&id).ok());
+        if let (Some(id), Some(name)) = (competition, relay.meta(KEY_NAME)?) {
+            *relay.competition.borrow_mut() = Some((id, name));
+        }
+        let through = relay.meta(KEY_THROUGH)?.and_then(|t| t.parse().ok()).unwrap_or(0);
+        *relay.line.borrow_mut() = RelayLine::starting_at(through);
+        let reported = relay.meta(KEY_REPORTED_SOCKETS)?.and_then(|t| t.parse().ok()).unwrap_or(0);
+        *relay.sockets.borrow_mut() = SocketGauge::woke(0, reported);
+        Ok(relay)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        let rows: Vec<MetaRow> =
+            self.sql.exec("SELECT value FROM relay_meta WHERE key = ?1", vec![key.to_owned().into()])?.to_array()?;
+        Ok(rows.into_iter().next().map(|row| row.value))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.sql.exec(
+            "INSERT INTO relay_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![SqlStorageValue::from(key.to_owned()), value.to_owned().into()],
+        )?;
+        Ok(())
+    }
+
+    /// Stores `through`, so a wake with sockets still open continues from it.
+    fn save_through(&self) {
+        let through = self.line.borrow().through();
+        if let Err(e) = self.set_meta(KEY_THROUGH, &through.to_string()) {
+            worker::console_error!("relay position not stored (a wake would resume sockets from snapshots): {e}");
+        }
+    }
+
+    /// Remembers the competition and this relay's name from an upgrade, once.
+    fn remember(&self, competition: Uuid, name: String) -> Result<()> {
+        if self.competition.borrow().as_ref().is_some_and(|(id, _)| *id == competition) {
+            return Ok(());
+        }
+        self.set_meta(KEY_COMPETITION, &competition.to_string())?;
+        self.set_meta(KEY_NAME, &name)?;
+        *self.competition.borrow_mut() = Some((competition, name));
+        Ok(())
+    }
+
+    /// Sends one operation to the competition object and reads its reply.
+    async fn ask<T: DeserializeOwned>(&self, request: &ObjectRequest) -> Result<T> {
+        let body = self.send_to_competition(request).await?;
+        serde_json::from_slice(&body).map_err(rust_error)
+    }
+
+    async fn send_to_competition(&self, request: &ObjectRequest) -> Result<Vec<u8>> {
+        let competition = self.competition.borrow().as_ref().map(|(id, _)| *id);
+        let competition = competition.ok_or_else(|| rust_error("the relay has not been told its competition"))?;
+        let stub = self.env.durable_object(COMPETITION_BINDING)?.id_from_name(&competition.to_string())?.get_stub()?;
+        let text = serde_json::to_string(request).map_err(rust_error)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(text.into()));
+        let call = Request::new_with_init(&format!("{INTERNAL_ORIGIN}/{}", request.name()), &init)?;
+        let mut response = stub.fetch_with_request(call).await?;
+        let status = response.status_code();
+        let body = response.bytes().await?;
+        if !(200..300).contains(&status) {
+            return Err(rust_error(format!("competition answered {status}: {}", String::from_utf8_lossy(&body))));
+        }
+        Ok(body)
+    }
+
+    /// Tells the competition about this relay once per life (it stores the name; repeats are harmless).
+    async fn join(&self) -> Result<()> {
+        if self.joined.get() {
+            return Ok(());
+        }
+        let name = self.competition.borrow().as_ref().map(|(_, name)| name.clone()).unwrap_or_default();
+        self.send_to_competition(&ObjectRequest::RelayJoin { name }).await?;
+        self.joined.set(true);
+        Ok(())
+    }
+
+    async fn handle(&self, request: RelayRequest) -> Result<Response> {
+        match request {
+            RelayRequest::Publish { frames } => {
+                self.publish(frames).await;
+                Response::empty()
+            }
+            #[cfg(feature = "test-routes")]
+            RelayRequest::TestForget => {
+                let through = self.line.borrow().through();
+                self.line.borrow_mut().forget(through);
+                self.joined.set(false);
+                Response::empty()
+            }
+            #[cfg(feature = "test-routes")]
+            RelayRequest::TestCloseAll => {
+                self.close_all(1012, "relay restarting");
+                Response::empty()
+            }
+        }
+    }
+
+    /// Makes sure the alarm runs by `at_ms` (a socket's token expiry).
+    async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
+        let current = match self.alarm_at.get() {
+            Some(at) => Some(at),
+            None => self.state.storage().get_alarm().await?,
+        };
+        if current.is_some_and(|at| at <= at_ms) {
+            self.alarm_at.set(current);
+            return Ok(());
+        }
+        let delay = (at_ms - now_ms()).max(0);
+        self.state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
+        self.alarm_at.set(Some(at_ms));
+        Ok(())
+    }
+}
+
+/// What a relay's socket carries through hibernation.
+#[derive(Debug, Serialize, Deserialize)]
+struct SocketAttachment {
+    user_id: Uuid,
+    id: u64,
+    closes_at_ms: i64,
+}
+
+impl Relay {
+    fn relay(&self) -> std::result::Result<&RelayState, &str> {
+        self.inner.as_ref().map_err(String::as_str)
+    }
+}
+
+impl DurableObject for Relay {
+    fn new(state: State, env: Env) -> Self {
+        let inner = RelayState::open(state, env).map_err(|e| e.to_string());
+        if let Ok(relay) = &inner {
+            relay.count_sockets_on_wake();
+        }
+        Self { inner }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let relay = match self.relay() {
+            Ok(relay) => relay,
+            Err(reason) => {
+                worker::console_error!("relay failed to open: {reason}");
+                return error(ErrorCode::DependencyUnavailable, "relay storage unavailable");
+            }
+        };
+        if req.method() == Method::Get && req.path() == PATH_LIVE {
+            return relay.subscribe(&req).await;
+        }
+        let body = req.bytes().await?;
+        match RelayRequest::parse(&body) {
+            Ok(request) => relay.handle(request).await,
+            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        if let Ok(relay) = self.relay() {
+            relay.alarm_at.set(None);
+            if let Some(next) = relay.close_expired_sockets(now_ms()) {
+                relay.ensure_alarm_by(next).await?;
+            }
+        }
+        Response::empty()
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        match (self.relay(), message) {
+            (Ok(relay), WebSocketIncomingMessage::String(text)) => relay.on_message(&ws, &text).await,
+            (Ok(_), WebSocketIncomingMessage::Binary(_)) => Ok(()),
+            (Err(_), _) => ws.close(Some(1011), Some("relay unavailable")),
+        }
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
+        let _ = ws.close(code.or(Some(1000)), Some("bye"));
+        if let Ok(relay) = self.relay() {
+            relay.sockets_changed(-1);
+            if let Some(attachment) = ws.deserialize_attachment::<SocketAttachment>().ok().flatten() {
+                relay.frame_budgets.borrow_mut().remove(&attachment.id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        let _ = ws.close(Some(1011), Some("socket error"));
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Relay objects: a competition whose audience calls for relays (`max_participants` 300, `LIVE_RELAY_MEMBERS` 100:
+//! three relays) serves its live sockets from them. Every socket gets every update once and in `seq` order; a relay
+//! that loses its memory carries on; a relay that closes its sockets (as a deploy does) loses nothing its clients
+//! cannot resume.
+
+use std::collections::BTreeMap;
+
+use e2e::{next_json, scratch_dir, send, user_token, Socket, WranglerDev};
+use serde_json::json;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::Message;
+use uuid::Uuid;
+
+const RELAYS: u32 = 3;
+const SUBSCRIBERS: usize = 240;
+
+/// The relay the Worker assigns `user` to (the rule of `standings::relay::relay_of`).
+fn relay_of(user: &Uuid) -> u32 {
+    standings::relay::relay_of(user, RELAYS)
+}
+
+fn open(base: &str, competition: &Uuid, user: &Uuid) -> Socket {
+    let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
+    let mut request = url.as_str().into_client_request().expect("request");
+    let token = format!("Bearer {}", user_token(user));
+    request.headers_mut().insert("Authorization", token.parse().expect("header"));
+    let (socket, _) = tungstenite::connect(request).expect("subscriber");
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    }
+    socket
+}
+
+/// Reads frames until the update of `last` has arrived (combined `updates` frames unpacked); their sequences in
+/// arrival order.
+fn updates_through(socket: &mut Socket, last: u64) -> Vec<u64> {
+    let mut seqs: Vec<u64> = Vec::new();
+    while seqs.last().is_none_or(|seq| *seq < last) {
+        let frame = next_json(socket);
+        match frame["type"].as_str() {
+            Some("update") => seqs.push(frame["seq"].as_u64().expect("seq")),
+            Some("updates") => {
+                seqs.extend(frame["updates"].as_array().expect("list").iter().filter_map(|u| u["seq"].as_u64()))
+            }
+            other => panic!("unexpected frame {other:?}: {frame}"),
+        }
+    }
+    seqs
+}
+
+/// `rounds` rising scores from each writer at once; the sequence of the last update.
+fn write_rounds(base: &str, competition: &Uuid, writers: &[Uuid], rounds: i64, from: i64) -> u64 {
+    let threads: Vec<_> = writers
+        .iter()
+        .map(|writer| {
+            let (writer, base, competition) = (*writer, base.to_owned(), *competition);
+            std::thread::spawn(move || {
+                for step in from..from + rounds {
+                    let body = json!({"competition_id": competition, "score": step * 10});
+                    let reply = e2e::post_as(&base, "/api/v1/leaderboard/update", &writer, &body);
+                    assert_eq!(reply.status, 200, "{:?}", reply.json);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("writer");
+    }
+    latest_seq(base, competition, &writers[0])
+}
+
+/// The competition's latest `seq`, from a fresh snapshot.
+fn latest_seq(base: &str, competition: &Uuid, user: &Uuid) -> u64 {
+    let mut socket = open(base, competition, user);
+    let snapshot = next_json(&mut socket);
+    assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+    let _ = socket.close(None);
+    snapshot["seq"].as_u64().expect("seq")
+}
+
+fn relay_action(base: &str, competition: &Uuid, index: u32, action: &str) {
+    let reply = send(
+        "POST",
+        &format!("{base}/__test/competitions/{competition}/relays/{index}/{action}"),
+        &[("Authorization", &e2e::admin_auth())],
+        None,
+    );
+    assert_eq!(reply.status, 200, "{action} relay {index}: {:?}", reply.json);
+}
+
+#[test]
+fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_cannot_resume() {
+    let worker = WranglerDev::start_with(&scratch_dir("relays"), &[("LIVE_RELAY_MEMBERS", "100")]);
+    let base = worker.base_url();
+    let competition =
+        e2e::create_competition_with(-86_400, 7 * 86_400, json!({"score_source": "client", "max_participants": 300}));
+    let writers: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    for writer in &writers {
+        let reply = e2e::post_as(&base, &format!("/api/v1/competitions/{competition}/join"), writer, &json!({}));
+        assert_eq!(reply.status, 200, "join: {:?}", reply.json);
+    }
+    write_rounds(&base, &competition, &writers, 1, 1);
+
+    // A few hundred subscribers, spread over the three relays by user.
+    let users: Vec<Uuid> = (0..SUBSCRIBERS).map(|_| Uuid::new_v4()).collect();
+    let mut per_relay: BTreeMap<u32, usize> = BTreeMap::new();
+    for user in &users {
+        *per_relay.entry(relay_of(user)).or_default() += 1;
+    }
+    assert_eq!(per_relay.len(), RELAYS as usize, "{per_relay:?}");
+    let mut sockets: Vec<(Uuid, Socket, u64)> = users
+        .iter()
+        .map(|user| {
+            let mut socket = open(&base, &competition, user);
+            let snapshot = next_json(&mut socket);
+            assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+            (*user, socket, snapshot["seq"].as_u64().expect("seq"))
+        })
+        .collect();
+
+    // 1. Every update reaches every socket once, in order, after its snapshot.
+    let last = write_rounds(&base, &competition, &writers, 10, 2);
+    for (user, socket, seen) in &mut sockets {
+        let seqs = updates_through(socket, last);
+        assert_eq!(seqs, (*seen + 1..=last).collect::<Vec<u64>>(), "user {user} on relay {}", relay_of(user));
+        *seen = last;
+    }
+
+    // 2. Relay 1 loses its memory (ring and place in the stream as held in memory), as eviction does: its sockets
+    // stay open and still get everything, once and in order.
+    relay_action(&base, &competition, 1, "forget");
+    let last = write_rounds(&base, &competition, &writers, 5, 12);
+    for (user, socket, seen) in &mut sockets {
+        let seqs = updates_through(socket, last);
+        assert_eq!(seqs, (*seen + 1..=last).collect::<Vec<u64>>(), "after forget: user {user}");
+        *seen = last;
+    }
+    // Its ring no longer reaches back: a resume from before the loss is answered from the competition.
+    let (user, socket, _) = sockets.iter_mut().find(|(user, _, _)| relay_of(user) == 1).expect("a relay-1 socket");
+    let since = last - 25;
+    socket.send(Message::Text(format!(r#"{{"type":"resume","since":{since}}}"#).into())).expect("resume");
+    let replayed: Vec<u64> = (0..25).map(|_| next_json(socket)["seq"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(replayed, (since + 1..=last).collect::<Vec<u64>>(), "resume on relay 1 for {user}");
+
+    // 3. Relay 2 closes its sockets, as a deploy does; only its users are cut off.
+    relay_action(&base, &competition, 2, "close");
+    let mut cut: Vec<(Uuid, u64)> = Vec::new();
+    let mut kept: Vec<(Uuid, Socket, u64)> = Vec::new();
+    for (user, mut socket, seen) in sockets {
+        if relay_of(&user) == 2 {
+            match socket.read() {
+                Ok(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1012, "{user}"),
+                other => panic!("relay 2's socket of {user} should close with 1012, got {other:?}"),
+            }
+            cut.push((user, seen));
+        } else {
+            kept.push((user, socket, seen));
+        }
+    }
+    assert_eq!(cut.len(), per_relay[&2]);
+    // Updates while they are away, then each reconnects and resumes from the last seq it saw.
+    let last = write_rounds(&base, &competition, &writers, 3, 17);
+    for (user, seen) in &cut {
+        let mut socket = open(&base, &competition, user);
+        let snapshot = next_json(&mut socket);
+        assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(last)));
+        socket.send(Message::Text(format!(r#"{{"type":"resume","since":{seen}}}"#).into())).expect("resume");
+        let missed = (last - seen) as usize;
+        let replayed: Vec<u64> = (0..missed).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
+        assert_eq!(replayed, (seen + 1..=last).collect::<Vec<u64>>(), "resume after the close: {user}");
+        kept.push((*user, socket, last));
+    }
+    // Everyone, reconnected or not, gets what follows.
+    for (user, socket, seen) in &mut kept {
+        if *seen < last {
+            let seqs = updates_through(socket, last);
+            assert_eq!(seqs, (*seen + 1..=last).collect::<Vec<u64>>(), "kept socket of {user}");
+            *seen = last;
+        }
+    }
+    let last = write_rounds(&base, &competition, &writers, 1, 20);
+    for (user, socket, seen) in &mut kept {
+        assert_eq!(updates_through(socket, last), (*seen + 1..=last).collect::<Vec<u64>>(), "last round: {user}");
+    }
+    assert_eq!(kept.len(), SUBSCRIBERS);
+}
