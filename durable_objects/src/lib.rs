@@ -13,6 +13,7 @@ pub mod object;
 pub mod relay;
 pub mod relay_link;
 pub mod score_store;
+pub mod subscribers;
 pub mod system_of_record;
 pub mod telemetry;
 pub mod token_check;

@@ -12,18 +12,7 @@ impl Loaded {
     /// Makes sure the object's one alarm runs no later than `at_ms` (an earlier alarm already set is kept: every
     /// run works out everything that is due and sets the next).
     pub(super) async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
-        let current = match self.alarm_at.get() {
-            Some(at) => Some(at),
-            None => self.state.storage().get_alarm().await?,
-        };
-        if current.is_some_and(|at| at <= at_ms) {
-            self.alarm_at.set(current);
-            return Ok(());
-        }
-        let delay = (at_ms - now_ms()).max(0);
-        self.state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
-        self.alarm_at.set(Some(at_ms));
-        Ok(())
+        subscribers::ensure_alarm_by(&self.state, &self.alarm_at, at_ms, now_ms()).await
     }
 
     /// One alarm run: finalize the competition when it has ended, deliver outbox and final rows, and set the next

@@ -16,19 +16,17 @@ mod writes;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use worker::{
-    durable_object, DurableObject, Env, Headers, Method, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair,
+    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage,
 };
 
 use crate::broadcast;
 use crate::fanout::Fanout;
 use crate::relay_link::RelayLinks;
 use crate::score_store::{ScoreStore, StoreError};
+use crate::subscribers::{self, error, to_text, Admitted, Subscribers, Upgrade};
 use crate::system_of_record::CompetitionSink;
 use crate::telemetry::ObjectMetric;
 use crate::worker_link;
@@ -37,17 +35,15 @@ use standings::engine::{Cursor, Entry, Leaderboard};
 use standings::finish;
 use standings::live::{self, Resume};
 use standings::object_config::ObjectConfig;
-use standings::object_error::{ErrorCode, ObjectError};
+use standings::object_error::ErrorCode;
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
     FramesAt, ObjectStats, OutboxReport, OutboxRetried, Page, PageAt, Person, Prizes, PublicEntry, Repair, RosterAdd,
-    ScoreWrite, ScoreWriteReply, ServerFrame, Settings, SnapshotAt, Standing, UpdateFrame, HEADER_SUBPROTOCOL,
-    HEADER_TOKEN_EXP, HEADER_USER, PATH_LIVE, PONG_TEXT,
+    ScoreWrite, ScoreWriteReply, ServerFrame, Settings, SnapshotAt, Standing, UpdateFrame, PATH_LIVE, PONG_TEXT,
 };
 use standings::requests::{ObjectRequest, MAX_AROUND, MAX_PAGE_LIMIT};
 use standings::socket_gauge::SocketGauge;
-use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 use standings::stored_rows::CorruptRow;
 
 /// Rows in a snapshot frame.
@@ -64,23 +60,6 @@ impl OutboxSink for Undeliverable {
     async fn deliver(&self, rows: &[OutboxRow]) -> std::result::Result<(), DeliveryError> {
         Err(DeliveryError::transient(format!("{}; {} rows wait in the outbox", self.0, rows.len())))
     }
-}
-
-/// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
-#[derive(Debug, Serialize, Deserialize)]
-struct SocketAttachment {
-    user_id: Uuid,
-    /// This object's number for the socket: keys its frame budget, and orders a user's sockets by age (numbers grow
-    /// as sockets are accepted, also across the object's lives), so the oldest gives way first.
-    #[serde(default)]
-    id: u64,
-    /// When it must close (epoch ms): its token's expiry plus the leeway; extended by `auth` frames.
-    #[serde(default = "never")]
-    closes_at_ms: i64,
-}
-
-fn never() -> i64 {
-    socket_rules::NEVER_MS
 }
 
 /// The board and its storage, once loaded.
@@ -103,12 +82,8 @@ struct Loaded {
     sockets: RefCell<SocketGauge>,
     /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
     config: ObjectConfig,
-    /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
-    frame_budgets: RefCell<std::collections::HashMap<u64, FrameBudget>>,
-    /// The next socket number.
-    next_socket: Cell<u64>,
-    /// The earliest time a socket must close for its token (`None`: unknown since the object woke, scan once).
-    next_socket_expiry: Cell<Option<i64>>,
+    /// The sockets' frame budgets, numbers and token expiry.
+    subscribers: Subscribers,
     /// Frames on their way to the subscribers (sent at once with few sockets, in combined passes with many).
     fanout: Rc<Fanout>,
     /// The relay objects that serve the rest of the subscribers; each published frame goes to each once.
@@ -121,11 +96,6 @@ pub struct Competition {
     /// `Err` when storage could not be opened or loaded; every request then answers 503 and logs why, rather than
     /// serving a board that silently lost members.
     loaded: std::result::Result<Loaded, String>,
-}
-
-/// An operation's refusal as the object's error reply (the Worker maps its code back to an API error).
-pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
-    Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
 /// A storage failure as the runtime's error, for replies built with `?`.
@@ -167,10 +137,6 @@ fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
 }
 
-fn to_text(frame: &ServerFrame) -> Result<String> {
-    serde_json::to_string(frame).map_err(|e| worker::Error::RustError(e.to_string()))
-}
-
 impl Loaded {
     fn open(state: State, env: Env) -> std::result::Result<Self, StoreError> {
         let started = worker::Date::now().as_millis();
@@ -207,11 +173,7 @@ impl Loaded {
             alarm_at: Cell::new(None),
             sockets: RefCell::new(SocketGauge::woke(0, reported_sockets)),
             config,
-            frame_budgets: RefCell::new(std::collections::HashMap::new()),
-            // Numbers from the wake time (in µs) on stay above those of an earlier life of the object, and below
-            // 2^53 (attachments travel as JavaScript numbers).
-            next_socket: Cell::new(now_ms() as u64 * 1000),
-            next_socket_expiry: Cell::new(None),
+            subscribers: Subscribers::new(now_ms()),
             fanout,
             relays,
         })
@@ -309,14 +271,12 @@ impl DurableObject for Competition {
     }
 
     async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
-        // Complete the closing handshake; the runtime forgets the socket afterwards.
-        let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
-        let _ = ws.close(code.or(Some(1000)), Some("bye"));
-        if let Ok(loaded) = self.loaded() {
-            loaded.sockets_changed(-1);
-            if let Some(attachment) = ws.deserialize_attachment::<SocketAttachment>().ok().flatten() {
-                loaded.frame_budgets.borrow_mut().remove(&attachment.id);
+        match self.loaded() {
+            Ok(loaded) => {
+                loaded.subscribers.closed(&ws, code);
+                loaded.sockets_changed(-1);
             }
+            Err(_) => subscribers::finish_close(&ws, code),
         }
         Ok(())
     }

@@ -10,18 +10,16 @@ mod sockets;
 mod stream;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue,
     State, WebSocket, WebSocketIncomingMessage,
 };
 
-use crate::object::error;
+use crate::subscribers::{self, error, Subscribers};
 use standings::live::PendingFrame;
 use standings::object_config::ObjectConfig;
 use standings::object_error::ErrorCode;
@@ -29,7 +27,6 @@ use standings::protocol::{INTERNAL_ORIGIN, PATH_LIVE};
 use standings::relay::{RelayLine, RelayRequest, COMPETITION_BINDING};
 use standings::requests::ObjectRequest;
 use standings::socket_gauge::SocketGauge;
-use standings::socket_rules::FrameBudget;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 /// `relay_meta` keys.
@@ -62,10 +59,11 @@ struct RelayState {
     held: RefCell<Vec<PendingFrame>>,
     /// Whether a gap is being filled.
     filling: Cell<bool>,
+    /// Open sockets and the count last reported to the global gauge.
     sockets: RefCell<SocketGauge>,
-    frame_budgets: RefCell<HashMap<u64, FrameBudget>>,
-    next_socket: Cell<u64>,
-    next_socket_expiry: Cell<Option<i64>>,
+    /// The sockets' frame budgets, numbers and token expiry.
+    subscribers: Subscribers,
+    /// When the alarm (token expiry) is known to be set for.
     alarm_at: Cell<Option<i64>>,
 }
 
@@ -99,9 +97,7 @@ impl RelayState {
             held: RefCell::new(Vec::new()),
             filling: Cell::new(false),
             sockets: RefCell::new(SocketGauge::woke(0, 0)),
-            frame_budgets: RefCell::new(HashMap::new()),
-            next_socket: Cell::new(now_ms() as u64 * 1000),
-            next_socket_expiry: Cell::new(None),
+            subscribers: Subscribers::new(now_ms()),
             alarm_at: Cell::new(None),
         };
         let competition = relay.meta(KEY_COMPETITION)?.and_then(|id| Uuid::try_parse(&id).ok());
@@ -205,27 +201,8 @@ impl RelayState {
 
     /// Makes sure the alarm runs by `at_ms` (a socket's token expiry).
     async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
-        let current = match self.alarm_at.get() {
-            Some(at) => Some(at),
-            None => self.state.storage().get_alarm().await?,
-        };
-        if current.is_some_and(|at| at <= at_ms) {
-            self.alarm_at.set(current);
-            return Ok(());
-        }
-        let delay = (at_ms - now_ms()).max(0);
-        self.state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
-        self.alarm_at.set(Some(at_ms));
-        Ok(())
+        subscribers::ensure_alarm_by(&self.state, &self.alarm_at, at_ms, now_ms()).await
     }
-}
-
-/// What a relay's socket carries through hibernation.
-#[derive(Debug, Serialize, Deserialize)]
-struct SocketAttachment {
-    user_id: Uuid,
-    id: u64,
-    closes_at_ms: i64,
 }
 
 impl Relay {
@@ -264,7 +241,7 @@ impl DurableObject for Relay {
     async fn alarm(&self) -> Result<Response> {
         if let Ok(relay) = self.relay() {
             relay.alarm_at.set(None);
-            if let Some(next) = relay.close_expired_sockets(now_ms()) {
+            if let Some(next) = relay.subscribers.close_expired(&relay.state, now_ms()) {
                 relay.ensure_alarm_by(next).await?;
             }
         }
@@ -280,13 +257,12 @@ impl DurableObject for Relay {
     }
 
     async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
-        let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
-        let _ = ws.close(code.or(Some(1000)), Some("bye"));
-        if let Ok(relay) = self.relay() {
-            relay.sockets_changed(-1);
-            if let Some(attachment) = ws.deserialize_attachment::<SocketAttachment>().ok().flatten() {
-                relay.frame_budgets.borrow_mut().remove(&attachment.id);
+        match self.relay() {
+            Ok(relay) => {
+                relay.subscribers.closed(&ws, code);
+                relay.sockets_changed(-1);
             }
+            Err(_) => subscribers::finish_close(&ws, code),
         }
         Ok(())
     }

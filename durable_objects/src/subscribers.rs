@@ -1,0 +1,312 @@
+//! The life of a live socket, shared by the Competition object and its relays: what a socket carries through
+//! hibernation, its frame budget, the per-user limit, closing at token expiry and extending it with an `auth` frame,
+//! and the object's one alarm that expiry needs. The protocol's rules themselves are `standings::socket_rules`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use worker::{Env, Headers, Response, Result, State, WebSocket, WebSocketPair};
+
+use crate::telemetry::ObjectMetric;
+use crate::worker_link;
+use standings::object_error::{ErrorCode, ObjectError};
+use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER};
+use standings::socket_gauge::SocketGauge;
+use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
+
+/// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SocketAttachment {
+    /// The subscriber.
+    pub user_id: Uuid,
+    /// The object's number for the socket: keys its frame budget, and orders a user's sockets by age (numbers grow
+    /// as sockets are accepted, also across the object's lives), so the oldest gives way first.
+    #[serde(default)]
+    pub id: u64,
+    /// When it must close (epoch ms): its token's expiry plus the leeway; extended by `auth` frames.
+    #[serde(default = "never")]
+    pub closes_at_ms: i64,
+}
+
+fn never() -> i64 {
+    socket_rules::NEVER_MS
+}
+
+/// A socket's attachment, if it still has one.
+pub fn attachment_of(ws: &WebSocket) -> Option<SocketAttachment> {
+    ws.deserialize_attachment::<SocketAttachment>().ok().flatten()
+}
+
+/// The serialised text of a server frame.
+pub fn to_text(frame: &ServerFrame) -> Result<String> {
+    serde_json::to_string(frame).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+/// An operation's refusal as an object's error reply (the Worker maps its code back to an API error).
+pub fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
+    Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
+}
+
+/// A live socket upgrade as the Worker forwards it to an object.
+pub struct Upgrade {
+    /// The subscriber (verified by the Worker).
+    pub user_id: Uuid,
+    /// When the socket must close: its token's expiry plus the leeway.
+    pub closes_at_ms: i64,
+    /// Whether the client asked for the `bearer` subprotocol (echoed in the 101).
+    bearer: bool,
+}
+
+impl Upgrade {
+    /// Reads an upgrade for an object with `open` of `capacity` sockets; `Err` holds the refusal to answer (not an
+    /// upgrade, no subscriber, a full live feed, an expired token).
+    pub fn read(
+        headers: &Headers,
+        open: u64,
+        capacity: u64,
+        now_ms: i64,
+    ) -> Result<std::result::Result<Self, Response>> {
+        if !headers.get("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
+            return error(ErrorCode::BadRequest, "expected a WebSocket upgrade").map(Err);
+        }
+        let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
+            return error(ErrorCode::BadRequest, "missing subscriber").map(Err);
+        };
+        if open >= capacity {
+            return error(ErrorCode::LiveFull, format!("the live feed is full ({capacity} sockets)")).map(Err);
+        }
+        let closes_at_ms = headers
+            .get(HEADER_TOKEN_EXP)?
+            .and_then(|v| v.parse::<i64>().ok())
+            .map_or(socket_rules::NEVER_MS, socket_rules::closes_at_ms);
+        if closes_at_ms <= now_ms {
+            return error(ErrorCode::TokenExpired, "the token has expired").map(Err);
+        }
+        let bearer = headers.get(HEADER_SUBPROTOCOL)?.is_some();
+        Ok(Ok(Self { user_id, closes_at_ms, bearer }))
+    }
+
+    /// The 101 that hands the client its end of the socket.
+    pub fn accepted(&self, client: WebSocket) -> Result<Response> {
+        let headers = Headers::new();
+        if self.bearer {
+            headers.set("Sec-WebSocket-Protocol", "bearer")?;
+        }
+        Ok(Response::from_websocket(client)?.with_headers(headers))
+    }
+}
+
+/// An object's book of its sockets: their frame budgets, the next socket number, and the earliest token expiry.
+pub struct Subscribers {
+    /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
+    frame_budgets: RefCell<HashMap<u64, FrameBudget>>,
+    next_socket: Cell<u64>,
+    /// The earliest time a socket must close for its token (`None`: unknown since the object woke, scan once).
+    next_expiry: Cell<Option<i64>>,
+}
+
+/// What a client frame may do after the socket's checks.
+pub enum Admitted {
+    /// Handle it, for this socket.
+    Frame(SocketAttachment),
+    /// The socket broke a rule (or lost its state) and was closed.
+    Closed,
+}
+
+impl Subscribers {
+    /// A book for an object that woke at `now_ms`: numbers from the wake time (in µs) on stay above those of an
+    /// earlier life of the object, and below 2^53 (attachments travel as JavaScript numbers).
+    pub fn new(now_ms: i64) -> Self {
+        Self {
+            frame_budgets: RefCell::new(HashMap::new()),
+            next_socket: Cell::new(now_ms as u64 * 1000),
+            next_expiry: Cell::new(None),
+        }
+    }
+
+    /// Accepts a new socket into `state`, tagged with its user so a user's sockets can be found; `Err` holds the
+    /// refusal to answer. Called on the runtime directly: workers-rs's accept unwraps the runtime's exception, and
+    /// that panic would take the whole object (and every subscriber) down; here the one subscriber is refused.
+    pub fn accept(&self, state: &State, upgrade: &Upgrade) -> Result<std::result::Result<WebSocketPair, Response>> {
+        self.make_room_for(state, &upgrade.user_id);
+        let pair = WebSocketPair::new()?;
+        let tags = vec![wasm_bindgen::JsValue::from(upgrade.user_id.to_string())];
+        if let Err(e) = state.as_raw().accept_websocket_with_tags(pair.server.as_ref(), tags) {
+            worker::console_error!("the runtime refused a live socket: {e:?}");
+            return error(ErrorCode::LiveFull, "the live feed refused the socket").map(Err);
+        }
+        Ok(Ok(pair))
+    }
+
+    /// Numbers a newly accepted socket, gives it a full frame budget and stores its attachment (which survives
+    /// hibernation).
+    pub fn attach(&self, ws: &WebSocket, upgrade: &Upgrade, now_ms: i64) -> Result<()> {
+        let id = self.next_socket.get();
+        self.next_socket.set(id + 1);
+        self.frame_budgets.borrow_mut().insert(id, FrameBudget::full(now_ms));
+        ws.serialize_attachment(SocketAttachment { user_id: upgrade.user_id, id, closes_at_ms: upgrade.closes_at_ms })
+    }
+
+    /// The checks every client frame passes first: the socket's state, its frame budget (a flood is refused, told
+    /// why and closed, so one socket cannot starve the object) and its token's expiry.
+    pub fn admit(&self, ws: &WebSocket, now_ms: i64) -> Result<Admitted> {
+        let Some(attachment) = attachment_of(ws) else {
+            ws.close(Some(1011), Some("socket state lost"))?;
+            return Ok(Admitted::Closed);
+        };
+        let allowed = self
+            .frame_budgets
+            .borrow_mut()
+            .entry(attachment.id)
+            .or_insert_with(|| FrameBudget::full(now_ms))
+            .take(now_ms);
+        if !allowed {
+            let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "rate_limited".to_owned() })?);
+            self.close(ws, attachment.id, CLOSE_POLICY, "rate_limited")?;
+            return Ok(Admitted::Closed);
+        }
+        if now_ms >= attachment.closes_at_ms {
+            self.close(ws, attachment.id, CLOSE_TOKEN_EXPIRED, "token_expired")?;
+            return Ok(Admitted::Closed);
+        }
+        Ok(Admitted::Frame(attachment))
+    }
+
+    /// Closes a socket that broke a rule, forgetting its frame budget.
+    pub fn close(&self, ws: &WebSocket, id: u64, code: u16, reason: &str) -> Result<()> {
+        self.frame_budgets.borrow_mut().remove(&id);
+        ws.close(Some(code), Some(reason))
+    }
+
+    /// A socket's close event: completes the closing handshake and forgets its budget.
+    pub fn closed(&self, ws: &WebSocket, code: usize) {
+        finish_close(ws, code);
+        if let Some(attachment) = attachment_of(ws) {
+            self.frame_budgets.borrow_mut().remove(&attachment.id);
+        }
+    }
+
+    /// Closes the oldest of `user_id`'s open sockets until a new one fits under the per-user limit.
+    fn make_room_for(&self, state: &State, user_id: &Uuid) {
+        const OPEN: u16 = 1;
+        let sockets: Vec<(WebSocket, u64)> = state
+            .get_websockets_with_tag(&user_id.to_string())
+            .into_iter()
+            .filter(|s| s.as_ref().ready_state() == OPEN)
+            .map(|s| {
+                let number = attachment_of(&s).map_or(0, |a| a.id);
+                (s, number)
+            })
+            .collect();
+        let opened: Vec<u64> = sockets.iter().map(|(_, number)| *number).collect();
+        for index in socket_rules::make_room(&opened) {
+            let _ = sockets[index].0.close(Some(CLOSE_POLICY), Some("too many live sockets for this user"));
+        }
+    }
+
+    /// Notes that a socket must close by `closes_at_ms`; whether the object's alarm must run by then.
+    pub fn expires_at(&self, closes_at_ms: i64) -> bool {
+        if closes_at_ms >= socket_rules::NEVER_MS {
+            return false;
+        }
+        if self.next_expiry.get().is_none_or(|next| closes_at_ms < next) {
+            self.next_expiry.set(Some(closes_at_ms));
+        }
+        true
+    }
+
+    /// Closes (4001) every socket whose token has expired; the next expiry still ahead, if any. Scans the sockets
+    /// only when an expiry is due (or unknown since the object woke), not on every alarm.
+    pub fn close_expired(&self, state: &State, now_ms: i64) -> Option<i64> {
+        if self.next_expiry.get().is_some_and(|next| next > now_ms) {
+            return self.next_expiry.get();
+        }
+        let mut next: Option<i64> = None;
+        for socket in state.get_websockets() {
+            let Some(attachment) = attachment_of(&socket) else { continue };
+            if attachment.closes_at_ms <= now_ms {
+                let _ = self.close(&socket, attachment.id, CLOSE_TOKEN_EXPIRED, "token_expired");
+            } else if attachment.closes_at_ms < socket_rules::NEVER_MS {
+                next = Some(next.map_or(attachment.closes_at_ms, |n| n.min(attachment.closes_at_ms)));
+            }
+        }
+        self.next_expiry.set(next);
+        next
+    }
+
+    /// An `auth` frame: a valid token of the socket's own user extends the socket to that token's expiry (its new
+    /// closing time is returned, for the alarm); anything else closes it (1008), as a socket's token is its only
+    /// credential.
+    pub async fn refresh(
+        &self,
+        env: &Env,
+        ws: &WebSocket,
+        mut attachment: SocketAttachment,
+        token: String,
+        now_ms: i64,
+    ) -> Result<Option<i64>> {
+        match worker_link::verify(env, token).await {
+            Ok((user_id, exp)) if user_id == attachment.user_id && socket_rules::closes_at_ms(exp) > now_ms => {
+                attachment.closes_at_ms = socket_rules::closes_at_ms(exp);
+                ws.serialize_attachment(&attachment)?;
+                ws.send_with_str(to_text(&ServerFrame::AuthOk { exp })?)?;
+                Ok(Some(attachment.closes_at_ms))
+            }
+            outcome => {
+                if let Err(reason) = outcome {
+                    worker::console_warn!("live socket auth refused: {reason}");
+                }
+                let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "invalid_token".to_owned() })?);
+                self.close(ws, attachment.id, CLOSE_POLICY, "invalid_token")?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// The open sockets of an object, counted once when it wakes (the only O(n) pass; events adjust the count after).
+pub fn count_open(state: &State) -> u64 {
+    const OPEN: u16 = 1;
+    state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64
+}
+
+/// Moves the global `websocket_connections` gauge by the difference between an object's open sockets and the count
+/// it last reported (see [`SocketGauge`]), after `store` recorded the new count (sockets a deploy or eviction dropped
+/// without close events leave the gauge this way at the next wake).
+pub fn report_sockets(gauge: &RefCell<SocketGauge>, store: impl FnOnce(u64) -> std::result::Result<(), String>) {
+    let due = gauge.borrow().due();
+    if let Some(report) = due {
+        if let Err(e) = store(report.count) {
+            worker::console_error!("socket count not stored, gauge not moved: {e}");
+            return;
+        }
+        gauge.borrow_mut().reported(report);
+        worker_link::add_metric(ObjectMetric::WebsocketConnections, report.delta);
+    }
+}
+
+/// Completes the closing handshake of a socket the client closed with `code` (the runtime forgets it afterwards).
+pub fn finish_close(ws: &WebSocket, code: usize) {
+    let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
+    let _ = ws.close(code.or(Some(1000)), Some("bye"));
+}
+
+/// Makes sure an object's one alarm runs by `at_ms`: `alarm_at` is when it is known to be set for (`None`: unknown,
+/// read it from storage), kept current here.
+pub async fn ensure_alarm_by(state: &State, alarm_at: &Cell<Option<i64>>, at_ms: i64, now_ms: i64) -> Result<()> {
+    let current = match alarm_at.get() {
+        Some(at) => Some(at),
+        None => state.storage().get_alarm().await?,
+    };
+    if current.is_some_and(|at| at <= at_ms) {
+        alarm_at.set(current);
+        return Ok(());
+    }
+    let delay = (at_ms - now_ms).max(0);
+    state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
+    alarm_at.set(Some(at_ms));
+    Ok(())
+}
