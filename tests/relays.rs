@@ -1,7 +1,7 @@
 //! Relay objects: a competition whose audience calls for relays (`max_participants` 300, `LIVE_RELAY_MEMBERS` 100:
 //! three relays) serves its live sockets from them. Every socket gets every update once and in `seq` order; a relay
-//! that loses its memory carries on; a relay that closes its sockets (as a deploy does) loses nothing its clients
-//! cannot resume.
+//! that loses its memory carries on; a relay that closes its sockets (as a deploy does), and the whole runtime
+//! crashing and restarting, lose nothing the clients cannot resume.
 
 use std::collections::BTreeMap;
 
@@ -183,4 +183,28 @@ fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_can
         assert_eq!(updates_through(socket, last), (*seen + 1..=last).collect::<Vec<u64>>(), "last round: {user}");
     }
     assert_eq!(kept.len(), SUBSCRIBERS);
+
+    // 4. The whole runtime restarts (kill -9 of wrangler dev and its workerd, as a crash would): every socket drops,
+    // the relays come back from what they stored, and every client resumes on the new process what it missed.
+    drop(kept);
+    let worker = worker.restart_after_crash_with(&[("LIVE_RELAY_MEMBERS", "100")]);
+    let base = worker.base_url();
+    let seen = last;
+    let last = write_rounds(&base, &competition, &writers, 2, 21);
+    let mut back: Vec<(Uuid, Socket)> = Vec::new();
+    for user in &users {
+        let mut socket = open(&base, &competition, user);
+        let snapshot = next_json(&mut socket);
+        assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(last)));
+        socket.send(Message::Text(format!(r#"{{"type":"resume","since":{seen}}}"#).into())).expect("resume");
+        let missed = (last - seen) as usize;
+        let replayed: Vec<u64> = (0..missed).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
+        assert_eq!(replayed, (seen + 1..=last).collect::<Vec<u64>>(), "resume after the restart: {user}");
+        back.push((*user, socket));
+    }
+    // And the relays publish again after the restart.
+    let next = write_rounds(&base, &competition, &writers, 1, 23);
+    for (user, socket) in &mut back {
+        assert_eq!(updates_through(socket, next), (last + 1..=next).collect::<Vec<u64>>(), "after the restart: {user}");
+    }
 }

@@ -180,11 +180,16 @@ impl WranglerDev {
     }
 
     /// Kills this instance and starts a new one on the same persistence directory.
-    pub fn restart_after_crash(mut self) -> Self {
+    pub fn restart_after_crash(self) -> Self {
+        self.restart_after_crash_with(&[])
+    }
+
+    /// Like [`WranglerDev::restart_after_crash`], the new instance with some settings replaced (or added).
+    pub fn restart_after_crash_with(mut self, overrides: &[(&str, &str)]) -> Self {
         self.kill9();
         let persist_dir = self.persist_dir.clone();
         drop(self);
-        Self::start(&persist_dir)
+        Self::start_with(&persist_dir, overrides)
     }
 }
 
