@@ -43,7 +43,7 @@ async fn main() {
         }
         (None, true) => {
             let admin = setup::admin_token(&options.jwt_secret, &options.jwt_audience);
-            Some(setup::create_competition(&client, &admin).await.unwrap_or_else(|e| fail(e)))
+            Some(setup::create_competition(&client, &admin, options.max_participants).await.unwrap_or_else(|e| fail(e)))
         }
         (None, false) => None,
     };

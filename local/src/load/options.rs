@@ -68,6 +68,10 @@ pub struct Options {
     /// WebSocket mode: pause between one writer's updates, milliseconds.
     #[arg(long, default_value_t = 20)]
     pub write_interval_ms: u64,
+    /// `max_participants` of the competition the tool creates (none by default). With the Worker's
+    /// `LIVE_RELAY_MEMBERS` set, it decides how many relay objects serve the live sockets.
+    #[arg(long)]
+    pub max_participants: Option<u64>,
     /// Write the JSON report here.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,

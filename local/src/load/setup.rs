@@ -65,13 +65,17 @@ pub fn admin_token(secret: &str, audience: &str) -> String {
     crate::token::sign(secret.as_bytes(), &claims)
 }
 
-/// Creates a steps competition that started a day ago and runs for a week (so plausible scores have room).
-pub async fn create_competition(client: &Client, admin: &str) -> Result<Uuid, String> {
+/// Creates a steps competition that started a day ago and runs for a week (so plausible scores have room), of at
+/// most `max_participants` members when given.
+pub async fn create_competition(client: &Client, admin: &str, max_participants: Option<u64>) -> Result<Uuid, String> {
     let now = crate::token::now();
-    let body = json!({
+    let mut body = json!({
         "name": "load test", "metric": "steps", "prize_pool": 10_000, "payout": [5000, 3000, 2000], "score_source": "client",
         "starts_at": crate::time::rfc3339(now - 86_400), "ends_at": crate::time::rfc3339(now + 7 * 86_400),
     });
+    if let Some(max) = max_participants {
+        body["max_participants"] = json!(max);
+    }
     let answer = client.clone().send(Method::POST, "/api/v1/competitions", Some(admin), Some(body.to_string())).await;
     if answer.outcome != Outcome::Status(201) {
         return Err(format!(
