@@ -99,8 +99,11 @@ impl Upgrade {
     }
 }
 
-/// An object's book of its sockets: their frame budgets, the next socket number, and the earliest token expiry.
+/// An object's book of its sockets: how many are open (and last reported to the global gauge), their frame budgets,
+/// the next socket number, and the earliest token expiry.
 pub struct Subscribers {
+    /// Open sockets (counted on wake, then kept by accept and close events) and the count last reported.
+    gauge: RefCell<SocketGauge>,
     /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
     frame_budgets: RefCell<HashMap<u64, FrameBudget>>,
     next_socket: Cell<u64>,
@@ -119,11 +122,46 @@ pub enum Admitted {
 impl Subscribers {
     /// A book for an object that woke at `now_ms`: numbers from the wake time (in µs) on stay above those of an
     /// earlier life of the object, and below 2^53 (attachments travel as JavaScript numbers).
-    pub fn new(now_ms: i64) -> Self {
+    pub fn new(now_ms: i64, reported_sockets: u64) -> Self {
         Self {
+            gauge: RefCell::new(SocketGauge::woke(0, reported_sockets)),
             frame_budgets: RefCell::new(HashMap::new()),
             next_socket: Cell::new(now_ms as u64 * 1000),
             next_expiry: Cell::new(None),
+        }
+    }
+
+    /// Open sockets.
+    pub fn open(&self) -> u64 {
+        self.gauge.borrow().open()
+    }
+
+    /// Counts the open sockets of `state` once, when the object wakes (the only O(n) pass; events adjust the count
+    /// after), and reports them (see [`Subscribers::changed`]).
+    pub fn count_on_wake(&self, state: &State, store: impl FnOnce(u64) -> std::result::Result<(), String>) {
+        const OPEN: u16 = 1;
+        let open = state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64;
+        self.gauge.borrow_mut().recount(open);
+        self.report(store);
+    }
+
+    /// A socket opened (`+1`) or closed (`-1`): moves the global `websocket_connections` gauge by the difference
+    /// between the open sockets and the count last reported (see [`SocketGauge`]), after `store` recorded the new
+    /// count, so sockets a deploy or eviction dropped without close events leave the gauge at the next wake.
+    pub fn changed(&self, by: i64, store: impl FnOnce(u64) -> std::result::Result<(), String>) {
+        self.gauge.borrow_mut().changed(by);
+        self.report(store);
+    }
+
+    fn report(&self, store: impl FnOnce(u64) -> std::result::Result<(), String>) {
+        let due = self.gauge.borrow().due();
+        if let Some(report) = due {
+            if let Err(e) = store(report.count) {
+                worker::console_error!("socket count not stored, gauge not moved: {e}");
+                return;
+            }
+            self.gauge.borrow_mut().reported(report);
+            worker_link::add_metric(ObjectMetric::WebsocketConnections, report.delta);
         }
     }
 
@@ -264,27 +302,6 @@ impl Subscribers {
                 Ok(None)
             }
         }
-    }
-}
-
-/// The open sockets of an object, counted once when it wakes (the only O(n) pass; events adjust the count after).
-pub fn count_open(state: &State) -> u64 {
-    const OPEN: u16 = 1;
-    state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64
-}
-
-/// Moves the global `websocket_connections` gauge by the difference between an object's open sockets and the count
-/// it last reported (see [`SocketGauge`]), after `store` recorded the new count (sockets a deploy or eviction dropped
-/// without close events leave the gauge this way at the next wake).
-pub fn report_sockets(gauge: &RefCell<SocketGauge>, store: impl FnOnce(u64) -> std::result::Result<(), String>) {
-    let due = gauge.borrow().due();
-    if let Some(report) = due {
-        if let Err(e) = store(report.count) {
-            worker::console_error!("socket count not stored, gauge not moved: {e}");
-            return;
-        }
-        gauge.borrow_mut().reported(report);
-        worker_link::add_metric(ObjectMetric::WebsocketConnections, report.delta);
     }
 }
 

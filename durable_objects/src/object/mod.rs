@@ -43,7 +43,6 @@ use standings::protocol::{
     ScoreWrite, ScoreWriteReply, ServerFrame, Settings, SnapshotAt, Standing, UpdateFrame, PATH_LIVE, PONG_TEXT,
 };
 use standings::requests::{ObjectRequest, MAX_AROUND, MAX_PAGE_LIMIT};
-use standings::socket_gauge::SocketGauge;
 use standings::stored_rows::CorruptRow;
 
 /// Rows in a snapshot frame.
@@ -77,12 +76,10 @@ struct Loaded {
     rebuilt_members: u64,
     /// When the object's one alarm is known to be set for (epoch ms); `None` when unknown (read it from storage).
     alarm_at: Cell<Option<i64>>,
-    /// Open live sockets (counted on wake, then kept by accept and close events) and the count last reported to the
-    /// global gauge (also in storage, for the next wake to reconcile against).
-    sockets: RefCell<SocketGauge>,
     /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
     config: ObjectConfig,
-    /// The sockets' frame budgets, numbers and token expiry.
+    /// The live sockets: how many are open (and last reported to the global gauge, also in storage for the next
+    /// wake to reconcile against), their frame budgets, numbers and token expiry.
     subscribers: Subscribers,
     /// Frames on their way to the subscribers (sent at once with few sockets, in combined passes with many).
     fanout: Rc<Fanout>,
@@ -171,9 +168,8 @@ impl Loaded {
             rebuild_ms,
             rebuilt_members,
             alarm_at: Cell::new(None),
-            sockets: RefCell::new(SocketGauge::woke(0, reported_sockets)),
             config,
-            subscribers: Subscribers::new(now_ms()),
+            subscribers: Subscribers::new(now_ms(), reported_sockets),
             fanout,
             relays,
         })

@@ -18,7 +18,7 @@ impl Loaded {
         if !self.relays.is_empty() {
             self.relays.publish(&(seq, is_update, text.clone()));
         }
-        self.frames_sent(self.fanout.publish(seq, is_update, text, self.sockets.borrow().open()));
+        self.frames_sent(self.fanout.publish(seq, is_update, text, self.subscribers.open()));
         Ok(())
     }
 
@@ -32,27 +32,23 @@ impl Loaded {
 
     /// Counts the open sockets once, when the object wakes, and brings the global gauge in line.
     pub(super) fn count_sockets_on_wake(&self) {
-        self.sockets.borrow_mut().recount(subscribers::count_open(&self.state));
-        self.report_sockets();
+        self.subscribers.count_on_wake(&self.state, |count| self.store_socket_count(count));
+        worker_link::flush_metrics(&self.state, &self.env);
     }
 
     /// A socket opened (`+1`) or closed (`-1`).
     pub(super) fn sockets_changed(&self, by: i64) {
-        self.sockets.borrow_mut().changed(by);
-        self.report_sockets();
+        self.subscribers.changed(by, |count| self.store_socket_count(count));
+        worker_link::flush_metrics(&self.state, &self.env);
     }
 
-    /// Reports this object's open sockets to the global gauge (the count stored first, for the next wake).
-    pub(super) fn report_sockets(&self) {
-        subscribers::report_sockets(&self.sockets, |count| {
-            self.store.set_reported_sockets(count).map_err(|e| e.to_string())
-        });
-        worker_link::flush_metrics(&self.state, &self.env);
+    fn store_socket_count(&self, count: u64) -> std::result::Result<(), String> {
+        self.store.set_reported_sockets(count).map_err(|e| e.to_string())
     }
 
     pub(super) async fn subscribe(&self, req: &Request) -> Result<Response> {
         let now = now_ms();
-        let open = self.sockets.borrow().open();
+        let open = self.subscribers.open();
         let upgrade = match Upgrade::read(req.headers(), open, self.config.socket_capacity, now)? {
             Ok(upgrade) => upgrade,
             Err(refusal) => return Ok(refusal),

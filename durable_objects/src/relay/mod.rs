@@ -26,7 +26,6 @@ use standings::object_error::ErrorCode;
 use standings::protocol::{INTERNAL_ORIGIN, PATH_LIVE};
 use standings::relay::{RelayLine, RelayRequest, COMPETITION_BINDING};
 use standings::requests::ObjectRequest;
-use standings::socket_gauge::SocketGauge;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 /// `relay_meta` keys.
@@ -59,9 +58,7 @@ struct RelayState {
     held: RefCell<Vec<PendingFrame>>,
     /// Whether a gap is being filled.
     filling: Cell<bool>,
-    /// Open sockets and the count last reported to the global gauge.
-    sockets: RefCell<SocketGauge>,
-    /// The sockets' frame budgets, numbers and token expiry.
+    /// The live sockets: how many are open (and last reported), their frame budgets, numbers and token expiry.
     subscribers: Subscribers,
     /// When the alarm (token expiry) is known to be set for.
     alarm_at: Cell<Option<i64>>,
@@ -96,8 +93,7 @@ impl RelayState {
             holds: Cell::new(0),
             held: RefCell::new(Vec::new()),
             filling: Cell::new(false),
-            sockets: RefCell::new(SocketGauge::woke(0, 0)),
-            subscribers: Subscribers::new(now_ms()),
+            subscribers: Subscribers::new(now_ms(), 0),
             alarm_at: Cell::new(None),
         };
         let competition = relay.meta(KEY_COMPETITION)?.and_then(|id| Uuid::try_parse(&id).ok());
@@ -107,8 +103,7 @@ impl RelayState {
         let through = relay.meta(KEY_THROUGH)?.and_then(|t| t.parse().ok()).unwrap_or(0);
         *relay.line.borrow_mut() = RelayLine::starting_at(through);
         let reported = relay.meta(KEY_REPORTED_SOCKETS)?.and_then(|t| t.parse().ok()).unwrap_or(0);
-        *relay.sockets.borrow_mut() = SocketGauge::woke(0, reported);
-        Ok(relay)
+        Ok(Self { subscribers: Subscribers::new(now_ms(), reported), ..relay })
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {

@@ -3,7 +3,7 @@
 //! older frames asked of the competition.
 
 use super::*;
-use crate::subscribers::{self, Admitted, SocketAttachment, Upgrade};
+use crate::subscribers::{Admitted, SocketAttachment, Upgrade};
 use crate::worker_link;
 use standings::protocol::{ClientFrame, FramesAt, SnapshotAt, PONG_TEXT};
 use standings::relay::{HEADER_COMPETITION, HEADER_RELAY};
@@ -12,7 +12,7 @@ impl RelayState {
     pub(super) async fn subscribe(&self, req: &Request) -> Result<Response> {
         let headers = req.headers();
         let now = now_ms();
-        let open = self.sockets.borrow().open();
+        let open = self.subscribers.open();
         let upgrade = match Upgrade::read(headers, open, self.config.socket_capacity, now)? {
             Ok(upgrade) => upgrade,
             Err(refusal) => return Ok(refusal),
@@ -143,21 +143,17 @@ impl RelayState {
 
     /// Counts the open sockets when the relay wakes, and brings the global gauge in line.
     pub(super) fn count_sockets_on_wake(&self) {
-        self.sockets.borrow_mut().recount(subscribers::count_open(&self.state));
-        self.report_sockets();
+        self.subscribers.count_on_wake(&self.state, |count| self.store_socket_count(count));
+        worker_link::flush_metrics(&self.state, &self.env);
     }
 
     /// A socket opened (`+1`) or closed (`-1`).
     pub(super) fn sockets_changed(&self, by: i64) {
-        self.sockets.borrow_mut().changed(by);
-        self.report_sockets();
+        self.subscribers.changed(by, |count| self.store_socket_count(count));
+        worker_link::flush_metrics(&self.state, &self.env);
     }
 
-    /// Reports the relay's open sockets to the global gauge (the count stored first, for the next wake).
-    fn report_sockets(&self) {
-        subscribers::report_sockets(&self.sockets, |count| {
-            self.set_meta(KEY_REPORTED_SOCKETS, &count.to_string()).map_err(|e| e.to_string())
-        });
-        worker_link::flush_metrics(&self.state, &self.env);
+    fn store_socket_count(&self, count: u64) -> std::result::Result<(), String> {
+        self.set_meta(KEY_REPORTED_SOCKETS, &count.to_string()).map_err(|e| e.to_string())
     }
 }

@@ -37,7 +37,7 @@ impl RelayState {
 
     /// A batch from the competition.
     pub(super) async fn publish(&self, frames: Vec<PendingFrame>) {
-        if self.sockets.borrow().open() == 0 && self.holds.get() == 0 {
+        if self.subscribers.open() == 0 && self.holds.get() == 0 {
             // Nobody to send to: move on without asking for anything missed.
             let newest = frames.iter().map(|f| f.0).max().unwrap_or(0);
             self.line.borrow_mut().skip_to(newest);
@@ -100,7 +100,7 @@ impl RelayState {
     /// Brings the line up to `seq` before a socket gets a snapshot of `seq` (so it never sees an older frame after
     /// it): sent to the sockets already open, or skipped when there are none.
     pub(super) async fn catch_up_to(&self, seq: u64) -> Result<()> {
-        if self.sockets.borrow().open() == 0 {
+        if self.subscribers.open() == 0 {
             self.line.borrow_mut().skip_to(seq);
             self.save_through();
             return Ok(());
