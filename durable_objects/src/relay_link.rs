@@ -51,11 +51,6 @@ impl RelayLinks {
         }
     }
 
-    /// How many relays are linked.
-    pub fn len(&self) -> usize {
-        self.links.borrow().len()
-    }
-
     /// Whether no relay is linked.
     pub fn is_empty(&self) -> bool {
         self.links.borrow().is_empty()
