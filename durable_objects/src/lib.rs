@@ -10,6 +10,7 @@
 pub mod broadcast;
 pub mod fanout;
 pub mod object;
+pub mod object_call;
 pub mod relay;
 pub mod relay_link;
 pub mod score_store;

@@ -8,10 +8,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use worker::{Env, Method, Request, RequestInit};
+use worker::Env;
 
+use crate::object_call;
 use standings::live::PendingFrame;
-use standings::protocol::INTERNAL_ORIGIN;
 use standings::relay::{RelayRequest, RELAY_BINDING};
 
 /// Attempts for one batch before it is left to the relay's gap filling.
@@ -96,15 +96,6 @@ impl RelayLink {
     }
 
     async fn send(&self, env: &Env, body: &RelayRequest) -> worker::Result<()> {
-        let stub = env.durable_object(RELAY_BINDING)?.id_from_name(&self.name)?.get_stub()?;
-        let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(text.into()));
-        let request = Request::new_with_init(&format!("{INTERNAL_ORIGIN}/{}", body.name()), &init)?;
-        let response = stub.fetch_with_request(request).await?;
-        match response.status_code() {
-            200..=299 => Ok(()),
-            status => Err(worker::Error::RustError(format!("relay answered {status}"))),
-        }
+        object_call::post(env, RELAY_BINDING, &self.name, body.name(), body).await.map(drop)
     }
 }

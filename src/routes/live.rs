@@ -4,7 +4,6 @@ use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INT
 use standings::relay::{self, HEADER_COMPETITION, HEADER_RELAY};
 use worker::{Headers, Request, RequestInit, Response};
 
-use crate::adapters::postgrest::Caller;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::router::RouteMatch;
@@ -23,12 +22,9 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     }
     // The competition's row says how large its audience may be, and so how many relays share its sockets; when
     // the database is unavailable the competition object serves the socket itself (it publishes to its relays too).
-    let relays = match crate::cache::competitions::get(ctx, &competition_id, Caller::Service).await {
-        Ok(Some(row)) => relay::relays_for(row.max_participants, ctx.services.config.live_relay_members),
-        Ok(None) => return Err(ApiError::NotFound("competition not found".to_owned())),
-        Err(ApiError::DependencyUnavailable { .. }) => 0,
-        Err(error) => return Err(error),
-    };
+    let relays = crate::routes::leaderboard::require_competition(ctx, &competition_id)
+        .await?
+        .map_or(0, |row| relay::relays_for(row.max_participants, ctx.services.config.live_relay_members));
     let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in incoming.entries() {

@@ -15,15 +15,16 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use uuid::Uuid;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue,
-    State, WebSocket, WebSocketIncomingMessage,
+    durable_object, DurableObject, Env, Method, Request, Response, Result, SqlStorage, SqlStorageValue, State,
+    WebSocket, WebSocketIncomingMessage,
 };
 
+use crate::object_call;
 use crate::subscribers::{self, error, Subscribers};
 use standings::live::PendingFrame;
 use standings::object_config::ObjectConfig;
 use standings::object_error::ErrorCode;
-use standings::protocol::{INTERNAL_ORIGIN, PATH_LIVE};
+use standings::protocol::PATH_LIVE;
 use standings::relay::{RelayLine, RelayRequest, COMPETITION_BINDING};
 use standings::requests::ObjectRequest;
 
@@ -148,18 +149,7 @@ impl RelayState {
     async fn send_to_competition(&self, request: &ObjectRequest) -> Result<Vec<u8>> {
         let competition = self.competition.borrow().as_ref().map(|(id, _)| *id);
         let competition = competition.ok_or_else(|| rust_error("the relay has not been told its competition"))?;
-        let stub = self.env.durable_object(COMPETITION_BINDING)?.id_from_name(&competition.to_string())?.get_stub()?;
-        let text = serde_json::to_string(request).map_err(rust_error)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(text.into()));
-        let call = Request::new_with_init(&format!("{INTERNAL_ORIGIN}/{}", request.name()), &init)?;
-        let mut response = stub.fetch_with_request(call).await?;
-        let status = response.status_code();
-        let body = response.bytes().await?;
-        if !(200..300).contains(&status) {
-            return Err(rust_error(format!("competition answered {status}: {}", String::from_utf8_lossy(&body))));
-        }
-        Ok(body)
+        object_call::post(&self.env, COMPETITION_BINDING, &competition.to_string(), request.name(), request).await
     }
 
     /// Tells the competition about this relay once per life (it stores the name; repeats are harmless).

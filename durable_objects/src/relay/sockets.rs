@@ -50,23 +50,25 @@ impl RelayState {
         upgrade.accepted(pair.client)
     }
 
-    /// Sends `ws` the frames after `since` up to the line's position, from the ring or else from the competition;
-    /// `false`-like 0 when nothing was missing. A run the competition no longer keeps closes the socket to resume.
-    async fn replay_to(&self, ws: &WebSocket, since: u64) -> Result<u64> {
+    /// The frames after `since` up to the line's position: from the ring, else from the competition's kept frames;
+    /// `None` when neither holds them all, or when `since` is ahead of the line.
+    async fn missed_since(&self, since: u64) -> Result<Option<Vec<String>>> {
         let through = self.line.borrow().through();
-        if since >= through {
+        let ring = self.line.borrow().replay(since);
+        if ring.is_some() || since >= through {
+            return Ok(ring);
+        }
+        let answer = self.ask::<FramesAt>(&ObjectRequest::Frames { since, through }).await?;
+        Ok(answer.frames.map(|frames| frames.into_iter().map(|(_, _, text)| text).collect()))
+    }
+
+    /// Sends `ws` the frames after `since` up to the line's position (none when the line is not past `since`); how
+    /// many. A run the competition no longer keeps closes the socket to resume.
+    async fn replay_to(&self, ws: &WebSocket, since: u64) -> Result<u64> {
+        if since >= self.line.borrow().through() {
             return Ok(0);
         }
-        let ring = self.line.borrow().replay(since);
-        let texts = match ring {
-            Some(texts) => Some(texts),
-            None => self
-                .ask::<FramesAt>(&ObjectRequest::Frames { since, through })
-                .await?
-                .frames
-                .map(|frames| frames.into_iter().map(|(_, _, text)| text).collect()),
-        };
-        match texts {
+        match self.missed_since(since).await? {
             Some(texts) => {
                 texts.iter().try_for_each(|text| ws.send_with_str(text))?;
                 Ok(texts.len() as u64)
@@ -96,18 +98,7 @@ impl RelayState {
     /// gets a fresh snapshot, then whatever the line has sent since it.
     async fn resume(&self, ws: &WebSocket, user_id: Uuid, since: u64) -> Result<()> {
         let _hold = self.hold();
-        let through = self.line.borrow().through();
-        let ring = self.line.borrow().replay(since);
-        let frames = match ring {
-            Some(texts) => Some(texts),
-            None if since < through => self
-                .ask::<FramesAt>(&ObjectRequest::Frames { since, through })
-                .await?
-                .frames
-                .map(|frames| frames.into_iter().map(|(_, _, text)| text).collect()),
-            None => None,
-        };
-        let sent = match frames {
+        let sent = match self.missed_since(since).await? {
             Some(texts) => {
                 texts.iter().try_for_each(|text| ws.send_with_str(text))?;
                 texts.len() as u64

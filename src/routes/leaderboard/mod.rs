@@ -20,12 +20,16 @@ use model::{around_query, page_query, path_uuid, LeaderboardPage, UpdateBody, Wi
 /// Answers 404 for a competition Postgres does not have, before an object (and cache keys) would be made for it:
 /// random ids must not create objects. The row comes from the competition cache (isolate memory, then Redis), so a
 /// known competition costs nothing extra on most reads. While the database cannot answer, the object decides (it
-/// serves the competitions it was told about), so boards keep working through a database outage.
-pub async fn require_competition(ctx: &RequestContext<'_>, competition_id: &uuid::Uuid) -> Result<(), ApiError> {
+/// serves the competitions it was told about), so boards keep working through a database outage. The row, when the
+/// database answered.
+pub async fn require_competition(
+    ctx: &RequestContext<'_>,
+    competition_id: &uuid::Uuid,
+) -> Result<Option<crate::adapters::rows::CompetitionRow>, ApiError> {
     match crate::cache::competitions::get(ctx, competition_id, crate::adapters::postgrest::Caller::Service).await {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(row)) => Ok(Some(row)),
         Ok(None) => Err(ApiError::NotFound("competition not found".to_owned())),
-        Err(ApiError::DependencyUnavailable { .. }) => Ok(()),
+        Err(ApiError::DependencyUnavailable { .. }) => Ok(None),
         Err(error) => Err(error),
     }
 }
