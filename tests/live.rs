@@ -293,37 +293,12 @@ fn combined_frames_still_bring_every_update_once_in_order_to_every_socket() {
     let base = worker.base_url();
     let writers: Vec<Uuid> = (0..8).map(|_| Uuid::new_v4()).collect();
     let competition = e2e::competition_with(&writers);
-    let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
-    let open = || {
-        let mut request = url.as_str().into_client_request().expect("request");
-        let token = format!("Bearer {}", user_token(&Uuid::new_v4()));
-        request.headers_mut().insert("Authorization", token.parse().expect("header"));
-        let (socket, _) = tungstenite::connect(request).expect("subscriber");
-        if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
-            stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
-        }
-        socket
-    };
+    let open = || e2e::connect_live_at(&base, &competition, &Uuid::new_v4(), false).0;
     let mut sockets: Vec<Socket> = (0..3).map(|_| open()).collect();
     let start = sockets.iter_mut().map(|s| next_json(s)["seq"].as_u64().unwrap_or(0)).max().unwrap_or(0);
 
     // Eight writers at once, ten rising scores each: 80 changes, many while a send pass is pending.
-    let threads: Vec<_> = writers
-        .iter()
-        .map(|writer| {
-            let (writer, base) = (*writer, base.clone());
-            std::thread::spawn(move || {
-                for step in 1..=10 {
-                    let body = json!({"competition_id": competition, "score": step * 10});
-                    let reply = e2e::post_as(&base, "/api/v1/leaderboard/update", &writer, &body);
-                    assert_eq!(reply.status, 200, "{:?}", reply.json);
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("writer");
-    }
+    e2e::post_rising_scores(&base, &competition, &writers, 1..11);
     let expected: Vec<u64> = (start + 1..=start + 80).collect();
     let mut combined = 0;
     for socket in &mut sockets {

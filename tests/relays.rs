@@ -5,9 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use e2e::{next_json, scratch_dir, send, user_token, Socket, WranglerDev};
+use e2e::{next_json, scratch_dir, send, Socket, WranglerDev};
 use serde_json::json;
-use tungstenite::client::IntoClientRequest;
 use tungstenite::Message;
 use uuid::Uuid;
 
@@ -20,14 +19,19 @@ fn relay_of(user: &Uuid) -> u32 {
 }
 
 fn open(base: &str, competition: &Uuid, user: &Uuid) -> Socket {
-    let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
-    let mut request = url.as_str().into_client_request().expect("request");
-    let token = format!("Bearer {}", user_token(user));
-    request.headers_mut().insert("Authorization", token.parse().expect("header"));
-    let (socket, _) = tungstenite::connect(request).expect("subscriber");
-    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
-    }
+    e2e::connect_live_at(base, competition, user, false).0
+}
+
+/// Reconnects `user`, checks the snapshot is at `last`, resumes from `seen` and checks exactly the missed updates
+/// come back, in order; the socket.
+fn reconnect_and_resume(base: &str, competition: &Uuid, user: &Uuid, seen: u64, last: u64, when: &str) -> Socket {
+    let mut socket = open(base, competition, user);
+    let snapshot = next_json(&mut socket);
+    assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(last)));
+    socket.send(Message::Text(format!(r#"{{"type":"resume","since":{seen}}}"#).into())).expect("resume");
+    let missed = (last - seen) as usize;
+    let replayed: Vec<u64> = (0..missed).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(replayed, (seen + 1..=last).collect::<Vec<u64>>(), "resume {when}: {user}");
     socket
 }
 
@@ -50,22 +54,7 @@ fn updates_through(socket: &mut Socket, last: u64) -> Vec<u64> {
 
 /// `rounds` rising scores from each writer at once; the sequence of the last update.
 fn write_rounds(base: &str, competition: &Uuid, writers: &[Uuid], rounds: i64, from: i64) -> u64 {
-    let threads: Vec<_> = writers
-        .iter()
-        .map(|writer| {
-            let (writer, base, competition) = (*writer, base.to_owned(), *competition);
-            std::thread::spawn(move || {
-                for step in from..from + rounds {
-                    let body = json!({"competition_id": competition, "score": step * 10});
-                    let reply = e2e::post_as(&base, "/api/v1/leaderboard/update", &writer, &body);
-                    assert_eq!(reply.status, 200, "{:?}", reply.json);
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("writer");
-    }
+    e2e::post_rising_scores(base, competition, writers, from..from + rounds);
     latest_seq(base, competition, &writers[0])
 }
 
@@ -161,13 +150,7 @@ fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_can
     // Updates while they are away, then each reconnects and resumes from the last seq it saw.
     let last = write_rounds(&base, &competition, &writers, 3, 17);
     for (user, seen) in &cut {
-        let mut socket = open(&base, &competition, user);
-        let snapshot = next_json(&mut socket);
-        assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(last)));
-        socket.send(Message::Text(format!(r#"{{"type":"resume","since":{seen}}}"#).into())).expect("resume");
-        let missed = (last - seen) as usize;
-        let replayed: Vec<u64> = (0..missed).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
-        assert_eq!(replayed, (seen + 1..=last).collect::<Vec<u64>>(), "resume after the close: {user}");
+        let socket = reconnect_and_resume(&base, &competition, user, *seen, last, "after the close");
         kept.push((*user, socket, last));
     }
     // Everyone, reconnected or not, gets what follows.
@@ -193,14 +176,7 @@ fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_can
     let last = write_rounds(&base, &competition, &writers, 2, 21);
     let mut back: Vec<(Uuid, Socket)> = Vec::new();
     for user in &users {
-        let mut socket = open(&base, &competition, user);
-        let snapshot = next_json(&mut socket);
-        assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(last)));
-        socket.send(Message::Text(format!(r#"{{"type":"resume","since":{seen}}}"#).into())).expect("resume");
-        let missed = (last - seen) as usize;
-        let replayed: Vec<u64> = (0..missed).map(|_| next_json(&mut socket)["seq"].as_u64().unwrap_or(0)).collect();
-        assert_eq!(replayed, (seen + 1..=last).collect::<Vec<u64>>(), "resume after the restart: {user}");
-        back.push((*user, socket));
+        back.push((*user, reconnect_and_resume(&base, &competition, user, seen, last, "after the restart")));
     }
     // And the relays publish again after the restart.
     let next = write_rounds(&base, &competition, &writers, 1, 23);

@@ -395,20 +395,52 @@ pub fn next_json(socket: &mut Socket) -> Value {
     }
 }
 
+/// Each of `writers` posts the scores `step * 10` for `steps` in order, all writers at once (threads), through the
+/// Worker at `base`; every write must answer 200.
+pub fn post_rising_scores(base: &str, competition: &Uuid, writers: &[Uuid], steps: std::ops::Range<i64>) {
+    let threads: Vec<_> = writers
+        .iter()
+        .map(|writer| {
+            let (writer, base, competition, steps) = (*writer, base.to_owned(), *competition, steps.clone());
+            std::thread::spawn(move || {
+                for step in steps {
+                    let body = serde_json::json!({"competition_id": competition, "score": step * 10});
+                    let reply = post_as(&base, "/api/v1/leaderboard/update", &writer, &body);
+                    assert_eq!(reply.status, 200, "{:?}", reply.json);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("writer");
+    }
+}
+
 /// `ws://…/api/v1/competitions/{competition}/live` of the shared Worker.
 pub fn live_url(competition: &Uuid) -> String {
     format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1))
 }
 
-/// Opens a live socket as `user`, authenticating through the subprotocol (as browsers must) or the Authorization
-/// header; reads time out after 10 s so a missing frame fails the test instead of hanging it.
+/// Opens a live socket as `user` on the shared Worker, authenticating through the subprotocol (as browsers must) or
+/// the Authorization header; reads time out after 10 s so a missing frame fails the test instead of hanging it.
 pub fn connect_live(
     competition: &Uuid,
     user: &Uuid,
     via_subprotocol: bool,
 ) -> (Socket, tungstenite::handshake::client::Response) {
+    connect_live_at(&base_url(), competition, user, via_subprotocol)
+}
+
+/// [`connect_live`] on the Worker serving at `base` (a test's own `WranglerDev`).
+pub fn connect_live_at(
+    base: &str,
+    competition: &Uuid,
+    user: &Uuid,
+    via_subprotocol: bool,
+) -> (Socket, tungstenite::handshake::client::Response) {
     use tungstenite::client::IntoClientRequest;
-    let mut request = live_url(competition).into_client_request().expect("request");
+    let url = format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().expect("request");
     let token = user_token(user);
     let (name, value) = if via_subprotocol {
         ("Sec-WebSocket-Protocol", format!("bearer, {token}"))
