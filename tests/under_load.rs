@@ -185,3 +185,46 @@ fn metric_totals_stay_exact_when_flush_replies_are_lost() {
     let last = live_total(&base).unwrap_or(before);
     assert!(settled.is_some(), "expected {} more /health/live requests, the totals say {}", sent, last - before);
 }
+
+/// The Redis breaker's state in `worker`'s isolate, without probing anything.
+fn redis_breaker(base: &str) -> String {
+    let reply = send("GET", &format!("{base}/__test/breakers"), &[("Authorization", &e2e::admin_auth())], None);
+    reply.json["redis"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn an_edit_made_while_the_redis_breaker_is_open_is_still_seen_once_it_closes() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let worker = WranglerDev::start_with(
+        &scratch_dir("load-stale-row"),
+        &[("BREAKER_FAILURE_THRESHOLD", "2"), ("BREAKER_OPEN_SECS", "2")],
+    );
+    let base = worker.base_url();
+    let user = Uuid::new_v4();
+    let competition = readable_competition(&[user], &base);
+    let path = format!("{base}/api/v1/competitions/{competition}");
+    let auth = format!("Bearer {}", user_token(&user));
+    let read = || send("GET", &path, &[("Authorization", &auth)], None);
+    let before = read();
+    assert_eq!(before.status, 200, "{:?}", before.json);
+    // The row is now cached in Redis. Slow Redis opens the breaker (the limiter's calls time out).
+    let _reset = DelayGuard;
+    redis_delay(300);
+    let opened = e2e::eventually(Duration::from_secs(20), || {
+        read();
+        (redis_breaker(&base) == "open").then_some(())
+    });
+    assert!(opened.is_some(), "slow Redis opens the breaker");
+    redis_delay(0);
+    // Redis is well again but the breaker is still open when the organiser edits.
+    let renamed = format!("renamed {}", Uuid::new_v4());
+    let edited = send("PATCH", &path, &[("Authorization", &e2e::admin_auth())], Some(&json!({ "name": renamed })));
+    assert_eq!(edited.status, 200, "{:?}", edited.json);
+    let closed = e2e::eventually(Duration::from_secs(10), || (redis_breaker(&base) != "open").then_some(()));
+    assert!(closed.is_some(), "the breaker's cool-down ends");
+    // The next read goes to Redis (this isolate dropped its own copy with the edit): the old row must be gone there.
+    let after = read();
+    assert_eq!(after.status, 200, "{:?}", after.json);
+    assert_eq!(after.json["name"].as_str(), Some(renamed.as_str()), "the edit is not undone by a stale cached row");
+    assert_eq!(redis_breaker(&base), "closed", "the read's Redis calls closed the breaker");
+}

@@ -39,6 +39,28 @@ impl Breakers {
         Dependency::ALL.iter().map(|d| (*d, self.with(*d, |b| b.state(now)))).collect()
     }
 
+    /// Runs `call` like [`Breakers::guarded`], except that an open breaker does not skip it: for the rare writes
+    /// whose loss would leave others reading stale data (a cache invalidation after an edit). While the breaker is
+    /// open the outcome is counted but does not move the breaker; its half-open probe stays the only way back.
+    pub async fn insisted<T>(
+        &self,
+        dependency: Dependency,
+        budget_ms: u64,
+        call: impl Future<Output = Result<T, AdapterError>>,
+    ) -> Result<T, AdapterError> {
+        if self.with(dependency, |b| b.state(clock_ms())) == BreakerState::Closed {
+            return self.guarded(dependency, budget_ms, call).await;
+        }
+        let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
+        let label = if outcome.is_ok() { "ok_while_open" } else { "error_while_open" };
+        crate::metrics::add(
+            crate::metrics::Family::ExternalRequestsTotal,
+            &[("service", dependency.name()), ("outcome", label)],
+            1.0,
+        );
+        outcome
+    }
+
     /// Runs `call` if the breaker of `dependency` allows it, fails it after `budget_ms`, and reports the outcome.
     pub async fn guarded<T>(
         &self,
@@ -162,5 +184,30 @@ mod tests {
         }
         let others: Vec<_> = breakers.states().into_iter().filter(|(d, _)| *d != Dependency::Jwks).collect();
         assert_eq!(others, [(Dependency::Postgrest, BreakerState::Closed), (Dependency::Redis, BreakerState::Closed)]);
+    }
+
+    #[test]
+    fn an_insisted_call_runs_through_an_open_breaker_without_moving_it() {
+        let breakers = Breakers::new(BreakerConfig { failure_threshold: 1, open_for_ms: 60_000 });
+        let down = || AdapterError::Unreachable(Dependency::Redis, "refused".into());
+        let calls = Cell::new(0);
+        let call = |outcome: Result<(), AdapterError>| {
+            let calls = &calls;
+            async move {
+                calls.set(calls.get() + 1);
+                outcome
+            }
+        };
+        let redis = |b: &Breakers| b.states()[index(Dependency::Redis)].1;
+        // Closed: an insisted call is an ordinary guarded one, and its failure opens the breaker.
+        assert_eq!(at_once(breakers.insisted(Dependency::Redis, 1_000, call(Err(down())))), Err(down()));
+        assert_eq!((redis(&breakers), calls.get()), (BreakerState::Open, 1));
+        // Open: a guarded call is refused without running; an insisted one runs, and neither its success nor its
+        // failure closes or re-arms the breaker.
+        let refused = at_once(breakers.guarded(Dependency::Redis, 1_000, call(Ok(()))));
+        assert_eq!((refused, calls.get()), (Err(AdapterError::CircuitOpen(Dependency::Redis)), 1));
+        assert_eq!(at_once(breakers.insisted(Dependency::Redis, 1_000, call(Ok(())))), Ok(()));
+        assert_eq!(at_once(breakers.insisted(Dependency::Redis, 1_000, call(Err(down())))), Err(down()));
+        assert_eq!((redis(&breakers), calls.get()), (BreakerState::Open, 3));
     }
 }

@@ -20,6 +20,7 @@ pub struct Upstash {
     budget_ms: u64,
     traceparent: Option<String>,
     breakers: Rc<Breakers>,
+    insist: bool,
 }
 
 /// One command's outcome inside a pipeline: its result, or Redis's error text.
@@ -72,12 +73,18 @@ impl Upstash {
     /// A client for the REST endpoint `url` with `token`.
     pub fn new(url: &str, token: &str, budget_ms: u64, breakers: Rc<Breakers>) -> Self {
         let url = url.trim_end_matches('/').to_owned();
-        Self { url, token: token.to_owned(), budget_ms, traceparent: None, breakers }
+        Self { url, token: token.to_owned(), budget_ms, traceparent: None, breakers, insist: false }
     }
 
     /// This client with `traceparent` on every request it sends.
     pub fn traced(&self, traceparent: &str) -> Self {
         Self { traceparent: Some(traceparent.to_owned()), ..self.clone() }
+    }
+
+    /// This client for writes that must not be skipped because the breaker is open (see [`Breakers::insisted`]):
+    /// finishing what an earlier, successful command started, or dropping a copy an edit made stale.
+    pub fn insistent(&self) -> Self {
+        Self { insist: true, ..self.clone() }
     }
 
     async fn post(&self, path: &str, body: String) -> Result<(u16, String), AdapterError> {
@@ -109,12 +116,15 @@ impl Upstash {
     /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 50 ms).
     pub(super) async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
         let body = serde_json::to_string(args).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        self.breakers
-            .guarded(DEP, budget_ms, async {
-                let (status, text) = self.post("/", body).await?;
-                decode_single(status, &text)
-            })
-            .await
+        let call = async {
+            let (status, text) = self.post("/", body).await?;
+            decode_single(status, &text)
+        };
+        if self.insist {
+            self.breakers.insisted(DEP, budget_ms, call).await
+        } else {
+            self.breakers.guarded(DEP, budget_ms, call).await
+        }
     }
 
     /// Runs several commands in one round trip (not atomic); each has its own outcome.

@@ -50,11 +50,13 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
     Ok(Some(row))
 }
 
-/// Drops a competition from both levels (a join changed its participant count). Other isolates' memory may keep
-/// the old count for up to 5 s.
+/// Drops a competition from both levels (an edit, a cancellation, a join's participant count). Other isolates'
+/// memory may keep the old row for up to 5 s. The Redis copy is dropped even while the Redis breaker is open (another
+/// request's Redis trouble must not leave the old row there for its 60 s); only when Redis itself fails may the old
+/// row come back from Redis once it recovers, until its TTL.
 pub async fn forget(ctx: &RequestContext<'_>, id: &Uuid) {
     ROWS.with(|c| c.borrow_mut().remove(id));
-    if let Err(error) = ctx.redis().drop_key(&keys::competition(id)).await {
+    if let Err(error) = ctx.redis().insistent().drop_key(&keys::competition(id)).await {
         worker::console_warn!("competition cache entry not dropped: {error}");
     }
 }

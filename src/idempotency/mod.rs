@@ -106,7 +106,9 @@ async fn finish(ctx: &RequestContext<'_>, claim: Claim, outcome: &Result<Reply, 
         Ok(reply) => (reply.status, String::from_utf8_lossy(&reply.body).into_owned()),
         Err(error) => (error.status(), serde_json::to_string(&error.envelope(ctx.request_id)).unwrap_or_default()),
     };
-    let redis = ctx.redis();
+    // The claim reached Redis, so its outcome is stored even if the breaker opened meanwhile: a claim left behind
+    // would answer the client's retries "in progress" until it expires.
+    let redis = ctx.redis().insistent();
     let result = if keeps(status) {
         let done = Record { fingerprint: claim.fingerprint, reply: Some(StoredReply { status, body }) };
         let text = serde_json::to_string(&done).unwrap_or_default();
