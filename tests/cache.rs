@@ -66,3 +66,45 @@ fn a_join_drops_the_cached_competition() {
     e2e::join(&competition, &Uuid::new_v4());
     assert_eq!(get_as(&base_url(), &path, &first).json["participants"], 2);
 }
+
+#[test]
+fn a_page_read_in_another_runtime_is_never_older_than_the_writers_acknowledged_update() {
+    // Two runtimes with separate isolate memory share the competition's object, as two Cloudflare locations do.
+    let (owner, reader) = e2e::WranglerDev::start_pair(&e2e::scratch_dir("cache-two-runtimes"));
+    let users: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    let competition = e2e::active_competition();
+    for user in &users {
+        let joined = post_as(&owner.base_url(), &format!("/api/v1/competitions/{competition}/join"), user, &json!({}));
+        assert_eq!(joined.status, 200, "{:?}", joined.json);
+    }
+    let path = format!("/api/v1/leaderboard/{competition}?limit=10");
+    let score_on = |page: &e2e::Reply, user: &Uuid| {
+        let entries = page.json["entries"].as_array().cloned().unwrap_or_default();
+        entries.iter().find(|e| e["user_id"] == user.to_string()).map(|e| e["score"].clone())
+    };
+    let runtimes = [&owner, &reader];
+    for round in 1..=12_i64 {
+        let user = &users[(round as usize) % users.len()];
+        // Writes alternate between the runtimes; the page is read in the other one, which holds the page it built
+        // before this write in its own memory.
+        let (writes, reads) = (runtimes[(round % 2) as usize], runtimes[((round + 1) % 2) as usize]);
+        let held = get_as(&reads.base_url(), &path, user);
+        assert_eq!(held.status, 200, "round {round}: {:?}", held.json);
+        let score = round * 10;
+        let body = json!({"competition_id": competition, "score": score});
+        let written = post_as(&writes.base_url(), "/api/v1/leaderboard/update", user, &body);
+        assert_eq!(written.status, 200, "round {round}: {:?}", written.json);
+        let page = get_as(&reads.base_url(), &path, user);
+        assert_eq!(score_on(&page, user), Some(json!(score)), "round {round}: {:?}", page.json);
+        let writer_side = get_as(&writes.base_url(), &path, user);
+        assert_eq!(writer_side.json["entries"], page.json["entries"], "round {round}: both runtimes agree");
+    }
+    // The reader has no objects of its own: it reached the owner's, whose storage holds the competition.
+    let objects = |dev: &e2e::WranglerDev| -> Vec<String> {
+        std::fs::read_dir(dev.persist_dir().join("v3").join("do"))
+            .map(|dir| dir.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned())).collect())
+            .unwrap_or_default()
+    };
+    assert!(objects(&owner).iter().any(|name| name.ends_with("-Competition")), "{:?}", objects(&owner));
+    assert_eq!(objects(&reader), Vec::<String>::new(), "the second runtime stored no object of its own");
+}

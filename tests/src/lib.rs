@@ -128,6 +128,28 @@ impl WranglerDev {
 
     /// Like [`WranglerDev::start`], with some settings replaced (or added).
     pub fn start_with(persist_dir: &Path, overrides: &[(&str, &str)]) -> Self {
+        Self::spawn(persist_dir, overrides, &[])
+    }
+
+    /// Two runtimes that share one set of objects, as two Cloudflare locations do: the first runs the Worker with
+    /// its objects; the second runs the same Worker under another name, its `COMPETITION` and `RELAY` bindings
+    /// pointing at the first's objects through wrangler's dev registry (a registry of their own, so no other test's
+    /// `wrangler dev` answers for them). Each has its own isolate memory, caches and persistence.
+    pub fn start_pair(dir: &Path) -> (Self, Self) {
+        let registry = dir.join("registry");
+        std::fs::create_dir_all(&registry).expect("registry dir");
+        let registry = registry.to_string_lossy().into_owned();
+        let owner = Self::spawn(&dir.join("owner"), &[], &[("WRANGLER_REGISTRY_PATH", &registry)]);
+        let config = reader_config();
+        let reader = Self::spawn(
+            &dir.join("reader"),
+            &[],
+            &[("WRANGLER_REGISTRY_PATH", &registry), ("WORKER_CONFIG", &config.to_string_lossy())],
+        );
+        (owner, reader)
+    }
+
+    fn spawn(persist_dir: &Path, overrides: &[(&str, &str)], env: &[(&str, &str)]) -> Self {
         let shared = setting("E2E_WORKER_VARS");
         let vars_file = if overrides.is_empty() {
             PathBuf::from(shared)
@@ -151,6 +173,7 @@ impl WranglerDev {
             .env("PERSIST_DIR", persist_dir)
             .env("WORKER_VARS_FILE", &vars_file)
             .env("WORKER_BUILD_SKIP", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -165,6 +188,11 @@ impl WranglerDev {
     /// Everything it printed so far (its access log included).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.persist_dir.with_extension(format!("{}.log", self.port))).unwrap_or_default()
+    }
+
+    /// Where it keeps its state (`--persist-to`).
+    pub fn persist_dir(&self) -> &Path {
+        &self.persist_dir
     }
 
     /// Where it serves.
@@ -191,6 +219,45 @@ impl WranglerDev {
         drop(self);
         Self::start_with(&persist_dir, overrides)
     }
+}
+
+/// Name of the Worker in `wrangler.toml`, whose objects [`WranglerDev::start_pair`]'s second runtime uses.
+const WORKER_NAME: &str = "leaderboard-edge";
+
+/// `wrangler.toml` for [`WranglerDev::start_pair`]'s second runtime: another name, no build step, no migrations (it
+/// defines no objects of its own), and the object bindings of the top level bound to [`WORKER_NAME`]'s objects. Kept
+/// in the repository root (its paths are relative to it) and rewritten only when it changes: wrangler watches it.
+fn reader_config() -> PathBuf {
+    let root = repo_root();
+    let source = std::fs::read_to_string(root.join("wrangler.toml")).expect("read wrangler.toml");
+    let mut lines = Vec::new();
+    let (mut skipping, mut top_level) = (false, true);
+    for line in source.lines() {
+        if line.starts_with('[') {
+            top_level &= !line.starts_with("[env.") && !line.starts_with("[[env.");
+            skipping = line == "[build]" || line == "[[migrations]]";
+        }
+        if skipping {
+            continue;
+        }
+        if top_level && line == format!("name = \"{WORKER_NAME}\"") {
+            lines.push(format!("name = \"{WORKER_NAME}-reader\""));
+            continue;
+        }
+        lines.push(line.to_owned());
+        if top_level && line.starts_with("class_name = ") {
+            lines.push(format!("script_name = \"{WORKER_NAME}\""));
+        }
+    }
+    let text = lines.join("\n") + "\n";
+    assert!(text.contains(&format!("{WORKER_NAME}-reader")), "wrangler.toml names the Worker {WORKER_NAME}");
+    let path = root.join(".wrangler-reader.toml");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        let staged = root.join(format!(".wrangler-reader.toml.{}", std::process::id()));
+        std::fs::write(&staged, &text).expect("write the reader's config");
+        std::fs::rename(&staged, &path).expect("place the reader's config");
+    }
+    path
 }
 
 impl Drop for WranglerDev {
