@@ -1,7 +1,8 @@
 //! Relay objects: a competition whose audience calls for relays (`max_participants` 300, `LIVE_RELAY_MEMBERS` 100:
 //! three relays) serves its live sockets from them. Every socket gets every update once and in `seq` order; a relay
 //! that loses its memory carries on; a relay that closes its sockets (as a deploy does), and the whole runtime
-//! crashing and restarting, lose nothing the clients cannot resume.
+//! crashing and restarting, lose nothing the clients cannot resume. A relay left without sockets stops costing the
+//! competition a subrequest per batch until its next subscriber.
 
 use std::collections::BTreeMap;
 
@@ -183,4 +184,67 @@ fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_can
     for (user, socket) in &mut back {
         assert_eq!(updates_through(socket, next), (last + 1..=next).collect::<Vec<u64>>(), "after the restart: {user}");
     }
+}
+
+/// The relays the competition publishes to, as the operators' stats route reports them.
+fn linked_relays(base: &str, competition: &Uuid) -> Vec<String> {
+    let url = format!("{base}/api/v1/admin/competitions/{competition}/stats");
+    let reply = send("GET", &url, &[("Authorization", &e2e::admin_auth())], None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    serde_json::from_value(reply.json["relays"].clone()).expect("relay names")
+}
+
+/// A user the Worker assigns to relay `index`.
+fn user_on(index: u32) -> Uuid {
+    std::iter::repeat_with(Uuid::new_v4).find(|user| relay_of(user) == index).expect("a user")
+}
+
+#[test]
+fn a_relay_without_sockets_leaves_and_its_next_subscriber_brings_it_back() {
+    let worker = WranglerDev::start_with(
+        &scratch_dir("relays-leave"),
+        &[("LIVE_RELAY_MEMBERS", "100"), ("RELAY_LEAVE_AFTER_MS", "300")],
+    );
+    let base = worker.base_url();
+    let competition =
+        e2e::create_competition_with(-86_400, 7 * 86_400, json!({"score_source": "client", "max_participants": 300}));
+    // The writer's own sockets (`latest_seq`) land on relay 0, which keeps a subscriber throughout.
+    let writers = [user_on(0)];
+    let reply = e2e::post_as(&base, &format!("/api/v1/competitions/{competition}/join"), &writers[0], &json!({}));
+    assert_eq!(reply.status, 200, "join: {:?}", reply.json);
+    let (stays, goes) = (user_on(0), user_on(1));
+    let name = |index: u32| standings::relay::relay_name(&competition, index);
+    let mut staying = open(&base, &competition, &stays);
+    assert_eq!(next_json(&mut staying)["type"], "snapshot");
+    let mut going = open(&base, &competition, &goes);
+    assert_eq!(next_json(&mut going)["type"], "snapshot");
+    let mut seen = write_rounds(&base, &competition, &writers, 1, 1);
+    assert_eq!(updates_through(&mut going, seen), [seen]);
+    assert_eq!(updates_through(&mut staying, seen), [seen]);
+    assert_eq!(linked_relays(&base, &competition), [name(0), name(1)]);
+
+    // Relay 1's only subscriber leaves. After its quiet spell the relay answers a batch by leaving, and the
+    // competition stops publishing to it; relay 0's subscriber still gets every update once, in order.
+    going.close(None).expect("close");
+    drop(going);
+    let mut score = 2;
+    let left = e2e::eventually(std::time::Duration::from_secs(20), || {
+        write_rounds(&base, &competition, &writers, 1, score);
+        score += 1;
+        (linked_relays(&base, &competition) == [name(0)]).then_some(())
+    });
+    assert!(left.is_some(), "relay 1 left: {:?}", linked_relays(&base, &competition));
+    let last = write_rounds(&base, &competition, &writers, 1, score);
+    score += 1;
+    assert_eq!(updates_through(&mut staying, last), (seen + 1..=last).collect::<Vec<u64>>());
+    seen = last;
+
+    // Its next subscriber joins it again: snapshot first, then every update.
+    let mut back = open(&base, &competition, &goes);
+    let snapshot = next_json(&mut back);
+    assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_u64()), (Some("snapshot"), Some(seen)));
+    assert_eq!(linked_relays(&base, &competition), [name(0), name(1)]);
+    let last = write_rounds(&base, &competition, &writers, 3, score);
+    assert_eq!(updates_through(&mut back, last), (seen + 1..=last).collect::<Vec<u64>>());
+    assert_eq!(updates_through(&mut staying, last), (seen + 1..=last).collect::<Vec<u64>>());
 }

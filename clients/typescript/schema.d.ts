@@ -726,6 +726,8 @@ export interface components {
              * @description Members loaded by that rebuild.
              */
             rebuilt_members: number;
+            /** @description The relay objects this competition publishes to (those with subscribers lately; see `LIVE_RELAY_MEMBERS`). */
+            relays?: string[];
         };
         /**
          * @description Where a competition stands at a given time.

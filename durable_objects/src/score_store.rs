@@ -607,6 +607,12 @@ impl ScoreStore {
         Ok(())
     }
 
+    /// Forgets a relay that left (it is stored again when it joins again).
+    pub fn remove_relay(&self, name: &str) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM relays WHERE name = ?1", vec![name.to_owned().into()])?;
+        Ok(())
+    }
+
     /// Update frames after `since`, in order, with the sequence of the oldest frame still kept.
     pub fn updates_since(&self, since: u64) -> Result<(Option<u64>, Vec<KeptFrame>), StoreError> {
         let rows: Vec<FrameRow> = self

@@ -2,6 +2,7 @@
 //! it (the socket limit to the upgrade, the coalescing threshold to the fan-out); nothing reads a setting later.
 
 use crate::live::{coalesce_from, socket_capacity};
+use crate::relay::{DEFAULT_RELAY_LEAVE_AFTER_MS, RELAY_LEAVE_AFTER_MS};
 
 /// Setting of the most live sockets one competition takes.
 pub const LIVE_SOCKETS_PER_COMPETITION: &str = "LIVE_SOCKETS_PER_COMPETITION";
@@ -15,6 +16,8 @@ pub struct ObjectConfig {
     pub socket_capacity: u64,
     /// Open sockets from which on frames are combined into send passes.
     pub coalesce_from: u64,
+    /// How long a relay goes without sockets before it leaves its competition.
+    pub relay_leave_after_ms: i64,
 }
 
 impl ObjectConfig {
@@ -23,6 +26,10 @@ impl ObjectConfig {
         Self {
             socket_capacity: socket_capacity(lookup(LIVE_SOCKETS_PER_COMPETITION).as_deref()),
             coalesce_from: coalesce_from(lookup(LIVE_COALESCE_FROM_SOCKETS).as_deref()),
+            relay_leave_after_ms: lookup(RELAY_LEAVE_AFTER_MS)
+                .and_then(|text| text.trim().parse::<i64>().ok())
+                .filter(|ms| *ms >= 0)
+                .unwrap_or(DEFAULT_RELAY_LEAVE_AFTER_MS),
         }
     }
 }
@@ -32,8 +39,8 @@ mod tests {
     use super::*;
     use crate::live::{DEFAULT_COALESCE_FROM_SOCKETS, DEFAULT_LIVE_SOCKETS, RUNTIME_SOCKET_LIMIT};
 
-    /// Settings as (name, text) pairs, and the socket capacity and coalescing threshold they give.
-    type Case = (&'static [(&'static str, &'static str)], u64, u64);
+    /// Settings as (name, text) pairs, and the socket capacity, coalescing threshold and relay leave delay they give.
+    type Case = (&'static [(&'static str, &'static str)], u64, u64, i64);
 
     #[test]
     fn settings_are_read_once_with_their_defaults() {
@@ -41,18 +48,24 @@ mod tests {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             ObjectConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
         };
-        let cases: [Case; 4] = [
-            (&[], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS),
-            (&[(LIVE_SOCKETS_PER_COMPETITION, "500"), (LIVE_COALESCE_FROM_SOCKETS, " 100 ")], 500, 100),
+        let leave = DEFAULT_RELAY_LEAVE_AFTER_MS;
+        let cases: [Case; 6] = [
+            (&[], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS, leave),
+            (&[(LIVE_SOCKETS_PER_COMPETITION, "500"), (LIVE_COALESCE_FROM_SOCKETS, " 100 ")], 500, 100, leave),
             (
                 &[(LIVE_SOCKETS_PER_COMPETITION, "lots"), (LIVE_COALESCE_FROM_SOCKETS, "")],
                 DEFAULT_LIVE_SOCKETS,
                 DEFAULT_COALESCE_FROM_SOCKETS,
+                leave,
             ),
-            (&[(LIVE_SOCKETS_PER_COMPETITION, "1000000")], RUNTIME_SOCKET_LIMIT, DEFAULT_COALESCE_FROM_SOCKETS),
+            (&[(LIVE_SOCKETS_PER_COMPETITION, "1000000")], RUNTIME_SOCKET_LIMIT, DEFAULT_COALESCE_FROM_SOCKETS, leave),
+            (&[(RELAY_LEAVE_AFTER_MS, " 1500 ")], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS, 1_500),
+            (&[(RELAY_LEAVE_AFTER_MS, "-1")], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS, leave),
         ];
-        for (pairs, sockets, coalesce) in cases {
-            assert_eq!(config(pairs), ObjectConfig { socket_capacity: sockets, coalesce_from: coalesce }, "{pairs:?}");
+        for (pairs, sockets, coalesce, leave_after) in cases {
+            let expected =
+                ObjectConfig { socket_capacity: sockets, coalesce_from: coalesce, relay_leave_after_ms: leave_after };
+            assert_eq!(config(pairs), expected, "{pairs:?}");
         }
     }
 }

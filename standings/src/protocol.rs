@@ -182,6 +182,9 @@ pub struct ObjectStats {
     /// Stored member rows the board could not load (left off it; an administrator's repair drops them).
     #[serde(default)]
     pub corrupt_rows: Vec<crate::stored_rows::CorruptRow>,
+    /// The relay objects this competition publishes to (those with subscribers lately; see `LIVE_RELAY_MEMBERS`).
+    #[serde(default)]
+    pub relays: Vec<String>,
 }
 
 /// Reply to `Outbox`: the outbox's state and the rows set aside.

@@ -34,7 +34,8 @@ pub const COMPETITION_BINDING: &str = "COMPETITION";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", content = "args", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RelayRequest {
-    /// Frames the competition published, `(seq, is_update, text)` in order, for the relay's sockets. Reply: empty.
+    /// Frames the competition published, `(seq, is_update, text)` in order, for the relay's sockets. Reply:
+    /// [`Published`].
     Publish {
         /// The batch.
         frames: Vec<PendingFrame>,
@@ -64,6 +65,39 @@ impl RelayRequest {
     pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(body)
     }
+}
+
+/// A relay's answer to a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    /// The relay has no sockets and leaves: the epoch of the join this ends. The competition stops publishing to
+    /// it unless it has heard of a later join; the relay joins again with its next subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<u64>,
+}
+
+impl Published {
+    /// The answer in a reply body: an empty or unreadable body (a relay of an older build) has not left.
+    pub fn read(body: &[u8]) -> Self {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+}
+
+/// Setting of how long a relay goes without sockets before it leaves its competition (milliseconds).
+pub const RELAY_LEAVE_AFTER_MS: &str = "RELAY_LEAVE_AFTER_MS";
+/// Its default: a minute, so a client that reconnects costs no new join.
+pub const DEFAULT_RELAY_LEAVE_AFTER_MS: i64 = 60_000;
+
+/// Whether a relay answers a batch by leaving: no socket open or being opened, and none for `leave_after_ms`.
+pub fn leaves(busy: bool, idle_since_ms: Option<i64>, now_ms: i64, leave_after_ms: i64) -> bool {
+    !busy && idle_since_ms.is_some_and(|since| now_ms.saturating_sub(since) >= leave_after_ms)
+}
+
+/// Whether a relay's "left" answer for `left_epoch` ends the competition's link, which knows of join `known`. `None`
+/// means no join arrived since the competition woke, so the "left" is for the join it stored before; a later join
+/// that arrived first (the relay's next subscriber) keeps the link.
+pub fn ends_link(known: Option<u64>, left_epoch: u64) -> bool {
+    known.is_none_or(|epoch| epoch == left_epoch)
 }
 
 /// Relays for a competition of at most `max_participants` members when the deployment sets `members_per_relay`.
@@ -181,6 +215,28 @@ mod tests {
 
     fn seqs(frames: &[PendingFrame]) -> Vec<u64> {
         frames.iter().map(|f| f.0).collect()
+    }
+
+    #[test]
+    fn a_relay_leaves_only_after_a_quiet_spell_and_only_its_own_join_ends() {
+        // (busy, idle since, now, leave after) → leaves
+        let cases = [
+            (false, Some(0), 60_000, 60_000, true),
+            (false, Some(1), 60_000, 60_000, false),
+            (true, Some(0), 120_000, 60_000, false),
+            (false, None, 120_000, 60_000, false),
+            (false, Some(500), 500, 0, true),
+        ];
+        for (busy, idle, now, after, expected) in cases {
+            assert_eq!(leaves(busy, idle, now, after), expected, "{busy} {idle:?} {now} {after}");
+        }
+        // (known join, left epoch) → the link ends
+        for (known, left, expected) in [(None, 3, true), (Some(3), 3, true), (Some(4), 3, false), (Some(0), 0, true)] {
+            assert_eq!(ends_link(known, left), expected, "{known:?} {left}");
+        }
+        assert_eq!(Published::read(b""), Published { left: None }, "an older relay answers nothing");
+        assert_eq!(Published::read(br#"{"left":7}"#), Published { left: Some(7) });
+        assert_eq!(serde_json::to_string(&Published::default()).ok().as_deref(), Some("{}"));
     }
 
     #[test]

@@ -67,11 +67,14 @@ pub enum ObjectRequest {
         /// Rows on each side.
         radius: u64,
     },
-    /// A relay object serves some of this competition's sockets: publish every frame to it from now on. Reply:
-    /// empty.
+    /// A relay object serves some of this competition's sockets: publish every frame to it from now on (until it
+    /// answers a batch with `relay::Published::left`). Reply: empty.
     RelayJoin {
         /// The relay's object name (`relay::relay_name`).
         name: String,
+        /// Counts this relay's joins, so a late "left" of an earlier join does not undo this one.
+        #[serde(default)]
+        epoch: u64,
     },
     /// A subscriber's snapshot, for a relay to send. Reply: `SnapshotAt`.
     Snapshot {
@@ -194,7 +197,7 @@ mod tests {
             ObjectRequest::Page { limit: 1, cursor: None, unless_seq: None },
             ObjectRequest::Standing { user_id },
             ObjectRequest::Around { user_id, radius: 5 },
-            ObjectRequest::RelayJoin { name: "c/relay/1".into() },
+            ObjectRequest::RelayJoin { name: "c/relay/1".into(), epoch: 2 },
             ObjectRequest::Snapshot { user_id },
             ObjectRequest::Frames { since: 3, through: 9 },
             ObjectRequest::Stats,

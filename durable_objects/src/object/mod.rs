@@ -192,7 +192,7 @@ impl Loaded {
             ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
             ObjectRequest::Standing { user_id } => self.read_standing(user_id),
             ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
-            ObjectRequest::RelayJoin { name } => self.relay_join(name),
+            ObjectRequest::RelayJoin { name, epoch } => self.relay_join(name, epoch),
             ObjectRequest::Snapshot { user_id } => self.relay_snapshot(user_id),
             ObjectRequest::Frames { since, through } => self.relay_frames(since, through),
             ObjectRequest::Stats => self.stats(),

@@ -15,6 +15,7 @@ impl Loaded {
             final_results: self.store.final_count().map_err(storage_error)?,
             dead_letters: self.store.dead_letter_count().map_err(storage_error)?,
             corrupt_rows: self.corrupt_rows.borrow().clone(),
+            relays: self.relays.names(),
         })
     }
 

@@ -6,14 +6,23 @@ use super::*;
 
 impl Loaded {
     /// `RelayJoin`: stored first, so the relay is still linked after this object wakes again.
-    pub(super) fn relay_join(&self, name: String) -> Result<Response> {
+    pub(super) fn relay_join(&self, name: String, epoch: u64) -> Result<Response> {
         if !self.relays.has(&name) {
             if let Err(e) = self.store.add_relay(&name) {
                 return storage_failure(&e);
             }
-            self.relays.add(name);
         }
+        self.relays.add(name, epoch);
         Response::empty()
+    }
+
+    /// Deletes the stored rows of relays that left (and did not join again), so a wake does not link them again.
+    pub(super) fn forget_left_relays(&self) {
+        for name in self.relays.take_left() {
+            if let Err(e) = self.store.remove_relay(&name) {
+                worker::console_error!("relay {name} left but stays stored (it will leave again): {e}");
+            }
+        }
     }
 
     /// `Snapshot`: the frame a relay sends a new subscriber, with the sequence it includes.

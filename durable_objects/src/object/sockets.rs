@@ -15,6 +15,7 @@ impl Loaded {
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
         let is_update = matches!(frame, ServerFrame::Update(_));
+        self.forget_left_relays();
         if !self.relays.is_empty() {
             self.relays.publish(&(seq, is_update, text.clone()));
         }

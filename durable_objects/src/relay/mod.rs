@@ -3,7 +3,8 @@
 //! object does one subrequest per batch and relay. It joins its competition on its first subscriber, takes each
 //! published batch (`RelayRequest::Publish`), sends it to its sockets in `seq` order once, fills gaps from the
 //! competition's kept frames, and answers `resume` from its own ring (older resumes, and snapshots, from the
-//! competition). Its place in the stream (`through`) is stored, so a relay that wakes from hibernation with its
+//! competition). A relay that has had no socket for `RELAY_LEAVE_AFTER_MS` answers the next batch by leaving, so
+//! the competition stops paying a subrequest per batch for it; its next subscriber joins it again. Its place in the stream (`through`) is stored, so a relay that wakes from hibernation with its
 //! sockets still open carries on where it was; what it held only in memory a client gets back by resuming.
 
 mod sockets;
@@ -25,7 +26,7 @@ use standings::live::PendingFrame;
 use standings::object_config::ObjectConfig;
 use standings::object_error::ErrorCode;
 use standings::protocol::PATH_LIVE;
-use standings::relay::{RelayLine, RelayRequest, COMPETITION_BINDING};
+use standings::relay::{leaves, Published, RelayLine, RelayRequest, COMPETITION_BINDING};
 use standings::requests::ObjectRequest;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
@@ -34,6 +35,7 @@ const KEY_COMPETITION: &str = "competition";
 const KEY_NAME: &str = "name";
 const KEY_THROUGH: &str = "through";
 const KEY_REPORTED_SOCKETS: &str = "reported_sockets";
+const KEY_EPOCH: &str = "epoch";
 
 /// The Durable Object class bound as `RELAY` in `wrangler.toml`.
 #[durable_object]
@@ -49,8 +51,12 @@ struct RelayState {
     config: ObjectConfig,
     /// The competition served and this relay's own name (from the first upgrade, then from storage).
     competition: RefCell<Option<(Uuid, String)>>,
-    /// Whether the competition was told about this relay in this life of the object.
+    /// Whether the competition was told about this relay in this life of the object (and it has not left since).
     joined: Cell<bool>,
+    /// The number of this relay's latest join (stored, so it grows across lives).
+    epoch: Cell<u64>,
+    /// Since when no socket has been open (`None` while one is).
+    idle_since: Cell<Option<i64>>,
     /// Where the relay stands in the competition's stream.
     line: RefCell<RelayLine>,
     /// Operations (a subscribe, a resume) that send a socket frames of their own: while any runs, published
@@ -90,6 +96,8 @@ impl RelayState {
             config,
             competition: RefCell::new(None),
             joined: Cell::new(false),
+            epoch: Cell::new(0),
+            idle_since: Cell::new(None),
             line: RefCell::new(RelayLine::default()),
             holds: Cell::new(0),
             held: RefCell::new(Vec::new()),
@@ -103,6 +111,7 @@ impl RelayState {
         }
         let through = relay.meta(KEY_THROUGH)?.and_then(|t| t.parse().ok()).unwrap_or(0);
         *relay.line.borrow_mut() = RelayLine::starting_at(through);
+        relay.epoch.set(relay.meta(KEY_EPOCH)?.and_then(|t| t.parse().ok()).unwrap_or(0));
         let reported = relay.meta(KEY_REPORTED_SOCKETS)?.and_then(|t| t.parse().ok()).unwrap_or(0);
         Ok(Self { subscribers: Subscribers::new(now_ms(), reported), ..relay })
     }
@@ -152,22 +161,43 @@ impl RelayState {
         object_call::post(&self.env, COMPETITION_BINDING, &competition.to_string(), request.name(), request).await
     }
 
-    /// Tells the competition about this relay once per life (it stores the name; repeats are harmless).
+    /// Tells the competition about this relay once per life and after each leave (it stores the name; repeats are
+    /// harmless). The join's number is stored before it is sent, so it never repeats an earlier one.
     async fn join(&self) -> Result<()> {
         if self.joined.get() {
             return Ok(());
         }
         let name = self.competition.borrow().as_ref().map(|(_, name)| name.clone()).unwrap_or_default();
-        self.send_to_competition(&ObjectRequest::RelayJoin { name }).await?;
+        let epoch = self.epoch.get() + 1;
+        self.set_meta(KEY_EPOCH, &epoch.to_string())?;
+        self.epoch.set(epoch);
+        self.send_to_competition(&ObjectRequest::RelayJoin { name, epoch }).await?;
         self.joined.set(true);
         Ok(())
+    }
+
+    /// Whether this batch is answered by leaving (see `standings::relay::leaves`): then the relay forgets its
+    /// place in the stream (no socket needs it) and joins again with its next subscriber.
+    fn leaving(&self, frames: &[PendingFrame]) -> bool {
+        let busy = self.subscribers.open() > 0 || self.holds.get() > 0;
+        if !leaves(busy, self.idle_since.get(), now_ms(), self.config.relay_leave_after_ms) {
+            return false;
+        }
+        self.joined.set(false);
+        let newest = frames.iter().map(|f| f.0).max().unwrap_or(0);
+        self.line.borrow_mut().skip_to(newest);
+        self.save_through();
+        true
     }
 
     async fn handle(&self, request: RelayRequest) -> Result<Response> {
         match request {
             RelayRequest::Publish { frames } => {
+                if self.leaving(&frames) {
+                    return Response::from_json(&Published { left: Some(self.epoch.get()) });
+                }
                 self.publish(frames).await;
-                Response::empty()
+                Response::from_json(&Published::default())
             }
             #[cfg(feature = "test-routes")]
             RelayRequest::TestForget => {

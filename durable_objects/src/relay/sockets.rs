@@ -135,13 +135,24 @@ impl RelayState {
     /// Counts the open sockets when the relay wakes, and brings the global gauge in line.
     pub(super) fn count_sockets_on_wake(&self) {
         self.subscribers.count_on_wake(&self.state, |count| self.store_socket_count(count));
+        self.note_idle();
         worker_link::flush_metrics(&self.state, &self.env);
     }
 
     /// A socket opened (`+1`) or closed (`-1`).
     pub(super) fn sockets_changed(&self, by: i64) {
         self.subscribers.changed(by, |count| self.store_socket_count(count));
+        self.note_idle();
         worker_link::flush_metrics(&self.state, &self.env);
+    }
+
+    /// Starts the quiet spell after which the relay leaves when its last socket has gone (ends it when one opens).
+    fn note_idle(&self) {
+        match (self.subscribers.open(), self.idle_since.get()) {
+            (0, None) => self.idle_since.set(Some(now_ms())),
+            (0, Some(_)) => {}
+            _ => self.idle_since.set(None),
+        }
     }
 
     fn store_socket_count(&self, count: u64) -> std::result::Result<(), String> {
