@@ -52,12 +52,7 @@ impl Breakers {
             return self.guarded(dependency, budget_ms, call).await;
         }
         let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
-        let label = if outcome.is_ok() { "ok_while_open" } else { "error_while_open" };
-        crate::metrics::add(
-            crate::metrics::Family::ExternalRequestsTotal,
-            &[("service", dependency.name()), ("outcome", label)],
-            1.0,
-        );
+        count_call(dependency, if outcome.is_ok() { "ok_while_open" } else { "error_while_open" });
         outcome
     }
 
@@ -68,13 +63,8 @@ impl Breakers {
         budget_ms: u64,
         call: impl Future<Output = Result<T, AdapterError>>,
     ) -> Result<T, AdapterError> {
-        let service = dependency.name();
         if self.with(dependency, |b| b.try_acquire(clock_ms())).is_none() {
-            crate::metrics::add(
-                crate::metrics::Family::ExternalRequestsTotal,
-                &[("service", service), ("outcome", "circuit_open")],
-                1.0,
-            );
+            count_call(dependency, "circuit_open");
             return Err(AdapterError::CircuitOpen(dependency));
         }
         let started = clock_ms();
@@ -85,15 +75,11 @@ impl Breakers {
             Err(error) if error.counts_against_breaker() => "error",
             Err(_) => "refused",
         };
-        crate::metrics::add(
-            crate::metrics::Family::ExternalRequestsTotal,
-            &[("service", service), ("outcome", label)],
-            1.0,
-        );
+        count_call(dependency, label);
         let seconds = clock_ms().saturating_sub(started) as f64 / 1000.0;
         crate::metrics::observe(
             crate::metrics::Family::ExternalRequestDurationSeconds,
-            &[("service", service)],
+            &[("service", dependency.name())],
             seconds,
             crate::metrics::series::DURATION_BUCKETS,
         );
@@ -103,6 +89,15 @@ impl Breakers {
         }
         outcome
     }
+}
+
+/// Counts one call to `dependency` in `external_requests_total` by its outcome.
+fn count_call(dependency: Dependency, outcome: &str) {
+    crate::metrics::add(
+        crate::metrics::Family::ExternalRequestsTotal,
+        &[("service", dependency.name()), ("outcome", outcome)],
+        1.0,
+    );
 }
 
 /// `call`'s output, or `None` when it takes longer than `budget_ms` (a plain time limit, no breaker).
