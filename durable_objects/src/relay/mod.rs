@@ -4,8 +4,9 @@
 //! published batch (`RelayRequest::Publish`), sends it to its sockets in `seq` order once, fills gaps from the
 //! competition's kept frames, and answers `resume` from its own ring (older resumes, and snapshots, from the
 //! competition). A relay that has had no socket for `RELAY_LEAVE_AFTER_MS` answers the next batch by leaving, so
-//! the competition stops paying a subrequest per batch for it; its next subscriber joins it again. Its place in the stream (`through`) is stored, so a relay that wakes from hibernation with its
-//! sockets still open carries on where it was; what it held only in memory a client gets back by resuming.
+//! the competition stops paying a subrequest per batch for it; its next subscriber joins it again. Its place in the
+//! stream (`through`) is stored, so a relay that wakes from hibernation with its sockets still open carries on where
+//! it was; what it held only in memory a client gets back by resuming.
 
 mod sockets;
 mod stream;
