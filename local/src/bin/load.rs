@@ -10,7 +10,7 @@ use clap::Parser;
 use local::load::client::Client;
 use local::load::mix::Mix;
 use local::load::options::{Mode, Options};
-use local::load::{redis_stats, report, run, setup, ws};
+use local::load::{redis_stats, report, run, setup, worker_metrics, ws};
 use serde_json::{json, Map};
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -55,6 +55,9 @@ async fn main() {
         setup::join_all(&client, competition, joiners, 32).await.unwrap_or_else(|e| fail(e));
     }
     let redis_before = options.redis_url.as_deref().map(|url| redis_stats::billed(url, &options.redis_token));
+    let metrics_token = options.metrics_token.as_deref().filter(|token| !token.is_empty());
+    let scrape = || worker_metrics::scrape(&options.url, metrics_token);
+    let metrics_before = options.worker_metrics.then(scrape);
 
     let mut extra = Map::new();
     extra.insert("target".into(), json!(options.url));
@@ -148,6 +151,16 @@ async fn main() {
             }
             Err(e) => eprintln!("redis stats after the run failed: {e}"),
         }
+    }
+    match (metrics_before, options.worker_metrics.then(scrape)) {
+        (Some(Ok(before)), Some(Ok(after))) => {
+            let redis = worker_metrics::waits(&before, &after, "redis");
+            println!("{}", redis.summary("redis"));
+            extra.insert("redis_calls_by_outcome".into(), json!(redis.by_outcome));
+            extra.insert("redis_calls_within_seconds".into(), json!(redis.within));
+        }
+        (Some(Err(e)), _) | (_, Some(Err(e))) => eprintln!("worker metrics: {e}"),
+        _ => {}
     }
     print!("{}", report::to_text(&recorder, elapsed));
     let document = report::to_json(&recorder, elapsed, extra);

@@ -12,4 +12,5 @@ pub mod run;
 pub mod setup;
 pub mod stats;
 pub mod thresholds;
+pub mod worker_metrics;
 pub mod ws;

@@ -85,6 +85,13 @@ pub struct Options {
     /// Upstash REST token.
     #[arg(long, env = "UPSTASH_REDIS_REST_TOKEN", default_value = "local-upstash-token")]
     pub redis_token: String,
+    /// Scrape the Worker's `/metrics` before and after the run and report how long it waited for Redis (and how
+    /// often it gave up), as the Worker measured it.
+    #[arg(long)]
+    pub worker_metrics: bool,
+    /// The operator's `METRICS_TOKEN` for `--worker-metrics`.
+    #[arg(long, env = "METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
     /// Print no progress line.
     #[arg(long)]
     pub quiet: bool,
