@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 static TURNS: Mutex<()> = Mutex::new(());
 
-/// Slowest answer a request may take here, whatever Redis does (the limiter's budget is 50 ms, other Redis calls
+/// Slowest answer a request may take here, whatever Redis does (the limiter's budget is 250 ms, other Redis calls
 /// have a second, the database is healthy).
 const DEADLINE: Duration = Duration::from_secs(3);
 
@@ -119,7 +119,7 @@ fn with_redis_slower_than_its_budget_64_requests_in_flight_are_all_answered() {
     let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
     let competition = readable_competition(&users, &worker.base_url());
     let _reset = DelayGuard;
-    redis_delay(300);
+    redis_delay(600);
     let outcomes =
         hammer(&worker.base_url(), 64, Duration::from_secs(8), &format!("/api/v1/competitions/{competition}"), &users);
     let served = all_answered(&outcomes, "slow Redis");
@@ -209,7 +209,7 @@ fn an_edit_made_while_the_redis_breaker_is_open_is_still_seen_once_it_closes() {
     assert_eq!(before.status, 200, "{:?}", before.json);
     // The row is now cached in Redis. Slow Redis opens the breaker (the limiter's calls time out).
     let _reset = DelayGuard;
-    redis_delay(300);
+    redis_delay(600);
     let opened = e2e::eventually(Duration::from_secs(20), || {
         read();
         (redis_breaker(&base) == "open").then_some(())

@@ -113,7 +113,7 @@ impl Upstash {
         self.command_within(self.budget_ms, args).await
     }
 
-    /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 50 ms).
+    /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 250 ms).
     pub(super) async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
         let body = serde_json::to_string(args).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
         let call = async {
