@@ -51,7 +51,7 @@ impl Breakers {
         if self.with(dependency, |b| b.state(clock_ms())) == BreakerState::Closed {
             return self.guarded(dependency, budget_ms, call).await;
         }
-        let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
+        let outcome = timed(dependency, budget_ms, call).await;
         count_call(dependency, if outcome.is_ok() { "ok_while_open" } else { "error_while_open" });
         outcome
     }
@@ -68,7 +68,7 @@ impl Breakers {
             return Err(AdapterError::CircuitOpen(dependency));
         }
         let started = clock_ms();
-        let outcome = deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)));
+        let outcome = timed(dependency, budget_ms, call).await;
         let label = match &outcome {
             Ok(_) => "ok",
             Err(AdapterError::Timeout(..)) => "timeout",
@@ -98,6 +98,15 @@ fn count_call(dependency: Dependency, outcome: &str) {
         &[("service", dependency.name()), ("outcome", outcome)],
         1.0,
     );
+}
+
+/// `call`'s outcome, or a timeout of `dependency` when it takes longer than `budget_ms`.
+async fn timed<T>(
+    dependency: Dependency,
+    budget_ms: u64,
+    call: impl Future<Output = Result<T, AdapterError>>,
+) -> Result<T, AdapterError> {
+    deadline(budget_ms, call).await.unwrap_or(Err(AdapterError::Timeout(dependency, budget_ms)))
 }
 
 /// `call`'s output, or `None` when it takes longer than `budget_ms` (a plain time limit, no breaker).

@@ -116,10 +116,19 @@ impl Upstash {
     /// Runs one command under a tighter time budget than the adapter's default (the rate limiter's 250 ms).
     pub(super) async fn command_within(&self, budget_ms: u64, args: &[&str]) -> Result<Value, AdapterError> {
         let body = serde_json::to_string(args).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        let call = async {
+        self.under_breaker(budget_ms, async {
             let (status, text) = self.post("/", body).await?;
             decode_single(status, &text)
-        };
+        })
+        .await
+    }
+
+    /// Runs `call` under the Redis breaker: skipped while it is open, unless this client is [`Upstash::insistent`].
+    async fn under_breaker<T>(
+        &self,
+        budget_ms: u64,
+        call: impl std::future::Future<Output = Result<T, AdapterError>>,
+    ) -> Result<T, AdapterError> {
         if self.insist {
             self.breakers.insisted(DEP, budget_ms, call).await
         } else {
@@ -130,12 +139,11 @@ impl Upstash {
     /// Runs several commands in one round trip (not atomic); each has its own outcome.
     pub async fn pipeline(&self, commands: &[Vec<String>]) -> Result<Vec<Outcome>, AdapterError> {
         let body = serde_json::to_string(commands).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        self.breakers
-            .guarded(DEP, self.budget_ms, async {
-                let (status, text) = self.post("/pipeline", body).await?;
-                decode_pipeline(status, &text, commands.len())
-            })
-            .await
+        self.under_breaker(self.budget_ms, async {
+            let (status, text) = self.post("/pipeline", body).await?;
+            decode_pipeline(status, &text, commands.len())
+        })
+        .await
     }
 }
 

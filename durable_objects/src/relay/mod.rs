@@ -177,28 +177,22 @@ impl RelayState {
         Ok(())
     }
 
-    /// Whether this batch is answered by leaving (see `standings::relay::leaves`): then the relay forgets its
-    /// place in the stream (no socket needs it) and joins again with its next subscriber.
-    fn leaving(&self, frames: &[PendingFrame]) -> bool {
-        let busy = self.subscribers.open() > 0 || self.holds.get() > 0;
-        if !leaves(busy, self.idle_since.get(), now_ms(), self.config.relay_leave_after_ms) {
-            return false;
+    /// Whether this batch is answered by leaving (see `standings::relay::leaves`): then the relay joins again with
+    /// its next subscriber. (The batch itself only moves the line: nobody is there to send it to.)
+    fn leaving(&self) -> bool {
+        let leaving = leaves(!self.unattended(), self.idle_since.get(), now_ms(), self.config.relay_leave_after_ms);
+        if leaving {
+            self.joined.set(false);
         }
-        self.joined.set(false);
-        let newest = frames.iter().map(|f| f.0).max().unwrap_or(0);
-        self.line.borrow_mut().skip_to(newest);
-        self.save_through();
-        true
+        leaving
     }
 
     async fn handle(&self, request: RelayRequest) -> Result<Response> {
         match request {
             RelayRequest::Publish { frames } => {
-                if self.leaving(&frames) {
-                    return Response::from_json(&Published { left: Some(self.epoch.get()) });
-                }
+                let left = self.leaving().then(|| self.epoch.get());
                 self.publish(frames).await;
-                Response::from_json(&Published::default())
+                Response::from_json(&Published { left })
             }
             #[cfg(feature = "test-routes")]
             RelayRequest::TestForget => {

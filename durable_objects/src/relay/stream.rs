@@ -35,9 +35,14 @@ impl RelayState {
         Hold(self)
     }
 
+    /// Whether no socket is open or being brought up to date: batches then only move the line.
+    pub(super) fn unattended(&self) -> bool {
+        self.subscribers.open() == 0 && self.holds.get() == 0
+    }
+
     /// A batch from the competition.
     pub(super) async fn publish(&self, frames: Vec<PendingFrame>) {
-        if self.subscribers.open() == 0 && self.holds.get() == 0 {
+        if self.unattended() {
             // Nobody to send to: move on without asking for anything missed.
             let newest = frames.iter().map(|f| f.0).max().unwrap_or(0);
             self.line.borrow_mut().skip_to(newest);
