@@ -31,8 +31,9 @@ pub const COMPETITION_BINDING: &str = "COMPETITION";
 
 /// Every operation a relay object takes besides the socket upgrade (which carries headers): the JSON body of
 /// `POST {INTERNAL_ORIGIN}/{name}`.
+/// Externally tagged, as [`crate::requests::ObjectRequest`] is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", content = "args", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RelayRequest {
     /// Frames the competition published, `(seq, is_update, text)` in order, for the relay's sockets. Reply:
     /// [`Published`].
@@ -274,9 +275,10 @@ mod tests {
         for request in requests {
             let text = serde_json::to_string(&request).expect("json");
             assert_eq!(RelayRequest::parse(text.as_bytes()).expect("parses"), request, "{text}");
-            assert!(text.starts_with(&format!("{{\"op\":\"{}\"", request.name())), "{text}");
+            let tag = format!("\"{}\"", request.name());
+            assert!(text == tag || text.starts_with(&format!("{{{tag}:")), "{text}");
         }
-        assert!(RelayRequest::parse(br#"{"op":"publish","args":{"frames":[[1,"x"]]}}"#).is_err());
+        assert!(RelayRequest::parse(br#"{"publish":{"frames":[[1,"x"]]}}"#).is_err());
     }
 
     #[test]
