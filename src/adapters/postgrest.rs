@@ -57,9 +57,14 @@ struct ErrorBody {
 
 /// Turns a status and body into the decoded value or an upstream error.
 pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, AdapterError> {
+    serde_json::from_str(success_body(status, body)?).map_err(|e| AdapterError::Decode(DEP, e.to_string()))
+}
+
+/// The body of a 2xx reply (`null` for an empty one); any other status as the error PostgREST described. Not
+/// generic, so the error path is not copied into every row type's decoder.
+fn success_body(status: u16, body: &str) -> Result<&str, AdapterError> {
     if (200..300).contains(&status) {
-        let body = if body.trim().is_empty() { "null" } else { body };
-        return serde_json::from_str(body).map_err(|e| AdapterError::Decode(DEP, e.to_string()));
+        return Ok(if body.trim().is_empty() { "null" } else { body });
     }
     let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
     Err(AdapterError::Upstream {
