@@ -41,6 +41,10 @@ impl Clock {
         if name.is_empty() || name.len() > 64 {
             return None;
         }
+        // Every profile's default: its dates need no zone lookup (in the Worker, an `Intl` object per rescore).
+        if name.eq_ignore_ascii_case(DEFAULT_ZONE) {
+            return Some(Clock::utc());
+        }
         Zone::named(name).map(|zone| Clock { zone: Some(zone) })
     }
 
@@ -109,6 +113,12 @@ mod tests {
             // ... and falls back on 2026-11-01: 25 hours (04:00Z to 05:00Z).
             ("America/New_York", "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z", "2026-11-01", "2026-11-01"),
             ("Europe/Berlin", "2026-03-29T00:00:00Z", "2026-03-30T00:00:00Z", "2026-03-29", "2026-03-30"),
+            // Before the Gregorian reform and before year 1 dates stay proleptic Gregorian; Berlin then kept its
+            // local mean time (+00:53:28), Kiritimati its (−10:29:20).
+            ("Europe/Berlin", "1000-06-01T23:30:00Z", "1000-06-02T00:00:00Z", "1000-06-02", "1000-06-02"),
+            ("Europe/Berlin", "0000-01-01T00:00:00Z", "0000-01-01T12:00:00Z", "0000-01-01", "0000-01-01"),
+            ("Pacific/Kiritimati", "0000-01-02T00:00:00Z", "0000-01-02T12:00:00Z", "0000-01-01", "0000-01-02"),
+            ("UTC", "1582-10-04T00:00:00Z", "1582-10-06T00:00:00Z", "1582-10-04", "1582-10-05"),
         ];
         for (zone, starts, ends, first, last) in cases {
             let clock = Clock::named(zone).expect("known zone");

@@ -21,6 +21,12 @@ extern "C" {
 }
 
 const MAX_DATE_MS: i64 = 8_640_000_000_000_000;
+/// 1600-01-01T00:00:00Z. ICU counts dates before 1582-10-15 in the Julian calendar, even for `iso8601`, and writes
+/// years before 1 without a sign, while the API's dates are proleptic Gregorian (as `jiff`'s and chrono's are).
+const GREGORIAN_FROM_MS: i64 = -11_676_096_000_000;
+/// The Gregorian calendar repeats every 400 years.
+const CYCLE_DAYS: i64 = 146_097;
+const CYCLE_MS: i64 = CYCLE_DAYS * 86_400_000;
 
 /// An IANA time zone.
 #[derive(Debug, Clone)]
@@ -54,11 +60,14 @@ impl Zone {
         // Date's own range (±10^8 days); parsed timestamps (years 0–9999) are well inside it, and outside it the
         // call would throw.
         let ms = ms.clamp(-MAX_DATE_MS, MAX_DATE_MS);
-        for part in self.0.format_to_parts(ms as f64).iter() {
+        // An earlier instant is read whole 400-year cycles later and its date moved back as many: every zone kept
+        // its local mean time, one fixed offset, until well after 1600, so the offset is the same at both instants.
+        let cycles = if ms < GREGORIAN_FROM_MS { (GREGORIAN_FROM_MS - ms + CYCLE_MS - 1) / CYCLE_MS } else { 0 };
+        for part in self.0.format_to_parts((ms + cycles * CYCLE_MS) as f64).iter() {
             let field = |key: &str| Reflect::get(&part, &key.into()).ok().and_then(|v| v.as_string());
             let (Some(kind), Some(value)) = (field("type"), field("value")) else { continue };
             let slot = match kind.as_str() {
-                "year" | "relatedYear" => &mut year,
+                "year" => &mut year,
                 "month" => &mut month,
                 "day" => &mut day,
                 _ => continue,
@@ -66,9 +75,8 @@ impl Zone {
             *slot = value.parse::<i32>().ok();
         }
         match (year, month, day) {
-            (Some(y), Some(m), Some(d)) => {
-                crate::time::days_from_civil(y, m as u32, d as u32).unwrap_or_else(|| crate::time::day_of(ms))
-            }
+            (Some(y), Some(m), Some(d)) => crate::time::days_from_civil(y, m as u32, d as u32)
+                .map_or_else(|| crate::time::day_of(ms), |date| date - cycles * CYCLE_DAYS),
             // Not reached with the options above; the UTC date is the least wrong answer.
             _ => crate::time::day_of(ms),
         }
