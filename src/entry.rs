@@ -393,7 +393,7 @@ pub(crate) async fn verify_token(
     let now = now_ms / 1000;
     let user = match verify::key_need(token, accepted)? {
         KeyNeed::Secret => {
-            verify::verify(token, VerifyingKey::Secret(config.jwt_secret.as_bytes()), accepted, &rules, now)?
+            verify::verify(token, VerifyingKey::Secret(config.jwt_secret.as_bytes()), accepted, &rules, now).await?
         }
         KeyNeed::KeyId(kid) => {
             let mut keys = key_source::current(services, traceparent, now_ms).await?;
@@ -402,7 +402,7 @@ pub(crate) async fn verify_token(
                 keys = key_source::refreshed(services, traceparent, now_ms).await?.unwrap_or(keys);
             }
             let key = keys.get(&kid).ok_or_else(|| AuthError::Invalid("unknown signing key".into()))?;
-            verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now)?
+            verify::verify(token, VerifyingKey::Public(key), accepted, &rules, now).await?
         }
     };
     auth::verified::remember(token, &user, now_ms);

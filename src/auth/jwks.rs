@@ -3,33 +3,11 @@
 
 use std::collections::HashMap;
 
-use jwt_compact::alg::{Es256, RsaPublicKey, StrongKey};
 use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::Algorithm;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// A P-256 public key (ES256).
-pub type EcKey = <Es256 as Algorithm>::VerifyingKey;
-
-/// A public key usable for one algorithm. The algorithm is fixed by the key itself, never by a token's header.
-#[derive(Debug, Clone)]
-pub enum PublicKey {
-    /// ES256: ECDSA on P-256 with SHA-256.
-    Es256(EcKey),
-    /// RS256: RSA (≥ 2048 bits) with SHA-256 and PKCS#1 v1.5 padding.
-    Rs256(StrongKey<RsaPublicKey>),
-}
-
-impl PublicKey {
-    /// The JWS `alg` this key verifies.
-    pub fn algorithm(&self) -> &'static str {
-        match self {
-            PublicKey::Es256(_) => "ES256",
-            PublicKey::Rs256(_) => "RS256",
-        }
-    }
-}
+pub use super::public_key::PublicKey;
 
 /// The usable keys of a set, by `kid`.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +22,7 @@ struct RawSet {
 
 impl KeySet {
     /// Parses a JWKS document. Keys this service cannot use (other types or curves, encryption keys, keys without
-    /// `kid`, RSA keys under 2048 bits) are skipped, so one odd key never disables the others; a document that is
+    /// `kid`, RSA keys other than 2048, 3072 or 4096 bits) are skipped, so one odd key never disables the others; a document that is
     /// not a key set at all is an error.
     pub fn parse(document: &str) -> Result<Self, String> {
         let raw: RawSet = serde_json::from_str(document).map_err(|e| format!("not a JWKS document: {e}"))?;
@@ -75,24 +53,7 @@ fn usable_key(jwk: &Value) -> Option<PublicKey> {
     }
     let declared = jwk.get("alg").and_then(Value::as_str);
     let parsed: JsonWebKey<'_> = serde_json::from_value(jwk.clone()).ok()?;
-    let key = match &parsed {
-        JsonWebKey::EllipticCurve { curve, x, y, secret: None } if curve == "P-256" => {
-            if x.len() != 32 || y.len() != 32 {
-                return None;
-            }
-            // SEC1 uncompressed point: 0x04 ‖ x ‖ y.
-            let mut point = Vec::with_capacity(65);
-            point.push(4);
-            point.extend_from_slice(x);
-            point.extend_from_slice(y);
-            PublicKey::Es256(<EcKey as jwt_compact::alg::VerifyingKey<Es256>>::from_slice(&point).ok()?)
-        }
-        JsonWebKey::Rsa { private_parts: None, .. } => {
-            let key = RsaPublicKey::try_from(&parsed).ok()?;
-            PublicKey::Rs256(StrongKey::try_from(key).ok()?)
-        }
-        _ => return None,
-    };
+    let key = PublicKey::from_jwk(&parsed, jwk)?;
     // A key declared for another algorithm (e.g. PS256 on an RSA key) is not used for this one.
     match declared {
         Some(alg) if alg != key.algorithm() => None,

@@ -6,6 +6,7 @@
 pub mod claims;
 pub mod jwks;
 pub mod key_source;
+pub mod public_key;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod test_tokens;
 pub mod token;

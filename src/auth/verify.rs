@@ -1,9 +1,10 @@
-//! Signature verification with `jwt-compact`. Which algorithms are accepted is configuration; the key type comes
+//! Token verification: `jwt-compact` parses tokens and checks HS256; ES256 and RS256 signatures are checked by the
+//! key itself (`auth::public_key`: WebCrypto in the Worker, `jwt-compact` on the host). Which algorithms are accepted is configuration; the key type comes
 //! from configuration (the HS256 secret) or from the key set (each JWKS key fixes its own algorithm), never from the
 //! token's `alg` header — so `alg: none` and HS/RS confusion are refused before any key is used.
 
-use jwt_compact::alg::{Es256, Hs256, Hs256Key, Rsa, StrongAlg};
-use jwt_compact::{Algorithm, AlgorithmExt, Claims, Token, UntrustedToken, ValidationError};
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{AlgorithmExt, Claims, UntrustedToken, ValidationError};
 use serde::Deserialize;
 
 use super::claims::{self, Audience, ClaimRules, RawClaims};
@@ -88,8 +89,9 @@ pub fn key_need(token: &str, accepted: &[Alg]) -> Result<KeyNeed, AuthError> {
 }
 
 /// Verifies the signature with `key` (whose algorithm must be the one the header names) and applies the claim
-/// rules at `now` (seconds since the epoch).
-pub fn verify(
+/// rules at `now` (seconds since the epoch). Asynchronous because the Worker checks ES256 and RS256 with WebCrypto
+/// (`auth::public_key`); on the host, and for HS256, it completes without waiting.
+pub async fn verify(
     token: &str,
     key: VerifyingKey<'_>,
     accepted: &[Alg],
@@ -100,13 +102,19 @@ pub fn verify(
     let alg = Alg::from_name(untrusted.algorithm())
         .filter(|alg| accepted.contains(alg))
         .ok_or_else(|| AuthError::Invalid("algorithm not accepted".into()))?;
-    let verified = match (alg, key) {
-        (Alg::Hs256, VerifyingKey::Secret(secret)) => validate(Hs256, &Hs256Key::new(secret), &untrusted),
-        (Alg::Es256, VerifyingKey::Public(PublicKey::Es256(key))) => validate(Es256, key, &untrusted),
-        (Alg::Rs256, VerifyingKey::Public(PublicKey::Rs256(key))) => validate(StrongAlg(Rsa::rs256()), key, &untrusted),
+    let Claims { expiration, not_before, issued_at, custom, .. } = match (alg, key) {
+        (Alg::Hs256, VerifyingKey::Secret(secret)) => validate(&Hs256Key::new(secret), &untrusted),
+        (Alg::Es256 | Alg::Rs256, VerifyingKey::Public(key)) if key.algorithm() == alg.name() => {
+            // The signed part is everything before the last dot (`parse` checked the three segments).
+            let signed = token.rsplit_once('.').map_or("", |(signed, _)| signed);
+            if key.verifies(signed.as_bytes(), untrusted.signature_bytes()).await {
+                untrusted.deserialize_claims_unchecked::<OtherClaims>().map_err(|_| malformed_claims())
+            } else {
+                Err(AuthError::Invalid("bad signature".into()))
+            }
+        }
         _ => Err(AuthError::Invalid("algorithm does not match the key".into())),
     }?;
-    let (_, Claims { expiration, not_before, issued_at, custom, .. }) = verified.into_parts();
     let raw = RawClaims {
         sub: custom.sub,
         exp: expiration.map(|t| t.timestamp()),
@@ -119,18 +127,20 @@ pub fn verify(
     claims::check(&raw, rules, now)
 }
 
-fn validate<A: Algorithm>(
-    alg: A,
-    key: &A::VerifyingKey,
-    untrusted: &UntrustedToken<'_>,
-) -> Result<Token<OtherClaims>, AuthError> {
-    alg.validator::<OtherClaims>(key).validate(untrusted).map_err(|error| match error {
+fn malformed_claims() -> AuthError {
+    AuthError::Invalid("malformed claims".into())
+}
+
+/// HS256 through `jwt-compact`'s validator (the asymmetric keys check their own signatures, `auth::public_key`).
+fn validate(key: &Hs256Key, untrusted: &UntrustedToken<'_>) -> Result<Claims<OtherClaims>, AuthError> {
+    let token = Hs256.validator::<OtherClaims>(key).validate(untrusted).map_err(|error| match error {
         ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } => {
             AuthError::Invalid("bad signature".into())
         }
         ValidationError::AlgorithmMismatch { .. } => AuthError::Invalid("algorithm does not match the key".into()),
-        _ => AuthError::Invalid("malformed claims".into()),
-    })
+        _ => malformed_claims(),
+    })?;
+    Ok(token.into_parts().1)
 }
 
 // Native only: the fixture-key signing helpers (auth::test_tokens) are not built for wasm32.
