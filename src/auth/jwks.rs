@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use jwt_compact::jwk::JsonWebKey;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -20,14 +19,48 @@ struct RawSet {
     keys: Vec<Value>,
 }
 
+/// The members of a JWK (RFC 7517, 7518) this service reads, as their text. Read as flat optional strings (not as
+/// `jwt-compact`'s tagged `JsonWebKey`, whose generated parser was a large share of the key-set code in the bundle);
+/// `auth::public_key` decodes and checks them.
+#[derive(Debug, Default, Deserialize)]
+pub struct Jwk {
+    /// Key type: `EC` or `RSA` (others are skipped).
+    pub kty: Option<String>,
+    /// Key id, which tokens name in their `kid` header.
+    pub kid: Option<String>,
+    /// Intended use; only `sig` (or none) is used.
+    #[serde(rename = "use")]
+    pub key_use: Option<String>,
+    /// Declared algorithm; a key declared for another algorithm is skipped.
+    pub alg: Option<String>,
+    /// EC curve.
+    pub crv: Option<String>,
+    /// EC coordinates (base64url).
+    pub x: Option<String>,
+    /// EC coordinates (base64url).
+    pub y: Option<String>,
+    /// RSA modulus (base64url).
+    pub n: Option<String>,
+    /// RSA public exponent (base64url).
+    pub e: Option<String>,
+    /// The private exponent or scalar: present only in private keys, which are not verifying keys here.
+    pub d: Option<String>,
+}
+
 impl KeySet {
     /// Parses a JWKS document. Keys this service cannot use (other types or curves, encryption keys, keys without
     /// `kid`, RSA keys other than 2048, 3072 or 4096 bits) are skipped, so one odd key never disables the others; a document that is
     /// not a key set at all is an error.
     pub fn parse(document: &str) -> Result<Self, String> {
         let raw: RawSet = serde_json::from_str(document).map_err(|e| format!("not a JWKS document: {e}"))?;
-        let keys =
-            raw.keys.iter().filter_map(|jwk| Some((jwk["kid"].as_str()?.to_owned(), usable_key(jwk)?))).collect();
+        let keys = raw
+            .keys
+            .iter()
+            .filter_map(|key| {
+                let jwk = Jwk::deserialize(key).ok()?;
+                Some((jwk.kid.clone()?, usable_key(&jwk)?))
+            })
+            .collect();
         Ok(Self { keys })
     }
 
@@ -47,15 +80,13 @@ impl KeySet {
     }
 }
 
-fn usable_key(jwk: &Value) -> Option<PublicKey> {
-    if jwk.get("use").and_then(Value::as_str).is_some_and(|u| u != "sig") {
+fn usable_key(jwk: &Jwk) -> Option<PublicKey> {
+    if jwk.key_use.as_deref().is_some_and(|u| u != "sig") {
         return None;
     }
-    let declared = jwk.get("alg").and_then(Value::as_str);
-    let parsed: JsonWebKey<'_> = serde_json::from_value(jwk.clone()).ok()?;
-    let key = PublicKey::from_jwk(&parsed, jwk)?;
+    let key = PublicKey::from_jwk(jwk)?;
     // A key declared for another algorithm (e.g. PS256 on an RSA key) is not used for this one.
-    match declared {
+    match jwk.alg.as_deref() {
         Some(alg) if alg != key.algorithm() => None,
         _ => Some(key),
     }

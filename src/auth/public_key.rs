@@ -8,7 +8,9 @@
 //! host when the set is read, and in the Worker fails WebCrypto's import, so it verifies nothing; both refuse the
 //! token (401 `invalid_token`).
 
-use jwt_compact::jwk::JsonWebKey;
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+use super::jwks::Jwk;
 
 /// The algorithms a key set's keys serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,15 +19,43 @@ enum Kind {
     Rs256,
 }
 
-/// Which algorithm a JWK serves, `None` for a key this service does not accept.
-fn kind_of(jwk: &JsonWebKey<'_>) -> Option<Kind> {
-    match jwk {
-        JsonWebKey::EllipticCurve { curve, x, y, secret: None }
-            if curve == "P-256" && x.len() == 32 && y.len() == 32 =>
-        {
-            Some(Kind::Es256)
+impl Kind {
+    fn algorithm(self) -> &'static str {
+        match self {
+            Kind::Es256 => "ES256",
+            Kind::Rs256 => "RS256",
         }
-        JsonWebKey::Rsa { modulus, private_parts: None, .. } if strong_modulus(modulus) => Some(Kind::Rs256),
+    }
+}
+
+/// A JWK's key material, decoded, for a key this service accepts.
+// The Worker only checks it (WebCrypto imports the members' text); the host builds its keys from it.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+enum Material {
+    /// A P-256 point's coordinates, 32 bytes each.
+    Es256 { x: Vec<u8>, y: Vec<u8> },
+    /// An RSA modulus of 2048, 3072 or 4096 bits and its public exponent.
+    Rs256 { n: Vec<u8>, e: Vec<u8> },
+}
+
+fn decoded(member: &Option<String>) -> Option<Vec<u8>> {
+    Base64UrlUnpadded::decode_vec(member.as_deref()?).ok()
+}
+
+/// The material of a public P-256 or strong RSA key; `None` for anything else (private keys included).
+fn material(jwk: &Jwk) -> Option<Material> {
+    if jwk.d.is_some() {
+        return None;
+    }
+    match (jwk.kty.as_deref()?, jwk.crv.as_deref()) {
+        ("EC", Some("P-256")) => {
+            let (x, y) = (decoded(&jwk.x)?, decoded(&jwk.y)?);
+            (x.len() == 32 && y.len() == 32).then_some(Material::Es256 { x, y })
+        }
+        ("RSA", _) => {
+            let (n, e) = (decoded(&jwk.n)?, decoded(&jwk.e)?);
+            strong_modulus(&n).then_some(Material::Rs256 { n, e })
+        }
         _ => None,
     }
 }
@@ -38,22 +68,13 @@ fn strong_modulus(modulus: &[u8]) -> bool {
     matches!(bits, 2_048 | 3_072 | 4_096)
 }
 
-impl Kind {
-    fn algorithm(self) -> &'static str {
-        match self {
-            Kind::Es256 => "ES256",
-            Kind::Rs256 => "RS256",
-        }
-    }
-}
-
 #[cfg(not(target_arch = "wasm32"))]
 mod host {
     use jwt_compact::alg::{Es256, Rsa, RsaPublicKey, StrongAlg, StrongKey};
     use jwt_compact::jwk::JsonWebKey;
     use jwt_compact::{Algorithm, AlgorithmSignature};
 
-    use super::Kind;
+    use super::{Jwk, Kind, Material};
 
     #[derive(Debug, Clone)]
     enum Key {
@@ -73,22 +94,22 @@ mod host {
     }
 
     impl PublicKey {
-        /// The key of a parsed JWK (`raw` is the same JWK as JSON); `None` for a key this service does not accept.
-        pub fn from_jwk(jwk: &JsonWebKey<'_>, _raw: &serde_json::Value) -> Option<Self> {
-            match (super::kind_of(jwk)?, jwk) {
-                (Kind::Es256, JsonWebKey::EllipticCurve { x, y, .. }) => {
+        /// The key of a JWK; `None` for a key this service does not accept.
+        pub fn from_jwk(jwk: &Jwk) -> Option<Self> {
+            match super::material(jwk)? {
+                Material::Es256 { x, y } => {
                     // SEC1 uncompressed point: 0x04 ‖ x ‖ y.
-                    let point = [&[4u8][..], x, y].concat();
+                    let point = [&[4u8][..], &x, &y].concat();
                     let key = <<Es256 as Algorithm>::VerifyingKey as jwt_compact::alg::VerifyingKey<Es256>>::from_slice(
                         &point,
                     );
                     key.ok().map(|key| PublicKey(Key::Es256(key)))
                 }
-                (Kind::Rs256, _) => {
-                    let key = RsaPublicKey::try_from(jwk).ok()?;
+                Material::Rs256 { n, e } => {
+                    let jwk = JsonWebKey::Rsa { modulus: n.into(), public_exponent: e.into(), private_parts: None };
+                    let key = RsaPublicKey::try_from(&jwk).ok()?;
                     StrongKey::try_from(key).ok().map(|key| PublicKey(Key::Rs256(key)))
                 }
-                _ => None,
             }
         }
 
@@ -121,12 +142,11 @@ mod worker_crypto {
     use std::cell::OnceCell;
 
     use js_sys::{Array, Object, Promise, Reflect};
-    use jwt_compact::jwk::JsonWebKey;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use worker::wasm_bindgen_futures::JsFuture;
 
-    use super::Kind;
+    use super::{Jwk, Kind, Material};
 
     #[wasm_bindgen]
     extern "C" {
@@ -174,13 +194,17 @@ mod worker_crypto {
     }
 
     impl PublicKey {
-        /// The key of a parsed JWK, kept as `raw`'s members as text; `None` for a key this service does not accept.
-        pub fn from_jwk(jwk: &JsonWebKey<'_>, raw: &serde_json::Value) -> Option<Self> {
-            let kind = super::kind_of(jwk)?;
-            let text = |name: &'static str| Some((name, raw[name].as_str()?.to_owned()));
-            let members = match kind {
-                Kind::Es256 => vec![("kty", "EC".to_owned()), ("crv", "P-256".to_owned()), text("x")?, text("y")?],
-                Kind::Rs256 => vec![("kty", "RSA".to_owned()), text("n")?, text("e")?],
+        /// The key of a JWK, kept as its members' text; `None` for a key this service does not accept.
+        pub fn from_jwk(jwk: &Jwk) -> Option<Self> {
+            let text = |name: &'static str, member: &Option<String>| Some((name, member.clone()?));
+            let (kind, members) = match super::material(jwk)? {
+                Material::Es256 { .. } => (
+                    Kind::Es256,
+                    vec![("kty", "EC".to_owned()), ("crv", "P-256".to_owned()), text("x", &jwk.x)?, text("y", &jwk.y)?],
+                ),
+                Material::Rs256 { .. } => {
+                    (Kind::Rs256, vec![("kty", "RSA".to_owned()), text("n", &jwk.n)?, text("e", &jwk.e)?])
+                }
             };
             Some(PublicKey { kind, members, imported: OnceCell::new() })
         }
@@ -259,8 +283,7 @@ mod tests {
     }
 
     fn key(raw: &serde_json::Value) -> Option<PublicKey> {
-        let jwk: JsonWebKey<'_> = serde_json::from_value(raw.clone()).ok()?;
-        PublicKey::from_jwk(&jwk, raw)
+        PublicKey::from_jwk(&serde::Deserialize::deserialize(raw).ok()?)
     }
 
     /// Unpadded base64url, decoded (test inputs only).
