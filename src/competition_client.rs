@@ -3,31 +3,15 @@
 use serde::de::DeserializeOwned;
 use standings::object_error::{ErrorCode, ObjectError};
 use uuid::Uuid;
-use worker::js_sys::{Promise, Reflect};
-use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
-use worker::{web_sys, Env, Headers, Method, Request, RequestInit};
+use worker::wasm_bindgen::JsValue;
+use worker::{web_sys, Env, Headers};
 
 use standings::live::LIVE_FULL_RETRY_SECS;
 use standings::protocol::INTERNAL_ORIGIN;
 use standings::requests::ObjectRequest;
 
 use crate::error::ApiError;
-use crate::subrequest::{self, Failure};
-
-// The namespace and stub as the runtime gives them: workers-rs's `Stub` reads replies as streams (see
-// `subrequest`), and its namespace wrapper costs extra crossings per call.
-#[wasm_bindgen]
-extern "C" {
-    type RawNamespace;
-    #[wasm_bindgen(method, catch, js_name = idFromName)]
-    fn id_from_name(this: &RawNamespace, name: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &RawNamespace, id: &JsValue) -> Result<RawStub, JsValue>;
-
-    type RawStub;
-    #[wasm_bindgen(method, catch)]
-    fn fetch(this: &RawStub, request: &web_sys::Request) -> Result<Promise, JsValue>;
-}
+use crate::subrequest::{self, Failure, RawStub};
 
 /// Binding name of the Competition namespace in `wrangler.toml`.
 pub const BINDING: &str = standings::relay::COMPETITION_BINDING;
@@ -78,23 +62,13 @@ impl CompetitionClient {
     }
 
     fn for_object(env: &Env, binding: &str, name: &str, traceparent: &str) -> Result<Self, ApiError> {
-        let namespace: RawNamespace = Reflect::get(env, &binding.into())
-            .ok()
-            .filter(|binding| !binding.is_undefined())
-            .ok_or_else(|| unavailable(format!("no binding {binding}")))?
-            .unchecked_into();
-        let stub =
-            namespace.id_from_name(name).and_then(|id| namespace.get(&id)).map_err(|e| unavailable(Failure(e)))?;
+        let stub = subrequest::stub(env, binding, name).map_err(unavailable)?;
         Ok(Self { stub, traceparent: traceparent.to_owned() })
     }
 
     /// Sends a WebSocket upgrade and returns the object's 101 untouched; a refusal becomes an API error.
-    pub async fn upgrade(&self, request: Request) -> Result<worker::Response, ApiError> {
-        let pending = self.stub.fetch(request.inner()).map_err(|e| call_failed(Failure(e)))?;
-        let response: web_sys::Response = worker::wasm_bindgen_futures::JsFuture::from(pending)
-            .await
-            .map_err(|e| call_failed(Failure(e)))?
-            .unchecked_into();
+    pub async fn upgrade(&self, request: web_sys::Request) -> Result<worker::Response, ApiError> {
+        let response = self.stub.respond(&request).await.map_err(call_failed)?;
         let status = response.status();
         if status == 101 {
             return Ok(response.into());
@@ -153,13 +127,11 @@ impl CompetitionClient {
         let headers = Headers::new();
         headers.set("traceparent", &self.traceparent).map_err(unavailable)?;
         headers.set("Content-Type", "application/json").map_err(unavailable)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_headers(headers).with_body(Some(json.into()));
         // The operation's name as the path: traces and the runtime's logs say what was asked.
         let url = format!("{INTERNAL_ORIGIN}/{name}");
-        let request = Request::new_with_init(&url, &init).map_err(unavailable)?;
-        let pending = self.stub.fetch(request.inner()).map_err(|e| call_failed(Failure(e)))?;
-        let answer = subrequest::answer(pending).await.map_err(call_failed)?;
+        let request =
+            subrequest::request("POST", &url, &headers, Some(&JsValue::from_str(&json))).map_err(unavailable)?;
+        let answer = self.stub.call(&request).await.map_err(call_failed)?;
         Ok((answer.status, answer.body))
     }
 }

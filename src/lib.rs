@@ -24,9 +24,10 @@ pub mod routes;
 pub mod runtime;
 pub mod scoring;
 pub mod services;
-pub mod subrequest;
 pub mod time;
 
 // The Competition and Relay classes live in the `durable_objects` crate; referencing them here is what makes the
 // build export them to the runtime.
 pub use durable_objects::{Competition, Relay};
+// Subrequests answered whole; the objects make them too, so the module lives in their crate.
+pub use durable_objects::subrequest;

@@ -14,6 +14,7 @@ pub mod object_call;
 pub mod relay;
 pub mod relay_link;
 pub mod score_store;
+pub mod subrequest;
 pub mod subscribers;
 pub mod system_of_record;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 
 use super::error::{AdapterError, Dependency};
 use super::guard::Breakers;
+use crate::subrequest;
 
 const DEP: Dependency = Dependency::Jwks;
 
@@ -16,14 +17,14 @@ pub async fn fetch(
 ) -> Result<(String, Option<String>), AdapterError> {
     breakers
         .guarded(DEP, budget_ms, async {
-            let unreachable = |e: worker::Error| AdapterError::Unreachable(DEP, e.to_string());
+            let unreachable = |e: &dyn std::fmt::Display| AdapterError::Unreachable(DEP, e.to_string());
             let headers = worker::Headers::new();
-            headers.set("traceparent", traceparent).map_err(unreachable)?;
-            let mut init = worker::RequestInit::new();
-            init.with_headers(headers);
-            let request = worker::Request::new_with_init(url, &init).map_err(unreachable)?;
-            let mut response = worker::Fetch::Request(request).send().await.map_err(unreachable)?;
-            let status = response.status_code();
+            headers.set("traceparent", traceparent).map_err(|e| unreachable(&e))?;
+            let request = subrequest::request("GET", url, &headers, None).map_err(|e| unreachable(&e))?;
+            let response = subrequest::respond(&request).await.map_err(|e| unreachable(&e))?;
+            let cache_control = response.headers().get("Cache-Control").ok().flatten();
+            let answer = subrequest::whole(response).await.map_err(|e| unreachable(&e))?;
+            let status = answer.status;
             if status != 200 {
                 return Err(AdapterError::Upstream {
                     dependency: DEP,
@@ -32,8 +33,7 @@ pub async fn fetch(
                     message: "the key set was not served".into(),
                 });
             }
-            let cache_control = response.headers().get("Cache-Control").ok().flatten();
-            let body = response.text().await.map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
+            let body = String::from_utf8(answer.body).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
             Ok((body, cache_control))
         })
         .await

@@ -82,7 +82,7 @@ fn success_body(status: u16, body: &str) -> Result<&str, AdapterError> {
 #[cfg(target_arch = "wasm32")]
 async fn send(builder: Builder) -> Result<(u16, String), AdapterError> {
     use worker::js_sys::Uint8Array;
-    use worker::{Headers, Method, Request, RequestInit};
+    use worker::Headers;
     let unreachable = |e: &dyn std::fmt::Display| AdapterError::Unreachable(DEP, e.to_string());
     let built = builder.build().build().map_err(|e| unreachable(&e))?;
     let headers = Headers::new();
@@ -90,13 +90,11 @@ async fn send(builder: Builder) -> Result<(u16, String), AdapterError> {
         let value = value.to_str().map_err(|e| unreachable(&e))?;
         headers.append(name.as_str(), value).map_err(|e| unreachable(&e))?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::from(built.method().as_str().to_owned())).with_headers(headers);
     // The builder gives every request a body, empty for reads; `fetch` refuses a GET with one.
-    if let Some(body) = built.body().and_then(|body| body.as_bytes()).filter(|body| !body.is_empty()) {
-        init.with_body(Some(Uint8Array::from(body).into()));
-    }
-    let request = Request::new_with_init(built.url().as_str(), &init).map_err(|e| unreachable(&e))?;
+    let body = built.body().and_then(|body| body.as_bytes()).filter(|body| !body.is_empty());
+    let body = body.map(|bytes| worker::wasm_bindgen::JsValue::from(Uint8Array::from(bytes)));
+    let request = crate::subrequest::request(built.method().as_str(), built.url().as_str(), &headers, body.as_ref())
+        .map_err(|e| unreachable(&e))?;
     let answer = crate::subrequest::send(&request).await.map_err(|e| unreachable(&e))?;
     let body = String::from_utf8(answer.body).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
     Ok((answer.status, body))

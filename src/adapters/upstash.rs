@@ -88,8 +88,7 @@ impl Upstash {
     }
 
     async fn post(&self, path: &str, body: String) -> Result<(u16, String), AdapterError> {
-        use worker::{Headers, Method, Request, RequestInit};
-        let headers = Headers::new();
+        let headers = worker::Headers::new();
         let set = |name: &str, value: &str| {
             headers.set(name, value).map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))
         };
@@ -98,9 +97,8 @@ impl Upstash {
         if let Some(traceparent) = &self.traceparent {
             set("traceparent", traceparent)?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
-        let request = Request::new_with_init(&format!("{}{path}", self.url), &init)
+        let body = worker::wasm_bindgen::JsValue::from_str(&body);
+        let request = crate::subrequest::request("POST", &format!("{}{path}", self.url), &headers, Some(&body))
             .map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;
         let answer =
             crate::subrequest::send(&request).await.map_err(|e| AdapterError::Unreachable(DEP, e.to_string()))?;

@@ -2,7 +2,7 @@
 
 use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use standings::relay::{self, HEADER_COMPETITION, HEADER_RELAY};
-use worker::{Headers, Request, RequestInit, Response};
+use worker::{Headers, Request, Response};
 
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
@@ -50,8 +50,7 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
     } else {
         ctx.competition(&competition_id)?
     };
-    let mut init = RequestInit::new();
-    init.with_headers(headers);
-    let forwarded = Request::new_with_init(&format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &init).map_err(internal)?;
+    let forwarded = crate::subrequest::request("GET", &format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &headers, None)
+        .map_err(|e| ApiError::Internal(format!("building the upgrade: {e}")))?;
     object.upgrade(forwarded).await
 }

@@ -1,0 +1,132 @@
+//! Subrequests built on the runtime's own types and answered whole with its `arrayBuffer()`: the Worker's calls to
+//! Redis, PostgREST, the key set and the objects, and the objects' calls to each other.
+//!
+//! workers-rs's `Request::new_with_init` converts its `RequestInit` (the `cf` properties' serialiser came with it,
+//! 12 KB of the bundle) and then reads the method, URL, headers and `cf` back from the new request: four crossings
+//! per subrequest that nothing here uses. [`request`] builds the runtime's `Request` directly.
+//!
+//! workers-rs reads a fetched body as a stream, one promise per chunk, and releases the stream's reader when it is
+//! done; workerd makes that release costly. Profiled under load (`scripts/profile-load`), reading the object's and
+//! Redis's replies that way took ≈ 20 % of the isolate's CPU on a score write, of which the reader's release alone
+//! was ≈ 15 %. One `arrayBuffer()` promise reads the same bytes.
+
+use worker::js_sys::{Promise, Reflect, Uint8Array};
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, Env};
+
+// The namespace and stub as the runtime gives them: workers-rs's `Stub` takes its own `Request` and reads replies as
+// streams, and its namespace wrapper costs extra crossings per call.
+#[wasm_bindgen]
+extern "C" {
+    type RawNamespace;
+    #[wasm_bindgen(method, catch, js_name = idFromName)]
+    fn id_from_name(this: &RawNamespace, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &RawNamespace, id: &JsValue) -> Result<RawStub, JsValue>;
+
+    /// A Durable Object's stub, as the runtime gives it.
+    pub type RawStub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &RawStub, request: &web_sys::Request) -> Result<Promise, JsValue>;
+}
+
+/// The stub of the object named `name` in the namespace bound as `binding`.
+pub fn stub(env: &Env, binding: &str, name: &str) -> Result<RawStub, Failure> {
+    let namespace: RawNamespace = Reflect::get(env, &binding.into())
+        .ok()
+        .filter(|namespace| !namespace.is_undefined())
+        .ok_or_else(|| Failure(JsValue::from_str(&format!("no binding {binding}"))))?
+        .unchecked_into();
+    namespace.id_from_name(name).and_then(|id| namespace.get(&id)).map_err(Failure)
+}
+
+impl RawStub {
+    /// Sends `request` to the object and reads its answer whole.
+    pub async fn call(&self, request: &web_sys::Request) -> Result<Answer, Failure> {
+        answer(self.fetch(request).map_err(Failure)?).await
+    }
+
+    /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the socket).
+    pub async fn respond(&self, request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
+        Ok(JsFuture::from(self.fetch(request).map_err(Failure)?).await.map_err(Failure)?.unchecked_into())
+    }
+}
+
+/// A request for `fetch`: `method`, `url`, `headers` and an optional body (a string or bytes as a JS value).
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: &worker::Headers,
+    body: Option<&JsValue>,
+) -> Result<web_sys::Request, Failure> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(headers.as_ref());
+    if let Some(body) = body {
+        init.set_body(body);
+    }
+    web_sys::Request::new_with_str_and_init(url, &init).map_err(Failure)
+}
+
+/// A subrequest's status and whole body.
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body's bytes.
+    pub body: Vec<u8>,
+}
+
+/// Why a subrequest has no answer, with the runtime's exception kept (its `overloaded` flag matters to callers).
+pub struct Failure(pub JsValue);
+
+impl Failure {
+    /// The runtime's message.
+    pub fn message(&self) -> String {
+        self.0
+            .dyn_ref::<worker::js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| self.0.as_string())
+            .unwrap_or_else(|| format!("{:?}", self.0))
+    }
+
+    /// Whether the runtime flagged the failure as an overloaded Durable Object.
+    pub fn overloaded(&self) -> bool {
+        worker::js_sys::Reflect::get(&self.0, &"overloaded".into()).is_ok_and(|v| v.is_truthy())
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// Awaits a `fetch` promise and reads the answer's body whole.
+pub async fn answer(pending: Promise) -> Result<Answer, Failure> {
+    whole(JsFuture::from(pending).await.map_err(Failure)?.unchecked_into()).await
+}
+
+/// Reads a response's body whole.
+pub async fn whole(response: web_sys::Response) -> Result<Answer, Failure> {
+    let status = response.status();
+    let buffer = JsFuture::from(response.array_buffer().map_err(Failure)?).await.map_err(Failure)?;
+    Ok(Answer { status, body: Uint8Array::new(&buffer).to_vec() })
+}
+
+/// Sends `request` with the global `fetch` and reads the answer whole.
+pub async fn send(request: &web_sys::Request) -> Result<Answer, Failure> {
+    whole(respond(request).await?).await
+}
+
+/// Sends `request` with the global `fetch` and returns the response (for its headers) before its body is read.
+pub async fn respond(request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
+    let scope: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
+    Ok(JsFuture::from(scope.fetch_with_request(request)).await.map_err(Failure)?.unchecked_into())
+}
+
+/// Reads an incoming request's body whole, when it declared a length (the runtime holds the body to that length).
+pub async fn declared_body(request: &worker::Request) -> Result<Vec<u8>, Failure> {
+    let buffer = JsFuture::from(request.inner().array_buffer().map_err(Failure)?).await.map_err(Failure)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
