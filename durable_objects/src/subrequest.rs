@@ -44,12 +44,12 @@ pub fn stub(env: &Env, binding: &str, name: &str) -> Result<RawStub, Failure> {
 impl RawStub {
     /// Sends `request` to the object and reads its answer whole.
     pub async fn call(&self, request: &web_sys::Request) -> Result<Answer, Failure> {
-        answer(self.fetch(request).map_err(Failure)?).await
+        whole(self.respond(request).await?).await
     }
 
     /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the socket).
     pub async fn respond(&self, request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
-        Ok(JsFuture::from(self.fetch(request).map_err(Failure)?).await.map_err(Failure)?.unchecked_into())
+        response(self.fetch(request)).await
     }
 }
 
@@ -102,9 +102,9 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Awaits a `fetch` promise and reads the answer's body whole.
-pub async fn answer(pending: Promise) -> Result<Answer, Failure> {
-    whole(JsFuture::from(pending).await.map_err(Failure)?.unchecked_into()).await
+/// The response a `fetch` promise settles with (a stub's or the global one's).
+async fn response(pending: Result<Promise, JsValue>) -> Result<web_sys::Response, Failure> {
+    Ok(JsFuture::from(pending.map_err(Failure)?).await.map_err(Failure)?.unchecked_into())
 }
 
 /// Reads a response's body whole.
@@ -122,7 +122,7 @@ pub async fn send(request: &web_sys::Request) -> Result<Answer, Failure> {
 /// Sends `request` with the global `fetch` and returns the response (for its headers) before its body is read.
 pub async fn respond(request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
     let scope: web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
-    Ok(JsFuture::from(scope.fetch_with_request(request)).await.map_err(Failure)?.unchecked_into())
+    response(Ok(scope.fetch_with_request(request))).await
 }
 
 /// Reads an incoming request's body whole, when it declared a length (the runtime holds the body to that length).

@@ -49,8 +49,8 @@ pub struct Jwk {
 
 impl KeySet {
     /// Parses a JWKS document. Keys this service cannot use (other types or curves, encryption keys, keys without
-    /// `kid`, RSA keys other than 2048, 3072 or 4096 bits) are skipped, so one odd key never disables the others; a document that is
-    /// not a key set at all is an error.
+    /// `kid`, RSA keys other than 2048, 3072 or 4096 bits) are skipped, so one odd key never disables the others; a
+    /// document that is not a key set at all is an error.
     pub fn parse(document: &str) -> Result<Self, String> {
         let raw: RawSet = serde_json::from_str(document).map_err(|e| format!("not a JWKS document: {e}"))?;
         let keys = raw

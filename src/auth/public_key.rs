@@ -286,23 +286,8 @@ mod tests {
         PublicKey::from_jwk(&serde::Deserialize::deserialize(raw).ok()?)
     }
 
-    /// Unpadded base64url, decoded (test inputs only).
     fn base64url(text: &str) -> Vec<u8> {
-        let value = |c: u8| match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            _ => 63,
-        };
-        let sextets: Vec<u8> = text.bytes().map(value).collect();
-        sextets
-            .chunks(4)
-            .flat_map(|chunk| {
-                let n = chunk.iter().enumerate().fold(0u32, |n, (i, &v)| n | (u32::from(v) << (18 - 6 * i)));
-                n.to_be_bytes()[1..chunk.len()].to_vec()
-            })
-            .collect()
+        Base64UrlUnpadded::decode_vec(text).expect("a fixture token's signature is base64url")
     }
 
     async fn verifies(kid: &str, signed: &str, signature: &[u8]) -> bool {

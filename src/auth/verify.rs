@@ -1,7 +1,8 @@
 //! Token verification: `jwt-compact` parses tokens and checks HS256; ES256 and RS256 signatures are checked by the
-//! key itself (`auth::public_key`: WebCrypto in the Worker, `jwt-compact` on the host). Which algorithms are accepted is configuration; the key type comes
-//! from configuration (the HS256 secret) or from the key set (each JWKS key fixes its own algorithm), never from the
-//! token's `alg` header — so `alg: none` and HS/RS confusion are refused before any key is used.
+//! key itself (`auth::public_key`: WebCrypto in the Worker, `jwt-compact` on the host). Which algorithms are accepted
+//! is configuration; the key type comes from configuration (the HS256 secret) or from the key set (each JWKS key
+//! fixes its own algorithm), never from the token's `alg` header — so `alg: none` and HS/RS confusion are refused
+//! before any key is used.
 
 use jwt_compact::alg::{Hs256, Hs256Key};
 use jwt_compact::{AlgorithmExt, Claims, UntrustedToken, ValidationError};
