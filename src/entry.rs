@@ -3,7 +3,9 @@
 //! request id and trace context → route → config → auth → rate limit → handler → error envelope → security
 //! headers → metrics and analytics → access log.
 
-use worker::{event, Context, Env, Request, Response};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use worker::{event, web_sys, Context, Env, Request, Response};
 
 use crate::adapters::{analytics, metrics_totals};
 use crate::auth::verify::{self, KeyNeed, VerifyingKey};
@@ -17,6 +19,7 @@ use crate::http::trace::TraceContext;
 use crate::metrics;
 use crate::platform;
 use crate::rate_limit;
+use crate::ready_now::{self, FirstPoll};
 use crate::router::{self, Endpoint, RouteMatch};
 #[cfg(feature = "test-routes")]
 use crate::routes::test_support;
@@ -54,7 +57,30 @@ struct Arrival {
     request_bytes: u64,
 }
 
-#[event(fetch)]
+/// The runtime's `fetch` handler. Not workers-rs's `#[event(fetch)]`, which always answers with a promise: the
+/// pipeline is polled here first, so a request that needs no wait gets its response back from this call
+/// (`ready_now`); only one that waits becomes a promise. `src/js/entry.mjs` takes either.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let answer = async move {
+        match fetch(Request::from(req), env, Context::new(ctx)).await {
+            Ok(response) => web_sys::Response::from(response),
+            Err(error) => {
+                // Only a header the runtime refuses gets here; the reply is what `#[event(fetch)]` gave.
+                worker::console_error!("{error}");
+                let fallback = Response::error("INTERNAL SERVER ERROR", 500).map(web_sys::Response::from);
+                fallback.unwrap_or_else(|_| web_sys::Response::error())
+            }
+        }
+    };
+    match ready_now::poll_once(answer) {
+        FirstPoll::Ready(response) => response.into(),
+        FirstPoll::Pending(rest) => {
+            worker::wasm_bindgen_futures::future_to_promise(async move { Ok(rest.await.into()) }).into()
+        }
+    }
+}
+
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let arrival = Arrival {

@@ -78,19 +78,31 @@ function callRust(worker, request) {
   return Reflect.construct(RustWorker, [worker.ctx, worker.env]).fetch(request);
 }
 
+// A request Rust finished in the call itself (src/ready_now.rs) comes back as a Response: a panic there throws here,
+// synchronously. One that waits comes back as a promise, raced against the panic event.
+async function guarded(request, answer) {
+  let fail;
+  const panicked = new Promise((_, reject) => {
+    fail = reject;
+  });
+  inFlight.add(fail);
+  try {
+    return await Promise.race([answer, panicked]);
+  } catch (error) {
+    return panicResponse(request, error);
+  } finally {
+    inFlight.delete(fail);
+  }
+}
+
 export default class GuardedWorker extends WorkerEntrypoint {
-  async fetch(request) {
-    let fail;
-    const panicked = new Promise((_, reject) => {
-      fail = reject;
-    });
-    inFlight.add(fail);
+  fetch(request) {
+    let answer;
     try {
-      return await Promise.race([callRust(this, request), panicked]);
+      answer = callRust(this, request);
     } catch (error) {
       return panicResponse(request, error);
-    } finally {
-      inFlight.delete(fail);
     }
+    return answer instanceof Response ? answer : guarded(request, answer);
   }
 }
