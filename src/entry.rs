@@ -236,7 +236,6 @@ async fn serve(
     arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Result<Served, ApiError>) {
     let now_ms = arrival.started;
-    let traceparent = arrival.trace.header();
     // Liveness must answer even when configuration is broken; everything else needs it.
     match route.endpoint {
         Endpoint::Health => return (None, Vec::new(), Ok(Served::Reply(health::health()))),
@@ -253,6 +252,8 @@ async fn serve(
         Ok(services) => services,
         Err(error) => return (None, Vec::new(), Err(ApiError::Internal(format!("configuration: {error}")))),
     };
+    // Formatted only here: the routes answered above call no dependency, so they never send it.
+    let traceparent = arrival.trace.header();
     let authenticated = authenticate(req, Some(route.endpoint), services, &traceparent, now_ms).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
