@@ -1,11 +1,12 @@
 // The Worker's entry: worker-build's shim (the Rust Worker and the Competition class) behind a panic guard, with the
 // shim's per-request proxies taken off the hot path.
 //
-// A Rust panic aborts the wasm instance with a WebAssembly.RuntimeError that Rust cannot catch. It surfaces as a
-// global `error` event (the shim listens to it and re-initialises the instance before the next call), while the
-// promise of the request that panicked never settles — the runtime would cancel it as hung. Here every request in
-// flight is raced against that event, so a panic becomes the 500 envelope of API.md (request id, security headers)
-// at once. Everything else stays in Rust.
+// A Rust panic aborts the wasm instance with a WebAssembly.RuntimeError that Rust cannot catch. In the call into
+// Rust itself it is thrown here; in a later poll of a waiting request it surfaces as a global `error` event (the shim
+// listens to it and re-initialises the instance before the next call), while the promise of the request that
+// panicked never settles — the runtime would cancel it as hung. Here every waiting request is raced against that
+// event, so a panic becomes the 500 envelope of API.md (request id, security headers) at once either way.
+// Everything else stays in Rust.
 //
 // Why the default export is not the shim's class: the shim wraps it in a Proxy whose construct trap builds a second
 // Proxy per request, and whose get trap builds a third (an async `apply` wrapper) for `fetch` — measured as a large
