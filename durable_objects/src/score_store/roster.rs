@@ -1,0 +1,143 @@
+//! Who may post (the roster), who may not any more (disqualified, deleted), what members are called, and which
+//! fitness total was last applied for each.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use uuid::Uuid;
+use worker::SqlStorageValue;
+
+use standings::protocol::Person;
+
+use super::{ScoreStore, StoreError, Value, NAMES_KEPT};
+
+#[derive(Debug, Deserialize)]
+struct PersonRow {
+    user_id: String,
+    display_name: String,
+    avatar_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RosterRow {
+    #[allow(dead_code)] // selected so the row exists; its presence is the answer
+    user_id: String,
+}
+
+impl ScoreStore {
+    /// Adds a member to the roster (idempotent).
+    pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
+        self.sql
+            .exec("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", vec![user.to_string().into()])?;
+        Ok(())
+    }
+
+    /// Whether the roster holds `user`.
+    pub fn is_member(&self, user: &Uuid) -> Result<bool, StoreError> {
+        let rows: Vec<RosterRow> = self
+            .sql
+            .exec("SELECT user_id FROM roster WHERE user_id = ?1", vec![user.to_string().into()])?
+            .to_array()?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Records a member's current name and avatar (newest wins).
+    pub fn save_person(&self, person: &Person) -> Result<(), StoreError> {
+        let avatar = person.avatar_url.clone().map_or(SqlStorageValue::Null, SqlStorageValue::from);
+        self.sql.exec(
+            "INSERT INTO people (user_id, display_name, avatar_url) VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO \
+             UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url",
+            vec![person.user_id.to_string().into(), person.display_name.clone().into(), avatar],
+        )?;
+        self.names.borrow_mut().insert(person.user_id, Some(person.display_name.clone()));
+        Ok(())
+    }
+
+    /// The display name the object was told for `user` (`None`: never told), from memory after the first read.
+    pub fn display_name(&self, user: &Uuid) -> Result<Option<String>, StoreError> {
+        if let Some(known) = self.names.borrow().get(user) {
+            return Ok(known.clone());
+        }
+        let name = self.people(&[*user])?.remove(user).map(|person| person.display_name);
+        let mut names = self.names.borrow_mut();
+        if names.len() >= NAMES_KEPT {
+            names.clear();
+        }
+        names.insert(*user, name.clone());
+        Ok(name)
+    }
+
+    /// The names and avatars the object was told for `users`, in one query (members never told are absent).
+    pub fn people(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Person>, StoreError> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids = serde_json::to_string(&users.iter().map(Uuid::to_string).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Corrupt { user: "people".into(), reason: e.to_string() })?;
+        let rows: Vec<PersonRow> = self
+            .sql
+            .exec(
+                "SELECT user_id, display_name, avatar_url FROM people WHERE user_id IN (SELECT value FROM json_each(?1))",
+                vec![ids.into()],
+            )?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let user_id = Uuid::try_parse(&row.user_id).ok()?;
+                Some((user_id, Person { user_id, display_name: row.display_name, avatar_url: row.avatar_url }))
+            })
+            .collect())
+    }
+
+    /// Whether `user` was disqualified.
+    pub fn is_disqualified(&self, user: &Uuid) -> Result<bool, StoreError> {
+        Ok(self.count("SELECT COUNT(*) AS n FROM disqualified WHERE user_id = ?1", vec![user.to_string().into()])? > 0)
+    }
+
+    /// Records `user` as disqualified and drops their member row (one synchronous block: both or neither).
+    pub fn disqualify(&self, user: &Uuid, reason: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO disqualified (user_id, reason) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING",
+            vec![user.to_string().into(), reason.to_owned().into()],
+        )?;
+        self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![user.to_string().into()])?;
+        Ok(())
+    }
+
+    /// Forgets a deleted account: off the roster, their day versions gone, shown as `deleted player` without an
+    /// avatar wherever the board still lists them, and — when the board still moves (`off_board`) — their member
+    /// row deleted. One synchronous block: all or nothing.
+    pub fn forget(&self, user: &Uuid, off_board: bool) -> Result<(), StoreError> {
+        let id = user.to_string();
+        self.sql.exec("DELETE FROM roster WHERE user_id = ?1", vec![id.clone().into()])?;
+        self.sql.exec("DELETE FROM day_versions WHERE user_id = ?1", vec![id.clone().into()])?;
+        if off_board {
+            self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![id.into()])?;
+        }
+        self.save_person(&Person {
+            user_id: *user,
+            display_name: standings::protocol::DELETED_PLAYER.to_owned(),
+            avatar_url: None,
+        })
+    }
+
+    /// The days version of the last fitness total applied for `user` (`None` before the first).
+    pub fn day_version(&self, user: &Uuid) -> Result<Option<i64>, StoreError> {
+        let rows: Vec<Value> = self
+            .sql
+            .exec("SELECT version AS value FROM day_versions WHERE user_id = ?1", vec![user.to_string().into()])?
+            .to_array()?;
+        Ok(rows.first().map(|row| row.value))
+    }
+
+    /// Remembers the days version of the fitness total just applied for `user`.
+    pub fn set_day_version(&self, user: &Uuid, version: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO day_versions (user_id, version) VALUES (?1, ?2) \
+             ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",
+            vec![user.to_string().into(), SqlStorageValue::from(version)],
+        )?;
+        Ok(())
+    }
+}

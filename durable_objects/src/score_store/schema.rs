@@ -1,0 +1,66 @@
+//! The object's tables, created on first use.
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS members (
+    user_id     TEXT PRIMARY KEY,
+    score       INTEGER NOT NULL CHECK (score >= 0),
+    seq         INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS updates (
+    seq    INTEGER PRIMARY KEY,
+    frame  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq         INTEGER PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    score       INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS competition (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    competition_id  TEXT NOT NULL,
+    metric          TEXT NOT NULL,
+    starts_ms       INTEGER NOT NULL,
+    ends_ms         INTEGER NOT NULL,
+    prize_pool      INTEGER NOT NULL,
+    payout          TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roster (
+    user_id  TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq         INTEGER PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    score       INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL,
+    error       TEXT NOT NULL,
+    failed_ms   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disqualified (
+    user_id  TEXT PRIMARY KEY,
+    reason   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS day_versions (
+    user_id  TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    user_id       TEXT PRIMARY KEY,
+    display_name  TEXT NOT NULL,
+    avatar_url    TEXT
+);
+CREATE TABLE IF NOT EXISTS relays (
+    name  TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS final_results (
+    rank     INTEGER PRIMARY KEY,
+    user_id  TEXT NOT NULL,
+    score    INTEGER NOT NULL,
+    prize    INTEGER NOT NULL
+);
+";

@@ -1,0 +1,241 @@
+//! The Worker's fetch entry: the request pipeline in one place, in the order of the design.
+//!
+//! request id and trace context → route → config → auth → rate limit → handler → error envelope → security
+//! headers → metrics and analytics → access log.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use worker::{event, web_sys, Context, Env, Request, Response};
+
+use crate::adapters::{analytics, metrics_totals};
+use crate::auth::UserContext;
+use crate::error::ApiError;
+use crate::http::access_log::{level_for, AccessLog};
+use crate::http::reply::Reply;
+use crate::http::request_id;
+use crate::http::security_headers::SECURITY_HEADERS;
+use crate::http::trace::TraceContext;
+use crate::metrics;
+use crate::platform;
+use crate::ready_now::{self, FirstPoll};
+use crate::router::{self, Endpoint};
+use crate::runtime;
+use crate::services;
+
+mod dispatch;
+mod guards;
+
+use dispatch::{serve, LimitHeaders};
+use guards::{limit_unrouted, verify_for_object};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+    // Competition objects in this isolate deliver their outbox through the Worker's database adapter, report their
+    // sockets and frames into this isolate's metrics, and check live sockets' tokens with the Worker's verifier.
+    durable_objects::worker_link::install(durable_objects::worker_link::WorkerLink {
+        record_sink: crate::adapters::score_history::factory,
+        verify: verify_for_object,
+        add_metric: metrics::add_for_object,
+        flush_if_due: object_flush_if_due,
+    });
+}
+
+/// The metrics flush a Competition object hands to its own `wait_until`, when one is due in this isolate.
+fn object_flush_if_due(env: &Env) -> Option<durable_objects::telemetry::Flush> {
+    metrics_totals::flush_if_due(services::of(env).ok()?, platform::now_ms())
+}
+
+/// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
+pub(super) struct Arrival {
+    request_id: String,
+    trace: TraceContext,
+    method: String,
+    started: i64,
+    colo: Option<String>,
+    request_bytes: u64,
+}
+
+/// The runtime's `fetch` handler. Not workers-rs's `#[event(fetch)]`, which always answers with a promise: the
+/// pipeline is polled here first, so a request that needs no wait gets its response back from this call
+/// (`ready_now`); only one that waits becomes a promise. `src/js/entry.mjs` takes either.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let answer = async move {
+        match fetch(Request::from(req), env, Context::new(ctx)).await {
+            Ok(response) => web_sys::Response::from(response),
+            Err(error) => {
+                // Only a header the runtime refuses gets here; the reply is what `#[event(fetch)]` gave.
+                worker::console_error!("{error}");
+                let fallback = Response::error("INTERNAL SERVER ERROR", 500).map(web_sys::Response::from);
+                fallback.unwrap_or_else(|_| web_sys::Response::error())
+            }
+        }
+    };
+    match ready_now::poll_once(answer) {
+        FirstPoll::Ready(response) => response.into(),
+        FirstPoll::Pending(rest) => {
+            worker::wasm_bindgen_futures::future_to_promise(async move { Ok(rest.await.into()) }).into()
+        }
+    }
+}
+
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let arrival = Arrival {
+        request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), platform::random_bytes()),
+        trace: TraceContext::for_request(header("traceparent").as_deref(), platform::random()),
+        method: req.method().to_string(),
+        started: platform::now_ms(),
+        colo: runtime::colo(&req),
+        request_bytes: header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+    };
+
+    let origin = header("Origin");
+    // The isolate's configured policy, borrowed (no per-request copy); none outside /api or without configuration.
+    static NO_CORS: crate::http::cors::CorsPolicy = crate::http::cors::CorsPolicy::NONE;
+    let cors = match services::of(&env) {
+        Ok(services) if req.path().starts_with("/api/") => &services.config.cors,
+        _ => &NO_CORS,
+    };
+    if arrival.method == "OPTIONS" && cors.enabled() && header("Access-Control-Request-Method").is_some() {
+        // A browser's preflight: answered before authentication and rate limits (it carries no token).
+        let mut reply = Reply { status: 204, body: Vec::new(), headers: Vec::new() };
+        reply.headers.extend(cors.preflight_headers(origin.as_deref().unwrap_or_default()));
+        observe(&env, &ctx, &arrival, "preflight", reply.status, 0, None);
+        log_request(&arrival, "preflight", reply.status, None, None);
+        return into_response(reply, &arrival.request_id);
+    }
+    let if_none_match = header("If-None-Match");
+    let mut conditional = false;
+    let (template, user, limit_headers, served) = match router::resolve(&arrival.method, &req.path()) {
+        Ok(route) => {
+            let template = route.template;
+            conditional = matches!(
+                route.endpoint,
+                Endpoint::LeaderboardPage | Endpoint::CompetitionGet | Endpoint::CompetitionList
+            );
+            let (user, limit_headers, served) = serve(&route, &mut req, &env, &arrival).await;
+            (template, user, limit_headers, served)
+        }
+        Err((error, template)) => {
+            // Every /api response carries the rate-limit headers, 404s and 405s included, and spends a token.
+            let (user, limit_headers, limited) = if req.path().starts_with("/api/") {
+                limit_unrouted(&req, &env, &arrival).await
+            } else {
+                (None, Vec::new(), None)
+            };
+            (template, user, limit_headers, Err(limited.unwrap_or(error)))
+        }
+    };
+
+    let (reply, error) = match served {
+        Ok(Served::Upgrade(response)) => {
+            observe(&env, &ctx, &arrival, template, response.status_code(), 0, None);
+            log_request(&arrival, template, response.status_code(), user, None);
+            return Ok(response);
+        }
+        Ok(Served::Reply(reply)) => (reply, None),
+        Err(error) => {
+            let mut reply = Reply::json(error.status(), &error.envelope(&arrival.request_id));
+            reply.headers.extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+            (reply, Some(error))
+        }
+    };
+
+    let mut reply = reply;
+    reply.headers.extend(limit_headers);
+    reply.headers.extend(cors.response_headers(origin.as_deref()));
+    if conditional && reply.status == 200 {
+        // Reads that repeat often answer 304 without a body when the client already holds this version.
+        let tag = crate::http::etag::of(&reply.body);
+        if if_none_match.as_deref().is_some_and(|value| crate::http::etag::matches(value, &tag)) {
+            reply.status = 304;
+            reply.body.clear();
+            reply.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("Content-Type"));
+        }
+        reply.headers.push(("ETag".to_owned(), tag));
+    }
+    let code = error.as_ref().map(ApiError::code);
+    observe(&env, &ctx, &arrival, template, reply.status, reply.body.len() as u64, code);
+    log_request(&arrival, template, reply.status, user, error.as_ref());
+    into_response(reply, &arrival.request_id)
+}
+
+/// Metrics and the analytics data point of one request; the metrics flush (when due) runs after the response, in
+/// `wait_until`, so the request never waits on it.
+fn observe(
+    env: &Env,
+    ctx: &Context,
+    arrival: &Arrival,
+    route: &str,
+    status: u16,
+    response_bytes: u64,
+    error_code: Option<&str>,
+) {
+    let now = platform::now_ms();
+    let seconds = (now - arrival.started) as f64 / 1000.0;
+    let method = arrival.method.as_str();
+    metrics::record_request(method, route, status, seconds, arrival.request_bytes, response_bytes);
+    analytics::write(
+        env,
+        &analytics::RequestPoint {
+            route,
+            method,
+            status,
+            colo: arrival.colo.as_deref().unwrap_or(""),
+            error_code: error_code.unwrap_or(""),
+            duration_ms: seconds * 1000.0,
+            response_bytes: response_bytes as f64,
+        },
+    );
+    let flush = services::of(env).ok().and_then(|services| metrics_totals::flush_if_due(services, now));
+    if let Some(flush) = flush {
+        ctx.wait_until(flush);
+    }
+}
+
+/// What a handler produced: a reply the pipeline finishes, or a runtime response passed through untouched (the
+/// 101 of a WebSocket upgrade, which carries the socket).
+pub(super) enum Served {
+    Reply(Reply),
+    Upgrade(Response),
+}
+
+fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserContext>, error: Option<&ApiError>) {
+    let log = AccessLog {
+        ts: String::from(js_sys::Date::new_0().to_iso_string()),
+        level: level_for(status),
+        request_id: &arrival.request_id,
+        trace_id: arrival.trace.trace_id_hex(),
+        method: &arrival.method,
+        route,
+        status,
+        duration_ms: (platform::now_ms() - arrival.started) as f64,
+        user_id: user.map(|u| u.user_id.to_string()),
+        colo: arrival.colo.clone(),
+        error: error.map(ApiError::code),
+        detail: match error {
+            Some(ApiError::Internal(detail)) => Some(detail.clone()),
+            _ => None,
+        },
+    };
+    worker::console_log!("{}", log.to_line());
+}
+
+/// Converts a reply into the runtime's response, adding the request id and security headers.
+fn into_response(reply: Reply, request_id: &str) -> worker::Result<Response> {
+    let response = Response::from_bytes(reply.body)?.with_status(reply.status);
+    let headers = response.headers();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    for (name, value) in SECURITY_HEADERS {
+        // A reply with its own policy (the live page) keeps it; everything else gets the API's.
+        if !reply.headers.iter().any(|(set, _)| set.eq_ignore_ascii_case(name)) {
+            headers.set(name, value)?;
+        }
+    }
+    headers.set("X-Request-Id", request_id)?;
+    Ok(response)
+}

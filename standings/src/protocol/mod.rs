@@ -1,0 +1,110 @@
+//! Requests and replies between the Worker and a Competition Durable Object.
+//!
+//! The Worker has already authenticated and validated the caller; the object trusts these messages. They travel as
+//! JSON over the stub's `fetch` on a placeholder host, inside an `ObjectRequest` (`crate::requests`); only the live
+//! upgrade goes to its own path.
+//!
+//! `orders` holds what the Worker asks an object to change, `replies` what it answers, `frames` the live socket's
+//! messages; all of them are re-exported here, so `standings::protocol::X` names any of them.
+
+mod frames;
+mod orders;
+mod replies;
+
+pub use frames::*;
+pub use orders::*;
+pub use replies::*;
+
+/// What a deleted account shows as on final standings.
+pub const DELETED_PLAYER: &str = "deleted player";
+/// The largest score (and prize pool) anywhere in the API: the engine's limit, exact as a JSON number (2^53 - 1).
+pub const MAX_SCORE: i64 = crate::engine::key::MAX_SCORE as i64;
+/// `GET /live` with `Upgrade: websocket`: subscribe to live updates.
+pub const PATH_LIVE: &str = "/live";
+
+/// Internal header naming the verified user of a `/live` request (set by the Worker, overwriting any client value).
+pub const HEADER_USER: &str = "X-Leaderboard-User";
+/// Internal header carrying the verified token's expiry (seconds since the epoch) of a `/live` request: the socket
+/// closes when it passes, unless an `auth` frame extends it.
+pub const HEADER_TOKEN_EXP: &str = "X-Leaderboard-Token-Exp";
+/// Internal header asking the object to echo the `bearer` subprotocol on the upgrade.
+pub const HEADER_SUBPROTOCOL: &str = "X-Leaderboard-Subprotocol";
+/// Host used in URLs sent to the stub; the runtime ignores it, but a URL needs one.
+pub const INTERNAL_ORIGIN: &str = "https://competition.internal";
+
+/// `100 × (total − rank + 1) / total`, to one decimal: the share of the board at or below `rank`.
+pub fn percentile(rank: u64, total: u64) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    let exact = 100.0 * (total - rank.min(total) + 1) as f64 / total as f64;
+    (exact * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::score::Score;
+
+    #[test]
+    fn settings_are_sound_with_a_known_metric_and_an_end_after_the_start() {
+        let meta = |metric: &str, starts_ms, ends_ms| CompetitionMeta {
+            competition_id: Uuid::from_u128(1),
+            metric: metric.to_owned(),
+            starts_ms,
+            ends_ms,
+            prize_pool: 0,
+            payout: Vec::new(),
+            fitness: false,
+            grace_ms: 0,
+        };
+        let cases = [("steps", 0, 1, true), ("steps", 1, 1, false), ("steps", 2, 1, false), ("laps", 0, 1, false)];
+        for (metric, starts_ms, ends_ms, sound) in cases {
+            assert_eq!(meta(metric, starts_ms, ends_ms).is_sound(), sound, "{metric} {starts_ms}..{ends_ms}");
+        }
+    }
+
+    #[test]
+    fn frames_have_the_contracts_shape() {
+        let user = Uuid::from_u128(1);
+        let update = ServerFrame::Update(UpdateFrame {
+            seq: 3,
+            user_id: user,
+            display_name: "Ana".into(),
+            score: Score::new(5).expect("a score"),
+            rank: 1,
+            display_rank: 1,
+            previous_rank: None,
+            total: 1,
+        });
+        let json = serde_json::to_value(&update).expect("json");
+        assert_eq!((json["type"].as_str(), json["display_name"].as_str()), (Some("update"), Some("Ana")));
+        assert_eq!(json["previous_rank"], serde_json::Value::Null);
+        let snapshot = ServerFrame::Snapshot { seq: 0, total: 0, entries: vec![], me: None };
+        assert_eq!(serde_json::to_value(&snapshot).expect("json")["type"], "snapshot");
+        assert_eq!(serde_json::to_string(&ServerFrame::Pong).expect("json"), PONG_TEXT);
+        assert_eq!(serde_json::from_str::<ClientFrame>(PING_TEXT).expect("ping"), ClientFrame::Ping);
+        assert_eq!(
+            serde_json::from_str::<ClientFrame>(r#"{"type":"resume","since":7}"#).expect("resume"),
+            ClientFrame::Resume { since: 7 }
+        );
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shout"}"#).is_err());
+    }
+
+    #[test]
+    fn default_display_names_use_the_first_eight_characters() {
+        let id = Uuid::parse_str("5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d").expect("uuid");
+        assert_eq!(default_display_name(&id), "player-5f0c1d9e");
+    }
+
+    #[test]
+    fn percentile_table() {
+        for (rank, total, expected) in
+            [(1, 1, 100.0), (1, 100, 100.0), (100, 100, 1.0), (50, 100, 51.0), (2, 3, 66.7), (1, 0, 0.0)]
+        {
+            assert_eq!(percentile(rank, total), expected, "rank {rank} of {total}");
+        }
+    }
+}
