@@ -6,10 +6,12 @@ use uuid::Uuid;
 
 use super::keys::{self, COMPETITION_TTL_SECS};
 use super::{count, Level, Outcome};
-use crate::adapters::postgrest::Caller;
+use crate::adapters::postgrest::{Caller, Database};
 use crate::adapters::rows::CompetitionRow;
+use crate::adapters::upstash::Upstash;
 use crate::error::ApiError;
-use crate::isolate_cache::TtlCache;
+use crate::isolate_cache::{Cached, TtlCache};
+use crate::platform;
 use crate::runtime::RequestContext;
 
 /// Milliseconds a row stays in isolate memory.
@@ -19,20 +21,66 @@ thread_local! {
     static ROWS: RefCell<TtlCache<Uuid, CompetitionRow>> = RefCell::new(TtlCache::new(MEMORY_TTL_MS, 10_000));
 }
 
+/// How long before a row's memory entry expires the first request to read it refreshes it (that request waits for
+/// the lookup); every other request keeps the entry, past its expiry too while that refresh is out
+/// ([`REFRESH_GRACE_MS`]).
+/// Without it, a busy competition's row expired under every request in flight at once, every 5 s: each of them then
+/// asked Redis and the database itself (at 64 requests in flight, the slowest writes waited seconds, all of them
+/// started right after an expiry).
+pub const REFRESH_AHEAD_MS: i64 = 1_000;
+
+/// How long past its expiry a row is still served while its refresh is out: the refresh may wait out Redis's budget
+/// and then the database (measured at 64 writes in flight: 1 to 2.5 s). So a row stays at most 10 s in memory
+/// before it is read again.
+pub const REFRESH_GRACE_MS: i64 = MEMORY_TTL_MS;
+
 /// The competition row, or `None` when Postgres has none (absences are not cached).
 pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Result<Option<CompetitionRow>, ApiError> {
-    if let Some(row) = ROWS.with(|c| c.borrow().get(id, ctx.now_ms)) {
-        count(Level::Memory, Outcome::Hit);
-        return Ok(Some(row));
+    match ROWS.with(|c| c.borrow_mut().get_or_claim(id, ctx.now_ms, REFRESH_AHEAD_MS, REFRESH_GRACE_MS)) {
+        Cached::Fresh(row) => {
+            count(Level::Memory, Outcome::Hit);
+            return Ok(Some(row));
+        }
+        Cached::Claimed(row) => {
+            count(Level::Memory, Outcome::Hit);
+            // This request refreshes the row itself, while every other one keeps being served from memory. Within
+            // its own lifetime, not after its response (`waitUntil`): no I/O outlives the request that started it.
+            return match lookup(&ctx.redis(), &ctx.database(), id, caller).await {
+                Ok(Some(fresh)) => {
+                    ROWS.with(|c| c.borrow_mut().refresh(id, fresh.clone(), platform::now_ms()));
+                    Ok(Some(fresh))
+                }
+                Ok(None) => {
+                    ROWS.with(|c| c.borrow_mut().remove(id));
+                    Ok(None)
+                }
+                // Without its claim the entry expires as it would have, and the next reader before then retries.
+                Err(error) => {
+                    worker::console_warn!("competition row refresh failed: {error:?}");
+                    ROWS.with(|c| c.borrow_mut().unclaim(id));
+                    Ok(Some(row))
+                }
+            };
+        }
+        Cached::Missing => count(Level::Memory, Outcome::Miss),
     }
-    count(Level::Memory, Outcome::Miss);
-    let redis = ctx.redis();
+    let Some(row) = lookup(&ctx.redis(), &ctx.database(), id, caller).await? else { return Ok(None) };
+    ROWS.with(|c| c.borrow_mut().put(*id, row.clone(), ctx.now_ms));
+    Ok(Some(row))
+}
+
+/// The row from Redis, else from the database (then kept in Redis for the other isolates).
+async fn lookup(
+    redis: &Upstash,
+    database: &Database,
+    id: &Uuid,
+    caller: Caller<'_>,
+) -> Result<Option<CompetitionRow>, ApiError> {
     let key = keys::competition(id);
     match redis.cached(&key).await {
         Ok(Some(text)) => match serde_json::from_str::<CompetitionRow>(&text) {
             Ok(row) => {
                 count(Level::Redis, Outcome::Hit);
-                ROWS.with(|c| c.borrow_mut().put(*id, row.clone(), ctx.now_ms));
                 return Ok(Some(row));
             }
             Err(_) => count(Level::Redis, Outcome::Miss),
@@ -40,20 +88,19 @@ pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Res
         Ok(None) => count(Level::Redis, Outcome::Miss),
         Err(_) => count(Level::Redis, Outcome::Error),
     }
-    let Some(row) = ctx.database().competition(caller, id).await? else { return Ok(None) };
+    let Some(row) = database.competition(caller, id).await? else { return Ok(None) };
     if let Ok(text) = serde_json::to_string(&row) {
         if let Err(error) = redis.keep(&key, &text, COMPETITION_TTL_SECS).await {
             worker::console_warn!("competition cache store skipped: {error}");
         }
     }
-    ROWS.with(|c| c.borrow_mut().put(*id, row.clone(), ctx.now_ms));
     Ok(Some(row))
 }
 
 /// Drops a competition from both levels (an edit, a cancellation, a join's participant count). Other isolates'
-/// memory may keep the old row for up to 5 s. The Redis copy is dropped even while the Redis breaker is open (another
-/// request's Redis trouble must not leave the old row there for its 60 s); only when Redis itself fails may the old
-/// row come back from Redis once it recovers, until its TTL.
+/// memory may keep the old row for up to 5 s (10 s while a refresh is out). The Redis copy is dropped even while the
+/// Redis breaker is open (another request's Redis trouble must not leave the old row there for its 60 s); only when
+/// Redis itself fails may the old row come back from Redis once it recovers, until its TTL.
 pub async fn forget(ctx: &RequestContext<'_>, id: &Uuid) {
     ROWS.with(|c| c.borrow_mut().remove(id));
     if let Err(error) = ctx.redis().insistent().drop_key(&keys::competition(id)).await {
