@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::public_key::Jwk;
 pub use super::public_key::PublicKey;
 
 /// The usable keys of a set, by `kid`.
@@ -17,34 +18,6 @@ pub struct KeySet {
 #[derive(Deserialize)]
 struct RawSet {
     keys: Vec<Value>,
-}
-
-/// The members of a JWK (RFC 7517, 7518) this service reads, as their text. Read as flat optional strings (not as
-/// `jwt-compact`'s tagged `JsonWebKey`, whose generated parser was a large share of the key-set code in the bundle);
-/// `auth::public_key` decodes and checks them.
-#[derive(Debug, Default, Deserialize)]
-pub struct Jwk {
-    /// Key type: `EC` or `RSA` (others are skipped).
-    pub kty: Option<String>,
-    /// Key id, which tokens name in their `kid` header.
-    pub kid: Option<String>,
-    /// Intended use; only `sig` (or none) is used.
-    #[serde(rename = "use")]
-    pub key_use: Option<String>,
-    /// Declared algorithm; a key declared for another algorithm is skipped.
-    pub alg: Option<String>,
-    /// EC curve.
-    pub crv: Option<String>,
-    /// EC coordinates (base64url).
-    pub x: Option<String>,
-    /// EC coordinates (base64url).
-    pub y: Option<String>,
-    /// RSA modulus (base64url).
-    pub n: Option<String>,
-    /// RSA public exponent (base64url).
-    pub e: Option<String>,
-    /// The private exponent or scalar: present only in private keys, which are not verifying keys here.
-    pub d: Option<String>,
 }
 
 impl KeySet {

@@ -9,8 +9,35 @@
 //! token (401 `invalid_token`).
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::Deserialize;
 
-use super::jwks::Jwk;
+/// The members of a JWK (RFC 7517, 7518) this service reads, as their text. Read as flat optional strings (not as
+/// `jwt-compact`'s tagged `JsonWebKey`, whose generated parser was a large share of the key-set code in the bundle);
+/// [`PublicKey`] decodes and checks them.
+#[derive(Debug, Default, Deserialize)]
+pub struct Jwk {
+    /// Key type: `EC` or `RSA` (others are skipped).
+    pub kty: Option<String>,
+    /// Key id, which tokens name in their `kid` header.
+    pub kid: Option<String>,
+    /// Intended use; only `sig` (or none) is used.
+    #[serde(rename = "use")]
+    pub key_use: Option<String>,
+    /// Declared algorithm; a key declared for another algorithm is skipped.
+    pub alg: Option<String>,
+    /// EC curve.
+    pub crv: Option<String>,
+    /// EC coordinates (base64url).
+    pub x: Option<String>,
+    /// EC coordinates (base64url).
+    pub y: Option<String>,
+    /// RSA modulus (base64url).
+    pub n: Option<String>,
+    /// RSA public exponent (base64url).
+    pub e: Option<String>,
+    /// The private exponent or scalar: present only in private keys, which are not verifying keys here.
+    pub d: Option<String>,
+}
 
 /// The algorithms a key set's keys serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
