@@ -1,20 +1,22 @@
 //! The database API adapter: the card's `postgrest` crate (it works inside workerd, `docs/TOOLCHAIN.md`) with
 //! the caller's JWT forwarded so row-level security applies, or the service key where a route acts on its own
 //! authority. Every call runs under the PostgREST breaker and a time budget.
+//!
+//! This file holds the client and its exchange; the queries are grouped by what they touch: `people`,
+//! `competitions`, `fitness` and `scores`.
+
+mod competitions;
+mod fitness;
+mod people;
+mod scores;
 
 use std::rc::Rc;
 
 use postgrest::{Builder, Postgrest};
 use serde::de::DeserializeOwned;
-use serde_json::json;
-use uuid::Uuid;
 
 use super::error::{AdapterError, Dependency};
 use super::guard::Breakers;
-use super::rows::{
-    CompetitionRow, DeletedAccount, FitnessDayArg, HoldDecision, HoldRow, MembershipRow, MyCompetitionRow,
-    NewCompetitionRow, ProfileRow, ScoreEntryArg, SyncedDays,
-};
 
 const DEP: Dependency = Dependency::Postgrest;
 
@@ -206,177 +208,6 @@ impl Database {
             self.run("ping", self.client.from("competitions").select("id").limit(1)).await?;
         drop(rows);
         Ok(())
-    }
-
-    /// The user's profile, created with the contract's default name on first use. Users cannot write profiles
-    /// themselves (beyond their display name), so the Worker does it with the service key for the verified user.
-    pub async fn ensure_profile(&self, user_id: &Uuid) -> Result<ProfileRow, AdapterError> {
-        self.run("ensure_profile", self.rpc("ensure_profile", json!({ "p_user": user_id }), Caller::Service)).await
-    }
-
-    /// Sets the user's display name and/or avatar URL (service key: the route has checked both); `None` when the
-    /// profile does not exist.
-    pub async fn update_profile(
-        &self,
-        user_id: &Uuid,
-        changes: &serde_json::Value,
-    ) -> Result<Option<ProfileRow>, AdapterError> {
-        let builder = self
-            .table("profiles", Caller::Service)
-            .eq("user_id", user_id.to_string())
-            .select("user_id,display_name,avatar_url,time_zone")
-            .update(changes.to_string());
-        let rows: Vec<ProfileRow> = self.run("update_profile", builder).await?;
-        Ok(rows.into_iter().next())
-    }
-
-    /// Inserts a competition (service role only; RLS refuses users).
-    pub async fn create_competition(&self, row: &NewCompetitionRow) -> Result<CompetitionRow, AdapterError> {
-        let body = serde_json::to_string(row).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
-        let builder = self.table("competitions", Caller::Service).insert(body).single();
-        self.run("create_competition", builder).await
-    }
-
-    /// Applies `changes` to a competition's row (service role: administrators' edits); the row after, or `None`.
-    pub async fn update_competition(
-        &self,
-        id: &Uuid,
-        changes: &serde_json::Value,
-    ) -> Result<Option<CompetitionRow>, AdapterError> {
-        let builder = self
-            .table("competitions", Caller::Service)
-            .eq("id", id.to_string())
-            .select("*")
-            .update(changes.to_string());
-        let rows: Vec<CompetitionRow> = self.run("update_competition", builder).await?;
-        Ok(rows.into_iter().next())
-    }
-
-    /// Competitions not cancelled whose standings are not final at `now_rfc3339` (upcoming, active or finalizing), by
-    /// start time, at most `limit`.
-    pub async fn list_competitions(
-        &self,
-        caller: Caller<'_>,
-        now_rfc3339: &str,
-        limit: usize,
-    ) -> Result<Vec<CompetitionRow>, AdapterError> {
-        let builder = self
-            .table("competition_summaries", caller)
-            .select("*")
-            .gt("final_at", now_rfc3339)
-            .is("cancelled_at", "null")
-            .order("starts_at.asc,id.asc")
-            .limit(limit);
-        self.run("list_competitions", builder).await
-    }
-
-    /// One competition, or `None`.
-    pub async fn competition(&self, caller: Caller<'_>, id: &Uuid) -> Result<Option<CompetitionRow>, AdapterError> {
-        let builder = self.table("competition_summaries", caller).select("*").eq("id", id.to_string());
-        let rows: Vec<CompetitionRow> = self.run("competition", builder).await?;
-        Ok(rows.into_iter().next())
-    }
-
-    /// Joins a verified user (idempotent; the database sets `joined_at`); PostgREST answers 404 for an unknown and
-    /// 409 for a finished competition.
-    pub async fn join_competition(&self, user_id: &Uuid, id: &Uuid) -> Result<MembershipRow, AdapterError> {
-        let args = json!({ "competition": id, "p_user": user_id });
-        self.run("join_competition", self.rpc("join_competition", args, Caller::Service)).await
-    }
-
-    /// Marks a member disqualified (idempotent: the first time and reason stay); PostgREST answers 404 for a user
-    /// who is not a member.
-    pub async fn disqualify_member(
-        &self,
-        competition_id: &Uuid,
-        user_id: &Uuid,
-        reason: &str,
-    ) -> Result<MembershipRow, AdapterError> {
-        let args = json!({ "competition": competition_id, "p_user": user_id, "p_reason": reason });
-        self.run("disqualify_member", self.rpc("disqualify_member", args, Caller::Service)).await
-    }
-
-    /// Every competition `user_id` joined, newest join first (at most 100), with final standings where delivered.
-    pub async fn my_competitions(&self, user_id: &Uuid) -> Result<Vec<MyCompetitionRow>, AdapterError> {
-        let args = json!({ "p_user": user_id, "p_limit": 100 });
-        self.run("my_competitions", self.rpc("my_competitions", args, Caller::Service)).await
-    }
-
-    /// Every competition `user_id` is a member of (the Worker's own read: no limit of the "my competitions" page).
-    pub async fn competitions_of(&self, user_id: &Uuid) -> Result<Vec<Uuid>, AdapterError> {
-        #[derive(serde::Deserialize)]
-        struct Row {
-            competition_id: Uuid,
-        }
-        let builder =
-            self.table("memberships", Caller::Service).select("competition_id").eq("user_id", user_id.to_string());
-        let rows: Vec<Row> = self.run("competitions_of", builder).await?;
-        Ok(rows.into_iter().map(|row| row.competition_id).collect())
-    }
-
-    /// Whether `user_id` joined `competition_id`.
-    pub async fn is_member(
-        &self,
-        caller: Caller<'_>,
-        competition_id: &Uuid,
-        user_id: &Uuid,
-    ) -> Result<bool, AdapterError> {
-        let builder = self
-            .table("memberships", caller)
-            .select("user_id")
-            .eq("competition_id", competition_id.to_string())
-            .eq("user_id", user_id.to_string());
-        let rows: Vec<serde_json::Value> = self.run("is_member", builder).await?;
-        Ok(!rows.is_empty())
-    }
-
-    /// Stores a verified user's samples from one source (setting their zone first when `time_zone` is given) and
-    /// returns what rescoring their competitions needs, with the samples dated after their local today (users
-    /// cannot call the function themselves).
-    pub async fn sync_fitness_days(
-        &self,
-        user_id: &Uuid,
-        source: &str,
-        days: &[FitnessDayArg],
-        time_zone: Option<&str>,
-    ) -> Result<SyncedDays, AdapterError> {
-        let args = json!({ "p_user": user_id, "p_source": source, "p_days": days, "p_time_zone": time_zone });
-        self.run("sync_fitness_days", self.rpc("sync_fitness_days", args, Caller::Service)).await
-    }
-
-    /// Held samples whose day has `status` (every status when `None`), by date then user, at most 500.
-    pub async fn list_holds(&self, status: Option<&str>) -> Result<Vec<HoldRow>, AdapterError> {
-        let args = json!({ "p_status": status, "p_limit": 500 });
-        self.run("list_holds", self.rpc("list_holds", args, Caller::Service)).await
-    }
-
-    /// Records a review decision (`approved` or `rejected`) on a user's held day; PostgREST answers 404 when the day
-    /// has no hold.
-    pub async fn decide_hold(&self, user_id: &Uuid, day: &str, decision: &str) -> Result<HoldDecision, AdapterError> {
-        let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision });
-        self.run("decide_hold", self.rpc("decide_hold", args, Caller::Service)).await
-    }
-
-    /// Deletes a verified user's account in one transaction (auth user, profile and everything that cascades from
-    /// them); returns the competitions they were in and their avatar URL when nobody else shows the same image.
-    pub async fn delete_account(&self, user_id: &Uuid) -> Result<DeletedAccount, AdapterError> {
-        self.run("delete_account", self.rpc("delete_account", json!({ "p_user": user_id }), Caller::Service)).await
-    }
-
-    /// Records a finished competition's final results idempotently (by rank); returns how many were new.
-    pub async fn record_final_results(
-        &self,
-        competition_id: &Uuid,
-        results: &[standings::protocol::FinalResult],
-    ) -> Result<i64, AdapterError> {
-        let args = json!({ "competition": competition_id, "results": results });
-        self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await
-    }
-
-    /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
-    pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
-        self.run("apply_score_outbox", self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service))
-            .await
     }
 }
 

@@ -1,0 +1,37 @@
+//! Fitness days and their holds: a sync's upsert and the review of held days.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Caller, Database};
+use crate::adapters::error::AdapterError;
+use crate::adapters::rows::{FitnessDayArg, HoldDecision, HoldRow, SyncedDays};
+
+impl Database {
+    /// Stores a verified user's samples from one source (setting their zone first when `time_zone` is given) and
+    /// returns what rescoring their competitions needs, with the samples dated after their local today (users
+    /// cannot call the function themselves).
+    pub async fn sync_fitness_days(
+        &self,
+        user_id: &Uuid,
+        source: &str,
+        days: &[FitnessDayArg],
+        time_zone: Option<&str>,
+    ) -> Result<SyncedDays, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_source": source, "p_days": days, "p_time_zone": time_zone });
+        self.run("sync_fitness_days", self.rpc("sync_fitness_days", args, Caller::Service)).await
+    }
+
+    /// Held samples whose day has `status` (every status when `None`), by date then user, at most 500.
+    pub async fn list_holds(&self, status: Option<&str>) -> Result<Vec<HoldRow>, AdapterError> {
+        let args = json!({ "p_status": status, "p_limit": 500 });
+        self.run("list_holds", self.rpc("list_holds", args, Caller::Service)).await
+    }
+
+    /// Records a review decision (`approved` or `rejected`) on a user's held day; PostgREST answers 404 when the day
+    /// has no hold.
+    pub async fn decide_hold(&self, user_id: &Uuid, day: &str, decision: &str) -> Result<HoldDecision, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision });
+        self.run("decide_hold", self.rpc("decide_hold", args, Caller::Service)).await
+    }
+}

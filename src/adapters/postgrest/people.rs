@@ -1,0 +1,38 @@
+//! Profiles and accounts: a user's profile made on first use, their edits, and the deletion of an account.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Caller, Database};
+use crate::adapters::error::AdapterError;
+use crate::adapters::rows::{DeletedAccount, ProfileRow};
+
+impl Database {
+    /// The user's profile, created with the contract's default name on first use. Users cannot write profiles
+    /// themselves (beyond their display name), so the Worker does it with the service key for the verified user.
+    pub async fn ensure_profile(&self, user_id: &Uuid) -> Result<ProfileRow, AdapterError> {
+        self.run("ensure_profile", self.rpc("ensure_profile", json!({ "p_user": user_id }), Caller::Service)).await
+    }
+
+    /// Sets the user's display name and/or avatar URL (service key: the route has checked both); `None` when the
+    /// profile does not exist.
+    pub async fn update_profile(
+        &self,
+        user_id: &Uuid,
+        changes: &serde_json::Value,
+    ) -> Result<Option<ProfileRow>, AdapterError> {
+        let builder = self
+            .table("profiles", Caller::Service)
+            .eq("user_id", user_id.to_string())
+            .select("user_id,display_name,avatar_url,time_zone")
+            .update(changes.to_string());
+        let rows: Vec<ProfileRow> = self.run("update_profile", builder).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Deletes a verified user's account in one transaction (auth user, profile and everything that cascades from
+    /// them); returns the competitions they were in and their avatar URL when nobody else shows the same image.
+    pub async fn delete_account(&self, user_id: &Uuid) -> Result<DeletedAccount, AdapterError> {
+        self.run("delete_account", self.rpc("delete_account", json!({ "p_user": user_id }), Caller::Service)).await
+    }
+}

@@ -1,0 +1,27 @@
+//! What the competitions' objects deliver to the system of record: score changes from their outboxes and final
+//! results.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Caller, Database};
+use crate::adapters::error::AdapterError;
+use crate::adapters::rows::ScoreEntryArg;
+
+impl Database {
+    /// Records a finished competition's final results idempotently (by rank); returns how many were new.
+    pub async fn record_final_results(
+        &self,
+        competition_id: &Uuid,
+        results: &[standings::protocol::FinalResult],
+    ) -> Result<i64, AdapterError> {
+        let args = json!({ "competition": competition_id, "results": results });
+        self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await
+    }
+
+    /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
+    pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
+        self.run("apply_score_outbox", self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service))
+            .await
+    }
+}
