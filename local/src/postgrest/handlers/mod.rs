@@ -1,0 +1,169 @@
+//! The HTTP side: `/rest/v1/{table}` (GET/HEAD, POST, PATCH, DELETE) and `POST /rest/v1/rpc/{function}`, each run
+//! in one transaction as the caller's role. This file holds the gateway, its routes and that transaction; the
+//! handlers live by verb (`read`, `write`, `rpc`), the request headers and reply shapes they share in `negotiation`.
+
+mod negotiation;
+mod read;
+mod rpc;
+mod write;
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use serde_json::Value;
+use tokio_postgres::{NoTls, Row};
+
+use super::auth::{identify, Identity};
+use super::error::GatewayError;
+use super::sql::ident;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use read::read;
+use rpc::{call_function, call_function_with_get};
+use write::{delete, insert, update};
+
+type Result<T> = std::result::Result<T, GatewayError>;
+
+/// Shared state: the connection pool (connected as `authenticator`) and the JWT secret.
+pub struct Gateway {
+    pool: Pool,
+    secret: Vec<u8>,
+    anon_role: String,
+    jwks_file: Option<std::path::PathBuf>,
+    api_keys: super::auth::ApiKeys,
+}
+
+impl Gateway {
+    /// Connects lazily to `database_url`; the first request opens the first connection.
+    pub fn new(database_url: &str, secret: &[u8], anon_role: &str) -> std::result::Result<Self, SetupError> {
+        let config: tokio_postgres::Config = database_url.parse()?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(16).build()?;
+        Ok(Self {
+            pool,
+            secret: secret.to_vec(),
+            anon_role: anon_role.to_owned(),
+            jwks_file: None,
+            api_keys: Default::default(),
+        })
+    }
+
+    /// Also trusts the ES256/RS256 public keys of this JWKS file (read on every asymmetric token), and serves it at
+    /// `/auth/v1/.well-known/jwks.json` as Supabase Auth publishes its keys.
+    pub fn with_jwks_file(mut self, path: std::path::PathBuf) -> Self {
+        self.jwks_file = Some(path);
+        self
+    }
+
+    /// Accepts Supabase's newer non-JWT API keys: `secret` as `service_role`, `publishable` as the anonymous role.
+    pub fn with_api_keys(mut self, api_keys: super::auth::ApiKeys) -> Self {
+        self.api_keys = api_keys;
+        self
+    }
+
+    async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(|e| GatewayError::unavailable(format!("Database client error: {e}")))
+    }
+}
+
+/// `GET /auth/v1/.well-known/jwks.json`: the JWKS file (an empty set when there is none).
+async fn signing_keys(State(gateway): State<Arc<Gateway>>) -> Response {
+    let document = gateway
+        .jwks_file
+        .as_deref()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .unwrap_or_else(|| r#"{"keys":[]}"#.to_owned());
+    let headers = [("content-type", "application/json"), ("cache-control", "public, max-age=600")];
+    (headers, document).into_response()
+}
+
+/// A bad database URL or pool setting.
+pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The routes, served under `/rest/v1` as on Supabase.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/rest/v1/rpc/{function}", post(call_function).get(call_function_with_get))
+        .route("/rest/v1/{table}", get(read).post(insert).patch(update).delete(delete))
+        .route("/auth/v1/.well-known/jwks.json", get(signing_keys))
+        .fallback(|| async {
+            GatewayError::unsupported("paths other than /rest/v1/{table} and /rest/v1/rpc/{function}")
+        })
+        .with_state(gateway)
+}
+
+/// One SQL statement with its optional JSON text parameter (`$1::text::json`).
+struct Statement {
+    sql: String,
+    body: Option<String>,
+}
+
+/// Runs `statements` in one transaction as `identity`, returning each statement's rows.
+async fn transact(
+    client: &mut Object,
+    identity: &Identity,
+    read_only: bool,
+    statements: &[Statement],
+) -> std::result::Result<Vec<Vec<Row>>, tokio_postgres::Error> {
+    let tx = client.build_transaction().read_only(read_only).start().await?;
+    tx.batch_execute(&format!("SET LOCAL ROLE {}", ident(&identity.role))).await?;
+    tx.execute("SELECT set_config('request.jwt.claims', $1, true)", &[&identity.claims]).await?;
+    let mut results = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let rows = match &statement.body {
+            Some(body) => tx.query(&statement.sql, &[body]).await?,
+            None => tx.query(&statement.sql, &[]).await?,
+        };
+        results.push(rows);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Authenticates, checks the schema headers, and runs the statements; database errors are mapped here once.
+async fn run(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    read_only: bool,
+    statements: &[Statement],
+) -> Result<Vec<Vec<Row>>> {
+    let identity =
+        identify(headers, &gateway.secret, gateway.jwks_file.as_deref(), &gateway.anon_role, &gateway.api_keys)?;
+    let mut client = gateway.client().await?;
+    transact(&mut client, &identity, read_only, statements)
+        .await
+        .map_err(|e| GatewayError::from_postgres(&e, identity.anonymous(&gateway.anon_role)))
+}
+
+/// The JSON array text and row count that every read and write statement selects.
+pub(super) fn array_and_count(rows: &[Row]) -> Result<(String, i64)> {
+    let row = rows.first().ok_or_else(|| GatewayError::unavailable("statement returned no rows"))?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// The body for a result array: the array itself, or its only element when one object was asked for.
+pub(super) fn render(array: String, rows: i64, single: bool) -> Result<String> {
+    if !single {
+        return Ok(array);
+    }
+    if rows != 1 {
+        return Err(GatewayError::not_single(rows.max(0) as usize));
+    }
+    let mut value: Value = serde_json::from_str(&array).map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    Ok(value.get_mut(0).map(Value::take).unwrap_or(Value::Null).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_object_rendering_needs_exactly_one_row() {
+        assert_eq!(render("[{\"a\":1}]".into(), 1, true).expect("one"), "{\"a\":1}");
+        assert_eq!(render("[]".into(), 0, true).expect_err("none").status().as_u16(), 406);
+        assert_eq!(render("[1,2]".into(), 2, false).expect("array"), "[1,2]");
+    }
+}

@@ -1,0 +1,190 @@
+//! Changes to a competition: an organiser's edit and a member's disqualification, with the rules that check them.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::create::{BasisPoints, MAX_PARTICIPANTS, MAX_PLACES};
+use crate::adapters::rows::CompetitionRow;
+use crate::error::{ApiError, FieldError};
+use crate::time;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CompetitionPatch)]
+pub struct PatchBody {
+    /// 1 to 80 characters.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 80)]
+    pub name: Option<String>,
+    /// Later, or earlier but not before now.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub ends_at: Option<String>,
+    /// In minor units.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
+    pub prize_pool: Option<i64>,
+    /// Basis points per place.
+    #[serde(default)]
+    #[schema(max_items = 100, value_type = Option<Vec<BasisPoints>>)]
+    pub payout: Option<Vec<i64>>,
+    /// A number sets the limit, `null` removes it, absent leaves it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
+    pub max_participants: Option<Option<i64>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present_or_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(deserializer).map(Some)
+}
+
+impl PatchBody {
+    /// Checks the changes against `row` at `now_ms` (every problem at once): the database changes and the row as it
+    /// will read after them. `ends_at` may move later or earlier, but not before now.
+    pub fn validate(self, row: &CompetitionRow, now_ms: i64) -> Result<(serde_json::Value, CompetitionRow), ApiError> {
+        let mut problems = Vec::new();
+        let mut changes = serde_json::Map::new();
+        let mut next = row.clone();
+        if let Some(name) = self.name {
+            let name = name.trim().to_owned();
+            if !(1..=80).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+                problems.push(FieldError::new("name", "must be 1 to 80 characters without control characters"));
+            }
+            changes.insert("name".into(), name.clone().into());
+            next.name = name;
+        }
+        if let Some(text) = self.ends_at {
+            let starts = time::parse_ms(&row.starts_at);
+            match time::parse_ms(&text) {
+                None => problems.push(FieldError::new("ends_at", "must be an RFC 3339 timestamp")),
+                Some(ends) if starts.is_some_and(|starts| ends <= starts) => {
+                    problems.push(FieldError::new("ends_at", "must be after starts_at"))
+                }
+                Some(ends) if ends < now_ms => problems.push(FieldError::new("ends_at", "must not be before now")),
+                Some(ends) => {
+                    changes.insert("ends_at".into(), time::format_ms(ends).into());
+                    next.ends_at = time::format_ms(ends);
+                }
+            }
+        }
+        if let Some(pool) = self.prize_pool {
+            if !(0..=crate::routes::leaderboard::model::MAX_SCORE).contains(&pool) {
+                problems.push(FieldError::new("prize_pool", "must be a non-negative integer (minor units)"));
+            }
+            changes.insert("prize_pool".into(), pool.into());
+            next.prize_pool = pool;
+        }
+        if let Some(payout) = self.payout {
+            if payout.len() > MAX_PLACES {
+                problems.push(FieldError::new("payout", format!("at most {MAX_PLACES} places")));
+            } else if payout.iter().any(|bps| !(1..=10_000).contains(bps)) {
+                problems.push(FieldError::new("payout", "each place is 1 to 10000 basis points"));
+            } else if payout.iter().sum::<i64>() > 10_000 {
+                problems.push(FieldError::new("payout", "places sum to at most 10000 basis points"));
+            }
+            changes.insert("payout".into(), serde_json::json!(payout));
+            next.payout = payout.iter().map(|bps| (*bps).clamp(0, 10_000) as u32).collect();
+        }
+        if let Some(max) = self.max_participants {
+            if max.is_some_and(|max| !(1..=MAX_PARTICIPANTS).contains(&max)) {
+                problems.push(FieldError::new("max_participants", format!("must be 1 to {MAX_PARTICIPANTS} or null")));
+            }
+            changes.insert("max_participants".into(), serde_json::json!(max));
+            next.max_participants = max;
+        }
+        if problems.is_empty() {
+            Ok((serde_json::Value::Object(changes), next))
+        } else {
+            Err(ApiError::ValidationFailed(problems))
+        }
+    }
+}
+
+/// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Disqualification)]
+pub struct DisqualifyBody {
+    /// Why, 1 to 200 characters; kept on the membership.
+    #[schema(min_length = 1, max_length = 200)]
+    pub reason: String,
+}
+
+impl DisqualifyBody {
+    /// The reason, trimmed: 1..=200 characters, no control characters.
+    pub fn validate(self) -> Result<String, ApiError> {
+        let reason = self.reason.trim().to_owned();
+        if !(1..=200).contains(&reason.chars().count()) || reason.chars().any(char::is_control) {
+            return Err(ApiError::ValidationFailed(vec![FieldError::new(
+                "reason",
+                "must be 1 to 200 characters without control characters",
+            )]));
+        }
+        Ok(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fitness_rules::Scoring;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    #[test]
+    fn an_edit_checks_each_field_and_never_ends_before_now() {
+        let row = CompetitionRow {
+            id: Uuid::from_u128(7),
+            name: "n".into(),
+            metric: "steps".into(),
+            starts_at: "2026-11-01T00:00:00+00:00".into(),
+            ends_at: "2026-11-08T00:00:00+00:00".into(),
+            prize_pool: 5,
+            payout: vec![10_000],
+            participants: 3,
+            max_participants: Some(10),
+            cancelled_at: None,
+            score_source: "client".into(),
+            scoring: Scoring::default(),
+            clock: "participant".into(),
+            grace_hours: 0,
+            allow_manual: false,
+        };
+        let now = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
+        let patch =
+            |body: serde_json::Value| serde_json::from_value::<PatchBody>(body).expect("shape").validate(&row, now);
+        let (changes, next) = patch(json!({"ends_at": "2026-11-10T00:00:00Z", "max_participants": null})).expect("ok");
+        assert_eq!(changes, json!({"ends_at": "2026-11-10T00:00:00Z", "max_participants": null}));
+        assert_eq!((next.ends_at.as_str(), next.max_participants), ("2026-11-10T00:00:00Z", None));
+        let (_, same) = patch(json!({})).expect("nothing to change");
+        assert_eq!(same, row);
+        let (_, earlier) = patch(json!({"ends_at": "2026-11-03T00:00:00Z"})).expect("end now");
+        assert_eq!(earlier.ends_at, "2026-11-03T00:00:00Z");
+        let cases = [
+            (json!({"ends_at": "2026-11-02T23:59:59Z"}), "ends_at"),
+            (json!({"ends_at": "2026-10-01T00:00:00Z"}), "ends_at"),
+            (json!({"name": ""}), "name"),
+            (json!({"prize_pool": -1}), "prize_pool"),
+            (json!({"payout": [6000, 5000]}), "payout"),
+            (json!({"max_participants": 0}), "max_participants"),
+        ];
+        for (body, field) in cases {
+            match patch(body.clone()) {
+                Err(ApiError::ValidationFailed(problems)) => assert_eq!(problems[0].field, field, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(serde_json::from_value::<PatchBody>(json!({"metric": "calories"})).is_err(), "not editable");
+    }
+
+    #[test]
+    fn a_disqualification_needs_a_readable_reason() {
+        let reason = |text: &str| DisqualifyBody { reason: text.to_owned() }.validate().map_err(|e| e.status());
+        assert_eq!(reason("  step counter on a ceiling fan "), Ok("step counter on a ceiling fan".to_owned()));
+        assert_eq!(reason(&"x".repeat(200)).map(|r| r.len()), Ok(200));
+        for bad in [String::new(), "   ".to_owned(), "x".repeat(201), "tab\tinside".to_owned()] {
+            assert_eq!(reason(&bad), Err(422), "{bad:?}");
+        }
+    }
+}
