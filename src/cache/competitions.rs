@@ -5,12 +5,13 @@ use std::cell::RefCell;
 use uuid::Uuid;
 
 use super::keys::{self, COMPETITION_TTL_SECS};
+use super::read_through::{read_through, Refresh, Via};
 use super::{count, Level, Outcome};
 use crate::adapters::postgrest::{Caller, Database};
 use crate::adapters::rows::CompetitionRow;
 use crate::adapters::upstash::Upstash;
 use crate::error::ApiError;
-use crate::isolate_cache::{Cached, TtlCache};
+use crate::isolate_cache::TtlCache;
 use crate::platform;
 use crate::runtime::RequestContext;
 
@@ -34,39 +35,21 @@ pub const REFRESH_AHEAD_MS: i64 = 1_000;
 /// before it is read again.
 pub const REFRESH_GRACE_MS: i64 = MEMORY_TTL_MS;
 
-/// The competition row, or `None` when Postgres has none (absences are not cached).
+/// The competition row, or `None` when Postgres has none (absences are not cached). A refresh runs within the
+/// request that claimed it, not after its response (`waitUntil`): no I/O outlives the request that started it.
 pub async fn get(ctx: &RequestContext<'_>, id: &Uuid, caller: Caller<'_>) -> Result<Option<CompetitionRow>, ApiError> {
-    match ROWS.with(|c| c.borrow_mut().get_or_claim(id, ctx.now_ms, REFRESH_AHEAD_MS, REFRESH_GRACE_MS)) {
-        Cached::Fresh(row) => {
+    let refresh = Refresh { ahead_ms: REFRESH_AHEAD_MS, grace_ms: REFRESH_GRACE_MS };
+    let lookup = || async { lookup(&ctx.redis(), &ctx.database(), id, caller).await };
+    let (found, via) = read_through(&ROWS, id, ctx.now_ms, refresh, platform::now_ms, lookup).await;
+    match via {
+        Via::Memory | Via::Refreshed => count(Level::Memory, Outcome::Hit),
+        Via::KeptAfter(error) => {
             count(Level::Memory, Outcome::Hit);
-            return Ok(Some(row));
+            worker::console_warn!("competition row refresh failed: {error:?}");
         }
-        Cached::Claimed(row) => {
-            count(Level::Memory, Outcome::Hit);
-            // This request refreshes the row itself, while every other one keeps being served from memory. Within
-            // its own lifetime, not after its response (`waitUntil`): no I/O outlives the request that started it.
-            return match lookup(&ctx.redis(), &ctx.database(), id, caller).await {
-                Ok(Some(fresh)) => {
-                    ROWS.with(|c| c.borrow_mut().refresh(id, fresh.clone(), platform::now_ms()));
-                    Ok(Some(fresh))
-                }
-                Ok(None) => {
-                    ROWS.with(|c| c.borrow_mut().remove(id));
-                    Ok(None)
-                }
-                // Without its claim the entry expires as it would have, and the next reader before then retries.
-                Err(error) => {
-                    worker::console_warn!("competition row refresh failed: {error:?}");
-                    ROWS.with(|c| c.borrow_mut().unclaim(id));
-                    Ok(Some(row))
-                }
-            };
-        }
-        Cached::Missing => count(Level::Memory, Outcome::Miss),
+        Via::Lookup => count(Level::Memory, Outcome::Miss),
     }
-    let Some(row) = lookup(&ctx.redis(), &ctx.database(), id, caller).await? else { return Ok(None) };
-    ROWS.with(|c| c.borrow_mut().put(*id, row.clone(), ctx.now_ms));
-    Ok(Some(row))
+    found
 }
 
 /// The row from Redis, else from the database (then kept in Redis for the other isolates).

@@ -8,6 +8,7 @@
 pub mod competitions;
 pub mod keys;
 pub mod pages;
+pub mod read_through;
 
 /// Which cache answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
