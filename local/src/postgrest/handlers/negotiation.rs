@@ -9,6 +9,7 @@ use crate::postgrest::error::GatewayError;
 use crate::postgrest::prefer::Preferences;
 use crate::postgrest::query::Query;
 
+/// Refuses a schema other than `public` in `Accept-Profile` / `Content-Profile`.
 pub(super) fn check_profile(headers: &HeaderMap) -> Result<()> {
     for name in ["accept-profile", "content-profile"] {
         if let Some(schema) = headers.get(name).and_then(|v| v.to_str().ok()) {
@@ -32,6 +33,7 @@ pub(super) fn wants_single(headers: &HeaderMap) -> Result<bool> {
     }
 }
 
+/// The `Prefer` headers, parsed.
 pub(super) fn preferences(headers: &HeaderMap) -> Result<Preferences> {
     Preferences::parse(headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()))
 }

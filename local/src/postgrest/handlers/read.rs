@@ -12,6 +12,7 @@ use crate::postgrest::error::GatewayError;
 use crate::postgrest::query::Query;
 use crate::postgrest::sql::{order_clause, qualified, select_list, where_clause};
 
+/// `GET /rest/v1/{table}`.
 pub(super) async fn read(
     State(gateway): State<Arc<Gateway>>,
     Path(table): Path<String>,

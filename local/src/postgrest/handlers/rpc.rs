@@ -67,10 +67,12 @@ async fn signatures(gateway: &Gateway, function: &str) -> Result<Vec<Signature>>
         .collect())
 }
 
+/// `GET /rest/v1/rpc/{function}`: not in this subset.
 pub(super) async fn call_function_with_get() -> GatewayError {
     GatewayError::unsupported("GET /rpc (call functions with POST)")
 }
 
+/// `POST /rest/v1/rpc/{function}`.
 pub(super) async fn call_function(
     State(gateway): State<Arc<Gateway>>,
     Path(function): Path<String>,

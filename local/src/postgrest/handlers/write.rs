@@ -69,6 +69,7 @@ async fn conflict_target(gateway: &Gateway, table: &str, query: &Query) -> Resul
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
+/// `POST /rest/v1/{table}`: insert, or upsert with `Prefer: resolution=`.
 pub(super) async fn insert(
     State(gateway): State<Arc<Gateway>>,
     Path(table): Path<String>,
@@ -140,6 +141,7 @@ impl Write {
     }
 }
 
+/// `PATCH /rest/v1/{table}`: one object's columns set on the filtered rows.
 pub(super) async fn update(
     State(gateway): State<Arc<Gateway>>,
     Path(table): Path<String>,
@@ -174,6 +176,7 @@ pub(super) async fn update(
     write_reply(prefs, array, rows, single)
 }
 
+/// `DELETE /rest/v1/{table}`: the filtered rows.
 pub(super) async fn delete(
     State(gateway): State<Arc<Gateway>>,
     Path(table): Path<String>,

@@ -8,6 +8,7 @@ use crate::adapters::rows::CompetitionRow;
 use crate::error::{ApiError, FieldError};
 use crate::time;
 
+/// Body of `PATCH /api/v1/competitions/{id}`: any of the fields an organiser may change.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = CompetitionPatch)]

@@ -12,6 +12,7 @@ use crate::time;
 use standings::protocol::CompetitionMeta;
 use standings::rules::{self, Metric, Status};
 
+/// A competition as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(examples(json!({"id": "5a1d3f0e-8c2b-4f6a-9d7e-3b2a1c0d9e8f", "name": "December steps", "metric": "steps",
     "starts_at": "2026-12-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z", "prize_pool": 10000,
