@@ -5,6 +5,23 @@ use e2e::{base_url, send, user_token, SECURITY_HEADERS};
 
 #[test]
 fn a_panic_becomes_a_500_envelope_and_the_worker_recovers() {
+    // A competition whose object is live in this isolate before the panic: after the wasm instance is re-initialised
+    // it must be rebuilt (from its storage) rather than called as a stale wasm object.
+    let (writer, competition_before) = {
+        let user = uuid::Uuid::new_v4();
+        (user, e2e::competition_with(&[user]))
+    };
+    let post = |user: &uuid::Uuid, competition: &uuid::Uuid, score: u64| {
+        send(
+            "POST",
+            &format!("{}/api/v1/leaderboard/update", base_url()),
+            &[("Authorization", &format!("Bearer {}", user_token(user)))],
+            Some(&serde_json::json!({"competition_id": competition, "score": score})),
+        )
+    };
+    let first = post(&writer, &competition_before, 5);
+    assert_eq!((first.status, first.json["rank"].as_u64()), (200, Some(1)), "{:?}", first.json);
+
     let reply = send(
         "GET",
         &format!("{}/__test/panic", base_url()),
@@ -30,11 +47,16 @@ fn a_panic_becomes_a_500_envelope_and_the_worker_recovers() {
     }
     let user = uuid::Uuid::new_v4();
     let competition = e2e::competition_with(&[user]);
-    let write = send(
-        "POST",
-        &format!("{}/api/v1/leaderboard/update", base_url()),
-        &[("Authorization", &format!("Bearer {}", user_token(&user)))],
-        Some(&serde_json::json!({"competition_id": competition, "score": 3})),
-    );
+    let write = post(&user, &competition, 3);
     assert_eq!((write.status, write.json["rank"].as_u64()), (200, Some(1)), "{:?}", write.json);
+    // The object from before the panic answers too, with what it had stored.
+    let again = post(&writer, &competition_before, 8);
+    assert_eq!((again.status, again.json["score"].as_u64()), (200, Some(8)), "{:?}", again.json);
+    let page = send(
+        "GET",
+        &format!("{}/api/v1/leaderboard/{competition_before}", base_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(&writer)))],
+        None,
+    );
+    assert_eq!(page.json["entries"][0]["score"], 8, "{:?}", page.json);
 }

@@ -1,5 +1,5 @@
-// The Worker's entry: worker-build's shim (the Rust Worker and the Competition class) behind a panic guard, with the
-// shim's per-request proxies taken off the hot path.
+// The Worker's entry: worker-build's shim (the Rust Worker and the Competition and Relay classes) behind a panic
+// guard, with the shim's per-request proxies taken off the hot path (the Worker's below, the objects' at the end).
 //
 // A Rust panic aborts the wasm instance with a WebAssembly.RuntimeError that Rust cannot catch. In the call into
 // Rust itself it is thrown here; in a later poll of a waiting request it surfaces as a global `error` event (the shim
@@ -16,7 +16,7 @@
 // through the shim's proxied class — which re-initialises first — only after a panic has marked the instance
 // broken. `tests/panic.rs` checks both: the panicking request's 500 and the next request's 200.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import RustWorker from "../../build/worker/shim.mjs";
+import RustWorker, { Competition as ProxiedCompetition, Relay as ProxiedRelay } from "../../build/worker/shim.mjs";
 export * from "../../build/worker/shim.mjs";
 
 // The shim keeps `{ criticalError, instanceId }` here; `criticalError` is set when a panic broke the instance. If a
@@ -107,3 +107,60 @@ export default class GuardedWorker extends WorkerEntrypoint {
     return answer instanceof Response ? answer : guarded(request, answer);
   }
 }
+
+// The objects' classes, the same way: the shim exports each wrapped in its Proxy, whose get trap builds a new Proxy
+// with an async `apply` wrapper for every method the runtime calls (each `fetch` from the Worker, each socket
+// message, each alarm). These classes hold the wasm-bindgen instance and call its methods directly while the wasm
+// instance is healthy. After a panic has marked it broken, the next call constructs the object through the shim's
+// proxied class (whose construct trap re-initialises the instance first); an object built before a reset is rebuilt
+// from its constructor's arguments, as the shim's get trap does. A panic thrown in the call itself marks the instance
+// broken here, as the shim's apply trap would; one in a later poll reaches the shim's `error` listener.
+function objectClass(Proxied) {
+  // Without the shim's state there is no telling a healthy instance from a broken one: keep the proxied class.
+  if (!globalThis.__worker_init_state) return Proxied;
+  const Raw = Proxied.prototype.constructor;
+  const current = (object) => {
+    if (initState.criticalError) {
+      object.inner = Reflect.construct(Proxied, object.args);
+      object.instanceId = initState.instanceId;
+    } else if (object.instanceId !== initState.instanceId) {
+      object.inner = new Raw(...object.args);
+      object.instanceId = initState.instanceId;
+    }
+    return object.inner;
+  };
+  const call = (object, method, args) => {
+    try {
+      return current(object)[method](...args);
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) initState.criticalError = true;
+      throw error;
+    }
+  };
+  return class {
+    constructor(...args) {
+      this.args = args;
+      this.instanceId = undefined;
+      this.inner = undefined;
+      current(this);
+    }
+    fetch(request) {
+      return call(this, "fetch", [request]);
+    }
+    alarm(...args) {
+      return call(this, "alarm", args);
+    }
+    webSocketMessage(...args) {
+      return call(this, "webSocketMessage", args);
+    }
+    webSocketClose(...args) {
+      return call(this, "webSocketClose", args);
+    }
+    webSocketError(...args) {
+      return call(this, "webSocketError", args);
+    }
+  };
+}
+
+export const Competition = objectClass(ProxiedCompetition);
+export const Relay = objectClass(ProxiedRelay);
