@@ -61,10 +61,12 @@ pub(super) async fn authenticate(
     }
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let authorization = header("Authorization");
-    let protocol = header("Sec-WebSocket-Protocol");
+    // Read only where it can carry the token: every header read crosses into JavaScript.
+    let protocol;
     let token = match auth::token::from_authorization(authorization.as_deref())? {
         Some(token) => Some(token),
         None if endpoint == Some(Endpoint::CompetitionLive) => {
+            protocol = header("Sec-WebSocket-Protocol");
             auth::token::from_websocket_protocol(protocol.as_deref())?
         }
         None => None,
