@@ -39,6 +39,9 @@ wait_live() {
   return 1
 }
 
+# CPU time (user + system) process $1 has used, in nanoseconds.
+cpu_ns() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) * 1000000000 / hz }' "/proc/$1/stat"; }
+
 # A private local stack (Postgres, Redis, both gateways) on free ports under $1, for benchmarks. Sets
 # PRIVATE_STACK_DIR and PRIVATE_STACK_VARS (the Worker settings pointing at it, test routes on); stop it with
 # private_stack_stop (also safe to call twice).
