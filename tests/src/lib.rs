@@ -327,7 +327,10 @@ pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) 
     // Answers of the shared Worker must match docs/openapi.json (the other Workers some tests start are left alone).
     if let Some(path) = std::env::var("E2E_BASE_URL").ok().and_then(|base| url.strip_prefix(&base).map(str::to_owned)) {
         if let Err(drift) = openapi_check::check(method, &path, status, content_type.as_deref(), &headers, &json) {
-            panic!("the answer does not match docs/openapi.json: {drift}");
+            // The body too: a 503 that is not the Worker's (e.g. wrangler dev's proxy answering while it reloads)
+            // says so only there.
+            let body: String = text.chars().take(400).collect();
+            panic!("the answer does not match docs/openapi.json: {drift}\nits body: {body}");
         }
     }
     Reply { status, headers, json, text }
