@@ -3,11 +3,9 @@
 use serde::de::DeserializeOwned;
 use standings::object_error::{ErrorCode, ObjectError};
 use uuid::Uuid;
-use worker::wasm_bindgen::JsValue;
-use worker::{web_sys, Env, Headers};
+use worker::{web_sys, Env};
 
 use standings::live::LIVE_FULL_RETRY_SECS;
-use standings::protocol::INTERNAL_ORIGIN;
 use standings::requests::ObjectRequest;
 
 use crate::error::ApiError;
@@ -16,11 +14,12 @@ use crate::subrequest::{self, Failure, RawStub};
 /// Binding name of the Competition namespace in `wrangler.toml`.
 pub const BINDING: &str = standings::relay::COMPETITION_BINDING;
 
-/// A handle on one competition's object.
+/// A handle on one competition's object (or one of its relays).
+///
+/// Operations travel by RPC (`order`, one string each way) and carry no `traceparent`: the object makes no call on
+/// the request's behalf (its outbox deliveries run on its own schedule), so there is no trace for it to join.
 pub struct CompetitionClient {
     stub: RawStub,
-    /// Sent with every call, so the object's work joins the request's trace.
-    traceparent: String,
 }
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
@@ -50,20 +49,20 @@ fn call_failed(error: Failure) -> ApiError {
 
 impl CompetitionClient {
     /// The object of `competition_id`.
-    pub fn for_competition(env: &Env, competition_id: &Uuid, traceparent: &str) -> Result<Self, ApiError> {
-        Self::for_object(env, BINDING, &competition_id.to_string(), traceparent)
+    pub fn for_competition(env: &Env, competition_id: &Uuid) -> Result<Self, ApiError> {
+        Self::for_object(env, BINDING, &competition_id.to_string())
     }
 
     /// Relay `index` of `competition_id` (it serves some of the competition's live sockets): it takes the same
     /// upgrade as the competition.
-    pub fn for_relay(env: &Env, competition_id: &Uuid, index: u32, traceparent: &str) -> Result<Self, ApiError> {
+    pub fn for_relay(env: &Env, competition_id: &Uuid, index: u32) -> Result<Self, ApiError> {
         let name = standings::relay::relay_name(competition_id, index);
-        Self::for_object(env, standings::relay::RELAY_BINDING, &name, traceparent)
+        Self::for_object(env, standings::relay::RELAY_BINDING, &name)
     }
 
-    fn for_object(env: &Env, binding: &str, name: &str, traceparent: &str) -> Result<Self, ApiError> {
+    fn for_object(env: &Env, binding: &str, name: &str) -> Result<Self, ApiError> {
         let stub = subrequest::stub(env, binding, name).map_err(unavailable)?;
-        Ok(Self { stub, traceparent: traceparent.to_owned() })
+        Ok(Self { stub })
     }
 
     /// Sends a WebSocket upgrade and returns the object's 101 untouched; a refusal becomes an API error.
@@ -107,31 +106,26 @@ impl CompetitionClient {
         Ok(Err(object_error(status, &bytes)?))
     }
 
-    /// Sends a relay one of its operations (a relay client, from [`Self::for_relay`]); its reply has no body.
+    /// Sends a relay one of its operations (a relay client, from [`Self::for_relay`]) as a `fetch`, the way the
+    /// competition object publishes to it; its reply has no body.
     #[cfg(feature = "test-routes")]
     pub async fn call_relay(&self, request: &standings::relay::RelayRequest) -> Result<(), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let (status, bytes) = self.exchange_json(request.name(), json).await?;
-        if (200..300).contains(&status) {
+        let headers = worker::Headers::new();
+        headers.set("Content-Type", "application/json").map_err(unavailable)?;
+        let url = format!("{}/{}", standings::protocol::INTERNAL_ORIGIN, request.name());
+        let body = worker::wasm_bindgen::JsValue::from_str(&json);
+        let call = subrequest::request("POST", &url, &headers, Some(&body)).map_err(unavailable)?;
+        let answer = self.stub.call(&call).await.map_err(call_failed)?;
+        if (200..300).contains(&answer.status) {
             return Ok(());
         }
-        Err(ApiError::from_object(object_error(status, &bytes)?))
+        Err(ApiError::from_object(object_error(answer.status, &answer.body)?))
     }
 
     async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        self.exchange_json(request.name(), json).await
-    }
-
-    async fn exchange_json(&self, name: &str, json: String) -> Result<(u16, Vec<u8>), ApiError> {
-        let headers = Headers::new();
-        headers.set("traceparent", &self.traceparent).map_err(unavailable)?;
-        headers.set("Content-Type", "application/json").map_err(unavailable)?;
-        // The operation's name as the path: traces and the runtime's logs say what was asked.
-        let url = format!("{INTERNAL_ORIGIN}/{name}");
-        let request =
-            subrequest::request("POST", &url, &headers, Some(&JsValue::from_str(&json))).map_err(unavailable)?;
-        let answer = self.stub.call(&request).await.map_err(call_failed)?;
+        let answer = self.stub.order(&json).await.map_err(call_failed)?;
         Ok((answer.status, answer.body))
     }
 }

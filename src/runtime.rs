@@ -66,7 +66,7 @@ impl RequestContext<'_> {
         &self,
         competition_id: &uuid::Uuid,
     ) -> Result<crate::competition_client::CompetitionClient, ApiError> {
-        crate::competition_client::CompetitionClient::for_competition(self.env, competition_id, &self.traceparent)
+        crate::competition_client::CompetitionClient::for_competition(self.env, competition_id)
     }
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.

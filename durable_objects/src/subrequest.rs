@@ -29,6 +29,9 @@ extern "C" {
     pub type RawStub;
     #[wasm_bindgen(method, catch)]
     fn fetch(this: &RawStub, request: &web_sys::Request) -> Result<Promise, JsValue>;
+    /// The Competition object's RPC method (`durable_objects/src/object/rpc.rs`).
+    #[wasm_bindgen(method, catch, js_name = order)]
+    fn order_rpc(this: &RawStub, order: &str) -> Result<Promise, JsValue>;
 }
 
 /// The stub of the object named `name` in the namespace bound as `binding`.
@@ -45,6 +48,15 @@ impl RawStub {
     /// Sends `request` to the object and reads its answer whole.
     pub async fn call(&self, request: &web_sys::Request) -> Result<Answer, Failure> {
         whole(self.respond(request).await?).await
+    }
+
+    /// Calls the Competition object's RPC method `order` with an operation's JSON; its answer's status and body.
+    pub async fn order(&self, order: &str) -> Result<Answer, Failure> {
+        let text = JsFuture::from(self.order_rpc(order).map_err(Failure)?).await.map_err(Failure)?;
+        let text = text.as_string().unwrap_or_default();
+        let (status, body) = standings::requests::decode_reply(&text)
+            .ok_or_else(|| Failure(JsValue::from_str("the object's reply has no status")))?;
+        Ok(Answer { status, body: body.as_bytes().to_vec() })
     }
 
     /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the socket).

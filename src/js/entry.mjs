@@ -15,7 +15,7 @@
 // wasm-bindgen export, which reads `this.env` and `this.ctx`) directly while the instance is healthy, and goes
 // through the shim's proxied class — which re-initialises first — only after a panic has marked the instance
 // broken. `tests/panic.rs` checks both: the panicking request's 500 and the next request's 200.
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import RustWorker, { Competition as ProxiedCompetition, Relay as ProxiedRelay } from "../../build/worker/shim.mjs";
 export * from "../../build/worker/shim.mjs";
 
@@ -115,12 +115,19 @@ export default class GuardedWorker extends WorkerEntrypoint {
 // proxied class (whose construct trap re-initialises the instance first); an object built before a reset is rebuilt
 // from its constructor's arguments, as the shim's get trap does. A panic thrown in the call itself marks the instance
 // broken here, as the shim's apply trap would; one in a later poll reaches the shim's `error` listener.
+//
+// The classes extend `DurableObject`, which the runtime requires for RPC: the Worker sends the Competition its
+// operations through the RPC method `order` (durable_objects/src/object/rpc.rs), one string each way, instead of a
+// `fetch` with a Request and a Response to build and read on both sides.
 function objectClass(Proxied) {
-  // Without the shim's state there is no telling a healthy instance from a broken one: keep the proxied class.
-  if (!globalThis.__worker_init_state) return Proxied;
+  // Without the shim's state there is no telling a healthy instance from a broken one: every call then goes through
+  // one instance of the proxied class, which re-initialises by itself.
+  const managed = Boolean(globalThis.__worker_init_state);
   const Raw = Proxied.prototype.constructor;
   const current = (object) => {
-    if (initState.criticalError) {
+    if (!managed) {
+      object.inner ??= Reflect.construct(Proxied, object.args);
+    } else if (initState.criticalError) {
       object.inner = Reflect.construct(Proxied, object.args);
       object.instanceId = initState.instanceId;
     } else if (object.instanceId !== initState.instanceId) {
@@ -129,7 +136,7 @@ function objectClass(Proxied) {
     }
     return object.inner;
   };
-  const call = (object, method, args) => {
+  const invoke = (object, method, args) => {
     try {
       return current(object)[method](...args);
     } catch (error) {
@@ -137,29 +144,37 @@ function objectClass(Proxied) {
       throw error;
     }
   };
-  return class {
-    constructor(...args) {
-      this.args = args;
+  const ObjectClass = class extends DurableObject {
+    constructor(ctx, env) {
+      super(ctx, env);
+      this.args = [ctx, env];
       this.instanceId = undefined;
       this.inner = undefined;
       current(this);
     }
     fetch(request) {
-      return call(this, "fetch", [request]);
+      return invoke(this, "fetch", [request]);
     }
     alarm(...args) {
-      return call(this, "alarm", args);
+      return invoke(this, "alarm", args);
     }
     webSocketMessage(...args) {
-      return call(this, "webSocketMessage", args);
+      return invoke(this, "webSocketMessage", args);
     }
     webSocketClose(...args) {
-      return call(this, "webSocketClose", args);
+      return invoke(this, "webSocketClose", args);
     }
     webSocketError(...args) {
-      return call(this, "webSocketError", args);
+      return invoke(this, "webSocketError", args);
     }
   };
+  // Only the classes whose Rust side exports `order` answer it (the Relay is called by `fetch` alone).
+  if (typeof Raw.prototype.order === "function") {
+    ObjectClass.prototype.order = function (order) {
+      return invoke(this, "order", [order]);
+    };
+  }
+  return ObjectClass;
 }
 
 export const Competition = objectClass(ProxiedCompetition);

@@ -46,7 +46,7 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Reque
         let index = relay::relay_of(&user.user_id, relays);
         headers.set(HEADER_COMPETITION, &competition_id.to_string()).map_err(internal)?;
         headers.set(HEADER_RELAY, &relay::relay_name(&competition_id, index)).map_err(internal)?;
-        CompetitionClient::for_relay(ctx.env, &competition_id, index, &ctx.traceparent)?
+        CompetitionClient::for_relay(ctx.env, &competition_id, index)?
     } else {
         ctx.competition(&competition_id)?
     };

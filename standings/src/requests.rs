@@ -1,6 +1,7 @@
-//! Every operation the Worker asks of a Competition object, as one serde enum: the Worker sends it as the JSON body
-//! of `POST {INTERNAL_ORIGIN}/{name}` (the name only labels traces), the object parses it back and matches on it.
-//! Only the live socket's upgrade (`GET /live`, which carries headers, not a body) travels otherwise.
+//! Every operation the Worker asks of a Competition object, as one serde enum: the Worker sends its JSON as the one
+//! argument of the object's RPC method `order` (the reply comes back as one string, [`encode_reply`]); a relay sends
+//! the same JSON as the body of `POST {INTERNAL_ORIGIN}/{name}`. The object parses it back and matches on it. Only the
+//! live socket's upgrade (`GET /live`, which carries headers, not a body) travels otherwise.
 //!
 //! Each variant's reply type is named on it; the limits both sides apply are the constants below.
 
@@ -158,6 +159,26 @@ impl ObjectRequest {
     }
 }
 
+/// An object's reply to an RPC order as one string, so it crosses each boundary (wasm → JS → the Worker's isolate →
+/// wasm) as one value: the HTTP status as three digits, then the body (JSON, or nothing).
+pub fn encode_reply(status: u16, body: &[u8]) -> String {
+    let body = String::from_utf8_lossy(body);
+    let mut text = String::with_capacity(3 + body.len());
+    // A status outside 100..=999 cannot be written in three digits: the runtime's own range (100–599) always fits.
+    text.push_str(&status.clamp(100, 999).to_string());
+    text.push_str(&body);
+    text
+}
+
+/// The status and body of an [`encode_reply`] string; `None` when it does not start with a three-digit status.
+pub fn decode_reply(text: &str) -> Option<(u16, &str)> {
+    let status = text.get(..3)?;
+    if !status.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((status.parse().ok()?, &text[3..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +245,17 @@ mod tests {
             assert_eq!(ObjectRequest::parse(text.as_bytes()).expect("parses"), request, "{text}");
             let tag = format!("\"{}\"", request.name());
             assert!(text == tag || text.starts_with(&format!("{{{tag}:")), "{text}");
+        }
+    }
+
+    #[test]
+    fn replies_travel_as_status_then_body() {
+        for (status, body) in [(200, r#"{"rank":1}"#), (409, r#"{"code":"conflict","message":"é"}"#), (204, "")] {
+            let text = encode_reply(status, body.as_bytes());
+            assert_eq!(decode_reply(&text), Some((status, body)), "{text}");
+        }
+        for text in ["", "20", "2x0{}", "{\"rank\":1}"] {
+            assert_eq!(decode_reply(text), None, "{text}");
         }
     }
 

@@ -8,6 +8,7 @@
 mod alarm;
 mod reads;
 mod relays;
+mod rpc;
 mod sockets;
 #[cfg(feature = "test-routes")]
 mod test_routes;
@@ -241,13 +242,10 @@ impl DurableObject for Competition {
         if req.method() == Method::Get && req.path() == PATH_LIVE {
             return loaded.subscribe(&req).await;
         }
-        // Read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in JS and converts
-        // the value field by field across the boundary, which costs more on every score write.
+        // The relays' operations (the Worker's come by RPC, `rpc.rs`). Read whole (one promise) and parsed by
+        // serde_json: workers-rs's `Request::json` parses in JS and converts the value field by field.
         let body = req.bytes().await?;
-        match ObjectRequest::parse(&body) {
-            Ok(request) => loaded.handle(request).await,
-            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed operation: {e}")),
-        }
+        self.run_order(&body).await
     }
 
     async fn alarm(&self) -> Result<Response> {

@@ -1,0 +1,60 @@
+//! The Worker's way in: the RPC method `order`, one operation's JSON in and its reply as one string out.
+//!
+//! A `fetch` to the object made the Worker build a `Request` (URL, headers, body) and read the `Response`'s body as a
+//! promise, and made the object convert the request and read its body as another promise. An RPC call crosses as
+//! two strings. `src/js/entry.mjs` declares the class as a `DurableObject` (which the runtime requires for RPC) and
+//! passes `order` through; the live upgrade and the relays' calls still use `fetch`.
+
+use worker::wasm_bindgen::{prelude::wasm_bindgen, JsValue};
+use worker::{Response, ResponseBody, Result};
+
+use super::Competition;
+use crate::subscribers::error;
+use standings::object_error::ErrorCode;
+use standings::requests::{encode_reply, ObjectRequest};
+
+// The crate paths as workers-rs's `#[durable_object]` gives them (worker-build builds with `WASM_BINDGEN_USE_JS_SYS`).
+#[wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
+impl Competition {
+    /// Runs one operation (an [`ObjectRequest`]'s JSON) and answers [`encode_reply`]'s string; a failure the object
+    /// cannot answer (storage threw) rejects, as a `fetch` would have.
+    #[wasm_bindgen(js_name = order)]
+    pub async fn order(&self, order: String) -> std::result::Result<JsValue, JsValue> {
+        std::panic::AssertUnwindSafe(async move {
+            let reply = self.run_order(order.as_bytes()).await.map_err(JsValue::from)?;
+            Ok(JsValue::from_str(&reply_text(&reply)))
+        })
+        .await
+    }
+}
+
+impl Competition {
+    /// Runs one operation's JSON, whichever way it came (RPC or a relay's `fetch`).
+    pub(super) async fn run_order(&self, order: &[u8]) -> Result<Response> {
+        let loaded = match self.loaded() {
+            Ok(loaded) => loaded,
+            Err(reason) => {
+                worker::console_error!("competition failed to load: {reason}");
+                return error(ErrorCode::DependencyUnavailable, "competition storage unavailable");
+            }
+        };
+        match ObjectRequest::parse(order) {
+            Ok(request) => loaded.handle(request).await,
+            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed operation: {e}")),
+        }
+    }
+}
+
+/// A reply built as a `Response` (the handlers' type, shared with `fetch`) as [`encode_reply`]'s string. The
+/// handlers' bodies are bytes already; none streams.
+fn reply_text(reply: &Response) -> String {
+    match reply.body() {
+        ResponseBody::Body(bytes) => encode_reply(reply.status_code(), bytes),
+        ResponseBody::Empty => encode_reply(reply.status_code(), &[]),
+        ResponseBody::Stream(_) => encode_reply(500, br#"{"code":"internal","message":"a streamed reply"}"#),
+    }
+}
