@@ -7,12 +7,14 @@
 //! `test_routes` hold what each kind of request does). The rules themselves (engine, admission, finish, protocol)
 //! live in `standings`.
 
+pub mod alarm_slot;
 pub mod broadcast;
 pub mod fanout;
 pub mod object;
 pub mod object_call;
 pub mod relay;
 pub mod relay_link;
+pub mod replies;
 pub mod score_store;
 pub mod subrequest;
 pub mod subscribers;

@@ -1,18 +1,18 @@
 //! The life of a live socket, shared by the Competition object and its relays: what a socket carries through
-//! hibernation, its frame budget, the per-user limit, closing at token expiry and extending it with an `auth` frame,
-//! and the object's one alarm that expiry needs. The protocol's rules themselves are `standings::socket_rules`.
+//! hibernation, its frame budget, the per-user limit, closing at token expiry and extending it with an `auth` frame.
+//! The object's one alarm, which expiry needs, is `alarm_slot.rs`; the protocol's rules are `standings::socket_rules`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use worker::{Env, Headers, Response, Result, State, WebSocket, WebSocketPair};
 
+use crate::replies::{error, to_text};
 use crate::telemetry::ObjectMetric;
 use crate::worker_link;
-use standings::object_error::{ErrorCode, ObjectError};
+use standings::object_error::ErrorCode;
 use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER};
 use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
@@ -38,16 +38,6 @@ fn never() -> i64 {
 /// A socket's attachment, if it still has one.
 pub fn attachment_of(ws: &WebSocket) -> Option<SocketAttachment> {
     ws.deserialize_attachment::<SocketAttachment>().ok().flatten()
-}
-
-/// The serialised text of a server frame.
-pub fn to_text(frame: &ServerFrame) -> Result<String> {
-    serde_json::to_string(frame).map_err(|e| worker::Error::RustError(e.to_string()))
-}
-
-/// An operation's refusal as an object's error reply (the Worker maps its code back to an API error).
-pub fn error(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
-    Ok(Response::from_json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
 /// A live socket upgrade as the Worker forwards it to an object.
@@ -309,21 +299,4 @@ impl Subscribers {
 pub fn finish_close(ws: &WebSocket, code: usize) {
     let code = u16::try_from(code).ok().filter(|c| (1000..5000).contains(c) && *c != 1005 && *c != 1006);
     let _ = ws.close(code.or(Some(1000)), Some("bye"));
-}
-
-/// Makes sure an object's one alarm runs by `at_ms`: `alarm_at` is when it is known to be set for (`None`: unknown,
-/// read it from storage), kept current here.
-pub async fn ensure_alarm_by(state: &State, alarm_at: &Cell<Option<i64>>, at_ms: i64, now_ms: i64) -> Result<()> {
-    let current = match alarm_at.get() {
-        Some(at) => Some(at),
-        None => state.storage().get_alarm().await?,
-    };
-    if current.is_some_and(|at| at <= at_ms) {
-        alarm_at.set(current);
-        return Ok(());
-    }
-    let delay = (at_ms - now_ms).max(0);
-    state.storage().set_alarm(Duration::from_millis(delay as u64)).await?;
-    alarm_at.set(Some(at_ms));
-    Ok(())
 }

@@ -12,7 +12,7 @@ impl Loaded {
     /// Makes sure the object's one alarm runs no later than `at_ms` (an earlier alarm already set is kept: every
     /// run works out everything that is due and sets the next).
     pub(super) async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
-        subscribers::ensure_alarm_by(&self.state, &self.alarm_at, at_ms, now_ms()).await
+        crate::alarm_slot::ensure_alarm_by(&self.state, &self.alarm_at, at_ms, now_ms()).await
     }
 
     /// One alarm run: finalize the competition when it has ended, deliver outbox and final rows, and set the next

@@ -26,8 +26,9 @@ use worker::{
 use crate::broadcast;
 use crate::fanout::Fanout;
 use crate::relay_link::RelayLinks;
+use crate::replies::{error, to_text};
 use crate::score_store::{ScoreStore, StoreError};
-use crate::subscribers::{self, error, to_text, Admitted, Subscribers, Upgrade};
+use crate::subscribers::{self, Admitted, Subscribers, Upgrade};
 use crate::system_of_record::CompetitionSink;
 use crate::telemetry::ObjectMetric;
 use crate::worker_link;

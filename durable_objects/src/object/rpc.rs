@@ -9,7 +9,7 @@ use worker::wasm_bindgen::{prelude::wasm_bindgen, JsValue};
 use worker::{Response, ResponseBody, Result};
 
 use super::Competition;
-use crate::subscribers::error;
+use crate::replies::error;
 use standings::object_error::ErrorCode;
 use standings::requests::{encode_reply, ObjectRequest};
 

@@ -22,7 +22,8 @@ use worker::{
 };
 
 use crate::object_call;
-use crate::subscribers::{self, error, Subscribers};
+use crate::replies::error;
+use crate::subscribers::{self, Subscribers};
 use standings::live::PendingFrame;
 use standings::object_config::ObjectConfig;
 use standings::object_error::ErrorCode;
@@ -211,7 +212,7 @@ impl RelayState {
 
     /// Makes sure the alarm runs by `at_ms` (a socket's token expiry).
     async fn ensure_alarm_by(&self, at_ms: i64) -> Result<()> {
-        subscribers::ensure_alarm_by(&self.state, &self.alarm_at, at_ms, now_ms()).await
+        crate::alarm_slot::ensure_alarm_by(&self.state, &self.alarm_at, at_ms, now_ms()).await
     }
 }
 
