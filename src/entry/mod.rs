@@ -13,7 +13,6 @@ use crate::error::ApiError;
 use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
 use crate::http::request_id;
-use crate::http::security_headers::SECURITY_HEADERS;
 use crate::http::trace::TraceContext;
 use crate::metrics;
 use crate::platform;
@@ -24,9 +23,11 @@ use crate::services;
 
 mod dispatch;
 mod guards;
+mod respond;
 
 use dispatch::{serve, LimitHeaders};
 use guards::{limit_unrouted, verify_for_object};
+use respond::into_response;
 
 #[event(start)]
 fn start() {
@@ -63,7 +64,7 @@ pub(super) struct Arrival {
 pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
     let answer = async move {
         match fetch(Request::from(req), env, Context::new(ctx)).await {
-            Ok(response) => web_sys::Response::from(response),
+            Ok(response) => response,
             Err(error) => {
                 // Only a header the runtime refuses gets here; the reply is what `#[event(fetch)]` gave.
                 worker::console_error!("{error}");
@@ -80,7 +81,7 @@ pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::C
     }
 }
 
-async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let arrival = Arrival {
         request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), platform::random_bytes()),
@@ -133,7 +134,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(Served::Upgrade(response)) => {
             observe(&env, &ctx, &arrival, template, response.status_code(), 0, None);
             log_request(&arrival, template, response.status_code(), user, None);
-            return Ok(response);
+            return Ok(web_sys::Response::from(response));
         }
         Ok(Served::Reply(reply)) => (reply, None),
         Err(error) => {
@@ -221,21 +222,4 @@ fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserCon
         },
     };
     worker::console_log!("{}", log.to_line());
-}
-
-/// Converts a reply into the runtime's response, adding the request id and security headers.
-fn into_response(reply: Reply, request_id: &str) -> worker::Result<Response> {
-    let response = Response::from_bytes(reply.body)?.with_status(reply.status);
-    let headers = response.headers();
-    for (name, value) in &reply.headers {
-        headers.set(name, value)?;
-    }
-    for (name, value) in SECURITY_HEADERS {
-        // A reply with its own policy (the live page) keeps it; everything else gets the API's.
-        if !reply.headers.iter().any(|(set, _)| set.eq_ignore_ascii_case(name)) {
-            headers.set(name, value)?;
-        }
-    }
-    headers.set("X-Request-Id", request_id)?;
-    Ok(response)
 }
