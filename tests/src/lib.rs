@@ -300,29 +300,42 @@ pub fn stack(args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// What wrangler dev's own proxy answers when it reloads the Worker while a request that it cannot retry (not a GET)
+/// is on its way: a 503 that never reached the Worker.
+const WRANGLER_RELOADED: &str = "Your worker restarted mid-request";
+
 /// Sends a raw (non-JSON or pre-serialised) body.
 pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-    let mut request = agent.request(method, url);
-    for (name, value) in headers {
-        request = request.set(name, value);
-    }
-    let response = match request.send_bytes(body) {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("{method} {url}: {error}"),
+    let send = || {
+        let mut request = agent.request(method, url);
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let response = match request.send_bytes(body) {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {url}: {error}"),
+        };
+        let status = response.status();
+        let headers: Vec<(String, String)> = response
+            .headers_names()
+            .into_iter()
+            .map(|name| {
+                let value = response.header(&name).unwrap_or_default().to_owned();
+                (name.to_ascii_lowercase(), value)
+            })
+            .collect();
+        let content_type = response.header("content-type").map(str::to_owned);
+        (status, headers, content_type, response.into_string().unwrap_or_default())
     };
-    let status = response.status();
-    let headers: Vec<(String, String)> = response
-        .headers_names()
-        .into_iter()
-        .map(|name| {
-            let value = response.header(&name).unwrap_or_default().to_owned();
-            (name.to_ascii_lowercase(), value)
-        })
-        .collect();
-    let content_type = response.header("content-type").map(str::to_owned);
-    let text = response.into_string().unwrap_or_default();
+    let (mut status, mut headers, mut content_type, mut text) = send();
+    if status == 503 && text.starts_with(WRANGLER_RELOADED) {
+        // Only wrangler dev's reload answer is sent again (once, and said so): the Worker never saw the request.
+        eprintln!("{method} {url}: wrangler dev reloaded the Worker mid-request; sending it again");
+        std::thread::sleep(Duration::from_secs(1));
+        (status, headers, content_type, text) = send();
+    }
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     // Answers of the shared Worker must match docs/openapi.json (the other Workers some tests start are left alone).
     if let Some(path) = std::env::var("E2E_BASE_URL").ok().and_then(|base| url.strip_prefix(&base).map(str::to_owned)) {
