@@ -37,6 +37,24 @@ pub fn mentions_overload(message: &str) -> bool {
     message.to_ascii_lowercase().contains("overloaded")
 }
 
+/// Whether the object refused the RPC call because it still runs a version from before the Worker called its objects
+/// by RPC (an object adopts a new deploy's code up to minutes after the Worker does, and a rollback can meet objects
+/// of either version): the same operation is then sent as a `fetch`, which every version answers.
+pub fn predates_rpc(message: &str) -> bool {
+    message.contains("does not support RPC") || message.contains("does not implement the method")
+}
+
+/// Says once per isolate that objects of the previous deploy are answered by `fetch` (expected for minutes after a
+/// deploy that introduced RPC; for longer, an object is stuck on old code).
+fn warn_once_of_fetch_fallback(message: &str) {
+    thread_local! {
+        static WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !WARNED.with(|warned| warned.replace(true)) {
+        worker::console_warn!("a competition object refused RPC, so it is called by fetch: {message}");
+    }
+}
+
 /// Maps a failed call to the object: overload is a 503 with `Retry-After` (never retried here, which would only
 /// deepen the queue); anything else is an internal error.
 fn call_failed(error: Failure) -> ApiError {
@@ -111,21 +129,33 @@ impl CompetitionClient {
     #[cfg(feature = "test-routes")]
     pub async fn call_relay(&self, request: &standings::relay::RelayRequest) -> Result<(), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let headers = worker::Headers::new();
-        headers.set("Content-Type", "application/json").map_err(unavailable)?;
-        let url = format!("{}/{}", standings::protocol::INTERNAL_ORIGIN, request.name());
-        let body = worker::wasm_bindgen::JsValue::from_str(&json);
-        let call = subrequest::request("POST", &url, &headers, Some(&body)).map_err(unavailable)?;
-        let answer = self.stub.call(&call).await.map_err(call_failed)?;
-        if (200..300).contains(&answer.status) {
+        let (status, bytes) = self.exchange_by_fetch(request.name(), &json).await?;
+        if (200..300).contains(&status) {
             return Ok(());
         }
-        Err(ApiError::from_object(object_error(answer.status, &answer.body)?))
+        Err(ApiError::from_object(object_error(status, &bytes)?))
     }
 
     async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let answer = self.stub.order(&json).await.map_err(call_failed)?;
+        match self.stub.order(&json).await {
+            Ok(answer) => Ok((answer.status, answer.body)),
+            Err(failure) if predates_rpc(&failure.message()) => {
+                warn_once_of_fetch_fallback(&failure.message());
+                self.exchange_by_fetch(request.name(), &json).await
+            }
+            Err(failure) => Err(call_failed(failure)),
+        }
+    }
+
+    /// An operation as a `fetch` to `{INTERNAL_ORIGIN}/{name}` (the name labels the runtime's logs).
+    async fn exchange_by_fetch(&self, name: &str, json: &str) -> Result<(u16, Vec<u8>), ApiError> {
+        let headers = worker::Headers::new();
+        headers.set("Content-Type", "application/json").map_err(unavailable)?;
+        let url = format!("{}/{name}", standings::protocol::INTERNAL_ORIGIN);
+        let body = worker::wasm_bindgen::JsValue::from_str(json);
+        let call = subrequest::request("POST", &url, &headers, Some(&body)).map_err(unavailable)?;
+        let answer = self.stub.call(&call).await.map_err(call_failed)?;
         Ok((answer.status, answer.body))
     }
 }
@@ -154,6 +184,21 @@ mod tests {
         assert!(mentions_overload("Durable Object is overloaded. Too many requests queued."));
         assert!(mentions_overload("Error: durable object OVERLOADED"));
         assert!(!mentions_overload("Network connection lost."));
+    }
+
+    #[test]
+    fn an_object_from_before_rpc_is_recognised_from_the_runtime_message() {
+        let older = [
+            "The receiving Durable Object does not support RPC, because its class was not declared with `extends \
+             DurableObject`.",
+            "The RPC receiver does not implement the method \"order\".",
+        ];
+        for message in older {
+            assert!(predates_rpc(message), "{message}");
+        }
+        for message in ["Durable Object is overloaded. Too many requests queued.", "Network connection lost.", ""] {
+            assert!(!predates_rpc(message), "{message}");
+        }
     }
 
     #[test]

@@ -185,6 +185,39 @@ impl WranglerDev {
         dev
     }
 
+    /// This build's Worker with the Competition class exported as it was before RPC (`tests/fixtures/
+    /// entry-before-rpc.mjs`): what the Worker meets while objects still run the previous deploy's code.
+    pub fn start_with_objects_before_rpc(persist_dir: &Path) -> Self {
+        let root = repo_root();
+        let source = std::fs::read_to_string(root.join("wrangler.toml")).expect("read wrangler.toml");
+        let mut lines = Vec::new();
+        let mut skipping = false;
+        for line in source.lines() {
+            if line.starts_with('[') {
+                skipping = line == "[build]";
+            }
+            if skipping {
+                continue;
+            }
+            if line.starts_with("main = ") {
+                lines.push("main = \"tests/fixtures/entry-before-rpc.mjs\"".to_owned());
+                continue;
+            }
+            lines.push(line.to_owned());
+        }
+        let text = lines.join("\n") + "\n";
+        assert!(text.contains("entry-before-rpc.mjs"), "wrangler.toml has a top-level main");
+        // Beside wrangler.toml (paths in it are relative to it), written only when it changes.
+        let path = root.join(".wrangler-before-rpc.toml");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            let staged = std::env::temp_dir().join(format!("wrangler-before-rpc.{}.toml", std::process::id()));
+            std::fs::write(&staged, &text).expect("write the config");
+            std::fs::copy(&staged, &path).expect("place the config");
+            let _ = std::fs::remove_file(&staged);
+        }
+        Self::spawn(persist_dir, &[], &[("WORKER_CONFIG", &path.to_string_lossy())])
+    }
+
     /// Everything it printed so far (its access log included).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.persist_dir.with_extension(format!("{}.log", self.port))).unwrap_or_default()
