@@ -129,7 +129,8 @@ impl CompetitionClient {
     #[cfg(feature = "test-routes")]
     pub async fn call_relay(&self, request: &standings::relay::RelayRequest) -> Result<(), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let (status, bytes) = self.exchange_by_fetch(request.name(), &json).await?;
+        let answer = self.stub.post_json(request.name(), &json).await.map_err(call_failed)?;
+        let (status, bytes) = (answer.status, answer.body);
         if (200..300).contains(&status) {
             return Ok(());
         }
@@ -138,24 +139,17 @@ impl CompetitionClient {
 
     async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        match self.stub.order(&json).await {
-            Ok(answer) => Ok((answer.status, answer.body)),
-            Err(failure) if predates_rpc(&failure.message()) => {
-                warn_once_of_fetch_fallback(&failure.message());
-                self.exchange_by_fetch(request.name(), &json).await
+        let answer = match self.stub.order(&json).await {
+            Ok(answer) => answer,
+            Err(failure) => {
+                let message = failure.message();
+                if !predates_rpc(&message) {
+                    return Err(call_failed(failure));
+                }
+                warn_once_of_fetch_fallback(&message);
+                self.stub.post_json(request.name(), &json).await.map_err(call_failed)?
             }
-            Err(failure) => Err(call_failed(failure)),
-        }
-    }
-
-    /// An operation as a `fetch` to `{INTERNAL_ORIGIN}/{name}` (the name labels the runtime's logs).
-    async fn exchange_by_fetch(&self, name: &str, json: &str) -> Result<(u16, Vec<u8>), ApiError> {
-        let headers = worker::Headers::new();
-        headers.set("Content-Type", "application/json").map_err(unavailable)?;
-        let url = format!("{}/{name}", standings::protocol::INTERNAL_ORIGIN);
-        let body = worker::wasm_bindgen::JsValue::from_str(json);
-        let call = subrequest::request("POST", &url, &headers, Some(&body)).map_err(unavailable)?;
-        let answer = self.stub.call(&call).await.map_err(call_failed)?;
+        };
         Ok((answer.status, answer.body))
     }
 }

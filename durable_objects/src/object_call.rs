@@ -3,10 +3,7 @@
 //! its relays this way, and a relay asks its competition.
 
 use serde::Serialize;
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Headers, Result};
-
-use standings::protocol::INTERNAL_ORIGIN;
+use worker::{Env, Result};
 
 /// Posts `body` as `operation` to the object and returns its reply's body; a reply outside 2xx is an error that
 /// carries the status and the body.
@@ -14,10 +11,7 @@ pub async fn post(env: &Env, binding: &str, name: &str, operation: &str, body: &
     let failed = |e: crate::subrequest::Failure| worker::Error::RustError(format!("{name}: {e}"));
     let stub = crate::subrequest::stub(env, binding, name).map_err(failed)?;
     let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let url = format!("{INTERNAL_ORIGIN}/{operation}");
-    let call =
-        crate::subrequest::request("POST", &url, &Headers::new(), Some(&JsValue::from_str(&text))).map_err(failed)?;
-    let answer = stub.call(&call).await.map_err(failed)?;
+    let answer = stub.post_json(operation, &text).await.map_err(failed)?;
     let (status, reply) = (answer.status, answer.body);
     if !(200..300).contains(&status) {
         let message = format!("{name} answered {status}: {}", String::from_utf8_lossy(&reply));

@@ -59,6 +59,16 @@ impl RawStub {
         Ok(Answer { status, body: body.as_bytes().to_vec() })
     }
 
+    /// Posts an operation's JSON to the object as a `fetch` to `{INTERNAL_ORIGIN}/{operation}` (the name labels the
+    /// runtime's logs) and reads its answer whole: how objects call each other, and how the Worker reaches an object
+    /// whose code predates [`Self::order`].
+    pub async fn post_json(&self, operation: &str, json: &str) -> Result<Answer, Failure> {
+        let headers = worker::Headers::new();
+        headers.set("Content-Type", "application/json").map_err(|e| Failure(e.into()))?;
+        let url = format!("{}/{operation}", standings::protocol::INTERNAL_ORIGIN);
+        self.call(&request("POST", &url, &headers, Some(&JsValue::from_str(json)))?).await
+    }
+
     /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the socket).
     pub async fn respond(&self, request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
         response(self.fetch(request)).await
