@@ -220,6 +220,12 @@ impl Competition {
     }
 }
 
+/// The reply to any request while storage could not be loaded (logged with why each time).
+fn unloaded(reason: &str) -> Result<Response> {
+    worker::console_error!("competition failed to load: {reason}");
+    error(ErrorCode::DependencyUnavailable, "competition storage unavailable")
+}
+
 impl DurableObject for Competition {
     fn new(state: State, env: Env) -> Self {
         // No automatic ping answers: the runtime would answer them without counting them, and every client frame
@@ -235,10 +241,7 @@ impl DurableObject for Competition {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let loaded = match self.loaded() {
             Ok(loaded) => loaded,
-            Err(reason) => {
-                worker::console_error!("competition failed to load: {reason}");
-                return error(ErrorCode::DependencyUnavailable, "competition storage unavailable");
-            }
+            Err(reason) => return unloaded(reason),
         };
         if req.method() == Method::Get && req.path() == PATH_LIVE {
             return loaded.subscribe(&req).await;

@@ -37,10 +37,7 @@ impl Competition {
     pub(super) async fn run_order(&self, order: &[u8]) -> Result<Response> {
         let loaded = match self.loaded() {
             Ok(loaded) => loaded,
-            Err(reason) => {
-                worker::console_error!("competition failed to load: {reason}");
-                return error(ErrorCode::DependencyUnavailable, "competition storage unavailable");
-            }
+            Err(reason) => return super::unloaded(reason),
         };
         match ObjectRequest::parse(order) {
             Ok(request) => loaded.handle(request).await,
