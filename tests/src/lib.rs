@@ -207,14 +207,7 @@ impl WranglerDev {
         }
         let text = lines.join("\n") + "\n";
         assert!(text.contains("entry-before-rpc.mjs"), "wrangler.toml has a top-level main");
-        // Beside wrangler.toml (paths in it are relative to it), written only when it changes.
-        let path = root.join(".wrangler-before-rpc.toml");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            let staged = std::env::temp_dir().join(format!("wrangler-before-rpc.{}.toml", std::process::id()));
-            std::fs::write(&staged, &text).expect("write the config");
-            std::fs::copy(&staged, &path).expect("place the config");
-            let _ = std::fs::remove_file(&staged);
-        }
+        let path = place_config(".wrangler-before-rpc.toml", &text);
         Self::spawn(persist_dir, &[], &[("WORKER_CONFIG", &path.to_string_lossy())])
     }
 
@@ -284,11 +277,17 @@ fn reader_config() -> PathBuf {
     }
     let text = lines.join("\n") + "\n";
     assert!(text.contains(&format!("{WORKER_NAME}-reader")), "wrangler.toml names the Worker {WORKER_NAME}");
-    let path = root.join(".wrangler-reader.toml");
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-        let staged = root.join(format!(".wrangler-reader.toml.{}", std::process::id()));
-        std::fs::write(&staged, &text).expect("write the reader's config");
-        std::fs::rename(&staged, &path).expect("place the reader's config");
+    place_config(".wrangler-reader.toml", &text)
+}
+
+/// Writes a wrangler config derived from `wrangler.toml` beside it (paths in it are relative to it), only when its
+/// text changes: wrangler dev watches its config, so rewriting one that a running `wrangler dev` uses reloads it.
+fn place_config(name: &str, text: &str) -> PathBuf {
+    let path = repo_root().join(name);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        let staged = repo_root().join(format!("{name}.{}", std::process::id()));
+        std::fs::write(&staged, text).unwrap_or_else(|e| panic!("write {name}: {e}"));
+        std::fs::rename(&staged, &path).unwrap_or_else(|e| panic!("place {name}: {e}"));
     }
     path
 }
