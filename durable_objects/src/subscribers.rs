@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use worker::{Env, Headers, Response, Result, State, WebSocket, WebSocketPair};
 
-use crate::replies::{error, to_text};
+use crate::replies::{error_response, to_text};
 use crate::telemetry::ObjectMetric;
 use crate::worker_link;
 use standings::object_error::ErrorCode;
@@ -60,20 +60,20 @@ impl Upgrade {
         now_ms: i64,
     ) -> Result<std::result::Result<Self, Response>> {
         if !headers.get("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
-            return error(ErrorCode::BadRequest, "expected a WebSocket upgrade").map(Err);
+            return error_response(ErrorCode::BadRequest, "expected a WebSocket upgrade").map(Err);
         }
         let Some(user_id) = headers.get(HEADER_USER)?.and_then(|v| Uuid::try_parse(&v).ok()) else {
-            return error(ErrorCode::BadRequest, "missing subscriber").map(Err);
+            return error_response(ErrorCode::BadRequest, "missing subscriber").map(Err);
         };
         if open >= capacity {
-            return error(ErrorCode::LiveFull, format!("the live feed is full ({capacity} sockets)")).map(Err);
+            return error_response(ErrorCode::LiveFull, format!("the live feed is full ({capacity} sockets)")).map(Err);
         }
         let closes_at_ms = headers
             .get(HEADER_TOKEN_EXP)?
             .and_then(|v| v.parse::<i64>().ok())
             .map_or(socket_rules::NEVER_MS, socket_rules::closes_at_ms);
         if closes_at_ms <= now_ms {
-            return error(ErrorCode::TokenExpired, "the token has expired").map(Err);
+            return error_response(ErrorCode::TokenExpired, "the token has expired").map(Err);
         }
         let bearer = headers.get(HEADER_SUBPROTOCOL)?.is_some();
         Ok(Ok(Self { user_id, closes_at_ms, bearer }))
@@ -164,7 +164,7 @@ impl Subscribers {
         let tags = vec![wasm_bindgen::JsValue::from(upgrade.user_id.to_string())];
         if let Err(e) = state.as_raw().accept_websocket_with_tags(pair.server.as_ref(), tags) {
             worker::console_error!("the runtime refused a live socket: {e:?}");
-            return error(ErrorCode::LiveFull, "the live feed refused the socket").map(Err);
+            return error_response(ErrorCode::LiveFull, "the live feed refused the socket").map(Err);
         }
         Ok(Ok(pair))
     }

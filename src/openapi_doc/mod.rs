@@ -5,6 +5,7 @@
 //!
 //! `cargo run -p local --bin openapi` writes the file; a unit test fails while the committed one differs.
 
+mod operation;
 mod operations;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,8 @@ use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use crate::router::product_routes;
-pub use operations::{describe, Access, Content, Operation};
+pub use operation::{Access, Content, Operation};
+pub use operations::describe;
 
 /// The schemas the operations refer to, by component name.
 #[derive(Default)]

@@ -161,12 +161,11 @@ impl ObjectRequest {
 
 /// An object's reply to an RPC order as one string, so it crosses each boundary (wasm → JS → the Worker's isolate →
 /// wasm) as one value: the HTTP status as three digits, then the body (JSON, or nothing).
-pub fn encode_reply(status: u16, body: &[u8]) -> String {
-    let body = String::from_utf8_lossy(body);
+pub fn encode_reply(status: u16, body: &str) -> String {
     let mut text = String::with_capacity(3 + body.len());
     // A status outside 100..=999 cannot be written in three digits: the runtime's own range (100–599) always fits.
     text.push_str(&status.clamp(100, 999).to_string());
-    text.push_str(&body);
+    text.push_str(body);
     text
 }
 
@@ -251,7 +250,7 @@ mod tests {
     #[test]
     fn replies_travel_as_status_then_body() {
         for (status, body) in [(200, r#"{"rank":1}"#), (409, r#"{"code":"conflict","message":"é"}"#), (204, "")] {
-            let text = encode_reply(status, body.as_bytes());
+            let text = encode_reply(status, body);
             assert_eq!(decode_reply(&text), Some((status, body)), "{text}");
         }
         for text in ["", "20", "2x0{}", "{\"rank\":1}"] {

@@ -26,7 +26,7 @@ use worker::{
 use crate::broadcast;
 use crate::fanout::Fanout;
 use crate::relay_link::RelayLinks;
-use crate::replies::{error, to_text};
+use crate::replies::{error, to_text, Reply};
 use crate::score_store::{ScoreStore, StoreError};
 use crate::subscribers::{self, Admitted, Subscribers, Upgrade};
 use crate::system_of_record::CompetitionSink;
@@ -102,7 +102,7 @@ fn storage_error(failure: StoreError) -> worker::Error {
     worker::Error::RustError(failure.to_string())
 }
 
-fn storage_failure(failure: &StoreError) -> Result<Response> {
+fn storage_failure(failure: &StoreError) -> Result<Reply> {
     worker::console_error!("competition storage failure: {failure}");
     error(ErrorCode::DependencyUnavailable, "competition storage unavailable")
 }
@@ -178,7 +178,7 @@ impl Loaded {
     }
 
     /// Runs one operation the Worker asked for.
-    async fn handle(&self, request: ObjectRequest) -> Result<Response> {
+    async fn handle(&self, request: ObjectRequest) -> Result<Reply> {
         match request {
             ObjectRequest::WriteScore(write) => self.write_score(write).await,
             ObjectRequest::SetMeta(meta) => self.set_meta(meta).await,
@@ -221,7 +221,7 @@ impl Competition {
 }
 
 /// The reply to any request while storage could not be loaded (logged with why each time).
-fn unloaded(reason: &str) -> Result<Response> {
+fn unloaded(reason: &str) -> Result<Reply> {
     worker::console_error!("competition failed to load: {reason}");
     error(ErrorCode::DependencyUnavailable, "competition storage unavailable")
 }
@@ -241,7 +241,7 @@ impl DurableObject for Competition {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let loaded = match self.loaded() {
             Ok(loaded) => loaded,
-            Err(reason) => return unloaded(reason),
+            Err(reason) => return unloaded(reason)?.into_response(),
         };
         if req.method() == Method::Get && req.path() == PATH_LIVE {
             return loaded.subscribe(&req).await;
@@ -249,7 +249,7 @@ impl DurableObject for Competition {
         // The relays' operations (the Worker's come by RPC, `rpc.rs`). Read whole (one promise) and parsed by
         // serde_json: workers-rs's `Request::json` parses in JS and converts the value field by field.
         let body = req.bytes().await?;
-        self.run_order(&body).await
+        self.run_order(&body).await?.into_response()
     }
 
     async fn alarm(&self) -> Result<Response> {

@@ -4,8 +4,8 @@
 use super::*;
 
 impl Loaded {
-    pub(super) fn stats(&self) -> Result<Response> {
-        Response::from_json(&ObjectStats {
+    pub(super) fn stats(&self) -> Result<Reply> {
+        Reply::json(&ObjectStats {
             members: self.board.borrow().total(),
             rebuild_ms: self.rebuild_ms,
             rebuilt_members: self.rebuilt_members,
@@ -20,8 +20,8 @@ impl Loaded {
     }
 
     /// `GET /outbox`: the outbox's state and the rows set aside.
-    pub(super) fn outbox_report(&self) -> Result<Response> {
-        Response::from_json(&OutboxReport {
+    pub(super) fn outbox_report(&self) -> Result<Reply> {
+        Reply::json(&OutboxReport {
             pending: self.store.outbox_len().map_err(storage_error)?,
             failures: self.store.failures().map_err(storage_error)?,
             dead_letters: self.store.dead_letters(500).map_err(storage_error)?,
@@ -39,7 +39,7 @@ impl Loaded {
     }
 
     /// `GET /prizes`: final amounts once the competition has ended, the split of the current board before.
-    pub(super) fn prizes(&self) -> Result<Response> {
+    pub(super) fn prizes(&self) -> Result<Reply> {
         let board = self.board.borrow();
         let Some(meta) = board.meta() else {
             return error(ErrorCode::CompetitionUnknown, "the object has not been told its competition");
@@ -52,7 +52,7 @@ impl Loaded {
         } else {
             (false, finish::provisional_prizes(&board, meta))
         };
-        Response::from_json(&Prizes { prize_pool: meta.prize_pool, r#final: is_final, prizes })
+        Reply::json(&Prizes { prize_pool: meta.prize_pool, r#final: is_final, prizes })
     }
 
     pub(super) fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {
@@ -67,21 +67,21 @@ impl Loaded {
     }
 
     /// `Standing`: a member's rank and score.
-    pub(super) fn read_standing(&self, user_id: Uuid) -> Result<Response> {
+    pub(super) fn read_standing(&self, user_id: Uuid) -> Result<Reply> {
         let board = self.board.borrow();
         match board.standing(user_id) {
-            Some(entry) => Response::from_json(&standing_of(&board, &entry)),
+            Some(entry) => Reply::json(&standing_of(&board, &entry)),
             None => error(ErrorCode::NotFound, "no score for this user"),
         }
     }
 
     /// `Page`: `limit` rows after `cursor`, unless the asker holds the page of the current sequence.
-    pub(super) fn read_page(&self, limit: usize, cursor: Option<&str>, unless_seq: Option<u64>) -> Result<Response> {
+    pub(super) fn read_page(&self, limit: usize, cursor: Option<&str>, unless_seq: Option<u64>) -> Result<Reply> {
         let limit = limit.clamp(1, MAX_PAGE_LIMIT);
         let board = self.board.borrow();
         let seq = board.last_seq().unwrap_or(0);
         if unless_seq == Some(seq) {
-            return Response::from_json(&PageAt { seq, page: None });
+            return Reply::json(&PageAt { seq, page: None });
         }
         let entries = match cursor {
             Some(text) => match Cursor::decode(text) {
@@ -95,17 +95,17 @@ impl Loaded {
             _ => None,
         };
         let entries = board_entries(&board, &entries, &self.people_of(&entries));
-        Response::from_json(&PageAt { seq, page: Some(Page { total: board.total(), entries, next_cursor }) })
+        Reply::json(&PageAt { seq, page: Some(Page { total: board.total(), entries, next_cursor }) })
     }
 
     /// `Around`: a member's window of the board.
-    pub(super) fn read_around(&self, user_id: Uuid, radius: u64) -> Result<Response> {
+    pub(super) fn read_around(&self, user_id: Uuid, radius: u64) -> Result<Reply> {
         let radius = radius.min(MAX_AROUND);
         let board = self.board.borrow();
         let (Some(me), Some(window)) = (board.standing(user_id), board.around(user_id, radius)) else {
             return error(ErrorCode::NotFound, "no score for this user");
         };
-        Response::from_json(&Around {
+        Reply::json(&Around {
             rank: me.rank,
             display_rank: board.display_rank(me.score),
             score: me.score,

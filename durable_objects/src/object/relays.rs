@@ -6,14 +6,14 @@ use super::*;
 
 impl Loaded {
     /// `RelayJoin`: stored first, so the relay is still linked after this object wakes again.
-    pub(super) fn relay_join(&self, name: String, epoch: u64) -> Result<Response> {
+    pub(super) fn relay_join(&self, name: String, epoch: u64) -> Result<Reply> {
         if !self.relays.has(&name) {
             if let Err(e) = self.store.add_relay(&name) {
                 return storage_failure(&e);
             }
         }
         self.relays.add(name, epoch);
-        Response::empty()
+        Reply::empty()
     }
 
     /// Deletes the stored rows of relays that left (and did not join again), so a wake does not link them again.
@@ -26,17 +26,17 @@ impl Loaded {
     }
 
     /// `Snapshot`: the frame a relay sends a new subscriber, with the sequence it includes.
-    pub(super) fn relay_snapshot(&self, user_id: Uuid) -> Result<Response> {
+    pub(super) fn relay_snapshot(&self, user_id: Uuid) -> Result<Reply> {
         let frame = self.snapshot(Some(user_id));
         let seq = match &frame {
             ServerFrame::Snapshot { seq, .. } => *seq,
             _ => 0,
         };
-        Response::from_json(&SnapshotAt { seq, text: to_text(&frame)? })
+        Reply::json(&SnapshotAt { seq, text: to_text(&frame)? })
     }
 
     /// `Frames`: the kept frames in `since+1..=through`, or none when the run is no longer complete.
-    pub(super) fn relay_frames(&self, since: u64, through: u64) -> Result<Response> {
+    pub(super) fn relay_frames(&self, since: u64, through: u64) -> Result<Reply> {
         let latest = self.board.borrow().last_seq().map(|last| last.min(through));
         let frames = match self.store.updates_since(since) {
             Ok((oldest, mut kept)) => {
@@ -53,6 +53,6 @@ impl Loaded {
             }
             Err(e) => return storage_failure(&e),
         };
-        Response::from_json(&FramesAt { frames })
+        Reply::json(&FramesAt { frames })
     }
 }

@@ -6,12 +6,12 @@
 //! passes `order` through; the live upgrade and the relays' calls still use `fetch`.
 
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsValue};
-use worker::{Response, ResponseBody, Result};
+use worker::Result;
 
 use super::Competition;
-use crate::replies::error;
+use crate::replies::{error, Reply};
 use standings::object_error::ErrorCode;
-use standings::requests::{encode_reply, ObjectRequest};
+use standings::requests::ObjectRequest;
 
 // The crate paths as workers-rs's `#[durable_object]` gives them (worker-build builds with `WASM_BINDGEN_USE_JS_SYS`).
 #[wasm_bindgen(
@@ -20,13 +20,13 @@ use standings::requests::{encode_reply, ObjectRequest};
     js_sys = ::worker::js_sys
 )]
 impl Competition {
-    /// Runs one operation (an [`ObjectRequest`]'s JSON) and answers [`encode_reply`]'s string; a failure the object
+    /// Runs one operation (an [`ObjectRequest`]'s JSON) and answers [`Reply::into_text`]'s string; a failure the object
     /// cannot answer (storage threw) rejects, as a `fetch` would have.
     #[wasm_bindgen(js_name = order)]
     pub async fn order(&self, order: String) -> std::result::Result<JsValue, JsValue> {
         std::panic::AssertUnwindSafe(async move {
             let reply = self.run_order(order.as_bytes()).await.map_err(JsValue::from)?;
-            Ok(JsValue::from_str(&reply_text(&reply)))
+            Ok(JsValue::from_str(&reply.into_text()))
         })
         .await
     }
@@ -34,7 +34,7 @@ impl Competition {
 
 impl Competition {
     /// Runs one operation's JSON, whichever way it came (RPC or a relay's `fetch`).
-    pub(super) async fn run_order(&self, order: &[u8]) -> Result<Response> {
+    pub(super) async fn run_order(&self, order: &[u8]) -> Result<Reply> {
         let loaded = match self.loaded() {
             Ok(loaded) => loaded,
             Err(reason) => return super::unloaded(reason),
@@ -43,15 +43,5 @@ impl Competition {
             Ok(request) => loaded.handle(request).await,
             Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed operation: {e}")),
         }
-    }
-}
-
-/// A reply built as a `Response` (the handlers' type, shared with `fetch`) as [`encode_reply`]'s string. The
-/// handlers' bodies are bytes already; none streams.
-fn reply_text(reply: &Response) -> String {
-    match reply.body() {
-        ResponseBody::Body(bytes) => encode_reply(reply.status_code(), bytes),
-        ResponseBody::Empty => encode_reply(reply.status_code(), &[]),
-        ResponseBody::Stream(_) => encode_reply(500, br#"{"code":"internal","message":"a streamed reply"}"#),
     }
 }

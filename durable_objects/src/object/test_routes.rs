@@ -6,7 +6,7 @@ use standings::score::Score;
 
 impl Loaded {
     /// Adds `n` synthetic members (test routes only).
-    pub(super) fn seed(&self, members: u64) -> Result<Response> {
+    pub(super) fn seed(&self, members: u64) -> Result<Reply> {
         let n = members.min(1_000_000);
         let mut board = self.board.borrow_mut();
         let base = board.total() as u128;
@@ -34,7 +34,7 @@ impl Loaded {
 
     /// `TestCorrupt` (test routes only): stores a member row that cannot be loaded, then reloads the board from
     /// storage as a wake would.
-    pub(super) fn test_corrupt(&self, key: &str) -> Result<Response> {
+    pub(super) fn test_corrupt(&self, key: &str) -> Result<Reply> {
         let reloaded = self.store.insert_raw_member(key, 1, 1).and_then(|()| self.store.load());
         match reloaded {
             Ok((board, corrupt)) => {
@@ -48,7 +48,7 @@ impl Loaded {
 
     /// `TestFinalize` (test routes only): finalizes now, or stores `fail_after` rows and fails the way a crash
     /// half-way through the alarm would.
-    pub(super) fn test_finalize(&self, fail_after: Option<usize>) -> Result<Response> {
+    pub(super) fn test_finalize(&self, fail_after: Option<usize>) -> Result<Reply> {
         let (known, results) = {
             let board = self.board.borrow();
             (board.meta().is_some(), board.final_results())

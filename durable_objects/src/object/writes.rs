@@ -6,7 +6,7 @@ use super::*;
 impl Loaded {
     /// `ChangeSettings`: an administrator's edit of a competition that is not final: stored, the alarm moved to the
     /// new end (an alarm set for an older end finds nothing due and sets the right one), and a `changed` frame.
-    pub(super) async fn change_settings(&self, settings: Settings) -> Result<Response> {
+    pub(super) async fn change_settings(&self, settings: Settings) -> Result<Reply> {
         if self.board.borrow().is_final() {
             return error(ErrorCode::Conflict, "the standings are final");
         }
@@ -27,15 +27,15 @@ impl Loaded {
         self.board.borrow_mut().set_meta(meta);
         self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
         self.ensure_alarm_by(final_ms).await?;
-        Response::from_json(&Announced { seq })
+        Reply::json(&Announced { seq })
     }
 
     /// `Cancel`: the competition is called off: final at once with no results (writes refused, prizes final
     /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended normally.
-    pub(super) fn cancel(&self) -> Result<Response> {
+    pub(super) fn cancel(&self) -> Result<Reply> {
         if self.board.borrow().is_final() {
             return match self.store.final_count() {
-                Ok(0) => Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
+                Ok(0) => Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
                 Ok(_) => error(ErrorCode::Conflict, "the standings are final"),
                 Err(e) => storage_failure(&e),
             };
@@ -49,12 +49,12 @@ impl Loaded {
         // Pending updates first: `finished` is the last frame.
         let pending = self.fanout.flush();
         self.frames_sent(pending + broadcast::to_all(&self.state, &text));
-        Response::from_json(&Announced { seq })
+        Reply::json(&Announced { seq })
     }
 
     /// `Disqualify`: the member leaves the board at once (everyone behind moves up), stays off it across
     /// restarts, and may post no more scores; subscribers get a `removed` frame. Idempotent; 409 once final.
-    pub(super) fn disqualify(&self, order: Disqualify) -> Result<Response> {
+    pub(super) fn disqualify(&self, order: Disqualify) -> Result<Reply> {
         if self.board.borrow().is_final() {
             return error(ErrorCode::Conflict, "the standings are final");
         }
@@ -66,12 +66,12 @@ impl Loaded {
             return response;
         }
         let board = self.board.borrow();
-        Response::from_json(&Disqualified { seq: board.last_seq().unwrap_or(0), total: board.total() })
+        Reply::json(&Disqualified { seq: board.last_seq().unwrap_or(0), total: board.total() })
     }
 
     /// Removes a member whose removal is stored from the in-memory board (everyone behind moves up) and announces it
     /// with a `removed` frame; nothing when they had no score.
-    pub(super) fn take_off_board(&self, user: Uuid) -> std::result::Result<(), Result<Response>> {
+    pub(super) fn take_off_board(&self, user: Uuid) -> std::result::Result<(), Result<Reply>> {
         let removed = self.board.borrow_mut().take_off(user);
         let (seq, total) = match removed {
             Ok(Some(removed)) => removed,
@@ -83,7 +83,7 @@ impl Loaded {
 
     /// `Forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
     /// frame; everyone behind moves up); final standings keep their rank and amount under `deleted player`.
-    pub(super) fn forget(&self, order: Forget) -> Result<Response> {
+    pub(super) fn forget(&self, order: Forget) -> Result<Reply> {
         let moving = !self.board.borrow().is_final();
         // Stored first: a failed write changes nothing.
         if let Err(e) = self.store.forget(&order.user_id, moving) {
@@ -94,11 +94,11 @@ impl Loaded {
                 return response;
             }
         }
-        Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+        Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
     }
 
     /// `Repair`: drops a stored member row the board could not load.
-    pub(super) fn repair(&self, repair: Repair) -> Result<Response> {
+    pub(super) fn repair(&self, repair: Repair) -> Result<Reply> {
         if !self.corrupt_rows.borrow().iter().any(|row| row.key == repair.key) {
             // Sound members leave a board only through the product's own rules, never through a repair.
             return error(ErrorCode::NotFound, "no corrupt stored row has this key");
@@ -111,7 +111,7 @@ impl Loaded {
     }
 
     /// `WriteScore`: admitted by the board's rules, stored, then announced.
-    pub(super) async fn write_score(&self, write: ScoreWrite) -> Result<Response> {
+    pub(super) async fn write_score(&self, write: ScoreWrite) -> Result<Reply> {
         let written = self.board.borrow_mut().write(&self.store, &write);
         let Written { change, stored, display_rank } = match written {
             Ok(written) => written,
@@ -135,7 +135,7 @@ impl Loaded {
             self.publish(change.seq, &frame)?;
             self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
-        Response::from_json(&ScoreWriteReply {
+        Reply::json(&ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
             score: stored,
@@ -148,7 +148,7 @@ impl Loaded {
     }
 
     /// `SetMeta`: stores the competition's settings.
-    pub(super) async fn set_meta(&self, meta: CompetitionMeta) -> Result<Response> {
+    pub(super) async fn set_meta(&self, meta: CompetitionMeta) -> Result<Reply> {
         if !meta.is_sound() {
             return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
@@ -161,24 +161,24 @@ impl Loaded {
             // The alarm at the end of the grace period (ends_at for client competitions) stores the final standings.
             self.ensure_alarm_by(final_ms).await?;
         }
-        Response::empty()
+        Reply::empty()
     }
 
     /// `AddMember`: a user joined (with their name and avatar when the Worker sends them).
-    pub(super) fn add_member(&self, member: RosterAdd) -> Result<Response> {
+    pub(super) fn add_member(&self, member: RosterAdd) -> Result<Reply> {
         if let Err(e) = self.store.add_member(&member.user_id) {
             return storage_failure(&e);
         }
         match member.person.filter(|p| p.user_id == member.user_id).map(|p| self.store.save_person(&p)) {
             Some(Err(e)) => storage_failure(&e),
-            _ => Response::empty(),
+            _ => Reply::empty(),
         }
     }
 
     /// `SetPerson`: a member's new name or avatar. A member on a board that still moves gets an `update` frame
     /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
     /// competition's sequence after it.
-    pub(super) fn set_person(&self, person: Person) -> Result<Response> {
+    pub(super) fn set_person(&self, person: Person) -> Result<Reply> {
         if let Err(e) = self.store.save_person(&person) {
             return storage_failure(&e);
         }
@@ -203,7 +203,7 @@ impl Loaded {
             });
             self.publish(seq, &frame)?;
         }
-        Response::from_json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+        Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
     }
 
     /// A member's current display name (the contract's default when the object was never told it).
@@ -219,7 +219,7 @@ impl Loaded {
     }
 
     /// `RetryOutbox`: the dead letters go back into the outbox and the alarm delivers them.
-    pub(super) async fn retry_dead_letters(&self) -> Result<Response> {
+    pub(super) async fn retry_dead_letters(&self) -> Result<Reply> {
         let moved = match self.store.retry_dead_letters() {
             Ok(moved) => moved,
             Err(e) => return storage_failure(&e),
@@ -231,6 +231,6 @@ impl Loaded {
             }
             self.schedule_outbox(0).await?;
         }
-        Response::from_json(&OutboxRetried { retried: moved })
+        Reply::json(&OutboxRetried { retried: moved })
     }
 }

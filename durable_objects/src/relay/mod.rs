@@ -22,7 +22,7 @@ use worker::{
 };
 
 use crate::object_call;
-use crate::replies::error;
+use crate::replies::error_response;
 use crate::subscribers::{self, Subscribers};
 use standings::live::PendingFrame;
 use standings::object_config::ObjectConfig;
@@ -236,7 +236,7 @@ impl DurableObject for Relay {
             Ok(relay) => relay,
             Err(reason) => {
                 worker::console_error!("relay failed to open: {reason}");
-                return error(ErrorCode::DependencyUnavailable, "relay storage unavailable");
+                return error_response(ErrorCode::DependencyUnavailable, "relay storage unavailable");
             }
         };
         if req.method() == Method::Get && req.path() == PATH_LIVE {
@@ -245,7 +245,7 @@ impl DurableObject for Relay {
         let body = req.bytes().await?;
         match RelayRequest::parse(&body) {
             Ok(request) => relay.handle(request).await,
-            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
+            Err(e) => error_response(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
         }
     }
 

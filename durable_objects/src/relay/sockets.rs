@@ -19,20 +19,20 @@ impl RelayState {
         };
         let competition = headers.get(HEADER_COMPETITION)?.and_then(|v| Uuid::try_parse(&v).ok());
         let (Some(competition), Some(name)) = (competition, headers.get(HEADER_RELAY)?) else {
-            return error(ErrorCode::BadRequest, "missing competition or relay name");
+            return error_response(ErrorCode::BadRequest, "missing competition or relay name");
         };
         self.remember(competition, name)?;
         let _hold = self.hold();
         if let Err(e) = self.join().await {
             worker::console_error!("relay could not join its competition: {e}");
-            return error(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
+            return error_response(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
         }
         let user_id = upgrade.user_id;
         let snapshot: SnapshotAt = match self.ask(&ObjectRequest::Snapshot { user_id }).await {
             Ok(snapshot) => snapshot,
             Err(e) => {
                 worker::console_error!("relay could not get a snapshot: {e}");
-                return error(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
+                return error_response(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
             }
         };
         self.catch_up_to(snapshot.seq).await?;
