@@ -82,13 +82,6 @@ impl RequestContext<'_> {
     }
 }
 
-/// The Cloudflare colo that received the request, when the runtime says (`worker::Cf::colo` panics when the
-/// request has no `cf.colo`, as under plain `workerd serve`).
-pub fn colo(req: &worker::Request) -> Option<String> {
-    let cf = js_sys::Reflect::get(req.inner(), &"cf".into()).ok().filter(|cf| cf.is_object())?;
-    js_sys::Reflect::get(&cf, &"colo".into()).ok()?.as_string()
-}
-
 /// A request header's value, if present.
 pub fn header(req: &worker::Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()

@@ -46,7 +46,7 @@ pub(super) async fn serve(
     };
     // Formatted only here: the routes answered above call no dependency, so they never send it.
     let traceparent = arrival.trace.header();
-    let authenticated = authenticate(req, Some(route.endpoint), services, &traceparent, now_ms).await;
+    let authenticated = authenticate(req, arrival, Some(route.endpoint), services, &traceparent).await;
     let mut limit_headers = Vec::new();
     if route.template.starts_with("/api/") {
         // A request with a bad token is limited by its address, like an anonymous one.

@@ -38,7 +38,7 @@ pub(super) async fn limit_unrouted(
 ) -> (Option<UserContext>, LimitHeaders, Option<ApiError>) {
     let Ok(services) = services::of(env) else { return (None, Vec::new(), None) };
     let traceparent = arrival.trace.header();
-    let user = authenticate(req, None, services, &traceparent, arrival.started).await.ok().flatten().map(|(u, _)| u);
+    let user = authenticate(req, arrival, None, services, &traceparent).await.ok().flatten().map(|(u, _)| u);
     let decision = limit(req, services, &traceparent, None, user.as_ref(), arrival.started).await;
     let limited = (!decision.allowed).then_some(ApiError::RateLimited { retry_after_secs: decision.retry_after_secs });
     (user, decision.headers, limited)
@@ -49,24 +49,22 @@ pub(super) async fn limit_unrouted(
 /// set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
 pub(super) async fn authenticate(
     req: &Request,
+    arrival: &Arrival,
     endpoint: Option<Endpoint>,
     services: &Services,
     traceparent: &str,
-    now_ms: i64,
 ) -> Result<Option<(UserContext, String)>, ApiError> {
     // `/metrics` and `/health/detailed` carry the operator's credential (the metrics token) in `Authorization`,
     // not a user's JWT.
     if matches!(endpoint, Some(Endpoint::Metrics | Endpoint::HealthDetailed)) {
         return Ok(None);
     }
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let authorization = header("Authorization");
     // Read only where it can carry the token: every header read crosses into JavaScript.
     let protocol;
-    let token = match auth::token::from_authorization(authorization.as_deref())? {
+    let token = match auth::token::from_authorization(arrival.authorization.as_deref())? {
         Some(token) => Some(token),
         None if endpoint == Some(Endpoint::CompetitionLive) => {
-            protocol = header("Sec-WebSocket-Protocol");
+            protocol = req.headers().get("Sec-WebSocket-Protocol").ok().flatten();
             auth::token::from_websocket_protocol(protocol.as_deref())?
         }
         None => None,
@@ -74,7 +72,7 @@ pub(super) async fn authenticate(
     let Some(token) = token else {
         return Ok(None);
     };
-    let user = verify_token(services, token, traceparent, now_ms).await?;
+    let user = verify_token(services, token, traceparent, arrival.started).await?;
     Ok(Some((user, token.to_owned())))
 }
 

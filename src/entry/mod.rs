@@ -12,19 +12,18 @@ use crate::auth::UserContext;
 use crate::error::ApiError;
 use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
-use crate::http::request_id;
-use crate::http::trace::TraceContext;
 use crate::metrics;
 use crate::platform;
 use crate::ready_now::{self, FirstPoll};
 use crate::router::{self, Endpoint};
-use crate::runtime;
 use crate::services;
 
+mod arrival;
 mod dispatch;
 mod guards;
 mod respond;
 
+use arrival::Arrival;
 use dispatch::{serve, LimitHeaders};
 use guards::{limit_unrouted, verify_for_object};
 use respond::into_response;
@@ -45,16 +44,6 @@ fn start() {
 /// The metrics flush a Competition object hands to its own `wait_until`, when one is due in this isolate.
 fn object_flush_if_due(env: &Env) -> Option<durable_objects::telemetry::Flush> {
     metrics_totals::flush_if_due(services::of(env).ok()?, platform::now_ms())
-}
-
-/// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
-pub(super) struct Arrival {
-    request_id: String,
-    trace: TraceContext,
-    method: String,
-    started: i64,
-    colo: Option<String>,
-    request_bytes: u64,
 }
 
 /// The runtime's `fetch` handler. Not workers-rs's `#[event(fetch)]`, which always answers with a promise: the
@@ -82,32 +71,22 @@ pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::C
 }
 
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let arrival = Arrival {
-        request_id: request_id::accept_or_generate(header("X-Request-Id").as_deref(), platform::random_bytes()),
-        trace: TraceContext::for_request(header("traceparent").as_deref(), platform::random()),
-        method: req.method().to_string(),
-        started: platform::now_ms(),
-        colo: runtime::colo(&req),
-        request_bytes: header("Content-Length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
-    };
-
-    let origin = header("Origin");
+    let arrival = Arrival::read(&req);
+    let origin = arrival.origin.as_deref();
     // The isolate's configured policy, borrowed (no per-request copy); none outside /api or without configuration.
     static NO_CORS: crate::http::cors::CorsPolicy = crate::http::cors::CorsPolicy::NONE;
     let cors = match services::of(&env) {
         Ok(services) if req.path().starts_with("/api/") => &services.config.cors,
         _ => &NO_CORS,
     };
-    if arrival.method == "OPTIONS" && cors.enabled() && header("Access-Control-Request-Method").is_some() {
+    if arrival.preflight && cors.enabled() {
         // A browser's preflight: answered before authentication and rate limits (it carries no token).
         let mut reply = Reply { status: 204, body: Vec::new(), headers: Vec::new() };
-        reply.headers.extend(cors.preflight_headers(origin.as_deref().unwrap_or_default()));
+        reply.headers.extend(cors.preflight_headers(origin.unwrap_or_default()));
         observe(&env, &ctx, &arrival, "preflight", reply.status, 0, None);
         log_request(&arrival, "preflight", reply.status, None, None);
         return into_response(reply, &arrival.request_id);
     }
-    let if_none_match = header("If-None-Match");
     let mut conditional = false;
     let (template, user, limit_headers, served) = match router::resolve(&arrival.method, &req.path()) {
         Ok(route) => {
@@ -146,11 +125,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<web_s
 
     let mut reply = reply;
     reply.headers.extend(limit_headers);
-    reply.headers.extend(cors.response_headers(origin.as_deref()));
+    reply.headers.extend(cors.response_headers(origin));
     if conditional && reply.status == 200 {
         // Reads that repeat often answer 304 without a body when the client already holds this version.
         let tag = crate::http::etag::of(&reply.body);
-        if if_none_match.as_deref().is_some_and(|value| crate::http::etag::matches(value, &tag)) {
+        if arrival.if_none_match.as_deref().is_some_and(|value| crate::http::etag::matches(value, &tag)) {
             reply.status = 304;
             reply.body.clear();
             reply.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("Content-Type"));

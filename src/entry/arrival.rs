@@ -1,0 +1,142 @@
+//! What the pipeline knows about a request from its arrival, read from the runtime in one call into JavaScript.
+//!
+//! Read one by one, each header cost two crossings (its name in, its value out) and the colo two `Reflect::get`s on
+//! the `cf` object; a request needs eight of them before any route runs. Here one inline function returns them as
+//! one string of lines, which plain Rust ([`Sent::parse`]) takes apart.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use worker::{web_sys, Request};
+
+use crate::http::request_id;
+use crate::http::trace::TraceContext;
+use crate::platform;
+
+// A present value is written as `=` and the value, an absent one as nothing, so an empty header stays present.
+#[wasm_bindgen(inline_js = "export function arrival(request) {
+  const h = request.headers;
+  const cf = request.cf;
+  const colo = cf !== null && typeof cf === 'object' ? cf.colo : undefined;
+  const values = [h.get('x-request-id'), h.get('traceparent'), h.get('content-length'), h.get('origin'),
+    h.get('if-none-match'), h.get('access-control-request-method'), h.get('authorization'),
+    typeof colo === 'string' ? colo : null];
+  return values.map((v) => (v === null ? '' : '=' + v)).join('\\n');
+}")]
+extern "C" {
+    // `catch`: a JavaScript exception must not unwind through Rust (none is expected from these getters).
+    #[wasm_bindgen(catch, js_name = arrival)]
+    fn arrival_js(request: &web_sys::Request) -> Result<String, JsValue>;
+}
+
+/// The headers and `cf` properties the pipeline reads before a route runs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Sent {
+    pub request_id: Option<String>,
+    pub traceparent: Option<String>,
+    pub content_length: Option<String>,
+    pub origin: Option<String>,
+    pub if_none_match: Option<String>,
+    /// `Access-Control-Request-Method`: present only on a browser's preflight.
+    pub preflight_method: Option<String>,
+    pub authorization: Option<String>,
+    pub colo: Option<String>,
+}
+
+/// The fields in the order the inline function writes them.
+const FIELDS: usize = 8;
+
+impl Sent {
+    /// Reads them from the runtime's request; nothing when the runtime refuses (every field then absent).
+    fn read(req: &Request) -> Self {
+        match arrival_js(req.inner()) {
+            Ok(text) => Self::parse(&text),
+            Err(error) => {
+                worker::console_error!("request headers unreadable: {error:?}");
+                Self::default()
+            }
+        }
+    }
+
+    /// Takes the inline function's lines apart. HTTP forbids line breaks in header values, so a count other than
+    /// [`FIELDS`] cannot come from the runtime; it yields nothing rather than values under the wrong names.
+    fn parse(text: &str) -> Self {
+        let values: Vec<Option<String>> =
+            text.split('\n').map(|line| line.strip_prefix('=').map(str::to_owned)).collect();
+        let Ok([request_id, traceparent, content_length, origin, if_none_match, preflight_method, authorization, colo]) =
+            <[Option<String>; FIELDS]>::try_from(values)
+        else {
+            return Self::default();
+        };
+        Self { request_id, traceparent, content_length, origin, if_none_match, preflight_method, authorization, colo }
+    }
+}
+
+/// What the pipeline knows about a request from its arrival, for the handler context, the log and the metrics.
+pub(super) struct Arrival {
+    pub request_id: String,
+    pub trace: TraceContext,
+    pub method: String,
+    pub started: i64,
+    pub colo: Option<String>,
+    pub request_bytes: u64,
+    pub origin: Option<String>,
+    pub if_none_match: Option<String>,
+    /// Whether the request is a browser's CORS preflight (an `OPTIONS` naming the method it wants to send).
+    pub preflight: bool,
+    /// The `Authorization` header (a bearer token, or the operator's metrics token).
+    pub authorization: Option<String>,
+}
+
+impl Arrival {
+    /// Reads the request once, generating the request id and trace context it did not bring.
+    pub fn read(req: &Request) -> Self {
+        let sent = Sent::read(req);
+        let method = req.method().to_string();
+        Self {
+            request_id: request_id::accept_or_generate(sent.request_id.as_deref(), platform::random_bytes()),
+            trace: TraceContext::for_request(sent.traceparent.as_deref(), platform::random()),
+            preflight: method == "OPTIONS" && sent.preflight_method.is_some(),
+            method,
+            started: platform::now_ms(),
+            colo: sent.colo,
+            request_bytes: sent.content_length.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+            origin: sent.origin,
+            if_none_match: sent.if_none_match,
+            authorization: sent.authorization,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lines_of_the_inline_function_become_named_fields() {
+        let all_absent = "\n\n\n\n\n\n\n";
+        assert_eq!(Sent::parse(all_absent), Sent::default());
+        let sent = Sent::parse("=abc\n\n=12\n=https://app.example\n=\"v1\"\n=POST\n=Bearer t.k.s\n=AMS");
+        assert_eq!(
+            sent,
+            Sent {
+                request_id: Some("abc".into()),
+                traceparent: None,
+                content_length: Some("12".into()),
+                origin: Some("https://app.example".into()),
+                if_none_match: Some("\"v1\"".into()),
+                preflight_method: Some("POST".into()),
+                authorization: Some("Bearer t.k.s".into()),
+                colo: Some("AMS".into()),
+            }
+        );
+        // An empty header is present, with an empty value.
+        assert_eq!(Sent::parse("=\n\n\n\n\n\n\n").request_id, Some(String::new()));
+    }
+
+    #[test]
+    fn a_line_count_the_runtime_cannot_send_yields_nothing() {
+        for text in ["", "=a", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i"] {
+            assert_eq!(Sent::parse(text), Sent::default(), "{text:?}");
+        }
+    }
+}
