@@ -37,24 +37,6 @@ pub fn mentions_overload(message: &str) -> bool {
     message.to_ascii_lowercase().contains("overloaded")
 }
 
-/// Whether the object refused the RPC call because it still runs a version from before the Worker called its objects
-/// by RPC (an object adopts a new deploy's code up to minutes after the Worker does, and a rollback can meet objects
-/// of either version): the same operation is then sent as a `fetch`, which every version answers.
-pub fn predates_rpc(message: &str) -> bool {
-    message.contains("does not support RPC") || message.contains("does not implement the method")
-}
-
-/// Says once per isolate that objects of the previous deploy are answered by `fetch` (expected for minutes after a
-/// deploy that introduced RPC; for longer, an object is stuck on old code).
-fn warn_once_of_fetch_fallback(message: &str) {
-    thread_local! {
-        static WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    if !WARNED.with(|warned| warned.replace(true)) {
-        worker::console_warn!("a competition object refused RPC, so it is called by fetch: {message}");
-    }
-}
-
 /// Maps a failed call to the object: overload is a 503 with `Retry-After` (never retried here, which would only
 /// deepen the queue); anything else is an internal error.
 fn call_failed(error: Failure) -> ApiError {
@@ -139,17 +121,7 @@ impl CompetitionClient {
 
     async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let answer = match self.stub.order(&json).await {
-            Ok(answer) => answer,
-            Err(failure) => {
-                let message = failure.message();
-                if !predates_rpc(&message) {
-                    return Err(call_failed(failure));
-                }
-                warn_once_of_fetch_fallback(&message);
-                self.stub.post_json(request.name(), &json).await.map_err(call_failed)?
-            }
-        };
+        let answer = self.stub.send_order(request.name(), &json).await.map_err(call_failed)?;
         Ok((answer.status, answer.body))
     }
 }
@@ -178,21 +150,6 @@ mod tests {
         assert!(mentions_overload("Durable Object is overloaded. Too many requests queued."));
         assert!(mentions_overload("Error: durable object OVERLOADED"));
         assert!(!mentions_overload("Network connection lost."));
-    }
-
-    #[test]
-    fn an_object_from_before_rpc_is_recognised_from_the_runtime_message() {
-        let older = [
-            "The receiving Durable Object does not support RPC, because its class was not declared with `extends \
-             DurableObject`.",
-            "The RPC receiver does not implement the method \"order\".",
-        ];
-        for message in older {
-            assert!(predates_rpc(message), "{message}");
-        }
-        for message in ["Durable Object is overloaded. Too many requests queued.", "Network connection lost.", ""] {
-            assert!(!predates_rpc(message), "{message}");
-        }
     }
 
     #[test]

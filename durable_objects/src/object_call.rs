@@ -1,6 +1,6 @@
-//! A call from one Durable Object to another, as the Worker calls them: an operation's JSON posted to
-//! `{INTERNAL_ORIGIN}/{operation}` of the object named `name` in namespace `binding`. The competition publishes to
-//! its relays this way, and a relay asks its competition.
+//! A call from one Durable Object to another, as the Worker calls them: an operation's JSON sent by RPC (`order`) to
+//! the object named `name` in namespace `binding`, or posted to `{INTERNAL_ORIGIN}/{operation}` when the object's
+//! code predates RPC. The competition publishes to its relays this way, and a relay asks its competition.
 
 use serde::Serialize;
 use worker::{Env, Result};
@@ -11,7 +11,7 @@ pub async fn post(env: &Env, binding: &str, name: &str, operation: &str, body: &
     let failed = |e: crate::subrequest::Failure| worker::Error::RustError(format!("{name}: {e}"));
     let stub = crate::subrequest::stub(env, binding, name).map_err(failed)?;
     let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let answer = stub.post_json(operation, &text).await.map_err(failed)?;
+    let answer = stub.send_order(operation, &text).await.map_err(failed)?;
     let (status, reply) = (answer.status, answer.body);
     if !(200..300).contains(&status) {
         let message = format!("{name} answered {status}: {}", String::from_utf8_lossy(&reply));

@@ -29,7 +29,7 @@ extern "C" {
     pub type RawStub;
     #[wasm_bindgen(method, catch)]
     fn fetch(this: &RawStub, request: &web_sys::Request) -> Result<Promise, JsValue>;
-    /// The Competition object's RPC method (`durable_objects/src/object/rpc.rs`).
+    /// The objects' RPC method (`durable_objects/src/object/rpc.rs`, `durable_objects/src/relay/rpc.rs`).
     #[wasm_bindgen(method, catch, js_name = order)]
     fn order_rpc(this: &RawStub, order: &str) -> Result<Promise, JsValue>;
 }
@@ -59,6 +59,19 @@ impl RawStub {
         Ok(Answer { status, body: body.as_bytes().to_vec() })
     }
 
+    /// Sends an operation's JSON (named `operation`) by RPC, or by `fetch` to an object whose code predates RPC
+    /// ([`predates_rpc`]): an object adopts a new deploy's code up to minutes after its callers do, and a rollback can
+    /// meet objects of either version; every version answers `fetch`.
+    pub async fn send_order(&self, operation: &str, json: &str) -> Result<Answer, Failure> {
+        match self.order(json).await {
+            Err(failure) if predates_rpc(&failure.message()) => {
+                warn_once_of_fetch_fallback(&failure.message());
+                self.post_json(operation, json).await
+            }
+            answered => answered,
+        }
+    }
+
     /// Posts an operation's JSON to the object as a `fetch` to `{INTERNAL_ORIGIN}/{operation}` (the name labels the
     /// runtime's logs) and reads its answer whole: how objects call each other, and how the Worker reaches an object
     /// whose code predates [`Self::order`].
@@ -72,6 +85,23 @@ impl RawStub {
     /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the socket).
     pub async fn respond(&self, request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
         response(self.fetch(request)).await
+    }
+}
+
+/// Whether a failed RPC call is the runtime refusing RPC to an object whose class predates it (does not extend
+/// `DurableObject`, or has no `order`).
+pub fn predates_rpc(message: &str) -> bool {
+    message.contains("does not support RPC") || message.contains("does not implement the method")
+}
+
+/// Says once per isolate that objects of the previous deploy are answered by `fetch` (expected for minutes after a
+/// deploy that introduced RPC; for longer, an object is stuck on old code).
+fn warn_once_of_fetch_fallback(message: &str) {
+    thread_local! {
+        static WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !WARNED.with(|warned| warned.replace(true)) {
+        worker::console_warn!("an object refused RPC, so it is called by fetch: {message}");
     }
 }
 
@@ -151,4 +181,24 @@ pub async fn respond(request: &web_sys::Request) -> Result<web_sys::Response, Fa
 pub async fn declared_body(request: &worker::Request) -> Result<Vec<u8>, Failure> {
     let buffer = JsFuture::from(request.inner().array_buffer().map_err(Failure)?).await.map_err(Failure)?;
     Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_from_before_rpc_is_recognised_from_the_runtime_message() {
+        let older = [
+            "The receiving Durable Object does not support RPC, because its class was not declared with `extends \
+             DurableObject`.",
+            "The RPC receiver does not implement the method \"order\".",
+        ];
+        for message in older {
+            assert!(predates_rpc(message), "{message}");
+        }
+        for message in ["Durable Object is overloaded. Too many requests queued.", "Network connection lost.", ""] {
+            assert!(!predates_rpc(message), "{message}");
+        }
+    }
 }

@@ -117,8 +117,9 @@ export default class GuardedWorker extends WorkerEntrypoint {
 // broken here, as the shim's apply trap would; one in a later poll reaches the shim's `error` listener.
 //
 // The classes extend `DurableObject`, which the runtime requires for RPC: the Worker sends the Competition its
-// operations through the RPC method `order` (durable_objects/src/object/rpc.rs), one string each way, instead of a
-// `fetch` with a Request and a Response to build and read on both sides.
+// operations, and the Competition and its Relays send each other theirs, through the RPC method `order`
+// (durable_objects/src/object/rpc.rs, durable_objects/src/relay/rpc.rs), one string each way, instead of a `fetch`
+// with a Request and a Response to build and read on both sides.
 function objectClass(Proxied) {
   // Without the shim's state there is no telling a healthy instance from a broken one: every call then goes through
   // one instance of the proxied class, which re-initialises by itself.
@@ -168,7 +169,7 @@ function objectClass(Proxied) {
       return invoke(this, "webSocketError", args);
     }
   };
-  // Only the classes whose Rust side exports `order` answer it (the Relay is called by `fetch` alone).
+  // Only a class whose Rust side exports `order` answers it.
   if (typeof Raw.prototype.order === "function") {
     ObjectClass.prototype.order = function (order) {
       return invoke(this, "order", [order]);

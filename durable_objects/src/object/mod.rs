@@ -246,8 +246,9 @@ impl DurableObject for Competition {
         if req.method() == Method::Get && req.path() == PATH_LIVE {
             return loaded.subscribe(&req).await;
         }
-        // The relays' operations (the Worker's come by RPC, `rpc.rs`). Read whole (one promise) and parsed by
-        // serde_json: workers-rs's `Request::json` parses in JS and converts the value field by field.
+        // The operations of callers whose code predates RPC (the rest come by RPC, `rpc.rs`), and the Worker's test
+        // routes. Read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in JS and
+        // converts the value field by field.
         let body = req.bytes().await?;
         self.run_order(&body).await?.into_response()
     }

@@ -3,7 +3,8 @@
 //! A `fetch` to the object made the Worker build a `Request` (URL, headers, body) and read the `Response`'s body as a
 //! promise, and made the object convert the request and read its body as another promise. An RPC call crosses as
 //! two strings. `src/js/entry.mjs` declares the class as a `DurableObject` (which the runtime requires for RPC) and
-//! passes `order` through; the live upgrade and the relays' calls still use `fetch`.
+//! passes `order` through; the relays call it the same way (`crate::object_call`). The live upgrade, which carries
+//! headers, still uses `fetch`.
 
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsValue};
 use worker::Result;

@@ -8,6 +8,7 @@
 //! stream (`through`) is stored, so a relay that wakes from hibernation with its sockets still open carries on where
 //! it was; what it held only in memory a client gets back by resuming.
 
+mod rpc;
 mod sockets;
 mod stream;
 
@@ -22,7 +23,7 @@ use worker::{
 };
 
 use crate::object_call;
-use crate::replies::error_response;
+use crate::replies::{error, error_response, Reply};
 use crate::subscribers::{self, Subscribers};
 use standings::live::PendingFrame;
 use standings::object_config::ObjectConfig;
@@ -188,24 +189,24 @@ impl RelayState {
         leaving
     }
 
-    async fn handle(&self, request: RelayRequest) -> Result<Response> {
+    async fn handle(&self, request: RelayRequest) -> Result<Reply> {
         match request {
             RelayRequest::Publish { frames } => {
                 let left = self.leaving().then(|| self.epoch.get());
                 self.publish(frames).await;
-                Response::from_json(&Published { left })
+                Reply::json(&Published { left })
             }
             #[cfg(feature = "test-routes")]
             RelayRequest::TestForget => {
                 let through = self.line.borrow().through();
                 self.line.borrow_mut().forget(through);
                 self.joined.set(false);
-                Response::empty()
+                Reply::empty()
             }
             #[cfg(feature = "test-routes")]
             RelayRequest::TestCloseAll => {
                 self.close_all(1012, "relay restarting");
-                Response::empty()
+                Reply::empty()
             }
         }
     }
@@ -220,6 +221,24 @@ impl Relay {
     fn relay(&self) -> std::result::Result<&RelayState, &str> {
         self.inner.as_ref().map_err(String::as_str)
     }
+
+    /// Runs one operation's JSON, whichever way it came (the competition's RPC call, or a `fetch`).
+    async fn run_order(&self, order: &[u8]) -> Result<Reply> {
+        let relay = match self.relay() {
+            Ok(relay) => relay,
+            Err(reason) => return unopened(reason),
+        };
+        match RelayRequest::parse(order) {
+            Ok(request) => relay.handle(request).await,
+            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
+        }
+    }
+}
+
+/// The reply to any request while storage could not be opened (logged with why each time).
+fn unopened(reason: &str) -> Result<Reply> {
+    worker::console_error!("relay failed to open: {reason}");
+    error(ErrorCode::DependencyUnavailable, "relay storage unavailable")
 }
 
 impl DurableObject for Relay {
@@ -234,19 +253,14 @@ impl DurableObject for Relay {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let relay = match self.relay() {
             Ok(relay) => relay,
-            Err(reason) => {
-                worker::console_error!("relay failed to open: {reason}");
-                return error_response(ErrorCode::DependencyUnavailable, "relay storage unavailable");
-            }
+            Err(reason) => return unopened(reason)?.into_response(),
         };
         if req.method() == Method::Get && req.path() == PATH_LIVE {
             return relay.subscribe(&req).await;
         }
+        // The operations of objects whose calling code predates RPC, and the Worker's test routes.
         let body = req.bytes().await?;
-        match RelayRequest::parse(&body) {
-            Ok(request) => relay.handle(request).await,
-            Err(e) => error_response(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
-        }
+        self.run_order(&body).await?.into_response()
     }
 
     async fn alarm(&self) -> Result<Response> {
