@@ -70,32 +70,35 @@ impl RequestContext<'_> {
     }
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.
-    pub async fn read_json<T: DeserializeOwned>(&self, req: &mut worker::Request, limit: usize) -> Result<T, ApiError> {
+    pub async fn read_json<T: DeserializeOwned>(
+        &self,
+        req: &mut crate::http::incoming::Incoming,
+        limit: usize,
+    ) -> Result<T, ApiError> {
         body::parse_json(&self.read_json_bytes(req, limit).await?, limit)
     }
 
     /// Reads a JSON body's bytes (content type and declared size checked; parse with `body::parse_json`).
-    pub async fn read_json_bytes(&self, req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    pub async fn read_json_bytes(
+        &self,
+        req: &mut crate::http::incoming::Incoming,
+        limit: usize,
+    ) -> Result<Vec<u8>, ApiError> {
         let headers = req.headers();
         body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
         read_body(req, limit).await
     }
 }
 
-/// A request header's value, if present.
-pub fn header(req: &worker::Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
-}
-
 /// Query pairs of the request URL.
-pub fn query_pairs(req: &worker::Request) -> Result<Vec<(String, String)>, ApiError> {
+pub fn query_pairs(req: &crate::http::incoming::Incoming) -> Result<Vec<(String, String)>, ApiError> {
     let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
     Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
 /// Reads a request body, refusing it with 413 as soon as more than `limit` bytes arrived: a chunked body has no
 /// declared length, and reading it whole first would let a few large posts take the isolate's memory.
-pub async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt;
     // A declared length above the limit is refused before anything is read. A length that frames the body (the
     // runtime holds the body to it) lets the body be read in one piece: a stream costs a promise per chunk and a
@@ -109,7 +112,7 @@ pub async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8
         if declared == 0 {
             return Ok(Vec::new());
         }
-        let bytes = crate::subrequest::declared_body(req)
+        let bytes = crate::subrequest::declared_body(req.raw())
             .await
             .map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
         if bytes.len() > limit {
@@ -118,7 +121,7 @@ pub async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8
         return Ok(bytes);
     }
     // A request without a body has no stream.
-    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+    let Some(mut stream) = req.stream() else { return Ok(Vec::new()) };
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;

@@ -178,8 +178,8 @@ pub async fn respond(request: &web_sys::Request) -> Result<web_sys::Response, Fa
 }
 
 /// Reads an incoming request's body whole, when it declared a length (the runtime holds the body to that length).
-pub async fn declared_body(request: &worker::Request) -> Result<Vec<u8>, Failure> {
-    let buffer = JsFuture::from(request.inner().array_buffer().map_err(Failure)?).await.map_err(Failure)?;
+pub async fn declared_body(request: &web_sys::Request) -> Result<Vec<u8>, Failure> {
+    let buffer = JsFuture::from(request.array_buffer().map_err(Failure)?).await.map_err(Failure)?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 

@@ -1,36 +1,48 @@
 //! What the pipeline knows about a request from its arrival, read from the runtime in one call into JavaScript.
 //!
-//! Read one by one, each header cost two crossings (its name in, its value out) and the colo two `Reflect::get`s on
-//! the `cf` object; a request needs eight of them before any route runs. Here one inline function returns them as
-//! one string of lines, which plain Rust ([`Sent::parse`]) takes apart.
+//! Read one by one, each header cost two crossings (its name in, its value out); a request needs eight of them, its
+//! method and its URL before any route runs. Here one inline function returns them as one string of lines, which
+//! plain Rust ([`Sent::parse`]) takes apart. The colo comes from the `cf` object, which the runtime builds anew for
+//! each request that reads it; an isolate serves one colo, so it is read once per isolate.
 
+use std::cell::OnceCell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::{web_sys, Request};
 
+use worker::web_sys;
+
+use crate::http::incoming::Incoming;
 use crate::http::request_id;
 use crate::http::trace::TraceContext;
 use crate::platform;
 
 // A present value is written as `=` and the value, an absent one as nothing, so an empty header stays present.
-#[wasm_bindgen(inline_js = "export function arrival(request) {
+#[wasm_bindgen(inline_js = "export function arrival(request, withColo) {
   const h = request.headers;
-  const cf = request.cf;
+  const cf = withColo ? request.cf : null;
   const colo = cf !== null && typeof cf === 'object' ? cf.colo : undefined;
-  const values = [h.get('x-request-id'), h.get('traceparent'), h.get('content-length'), h.get('origin'),
-    h.get('if-none-match'), h.get('access-control-request-method'), h.get('authorization'),
-    typeof colo === 'string' ? colo : null];
+  const values = [request.method, request.url, h.get('x-request-id'), h.get('traceparent'),
+    h.get('content-length'), h.get('origin'), h.get('if-none-match'), h.get('access-control-request-method'),
+    h.get('authorization'), typeof colo === 'string' ? colo : null];
   return values.map((v) => (v === null ? '' : '=' + v)).join('\\n');
 }")]
 extern "C" {
     // `catch`: a JavaScript exception must not unwind through Rust (none is expected from these getters).
     #[wasm_bindgen(catch, js_name = arrival)]
-    fn arrival_js(request: &web_sys::Request) -> Result<String, JsValue>;
+    fn arrival_js(request: &web_sys::Request, with_colo: bool) -> Result<String, JsValue>;
 }
 
-/// The headers and `cf` properties the pipeline reads before a route runs.
+thread_local! {
+    /// The colo this isolate serves, once a request has said (`None` inside: the runtime gives none, as under
+    /// plain `workerd serve`).
+    static COLO: OnceCell<Option<String>> = const { OnceCell::new() };
+}
+
+/// The method, URL, headers and colo the pipeline reads before a route runs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Sent {
+    pub method: Option<String>,
+    pub url: Option<String>,
     pub request_id: Option<String>,
     pub traceparent: Option<String>,
     pub content_length: Option<String>,
@@ -43,18 +55,25 @@ pub(super) struct Sent {
 }
 
 /// The fields in the order the inline function writes them.
-const FIELDS: usize = 8;
+const FIELDS: usize = 10;
 
 impl Sent {
-    /// Reads them from the runtime's request; nothing when the runtime refuses (every field then absent).
-    fn read(req: &Request) -> Self {
-        match arrival_js(req.inner()) {
+    /// Reads them from the runtime's request, the colo only while this isolate does not know it; nothing when the
+    /// runtime refuses (every field then absent).
+    fn read(req: &web_sys::Request) -> Self {
+        let known_colo = COLO.with(|colo| colo.get().cloned());
+        let mut sent = match arrival_js(req, known_colo.is_none()) {
             Ok(text) => Self::parse(&text),
             Err(error) => {
                 worker::console_error!("request headers unreadable: {error:?}");
-                Self::default()
+                return Self::default();
             }
+        };
+        match known_colo {
+            Some(colo) => sent.colo = colo,
+            None => COLO.with(|colo| colo.get_or_init(|| sent.colo.clone()).clone_into(&mut sent.colo)),
         }
+        sent
     }
 
     /// Takes the inline function's lines apart. HTTP forbids line breaks in header values, so a count other than
@@ -62,12 +81,24 @@ impl Sent {
     fn parse(text: &str) -> Self {
         let values: Vec<Option<String>> =
             text.split('\n').map(|line| line.strip_prefix('=').map(str::to_owned)).collect();
-        let Ok([request_id, traceparent, content_length, origin, if_none_match, preflight_method, authorization, colo]) =
-            <[Option<String>; FIELDS]>::try_from(values)
+        let Ok(
+            [method, url, request_id, traceparent, content_length, origin, if_none_match, preflight_method, authorization, colo],
+        ) = <[Option<String>; FIELDS]>::try_from(values)
         else {
             return Self::default();
         };
-        Self { request_id, traceparent, content_length, origin, if_none_match, preflight_method, authorization, colo }
+        Self {
+            method,
+            url,
+            request_id,
+            traceparent,
+            content_length,
+            origin,
+            if_none_match,
+            preflight_method,
+            authorization,
+            colo,
+        }
     }
 }
 
@@ -88,11 +119,13 @@ pub(super) struct Arrival {
 }
 
 impl Arrival {
-    /// Reads the request once, generating the request id and trace context it did not bring.
-    pub fn read(req: &Request) -> Self {
-        let sent = Sent::read(req);
-        let method = req.method().to_string();
-        Self {
+    /// Reads the request once: the request the handlers get, and what the pipeline knows of it (generating the
+    /// request id and trace context it did not bring).
+    pub fn read(raw: web_sys::Request) -> (Incoming, Self) {
+        let mut sent = Sent::read(&raw);
+        let method = sent.method.take().unwrap_or_default();
+        let request = Incoming::new(raw, method.clone(), sent.url.take().unwrap_or_default());
+        let arrival = Self {
             request_id: request_id::accept_or_generate(sent.request_id.as_deref(), platform::random_bytes()),
             trace: TraceContext::for_request(sent.traceparent.as_deref(), platform::random()),
             preflight: method == "OPTIONS" && sent.preflight_method.is_some(),
@@ -103,7 +136,8 @@ impl Arrival {
             origin: sent.origin,
             if_none_match: sent.if_none_match,
             authorization: sent.authorization,
-        }
+        };
+        (request, arrival)
     }
 }
 
@@ -113,12 +147,17 @@ mod tests {
 
     #[test]
     fn the_lines_of_the_inline_function_become_named_fields() {
-        let all_absent = "\n\n\n\n\n\n\n";
+        let all_absent = "\n\n\n\n\n\n\n\n\n";
         assert_eq!(Sent::parse(all_absent), Sent::default());
-        let sent = Sent::parse("=abc\n\n=12\n=https://app.example\n=\"v1\"\n=POST\n=Bearer t.k.s\n=AMS");
+        let sent = Sent::parse(
+            "=OPTIONS\n=https://api.example/api/v1/x?y=1\n=abc\n\n=12\n=https://app.example\n=\"v1\"\n=POST\n\
+             =Bearer t.k.s\n=AMS",
+        );
         assert_eq!(
             sent,
             Sent {
+                method: Some("OPTIONS".into()),
+                url: Some("https://api.example/api/v1/x?y=1".into()),
                 request_id: Some("abc".into()),
                 traceparent: None,
                 content_length: Some("12".into()),
@@ -130,12 +169,12 @@ mod tests {
             }
         );
         // An empty header is present, with an empty value.
-        assert_eq!(Sent::parse("=\n\n\n\n\n\n\n").request_id, Some(String::new()));
+        assert_eq!(Sent::parse("=GET\n=/\n=\n\n\n\n\n\n\n").request_id, Some(String::new()));
     }
 
     #[test]
     fn a_line_count_the_runtime_cannot_send_yields_nothing() {
-        for text in ["", "=a", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i"] {
+        for text in ["", "=a", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i\n=j\n=k"] {
             assert_eq!(Sent::parse(text), Sent::default(), "{text:?}");
         }
     }

@@ -1,7 +1,9 @@
 //! The route table: authentication and the rate limit in the order the design gives, then the one handler of the
 //! matched route.
 
-use worker::{Env, Request};
+use worker::Env;
+
+use crate::http::incoming::Incoming;
 
 use super::guards::{authenticate, limit};
 use super::{Arrival, Served};
@@ -13,7 +15,7 @@ use crate::routes::test_support;
 use crate::routes::{
     self, admin, avatars, competitions, fitness, health, leaderboard, live, live_page, openapi, profile,
 };
-use crate::runtime::{self, RequestContext};
+use crate::runtime::RequestContext;
 use crate::services;
 
 /// The rate-limit headers every `/api` response carries.
@@ -23,7 +25,7 @@ pub(super) type LimitHeaders = Vec<(String, String)>;
 /// a limited request has no side effect), and runs the handler.
 pub(super) async fn serve(
     route: &RouteMatch,
-    req: &mut Request,
+    req: &mut Incoming,
     env: &Env,
     arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Result<Served, ApiError>) {
@@ -34,7 +36,7 @@ pub(super) async fn serve(
         Endpoint::HealthLive => return (None, Vec::new(), Ok(Served::Reply(health::live()))),
         Endpoint::OpenApi => return (None, Vec::new(), Ok(Served::Reply(openapi::document()))),
         Endpoint::LivePage => {
-            let host = runtime::header(req, "Host");
+            let host = req.header("Host");
             return (None, Vec::new(), live_page::page(route, host.as_deref()).map(Served::Reply));
         }
         Endpoint::Asset => return (None, Vec::new(), live_page::asset(route).map(Served::Reply)),
@@ -75,14 +77,10 @@ pub(super) async fn serve(
         Endpoint::LeaderboardMe => leaderboard::me(&ctx, route, req).await.map(Served::Reply),
         Endpoint::CompetitionLive => live::subscribe(&ctx, route, req).await.map(Served::Upgrade),
         Endpoint::Metrics => {
-            let authorization = runtime::header(req, "Authorization");
-            routes::metrics::handle(services, authorization.as_deref(), now_ms).await.map(Served::Reply)
+            routes::metrics::handle(services, arrival.authorization.as_deref(), now_ms).await.map(Served::Reply)
         }
         Endpoint::HealthReady => Ok(Served::Reply(health::ready(&ctx).await)),
-        Endpoint::HealthDetailed => {
-            let authorization = runtime::header(req, "Authorization");
-            Ok(Served::Reply(health::detailed(&ctx, authorization.as_deref()).await))
-        }
+        Endpoint::HealthDetailed => Ok(Served::Reply(health::detailed(&ctx, arrival.authorization.as_deref()).await)),
         Endpoint::AdminStats => admin::stats(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminOutbox => admin::outbox(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminOutboxRetry => admin::retry(&ctx, route).await.map(Served::Reply),

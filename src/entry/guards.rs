@@ -1,7 +1,9 @@
 //! Who is calling and whether they may: the bearer token's check (HTTP routes and live sockets' `auth` frames) and
 //! the rate limit's token.
 
-use worker::{Env, Request};
+use worker::Env;
+
+use crate::http::incoming::Incoming;
 
 use super::{Arrival, LimitHeaders};
 use crate::auth::verify::{self, KeyNeed, VerifyingKey};
@@ -11,19 +13,18 @@ use crate::http::trace::TraceContext;
 use crate::platform;
 use crate::rate_limit;
 use crate::router::Endpoint;
-use crate::runtime;
 use crate::services::{self, Services};
 
 /// Takes one token of the caller's rate-limit bucket for this request.
 pub(super) async fn limit(
-    req: &Request,
+    req: &Incoming,
     services: &Services,
     traceparent: &str,
     endpoint: Option<Endpoint>,
     user: Option<&UserContext>,
     now_ms: i64,
 ) -> rate_limit::Decision {
-    let ip = runtime::header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
+    let ip = req.header("CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
     let scope = rate_limit::scope_for(&services.config.rate_limits, endpoint, user, &ip);
     rate_limit::check(services, traceparent, &scope, now_ms).await
 }
@@ -32,7 +33,7 @@ pub(super) async fn limit(
 /// token) is charged and its headers returned, so probing unknown paths is limited like any other request; the
 /// error replaces the 404/405 only when the bucket is empty.
 pub(super) async fn limit_unrouted(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Option<ApiError>) {
@@ -48,7 +49,7 @@ pub(super) async fn limit_unrouted(
 /// forward so row-level security applies); routes decide whether an anonymous caller is acceptable. Browsers cannot
 /// set `Authorization` on a WebSocket, so the live route also reads `Sec-WebSocket-Protocol`.
 pub(super) async fn authenticate(
-    req: &Request,
+    req: &Incoming,
     arrival: &Arrival,
     endpoint: Option<Endpoint>,
     services: &Services,

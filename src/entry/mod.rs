@@ -5,7 +5,7 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::{event, web_sys, Context, Env, Request, Response};
+use worker::{event, web_sys, Context, Env, Response};
 
 use crate::adapters::{analytics, metrics_totals};
 use crate::auth::UserContext;
@@ -52,7 +52,7 @@ fn object_flush_if_due(env: &Env) -> Option<durable_objects::telemetry::Flush> {
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
     let answer = async move {
-        match fetch(Request::from(req), env, Context::new(ctx)).await {
+        match fetch(req, env, Context::new(ctx)).await {
             Ok(response) => response,
             Err(error) => {
                 // Only a header the runtime refuses gets here; the reply is what `#[event(fetch)]` gave.
@@ -70,8 +70,8 @@ pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: worker::worker_sys::C
     }
 }
 
-async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
-    let arrival = Arrival::read(&req);
+async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let (mut req, arrival) = Arrival::read(raw);
     let origin = arrival.origin.as_deref();
     // The isolate's configured policy, borrowed (no per-request copy); none outside /api or without configuration.
     static NO_CORS: crate::http::cors::CorsPolicy = crate::http::cors::CorsPolicy::NONE;
@@ -88,7 +88,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<web_s
         return into_response(reply, &arrival.request_id);
     }
     let mut conditional = false;
-    let (template, user, limit_headers, served) = match router::resolve(&arrival.method, &req.path()) {
+    let (template, user, limit_headers, served) = match router::resolve(&arrival.method, req.path()) {
         Ok(route) => {
             let template = route.template;
             conditional = matches!(

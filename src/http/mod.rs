@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod body;
 pub mod cors;
 pub mod etag;
+pub mod incoming;
 pub mod reply;
 pub mod request_id;
 pub mod schema;

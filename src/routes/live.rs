@@ -2,7 +2,9 @@
 
 use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use standings::relay::{self, HEADER_COMPETITION, HEADER_RELAY};
-use worker::{Headers, Request, Response};
+use worker::{Headers, Response};
+
+use crate::http::incoming::Incoming;
 
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
@@ -12,7 +14,7 @@ use crate::runtime::RequestContext;
 
 /// Forwards the upgrade to the competition's object with the verified user id; the object's 101 is returned as is,
 /// a refusal (a full live feed) as an API error.
-pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Request) -> Result<Response, ApiError> {
+pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incoming) -> Result<Response, ApiError> {
     let user = ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let incoming = req.headers();

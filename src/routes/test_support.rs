@@ -35,7 +35,11 @@ pub fn panic(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `POST /__test/competitions/{competition_id}/seed?n=N`: adds N synthetic members to a competition.
-pub async fn seed(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn seed(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     enabled(ctx)?;
     let n: u64 = query_pairs(req)?
         .iter()
@@ -59,7 +63,11 @@ pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
 
 /// `POST /__test/competitions/{competition_id}/finalize[?fail_after=N]`: finalizes the competition now (or fails
 /// half-way after N rows), to prove the end-of-competition handler is idempotent.
-pub async fn finalize(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn finalize(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let fail_after = query_pairs(req)?.into_iter().find(|(k, _)| k == "fail_after").map(|(_, v)| v);
@@ -84,7 +92,11 @@ pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
 
 /// `POST /__test/competitions/{competition_id}/corrupt?key=K`: stores a member row the board cannot load and reloads
 /// the board, to prove a corrupt row is reported and repaired while everyone else is served.
-pub async fn corrupt(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn corrupt(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let key = query_pairs(req)?.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v).unwrap_or_default();

@@ -115,7 +115,7 @@ pub fn status_filter(pairs: &[(String, String)]) -> Result<HoldStatus, ApiError>
 }
 
 /// `GET /api/v1/admin/holds?status=pending|approved|rejected` (at most 500, oldest first).
-pub async fn list(ctx: &RequestContext<'_>, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn list(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     ctx.require_admin("reviews need a service_role token")?;
     let status = status_filter(&query_pairs(req)?)?;
     let rows = ctx.database().list_holds(Some(status.name())).await?;
@@ -128,7 +128,7 @@ pub async fn list(ctx: &RequestContext<'_>, req: &worker::Request) -> Result<Rep
 pub async fn decide(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
-    req: &mut worker::Request,
+    req: &mut crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     ctx.require_admin("reviews need a service_role token")?;
     let user_id = path_uuid("user_id", route.param("user_id"))?;

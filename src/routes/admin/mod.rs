@@ -49,7 +49,7 @@ pub async fn retry(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
 pub async fn repair(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
-    req: &mut worker::Request,
+    req: &mut crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     let competition_id = competition(ctx, route).await?;
     let repair: Repair = ctx.read_json(req, JSON_LIMIT).await?;

@@ -15,7 +15,7 @@ use crate::runtime::RequestContext;
 use model::{check_upload, key_for, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
 
 /// `POST /api/v1/me/avatar`
-pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let headers = req.headers();
     let content_type = headers.get("Content-Type").ok().flatten();
@@ -52,7 +52,11 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Resu
 }
 
 /// `GET /api/v1/avatars/{key}` (public).
-pub async fn serve(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn serve(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     let key = route.param("key").unwrap_or_default();
     let image = parse_key(key).ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
     let stored =
@@ -73,7 +77,7 @@ pub async fn serve(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::R
 }
 
 /// `scheme://host[:port]` of the request, for absolute avatar URLs.
-fn origin(req: &worker::Request) -> Result<String, ApiError> {
+fn origin(req: &crate::http::incoming::Incoming) -> Result<String, ApiError> {
     let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
     Ok(url.origin().ascii_serialization())
 }

@@ -23,7 +23,7 @@ use model::{meta_from_row, present, CompetitionList, CreateBody, Disqualified, D
 pub const LIST_LIMIT: usize = 100;
 
 /// `POST /api/v1/competitions` (service role only).
-pub async fn create(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+pub async fn create(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     ctx.require_admin("creating competitions needs a service_role token")?;
     let row = ctx.read_json::<CreateBody>(req, JSON_LIMIT).await?.validate()?;
     let created = ctx.database().create_competition(&row).await?;
@@ -107,7 +107,7 @@ async fn tell_object(
 pub async fn disqualify(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
-    req: &mut worker::Request,
+    req: &mut crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     ctx.require_admin("disqualifying needs a service_role token")?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
@@ -156,7 +156,11 @@ async fn admin_target(
 /// now to end early), prize pool, payout, capacity. The object goes first — it knows whether the standings are
 /// final (409), moves its end-of-competition alarm and tells subscribers with a `changed` frame — then Postgres.
 /// Both steps take the same settings again without harm, so a failed call is simply retried.
-pub async fn patch(ctx: &RequestContext<'_>, route: &RouteMatch, req: &mut worker::Request) -> Result<Reply, ApiError> {
+pub async fn patch(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &mut crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     let row = admin_target(ctx, route).await?;
     let body = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?;
     if row.cancelled_at.is_some() {

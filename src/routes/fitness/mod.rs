@@ -8,17 +8,17 @@ use crate::error::ApiError;
 use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
 use crate::idempotency;
-use crate::runtime::{header, RequestContext};
+use crate::runtime::RequestContext;
 use crate::scoring;
 use crate::time;
 
 use model::{Rejection, SyncBody, SyncReply, FUTURE_DATE};
 
 /// `POST /api/v1/fitness/sync` (honours `Idempotency-Key`)
-pub async fn sync(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+pub async fn sync(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     ctx.require_token()?;
     let bytes = ctx.read_json_bytes(req, JSON_LIMIT).await?;
-    let key = header(req, "Idempotency-Key");
+    let key = req.header("Idempotency-Key");
     let outcome = idempotency::guarded(ctx, key, "POST /api/v1/fitness/sync", &bytes, || run(ctx, &bytes)).await;
     let result = if outcome.is_ok() { "ok" } else { "error" };
     crate::metrics::add(crate::metrics::Family::FitnessSyncsTotal, &[("result", result)], 1.0);

@@ -12,7 +12,7 @@ use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
 use crate::idempotency;
 use crate::router::RouteMatch;
-use crate::runtime::{header, query_pairs, RequestContext};
+use crate::runtime::{query_pairs, RequestContext};
 use crate::scoring;
 
 use model::{around_query, page_query, path_uuid, LeaderboardPage, UpdateBody, Window};
@@ -35,7 +35,11 @@ pub async fn require_competition(
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}?limit=50&cursor=…`
-pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn page(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let query = page_query(&query_pairs(req)?)?;
@@ -68,7 +72,11 @@ pub async fn page(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Re
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}/me?around=5`
-pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Request) -> Result<Reply, ApiError> {
+pub async fn me(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let around = around_query(&query_pairs(req)?)?;
@@ -90,10 +98,10 @@ pub async fn me(ctx: &RequestContext<'_>, route: &RouteMatch, req: &worker::Requ
 }
 
 /// `POST /api/v1/leaderboard/update` (honours `Idempotency-Key`)
-pub async fn update(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+pub async fn update(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let bytes = ctx.read_json_bytes(req, JSON_LIMIT).await?;
-    let key = header(req, "Idempotency-Key");
+    let key = req.header("Idempotency-Key");
     idempotency::guarded(ctx, key, "POST /api/v1/leaderboard/update", &bytes, || async {
         let update = parse_json::<UpdateBody>(&bytes, JSON_LIMIT)?.validate()?;
         // Administrators correct any member's score by naming them; a user posts their own only.

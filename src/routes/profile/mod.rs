@@ -49,7 +49,7 @@ pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `PATCH /api/v1/me`
-pub async fn patch(ctx: &RequestContext<'_>, req: &mut worker::Request) -> Result<Reply, ApiError> {
+pub async fn patch(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     let user = ctx.require_user()?;
     let changes = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
     let renamed = changes.contains_key("display_name");
