@@ -15,6 +15,7 @@ pub mod object_call;
 pub mod relay;
 pub mod relay_link;
 pub mod replies;
+mod rpc_order;
 pub mod score_store;
 pub mod subrequest;
 pub mod subscribers;

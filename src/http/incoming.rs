@@ -2,8 +2,8 @@
 //!
 //! workers-rs's `Request::from` reads the method, the URL, the headers and the `cf` object of every request. The
 //! `cf` object is built anew for each request that asks for it, and the Worker needs only its `colo`, which is the
-//! same for every request an isolate serves (`entry/arrival.rs` reads it once per isolate). Leaving every `cf` read
-//! out measured −15 µs of CPU on `GET /health/live` (168 → 153 µs, BENCHMARKS.md, "Session 19").
+//! same for every request an isolate serves (`entry/arrival.rs` reads it once per isolate). On `GET /health/live`
+//! this measured 153.7 → 144.0 µs of CPU per request (BENCHMARKS.md, "Session 19").
 
 use std::cell::OnceCell;
 
