@@ -65,7 +65,7 @@ pub(super) async fn authenticate(
     let token = match auth::token::from_authorization(arrival.authorization.as_deref())? {
         Some(token) => Some(token),
         None if endpoint == Some(Endpoint::CompetitionLive) => {
-            protocol = req.headers().get("Sec-WebSocket-Protocol").ok().flatten();
+            protocol = req.header("Sec-WebSocket-Protocol");
             auth::token::from_websocket_protocol(protocol.as_deref())?
         }
         None => None,
