@@ -60,7 +60,8 @@ pub fn error(code: ErrorCode, message: impl Into<String>) -> Result<Reply> {
     Ok(Reply::json(&ObjectError { code, message: message.into() })?.with_status(code.status()))
 }
 
-/// [`error`] as a `fetch`'s `Response`, for the paths that answer only `fetch` (a socket's upgrade, a relay).
+/// [`error`] as a `fetch`'s `Response`, for the paths that answer only `fetch` (a live socket's upgrade, on either
+/// class).
 pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Result<Response> {
     error(code, message)?.into_response()
 }

@@ -38,6 +38,11 @@ thread_local! {
     static COLO: OnceCell<Option<String>> = const { OnceCell::new() };
 }
 
+/// The isolate's colo: the first request that reads it settles it, absent or not, and later ones are told it.
+fn settle(known: &OnceCell<Option<String>>, read: Option<String>) -> Option<String> {
+    known.get_or_init(|| read).clone()
+}
+
 /// The method, URL, headers and colo the pipeline reads before a route runs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Sent {
@@ -69,10 +74,7 @@ impl Sent {
                 return Self::default();
             }
         };
-        match known_colo {
-            Some(colo) => sent.colo = colo,
-            None => COLO.with(|colo| colo.get_or_init(|| sent.colo.clone()).clone_into(&mut sent.colo)),
-        }
+        sent.colo = known_colo.unwrap_or_else(|| COLO.with(|colo| settle(colo, sent.colo.take())));
         sent
     }
 
@@ -124,7 +126,7 @@ impl Arrival {
     pub fn read(raw: web_sys::Request) -> (Incoming, Self) {
         let mut sent = Sent::read(&raw);
         let method = sent.method.take().unwrap_or_default();
-        let request = Incoming::new(raw, method.clone(), sent.url.take().unwrap_or_default());
+        let request = Incoming::new(raw, sent.url.take().unwrap_or_default());
         let arrival = Self {
             request_id: request_id::accept_or_generate(sent.request_id.as_deref(), platform::random_bytes()),
             trace: TraceContext::for_request(sent.traceparent.as_deref(), platform::random()),
@@ -170,6 +172,16 @@ mod tests {
         );
         // An empty header is present, with an empty value.
         assert_eq!(Sent::parse("=GET\n=/\n=\n\n\n\n\n\n\n").request_id, Some(String::new()));
+    }
+
+    #[test]
+    fn the_first_read_settles_the_isolate_colo() {
+        let known = OnceCell::new();
+        assert_eq!(settle(&known, Some("AMS".into())), Some("AMS".into()));
+        assert_eq!(settle(&known, Some("FRA".into())), Some("AMS".into()), "an isolate serves one colo");
+        let none_given = OnceCell::new();
+        assert_eq!(settle(&none_given, None), None);
+        assert_eq!(settle(&none_given, Some("AMS".into())), None, "absent is settled too: no read per request");
     }
 
     #[test]

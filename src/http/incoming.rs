@@ -1,4 +1,5 @@
-//! The request as the Worker's handlers read it: the runtime's `Request` with the method and URL it arrived with.
+//! The request as the Worker's handlers read it: the runtime's `Request` with the URL it arrived with (the method
+//! lives in `entry::arrival::Arrival`, which the pipeline reads first).
 //!
 //! workers-rs's `Request::from` reads the method, the URL, the headers and the `cf` object of every request. The
 //! `cf` object is built anew for each request that asks for it, and the Worker needs only its `colo`, which is the
@@ -12,21 +13,15 @@ use worker::web_sys;
 /// One incoming request.
 pub struct Incoming {
     raw: web_sys::Request,
-    method: String,
     url: String,
     /// Read from the runtime on first use (liveness and most reads need none).
     headers: OnceCell<worker::Headers>,
 }
 
 impl Incoming {
-    /// The runtime's request with the method and URL read from it.
-    pub fn new(raw: web_sys::Request, method: String, url: String) -> Self {
-        Self { raw, method, url, headers: OnceCell::new() }
-    }
-
-    /// The method as sent (`GET`, `POST`, …).
-    pub fn method(&self) -> &str {
-        &self.method
+    /// The runtime's request with the URL read from it.
+    pub fn new(raw: web_sys::Request, url: String) -> Self {
+        Self { raw, url, headers: OnceCell::new() }
     }
 
     /// The path, without the query.
