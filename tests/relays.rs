@@ -170,6 +170,8 @@ fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_can
 
     // 4. The whole runtime restarts (kill -9 of wrangler dev and its workerd, as a crash would): every socket drops,
     // the relays come back from what they stored, and every client resumes on the new process what it missed.
+    // The competition and its relays called each other by RPC: no call fell back to `fetch`.
+    assert!(!worker.log().contains("refused RPC"), "{}", worker.log());
     drop(kept);
     let worker = worker.restart_after_crash_with(&[("LIVE_RELAY_MEMBERS", "100")]);
     let base = worker.base_url();
