@@ -15,6 +15,11 @@ pub fn format_ms(ms: i64) -> String {
     time.to_rfc3339_opts(precision, true)
 }
 
+/// `ms` as an RFC 3339 UTC string with milliseconds (`2026-11-25T10:00:00.000Z`, as JavaScript's `toISOString`).
+pub fn format_ms_exact(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// A timestamp from Postgres re-written in the API's UTC form; unparseable text is passed through.
 pub fn normalize(text: &str) -> String {
     parse_ms(text).map_or_else(|| text.to_owned(), format_ms)
@@ -57,6 +62,9 @@ mod tests {
         assert_eq!(format_ms(1_793_491_200_000), "2026-11-01T00:00:00Z");
         assert_eq!(format_ms(1_793_491_200_123), "2026-11-01T00:00:00.123Z");
         assert_eq!(normalize("2026-11-01T00:00:00+00:00"), "2026-11-01T00:00:00Z");
+        // Log lines: always milliseconds, as JavaScript's toISOString writes them.
+        assert_eq!(format_ms_exact(1_793_491_200_000), "2026-11-01T00:00:00.000Z");
+        assert_eq!(format_ms_exact(1_793_491_200_007), "2026-11-01T00:00:00.007Z");
     }
 
     #[test]

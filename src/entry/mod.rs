@@ -184,7 +184,7 @@ pub(super) enum Served {
 
 fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserContext>, error: Option<&ApiError>) {
     let log = AccessLog {
-        ts: String::from(js_sys::Date::new_0().to_iso_string()),
+        ts: crate::time::format_ms_exact(arrival.started),
         level: level_for(status),
         request_id: &arrival.request_id,
         trace_id: arrival.trace.trace_id_hex(),

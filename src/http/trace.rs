@@ -26,7 +26,8 @@ fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // One formatting call per byte was ≈ 2 % of a `GET /health/live` in a profile under load (twice a request).
+    base16ct::lower::encode_string(bytes)
 }
 
 impl TraceContext {
