@@ -42,3 +42,20 @@ fn accepted_scores_reach_postgres_and_leave_the_outbox() {
         eventually(Duration::from_secs(10), || Some(stats(&competition)).filter(|s| s["outbox_pending"] == 0));
     assert!(drained.is_some(), "delivered rows leave the outbox: {}", stats(&competition));
 }
+
+#[test]
+fn a_member_has_one_waiting_row_however_often_they_write() {
+    let competition = active_competition();
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    e2e::join(&competition, &alice);
+    e2e::join(&competition, &bob);
+    // Well inside the object's one-second wait before its first delivery; a delivery meanwhile only empties it.
+    post_scores(&competition, &[(&alice, 10), (&alice, 20), (&bob, 5), (&alice, 30), (&alice, 40), (&bob, 6)]);
+    let pending = stats(&competition)["outbox_pending"].as_u64();
+    assert!(pending.is_some_and(|n| n <= 2), "one waiting row per member, not one per write: {pending:?}");
+
+    let mut expected = vec![(alice.to_string(), 40, 5), (bob.to_string(), 6, 6)];
+    expected.sort();
+    let stored = eventually(Duration::from_secs(20), || Some(stored_scores(&competition)).filter(|s| *s == expected));
+    assert_eq!(stored, Some(expected), "each member's latest score and its seq reach Postgres");
+}

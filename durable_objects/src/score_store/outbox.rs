@@ -39,7 +39,8 @@ impl ScoreStore {
         self.count("SELECT COUNT(*) AS n FROM dead_letters", Vec::new())
     }
 
-    /// Puts every dead letter back into the outbox (an administrator fixed the cause); how many.
+    /// Puts every dead letter back into the outbox (an administrator fixed the cause); how many. A member whose newer
+    /// change is already waiting keeps that one: the system of record would not apply the older score over it.
     pub fn retry_dead_letters(&self) -> Result<u64, StoreError> {
         let moved = self.dead_letter_count()?;
         self.sql.exec(

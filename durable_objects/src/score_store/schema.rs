@@ -63,4 +63,7 @@ CREATE TABLE IF NOT EXISTS final_results (
     score    INTEGER NOT NULL,
     prize    INTEGER NOT NULL
 );
+-- One waiting outbox row per member (`ScoreStore::save` replaces it); an outbox from before keeps each member's newest.
+DELETE FROM outbox WHERE seq NOT IN (SELECT MAX(seq) FROM outbox GROUP BY user_id);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_by_user ON outbox (user_id);
 ";
