@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e::{active_competition, base_url, eventually, post_as, send, stored_scores};
+use e2e::{base_url, competition_with, eventually, post_as, send, stored_scores};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -28,10 +28,8 @@ fn stats(competition: &Uuid) -> Value {
 
 #[test]
 fn accepted_scores_reach_postgres_and_leave_the_outbox() {
-    let competition = active_competition();
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
-    e2e::join(&competition, &alice);
-    e2e::join(&competition, &bob);
+    let competition = competition_with(&[alice, bob]);
     post_scores(&competition, &[(&alice, 10), (&bob, 20), (&alice, 30), (&alice, 30)]);
 
     let mut expected = vec![(alice.to_string(), 30, 3), (bob.to_string(), 20, 2)];
@@ -45,10 +43,8 @@ fn accepted_scores_reach_postgres_and_leave_the_outbox() {
 
 #[test]
 fn a_member_has_one_waiting_row_however_often_they_write() {
-    let competition = active_competition();
     let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
-    e2e::join(&competition, &alice);
-    e2e::join(&competition, &bob);
+    let competition = competition_with(&[alice, bob]);
     // Well inside the object's one-second wait before its first delivery; a delivery meanwhile only empties it.
     post_scores(&competition, &[(&alice, 10), (&alice, 20), (&bob, 5), (&alice, 30), (&alice, 40), (&bob, 6)]);
     let pending = stats(&competition)["outbox_pending"].as_u64();
