@@ -15,6 +15,18 @@ fn enabled(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
     ctx.require_admin("test routes need a service_role token").map(drop)
 }
 
+/// Sends `request` to the competition of the route's `{competition_id}` and answers with the object's statistics:
+/// what every competition test route does once it has read its own parameters.
+async fn ask_competition(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    request: ObjectRequest,
+) -> Result<Reply, ApiError> {
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let stats: ObjectStats = ctx.competition(&competition_id)?.call(&request).await?;
+    Ok(Reply::json(200, &stats))
+}
+
 /// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).
 pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     enabled(ctx)?;
@@ -46,19 +58,13 @@ pub async fn seed(
         .find(|(key, _)| key == "n")
         .and_then(|(_, value)| value.parse().ok())
         .ok_or_else(|| ApiError::BadRequest("n must be a non-negative integer".into()))?;
-    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(&ObjectRequest::TestSeed { members: n }).await?;
-    Ok(Reply::json(200, &stats))
+    ask_competition(ctx, route, ObjectRequest::TestSeed { members: n }).await
 }
 
 /// `GET /__test/competitions/{competition_id}/stats`: members and the last rebuild time of the object.
 pub async fn stats(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(&ObjectRequest::Stats).await?;
-    Ok(Reply::json(200, &stats))
+    ask_competition(ctx, route, ObjectRequest::Stats).await
 }
 
 /// `POST /__test/competitions/{competition_id}/finalize[?fail_after=N]`: finalizes the competition now (or fails
@@ -69,25 +75,19 @@ pub async fn finalize(
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let fail_after = query_pairs(req)?.into_iter().find(|(k, _)| k == "fail_after").map(|(_, v)| v);
     let fail_after = match fail_after.map(|n| n.parse::<usize>()) {
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => return Err(ApiError::BadRequest("fail_after must be a non-negative integer".into())),
         None => None,
     };
-    let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(&ObjectRequest::TestFinalize { fail_after }).await?;
-    Ok(Reply::json(200, &stats))
+    ask_competition(ctx, route, ObjectRequest::TestFinalize { fail_after }).await
 }
 
 /// `POST /__test/competitions/{competition_id}/alarm`: runs the object's alarm handler now.
 pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(&ObjectRequest::TestAlarm).await?;
-    Ok(Reply::json(200, &stats))
+    ask_competition(ctx, route, ObjectRequest::TestAlarm).await
 }
 
 /// `POST /__test/competitions/{competition_id}/corrupt?key=K`: stores a member row the board cannot load and reloads
@@ -98,14 +98,11 @@ pub async fn corrupt(
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let key = query_pairs(req)?.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v).unwrap_or_default();
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(ApiError::BadRequest("key must be letters, digits and dashes".into()));
     }
-    let client = ctx.competition(&competition_id)?;
-    let stats: ObjectStats = client.call(&ObjectRequest::TestCorrupt { key }).await?;
-    Ok(Reply::json(200, &stats))
+    ask_competition(ctx, route, ObjectRequest::TestCorrupt { key }).await
 }
 
 /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}`: `forget` makes relay `index` lose what it
