@@ -61,20 +61,16 @@ extern "C" {
 
 /// Writes the point (never fails the request).
 pub fn write(env: &Env, point: &RequestPoint<'_>) {
-    let dataset = DATASET.with(|cell| {
-        cell.get_or_init(|| {
+    let written = DATASET.with(|cell| {
+        let dataset = cell.get_or_init(|| {
             let value = js_sys::Reflect::get(env, &JsValue::from_str(BINDING)).ok()?;
             (!value.is_undefined() && !value.is_null()).then_some(value)
-        })
-        .clone()
-    });
-    let written = match dataset {
-        Some(dataset) => {
+        });
+        dataset.as_ref().is_some_and(|dataset| {
             let [duration, bytes] = point.doubles();
-            write_point(&dataset, point.route, &point.blobs().join("\n"), duration, bytes).is_ok()
-        }
-        None => false,
-    };
+            write_point(dataset, point.route, &point.blobs().join("\n"), duration, bytes).is_ok()
+        })
+    });
     let result = if written { "ok" } else { "error" };
     crate::metrics::add(crate::metrics::Family::AnalyticsDatapointsTotal, &[("result", result)], 1.0);
 }

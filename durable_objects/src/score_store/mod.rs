@@ -64,7 +64,12 @@ impl ScoreStore {
     /// Opens the store, creating the schema on first use.
     pub fn open(sql: SqlStorage) -> Result<Self, StoreError> {
         sql.exec(schema::SCHEMA, None)?;
-        Ok(Self { sql, names: Default::default(), trimmed_at: Default::default() })
+        let store = Self { sql, names: Default::default(), trimmed_at: Default::default() };
+        if store.meta_value(schema::OUTBOX_ONE_ROW_PER_MEMBER_DONE)?.is_none() {
+            store.sql.exec(schema::OUTBOX_ONE_ROW_PER_MEMBER, None)?;
+            store.set_meta_value(schema::OUTBOX_ONE_ROW_PER_MEMBER_DONE, 1)?;
+        }
+        Ok(store)
     }
 
     /// The `n` of a `SELECT COUNT(*) AS n …` query.

@@ -63,7 +63,15 @@ CREATE TABLE IF NOT EXISTS final_results (
     score    INTEGER NOT NULL,
     prize    INTEGER NOT NULL
 );
--- One waiting outbox row per member (`ScoreStore::save` replaces it); an outbox from before keeps each member's newest.
+";
+
+/// The `meta` key that says [`OUTBOX_ONE_ROW_PER_MEMBER`] has run in this object.
+pub(super) const OUTBOX_ONE_ROW_PER_MEMBER_DONE: &str = "outbox_by_user";
+
+/// One waiting outbox row per member (`ScoreStore::save` replaces it): an outbox from before keeps each member's
+/// newest row, and a unique index keeps it so. Run once per object (`ScoreStore::open` asks `meta` first), not on every
+/// wake, where the pass would read the whole outbox for nothing once the index is there.
+pub(super) const OUTBOX_ONE_ROW_PER_MEMBER: &str = "
 DELETE FROM outbox WHERE seq NOT IN (SELECT MAX(seq) FROM outbox GROUP BY user_id);
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_by_user ON outbox (user_id);
 ";
