@@ -19,7 +19,6 @@ pub mod metrics;
 pub mod openapi_doc;
 pub mod platform;
 pub mod rate_limit;
-pub mod ready_now;
 pub mod router;
 pub mod routes;
 pub mod runtime;

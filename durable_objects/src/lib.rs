@@ -12,6 +12,7 @@ pub mod broadcast;
 pub mod fanout;
 pub mod object;
 pub mod object_call;
+pub mod ready_now;
 pub mod relay;
 pub mod relay_link;
 pub mod replies;

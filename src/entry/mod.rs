@@ -14,9 +14,9 @@ use crate::http::access_log::{level_for, AccessLog};
 use crate::http::reply::Reply;
 use crate::metrics;
 use crate::platform;
-use crate::ready_now::{self, FirstPoll};
 use crate::router::{self, Endpoint};
 use crate::services;
+use durable_objects::ready_now::{self, FirstPoll};
 
 mod arrival;
 mod dispatch;

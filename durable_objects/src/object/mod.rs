@@ -94,7 +94,8 @@ struct Loaded {
 pub struct Competition {
     /// `Err` when storage could not be opened or loaded; every request then answers 503 and logs why, rather than
     /// serving a board that silently lost members.
-    loaded: std::result::Result<Loaded, String>,
+    /// Shared with the operations in flight (`rpc.rs`), which may outlive the call that started them.
+    loaded: std::result::Result<Rc<Loaded>, String>,
 }
 
 /// A storage failure as the runtime's error, for replies built with `?`.
@@ -216,7 +217,7 @@ impl Loaded {
 
 impl Competition {
     fn loaded(&self) -> std::result::Result<&Loaded, &str> {
-        self.loaded.as_ref().map_err(String::as_str)
+        self.loaded.as_deref().map_err(String::as_str)
     }
 }
 
@@ -231,7 +232,7 @@ impl DurableObject for Competition {
         // No automatic ping answers: the runtime would answer them without counting them, and every client frame
         // counts against the socket's frame limit (API.md, "Live socket limits").
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
-        let loaded = Loaded::open(state, env).map_err(|e| e.to_string());
+        let loaded = Loaded::open(state, env).map(Rc::new).map_err(|e| e.to_string());
         if let Ok(loaded) = &loaded {
             loaded.count_sockets_on_wake();
         }
@@ -250,7 +251,7 @@ impl DurableObject for Competition {
         // routes. Read whole (one promise) and parsed by serde_json: workers-rs's `Request::json` parses in JS and
         // converts the value field by field.
         let body = req.bytes().await?;
-        self.run_order(&body).await?.into_response()
+        self.order_future(body).await?.into_response()
     }
 
     async fn alarm(&self) -> Result<Response> {

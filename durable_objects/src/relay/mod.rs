@@ -13,6 +13,7 @@ mod sockets;
 mod stream;
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -43,7 +44,8 @@ const KEY_EPOCH: &str = "epoch";
 /// The Durable Object class bound as `RELAY` in `wrangler.toml`.
 #[durable_object]
 pub struct Relay {
-    inner: std::result::Result<RelayState, String>,
+    /// Shared with the operations in flight (`order_future`), which may outlive the call that started them.
+    inner: std::result::Result<Rc<RelayState>, String>,
 }
 
 /// A relay once its storage is open.
@@ -219,18 +221,22 @@ impl RelayState {
 
 impl Relay {
     fn relay(&self) -> std::result::Result<&RelayState, &str> {
-        self.inner.as_ref().map_err(String::as_str)
+        self.inner.as_deref().map_err(String::as_str)
     }
 
-    /// Runs one operation's JSON, whichever way it came (the competition's RPC call, or a `fetch`).
-    async fn run_order(&self, order: &[u8]) -> Result<Reply> {
-        let relay = match self.relay() {
-            Ok(relay) => relay,
-            Err(reason) => return unopened(reason),
-        };
-        match RelayRequest::parse(order) {
-            Ok(request) => relay.handle(request).await,
-            Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
+    /// Runs one operation's JSON, whichever way it came (the competition's RPC call, or a `fetch`). The future holds
+    /// its own handle on the relay, so an operation that waits can finish after the call that started it returned.
+    fn order_future(&self, order: Vec<u8>) -> impl std::future::Future<Output = Result<Reply>> + 'static {
+        let relay = self.inner.as_ref().map(Rc::clone).map_err(String::clone);
+        async move {
+            let relay = match relay {
+                Ok(relay) => relay,
+                Err(reason) => return unopened(&reason),
+            };
+            match RelayRequest::parse(&order) {
+                Ok(request) => relay.handle(request).await,
+                Err(e) => error(ErrorCode::BadRequest, format!("unknown or malformed relay operation: {e}")),
+            }
         }
     }
 }
@@ -243,7 +249,7 @@ fn unopened(reason: &str) -> Result<Reply> {
 
 impl DurableObject for Relay {
     fn new(state: State, env: Env) -> Self {
-        let inner = RelayState::open(state, env).map_err(|e| e.to_string());
+        let inner = RelayState::open(state, env).map(Rc::new).map_err(|e| e.to_string());
         if let Ok(relay) = &inner {
             relay.count_sockets_on_wake();
         }
@@ -260,7 +266,7 @@ impl DurableObject for Relay {
         }
         // The operations of objects whose calling code predates RPC, and the Worker's test routes.
         let body = req.bytes().await?;
-        self.run_order(&body).await?.into_response()
+        self.order_future(body).await?.into_response()
     }
 
     async fn alarm(&self) -> Result<Response> {

@@ -1,6 +1,7 @@
 //! A request's future polled in the call that made it: an answer that needs no wait (liveness, a 404, a reply from
-//! isolate memory) goes back to the runtime at once, without a promise and a turn of the microtask queue; one that
-//! must wait is handed on to the runtime's executor to finish.
+//! isolate memory, an object's score write whose alarm is already set) goes back to the runtime at once, without a
+//! promise and a turn of the microtask queue; one that must wait is handed on to the runtime's executor to finish.
+//! The Worker's `fetch` (`src/entry`) and the objects' RPC method `order` (`rpc_order`) both answer this way.
 //!
 //! Why the first poll uses a waker of its own: a future that waits keeps a waker from an earlier poll, and not
 //! every leaf replaces it when polled again (`worker::Delay` keeps the first one it saw, so an adapter's time budget
