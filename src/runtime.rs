@@ -103,11 +103,8 @@ pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) 
     // A declared length above the limit is refused before anything is read. A length that frames the body (the
     // runtime holds the body to it) lets the body be read in one piece: a stream costs a promise per chunk and a
     // costly release of its reader.
-    let headers = req.headers();
-    let content_length = headers.get("Content-Length").ok().flatten();
-    body::check_declared_length(content_length.as_deref(), limit)?;
-    let declared =
-        body::declared_length(content_length.as_deref(), headers.get("Transfer-Encoding").ok().flatten().is_some());
+    body::check_declared_length(req.content_length(), limit)?;
+    let declared = body::declared_length(req.content_length(), req.transfer_encoded());
     if let Some(declared) = declared {
         if declared == 0 {
             return Ok(Vec::new());

@@ -22,7 +22,7 @@ use crate::platform;
   const cf = withColo ? request.cf : null;
   const colo = cf !== null && typeof cf === 'object' ? cf.colo : undefined;
   const values = [request.method, request.url, h.get('x-request-id'), h.get('traceparent'),
-    h.get('content-length'), h.get('origin'), h.get('if-none-match'), h.get('access-control-request-method'),
+    h.get('content-length'), h.get('transfer-encoding'), h.get('origin'), h.get('if-none-match'), h.get('access-control-request-method'),
     h.get('authorization'), typeof colo === 'string' ? colo : null];
   return values.map((v) => (v === null ? '' : '=' + v)).join('\\n');
 }")]
@@ -51,6 +51,7 @@ pub(super) struct Sent {
     pub request_id: Option<String>,
     pub traceparent: Option<String>,
     pub content_length: Option<String>,
+    pub transfer_encoding: Option<String>,
     pub origin: Option<String>,
     pub if_none_match: Option<String>,
     /// `Access-Control-Request-Method`: present only on a browser's preflight.
@@ -60,7 +61,7 @@ pub(super) struct Sent {
 }
 
 /// The fields in the order the inline function writes them.
-const FIELDS: usize = 10;
+const FIELDS: usize = 11;
 
 impl Sent {
     /// Reads them from the runtime's request, the colo only while this isolate does not know it; nothing when the
@@ -84,7 +85,7 @@ impl Sent {
         let values: Vec<Option<String>> =
             text.split('\n').map(|line| line.strip_prefix('=').map(str::to_owned)).collect();
         let Ok(
-            [method, url, request_id, traceparent, content_length, origin, if_none_match, preflight_method, authorization, colo],
+            [method, url, request_id, traceparent, content_length, transfer_encoding, origin, if_none_match, preflight_method, authorization, colo],
         ) = <[Option<String>; FIELDS]>::try_from(values)
         else {
             return Self::default();
@@ -95,6 +96,7 @@ impl Sent {
             request_id,
             traceparent,
             content_length,
+            transfer_encoding,
             origin,
             if_none_match,
             preflight_method,
@@ -126,7 +128,14 @@ impl Arrival {
     pub fn read(raw: web_sys::Request) -> (Incoming, Self) {
         let mut sent = Sent::read(&raw);
         let method = sent.method.take().unwrap_or_default();
-        let request = Incoming::new(raw, sent.url.take().unwrap_or_default());
+        let request_bytes = sent.content_length.as_deref().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        // The body's framing travels with the request, so reading the body needs no header read of its own.
+        let request = Incoming::new(
+            raw,
+            sent.url.take().unwrap_or_default(),
+            sent.content_length.take(),
+            sent.transfer_encoding.is_some(),
+        );
         let arrival = Self {
             request_id: request_id::accept_or_generate(sent.request_id.as_deref(), platform::random_bytes()),
             trace: TraceContext::for_request(sent.traceparent.as_deref(), platform::random()),
@@ -134,7 +143,7 @@ impl Arrival {
             method,
             started: platform::now_ms(),
             colo: sent.colo,
-            request_bytes: sent.content_length.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+            request_bytes,
             origin: sent.origin,
             if_none_match: sent.if_none_match,
             authorization: sent.authorization,
@@ -149,10 +158,10 @@ mod tests {
 
     #[test]
     fn the_lines_of_the_inline_function_become_named_fields() {
-        let all_absent = "\n\n\n\n\n\n\n\n\n";
+        let all_absent = "\n\n\n\n\n\n\n\n\n\n";
         assert_eq!(Sent::parse(all_absent), Sent::default());
         let sent = Sent::parse(
-            "=OPTIONS\n=https://api.example/api/v1/x?y=1\n=abc\n\n=12\n=https://app.example\n=\"v1\"\n=POST\n\
+            "=OPTIONS\n=https://api.example/api/v1/x?y=1\n=abc\n\n=12\n=chunked\n=https://app.example\n=\"v1\"\n=POST\n\
              =Bearer t.k.s\n=AMS",
         );
         assert_eq!(
@@ -163,6 +172,7 @@ mod tests {
                 request_id: Some("abc".into()),
                 traceparent: None,
                 content_length: Some("12".into()),
+                transfer_encoding: Some("chunked".into()),
                 origin: Some("https://app.example".into()),
                 if_none_match: Some("\"v1\"".into()),
                 preflight_method: Some("POST".into()),
@@ -171,7 +181,7 @@ mod tests {
             }
         );
         // An empty header is present, with an empty value.
-        assert_eq!(Sent::parse("=GET\n=/\n=\n\n\n\n\n\n\n").request_id, Some(String::new()));
+        assert_eq!(Sent::parse("=GET\n=/\n=\n\n\n\n\n\n\n\n").request_id, Some(String::new()));
     }
 
     #[test]
@@ -186,7 +196,9 @@ mod tests {
 
     #[test]
     fn a_line_count_the_runtime_cannot_send_yields_nothing() {
-        for text in ["", "=a", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i\n=j\n=k"] {
+        for text in
+            ["", "=a", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i\n=j", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i\n=j\n=k\n=l"]
+        {
             assert_eq!(Sent::parse(text), Sent::default(), "{text:?}");
         }
     }

@@ -16,12 +16,26 @@ pub struct Incoming {
     url: String,
     /// Read from the runtime on first use (liveness and most reads need none).
     headers: OnceCell<worker::Headers>,
+    /// `Content-Length` as sent, read with the arrival's other headers.
+    content_length: Option<String>,
+    /// Whether a `Transfer-Encoding` was sent (the body is then framed by it, not by the length).
+    transfer_encoded: bool,
 }
 
 impl Incoming {
-    /// The runtime's request with the URL read from it.
-    pub fn new(raw: web_sys::Request, url: String) -> Self {
-        Self { raw, url, headers: OnceCell::new() }
+    /// The runtime's request with the URL and the body's framing headers read from it.
+    pub fn new(raw: web_sys::Request, url: String, content_length: Option<String>, transfer_encoded: bool) -> Self {
+        Self { raw, url, headers: OnceCell::new(), content_length, transfer_encoded }
+    }
+
+    /// `Content-Length` as sent.
+    pub fn content_length(&self) -> Option<&str> {
+        self.content_length.as_deref()
+    }
+
+    /// Whether the request sent a `Transfer-Encoding`.
+    pub fn transfer_encoded(&self) -> bool {
+        self.transfer_encoded
     }
 
     /// The path, without the query.
