@@ -41,6 +41,15 @@ def main():
     print("share of workerd's CPU samples by kind:")
     for kind, share in kinds.most_common():
         print(f"  {share:5.1f} %  {kind}")
+    # V8 names a JIT frame after its tier: wasm runs first as Liftoff's baseline code and is optimised (TurboFan)
+    # only once a function has used up its tiering budget, so a short run of a large module runs much of it unoptimised.
+    tiers = Counter()
+    for share, rest in symbols:
+        if re.search(KINDS[1][1], rest):
+            tier = re.search(r"-(liftoff|turbofan)\b", rest)
+            tiers[tier.group(1) if tier else "unnamed tier"] += share
+    if tiers:
+        print("our wasm by tier: " + ", ".join(f"{name} {share:.1f} %" for name, share in tiers.most_common()))
     print("heaviest symbols:")
     for share, rest in symbols[:25]:
         print(f"  {share:5.2f} %  {rest[:160]}")
