@@ -4,7 +4,7 @@
 
 /// Milliseconds since the epoch from the runtime's clock.
 pub fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
+    durable_objects::clock::now_ms()
 }
 
 /// 16 random bytes from the platform's CSPRNG.

@@ -84,8 +84,7 @@ impl RequestContext<'_> {
         req: &mut crate::http::incoming::Incoming,
         limit: usize,
     ) -> Result<Vec<u8>, ApiError> {
-        let headers = req.headers();
-        body::require_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
+        body::require_json_content_type(req.header("Content-Type").as_deref())?;
         read_body(req, limit).await
     }
 }

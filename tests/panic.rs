@@ -22,28 +22,32 @@ fn a_panic_becomes_a_500_envelope_and_the_worker_recovers() {
     let first = post(&writer, &competition_before, 5);
     assert_eq!((first.status, first.json["rank"].as_u64()), (200, Some(1)), "{:?}", first.json);
 
-    let reply = send(
-        "GET",
-        &format!("{}/__test/panic", base_url()),
-        &[("X-Request-Id", "panic-1"), ("Authorization", &e2e::admin_auth())],
-        None,
-    );
-    assert_eq!(reply.status, 500);
-    assert_eq!(
-        reply.json,
-        serde_json::json!({"error": {"code": "internal", "message": "internal error", "request_id": "panic-1"}})
-    );
-    assert_eq!(reply.header("x-request-id"), Some("panic-1"));
-    assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
-    for (name, value) in SECURITY_HEADERS {
-        assert_eq!(reply.header(name), Some(*value), "panic {name}");
-    }
-    // The next requests are served by a re-initialised instance.
-    for _ in 0..3 {
-        let live = send("GET", &format!("{}/health", base_url()), &[], None);
-        assert_eq!(live.status, 200);
-        let missing = send("GET", &format!("{}/api/v1/nope", base_url()), &[], None);
-        assert_eq!(missing.json["error"]["code"], "not_found");
+    // A panic in the call that received the request (thrown straight through), then one in a later poll (the
+    // runtime's `error` event fails the request's promise): both are the 500 envelope, and the instance recovers.
+    for (query, id) in [("", "panic-1"), ("?after=wait", "panic-2")] {
+        let reply = send(
+            "GET",
+            &format!("{}/__test/panic{query}", base_url()),
+            &[("X-Request-Id", id), ("Authorization", &e2e::admin_auth())],
+            None,
+        );
+        assert_eq!(reply.status, 500, "{query}");
+        assert_eq!(
+            reply.json,
+            serde_json::json!({"error": {"code": "internal", "message": "internal error", "request_id": id}})
+        );
+        assert_eq!(reply.header("x-request-id"), Some(id));
+        assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(reply.header(name), Some(*value), "panic {query} {name}");
+        }
+        // The next requests are served by a re-initialised instance.
+        for _ in 0..3 {
+            let live = send("GET", &format!("{}/health", base_url()), &[], None);
+            assert_eq!(live.status, 200, "after the panic {query}");
+            let missing = send("GET", &format!("{}/api/v1/nope", base_url()), &[], None);
+            assert_eq!(missing.json["error"]["code"], "not_found", "after the panic {query}");
+        }
     }
     let user = uuid::Uuid::new_v4();
     let competition = e2e::competition_with(&[user]);

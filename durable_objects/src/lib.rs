@@ -9,9 +9,11 @@
 
 pub mod alarm_slot;
 pub mod broadcast;
+pub mod clock;
 pub mod fanout;
 pub mod object;
 pub mod object_call;
+pub mod promise_wait;
 pub mod ready_now;
 pub mod relay;
 pub mod relay_link;

@@ -10,20 +10,35 @@
 //! Redis's replies that way took ≈ 20 % of the isolate's CPU on a score write, of which the reader's release alone
 //! was ≈ 15 %. One `arrayBuffer()` promise reads the same bytes.
 
-use worker::js_sys::{Promise, Reflect, Uint8Array};
+use worker::js_sys::Promise;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
 
-// The namespace and stub as the runtime gives them: workers-rs's `Stub` takes its own `Request` and reads replies as
-// streams, and its namespace wrapper costs extra crossings per call.
+use crate::promise_wait::wait;
+
+// The stub of a named object in one call: the binding read from `env`, the id derived from the name and the stub
+// made from the id were three calls into JavaScript on every call to an object.
+#[wasm_bindgen(inline_js = "export function object_stub(env, binding, name) {
+  const namespace = env[binding];
+  if (namespace === undefined || namespace === null) throw new Error('no binding ' + binding);
+  return namespace.get(namespace.idFromName(name));
+}")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = object_stub)]
+    fn object_stub_js(env: &JsValue, binding: &str, name: &str) -> Result<RawStub, JsValue>;
+}
+
+// A body's bytes copied into wasm memory in one call: `Uint8Array::to_vec` asks the view its length twice and copies
+// in a third call, after a fourth built the view.
+#[wasm_bindgen(inline_js = "export function bytes_of(buffer) { return new Uint8Array(buffer); }")]
+extern "C" {
+    #[wasm_bindgen(js_name = bytes_of)]
+    fn bytes_of_js(buffer: &JsValue) -> Vec<u8>;
+}
+
+// The stub as the runtime gives it: workers-rs's `Stub` takes its own `Request` and reads replies as streams.
 #[wasm_bindgen]
 extern "C" {
-    type RawNamespace;
-    #[wasm_bindgen(method, catch, js_name = idFromName)]
-    fn id_from_name(this: &RawNamespace, name: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &RawNamespace, id: &JsValue) -> Result<RawStub, JsValue>;
 
     /// A Durable Object's stub, as the runtime gives it.
     pub type RawStub;
@@ -36,12 +51,7 @@ extern "C" {
 
 /// The stub of the object named `name` in the namespace bound as `binding`.
 pub fn stub(env: &Env, binding: &str, name: &str) -> Result<RawStub, Failure> {
-    let namespace: RawNamespace = Reflect::get(env, &binding.into())
-        .ok()
-        .filter(|namespace| !namespace.is_undefined())
-        .ok_or_else(|| Failure(JsValue::from_str(&format!("no binding {binding}"))))?
-        .unchecked_into();
-    namespace.id_from_name(name).and_then(|id| namespace.get(&id)).map_err(Failure)
+    object_stub_js(env.as_ref(), binding, name).map_err(Failure)
 }
 
 impl RawStub {
@@ -52,7 +62,7 @@ impl RawStub {
 
     /// Calls the Competition object's RPC method `order` with an operation's JSON; its answer's status and body.
     pub async fn order(&self, order: &str) -> Result<Answer, Failure> {
-        let text = JsFuture::from(self.order_rpc(order).map_err(Failure)?).await.map_err(Failure)?;
+        let text = wait(&self.order_rpc(order).map_err(Failure)?).await.map_err(Failure)?;
         let text = text.as_string().unwrap_or_default();
         let (status, body) = standings::requests::decode_reply(&text)
             .ok_or_else(|| Failure(JsValue::from_str("the object's reply has no status")))?;
@@ -156,14 +166,14 @@ impl std::fmt::Display for Failure {
 
 /// The response a `fetch` promise settles with (a stub's or the global one's).
 async fn response(pending: Result<Promise, JsValue>) -> Result<web_sys::Response, Failure> {
-    Ok(JsFuture::from(pending.map_err(Failure)?).await.map_err(Failure)?.unchecked_into())
+    Ok(wait(&pending.map_err(Failure)?).await.map_err(Failure)?.unchecked_into())
 }
 
 /// Reads a response's body whole.
 pub async fn whole(response: web_sys::Response) -> Result<Answer, Failure> {
     let status = response.status();
-    let buffer = JsFuture::from(response.array_buffer().map_err(Failure)?).await.map_err(Failure)?;
-    Ok(Answer { status, body: Uint8Array::new(&buffer).to_vec() })
+    let buffer = wait(&response.array_buffer().map_err(Failure)?).await.map_err(Failure)?;
+    Ok(Answer { status, body: bytes_of_js(&buffer) })
 }
 
 /// Sends `request` with the global `fetch` and reads the answer whole.
@@ -179,8 +189,8 @@ pub async fn respond(request: &web_sys::Request) -> Result<web_sys::Response, Fa
 
 /// Reads an incoming request's body whole, when it declared a length (the runtime holds the body to that length).
 pub async fn declared_body(request: &web_sys::Request) -> Result<Vec<u8>, Failure> {
-    let buffer = JsFuture::from(request.array_buffer().map_err(Failure)?).await.map_err(Failure)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    let buffer = wait(&request.array_buffer().map_err(Failure)?).await.map_err(Failure)?;
+    Ok(bytes_of_js(&buffer))
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ pub async fn deadline<T>(budget_ms: u64, call: impl Future<Output = T>) -> Optio
 /// Milliseconds on the runtime's clock.
 #[cfg(target_arch = "wasm32")]
 pub fn clock_ms() -> u64 {
-    worker::Date::now().as_millis()
+    durable_objects::clock::now_ms().max(0) as u64
 }
 
 /// Milliseconds on the system clock (native tests).

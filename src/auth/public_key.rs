@@ -168,10 +168,10 @@ mod host {
 mod worker_crypto {
     use std::cell::OnceCell;
 
+    use durable_objects::promise_wait::wait;
     use js_sys::{Array, Object, Promise, Reflect};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
-    use worker::wasm_bindgen_futures::JsFuture;
 
     use super::{Jwk, Kind, Material};
 
@@ -263,7 +263,7 @@ mod worker_crypto {
             let jwk = object(&members)?;
             let usages = Array::of1(&"verify".into());
             let pending = subtle.import_key("jwk", &jwk, algorithm, false, &usages).ok()?;
-            let key = JsFuture::from(pending).await.ok()?;
+            let key = wait(&pending).await.ok()?;
             Some(self.imported.get_or_init(|| key).clone())
         }
 
@@ -277,7 +277,7 @@ mod worker_crypto {
             let (Some(subtle), (Some(import), Some(check))) = (subtle(), self.parameters()) else { return false };
             let Some(key) = self.imported(&subtle, &import).await else { return false };
             let Ok(pending) = subtle.verify(&check, &key, signature, signed) else { return false };
-            JsFuture::from(pending).await.ok().and_then(|valid| valid.as_bool()).unwrap_or(false)
+            wait(&pending).await.ok().and_then(|valid| valid.as_bool()).unwrap_or(false)
         }
     }
 }

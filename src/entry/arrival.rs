@@ -23,7 +23,8 @@ use crate::platform;
   const colo = cf !== null && typeof cf === 'object' ? cf.colo : undefined;
   const values = [request.method, request.url, h.get('x-request-id'), h.get('traceparent'),
     h.get('content-length'), h.get('transfer-encoding'), h.get('origin'), h.get('if-none-match'), h.get('access-control-request-method'),
-    h.get('authorization'), typeof colo === 'string' ? colo : null];
+    h.get('authorization'), typeof colo === 'string' ? colo : null, h.get('content-type'), h.get('cf-connecting-ip'),
+    h.get('idempotency-key')];
   return values.map((v) => (v === null ? '' : '=' + v)).join('\\n');
 }")]
 extern "C" {
@@ -58,10 +59,14 @@ pub(super) struct Sent {
     pub preflight_method: Option<String>,
     pub authorization: Option<String>,
     pub colo: Option<String>,
+    /// Headers a route or the limiter may ask for, answered by [`Incoming::header`] without a call of its own.
+    pub content_type: Option<String>,
+    pub connecting_ip: Option<String>,
+    pub idempotency_key: Option<String>,
 }
 
 /// The fields in the order the inline function writes them.
-const FIELDS: usize = 11;
+const FIELDS: usize = 14;
 
 impl Sent {
     /// Reads them from the runtime's request, the colo only while this isolate does not know it; nothing when the
@@ -85,7 +90,7 @@ impl Sent {
         let values: Vec<Option<String>> =
             text.split('\n').map(|line| line.strip_prefix('=').map(str::to_owned)).collect();
         let Ok(
-            [method, url, request_id, traceparent, content_length, transfer_encoding, origin, if_none_match, preflight_method, authorization, colo],
+            [method, url, request_id, traceparent, content_length, transfer_encoding, origin, if_none_match, preflight_method, authorization, colo, content_type, connecting_ip, idempotency_key],
         ) = <[Option<String>; FIELDS]>::try_from(values)
         else {
             return Self::default();
@@ -102,6 +107,9 @@ impl Sent {
             preflight_method,
             authorization,
             colo,
+            content_type,
+            connecting_ip,
+            idempotency_key,
         }
     }
 }
@@ -129,12 +137,18 @@ impl Arrival {
         let mut sent = Sent::read(&raw);
         let method = sent.method.take().unwrap_or_default();
         let request_bytes = sent.content_length.as_deref().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        // The body's framing travels with the request, so reading the body needs no header read of its own.
+        // The body's framing and the headers a write asks for travel with the request, so reading them needs no
+        // call of its own.
         let request = Incoming::new(
             raw,
             sent.url.take().unwrap_or_default(),
-            sent.content_length.take(),
-            sent.transfer_encoding.is_some(),
+            vec![
+                ("content-length", sent.content_length.take()),
+                ("transfer-encoding", sent.transfer_encoding.take()),
+                ("content-type", sent.content_type.take()),
+                ("cf-connecting-ip", sent.connecting_ip.take()),
+                ("idempotency-key", sent.idempotency_key.take()),
+            ],
         );
         let arrival = Self {
             request_id: request_id::accept_or_generate(sent.request_id.as_deref(), platform::random_bytes()),
@@ -158,11 +172,12 @@ mod tests {
 
     #[test]
     fn the_lines_of_the_inline_function_become_named_fields() {
-        let all_absent = "\n\n\n\n\n\n\n\n\n\n";
+        let all_absent = "\n".repeat(FIELDS - 1);
+        let all_absent = all_absent.as_str();
         assert_eq!(Sent::parse(all_absent), Sent::default());
         let sent = Sent::parse(
             "=OPTIONS\n=https://api.example/api/v1/x?y=1\n=abc\n\n=12\n=chunked\n=https://app.example\n=\"v1\"\n=POST\n\
-             =Bearer t.k.s\n=AMS",
+             =Bearer t.k.s\n=AMS\n=application/json\n=203.0.113.7\n",
         );
         assert_eq!(
             sent,
@@ -178,10 +193,13 @@ mod tests {
                 preflight_method: Some("POST".into()),
                 authorization: Some("Bearer t.k.s".into()),
                 colo: Some("AMS".into()),
+                content_type: Some("application/json".into()),
+                connecting_ip: Some("203.0.113.7".into()),
+                idempotency_key: None,
             }
         );
         // An empty header is present, with an empty value.
-        assert_eq!(Sent::parse("=GET\n=/\n=\n\n\n\n\n\n\n\n").request_id, Some(String::new()));
+        assert_eq!(Sent::parse(&format!("=GET\n=/\n={}", "\n".repeat(FIELDS - 3))).request_id, Some(String::new()));
     }
 
     #[test]
@@ -196,10 +214,9 @@ mod tests {
 
     #[test]
     fn a_line_count_the_runtime_cannot_send_yields_nothing() {
-        for text in
-            ["", "=a", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i\n=j", "=a\n=b\n=c\n=d\n=e\n=f\n=g\n=h\n=i\n=j\n=k\n=l"]
-        {
-            assert_eq!(Sent::parse(text), Sent::default(), "{text:?}");
+        let lines = |n: usize| vec!["=a"; n].join("\n");
+        for text in [String::new(), lines(1), lines(FIELDS - 1), lines(FIELDS + 1)] {
+            assert_eq!(Sent::parse(&text), Sent::default(), "{text:?}");
         }
     }
 }

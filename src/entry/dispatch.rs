@@ -104,7 +104,7 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestBreakers => test_support::breakers(&ctx).map(Served::Reply),
         #[cfg(feature = "test-routes")]
-        Endpoint::TestPanic => test_support::panic(&ctx).map(Served::Reply),
+        Endpoint::TestPanic => test_support::panic(&ctx, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]

@@ -83,8 +83,7 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         // A browser's preflight: answered before authentication and rate limits (it carries no token).
         let mut reply = Reply { status: 204, body: Vec::new(), headers: Vec::new() };
         reply.headers.extend(cors.preflight_headers(origin.unwrap_or_default()));
-        observe(&env, &ctx, &arrival, "preflight", reply.status, 0, None);
-        log_request(&arrival, "preflight", reply.status, None, None);
+        finish(&env, &ctx, &arrival, Finished { route: "preflight", status: reply.status, bytes: 0 }, None, None);
         return into_response(reply, &arrival.request_id);
     }
     let mut conditional = false;
@@ -111,8 +110,8 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
     let (reply, error) = match served {
         Ok(Served::Upgrade(response)) => {
-            observe(&env, &ctx, &arrival, template, response.status_code(), 0, None);
-            log_request(&arrival, template, response.status_code(), user, None);
+            let status = response.status_code();
+            finish(&env, &ctx, &arrival, Finished { route: template, status, bytes: 0 }, user, None);
             return Ok(web_sys::Response::from(response));
         }
         Ok(Served::Reply(reply)) => (reply, None),
@@ -136,24 +135,37 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
         reply.headers.push(("ETag".to_owned(), tag));
     }
-    let code = error.as_ref().map(ApiError::code);
-    observe(&env, &ctx, &arrival, template, reply.status, reply.body.len() as u64, code);
-    log_request(&arrival, template, reply.status, user, error.as_ref());
+    let finished = Finished { route: template, status: reply.status, bytes: reply.body.len() as u64 };
+    finish(&env, &ctx, &arrival, finished, user, error.as_ref());
     into_response(reply, &arrival.request_id)
+}
+
+/// How a request ended, for its metrics, analytics point and access-log line.
+struct Finished<'a> {
+    route: &'a str,
+    status: u16,
+    /// The response body's size.
+    bytes: u64,
+}
+
+/// Records a finished request: metrics and analytics, then its access-log line, with one reading of the clock.
+fn finish(
+    env: &Env,
+    ctx: &Context,
+    arrival: &Arrival,
+    finished: Finished<'_>,
+    user: Option<UserContext>,
+    error: Option<&ApiError>,
+) {
+    let now = platform::now_ms();
+    observe(env, ctx, arrival, &finished, error.map(ApiError::code), now);
+    log_request(arrival, finished.route, finished.status, user, error, now);
 }
 
 /// Metrics and the analytics data point of one request; the metrics flush (when due) runs after the response, in
 /// `wait_until`, so the request never waits on it.
-fn observe(
-    env: &Env,
-    ctx: &Context,
-    arrival: &Arrival,
-    route: &str,
-    status: u16,
-    response_bytes: u64,
-    error_code: Option<&str>,
-) {
-    let now = platform::now_ms();
+fn observe(env: &Env, ctx: &Context, arrival: &Arrival, finished: &Finished<'_>, error_code: Option<&str>, now: i64) {
+    let &Finished { route, status, bytes: response_bytes } = finished;
     let seconds = (now - arrival.started) as f64 / 1000.0;
     let method = arrival.method.as_str();
     metrics::record_request(method, route, status, seconds, arrival.request_bytes, response_bytes);
@@ -182,7 +194,14 @@ pub(super) enum Served {
     Upgrade(Response),
 }
 
-fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserContext>, error: Option<&ApiError>) {
+fn log_request(
+    arrival: &Arrival,
+    route: &str,
+    status: u16,
+    user: Option<UserContext>,
+    error: Option<&ApiError>,
+    now: i64,
+) {
     let log = AccessLog {
         ts: crate::time::format_ms_exact(arrival.started),
         level: level_for(status),
@@ -191,7 +210,7 @@ fn log_request(arrival: &Arrival, route: &str, status: u16, user: Option<UserCon
         method: &arrival.method,
         route,
         status,
-        duration_ms: (platform::now_ms() - arrival.started) as f64,
+        duration_ms: (now - arrival.started) as f64,
         user_id: user.map(|u| u.user_id.to_string()),
         colo: arrival.colo.clone(),
         error: error.map(ApiError::code),

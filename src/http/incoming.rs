@@ -16,26 +16,25 @@ pub struct Incoming {
     url: String,
     /// Read from the runtime on first use (liveness and most reads need none).
     headers: OnceCell<worker::Headers>,
-    /// `Content-Length` as sent, read with the arrival's other headers.
-    content_length: Option<String>,
-    /// Whether a `Transfer-Encoding` was sent (the body is then framed by it, not by the length).
-    transfer_encoded: bool,
+    /// Headers read with the arrival (lower-case name, value as sent), answered from here: the body's framing and
+    /// those a write asks for.
+    known: Vec<(&'static str, Option<String>)>,
 }
 
 impl Incoming {
-    /// The runtime's request with the URL and the body's framing headers read from it.
-    pub fn new(raw: web_sys::Request, url: String, content_length: Option<String>, transfer_encoded: bool) -> Self {
-        Self { raw, url, headers: OnceCell::new(), content_length, transfer_encoded }
+    /// The runtime's request with the URL and the `known` headers read from it.
+    pub fn new(raw: web_sys::Request, url: String, known: Vec<(&'static str, Option<String>)>) -> Self {
+        Self { raw, url, headers: OnceCell::new(), known }
     }
 
     /// `Content-Length` as sent.
     pub fn content_length(&self) -> Option<&str> {
-        self.content_length.as_deref()
+        known_value(&self.known, "content-length").and_then(Option::as_deref)
     }
 
-    /// Whether the request sent a `Transfer-Encoding`.
+    /// Whether the request sent a `Transfer-Encoding` (the body is then framed by it, not by the length).
     pub fn transfer_encoded(&self) -> bool {
-        self.transfer_encoded
+        known_value(&self.known, "transfer-encoding").is_some_and(Option::is_some)
     }
 
     /// The path, without the query.
@@ -53,9 +52,12 @@ impl Incoming {
         self.headers.get_or_init(|| worker::Headers(self.raw.headers()))
     }
 
-    /// A header's value, if present.
+    /// A header's value, if present: one read with the arrival from memory, any other from the runtime.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers().get(name).ok().flatten()
+        match known_value(&self.known, name) {
+            Some(value) => value.clone(),
+            None => self.headers().get(name).ok().flatten(),
+        }
     }
 
     /// The runtime's request (its body is read through it).
@@ -71,6 +73,11 @@ impl Incoming {
     }
 }
 
+/// The value read with the arrival for header `name` (`Some(None)`: read, and absent), or `None` when it was not read.
+fn known_value<'a>(known: &'a [(&'static str, Option<String>)], name: &str) -> Option<&'a Option<String>> {
+    known.iter().find(|(known_name, _)| known_name.eq_ignore_ascii_case(name)).map(|(_, value)| value)
+}
+
 /// The path of a URL as the runtime serialises it (WHATWG: a special scheme's path is never empty, so the first `/`
 /// after the host starts it, and `?` and `#` inside it are percent-encoded).
 fn path_of(url: &str) -> &str {
@@ -82,7 +89,22 @@ fn path_of(url: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::path_of;
+    use super::{known_value, path_of};
+
+    #[test]
+    fn a_header_read_with_the_arrival_is_answered_whatever_the_case_of_its_name() {
+        let known = vec![("content-type", Some("application/json".to_owned())), ("idempotency-key", None)];
+        let cases: [(&str, Option<Option<&str>>); 5] = [
+            ("Content-Type", Some(Some("application/json"))),
+            ("content-type", Some(Some("application/json"))),
+            ("IDEMPOTENCY-KEY", Some(None)),
+            ("Idempotency-Key", Some(None)),
+            ("Host", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(known_value(&known, name).map(Option::as_deref), expected, "{name}");
+        }
+    }
 
     #[test]
     fn the_path_is_what_lies_between_the_host_and_the_query() {

@@ -79,21 +79,25 @@ function callRust(worker, request) {
   return Reflect.construct(RustWorker, [worker.ctx, worker.env]).fetch(request);
 }
 
-// A request Rust finished in the call itself (src/ready_now.rs) comes back as a Response: a panic there throws here,
-// synchronously. One that waits comes back as a promise, raced against the panic event.
-async function guarded(request, answer) {
-  let fail;
-  const panicked = new Promise((_, reject) => {
-    fail = reject;
+// A request Rust finished in the call itself (durable_objects/src/ready_now.rs) comes back as a Response: a panic there
+// throws here, synchronously. One that waits comes back as a promise: the first of its outcome and the panic event
+// settles the one promise returned here (a race of the two through `Promise.race` in an async function made four
+// promises per waiting request).
+function guarded(request, answer) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (response) => {
+      if (settled) return;
+      settled = true;
+      inFlight.delete(fail);
+      resolve(response);
+    };
+    const fail = (error) => {
+      if (!settled) settle(panicResponse(request, error));
+    };
+    inFlight.add(fail);
+    answer.then(settle, fail);
   });
-  inFlight.add(fail);
-  try {
-    return await Promise.race([answer, panicked]);
-  } catch (error) {
-    return panicResponse(request, error);
-  } finally {
-    inFlight.delete(fail);
-  }
 }
 
 export default class GuardedWorker extends WorkerEntrypoint {

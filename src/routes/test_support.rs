@@ -40,9 +40,13 @@ pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &states))
 }
 
-/// `GET /__test/panic`: panics, to prove the panic guard.
-pub fn panic(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
+/// `GET /__test/panic[?after=wait]`: panics, to prove the panic guard: in the call that received the request, or
+/// (`after=wait`) in a later poll, after a timer, when the request's promise is already with the runtime.
+pub async fn panic(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     enabled(ctx)?;
+    if query_pairs(req)?.iter().any(|(key, value)| key == "after" && value == "wait") {
+        worker::Delay::from(std::time::Duration::from_millis(1)).await;
+    }
     panic!("deliberate panic to test the panic guard");
 }
 

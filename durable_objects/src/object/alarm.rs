@@ -6,7 +6,8 @@ use super::*;
 impl Loaded {
     /// Makes sure the alarm that drains the outbox will run within `delay_ms`.
     pub(super) async fn schedule_outbox(&self, delay_ms: u64) -> Result<()> {
-        self.ensure_alarm_by(now_ms() + delay_ms as i64).await
+        let now = now_ms();
+        crate::alarm_slot::ensure_alarm_by(&self.state, &self.alarm_at, now + delay_ms as i64, now).await
     }
 
     /// Makes sure the object's one alarm runs no later than `at_ms` (an earlier alarm already set is kept: every

@@ -24,6 +24,7 @@ use worker::{
 };
 
 use crate::broadcast;
+use crate::clock::now_ms;
 use crate::fanout::Fanout;
 use crate::relay_link::RelayLinks;
 use crate::replies::{error, to_text, Reply};
@@ -133,13 +134,9 @@ fn standing_of(board: &Leaderboard, entry: &Entry) -> Standing {
     Standing { rank: entry.rank, display_rank: board.display_rank(entry.score), score: entry.score }
 }
 
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
-
 impl Loaded {
     fn open(state: State, env: Env) -> std::result::Result<Self, StoreError> {
-        let started = worker::Date::now().as_millis();
+        let started = now_ms();
         let store = ScoreStore::open(state.storage().sql())?;
         // A metrics figure must never keep the board from loading.
         let reported_sockets = store.reported_sockets().unwrap_or_else(|e| {
@@ -151,7 +148,7 @@ impl Loaded {
         let (mut board, corrupt_rows) = store.load()?;
         // A removal's sequence lives only in its kept frame: continue above every frame a client may have seen.
         board.continue_after(store.last_kept_seq()?);
-        let rebuild_ms = (worker::Date::now().as_millis() - started) as f64;
+        let rebuild_ms = (now_ms() - started) as f64;
         let rebuilt_members = board.total();
         for row in &corrupt_rows {
             worker::console_error!("stored member {:?} left off the board: {} (repair drops it)", row.key, row.reason);

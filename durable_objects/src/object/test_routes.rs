@@ -20,7 +20,7 @@ impl Loaded {
                 (id.into_uuid(), Score::new((i * 7919) % 100_000).unwrap_or(Score::ZERO), first_seq + i)
             })
             .collect();
-        if let Err(e) = self.store.save_many(&rows, worker::Date::now().as_millis() as i64) {
+        if let Err(e) = self.store.save_many(&rows, crate::clock::now_ms()) {
             return storage_failure(&e);
         }
         for (user, score, seq) in rows {

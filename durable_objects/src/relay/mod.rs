@@ -23,6 +23,7 @@ use worker::{
     WebSocket, WebSocketIncomingMessage,
 };
 
+use crate::clock::now_ms;
 use crate::object_call;
 use crate::replies::{error, error_response, Reply};
 use crate::subscribers::{self, Subscribers};
@@ -79,10 +80,6 @@ struct RelayState {
 #[derive(Deserialize)]
 struct MetaRow {
     value: String,
-}
-
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
 }
 
 fn rust_error(e: impl std::fmt::Display) -> worker::Error {

@@ -8,7 +8,7 @@ use worker::SqlStorageValue;
 use standings::protocol::FinalResult;
 use standings::score::Score;
 
-use super::{ScoreStore, StoreError};
+use super::{Bind, ScoreStore, StoreError};
 
 #[derive(Debug, Deserialize)]
 struct FinalRow {
@@ -29,14 +29,14 @@ impl ScoreStore {
     /// Inserts final rows without marking the competition finalized (also how a half-way failure is simulated).
     pub fn insert_final_rows(&self, results: &[FinalResult]) -> Result<(), StoreError> {
         for result in results {
-            self.sql.exec(
+            self.run(
                 "INSERT INTO final_results (rank, user_id, score, prize) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (rank) DO NOTHING",
-                vec![
-                    SqlStorageValue::from(result.rank as i64),
-                    result.user_id.to_string().into(),
-                    SqlStorageValue::from(i64::from(result.score)),
-                    SqlStorageValue::from(result.prize as i64),
+                &[
+                    Bind::Int(result.rank as i64),
+                    Bind::Text(&result.user_id.to_string()),
+                    Bind::Int(i64::from(result.score)),
+                    Bind::Int(result.prize as i64),
                 ],
             )?;
         }

@@ -5,7 +5,7 @@ use worker::SqlStorageValue;
 
 use standings::live::KeptFrame;
 
-use super::{ScoreStore, StoreError};
+use super::{Bind, ScoreStore, StoreError};
 
 /// How many update frames are kept for `resume` (the contract promises at least 1 000).
 pub const RESUME_WINDOW: u64 = 1_024;
@@ -22,18 +22,15 @@ struct FrameRow {
 impl ScoreStore {
     /// Keeps an update frame for `resume`, dropping those that fell out of the window.
     pub fn keep_update(&self, seq: u64, frame: &str) -> Result<(), StoreError> {
-        self.sql.exec(
+        self.run(
             "INSERT OR REPLACE INTO updates (seq, frame) VALUES (?1, ?2)",
-            vec![SqlStorageValue::from(seq as i64), frame.into()],
+            &[Bind::Int(seq as i64), Bind::Text(frame)],
         )?;
         // Frames older than the window leave in batches (one statement per TRIM_EVERY frames, not per frame); the
         // window is a floor, so a few more kept frames only let more resumes replay.
         if seq >= RESUME_WINDOW && seq >= self.trimmed_at.get() + TRIM_EVERY {
             self.trimmed_at.set(seq);
-            self.sql.exec(
-                "DELETE FROM updates WHERE seq <= ?1",
-                vec![SqlStorageValue::from((seq - RESUME_WINDOW) as i64)],
-            )?;
+            self.run("DELETE FROM updates WHERE seq <= ?1", &[Bind::Int((seq - RESUME_WINDOW) as i64)])?;
         }
         Ok(())
     }
@@ -77,16 +74,13 @@ impl ScoreStore {
 
     /// Records a relay (once).
     pub fn add_relay(&self, name: &str) -> Result<(), StoreError> {
-        self.sql.exec(
-            "INSERT INTO relays (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
-            vec![name.to_owned().into()],
-        )?;
+        self.run("INSERT INTO relays (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", &[Bind::Text(name)])?;
         Ok(())
     }
 
     /// Forgets a relay that left (it is stored again when it joins again).
     pub fn remove_relay(&self, name: &str) -> Result<(), StoreError> {
-        self.sql.exec("DELETE FROM relays WHERE name = ?1", vec![name.to_owned().into()])?;
+        self.run("DELETE FROM relays WHERE name = ?1", &[Bind::Text(name)])?;
         Ok(())
     }
 }

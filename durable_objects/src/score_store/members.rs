@@ -9,7 +9,7 @@ use standings::score::Score;
 use standings::stored_rows::{restore_chunk, CorruptRow};
 use uuid::Uuid;
 
-use super::{ScoreStore, StoreError};
+use super::{Bind, ScoreStore, StoreError};
 
 /// One chunk of members as [`MEMBER_CHUNK_SQL`] returns it.
 #[derive(Debug, Deserialize)]
@@ -46,7 +46,7 @@ impl ScoreStore {
     /// Drops a member row by its stored key (the repair of a corrupt row); whether one was there.
     pub fn drop_member(&self, key: &str) -> Result<bool, StoreError> {
         let before = self.count("SELECT COUNT(*) AS n FROM members WHERE user_id = ?1", vec![key.to_owned().into()])?;
-        self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![key.to_owned().into()])?;
+        self.run("DELETE FROM members WHERE user_id = ?1", &[Bind::Text(key)])?;
         Ok(before > 0)
     }
 
@@ -70,30 +70,20 @@ impl ScoreStore {
     /// full batches, each a pause of the object that every write queued behind), now at most 50. A batch in flight
     /// is unharmed: acknowledging it deletes rows up to its last `seq`, and a replaced row's new `seq` is above that.
     pub fn save(&self, user: &Uuid, score: Score, seq: u64, updated_ms: i64) -> Result<(), StoreError> {
-        self.sql.exec(
+        // Scores are at most 2^53 - 1 and sequences at most 2^43 - 1: exact as JS numbers, in i64 range.
+        let (user, score, seq) = (user.to_string(), i64::from(score), seq as i64);
+        self.run(
             "INSERT INTO outbox (seq, user_id, score, updated_ms) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq, score = excluded.score, \
              updated_ms = excluded.updated_ms",
-            vec![
-                SqlStorageValue::from(seq as i64),
-                user.to_string().into(),
-                SqlStorageValue::from(i64::from(score)),
-                SqlStorageValue::from(updated_ms),
-            ],
+            &[Bind::Int(seq), Bind::Text(&user), Bind::Int(score), Bind::Int(updated_ms)],
         )?;
-        // Scores are at most 2^53 - 1 and sequences at most 2^43 - 1: exact as JS numbers, in i64 range.
-        self.sql.exec(
+        self.run(
             "INSERT INTO members (user_id, score, seq, updated_ms) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (user_id) DO UPDATE SET score = excluded.score, seq = excluded.seq, \
              updated_ms = excluded.updated_ms",
-            vec![
-                user.to_string().into(),
-                SqlStorageValue::from(i64::from(score)),
-                SqlStorageValue::from(seq as i64),
-                SqlStorageValue::from(updated_ms),
-            ],
-        )?;
-        Ok(())
+            &[Bind::Text(&user), Bind::Int(score), Bind::Int(seq), Bind::Int(updated_ms)],
+        )
     }
 
     /// Stores many members at once (test seeding): multi-row inserts within SQLite's 100-parameter limit.

@@ -13,12 +13,15 @@ mod outbox;
 mod roster;
 mod schema;
 mod settings;
+mod statement;
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 use uuid::Uuid;
 use worker::{SqlStorage, SqlStorageValue};
+
+use statement::Bind;
 
 use standings::board::Ledger;
 use standings::engine::EngineError;
@@ -91,11 +94,15 @@ impl ScoreStore {
 
     /// Sets one of the object's own counters in `meta`.
     fn set_meta_value(&self, key: &str, value: i64) -> Result<(), StoreError> {
-        self.sql.exec(
+        self.run(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            vec![key.to_owned().into(), SqlStorageValue::from(value)],
-        )?;
-        Ok(())
+            &[Bind::Text(key), Bind::Int(value)],
+        )
+    }
+
+    /// Runs a statement that returns no rows ([`statement`]: one crossing into JavaScript, whatever its bindings).
+    fn run(&self, query: &str, binds: &[Bind<'_>]) -> Result<(), StoreError> {
+        Ok(statement::run(&self.sql, query, binds)?)
     }
 }
 

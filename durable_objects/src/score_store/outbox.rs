@@ -7,7 +7,7 @@ use worker::SqlStorageValue;
 
 use standings::outbox::{DeadLetter, OutboxRow, OutboxStore};
 
-use super::{ScoreStore, StoreError};
+use super::{Bind, ScoreStore, StoreError};
 
 #[derive(Debug)]
 struct StoredOutboxRow {
@@ -43,31 +43,30 @@ impl ScoreStore {
     /// change is already waiting keeps that one: the system of record would not apply the older score over it.
     pub fn retry_dead_letters(&self) -> Result<u64, StoreError> {
         let moved = self.dead_letter_count()?;
-        self.sql.exec(
+        self.run(
             "INSERT OR IGNORE INTO outbox (seq, user_id, score, updated_ms) \
              SELECT seq, user_id, score, updated_ms FROM dead_letters",
-            None,
+            &[],
         )?;
-        self.sql.exec("DELETE FROM dead_letters", None)?;
+        self.run("DELETE FROM dead_letters", &[])?;
         Ok(moved)
     }
 
     /// Moves an outbox row, as stored, to the dead letters with why (one synchronous block: both or neither).
     fn set_aside(&self, row: &StoredOutboxRow, error: &str) -> Result<(), StoreError> {
-        self.sql.exec(
+        self.run(
             "INSERT OR REPLACE INTO dead_letters (seq, user_id, score, updated_ms, error, failed_ms) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            vec![
-                SqlStorageValue::from(row.seq),
-                row.user_id.clone().into(),
-                SqlStorageValue::from(row.score),
-                SqlStorageValue::from(row.updated_ms),
-                error.to_owned().into(),
-                SqlStorageValue::from(worker::Date::now().as_millis() as i64),
+            &[
+                Bind::Int(row.seq),
+                Bind::Text(&row.user_id),
+                Bind::Int(row.score),
+                Bind::Int(row.updated_ms),
+                Bind::Text(error),
+                Bind::Int(crate::clock::now_ms()),
             ],
         )?;
-        self.sql.exec("DELETE FROM outbox WHERE seq = ?1", vec![SqlStorageValue::from(row.seq)])?;
-        Ok(())
+        self.run("DELETE FROM outbox WHERE seq = ?1", &[Bind::Int(row.seq)])
     }
 }
 
@@ -113,8 +112,7 @@ impl OutboxStore for ScoreStore {
     }
 
     fn acknowledge(&self, upto: u64) -> Result<(), StoreError> {
-        self.sql.exec("DELETE FROM outbox WHERE seq <= ?1", vec![SqlStorageValue::from(upto as i64)])?;
-        Ok(())
+        self.run("DELETE FROM outbox WHERE seq <= ?1", &[Bind::Int(upto as i64)])
     }
 
     fn failures(&self) -> Result<u32, StoreError> {

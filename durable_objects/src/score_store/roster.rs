@@ -5,11 +5,10 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use uuid::Uuid;
-use worker::SqlStorageValue;
 
 use standings::protocol::Person;
 
-use super::{ScoreStore, StoreError, Value, NAMES_KEPT};
+use super::{Bind, ScoreStore, StoreError, Value, NAMES_KEPT};
 
 #[derive(Debug, Deserialize)]
 struct PersonRow {
@@ -27,9 +26,7 @@ struct RosterRow {
 impl ScoreStore {
     /// Adds a member to the roster (idempotent).
     pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
-        self.sql
-            .exec("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", vec![user.to_string().into()])?;
-        Ok(())
+        self.run("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&user.to_string())])
     }
 
     /// Whether the roster holds `user`.
@@ -43,11 +40,11 @@ impl ScoreStore {
 
     /// Records a member's current name and avatar (newest wins).
     pub fn save_person(&self, person: &Person) -> Result<(), StoreError> {
-        let avatar = person.avatar_url.clone().map_or(SqlStorageValue::Null, SqlStorageValue::from);
-        self.sql.exec(
+        let avatar = person.avatar_url.as_deref().map_or(Bind::Null, Bind::Text);
+        self.run(
             "INSERT INTO people (user_id, display_name, avatar_url) VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO \
              UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url",
-            vec![person.user_id.to_string().into(), person.display_name.clone().into(), avatar],
+            &[Bind::Text(&person.user_id.to_string()), Bind::Text(&person.display_name), avatar],
         )?;
         self.names.borrow_mut().insert(person.user_id, Some(person.display_name.clone()));
         Ok(())
@@ -97,12 +94,12 @@ impl ScoreStore {
 
     /// Records `user` as disqualified and drops their member row (one synchronous block: both or neither).
     pub fn disqualify(&self, user: &Uuid, reason: &str) -> Result<(), StoreError> {
-        self.sql.exec(
+        let user = user.to_string();
+        self.run(
             "INSERT INTO disqualified (user_id, reason) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING",
-            vec![user.to_string().into(), reason.to_owned().into()],
+            &[Bind::Text(&user), Bind::Text(reason)],
         )?;
-        self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![user.to_string().into()])?;
-        Ok(())
+        self.run("DELETE FROM members WHERE user_id = ?1", &[Bind::Text(&user)])
     }
 
     /// Forgets a deleted account: off the roster, their day versions gone, shown as `deleted player` without an
@@ -110,10 +107,10 @@ impl ScoreStore {
     /// row deleted. One synchronous block: all or nothing.
     pub fn forget(&self, user: &Uuid, off_board: bool) -> Result<(), StoreError> {
         let id = user.to_string();
-        self.sql.exec("DELETE FROM roster WHERE user_id = ?1", vec![id.clone().into()])?;
-        self.sql.exec("DELETE FROM day_versions WHERE user_id = ?1", vec![id.clone().into()])?;
+        self.run("DELETE FROM roster WHERE user_id = ?1", &[Bind::Text(&id)])?;
+        self.run("DELETE FROM day_versions WHERE user_id = ?1", &[Bind::Text(&id)])?;
         if off_board {
-            self.sql.exec("DELETE FROM members WHERE user_id = ?1", vec![id.into()])?;
+            self.run("DELETE FROM members WHERE user_id = ?1", &[Bind::Text(&id)])?;
         }
         self.save_person(&Person {
             user_id: *user,
@@ -133,11 +130,10 @@ impl ScoreStore {
 
     /// Remembers the days version of the fitness total just applied for `user`.
     pub fn set_day_version(&self, user: &Uuid, version: i64) -> Result<(), StoreError> {
-        self.sql.exec(
+        self.run(
             "INSERT INTO day_versions (user_id, version) VALUES (?1, ?2) \
              ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",
-            vec![user.to_string().into(), SqlStorageValue::from(version)],
-        )?;
-        Ok(())
+            &[Bind::Text(&user.to_string()), Bind::Int(version)],
+        )
     }
 }

@@ -2,11 +2,10 @@
 
 use serde::Deserialize;
 use uuid::Uuid;
-use worker::SqlStorageValue;
 
 use standings::protocol::CompetitionMeta;
 
-use super::{ScoreStore, StoreError};
+use super::{Bind, ScoreStore, StoreError};
 
 /// `meta` keys of the competition's rules that came after the `competition` table's columns.
 const META_FITNESS: &str = "fitness_scores";
@@ -50,18 +49,18 @@ impl ScoreStore {
     /// Records the competition's settings (newest wins).
     pub fn save_meta(&self, meta: &CompetitionMeta) -> Result<(), StoreError> {
         let payout = serde_json::to_string(&meta.payout).unwrap_or_else(|_| "[]".to_owned());
-        self.sql.exec(
+        self.run(
             "INSERT INTO competition (id, competition_id, metric, starts_ms, ends_ms, prize_pool, payout) \
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET competition_id = excluded.competition_id, \
              metric = excluded.metric, starts_ms = excluded.starts_ms, ends_ms = excluded.ends_ms, \
              prize_pool = excluded.prize_pool, payout = excluded.payout",
-            vec![
-                meta.competition_id.to_string().into(),
-                meta.metric.clone().into(),
-                SqlStorageValue::from(meta.starts_ms),
-                SqlStorageValue::from(meta.ends_ms),
-                SqlStorageValue::from(meta.prize_pool),
-                payout.into(),
+            &[
+                Bind::Text(&meta.competition_id.to_string()),
+                Bind::Text(&meta.metric),
+                Bind::Int(meta.starts_ms),
+                Bind::Int(meta.ends_ms),
+                Bind::Int(meta.prize_pool),
+                Bind::Text(&payout),
             ],
         )?;
         self.set_meta_value(META_FITNESS, i64::from(meta.fitness))?;
