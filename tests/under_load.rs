@@ -228,3 +228,41 @@ fn an_edit_made_while_the_redis_breaker_is_open_is_still_seen_once_it_closes() {
     assert_eq!(after.json["name"].as_str(), Some(renamed.as_str()), "the edit is not undone by a stale cached row");
     assert_eq!(redis_breaker(&base), "closed", "the read's Redis calls closed the breaker");
 }
+
+/// Sends `n` requests to `path` as `auth`, paced at 20 a second (back to back while behind), each answered 404;
+/// how long each took.
+fn paced_requests(path: &str, auth: &str, n: u32) -> Vec<Duration> {
+    let start = Instant::now();
+    (0..n)
+        .map(|i| {
+            if let Some(wait) = (start + Duration::from_millis(50) * i).checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let sent = Instant::now();
+            let reply = send("GET", path, &[("Authorization", auth)], None);
+            assert_eq!(reply.status, 404, "request {i}: {:?}", reply.json);
+            sent.elapsed()
+        })
+        .collect()
+}
+
+#[test]
+fn a_steady_users_requests_do_not_wait_on_redis_for_their_rate_limit_tokens() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let worker = WranglerDev::start(&scratch_dir("load-lease-ahead"));
+    let auth = format!("Bearer {}", user_token(&Uuid::new_v4()));
+    // No route matches: the limiter is the only thing that talks to Redis for it.
+    let path = format!("{}/api/v1/no-such-route", worker.base_url());
+    let _reset = DelayGuard;
+    // Within the limiter's 250 ms budget, far above a request's own time here.
+    let delay = Duration::from_millis(150);
+    redis_delay(delay.as_millis() as u64);
+    // The first requests are checked one by one, each waiting on Redis, until the limiter knows the rate (20 a second:
+    // leases of ten tokens).
+    paced_requests(&path, &auth, 40);
+    let took = paced_requests(&path, &auth, 60);
+    // Renewing a lease only once it is empty made every tenth request wait for Redis; renewed ahead, none waits.
+    let waited: Vec<u128> =
+        took.iter().filter(|t| **t >= delay - Duration::from_millis(10)).map(|t| t.as_millis()).collect();
+    assert!(waited.len() <= 1, "{} of 60 requests waited on Redis (ms): {waited:?}", waited.len());
+}

@@ -1,7 +1,7 @@
 //! The route table: authentication and the rate limit in the order the design gives, then the one handler of the
 //! matched route.
 
-use worker::Env;
+use worker::{Context, Env};
 
 use crate::http::incoming::Incoming;
 
@@ -27,6 +27,7 @@ pub(super) async fn serve(
     route: &RouteMatch,
     req: &mut Incoming,
     env: &Env,
+    worker_ctx: &Context,
     arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Result<Served, ApiError>) {
     let now_ms = arrival.started;
@@ -53,7 +54,7 @@ pub(super) async fn serve(
     if route.template.starts_with("/api/") {
         // A request with a bad token is limited by its address, like an anonymous one.
         let user = authenticated.as_ref().ok().and_then(|found| found.as_ref().map(|(user, _)| user));
-        let decision = limit(req, services, &traceparent, Some(route.endpoint), user, now_ms).await;
+        let decision = limit(req, worker_ctx, services, &traceparent, Some(route.endpoint), user, now_ms).await;
         limit_headers = decision.headers;
         if !decision.allowed {
             let user = user.cloned();

@@ -1,7 +1,7 @@
 //! Who is calling and whether they may: the bearer token's check (HTTP routes and live sockets' `auth` frames) and
 //! the rate limit's token.
 
-use worker::Env;
+use worker::{Context, Env};
 
 use crate::http::incoming::Incoming;
 
@@ -15,10 +15,12 @@ use crate::rate_limit;
 use crate::router::Endpoint;
 use crate::services::{self, Services};
 
-/// Takes one token of the caller's rate-limit bucket for this request.
+/// Takes one token of the caller's rate-limit bucket for this request; a lease renewal it starts runs in the
+/// request's `wait_until`.
 pub(super) async fn limit(
     req: &Incoming,
-    services: &Services,
+    ctx: &Context,
+    services: &'static Services,
     traceparent: &str,
     endpoint: Option<Endpoint>,
     user: Option<&UserContext>,
@@ -26,7 +28,7 @@ pub(super) async fn limit(
 ) -> rate_limit::Decision {
     let ip = req.header("CF-Connecting-IP").unwrap_or_else(|| "unknown".to_owned());
     let scope = rate_limit::scope_for(&services.config.rate_limits, endpoint, user, &ip);
-    rate_limit::check(services, traceparent, &scope, now_ms).await
+    rate_limit::check(services, traceparent, &scope, now_ms, |renewal| ctx.wait_until(renewal)).await
 }
 
 /// The rate limit of an `/api` request no route matched: the caller's bucket (or their address's, without a valid
@@ -34,13 +36,14 @@ pub(super) async fn limit(
 /// error replaces the 404/405 only when the bucket is empty.
 pub(super) async fn limit_unrouted(
     req: &Incoming,
+    ctx: &Context,
     env: &Env,
     arrival: &Arrival,
 ) -> (Option<UserContext>, LimitHeaders, Option<ApiError>) {
     let Ok(services) = services::of(env) else { return (None, Vec::new(), None) };
     let traceparent = arrival.trace.header();
     let user = authenticate(req, arrival, None, services, &traceparent).await.ok().flatten().map(|(u, _)| u);
-    let decision = limit(req, services, &traceparent, None, user.as_ref(), arrival.started).await;
+    let decision = limit(req, ctx, services, &traceparent, None, user.as_ref(), arrival.started).await;
     let limited = (!decision.allowed).then_some(ApiError::RateLimited { retry_after_secs: decision.retry_after_secs });
     (user, decision.headers, limited)
 }

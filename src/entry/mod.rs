@@ -94,13 +94,13 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
                 route.endpoint,
                 Endpoint::LeaderboardPage | Endpoint::CompetitionGet | Endpoint::CompetitionList
             );
-            let (user, limit_headers, served) = serve(&route, &mut req, &env, &arrival).await;
+            let (user, limit_headers, served) = serve(&route, &mut req, &env, &ctx, &arrival).await;
             (template, user, limit_headers, served)
         }
         Err((error, template)) => {
             // Every /api response carries the rate-limit headers, 404s and 405s included, and spends a token.
             let (user, limit_headers, limited) = if req.path().starts_with("/api/") {
-                limit_unrouted(&req, &env, &arrival).await
+                limit_unrouted(&req, &ctx, &env, &arrival).await
             } else {
                 (None, Vec::new(), None)
             };

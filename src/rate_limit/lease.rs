@@ -3,6 +3,12 @@
 //! twentieth of the burst), sized to the subject's recent rate, short-lived (unused tokens lapse after a second, so
 //! they are lost rather than hoarded), and shrink to one token — an exact check per request — when the shared
 //! bucket is nearly empty, which keeps the global limit tight where it matters.
+//!
+//! A busy subject's lease is renewed ahead: when half of it is left, one renewal is taken in the background while
+//! requests keep spending what is left, so a steady subject's requests never wait on Redis. (Waiting for the renewal
+//! in the request that emptied the lease was the tail of score writes: one write in ten waited on a Redis round trip
+//! behind the isolate's queue, BENCHMARKS.md session 24.) At most one renewal per subject is in flight, so an isolate
+//! holds at most one and a half leases of a subject, and what it does not spend lapses as before.
 
 use std::collections::HashMap;
 
@@ -12,6 +18,8 @@ pub const LEASE_MS: i64 = 1_000;
 pub const EXACT_BELOW: f64 = 0.1;
 /// Most subjects tracked per isolate before lapsed entries are dropped.
 pub const MAX_SUBJECTS: usize = 10_000;
+/// A renewal in flight for longer than this is taken as lost (its reply never recorded), so another may start.
+pub const RENEWAL_LOST_MS: i64 = 2_000;
 
 #[derive(Debug, Clone, Default)]
 struct Lease {
@@ -23,6 +31,8 @@ struct Lease {
     window_start_ms: i64,
     in_window: u32,
     last_window: u32,
+    /// When the renewal in flight, if any, started.
+    renewing_since_ms: Option<i64>,
 }
 
 /// The leases of one isolate.
@@ -59,13 +69,45 @@ impl LeaseBook {
 
     /// How many tokens to ask the shared bucket for now (the request itself included).
     pub fn lease_size(&mut self, key: &str, now_ms: i64, burst: u32) -> u32 {
-        let lease = self.entry(key, now_ms);
+        Self::size_of(self.entry(key, now_ms), burst)
+    }
+
+    fn size_of(lease: &Lease, burst: u32) -> u32 {
         let known_low = lease.expires_ms > 0 && lease.shared_remaining < f64::from(burst) * EXACT_BELOW;
         if known_low {
             return 1;
         }
         let rate = lease.last_window.max(lease.in_window);
         (rate / 2).clamp(1, (burst / 20).max(1))
+    }
+
+    /// After a token was spent: how many tokens to renew `key`'s lease by in the background, when half of a lease or
+    /// less is left and no renewal is in flight (the renewal is then marked in flight). Never for a subject checked
+    /// exactly (a quiet one, or a shared bucket nearly empty): each of its requests asks Redis itself.
+    pub fn renew_ahead(&mut self, key: &str, now_ms: i64, burst: u32) -> Option<u32> {
+        let lease = self.leases.get_mut(key)?;
+        let size = Self::size_of(lease, burst);
+        let in_flight = lease.renewing_since_ms.is_some_and(|since| now_ms - since < RENEWAL_LOST_MS);
+        if size < 2 || in_flight || lease.tokens > size / 2 {
+            return None;
+        }
+        lease.renewing_since_ms = Some(now_ms);
+        Some(size)
+    }
+
+    /// Records a background renewal's grant: every granted token joins the lease (no request spends one of them
+    /// now), and another renewal may start.
+    pub fn record_ahead(&mut self, key: &str, now_ms: i64, granted: u32, shared_remaining: f64) {
+        self.record(key, now_ms, granted.saturating_add(1), shared_remaining);
+        self.renewal_failed(key);
+    }
+
+    /// A background renewal ended without a grant (Redis slow, down or behind an open breaker): another may start;
+    /// until then requests that find the lease empty ask Redis themselves, and fall back as before.
+    pub fn renewal_failed(&mut self, key: &str) {
+        if let Some(lease) = self.leases.get_mut(key) {
+            lease.renewing_since_ms = None;
+        }
     }
 
     /// Records a grant of `granted` tokens (one is spent by the current request) with `shared_remaining` left in
@@ -107,6 +149,60 @@ mod tests {
         book.record("u", 1, 5, 95.0);
         let spent = (0..10).filter(|i| book.spend("u", 2 + i).is_some()).count();
         assert_eq!(spent, 8, "4 + 4 leased tokens; each grant's first token went to its own request");
+    }
+
+    /// A subject at 40 requests a second for a second, each checked exactly: its next lease is 10 tokens.
+    fn busy_book() -> LeaseBook {
+        let mut book = LeaseBook::default();
+        for i in 0..40 {
+            assert_eq!(book.spend("u", i * 25), None);
+            book.record("u", i * 25, 1, 150.0);
+        }
+        book
+    }
+
+    #[test]
+    fn a_busy_lease_is_renewed_once_when_half_is_left_and_the_grant_joins_it_whole() {
+        let mut book = busy_book();
+        book.record("u", 1_000, 10, 140.0);
+        let mut asked = Vec::new();
+        for i in 0..9 {
+            assert!(book.spend("u", 1_001 + i).is_some(), "token {i}");
+            asked.push(book.renew_ahead("u", 1_001 + i, 200));
+        }
+        // Nine tokens leased after the first request's: renewal asked once, when five were left.
+        assert_eq!(asked.iter().filter(|a| a.is_some()).count(), 1, "{asked:?}");
+        assert_eq!(asked[3], Some(10), "{asked:?}");
+        book.record_ahead("u", 1_020, 10, 130.0);
+        let spendable = (0..30).filter(|i| book.spend("u", 1_021 + i).is_some()).count();
+        assert_eq!(spendable, 10, "the whole grant joined the lease");
+        assert_eq!(book.renew_ahead("u", 1_060, 200), Some(10), "recorded: the next renewal may start");
+    }
+
+    #[test]
+    fn a_failed_or_lost_renewal_lets_the_next_one_start() {
+        let mut book = busy_book();
+        book.record("u", 1_000, 2, 140.0);
+        assert!(book.spend("u", 1_001).is_some());
+        assert_eq!(book.renew_ahead("u", 1_001, 200), Some(10));
+        assert_eq!(book.renew_ahead("u", 1_002, 200), None, "one in flight");
+        book.renewal_failed("u");
+        assert_eq!(book.renew_ahead("u", 1_003, 200), Some(10), "failed: another may start");
+        assert_eq!(book.renew_ahead("u", 1_003 + RENEWAL_LOST_MS - 1, 200), None);
+        assert_eq!(book.renew_ahead("u", 1_003 + RENEWAL_LOST_MS, 200), Some(10), "never answered: taken as lost");
+    }
+
+    #[test]
+    fn exactly_checked_subjects_are_never_renewed_ahead() {
+        let mut book = LeaseBook::default();
+        book.record("quiet", 0, 1, 150.0);
+        assert_eq!(book.spend("quiet", 1), None);
+        assert_eq!(book.renew_ahead("quiet", 1, 200), None, "a quiet subject: one token a request");
+        let mut book = busy_book();
+        book.record("u", 1_000, 10, 15.0);
+        assert!(book.spend("u", 1_001).is_some());
+        assert_eq!(book.renew_ahead("u", 1_001, 200), None, "the shared bucket is nearly empty: exact checks");
+        assert_eq!(book.renew_ahead("unknown", 1_001, 200), None);
     }
 
     #[test]

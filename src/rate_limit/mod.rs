@@ -73,15 +73,39 @@ pub fn scope_for<'a>(
     Scope { policy, subject }
 }
 
-/// Takes one token for `scope` (a Redis call, when one is needed, carries the request's `traceparent`).
-pub async fn check(services: &Services, traceparent: &str, scope: &Scope<'_>, now_ms: i64) -> Decision {
+/// A background renewal of a lease, for the caller to run past its response (`wait_until`).
+pub type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// Takes one token for `scope` (a Redis call, when one is needed, carries the request's `traceparent`). A busy
+/// subject's lease running low is renewed by a future handed to `run_in_background`, which must start it now and
+/// let it finish after the response.
+pub async fn check(
+    services: &'static Services,
+    traceparent: &str,
+    scope: &Scope<'_>,
+    now_ms: i64,
+    run_in_background: impl FnOnce(Renewal),
+) -> Decision {
     let key = scope.key();
     let policy = scope.policy;
     if let Some(remaining) = LEASES.with(|l| l.borrow_mut().spend(&key, now_ms)) {
+        if let Some(want) = LEASES.with(|l| l.borrow_mut().renew_ahead(&key, now_ms, policy.burst)) {
+            let take = shared_take(services, traceparent, scope, want);
+            run_in_background(Box::pin(async move {
+                let granted = take.await;
+                LEASES.with(|l| {
+                    let mut leases = l.borrow_mut();
+                    match granted {
+                        Ok((granted, remaining)) => leases.record_ahead(&key, now_ms, granted, remaining),
+                        Err(_) => leases.renewal_failed(&key),
+                    }
+                });
+            }));
+        }
         return Decision { allowed: true, headers: headers(policy, remaining), retry_after_secs: 0 };
     }
     let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
-    let (granted, remaining) = match take_shared(services, traceparent, scope, want).await {
+    let (granted, remaining) = match shared_take(services, traceparent, scope, want).await {
         Ok((granted, remaining)) => {
             LEASES.with(|l| l.borrow_mut().record(&key, now_ms, granted, remaining));
             (granted, remaining)
@@ -114,18 +138,20 @@ pub async fn check(services: &Services, traceparent: &str, scope: &Scope<'_>, no
     }
 }
 
-/// One script call on the shared bucket (see `adapters::redis_ops::Upstash::take_tokens`).
-async fn take_shared(
-    services: &Services,
+/// One script call on the shared bucket (see `adapters::redis_ops::Upstash::take_tokens`), owning what it needs so
+/// a renewal can outlive the request.
+fn shared_take(
+    services: &'static Services,
     traceparent: &str,
     scope: &Scope<'_>,
     want: u32,
-) -> Result<(u32, f64), AdapterError> {
+) -> impl std::future::Future<Output = Result<(u32, f64), AdapterError>> + 'static {
     let redis = services.redis.traced(traceparent);
     let refill = scope.policy.refill();
     let ttl_secs = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
     let shape = BucketShape { rate_per_ms: refill.rate_per_ms, burst: scope.policy.burst, ttl_secs };
-    redis.take_tokens(&scope.key(), shape, want, REDIS_BUDGET_MS).await
+    let key = scope.key();
+    async move { redis.take_tokens(&key, shape, want, REDIS_BUDGET_MS).await }
 }
 
 #[cfg(test)]
