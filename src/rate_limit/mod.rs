@@ -93,6 +93,8 @@ pub async fn check(
             let take = shared_take(services, traceparent, scope, want);
             run_in_background(Box::pin(async move {
                 let granted = take.await;
+                // The grant's second of life starts when it arrives, not when it was asked for.
+                let now_ms = crate::adapters::guard::clock_ms() as i64;
                 LEASES.with(|l| {
                     let mut leases = l.borrow_mut();
                     match granted {
