@@ -5,6 +5,7 @@
 //! the same policy applies — fail-open to a local limit, never to none — and the fallback is counted.
 
 pub mod bucket;
+pub mod fallback_log;
 pub mod lease;
 pub mod policy;
 
@@ -33,6 +34,7 @@ thread_local! {
     static LEASES: RefCell<LeaseBook> = RefCell::new(LeaseBook::default());
     static LOCAL: RefCell<HashMap<String, Bucket>> = RefCell::new(HashMap::new());
     static FALLBACKS: Cell<u64> = const { Cell::new(0) };
+    static FALLBACK_LOG: RefCell<fallback_log::FallbackLog> = RefCell::new(fallback_log::FallbackLog::default());
 }
 
 /// The limiter's answer: whether to serve, the headers every `/api` response carries, and `Retry-After` for a 429.
@@ -115,7 +117,11 @@ pub async fn check(
         Err(error) => {
             FALLBACKS.with(|f| f.set(f.get() + 1));
             crate::metrics::add(crate::metrics::Family::RateLimitFallbacksTotal, &[("policy", &policy.name)], 1.0);
-            worker::console_warn!("rate limit falls back to this isolate: {error}");
+            if let Some(unsaid) = FALLBACK_LOG.with(|log| log.borrow_mut().note(now_ms)) {
+                worker::console_warn!(
+                    "rate limit falls back to this isolate: {error} ({unsaid} more fallbacks since the last warning)"
+                );
+            }
             let taken = LOCAL.with(|local| {
                 let mut local = local.borrow_mut();
                 if local.len() >= lease::MAX_SUBJECTS {
