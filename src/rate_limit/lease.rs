@@ -98,8 +98,7 @@ impl LeaseBook {
     /// Records a background renewal's grant: every granted token joins the lease (no request spends one of them
     /// now), and another renewal may start.
     pub fn record_ahead(&mut self, key: &str, now_ms: i64, granted: u32, shared_remaining: f64) {
-        self.record(key, now_ms, granted.saturating_add(1), shared_remaining);
-        self.renewal_failed(key);
+        self.add(key, now_ms, granted, shared_remaining).renewing_since_ms = None;
     }
 
     /// A background renewal ended without a grant (Redis slow, down or behind an open breaker): another may start;
@@ -114,11 +113,17 @@ impl LeaseBook {
     /// the shared bucket. Concurrent requests of one subject may each have asked for a lease; their grants add up
     /// rather than replace each other, so no granted token goes unused.
     pub fn record(&mut self, key: &str, now_ms: i64, granted: u32, shared_remaining: f64) {
+        self.add(key, now_ms, granted.saturating_sub(1), shared_remaining);
+    }
+
+    /// Adds `tokens` to `key`'s lease (what is still valid of it kept) and starts its second of life now.
+    fn add(&mut self, key: &str, now_ms: i64, tokens: u32, shared_remaining: f64) -> &mut Lease {
         let lease = self.entry(key, now_ms);
         let still_valid = if now_ms < lease.expires_ms { lease.tokens } else { 0 };
-        lease.tokens = still_valid + granted.saturating_sub(1);
+        lease.tokens = still_valid + tokens;
         lease.expires_ms = now_ms + LEASE_MS;
         lease.shared_remaining = shared_remaining;
+        lease
     }
 }
 

@@ -17,7 +17,7 @@ use crate::services::Services;
 
 use bucket::{retry_after_secs, Bucket};
 use lease::LeaseBook;
-use policy::{headers, Policies, Scope};
+use policy::{headers, Policies, Policy, Scope};
 
 use crate::adapters::redis_ops::BucketShape;
 use crate::auth::UserContext;
@@ -92,11 +92,11 @@ pub async fn check(
     let policy = scope.policy;
     if let Some(remaining) = LEASES.with(|l| l.borrow_mut().spend(&key, now_ms)) {
         if let Some(want) = LEASES.with(|l| l.borrow_mut().renew_ahead(&key, now_ms, policy.burst)) {
-            let take = shared_take(services, traceparent, scope, want);
+            let take = shared_take(services, traceparent, scope.policy, key.clone(), want);
             run_in_background(Box::pin(async move {
                 let granted = take.await;
                 // The grant's second of life starts when it arrives, not when it was asked for.
-                let now_ms = crate::adapters::guard::clock_ms() as i64;
+                let now_ms = crate::platform::now_ms();
                 LEASES.with(|l| {
                     let mut leases = l.borrow_mut();
                     match granted {
@@ -109,7 +109,7 @@ pub async fn check(
         return Decision { allowed: true, headers: headers(policy, remaining), retry_after_secs: 0 };
     }
     let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
-    let (granted, remaining) = match shared_take(services, traceparent, scope, want).await {
+    let (granted, remaining) = match shared_take(services, traceparent, scope.policy, key.clone(), want).await {
         Ok((granted, remaining)) => {
             LEASES.with(|l| l.borrow_mut().record(&key, now_ms, granted, remaining));
             (granted, remaining)
@@ -151,14 +151,14 @@ pub async fn check(
 fn shared_take(
     services: &'static Services,
     traceparent: &str,
-    scope: &Scope<'_>,
+    policy: &Policy,
+    key: String,
     want: u32,
 ) -> impl std::future::Future<Output = Result<(u32, f64), AdapterError>> + 'static {
     let redis = services.redis.traced(traceparent);
-    let refill = scope.policy.refill();
-    let ttl_secs = (f64::from(scope.policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
-    let shape = BucketShape { rate_per_ms: refill.rate_per_ms, burst: scope.policy.burst, ttl_secs };
-    let key = scope.key();
+    let refill = policy.refill();
+    let ttl_secs = (f64::from(policy.burst) / refill.rate_per_ms / 1000.0).ceil() as u64 + 60;
+    let shape = BucketShape { rate_per_ms: refill.rate_per_ms, burst: policy.burst, ttl_secs };
     async move { redis.take_tokens(&key, shape, want, REDIS_BUDGET_MS).await }
 }
 
