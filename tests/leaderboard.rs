@@ -222,6 +222,15 @@ fn oversized_mistyped_and_malformed_bodies_get_their_own_4xx() {
         ("application/json", padded, 413, "payload_too_large"),
         ("text/plain", format!(r#"{{"competition_id":"{competition}","score":1}}"#), 415, "unsupported_media_type"),
         ("application/json", r#"{"competition_id": "#.to_owned(), 400, "invalid_json"),
+        // A shape error ahead of broken JSON: still malformed, still 400.
+        ("application/json", format!(r#"{{"competition_id":"{competition}","score":"1", "#), 400, "invalid_json"),
+        // A repeated key is ambiguous (parsers differ on which value wins): refused before anything is written.
+        (
+            "application/json",
+            format!(r#"{{"competition_id":"{competition}","score":1,"score":900}}"#),
+            422,
+            "validation_failed",
+        ),
     ];
     for (content_type, body, status, code) in cases {
         let (got, json) = raw(content_type, body);

@@ -43,19 +43,31 @@ pub fn require_json_content_type(content_type: Option<&str>) -> Result<(), ApiEr
 }
 
 /// Parses a JSON object body: malformed JSON is 400 `invalid_json`; well-formed JSON of the wrong shape (not an
-/// object, wrong type, missing or unknown field) is 422 `validation_failed`.
+/// object, wrong type, missing, unknown or repeated field) is 422 `validation_failed`.
+///
+/// The body is parsed straight into `T` (no `serde_json::Value` in between, which cost a map of owned strings per
+/// request and kept the last of two values for a repeated key, so `{"score":5,"score":900}` was read as 900 where
+/// another parser would read 5). Only a failing body is read a second time, to tell a syntax error from a shape one.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, ApiError> {
     if bytes.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::InvalidJson(format!("body is not valid JSON: {error}")))?;
+    let syntax_error = || {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .err()
+            .map(|error| ApiError::InvalidJson(format!("body is not valid JSON: {error}")))
+    };
     // serde's derive also accepts a struct written as an array; the contract's bodies are objects only.
-    if !value.is_object() {
-        return Err(ApiError::ValidationFailed(vec![FieldError::new("body", "must be a JSON object")]));
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(syntax_error()
+            .unwrap_or_else(|| ApiError::ValidationFailed(vec![FieldError::new("body", "must be a JSON object")])));
     }
-    serde_json::from_value(value)
-        .map_err(|error| ApiError::ValidationFailed(vec![FieldError::new("body", error.to_string())]))
+    serde_json::from_slice(bytes).map_err(|error| match error.classify() {
+        // A shape error may come before a syntax error later in the body: malformed JSON is still a 400.
+        serde_json::error::Category::Data => syntax_error()
+            .unwrap_or_else(|| ApiError::ValidationFailed(vec![FieldError::new("body", error.to_string())])),
+        _ => ApiError::InvalidJson(format!("body is not valid JSON: {error}")),
+    })
 }
 
 #[cfg(test)]
@@ -97,6 +109,14 @@ mod tests {
             (r#"{}"#, Some(422)),
             (r#"{"score": 5, "extra": 1}"#, Some(422)),
             (r#"[1]"#, Some(422)),
+            ("  [1", Some(400)),
+            ("5", Some(422)),
+            (r#" {"score": 5} "#, None),
+            (r#"{"score": 5} x"#, Some(400)),
+            // A repeated key is ambiguous (parsers differ on which value wins): refused, not read as the last one.
+            (r#"{"score": 5, "score": 900}"#, Some(422)),
+            // The shape error comes first, but the body is not JSON at all.
+            (r#"{"score": "5", "#, Some(400)),
         ];
         for (body, status) in cases {
             let got = parse_json::<Shape>(body.as_bytes(), JSON_LIMIT).err().map(|e| e.status());
