@@ -1,7 +1,7 @@
 //! `POST /api/v1/fitness/sync`: per-sample rejections, idempotent days, the largest value across sources, and the
 //! live leaderboard of every active joined competition updated with the new total.
 
-use e2e::{base_url, rfc3339, send, user_token, Reply};
+use e2e::{base_url, rfc3339, send, send_raw, user_token, Reply};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -55,6 +55,29 @@ fn samples_are_stored_rescored_and_ranked_live() {
     assert_eq!(score_in(&watch, &competition), Some(7500));
     let smaller = sync(&alice, &json!({"source": "garmin", "samples": [{"date": today(), "steps": 10}]}));
     assert_eq!(score_in(&smaller, &competition), Some(7500));
+}
+
+#[test]
+fn a_sample_naming_a_field_twice_is_rejected_alone() {
+    let alice = Uuid::new_v4();
+    let competition = e2e::fitness_competition_with(&[alice]);
+    // Parsers differ on which of two values wins, so neither is taken: the sample is refused, its neighbour stored.
+    let body = format!(
+        r#"{{"source":"healthkit","samples":[{{"date":"{day}","steps":5,"steps":90000}},{{"date":"{yesterday}","steps":40}}]}}"#,
+        day = today(),
+        yesterday = yesterday(),
+    );
+    let auth = format!("Bearer {}", user_token(&alice));
+    let reply = send_raw(
+        "POST",
+        &format!("{}/api/v1/fitness/sync", base_url()),
+        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["accepted"], 1, "{:?}", reply.json);
+    assert_eq!(reply.json["rejected"], json!([{"index": 0, "reason": "steps appears more than once"}]));
+    assert_eq!(score_in(&reply, &competition), Some(40));
 }
 
 #[test]

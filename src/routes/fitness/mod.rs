@@ -3,6 +3,7 @@
 //! each competition's live leaderboard with the new absolute score.
 
 pub mod model;
+pub mod raw_sample;
 
 use crate::error::ApiError;
 use crate::http::body::{parse_json, JSON_LIMIT};

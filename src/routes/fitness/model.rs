@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::raw_sample::RawSample;
 use crate::adapters::rows::FitnessDayArg;
 use crate::error::{ApiError, FieldError};
 use crate::time;
@@ -32,7 +33,7 @@ pub struct SyncBody {
     pub time_zone: Option<String>,
     /// Checked one by one, so one malformed sample does not sink the rest.
     #[schema(value_type = Vec<Sample>, max_items = 400)]
-    pub samples: Vec<Value>,
+    pub samples: Vec<RawSample>,
 }
 
 /// The sources the app reports from (`manual`: typed in by hand in the app); the same list as [`SOURCES`].
@@ -179,8 +180,8 @@ impl SyncBody {
     }
 }
 
-fn sample_day(index: usize, sample: &Value, today: i64) -> Result<FitnessDayArg, String> {
-    let object = sample.as_object().ok_or("a sample must be a JSON object")?;
+fn sample_day(index: usize, sample: &RawSample, today: i64) -> Result<FitnessDayArg, String> {
+    let object = sample.0.as_ref().map_err(Clone::clone)?;
     if let Some(unknown) = object.keys().find(|k| *k != "date" && *k != "user_entered" && Metric::parse(k).is_none()) {
         return Err(format!("unknown field {unknown}"));
     }
@@ -259,7 +260,7 @@ mod tests {
         SyncBody {
             source: "healthkit".into(),
             time_zone: None,
-            samples: samples.as_array().cloned().unwrap_or_default(),
+            samples: serde_json::from_value(samples).expect("an array of samples"),
         }
         .validate(TODAY)
         .expect("valid request")
@@ -351,11 +352,19 @@ mod tests {
     fn the_request_itself_needs_a_known_source_and_at_most_400_samples() {
         let bad_source = SyncBody { source: "pedometer".into(), time_zone: None, samples: vec![] }.validate(TODAY);
         assert_eq!(bad_source.err().map(|e| e.status()), Some(422));
-        let too_many =
-            SyncBody { source: "manual".into(), time_zone: None, samples: vec![json!({}); 401] }.validate(TODAY);
+        let too_many = SyncBody {
+            source: "manual".into(),
+            time_zone: None,
+            samples: vec![RawSample(Ok(Default::default())); 401],
+        }
+        .validate(TODAY);
         assert_eq!(too_many.err().map(|e| e.status()), Some(422));
-        assert!(SyncBody { source: "manual".into(), time_zone: None, samples: vec![json!({}); 400] }
-            .validate(TODAY)
-            .is_ok());
+        assert!(SyncBody {
+            source: "manual".into(),
+            time_zone: None,
+            samples: vec![RawSample(Ok(Default::default())); 400]
+        }
+        .validate(TODAY)
+        .is_ok());
     }
 }
