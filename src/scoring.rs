@@ -34,9 +34,6 @@ pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<Score
     Ok(reply)
 }
 
-/// Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
-/// returns each competition's standing as the sync reply lists it. A competition whose standings became final
-/// between the database's answer and the write is left out: its board no longer moves.
 /// A competition's standing after a rescore, as sync and review replies list it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Rescored {
@@ -52,6 +49,9 @@ pub struct Rescored {
     pub display_rank: u64,
 }
 
+/// Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
+/// returns each competition's standing as the sync reply lists it. A competition whose standings became final
+/// between the database's answer and the write is left out: its board no longer moves.
 pub async fn write_rescored(
     ctx: &RequestContext<'_>,
     user_id: &Uuid,

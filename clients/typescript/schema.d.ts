@@ -1280,12 +1280,7 @@ export interface components {
             /** @description The corrupt row's key, as the stats report it. */
             key: string;
         };
-        /**
-         * @description Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
-         *     returns each competition's standing as the sync reply lists it. A competition whose standings became final
-         *     between the database's answer and the write is left out: its board no longer moves.
-         *     A competition's standing after a rescore, as sync and review replies list it.
-         */
+        /** @description A competition's standing after a rescore, as sync and review replies list it. */
         Rescored: {
             /**
              * Format: uuid
