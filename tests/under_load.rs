@@ -233,13 +233,36 @@ fn an_edit_made_while_the_redis_breaker_is_open_is_still_seen_once_it_closes() {
     assert_eq!(redis_breaker(&base), "closed", "the read's Redis calls closed the breaker");
 }
 
+#[test]
+fn an_occasional_users_requests_do_not_wait_on_redis_for_their_rate_limit_token() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let worker = WranglerDev::start(&scratch_dir("load-admit-ahead"));
+    let path = format!("{}/api/v1/no-such-route", worker.base_url());
+    let _reset = DelayGuard;
+    let delay = Duration::from_millis(150);
+    redis_delay(delay.as_millis() as u64);
+    // Three users, a request each every 400 ms: too quiet for a lease. Each request used to wait for its own
+    // token from Redis; with a full bucket it is served first and its token taken after.
+    let users: Vec<String> = (0..3).map(|_| format!("Bearer {}", user_token(&Uuid::new_v4()))).collect();
+    let took: Vec<Duration> = users.iter().flat_map(|auth| paced_requests_every(&path, auth, 6, 400)).collect();
+    let waited: Vec<u128> =
+        took.iter().filter(|t| **t >= delay - Duration::from_millis(10)).map(|t| t.as_millis()).collect();
+    assert!(waited.is_empty(), "{} of {} requests waited on Redis (ms): {waited:?}", waited.len(), took.len());
+}
+
 /// Sends `n` requests to `path` as `auth`, paced at 20 a second (back to back while behind), each answered 404;
 /// how long each took.
 fn paced_requests(path: &str, auth: &str, n: u32) -> Vec<Duration> {
+    paced_requests_every(path, auth, n, 50)
+}
+
+/// Sends `n` requests to `path` as `auth`, one every `every_ms` (back to back while behind), each answered 404;
+/// how long each took.
+fn paced_requests_every(path: &str, auth: &str, n: u32, every_ms: u64) -> Vec<Duration> {
     let start = Instant::now();
     (0..n)
         .map(|i| {
-            if let Some(wait) = (start + Duration::from_millis(50) * i).checked_duration_since(Instant::now()) {
+            if let Some(wait) = (start + Duration::from_millis(every_ms) * i).checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
             let sent = Instant::now();

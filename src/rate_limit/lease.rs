@@ -9,6 +9,13 @@
 //! in the request that emptied the lease was the tail of score writes: one write in ten waited on a Redis round trip
 //! behind the isolate's queue, BENCHMARKS.md session 24.) At most one renewal per subject is in flight, so an isolate
 //! holds at most one and a half leases of a subject, and what it does not spend lapses as before.
+//!
+//! A subject with no lease left is served at once, its token taken in the background, when the shared bucket had
+//! at least half its burst at the last grant this isolate saw (or this isolate has not seen the subject yet): most
+//! users send a request now and then, and each of those used to wait a Redis round trip (from the edge to Upstash's
+//! primary region) for a token their full bucket was sure to give. One such unconfirmed token per subject is in
+//! flight at a time; below half the burst, or after a failed take, requests are checked before they are served, so
+//! an isolate admits at most one request more than the bucket held, and only while it believed the bucket half full.
 
 use std::collections::HashMap;
 
@@ -93,6 +100,38 @@ impl LeaseBook {
         }
         lease.renewing_since_ms = Some(now_ms);
         Some(size)
+    }
+
+    /// Whether `key`'s request, finding no leased token, may be served now with its token taken in the background:
+    /// the shared bucket held at least half the burst at the last grant (or the subject is new to this isolate) and
+    /// no take is in flight for it. Returns how many tokens to take (the request's own included) and the tokens the
+    /// subject is estimated to have left, and marks the take in flight.
+    pub fn admit_ahead(&mut self, key: &str, now_ms: i64, burst: u32) -> Option<(u32, f64)> {
+        let lease = self.entry(key, now_ms);
+        let in_flight = lease.renewing_since_ms.is_some_and(|since| now_ms - since < RENEWAL_LOST_MS);
+        let seen = lease.expires_ms > 0;
+        if in_flight || (seen && lease.shared_remaining < f64::from(burst) / 2.0) {
+            return None;
+        }
+        lease.renewing_since_ms = Some(now_ms);
+        let left = if seen { lease.shared_remaining } else { f64::from(burst) };
+        Some((Self::size_of(lease, burst), (left - 1.0).max(0.0)))
+    }
+
+    /// Records the grant of a take made for a request already served ([`LeaseBook::admit_ahead`]): its token is
+    /// spent, the rest joins the lease. A grant of nothing means the bucket was empty after all: the shared
+    /// remainder it reports keeps the subject's next requests checked first.
+    pub fn record_admitted(&mut self, key: &str, now_ms: i64, granted: u32, shared_remaining: f64) {
+        self.add(key, now_ms, granted.saturating_sub(1), shared_remaining).renewing_since_ms = None;
+    }
+
+    /// A take for a request already served failed (Redis slow, down or behind an open breaker): the subject's next
+    /// requests are checked before they are served (and fall back to this isolate's bucket while Redis is away).
+    pub fn admitted_unconfirmed(&mut self, key: &str, now_ms: i64) {
+        let lease = self.entry(key, now_ms);
+        lease.renewing_since_ms = None;
+        lease.shared_remaining = 0.0;
+        lease.expires_ms = lease.expires_ms.max(1);
     }
 
     /// Records a background renewal's grant: every granted token joins the lease (no request spends one of them
@@ -182,6 +221,42 @@ mod tests {
         let spendable = (0..30).filter(|i| book.spend("u", 1_021 + i).is_some()).count();
         assert_eq!(spendable, 10, "the whole grant joined the lease");
         assert_eq!(book.renew_ahead("u", 1_060, 200), Some(10), "recorded: the next renewal may start");
+    }
+
+    #[test]
+    fn an_empty_lease_is_served_first_and_checked_after_while_the_bucket_was_half_full() {
+        let mut book = LeaseBook::default();
+        assert_eq!(book.spend("u", 0), None);
+        assert_eq!(book.admit_ahead("u", 0, 200), Some((1, 199.0)), "new here: served, one token taken after");
+        assert_eq!(book.spend("u", 1), None);
+        assert_eq!(book.admit_ahead("u", 1, 200), None, "one unconfirmed take at a time: the next is checked first");
+        book.record_admitted("u", 5, 1, 150.0);
+        assert_eq!(book.spend("u", 6), None, "the granted token was the served request's");
+        assert_eq!(book.admit_ahead("u", 6, 200), Some((1, 149.0)), "150 of 200 left at the last grant");
+        book.record_admitted("u", 9, 1, 99.0);
+        assert_eq!(book.admit_ahead("u", 10, 200), None, "below half the burst: checked before it is served");
+        book.record("u", 12, 1, 120.0);
+        assert!(book.admit_ahead("u", 13, 200).is_some(), "back above half");
+        book.record_admitted("u", 14, 0, 0.0);
+        assert_eq!(book.admit_ahead("u", 15, 200), None, "the bucket was empty after all");
+    }
+
+    #[test]
+    fn a_failed_unconfirmed_take_makes_the_next_requests_wait_for_their_check() {
+        let mut book = LeaseBook::default();
+        assert!(book.admit_ahead("u", 0, 200).is_some());
+        book.admitted_unconfirmed("u", 250);
+        assert_eq!(book.admit_ahead("u", 251, 200), None, "Redis away: checked (or the isolate's bucket) first");
+        assert_eq!(book.lease_size("u", 251, 200), 1, "and exactly");
+        assert!(book.admit_ahead("v", 251, 200).is_some(), "other subjects are not affected");
+    }
+
+    #[test]
+    fn a_lost_unconfirmed_take_lets_the_next_one_start() {
+        let mut book = LeaseBook::default();
+        assert!(book.admit_ahead("u", 0, 200).is_some());
+        assert_eq!(book.admit_ahead("u", RENEWAL_LOST_MS - 1, 200), None);
+        assert!(book.admit_ahead("u", RENEWAL_LOST_MS, 200).is_some(), "never answered: taken as lost");
     }
 
     #[test]

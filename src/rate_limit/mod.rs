@@ -1,7 +1,8 @@
 //! Rate limiting of `/api` routes: a token bucket per policy and subject (the user id when authenticated, else the
 //! client IP), shared by every isolate through one Redis script whose refill uses the Redis server clock (`TIME`),
 //! so isolates with skewed clocks agree. Isolates lease tokens in small batches (`lease`), so a busy subject costs
-//! far less than one Redis command per request. When Redis is down or slower than 250 ms, a per-isolate bucket with
+//! far less than one Redis command per request, and take a token after serving its request while the subject's bucket
+//! was at least half full, so a user's occasional request does not wait on Redis. When Redis is down or slower than 250 ms, a per-isolate bucket with
 //! the same policy applies — fail-open to a local limit, never to none — and the fallback is counted.
 
 pub mod bucket;
@@ -79,8 +80,9 @@ pub fn scope_for<'a>(
 pub type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// Takes one token for `scope` (a Redis call, when one is needed, carries the request's `traceparent`). A busy
-/// subject's lease running low is renewed by a future handed to `run_in_background`, which must start it now and
-/// let it finish after the response.
+/// subject's lease running low is renewed, and a request that finds no lease while the bucket was at least half full
+/// has its token taken, by a future handed to `run_in_background`, which must start it now and let it finish after
+/// the response.
 pub async fn check(
     services: &'static Services,
     traceparent: &str,
@@ -92,21 +94,14 @@ pub async fn check(
     let policy = scope.policy;
     if let Some(remaining) = LEASES.with(|l| l.borrow_mut().spend(&key, now_ms)) {
         if let Some(want) = LEASES.with(|l| l.borrow_mut().renew_ahead(&key, now_ms, policy.burst)) {
-            let take = shared_take(services, traceparent, scope.policy, key.clone(), want);
-            run_in_background(Box::pin(async move {
-                let granted = take.await;
-                // The grant's second of life starts when it arrives, not when it was asked for.
-                let now_ms = crate::platform::now_ms();
-                LEASES.with(|l| {
-                    let mut leases = l.borrow_mut();
-                    match granted {
-                        Ok((granted, remaining)) => leases.record_ahead(&key, now_ms, granted, remaining),
-                        Err(_) => leases.renewal_failed(&key),
-                    }
-                });
-            }));
+            run_in_background(take_ahead(services, traceparent, policy, key, want, Ahead::Renewal));
         }
         return Decision { allowed: true, headers: headers(policy, remaining), retry_after_secs: 0 };
+    }
+    if let Some((want, left)) = LEASES.with(|l| l.borrow_mut().admit_ahead(&key, now_ms, policy.burst)) {
+        // The bucket was at least half full: serve now, take the token (and the next lease) after.
+        run_in_background(take_ahead(services, traceparent, policy, key, want, Ahead::Admitted));
+        return Decision { allowed: true, headers: headers(policy, left), retry_after_secs: 0 };
     }
     let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
     let (granted, remaining) = match shared_take(services, traceparent, scope.policy, key.clone(), want).await {
@@ -144,6 +139,41 @@ pub async fn check(
             retry_after_secs: retry_after_secs(policy.refill(), remaining),
         }
     }
+}
+
+/// What a take in the background is for.
+#[derive(Debug, Clone, Copy)]
+enum Ahead {
+    /// Tokens for a busy subject's lease before it runs out.
+    Renewal,
+    /// The token of a request already served (and the subject's next lease).
+    Admitted,
+}
+
+/// A take on the shared bucket whose grant (or failure) is recorded in the lease book when it arrives.
+fn take_ahead(
+    services: &'static Services,
+    traceparent: &str,
+    policy: &Policy,
+    key: String,
+    want: u32,
+    ahead: Ahead,
+) -> Renewal {
+    let take = shared_take(services, traceparent, policy, key.clone(), want);
+    Box::pin(async move {
+        let granted = take.await;
+        // The grant's second of life starts when it arrives, not when it was asked for.
+        let now_ms = crate::platform::now_ms();
+        LEASES.with(|l| {
+            let mut leases = l.borrow_mut();
+            match (granted, ahead) {
+                (Ok((granted, remaining)), Ahead::Renewal) => leases.record_ahead(&key, now_ms, granted, remaining),
+                (Ok((granted, remaining)), Ahead::Admitted) => leases.record_admitted(&key, now_ms, granted, remaining),
+                (Err(_), Ahead::Renewal) => leases.renewal_failed(&key),
+                (Err(_), Ahead::Admitted) => leases.admitted_unconfirmed(&key, now_ms),
+            }
+        });
+    })
 }
 
 /// One script call on the shared bucket (see `adapters::redis_ops::Upstash::take_tokens`), owning what it needs so
