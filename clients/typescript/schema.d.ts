@@ -1301,8 +1301,8 @@ export interface components {
             score: components["schemas"]["Score"];
         };
         /**
-         * @description One day of one source, as a sample of the sync body (validated field by field by `sample_day`, so a bad sample
-         *     is rejected alone; this type is its description).
+         * @description One day of one source, as a sample of the sync body. Each sample is checked on its own: a bad one (a field
+         *     named twice included) is listed in the reply's `rejected` with its index and reason, and the others are stored.
          */
         Sample: {
             /**

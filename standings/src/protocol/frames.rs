@@ -25,7 +25,8 @@ pub enum ServerFrame {
     /// One accepted score change.
     Update(UpdateFrame),
     /// Two or more consecutive updates sent together (the object coalesces them under load); `seq` is the last
-    /// one's. Built as text by `live::combine`, never serialised from this variant.
+    /// one's.
+    // Built as text by `live::combine`, never serialised from this variant.
     Updates {
         /// The last update's `seq`.
         seq: u64,
