@@ -62,11 +62,9 @@ fn a_sample_naming_a_field_twice_is_rejected_alone() {
     let alice = Uuid::new_v4();
     let competition = e2e::fitness_competition_with(&[alice]);
     // Parsers differ on which of two values wins, so neither is taken: the sample is refused, its neighbour stored.
-    let body = format!(
-        r#"{{"source":"healthkit","samples":[{{"date":"{day}","steps":5,"steps":90000}},{{"date":"{yesterday}","steps":40}}]}}"#,
-        day = today(),
-        yesterday = yesterday(),
-    );
+    let twice = format!(r#"{{"date":"{}","steps":5,"steps":90000}}"#, today());
+    let once = format!(r#"{{"date":"{}","steps":40}}"#, yesterday());
+    let body = format!(r#"{{"source":"healthkit","samples":[{twice},{once}]}}"#);
     let auth = format!("Bearer {}", user_token(&alice));
     let reply = send_raw(
         "POST",

@@ -1,9 +1,10 @@
 //! Rate limiting of `/api` routes: a token bucket per policy and subject (the user id when authenticated, else the
 //! client IP), shared by every isolate through one Redis script whose refill uses the Redis server clock (`TIME`),
 //! so isolates with skewed clocks agree. Isolates lease tokens in small batches (`lease`), so a busy subject costs
-//! far less than one Redis command per request, and take a token after serving its request while the subject's bucket
-//! was at least half full, so a user's occasional request does not wait on Redis. When Redis is down or slower than 250 ms, a per-isolate bucket with
-//! the same policy applies — fail-open to a local limit, never to none — and the fallback is counted.
+//! far less than one Redis command per request, and take a token after serving its request while the subject's
+//! bucket was at least half full, so a user's occasional request does not wait on Redis. When Redis is down or slower
+//! than 250 ms, a per-isolate bucket with the same policy applies — fail-open to a local limit, never to none — and
+//! the fallback is counted.
 
 pub mod bucket;
 pub mod fallback_log;
@@ -76,8 +77,9 @@ pub fn scope_for<'a>(
     Scope { policy, subject }
 }
 
-/// A background renewal of a lease, for the caller to run past its response (`wait_until`).
-pub type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+/// A take on the shared bucket whose grant the lease book records when it arrives, for the caller to run past its
+/// response (`wait_until`).
+pub type BackgroundTake = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// Takes one token for `scope` (a Redis call, when one is needed, carries the request's `traceparent`). A busy
 /// subject's lease running low is renewed, and a request that finds no lease while the bucket was at least half full
@@ -88,7 +90,7 @@ pub async fn check(
     traceparent: &str,
     scope: &Scope<'_>,
     now_ms: i64,
-    run_in_background: impl FnOnce(Renewal),
+    run_in_background: impl FnOnce(BackgroundTake),
 ) -> Decision {
     let key = scope.key();
     let policy = scope.policy;
@@ -158,7 +160,7 @@ fn take_ahead(
     key: String,
     want: u32,
     ahead: Ahead,
-) -> Renewal {
+) -> BackgroundTake {
     let take = shared_take(services, traceparent, policy, key.clone(), want);
     Box::pin(async move {
         let granted = take.await;
