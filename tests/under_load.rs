@@ -284,11 +284,13 @@ fn a_steady_users_requests_do_not_wait_on_redis_for_their_rate_limit_tokens() {
     // Within the limiter's 250 ms budget, far above a request's own time here.
     let delay = Duration::from_millis(150);
     redis_delay(delay.as_millis() as u64);
-    // The first requests are checked one by one, each waiting on Redis, until the limiter knows the rate (20 a second:
-    // leases of ten tokens).
+    // Until the limiter knows the rate (20 a second: leases of ten tokens), some requests wait on Redis (those that
+    // come while the first token's take is in flight).
     paced_requests(&path, &auth, 40);
     let took = paced_requests(&path, &auth, 60);
-    // Renewing a lease only once it is empty made every tenth request wait for Redis; renewed ahead, none waits.
+    // Renewing a lease only once it is empty made every tenth request wait for Redis (and, with the token of an
+    // empty lease taken after its request, the requests that come while that take is in flight); renewed ahead, none
+    // waits.
     let waited: Vec<u128> =
         took.iter().filter(|t| **t >= delay - Duration::from_millis(10)).map(|t| t.as_millis()).collect();
     assert!(waited.len() <= 1, "{} of 60 requests waited on Redis (ms): {waited:?}", waited.len());

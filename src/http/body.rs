@@ -52,11 +52,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, 
     if bytes.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let syntax_error = || {
-        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-            .err()
-            .map(|error| ApiError::InvalidJson(format!("body is not valid JSON: {error}")))
-    };
+    let invalid = |error: serde_json::Error| ApiError::InvalidJson(format!("body is not valid JSON: {error}"));
+    let syntax_error = || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).err().map(invalid);
     // serde's derive also accepts a struct written as an array; the contract's bodies are objects only.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(syntax_error()
@@ -66,7 +63,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, 
         // A shape error may come before a syntax error later in the body: malformed JSON is still a 400.
         serde_json::error::Category::Data => syntax_error()
             .unwrap_or_else(|| ApiError::ValidationFailed(vec![FieldError::new("body", error.to_string())])),
-        _ => ApiError::InvalidJson(format!("body is not valid JSON: {error}")),
+        _ => invalid(error),
     })
 }
 

@@ -38,8 +38,16 @@ struct Lease {
     window_start_ms: i64,
     in_window: u32,
     last_window: u32,
-    /// When the renewal in flight, if any, started.
+    /// When the take in flight for this subject (a renewal, or an admitted request's token), if any, started.
     renewing_since_ms: Option<i64>,
+}
+
+impl Lease {
+    /// Whether a take started for this subject is still awaited (one that never answered is given up after
+    /// [`RENEWAL_LOST_MS`]).
+    fn take_in_flight(&self, now_ms: i64) -> bool {
+        self.renewing_since_ms.is_some_and(|since| now_ms - since < RENEWAL_LOST_MS)
+    }
 }
 
 /// The leases of one isolate.
@@ -94,8 +102,7 @@ impl LeaseBook {
     pub fn renew_ahead(&mut self, key: &str, now_ms: i64, burst: u32) -> Option<u32> {
         let lease = self.leases.get_mut(key)?;
         let size = Self::size_of(lease, burst);
-        let in_flight = lease.renewing_since_ms.is_some_and(|since| now_ms - since < RENEWAL_LOST_MS);
-        if size < 2 || in_flight || lease.tokens > size / 2 {
+        if size < 2 || lease.take_in_flight(now_ms) || lease.tokens > size / 2 {
             return None;
         }
         lease.renewing_since_ms = Some(now_ms);
@@ -108,9 +115,8 @@ impl LeaseBook {
     /// subject is estimated to have left, and marks the take in flight.
     pub fn admit_ahead(&mut self, key: &str, now_ms: i64, burst: u32) -> Option<(u32, f64)> {
         let lease = self.entry(key, now_ms);
-        let in_flight = lease.renewing_since_ms.is_some_and(|since| now_ms - since < RENEWAL_LOST_MS);
         let seen = lease.expires_ms > 0;
-        if in_flight || (seen && lease.shared_remaining < f64::from(burst) / 2.0) {
+        if lease.take_in_flight(now_ms) || (seen && lease.shared_remaining < f64::from(burst) / 2.0) {
             return None;
         }
         lease.renewing_since_ms = Some(now_ms);
@@ -131,6 +137,8 @@ impl LeaseBook {
         let lease = self.entry(key, now_ms);
         lease.renewing_since_ms = None;
         lease.shared_remaining = 0.0;
+        // A lease that has had a grant (expires_ms > 0) with almost nothing left in the shared bucket is "known low":
+        // checked exactly until a grant says otherwise.
         lease.expires_ms = lease.expires_ms.max(1);
     }
 

@@ -106,7 +106,7 @@ pub async fn check(
         return Decision { allowed: true, headers: headers(policy, left), retry_after_secs: 0 };
     }
     let want = LEASES.with(|l| l.borrow_mut().lease_size(&key, now_ms, policy.burst));
-    let (granted, remaining) = match shared_take(services, traceparent, scope.policy, key.clone(), want).await {
+    let (granted, remaining) = match shared_take(services, traceparent, policy, key.clone(), want).await {
         Ok((granted, remaining)) => {
             LEASES.with(|l| l.borrow_mut().record(&key, now_ms, granted, remaining));
             (granted, remaining)
