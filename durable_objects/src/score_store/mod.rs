@@ -100,8 +100,9 @@ impl ScoreStore {
         )
     }
 
-    /// Runs a statement that returns no rows ([`statement`]: one crossing into JavaScript, whatever its bindings).
-    fn run(&self, query: &str, binds: &[Bind<'_>]) -> Result<(), StoreError> {
+    /// Runs a statement that returns no rows ([`statement`]: one crossing into JavaScript, whatever its bindings, and
+    /// its text sent across once).
+    fn run(&self, query: &'static str, binds: &[Bind<'_>]) -> Result<(), StoreError> {
         Ok(statement::run(&self.sql, query, binds)?)
     }
 }

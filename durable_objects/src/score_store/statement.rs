@@ -1,21 +1,61 @@
 //! Statements that return no rows (inserts, updates, deletes), run in one call into JavaScript with their bindings
-//! as one JSON text.
+//! as one JSON text, and their query text sent across only once per instance.
 //!
 //! workers-rs's `SqlStorage::exec` builds a JS array in wasm: one call to create it, one per binding to convert the
 //! value (and, for a number, another to check it is a safe integer) and one per binding to push it. A score write's
 //! three statements with ten bindings made about thirty crossings that way, the most of any step of a write
 //! (`scripts/count-crossings`); here they make three. Queries that read rows still use `exec` and its cursor.
+//!
+//! A query's text is decoded into a JavaScript string the first time the instance runs it and kept on that side
+//! under a number; later runs send the number. Decoding the three texts (about 600 characters) on every write was a
+//! tenth of what a write allocates in the isolate, and the young generation's collections, which set the writes'
+//! p99, come more often the more a write allocates (BENCHMARKS.md, session 26).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use worker::SqlStorage;
 
-#[wasm_bindgen(inline_js = "export function run_statement(sql, query, bindings) {
-  sql.exec(query, ...JSON.parse(bindings));
+#[wasm_bindgen(inline_js = "const kept = [];
+export function keep_statement(id, query) {
+  kept[id] = query;
+}
+export function run_kept_statement(sql, id, bindings) {
+  sql.exec(kept[id], ...JSON.parse(bindings));
 }")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = run_statement)]
-    fn run_statement_js(sql: &JsValue, query: &str, bindings: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = keep_statement)]
+    fn keep_statement_js(id: u32, query: &str);
+    #[wasm_bindgen(catch, js_name = run_kept_statement)]
+    fn run_kept_statement_js(sql: &JsValue, id: u32, bindings: &str) -> Result<(), JsValue>;
+}
+
+thread_local! {
+    // A new wasm instance (after a panic) starts empty and numbers its queries from 0 again, re-sending each text
+    // before its first run, so what the JavaScript side kept for the old instance is overwritten, never misread.
+    static KEPT: RefCell<KeptQueries> = RefCell::new(KeptQueries::default());
+}
+
+/// The numbers under which query texts were sent to the JavaScript side, by the text's address: the queries are
+/// `'static` literals, so an address names one text for the instance's life.
+#[derive(Default)]
+struct KeptQueries {
+    ids: HashMap<(usize, usize), u32>,
+}
+
+impl KeptQueries {
+    /// The number of `query`, and whether it is new (its text must be sent before it is run).
+    fn id(&mut self, query: &'static str) -> (u32, bool) {
+        let next = self.ids.len() as u32;
+        let mut new = false;
+        let id = *self.ids.entry((query.as_ptr() as usize, query.len())).or_insert_with(|| {
+            new = true;
+            next
+        });
+        (id, new)
+    }
 }
 
 /// A value bound to a statement's `?` placeholder.
@@ -37,13 +77,31 @@ fn bindings_json(binds: &[Bind<'_>]) -> Result<String, worker::Error> {
 }
 
 /// Runs `query` with `binds` for its placeholders, in order.
-pub fn run(sql: &SqlStorage, query: &str, binds: &[Bind<'_>]) -> Result<(), worker::Error> {
-    run_statement_js(sql.as_ref(), query, &bindings_json(binds)?).map_err(worker::Error::from)
+pub fn run(sql: &SqlStorage, query: &'static str, binds: &[Bind<'_>]) -> Result<(), worker::Error> {
+    let bindings = bindings_json(binds)?;
+    let (id, new) = KEPT.with(|kept| kept.borrow_mut().id(query));
+    if new {
+        keep_statement_js(id, query);
+    }
+    run_kept_statement_js(sql.as_ref(), id, &bindings).map_err(worker::Error::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_is_numbered_once_and_each_text_gets_its_own_number() {
+        const FIRST: &str = "INSERT INTO t (a) VALUES (?1)";
+        const SECOND: &str = "DELETE FROM t WHERE a = ?1";
+        let mut kept = KeptQueries::default();
+        assert_eq!(kept.id(FIRST), (0, true), "new: its text is sent");
+        assert_eq!(kept.id(SECOND), (1, true));
+        assert_eq!(kept.id(FIRST), (0, false), "known: only its number crosses");
+        assert_eq!(kept.id(SECOND), (1, false));
+        // A text that starts another (same address, shorter) is another query.
+        assert_eq!(kept.id(&FIRST[..6]), (2, true));
+    }
 
     #[test]
     fn bindings_cross_as_a_json_array_of_numbers_and_strings() {
