@@ -44,7 +44,7 @@ function requestId(request) {
 // async context frame (V8 does not carry that frame into tasks queued by `EnqueueMicrotask`): a runtime object per
 // call, which often lives long enough to be copied by a scavenge. A reaction on an already resolved promise runs in
 // the same microtask queue, in the same order, and V8 carries the async context into it by itself; the executor uses
-// exactly that when `queueMicrotask` is missing. Measured: 6 % less CPU per score write, a quarter less surviving
+// exactly that when `queueMicrotask` is missing. Measured: 7 % less CPU per score write, a third less surviving
 // each scavenge (BENCHMARKS.md, session 26). A task that throws (a Rust panic in a later poll) would then reject a
 // promise nobody handles instead of raising the global `error` event the panic guard below and the shim listen to,
 // so it raises that event itself. Only this Worker's code runs in its isolates.

@@ -7,9 +7,8 @@
 //! (`scripts/count-crossings`); here they make three. Queries that read rows still use `exec` and its cursor.
 //!
 //! A query's text is decoded into a JavaScript string the first time the instance runs it and kept on that side
-//! under a number; later runs send the number. Decoding the three texts (about 600 characters) on every write was a
-//! tenth of what a write allocates in the isolate, and the young generation's collections, which set the writes'
-//! p99, come more often the more a write allocates (BENCHMARKS.md, session 26).
+//! under a number; later runs send the number. Sending a score write's three texts (about 600 characters) every time
+//! cost 23–24 µs of the isolate's CPU per write, measured in paired rounds (BENCHMARKS.md, session 26).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
