@@ -11,6 +11,7 @@
 //! cost 23–24 µs of the isolate's CPU per write, measured in paired rounds (BENCHMARKS.md, session 26).
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -48,12 +49,10 @@ impl KeptQueries {
     /// The number of `query`, and whether it is new (its text must be sent before it is run).
     fn id(&mut self, query: &'static str) -> (u32, bool) {
         let next = self.ids.len() as u32;
-        let mut new = false;
-        let id = *self.ids.entry((query.as_ptr() as usize, query.len())).or_insert_with(|| {
-            new = true;
-            next
-        });
-        (id, new)
+        match self.ids.entry((query.as_ptr() as usize, query.len())) {
+            Entry::Occupied(known) => (*known.get(), false),
+            Entry::Vacant(slot) => (*slot.insert(next), true),
+        }
     }
 }
 
