@@ -215,7 +215,8 @@ impl ApiError {
         let message = error.message;
         match error.code {
             ErrorCode::BadRequest => Self::BadRequest(message),
-            ErrorCode::ValidationFailed => Self::ValidationFailed(vec![FieldError::new("body", message)]),
+            // The object's one 422 is a score its rules refuse (`standings::rules::Refusal::Implausible`).
+            ErrorCode::ValidationFailed => Self::ValidationFailed(vec![FieldError::new("score", message)]),
             ErrorCode::TokenExpired => Self::TokenExpired,
             ErrorCode::Forbidden | ErrorCode::NotAMember => Self::Forbidden(message),
             ErrorCode::NotFound => Self::NotFound(message),

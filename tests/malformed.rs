@@ -183,3 +183,47 @@ fn malformed_requests_get_4xx_envelopes_never_5xx() {
     assert!(statuses.keys().any(|s| *s == 422), "validation is exercised");
     assert!(statuses.keys().any(|s| *s == 400), "parsing is exercised");
 }
+
+#[test]
+fn a_refused_body_names_the_field_at_fault() {
+    let base = base_url();
+    let user = Uuid::new_v4();
+    let competition = e2e::competition_with(&[user]);
+    let admin = token_with_role(&Uuid::new_v4(), "service_role");
+    let update = "/api/v1/leaderboard/update";
+    let cases: Vec<(&str, String, Value, &str)> = vec![
+        (update, user_token(&user), json!({"competition_id": competition, "score": "7"}), "score"),
+        (update, user_token(&user), json!({"competition_id": competition, "score": 1.5}), "score"),
+        (update, user_token(&user), json!({"competition_id": competition, "score": null}), "score"),
+        (update, user_token(&user), json!({"competition_id": 5, "score": 1}), "competition_id"),
+        (update, user_token(&user), json!({"competition_id": competition}), "score"),
+        (update, user_token(&user), json!({"competition_id": competition, "score": 1, "bonus": 2}), "bonus"),
+        // Refused by the competition's rules (implausible so soon after the start), not by the parser.
+        (update, user_token(&user), json!({"competition_id": competition, "score": 10_000_000}), "score"),
+        ("/api/v1/fitness/sync", user_token(&user), json!({"source": "manual", "samples": {}}), "samples"),
+        ("/api/v1/fitness/sync", user_token(&user), json!({"samples": []}), "source"),
+        (
+            "/api/v1/competitions",
+            admin.clone(),
+            json!({"name": "x", "metric": "steps", "starts_at": "2026-11-01T00:00:00Z",
+                   "ends_at": "2026-12-01T00:00:00Z", "prize_pool": "lots"}),
+            "prize_pool",
+        ),
+        (
+            "/api/v1/competitions",
+            admin,
+            json!({"metric": "steps", "starts_at": "2026-11-01T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"}),
+            "name",
+        ),
+    ];
+    for (route, token, body, field) in cases {
+        let auth = format!("Bearer {token}");
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        let reply = send_raw("POST", &format!("{base}{route}"), &headers, body.to_string().as_bytes());
+        assert_eq!(reply.status, 422, "{route} {body}: {:?}", reply.json);
+        let details = &reply.json["error"]["details"];
+        assert_eq!(details[0]["field"].as_str(), Some(field), "{route} {body}: {details}");
+        let message = details[0]["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty() && !message.contains(" at line "), "{route} {body}: {message:?}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
+use super::shape_error;
 use crate::error::{ApiError, FieldError};
 
 /// Largest JSON body accepted.
@@ -61,8 +62,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, 
     }
     serde_json::from_slice(bytes).map_err(|error| match error.classify() {
         // A shape error may come before a syntax error later in the body: malformed JSON is still a 400.
-        serde_json::error::Category::Data => syntax_error()
-            .unwrap_or_else(|| ApiError::ValidationFailed(vec![FieldError::new("body", error.to_string())])),
+        serde_json::error::Category::Data => {
+            syntax_error().unwrap_or_else(|| ApiError::ValidationFailed(vec![shape_error::field_error(bytes, &error)]))
+        }
         _ => invalid(error),
     })
 }

@@ -10,4 +10,5 @@ pub mod reply;
 pub mod request_id;
 pub mod schema;
 pub mod security_headers;
+pub mod shape_error;
 pub mod trace;

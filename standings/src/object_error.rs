@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     /// A malformed request (400).
     BadRequest,
-    /// A well-formed request the rules refuse, e.g. an implausible score (422).
+    /// A score the rules refuse as implausible (422; the Worker reports it on the field `score`).
     ValidationFailed,
     /// A live socket's token expired (401).
     TokenExpired,
