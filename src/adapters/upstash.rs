@@ -28,7 +28,7 @@ pub type Outcome = Result<Value, String>;
 
 /// Decodes the reply to `POST /`: `{"result": …}` or `{"error": "…"}`.
 pub fn decode_single(status: u16, body: &str) -> Result<Value, AdapterError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
+    let value: Value = serde_json::from_slice(body.as_bytes()).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
     match outcome(&value) {
         Some(Ok(result)) if status < 300 => Ok(result),
         Some(Err(message)) => Err(AdapterError::Upstream { dependency: DEP, status, code: code_of(&message), message }),
@@ -46,7 +46,7 @@ pub fn decode_pipeline(status: u16, body: &str, expected: usize) -> Result<Vec<O
     if status >= 300 {
         return decode_single(status, body).map(|_| Vec::new());
     }
-    let value: Value = serde_json::from_str(body).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
+    let value: Value = serde_json::from_slice(body.as_bytes()).map_err(|e| AdapterError::Decode(DEP, e.to_string()))?;
     let items = value.as_array().ok_or_else(|| AdapterError::Decode(DEP, "pipeline reply is not an array".into()))?;
     if items.len() != expected {
         return Err(AdapterError::Decode(DEP, format!("{} replies for {expected} commands", items.len())));

@@ -25,7 +25,8 @@ impl KeySet {
     /// `kid`, RSA keys other than 2048, 3072 or 4096 bits) are skipped, so one odd key never disables the others; a
     /// document that is not a key set at all is an error.
     pub fn parse(document: &str) -> Result<Self, String> {
-        let raw: RawSet = serde_json::from_str(document).map_err(|e| format!("not a JWKS document: {e}"))?;
+        let raw: RawSet =
+            serde_json::from_slice(document.as_bytes()).map_err(|e| format!("not a JWKS document: {e}"))?;
         let keys = raw
             .keys
             .iter()

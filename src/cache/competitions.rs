@@ -61,7 +61,7 @@ async fn lookup(
 ) -> Result<Option<CompetitionRow>, ApiError> {
     let key = keys::competition(id);
     match redis.cached(&key).await {
-        Ok(Some(text)) => match serde_json::from_str::<CompetitionRow>(&text) {
+        Ok(Some(text)) => match serde_json::from_slice::<CompetitionRow>(text.as_bytes()) {
             Ok(row) => {
                 count(Level::Redis, Outcome::Hit);
                 return Ok(Some(row));

@@ -75,7 +75,7 @@ async fn begin(ctx: &RequestContext<'_>, key: Option<String>, route: &str, body:
             }
         }
         let existing = match redis.cached(&key).await {
-            Ok(Some(text)) => serde_json::from_str::<Record>(&text).ok(),
+            Ok(Some(text)) => serde_json::from_slice::<Record>(text.as_bytes()).ok(),
             Ok(None) => continue,
             Err(error) => {
                 worker::console_warn!("Idempotency-Key not enforced (redis): {error}");

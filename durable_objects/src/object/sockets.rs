@@ -72,7 +72,7 @@ impl Loaded {
 
     pub(super) async fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
         let Admitted::Frame(attachment) = self.subscribers.admit(ws, now_ms())? else { return Ok(()) };
-        match serde_json::from_str::<ClientFrame>(text) {
+        match serde_json::from_slice::<ClientFrame>(text.as_bytes()) {
             Ok(ClientFrame::Ping) => {
                 ws.send_with_str(PONG_TEXT)?;
                 self.frames_sent(1);

@@ -88,7 +88,7 @@ impl OutboxStore for ScoreStore {
                 vec![SqlStorageValue::from(limit as i64)],
             )?
             .one()?;
-        let rows: Vec<(i64, serde_json::Value, i64, i64)> = serde_json::from_str(&batch.rows)
+        let rows: Vec<(i64, serde_json::Value, i64, i64)> = serde_json::from_slice(batch.rows.as_bytes())
             .map_err(|e| StoreError::Corrupt { user: "outbox".into(), reason: e.to_string() })?;
         let mut sound = Vec::with_capacity(rows.len());
         for (seq, user_id, score, updated_ms) in rows {

@@ -39,7 +39,7 @@ impl ScoreStore {
             starts_ms: row.starts_ms,
             ends_ms: row.ends_ms,
             prize_pool: row.prize_pool,
-            payout: serde_json::from_str(&row.payout).map_err(|_| corrupt("payout is not a JSON list"))?,
+            payout: serde_json::from_slice(row.payout.as_bytes()).map_err(|_| corrupt("payout is not a JSON list"))?,
             // Kept beside the row (added after it): absent for competitions stored before, which were client ones.
             fitness: self.meta_value(META_FITNESS)?.unwrap_or(0) != 0,
             grace_ms: self.meta_value(META_GRACE_MS)?.unwrap_or(0),

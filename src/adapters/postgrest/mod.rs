@@ -59,7 +59,7 @@ struct ErrorBody {
 
 /// Turns a status and body into the decoded value or an upstream error.
 pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, AdapterError> {
-    serde_json::from_str(success_body(status, body)?).map_err(|e| AdapterError::Decode(DEP, e.to_string()))
+    serde_json::from_slice(success_body(status, body)?.as_bytes()).map_err(|e| AdapterError::Decode(DEP, e.to_string()))
 }
 
 /// The body of a 2xx reply (`null` for an empty one); any other status as the error PostgREST described. Not
@@ -68,7 +68,7 @@ fn success_body(status: u16, body: &str) -> Result<&str, AdapterError> {
     if (200..300).contains(&status) {
         return Ok(if body.trim().is_empty() { "null" } else { body });
     }
-    let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body.as_bytes()).ok();
     Err(AdapterError::Upstream {
         dependency: DEP,
         status,

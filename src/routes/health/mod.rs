@@ -89,7 +89,7 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
     }
     let redis = ctx.redis();
     let shared = redis.cached_within(CACHE_KEY, CACHE_BUDGET_MS).await.ok().flatten();
-    if let Some(checked) = shared.and_then(|text| serde_json::from_str::<Checked>(&text).ok()) {
+    if let Some(checked) = shared.and_then(|text| serde_json::from_slice::<Checked>(text.as_bytes()).ok()) {
         CHECKS.with(|c| c.borrow_mut().put((), checked.clone(), ctx.now_ms));
         return (checked.checked_at, checked.checks);
     }
