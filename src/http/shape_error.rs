@@ -187,6 +187,155 @@ mod tests {
         }
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
+    mod property {
+        use super::super::field_error;
+        use proptest::prelude::*;
+        use serde::Deserialize;
+        use serde_json::{json, Value};
+
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Root {
+            a: i64,
+            b: String,
+            list: Vec<Item>,
+            inner: Inner,
+        }
+
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Item {
+            x: i64,
+            tags: Vec<String>,
+        }
+
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Inner {
+            flag: bool,
+            deep: Deep,
+        }
+
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Deep {
+            n: u32,
+        }
+
+        /// Texts with the characters a scanner could trip on: quotes, backslashes, brackets, commas, colons,
+        /// newlines (escaped in JSON) and multi-byte ones.
+        fn text() -> impl Strategy<Value = String> {
+            "[a-z\"\\ {}\\[\\],:\n\u{e9}\u{1F600}]{0,6}"
+        }
+
+        fn valid_root() -> impl Strategy<Value = Value> {
+            let item =
+                (any::<i64>(), prop::collection::vec(text(), 0..3)).prop_map(|(x, tags)| json!({"x": x, "tags": tags}));
+            (any::<i64>(), text(), prop::collection::vec(item, 0..4), any::<bool>(), any::<u32>()).prop_map(
+                |(a, b, list, flag, n)| json!({"a": a, "b": b, "list": list, "inner": {"flag": flag, "deep": {"n": n}}}),
+            )
+        }
+
+        /// Every value below the root with its JSON path.
+        fn nodes(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+            let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+            match value {
+                Value::Object(map) => {
+                    for (key, child) in map {
+                        out.push((join(key), child.clone()));
+                        nodes(child, &join(key), out);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        let at = format!("{path}[{i}]");
+                        out.push((at.clone(), child.clone()));
+                        nodes(child, &at, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        /// The value at `path` (as [`nodes`] writes it), for changing it in place.
+        fn at<'a>(root: &'a mut Value, path: &str) -> &'a mut Value {
+            let mut here = root;
+            for part in path.split('.') {
+                let (key, indices) = part.split_once('[').map_or((part, ""), |(k, rest)| (k, rest));
+                here = &mut here[key];
+                for index in indices.split('[').filter(|i| !i.is_empty()) {
+                    here = &mut here[index.trim_end_matches(']').parse::<usize>().expect("index")];
+                }
+            }
+            here
+        }
+
+        fn kind(value: &Value) -> u8 {
+            match value {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Number(_) => 2,
+                Value::String(_) => 3,
+                Value::Array(_) => 4,
+                Value::Object(_) => 5,
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn a_wrong_value_anywhere_is_reported_on_its_path(
+                root in valid_root(), pick in any::<prop::sample::Index>(), other in any::<prop::sample::Index>(),
+                pretty in any::<bool>(),
+            ) {
+                let mut all = Vec::new();
+                nodes(&root, "", &mut all);
+                let (path, current) = &all[pick.index(all.len())];
+                let wrong: Vec<Value> = [json!("oops"), json!(true), json!(1.5), json!([]), json!({}), json!(null)]
+                    .into_iter()
+                    .filter(|v| kind(v) != kind(current))
+                    .collect();
+                let mut body = root.clone();
+                *at(&mut body, path) = wrong[other.index(wrong.len())].clone();
+                let text = if pretty { serde_json::to_string_pretty(&body) } else { serde_json::to_string(&body) }
+                    .expect("serialises");
+                let error = serde_json::from_str::<Root>(&text).expect_err("a value of the wrong type");
+                prop_assert_eq!(&field_error(text.as_bytes(), &error).field, path, "{} in {}", error, text);
+            }
+
+            #[test]
+            fn a_missing_or_unknown_field_is_reported_on_its_path(
+                root in valid_root(), pick in any::<prop::sample::Index>(), remove in any::<bool>(),
+                name in "[a-z]{1,8}", pretty in any::<bool>(),
+            ) {
+                let mut objects = vec![(String::new(), root.clone())];
+                nodes(&root, "", &mut objects);
+                objects.retain(|(_, value)| value.is_object());
+                let (path, object) = &objects[pick.index(objects.len())];
+                let mut body = root.clone();
+                let target = if path.is_empty() { &mut body } else { at(&mut body, path) };
+                let key = if remove {
+                    let key = object.as_object().and_then(|o| o.keys().next().cloned()).expect("a field");
+                    target.as_object_mut().expect("object").remove(&key);
+                    key
+                } else {
+                    let key = format!("zz_{name}");
+                    target[key.as_str()] = json!(1);
+                    key
+                };
+                let text = if pretty { serde_json::to_string_pretty(&body) } else { serde_json::to_string(&body) }
+                    .expect("serialises");
+                let error = serde_json::from_str::<Root>(&text).expect_err("a missing or unknown field");
+                let expected = if path.is_empty() { key } else { format!("{path}.{key}") };
+                prop_assert_eq!(field_error(text.as_bytes(), &error).field, expected, "{} in {}", error, text);
+            }
+        }
+    }
+
     #[test]
     fn an_error_about_the_whole_body_names_the_body() {
         let error = serde_json::from_slice::<Vec<i64>>(b"{}").expect_err("a map is not a list");
