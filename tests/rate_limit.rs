@@ -116,6 +116,30 @@ fn every_api_response_carries_the_rate_limit_headers() {
     assert_eq!(health.header("ratelimit-limit"), None, "health and metrics are not rate limited");
 }
 
+#[test]
+fn tokenless_requests_get_the_default_terms_per_address_unless_configured() {
+    // The shared Worker of the suite sets an `anonymous` policy (every tokenless request of the suite comes from one
+    // address); this one runs with the shipped settings, as a deploy without RATE_LIMITS does.
+    let worker = e2e::WranglerDev::start_with(&e2e::scratch_dir("rate-limit-defaults"), &[("RATE_LIMITS", "")]);
+    let address = format!("198.51.100.{}", Uuid::new_v4().as_u128() % 250 + 1);
+    let total = 500;
+    let (replies, elapsed) = hammer(total, |i| {
+        // A screen of public avatar images, as an app's image loader fetches them: no token.
+        let url = format!("{}/api/v1/avatars/missing-{i}.png", worker.base_url());
+        send("GET", &url, &[("CF-Connecting-IP", address.as_str())], None)
+    });
+    let served = replies.iter().filter(|r| r.status == 404).count() as f64;
+    let limited = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!(served as usize + limited, total, "every request is answered or limited");
+    for reply in &replies {
+        assert_eq!(reply.header("ratelimit-policy"), Some("\"default\";q=200;w=1"), "{reply:?}");
+    }
+    // The default policy's burst of 200 and 100 a second, not a tighter bucket of their own.
+    let available = (200.0 + 100.0 * elapsed).min(total as f64);
+    eprintln!("{served} served, {limited} limited in {elapsed:.2} s; {available:.0} tokens available");
+    assert!((served - available).abs() <= available * 0.05 + 1.0, "{served} served, {available:.0} available");
+}
+
 /// Decisions the limiter made for `policy` without Redis, as `/metrics` counts them.
 fn fallbacks(policy: &str) -> f64 {
     let reply = send(

@@ -53,7 +53,7 @@ pub fn fallbacks() -> u64 {
 }
 
 /// The bucket a request draws from: route-specific policies for the expensive writes, `default` for other
-/// authenticated requests, `anonymous` (keyed by address) for the rest.
+/// authenticated requests, and for the rest (keyed by address) `anonymous` when configured, else `default`.
 pub fn scope_for<'a>(
     policies: &'a Policies,
     endpoint: Option<Endpoint>,
@@ -67,7 +67,7 @@ pub fn scope_for<'a>(
         None => format!("ip:{ip}"),
     };
     let policy = match (endpoint, user) {
-        (_, None) => &policies.anonymous,
+        (_, None) => policies.anonymous.as_ref().unwrap_or(&policies.default),
         (_, Some(user)) if user.is_admin() => &policies.admin,
         (Some(Endpoint::AvatarUpload), _) => &policies.avatar,
         (Some(Endpoint::FitnessSync), _) => &policies.fitness_sync,
@@ -214,10 +214,12 @@ mod tests {
                 Some(&user),
                 "rl:competition_create:user:00000000-0000-0000-0000-000000000007",
             ),
-            (Some(Endpoint::LeaderboardUpdate), None, "rl:anonymous:ip:203.0.113.9"),
+            // Without a token: the default terms, the address's own bucket (API.md), whatever the route.
+            (Some(Endpoint::LeaderboardUpdate), None, "rl:default:ip:203.0.113.9"),
+            (Some(Endpoint::AvatarGet), None, "rl:default:ip:203.0.113.9"),
             // An unrouted /api path (404/405) still draws from the caller's bucket.
             (None, Some(&user), "rl:default:user:00000000-0000-0000-0000-000000000007"),
-            (None, None, "rl:anonymous:ip:203.0.113.9"),
+            (None, None, "rl:default:ip:203.0.113.9"),
         ];
         // Administrators have their own policy on every route, per-route user limits included.
         let admin_key = format!("rl:admin:admin:{nil}");
@@ -227,5 +229,12 @@ mod tests {
         for (endpoint, user, key) in cases {
             assert_eq!(scope_for(&policies, endpoint, user, "203.0.113.9").key(), key, "{endpoint:?}");
         }
+        // An operator who configures an `anonymous` policy gets it for every request without a token.
+        let tightened = Policies::parse(Some("anonymous=10/1/20")).expect("valid");
+        assert_eq!(
+            scope_for(&tightened, Some(Endpoint::AvatarGet), None, "203.0.113.9").key(),
+            "rl:anonymous:ip:203.0.113.9"
+        );
+        assert_eq!(scope_for(&tightened, None, Some(&user), "203.0.113.9").policy.name, "default");
     }
 }

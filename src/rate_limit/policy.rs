@@ -44,7 +44,10 @@ impl Policy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policies {
     pub default: Policy,
-    pub anonymous: Policy,
+    /// Requests without a valid token, by client address. `None` (unless `RATE_LIMITS` names it): the contract's
+    /// default bucket applies to them too, each address its own bucket, so a screen of public avatar images or a
+    /// client's burst of 401s is limited like any caller's requests, not at a tenth of that.
+    pub anonymous: Option<Policy>,
     pub avatar: Policy,
     pub fitness_sync: Policy,
     pub competition_create: Policy,
@@ -58,7 +61,7 @@ impl Default for Policies {
             |name: &str, quota, window_secs, burst| Policy { name: name.to_owned(), quota, window_secs, burst };
         Self {
             default: policy("default", 100, 1, 200),
-            anonymous: policy("anonymous", 10, 1, 20),
+            anonymous: None,
             avatar: policy("avatar", 10, 60, 10),
             fitness_sync: policy("fitness_sync", 30, 60, 30),
             competition_create: policy("competition_create", 10, 60, 10),
@@ -74,9 +77,12 @@ impl Policies {
         for item in overrides.unwrap_or("").split(',').map(str::trim).filter(|i| !i.is_empty()) {
             let (name, value) =
                 item.split_once('=').ok_or_else(|| format!("expected name=quota/window, got {item:?}"))?;
+            if name.trim() == "anonymous" {
+                policies.anonymous = Some(Policy::parse("anonymous", value)?);
+                continue;
+            }
             let slot = match name.trim() {
                 "default" => &mut policies.default,
-                "anonymous" => &mut policies.anonymous,
                 "avatar" => &mut policies.avatar,
                 "fitness_sync" => &mut policies.fitness_sync,
                 "competition_create" => &mut policies.competition_create,
@@ -142,6 +148,15 @@ mod tests {
             assert!(Policies::parse(Some(bad)).is_err(), "{bad}");
         }
         assert_eq!(Policies::parse(None).expect("defaults"), Policies::default());
+    }
+
+    #[test]
+    fn anonymous_callers_share_the_default_terms_unless_configured() {
+        assert_eq!(Policies::default().anonymous, None);
+        let tightened = Policies::parse(Some("anonymous=10/1/20")).expect("valid");
+        let anonymous = tightened.anonymous.expect("configured");
+        assert_eq!((anonymous.name.as_str(), anonymous.quota, anonymous.burst), ("anonymous", 10, 20));
+        assert!(Policies::parse(Some("anonymous=0/1")).is_err());
     }
 
     #[test]
