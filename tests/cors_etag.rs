@@ -1,5 +1,5 @@
 //! Web clients: CORS for the configured origins only (the test Worker allows `http://localhost:5173`, as
-//! `.dev.vars.example` does), preflights answered without a token, and ETag / `If-None-Match` → 304 on leaderboard
+//! `.dev.vars.example` does), preflights answered without a token (rate-limited by address), and ETag / `If-None-Match` → 304 on leaderboard
 //! pages and competition reads.
 
 use e2e::{base_url, competition_with, post_as, send, user_token, Reply};
@@ -38,8 +38,12 @@ fn preflights_and_answers_grant_only_the_configured_origins() {
         assert!(allowed_headers.contains(name), "{name} in {allowed_headers}");
     }
     assert_eq!(granted.header("vary"), Some("Origin"));
+    // Like every /api answer, it spends a token of the caller's (here the address's) bucket and says so.
+    assert!(granted.header("ratelimit-policy").is_some(), "{granted:?}");
+    assert!(granted.header("ratelimit-remaining").is_some_and(|r| r.parse::<u64>().is_ok()), "{granted:?}");
     let refused = preflight("https://elsewhere.example");
     assert_eq!((refused.status, refused.header("access-control-allow-origin")), (204, None));
+    assert!(refused.header("ratelimit").is_some(), "{refused:?}");
 
     let user = Uuid::new_v4();
     let read = get("/api/v1/competitions", &user, &[("Origin", ALLOWED)]);

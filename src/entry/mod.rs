@@ -80,10 +80,17 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         _ => &NO_CORS,
     };
     if arrival.preflight && cors.enabled() {
-        // A browser's preflight: answered before authentication and rate limits (it carries no token).
-        let mut reply = Reply { status: 204, body: Vec::new(), headers: Vec::new() };
+        // A browser's preflight carries no token: answered before any route, but like every /api request it spends
+        // a token of its address's bucket and carries the rate-limit headers (API.md).
+        let (_, limit_headers, limited) = limit_unrouted(&req, &ctx, &env, &arrival).await;
+        let mut reply = match &limited {
+            Some(error) => error_reply(error, &arrival.request_id),
+            None => Reply { status: 204, body: Vec::new(), headers: Vec::new() },
+        };
+        reply.headers.extend(limit_headers);
         reply.headers.extend(cors.preflight_headers(origin.unwrap_or_default()));
-        finish(&env, &ctx, &arrival, Finished { route: "preflight", status: reply.status, bytes: 0 }, None, None);
+        let finished = Finished { route: "preflight", status: reply.status, bytes: reply.body.len() as u64 };
+        finish(&env, &ctx, &arrival, finished, None, limited.as_ref());
         return into_response(reply, &arrival.request_id);
     }
     let mut conditional = false;
@@ -115,11 +122,7 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             return Ok(web_sys::Response::from(response));
         }
         Ok(Served::Reply(reply)) => (reply, None),
-        Err(error) => {
-            let mut reply = Reply::json(error.status(), &error.envelope(&arrival.request_id));
-            reply.headers.extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
-            (reply, Some(error))
-        }
+        Err(error) => (error_reply(&error, &arrival.request_id), Some(error)),
     };
 
     let mut reply = reply;
@@ -138,6 +141,13 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let finished = Finished { route: template, status: reply.status, bytes: reply.body.len() as u64 };
     finish(&env, &ctx, &arrival, finished, user, error.as_ref());
     into_response(reply, &arrival.request_id)
+}
+
+/// The envelope of `API.md` for `error`, with the headers it owes (`Retry-After`, `Allow`, …).
+fn error_reply(error: &ApiError, request_id: &str) -> Reply {
+    let mut reply = Reply::json(error.status(), &error.envelope(request_id));
+    reply.headers.extend(error.headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    reply
 }
 
 /// How a request ended, for its metrics, analytics point and access-log line.
