@@ -27,10 +27,24 @@ pub struct RequestContext<'a> {
     pub token: Option<String>,
 }
 
+/// Why a token without `sub` cannot use a route that acts for the caller themself.
+pub const NO_PERSON: &str = "this route acts for the caller, and a token without sub names no user";
+
 impl RequestContext<'_> {
     /// The caller, or the 401 the route owes an anonymous request.
     pub fn require_user(&self) -> Result<&UserContext, ApiError> {
         self.user.as_ref().ok_or(ApiError::MissingToken)
+    }
+
+    /// The caller as a person with a profile, for the routes that act for the caller themself (their profile, days,
+    /// memberships, own score); 401 when anonymous. A `service_role` token without `sub` (Supabase's service key)
+    /// names nobody: 403, rather than a made-up user `00000000-…` who could join boards and win prizes.
+    pub fn require_person(&self) -> Result<&UserContext, ApiError> {
+        let user = self.require_user()?;
+        if user.user_id.is_nil() {
+            return Err(ApiError::Forbidden(NO_PERSON.to_owned()));
+        }
+        Ok(user)
     }
 
     /// The caller when they are an administrator (`service_role`); 401 when anonymous, 403 with `refusal` otherwise.

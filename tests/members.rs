@@ -254,3 +254,45 @@ fn a_cancelled_competition_pays_nothing_and_takes_nothing_more() {
     assert_eq!(shown.json["status"], "cancelled");
     assert_eq!(as_admin("PATCH", &format!("/api/v1/competitions/{id}"), Some(&json!({"name": "again"}))).status, 409);
 }
+
+#[test]
+fn a_service_key_without_sub_acts_for_nobody() {
+    // Supabase's service key carries no `sub`: it manages competitions and corrects scores, but it is no player.
+    let mut claims = local::token::access_claims("-", "service_role", "authenticated", local::token::now(), 3600);
+    claims.as_object_mut().expect("claims").remove("sub");
+    let key = format!("Bearer {}", local::token::sign(e2e::setting("E2E_JWT_SECRET").as_bytes(), &claims));
+    let as_key = |method: &str, path: &str, body: Option<&Value>| {
+        send(method, &format!("{}{path}", base_url()), &[("Authorization", key.as_str())], body)
+    };
+    let id = competition(json!({}));
+    let member = Uuid::new_v4();
+    assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &member, None).status, 200);
+    // Routes that act for the caller themself: nobody to act for.
+    let refused = [
+        ("POST", format!("/api/v1/competitions/{id}/join"), None),
+        ("GET", "/api/v1/me".to_owned(), None),
+        ("PATCH", "/api/v1/me".to_owned(), Some(json!({"display_name": "nobody"}))),
+        ("GET", "/api/v1/me/competitions".to_owned(), None),
+        ("GET", format!("/api/v1/leaderboard/{id}/me"), None),
+        ("POST", "/api/v1/fitness/sync".to_owned(), Some(json!({"source": "manual", "samples": []}))),
+    ];
+    for (method, path, body) in &refused {
+        let reply = as_key(method, path, body.as_ref());
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (403, Some("forbidden")), "{method} {path}");
+    }
+    // A score without a member named is refused; a correction naming one is applied.
+    let anonymous_score =
+        as_key("POST", "/api/v1/leaderboard/update", Some(&json!({"competition_id": id, "score": 5})));
+    assert_eq!(anonymous_score.status, 422, "{:?}", anonymous_score.json);
+    assert_eq!(anonymous_score.json["error"]["details"][0]["field"], "user_id");
+    let correction = json!({"competition_id": id, "score": 7, "user_id": member});
+    let corrected = as_key("POST", "/api/v1/leaderboard/update", Some(&correction));
+    assert_eq!((corrected.status, corrected.json["user_id"].as_str()), (200, Some(member.to_string().as_str())));
+    // Its reads work, and the board holds the member alone: no made-up player `00000000-…`.
+    let page = as_key("GET", &format!("/api/v1/leaderboard/{id}"), None);
+    assert_eq!(page.status, 200, "{:?}", page.json);
+    let users: Vec<&str> =
+        page.json["entries"].as_array().expect("entries").iter().filter_map(|e| e["user_id"].as_str()).collect();
+    assert_eq!(users, [member.to_string().as_str()]);
+    assert_eq!(as_key("GET", &format!("/api/v1/competitions/{id}"), None).json["participants"], 1);
+}

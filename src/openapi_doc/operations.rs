@@ -24,6 +24,9 @@ use standings::protocol::{
     ClientFrame, ObjectStats, OutboxReport, OutboxRetried, Prizes, Repair, ScoreWriteReply, ServerFrame, Standing,
 };
 
+/// Why a route acting for the caller refuses a token without `sub` (`RequestContext::require_person`).
+const NO_USER: &str = "A token without sub (the service key) names no user to act for";
+
 /// The operation of `endpoint`; `None` for the test routes, which are not part of the API.
 pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
     use Access::{Bearer, Operator, Public};
@@ -70,11 +73,13 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         .answer(200, "The file", Content::Text(&["text/javascript", "text/css", "image/svg+xml"]))
         .error(404, "No such asset"),
         E::ProfileGet => Operation::api("getMe", "profile", "The caller's profile (created on first use)", Bearer)
-            .ok(s.json::<Profile>()),
+            .ok(s.json::<Profile>())
+            .error(403, NO_USER),
         E::ProfilePatch => {
             Operation::api("updateMe", "profile", "Rename the caller and/or set their time zone", Bearer)
                 .json_body(s.json::<ProfilePatch>())
                 .ok(s.json::<Profile>())
+                .error(403, NO_USER)
         }
         E::ProfileDelete => Operation::api(
             "deleteMe",
@@ -83,14 +88,16 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
              every board not yet final (frame `removed`); final standings show `deleted player`",
             Bearer,
         )
-        .answer(204, "Deleted", Content::Empty),
+        .answer(204, "Deleted", Content::Empty)
+        .error(403, "A service_role token has no account to delete"),
         E::MyCompetitions => Operation::api(
             "listMyCompetitions",
             "profile",
             "Every competition the caller joined, newest join first (at most 100), with their standing",
             Bearer,
         )
-        .ok(s.json::<MyCompetitions>()),
+        .ok(s.json::<MyCompetitions>())
+        .error(403, NO_USER),
         E::AvatarUpload => Operation::api(
             "uploadAvatar",
             "profile",
@@ -99,6 +106,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         )
         .image_body()
         .ok(s.json::<AvatarReply>())
+        .error(403, NO_USER)
         .error(413, "Over 2 MiB")
         .error(415, "Not PNG, JPEG or WebP"),
         E::AvatarGet => Operation::api("getAvatar", "profile", "A stored avatar (public, immutable, ETag)", Public)
@@ -150,7 +158,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         E::CompetitionJoin => Operation::api("joinCompetition", "competitions", "Join (idempotent)", Bearer)
             .ok(s.json::<Membership>())
             .id_in_path()
-            .error(403, "Disqualified from this competition")
+            .error(403, "Disqualified from this competition, or a token without sub (it names no user)")
             .error(404, "No such competition")
             .error(409, "Finished, cancelled or full"),
         E::CompetitionDisqualify => Operation::api(
@@ -247,6 +255,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             .idempotent()
             .ok(s.json::<ScoreWriteReply>())
             .error(403, "Not a member, disqualified, or another user's score")
+            .error(422, "Validation failed (details name each field): e.g. an implausible score, or no user_id from a token without sub")
             .error(404, "No such competition")
             .error(409, "Not running, the standings are final, or the same Idempotency-Key is in flight"),
         E::LeaderboardPage => Operation::api("getLeaderboard", "leaderboard", "A page of the leaderboard", Bearer)
@@ -264,6 +273,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
                 )
                 .ok(s.json::<Window>())
                 .id_in_path()
+                .error(403, NO_USER)
                 .error(404, "No such competition, or the caller has no score")
         }
         E::LeaderboardUser => Operation::api("getUserStanding", "leaderboard", "A user's rank and score", Bearer)
@@ -287,7 +297,8 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         )
         .json_body(s.json::<SyncBody>())
         .idempotent()
-        .ok(s.json::<SyncReply>()),
+        .ok(s.json::<SyncReply>())
+        .error(403, NO_USER),
         E::TestBreakers
         | E::TestPanic
         | E::TestSeed

@@ -16,7 +16,7 @@ use model::{check_upload, key_for, parse_key, AvatarReply, CACHE_CONTROL, MAX_BY
 
 /// `POST /api/v1/me/avatar`
 pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let headers = req.headers();
     let content_type = headers.get("Content-Type").ok().flatten();
     let bytes = crate::runtime::read_body(req, MAX_BYTES).await?;

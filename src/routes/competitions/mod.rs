@@ -51,7 +51,8 @@ pub async fn get(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, 
 
 /// `POST /api/v1/competitions/{competition_id}/join`: idempotent; 409 once the competition has finished.
 pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
-    let (user, token) = ctx.require_token()?;
+    let (_, token) = ctx.require_token()?;
+    let user = ctx.require_person()?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
     // The database creates the profile with the membership when it is missing.
     let membership =

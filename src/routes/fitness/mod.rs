@@ -27,7 +27,7 @@ pub async fn sync(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Inc
 }
 
 async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let mut valid = parse_json::<SyncBody>(bytes, JSON_LIMIT)?.validate(time::day_of(ctx.now_ms))?;
     // One database round trip stores the days (creating the profile if needed) and returns what rescoring needs.
     let synced =

@@ -7,7 +7,7 @@ use standings::protocol::{Around, PageAt, Prizes, PublicEntry, ScoreWrite, Stand
 use standings::requests::ObjectRequest;
 
 use crate::cache::{count, pages, Level, Outcome};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::http::body::{parse_json, JSON_LIMIT};
 use crate::http::reply::Reply;
 use crate::idempotency;
@@ -77,7 +77,7 @@ pub async fn me(
     route: &RouteMatch,
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let around = around_query(&query_pairs(req)?)?;
     require_competition(ctx, &competition_id).await?;
@@ -109,6 +109,13 @@ pub async fn update(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
             Some(member) if user.is_admin() => (member, true),
             Some(member) if member != user.user_id => {
                 return Err(ApiError::Forbidden("users post their own score only".to_owned()))
+            }
+            // The service key names nobody: a correction must say whose score it is.
+            None if user.user_id.is_nil() => {
+                return Err(ApiError::ValidationFailed(vec![FieldError::new(
+                    "user_id",
+                    "required: a token without sub posts only corrections, for the member it names",
+                )]))
             }
             _ => (user.user_id, user.is_admin()),
         };

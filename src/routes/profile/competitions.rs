@@ -76,7 +76,7 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
     if row.disqualified_at.is_some() || status == Status::Upcoming {
         return Ok(Place::default());
     }
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let request = ObjectRequest::Standing { user_id: user.user_id };
     match ctx.competition(&row.competition.id)?.try_call::<Standing>(&request).await? {
         Ok(standing) => Ok(Place {
@@ -92,7 +92,7 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
 
 /// `GET /api/v1/me/competitions`
 pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let rows = ctx.database().my_competitions(&user.user_id).await?;
     let shown = rows
         .iter()

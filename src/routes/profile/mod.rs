@@ -23,7 +23,7 @@ thread_local! {
 
 /// Creates the caller's profile if it does not exist yet, and returns it.
 pub async fn provision(ctx: &RequestContext<'_>) -> Result<ProfileRow, ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let row = ctx.database().ensure_profile(&user.user_id).await?;
     PROVISIONED.with(|c| c.borrow_mut().put(user.user_id, (), ctx.now_ms));
     Ok(row)
@@ -36,7 +36,7 @@ pub fn forget_provisioned(user: &uuid::Uuid) {
 
 /// Makes sure the caller's profile exists (one database call per user and isolate per hour at most).
 pub async fn ensure(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     if PROVISIONED.with(|c| c.borrow().get(&user.user_id, ctx.now_ms)).is_none() {
         provision(ctx).await?;
     }
@@ -50,7 +50,7 @@ pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 
 /// `PATCH /api/v1/me`
 pub async fn patch(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
-    let user = ctx.require_user()?;
+    let user = ctx.require_person()?;
     let changes = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
     let renamed = changes.contains_key("display_name");
     ensure(ctx).await?;
