@@ -409,6 +409,9 @@ fn unknown_competitions_are_not_found_and_create_nothing() {
         None,
     );
     assert_eq!(live.status, 404, "{:?}", live.json);
+    // Without the upgrade headers too: the competition's absence is the answer, not the missing upgrade.
+    let plain = api("GET", &format!("/api/v1/competitions/{unknown}/live"), &stranger, None);
+    assert_eq!((plain.status, plain.json["error"]["code"].as_str()), (404, Some("not_found")), "{:?}", plain.json);
     let redis = worker_var("UPSTASH_REDIS_REST_URL");
     let redis_token = format!("Bearer {}", worker_var("UPSTASH_REDIS_REST_TOKEN"));
     let keys = send("POST", &redis, &[("Authorization", &redis_token)], Some(&json!(["KEYS", format!("*{unknown}*")])));

@@ -17,16 +17,17 @@ use crate::runtime::RequestContext;
 pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incoming) -> Result<Response, ApiError> {
     let user = ctx.require_user()?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    // A competition that does not exist is 404 whatever the request (API.md), so it is looked up before the upgrade
+    // is asked for. Its row says how large its audience may be, and so how many relays share its sockets; when the
+    // database is unavailable the competition object serves the socket itself (it publishes to its relays too).
+    let relays = crate::routes::leaderboard::require_competition(ctx, &competition_id)
+        .await?
+        .map_or(0, |row| relay::relays_for(row.max_participants, ctx.services.config.live_relay_members));
     let incoming = req.headers();
     let upgrade = incoming.get("Upgrade").ok().flatten();
     if !upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::BadRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));
     }
-    // The competition's row says how large its audience may be, and so how many relays share its sockets; when
-    // the database is unavailable the competition object serves the socket itself (it publishes to its relays too).
-    let relays = crate::routes::leaderboard::require_competition(ctx, &competition_id)
-        .await?
-        .map_or(0, |row| relay::relays_for(row.max_participants, ctx.services.config.live_relay_members));
     let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in incoming.entries() {
