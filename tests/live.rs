@@ -27,6 +27,13 @@ fn a_subscriber_gets_a_snapshot_then_every_update_in_order_and_resume_fills_the_
 
     let (mut socket, response) = connect(&competition, &watcher, true);
     assert_eq!(response.headers().get("sec-websocket-protocol").map(|v| v.to_str().ok()), Some(Some("bearer")));
+    // The handshake is an /api response like any other: request id, security and rate-limit headers (API.md).
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    for name in ["x-request-id", "x-content-type-options", "strict-transport-security", "ratelimit-policy", "ratelimit"]
+    {
+        assert!(header(name).is_some_and(|v| !v.is_empty()), "{name} on the 101: {:?}", response.headers());
+    }
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
     let snapshot = next_json(&mut socket);
     assert_eq!(snapshot["type"], "snapshot");
     assert_eq!((snapshot["seq"].as_u64(), snapshot["total"].as_u64()), (Some(1), Some(1)));

@@ -119,7 +119,10 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         Ok(Served::Upgrade(response)) => {
             let status = response.status_code();
             finish(&env, &ctx, &arrival, Finished { route: template, status, bytes: 0 }, user, None);
-            return Ok(web_sys::Response::from(response));
+            // The object's handshake answer, with what every response of the API carries (API.md).
+            let mut ours = limit_headers;
+            ours.extend(cors.response_headers(origin));
+            return respond::with_api_headers(web_sys::Response::from(response), ours, &arrival.request_id);
         }
         Ok(Served::Reply(reply)) => (reply, None),
         Err(error) => (error_reply(&error, &arrival.request_id), Some(error)),

@@ -13,22 +13,44 @@ use worker::web_sys;
 use crate::http::reply::Reply;
 use crate::http::security_headers::SECURITY_HEADERS;
 
-#[wasm_bindgen(inline_js = "export function respond(status, lines, body) {
-  const headers = new Headers();
+#[wasm_bindgen(inline_js = "function apply(headers, lines) {
   const parts = lines.split('\\n');
   for (let i = 0; i + 1 < parts.length; i += 2) headers.set(parts[i], parts[i + 1]);
+  return headers;
+}
+export function respond(status, lines, body) {
+  const headers = apply(new Headers(), lines);
   return new Response(body.length === 0 ? null : body.slice(), { status, headers });
+}
+export function respond_upgraded(upgrade, lines) {
+  if (upgrade.status !== 101 || !upgrade.webSocket) return upgrade;
+  const headers = apply(new Headers(upgrade.headers), lines);
+  return new Response(null, { status: 101, webSocket: upgrade.webSocket, headers });
 }")]
 extern "C" {
     // `catch`: a header value the runtime refuses throws, and a JavaScript exception must not unwind through Rust.
     #[wasm_bindgen(catch, js_name = respond)]
     fn respond_js(status: u16, lines: &str, body: &[u8]) -> Result<web_sys::Response, JsValue>;
+    #[wasm_bindgen(catch, js_name = respond_upgraded)]
+    fn respond_upgraded_js(upgrade: &web_sys::Response, lines: &str) -> Result<web_sys::Response, JsValue>;
 }
 
 /// The runtime's response for `reply`, with the security headers (unless the reply sets its own) and the request id;
 /// an error when the runtime refuses one of the headers.
 pub fn into_response(reply: Reply, request_id: &str) -> worker::Result<web_sys::Response> {
     respond_js(reply.status, &header_lines(&reply, request_id), &reply.body).map_err(worker::Error::from)
+}
+
+/// A WebSocket handshake answered by an object (101, its socket and its own headers, such as the echoed
+/// subprotocol), answered again with `headers`, the security headers and the request id added: a response from
+/// another object's `fetch` cannot be changed in place.
+pub fn with_api_headers(
+    upgrade: web_sys::Response,
+    headers: Vec<(String, String)>,
+    request_id: &str,
+) -> worker::Result<web_sys::Response> {
+    let reply = Reply { status: upgrade.status(), body: Vec::new(), headers };
+    respond_upgraded_js(&upgrade, &header_lines(&reply, request_id)).map_err(worker::Error::from)
 }
 
 /// The headers in the order they are set (a later line replaces an earlier one of the same name).
