@@ -28,7 +28,7 @@ pub struct RequestContext<'a> {
 }
 
 /// Why a token without `sub` cannot use a route that acts for the caller themself.
-pub const NO_PERSON: &str = "this route acts for the caller, and a token without sub names no user";
+const NO_PERSON: &str = "this route acts for the caller, and a token without sub names no user";
 
 impl RequestContext<'_> {
     /// The caller, or the 401 the route owes an anonymous request.
@@ -41,7 +41,7 @@ impl RequestContext<'_> {
     /// names nobody: 403, rather than a made-up user `00000000-…` who could join boards and win prizes.
     pub fn require_person(&self) -> Result<&UserContext, ApiError> {
         let user = self.require_user()?;
-        if user.user_id.is_nil() {
+        if user.names_nobody() {
             return Err(ApiError::Forbidden(NO_PERSON.to_owned()));
         }
         Ok(user)

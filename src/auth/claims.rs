@@ -77,7 +77,8 @@ pub fn check(claims: &RawClaims, rules: &ClaimRules<'_>, now: i64) -> Result<Use
         Some("authenticated") | None => Role::Authenticated,
         Some(_) => return Err(AuthError::Invalid("role not accepted".into())),
     };
-    // Supabase's service key carries no `sub`; an administrator without one acts as the nil id.
+    // Supabase's service key carries no `sub`; such an administrator is carried with the nil id, which names nobody
+    // (`UserContext::names_nobody`: routes acting for the caller themself refuse it).
     let user_id = match (claims.sub.as_deref(), role) {
         (Some(sub), _) => Uuid::try_parse(sub).map_err(|_| AuthError::Invalid("sub must be a UUID".into()))?,
         (None, Role::ServiceRole) => Uuid::nil(),

@@ -49,6 +49,12 @@ impl UserContext {
     pub fn is_admin(&self) -> bool {
         self.role == Role::ServiceRole
     }
+
+    /// Whether the token names no user: Supabase's service key has no `sub`, and such an administrator is carried
+    /// with the nil id (`claims.rs`). It acts for nobody on routes that act for the caller themself.
+    pub fn names_nobody(&self) -> bool {
+        self.user_id.is_nil()
+    }
 }
 
 /// Why a request is not authenticated.

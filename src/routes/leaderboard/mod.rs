@@ -111,7 +111,7 @@ pub async fn update(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
                 return Err(ApiError::Forbidden("users post their own score only".to_owned()))
             }
             // The service key names nobody: a correction must say whose score it is.
-            None if user.user_id.is_nil() => {
+            None if user.names_nobody() => {
                 return Err(ApiError::ValidationFailed(vec![FieldError::new(
                     "user_id",
                     "required: a token without sub posts only corrections, for the member it names",
