@@ -65,9 +65,10 @@ impl RequestContext<'_> {
         }
     }
 
-    /// The database adapter, tracing its calls under this request.
+    /// The database adapter, tracing its calls under this request and naming its caller to the audit trail.
     pub fn database(&self) -> crate::adapters::postgrest::Database {
-        self.services.database.traced(&self.traceparent)
+        let actor = self.user.as_ref().filter(|user| !user.names_nobody()).map(|user| &user.user_id);
+        self.services.database.traced(&self.traceparent).on_behalf_of(self.request_id, actor)
     }
 
     /// The Redis adapter, tracing its calls under this request.

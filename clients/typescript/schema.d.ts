@@ -973,6 +973,14 @@ export interface components {
              * @description Their local day, YYYY-MM-DD.
              */
             date: string;
+            /** @description When the day was approved or rejected; null while pending. */
+            decided_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The administrator who decided it (the `sub` of their service_role token); null while pending, or when the
+             *     token named nobody (Supabase's service key). Every decision is kept in the database's audit trail.
+             */
+            decided_by?: string | null;
             /** @description The held metric. */
             metric: components["schemas"]["Metric"];
             /** @description The source that reported it. */

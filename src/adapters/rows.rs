@@ -148,6 +148,12 @@ pub struct HoldRow {
     pub status: crate::fitness_rules::HoldStatus,
     #[serde(default)]
     pub user_entered: bool,
+    /// When the day was decided (Postgres's text), null while pending.
+    #[serde(default)]
+    pub decided_at: Option<String>,
+    /// The administrator who decided it, from the audit trail; null while pending or when nobody was named.
+    #[serde(default)]
+    pub decided_by: Option<Uuid>,
 }
 
 /// What `decide_hold` returns: the day's held samples after the decision, whether it changed anything, and (when

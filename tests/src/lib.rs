@@ -391,6 +391,15 @@ pub fn service_token() -> String {
     token_with_role(&Uuid::new_v4(), "service_role")
 }
 
+/// Supabase's service key as the Worker sees it: a service_role token without `sub` (it names nobody).
+pub fn service_key_token() -> String {
+    let mut claims = local::token::access_claims("-", "service_role", "authenticated", local::token::now(), 3600);
+    if let Some(object) = claims.as_object_mut() {
+        object.remove("sub");
+    }
+    local::token::sign(setting("E2E_JWT_SECRET").as_bytes(), &claims)
+}
+
 /// `Bearer <service-role token>`: the `Authorization` value of the test routes (`/__test/*`), which need one.
 pub fn admin_auth() -> String {
     format!("Bearer {}", service_token())

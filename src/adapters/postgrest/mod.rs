@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use postgrest::{Builder, Postgrest};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use super::error::{AdapterError, Dependency};
 use super::guard::Breakers;
@@ -134,6 +135,17 @@ impl Database {
             service_client: self.service_client.clone().insert_header("traceparent", traceparent),
             ..self.clone()
         }
+    }
+
+    /// This client sending, with the Worker's own requests, the request id and the person acting (`None` for a
+    /// service key naming nobody): the database's audit trail of administrators' decisions records both
+    /// (`supabase/migrations/20261204090000_admin_audit.sql`, read from PostgREST's `request.headers`).
+    pub fn on_behalf_of(mut self, request_id: &str, actor: Option<&Uuid>) -> Self {
+        self.service_client = self.service_client.insert_header("X-Request-Id", request_id);
+        if let Some(actor) = actor {
+            self.service_client = self.service_client.insert_header("X-Actor-Id", actor.to_string());
+        }
+        self
     }
 
     fn client_of(&self, caller: Caller<'_>) -> &Postgrest {

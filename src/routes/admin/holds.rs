@@ -40,6 +40,11 @@ pub struct Hold {
     pub counted: i64,
     /// Typed in by hand.
     pub user_entered: bool,
+    /// When the day was approved or rejected; null while pending.
+    pub decided_at: Option<String>,
+    /// The administrator who decided it (the `sub` of their service_role token); null while pending, or when the
+    /// token named nobody (Supabase's service key). Every decision is kept in the database's audit trail.
+    pub decided_by: Option<Uuid>,
 }
 
 /// Reply of `GET /api/v1/admin/holds`.
@@ -75,6 +80,8 @@ impl From<HoldRow> for Hold {
             status: row.status,
             counted,
             user_entered: row.user_entered,
+            decided_at: row.decided_at.as_deref().map(time::normalize),
+            decided_by: row.decided_by,
         }
     }
 }
@@ -181,11 +188,21 @@ mod tests {
             value: 75_000,
             status,
             user_entered: false,
+            decided_at: None,
+            decided_by: None,
         };
         let counted = |status| Hold::from(row(status)).counted;
         assert_eq!(
             (counted(HoldStatus::Pending), counted(HoldStatus::Approved), counted(HoldStatus::Rejected)),
             (60_000, 75_000, 0)
         );
+        let decided = HoldRow {
+            decided_at: Some("2026-12-04T03:33:06.433+00:00".into()),
+            decided_by: Some(Uuid::from_u128(7)),
+            ..row(HoldStatus::Approved)
+        };
+        let shown = Hold::from(decided);
+        assert_eq!(shown.decided_at.as_deref(), Some("2026-12-04T03:33:06.433Z"), "Postgres's time in the API's form");
+        assert_eq!(shown.decided_by, Some(Uuid::from_u128(7)));
     }
 }

@@ -101,16 +101,31 @@ struct Statement {
     body: Option<String>,
 }
 
+/// The request's headers as PostgREST hands them to SQL in `request.headers`: one JSON object, lower-case names,
+/// the last value of a repeated header (the audit trail reads `x-actor-id` and `x-request-id` from it).
+fn headers_setting(headers: &HeaderMap) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned().into())))
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
 /// Runs `statements` in one transaction as `identity`, returning each statement's rows.
 async fn transact(
     client: &mut Object,
     identity: &Identity,
+    headers: &str,
     read_only: bool,
     statements: &[Statement],
 ) -> std::result::Result<Vec<Vec<Row>>, tokio_postgres::Error> {
     let tx = client.build_transaction().read_only(read_only).start().await?;
     tx.batch_execute(&format!("SET LOCAL ROLE {}", ident(&identity.role))).await?;
-    tx.execute("SELECT set_config('request.jwt.claims', $1, true)", &[&identity.claims]).await?;
+    tx.execute(
+        "SELECT set_config('request.jwt.claims', $1, true), set_config('request.headers', $2, true)",
+        &[&identity.claims, &headers],
+    )
+    .await?;
     let mut results = Vec::with_capacity(statements.len());
     for statement in statements {
         let rows = match &statement.body {
@@ -133,7 +148,7 @@ async fn run(
     let identity =
         identify(headers, &gateway.secret, gateway.jwks_file.as_deref(), &gateway.anon_role, &gateway.api_keys)?;
     let mut client = gateway.client().await?;
-    transact(&mut client, &identity, read_only, statements)
+    transact(&mut client, &identity, &headers_setting(headers), read_only, statements)
         .await
         .map_err(|e| GatewayError::from_postgres(&e, identity.anonymous(&gateway.anon_role)))
 }

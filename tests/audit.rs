@@ -1,0 +1,143 @@
+//! The database's audit trail of administrators' decisions (`public.admin_actions`): who created, edited and
+//! cancelled a competition, who disqualified a member and why, who approved or rejected a held day, and when, with
+//! the request id of the Worker's request that made the change; and that the trail is append-only.
+
+use e2e::{base_url, join, rfc3339, send, service_key_token, token_with_role, user_token, Reply};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const DAY: i64 = 86_400;
+
+fn now() -> i64 {
+    local::token::now()
+}
+
+fn sql(query: &str) -> String {
+    let (ok, text) = e2e::stack(&["psql", "-tA", "-c", query]);
+    assert!(ok, "{query}: {text}");
+    text.trim().to_owned()
+}
+
+/// A request as the administrator `admin` (a service_role token with `sub`), under the request id `request_id`.
+fn as_admin(admin: &Uuid, request_id: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let auth = format!("Bearer {}", token_with_role(admin, "service_role"));
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &auth), ("X-Request-Id", request_id)], body)
+}
+
+/// The trail's rows about `filter` (an SQL condition), oldest first, as JSON objects.
+fn actions(filter: &str) -> Vec<Value> {
+    let rows = sql(&format!(
+        "SELECT coalesce(jsonb_agg(jsonb_build_object('action', action, 'actor', actor, 'request_id', request_id, \
+         'competition_id', competition_id, 'user_id', user_id, 'day', day, 'detail', detail) ORDER BY id), '[]') \
+         FROM public.admin_actions WHERE {filter}"
+    ));
+    serde_json::from_str::<Vec<Value>>(&rows).expect("rows as JSON")
+}
+
+#[test]
+fn every_decision_about_money_names_who_made_it_and_when() {
+    let (organiser, referee) = (Uuid::new_v4(), Uuid::new_v4());
+    let (walker, cheat) = (Uuid::new_v4(), Uuid::new_v4());
+    let body = json!({
+        "name": "audited", "metric": "steps", "prize_pool": 500, "payout": [10000],
+        "starts_at": rfc3339(now() - DAY), "ends_at": rfc3339(now() + 7 * DAY),
+    });
+    let created = as_admin(&organiser, "audit-create", "POST", "/api/v1/competitions", Some(&body));
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    let id: Uuid = created.json["id"].as_str().and_then(|id| id.parse().ok()).expect("id");
+    join(&id, &walker);
+    join(&id, &cheat);
+    let renamed = as_admin(
+        &organiser,
+        "audit-rename",
+        "PATCH",
+        &format!("/api/v1/competitions/{id}"),
+        Some(&json!({"name": "audited again", "prize_pool": 800})),
+    );
+    assert_eq!(renamed.status, 200, "{:?}", renamed.json);
+    let path = format!("/api/v1/competitions/{id}/members/{cheat}/disqualify");
+    let out = as_admin(&referee, "audit-dq", "POST", &path, Some(&json!({"reason": "shook the phone"})));
+    assert_eq!(out.status, 200, "{:?}", out.json);
+
+    let trail = actions(&format!("competition_id = '{id}'"));
+    let expected = json!([
+        {"action": "competition_created", "actor": organiser, "request_id": "audit-create", "competition_id": id,
+         "user_id": null, "day": null,
+         "detail": {"name": "audited", "metric": "steps", "starts_at": trail[0]["detail"]["starts_at"],
+                    "ends_at": trail[0]["detail"]["ends_at"], "prize_pool": 500, "payout": [10000],
+                    "max_participants": null, "score_source": "fitness", "scoring": {"mode": "total"},
+                    "clock": "participant", "grace_hours": 24, "allow_manual": false}},
+        {"action": "competition_changed", "actor": organiser, "request_id": "audit-rename", "competition_id": id,
+         "user_id": null, "day": null,
+         "detail": {"before": {"name": "audited", "prize_pool": 500},
+                    "after": {"name": "audited again", "prize_pool": 800}}},
+        {"action": "member_disqualified", "actor": referee, "request_id": "audit-dq", "competition_id": id,
+         "user_id": cheat, "day": null, "detail": {"reason": "shook the phone"}},
+    ]);
+    assert_eq!(Value::Array(trail.clone()), expected, "joins are not decisions; each decision is one row");
+
+    // A held day, decided by a named administrator, then changed by the service key (which names nobody).
+    let date = rfc3339(now() - DAY)[..10].to_owned();
+    let auth = format!("Bearer {}", user_token(&walker));
+    let synced = send(
+        "POST",
+        &format!("{}/api/v1/fitness/sync", base_url()),
+        &[("Authorization", &auth)],
+        Some(&json!({"source": "garmin", "samples": [{"date": date, "steps": 70_000}]})),
+    );
+    assert_eq!(synced.json["held"][0]["value"], 70_000, "{:?}", synced.json);
+    let hold = format!("/api/v1/admin/holds/{walker}/{date}");
+    let approved = as_admin(&referee, "audit-approve", "POST", &hold, Some(&json!({"decision": "approve"})));
+    assert_eq!(approved.status, 200, "{:?}", approved.json);
+    assert_eq!(approved.json["decided_by"], json!(referee), "{:?}", approved.json);
+    let decided_at = approved.json["decided_at"].as_str().expect("decided_at");
+    assert!(decided_at.ends_with('Z') && leaderboard_worker::time::parse_ms(decided_at).is_some(), "{decided_at}");
+    let service_key = send(
+        "POST",
+        &format!("{}{hold}", base_url()),
+        &[("Authorization", &format!("Bearer {}", service_key_token()))],
+        Some(&json!({"decision": "reject"})),
+    );
+    assert_eq!((service_key.status, &service_key.json["decided_by"]), (200, &Value::Null), "{:?}", service_key.json);
+    let listed = as_admin(&referee, "audit-list", "GET", "/api/v1/admin/holds?status=rejected", None);
+    let mine = listed.json["holds"].as_array().expect("holds").iter().find(|h| h["user_id"] == json!(walker)).cloned();
+    assert_eq!(mine.map(|h| (h["status"].clone(), h["decided_by"].clone())), Some((json!("rejected"), Value::Null)));
+
+    let decisions = actions(&format!("user_id = '{walker}'"));
+    let summary: Vec<(Value, Value, Value)> =
+        decisions.iter().map(|a| (a["action"].clone(), a["actor"].clone(), a["detail"]["previous"].clone())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (json!("hold_approved"), json!(referee), json!("pending")),
+            (json!("hold_rejected"), Value::Null, json!("approved")),
+        ],
+        "both decisions are kept, the second names nobody"
+    );
+    assert_eq!(decisions[0]["day"], json!(date));
+
+    let cancelled = as_admin(&organiser, "audit-cancel", "POST", &format!("/api/v1/competitions/{id}/cancel"), None);
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.json);
+    let last = actions(&format!("competition_id = '{id}' AND action = 'competition_cancelled'"));
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!((&last[0]["actor"], &last[0]["request_id"]), (&json!(organiser), &json!("audit-cancel")));
+}
+
+#[test]
+fn the_trail_is_append_only_and_hidden_from_users() {
+    let attempts = [
+        ("service_role", "DELETE FROM public.admin_actions"),
+        ("service_role", "UPDATE public.admin_actions SET actor = NULL"),
+        ("service_role", "INSERT INTO public.admin_actions (action) VALUES ('competition_cancelled')"),
+        ("service_role", "SELECT public.record_admin_action('competition_cancelled', NULL, NULL, NULL, '{}')"),
+        ("authenticated", "SELECT count(*) FROM public.admin_actions"),
+        ("anon", "SELECT count(*) FROM public.admin_actions"),
+    ];
+    for (role, statement) in attempts {
+        let (ok, text) = e2e::stack(&["psql", "-tA", "-c", &format!("SET ROLE {role}; {statement}")]);
+        assert!(!ok && text.contains("permission denied"), "{role}: {statement} → {text}");
+    }
+    let readable =
+        e2e::stack(&["psql", "-tA", "-c", "SET ROLE service_role; SELECT count(*) >= 0 FROM public.admin_actions"]);
+    assert!(readable.0 && readable.1.contains('t'), "{readable:?}");
+}
