@@ -87,9 +87,15 @@ fn every_decision_about_money_names_who_made_it_and_when() {
     );
     assert_eq!(synced.json["held"][0]["value"], 70_000, "{:?}", synced.json);
     let hold = format!("/api/v1/admin/holds/{walker}/{date}");
-    let approved = as_admin(&referee, "audit-approve", "POST", &hold, Some(&json!({"decision": "approve"})));
+    let decision = json!({"decision": "approve", "reason": "a marathon: the race's results list them"});
+    let approved = as_admin(&referee, "audit-approve", "POST", &hold, Some(&decision));
     assert_eq!(approved.status, 200, "{:?}", approved.json);
-    assert_eq!(approved.json["decided_by"], json!(referee), "{:?}", approved.json);
+    assert_eq!(
+        (&approved.json["decided_by"], &approved.json["reason"]),
+        (&json!(referee), &decision["reason"]),
+        "{:?}",
+        approved.json
+    );
     let decided_at = approved.json["decided_at"].as_str().expect("decided_at");
     assert!(decided_at.ends_with('Z') && leaderboard_worker::time::parse_ms(decided_at).is_some(), "{decided_at}");
     let service_key = send(
@@ -101,16 +107,22 @@ fn every_decision_about_money_names_who_made_it_and_when() {
     assert_eq!((service_key.status, &service_key.json["decided_by"]), (200, &Value::Null), "{:?}", service_key.json);
     let listed = as_admin(&referee, "audit-list", "GET", "/api/v1/admin/holds?status=rejected", None);
     let mine = listed.json["holds"].as_array().expect("holds").iter().find(|h| h["user_id"] == json!(walker)).cloned();
-    assert_eq!(mine.map(|h| (h["status"].clone(), h["decided_by"].clone())), Some((json!("rejected"), Value::Null)));
+    assert_eq!(
+        mine.map(|h| (h["status"].clone(), h["decided_by"].clone(), h["reason"].clone())),
+        Some((json!("rejected"), Value::Null, Value::Null)),
+        "the second decision gave no reason: the first one's went with it"
+    );
+    let too_long = json!({"decision": "approve", "reason": "x".repeat(201)});
+    assert_eq!(as_admin(&referee, "audit-long", "POST", &hold, Some(&too_long)).status, 422);
 
     let decisions = actions(&format!("user_id = '{walker}'"));
     let summary: Vec<(Value, Value, Value)> =
-        decisions.iter().map(|a| (a["action"].clone(), a["actor"].clone(), a["detail"]["previous"].clone())).collect();
+        decisions.iter().map(|a| (a["action"].clone(), a["actor"].clone(), a["detail"].clone())).collect();
     assert_eq!(
         summary,
         vec![
-            (json!("hold_approved"), json!(referee), json!("pending")),
-            (json!("hold_rejected"), Value::Null, json!("approved")),
+            (json!("hold_approved"), json!(referee), json!({"previous": "pending", "reason": decision["reason"]})),
+            (json!("hold_rejected"), Value::Null, json!({"previous": "approved", "reason": null})),
         ],
         "both decisions are kept, the second names nobody"
     );
@@ -140,4 +152,42 @@ fn the_trail_is_append_only_and_hidden_from_users() {
     let readable =
         e2e::stack(&["psql", "-tA", "-c", "SET ROLE service_role; SELECT count(*) >= 0 FROM public.admin_actions"]);
     assert!(readable.0 && readable.1.contains('t'), "{readable:?}");
+}
+
+#[test]
+fn a_score_correction_names_its_author_and_what_it_changed() {
+    let (organiser, member) = (Uuid::new_v4(), Uuid::new_v4());
+    let body = json!({
+        "name": "corrected", "metric": "steps", "prize_pool": 100, "payout": [10000], "score_source": "client",
+        "starts_at": rfc3339(now() - DAY), "ends_at": rfc3339(now() + DAY),
+    });
+    let created = as_admin(&organiser, "audit-client", "POST", "/api/v1/competitions", Some(&body));
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    let id: Uuid = created.json["id"].as_str().and_then(|id| id.parse().ok()).expect("id");
+    join(&id, &member);
+    let auth = format!("Bearer {}", user_token(&member));
+    let own = send(
+        "POST",
+        &format!("{}/api/v1/leaderboard/update", base_url()),
+        &[("Authorization", &auth)],
+        Some(&json!({"competition_id": id, "score": 900})),
+    );
+    assert_eq!(own.status, 200, "{:?}", own.json);
+    let corrected = as_admin(
+        &organiser,
+        "audit-correct",
+        "POST",
+        "/api/v1/leaderboard/update",
+        Some(&json!({"competition_id": id, "user_id": member, "score": 400})),
+    );
+    assert_eq!((corrected.status, &corrected.json["score"]), (200, &json!(400)), "{:?}", corrected.json);
+
+    let trail = actions(&format!("competition_id = '{id}' AND action <> 'competition_created'"));
+    assert_eq!(
+        Value::Array(trail),
+        json!([{"action": "score_corrected", "actor": organiser, "request_id": "audit-correct", "competition_id": id,
+                "user_id": member, "day": null,
+                "detail": {"requested": 400, "score": 400, "seq": corrected.json["seq"]}}]),
+        "a member's own score is not a decision; the correction is"
+    );
 }

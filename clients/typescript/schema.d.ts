@@ -983,6 +983,8 @@ export interface components {
             decided_by?: string | null;
             /** @description The held metric. */
             metric: components["schemas"]["Metric"];
+            /** @description Why it was decided, when the decision gave a reason. */
+            reason?: string | null;
             /** @description The source that reported it. */
             source: string;
             /** @description The review's state. */
@@ -1014,6 +1016,8 @@ export interface components {
         HoldDecision: {
             /** @enum {string} */
             decision: "approve" | "reject";
+            /** @description Why (1..200 characters), kept with the hold and in the database's audit trail. */
+            reason?: string | null;
         };
         /** @description Reply of `GET /api/v1/admin/holds`. */
         HoldList: {

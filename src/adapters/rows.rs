@@ -154,6 +154,9 @@ pub struct HoldRow {
     /// The administrator who decided it, from the audit trail; null while pending or when nobody was named.
     #[serde(default)]
     pub decided_by: Option<Uuid>,
+    /// Why it was decided, when the decision said.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// What `decide_hold` returns: the day's held samples after the decision, whether it changed anything, and (when

@@ -28,10 +28,16 @@ impl Database {
         self.run("list_holds", self.rpc("list_holds", args, Caller::Service)).await
     }
 
-    /// Records a review decision (`approved` or `rejected`) on a user's held day; PostgREST answers 404 when the day
-    /// has no hold.
-    pub async fn decide_hold(&self, user_id: &Uuid, day: &str, decision: &str) -> Result<HoldDecision, AdapterError> {
-        let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision });
+    /// Records a review decision (approved or rejected, with its reason if any) on a user's held day; PostgREST
+    /// answers 404 when the day has no hold.
+    pub async fn decide_hold(
+        &self,
+        user_id: &Uuid,
+        day: &str,
+        decision: &str,
+        reason: Option<&str>,
+    ) -> Result<HoldDecision, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision, "p_reason": reason });
         self.run("decide_hold", self.rpc("decide_hold", args, Caller::Service)).await
     }
 }

@@ -19,6 +19,20 @@ impl Database {
         self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await
     }
 
+    /// Records an administrator's accepted score correction in the audit trail (the actor and request id travel in
+    /// the headers, `Database::on_behalf_of`); returns the trail row's id.
+    pub async fn record_score_correction(
+        &self,
+        requested: standings::score::Score,
+        reply: &standings::protocol::ScoreWriteReply,
+    ) -> Result<i64, AdapterError> {
+        let args = json!({
+            "p_competition": reply.competition_id, "p_user": reply.user_id, "p_requested": requested,
+            "p_score": reply.score, "p_seq": reply.seq,
+        });
+        self.run("record_score_correction", self.rpc("record_score_correction", args, Caller::Service)).await
+    }
+
     /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
     pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
         self.run("apply_score_outbox", self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service))

@@ -45,6 +45,8 @@ pub struct Hold {
     /// The administrator who decided it (the `sub` of their service_role token); null while pending, or when the
     /// token named nobody (Supabase's service key). Every decision is kept in the database's audit trail.
     pub decided_by: Option<Uuid>,
+    /// Why it was decided, when the decision gave a reason.
+    pub reason: Option<String>,
 }
 
 /// Reply of `GET /api/v1/admin/holds`.
@@ -82,6 +84,7 @@ impl From<HoldRow> for Hold {
             user_entered: row.user_entered,
             decided_at: row.decided_at.as_deref().map(time::normalize),
             decided_by: row.decided_by,
+            reason: row.reason,
         }
     }
 }
@@ -94,6 +97,19 @@ pub struct DecisionBody {
     /// `approve` (counts in full) or `reject` (counts 0).
     #[schema(schema_with = decisions)]
     pub decision: String,
+    /// Why (1..200 characters), kept with the hold and in the database's audit trail.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
+    pub reason: Option<String>,
+}
+
+/// A review decision as the database takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Approved or rejected.
+    pub status: HoldStatus,
+    /// Why, when given.
+    pub reason: Option<String>,
 }
 
 fn decisions() -> utoipa::openapi::schema::Object {
@@ -101,12 +117,26 @@ fn decisions() -> utoipa::openapi::schema::Object {
 }
 
 impl DecisionBody {
-    /// `approve` → approved, `reject` → rejected (422 otherwise).
-    pub fn validate(self) -> Result<HoldStatus, ApiError> {
-        match self.decision.as_str() {
-            "approve" => Ok(HoldStatus::Approved),
-            "reject" => Ok(HoldStatus::Rejected),
-            _ => Err(ApiError::ValidationFailed(vec![FieldError::new("decision", "must be approve or reject")])),
+    /// `approve` → approved, `reject` → rejected, with a reason of 1..200 characters if any (422 otherwise, every
+    /// field at fault listed).
+    pub fn validate(self) -> Result<Decision, ApiError> {
+        let mut problems = Vec::new();
+        let status = match self.decision.as_str() {
+            "approve" => Some(HoldStatus::Approved),
+            "reject" => Some(HoldStatus::Rejected),
+            _ => {
+                problems.push(FieldError::new("decision", "must be approve or reject"));
+                None
+            }
+        };
+        if let Some(reason) = &self.reason {
+            if !(1..=200).contains(&reason.chars().count()) {
+                problems.push(FieldError::new("reason", "must be 1 to 200 characters"));
+            }
+        }
+        match status {
+            Some(status) if problems.is_empty() => Ok(Decision { status, reason: self.reason }),
+            _ => Err(ApiError::ValidationFailed(problems)),
         }
     }
 }
@@ -144,11 +174,11 @@ pub async fn decide(
         return Err(ApiError::BadRequest("date must be YYYY-MM-DD".to_owned()));
     }
     let decision = ctx.read_json::<DecisionBody>(req, JSON_LIMIT).await?.validate()?;
-    let decided = ctx.database().decide_hold(&user_id, &date, decision.name()).await.map_err(|error| {
-        match error.upstream_code() {
-            Some("PT404") => ApiError::NotFound("no hold for this user and date".to_owned()),
-            _ => ApiError::from(error),
-        }
+    let database = ctx.database();
+    let decided = database.decide_hold(&user_id, &date, decision.status.name(), decision.reason.as_deref());
+    let decided = decided.await.map_err(|error| match error.upstream_code() {
+        Some("PT404") => ApiError::NotFound("no hold for this user and date".to_owned()),
+        _ => ApiError::from(error),
     })?;
     let competitions = match (&decided.rescore, decided.changed) {
         (Some(inputs), true) => scoring::write_rescored(ctx, &user_id, inputs).await?,
@@ -165,10 +195,19 @@ mod tests {
 
     #[test]
     fn decisions_and_filters_follow_the_contract() {
-        let decide = |d: &str| DecisionBody { decision: d.into() }.validate().ok();
-        assert_eq!(decide("approve"), Some(HoldStatus::Approved));
-        assert_eq!(decide("reject"), Some(HoldStatus::Rejected));
-        assert_eq!(decide("approved"), None);
+        let decide = |d: &str, reason: Option<&str>| {
+            DecisionBody { decision: d.into(), reason: reason.map(str::to_owned) }.validate().map_err(|e| match e {
+                ApiError::ValidationFailed(problems) => problems.into_iter().map(|p| p.field).collect::<Vec<_>>(),
+                other => panic!("{other:?}"),
+            })
+        };
+        let decided = |status, reason: Option<&str>| Ok(Decision { status, reason: reason.map(str::to_owned) });
+        assert_eq!(decide("approve", None), decided(HoldStatus::Approved, None));
+        assert_eq!(decide("reject", Some("a car ride")), decided(HoldStatus::Rejected, Some("a car ride")));
+        assert_eq!(decide("approve", Some(&"é".repeat(200))), decided(HoldStatus::Approved, Some(&"é".repeat(200))));
+        assert_eq!(decide("approved", None), Err(vec!["decision".to_owned()]));
+        assert_eq!(decide("approve", Some("")), Err(vec!["reason".to_owned()]));
+        assert_eq!(decide("maybe", Some(&"x".repeat(201))), Err(vec!["decision".to_owned(), "reason".to_owned()]));
         let filter = |pairs: &[(&str, &str)]| {
             let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             status_filter(&owned).ok()
@@ -190,6 +229,7 @@ mod tests {
             user_entered: false,
             decided_at: None,
             decided_by: None,
+            reason: None,
         };
         let counted = |status| Hold::from(row(status)).counted;
         assert_eq!(

@@ -3,7 +3,7 @@
 pub mod model;
 
 use standings::object_error::ErrorCode;
-use standings::protocol::{Around, PageAt, Prizes, PublicEntry, ScoreWrite, Standing};
+use standings::protocol::{Around, PageAt, Prizes, PublicEntry, ScoreWrite, ScoreWriteReply, Standing};
 use standings::requests::ObjectRequest;
 
 use crate::cache::{count, pages, Level, Outcome};
@@ -128,9 +128,29 @@ pub async fn update(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
             days_version: None,
             correction,
         };
-        Ok(Reply::json(200, &scoring::write(ctx, &write).await?))
+        let written = scoring::write(ctx, &write).await?;
+        if correction {
+            record_correction(ctx, &write, &written).await;
+        }
+        Ok(Reply::json(200, &written))
     })
     .await
+}
+
+/// Records an administrator's accepted correction in the database's audit trail. The correction stands whatever
+/// happens here: score updates keep working while the database is away (DESIGN.md), so a failure is logged naming
+/// the correction (the failed call counts in `external_requests_total` too), not answered.
+async fn record_correction(ctx: &RequestContext<'_>, write: &ScoreWrite, written: &ScoreWriteReply) {
+    if let Err(error) = ctx.database().record_score_correction(write.score, written).await {
+        worker::console_error!(
+            "request {}: correction of {} in {} to {} (seq {}) applied but not recorded in the audit trail: {error}",
+            ctx.request_id,
+            written.user_id,
+            written.competition_id,
+            written.score,
+            written.seq
+        );
+    }
 }
 
 /// `GET /api/v1/leaderboard/{competition_id}/users/{user_id}`
