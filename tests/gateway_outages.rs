@@ -51,6 +51,21 @@ fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
             assert_eq!(reply.status, 200, "update during the outage: {:?}", reply.json);
         }
     }
+    // An administrator's correction stands too, though the audit trail cannot record it now (the Worker logs that).
+    let admin = format!("Bearer {}", e2e::token_with_role(&Uuid::new_v4(), "service_role"));
+    let correction = json!({"competition_id": competition, "user_id": users[0], "score": 50});
+    let corrected = send(
+        "POST",
+        &format!("{}/api/v1/leaderboard/update", base_url()),
+        &[("Authorization", &admin)],
+        Some(&correction),
+    );
+    assert_eq!((corrected.status, &corrected.json["score"]), (200, &json!(50)), "{:?}", corrected.json);
+    let unrecorded = format!("correction of {} in {competition} to 50 (seq 14) applied but not recorded", users[0]);
+    let logged = eventually(Duration::from_secs(10), || {
+        std::fs::read_to_string(e2e::setting("E2E_WORKER_LOG")).ok().filter(|log| log.contains(&unrecorded))
+    });
+    assert!(logged.is_some(), "the shared Worker's log names the unrecorded correction: {unrecorded}");
     let stats_url = format!("{}/__test/competitions/{competition}/stats", base_url());
     let failing = eventually(Duration::from_secs(15), || {
         Some(send("GET", &stats_url, &[("Authorization", &e2e::admin_auth())], None).json)
@@ -59,12 +74,14 @@ fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
     assert!(failing.is_some(), "the alarm tried and failed while the database API was down");
     drop(restart);
 
-    // 1 + 4×3 accepted changes; the last of each user is the one Postgres must end with, at the object's seq.
+    // 1 + 4×3 accepted changes and the correction; the last of each user is the one Postgres must end with, at the
+    // object's seq.
     let mut expected: Vec<(String, i64, i64)> = users
         .iter()
         .enumerate()
         .map(|(i, user)| (user.to_string(), (i as i64 + 1) * 100 + 3, 1 + (i as i64) * 3 + 3))
         .collect();
+    expected[0] = (users[0].to_string(), 50, 14);
     expected.sort();
     let caught_up =
         eventually(Duration::from_secs(60), || Some(stored_scores(&competition)).filter(|rows| *rows == expected));
