@@ -49,6 +49,8 @@ pub enum Endpoint {
     AdminOutboxRetry,
     /// `POST /api/v1/admin/competitions/{competition_id}/repair`
     AdminRepair,
+    /// `GET /api/v1/admin/audit`
+    AdminAudit,
     /// `GET /api/v1/admin/holds`
     AdminHolds,
     /// `POST /api/v1/admin/holds/{user_id}/{date}`
@@ -111,6 +113,7 @@ const ROUTES: &[RouteSpec] = &[
         template: "/api/v1/admin/competitions/{competition_id}/repair",
         methods: &[("POST", Endpoint::AdminRepair)],
     },
+    RouteSpec { template: "/api/v1/admin/audit", methods: &[("GET", Endpoint::AdminAudit)] },
     RouteSpec { template: "/api/v1/admin/holds", methods: &[("GET", Endpoint::AdminHolds)] },
     RouteSpec { template: "/api/v1/admin/holds/{user_id}/{date}", methods: &[("POST", Endpoint::AdminHoldDecide)] },
     RouteSpec {

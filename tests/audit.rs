@@ -128,6 +128,37 @@ fn every_decision_about_money_names_who_made_it_and_when() {
     );
     assert_eq!(decisions[0]["day"], json!(date));
 
+    // The same trail through the API, newest first, a page at a time.
+    let read = |query: &str| as_admin(&referee, "audit-read", "GET", &format!("/api/v1/admin/audit?{query}"), None);
+    let first = read(&format!("competition_id={id}&limit=2"));
+    assert_eq!(first.status, 200, "{:?}", first.json);
+    let shown: Vec<&Value> = first.json["actions"].as_array().expect("actions").iter().map(|a| &a["action"]).collect();
+    assert_eq!(shown, [&json!("member_disqualified"), &json!("competition_changed")], "{:?}", first.json);
+    assert_eq!(first.json["actions"][0]["actor"], json!(referee));
+    assert_eq!(first.json["actions"][0]["detail"]["reason"], json!("shook the phone"));
+    let at = first.json["actions"][0]["at"].as_str().expect("at");
+    assert!(at.ends_with('Z') && leaderboard_worker::time::parse_ms(at).is_some(), "{at}");
+    let before = first.json["next_before"].as_i64().expect("an older page");
+    let second = read(&format!("competition_id={id}&limit=2&before={before}"));
+    assert_eq!(second.json["actions"].as_array().map(Vec::len), Some(1), "{:?}", second.json);
+    assert_eq!(
+        (&second.json["actions"][0]["action"], &second.json["next_before"]),
+        (&json!("competition_created"), &Value::Null)
+    );
+    let about_walker = read(&format!("user_id={walker}"));
+    let days: Vec<(&Value, &Value)> =
+        about_walker.json["actions"].as_array().expect("actions").iter().map(|a| (&a["action"], &a["date"])).collect();
+    assert_eq!(days, [(&json!("hold_rejected"), &json!(date)), (&json!("hold_approved"), &json!(date))]);
+    assert_eq!(read("limit=0").status, 422);
+    assert_eq!(read("competition_id=nope").status, 422);
+    let by_user = send(
+        "GET",
+        &format!("{}/api/v1/admin/audit", base_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(&walker)))],
+        None,
+    );
+    assert_eq!(by_user.status, 403, "the trail is for administrators");
+
     let cancelled = as_admin(&organiser, "audit-cancel", "POST", &format!("/api/v1/competitions/{id}/cancel"), None);
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.json);
     let last = actions(&format!("competition_id = '{id}' AND action = 'competition_cancelled'"));

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail of administrators' decisions (competitions created, edited, cancelled; disqualifications; review decisions; score corrections), newest first (service_role) */
+        get: operations["listAuditTrail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/competitions/{competition_id}/outbox": {
         parameters: {
             query?: never;
@@ -548,6 +565,63 @@ export interface components {
              * @description Members on the board.
              */
             total: number;
+        };
+        /** @description One decision of the trail. */
+        AuditAction: {
+            /** @enum {string} */
+            action: "competition_created" | "competition_changed" | "competition_cancelled" | "member_disqualified" | "hold_approved" | "hold_rejected" | "score_corrected";
+            /**
+             * Format: uuid
+             * @description The administrator (the `sub` of their service_role token); null for Supabase's service key, which names
+             *     nobody, and for changes made in SQL.
+             */
+            actor?: string | null;
+            /**
+             * Format: date-time
+             * @description When, RFC 3339 UTC.
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description The competition it concerns, if one.
+             */
+            competition_id?: string | null;
+            /**
+             * Format: date
+             * @description The member's day, for a review decision (YYYY-MM-DD).
+             */
+            date?: string | null;
+            /**
+             * @description What changed: the rules set (`competition_created`), `before`/`after` (`competition_changed`), `reason`
+             *     (`member_disqualified`), `previous` and `reason` (hold decisions), `requested`, `score` and `seq`
+             *     (`score_corrected`).
+             */
+            detail: Record<string, never>;
+            /**
+             * Format: int64
+             * @description The trail's own number (increasing); pass it as `before` for older rows.
+             */
+            id: number;
+            /**
+             * @description The `X-Request-Id` of the Worker's request that made it (find its access-log line); null for changes made
+             *     round the Worker.
+             */
+            request_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The member it concerns, if one.
+             */
+            user_id?: string | null;
+        };
+        /** @description Reply of `GET /api/v1/admin/audit`. */
+        AuditPage: {
+            /** @description Newest first. */
+            actions: components["schemas"]["AuditAction"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next (older) page; null on the last.
+             */
+            next_before?: number | null;
         };
         /** @description Reply of `POST /api/v1/me/avatar`. */
         AvatarReply: {
@@ -1617,6 +1691,130 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listAuditTrail: {
+        parameters: {
+            query?: {
+                competition_id?: string;
+                user_id?: string;
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not service_role */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A query parameter is out of range */
+            422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description Whole seconds to wait before retrying (always on 429) */
+                    "Retry-After": number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the envelope still carries the request id) */
+            500: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getCompetitionOutbox: {
         parameters: {
             query?: never;

@@ -189,3 +189,19 @@ pub struct ScoreEntryArg {
     /// RFC 3339.
     pub updated_at: String,
 }
+
+/// One row of the audit trail of administrators' decisions (`public.admin_actions`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AdminActionRow {
+    pub id: i64,
+    /// When (Postgres's text).
+    pub at: String,
+    pub actor: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub action: String,
+    pub competition_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    /// `YYYY-MM-DD`, for a decision on a held day.
+    pub day: Option<String>,
+    pub detail: serde_json::Value,
+}

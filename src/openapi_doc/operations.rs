@@ -7,6 +7,7 @@ use serde_json::json;
 use super::operation::{Access, Content, Operation};
 use super::Schemas;
 use crate::router::Endpoint;
+use crate::routes::admin::audit::AuditPage;
 use crate::routes::admin::holds::{DecisionBody, HoldDecided, HoldList};
 use crate::routes::avatars::model::AvatarReply;
 use crate::routes::competitions::model::{
@@ -229,6 +230,19 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         .id_in_path()
         .admin()
         .error(404, "No such competition or corrupt row"),
+        E::AdminAudit => Operation::api(
+            "listAuditTrail",
+            "operations",
+            "The audit trail of administrators' decisions (competitions created, edited, cancelled; \
+             disqualifications; review decisions; score corrections), newest first (service_role)",
+            Bearer,
+        )
+        .query("competition_id", json!({ "type": "string", "format": "uuid" }))
+        .query("user_id", json!({ "type": "string", "format": "uuid" }))
+        .query("before", json!({ "type": "integer", "minimum": 1 }))
+        .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }))
+        .ok(s.json::<AuditPage>())
+        .admin(),
         E::AdminHolds => Operation::api(
             "listHolds",
             "reviews",

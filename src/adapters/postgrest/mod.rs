@@ -5,6 +5,7 @@
 //! This file holds the client and its exchange; the queries are grouped by what they touch: `people`,
 //! `competitions`, `fitness` and `scores`.
 
+pub mod audit;
 mod competitions;
 mod fitness;
 mod people;

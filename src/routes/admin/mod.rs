@@ -2,6 +2,7 @@
 //! Postgres refused for good — with a retry once the cause is fixed, and the repair of a stored member row the board
 //! could not load (listed by the competition's stats). Every route answers 404 for a competition Postgres does not have, before any object is touched.
 
+pub mod audit;
 pub mod holds;
 
 use standings::protocol::{ObjectStats, OutboxReport, OutboxRetried, Repair};
