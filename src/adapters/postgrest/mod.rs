@@ -3,7 +3,7 @@
 //! authority. Every call runs under the PostgREST breaker and a time budget.
 //!
 //! This file holds the client and its exchange; the queries are grouped by what they touch: `people`,
-//! `competitions`, `fitness` and `scores`.
+//! `competitions`, `fitness`, `scores` and `audit`.
 
 pub mod audit;
 mod competitions;
