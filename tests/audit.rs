@@ -145,6 +145,12 @@ fn every_decision_about_money_names_who_made_it_and_when() {
         (&second.json["actions"][0]["action"], &second.json["next_before"]),
         (&json!("competition_created"), &Value::Null)
     );
+    let rules = &second.json["actions"][0]["detail"];
+    assert_eq!(
+        (&rules["starts_at"], &rules["ends_at"]),
+        (&created.json["starts_at"], &created.json["ends_at"]),
+        "times in the API's form"
+    );
     let about_walker = read(&format!("user_id={walker}"));
     let days: Vec<(&Value, &Value)> =
         about_walker.json["actions"].as_array().expect("actions").iter().map(|a| (&a["action"], &a["date"])).collect();

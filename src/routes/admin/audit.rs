@@ -71,6 +71,25 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
+/// The times a detail holds (a competition's `starts_at` and `ends_at`, at its top or under `before`/`after`) in the
+/// API's UTC form: the database writes them as Postgres prints them (`+00:00`).
+fn api_times(mut detail: serde_json::Value) -> serde_json::Value {
+    for part in [None, Some("before"), Some("after")] {
+        let object = match part {
+            None => detail.as_object_mut(),
+            Some(key) => detail.get_mut(key).and_then(serde_json::Value::as_object_mut),
+        };
+        for (key, value) in object.into_iter().flatten() {
+            if key == "starts_at" || key == "ends_at" {
+                if let Some(text) = value.as_str() {
+                    *value = time::normalize(text).into();
+                }
+            }
+        }
+    }
+    detail
+}
+
 impl From<AdminActionRow> for AuditAction {
     fn from(row: AdminActionRow) -> Self {
         Self {
@@ -82,7 +101,7 @@ impl From<AdminActionRow> for AuditAction {
             competition_id: row.competition_id,
             user_id: row.user_id,
             date: row.day,
-            detail: row.detail,
+            detail: api_times(row.detail),
         }
     }
 }
@@ -186,7 +205,18 @@ mod tests {
             day: Some("2026-12-03".into()),
             detail: serde_json::json!({"previous": "approved", "reason": null}),
         };
-        let shown = AuditAction::from(row);
+        let shown = AuditAction::from(row.clone());
         assert_eq!((shown.at.as_str(), shown.date.as_deref()), ("2026-12-04T03:33:06.433Z", Some("2026-12-03")));
+        let rules = |detail| AuditAction::from(AdminActionRow { detail, ..row.clone() }).detail;
+        assert_eq!(
+            rules(serde_json::json!({"name": "x", "starts_at": "2026-12-03T00:00:00+00:00", "ends_at": "bad"})),
+            serde_json::json!({"name": "x", "starts_at": "2026-12-03T00:00:00Z", "ends_at": "bad"})
+        );
+        assert_eq!(
+            rules(serde_json::json!({"before": {"ends_at": "2026-12-09T10:00:00.5+01:00"},
+                                     "after": {"ends_at": "2026-12-10T00:00:00+00:00"}})),
+            serde_json::json!({"before": {"ends_at": "2026-12-09T09:00:00.500Z"},
+                               "after": {"ends_at": "2026-12-10T00:00:00Z"}})
+        );
     }
 }
