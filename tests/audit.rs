@@ -114,6 +114,8 @@ fn every_decision_about_money_names_who_made_it_and_when() {
     );
     let too_long = json!({"decision": "approve", "reason": "x".repeat(201)});
     assert_eq!(as_admin(&referee, "audit-long", "POST", &hold, Some(&too_long)).status, 422);
+    let nul = json!({"decision": "approve", "reason": "a\u{0}b"});
+    assert_eq!(as_admin(&referee, "audit-nul", "POST", &hold, Some(&nul)).status, 422, "Postgres refuses a NUL: 4xx");
 
     let decisions = actions(&format!("user_id = '{walker}'"));
     let summary: Vec<(Value, Value, Value)> =

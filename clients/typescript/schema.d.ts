@@ -1090,7 +1090,10 @@ export interface components {
         HoldDecision: {
             /** @enum {string} */
             decision: "approve" | "reject";
-            /** @description Why (1..200 characters), kept with the hold and in the database's audit trail. */
+            /**
+             * @description Why (1..200 characters, no control characters; trimmed), kept with the hold and in the database's audit
+             *     trail.
+             */
             reason?: string | null;
         };
         /** @description Reply of `GET /api/v1/admin/holds`. */

@@ -13,6 +13,7 @@ use crate::fitness_rules::HoldStatus;
 use crate::http::body::JSON_LIMIT;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
+use crate::routes::competitions::model::reason;
 use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::{query_pairs, RequestContext};
 use crate::{scoring, time};
@@ -97,7 +98,8 @@ pub struct DecisionBody {
     /// `approve` (counts in full) or `reject` (counts 0).
     #[schema(schema_with = decisions)]
     pub decision: String,
-    /// Why (1..200 characters), kept with the hold and in the database's audit trail.
+    /// Why (1..200 characters, no control characters; trimmed), kept with the hold and in the database's audit
+    /// trail.
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
     pub reason: Option<String>,
@@ -117,8 +119,8 @@ fn decisions() -> utoipa::openapi::schema::Object {
 }
 
 impl DecisionBody {
-    /// `approve` → approved, `reject` → rejected, with a reason of 1..200 characters if any (422 otherwise, every
-    /// field at fault listed).
+    /// `approve` → approved, `reject` → rejected, with a reason if any (`competitions::model::edits::reason`; 422
+    /// otherwise, every field at fault listed).
     pub fn validate(self) -> Result<Decision, ApiError> {
         let mut problems = Vec::new();
         let status = match self.decision.as_str() {
@@ -129,13 +131,12 @@ impl DecisionBody {
                 None
             }
         };
-        if let Some(reason) = &self.reason {
-            if !(1..=200).contains(&reason.chars().count()) {
-                problems.push(FieldError::new("reason", "must be 1 to 200 characters"));
-            }
-        }
+        let reason = self.reason.as_deref().map(reason).transpose().unwrap_or_else(|problem| {
+            problems.push(problem);
+            None
+        });
         match status {
-            Some(status) if problems.is_empty() => Ok(Decision { status, reason: self.reason }),
+            Some(status) if problems.is_empty() => Ok(Decision { status, reason }),
             _ => Err(ApiError::ValidationFailed(problems)),
         }
     }
@@ -207,6 +208,8 @@ mod tests {
         assert_eq!(decide("approve", Some(&"é".repeat(200))), decided(HoldStatus::Approved, Some(&"é".repeat(200))));
         assert_eq!(decide("approved", None), Err(vec!["decision".to_owned()]));
         assert_eq!(decide("approve", Some("")), Err(vec!["reason".to_owned()]));
+        assert_eq!(decide("approve", Some("a\u{0}b")), Err(vec!["reason".to_owned()]), "Postgres refuses a NUL");
+        assert_eq!(decide("reject", Some("  trimmed ")), decided(HoldStatus::Rejected, Some("trimmed")));
         assert_eq!(decide("maybe", Some(&"x".repeat(201))), Err(vec!["decision".to_owned(), "reason".to_owned()]));
         let filter = |pairs: &[(&str, &str)]| {
             let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -115,15 +115,18 @@ pub struct DisqualifyBody {
 impl DisqualifyBody {
     /// The reason, trimmed: 1..=200 characters, no control characters.
     pub fn validate(self) -> Result<String, ApiError> {
-        let reason = self.reason.trim().to_owned();
-        if !(1..=200).contains(&reason.chars().count()) || reason.chars().any(char::is_control) {
-            return Err(ApiError::ValidationFailed(vec![FieldError::new(
-                "reason",
-                "must be 1 to 200 characters without control characters",
-            )]));
-        }
-        Ok(reason)
+        reason(&self.reason).map_err(|problem| ApiError::ValidationFailed(vec![problem]))
     }
+}
+
+/// An administrator's stated reason (a disqualification's, a review decision's), trimmed: 1..=200 characters and no
+/// control characters (Postgres refuses a NUL in text, and the reason is shown to people).
+pub fn reason(text: &str) -> Result<String, FieldError> {
+    let reason = text.trim();
+    if !(1..=200).contains(&reason.chars().count()) || reason.chars().any(char::is_control) {
+        return Err(FieldError::new("reason", "must be 1 to 200 characters without control characters"));
+    }
+    Ok(reason.to_owned())
 }
 
 #[cfg(test)]
