@@ -119,7 +119,7 @@ fn decisions() -> utoipa::openapi::schema::Object {
 }
 
 impl DecisionBody {
-    /// `approve` → approved, `reject` → rejected, with a reason if any (`competitions::model::edits::reason`; 422
+    /// `approve` → approved, `reject` → rejected, with a reason if any (`competitions::model::reason`; 422
     /// otherwise, every field at fault listed).
     pub fn validate(self) -> Result<Decision, ApiError> {
         let mut problems = Vec::new();
