@@ -134,10 +134,14 @@ fn tokenless_requests_get_the_default_terms_per_address_unless_configured() {
     for reply in &replies {
         assert_eq!(reply.header("ratelimit-policy"), Some("\"default\";q=200;w=1"), "{reply:?}");
     }
-    // The default policy's burst of 200 and 100 a second, not a tighter bucket of their own.
+    // The default policy's burst of 200 and 100 a second, not a tighter bucket of their own (the old built-in
+    // `anonymous` policy, 10 a second with a burst of 20, served about a tenth of this). Never more than the bucket
+    // held; somewhat fewer is the leases' design: an isolate takes tokens a few at a time (at most a twentieth of the
+    // burst, one renewal ahead) and what it has not spent lapses after a second, up to ~15 tokens a second here.
     let available = (200.0 + 100.0 * elapsed).min(total as f64);
     eprintln!("{served} served, {limited} limited in {elapsed:.2} s; {available:.0} tokens available");
-    assert!((served - available).abs() <= available * 0.05 + 1.0, "{served} served, {available:.0} available");
+    assert!(served <= available * 1.02 + 2.0, "{served} served, {available:.0} available");
+    assert!(served >= available * 0.8, "{served} served, {available:.0} available");
 }
 
 /// Decisions the limiter made for `policy` without Redis, as `/metrics` counts them.
