@@ -110,6 +110,20 @@ pub fn query_pairs(req: &crate::http::incoming::Incoming) -> Result<Vec<(String,
     Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
+/// The value of the query parameter `name` (the first, when repeated).
+pub fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
+
+/// A page's `limit` parameter: `default` when absent, else an integer from 1 to `max` (the field's error otherwise).
+pub fn limit_query(pairs: &[(String, String)], default: usize, max: usize) -> Result<usize, crate::error::FieldError> {
+    match query_value(pairs, "limit").map(str::parse::<usize>) {
+        None => Ok(default),
+        Some(Ok(limit)) if (1..=max).contains(&limit) => Ok(limit),
+        Some(_) => Err(crate::error::FieldError::new("limit", format!("must be an integer from 1 to {max}"))),
+    }
+}
+
 /// Reads a request body, refusing it with 413 as soon as more than `limit` bytes arrived: a chunked body has no
 /// declared length, and reading it whole first would let a few large posts take the isolate's memory.
 pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {

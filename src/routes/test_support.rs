@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
-use crate::runtime::{query_pairs, RequestContext};
+use crate::runtime::{query_pairs, query_value, RequestContext};
 
 fn enabled(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
     ctx.require_admin("test routes need a service_role token").map(drop)
@@ -57,10 +57,8 @@ pub async fn seed(
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let n: u64 = query_pairs(req)?
-        .iter()
-        .find(|(key, _)| key == "n")
-        .and_then(|(_, value)| value.parse().ok())
+    let n: u64 = query_value(&query_pairs(req)?, "n")
+        .and_then(|value| value.parse().ok())
         .ok_or_else(|| ApiError::BadRequest("n must be a non-negative integer".into()))?;
     ask_competition(ctx, route, ObjectRequest::TestSeed { members: n }).await
 }

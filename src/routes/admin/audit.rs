@@ -10,7 +10,7 @@ use crate::adapters::postgrest::audit::AuditFilter;
 use crate::adapters::rows::AdminActionRow;
 use crate::error::{ApiError, FieldError};
 use crate::http::reply::Reply;
-use crate::runtime::{query_pairs, RequestContext};
+use crate::runtime::{limit_query, query_pairs, query_value, RequestContext};
 use crate::time;
 
 /// Rows per page unless `limit` says.
@@ -109,28 +109,23 @@ impl From<AdminActionRow> for AuditAction {
 /// The filter of `competition_id`, `user_id`, `before` and `limit` (422 naming every parameter at fault).
 pub fn audit_query(pairs: &[(String, String)]) -> Result<AuditFilter, ApiError> {
     let mut problems = Vec::new();
-    let value = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
     let mut id = |name: &str| {
-        value(name).and_then(|text| {
+        query_value(pairs, name).and_then(|text| {
             Uuid::try_parse(text).map_err(|_| problems.push(FieldError::new(name, "must be a UUID"))).ok()
         })
     };
     let (competition_id, user_id) = (id("competition_id"), id("user_id"));
-    let before = value("before").and_then(|text| match text.parse::<i64>() {
+    let before = query_value(pairs, "before").and_then(|text| match text.parse::<i64>() {
         Ok(before) if before > 0 => Some(before),
         _ => {
             problems.push(FieldError::new("before", "must be a positive integer (a next_before)"));
             None
         }
     });
-    let limit = match value("limit").map(str::parse::<usize>) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(limit)) if (1..=MAX_LIMIT).contains(&limit) => limit,
-        Some(_) => {
-            problems.push(FieldError::new("limit", format!("must be an integer from 1 to {MAX_LIMIT}")));
-            DEFAULT_LIMIT
-        }
-    };
+    let limit = limit_query(pairs, DEFAULT_LIMIT, MAX_LIMIT).unwrap_or_else(|problem| {
+        problems.push(problem);
+        DEFAULT_LIMIT
+    });
     if problems.is_empty() {
         Ok(AuditFilter { competition_id, user_id, before, limit })
     } else {

@@ -15,7 +15,7 @@ use crate::http::reply::Reply;
 use crate::router::RouteMatch;
 use crate::routes::competitions::model::reason;
 use crate::routes::leaderboard::model::path_uuid;
-use crate::runtime::{query_pairs, RequestContext};
+use crate::runtime::{query_pairs, query_value, RequestContext};
 use crate::{scoring, time};
 use standings::rules::Metric;
 
@@ -144,9 +144,9 @@ impl DecisionBody {
 
 /// The `status` filter of the list: pending by default (the review queue).
 pub fn status_filter(pairs: &[(String, String)]) -> Result<HoldStatus, ApiError> {
-    match pairs.iter().find(|(key, _)| key == "status") {
+    match query_value(pairs, "status") {
         None => Ok(HoldStatus::Pending),
-        Some((_, value)) => HoldStatus::parse(value).ok_or_else(|| {
+        Some(value) => HoldStatus::parse(value).ok_or_else(|| {
             ApiError::ValidationFailed(vec![FieldError::new("status", "must be pending, approved or rejected")])
         }),
     }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, FieldError};
+use crate::runtime::{limit_query, query_value};
 
 /// Largest score JSON clients can hold exactly.
 pub use standings::protocol::MAX_SCORE;
@@ -113,23 +114,13 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
-fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-}
-
 /// Validates `limit` and `cursor`.
 pub fn page_query(pairs: &[(String, String)]) -> Result<PageQuery, ApiError> {
     let mut problems = Vec::new();
-    let limit = match query_value(pairs, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
-            _ => {
-                problems.push(FieldError::new("limit", format!("must be an integer from 1 to {MAX_LIMIT}")));
-                DEFAULT_LIMIT
-            }
-        },
-    };
+    let limit = limit_query(pairs, DEFAULT_LIMIT, MAX_LIMIT).unwrap_or_else(|problem| {
+        problems.push(problem);
+        DEFAULT_LIMIT
+    });
     let cursor = query_value(pairs, "cursor").map(str::to_owned);
     if let Some(text) = &cursor {
         match Cursor::decode(text) {
