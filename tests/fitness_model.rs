@@ -1,0 +1,345 @@
+//! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
+//! disqualification", the clarifications). Random syncs — every source, typed-in samples, values around the review
+//! threshold and the hard cap, dates around the caller's local today, zone changes — and review decisions run over
+//! competitions with every scoring mode, participant and fixed clocks, with or without typed-in samples, and windows
+//! that start and end mid-day. After every step the Worker's answer must be the model's; at the end every board.
+//! `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise three fresh seeds run, each printed for replay.
+
+use std::collections::BTreeMap;
+
+use e2e::{base_url, rfc3339, send, service_token, user_token, Reply};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const DAY: i64 = 86_400;
+/// Steps: review threshold, hard cap, manual cap (API.md, "Per-day limits per metric").
+const REVIEW: i64 = 60_000;
+const HARD: i64 = 100_000;
+const MANUAL: i64 = 20_000;
+const ZONES: [&str; 8] = [
+    "UTC",
+    "America/Chicago",
+    "Pacific/Kiritimati",
+    "Etc/GMT+12",
+    "Asia/Kolkata",
+    "Europe/Berlin",
+    "Pacific/Chatham",
+    "America/St_Johns",
+];
+const SOURCES: [&str; 5] = ["healthkit", "health_connect", "google_fit", "garmin", "manual"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Debug)]
+struct Competition {
+    id: Uuid,
+    starts: i64,
+    ends: i64,
+    scoring: Value,
+    /// `None`: each member's own zone.
+    clock: Option<&'static str>,
+    allow_manual: bool,
+    members: Vec<Uuid>,
+}
+
+#[derive(Debug, Default)]
+struct Person {
+    zone: String,
+    /// (date, source) → (steps, typed in).
+    samples: BTreeMap<(Date, &'static str), (i64, bool)>,
+    holds: BTreeMap<Date, Decision>,
+    /// Whether a sync of theirs was answered: from then on every board they joined holds their score.
+    synced: bool,
+}
+
+fn zone(name: &str) -> TimeZone {
+    TimeZone::get(name).expect("a zone of the model's list")
+}
+
+fn local_today(zone_name: &str) -> Date {
+    Timestamp::now().to_zoned(zone(zone_name)).date()
+}
+
+/// The instants (seconds) of `date`'s first moment and of the next date's, in `zone_name`.
+fn day_bounds(date: Date, zone_name: &str) -> (i64, i64) {
+    let start = |d: Date| d.to_zoned(zone(zone_name)).expect("a day in range").timestamp().as_second();
+    (start(date), start(date.tomorrow().expect("a day in range")))
+}
+
+impl Person {
+    /// What each counted date of `competition` counts: manual cap on typed-in values (which count only where
+    /// allowed), the largest value across sources, then the review of a held day.
+    fn counted_days(&self, competition: &Competition) -> Vec<i64> {
+        let clock = competition.clock.unwrap_or(&self.zone);
+        let mut days: BTreeMap<Date, (i64, bool)> = BTreeMap::new();
+        for ((date, _), &(steps, typed_in)) in &self.samples {
+            if typed_in && !competition.allow_manual {
+                continue;
+            }
+            let value = if typed_in { steps.min(MANUAL) } else { steps };
+            let day = days.entry(*date).or_default();
+            *day = (day.0.max(value), day.1 || steps > REVIEW);
+        }
+        days.into_iter()
+            .filter(|(date, _)| {
+                let (from, to) = day_bounds(*date, clock);
+                from < competition.ends && to > competition.starts
+            })
+            .map(|(date, (value, held))| match (held, self.holds.get(&date).copied().unwrap_or(Decision::Pending)) {
+                (false, _) | (true, Decision::Approved) => value,
+                (true, Decision::Pending) => value.min(REVIEW),
+                (true, Decision::Rejected) => 0,
+            })
+            .collect()
+    }
+
+    fn score(&self, competition: &Competition) -> i64 {
+        let days = self.counted_days(competition);
+        let field = |name: &str| competition.scoring[name].as_i64().expect("a rule's number");
+        match competition.scoring["mode"].as_str() {
+            Some("total") => days.iter().sum(),
+            Some("daily_capped") => days.iter().map(|d| (*d).min(field("cap"))).sum(),
+            Some("goal_days") => days.iter().filter(|d| **d >= field("goal")).count() as i64,
+            Some("best_day") => days.iter().copied().max().unwrap_or(0),
+            other => panic!("unknown mode {other:?}"),
+        }
+    }
+
+    /// A held sample whose stored value changes (or that is new) reopens its day's review; a day left with no held
+    /// sample has no hold.
+    fn store(&mut self, date: Date, source: &'static str, steps: i64, typed_in: bool) {
+        let before = self.samples.insert((date, source), (steps, typed_in));
+        if steps > REVIEW && before != Some((steps, typed_in)) {
+            self.holds.insert(date, Decision::Pending);
+        }
+    }
+
+    fn drop_holds_without_held_samples(&mut self, dates: &[Date]) {
+        for date in dates {
+            if !self.samples.iter().any(|((d, _), (steps, _))| d == date && *steps > REVIEW) {
+                self.holds.remove(date);
+            }
+        }
+    }
+}
+
+fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {token}"))], body)
+}
+
+fn new_competition(rng: &mut fastrand::Rng, now: i64) -> Competition {
+    let starts = now - DAY / 5 - rng.i64(0..6 * DAY);
+    let ends = now + DAY / 2 + rng.i64(0..3 * DAY);
+    let scoring = match rng.u8(0..4) {
+        0 => json!({"mode": "total"}),
+        1 => json!({"mode": "daily_capped", "cap": if rng.bool() { 5_000 } else { 12_000 }}),
+        2 => json!({"mode": "goal_days", "goal": if rng.bool() { 3_000 } else { 10_000 }}),
+        _ => json!({"mode": "best_day"}),
+    };
+    let clock = (rng.u8(0..3) == 0).then(|| ZONES[rng.usize(0..ZONES.len())]);
+    let allow_manual = rng.bool();
+    let body = json!({
+        "name": "model", "metric": "steps", "prize_pool": 0, "payout": [],
+        "starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "score_source": "fitness", "scoring": scoring,
+        "clock": clock.unwrap_or("participant"), "grace_hours": 0, "allow_manual": allow_manual,
+    });
+    let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+    assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
+    let id = reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id");
+    Competition { id, starts, ends, scoring, clock, allow_manual, members: Vec::new() }
+}
+
+/// One random sync by `user`, checked against the model: rejections, held samples and every joined board's score.
+fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions: &[Competition], step: usize) {
+    let source = SOURCES[rng.usize(0..SOURCES.len())];
+    let new_zone = (rng.u8(0..4) == 0).then(|| ZONES[rng.usize(0..ZONES.len())]);
+    // The body's zone judges this request's dates (API.md, clarifications).
+    let today = local_today(new_zone.unwrap_or(&person.zone));
+    let mut samples: Vec<(Date, i64, bool)> = Vec::new();
+    for _ in 0..rng.usize(1..5) {
+        let date = today.checked_add(jiff::Span::new().days(rng.i64(-8..=1))).expect("a date in range");
+        if samples.iter().any(|(d, _, _)| *d == date) {
+            continue;
+        }
+        let typed_in = source == "manual" || rng.u8(0..5) == 0;
+        let steps = match rng.u8(0..10) {
+            _ if typed_in => rng.i64(0..90_000),
+            0 => rng.i64(HARD + 1..150_000),
+            1 | 2 => rng.i64(REVIEW + 1..=HARD),
+            _ => rng.i64(0..REVIEW),
+        };
+        samples.push((date, steps, typed_in && source != "manual"));
+    }
+    let mut body = json!({
+        "source": source,
+        "samples": samples.iter().map(|(date, steps, user_entered)| {
+            let mut sample = json!({"date": date.to_string(), "steps": steps});
+            if *user_entered {
+                sample["user_entered"] = json!(true);
+            }
+            sample
+        }).collect::<Vec<_>>(),
+    });
+    if let Some(zone) = new_zone {
+        body["time_zone"] = json!(zone);
+    }
+    let reply = call("POST", "/api/v1/fitness/sync", &user_token(user), Some(&body));
+    assert_eq!(reply.status, 200, "step {step}: {body}: {:?}", reply.json);
+    if let Some(zone) = new_zone {
+        person.zone = zone.to_owned();
+    }
+    let rejected: BTreeMap<usize, String> = reply.json["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|r| (r["index"].as_u64().expect("index") as usize, r["reason"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let held: Vec<usize> = reply.json["held"]
+        .as_array()
+        .expect("held")
+        .iter()
+        .map(|h| h["index"].as_u64().expect("index") as usize)
+        .collect();
+    let mut expected_held = Vec::new();
+    for (index, (date, steps, user_entered)) in samples.iter().enumerate() {
+        let reason = rejected.get(&index).map(String::as_str);
+        let context = format!("step {step}, sample {index} of {body}: {:?}", reply.json);
+        // A sample both dated in the future and above the hard cap may be refused for either reason.
+        if *date > today {
+            assert!(reason == Some("future_date") || (*steps > HARD && reason.is_some()), "future: {context}");
+        } else if *steps > HARD {
+            assert!(reason.is_some_and(|r| r != "future_date"), "above the hard cap: {context}");
+        } else {
+            assert_eq!(reason, None, "stored: {context}");
+            person.store(*date, source, *steps, source == "manual" || *user_entered);
+            if *steps > REVIEW {
+                expected_held.push(index);
+            }
+        }
+    }
+    assert_eq!(held, expected_held, "step {step}: held samples of {body}: {:?}", reply.json);
+    let dates: Vec<Date> = samples.iter().map(|(date, _, _)| *date).collect();
+    person.drop_holds_without_held_samples(&dates);
+    let listed: BTreeMap<String, i64> = reply.json["competitions"]
+        .as_array()
+        .expect("competitions")
+        .iter()
+        .map(|c| (c["competition_id"].as_str().unwrap_or_default().to_owned(), c["score"].as_i64().unwrap_or(-1)))
+        .collect();
+    for competition in competitions.iter().filter(|c| c.members.contains(user)) {
+        assert_eq!(
+            listed.get(&competition.id.to_string()).copied(),
+            Some(person.score(competition)),
+            "step {step}: {competition:?}, zone {}, days {:?}; sync {body}",
+            person.zone,
+            person.counted_days(competition)
+        );
+    }
+}
+
+/// A review decision on one of the model's holds (or a 404 for a day without one), then the user's boards.
+fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions: &[Competition], step: usize) {
+    let held: Vec<Date> = person.holds.keys().copied().collect();
+    let date = match held.get(rng.usize(0..held.len().max(1))) {
+        Some(date) if rng.u8(0..8) != 0 => *date,
+        _ => local_today(&person.zone).checked_add(jiff::Span::new().days(-20)).expect("a date in range"),
+    };
+    let decision = if rng.bool() { ("approve", Decision::Approved) } else { ("reject", Decision::Rejected) };
+    let reply = call(
+        "POST",
+        &format!("/api/v1/admin/holds/{user}/{date}"),
+        &service_token(),
+        Some(&json!({"decision": decision.0})),
+    );
+    if !person.holds.contains_key(&date) {
+        assert_eq!(reply.status, 404, "step {step}: a day without a hold: {:?}", reply.json);
+        return;
+    }
+    assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
+    person.holds.insert(date, decision.1);
+    for competition in competitions.iter().filter(|c| c.members.contains(user)) {
+        let board =
+            call("GET", &format!("/api/v1/leaderboard/{}/users/{user}", competition.id), &user_token(user), None);
+        assert_eq!(board.status, 200, "step {step}: {:?}", board.json);
+        assert_eq!(
+            board.json["score"].as_i64(),
+            Some(person.score(competition)),
+            "step {step}: {} {date} in {competition:?}, days {:?}",
+            decision.0,
+            person.counted_days(competition)
+        );
+    }
+}
+
+/// Every board: ordered, ranked 1..n, display ranks by strictly higher scores, each member's score the model's.
+fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], reader: &Uuid) {
+    for competition in competitions {
+        let page = call("GET", &format!("/api/v1/leaderboard/{}?limit=200", competition.id), &user_token(reader), None);
+        assert_eq!(page.status, 200, "{:?}", page.json);
+        let entries = page.json["entries"].as_array().expect("entries");
+        let scores: Vec<i64> = entries.iter().map(|e| e["score"].as_i64().expect("score")).collect();
+        for (position, entry) in entries.iter().enumerate() {
+            let score = scores[position];
+            assert_eq!(entry["rank"], json!(position + 1), "{competition:?}: {entries:?}");
+            let higher = scores.iter().filter(|s| **s > score).count();
+            assert_eq!(entry["display_rank"], json!(higher + 1), "{competition:?}: {entries:?}");
+            assert!(position == 0 || scores[position - 1] >= score, "{competition:?}: {entries:?}");
+            let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+            assert_eq!(Some(score), people.get(&user).map(|p| p.score(competition)), "{user} in {competition:?}");
+        }
+        let synced = competition.members.iter().filter(|m| people.get(m).is_some_and(|p| p.synced)).count();
+        assert_eq!(entries.len(), synced, "every member who synced is on {competition:?}");
+    }
+}
+
+fn run(seed: u64, steps: usize) {
+    eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let now = local::token::now();
+    let mut competitions: Vec<Competition> = (0..4).map(|_| new_competition(&mut rng, now)).collect();
+    let mut people: BTreeMap<Uuid, Person> = BTreeMap::new();
+    for _ in 0..5 {
+        let user = Uuid::new_v4();
+        for competition in competitions.iter_mut() {
+            if rng.u8(0..10) < 7 {
+                let reply =
+                    call("POST", &format!("/api/v1/competitions/{}/join", competition.id), &user_token(&user), None);
+                assert_eq!(reply.status, 200, "{:?}", reply.json);
+                competition.members.push(user);
+            }
+        }
+        people.insert(user, Person { zone: "UTC".to_owned(), ..Person::default() });
+    }
+    let users: Vec<Uuid> = people.keys().copied().collect();
+    for step in 0..steps {
+        let user = users[rng.usize(0..users.len())];
+        let person = people.get_mut(&user).expect("a person of the model");
+        if rng.u8(0..10) < 3 && !person.holds.is_empty() {
+            decide(&mut rng, &user, person, &competitions, step);
+        } else {
+            sync(&mut rng, &user, person, &competitions, step);
+            person.synced = true;
+        }
+    }
+    check_boards(&people, &competitions, &users[0]);
+}
+
+#[test]
+fn scores_follow_the_contracts_rules_over_random_syncs_and_reviews() {
+    match std::env::var("FITNESS_MODEL_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(seed) => run(seed, 60),
+        None => {
+            for _ in 0..3 {
+                run(fastrand::u64(..), 60);
+            }
+        }
+    }
+}
