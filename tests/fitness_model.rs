@@ -1,9 +1,10 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
-//! disqualification", the clarifications). Random syncs — every source, typed-in samples, values around the review
-//! threshold and the hard cap, dates around the caller's local today, zone changes — and review decisions run over
-//! competitions with every scoring mode, participant and fixed clocks, with or without typed-in samples, and windows
-//! that start and end mid-day. After every step the Worker's answer must be the model's; at the end every board.
-//! `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise three fresh seeds run, each printed for replay.
+//! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around
+//! each metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local
+//! today, zone changes — and review decisions run over competitions of every metric and scoring mode, participant
+//! and fixed clocks, with or without typed-in samples, and windows that start and end mid-day. After every step the
+//! Worker's answer must be the model's; at the end every board. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise
+//! three fresh seeds run, each printed for replay.
 
 use std::collections::BTreeMap;
 
@@ -15,10 +16,13 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 const DAY: i64 = 86_400;
-/// Steps: review threshold, hard cap, manual cap (API.md, "Per-day limits per metric").
-const REVIEW: i64 = 60_000;
-const HARD: i64 = 100_000;
-const MANUAL: i64 = 20_000;
+/// Per metric: name, review threshold, hard cap, manual cap (API.md, "Per-day limits per metric").
+const METRICS: [(&str, i64, i64, i64); 4] = [
+    ("steps", 60_000, 100_000, 20_000),
+    ("active_minutes", 600, 1_440, 240),
+    ("distance_m", 60_000, 200_000, 15_000),
+    ("calories", 8_000, 20_000, 2_000),
+];
 const ZONES: [&str; 8] = [
     "UTC",
     "America/Chicago",
@@ -41,6 +45,8 @@ enum Decision {
 #[derive(Debug)]
 struct Competition {
     id: Uuid,
+    /// Index into [`METRICS`].
+    metric: usize,
     starts: i64,
     ends: i64,
     scoring: Value,
@@ -53,8 +59,8 @@ struct Competition {
 #[derive(Debug, Default)]
 struct Person {
     zone: String,
-    /// (date, source) → (steps, typed in).
-    samples: BTreeMap<(Date, &'static str), (i64, bool)>,
+    /// (date, source) → the sample's values (a metric it did not carry is 0) and whether it was typed in.
+    samples: BTreeMap<(Date, &'static str), ([i64; 4], bool)>,
     holds: BTreeMap<Date, Decision>,
     /// Whether a sync of theirs was answered: from then on every board they joined holds their score.
     synced: bool,
@@ -76,17 +82,19 @@ fn day_bounds(date: Date, zone_name: &str) -> (i64, i64) {
 
 impl Person {
     /// What each counted date of `competition` counts: manual cap on typed-in values (which count only where
-    /// allowed), the largest value across sources, then the review of a held day.
+    /// allowed), the largest value across sources, then the review of a day held for that metric.
     fn counted_days(&self, competition: &Competition) -> Vec<i64> {
         let clock = competition.clock.unwrap_or(&self.zone);
+        let (_, review, _, manual) = METRICS[competition.metric];
         let mut days: BTreeMap<Date, (i64, bool)> = BTreeMap::new();
-        for ((date, _), &(steps, typed_in)) in &self.samples {
-            if typed_in && !competition.allow_manual {
+        for ((date, _), (values, typed_in)) in &self.samples {
+            if *typed_in && !competition.allow_manual {
                 continue;
             }
-            let value = if typed_in { steps.min(MANUAL) } else { steps };
+            let raw = values[competition.metric];
+            let value = if *typed_in { raw.min(manual) } else { raw };
             let day = days.entry(*date).or_default();
-            *day = (day.0.max(value), day.1 || steps > REVIEW);
+            *day = (day.0.max(value), day.1 || raw > review);
         }
         days.into_iter()
             .filter(|(date, _)| {
@@ -95,7 +103,7 @@ impl Person {
             })
             .map(|(date, (value, held))| match (held, self.holds.get(&date).copied().unwrap_or(Decision::Pending)) {
                 (false, _) | (true, Decision::Approved) => value,
-                (true, Decision::Pending) => value.min(REVIEW),
+                (true, Decision::Pending) => value.min(review),
                 (true, Decision::Rejected) => 0,
             })
             .collect()
@@ -113,22 +121,27 @@ impl Person {
         }
     }
 
-    /// A held sample whose stored value changes (or that is new) reopens its day's review; a day left with no held
+    /// A held sample whose stored values change (or that is new) reopens its day's review; a day left with no held
     /// sample has no hold.
-    fn store(&mut self, date: Date, source: &'static str, steps: i64, typed_in: bool) {
-        let before = self.samples.insert((date, source), (steps, typed_in));
-        if steps > REVIEW && before != Some((steps, typed_in)) {
+    fn store(&mut self, date: Date, source: &'static str, values: [i64; 4], typed_in: bool) {
+        let before = self.samples.insert((date, source), (values, typed_in));
+        if held(&values).next().is_some() && before != Some((values, typed_in)) {
             self.holds.insert(date, Decision::Pending);
         }
     }
 
     fn drop_holds_without_held_samples(&mut self, dates: &[Date]) {
         for date in dates {
-            if !self.samples.iter().any(|((d, _), (steps, _))| d == date && *steps > REVIEW) {
+            if !self.samples.iter().any(|((d, _), (values, _))| d == date && held(values).next().is_some()) {
                 self.holds.remove(date);
             }
         }
     }
+}
+
+/// The metrics (indexes) of a sample above their review threshold.
+fn held(values: &[i64; 4]) -> impl Iterator<Item = usize> + '_ {
+    (0..4).filter(|m| values[*m] > METRICS[*m].1)
 }
 
 fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
@@ -138,23 +151,25 @@ fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
 fn new_competition(rng: &mut fastrand::Rng, now: i64) -> Competition {
     let starts = now - DAY / 5 - rng.i64(0..6 * DAY);
     let ends = now + DAY / 2 + rng.i64(0..3 * DAY);
+    let metric = rng.usize(0..METRICS.len());
+    let review = METRICS[metric].1;
     let scoring = match rng.u8(0..4) {
         0 => json!({"mode": "total"}),
-        1 => json!({"mode": "daily_capped", "cap": if rng.bool() { 5_000 } else { 12_000 }}),
-        2 => json!({"mode": "goal_days", "goal": if rng.bool() { 3_000 } else { 10_000 }}),
+        1 => json!({"mode": "daily_capped", "cap": review / if rng.bool() { 12 } else { 5 }}),
+        2 => json!({"mode": "goal_days", "goal": review / if rng.bool() { 20 } else { 6 }}),
         _ => json!({"mode": "best_day"}),
     };
     let clock = (rng.u8(0..3) == 0).then(|| ZONES[rng.usize(0..ZONES.len())]);
     let allow_manual = rng.bool();
     let body = json!({
-        "name": "model", "metric": "steps", "prize_pool": 0, "payout": [],
+        "name": "model", "metric": METRICS[metric].0, "prize_pool": 0, "payout": [],
         "starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "score_source": "fitness", "scoring": scoring,
         "clock": clock.unwrap_or("participant"), "grace_hours": 0, "allow_manual": allow_manual,
     });
     let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
     assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
     let id = reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id");
-    Competition { id, starts, ends, scoring, clock, allow_manual, members: Vec::new() }
+    Competition { id, metric, starts, ends, scoring, clock, allow_manual, members: Vec::new() }
 }
 
 /// One random sync by `user`, checked against the model: rejections, held samples and every joined board's score.
@@ -163,25 +178,36 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
     let new_zone = (rng.u8(0..4) == 0).then(|| ZONES[rng.usize(0..ZONES.len())]);
     // The body's zone judges this request's dates (API.md, clarifications).
     let today = local_today(new_zone.unwrap_or(&person.zone));
-    let mut samples: Vec<(Date, i64, bool)> = Vec::new();
+    let mut samples: Vec<(Date, [i64; 4], bool)> = Vec::new();
     for _ in 0..rng.usize(1..5) {
         let date = today.checked_add(jiff::Span::new().days(rng.i64(-8..=1))).expect("a date in range");
         if samples.iter().any(|(d, _, _)| *d == date) {
             continue;
         }
         let typed_in = source == "manual" || rng.u8(0..5) == 0;
-        let steps = match rng.u8(0..10) {
-            _ if typed_in => rng.i64(0..90_000),
-            0 => rng.i64(HARD + 1..150_000),
-            1 | 2 => rng.i64(REVIEW + 1..=HARD),
-            _ => rng.i64(0..REVIEW),
-        };
-        samples.push((date, steps, typed_in && source != "manual"));
+        // Each metric the mask names is carried, any other with probability 3/5; a metric left out is stored as 0.
+        let carried = rng.u8(1..16);
+        let mut values = [-1i64; 4];
+        for (m, &(_, review, hard, _)) in METRICS.iter().enumerate() {
+            if carried & (1 << m) == 0 && rng.u8(0..5) < 2 {
+                continue;
+            }
+            values[m] = match rng.u8(0..10) {
+                _ if typed_in => rng.i64(0..review * 3 / 2),
+                0 => rng.i64(hard + 1..hard * 3 / 2),
+                1 | 2 => rng.i64(review + 1..=hard),
+                _ => rng.i64(0..review),
+            };
+        }
+        samples.push((date, values, typed_in && source != "manual"));
     }
     let mut body = json!({
         "source": source,
-        "samples": samples.iter().map(|(date, steps, user_entered)| {
-            let mut sample = json!({"date": date.to_string(), "steps": steps});
+        "samples": samples.iter().map(|(date, values, user_entered)| {
+            let mut sample = json!({"date": date.to_string()});
+            for (m, value) in values.iter().enumerate().filter(|(_, v)| **v >= 0) {
+                sample[METRICS[m].0] = json!(value);
+            }
             if *user_entered {
                 sample["user_entered"] = json!(true);
             }
@@ -202,30 +228,35 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
         .iter()
         .map(|r| (r["index"].as_u64().expect("index") as usize, r["reason"].as_str().unwrap_or_default().to_owned()))
         .collect();
-    let held: Vec<usize> = reply.json["held"]
+    let mut held_listed: Vec<(usize, String, i64)> = reply.json["held"]
         .as_array()
         .expect("held")
         .iter()
-        .map(|h| h["index"].as_u64().expect("index") as usize)
+        .map(|h| {
+            let index = h["index"].as_u64().expect("index") as usize;
+            (index, h["metric"].as_str().unwrap_or_default().to_owned(), h["value"].as_i64().unwrap_or(-1))
+        })
         .collect();
+    held_listed.sort();
     let mut expected_held = Vec::new();
-    for (index, (date, steps, user_entered)) in samples.iter().enumerate() {
+    for (index, (date, carried, user_entered)) in samples.iter().enumerate() {
+        let values = carried.map(|v| v.max(0));
+        let above_hard = (0..4).any(|m| values[m] > METRICS[m].2);
         let reason = rejected.get(&index).map(String::as_str);
         let context = format!("step {step}, sample {index} of {body}: {:?}", reply.json);
-        // A sample both dated in the future and above the hard cap may be refused for either reason.
+        // A sample both dated in the future and above a hard cap may be refused for either reason.
         if *date > today {
-            assert!(reason == Some("future_date") || (*steps > HARD && reason.is_some()), "future: {context}");
-        } else if *steps > HARD {
-            assert!(reason.is_some_and(|r| r != "future_date"), "above the hard cap: {context}");
+            assert!(reason == Some("future_date") || (above_hard && reason.is_some()), "future: {context}");
+        } else if above_hard {
+            assert!(reason.is_some_and(|r| r != "future_date"), "above a hard cap: {context}");
         } else {
             assert_eq!(reason, None, "stored: {context}");
-            person.store(*date, source, *steps, source == "manual" || *user_entered);
-            if *steps > REVIEW {
-                expected_held.push(index);
-            }
+            person.store(*date, source, values, source == "manual" || *user_entered);
+            expected_held.extend(held(&values).map(|m| (index, METRICS[m].0.to_owned(), values[m])));
         }
     }
-    assert_eq!(held, expected_held, "step {step}: held samples of {body}: {:?}", reply.json);
+    expected_held.sort();
+    assert_eq!(held_listed, expected_held, "step {step}: held samples of {body}: {:?}", reply.json);
     let dates: Vec<Date> = samples.iter().map(|(date, _, _)| *date).collect();
     person.drop_holds_without_held_samples(&dates);
     let listed: BTreeMap<String, i64> = reply.json["competitions"]
