@@ -186,6 +186,15 @@ fn three_relays_deliver_every_update_once_in_order_and_lose_nothing_a_client_can
     for (user, socket) in &mut back {
         assert_eq!(updates_through(socket, next), (last + 1..=next).collect::<Vec<u64>>(), "after the restart: {user}");
     }
+
+    // 5. Joining and resuming through a relay while scores change: nothing missed (as on a competition's own sockets).
+    let busy =
+        e2e::create_competition_with(-86_400, 7 * 86_400, json!({"score_source": "client", "max_participants": 300}));
+    for writer in &writers {
+        let reply = e2e::post_as(&base, &format!("/api/v1/competitions/{busy}/join"), writer, &json!({}));
+        assert_eq!(reply.status, 200, "join: {:?}", reply.json);
+    }
+    e2e::join_and_resume_while_writers_post(&base, &busy, &writers);
 }
 
 /// The relays the competition publishes to, as the operators' stats route reports them.

@@ -540,6 +540,103 @@ pub fn post_rising_scores(base: &str, competition: &Uuid, writers: &[Uuid], step
     }
 }
 
+/// The updates a live frame carries: itself for an `update`, the list of a combined `updates`, none otherwise.
+fn updates_in(frame: &Value) -> Vec<Value> {
+    match frame["type"].as_str() {
+        Some("update") => vec![frame.clone()],
+        Some("updates") => frame["updates"].as_array().cloned().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// A live client that applies an update only when its seq follows the last one it applied (API.md's "in order"
+/// lets it): the last seq, each user's last applied score, and how many updates it dropped.
+struct OrderedClient {
+    last: u64,
+    scores: std::collections::BTreeMap<String, i64>,
+    dropped: usize,
+}
+
+impl OrderedClient {
+    fn read(&mut self, socket: &mut Socket) {
+        for update in updates_in(&next_json(socket)) {
+            let seq = update["seq"].as_u64().expect("seq");
+            if seq == self.last + 1 {
+                self.last = seq;
+                let user = update["user_id"].as_str().unwrap_or_default().to_owned();
+                self.scores.insert(user, update["score"].as_i64().unwrap_or(-1));
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
+}
+
+/// While `writers` (members of `competition` at `base`) post rising scores, a socket joins mid-stream (its own
+/// stream must have no gap), drops, and comes back with a resume: live updates may reach the new socket before the
+/// resume is read, the replay repeats them, so a client applying only the next seq must reach the newest seq with
+/// each writer's board score.
+pub fn join_and_resume_while_writers_post(base: &str, competition: &Uuid, writers: &[Uuid]) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = writers
+        .iter()
+        .map(|writer| {
+            let (writer, stop, base, competition) = (*writer, Arc::clone(&stop), base.to_owned(), *competition);
+            std::thread::spawn(move || {
+                let mut score = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    score += 1;
+                    let body = serde_json::json!({"competition_id": competition, "score": score});
+                    let reply = post_as(&base, "/api/v1/leaderboard/update", &writer, &body);
+                    assert_eq!(reply.status, 200, "{:?}", reply.json);
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })
+        })
+        .collect();
+
+    let watcher = Uuid::new_v4();
+    let (mut socket, _) = connect_live_at(base, competition, &watcher, true);
+    let snapshot = next_json(&mut socket);
+    assert_eq!(snapshot["type"], "snapshot");
+    let mut client =
+        OrderedClient { last: snapshot["seq"].as_u64().unwrap_or(0), scores: Default::default(), dropped: 0 };
+    let joined_at = client.last;
+    while client.last < joined_at + 40 {
+        client.read(&mut socket);
+    }
+    assert_eq!(client.dropped, 0, "a socket's own stream is in seq order without gaps");
+
+    drop(socket);
+    std::thread::sleep(Duration::from_millis(300));
+    let (mut socket, _) = connect_live_at(base, competition, &watcher, true);
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+    let resume = serde_json::json!({"type": "resume", "since": client.last}).to_string();
+    socket.send(tungstenite::Message::Text(resume.into())).expect("resume");
+    let resumed_at = client.last;
+    while client.last < resumed_at + 40 {
+        client.read(&mut socket);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for thread in threads {
+        thread.join().expect("writer");
+    }
+
+    // The newest seq, from a fresh snapshot: the resumed socket reaches it, and the last update it applied of each
+    // writer is their score on the board.
+    let (mut probe, _) = connect_live_at(base, competition, &Uuid::new_v4(), true);
+    let newest = next_json(&mut probe)["seq"].as_u64().expect("seq");
+    while client.last < newest {
+        client.read(&mut socket);
+    }
+    for writer in writers {
+        let board = get_as(base, &format!("/api/v1/leaderboard/{competition}/users/{writer}"), writer);
+        assert_eq!(client.scores.get(&writer.to_string()).copied(), board.json["score"].as_i64(), "{writer}");
+    }
+}
+
 /// `ws://…/api/v1/competitions/{competition}/live` of the shared Worker.
 pub fn live_url(competition: &Uuid) -> String {
     format!("{}/api/v1/competitions/{competition}/live", base_url().replacen("http", "ws", 1))
