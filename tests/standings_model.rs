@@ -1,8 +1,10 @@
-//! Ranks and prizes of client competitions against a model written from the contract alone (API.md, "Ranking
-//! rules"): random posted scores with many ties, a random pool and payout, then the board's order (higher score
-//! first, then who reached that score first, then user id) and the live prize split (place amounts by largest
-//! remainders, tied players sharing their places' sum, the remainder one unit each to the earliest) must be the
-//! model's. `STANDINGS_MODEL_SEED=<n>` replays one seed; otherwise five fresh seeds run, each printed for replay.
+//! Ranks, names and prizes of client competitions against a model written from the contract alone (API.md,
+//! "Ranking rules", "People on the board", "Reviews and disqualification", "Competition lifecycle"): random posted
+//! scores with many ties, renames, disqualifications, deleted accounts and edits of the pool and payout. After every
+//! step the board's order (higher score first, then who reached that score first, then user id), its names and total,
+//! and the live prize split (place amounts by largest remainders, tied players sharing their places' sum, the
+//! remainder one unit each to the earliest) must be the model's. `STANDINGS_MODEL_SEED=<n>` replays one seed;
+//! otherwise five fresh seeds run, each printed for replay.
 
 use std::collections::BTreeMap;
 
@@ -46,46 +48,28 @@ fn prizes(ranked: &[(Uuid, i64)], amounts: &[i64]) -> BTreeMap<Uuid, i64> {
     prizes
 }
 
-fn run(seed: u64) {
-    eprintln!("standings model: seed {seed} (STANDINGS_MODEL_SEED={seed} replays it)");
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let places = rng.usize(1..7);
-    let payout: Vec<i64> = (0..places).map(|_| rng.i64(1..=10_000 / places as i64)).collect();
-    let pool = [0, 1, 7, 999, 1_000, 123_457, 1_000_000_007][rng.usize(0..7)];
-    let now = local::token::now();
-    let body = json!({
-        "name": "standings", "metric": "steps", "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 86_400),
-        "prize_pool": pool, "payout": payout, "score_source": "client",
-    });
-    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
-    assert_eq!(created.status, 201, "{body}: {:?}", created.json);
-    let competition = created.json["id"].as_str().unwrap_or_default().to_owned();
-    let users: Vec<Uuid> = (0..rng.usize(1..10)).map(|_| Uuid::new_v4()).collect();
-    for user in &users {
-        let joined = call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(user), None);
-        assert_eq!(joined.status, 200, "{:?}", joined.json);
-    }
-    // user → (score, when they reached it: the number of the post that set it).
-    let mut reached: BTreeMap<Uuid, (i64, usize)> = BTreeMap::new();
-    for post in 0..rng.usize(5..30) {
-        let user = users[rng.usize(0..users.len())];
-        let score = [0, 100, 100, 250, 250, 500, 1_000, rng.i64(0..3_000)][rng.usize(0..8)];
-        let body = json!({"competition_id": competition, "score": score});
-        let reply = call("POST", "/api/v1/leaderboard/update", &user_token(&user), Some(&body));
-        assert_eq!(reply.status, 200, "{body}: {:?}", reply.json);
-        if reached.get(&user).map(|(s, _)| *s) != Some(score) {
-            reached.insert(user, (score, post));
-        }
-    }
-    let mut ranked: Vec<(Uuid, (i64, usize))> = reached.into_iter().collect();
-    ranked.sort_by_key(|(user, (score, post))| (-score, *post, *user));
-    let ranked: Vec<(Uuid, i64)> = ranked.into_iter().map(|(user, (score, _))| (user, score)).collect();
-    let context = format!("pool {pool}, payout {payout:?}, ranked {ranked:?}");
+/// A member as the model keeps them.
+#[derive(Debug, Clone)]
+struct Member {
+    /// Score and when they reached it (the number of the operation that set it); `None` before their first post.
+    reached: Option<(i64, usize)>,
+    name: String,
+    /// Disqualified or deleted: off the board, for good.
+    gone: bool,
+}
 
-    let page = call("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), &user_token(&users[0]), None);
-    let order: Vec<(Uuid, i64)> = page.json["entries"]
-        .as_array()
-        .expect("entries")
+/// Checks the board's order and names and the live prize split against the model.
+fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout: &[i64], reader: &Uuid, op: usize) {
+    let mut ranked: Vec<(Uuid, (i64, usize))> =
+        members.iter().filter(|(_, m)| !m.gone).filter_map(|(user, m)| Some((*user, m.reached?))).collect();
+    ranked.sort_by_key(|(user, (score, at))| (-score, *at, *user));
+    let ranked: Vec<(Uuid, i64)> = ranked.into_iter().map(|(user, (score, _))| (user, score)).collect();
+    let context = format!("after operation {op}: pool {pool}, payout {payout:?}, ranked {ranked:?}");
+
+    let page = call("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), &user_token(reader), None);
+    assert_eq!(page.status, 200, "{:?}", page.json);
+    let entries = page.json["entries"].as_array().expect("entries");
+    let order: Vec<(Uuid, i64)> = entries
         .iter()
         .map(|e| {
             let user = e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
@@ -93,11 +77,63 @@ fn run(seed: u64) {
         })
         .collect();
     assert_eq!(order, ranked, "the board's order: {context}");
+    for entry in entries {
+        let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+        assert_eq!(entry["display_name"].as_str(), members.get(&user).map(|m| m.name.as_str()), "{context}");
+    }
+    assert_eq!(page.json["total"], json!(ranked.len()), "{context}");
 
-    let listed = call("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &user_token(&users[0]), None);
+    // Pages of a few entries, followed by their cursors, add up to the same board.
+    let limit = 1 + op % 3;
+    let (mut paged, mut cursor): (Vec<(Uuid, i64)>, Option<String>) = (Vec::new(), None);
+    loop {
+        let query = cursor.as_ref().map_or(String::new(), |c| format!("&cursor={c}"));
+        let path = format!("/api/v1/leaderboard/{competition}?limit={limit}{query}");
+        let part = call("GET", &path, &user_token(reader), None);
+        assert_eq!(part.status, 200, "{path}: {:?}", part.json);
+        for e in part.json["entries"].as_array().expect("entries") {
+            let user = e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+            paged.push((user, e["score"].as_i64().expect("score")));
+        }
+        match part.json["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(paged.len() <= ranked.len(), "cursors run past the board: {context}");
+    }
+    assert_eq!(paged, ranked, "pages of {limit}: {context}");
+
+    // A ranked member's own window: their rank and score, and the board around them.
+    if let Some(position) = (!ranked.is_empty()).then(|| op % ranked.len()) {
+        let (user, score) = ranked[position];
+        let around = op % 4;
+        let path = format!("/api/v1/leaderboard/{competition}/me?around={around}");
+        let me = call("GET", &path, &user_token(&user), None);
+        assert_eq!(me.status, 200, "{path}: {:?}", me.json);
+        assert_eq!(
+            (me.json["rank"].clone(), me.json["score"].clone(), me.json["total"].clone()),
+            (json!(position + 1), json!(score), json!(ranked.len())),
+            "me of {user}: {context}"
+        );
+        let window: Vec<(Uuid, i64)> = me.json["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| {
+                (
+                    e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id"),
+                    e["score"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect();
+        let from = position.saturating_sub(around);
+        let to = (position + around + 1).min(ranked.len());
+        assert_eq!(window, ranked[from..to], "me?around={around} of {user}: {context}");
+    }
+
+    let listed = call("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &user_token(reader), None);
     assert_eq!(listed.status, 200, "{:?}", listed.json);
-    assert_eq!(listed.json["prize_pool"], json!(pool));
-    assert_eq!(listed.json["final"], json!(false));
+    assert_eq!((listed.json["prize_pool"].clone(), listed.json["final"].clone()), (json!(pool), json!(false)));
     let paid: BTreeMap<Uuid, i64> = listed.json["prizes"]
         .as_array()
         .expect("prizes")
@@ -108,13 +144,93 @@ fn run(seed: u64) {
         })
         .filter(|(_, amount)| *amount > 0)
         .collect();
-    let mut expected = prizes(&ranked, &place_amounts(pool, &payout));
+    let mut expected = prizes(&ranked, &place_amounts(pool, payout));
     expected.retain(|_, amount| *amount > 0);
     assert_eq!(paid, expected, "the prize split: {context}");
 }
 
+fn random_payout(rng: &mut fastrand::Rng) -> Vec<i64> {
+    let places = rng.usize(1..7);
+    (0..places).map(|_| rng.i64(1..=10_000 / places as i64)).collect()
+}
+
+fn run(seed: u64) {
+    eprintln!("standings model: seed {seed} (STANDINGS_MODEL_SEED={seed} replays it)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let pools = [0, 1, 7, 999, 1_000, 123_457, 1_000_000_007];
+    let mut payout = random_payout(&mut rng);
+    let mut pool = pools[rng.usize(0..pools.len())];
+    let now = local::token::now();
+    let body = json!({
+        "name": "standings", "metric": "steps", "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 86_400),
+        "prize_pool": pool, "payout": payout, "score_source": "client",
+    });
+    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+    assert_eq!(created.status, 201, "{body}: {:?}", created.json);
+    let competition = created.json["id"].as_str().unwrap_or_default().to_owned();
+    let mut members: BTreeMap<Uuid, Member> = BTreeMap::new();
+    for _ in 0..rng.usize(2..10) {
+        let user = Uuid::new_v4();
+        let joined = call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(&user), None);
+        assert_eq!(joined.status, 200, "{:?}", joined.json);
+        let name = format!("player-{}", &user.to_string()[..8]);
+        members.insert(user, Member { reached: None, name, gone: false });
+    }
+    // Reads go through a member who never leaves.
+    let reader = *members.keys().next().expect("a member");
+    let users: Vec<Uuid> = members.keys().copied().collect();
+    for op in 0..rng.usize(10..40) {
+        let user = users[rng.usize(0..users.len())];
+        let member = members.get_mut(&user).expect("a member of the model");
+        match rng.u8(0..100) {
+            // A rename shows on the next read.
+            0..=7 => {
+                let name = format!("walker {op}");
+                let reply = call("PATCH", "/api/v1/me", &user_token(&user), Some(&json!({"display_name": name})));
+                assert_eq!(reply.status, 200, "{:?}", reply.json);
+                if !member.gone {
+                    member.name = name;
+                }
+            }
+            // Disqualified: off the board at once, everyone behind moves up; their posts are refused.
+            8..=13 if user != reader && !member.gone => {
+                let path = format!("/api/v1/competitions/{competition}/members/{user}/disqualify");
+                let reply = call("POST", &path, &service_token(), Some(&json!({"reason": "model"})));
+                assert_eq!(reply.status, 200, "{:?}", reply.json);
+                member.gone = true;
+            }
+            // Deleted: off every board that is not final.
+            14..=16 if user != reader && !member.gone => {
+                let reply = call("DELETE", "/api/v1/me", &user_token(&user), None);
+                assert_eq!(reply.status, 204, "{:?}", reply.json);
+                member.gone = true;
+            }
+            // The organiser changes the pool and the payout: the live split follows.
+            17..=24 => {
+                pool = pools[rng.usize(0..pools.len())];
+                payout = random_payout(&mut rng);
+                let path = format!("/api/v1/competitions/{competition}");
+                let edit = json!({"prize_pool": pool, "payout": payout});
+                let reply = call("PATCH", &path, &service_token(), Some(&edit));
+                assert_eq!(reply.status, 200, "{edit}: {:?}", reply.json);
+            }
+            _ if !member.gone => {
+                let score = [0, 100, 100, 250, 250, 500, 1_000, rng.i64(0..3_000)][rng.usize(0..8)];
+                let body = json!({"competition_id": competition, "score": score});
+                let reply = call("POST", "/api/v1/leaderboard/update", &user_token(&user), Some(&body));
+                assert_eq!(reply.status, 200, "{body}: {:?}", reply.json);
+                if member.reached.map(|(s, _)| s) != Some(score) {
+                    member.reached = Some((score, op));
+                }
+            }
+            _ => continue,
+        }
+        check(&competition, &members, pool, &payout, &reader, op);
+    }
+}
+
 #[test]
-fn ranks_and_prizes_follow_the_contracts_rules_over_random_scores_and_ties() {
+fn ranks_names_and_prizes_follow_the_contracts_rules_over_random_scores_ties_and_departures() {
     match std::env::var("STANDINGS_MODEL_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(seed) => run(seed),
         None => (0..5).for_each(|_| run(fastrand::u64(..))),
