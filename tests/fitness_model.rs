@@ -1,7 +1,7 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
 //! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around
 //! each metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local
-//! today, zone changes — and review decisions run over competitions of every metric and scoring mode, participant
+//! today, zone changes — review decisions and disqualifications run over competitions of every metric and scoring mode, participant
 //! and fixed clocks, with or without typed-in samples, and windows that start and end mid-day. After every step the
 //! Worker's answer must be the model's; at the end every board. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise
 //! three fresh seeds run, each printed for replay.
@@ -265,6 +265,10 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
         .iter()
         .map(|c| (c["competition_id"].as_str().unwrap_or_default().to_owned(), c["score"].as_i64().unwrap_or(-1)))
         .collect();
+    let mut joined: Vec<String> =
+        competitions.iter().filter(|c| c.members.contains(user)).map(|c| c.id.to_string()).collect();
+    joined.sort();
+    assert_eq!(listed.keys().cloned().collect::<Vec<_>>(), joined, "step {step}: the competitions rescored");
     for competition in competitions.iter().filter(|c| c.members.contains(user)) {
         assert_eq!(
             listed.get(&competition.id.to_string()).copied(),
@@ -353,7 +357,15 @@ fn run(seed: u64, steps: usize) {
     for step in 0..steps {
         let user = users[rng.usize(0..users.len())];
         let person = people.get_mut(&user).expect("a person of the model");
-        if rng.u8(0..10) < 3 && !person.holds.is_empty() {
+        if rng.u8(0..25) == 0 && user != users[0] {
+            // Disqualified from one of their competitions: off that board, and their syncs no longer rescore it.
+            if let Some(competition) = competitions.iter_mut().find(|c| c.members.contains(&user)) {
+                let path = format!("/api/v1/competitions/{}/members/{user}/disqualify", competition.id);
+                let reply = call("POST", &path, &service_token(), Some(&json!({"reason": "model"})));
+                assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
+                competition.members.retain(|member| *member != user);
+            }
+        } else if rng.u8(0..10) < 3 && !person.holds.is_empty() {
             decide(&mut rng, &user, person, &competitions, step);
         } else {
             sync(&mut rng, &user, person, &competitions, step);
