@@ -1,10 +1,10 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
 //! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around
 //! each metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local
-//! today, zone changes — review decisions and disqualifications run over competitions of every metric and scoring mode, participant
-//! and fixed clocks, with or without typed-in samples, and windows that start and end mid-day. After every step the
-//! Worker's answer must be the model's; at the end every board. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise
-//! three fresh seeds run, each printed for replay.
+//! today, zone changes — review decisions and disqualifications run over competitions of every metric and scoring
+//! mode, participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day.
+//! After every step the Worker's answer must be the model's; at the end every board. `FITNESS_MODEL_SEED=<n>`
+//! replays one seed; otherwise three fresh seeds run, each printed for replay.
 
 use std::collections::BTreeMap;
 

@@ -162,8 +162,8 @@ fn run(seed: u64) {
     let mut pool = pools[rng.usize(0..pools.len())];
     let now = local::token::now();
     let body = json!({
-        "name": "standings", "metric": "steps", "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 86_400),
-        "prize_pool": pool, "payout": payout, "score_source": "client",
+        "name": "standings", "metric": "steps", "prize_pool": pool, "payout": payout, "score_source": "client",
+        "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 86_400),
     });
     let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
     assert_eq!(created.status, 201, "{body}: {:?}", created.json);
