@@ -4,7 +4,7 @@
 //! today, zone changes — review decisions and disqualifications run over competitions of every metric and scoring
 //! mode, participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day.
 //! After every step the Worker's answer must be the model's; at the end every board. `FITNESS_MODEL_SEED=<n>`
-//! replays one seed; otherwise three fresh seeds run, each printed for replay.
+//! replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
 use std::collections::BTreeMap;
 
@@ -380,7 +380,9 @@ fn scores_follow_the_contracts_rules_over_random_syncs_and_reviews() {
     match std::env::var("FITNESS_MODEL_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(seed) => run(seed, 60),
         None => {
-            for _ in 0..3 {
+            // A deeper search when changing the rules: FITNESS_MODEL_RUNS=40.
+            let runs = std::env::var("FITNESS_MODEL_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+            for _ in 0..runs {
                 run(fastrand::u64(..), 60);
             }
         }

@@ -4,7 +4,7 @@
 //! step the board's order (higher score first, then who reached that score first, then user id), its names and total,
 //! and the live prize split (place amounts by largest remainders, tied players sharing their places' sum, the
 //! remainder one unit each to the earliest) must be the model's. `STANDINGS_MODEL_SEED=<n>` replays one seed;
-//! otherwise five fresh seeds run, each printed for replay.
+//! otherwise `STANDINGS_MODEL_RUNS` (5) fresh seeds run, each printed for replay.
 
 use std::collections::BTreeMap;
 
@@ -233,7 +233,11 @@ fn run(seed: u64) {
 fn ranks_names_and_prizes_follow_the_contracts_rules_over_random_scores_ties_and_departures() {
     match std::env::var("STANDINGS_MODEL_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(seed) => run(seed),
-        None => (0..5).for_each(|_| run(fastrand::u64(..))),
+        // A deeper search when changing the rules: STANDINGS_MODEL_RUNS=60.
+        None => {
+            let runs = std::env::var("STANDINGS_MODEL_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+            (0..runs).for_each(|_| run(fastrand::u64(..)))
+        }
     }
 }
 
