@@ -4,7 +4,8 @@
 //! step the board's order (higher score first, then who reached that score first, then user id), its names and total,
 //! and the live prize split (place amounts by largest remainders, tied players sharing their places' sum, the
 //! remainder one unit each to the earliest) must be the model's. `STANDINGS_MODEL_SEED=<n>` replays one seed;
-//! otherwise `STANDINGS_MODEL_RUNS` (5) fresh seeds run, each printed for replay.
+//! otherwise `STANDINGS_MODEL_RUNS` (5) fresh seeds run, each printed for replay. A second test plays three short
+//! competitions to their end and checks the final standings the same way.
 
 use std::collections::BTreeMap;
 
@@ -256,4 +257,112 @@ fn the_models_prize_split_matches_the_contracts_example() {
     assert_eq!(prizes(&[(a, 9), (b, 9), (c, 1)], &[5, 3, 2]), BTreeMap::from([(a, 4), (b, 4), (c, 2)]));
     // Three tied share 5 + 3 + 2 = 10: 3 each and the remainder unit to the earliest.
     assert_eq!(prizes(&[(a, 9), (b, 9), (c, 9)], &[5, 3, 2]), BTreeMap::from([(a, 4), (b, 3), (c, 3)]));
+}
+
+/// Final standings: random scores, ties and a disqualification before the end of a short competition; once final,
+/// the prizes (`final: true`), each member's `final_amount` in `GET /api/v1/me/competitions` and, after a winner
+/// deletes their account, the board (same places, `deleted player`) and the prizes (unchanged) are the model's.
+fn run_to_the_end(seed: u64) {
+    eprintln!("standings model, to the end: seed {seed} (STANDINGS_MODEL_SEED={seed} replays it)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let payout = random_payout(&mut rng);
+    let pool = [1, 7, 999, 1_000, 123_457][rng.usize(0..5)];
+    let now = local::token::now();
+    let body = json!({
+        "name": "final", "metric": "steps", "prize_pool": pool, "payout": payout, "score_source": "client",
+        "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 8),
+    });
+    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+    assert_eq!(created.status, 201, "{body}: {:?}", created.json);
+    let competition = created.json["id"].as_str().unwrap_or_default().to_owned();
+    let users: Vec<Uuid> = (0..rng.usize(2..8)).map(|_| Uuid::new_v4()).collect();
+    let mut members: BTreeMap<Uuid, Member> = BTreeMap::new();
+    for user in &users {
+        let joined = call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(user), None);
+        assert_eq!(joined.status, 200, "{:?}", joined.json);
+        members
+            .insert(*user, Member { reached: None, name: format!("player-{}", &user.to_string()[..8]), gone: false });
+    }
+    for op in 0..rng.usize(5..20) {
+        let user = users[rng.usize(0..users.len())];
+        let score = [0, 100, 100, 250, 250, 500, 1_000][rng.usize(0..7)];
+        let body = json!({"competition_id": competition, "score": score});
+        let reply = call("POST", "/api/v1/leaderboard/update", &user_token(&user), Some(&body));
+        assert_eq!(reply.status, 200, "posted before the end: {:?}", reply.json);
+        let member = members.get_mut(&user).expect("member");
+        if member.reached.map(|(s, _)| s) != Some(score) {
+            member.reached = Some((score, op));
+        }
+    }
+    let reader = users[0];
+    if users.len() > 2 && rng.bool() {
+        let path = format!("/api/v1/competitions/{competition}/members/{}/disqualify", users[1]);
+        assert_eq!(call("POST", &path, &service_token(), Some(&json!({"reason": "model"}))).status, 200);
+        members.get_mut(&users[1]).expect("member").gone = true;
+    }
+    let finished = e2e::eventually(std::time::Duration::from_secs(40), || {
+        let reply = call("GET", &format!("/api/v1/competitions/{competition}"), &user_token(&reader), None);
+        (reply.json["status"] == "finished").then_some(())
+    });
+    assert!(finished.is_some(), "the competition never became final");
+
+    let mut ranked: Vec<(Uuid, (i64, usize))> =
+        members.iter().filter(|(_, m)| !m.gone).filter_map(|(user, m)| Some((*user, m.reached?))).collect();
+    ranked.sort_by_key(|(user, (score, at))| (-score, *at, *user));
+    let ranked: Vec<(Uuid, i64)> = ranked.into_iter().map(|(user, (score, _))| (user, score)).collect();
+    let expected = prizes(&ranked, &place_amounts(pool, &payout));
+    let context = format!("pool {pool}, payout {payout:?}, ranked {ranked:?}");
+    let final_prizes = || {
+        let listed = call("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &user_token(&reader), None);
+        assert_eq!(listed.json["final"], json!(true), "{:?}", listed.json);
+        listed.json["prizes"]
+            .as_array()
+            .expect("prizes")
+            .iter()
+            .filter(|p| p["amount"].as_i64() > Some(0))
+            .map(|p| (p["user_id"].as_str().unwrap_or_default().to_owned(), p["amount"].as_i64().unwrap_or(-1)))
+            .collect::<BTreeMap<String, i64>>()
+    };
+    let paid = final_prizes();
+    let positive: BTreeMap<String, i64> =
+        expected.iter().filter(|(_, a)| **a > 0).map(|(u, a)| (u.to_string(), *a)).collect();
+    assert_eq!(paid, positive, "final prizes: {context}");
+    for (user, _) in &ranked {
+        let mine = call("GET", "/api/v1/me/competitions", &user_token(user), None);
+        let entry = mine.json["competitions"]
+            .as_array()
+            .and_then(|list| list.iter().find(|c| c["competition"]["id"] == json!(competition)).cloned())
+            .expect("the competition among mine");
+        assert_eq!(entry["final_amount"].as_i64(), expected.get(user).copied(), "{user}: {context}");
+    }
+
+    // A winner leaves after the end: their place, score and amount stay, under "deleted player".
+    if let Some((leaver, _)) = ranked.iter().find(|(user, _)| *user != reader) {
+        assert_eq!(call("DELETE", "/api/v1/me", &user_token(leaver), None).status, 204);
+        let page = call("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), &user_token(&reader), None);
+        let entries = page.json["entries"].as_array().expect("entries");
+        let order: Vec<(String, i64)> = entries
+            .iter()
+            .map(|e| (e["user_id"].as_str().unwrap_or_default().to_owned(), e["score"].as_i64().unwrap_or(-1)))
+            .collect();
+        let ranked_text: Vec<(String, i64)> = ranked.iter().map(|(u, s)| (u.to_string(), *s)).collect();
+        assert_eq!(order, ranked_text, "the final board after a departure: {context}");
+        let left = entries.iter().find(|e| e["user_id"] == json!(leaver)).expect("still on the final board");
+        assert_eq!((left["display_name"].as_str(), left["avatar_url"].clone()), (Some("deleted player"), Value::Null));
+        assert_eq!(final_prizes(), positive, "final prizes after a departure: {context}");
+    }
+}
+
+#[test]
+fn final_standings_pay_the_models_prizes_and_keep_them_after_departures() {
+    let seeds: Vec<u64> = match std::env::var("STANDINGS_MODEL_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(seed) => vec![seed],
+        None => (0..3).map(|_| fastrand::u64(..)).collect(),
+    };
+    // The competitions end together: one wait for all of them.
+    std::thread::scope(|scope| {
+        for seed in seeds {
+            scope.spawn(move || run_to_the_end(seed));
+        }
+    });
 }
