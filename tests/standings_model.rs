@@ -59,12 +59,29 @@ struct Member {
     gone: bool,
 }
 
-/// Checks the board's order and names and the live prize split against the model.
-fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout: &[i64], reader: &Uuid, op: usize) {
+/// A client competition that started five days ago and ends in `ends_in` seconds; its id.
+fn client_competition(pool: i64, payout: &[i64], ends_in: i64) -> String {
+    let now = local::token::now();
+    let body = json!({
+        "name": "standings", "metric": "steps", "prize_pool": pool, "payout": payout, "score_source": "client",
+        "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + ends_in),
+    });
+    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+    assert_eq!(created.status, 201, "{body}: {:?}", created.json);
+    created.json["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The model's board: members still on it with a score, by score, then who reached it first, then user id.
+fn ranked(members: &BTreeMap<Uuid, Member>) -> Vec<(Uuid, i64)> {
     let mut ranked: Vec<(Uuid, (i64, usize))> =
         members.iter().filter(|(_, m)| !m.gone).filter_map(|(user, m)| Some((*user, m.reached?))).collect();
     ranked.sort_by_key(|(user, (score, at))| (-score, *at, *user));
-    let ranked: Vec<(Uuid, i64)> = ranked.into_iter().map(|(user, (score, _))| (user, score)).collect();
+    ranked.into_iter().map(|(user, (score, _))| (user, score)).collect()
+}
+
+/// Checks the board's order and names and the live prize split against the model.
+fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout: &[i64], reader: &Uuid, op: usize) {
+    let ranked = ranked(members);
     let context = format!("after operation {op}: pool {pool}, payout {payout:?}, ranked {ranked:?}");
 
     let page = call("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), &user_token(reader), None);
@@ -161,14 +178,7 @@ fn run(seed: u64) {
     let pools = [0, 1, 7, 999, 1_000, 123_457, 1_000_000_007];
     let mut payout = random_payout(&mut rng);
     let mut pool = pools[rng.usize(0..pools.len())];
-    let now = local::token::now();
-    let body = json!({
-        "name": "standings", "metric": "steps", "prize_pool": pool, "payout": payout, "score_source": "client",
-        "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 86_400),
-    });
-    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
-    assert_eq!(created.status, 201, "{body}: {:?}", created.json);
-    let competition = created.json["id"].as_str().unwrap_or_default().to_owned();
+    let competition = client_competition(pool, &payout, 86_400);
     let mut members: BTreeMap<Uuid, Member> = BTreeMap::new();
     for _ in 0..rng.usize(2..10) {
         let user = Uuid::new_v4();
@@ -267,14 +277,7 @@ fn run_to_the_end(seed: u64) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let payout = random_payout(&mut rng);
     let pool = [1, 7, 999, 1_000, 123_457][rng.usize(0..5)];
-    let now = local::token::now();
-    let body = json!({
-        "name": "final", "metric": "steps", "prize_pool": pool, "payout": payout, "score_source": "client",
-        "starts_at": rfc3339(now - 5 * 86_400), "ends_at": rfc3339(now + 8),
-    });
-    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
-    assert_eq!(created.status, 201, "{body}: {:?}", created.json);
-    let competition = created.json["id"].as_str().unwrap_or_default().to_owned();
+    let competition = client_competition(pool, &payout, 8);
     let users: Vec<Uuid> = (0..rng.usize(2..8)).map(|_| Uuid::new_v4()).collect();
     let mut members: BTreeMap<Uuid, Member> = BTreeMap::new();
     for user in &users {
@@ -306,10 +309,7 @@ fn run_to_the_end(seed: u64) {
     });
     assert!(finished.is_some(), "the competition never became final");
 
-    let mut ranked: Vec<(Uuid, (i64, usize))> =
-        members.iter().filter(|(_, m)| !m.gone).filter_map(|(user, m)| Some((*user, m.reached?))).collect();
-    ranked.sort_by_key(|(user, (score, at))| (-score, *at, *user));
-    let ranked: Vec<(Uuid, i64)> = ranked.into_iter().map(|(user, (score, _))| (user, score)).collect();
+    let ranked = ranked(&members);
     let expected = prizes(&ranked, &place_amounts(pool, &payout));
     let context = format!("pool {pool}, payout {payout:?}, ranked {ranked:?}");
     let final_prizes = || {
