@@ -41,14 +41,7 @@ fn reconnect_and_resume(base: &str, competition: &Uuid, user: &Uuid, seen: u64, 
 fn updates_through(socket: &mut Socket, last: u64) -> Vec<u64> {
     let mut seqs: Vec<u64> = Vec::new();
     while seqs.last().is_none_or(|seq| *seq < last) {
-        let frame = next_json(socket);
-        match frame["type"].as_str() {
-            Some("update") => seqs.push(frame["seq"].as_u64().expect("seq")),
-            Some("updates") => {
-                seqs.extend(frame["updates"].as_array().expect("list").iter().filter_map(|u| u["seq"].as_u64()))
-            }
-            other => panic!("unexpected frame {other:?}: {frame}"),
-        }
+        seqs.extend(e2e::updates_in(&next_json(socket)).iter().map(|u| u["seq"].as_u64().expect("seq")));
     }
     seqs
 }

@@ -540,12 +540,18 @@ pub fn post_rising_scores(base: &str, competition: &Uuid, writers: &[Uuid], step
     }
 }
 
-/// The updates a live frame carries: itself for an `update`, the list of a combined `updates`, none otherwise.
-fn updates_in(frame: &Value) -> Vec<Value> {
+/// The updates a live frame carries, in order: itself for an `update`, the list of a combined `updates` (each an
+/// `update`, the frame's `seq` the last one's); any other frame fails the test.
+pub fn updates_in(frame: &Value) -> Vec<Value> {
     match frame["type"].as_str() {
         Some("update") => vec![frame.clone()],
-        Some("updates") => frame["updates"].as_array().cloned().unwrap_or_default(),
-        _ => Vec::new(),
+        Some("updates") => {
+            let inner = frame["updates"].as_array().expect("updates list").clone();
+            assert!(inner.iter().all(|u| u["type"] == "update"), "{frame}");
+            assert_eq!(frame["seq"], inner.last().expect("one at least")["seq"], "seq is the last one's");
+            inner
+        }
+        other => panic!("unexpected frame {other:?}: {frame}"),
     }
 }
 
