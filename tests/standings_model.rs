@@ -79,6 +79,37 @@ fn ranked(members: &BTreeMap<Uuid, Member>) -> Vec<(Uuid, i64)> {
     ranked.into_iter().map(|(user, (score, _))| (user, score)).collect()
 }
 
+/// The user an entry or a prize is about.
+fn user_of(item: &Value) -> Uuid {
+    item["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id")
+}
+
+/// A reply's entries as (user, score), in its order.
+fn entries_of(list: &Value) -> Vec<(Uuid, i64)> {
+    list.as_array().expect("entries").iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect()
+}
+
+/// The prizes route's positive amounts by user, checking its pool and whether it says the split is final.
+fn paid(competition: &str, reader: &Uuid, pool: i64, is_final: bool) -> BTreeMap<Uuid, i64> {
+    let listed = call("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &user_token(reader), None);
+    assert_eq!(listed.status, 200, "{:?}", listed.json);
+    assert_eq!((listed.json["prize_pool"].clone(), listed.json["final"].clone()), (json!(pool), json!(is_final)));
+    listed.json["prizes"]
+        .as_array()
+        .expect("prizes")
+        .iter()
+        .map(|p| (user_of(p), p["amount"].as_i64().expect("amount")))
+        .filter(|(_, amount)| *amount > 0)
+        .collect()
+}
+
+/// The model's split of `ranked`, positive amounts only.
+fn positive_prizes(ranked: &[(Uuid, i64)], pool: i64, payout: &[i64]) -> BTreeMap<Uuid, i64> {
+    let mut expected = prizes(ranked, &place_amounts(pool, payout));
+    expected.retain(|_, amount| *amount > 0);
+    expected
+}
+
 /// Checks the board's order and names and the live prize split against the model.
 fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout: &[i64], reader: &Uuid, op: usize) {
     let ranked = ranked(members);
@@ -86,18 +117,10 @@ fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout:
 
     let page = call("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), &user_token(reader), None);
     assert_eq!(page.status, 200, "{:?}", page.json);
-    let entries = page.json["entries"].as_array().expect("entries");
-    let order: Vec<(Uuid, i64)> = entries
-        .iter()
-        .map(|e| {
-            let user = e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
-            (user, e["score"].as_i64().expect("score"))
-        })
-        .collect();
-    assert_eq!(order, ranked, "the board's order: {context}");
-    for entry in entries {
-        let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
-        assert_eq!(entry["display_name"].as_str(), members.get(&user).map(|m| m.name.as_str()), "{context}");
+    assert_eq!(entries_of(&page.json["entries"]), ranked, "the board's order: {context}");
+    for entry in page.json["entries"].as_array().expect("entries") {
+        let name = members.get(&user_of(entry)).map(|m| m.name.as_str());
+        assert_eq!(entry["display_name"].as_str(), name, "{context}");
     }
     assert_eq!(page.json["total"], json!(ranked.len()), "{context}");
 
@@ -109,10 +132,7 @@ fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout:
         let path = format!("/api/v1/leaderboard/{competition}?limit={limit}{query}");
         let part = call("GET", &path, &user_token(reader), None);
         assert_eq!(part.status, 200, "{path}: {:?}", part.json);
-        for e in part.json["entries"].as_array().expect("entries") {
-            let user = e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
-            paged.push((user, e["score"].as_i64().expect("score")));
-        }
+        paged.extend(entries_of(&part.json["entries"]));
         match part.json["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
@@ -133,38 +153,14 @@ fn check(competition: &str, members: &BTreeMap<Uuid, Member>, pool: i64, payout:
             (json!(position + 1), json!(score), json!(ranked.len())),
             "me of {user}: {context}"
         );
-        let window: Vec<(Uuid, i64)> = me.json["entries"]
-            .as_array()
-            .expect("entries")
-            .iter()
-            .map(|e| {
-                (
-                    e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id"),
-                    e["score"].as_i64().unwrap_or(-1),
-                )
-            })
-            .collect();
+        let window = entries_of(&me.json["entries"]);
         let from = position.saturating_sub(around);
         let to = (position + around + 1).min(ranked.len());
         assert_eq!(window, ranked[from..to], "me?around={around} of {user}: {context}");
     }
 
-    let listed = call("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &user_token(reader), None);
-    assert_eq!(listed.status, 200, "{:?}", listed.json);
-    assert_eq!((listed.json["prize_pool"].clone(), listed.json["final"].clone()), (json!(pool), json!(false)));
-    let paid: BTreeMap<Uuid, i64> = listed.json["prizes"]
-        .as_array()
-        .expect("prizes")
-        .iter()
-        .map(|p| {
-            let user = p["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
-            (user, p["amount"].as_i64().expect("amount"))
-        })
-        .filter(|(_, amount)| *amount > 0)
-        .collect();
-    let mut expected = prizes(&ranked, &place_amounts(pool, payout));
-    expected.retain(|_, amount| *amount > 0);
-    assert_eq!(paid, expected, "the prize split: {context}");
+    let expected = positive_prizes(&ranked, pool, payout);
+    assert_eq!(paid(competition, reader, pool, false), expected, "the prize split: {context}");
 }
 
 fn random_payout(rng: &mut fastrand::Rng) -> Vec<i64> {
@@ -312,21 +308,8 @@ fn run_to_the_end(seed: u64) {
     let ranked = ranked(&members);
     let expected = prizes(&ranked, &place_amounts(pool, &payout));
     let context = format!("pool {pool}, payout {payout:?}, ranked {ranked:?}");
-    let final_prizes = || {
-        let listed = call("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &user_token(&reader), None);
-        assert_eq!(listed.json["final"], json!(true), "{:?}", listed.json);
-        listed.json["prizes"]
-            .as_array()
-            .expect("prizes")
-            .iter()
-            .filter(|p| p["amount"].as_i64() > Some(0))
-            .map(|p| (p["user_id"].as_str().unwrap_or_default().to_owned(), p["amount"].as_i64().unwrap_or(-1)))
-            .collect::<BTreeMap<String, i64>>()
-    };
-    let paid = final_prizes();
-    let positive: BTreeMap<String, i64> =
-        expected.iter().filter(|(_, a)| **a > 0).map(|(u, a)| (u.to_string(), *a)).collect();
-    assert_eq!(paid, positive, "final prizes: {context}");
+    let positive = positive_prizes(&ranked, pool, &payout);
+    assert_eq!(paid(&competition, &reader, pool, true), positive, "final prizes: {context}");
     for (user, _) in &ranked {
         let mine = call("GET", "/api/v1/me/competitions", &user_token(user), None);
         let entry = mine.json["competitions"]
@@ -340,16 +323,11 @@ fn run_to_the_end(seed: u64) {
     if let Some((leaver, _)) = ranked.iter().find(|(user, _)| *user != reader) {
         assert_eq!(call("DELETE", "/api/v1/me", &user_token(leaver), None).status, 204);
         let page = call("GET", &format!("/api/v1/leaderboard/{competition}?limit=200"), &user_token(&reader), None);
+        assert_eq!(entries_of(&page.json["entries"]), ranked, "the final board after a departure: {context}");
         let entries = page.json["entries"].as_array().expect("entries");
-        let order: Vec<(String, i64)> = entries
-            .iter()
-            .map(|e| (e["user_id"].as_str().unwrap_or_default().to_owned(), e["score"].as_i64().unwrap_or(-1)))
-            .collect();
-        let ranked_text: Vec<(String, i64)> = ranked.iter().map(|(u, s)| (u.to_string(), *s)).collect();
-        assert_eq!(order, ranked_text, "the final board after a departure: {context}");
-        let left = entries.iter().find(|e| e["user_id"] == json!(leaver)).expect("still on the final board");
+        let left = entries.iter().find(|e| user_of(e) == *leaver).expect("still on the final board");
         assert_eq!((left["display_name"].as_str(), left["avatar_url"].clone()), (Some("deleted player"), Value::Null));
-        assert_eq!(final_prizes(), positive, "final prizes after a departure: {context}");
+        assert_eq!(paid(&competition, &reader, pool, true), positive, "final prizes after a departure: {context}");
     }
 }
 
