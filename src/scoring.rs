@@ -83,6 +83,39 @@ pub async fn write_rescored(
     Ok(standings)
 }
 
+/// Members rescored per database call after a competition's end moved.
+const RESCORE_PAGE: usize = 100;
+
+/// Rescores, a page at a time, every member of the fitness competition with a stored day that an end moved between
+/// `from` and `to` (RFC 3339) may count differently, and writes the new totals to its object; the number of members
+/// rescored. Run after Postgres holds the new end: each member's days version is raised as the page is read, so a
+/// sync that computed a total with the old end cannot overwrite this one.
+pub async fn rescore_members(
+    ctx: &RequestContext<'_>,
+    competition_id: &Uuid,
+    (from, to): (&str, &str),
+) -> Result<usize, ApiError> {
+    let mut after = None;
+    let mut rescored = 0;
+    loop {
+        let page = ctx.database().rescore_members(competition_id, (from, to), after.as_ref(), RESCORE_PAGE).await?;
+        for mut member in page.members {
+            // Only this competition's rules changed; the member's others keep their totals.
+            member.inputs.competitions.retain(|rules| rules.id == *competition_id);
+            match write_rescored(ctx, &member.user_id, &member.inputs).await {
+                Ok(_) => rescored += 1,
+                // Disqualified since the page was read: off the board for good.
+                Err(ApiError::Forbidden(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(rescored),
+        }
+    }
+}
+
 /// Tells the object its competition's settings from Postgres (404 when Postgres has no such competition).
 pub async fn introduce_competition(
     ctx: &RequestContext<'_>,

@@ -676,6 +676,10 @@ fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
         ("list_holds", json!({})),
         ("decide_hold", json!({"p_user": walker, "p_day": day(0), "p_decision": "approved"})),
         ("rescore_inputs", json!({"p_user": walker, "p_version": 1})),
+        (
+            "rescore_members",
+            json!({"p_competition": competition, "p_from": rfc3339(0), "p_to": rfc3339(0), "p_after": null}),
+        ),
         ("delete_account", json!({"p_user": other})),
     ];
     for (function, args) in calls {

@@ -264,6 +264,33 @@ fn the_callers_zone_decides_their_today_and_their_days() {
     assert_eq!(bad.status, 422);
 }
 
+/// A member's own zone decides which of their days a `participant` clock counts: changing it with `PATCH /me`
+/// rescores them at once, as a sync naming the zone does; a competition on a fixed clock is not moved by it.
+#[test]
+fn a_new_zone_in_the_profile_rescores_the_members_own_days() {
+    let midnight = now() - now().rem_euclid(DAY);
+    let window = json!({"starts_at": rfc3339(midnight), "ends_at": rfc3339(midnight + 7 * DAY)});
+    let (own, _) = competition(window.clone());
+    let mut fixed = window;
+    fixed["clock"] = json!("UTC");
+    let (utc, _) = competition(fixed);
+    let walker = Uuid::new_v4();
+    join(&own, &walker);
+    join(&utc, &walker);
+    let body = json!({"source": "healthkit", "samples": [
+        {"date": date_at(-DAY), "steps": 1000}, {"date": date_at(0), "steps": 2000}]});
+    let reply = sync(&walker, body);
+    // In UTC yesterday ended when the window began.
+    assert_eq!((score_in(&reply, &own), score_in(&reply, &utc)), (Some(2000), Some(2000)), "{:?}", reply.json);
+    // At UTC−12 yesterday runs until noon UTC of today, inside the window.
+    let patched = as_user("PATCH", "/api/v1/me", &walker, Some(&json!({"time_zone": "Etc/GMT+12"})));
+    assert_eq!((patched.status, &patched.json["time_zone"]), (200, &json!("Etc/GMT+12")), "{:?}", patched.json);
+    assert_eq!((board_score(&own, &walker), board_score(&utc, &walker)), (Some(3000), Some(2000)));
+    let renamed = as_user("PATCH", "/api/v1/me", &walker, Some(&json!({"time_zone": "UTC", "display_name": "Walker"})));
+    assert_eq!((&renamed.json["time_zone"], &renamed.json["display_name"]), (&json!("UTC"), &json!("Walker")));
+    assert_eq!((board_score(&own, &walker), board_score(&utc, &walker)), (Some(2000), Some(2000)));
+}
+
 #[test]
 fn a_fixed_clock_counts_the_same_dates_for_everyone() {
     let midnight = now() - now().rem_euclid(DAY);
@@ -316,4 +343,59 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
     let finished = e2e::eventually(Duration::from_secs(10), || (prizes(&sharp)["final"] == true).then_some(()));
     assert!(finished.is_some(), "the alarm at ends_at + 0 h stores the standings: {:?}", prizes(&sharp));
     assert_eq!(prizes(&sharp)["prizes"][0]["user_id"], json!(walker));
+}
+
+/// `ends_at` moved by an administrator changes which days count: members are rescored from their stored days at
+/// once, and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
+/// a midnight: a member at UTC+14 has synced their today, whose day in UTC−12 begins at noon UTC of that date
+/// (2 to 26 hours from now), after an end a few seconds away.
+#[test]
+fn moving_the_end_rescores_the_members_from_their_stored_days() {
+    let kiritimati = jiff::tz::TimeZone::get("Pacific/Kiritimati").expect("zone");
+    let today = jiff::Timestamp::now().to_zoned(kiritimati).date();
+    let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string();
+    let competition =
+        e2e::create_competition_with(-3 * DAY, 4, json!({"clock": "Etc/GMT+12", "grace_hours": 24, "payout": [10000]}));
+    let walkers: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    for (k, walker) in (0..).zip(&walkers) {
+        join(&competition, walker);
+        let body = json!({"source": "garmin", "time_zone": "Pacific/Kiritimati", "samples": [
+            {"date": day(2), "steps": 1000 * (k + 1)}, {"date": day(0), "steps": 10_000 * (3 - k)}]});
+        assert_eq!(score_in(&sync(walker, body), &competition), Some(1000 * (k + 1)), "today is after the end");
+    }
+    let status =
+        |id: &Uuid| as_user("GET", &format!("/api/v1/competitions/{id}"), &walkers[0], None).json["status"].clone();
+    let ended = e2e::eventually(Duration::from_secs(30), || (status(&competition) == "finalizing").then_some(()));
+    assert!(ended.is_some(), "the competition never reached its end");
+    let (mut socket, _) = e2e::connect_live(&competition, &walkers[0], true);
+    assert_eq!(e2e::next_json(&mut socket)["type"], "snapshot");
+
+    // Extended by two days: each walker's today counts now, and the live board moves with it.
+    let path = format!("/api/v1/competitions/{competition}");
+    let extended = as_admin("PATCH", &path, Some(&json!({"ends_at": rfc3339(now() + 2 * DAY)})));
+    assert_eq!((extended.status, &extended.json["status"]), (200, &json!("active")), "{:?}", extended.json);
+    let scores = || walkers.iter().map(|w| board_score(&competition, w)).collect::<Vec<_>>();
+    assert_eq!(scores(), [Some(31_000), Some(22_000), Some(13_000)]);
+    assert_eq!(e2e::next_json(&mut socket)["type"], "changed");
+    let mut announced: Vec<(Value, Value)> = Vec::new();
+    while announced.len() < walkers.len() {
+        for update in e2e::updates_in(&e2e::next_json(&mut socket)) {
+            announced.push((update["user_id"].clone(), update["score"].clone()));
+        }
+    }
+    announced.sort_by_key(|(user, _)| user.to_string());
+    let mut expected: Vec<(Value, Value)> =
+        walkers.iter().zip([31_000, 22_000, 13_000]).map(|(w, s)| (json!(w), json!(s))).collect();
+    expected.sort_by_key(|(user, _)| user.to_string());
+    assert_eq!(announced, expected, "one update frame per rescored member");
+
+    // Ended early again, a minute from now: today no longer counts, and the final standings will not count it.
+    let early = as_admin("PATCH", &path, Some(&json!({"ends_at": rfc3339(now() + 60)})));
+    assert_eq!(early.status, 200, "{:?}", early.json);
+    assert_eq!(scores(), [Some(1000), Some(2000), Some(3000)]);
+    // The same end named again rescores everyone with a day in the window, changing nothing here.
+    assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": early.json["ends_at"]}))).status, 200);
+    assert_eq!(scores(), [Some(1000), Some(2000), Some(3000)]);
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &walkers[0], None);
+    assert_eq!(prizes.json["prizes"][0]["user_id"], json!(walkers[2]), "{:?}", prizes.json);
 }

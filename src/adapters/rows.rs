@@ -136,6 +136,22 @@ pub struct SyncedDays {
     pub future: Vec<usize>,
 }
 
+/// One page of `rescore_members`: members whose days a moved end may count differently, each with what rescoring
+/// them needs (their days version already raised).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MembersToRescore {
+    pub members: Vec<MemberToRescore>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<Uuid>,
+}
+
+/// One member of a [`MembersToRescore`] page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MemberToRescore {
+    pub user_id: Uuid,
+    pub inputs: crate::fitness_rules::rescore::RescoreInputs,
+}
+
 /// One held sample of `list_holds` / `decide_hold`: a user-day's held source and metric, and the day's decision.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct HoldRow {

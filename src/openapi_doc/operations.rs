@@ -136,7 +136,8 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             "updateCompetition",
             "competitions",
             "Edit a competition: name, end (extend, or end early but not before now), prizes, capacity \
-             (service_role); subscribers get a `changed` frame",
+             (service_role); subscribers get a `changed` frame. A new end of a fitness competition rescores its \
+             members from their stored days (which days count depends on the end)",
             Bearer,
         )
         .json_body(s.json::<CompetitionPatch>())

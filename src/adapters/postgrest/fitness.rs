@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Caller, Database};
 use crate::adapters::error::AdapterError;
-use crate::adapters::rows::{FitnessDayArg, HoldDecision, HoldRow, SyncedDays};
+use crate::adapters::rows::{FitnessDayArg, HoldDecision, HoldRow, MembersToRescore, SyncedDays};
 
 impl Database {
     /// Stores a verified user's samples from one source (setting their zone first when `time_zone` is given) and
@@ -39,5 +39,20 @@ impl Database {
     ) -> Result<HoldDecision, AdapterError> {
         let args = json!({ "p_user": user_id, "p_day": day, "p_decision": decision, "p_reason": reason });
         self.run("decide_hold", self.rpc("decide_hold", args, Caller::Service)).await
+    }
+
+    /// A page of the fitness competition's members with a stored day that a move of its end between `from` and
+    /// `to` (RFC 3339) may count differently, after `after`, each with their days version raised and their rescore
+    /// inputs.
+    pub async fn rescore_members(
+        &self,
+        competition_id: &Uuid,
+        (from, to): (&str, &str),
+        after: Option<&Uuid>,
+        limit: usize,
+    ) -> Result<MembersToRescore, AdapterError> {
+        let args = json!({ "p_competition": competition_id, "p_from": from, "p_to": to, "p_after": after,
+                           "p_limit": limit });
+        self.run("rescore_members", self.rpc("rescore_members", args, Caller::Service)).await
     }
 }

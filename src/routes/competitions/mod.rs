@@ -178,7 +178,7 @@ pub async fn patch(
     let client = ctx.competition(&row.id)?;
     let _: standings::protocol::Announced = client.call(&ObjectRequest::ChangeSettings(settings)).await?;
     let updated = if changes.as_object().is_some_and(|c| c.is_empty()) {
-        row
+        row.clone()
     } else {
         ctx.database()
             .update_competition(&row.id, &changes)
@@ -186,6 +186,11 @@ pub async fn patch(
             .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?
     };
     cache::competitions::forget(ctx, &updated.id).await;
+    if changes.get("ends_at").is_some() {
+        if let Some(range) = model::rescore_range(&row, &updated, ctx.now_ms) {
+            scoring::rescore_members(ctx, &updated.id, range).await?;
+        }
+    }
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
 }
 

@@ -48,17 +48,29 @@ pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &Profile::from(provision(ctx).await?)))
 }
 
-/// `PATCH /api/v1/me`
+/// `PATCH /api/v1/me`. A new `time_zone` moves the member's own calendar days, so their fitness competitions on the
+/// `participant` clock are rescored before the reply, as a sync naming the zone would.
 pub async fn patch(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     let user = ctx.require_person()?;
-    let changes = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
+    let mut changes = ctx.read_json::<PatchBody>(req, JSON_LIMIT).await?.validate()?;
     let renamed = changes.contains_key("display_name");
     ensure(ctx).await?;
-    let updated = ctx
-        .database()
-        .update_profile(&user.user_id, &serde_json::Value::Object(changes))
-        .await?
-        .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?;
+    let database = ctx.database();
+    if let Some(zone) = changes.remove("time_zone") {
+        // A sync without samples: the one function that sets the zone, raises the member's days version and returns
+        // what rescoring needs, in one transaction (so a sync running meanwhile is ordered with it).
+        let zone = zone.as_str().unwrap_or_default();
+        let synced = database.sync_fitness_days(&user.user_id, "manual", &[], Some(zone)).await?;
+        crate::scoring::write_rescored(ctx, &user.user_id, &synced.rescore).await?;
+    }
+    let updated = if changes.is_empty() {
+        database.ensure_profile(&user.user_id).await?
+    } else {
+        database
+            .update_profile(&user.user_id, &serde_json::Value::Object(changes))
+            .await?
+            .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?
+    };
     if renamed {
         crate::scoring::announce_person(ctx, &updated).await;
     }

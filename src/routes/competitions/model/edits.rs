@@ -102,6 +102,27 @@ impl PatchBody {
     }
 }
 
+/// After a `PATCH` naming `ends_at` of a fitness competition that has started: the span whose days its members must
+/// be rescored for. Which days count depends on the end, so a move rescores the members with a day near the old or
+/// the new end; naming the end it already has rescores every member with a day in the window (so repeating a `PATCH`
+/// that failed while rescoring finishes the work). `None` for client competitions and ones not started (no scores).
+pub fn rescore_range<'a>(
+    before: &'a CompetitionRow,
+    after: &'a CompetitionRow,
+    now_ms: i64,
+) -> Option<(&'a str, &'a str)> {
+    let fitness = after.score_source == "fitness";
+    if !fitness || time::parse_ms(&after.starts_at).is_none_or(|starts| starts > now_ms) {
+        return None;
+    }
+    let (old, new) = (time::parse_ms(&before.ends_at)?, time::parse_ms(&after.ends_at)?);
+    Some(match old.cmp(&new) {
+        std::cmp::Ordering::Equal => (after.starts_at.as_str(), after.ends_at.as_str()),
+        std::cmp::Ordering::Less => (before.ends_at.as_str(), after.ends_at.as_str()),
+        std::cmp::Ordering::Greater => (after.ends_at.as_str(), before.ends_at.as_str()),
+    })
+}
+
 /// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +156,39 @@ mod tests {
     use crate::fitness_rules::Scoring;
     use serde_json::json;
     use uuid::Uuid;
+
+    #[test]
+    fn a_moved_end_rescores_the_days_between_the_two_ends() {
+        let row = |source: &str, ends_at: &str| CompetitionRow {
+            id: Uuid::from_u128(7),
+            name: "n".into(),
+            metric: "steps".into(),
+            starts_at: "2026-11-01T00:00:00+00:00".into(),
+            ends_at: ends_at.into(),
+            prize_pool: 0,
+            payout: vec![],
+            participants: 3,
+            max_participants: None,
+            cancelled_at: None,
+            score_source: source.into(),
+            scoring: Scoring::default(),
+            clock: "participant".into(),
+            grace_hours: 24,
+            allow_manual: false,
+        };
+        let (old, later, earlier) = ("2026-11-08T00:00:00+00:00", "2026-11-10T00:00:00Z", "2026-11-05T12:00:00Z");
+        let started = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
+        let range = |source: &str, new: &str, now: i64| {
+            rescore_range(&row(source, old), &row(source, new), now).map(|(a, b)| (a.to_owned(), b.to_owned()))
+        };
+        let span = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+        assert_eq!(range("fitness", later, started), span(old, later), "extended");
+        assert_eq!(range("fitness", earlier, started), span(earlier, old), "ended early");
+        assert_eq!(range("fitness", old, started), span("2026-11-01T00:00:00+00:00", old), "the same end: the window");
+        assert_eq!(range("client", later, started), None, "members post their own scores");
+        let before_start = time::parse_ms("2026-10-30T00:00:00Z").expect("now");
+        assert_eq!(range("fitness", later, before_start), None, "nobody has a score yet");
+    }
 
     #[test]
     fn an_edit_checks_each_field_and_never_ends_before_now() {

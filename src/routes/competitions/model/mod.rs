@@ -6,5 +6,5 @@ mod edits;
 mod replies;
 
 pub use create::{BasisPoints, CreateBody, ScoreSource, MAX_GRACE_HOURS, MAX_PARTICIPANTS, MAX_PLACES};
-pub use edits::{reason, DisqualifyBody, PatchBody};
+pub use edits::{reason, rescore_range, DisqualifyBody, PatchBody};
 pub use replies::{meta_from_row, present, Competition, CompetitionList, Disqualified, Membership};
