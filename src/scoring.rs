@@ -83,6 +83,22 @@ pub async fn write_rescored(
     Ok(standings)
 }
 
+/// Scores a new member of a started fitness competition from the days they stored before joining. Nothing is
+/// written when those days make no score above 0: a member who has walked nothing yet joins the board with their
+/// next sync, as before.
+pub async fn score_stored_days(
+    ctx: &RequestContext<'_>,
+    competition_id: &Uuid,
+    user_id: &Uuid,
+) -> Result<(), ApiError> {
+    let mut inputs = ctx.database().days_to_rescore(user_id, None).await?;
+    inputs.competitions.retain(|rules| rules.id == *competition_id);
+    if inputs.scores().iter().any(|rescored| i64::from(rescored.score) > 0) {
+        write_rescored(ctx, user_id, &inputs).await?;
+    }
+    Ok(())
+}
+
 /// Members rescored per database call after a competition's end moved.
 const RESCORE_PAGE: usize = 100;
 

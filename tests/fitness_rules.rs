@@ -264,6 +264,27 @@ fn the_callers_zone_decides_their_today_and_their_days() {
     assert_eq!(bad.status, 422);
 }
 
+/// Phones sync whether or not their owner is in a competition: joining a running one counts the days already stored
+/// at once; a member with no counted days stays off the board.
+#[test]
+fn days_synced_before_joining_count_from_the_join() {
+    let (competition, _) = competition(json!({}));
+    let (walker, idle) = (Uuid::new_v4(), Uuid::new_v4());
+    let early = sync(
+        &walker,
+        json!({"source": "healthkit", "samples": [
+        {"date": date_at(-DAY), "steps": 1000}, {"date": date_at(0), "steps": 2000}]}),
+    );
+    assert_eq!(early.json["competitions"], json!([]), "not a member yet");
+    join(&competition, &walker);
+    join(&competition, &idle);
+    assert_eq!(board_score(&competition, &walker), Some(3000), "both days are inside the window");
+    assert_eq!(board_score(&competition, &idle), None);
+    let board = as_user("GET", &format!("/api/v1/leaderboard/{competition}"), &idle, None);
+    assert_eq!((board.json["total"].clone(), board.json["entries"][0]["user_id"].clone()), (json!(1), json!(walker)));
+    assert_eq!(as_user("GET", &format!("/api/v1/leaderboard/{competition}/me"), &idle, None).status, 404);
+}
+
 /// A member's own zone decides which of their days a `participant` clock counts: changing it with `PATCH /me`
 /// rescores them at once, as a sync naming the zone does; a competition on a fixed clock is not moved by it.
 #[test]

@@ -22,6 +22,16 @@ impl Database {
         self.run("sync_fitness_days", self.rpc("sync_fitness_days", args, Caller::Service)).await
     }
 
+    /// What rescoring the user needs now, with their days version raised (and their zone set first when
+    /// `time_zone` is given): a sync without samples, so it is ordered with the user's syncs like one.
+    pub async fn days_to_rescore(
+        &self,
+        user_id: &Uuid,
+        time_zone: Option<&str>,
+    ) -> Result<crate::fitness_rules::rescore::RescoreInputs, AdapterError> {
+        Ok(self.sync_fitness_days(user_id, "manual", &[], time_zone).await?.rescore)
+    }
+
     /// Held samples whose day has `status` (every status when `None`), by date then user, at most 500.
     pub async fn list_holds(&self, status: Option<&str>) -> Result<Vec<HoldRow>, AdapterError> {
         let args = json!({ "p_status": status, "p_limit": 500 });

@@ -71,8 +71,16 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
     cache::competitions::forget(ctx, &id).await;
     // Tell the competition's object now, so the first score needs no database call. If this fails the first write
     // introduces the member instead (from Postgres), so the join still stands.
-    if let Err(error) = tell_object(ctx, &id, &user.user_id, token).await {
-        worker::console_warn!("join of {id} not yet registered with its object: {error}");
+    match tell_object(ctx, &id, &user.user_id, token).await {
+        Ok(meta) if meta.fitness && meta.starts_ms <= ctx.now_ms => {
+            // Days synced before the join count too: score them now rather than at the member's next sync. A
+            // failure leaves that to the next sync, and the join still stands.
+            if let Err(error) = scoring::score_stored_days(ctx, &id, &user.user_id).await {
+                worker::console_warn!("stored days of a new member of {id} not yet scored: {error}");
+            }
+        }
+        Ok(_) => {}
+        Err(error) => worker::console_warn!("join of {id} not yet registered with its object: {error}"),
     }
     Ok(Reply::json(
         200,
@@ -84,12 +92,13 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
     ))
 }
 
+/// Registers a new member with the competition's object (the settings with it); the settings it sent.
 async fn tell_object(
     ctx: &RequestContext<'_>,
     id: &uuid::Uuid,
     user_id: &uuid::Uuid,
     token: &str,
-) -> Result<(), ApiError> {
+) -> Result<standings::protocol::CompetitionMeta, ApiError> {
     let database = ctx.database();
     // The board shows the member's name and avatar from their first score: the profile travels with the join.
     let (row, profile) =
@@ -98,7 +107,8 @@ async fn tell_object(
     let row = row?.ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     let meta = meta_from_row(&row).ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
     let person = profile.ok().map(|profile| scoring::person_of(&profile));
-    scoring::register(&ctx.competition(id)?, &meta, user_id, person).await
+    scoring::register(&ctx.competition(id)?, &meta, user_id, person).await?;
+    Ok(meta)
 }
 
 /// `POST /api/v1/competitions/{competition_id}/members/{user_id}/disqualify` (service role): the member leaves the

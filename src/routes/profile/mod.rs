@@ -57,11 +57,9 @@ pub async fn patch(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::In
     ensure(ctx).await?;
     let database = ctx.database();
     if let Some(zone) = changes.remove("time_zone") {
-        // A sync without samples: the one function that sets the zone, raises the member's days version and returns
-        // what rescoring needs, in one transaction (so a sync running meanwhile is ordered with it).
-        let zone = zone.as_str().unwrap_or_default();
-        let synced = database.sync_fitness_days(&user.user_id, "manual", &[], Some(zone)).await?;
-        crate::scoring::write_rescored(ctx, &user.user_id, &synced.rescore).await?;
+        // The zone is set with the rescore's inputs, in one transaction ordered with the member's syncs.
+        let inputs = database.days_to_rescore(&user.user_id, zone.as_str()).await?;
+        crate::scoring::write_rescored(ctx, &user.user_id, &inputs).await?;
     }
     let updated = if changes.is_empty() {
         database.ensure_profile(&user.user_id).await?
