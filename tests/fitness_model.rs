@@ -1,12 +1,13 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
 //! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around
 //! each metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local
-//! today, zone changes — review decisions and disqualifications run over competitions of every metric and scoring
-//! mode, participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day.
-//! After every step the Worker's answer must be the model's; at the end every board. `FITNESS_MODEL_SEED=<n>`
+//! today, zone changes — review decisions, disqualifications, profile zone changes, late joins and moved ends run
+//! over competitions of every metric and scoring mode, participant and fixed clocks, with or without typed-in
+//! samples, and windows that start and end mid-day. After every step the Worker's answer must be the model's; at the
+//! end (and after every moved end) every board. `FITNESS_MODEL_SEED=<n>`
 //! replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use e2e::{base_url, rfc3339, send, service_token, user_token, Reply};
 use jiff::civil::Date;
@@ -54,6 +55,11 @@ struct Competition {
     clock: Option<&'static str>,
     allow_manual: bool,
     members: Vec<Uuid>,
+    /// Disqualified members (a join answers 403).
+    disqualified: Vec<Uuid>,
+    /// The members the board holds: written by a sync, a zone change or a moved end while a member, or by a join
+    /// whose stored days made a score above 0.
+    on_board: BTreeSet<Uuid>,
 }
 
 #[derive(Debug, Default)]
@@ -62,8 +68,6 @@ struct Person {
     /// (date, source) → the sample's values (a metric it did not carry is 0) and whether it was typed in.
     samples: BTreeMap<(Date, &'static str), ([i64; 4], bool)>,
     holds: BTreeMap<Date, Decision>,
-    /// Whether a sync of theirs was answered: from then on every board they joined holds their score.
-    synced: bool,
 }
 
 fn zone(name: &str) -> TimeZone {
@@ -169,7 +173,18 @@ fn new_competition(rng: &mut fastrand::Rng, now: i64) -> Competition {
     let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
     assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
     let id = reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id");
-    Competition { id, metric, starts, ends, scoring, clock, allow_manual, members: Vec::new() }
+    Competition {
+        id,
+        metric,
+        starts,
+        ends,
+        scoring,
+        clock,
+        allow_manual,
+        members: Vec::new(),
+        disqualified: Vec::new(),
+        on_board: BTreeSet::new(),
+    }
 }
 
 /// One random sync by `user`, checked against the model: rejections, held samples and every joined board's score.
@@ -280,8 +295,9 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
     }
 }
 
-/// A review decision on one of the model's holds (or a 404 for a day without one), then the user's boards.
-fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions: &[Competition], step: usize) {
+/// A review decision on one of the model's holds (or a 404 for a day without one), then the user's boards (a
+/// decision rescores every competition of theirs, as a sync does).
+fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions: &mut [Competition], step: usize) {
     let held: Vec<Date> = person.holds.keys().copied().collect();
     let date = match held.get(rng.usize(0..held.len().max(1))) {
         Some(date) if rng.u8(0..8) != 0 => *date,
@@ -300,18 +316,10 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
     }
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
     person.holds.insert(date, decision.1);
-    for competition in competitions.iter().filter(|c| c.members.contains(user)) {
-        let board =
-            call("GET", &format!("/api/v1/leaderboard/{}/users/{user}", competition.id), &user_token(user), None);
-        assert_eq!(board.status, 200, "step {step}: {:?}", board.json);
-        assert_eq!(
-            board.json["score"].as_i64(),
-            Some(person.score(competition)),
-            "step {step}: {} {date} in {competition:?}, days {:?}",
-            decision.0,
-            person.counted_days(competition)
-        );
+    for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
+        competition.on_board.insert(*user);
     }
+    check_standings(user, person, competitions, &format!("step {step}: {} {date}", decision.0));
 }
 
 /// Every board: ordered, ranked 1..n, display ranks by strictly higher scores, each member's score the model's.
@@ -329,10 +337,93 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
             assert!(position == 0 || scores[position - 1] >= score, "{competition:?}: {entries:?}");
             let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
             assert_eq!(Some(score), people.get(&user).map(|p| p.score(competition)), "{user} in {competition:?}");
+            assert!(competition.on_board.contains(&user), "{user} is not on {competition:?}");
         }
-        let synced = competition.members.iter().filter(|m| people.get(m).is_some_and(|p| p.synced)).count();
-        assert_eq!(entries.len(), synced, "every member who synced is on {competition:?}");
+        assert_eq!(entries.len(), competition.on_board.len(), "every member written is on {competition:?}");
     }
+}
+
+/// The user's standing in each competition the model says they are a member of: their model score when the model
+/// puts them on the board, else 404.
+fn check_standings(user: &Uuid, person: &Person, competitions: &[Competition], what: &str) {
+    for competition in competitions.iter().filter(|c| c.members.contains(user)) {
+        let path = format!("/api/v1/leaderboard/{}/users/{user}", competition.id);
+        let board = call("GET", &path, &user_token(user), None);
+        let expected = competition.on_board.contains(user).then(|| person.score(competition));
+        let found = (board.status == 200).then(|| board.json["score"].as_i64()).flatten();
+        assert_eq!(found, expected, "{what}: {competition:?}, zone {}: {:?}", person.zone, board.json);
+        if expected.is_none() {
+            assert_eq!(board.status, 404, "{what}: {:?}", board.json);
+        }
+    }
+}
+
+/// A new profile zone (`PATCH /me`): the member's competitions are rescored as by a sync naming it.
+fn change_zone(
+    rng: &mut fastrand::Rng,
+    user: &Uuid,
+    person: &mut Person,
+    competitions: &mut [Competition],
+    step: usize,
+) {
+    let zone = ZONES[rng.usize(0..ZONES.len())];
+    let reply = call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone})));
+    assert_eq!((reply.status, &reply.json["time_zone"]), (200, &json!(zone)), "step {step}: {:?}", reply.json);
+    person.zone = zone.to_owned();
+    for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
+        competition.on_board.insert(*user);
+    }
+    check_standings(user, person, competitions, &format!("step {step}: zone {zone}"));
+}
+
+/// A late join of one of the running competitions the user is not in: the days they stored count at once.
+fn join_late(rng: &mut fastrand::Rng, user: &Uuid, person: &Person, competitions: &mut [Competition], step: usize) {
+    let open: Vec<usize> = (0..competitions.len()).filter(|i| !competitions[*i].members.contains(user)).collect();
+    let Some(&index) = open.get(rng.usize(0..open.len().max(1))) else { return };
+    let competition = &mut competitions[index];
+    let reply = call("POST", &format!("/api/v1/competitions/{}/join", competition.id), &user_token(user), None);
+    if competition.disqualified.contains(user) {
+        assert_eq!(reply.status, 403, "step {step}: a disqualified member rejoins: {:?}", reply.json);
+        return;
+    }
+    assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
+    competition.members.push(*user);
+    if person.score(competition) > 0 {
+        competition.on_board.insert(*user);
+    }
+    check_standings(user, person, competitions, &format!("step {step}: a late join"));
+}
+
+/// An administrator moves a competition's end (later, earlier but after now, or to the end it has): the members
+/// with a stored day near either end (UTC dates, a day either side; the whole window for the same end) are
+/// rescored, and every board must be the model's.
+fn move_end(
+    rng: &mut fastrand::Rng,
+    people: &BTreeMap<Uuid, Person>,
+    competitions: &mut [Competition],
+    reader: &Uuid,
+    step: usize,
+) {
+    let index = rng.usize(0..competitions.len());
+    let competition = &mut competitions[index];
+    let old = competition.ends;
+    // Never so close that the competition could end while the run goes on (its grace is 0).
+    let new = if rng.u8(0..4) == 0 { old } else { local::token::now() + 600 + rng.i64(0..3 * DAY) };
+    let path = format!("/api/v1/competitions/{}", competition.id);
+    let reply = call("PATCH", &path, &service_token(), Some(&json!({"ends_at": rfc3339(new)})));
+    assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
+    let utc_date = |secs: i64| Timestamp::from_second(secs).expect("an instant").to_zoned(TimeZone::UTC).date();
+    let (from, to) = if old == new { (competition.starts, new) } else { (old.min(new), old.max(new)) };
+    let first = utc_date(from).yesterday().expect("a date in range");
+    let last = utc_date(to).tomorrow().expect("a date in range");
+    for member in &competition.members {
+        let person = people.get(member).expect("a person of the model");
+        if person.samples.keys().any(|(date, _)| (first..=last).contains(date)) {
+            competition.on_board.insert(*member);
+        }
+    }
+    competition.ends = new;
+    check_boards(people, competitions, reader);
 }
 
 fn run(seed: u64, steps: usize) {
@@ -356,6 +447,10 @@ fn run(seed: u64, steps: usize) {
     let users: Vec<Uuid> = people.keys().copied().collect();
     for step in 0..steps {
         let user = users[rng.usize(0..users.len())];
+        if rng.u8(0..20) == 0 {
+            move_end(&mut rng, &people, &mut competitions, &users[0], step);
+            continue;
+        }
         let person = people.get_mut(&user).expect("a person of the model");
         if rng.u8(0..25) == 0 && user != users[0] {
             // Disqualified from one of their competitions: off that board, and their syncs no longer rescore it.
@@ -364,12 +459,20 @@ fn run(seed: u64, steps: usize) {
                 let reply = call("POST", &path, &service_token(), Some(&json!({"reason": "model"})));
                 assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
                 competition.members.retain(|member| *member != user);
+                competition.on_board.remove(&user);
+                competition.disqualified.push(user);
             }
+        } else if rng.u8(0..15) == 0 {
+            change_zone(&mut rng, &user, person, &mut competitions, step);
+        } else if rng.u8(0..12) == 0 {
+            join_late(&mut rng, &user, person, &mut competitions, step);
         } else if rng.u8(0..10) < 3 && !person.holds.is_empty() {
-            decide(&mut rng, &user, person, &competitions, step);
+            decide(&mut rng, &user, person, &mut competitions, step);
         } else {
             sync(&mut rng, &user, person, &competitions, step);
-            person.synced = true;
+            for competition in competitions.iter_mut().filter(|c| c.members.contains(&user)) {
+                competition.on_board.insert(user);
+            }
         }
     }
     check_boards(&people, &competitions, &users[0]);
