@@ -4,7 +4,7 @@
 //! be told, is introduced from Postgres once and the write retried.
 
 use standings::object_error::ErrorCode;
-use standings::protocol::{Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply};
+use standings::protocol::{Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply, WriteOutcome};
 use uuid::Uuid;
 
 use crate::adapters::postgrest::Caller;
@@ -103,33 +103,86 @@ pub async fn score_stored_days(
 const RESCORE_PAGE: usize = 100;
 
 /// Rescores, a page at a time, every member of the fitness competition with a stored day that an end moved between
-/// `from` and `to` (RFC 3339) may count differently, and writes the new totals to its object; the number of members
-/// rescored. Run after Postgres holds the new end: each member's days version is raised as the page is read, so a
-/// sync that computed a total with the old end cannot overwrite this one.
+/// `from` and `to` (RFC 3339) may count differently, and writes the new totals to its object, one call per page;
+/// the number of members written. Run after Postgres holds the new end: each member's days version is raised as the
+/// page is read, so a sync that computed a total with the old end cannot overwrite this one.
 pub async fn rescore_members(
     ctx: &RequestContext<'_>,
     competition_id: &Uuid,
     (from, to): (&str, &str),
 ) -> Result<usize, ApiError> {
     let mut after = None;
-    let mut rescored = 0;
+    let mut written = 0;
     loop {
         let page = ctx.database().rescore_members(competition_id, (from, to), after.as_ref(), RESCORE_PAGE).await?;
-        for mut member in page.members {
-            // Only this competition's rules changed; the member's others keep their totals.
-            member.inputs.competitions.retain(|rules| rules.id == *competition_id);
-            match write_rescored(ctx, &member.user_id, &member.inputs).await {
-                Ok(_) => rescored += 1,
-                // Disqualified since the page was read: off the board for good.
-                Err(ApiError::Forbidden(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let writes: Vec<ScoreWrite> = page
+            .members
+            .iter()
+            .flat_map(|member| {
+                // Only this competition's rules changed; the member's others keep their totals.
+                let rescored = member.inputs.scores().into_iter().filter(|r| r.competition_id == *competition_id);
+                rescored.map(|rescored| ScoreWrite {
+                    competition_id: *competition_id,
+                    user_id: member.user_id,
+                    score: rescored.score,
+                    at_ms: ctx.now_ms,
+                    days_version: Some(member.inputs.version),
+                    correction: false,
+                })
+            })
+            .collect();
+        written += write_batch(ctx, competition_id, writes).await?;
         match page.next {
             Some(next) => after = Some(next),
-            None => return Ok(rescored),
+            None => return Ok(written),
         }
     }
+}
+
+/// Writes fitness totals of several members to the competition's object in one call; the number written. A member
+/// the object does not know yet goes through [`write`] (which introduces them), as does the whole batch when the
+/// object predates batches (a deploy's objects and Worker may briefly differ). A member disqualified since, or
+/// standings that became final meanwhile, leave the write out.
+async fn write_batch(
+    ctx: &RequestContext<'_>,
+    competition_id: &Uuid,
+    writes: Vec<ScoreWrite>,
+) -> Result<usize, ApiError> {
+    if writes.is_empty() {
+        return Ok(0);
+    }
+    let client = ctx.competition(competition_id)?;
+    let outcomes: Vec<WriteOutcome> = match client.try_call(&ObjectRequest::WriteScores(writes.clone())).await? {
+        Ok(outcomes) => outcomes,
+        Err(error) if error.code == ErrorCode::BadRequest => {
+            writes.iter().map(|_| WriteOutcome::Refused(error.clone())).collect()
+        }
+        Err(error) => return Err(ApiError::from_object(error)),
+    };
+    // Written one by one (each counted by `write`), or in the batch (counted here).
+    let (mut written, mut batched) = (0, 0);
+    for (change, outcome) in writes.iter().zip(outcomes) {
+        let refused = match outcome {
+            WriteOutcome::Written(_) => {
+                batched += 1;
+                continue;
+            }
+            WriteOutcome::Refused(refused) => refused,
+        };
+        match refused.code {
+            ErrorCode::NotAMember | ErrorCode::CompetitionUnknown | ErrorCode::BadRequest => {
+                match write(ctx, change).await {
+                    Ok(_) => written += 1,
+                    Err(ApiError::Forbidden(_) | ApiError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            ErrorCode::Forbidden | ErrorCode::Conflict => {}
+            _ => return Err(ApiError::from_object(refused)),
+        }
+    }
+    crate::metrics::add(crate::metrics::Family::LeaderboardUpdatesTotal, &[], batched as f64);
+    Ok(written + batched)
 }
 
 /// Tells the object its competition's settings from Postgres (404 when Postgres has no such competition).

@@ -367,7 +367,7 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
 }
 
 /// `ends_at` moved by an administrator changes which days count: members are rescored from their stored days at
-/// once, and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
+/// once (a page of them per object call), and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
 /// a midnight: a member at UTC+14 has synced their today, whose day in UTC−12 begins at noon UTC of that date
 /// (2 to 26 hours from now), after an end a few seconds away.
 #[test]
@@ -377,12 +377,27 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string();
     let competition =
         e2e::create_competition_with(-3 * DAY, 4, json!({"clock": "Etc/GMT+12", "grace_hours": 24, "payout": [10000]}));
-    let walkers: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    // The fourth walker's membership was written straight into Postgres, so the object has never heard of them:
+    // their rescore is written by introducing them, as a first score is.
+    let walkers: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
     for (k, walker) in (0..).zip(&walkers) {
-        join(&competition, walker);
         let body = json!({"source": "garmin", "time_zone": "Pacific/Kiritimati", "samples": [
             {"date": day(2), "steps": 1000 * (k + 1)}, {"date": day(0), "steps": 10_000 * (3 - k)}]});
-        assert_eq!(score_in(&sync(walker, body), &competition), Some(1000 * (k + 1)), "today is after the end");
+        if k < 3 {
+            join(&competition, walker);
+            assert_eq!(score_in(&sync(walker, body), &competition), Some(1000 * (k + 1)), "today is after the end");
+        } else {
+            assert_eq!(sync(walker, body).json["competitions"], json!([]));
+            let membership = json!({"competition_id": competition, "user_id": walker});
+            let auth = format!("Bearer {}", service_token());
+            let joined = send(
+                "POST",
+                &format!("{}/memberships", e2e::rest_url()),
+                &[("Authorization", &auth)],
+                Some(&membership),
+            );
+            assert_eq!(joined.status, 201, "{:?}", joined.json);
+        }
     }
     let status =
         |id: &Uuid| as_user("GET", &format!("/api/v1/competitions/{id}"), &walkers[0], None).json["status"].clone();
@@ -396,7 +411,7 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let extended = as_admin("PATCH", &path, Some(&json!({"ends_at": rfc3339(now() + 2 * DAY)})));
     assert_eq!((extended.status, &extended.json["status"]), (200, &json!("active")), "{:?}", extended.json);
     let scores = || walkers.iter().map(|w| board_score(&competition, w)).collect::<Vec<_>>();
-    assert_eq!(scores(), [Some(31_000), Some(22_000), Some(13_000)]);
+    assert_eq!(scores(), [Some(31_000), Some(22_000), Some(13_000), Some(4000)]);
     assert_eq!(e2e::next_json(&mut socket)["type"], "changed");
     let mut announced: Vec<(Value, Value)> = Vec::new();
     while announced.len() < walkers.len() {
@@ -406,17 +421,17 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     }
     announced.sort_by_key(|(user, _)| user.to_string());
     let mut expected: Vec<(Value, Value)> =
-        walkers.iter().zip([31_000, 22_000, 13_000]).map(|(w, s)| (json!(w), json!(s))).collect();
+        walkers.iter().zip([31_000, 22_000, 13_000, 4000]).map(|(w, s)| (json!(w), json!(s))).collect();
     expected.sort_by_key(|(user, _)| user.to_string());
     assert_eq!(announced, expected, "one update frame per rescored member");
 
     // Ended early again, a minute from now: today no longer counts, and the final standings will not count it.
     let early = as_admin("PATCH", &path, Some(&json!({"ends_at": rfc3339(now() + 60)})));
     assert_eq!(early.status, 200, "{:?}", early.json);
-    assert_eq!(scores(), [Some(1000), Some(2000), Some(3000)]);
+    assert_eq!(scores(), [Some(1000), Some(2000), Some(3000), Some(4000)]);
     // The same end named again rescores everyone with a day in the window, changing nothing here.
     assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": early.json["ends_at"]}))).status, 200);
-    assert_eq!(scores(), [Some(1000), Some(2000), Some(3000)]);
+    assert_eq!(scores(), [Some(1000), Some(2000), Some(3000), Some(4000)]);
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &walkers[0], None);
-    assert_eq!(prizes.json["prizes"][0]["user_id"], json!(walkers[2]), "{:?}", prizes.json);
+    assert_eq!(prizes.json["prizes"][0]["user_id"], json!(walkers[3]), "{:?}", prizes.json);
 }

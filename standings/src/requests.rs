@@ -14,6 +14,8 @@ use crate::protocol::{CompetitionMeta, Disqualify, Forget, Person, Repair, Roste
 pub const MAX_PAGE_LIMIT: usize = 200;
 /// Rows of a page when the caller names no `limit`.
 pub const DEFAULT_PAGE_LIMIT: usize = 50;
+/// Most writes of one `WriteScores` batch.
+pub const MAX_BATCH_WRITES: usize = 200;
 /// Largest radius of a member's window (`around`).
 pub const MAX_AROUND: u64 = 50;
 /// Radius of a member's window when the caller names none.
@@ -28,6 +30,9 @@ pub const DEFAULT_AROUND: u64 = 5;
 pub enum ObjectRequest {
     /// Sets a member's score. Reply: `ScoreWriteReply`.
     WriteScore(ScoreWrite),
+    /// Sets several members' scores in one call (at most [`MAX_BATCH_WRITES`]), each as `WriteScore` would, in
+    /// order. Reply: a `WriteOutcome` per write.
+    WriteScores(Vec<ScoreWrite>),
     /// The competition's settings from Postgres. Reply: empty.
     SetMeta(CompetitionMeta),
     /// A user joined. Reply: empty.
@@ -124,6 +129,7 @@ impl ObjectRequest {
     pub fn name(&self) -> &'static str {
         match self {
             Self::WriteScore(_) => "write_score",
+            Self::WriteScores(_) => "write_scores",
             Self::SetMeta(_) => "set_meta",
             Self::AddMember(_) => "add_member",
             Self::SetPerson(_) => "set_person",
@@ -196,16 +202,19 @@ mod tests {
             grace_ms: 0,
         };
         let person = Person { user_id, display_name: "Ana".into(), avatar_url: None };
+        let write = ScoreWrite {
+            competition_id,
+            user_id,
+            score: crate::score::Score::new(5).expect("a score"),
+            at_ms: 3,
+            days_version: Some(2),
+            correction: false,
+        };
         #[allow(unused_mut)]
         let mut requests = vec![
-            ObjectRequest::WriteScore(ScoreWrite {
-                competition_id,
-                user_id,
-                score: crate::score::Score::new(5).expect("a score"),
-                at_ms: 3,
-                days_version: Some(2),
-                correction: false,
-            }),
+            ObjectRequest::WriteScore(write.clone()),
+            ObjectRequest::WriteScores(vec![write.clone(), ScoreWrite { user_id: Uuid::from_u128(8), ..write }]),
+            ObjectRequest::WriteScores(vec![]),
             ObjectRequest::SetMeta(meta.clone()),
             ObjectRequest::AddMember(RosterAdd { user_id, person: Some(person.clone()) }),
             ObjectRequest::SetPerson(person),

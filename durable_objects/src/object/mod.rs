@@ -38,14 +38,15 @@ use standings::engine::{Cursor, Entry, Leaderboard};
 use standings::finish;
 use standings::live::{self, Resume};
 use standings::object_config::ObjectConfig;
-use standings::object_error::ErrorCode;
+use standings::object_error::{ErrorCode, ObjectError};
 use standings::outbox::{self, DeliveryError, Drained, OutboxRow, OutboxSink, OutboxStore};
 use standings::protocol::{
     self, percentile, Announced, Around, BoardEntry, ClientFrame, CompetitionMeta, Disqualified, Disqualify, Forget,
     FramesAt, ObjectStats, OutboxReport, OutboxRetried, Page, PageAt, Person, Prizes, PublicEntry, Repair, RosterAdd,
-    ScoreWrite, ScoreWriteReply, ServerFrame, Settings, SnapshotAt, Standing, UpdateFrame, PATH_LIVE, PONG_TEXT,
+    ScoreWrite, ScoreWriteReply, ServerFrame, Settings, SnapshotAt, Standing, UpdateFrame, WriteOutcome, PATH_LIVE,
+    PONG_TEXT,
 };
-use standings::requests::{ObjectRequest, MAX_AROUND, MAX_PAGE_LIMIT};
+use standings::requests::{ObjectRequest, MAX_AROUND, MAX_BATCH_WRITES, MAX_PAGE_LIMIT};
 use standings::stored_rows::CorruptRow;
 
 /// Rows in a snapshot frame.
@@ -179,6 +180,7 @@ impl Loaded {
     async fn handle(&self, request: ObjectRequest) -> Result<Reply> {
         match request {
             ObjectRequest::WriteScore(write) => self.write_score(write).await,
+            ObjectRequest::WriteScores(writes) => self.write_scores(writes).await,
             ObjectRequest::SetMeta(meta) => self.set_meta(meta).await,
             ObjectRequest::AddMember(member) => self.add_member(member),
             ObjectRequest::SetPerson(person) => self.set_person(person),

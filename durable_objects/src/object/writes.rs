@@ -112,14 +112,55 @@ impl Loaded {
 
     /// `WriteScore`: admitted by the board's rules, stored, then announced.
     pub(super) async fn write_score(&self, write: ScoreWrite) -> Result<Reply> {
-        let written = self.board.borrow_mut().write(&self.store, &write);
+        match self.apply_write(&write)? {
+            Ok((reply, changed)) => {
+                if changed {
+                    self.schedule_outbox(OUTBOX_DELAY_MS).await?;
+                }
+                Reply::json(&reply)
+            }
+            Err(refused) => Ok(Reply::json(&refused)?.with_status(refused.code.status())),
+        }
+    }
+
+    /// `WriteScores`: each write as `WriteScore` does it, in order, with one outbox schedule for the batch (a page
+    /// of members rescored after the competition's end moved: one call instead of one per member).
+    pub(super) async fn write_scores(&self, writes: Vec<ScoreWrite>) -> Result<Reply> {
+        if writes.len() > MAX_BATCH_WRITES {
+            return error(ErrorCode::BadRequest, format!("at most {MAX_BATCH_WRITES} writes a batch"));
+        }
+        let mut outcomes = Vec::with_capacity(writes.len());
+        let mut changed = false;
+        for write in &writes {
+            outcomes.push(match self.apply_write(write)? {
+                Ok((reply, moved)) => {
+                    changed |= moved;
+                    WriteOutcome::Written(reply)
+                }
+                Err(refused) => WriteOutcome::Refused(refused),
+            });
+        }
+        if changed {
+            self.schedule_outbox(OUTBOX_DELAY_MS).await?;
+        }
+        Reply::json(&outcomes)
+    }
+
+    /// One write admitted by the board's rules, stored, then announced: the writer's standing and whether the board
+    /// changed, or why it was refused.
+    fn apply_write(&self, write: &ScoreWrite) -> Result<std::result::Result<(ScoreWriteReply, bool), ObjectError>> {
+        let written = self.board.borrow_mut().write(&self.store, write);
         let Written { change, stored, display_rank } = match written {
             Ok(written) => written,
             Err(WriteError::Refused(refusal)) => {
                 let (code, message) = refusal.describe();
-                return error(code, message);
+                return Ok(Err(ObjectError { code, message }));
             }
-            Err(WriteError::Storage(e)) => return storage_failure(&e),
+            Err(WriteError::Storage(e)) => {
+                worker::console_error!("competition storage failure: {e}");
+                let message = "competition storage unavailable".to_owned();
+                return Ok(Err(ObjectError { code: ErrorCode::DependencyUnavailable, message }));
+            }
         };
         if change.changed {
             let frame = ServerFrame::Update(UpdateFrame {
@@ -133,9 +174,8 @@ impl Loaded {
                 total: change.total,
             });
             self.publish(change.seq, &frame)?;
-            self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
-        Reply::json(&ScoreWriteReply {
+        let reply = ScoreWriteReply {
             competition_id: write.competition_id,
             user_id: write.user_id,
             score: stored,
@@ -144,7 +184,8 @@ impl Loaded {
             previous_rank: change.previous_rank,
             total: change.total,
             seq: self.board.borrow().last_seq().unwrap_or(0),
-        })
+        };
+        Ok(Ok((reply, change.changed)))
     }
 
     /// `SetMeta`: stores the competition's settings.

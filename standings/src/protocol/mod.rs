@@ -94,6 +94,29 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_answers_each_write_in_order_as_written_or_refused() {
+        let written = WriteOutcome::Written(ScoreWriteReply {
+            competition_id: Uuid::from_u128(1),
+            user_id: Uuid::from_u128(2),
+            score: Score::new(40).expect("a score"),
+            rank: 1,
+            display_rank: 1,
+            previous_rank: None,
+            total: 1,
+            seq: 9,
+        });
+        let refused = WriteOutcome::Refused(crate::object_error::ObjectError {
+            code: crate::object_error::ErrorCode::NotAMember,
+            message: "join first".into(),
+        });
+        let outcomes = vec![written, refused];
+        let text = serde_json::to_string(&outcomes).expect("json");
+        assert!(text.starts_with(r#"[{"written":{"competition_id""#), "{text}");
+        assert!(text.ends_with(r#"{"refused":{"code":"not_a_member","message":"join first"}}]"#), "{text}");
+        assert_eq!(serde_json::from_str::<Vec<WriteOutcome>>(&text).expect("parses"), outcomes);
+    }
+
+    #[test]
     fn default_display_names_use_the_first_eight_characters() {
         let id = Uuid::parse_str("5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d").expect("uuid");
         assert_eq!(default_display_name(&id), "player-5f0c1d9e");

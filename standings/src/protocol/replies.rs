@@ -35,6 +35,16 @@ pub struct ScoreWriteReply {
     pub seq: u64,
 }
 
+/// The object's answer to one write of a `WriteScores` batch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteOutcome {
+    /// Applied (or unchanged): the writer's standing after it.
+    Written(ScoreWriteReply),
+    /// Refused, as `WriteScore` would have answered it alone.
+    Refused(crate::object_error::ObjectError),
+}
+
 /// One user's standing.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct Standing {
