@@ -77,6 +77,9 @@ fn fitness_competitions_are_scored_by_the_server_and_corrected_by_administrators
     let corrected = as_admin("POST", "/api/v1/leaderboard/update", Some(&correction));
     assert_eq!((corrected.status, corrected.json["user_id"].clone()), (200, json!(member)), "{:?}", corrected.json);
     assert_eq!(board_score(&fitness, &member), Some(1234));
+    // The member's next sync computes their total from their days again.
+    let synced = sync(&member, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 800}]}));
+    assert_eq!((score_in(&synced, &fitness), board_score(&fitness, &member)), (Some(800), Some(800)));
 
     let (client, shown) = competition(json!({"score_source": "client"}));
     assert_eq!(shown["grace_hours"], 0, "client competitions finish at ends_at");
