@@ -202,7 +202,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join (idempotent) */
+        /** Join (idempotent); in a running fitness competition the days the caller synced before count at once */
         post: operations["joinCompetition"];
         delete?: never;
         options?: never;
@@ -361,7 +361,7 @@ export interface paths {
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
-        /** Rename the caller and/or set their time zone */
+        /** Rename the caller and/or set their time zone (a new zone rescores their fitness competitions on their own clock) */
         patch: operations["updateMe"];
         trace?: never;
     };

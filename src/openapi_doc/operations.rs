@@ -77,7 +77,13 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             .ok(s.json::<Profile>())
             .error(403, NO_USER),
         E::ProfilePatch => {
-            Operation::api("updateMe", "profile", "Rename the caller and/or set their time zone", Bearer)
+            Operation::api(
+                "updateMe",
+                "profile",
+                "Rename the caller and/or set their time zone (a new zone rescores their fitness competitions on \
+                 their own clock)",
+                Bearer,
+            )
                 .json_body(s.json::<ProfilePatch>())
                 .ok(s.json::<Profile>())
                 .error(403, NO_USER)
@@ -157,7 +163,12 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         .admin()
         .error(404, "No such competition")
         .error(409, "The standings were already final"),
-        E::CompetitionJoin => Operation::api("joinCompetition", "competitions", "Join (idempotent)", Bearer)
+        E::CompetitionJoin => Operation::api(
+            "joinCompetition",
+            "competitions",
+            "Join (idempotent); in a running fitness competition the days the caller synced before count at once",
+            Bearer,
+        )
             .ok(s.json::<Membership>())
             .id_in_path()
             .error(403, "Disqualified from this competition, or a token without sub (it names no user)")
