@@ -105,9 +105,16 @@ fn storage_error(failure: StoreError) -> worker::Error {
     worker::Error::RustError(failure.to_string())
 }
 
+/// A storage failure as the object's error reply.
 fn storage_failure(failure: &StoreError) -> Result<Reply> {
+    let refusal = storage_refusal(failure);
+    error(refusal.code, refusal.message)
+}
+
+/// A storage failure as the refusal the Worker gets (logged with its cause, which the Worker never sees).
+fn storage_refusal(failure: &StoreError) -> ObjectError {
     worker::console_error!("competition storage failure: {failure}");
-    error(ErrorCode::DependencyUnavailable, "competition storage unavailable")
+    ObjectError { code: ErrorCode::DependencyUnavailable, message: "competition storage unavailable".to_owned() }
 }
 
 /// Rows of the board for a reply, with their display ranks (`entries` consecutive in rank order) and the names and

@@ -119,7 +119,7 @@ impl Loaded {
                 }
                 Reply::json(&reply)
             }
-            Err(refused) => Ok(Reply::json(&refused)?.with_status(refused.code.status())),
+            Err(refused) => error(refused.code, refused.message),
         }
     }
 
@@ -156,11 +156,7 @@ impl Loaded {
                 let (code, message) = refusal.describe();
                 return Ok(Err(ObjectError { code, message }));
             }
-            Err(WriteError::Storage(e)) => {
-                worker::console_error!("competition storage failure: {e}");
-                let message = "competition storage unavailable".to_owned();
-                return Ok(Err(ObjectError { code: ErrorCode::DependencyUnavailable, message }));
-            }
+            Err(WriteError::Storage(e)) => return Ok(Err(storage_refusal(&e))),
         };
         if change.changed {
             let frame = ServerFrame::Update(UpdateFrame {
