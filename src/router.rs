@@ -49,6 +49,8 @@ pub enum Endpoint {
     AdminOutboxRetry,
     /// `POST /api/v1/admin/competitions/{competition_id}/repair`
     AdminRepair,
+    /// `POST /api/v1/admin/competitions/{competition_id}/rescore`
+    AdminRescore,
     /// `GET /api/v1/admin/audit`
     AdminAudit,
     /// `GET /api/v1/admin/holds`
@@ -112,6 +114,10 @@ const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         template: "/api/v1/admin/competitions/{competition_id}/repair",
         methods: &[("POST", Endpoint::AdminRepair)],
+    },
+    RouteSpec {
+        template: "/api/v1/admin/competitions/{competition_id}/rescore",
+        methods: &[("POST", Endpoint::AdminRescore)],
     },
     RouteSpec { template: "/api/v1/admin/audit", methods: &[("GET", Endpoint::AdminAudit)] },
     RouteSpec { template: "/api/v1/admin/holds", methods: &[("GET", Endpoint::AdminHolds)] },

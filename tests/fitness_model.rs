@@ -395,8 +395,8 @@ fn join_late(rng: &mut fastrand::Rng, user: &Uuid, person: &Person, competitions
 }
 
 /// An administrator moves a competition's end (later, earlier but after now, or to the end it has): the members
-/// with a stored day near either end (UTC dates, a day either side; the whole window for the same end) are
-/// rescored, and every board must be the model's.
+/// with a stored day near either end (UTC dates, a day either side; nobody for the same end) are rescored, and every
+/// board must be the model's.
 fn move_end(
     rng: &mut fastrand::Rng,
     people: &BTreeMap<Uuid, Person>,
@@ -413,13 +413,15 @@ fn move_end(
     let reply = call("PATCH", &path, &service_token(), Some(&json!({"ends_at": rfc3339(new)})));
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
     let utc_date = |secs: i64| Timestamp::from_second(secs).expect("an instant").to_zoned(TimeZone::UTC).date();
-    let (from, to) = if old == new { (competition.starts, new) } else { (old.min(new), old.max(new)) };
-    let first = utc_date(from).yesterday().expect("a date in range");
-    let last = utc_date(to).tomorrow().expect("a date in range");
-    for member in &competition.members {
-        let person = people.get(member).expect("a person of the model");
-        if person.samples.keys().any(|(date, _)| (first..=last).contains(date)) {
-            competition.on_board.insert(*member);
+    // The end it already has rescores nobody.
+    if old != new {
+        let first = utc_date(old.min(new)).yesterday().expect("a date in range");
+        let last = utc_date(old.max(new)).tomorrow().expect("a date in range");
+        for member in &competition.members {
+            let person = people.get(member).expect("a person of the model");
+            if person.samples.keys().any(|(date, _)| (first..=last).contains(date)) {
+                competition.on_board.insert(*member);
+            }
         }
     }
     competition.ends = new;

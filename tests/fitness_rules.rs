@@ -432,9 +432,22 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let early = as_admin("PATCH", &path, Some(&json!({"ends_at": rfc3339(now() + 60)})));
     assert_eq!(early.status, 200, "{:?}", early.json);
     assert_eq!(scores(), [Some(1000), Some(2000), Some(3000), Some(4000)]);
-    // The same end named again rescores everyone with a day in the window, changing nothing here.
+    // The same end again moves nothing, so it rescores nobody: an administrator's correction stays. The operator's
+    // rescore route computes every member from their days again.
+    let correction = json!({"competition_id": competition, "user_id": walkers[0], "score": 777});
+    assert_eq!(as_admin("POST", "/api/v1/leaderboard/update", Some(&correction)).status, 200);
     assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": early.json["ends_at"]}))).status, 200);
+    assert_eq!(scores(), [Some(777), Some(2000), Some(3000), Some(4000)]);
+    let rescore = format!("/api/v1/admin/competitions/{competition}/rescore");
+    assert_eq!(as_user("POST", &rescore, &walkers[0], None).status, 403, "operators only");
+    let rescored = as_admin("POST", &rescore, None);
+    assert_eq!(rescored.json, json!({"competition_id": competition, "rescored": 4}), "{}", rescored.status);
     assert_eq!(scores(), [Some(1000), Some(2000), Some(3000), Some(4000)]);
+    let client = e2e::create_competition(-DAY, DAY);
+    let refused = as_admin("POST", &format!("/api/v1/admin/competitions/{client}/rescore"), None);
+    assert_eq!((refused.status, &refused.json["error"]["code"]), (409, &json!("conflict")), "members post scores");
+    let nowhere = as_admin("POST", &format!("/api/v1/admin/competitions/{}/rescore", Uuid::new_v4()), None);
+    assert_eq!(nowhere.status, 404);
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &walkers[0], None);
     assert_eq!(prizes.json["prizes"][0]["user_id"], json!(walkers[3]), "{:?}", prizes.json);
 }

@@ -86,6 +86,7 @@ pub(super) async fn serve(
         Endpoint::AdminOutbox => admin::outbox(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminOutboxRetry => admin::retry(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminRepair => admin::repair(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::AdminRescore => admin::rescore(&ctx, route).await.map(Served::Reply),
         Endpoint::AdminAudit => admin::audit::list(&ctx, req).await.map(Served::Reply),
         Endpoint::AdminHolds => admin::holds::list(&ctx, req).await.map(Served::Reply),
         Endpoint::AdminHoldDecide => admin::holds::decide(&ctx, route, req).await.map(Served::Reply),

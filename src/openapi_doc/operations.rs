@@ -9,6 +9,7 @@ use super::Schemas;
 use crate::router::Endpoint;
 use crate::routes::admin::audit::AuditPage;
 use crate::routes::admin::holds::{DecisionBody, HoldDecided, HoldList};
+use crate::routes::admin::Rescoring;
 use crate::routes::avatars::model::AvatarReply;
 use crate::routes::competitions::model::{
     Competition, CompetitionList, CreateBody, Disqualified, DisqualifyBody, Membership, PatchBody as CompetitionPatch,
@@ -242,6 +243,18 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         .id_in_path()
         .admin()
         .error(404, "No such competition or corrupt row"),
+        E::AdminRescore => Operation::api(
+            "rescoreCompetition",
+            "operations",
+            "Rescore every member of a fitness competition with a stored day in its window from their days, as a \
+             sync would: a repair after a failed edit of the end, or to undo corrections (service_role)",
+            Bearer,
+        )
+        .ok(s.json::<Rescoring>())
+        .id_in_path()
+        .admin()
+        .error(404, "No such competition")
+        .error(409, "A client competition, or a cancelled one"),
         E::AdminAudit => Operation::api(
             "listAuditTrail",
             "operations",

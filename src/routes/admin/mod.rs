@@ -1,6 +1,7 @@
 //! Operator routes (`service_role`): a competition's outbox — the rows waiting for Postgres and the dead letters
-//! Postgres refused for good — with a retry once the cause is fixed, and the repair of a stored member row the board
-//! could not load (listed by the competition's stats). Every route answers 404 for a competition Postgres does not have, before any object is touched.
+//! Postgres refused for good — with a retry once the cause is fixed, the repair of a stored member row the board
+//! could not load (listed by the competition's stats), and a fitness competition's members rescored from their stored
+//! days. Every route answers 404 for a competition Postgres does not have, before any object is touched.
 
 pub mod audit;
 pub mod holds;
@@ -56,4 +57,35 @@ pub async fn repair(
     let repair: Repair = ctx.read_json(req, JSON_LIMIT).await?;
     let stats: ObjectStats = ctx.competition(&competition_id)?.call(&ObjectRequest::Repair(repair)).await?;
     Ok(Reply::json(200, &stats))
+}
+
+/// Reply of `POST /api/v1/admin/competitions/{competition_id}/rescore`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Rescoring {
+    /// The competition.
+    pub competition_id: uuid::Uuid,
+    /// Members whose total was computed again and written (0 once the standings are final).
+    pub rescored: u64,
+}
+
+/// `POST /api/v1/admin/competitions/{competition_id}/rescore`: every member of a fitness competition with a stored day
+/// in its window rescored from their days, as a sync would (an operator's repair: after a `PATCH` of the end that
+/// failed while rescoring, or to undo corrections). 409 for a client competition (members post their scores) or a
+/// cancelled one.
+pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    ctx.require_admin("operator routes need a service_role token")?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let row = ctx
+        .database()
+        .competition(crate::adapters::postgrest::Caller::Service, &competition_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    if row.score_source != "fitness" {
+        return Err(ApiError::Conflict("members of a client competition post their own scores".to_owned()));
+    }
+    if row.cancelled_at.is_some() {
+        return Err(ApiError::Conflict("the competition was cancelled".to_owned()));
+    }
+    let rescored = crate::scoring::rescore_members(ctx, &competition_id, (&row.starts_at, &row.ends_at)).await?;
+    Ok(Reply::json(200, &Rescoring { competition_id, rescored: rescored as u64 }))
 }

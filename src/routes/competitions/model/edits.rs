@@ -102,10 +102,9 @@ impl PatchBody {
     }
 }
 
-/// After a `PATCH` naming `ends_at` of a fitness competition that has started: the span whose days its members must
-/// be rescored for. Which days count depends on the end, so a move rescores the members with a day near the old or
-/// the new end; naming the end it already has rescores every member with a day in the window (so repeating a `PATCH`
-/// that failed while rescoring finishes the work). `None` for client competitions and ones not started (no scores).
+/// After a `PATCH` of a fitness competition that has started: the span between the old and the new end, whose days
+/// its members must be rescored for (which days count depends on the end). `None` when the end did not move, for
+/// client competitions and for ones not started (no scores yet).
 pub fn rescore_range<'a>(
     before: &'a CompetitionRow,
     after: &'a CompetitionRow,
@@ -116,11 +115,11 @@ pub fn rescore_range<'a>(
         return None;
     }
     let (old, new) = (time::parse_ms(&before.ends_at)?, time::parse_ms(&after.ends_at)?);
-    Some(match old.cmp(&new) {
-        std::cmp::Ordering::Equal => (after.starts_at.as_str(), after.ends_at.as_str()),
-        std::cmp::Ordering::Less => (before.ends_at.as_str(), after.ends_at.as_str()),
-        std::cmp::Ordering::Greater => (after.ends_at.as_str(), before.ends_at.as_str()),
-    })
+    match old.cmp(&new) {
+        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Less => Some((before.ends_at.as_str(), after.ends_at.as_str())),
+        std::cmp::Ordering::Greater => Some((after.ends_at.as_str(), before.ends_at.as_str())),
+    }
 }
 
 /// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
@@ -184,7 +183,7 @@ mod tests {
         let span = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
         assert_eq!(range("fitness", later, started), span(old, later), "extended");
         assert_eq!(range("fitness", earlier, started), span(earlier, old), "ended early");
-        assert_eq!(range("fitness", old, started), span("2026-11-01T00:00:00+00:00", old), "the same end: the window");
+        assert_eq!(range("fitness", old, started), None, "the same end");
         assert_eq!(range("client", later, started), None, "members post their own scores");
         let before_start = time::parse_ms("2026-10-30T00:00:00Z").expect("now");
         assert_eq!(range("fitness", later, before_start), None, "nobody has a score yet");
