@@ -230,3 +230,36 @@ fn a_score_correction_names_its_author_and_what_it_changed() {
         "a member's own score is not a decision; the correction is"
     );
 }
+
+#[test]
+fn an_operators_rescore_names_its_author_and_how_many_members_it_wrote() {
+    let (organiser, operator, walker) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let body = json!({
+        "name": "rescored", "metric": "steps", "prize_pool": 100, "payout": [10000],
+        "starts_at": rfc3339(now() - DAY), "ends_at": rfc3339(now() + DAY),
+    });
+    let created = as_admin(&organiser, "audit-fitness", "POST", "/api/v1/competitions", Some(&body));
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    let id: Uuid = created.json["id"].as_str().and_then(|id| id.parse().ok()).expect("id");
+    join(&id, &walker);
+    let auth = format!("Bearer {}", user_token(&walker));
+    let today = rfc3339(now())[..10].to_owned();
+    let synced = send(
+        "POST",
+        &format!("{}/api/v1/fitness/sync", base_url()),
+        &[("Authorization", &auth)],
+        Some(&json!({"source": "healthkit", "samples": [{"date": today, "steps": 700}]})),
+    );
+    assert_eq!(synced.status, 200, "{:?}", synced.json);
+    let path = format!("/api/v1/admin/competitions/{id}/rescore");
+    let rescored = as_admin(&operator, "audit-rescore", "POST", &path, None);
+    assert_eq!((rescored.status, &rescored.json["rescored"]), (200, &json!(1)), "{:?}", rescored.json);
+
+    let trail = actions(&format!("competition_id = '{id}' AND action <> 'competition_created'"));
+    assert_eq!(
+        Value::Array(trail),
+        json!([{"action": "competition_rescored", "actor": operator, "request_id": "audit-rescore",
+                "competition_id": id, "user_id": null, "day": null, "detail": {"rescored": 1}}]),
+        "a member's sync is not a decision; the operator's rescore is"
+    );
+}

@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail of administrators' decisions (competitions created, edited, cancelled; disqualifications; review decisions; score corrections), newest first (service_role) */
+        /** The audit trail of administrators' decisions (competitions created, edited, cancelled; disqualifications; review decisions; score corrections; operators' rescores), newest first (service_role) */
         get: operations["listAuditTrail"];
         put?: never;
         post?: never;
@@ -586,7 +586,7 @@ export interface components {
         /** @description One decision of the trail. */
         AuditAction: {
             /** @enum {string} */
-            action: "competition_created" | "competition_changed" | "competition_cancelled" | "member_disqualified" | "hold_approved" | "hold_rejected" | "score_corrected";
+            action: "competition_created" | "competition_changed" | "competition_cancelled" | "member_disqualified" | "hold_approved" | "hold_rejected" | "score_corrected" | "competition_rescored";
             /**
              * Format: uuid
              * @description The administrator (the `sub` of their service_role token); null for Supabase's service key, which names
@@ -611,7 +611,7 @@ export interface components {
             /**
              * @description What changed: the rules set (`competition_created`), `before`/`after` (`competition_changed`), `reason`
              *     (`member_disqualified`), `previous` and `reason` (hold decisions), `requested`, `score` and `seq`
-             *     (`score_corrected`).
+             *     (`score_corrected`), `rescored` (`competition_rescored`: the members an operator's rescore wrote).
              */
             detail: Record<string, never>;
             /**

@@ -259,7 +259,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             "listAuditTrail",
             "operations",
             "The audit trail of administrators' decisions (competitions created, edited, cancelled; \
-             disqualifications; review decisions; score corrections), newest first (service_role)",
+             disqualifications; review decisions; score corrections; operators' rescores), newest first (service_role)",
             Bearer,
         )
         .query("competition_id", json!({ "type": "string", "format": "uuid" }))

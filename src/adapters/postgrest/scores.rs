@@ -33,6 +33,13 @@ impl Database {
         self.run("record_score_correction", self.rpc("record_score_correction", args, Caller::Service)).await
     }
 
+    /// Records an operator's rescore of a competition (how many members it wrote) in the audit trail; returns the
+    /// trail row's id.
+    pub async fn record_competition_rescore(&self, competition_id: &Uuid, rescored: u64) -> Result<i64, AdapterError> {
+        let args = json!({ "p_competition": competition_id, "p_rescored": rescored });
+        self.run("record_competition_rescore", self.rpc("record_competition_rescore", args, Caller::Service)).await
+    }
+
     /// Applies Competition DO outbox rows idempotently (by `seq`); returns how many changed.
     pub async fn apply_score_outbox(&self, entries: &[ScoreEntryArg]) -> Result<i64, AdapterError> {
         self.run("apply_score_outbox", self.rpc("apply_score_outbox", json!({ "entries": entries }), Caller::Service))

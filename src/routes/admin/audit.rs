@@ -1,6 +1,6 @@
 //! `GET /api/v1/admin/audit` (`service_role`): the database's audit trail of administrators' decisions that move
 //! prize money — competitions created, edited and cancelled, disqualifications, review decisions, score
-//! corrections — with who made each and when, newest first, a page at a time.
+//! corrections, operators' rescores — with who made each and when, newest first, a page at a time.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -44,7 +44,7 @@ pub struct AuditAction {
     pub date: Option<String>,
     /// What changed: the rules set (`competition_created`), `before`/`after` (`competition_changed`), `reason`
     /// (`member_disqualified`), `previous` and `reason` (hold decisions), `requested`, `score` and `seq`
-    /// (`score_corrected`).
+    /// (`score_corrected`), `rescored` (`competition_rescored`: the members an operator's rescore wrote).
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
@@ -58,6 +58,7 @@ fn actions() -> utoipa::openapi::schema::Object {
         "hold_approved",
         "hold_rejected",
         "score_corrected",
+        "competition_rescored",
     ])
 }
 

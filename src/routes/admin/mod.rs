@@ -86,6 +86,14 @@ pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Rep
     if row.cancelled_at.is_some() {
         return Err(ApiError::Conflict("the competition was cancelled".to_owned()));
     }
-    let rescored = crate::scoring::rescore_members(ctx, &competition_id, (&row.starts_at, &row.ends_at)).await?;
-    Ok(Reply::json(200, &Rescoring { competition_id, rescored: rescored as u64 }))
+    let rescored = crate::scoring::rescore_members(ctx, &competition_id, (&row.starts_at, &row.ends_at)).await? as u64;
+    // Best effort, as a correction's row: the rescore stands if the trail cannot be written, and the failure is
+    // logged.
+    if let Err(error) = ctx.database().record_competition_rescore(&competition_id, rescored).await {
+        worker::console_error!(
+            "request {}: rescore of {competition_id} ({rescored} members) not recorded in the audit trail: {error}",
+            ctx.request_id
+        );
+    }
+    Ok(Reply::json(200, &Rescoring { competition_id, rescored }))
 }
