@@ -59,15 +59,7 @@ pub async fn write_rescored(
 ) -> Result<Vec<Rescored>, ApiError> {
     let mut standings = Vec::new();
     for rescored in inputs.scores() {
-        // The version lets the object drop a total from a sync that was overtaken by a later one.
-        let change = ScoreWrite {
-            competition_id: rescored.competition_id,
-            user_id: *user_id,
-            score: rescored.score,
-            at_ms: ctx.now_ms,
-            days_version: Some(inputs.version),
-            correction: false,
-        };
+        let change = days_total(ctx, user_id, inputs, &rescored);
         let reply = match write(ctx, &change).await {
             Ok(reply) => reply,
             Err(ApiError::Conflict(_)) => continue,
@@ -81,6 +73,24 @@ pub async fn write_rescored(
         });
     }
     Ok(standings)
+}
+
+/// A member's fitness total computed from `inputs`, as a write to its competition's object. The days version lets the
+/// object drop a total from a sync that was overtaken by a later one.
+fn days_total(
+    ctx: &RequestContext<'_>,
+    user_id: &Uuid,
+    inputs: &RescoreInputs,
+    rescored: &crate::fitness_rules::rescore::Rescored,
+) -> ScoreWrite {
+    ScoreWrite {
+        competition_id: rescored.competition_id,
+        user_id: *user_id,
+        score: rescored.score,
+        at_ms: ctx.now_ms,
+        days_version: Some(inputs.version),
+        correction: false,
+    }
 }
 
 /// Scores a new member of a started fitness competition from the days they stored before joining. Nothing is
@@ -121,14 +131,7 @@ pub async fn rescore_members(
             .flat_map(|member| {
                 // Only this competition's rules changed; the member's others keep their totals.
                 let rescored = member.inputs.scores().into_iter().filter(|r| r.competition_id == *competition_id);
-                rescored.map(|rescored| ScoreWrite {
-                    competition_id: *competition_id,
-                    user_id: member.user_id,
-                    score: rescored.score,
-                    at_ms: ctx.now_ms,
-                    days_version: Some(member.inputs.version),
-                    correction: false,
-                })
+                rescored.map(|rescored| days_total(ctx, &member.user_id, &member.inputs, &rescored))
             })
             .collect();
         written += write_batch(ctx, competition_id, writes).await?;

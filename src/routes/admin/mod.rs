@@ -75,11 +75,7 @@ pub struct Rescoring {
 pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     ctx.require_admin("operator routes need a service_role token")?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let row = ctx
-        .database()
-        .competition(crate::adapters::postgrest::Caller::Service, &competition_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    let row = crate::routes::competitions::stored_row(ctx, &competition_id).await?;
     if row.score_source != "fitness" {
         return Err(ApiError::Conflict("members of a client competition post their own scores".to_owned()));
     }

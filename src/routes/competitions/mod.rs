@@ -156,9 +156,16 @@ async fn admin_target(
     route: &RouteMatch,
 ) -> Result<crate::adapters::rows::CompetitionRow, ApiError> {
     ctx.require_admin("managing competitions needs a service_role token")?;
-    let id = path_uuid("competition_id", route.param("competition_id"))?;
+    stored_row(ctx, &path_uuid("competition_id", route.param("competition_id"))?).await
+}
+
+/// The competition's row as Postgres holds it now (read with the service key, no cache; 404 when it has none).
+pub(crate) async fn stored_row(
+    ctx: &RequestContext<'_>,
+    id: &uuid::Uuid,
+) -> Result<crate::adapters::rows::CompetitionRow, ApiError> {
     ctx.database()
-        .competition(Caller::Service, &id)
+        .competition(Caller::Service, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))
 }
@@ -196,10 +203,8 @@ pub async fn patch(
             .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?
     };
     cache::competitions::forget(ctx, &updated.id).await;
-    if changes.get("ends_at").is_some() {
-        if let Some(range) = model::rescore_range(&row, &updated, ctx.now_ms) {
-            scoring::rescore_members(ctx, &updated.id, range).await?;
-        }
+    if let Some(range) = model::rescore_range(&row, &updated, ctx.now_ms) {
+        scoring::rescore_members(ctx, &updated.id, range).await?;
     }
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
 }
