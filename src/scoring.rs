@@ -8,7 +8,7 @@ use standings::protocol::{Announced, CompetitionMeta, Person, RosterAdd, ScoreWr
 use uuid::Uuid;
 
 use crate::adapters::postgrest::Caller;
-use crate::adapters::rows::ProfileRow;
+use crate::adapters::rows::{MemberToRescore, ProfileRow};
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::fitness_rules::rescore::RescoreInputs;
@@ -59,7 +59,7 @@ pub async fn write_rescored(
 ) -> Result<Vec<Rescored>, ApiError> {
     let mut standings = Vec::new();
     for rescored in inputs.scores() {
-        let change = days_total(ctx, user_id, inputs, &rescored);
+        let change = days_total(ctx.now_ms, user_id, inputs, &rescored);
         let reply = match write(ctx, &change).await {
             Ok(reply) => reply,
             Err(ApiError::Conflict(_)) => continue,
@@ -75,10 +75,10 @@ pub async fn write_rescored(
     Ok(standings)
 }
 
-/// A member's fitness total computed from `inputs`, as a write to its competition's object. The days version lets the
-/// object drop a total from a sync that was overtaken by a later one.
+/// A member's fitness total computed from `inputs`, as a write to its competition's object at `at_ms`. The days
+/// version lets the object drop a total from a sync that was overtaken by a later one.
 fn days_total(
-    ctx: &RequestContext<'_>,
+    at_ms: i64,
     user_id: &Uuid,
     inputs: &RescoreInputs,
     rescored: &crate::fitness_rules::rescore::Rescored,
@@ -87,10 +87,23 @@ fn days_total(
         competition_id: rescored.competition_id,
         user_id: *user_id,
         score: rescored.score,
-        at_ms: ctx.now_ms,
+        at_ms,
         days_version: Some(inputs.version),
         correction: false,
     }
+}
+
+/// The totals in `competition_id` of a page of its members, each computed from their stored days, as writes at
+/// `at_ms` (only this competition's: the members' others keep theirs). A member whose inputs do not list the
+/// competition (the database does not count it as taking syncs) gets none.
+pub fn page_totals(competition_id: &Uuid, members: &[MemberToRescore], at_ms: i64) -> Vec<ScoreWrite> {
+    members
+        .iter()
+        .flat_map(|member| {
+            let rescored = member.inputs.scores().into_iter().filter(|r| r.competition_id == *competition_id);
+            rescored.map(|rescored| days_total(at_ms, &member.user_id, &member.inputs, &rescored))
+        })
+        .collect()
 }
 
 /// Scores a new member of a started fitness competition from the days they stored before joining. Nothing is
@@ -109,6 +122,12 @@ pub async fn score_stored_days(
     Ok(())
 }
 
+/// Whether the database counts the competition as taking syncs for every member of the page (its clock decides when
+/// a competition starts; until then the members' inputs leave it out, and their totals would all read as none).
+pub fn taken_by_all(competition_id: &Uuid, members: &[MemberToRescore]) -> bool {
+    members.iter().all(|member| member.inputs.competitions.iter().any(|rules| rules.id == *competition_id))
+}
+
 /// Members rescored per database call after a competition's end moved.
 const RESCORE_PAGE: usize = 100;
 
@@ -125,15 +144,7 @@ pub async fn rescore_members(
     let mut written = 0;
     loop {
         let page = ctx.database().rescore_members(competition_id, (from, to), after.as_ref(), RESCORE_PAGE).await?;
-        let writes: Vec<ScoreWrite> = page
-            .members
-            .iter()
-            .flat_map(|member| {
-                // Only this competition's rules changed; the member's others keep their totals.
-                let rescored = member.inputs.scores().into_iter().filter(|r| r.competition_id == *competition_id);
-                rescored.map(|rescored| days_total(ctx, &member.user_id, &member.inputs, &rescored))
-            })
-            .collect();
+        let writes = page_totals(competition_id, &page.members, ctx.now_ms);
         written += write_batch(ctx, competition_id, writes).await?;
         match page.next {
             Some(next) => after = Some(next),
@@ -275,5 +286,48 @@ pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
         if let Err(error) = outcome {
             worker::console_warn!("name of {} not announced to one board: {error}", profile.user_id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn member(user: u128, version: i64, competitions: &[u128]) -> MemberToRescore {
+        let rules: Vec<_> = competitions
+            .iter()
+            .map(|id| {
+                json!({"id": Uuid::from_u128(*id), "metric": "steps", "starts_at": "2026-11-02T00:00:00Z",
+                       "ends_at": "2026-11-09T00:00:00Z", "clock": "UTC"})
+            })
+            .collect();
+        let day = |day: &str, steps: i64| {
+            json!({"day": day, "source": "healthkit", "user_entered": false, "steps": steps, "active_minutes": 0,
+                   "distance_m": 0, "calories": 0, "held_metrics": []})
+        };
+        serde_json::from_value(json!({"user_id": Uuid::from_u128(user), "inputs": {
+            "version": version, "time_zone": "UTC", "competitions": rules,
+            "days": [day("2026-11-01", 9_000), day("2026-11-03", 1_000), day("2026-11-04", 2_500)]}}))
+        .expect("member")
+    }
+
+    #[test]
+    fn a_page_becomes_one_write_per_member_of_this_competition_only() {
+        let (this, other) = (Uuid::from_u128(1), 2);
+        let page = [member(10, 4, &[1, 2]), member(11, 9, &[2, 1]), member(12, 1, &[2])];
+        let writes = page_totals(&this, &page, 1_700);
+        let got: Vec<(Uuid, u64, i64, Option<i64>)> =
+            writes.iter().map(|w| (w.user_id, u64::from(w.score), w.at_ms, w.days_version)).collect();
+        assert_eq!(
+            got,
+            [(Uuid::from_u128(10), 3_500, 1_700, Some(4)), (Uuid::from_u128(11), 3_500, 1_700, Some(9))],
+            "the day before the window does not count; the member outside the competition gets no write"
+        );
+        assert!(writes.iter().all(|w| w.competition_id == this && !w.correction));
+        assert!(taken_by_all(&this, &page[..2]));
+        assert!(!taken_by_all(&this, &page), "a member whose inputs leave the competition out");
+        assert!(taken_by_all(&Uuid::from_u128(other), &page));
+        assert!(taken_by_all(&this, &[]), "an empty page has nothing to wait for");
     }
 }

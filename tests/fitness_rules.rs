@@ -288,6 +288,47 @@ fn days_synced_before_joining_count_from_the_join() {
     assert_eq!(as_user("GET", &format!("/api/v1/leaderboard/{competition}/me"), &idle, None).status, 404);
 }
 
+/// Days stored before a competition starts count from the start, not from each member's next sync: the object's
+/// alarm at the start writes every member's total from their stored days, and subscribers see it arrive. A fixed
+/// clock at UTC−12 makes today's UTC date count whatever the hour (its day runs until noon UTC of tomorrow), and the
+/// date two days back never count.
+#[test]
+fn days_stored_before_the_start_count_from_the_start() {
+    let competition = e2e::create_competition_with(8, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    let (walker, idle) = (Uuid::new_v4(), Uuid::new_v4());
+    join(&competition, &walker);
+    join(&competition, &idle);
+    let (mut socket, _) = e2e::connect_live(&competition, &idle, true);
+    assert_eq!(e2e::next_json(&mut socket)["total"], json!(0), "nobody on the board before the start");
+    let early = sync(
+        &walker,
+        json!({"source": "healthkit", "samples": [
+        {"date": date_at(-2 * DAY), "steps": 9000}, {"date": date_at(0), "steps": 4000}]}),
+    );
+    assert_eq!(early.json["competitions"], json!([]), "synced before the start: {:?}", early.json);
+    sync(&idle, json!({"source": "healthkit", "samples": [{"date": date_at(-2 * DAY), "steps": 5000}]}));
+    let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
+    assert_eq!(status.json["status"], json!("upcoming"), "{:?}", status.json);
+
+    let frame = e2e::next_json(&mut socket);
+    assert_eq!(
+        (&frame["type"], &frame["user_id"], &frame["score"], &frame["rank"]),
+        (&json!("update"), &json!(walker), &json!(4000), &json!(1)),
+        "the start's total reaches the subscribers: {frame}"
+    );
+    assert_eq!(board_score(&competition, &walker), Some(4000), "only the day inside the window counts");
+    assert_eq!(board_score(&competition, &idle), None, "no counted day: off the board until one counts");
+    let board = as_user("GET", &format!("/api/v1/leaderboard/{competition}"), &idle, None);
+    assert_eq!(board.json["total"], json!(1), "{:?}", board.json);
+    let stored = e2e::eventually(Duration::from_secs(15), || {
+        let rows = e2e::stored_scores(&competition);
+        (!rows.is_empty()).then_some(rows)
+    });
+    let stored: Vec<(String, i64)> =
+        stored.unwrap_or_default().into_iter().map(|(user, score, _)| (user, score)).collect();
+    assert_eq!(stored, [(walker.to_string(), 4000)], "the system of record gets the start's total too");
+}
+
 /// A member's own zone decides which of their days a `participant` clock counts: changing it with `PATCH /me`
 /// rescores them at once, as a sync naming the zone does; a competition on a fixed clock is not moved by it.
 #[test]

@@ -10,10 +10,22 @@ use uuid::Uuid;
 use worker::Env;
 
 use standings::outbox::{DeliveryError, OutboxRow, OutboxSink};
-use standings::protocol::FinalResult;
+use standings::protocol::{FinalResult, ScoreWrite};
 
 /// A delivery in flight.
 pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + 'a>>;
+
+/// A read of members' totals in flight (the reason as text when it failed).
+pub type TotalsRead<'a> = Pin<Box<dyn Future<Output = Result<DaysTotals, String>> + 'a>>;
+
+/// A page of a fitness competition's members' totals computed from their stored days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaysTotals {
+    /// One write per member of the page (a total of 0 included), each carrying the member's days version.
+    pub writes: Vec<ScoreWrite>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<Uuid>,
+}
 
 /// Writes one competition's outbox rows and final results to the system of record, idempotently.
 pub trait RecordSink {
@@ -21,6 +33,10 @@ pub trait RecordSink {
     fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a>;
     /// Delivers final results of `competition_id` (idempotent by rank).
     fn deliver_final<'a>(&'a self, competition_id: Uuid, results: &'a [FinalResult]) -> Delivery<'a>;
+    /// Reads a page (after `after`, in user-id order) of the fitness competition's members with a stored day that
+    /// may count between `from_ms` and `to_ms`, each member's total computed from their days, written at `at_ms`.
+    /// Fails when the system of record does not consider the competition started yet.
+    fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
 }
 
 /// Builds the sink from the object's environment (settings and bindings).

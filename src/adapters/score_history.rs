@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, SecondsFormat};
-use durable_objects::system_of_record::{Delivery, RecordSink};
+use durable_objects::system_of_record::{DaysTotals, Delivery, RecordSink, TotalsRead};
 use standings::outbox::{DeliveryError, OutboxRow};
 use standings::protocol::FinalResult;
 use uuid::Uuid;
@@ -14,6 +14,9 @@ use worker::Env;
 use super::error::AdapterError;
 use super::postgrest::Database;
 use super::rows::ScoreEntryArg;
+
+/// Members' totals computed from their days, read per page at a competition's start.
+const TOTALS_PAGE: usize = 100;
 
 /// Delivers outbox rows through the isolate's database adapter.
 pub struct ScoreHistory {
@@ -28,11 +31,14 @@ pub fn entries(competition_id: Uuid, rows: &[OutboxRow]) -> Vec<ScoreEntryArg> {
             user_id: row.user_id,
             score: row.score,
             seq: row.seq,
-            updated_at: DateTime::from_timestamp_millis(row.updated_ms)
-                .unwrap_or_default()
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            updated_at: rfc3339(row.updated_ms),
         })
         .collect()
+}
+
+/// Milliseconds since the epoch as the database's RFC 3339.
+fn rfc3339(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A 4xx from the database refuses the rows themselves (sending them again cannot help); anything else may pass.
@@ -55,6 +61,24 @@ impl RecordSink for ScoreHistory {
     fn deliver_final<'a>(&'a self, competition_id: Uuid, results: &'a [FinalResult]) -> Delivery<'a> {
         Box::pin(async move {
             self.database.record_final_results(&competition_id, results).await.map(drop).map_err(delivery_error)
+        })
+    }
+
+    fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_> {
+        Box::pin(async move {
+            let (from, to) = (rfc3339(window.0), rfc3339(window.1));
+            let page = self
+                .database
+                .rescore_members(&competition_id, (&from, &to), after.as_ref(), TOTALS_PAGE)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !crate::scoring::taken_by_all(&competition_id, &page.members) {
+                return Err("the database does not count the competition as started yet".to_owned());
+            }
+            Ok(DaysTotals {
+                writes: crate::scoring::page_totals(&competition_id, &page.members, at_ms),
+                next: page.next,
+            })
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The object's one alarm: delivering the outbox and the final standings to Postgres, finalizing at the end of the
-//! grace period, and closing sockets whose tokens expired.
+//! The object's one alarm: the members' totals at a fitness competition's start, delivering the outbox and the final
+//! standings to Postgres, finalizing at the end of the grace period, and closing sockets whose tokens expired.
 
 use super::*;
 
@@ -22,6 +22,8 @@ impl Loaded {
         self.alarm_at.set(None);
         let now = now_ms();
         let mut due: Vec<i64> = Vec::new();
+        // Before finalizing: an alarm that wakes after the grace period still pays on the days stored before the start.
+        due.extend(self.write_start_totals(now).await);
         let (final_ms, is_final) = {
             let board = self.board.borrow();
             (board.meta().map(CompetitionMeta::final_ms), board.is_final())

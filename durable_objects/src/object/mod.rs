@@ -10,6 +10,7 @@ mod reads;
 mod relays;
 mod rpc;
 mod sockets;
+mod start;
 #[cfg(feature = "test-routes")]
 mod test_routes;
 mod writes;

@@ -24,6 +24,7 @@ impl Loaded {
             }
         };
         let final_ms = meta.final_ms();
+        self.plan_start_totals(&meta).await?;
         self.board.borrow_mut().set_meta(meta);
         self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
         self.ensure_alarm_by(final_ms).await?;
@@ -148,7 +149,10 @@ impl Loaded {
 
     /// One write admitted by the board's rules, stored, then announced: the writer's standing and whether the board
     /// changed, or why it was refused.
-    fn apply_write(&self, write: &ScoreWrite) -> Result<std::result::Result<(ScoreWriteReply, bool), ObjectError>> {
+    pub(super) fn apply_write(
+        &self,
+        write: &ScoreWrite,
+    ) -> Result<std::result::Result<(ScoreWriteReply, bool), ObjectError>> {
         let written = self.board.borrow_mut().write(&self.store, write);
         let Written { change, stored, display_rank } = match written {
             Ok(written) => written,
@@ -193,6 +197,7 @@ impl Loaded {
             return storage_failure(&e);
         }
         let final_ms = meta.final_ms();
+        self.plan_start_totals(&meta).await?;
         self.board.borrow_mut().set_meta(meta);
         if !self.board.borrow().is_final() {
             // The alarm at the end of the grace period (ends_at for client competitions) stores the final standings.

@@ -10,6 +10,8 @@ use super::{Bind, ScoreStore, StoreError};
 /// `meta` keys of the competition's rules that came after the `competition` table's columns.
 const META_FITNESS: &str = "fitness_scores";
 const META_GRACE_MS: &str = "grace_ms";
+/// `meta` key: 1 while the members' totals from their stored days are still to be written at the start.
+const META_START_TOTALS_DUE: &str = "start_totals_due";
 
 #[derive(Debug, Deserialize)]
 struct MetaRow {
@@ -66,6 +68,16 @@ impl ScoreStore {
         self.set_meta_value(META_FITNESS, i64::from(meta.fitness))?;
         self.set_meta_value(META_GRACE_MS, meta.grace_ms)?;
         Ok(())
+    }
+
+    /// Whether the members' totals from the days they stored before the start are still to be written.
+    pub fn start_totals_due(&self) -> Result<bool, StoreError> {
+        Ok(self.meta_value(META_START_TOTALS_DUE)?.unwrap_or(0) != 0)
+    }
+
+    /// Records whether the start's totals are still to be written.
+    pub fn set_start_totals_due(&self, due: bool) -> Result<(), StoreError> {
+        self.set_meta_value(META_START_TOTALS_DUE, i64::from(due))
     }
 
     /// The open-socket count this object last reported to the metrics.

@@ -1,0 +1,109 @@
+//! The start of a fitness competition. Phones sync whether or not a competition is running, and a sync rescores only
+//! the competitions that have started, so the days members stored before the start (today's steps, or a local day
+//! that overlaps the window) would reach the board only with their next sync. The object knew its competition
+//! before the start (a member joined), so its alarm at the start writes every member's total from their stored days.
+
+use super::*;
+
+/// How long after a failed read of the members' totals the start's alarm tries again.
+const START_RETRY_MS: i64 = 10_000;
+
+impl Loaded {
+    /// For a fitness competition that has not started yet: remembers that its members' totals are due at the start
+    /// and sets the alarm for it. An object told its competition only after the start leaves that to the syncs and
+    /// joins (which score stored days themselves), so a deploy never rescores running competitions on its own.
+    pub(super) async fn plan_start_totals(&self, meta: &CompetitionMeta) -> Result<()> {
+        if !meta.fitness || now_ms() >= meta.starts_ms {
+            return Ok(());
+        }
+        self.store.set_start_totals_due(true).map_err(storage_error)?;
+        self.ensure_alarm_by(meta.starts_ms).await
+    }
+
+    /// At the alarm: when the competition has started and its members' totals are due, writes each member's total
+    /// computed from their stored days (a page of members at a time, from the system of record). The time this
+    /// should run again, if any: the start when it is still ahead, or a retry after a failed read.
+    pub(super) async fn write_start_totals(&self, now: i64) -> Option<i64> {
+        match self.store.start_totals_due() {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                worker::console_error!("start totals flag unreadable: {e}");
+                return Some(now + START_RETRY_MS);
+            }
+        }
+        let meta = {
+            let board = self.board.borrow();
+            // Final (cancelled, or woken after the grace period): the board no longer moves.
+            board.meta().filter(|_| !board.is_final()).cloned()
+        }?;
+        if now < meta.starts_ms {
+            return Some(meta.starts_ms);
+        }
+        let sink = match self.record_sink() {
+            Ok(sink) => sink,
+            Err(reason) => {
+                worker::console_warn!("start totals not written yet, retrying: {reason}");
+                return Some(now + START_RETRY_MS);
+            }
+        };
+        let (mut after, mut changed) = (None, false);
+        let outcome = loop {
+            let page = match sink.sink.days_totals(meta.competition_id, (meta.starts_ms, now), after, now).await {
+                Ok(page) => page,
+                Err(reason) => break Err(reason),
+            };
+            for write in &page.writes {
+                changed |= self.write_start_total(write);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break Ok(()),
+            }
+        };
+        if changed {
+            if let Err(e) = self.schedule_outbox(OUTBOX_DELAY_MS).await {
+                worker::console_error!("outbox alarm not set after the start totals: {e}");
+            }
+        }
+        if let Err(reason) = outcome {
+            // Pages already written stay (each total carries its days version); the retry starts over.
+            worker::console_warn!("start totals not written yet, retrying in {START_RETRY_MS} ms: {reason}");
+            return Some(now + START_RETRY_MS);
+        }
+        if let Err(e) = self.store.set_start_totals_due(false) {
+            worker::console_error!("start totals written but not marked done (the next alarm writes them again): {e}");
+        }
+        None
+    }
+
+    /// One member's total at the start; whether the board changed. A member whose days count nothing yet joins the
+    /// board with their first counted sync, as after a join. The system of record lists them as a member, so one the
+    /// object never heard of (their join did not reach it) is put on the roster first.
+    fn write_start_total(&self, write: &ScoreWrite) -> bool {
+        if u64::from(write.score) == 0 && self.board.borrow().standing(write.user_id).is_none() {
+            return false;
+        }
+        let mut attempt = self.apply_write(write);
+        if let Ok(Err(refused)) = &attempt {
+            if refused.code == ErrorCode::NotAMember {
+                attempt = match self.store.add_member(&write.user_id) {
+                    Ok(()) => self.apply_write(write),
+                    Err(e) => Ok(Err(storage_refusal(&e))),
+                };
+            }
+        }
+        match attempt {
+            Ok(Ok((_, changed))) => changed,
+            // Disqualified since, for instance: the board's rules decide, as for any write.
+            Ok(Err(refused)) => {
+                worker::console_warn!("start total of {} not written: {}", write.user_id, refused.message);
+                false
+            }
+            Err(e) => {
+                worker::console_error!("start total of {} not announced: {e}", write.user_id);
+                false
+            }
+        }
+    }
+}
