@@ -43,3 +43,38 @@ fn a_check_is_shared_by_every_worker_through_redis() {
     let checked = checked.expect("the second worker reuses the first one's check");
     assert!(checked.json["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')));
 }
+
+/// Checks that run at once (the cached one just expired and a burst of probes arrives) settle on one result: every
+/// probe of the burst that did not get the expired check, and every probe after it, reports the same `checked_at`
+/// (before, the last check to finish replaced the first, so a caller could see two within the 5 s).
+#[test]
+fn checks_made_at_once_settle_on_the_first() {
+    let url = format!("{}/health/detailed", base_url());
+    let checked_at = || send("GET", &url, &[], None).json["checked_at"].clone();
+    let expired = checked_at();
+    let burst = || {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let probes: Vec<_> = (0..8)
+            .map(|_| {
+                let (barrier, url) = (barrier.clone(), url.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    send("GET", &url, &[], None).json["checked_at"].clone()
+                })
+            })
+            .collect();
+        probes.into_iter().map(|probe| probe.join().expect("probe")).collect::<Vec<_>>()
+    };
+    // Bursts until one meets the expiry (within 5 s of the first read).
+    let fresh = eventually(Duration::from_secs(15), || {
+        let seen: std::collections::BTreeSet<String> =
+            burst().into_iter().filter(|at| *at != expired).map(|at| at.to_string()).collect();
+        (!seen.is_empty()).then_some(seen)
+    })
+    .expect("a new check within the cache's lifetime");
+    assert_eq!(fresh.len(), 1, "one check stands for the burst: {fresh:?}");
+    let first = fresh.into_iter().next().unwrap_or_default();
+    for _ in 0..3 {
+        assert_eq!(checked_at().to_string(), first, "later probes report the first check");
+    }
+}

@@ -70,9 +70,17 @@ impl Upstash {
         Ok(text_of(self.command_within(budget_ms, &["GET", key]).await?))
     }
 
-    /// Keeps a text for `ttl_ms` milliseconds within a tighter budget than the adapter's (`SET … PX`).
-    pub async fn keep_briefly(&self, key: &str, text: &str, ttl_ms: u64, budget_ms: u64) -> Result<(), AdapterError> {
-        self.command_within(budget_ms, &["SET", key, text, "PX", &ttl_ms.to_string()]).await.map(drop)
+    /// Keeps a text for `ttl_ms` milliseconds unless one is kept already (`SET … NX PX`), within a tighter budget than
+    /// the adapter's: whether this call stored it.
+    pub async fn keep_first_briefly(
+        &self,
+        key: &str,
+        text: &str,
+        ttl_ms: u64,
+        budget_ms: u64,
+    ) -> Result<bool, AdapterError> {
+        let reply = self.command_within(budget_ms, &["SET", key, text, "NX", "PX", &ttl_ms.to_string()]).await?;
+        Ok(reply.as_str() == Some("OK"))
     }
 
     /// Claims `key` with `text` for `ttl_secs` unless someone holds it (`SET … NX EX`): whether this call claimed it.

@@ -88,10 +88,9 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
         return (cached.checked_at, cached.checks);
     }
     let redis = ctx.redis();
-    let shared = redis.cached_within(CACHE_KEY, CACHE_BUDGET_MS).await.ok().flatten();
-    if let Some(checked) = shared.and_then(|text| serde_json::from_slice::<Checked>(text.as_bytes()).ok()) {
-        CHECKS.with(|c| c.borrow_mut().put((), checked.clone(), ctx.now_ms));
-        return (checked.checked_at, checked.checks);
+    let shared = || async { redis.cached_within(CACHE_KEY, CACHE_BUDGET_MS).await.ok().flatten().and_then(parse) };
+    if let Some(checked) = shared().await {
+        return adopt(checked, ctx.now_ms);
     }
     let checks = join_all(Component::ALL.map(|component| async move {
         let started = clock_ms();
@@ -101,12 +100,37 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
     }))
     .await;
     let fresh = Checked { checked_at: time::format_ms(ctx.now_ms), checks };
-    CHECKS.with(|c| c.borrow_mut().put((), fresh.clone(), ctx.now_ms));
-    if let Ok(text) = serde_json::to_string(&fresh) {
-        // Not sharing it only costs other isolates a check of their own.
-        let _ = redis.keep_briefly(CACHE_KEY, &text, CHECK_TTL_MS as u64, CACHE_BUDGET_MS).await;
-    }
-    (fresh.checked_at, fresh.checks)
+    // Several requests (of this isolate or others) may check at once: the first result stored stands, so every caller
+    // reports that one check until it expires. Not sharing it only costs other isolates a check of their own.
+    let stored_first = match serde_json::to_string(&fresh) {
+        Ok(text) => redis.keep_first_briefly(CACHE_KEY, &text, CHECK_TTL_MS as u64, CACHE_BUDGET_MS).await,
+        Err(_) => Ok(true),
+    };
+    let first = match stored_first {
+        Ok(false) => shared().await,
+        _ => None,
+    };
+    adopt(first.unwrap_or(fresh), ctx.now_ms)
+}
+
+/// A shared result as stored.
+fn parse(text: String) -> Option<Checked> {
+    serde_json::from_slice(text.as_bytes()).ok()
+}
+
+/// Keeps `checked` as this isolate's result unless a concurrent request kept one first, and reports the one kept.
+fn adopt(checked: Checked, now_ms: i64) -> (String, Vec<Check>) {
+    let kept = CHECKS.with(|c| {
+        let mut cache = c.borrow_mut();
+        match cache.get(&(), now_ms) {
+            Some(first) => first,
+            None => {
+                cache.put((), checked.clone(), now_ms);
+                checked
+            }
+        }
+    });
+    (kept.checked_at, kept.checks)
 }
 
 /// One component's check; the error text is an adapter's own summary, never an upstream body.
@@ -127,6 +151,14 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_first_check_kept_stands_until_it_expires() {
+        let checked = |at: &str| Checked { checked_at: at.to_owned(), checks: Vec::new() };
+        assert_eq!(adopt(checked("first"), 1_000).0, "first");
+        assert_eq!(adopt(checked("second"), 1_002).0, "first", "a concurrent check finishing later");
+        assert_eq!(adopt(checked("third"), 1_000 + CHECK_TTL_MS + 1).0, "third", "expired: the new one is kept");
+    }
 
     #[test]
     fn bodies_match_the_contract() {
