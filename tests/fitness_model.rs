@@ -3,7 +3,7 @@
 //! each metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local
 //! today, zone changes — review decisions, disqualifications, profile zone changes, late joins and moved ends run
 //! over competitions of every metric and scoring mode, participant and fixed clocks, with or without typed-in
-//! samples, and windows that start and end mid-day. After every step the Worker's answer must be the model's; at the
+//! samples, and windows that start and end mid-day; one of them starts during the run, after its members synced. After every step the Worker's answer must be the model's; at the
 //! end (and after every moved end) every board. `FITNESS_MODEL_SEED=<n>`
 //! replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 const DAY: i64 = 86_400;
+/// How far ahead of the setup the competition that starts during the run begins (its members sync before).
+const START_AFTER_SECS: i64 = 4;
 /// Per metric: name, review threshold, hard cap, manual cap (API.md, "Per-day limits per metric").
 const METRICS: [(&str, i64, i64, i64); 4] = [
     ("steps", 60_000, 100_000, 20_000),
@@ -152,8 +154,9 @@ fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
     send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {token}"))], body)
 }
 
-fn new_competition(rng: &mut fastrand::Rng, now: i64) -> Competition {
-    let starts = now - DAY / 5 - rng.i64(0..6 * DAY);
+/// A competition of random rules that started up to six days ago (or starts at `starts` when given).
+fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>) -> Competition {
+    let starts = starts.unwrap_or_else(|| now - DAY / 5 - rng.i64(0..6 * DAY));
     let ends = now + DAY / 2 + rng.i64(0..3 * DAY);
     let metric = rng.usize(0..METRICS.len());
     let review = METRICS[metric].1;
@@ -315,11 +318,71 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
         return;
     }
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
-    person.holds.insert(date, decision.1);
-    for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
-        competition.on_board.insert(*user);
+    // The same decision again is a no-op (API.md): it rescores nothing, so it puts nobody on a board.
+    if person.holds.insert(date, decision.1) != Some(decision.1) {
+        for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
+            competition.on_board.insert(*user);
+        }
+    } else {
+        assert_eq!(reply.json["competitions"], json!([]), "step {step}: a repeated decision rescores nothing");
     }
     check_standings(user, person, competitions, &format!("step {step}: {} {date}", decision.0));
+}
+
+/// The board of `competition` as `(user, score)` pairs in rank order.
+fn board_of(competition: &Competition, reader: &Uuid) -> Vec<(Uuid, i64)> {
+    let page = call("GET", &format!("/api/v1/leaderboard/{}?limit=200", competition.id), &user_token(reader), None);
+    assert_eq!(page.status, 200, "{:?}", page.json);
+    let entries = page.json["entries"].as_array().expect("entries").iter();
+    entries
+        .map(|e| {
+            let user = e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+            (user, e["score"].as_i64().expect("score"))
+        })
+        .collect()
+}
+
+/// A competition that starts during the run: its members join and sync before the start (a sync rescores only
+/// started competitions, so the reply leaves it out), then at the start its object writes each member's total from
+/// their stored days — every member whose days count above 0 is on the board.
+fn start_during_the_run(
+    rng: &mut fastrand::Rng,
+    people: &mut BTreeMap<Uuid, Person>,
+    started: &mut [Competition],
+    reader: &Uuid,
+) -> Competition {
+    let starts = local::token::now() + START_AFTER_SECS;
+    let mut starting = new_competition(rng, local::token::now(), Some(starts));
+    for (user, person) in people.iter_mut() {
+        if rng.u8(0..10) < 7 {
+            let reply = call("POST", &format!("/api/v1/competitions/{}/join", starting.id), &user_token(user), None);
+            assert_eq!(reply.status, 200, "{:?}", reply.json);
+            starting.members.push(*user);
+        }
+        sync(rng, user, person, started, 0);
+        for competition in started.iter_mut().filter(|c| c.members.contains(user)) {
+            competition.on_board.insert(*user);
+        }
+    }
+    assert!(local::token::now() < starts, "the syncs before the start took longer than {START_AFTER_SECS} s");
+    for member in &starting.members {
+        if people.get(member).is_some_and(|person| person.score(&starting) > 0) {
+            starting.on_board.insert(*member);
+        }
+    }
+    let expected: BTreeMap<Uuid, i64> =
+        starting.on_board.iter().map(|member| (*member, people[member].score(&starting))).collect();
+    let path = format!("/api/v1/competitions/{}", starting.id);
+    let started = e2e::eventually(std::time::Duration::from_secs(START_AFTER_SECS as u64 + 20), || {
+        (call("GET", &path, &user_token(reader), None).json["status"] == json!("active")).then_some(())
+    });
+    assert!(started.is_some(), "the competition never started");
+    let written = e2e::eventually(std::time::Duration::from_secs(20), || {
+        let board: BTreeMap<Uuid, i64> = board_of(&starting, reader).into_iter().collect();
+        (board == expected).then_some(())
+    });
+    assert!(written.is_some(), "at the start: {:?}, expected {expected:?}", board_of(&starting, reader));
+    starting
 }
 
 /// Every board: ordered, ranked 1..n, display ranks by strictly higher scores, each member's score the model's.
@@ -432,7 +495,7 @@ fn run(seed: u64, steps: usize) {
     eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
     let now = local::token::now();
-    let mut competitions: Vec<Competition> = (0..4).map(|_| new_competition(&mut rng, now)).collect();
+    let mut competitions: Vec<Competition> = (0..4).map(|_| new_competition(&mut rng, now, None)).collect();
     let mut people: BTreeMap<Uuid, Person> = BTreeMap::new();
     for _ in 0..5 {
         let user = Uuid::new_v4();
@@ -447,6 +510,8 @@ fn run(seed: u64, steps: usize) {
         people.insert(user, Person { zone: "UTC".to_owned(), ..Person::default() });
     }
     let users: Vec<Uuid> = people.keys().copied().collect();
+    let starting = start_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
+    competitions.push(starting);
     for step in 0..steps {
         let user = users[rng.usize(0..users.len())];
         if rng.u8(0..20) == 0 {
