@@ -287,3 +287,35 @@ fn an_account_deletion_while_the_database_api_is_down_fails_clearly_and_changes_
     assert!(done.is_some(), "the deletion succeeds after the outage");
     assert_eq!(standing().status, 404, "off the board");
 }
+
+/// A fitness competition that starts while the database API is down: the object's alarm at the start cannot read
+/// its members' stored days, so it tries again (every 10 s) and writes them once the database is back — a member who
+/// synced before the start is not left off the board until their next sync.
+#[test]
+fn the_starts_totals_wait_for_the_database() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let starts_in = 4;
+    let starts = local::token::now() + starts_in;
+    // A fixed clock at UTC−12: today's UTC date counts whatever the hour.
+    let competition = e2e::create_competition_with(starts_in, 7 * 86_400, json!({"clock": "Etc/GMT+12"}));
+    let walker = Uuid::new_v4();
+    join(&competition, &walker);
+    let today = e2e::rfc3339(local::token::now())[..10].to_owned();
+    let body = json!({"source": "healthkit", "samples": [{"date": today, "steps": 4321}]});
+    let synced = post_as(&base_url(), "/api/v1/fitness/sync", &walker, &body);
+    assert_eq!((synced.status, &synced.json["competitions"]), (200, &json!([])), "{:?}", synced.json);
+    let standing = || e2e::get_as(&base_url(), &format!("/api/v1/leaderboard/{competition}/users/{walker}"), &walker);
+
+    let restart = Restart;
+    let (ok, text) = stack(&["stop", "postgrest"]);
+    assert!(ok, "{text}");
+    // Past the start (and the alarm's first try) with the database away.
+    while local::token::now() <= starts + 1 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(standing().status, 404, "nothing written while the days cannot be read");
+    drop(restart);
+
+    let written = eventually(Duration::from_secs(30), || (standing().json["score"] == 4321).then_some(()));
+    assert!(written.is_some(), "the start's totals after the outage: {:?}", standing().json);
+}
