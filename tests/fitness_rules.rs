@@ -299,6 +299,10 @@ fn days_stored_before_the_start_count_from_the_start() {
     join(&competition, &walker);
     join(&competition, &idle);
     let (mut socket, _) = e2e::connect_live(&competition, &idle, true);
+    // The start's frame comes about 8 s after the competition was made, later on a busy machine.
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    }
     assert_eq!(e2e::next_json(&mut socket)["total"], json!(0), "nobody on the board before the start");
     let early = sync(
         &walker,
