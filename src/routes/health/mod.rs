@@ -37,6 +37,10 @@ pub const CACHE_BUDGET_MS: u64 = 50;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Checked {
     checked_at: String,
+    /// When the checks ran (epoch ms; 0 in a result stored before this field): the result is reused for 5 s from then,
+    /// not from when another isolate read it.
+    #[serde(default)]
+    checked_ms: i64,
     checks: Vec<Check>,
 }
 
@@ -99,7 +103,7 @@ async fn checks(ctx: &RequestContext<'_>) -> (String, Vec<Check>) {
         Check { component, up: outcome.is_ok(), latency_ms, error: outcome.err() }
     }))
     .await;
-    let fresh = Checked { checked_at: time::format_ms(ctx.now_ms), checks };
+    let fresh = Checked { checked_at: time::format_ms(ctx.now_ms), checked_ms: ctx.now_ms, checks };
     // Several requests (of this isolate or others) may check at once: the first result stored stands, so every caller
     // reports that one check until it expires. Not sharing it only costs other isolates a check of their own.
     let stored_first = match serde_json::to_string(&fresh) {
@@ -125,7 +129,8 @@ fn adopt(checked: Checked, now_ms: i64) -> (String, Vec<Check>) {
         match cache.get(&(), now_ms) {
             Some(first) => first,
             None => {
-                cache.put((), checked.clone(), now_ms);
+                let at = if checked.checked_ms > 0 { checked.checked_ms.min(now_ms) } else { now_ms };
+                cache.put((), checked.clone(), at);
                 checked
             }
         }
@@ -154,10 +159,22 @@ mod tests {
 
     #[test]
     fn the_first_check_kept_stands_until_it_expires() {
-        let checked = |at: &str| Checked { checked_at: at.to_owned(), checks: Vec::new() };
-        assert_eq!(adopt(checked("first"), 1_000).0, "first");
-        assert_eq!(adopt(checked("second"), 1_002).0, "first", "a concurrent check finishing later");
-        assert_eq!(adopt(checked("third"), 1_000 + CHECK_TTL_MS + 1).0, "third", "expired: the new one is kept");
+        let checked = |at: &str, ms: i64| Checked { checked_at: at.to_owned(), checked_ms: ms, checks: Vec::new() };
+        assert_eq!(adopt(checked("first", 1_000), 1_000).0, "first");
+        assert_eq!(adopt(checked("second", 1_001), 1_002).0, "first", "a concurrent check finishing later");
+        let later = 1_000 + CHECK_TTL_MS + 1;
+        assert_eq!(adopt(checked("third", later), later).0, "third", "expired: the new one is kept");
+    }
+
+    #[test]
+    fn a_result_read_from_another_isolate_expires_five_seconds_after_its_check() {
+        let checked = |at: &str, ms: i64| Checked { checked_at: at.to_owned(), checked_ms: ms, checks: Vec::new() };
+        // Read 4 s after another isolate checked: reused here for the 1 s it has left, not for 5 s more.
+        assert_eq!(adopt(checked("shared", 10_000), 14_000).0, "shared");
+        assert_eq!(adopt(checked("own", 15_001), 15_001).0, "own");
+        // A result stored before `checked_ms` existed counts from when it was read.
+        assert_eq!(adopt(checked("old", 0), 30_000).0, "old");
+        assert_eq!(adopt(checked("next", 34_000), 34_000).0, "old");
     }
 
     #[test]
