@@ -313,6 +313,8 @@ fn days_stored_before_the_start_count_from_the_start() {
     sync(&idle, json!({"source": "healthkit", "samples": [{"date": date_at(-2 * DAY), "steps": 5000}]}));
     let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
     assert_eq!(status.json["status"], json!("upcoming"), "{:?}", status.json);
+    let due = || as_admin("GET", &format!("/api/v1/admin/competitions/{competition}/stats"), None).json;
+    assert_eq!(due()["start_totals_due"], json!(true), "the operator sees the start's totals ahead: {:?}", due());
 
     let frame = e2e::next_json(&mut socket);
     assert_eq!(
@@ -321,6 +323,8 @@ fn days_stored_before_the_start_count_from_the_start() {
         "the start's total reaches the subscribers: {frame}"
     );
     assert_eq!(board_score(&competition, &walker), Some(4000), "only the day inside the window counts");
+    let done = e2e::eventually(Duration::from_secs(10), || (due()["start_totals_due"] == json!(false)).then_some(()));
+    assert!(done.is_some(), "written once: {:?}", due());
     assert_eq!(board_score(&competition, &idle), None, "no counted day: off the board until one counts");
     let board = as_user("GET", &format!("/api/v1/leaderboard/{competition}"), &idle, None);
     assert_eq!(board.json["total"], json!(1), "{:?}", board.json);

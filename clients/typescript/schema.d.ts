@@ -819,6 +819,11 @@ export interface components {
             rebuilt_members: number;
             /** @description The relay objects this competition publishes to (those with subscribers lately; see `LIVE_RELAY_MEMBERS`). */
             relays?: string[];
+            /**
+             * @description Whether the members' totals from the days they stored before a fitness competition's start are still to be
+             *     written (before the start, or while the start's alarm cannot read the database).
+             */
+            start_totals_due?: boolean;
         };
         /**
          * @description Where a competition stands at a given time.

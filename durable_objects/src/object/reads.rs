@@ -16,6 +16,7 @@ impl Loaded {
             dead_letters: self.store.dead_letter_count().map_err(storage_error)?,
             corrupt_rows: self.corrupt_rows.borrow().clone(),
             relays: self.relays.names(),
+            start_totals_due: self.store.start_totals_due().map_err(storage_error)?,
         })
     }
 

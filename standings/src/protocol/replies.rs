@@ -85,6 +85,10 @@ pub struct ObjectStats {
     /// The relay objects this competition publishes to (those with subscribers lately; see `LIVE_RELAY_MEMBERS`).
     #[serde(default)]
     pub relays: Vec<String>,
+    /// Whether the members' totals from the days they stored before a fitness competition's start are still to be
+    /// written (before the start, or while the start's alarm cannot read the database).
+    #[serde(default)]
+    pub start_totals_due: bool,
 }
 
 /// Reply to `Outbox`: the outbox's state and the rows set aside.
