@@ -27,14 +27,16 @@ pub struct DaysTotals {
     pub next: Option<Uuid>,
 }
 
-/// Writes one competition's outbox rows and final results to the system of record, idempotently.
+/// Writes one competition's outbox rows and final results to the system of record, idempotently, and reads its
+/// members' totals from their stored days there (a fitness competition's start).
 pub trait RecordSink {
     /// Delivers score changes of `competition_id` (idempotent by `seq`).
     fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a>;
     /// Delivers final results of `competition_id` (idempotent by rank).
     fn deliver_final<'a>(&'a self, competition_id: Uuid, results: &'a [FinalResult]) -> Delivery<'a>;
     /// Reads a page (after `after`, in user-id order) of the fitness competition's members with a stored day that
-    /// may count between `from_ms` and `to_ms`, each member's total computed from their days, written at `at_ms`.
+    /// may count within `window` (from, to; epoch ms), each member's total computed from their days, written at
+    /// `at_ms`.
     /// Fails when the system of record does not consider the competition started yet.
     fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
 }

@@ -1,6 +1,7 @@
 //! The Competition DO's system-of-record sink: accepted scores go to Postgres's `scores` table through the
 //! `apply_score_outbox` RPC (idempotent by the object's `seq`), final standings to `final_results` through
-//! `record_final_results` (idempotent by rank); both as service role.
+//! `record_final_results` (idempotent by rank); at a fitness competition's start, its members' totals are computed from
+//! the pages of stored days `rescore_members` returns. All as service role.
 
 use std::rc::Rc;
 
@@ -18,7 +19,7 @@ use super::rows::ScoreEntryArg;
 /// Members' totals computed from their days, read per page at a competition's start.
 const TOTALS_PAGE: usize = 100;
 
-/// Delivers outbox rows through the isolate's database adapter.
+/// Delivers outbox rows and reads members' totals through the isolate's database adapter.
 pub struct ScoreHistory {
     database: &'static Database,
 }
