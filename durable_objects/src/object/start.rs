@@ -34,7 +34,8 @@ impl Loaded {
         }
         let meta = {
             let board = self.board.borrow();
-            // Final (cancelled, or woken after the grace period): the board no longer moves.
+            // Final (cancelled, or finalized already): the board no longer moves. An alarm that wakes after the grace
+            // period writes the totals first and finalizes after (`run_alarm`), so the prizes pay on them.
             board.meta().filter(|_| !board.is_final()).cloned()
         }?;
         if now < meta.starts_ms {
