@@ -24,6 +24,13 @@ impl Loaded {
     /// computed from their stored days (a page of members at a time, from the system of record). The time this
     /// should run again, if any: the start when it is still ahead, or a retry after a failed read.
     pub(super) async fn write_start_totals(&self, now: i64) -> Option<i64> {
+        // The settings in memory first: a client competition's alarm (every outbox delivery) reads no flag.
+        let meta = {
+            let board = self.board.borrow();
+            // Final (cancelled, or finalized already): the board no longer moves. An alarm that wakes after the grace
+            // period writes the totals first and finalizes after (`run_alarm`), so the prizes pay on them.
+            board.meta().filter(|meta| meta.fitness && !board.is_final()).cloned()
+        }?;
         match self.store.start_totals_due() {
             Ok(true) => {}
             Ok(false) => return None,
@@ -32,12 +39,6 @@ impl Loaded {
                 return Some(now + START_RETRY_MS);
             }
         }
-        let meta = {
-            let board = self.board.borrow();
-            // Final (cancelled, or finalized already): the board no longer moves. An alarm that wakes after the grace
-            // period writes the totals first and finalizes after (`run_alarm`), so the prizes pay on them.
-            board.meta().filter(|_| !board.is_final()).cloned()
-        }?;
         if now < meta.starts_ms {
             return Some(meta.starts_ms);
         }
