@@ -106,15 +106,15 @@ pub fn page_totals(competition_id: &Uuid, members: &[MemberToRescore], at_ms: i6
         .collect()
 }
 
-/// Scores a new member of a started fitness competition from the days they stored before joining. Nothing is
-/// written when those days make no score above 0: a member who has walked nothing yet joins the board with their
-/// next sync, as before.
+/// Scores a new member of a started fitness competition from the days they stored before joining (`inputs`: the
+/// join's rescore inputs, their days version raised). Nothing is written when those days make no score above 0: a
+/// member who has walked nothing yet joins the board with their next sync, as before.
 pub async fn score_stored_days(
     ctx: &RequestContext<'_>,
     competition_id: &Uuid,
     user_id: &Uuid,
+    mut inputs: RescoreInputs,
 ) -> Result<(), ApiError> {
-    let mut inputs = ctx.database().days_to_rescore(user_id, None).await?;
     inputs.competitions.retain(|rules| rules.id == *competition_id);
     if inputs.scores().iter().any(|rescored| i64::from(rescored.score) > 0) {
         write_rescored(ctx, user_id, &inputs).await?;

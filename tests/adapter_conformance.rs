@@ -73,7 +73,17 @@ fn every_adapter_call_works(new_style_keys: bool) {
         let caller = Caller::User(&token);
         assert!(!db.is_member(caller, &created.id, &user).await.expect("is_member"));
         let joined = db.join_competition(&user, &created.id).await.expect("join");
-        assert_eq!(joined.user_id, user);
+        assert_eq!((joined.membership.user_id, joined.membership.competition_id), (user, created.id));
+        // The join reads what introducing the member to the object needs: the competition (the member counted),
+        // the profile, and for a started fitness competition the rescore inputs, the days version raised.
+        assert_eq!((joined.competition.id, joined.competition.participants), (created.id, 1));
+        assert_eq!((joined.profile.user_id, joined.profile.display_name.as_str()), (user, "Renamed"));
+        let inputs = joined.rescore.expect("a started fitness competition's join rescores");
+        assert_eq!(inputs.competitions.iter().map(|rules| rules.id).collect::<Vec<_>>(), [created.id]);
+        let again = db.join_competition(&user, &created.id).await.expect("join again");
+        assert_eq!(again.membership, joined.membership, "a second join changes nothing");
+        assert_eq!(again.competition.participants, 1);
+        assert_eq!(again.rescore.map(|rescore| rescore.version), Some(inputs.version + 1));
         assert!(db.is_member(caller, &created.id, &user).await.expect("is_member"));
         assert_eq!(db.competitions_of(&user).await.expect("competitions_of"), [created.id]);
         let fetched = db.competition(caller, &created.id).await.expect("get").expect("exists");
@@ -94,6 +104,7 @@ fn every_adapter_call_works(new_style_keys: bool) {
             held_metrics: vec![],
         };
         let synced = db.sync_fitness_days(&user, "healthkit", std::slice::from_ref(&day), None).await.expect("sync");
+        assert_eq!(synced.rescore.version, inputs.version + 2, "joins and syncs share the days version");
         let rescored = synced.rescore.scores();
         assert!(rescored.iter().any(|r| r.competition_id == created.id && r.score.get() == 1234), "{rescored:?}");
         // Every sync moves the user's days version on, so the object can order concurrent syncs.
@@ -107,11 +118,26 @@ fn every_adapter_call_works(new_style_keys: bool) {
         assert_eq!(db.apply_score_outbox(&[entry]).await.expect("replay"), 0);
 
         // Errors keep PostgREST's code for the routes that map them.
-        let finished = NewCompetitionRow { starts_at: rfc3339(now - 7200), ends_at: rfc3339(now - 3600), ..new };
+        let finished =
+            NewCompetitionRow { starts_at: rfc3339(now - 7200), ends_at: rfc3339(now - 3600), ..new.clone() };
         let ended = db.create_competition(&finished).await.expect("create ended");
         match db.join_competition(&user, &ended.id).await {
             Err(AdapterError::Upstream { status: 409, code, .. }) => assert_eq!(code, "PT409"),
             other => panic!("expected 409 PT409, got {other:?}"),
         }
+        match db.join_competition(&user, &Uuid::new_v4()).await {
+            Err(AdapterError::Upstream { status: 404, code, .. }) => assert_eq!(code, "PT404"),
+            other => panic!("expected 404 PT404, got {other:?}"),
+        }
+        // A client competition's join has nothing to rescore.
+        let client = NewCompetitionRow { score_source: "client".into(), grace_hours: 0, ..new.clone() };
+        let client = db.create_competition(&client).await.expect("create a client competition");
+        let joined = db.join_competition(&user, &client.id).await.expect("join a client competition");
+        assert_eq!((joined.competition.score_source.as_str(), joined.rescore), ("client", None));
+        // Nor has an upcoming fitness competition's: its start rescores its members.
+        let upcoming = NewCompetitionRow { starts_at: rfc3339(now + 3600), ..new };
+        let upcoming = db.create_competition(&upcoming).await.expect("create an upcoming competition");
+        let joined = db.join_competition(&user, &upcoming.id).await.expect("join an upcoming competition");
+        assert_eq!((joined.competition.id, joined.rescore), (upcoming.id, None));
     });
 }

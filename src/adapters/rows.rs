@@ -68,7 +68,7 @@ pub struct NewCompetitionRow {
     pub allow_manual: bool,
 }
 
-/// `memberships` / `join_competition()`.
+/// `memberships` / `join_competition()` / the membership of `join_and_introduce()`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct MembershipRow {
     pub competition_id: Uuid,
@@ -80,6 +80,18 @@ pub struct MembershipRow {
     /// Why.
     #[serde(default)]
     pub disqualified_reason: Option<String>,
+}
+
+/// What `join_and_introduce()` returns: the membership, and what introducing the member to the competition's object
+/// needs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Joined {
+    pub membership: MembershipRow,
+    /// The competition, the new member counted.
+    pub competition: CompetitionRow,
+    pub profile: ProfileRow,
+    /// For a started fitness competition: rescoring the member from their stored days (their days version raised).
+    pub rescore: Option<crate::fitness_rules::rescore::RescoreInputs>,
 }
 
 /// One row of `my_competitions(p_user)`: a joined competition, the membership, and the final standing when the

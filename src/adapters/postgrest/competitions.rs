@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Caller, Database, DEP};
 use crate::adapters::error::AdapterError;
-use crate::adapters::rows::{CompetitionRow, MembershipRow, MyCompetitionRow, NewCompetitionRow};
+use crate::adapters::rows::{CompetitionRow, Joined, MembershipRow, MyCompetitionRow, NewCompetitionRow};
 
 impl Database {
     /// Inserts a competition (service role only; RLS refuses users).
@@ -55,11 +55,12 @@ impl Database {
         Ok(rows.into_iter().next())
     }
 
-    /// Joins a verified user (idempotent; the database sets `joined_at`); PostgREST answers 404 for an unknown and
-    /// 409 for a finished competition.
-    pub async fn join_competition(&self, user_id: &Uuid, id: &Uuid) -> Result<MembershipRow, AdapterError> {
+    /// Joins a verified user (idempotent; the database sets `joined_at`) and reads, in the same call, what
+    /// introducing them to the competition's object needs; PostgREST answers 404 for an unknown, 403 for a
+    /// disqualified member's and 409 for a finished, cancelled or full competition.
+    pub async fn join_competition(&self, user_id: &Uuid, id: &Uuid) -> Result<Joined, AdapterError> {
         let args = json!({ "competition": id, "p_user": user_id });
-        self.run("join_competition", self.rpc("join_competition", args, Caller::Service)).await
+        self.run("join_competition", self.rpc("join_and_introduce", args, Caller::Service)).await
     }
 
     /// Marks a member disqualified (idempotent: the first time and reason stay); PostgREST answers 404 for a user

@@ -51,11 +51,11 @@ pub async fn get(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, 
 
 /// `POST /api/v1/competitions/{competition_id}/join`: idempotent; 409 once the competition has finished.
 pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
-    let (_, token) = ctx.require_token()?;
+    ctx.require_token()?;
     let user = ctx.require_person()?;
     let id = path_uuid("competition_id", route.param("competition_id"))?;
-    // The database creates the profile with the membership when it is missing.
-    let membership =
+    // One database call joins (creating the profile when it is missing) and reads what the object needs.
+    let joined =
         ctx.database().join_competition(&user.user_id, &id).await.map_err(|error| match error.upstream_code() {
             Some("PT404") => ApiError::NotFound("competition not found".to_owned()),
             Some("PT403") => ApiError::Forbidden("you were disqualified from this competition".to_owned()),
@@ -68,20 +68,14 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
             Some("PT409") => ApiError::Conflict("the competition has finished".to_owned()),
             _ => ApiError::from(error),
         })?;
-    cache::competitions::forget(ctx, &id).await;
-    // Tell the competition's object now, so the first score needs no database call. If this fails the first write
-    // introduces the member instead (from Postgres), so the join still stands.
-    match tell_object(ctx, &id, &user.user_id, token).await {
-        Ok(meta) if meta.fitness && meta.starts_ms <= ctx.now_ms => {
-            // Days synced before the join count too: score them now rather than at the member's next sync. A
-            // failure leaves that to the next sync, and the join still stands.
-            if let Err(error) = scoring::score_stored_days(ctx, &id, &user.user_id).await {
-                worker::console_warn!("stored days of a new member of {id} not yet scored: {error}");
-            }
-        }
-        Ok(_) => {}
-        Err(error) => worker::console_warn!("join of {id} not yet registered with its object: {error}"),
+    let (_, introduced) =
+        futures_util::future::join(cache::competitions::forget(ctx, &id), introduce(ctx, &joined)).await;
+    // If the object could not be told, the first write introduces the member instead (from Postgres), and the
+    // member's stored days count from their next sync; the join still stands.
+    if let Err(error) = introduced {
+        worker::console_warn!("join of {id} not yet registered with its object: {error}");
     }
+    let membership = joined.membership;
     Ok(Reply::json(
         200,
         &Membership {
@@ -92,23 +86,20 @@ pub async fn join(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply,
     ))
 }
 
-/// Registers a new member with the competition's object (the settings with it); the settings it sent.
-async fn tell_object(
-    ctx: &RequestContext<'_>,
-    id: &uuid::Uuid,
-    user_id: &uuid::Uuid,
-    token: &str,
-) -> Result<standings::protocol::CompetitionMeta, ApiError> {
-    let database = ctx.database();
-    // The board shows the member's name and avatar from their first score: the profile travels with the join.
-    let (row, profile) =
-        futures_util::future::join(database.competition(Caller::User(token), id), database.ensure_profile(user_id))
-            .await;
-    let row = row?.ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
-    let meta = meta_from_row(&row).ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
-    let person = profile.ok().map(|profile| scoring::person_of(&profile));
-    scoring::register(&ctx.competition(id)?, &meta, user_id, person).await?;
-    Ok(meta)
+/// Registers a new member with the competition's object (the settings with it, so the first score needs no
+/// database call) and, in a started fitness competition, writes their score from the days they stored before
+/// joining rather than waiting for their next sync.
+async fn introduce(ctx: &RequestContext<'_>, joined: &crate::adapters::rows::Joined) -> Result<(), ApiError> {
+    let id = joined.competition.id;
+    let meta = meta_from_row(&joined.competition)
+        .ok_or_else(|| ApiError::Internal(format!("competition {id} is unreadable")))?;
+    // The board shows the member's name and avatar from their first score.
+    let person = scoring::person_of(&joined.profile);
+    scoring::register(&ctx.competition(&id)?, &meta, &joined.membership.user_id, Some(person)).await?;
+    match &joined.rescore {
+        Some(inputs) => scoring::score_stored_days(ctx, &id, &joined.membership.user_id, inputs.clone()).await,
+        None => Ok(()),
+    }
 }
 
 /// `POST /api/v1/competitions/{competition_id}/members/{user_id}/disqualify` (service role): the member leaves the
