@@ -337,6 +337,36 @@ fn days_stored_before_the_start_count_from_the_start() {
     assert_eq!(stored, [(walker.to_string(), 4000)], "the system of record gets the start's total too");
 }
 
+/// An object that first hears of its competition after the start (every join before it failed to reach the object)
+/// writes the members' totals from their stored days at once: a member who synced before the start and never again
+/// is on the board without another sync. The clock is the start test's (today's UTC date counts).
+#[test]
+fn an_object_told_its_competition_only_after_the_start_writes_the_totals_then() {
+    let competition = e2e::create_competition_with(3, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    let (walker, latecomer) = (Uuid::new_v4(), Uuid::new_v4());
+    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
+    // The walker's join reached Postgres but not the object, as when the object could not be reached then.
+    let (ok, text) = e2e::stack(&[
+        "psql",
+        "-tA",
+        "-c",
+        &format!("INSERT INTO public.memberships (competition_id, user_id) VALUES ('{competition}', '{walker}')"),
+    ]);
+    assert!(ok, "{text}");
+    let started = e2e::eventually(Duration::from_secs(20), || {
+        let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &latecomer, None);
+        (status.json["status"] == json!("active")).then_some(())
+    });
+    assert!(started.is_some(), "the competition starts");
+
+    join(&competition, &latecomer);
+    let score = e2e::eventually(Duration::from_secs(15), || board_score(&competition, &walker));
+    assert_eq!(score, Some(4000), "the walker's stored day counts without another sync");
+    let stats = as_admin("GET", &format!("/api/v1/admin/competitions/{competition}/stats"), None);
+    assert_eq!(stats.json["start_totals_due"], json!(false), "{:?}", stats.json);
+    assert_eq!(board_score(&competition, &latecomer), None, "no counted day: off the board");
+}
+
 /// A member's own zone decides which of their days a `participant` clock counts: changing it with `PATCH /me`
 /// rescores them at once, as a sync naming the zone does; a competition on a fixed clock is not moved by it.
 #[test]

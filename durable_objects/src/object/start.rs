@@ -2,6 +2,8 @@
 //! the competitions that have started, so the days members stored before the start (today's steps, or a local day
 //! that overlaps the window) would reach the board only with their next sync. The object knew its competition
 //! before the start (a member joined), so its alarm at the start writes every member's total from their stored days.
+//! An object that first hears of its competition after the start (every earlier join failed to reach it) writes them
+//! at once: it holds no score yet, so nothing it writes can undo an earlier one.
 
 use super::*;
 
@@ -10,14 +12,18 @@ const START_RETRY_MS: i64 = 10_000;
 
 impl Loaded {
     /// For a fitness competition that has not started yet: remembers that its members' totals are due at the start
-    /// and sets the alarm for it. An object told its competition only after the start leaves that to the syncs and
-    /// joins (which score stored days themselves), so a deploy never rescores running competitions on its own.
-    pub(super) async fn plan_start_totals(&self, meta: &CompetitionMeta) -> Result<()> {
-        if !meta.fitness || now_ms() >= meta.starts_ms {
-            return Ok(());
-        }
+    /// and sets the alarm for it. Told its competition for the `first` time after the start, before the end of its
+    /// grace period, the object has no score yet and writes the totals now. An object that knew its competition
+    /// leaves a running one to the syncs and joins (which score stored days themselves), so a deploy never rescores
+    /// running competitions on its own (that would undo administrators' corrections).
+    pub(super) async fn plan_start_totals(&self, meta: &CompetitionMeta, first: bool) -> Result<()> {
+        let now = now_ms();
+        let due_at = match meta.start_totals_due(first, now) {
+            Some(at) => at,
+            None => return Ok(()),
+        };
         self.store.set_start_totals_due(true).map_err(storage_error)?;
-        self.ensure_alarm_by(meta.starts_ms).await
+        self.ensure_alarm_by(due_at).await
     }
 
     /// At the alarm: when the competition has started and its members' totals are due, writes each member's total

@@ -24,7 +24,7 @@ impl Loaded {
             }
         };
         let final_ms = meta.final_ms();
-        self.plan_start_totals(&meta).await?;
+        self.plan_start_totals(&meta, false).await?;
         self.board.borrow_mut().set_meta(meta);
         self.publish(seq, &ServerFrame::Changed { seq, competition: settings.competition })?;
         self.ensure_alarm_by(final_ms).await?;
@@ -196,8 +196,9 @@ impl Loaded {
         if let Err(e) = self.store.save_meta(&meta) {
             return storage_failure(&e);
         }
+        let first = self.board.borrow().meta().is_none();
         let final_ms = meta.final_ms();
-        self.plan_start_totals(&meta).await?;
+        self.plan_start_totals(&meta, first).await?;
         self.board.borrow_mut().set_meta(meta);
         if !self.board.borrow().is_final() {
             // The alarm at the end of the grace period (ends_at for client competitions) stores the final standings.

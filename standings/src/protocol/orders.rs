@@ -60,6 +60,21 @@ impl CompetitionMeta {
         self.ends_ms.saturating_add(self.grace_ms.max(0))
     }
 
+    /// When the members' totals computed from their stored days are due, if ever, for an object told these
+    /// settings at `now`: at the start of a fitness competition, or at once when the object hears of a running one
+    /// for the `first` time (it holds no score yet, so the totals cannot undo one). After the grace period, never.
+    pub fn start_totals_due(&self, first: bool, now: i64) -> Option<i64> {
+        if !self.fitness {
+            None
+        } else if now < self.starts_ms {
+            Some(self.starts_ms)
+        } else if first && now < self.final_ms() {
+            Some(now)
+        } else {
+            None
+        }
+    }
+
     /// Whether the settings keep the schema's rules: a metric this code knows and an end after the start.
     pub fn is_sound(&self) -> bool {
         crate::rules::Metric::parse(&self.metric).is_some() && self.ends_ms > self.starts_ms
@@ -140,4 +155,41 @@ pub struct Disqualified {
 pub struct Repair {
     /// The corrupt row's key, as the stats report it.
     pub key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(fitness: bool) -> CompetitionMeta {
+        CompetitionMeta {
+            competition_id: Uuid::nil(),
+            metric: "steps".to_owned(),
+            starts_ms: 1_000,
+            ends_ms: 5_000,
+            prize_pool: 0,
+            payout: Vec::new(),
+            fitness,
+            grace_ms: 2_000,
+        }
+    }
+
+    #[test]
+    fn start_totals_are_due_at_the_start_or_at_once_for_an_object_that_hears_of_a_running_competition_first() {
+        let cases = [
+            // (fitness, first, now, due)
+            (true, false, 500, Some(1_000)),
+            (true, true, 500, Some(1_000)),
+            (true, false, 1_000, None),
+            (true, true, 1_000, Some(1_000)),
+            (true, true, 6_999, Some(6_999)),
+            (true, true, 7_000, None),
+            (true, false, 7_000, None),
+            (false, true, 500, None),
+            (false, true, 2_000, None),
+        ];
+        for (fitness, first, now, due) in cases {
+            assert_eq!(meta(fitness).start_totals_due(first, now), due, "fitness {fitness} first {first} at {now}");
+        }
+    }
 }
