@@ -31,6 +31,25 @@ fn ready_and_detailed_report_every_component() {
     assert_eq!(again.json["checked_at"], detailed.json["checked_at"]);
 }
 
+/// The objects' check asks an object, not only the binding: a Worker whose objects do not answer reports
+/// `durable_objects` down and is `unhealthy` (503). Its Redis is a closed port, so it cannot adopt another Worker's
+/// shared result.
+#[test]
+fn objects_that_do_not_answer_are_reported_down() {
+    let worker = WranglerDev::start_without_objects(
+        &scratch_dir("health-no-objects"),
+        &[("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:9")],
+    );
+    let detailed = send("GET", &format!("{}/health/detailed", worker.base_url()), &[], None);
+    assert_eq!((detailed.status, &detailed.json["status"]), (503, &json!("unhealthy")), "{:?}", detailed.json);
+    let components = &detailed.json["components"];
+    assert_eq!(components["durable_objects"]["status"], "down", "{components}");
+    assert_eq!(components["redis"]["status"], "down", "{components}");
+    assert_eq!(components["postgrest"]["status"], "up", "{components}");
+    let latency = components["durable_objects"]["latency_ms"].as_f64().unwrap_or(f64::MAX);
+    assert!(latency <= 2_500.0, "within the check's budget: {components}");
+}
+
 #[test]
 fn a_check_is_shared_by_every_worker_through_redis() {
     let other = WranglerDev::start(&scratch_dir("health"));

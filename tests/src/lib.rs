@@ -149,6 +149,20 @@ impl WranglerDev {
         (owner, reader)
     }
 
+    /// A Worker whose object bindings point at a runtime that is not running (the reader of [`WranglerDev::start_pair`]
+    /// without its owner, in a registry of its own): every call to an object fails, as when objects are unavailable.
+    pub fn start_without_objects(dir: &Path, overrides: &[(&str, &str)]) -> Self {
+        let registry = dir.join("registry");
+        std::fs::create_dir_all(&registry).expect("registry dir");
+        let registry = registry.to_string_lossy().into_owned();
+        let config = reader_config();
+        Self::spawn(
+            &dir.join("reader"),
+            overrides,
+            &[("WRANGLER_REGISTRY_PATH", &registry), ("WORKER_CONFIG", &config.to_string_lossy())],
+        )
+    }
+
     fn spawn(persist_dir: &Path, overrides: &[(&str, &str)], env: &[(&str, &str)]) -> Self {
         let shared = setting("E2E_WORKER_VARS");
         let vars_file = if overrides.is_empty() {
