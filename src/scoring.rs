@@ -51,26 +51,29 @@ pub struct Rescored {
 
 /// Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
 /// returns each competition's standing as the sync reply lists it. A competition whose standings became final
-/// between the database's answer and the write is left out: its board no longer moves.
+/// between the database's answer and the write is left out: its board no longer moves. Each competition has its own
+/// object, so the writes go out together: a member of several competitions waits for the slowest, not for the sum.
 pub async fn write_rescored(
     ctx: &RequestContext<'_>,
     user_id: &Uuid,
     inputs: &RescoreInputs,
 ) -> Result<Vec<Rescored>, ApiError> {
-    let mut standings = Vec::new();
-    for rescored in inputs.scores() {
+    let writes = inputs.scores().into_iter().map(|rescored| async move {
         let change = days_total(ctx.now_ms, user_id, inputs, &rescored);
-        let reply = match write(ctx, &change).await {
-            Ok(reply) => reply,
-            Err(ApiError::Conflict(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        standings.push(Rescored {
-            competition_id: rescored.competition_id,
-            score: reply.score,
-            rank: reply.rank,
-            display_rank: reply.display_rank,
-        });
+        match write(ctx, &change).await {
+            Ok(reply) => Ok(Some(Rescored {
+                competition_id: rescored.competition_id,
+                score: reply.score,
+                rank: reply.rank,
+                display_rank: reply.display_rank,
+            })),
+            Err(ApiError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    });
+    let mut standings = Vec::new();
+    for written in futures_util::future::join_all(writes).await {
+        standings.extend(written?);
     }
     Ok(standings)
 }
