@@ -229,29 +229,36 @@ async fn introduce(
 ) -> Result<(), ApiError> {
     let (_, token) = ctx.require_token()?;
     let database = ctx.database();
-    let row = database
-        .competition(Caller::User(token), competition_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
-    if !database.is_member(Caller::User(token), competition_id, user_id).await? {
+    // Three reads at once; an unknown competition (404) is reported before a missing membership (403).
+    let (row, member, profile) = futures_util::future::join3(
+        database.competition(Caller::User(token), competition_id),
+        database.is_member(Caller::User(token), competition_id, user_id),
+        database.ensure_profile(user_id),
+    )
+    .await;
+    let row = row?.ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
+    if !member? {
         return Err(ApiError::Forbidden("join the competition before posting scores".to_owned()));
     }
     let meta = meta_from_row(&row)
         .ok_or_else(|| ApiError::Internal(format!("competition {competition_id} has an unreadable schedule")))?;
     // The board shows the member's name from their first score on.
-    let person = database.ensure_profile(user_id).await.ok().map(|profile| person_of(&profile));
+    let person = profile.ok().map(|profile| person_of(&profile));
     register(client, &meta, user_id, person).await
 }
 
-/// Sends the competition's settings and a new member (with their name and avatar, when known) to its object.
+/// Sends the competition's settings and a new member (with their name and avatar, when known) to its object, both
+/// at once: neither needs the other (the roster takes a member before the settings arrive), and a write that finds
+/// either missing introduces them again.
 pub async fn register(
     client: &CompetitionClient,
     meta: &CompetitionMeta,
     user_id: &Uuid,
     person: Option<Person>,
 ) -> Result<(), ApiError> {
-    client.call_empty(&ObjectRequest::SetMeta(meta.clone())).await?;
-    client.call_empty(&ObjectRequest::AddMember(RosterAdd { user_id: *user_id, person })).await
+    let settings = ObjectRequest::SetMeta(meta.clone());
+    let member = ObjectRequest::AddMember(RosterAdd { user_id: *user_id, person });
+    futures_util::future::try_join(client.call_empty(&settings), client.call_empty(&member)).await.map(drop)
 }
 
 /// What the boards show of a profile.
