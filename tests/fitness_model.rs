@@ -4,7 +4,8 @@
 //! today, zone changes — review decisions, disqualifications, profile zone changes, late joins and moved ends run
 //! over competitions of every metric and scoring mode, participant and fixed clocks, with or without typed-in
 //! samples, and windows that start and end mid-day; one of them starts during the run, after its members synced. After every step the Worker's answer must be the model's; at the
-//! end (and after every moved end) every board. `FITNESS_MODEL_SEED=<n>`
+//! end (and after every moved end) every board. Then one competition ends: its final board, its prizes (the
+//! contract's split, ties sharing) and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>`
 //! replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +20,8 @@ use uuid::Uuid;
 const DAY: i64 = 86_400;
 /// How far ahead of the setup the competition that starts during the run begins (its members sync before).
 const START_AFTER_SECS: i64 = 4;
+/// How far ahead of the administrator's move the competition that ends during the run ends.
+const FINISH_AFTER_SECS: i64 = 5;
 /// Per metric: name, review threshold, hard cap, manual cap (API.md, "Per-day limits per metric").
 const METRICS: [(&str, i64, i64, i64); 4] = [
     ("steps", 60_000, 100_000, 20_000),
@@ -475,8 +478,14 @@ fn move_end(
     let path = format!("/api/v1/competitions/{}", competition.id);
     let reply = call("PATCH", &path, &service_token(), Some(&json!({"ends_at": rfc3339(new)})));
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
+    end_moved(competition, people, old, new);
+    check_boards(people, competitions, reader);
+}
+
+/// The model of a moved end: the members with a stored day near either end (UTC dates, a day either side; nobody
+/// for the same end) are rescored, so on the board.
+fn end_moved(competition: &mut Competition, people: &BTreeMap<Uuid, Person>, old: i64, new: i64) {
     let utc_date = |secs: i64| Timestamp::from_second(secs).expect("an instant").to_zoned(TimeZone::UTC).date();
-    // The end it already has rescores nobody.
     if old != new {
         let first = utc_date(old.min(new)).yesterday().expect("a date in range");
         let last = utc_date(old.max(new)).tomorrow().expect("a date in range");
@@ -488,7 +497,89 @@ fn move_end(
         }
     }
     competition.ends = new;
-    check_boards(people, competitions, reader);
+}
+
+/// The contract's prize split of a final board (scores in rank order): each group of tied scores with the sum of
+/// the place amounts it occupies. Place amounts are `floor(pool × bps / 10000)`, and the units still missing to
+/// the covered pool go one each to the places with the largest fractional remainders (earlier place first).
+fn model_prizes(scores: &[i64], pool: i64, payout: &[i64]) -> Vec<(std::ops::Range<usize>, i64)> {
+    let mut places: Vec<i64> = payout.iter().map(|bps| pool * bps / 10_000).collect();
+    let covered = pool * payout.iter().sum::<i64>() / 10_000;
+    let missing = (covered - places.iter().sum::<i64>()) as usize;
+    let mut by_remainder: Vec<usize> = (0..payout.len()).collect();
+    by_remainder.sort_by_key(|&place| (-((pool * payout[place]) % 10_000), place));
+    for place in by_remainder.into_iter().take(missing) {
+        places[place] += 1;
+    }
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < scores.len() {
+        let end = (start..scores.len()).find(|&i| scores[i] != scores[start]).unwrap_or(scores.len());
+        groups.push((start..end, (start..end).map(|place| places.get(place).copied().unwrap_or(0)).sum()));
+        start = end;
+    }
+    groups
+}
+
+/// One competition ends during the run: an administrator moves its end to a few seconds from now and sets a prize
+/// split (grace 0, so the standings become final at the end). The final board must be the model's, the prizes the
+/// contract's split of it (tied members share their places' sum equally, a remainder unit each to some of them),
+/// and a later sync of one of its members no longer moves it. The competition leaves `competitions`.
+fn finish_during_the_run(
+    rng: &mut fastrand::Rng,
+    people: &mut BTreeMap<Uuid, Person>,
+    competitions: &mut Vec<Competition>,
+    reader: &Uuid,
+) {
+    let mut competition = competitions.remove(rng.usize(0..competitions.len()));
+    let (old, new) = (competition.ends, local::token::now() + FINISH_AFTER_SECS);
+    let pool = rng.i64(0..100_000);
+    let payout: Vec<i64> = (0..rng.usize(0..5)).map(|_| rng.i64(1..=2_500)).collect();
+    let path = format!("/api/v1/competitions/{}", competition.id);
+    let body = json!({"ends_at": rfc3339(new), "prize_pool": pool, "payout": payout});
+    let reply = call("PATCH", &path, &service_token(), Some(&body));
+    assert_eq!(reply.status, 200, "{body}: {:?}", reply.json);
+    assert!(local::token::now() < new, "moving the end took longer than {FINISH_AFTER_SECS} s");
+    end_moved(&mut competition, people, old, new);
+    let finished = e2e::eventually(std::time::Duration::from_secs(FINISH_AFTER_SECS as u64 + 20), || {
+        (call("GET", &path, &user_token(reader), None).json["status"] == json!("finished")).then_some(())
+    });
+    assert!(finished.is_some(), "the competition never finished: {competition:?}");
+
+    let board = board_of(&competition, reader);
+    let expected: BTreeMap<Uuid, i64> =
+        competition.on_board.iter().map(|member| (*member, people[member].score(&competition))).collect();
+    assert_eq!(board.iter().copied().collect::<BTreeMap<_, _>>(), expected, "the final board of {competition:?}");
+    let prizes = call("GET", &format!("/api/v1/leaderboard/{}/prizes", competition.id), &user_token(reader), None);
+    assert_eq!((prizes.status, &prizes.json["final"]), (200, &json!(true)), "{:?}", prizes.json);
+    let paid: BTreeMap<Uuid, i64> = prizes.json["prizes"]
+        .as_array()
+        .expect("prizes")
+        .iter()
+        .map(|p| {
+            let user = p["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+            (user, p["amount"].as_i64().expect("amount"))
+        })
+        .collect();
+    let scores: Vec<i64> = board.iter().map(|(_, score)| *score).collect();
+    for (places, sum) in model_prizes(&scores, pool, &payout) {
+        let tied = places.len() as i64;
+        let mut amounts: Vec<i64> =
+            board[places].iter().map(|(user, _)| paid.get(user).copied().unwrap_or(0)).collect();
+        amounts.sort_unstable();
+        let mut shares = vec![sum / tied; tied as usize];
+        for share in shares.iter_mut().rev().take((sum % tied) as usize) {
+            *share += 1;
+        }
+        assert_eq!(amounts, shares, "pool {pool}, payout {payout:?}, board {board:?}: {:?}", prizes.json);
+    }
+
+    // A member's sync after the end leaves the final board as it was.
+    if let Some(member) = competition.members.first().copied() {
+        let person = people.get_mut(&member).expect("a person of the model");
+        sync(rng, &member, person, competitions, usize::MAX);
+        assert_eq!(board_of(&competition, reader), board, "a sync after the end moved the final board");
+    }
 }
 
 fn run(seed: u64, steps: usize) {
@@ -543,6 +634,7 @@ fn run(seed: u64, steps: usize) {
         }
     }
     check_boards(&people, &competitions, &users[0]);
+    finish_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
 }
 
 #[test]
