@@ -152,7 +152,7 @@ fn my_competitions_show_status_rank_and_final_amount_newest_join_first() {
     let ids: Vec<Value> = rows.iter().map(|r| r["competition"]["id"].clone()).collect();
     assert_eq!(ids, [json!(third), json!(second), json!(first)], "newest join first");
     assert_eq!((rows[0]["status"].as_str(), rows[0]["reason"].as_str()), (Some("disqualified"), Some("two accounts")));
-    assert_eq!(rows[0]["rank"], Value::Null);
+    assert_eq!((rows[0]["rank"].clone(), rows[0]["final_amount"].clone()), (Value::Null, Value::Null));
     assert_eq!(
         (rows[1]["status"].as_str(), rows[1]["rank"].clone(), rows[1]["display_rank"].clone()),
         (Some("member"), json!(1), json!(1))
@@ -253,6 +253,15 @@ fn a_cancelled_competition_pays_nothing_and_takes_nothing_more() {
     let shown = as_user("GET", &format!("/api/v1/competitions/{id}"), &member, None);
     assert_eq!(shown.json["status"], "cancelled");
     assert_eq!(as_admin("PATCH", &format!("/api/v1/competitions/{id}"), Some(&json!({"name": "again"}))).status, 409);
+    // Final, and paying nothing: 0, where `null` would say "not final yet".
+    let mine = as_user("GET", "/api/v1/me/competitions", &member, None);
+    let row = &mine.json["competitions"][0];
+    assert_eq!(
+        (&row["competition"]["status"], &row["score"], &row["final_amount"]),
+        (&json!("cancelled"), &json!(100), &json!(0)),
+        "{:?}",
+        mine.json
+    );
 }
 
 #[test]

@@ -63,7 +63,9 @@ struct Place {
 }
 
 /// The caller's place in one competition: the final one from the row, none while upcoming or disqualified, else
-/// the live one from the competition's object (none when they have no score).
+/// the live one from the competition's object (none when they have no score). Where the standings are final and
+/// can pay the caller nothing (a cancelled competition; a disqualified member once it finished), `final_amount` is
+/// 0, not `null`: `null` means "not final yet".
 async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status) -> Result<Place, ApiError> {
     if let Some(rank) = row.final_rank {
         return Ok(Place {
@@ -73,9 +75,14 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
             final_amount: row.final_amount,
         });
     }
-    if row.disqualified_at.is_some() || status == Status::Upcoming {
+    let final_without_prize = status == Status::Cancelled || status == Status::Finished;
+    if row.disqualified_at.is_some() {
+        return Ok(Place { final_amount: final_without_prize.then_some(0), ..Place::default() });
+    }
+    if status == Status::Upcoming {
         return Ok(Place::default());
     }
+    let final_amount = (status == Status::Cancelled).then_some(0);
     let user = ctx.require_person()?;
     let request = ObjectRequest::Standing { user_id: user.user_id };
     match ctx.competition(&row.competition.id)?.try_call::<Standing>(&request).await? {
@@ -83,9 +90,9 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
             rank: Some(standing.rank),
             display_rank: Some(standing.display_rank),
             score: Some(standing.score.into()),
-            final_amount: None,
+            final_amount,
         }),
-        Err(error) if error.code == ErrorCode::NotFound => Ok(Place::default()),
+        Err(error) if error.code == ErrorCode::NotFound => Ok(Place { final_amount, ..Place::default() }),
         Err(error) => Err(ApiError::from_object(error)),
     }
 }
