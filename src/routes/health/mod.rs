@@ -153,7 +153,7 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
 
 /// Competition object the check asks: the nil id, which no competition has (Postgres makes random ones), so the
 /// check never wakes a real competition's object.
-pub const CHECK_OBJECT: uuid::Uuid = uuid::Uuid::nil();
+const CHECK_OBJECT: uuid::Uuid = uuid::Uuid::nil();
 
 /// Whether a Competition object answers: its statistics, read from its own storage, within the budget. Binding the
 /// namespace alone would report objects up while every call to them fails.

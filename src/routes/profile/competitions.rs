@@ -75,9 +75,9 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
             final_amount: row.final_amount,
         });
     }
-    let final_without_prize = status == Status::Cancelled || status == Status::Finished;
     if row.disqualified_at.is_some() {
-        return Ok(Place { final_amount: final_without_prize.then_some(0), ..Place::default() });
+        let standings_final = matches!(status, Status::Cancelled | Status::Finished);
+        return Ok(Place { final_amount: standings_final.then_some(0), ..Place::default() });
     }
     if status == Status::Upcoming {
         return Ok(Place::default());
