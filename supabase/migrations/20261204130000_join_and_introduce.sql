@@ -10,8 +10,8 @@
 -- {"membership", "competition" (its competition_summaries row, the new member counted), "profile" (user_id,
 -- display_name, avatar_url, time_zone), "rescore"}. "rescore" is rescore_inputs with the member's days version
 -- raised when the competition is a started fitness competition (as a sync without samples: the object drops a
--- total computed before it), else null. The version row is locked before the competition row, in the order account
--- deletion locks them.
+-- total computed before it), else null. Raising it locks the version row before join_competition locks the
+-- competition row, the order account deletion takes them in; other joins lock as join_competition does.
 CREATE FUNCTION public.join_and_introduce(competition uuid, p_user uuid) RETURNS jsonb
   LANGUAGE plpgsql VOLATILE SET search_path = ''
   AS $$

@@ -136,26 +136,20 @@ impl WranglerDev {
     /// pointing at the first's objects through wrangler's dev registry (a registry of their own, so no other test's
     /// `wrangler dev` answers for them). Each has its own isolate memory, caches and persistence.
     pub fn start_pair(dir: &Path) -> (Self, Self) {
-        let registry = dir.join("registry");
-        std::fs::create_dir_all(&registry).expect("registry dir");
-        let registry = registry.to_string_lossy().into_owned();
-        let owner = Self::spawn(&dir.join("owner"), &[], &[("WRANGLER_REGISTRY_PATH", &registry)]);
-        let config = reader_config();
-        let reader = Self::spawn(
-            &dir.join("reader"),
-            &[],
-            &[("WRANGLER_REGISTRY_PATH", &registry), ("WORKER_CONFIG", &config.to_string_lossy())],
-        );
-        (owner, reader)
+        let owner = Self::spawn(&dir.join("owner"), &[], &[("WRANGLER_REGISTRY_PATH", &registry_in(dir))]);
+        (owner, Self::spawn_reader(dir, &[]))
     }
 
     /// A Worker whose object bindings point at a runtime that is not running (the reader of [`WranglerDev::start_pair`]
     /// without its owner, in a registry of its own): every call to an object fails, as when objects are unavailable.
     pub fn start_without_objects(dir: &Path, overrides: &[(&str, &str)]) -> Self {
-        let registry = dir.join("registry");
-        std::fs::create_dir_all(&registry).expect("registry dir");
-        let registry = registry.to_string_lossy().into_owned();
-        let config = reader_config();
+        Self::spawn_reader(dir, overrides)
+    }
+
+    /// The reader of a pair under `dir`: this Worker under another name, its object bindings pointing at the owner's
+    /// through the pair's registry.
+    fn spawn_reader(dir: &Path, overrides: &[(&str, &str)]) -> Self {
+        let (registry, config) = (registry_in(dir), reader_config());
         Self::spawn(
             &dir.join("reader"),
             overrides,
@@ -263,6 +257,13 @@ impl WranglerDev {
 
 /// Name of the Worker in `wrangler.toml`, whose objects [`WranglerDev::start_pair`]'s second runtime uses.
 const WORKER_NAME: &str = "leaderboard-edge";
+
+/// The wrangler dev registry of a pair of runtimes under `dir` (created when missing).
+fn registry_in(dir: &Path) -> String {
+    let registry = dir.join("registry");
+    std::fs::create_dir_all(&registry).expect("registry dir");
+    registry.to_string_lossy().into_owned()
+}
 
 /// `wrangler.toml` for [`WranglerDev::start_pair`]'s second runtime: another name, no build step, no migrations (it
 /// defines no objects of its own), and the object bindings of the top level bound to [`WORKER_NAME`]'s objects. Kept
