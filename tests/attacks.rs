@@ -211,6 +211,15 @@ fn the_database_api_lets_a_user_read_their_own_rows_and_write_only_their_name() 
         Some(&json!({"competition_id": competition, "user_id": alice, "joined_at": "2000-01-01T00:00:00Z"})),
     );
     assert_eq!(forged.status, 403, "{:?}", forged.json);
+    // Joining is the Worker's too: neither join function may be called with a user's token, for anyone.
+    let stranger = Uuid::new_v4();
+    for function in ["join_competition", "join_and_introduce"] {
+        let args = json!({"competition": competition, "p_user": stranger});
+        let direct = rest_as("POST", &format!("/rpc/{function}"), Some(&token), &[], Some(&args));
+        assert!(matches!(direct.status, 401 | 403), "{function}: {} {:?}", direct.status, direct.json);
+    }
+    let joined = sql(&format!("SELECT count(*) FROM public.memberships WHERE user_id = '{stranger}'"));
+    assert_eq!(joined, "0", "no membership made round the Worker");
     let others =
         rest_as("GET", &format!("/scores?competition_id=eq.{competition}&user_id=eq.{bob}"), Some(&token), &[], None);
     assert_eq!(others.json, json!([]), "another user's score row");
