@@ -520,6 +520,44 @@ fn a_socket_flooding_frames_is_closed() {
     assert_eq!(code, Some(1008));
 }
 
+/// Item 6: the frames of a flood that arrive after its socket was closed are dropped unanswered. Answering them
+/// (a `pong` on a closed socket) throws in the object, and each throw is logged as an uncaught error. On a Worker
+/// of its own, whose log holds the access lines too.
+#[test]
+fn frames_after_a_close_are_dropped_without_errors() {
+    use tungstenite::client::IntoClientRequest;
+    const THROWN: &str = "send() after close";
+    let dev = e2e::WranglerDev::start(&e2e::scratch_dir("frames-after-a-close"));
+    let user = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &user);
+    let url = format!("{}/api/v1/competitions/{competition}/live", dev.base_url().replacen("http", "ws", 1));
+    let connect = |request_id: &str| {
+        let mut request = url.as_str().into_client_request().expect("request");
+        request.headers_mut().insert("Authorization", format!("Bearer {}", user_token(&user)).parse().expect("header"));
+        request.headers_mut().insert("X-Request-Id", request_id.parse().expect("header"));
+        let (socket, _) = tungstenite::connect(request).expect("upgrade");
+        if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+            stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        }
+        socket
+    };
+    let mut flooding = connect(&format!("flood-{}", Uuid::new_v4()));
+    for _ in 0..80 {
+        send_text(&mut flooding, json!({"type": "ping"}).to_string());
+    }
+    let (_, code) = until_closed(&mut flooding);
+    assert_eq!(code, Some(1008));
+    // The object takes its events in order: a later socket's snapshot comes after the flood's last frame, and the
+    // access line of that upgrade after whatever the object logged for the flood.
+    let marker = format!("after-flood-{}", Uuid::new_v4());
+    let mut later = connect(&marker);
+    assert!(later.read().expect("snapshot").to_text().unwrap_or_default().contains("snapshot"));
+    let log = e2e::eventually(Duration::from_secs(10), || Some(dev.log()).filter(|log| log.contains(&marker)))
+        .expect("the later socket's access line is logged");
+    assert_eq!(log.matches(THROWN).count(), 0, "the object answered frames of a closed socket");
+}
+
 /// Item 6: a user holds at most five live sockets per competition; the oldest gives way to a sixth.
 #[test]
 fn a_sixth_socket_of_one_user_closes_the_oldest() {

@@ -17,6 +17,9 @@ use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEA
 use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 
+/// `WebSocket.readyState` of a socket that takes frames (the runtime's `OPEN`).
+const OPEN: u16 = 1;
+
 /// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SocketAttachment {
@@ -129,7 +132,6 @@ impl Subscribers {
     /// Counts the open sockets of `state` once, when the object wakes (the only O(n) pass; events adjust the count
     /// after), and reports them (see [`Subscribers::changed`]).
     pub fn count_on_wake(&self, state: &State, store: impl FnOnce(u64) -> std::result::Result<(), String>) {
-        const OPEN: u16 = 1;
         let open = state.get_websockets().iter().filter(|s| s.as_ref().ready_state() == OPEN).count() as u64;
         self.gauge.borrow_mut().recount(open);
         self.report(store);
@@ -181,6 +183,11 @@ impl Subscribers {
     /// The checks every client frame passes first: the socket's state, its frame budget (a flood is refused, told
     /// why and closed, so one socket cannot starve the object) and its token's expiry.
     pub fn admit(&self, ws: &WebSocket, now_ms: i64) -> Result<Admitted> {
+        // Frames the client sent before it saw our close still arrive; the socket takes nothing more (a send throws
+        // and the handler's error would be logged as uncaught), so they are dropped unanswered.
+        if ws.as_ref().ready_state() != OPEN {
+            return Ok(Admitted::Closed);
+        }
         let Some(attachment) = attachment_of(ws) else {
             ws.close(Some(1011), Some("socket state lost"))?;
             return Ok(Admitted::Closed);
@@ -219,7 +226,6 @@ impl Subscribers {
 
     /// Closes the oldest of `user_id`'s open sockets until a new one fits under the per-user limit.
     fn make_room_for(&self, state: &State, user_id: &Uuid) {
-        const OPEN: u16 = 1;
         let sockets: Vec<(WebSocket, u64)> = state
             .get_websockets_with_tag(&user_id.to_string())
             .into_iter()
