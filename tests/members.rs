@@ -264,6 +264,32 @@ fn a_cancelled_competition_pays_nothing_and_takes_nothing_more() {
     );
 }
 
+/// A cancel calls off what still runs: a competition that ended by itself keeps its standings, with members or
+/// without (its object cannot tell empty final standings from a cancel's by their rows alone).
+#[test]
+fn a_competition_that_ended_cannot_be_cancelled() {
+    let soon = rfc3339(local::token::now() + 2);
+    let empty = competition(json!({"ends_at": soon}));
+    let played = competition(json!({"ends_at": soon}));
+    let member = Uuid::new_v4();
+    assert_eq!(as_user("POST", &format!("/api/v1/competitions/{played}/join"), &member, None).status, 200);
+    let body = json!({"competition_id": played, "score": 100});
+    assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &member, Some(&body)).status, 200);
+    for id in [empty, played] {
+        let prizes = format!("/api/v1/leaderboard/{id}/prizes");
+        let ended = e2e::eventually(std::time::Duration::from_secs(20), || {
+            Some(as_user("GET", &prizes, &member, None)).filter(|r| r.json["final"] == json!(true))
+        });
+        assert!(ended.is_some(), "{id} ended");
+        let cancel = as_admin("POST", &format!("/api/v1/competitions/{id}/cancel"), None);
+        assert_eq!((cancel.status, cancel.json["error"]["code"].as_str()), (409, Some("conflict")), "{id}");
+        let shown = as_user("GET", &format!("/api/v1/competitions/{id}"), &member, None);
+        assert_eq!(shown.json["status"], "finished", "{id}");
+    }
+    let paid = as_user("GET", &format!("/api/v1/leaderboard/{played}/prizes"), &member, None);
+    assert_eq!(paid.json["prizes"][0]["amount"], 1000, "{:?}", paid.json);
+}
+
 #[test]
 fn a_service_key_without_sub_acts_for_nobody() {
     // Supabase's service key carries no `sub`: it manages competitions and corrects scores, but it is no player.

@@ -39,10 +39,58 @@ pub fn paid(results: &[FinalResult]) -> Vec<PrizeEntry> {
         .collect()
 }
 
+/// What an administrator's cancel does to a competition's standings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Not final yet: final now, with no results and no prizes.
+    Cancel,
+    /// Cancelled before: nothing changes (a retried cancel answers as the first did).
+    AlreadyCancelled,
+    /// Final because the competition ended: its results stand (409).
+    AlreadyFinal,
+}
+
+/// Decides a cancel from what the object stored: whether the standings are `finalized`, whether a cancel was
+/// recorded (`cancelled`), how many final `results` there are, and `now` against `final_ms`, when the standings
+/// become final by themselves. Objects that cancelled before the record existed are told by their empty standings
+/// made final before their time; an empty competition that simply ended stays ended.
+pub fn cancel_outcome(finalized: bool, cancelled: bool, results: u64, now: i64, final_ms: i64) -> CancelOutcome {
+    if !finalized {
+        CancelOutcome::Cancel
+    } else if cancelled || (results == 0 && now < final_ms) {
+        CancelOutcome::AlreadyCancelled
+    } else {
+        CancelOutcome::AlreadyFinal
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use uuid::Uuid;
+
+    #[test]
+    fn a_cancel_ends_what_runs_repeats_quietly_and_leaves_what_ended() {
+        use CancelOutcome::*;
+        // (finalized, cancelled, results, now, final_ms) -> outcome
+        let cases = [
+            ((false, false, 0, 5, 10), Cancel),
+            ((false, false, 0, 50, 10), Cancel), // due but the alarm has not run yet: the cancel wins
+            ((true, true, 0, 5, 10), AlreadyCancelled),
+            ((true, true, 0, 50, 10), AlreadyCancelled),
+            ((true, false, 0, 5, 10), AlreadyCancelled), // cancelled before the record existed
+            ((true, false, 0, 50, 10), AlreadyFinal),    // an empty competition that ended
+            ((true, false, 3, 50, 10), AlreadyFinal),
+            ((true, false, 3, 5, 10), AlreadyFinal),
+        ];
+        for ((finalized, cancelled, results, now, final_ms), expected) in cases {
+            assert_eq!(
+                cancel_outcome(finalized, cancelled, results, now, final_ms),
+                expected,
+                "{finalized} {cancelled} {results} {now} {final_ms}"
+            );
+        }
+    }
 
     fn meta(pool: i64, payout: Vec<u32>) -> CompetitionMeta {
         CompetitionMeta {

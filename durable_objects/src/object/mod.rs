@@ -36,7 +36,7 @@ use crate::telemetry::ObjectMetric;
 use crate::worker_link;
 use standings::board::{Board, WriteError, Written};
 use standings::engine::{Cursor, Entry, Leaderboard};
-use standings::finish;
+use standings::finish::{self, CancelOutcome};
 use standings::live::{self, Resume};
 use standings::object_config::ObjectConfig;
 use standings::object_error::{ErrorCode, ObjectError};

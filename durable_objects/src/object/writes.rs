@@ -32,17 +32,28 @@ impl Loaded {
     }
 
     /// `Cancel`: the competition is called off: final at once with no results (writes refused, prizes final
-    /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended normally.
+    /// and empty) and a `finished` frame without prizes. Idempotent; 409 when it already ended by itself
+    /// (`standings::finish::cancel_outcome`).
     pub(super) fn cancel(&self) -> Result<Reply> {
-        if self.board.borrow().is_final() {
-            return match self.store.final_count() {
-                Ok(0) => Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) }),
-                Ok(_) => error(ErrorCode::Conflict, "the standings are final"),
-                Err(e) => storage_failure(&e),
-            };
-        }
+        let finalized = self.board.borrow().is_final();
+        // What the object stored matters only for standings already final.
+        let stored = if finalized {
+            self.store.cancelled().and_then(|cancelled| Ok((cancelled, self.store.final_count()?)))
+        } else {
+            Ok((false, 0))
+        };
+        let (cancelled, results) = match stored {
+            Ok(stored) => stored,
+            Err(e) => return storage_failure(&e),
+        };
+        let final_ms = self.board.borrow().meta().map_or(i64::MIN, CompetitionMeta::final_ms);
         let seq = self.board.borrow().last_seq().unwrap_or(0);
-        if let Err(e) = self.store.save_final(&[], seq) {
+        match finish::cancel_outcome(finalized, cancelled, results, now_ms(), final_ms) {
+            CancelOutcome::AlreadyFinal => return error(ErrorCode::Conflict, "the standings are final"),
+            CancelOutcome::AlreadyCancelled => return Reply::json(&Announced { seq }),
+            CancelOutcome::Cancel => {}
+        }
+        if let Err(e) = self.store.save_cancelled(seq) {
             return storage_failure(&e);
         }
         self.board.borrow_mut().mark_final();

@@ -10,6 +10,9 @@ use standings::score::Score;
 
 use super::{Bind, ScoreStore, StoreError};
 
+/// `meta` key of the cancel record.
+const META_CANCELLED: &str = "cancelled";
+
 #[derive(Debug, Deserialize)]
 struct FinalRow {
     rank: i64,
@@ -24,6 +27,18 @@ impl ScoreStore {
     pub fn save_final(&self, results: &[FinalResult], seq: u64) -> Result<(), StoreError> {
         self.insert_final_rows(results)?;
         self.set_meta_value("finalized_seq", seq as i64)
+    }
+
+    /// Marks the competition cancelled and its (empty) standings final, the record first: a cancel that fails
+    /// half-way leaves standings that are not final, and the retried cancel runs again.
+    pub fn save_cancelled(&self, seq: u64) -> Result<(), StoreError> {
+        self.set_meta_value(META_CANCELLED, 1)?;
+        self.save_final(&[], seq)
+    }
+
+    /// Whether a cancel was recorded (objects that cancelled before this record existed have none).
+    pub fn cancelled(&self) -> Result<bool, StoreError> {
+        Ok(self.meta_value(META_CANCELLED)?.unwrap_or(0) != 0)
     }
 
     /// Inserts final rows without marking the competition finalized (also how a half-way failure is simulated).

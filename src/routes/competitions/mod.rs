@@ -201,19 +201,20 @@ pub async fn patch(
 
 /// `POST /api/v1/competitions/{competition_id}/cancel` (service role): called off — final at once without prizes
 /// (`prizes` answers `{"final":true,"prizes":[]}`), writes and joins 409, subscribers get `finished` with no prizes.
-/// Idempotent; 409 for a competition whose standings were already final.
+/// Idempotent; 409 for a competition whose standings were already final. The object goes first, so a row Postgres
+/// holds as cancelled was cancelled by its object too: a repeated cancel answers from the row alone.
 pub async fn cancel(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     let row = admin_target(ctx, route).await?;
+    if row.cancelled_at.is_some() {
+        return Ok(Reply::json(200, &present(&row, ctx.now_ms)?));
+    }
     let client = ctx.competition(&row.id)?;
     let _: standings::protocol::Announced = client.call(&ObjectRequest::Cancel).await?;
-    let cancelled = match row.cancelled_at {
-        Some(_) => row,
-        None => ctx
-            .database()
-            .update_competition(&row.id, &json!({ "cancelled_at": time::format_ms(ctx.now_ms) }))
-            .await?
-            .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?,
-    };
+    let cancelled = ctx
+        .database()
+        .update_competition(&row.id, &json!({ "cancelled_at": time::format_ms(ctx.now_ms) }))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     cache::competitions::forget(ctx, &cancelled.id).await;
     Ok(Reply::json(200, &present(&cancelled, ctx.now_ms)?))
 }
