@@ -125,8 +125,12 @@ fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_delet
 
     let (mut socket, _) = connect_live(&running, &ben, false);
     let _snapshot = next_json(&mut socket);
+    let participants =
+        || as_user("GET", &format!("/api/v1/competitions/{running}"), &ben, None).json["participants"].clone();
+    assert_eq!(participants(), json!(2), "read, so the row is cached");
     let deleted = as_user("DELETE", "/api/v1/me", &ana, None);
     assert_eq!(deleted.status, 204, "{:?}", deleted.json);
+    assert_eq!(participants(), json!(1), "the cached row was dropped with the membership");
 
     let removed = next_json(&mut socket);
     assert_eq!((&removed["type"], &removed["user_id"], &removed["total"]), (&json!("removed"), &json!(ana), &json!(1)));

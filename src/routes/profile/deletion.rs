@@ -45,7 +45,12 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     Ok(Reply { status: 204, body: Vec::new(), headers: Vec::new() })
 }
 
+/// Takes the member off the competition's board, and drops its cached row, whose participant count still has them.
 async fn forget(ctx: &RequestContext<'_>, id: &Uuid, user_id: &Uuid) -> Result<(), ApiError> {
-    let _: Announced = ctx.competition(id)?.call(&ObjectRequest::Forget(Forget { user_id: *user_id })).await?;
-    Ok(())
+    let (_, left) = futures_util::future::join(
+        crate::cache::competitions::forget(ctx, id),
+        ctx.competition(id)?.call::<Announced>(&ObjectRequest::Forget(Forget { user_id: *user_id })),
+    )
+    .await;
+    left.map(|_| ())
 }
