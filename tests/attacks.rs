@@ -477,9 +477,17 @@ fn token_for(user: &Uuid, ttl_secs: i64) -> String {
 
 /// A live socket opened with `token`; reads time out after `read_secs`.
 fn live_socket(competition: &Uuid, token: &str, read_secs: u64) -> e2e::Socket {
+    socket_at(&e2e::live_url(competition), token, None, read_secs)
+}
+
+/// A live socket at `url` (a Worker of a test's own), with `request_id` as its `X-Request-Id` when given.
+fn socket_at(url: &str, token: &str, request_id: Option<&str>, read_secs: u64) -> e2e::Socket {
     use tungstenite::client::IntoClientRequest;
-    let mut request = e2e::live_url(competition).into_client_request().expect("request");
+    let mut request = url.into_client_request().expect("request");
     request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().expect("header"));
+    if let Some(id) = request_id {
+        request.headers_mut().insert("X-Request-Id", id.parse().expect("header"));
+    }
     let (socket, _) = tungstenite::connect(request).expect("upgrade");
     if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
         stream.set_read_timeout(Some(Duration::from_secs(read_secs))).expect("timeout");
@@ -525,23 +533,13 @@ fn a_socket_flooding_frames_is_closed() {
 /// of its own, whose log holds the access lines too.
 #[test]
 fn frames_after_a_close_are_dropped_without_errors() {
-    use tungstenite::client::IntoClientRequest;
     const THROWN: &str = "send() after close";
     let dev = e2e::WranglerDev::start(&e2e::scratch_dir("frames-after-a-close"));
     let user = Uuid::new_v4();
     let competition = competition_at_midnights(-1, 10);
     join(&competition, &user);
     let url = format!("{}/api/v1/competitions/{competition}/live", dev.base_url().replacen("http", "ws", 1));
-    let connect = |request_id: &str| {
-        let mut request = url.as_str().into_client_request().expect("request");
-        request.headers_mut().insert("Authorization", format!("Bearer {}", user_token(&user)).parse().expect("header"));
-        request.headers_mut().insert("X-Request-Id", request_id.parse().expect("header"));
-        let (socket, _) = tungstenite::connect(request).expect("upgrade");
-        if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
-            stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-        }
-        socket
-    };
+    let connect = |request_id: &str| socket_at(&url, &user_token(&user), Some(request_id), 10);
     let mut flooding = connect(&format!("flood-{}", Uuid::new_v4()));
     for _ in 0..80 {
         send_text(&mut flooding, json!({"type": "ping"}).to_string());
