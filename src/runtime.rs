@@ -150,7 +150,28 @@ pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) 
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
-        body::append_within(&mut bytes, &chunk, limit)?;
+        if let Err(too_large) = body::append_within(&mut bytes, &chunk, limit) {
+            drain(&mut stream).await;
+            return Err(too_large);
+        }
     }
     Ok(bytes)
+}
+
+/// Reads and drops what is left of a refused chunked body, for at most `body::DRAIN_LIMIT` bytes and
+/// `body::DRAIN_MS`; the rest is cancelled (the stream's drop). `wrangler dev`'s proxy stalls on an upload the Worker
+/// stopped reading: the next request it took hung and later ones alternated with 500s (workerd alone does not). A
+/// body cannot be read once the response is sent, so this runs before the 413.
+async fn drain(stream: &mut worker::ByteStream) {
+    use futures_util::StreamExt;
+    let rest = async {
+        let mut drained = 0usize;
+        while drained <= body::DRAIN_LIMIT {
+            match stream.next().await {
+                Some(Ok(chunk)) => drained += chunk.len(),
+                _ => return,
+            }
+        }
+    };
+    let _ = crate::adapters::guard::deadline(body::DRAIN_MS, rest).await;
 }

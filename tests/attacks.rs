@@ -299,33 +299,57 @@ fn the_security_advisor_finds_nothing() {
     }
 }
 
-/// Item 5: a chunked body is refused as soon as it passes the limit, not after it was read whole.
+/// Item 5: a chunked body is refused as soon as it passes the limit, not after it was read whole, and the refusal
+/// leaves the server answering: `wrangler dev`'s proxy hung the next request when the Worker answered without
+/// reading the rest of the upload.
 #[test]
 fn a_chunked_body_is_refused_while_it_streams() {
     // A Worker of its own: a request whose body never ends must not disturb the requests of the other tests.
     let worker = WranglerDev::start_with(&scratch_dir("attack-chunked"), &[]);
     let address = worker.base_url().trim_start_matches("http://").to_owned();
-    let mut stream = TcpStream::connect(&address).expect("connect");
+    let token = user_token(&Uuid::new_v4());
+    // 96 KiB in 8 KiB chunks, ended: refused, and the next request on another connection is answered at once.
+    let (_, answer) = chunked_update(&address, &token, 12, true);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    for attempt in 0..3 {
+        let mut next = TcpStream::connect(&address).expect("connect");
+        next.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let request = format!("GET /health/live HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        next.write_all(request.as_bytes()).expect("request");
+        let mut reply = String::new();
+        let _ = next.read_to_string(&mut reply);
+        assert!(reply.starts_with("HTTP/1.1 200"), "request {attempt} after the refused body: {reply:?}");
+    }
+    // 128 KiB, then the body never ends: only a reader that counts while reading can answer.
+    let (mut stream, answer) = chunked_update(&address, &token, 16, false);
+    // End the body now, so the local proxy is not left with a request that never finishes.
+    let _ = stream.write_all(b"0\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+/// Posts `chunks` chunks of 8 KiB to the score route, with the body's end when `end`; the connection and the first
+/// read of its answer (15 s at most).
+fn chunked_update(address: &str, token: &str, chunks: usize, end: bool) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
     let head = format!(
-        "POST /api/v1/leaderboard/update HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-        user_token(&Uuid::new_v4())
+        "POST /api/v1/leaderboard/update HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).expect("head");
-    // 128 KiB in 8 KiB chunks, then the body never ends: only a reader that counts while reading can answer.
     let chunk = vec![b' '; 8 * 1024];
-    for _ in 0..16 {
+    for _ in 0..chunks {
         stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).expect("size");
         stream.write_all(&chunk).expect("chunk");
         stream.write_all(b"\r\n").expect("end of chunk");
     }
+    if end {
+        stream.write_all(b"0\r\n\r\n").expect("end of body");
+    }
     let mut answer = [0u8; 4096];
-    let read = stream.read(&mut answer).expect("an answer before the body ends");
-    let text = String::from_utf8_lossy(&answer[..read]);
-    // End the body now, so the local proxy is not left with a request that never finishes.
-    let _ = stream.write_all(b"0\r\n\r\n");
-    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    let read = stream.read(&mut answer).expect("an answer");
+    let text = String::from_utf8_lossy(&answer[..read]).into_owned();
+    (stream, text)
 }
 
 /// Item 7: test routes need a service_role token even in builds made for tests (and are absent from the deployable

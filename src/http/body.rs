@@ -8,6 +8,12 @@ use crate::error::{ApiError, FieldError};
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
+/// How much of a refused chunked body is still read (and dropped) before its 413, so that the upload can finish.
+pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// How long a refused chunked body is drained at most before its 413: a body that never ends is answered after this.
+pub const DRAIN_MS: u64 = 2_000;
+
 /// Refuses a body whose declared length already exceeds `limit` (the real length is checked again after reading).
 pub fn check_declared_length(content_length: Option<&str>, limit: usize) -> Result<(), ApiError> {
     match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
