@@ -103,3 +103,39 @@ fn joining_is_idempotent_counts_participants_and_is_refused_after_the_end() {
     let unknown = call("POST", &format!("/api/v1/competitions/{}/join", Uuid::new_v4()), &user_token(&user), None);
     assert_eq!(unknown.status, 404);
 }
+
+/// A competition may end in any year: workerd refuses alarm times after 2189, so the object sets its alarm at most
+/// ten years ahead. Joining one that ends in 9999 failed to introduce the member to the object (an uncaught
+/// `setAlarm` error in the log), though every reply was 200.
+#[test]
+fn a_competition_may_end_in_the_year_9999() {
+    let mut body = competition_body(-60, 0);
+    body["ends_at"] = json!("9999-12-31T23:59:59Z");
+    body["score_source"] = json!("client");
+    let created = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    assert_eq!(
+        (created.json["status"].as_str(), created.json["ends_at"].as_str()),
+        (Some("active"), Some("9999-12-31T23:59:59Z"))
+    );
+    let id = created.json["id"].as_str().expect("id").to_owned();
+    let user = Uuid::new_v4();
+    let joined = call("POST", &format!("/api/v1/competitions/{id}/join"), &user_token(&user), None);
+    assert_eq!(joined.status, 200, "{:?}", joined.json);
+    let scored = call(
+        "POST",
+        "/api/v1/leaderboard/update",
+        &user_token(&user),
+        Some(&json!({"competition_id": id, "score": 40})),
+    );
+    assert_eq!((scored.status, &scored.json["rank"]), (200, &json!(1)), "{:?}", scored.json);
+    let cancelled = call("POST", &format!("/api/v1/competitions/{id}/cancel"), &service_token(), None);
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.json);
+    let refused = e2e::eventually(std::time::Duration::from_secs(3), || {
+        let log = std::fs::read_to_string(e2e::setting("E2E_WORKER_LOG")).unwrap_or_default();
+        log.lines()
+            .find(|line| line.contains("dates after 2189") || line.contains(&format!("join of {id}")))
+            .map(str::to_owned)
+    });
+    assert_eq!(refused, None, "the shared Worker's log");
+}
