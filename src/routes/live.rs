@@ -28,6 +28,10 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incom
     if !upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::BadRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));
     }
+    check_handshake(
+        incoming.get("Sec-WebSocket-Version").ok().flatten().as_deref(),
+        incoming.get("Sec-WebSocket-Key").ok().flatten().as_deref(),
+    )?;
     let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in incoming.entries() {
@@ -56,4 +60,38 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incom
     let forwarded = crate::subrequest::request("GET", &format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &headers, None)
         .map_err(|e| ApiError::Internal(format!("building the upgrade: {e}")))?;
     object.upgrade(forwarded).await
+}
+
+/// Refuses a handshake the runtime would refuse only after the object accepted its socket: that socket still counted
+/// against the user's five live sockets, and closed their oldest good one (1008).
+fn check_handshake(version: Option<&str>, key: Option<&str>) -> Result<(), ApiError> {
+    if version != Some("13") {
+        return Err(ApiError::BadRequest("a WebSocket upgrade needs Sec-WebSocket-Version: 13".into()));
+    }
+    if key.is_none_or(|key| key.trim().is_empty()) {
+        return Err(ApiError::BadRequest("a WebSocket upgrade needs a Sec-WebSocket-Key".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_handshake_the_runtime_completes_reaches_the_object() {
+        let key = Some("dGhlIHNhbXBsZSBub25jZQ==");
+        let cases = [
+            (Some("13"), key, true),
+            (Some("8"), key, false),
+            (Some("8, 13"), key, false),
+            (None, key, false),
+            (Some("13"), None, false),
+            (Some("13"), Some(""), false),
+            (Some("13"), Some("short"), true),
+        ];
+        for (version, key, accepted) in cases {
+            assert_eq!(check_handshake(version, key).is_ok(), accepted, "{version:?} {key:?}");
+        }
+    }
 }
