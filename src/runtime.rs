@@ -160,8 +160,8 @@ pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) 
 
 /// Reads and drops what is left of a refused chunked body, for at most `body::DRAIN_LIMIT` bytes and
 /// `body::DRAIN_MS`; the rest is cancelled (the stream's drop). `wrangler dev`'s proxy stalls on an upload the Worker
-/// stopped reading: the next request it took hung and later ones alternated with 500s (workerd alone does not). A
-/// body cannot be read once the response is sent, so this runs before the 413.
+/// stopped reading: the next request it took hung, and in one probe later ones alternated with 500s (workerd alone
+/// does not). Draining in `wait_until`, after the 413, did not help, so this runs before it.
 async fn drain(stream: &mut worker::ByteStream) {
     use futures_util::StreamExt;
     let rest = async {
