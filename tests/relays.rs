@@ -251,4 +251,14 @@ fn a_relay_without_sockets_leaves_and_its_next_subscriber_brings_it_back() {
     let last = write_rounds(&base, &competition, &writers, 3, score);
     assert_eq!(updates_through(&mut back, last), (seen + 1..=last).collect::<Vec<u64>>());
     assert_eq!(updates_through(&mut staying, last), (seen + 1..=last).collect::<Vec<u64>>());
+
+    // The end reaches the relays' sockets too (`finished` went only to the competition's own sockets).
+    let url = format!("{base}/api/v1/competitions/{competition}/cancel");
+    let cancelled = send("POST", &url, &[("Authorization", &e2e::admin_auth())], None);
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.json);
+    for socket in [&mut back, &mut staying] {
+        let frame = next_json(socket);
+        let got = (frame["type"].as_str(), frame["seq"].as_u64(), frame["prizes"].as_array().map(Vec::len));
+        assert_eq!(got, (Some("finished"), Some(last), Some(0)), "{frame}");
+    }
 }

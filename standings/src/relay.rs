@@ -126,13 +126,21 @@ pub fn is_update_text(text: &str) -> bool {
     text.starts_with(r#"{"type":"update""#)
 }
 
+/// Whether a frame's text is the competition's `finished`: it repeats the last update's `seq`, so it is not part of
+/// the line; it goes out once, after every frame up to its `seq`.
+pub fn is_finished_text(text: &str) -> bool {
+    text.starts_with(r#"{"type":"finished""#)
+}
+
 /// A relay's place in the competition's stream: the last `seq` its sockets were sent, frames that arrived ahead of
-/// a gap, and the ring of recent frames.
+/// a gap, the ring of recent frames, and the `finished` frame until the line reaches it.
 #[derive(Debug, Default)]
 pub struct RelayLine {
     through: u64,
     waiting: BTreeMap<u64, PendingFrame>,
     ring: VecDeque<(u64, String)>,
+    finished: Option<PendingFrame>,
+    finished_sent: bool,
 }
 
 impl RelayLine {
@@ -150,7 +158,11 @@ impl RelayLine {
     /// the run that continues `through`. Frames ahead of a gap wait for it to be filled.
     pub fn receive(&mut self, frames: Vec<PendingFrame>) -> Vec<PendingFrame> {
         for frame in frames {
-            if frame.0 > self.through {
+            if is_finished_text(&frame.2) {
+                if !self.finished_sent {
+                    self.finished = Some(frame);
+                }
+            } else if frame.0 > self.through {
                 self.waiting.entry(frame.0).or_insert(frame);
             }
         }
@@ -163,17 +175,26 @@ impl RelayLine {
             }
             ready.push(frame);
         }
+        if self.finished.as_ref().is_some_and(|finished| finished.0 <= self.through) {
+            ready.extend(self.finished.take());
+            self.finished_sent = true;
+        }
         ready
     }
 
-    /// The missing run that holds back waiting frames: `(since, until)`, i.e. `seq` in `since+1..=until`.
+    /// The missing run that holds back waiting frames or `finished`: `(since, until)`, i.e. `seq` in
+    /// `since+1..=until`.
     pub fn gap(&self) -> Option<(u64, u64)> {
-        self.waiting.keys().next().map(|first| (self.through, first - 1))
+        match self.waiting.keys().next() {
+            Some(first) => Some((self.through, first - 1)),
+            None => self.finished.as_ref().filter(|finished| finished.0 > self.through).map(|f| (self.through, f.0)),
+        }
     }
 
-    /// The last `seq` known to exist (delivered or waiting).
+    /// The last `seq` known to exist (delivered, waiting, or that of `finished`).
     pub fn newest(&self) -> u64 {
-        self.waiting.keys().next_back().copied().unwrap_or(self.through).max(self.through)
+        let waiting = self.waiting.keys().next_back().copied().unwrap_or(self.through);
+        waiting.max(self.through).max(self.finished.as_ref().map_or(0, |finished| finished.0))
     }
 
     /// Moves the line to `seq` without sending what lies between: when no socket is open (nobody to send to), or
@@ -184,6 +205,10 @@ impl RelayLine {
             self.ring.clear();
         }
         self.waiting = self.waiting.split_off(&(self.through + 1));
+        // Nobody is left to send a `finished` the line has passed.
+        if self.finished.as_ref().is_some_and(|finished| finished.0 <= self.through) {
+            self.finished = None;
+        }
     }
 
     /// Forgets the ring and the waiting frames, as when the relay's memory is lost; `through` is what was stored.
@@ -294,6 +319,35 @@ mod tests {
         assert_eq!(line.replay(16), Some(vec![]));
         assert_eq!(line.replay(9), None, "older than the ring: the competition answers");
         assert_eq!(line.replay(20), None, "from the future: the competition answers");
+    }
+
+    #[test]
+    fn finished_goes_out_once_after_every_frame_up_to_its_seq() {
+        let finished = |seq: u64| (seq, false, format!(r#"{{"type":"finished","seq":{seq},"prizes":[]}}"#));
+        // In order: at once, after the frames of the same batch.
+        let mut line = RelayLine::starting_at(0);
+        let ready = line.receive(vec![frame(1), frame(2), finished(2)]);
+        assert_eq!(
+            ready.iter().map(|f| (f.0, is_finished_text(&f.2))).collect::<Vec<_>>(),
+            [(1, false), (2, false), (2, true)]
+        );
+        assert_eq!((line.through(), line.gap()), (2, None), "not a frame of the line");
+        assert!(line.receive(vec![finished(2)]).is_empty(), "a repeated batch sends it no second time");
+        assert_eq!(line.replay(0).map(|f| f.len()), Some(2), "resume replays updates only");
+        // Behind a gap: it waits, and the gap names the frames it waits for.
+        let mut line = RelayLine::starting_at(3);
+        assert!(line.receive(vec![finished(6)]).is_empty());
+        assert_eq!((line.gap(), line.newest()), (Some((3, 6)), 6));
+        assert_eq!(seqs(&line.receive(vec![frame(4), frame(5)])), [4, 5]);
+        assert_eq!(seqs(&line.receive(vec![frame(6)])), [6, 6]);
+        // The object's own frame is recognised.
+        let text = serde_json::to_string(&crate::protocol::ServerFrame::Finished { seq: 9, prizes: Vec::new() });
+        assert!(text.is_ok_and(|text| is_finished_text(&text)));
+        // Skipped past with nobody to send to: dropped.
+        let mut line = RelayLine::starting_at(0);
+        line.receive(vec![frame(2), finished(2)]);
+        line.skip_to(2);
+        assert_eq!((line.gap(), line.receive(vec![frame(3)]).len()), (None, 1));
     }
 
     #[test]

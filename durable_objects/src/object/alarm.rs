@@ -63,10 +63,7 @@ impl Loaded {
         }
         self.board.borrow_mut().mark_final();
         let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
-        let text = to_text(&frame)?;
-        // Pending updates first: `finished` is the last frame.
-        let pending = self.fanout.flush();
-        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+        self.announce_finished(seq, to_text(&frame)?);
         Ok(())
     }
 

@@ -23,6 +23,17 @@ impl Loaded {
         Ok(())
     }
 
+    /// Sends the last frame (`finished`, which repeats the last `seq` and is not kept for `resume`) to every socket,
+    /// the relays' included, after the updates still pending.
+    pub(super) fn announce_finished(&self, seq: u64, text: String) {
+        let pending = self.fanout.flush();
+        self.forget_left_relays();
+        if !self.relays.is_empty() {
+            self.relays.publish(&(seq, false, text.clone()));
+        }
+        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+    }
+
     /// Counts frames sent to subscribers and lets a due metrics flush run after the event.
     pub(super) fn frames_sent(&self, count: u64) {
         if count > 0 {

@@ -57,10 +57,7 @@ impl Loaded {
             return storage_failure(&e);
         }
         self.board.borrow_mut().mark_final();
-        let text = to_text(&ServerFrame::Finished { seq, prizes: Vec::new() })?;
-        // Pending updates first: `finished` is the last frame.
-        let pending = self.fanout.flush();
-        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+        self.announce_finished(seq, to_text(&ServerFrame::Finished { seq, prizes: Vec::new() })?);
         Reply::json(&Announced { seq })
     }
 
