@@ -15,10 +15,7 @@ impl Loaded {
             worker::console_error!("could not keep update {seq} for resume: {e}");
         }
         let is_update = matches!(frame, ServerFrame::Update(_));
-        self.forget_left_relays();
-        if !self.relays.is_empty() {
-            self.relays.publish(&(seq, is_update, text.clone()));
-        }
+        self.to_relays(seq, is_update, &text);
         self.frames_sent(self.fanout.publish(seq, is_update, text, self.subscribers.open()));
         Ok(())
     }
@@ -27,11 +24,16 @@ impl Loaded {
     /// the relays' included, after the updates still pending.
     pub(super) fn announce_finished(&self, seq: u64, text: String) {
         let pending = self.fanout.flush();
+        self.to_relays(seq, false, &text);
+        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+    }
+
+    /// Hands a frame to the linked relays for their sockets (relays that left are forgotten first).
+    fn to_relays(&self, seq: u64, is_update: bool, text: &str) {
         self.forget_left_relays();
         if !self.relays.is_empty() {
-            self.relays.publish(&(seq, false, text.clone()));
+            self.relays.publish(&(seq, is_update, text.to_owned()));
         }
-        self.frames_sent(pending + broadcast::to_all(&self.state, &text));
     }
 
     /// Counts frames sent to subscribers and lets a due metrics flush run after the event.
