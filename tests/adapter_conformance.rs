@@ -69,6 +69,17 @@ fn every_adapter_call_works(new_style_keys: bool) {
         assert_eq!(renamed.map(|p| p.display_name).as_deref(), Some("Renamed"));
         let other = db.update_profile(&Uuid::new_v4(), &json!({"display_name": "x"})).await.expect("no such row");
         assert_eq!(other, None, "a profile that does not exist is not created by an update");
+        let avatar = |n: u8| format!("http://127.0.0.1/api/v1/avatars/{}.png", format!("{n:x}").repeat(64));
+        let first = db.set_avatar(&user, &avatar(1)).await.expect("set_avatar").expect("profile");
+        assert_eq!((first.profile.avatar_url, first.replaced), (Some(avatar(1)), None));
+        let second = db.set_avatar(&user, &avatar(2)).await.expect("set_avatar").expect("profile");
+        assert_eq!(
+            (second.profile.avatar_url, second.replaced),
+            (Some(avatar(2)), Some(avatar(1))),
+            "it says what went"
+        );
+        assert_eq!(second.profile.display_name, "Renamed");
+        assert_eq!(db.set_avatar(&Uuid::new_v4(), &avatar(1)).await.expect("no such profile"), None);
 
         let caller = Caller::User(&token);
         assert!(!db.is_member(caller, &created.id, &user).await.expect("is_member"));

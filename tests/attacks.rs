@@ -184,6 +184,9 @@ fn the_database_api_lets_a_user_read_their_own_rows_and_write_only_their_name() 
     };
     let tracker = patch(json!({"avatar_url": "javascript:alert(1)"}));
     assert_eq!(tracker.status, 403, "avatar_url is the Worker's to write: {:?}", tracker.json);
+    let args = json!({"p_user": alice, "p_url": format!("http://x/api/v1/avatars/{}.png", "0".repeat(64))});
+    let direct = rest_as("POST", "/rpc/set_avatar", Some(&token), &[], Some(&args));
+    assert!(matches!(direct.status, 401 | 403), "set_avatar is the Worker's: {} {:?}", direct.status, direct.json);
     let control = patch(json!({"display_name": "evil\u{7}bell"}));
     assert_eq!(control.status, 400, "control characters: {:?}", control.json);
     let empty = patch(json!({"display_name": ""}));

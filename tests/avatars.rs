@@ -65,3 +65,32 @@ fn uploads_are_typed_by_their_bytes_and_limited_to_2_mib() {
         assert_eq!(reply.status, 404, "{key}");
     }
 }
+
+/// Whether the image at `url` is served (200) or gone (404).
+fn served(url: &str) -> u16 {
+    let path = &url[url.find("/api/").expect("an avatar URL")..];
+    e2e::send("GET", &format!("{}{path}", base_url()), &[], None).status
+}
+
+#[test]
+fn a_new_avatar_removes_the_one_it_replaces_and_the_same_picture_is_each_users_own() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let upload_ok = |user: &Uuid, image: &[u8]| {
+        let reply = upload(user, "image/png", image);
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        reply.json["avatar_url"].as_str().expect("avatar_url").to_owned()
+    };
+    let (first, second) = (png(&format!("first {ana}")), png(&format!("second {ana}")));
+    let old = upload_ok(&ana, &first);
+    assert_eq!(upload_ok(&ana, &first), old, "the picture shown now, uploaded again, stays where it is");
+    assert_eq!(served(&old), 200);
+    let shared = upload_ok(&ben, &second);
+    let new = upload_ok(&ana, &second);
+    assert_ne!(new, shared, "the same picture of two users is two objects");
+    assert_eq!((served(&old), served(&new), served(&shared)), (404, 200, 200), "the replaced image went");
+
+    let auth = format!("Bearer {}", user_token(&ana));
+    let deleted = e2e::send("DELETE", &format!("{}/api/v1/me", base_url()), &[("Authorization", &auth)], None);
+    assert_eq!(deleted.status, 204, "{:?}", deleted.json);
+    assert_eq!((served(&new), served(&shared)), (404, 200), "the account's image went, the other user's stayed");
+}

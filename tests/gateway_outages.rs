@@ -155,7 +155,8 @@ fn a_failed_profile_update_leaves_no_orphan_avatar() {
     assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
     let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     image.extend_from_slice(user.as_bytes());
-    let key: String = sha2::Sha256::digest(&image).iter().map(|b| format!("{b:02x}")).collect();
+    let digest = sha2::Sha256::new().chain_update(user.as_bytes()).chain_update(&image).finalize();
+    let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
 
     let restart = Restart;
     let (ok, text) = stack(&["stop", "postgrest"]);

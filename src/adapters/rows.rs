@@ -196,6 +196,15 @@ pub struct HoldDecision {
     pub rescore: Option<crate::fitness_rules::rescore::RescoreInputs>,
 }
 
+/// What `set_avatar` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AvatarChange {
+    /// The profile, showing the new avatar.
+    pub profile: ProfileRow,
+    /// The avatar URL the profile showed before, if any (its stored image can go unless it is the new one).
+    pub replaced: Option<String>,
+}
+
 /// What `delete_account` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DeletedAccount {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Caller, Database};
 use crate::adapters::error::AdapterError;
-use crate::adapters::rows::{DeletedAccount, ProfileRow};
+use crate::adapters::rows::{AvatarChange, DeletedAccount, ProfileRow};
 
 impl Database {
     /// The user's profile, created with the contract's default name on first use. Users cannot write profiles
@@ -14,7 +14,7 @@ impl Database {
         self.run("ensure_profile", self.rpc("ensure_profile", json!({ "p_user": user_id }), Caller::Service)).await
     }
 
-    /// Sets the user's display name and/or avatar URL (service key: the route has checked both); `None` when the
+    /// Sets the user's display name and/or time zone (service key: the route has checked them); `None` when the
     /// profile does not exist.
     pub async fn update_profile(
         &self,
@@ -28,6 +28,13 @@ impl Database {
             .update(changes.to_string());
         let rows: Vec<ProfileRow> = self.run("update_profile", builder).await?;
         Ok(rows.into_iter().next())
+    }
+
+    /// Points the user's profile at a new avatar and says which avatar it showed until now, in one locked step (so
+    /// of two racing uploads each learns the image it replaced); `None` when the profile does not exist.
+    pub async fn set_avatar(&self, user_id: &Uuid, url: &str) -> Result<Option<AvatarChange>, AdapterError> {
+        let args = json!({ "p_user": user_id, "p_url": url });
+        self.run("set_avatar", self.rpc("set_avatar", args, Caller::Service)).await
     }
 
     /// Deletes a verified user's account in one transaction (auth user, profile and everything that cascades from

@@ -1,9 +1,8 @@
-//! Avatars: `POST /api/v1/me/avatar` stores the image in the R2 bucket under a content-addressed key and points the
-//! caller's profile at it; `GET /api/v1/avatars/{key}` serves it publicly with long immutable caching.
+//! Avatars: `POST /api/v1/me/avatar` stores the image in the R2 bucket under a key of its owner and content, points
+//! the caller's profile at it and removes the image it replaces; `GET /api/v1/avatars/{key}` serves it publicly with
+//! long immutable caching.
 
 pub mod model;
-
-use serde_json::json;
 
 use crate::adapters::avatar_store::AvatarStore;
 use crate::error::ApiError;
@@ -21,20 +20,27 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
     let content_type = headers.get("Content-Type").ok().flatten();
     let bytes = crate::runtime::read_body(req, MAX_BYTES).await?;
     let image = check_upload(content_type.as_deref(), &bytes)?;
-    let key = key_for(&bytes, image);
+    let key = key_for(&user.user_id, &bytes, image);
     let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
 
     profile::ensure(ctx).await?;
     let store = AvatarStore::open(ctx.env)?;
-    // The same picture may already be someone's avatar: only an object this request created may be removed again.
+    // The caller may upload the picture they show now again: only an object this request created may be removed again.
     let existed = store.exists(&key).await?;
     if !existed {
         store.put_image(&key, bytes, image.mime(), CACHE_CONTROL).await?;
     }
-    let updated = ctx.database().update_profile(&user.user_id, &json!({ "avatar_url": url })).await;
-    match updated {
-        Ok(Some(profile)) => {
-            crate::scoring::announce_person(ctx, &profile).await;
+    match ctx.database().set_avatar(&user.user_id, &url).await {
+        Ok(Some(change)) => {
+            crate::scoring::announce_person(ctx, &change.profile).await;
+            if let Some(old) = change.replaced.as_deref().and_then(|url| url.rsplit('/').next()) {
+                // Keys are the owner's own, so nobody else shows the replaced image; the same key is this upload.
+                if old != key && parse_key(old).is_some() {
+                    if let Err(error) = store.remove(old).await {
+                        worker::console_error!("replaced avatar {old} left in storage: {error}");
+                    }
+                }
+            }
             Ok(Reply::json(200, &AvatarReply { avatar_url: url }))
         }
         failed => {

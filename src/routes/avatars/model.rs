@@ -1,6 +1,8 @@
-//! Avatar images: the type from magic bytes (never only the header), the size limit, and content-addressed keys.
+//! Avatar images: the type from magic bytes (never only the header), the size limit, and keys from the owner and the
+//! content.
 
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -78,9 +80,11 @@ pub fn check_upload(content_type: Option<&str>, bytes: &[u8]) -> Result<ImageTyp
     }
 }
 
-/// The content-addressed key: SHA-256 of the bytes, hex, with the type's extension.
-pub fn key_for(bytes: &[u8], image: ImageType) -> String {
-    let digest = Sha256::digest(bytes);
+/// The image's key: SHA-256 of the owner's id and the bytes, hex, with the type's extension. The owner is in the
+/// hash so that no two profiles ever share a stored image: a replaced or deleted avatar can then be removed without
+/// asking who else shows it (a question whose answer a concurrent upload of the same picture could change).
+pub fn key_for(owner: &Uuid, bytes: &[u8], image: ImageType) -> String {
+    let digest = Sha256::new().chain_update(owner.as_bytes()).chain_update(bytes).finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("{hex}.{}", image.extension())
 }
@@ -131,10 +135,12 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_content_addressed_and_parse_back() {
-        let key = key_for(PNG, ImageType::Png);
-        assert_eq!(key, key_for(PNG, ImageType::Png));
-        assert_ne!(key, key_for(JPEG, ImageType::Jpeg));
+    fn keys_are_the_owners_content_and_parse_back() {
+        let (ana, ben) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let key = key_for(&ana, PNG, ImageType::Png);
+        assert_eq!(key, key_for(&ana, PNG, ImageType::Png));
+        assert_ne!(key, key_for(&ana, JPEG, ImageType::Jpeg));
+        assert_ne!(key, key_for(&ben, PNG, ImageType::Png), "the same picture of another user is another object");
         assert_eq!(parse_key(&key), Some(ImageType::Png));
         assert!(key.ends_with(".png") && key.len() == 68);
         for bad in ["x.png", "../etc/passwd", &key.replace(".png", ".gif"), &key.to_uppercase(), ""] {
