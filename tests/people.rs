@@ -149,4 +149,25 @@ fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_delet
     assert_eq!(sql(&format!("SELECT count(*) FROM public.final_results WHERE user_id = '{ana}'")), "1");
     let image = ureq::AgentBuilder::new().build().get(&avatar_url).call();
     assert!(matches!(image, Err(ureq::Error::Status(404, _))), "the avatar image is gone: {image:?}");
+
+    // The deleted account's token stays valid until it expires; what would bring the profile back refuses it.
+    let sync = json!({"source": "healthkit", "samples": []});
+    let calls = [
+        ("GET", "/api/v1/me".to_owned(), None),
+        ("PATCH", "/api/v1/me".to_owned(), Some(json!({"display_name": "Ana again"}))),
+        ("POST", format!("/api/v1/competitions/{running}/join"), None),
+        ("POST", "/api/v1/fitness/sync".to_owned(), Some(sync)),
+    ];
+    for (method, path, body) in calls {
+        let reply = as_user(method, &path, &ana, body.as_ref());
+        assert_eq!(
+            (reply.status, reply.json["error"]["code"].as_str()),
+            (401, Some("invalid_token")),
+            "{method} {path}"
+        );
+    }
+    let again = send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, &png);
+    assert_eq!((again.status, again.json["error"]["code"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(sql(&format!("SELECT count(*) FROM public.profiles WHERE user_id = '{ana}'")), "0", "nothing came back");
+    assert_eq!(as_user("DELETE", "/api/v1/me", &ana, None).status, 204, "deleting again changes nothing");
 }

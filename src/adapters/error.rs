@@ -73,11 +73,19 @@ impl AdapterError {
     }
 }
 
+/// The SQLSTATE the database raises when a token's user no longer exists (their account was deleted, and the
+/// token, still valid until it expires, asked for their profile): PostgREST answers it with 401.
+pub const ACCOUNT_DELETED: &str = "PT401";
+
 impl From<AdapterError> for ApiError {
     /// An unhealthy dependency is a 503 `dependency_unavailable`; a 4xx nobody mapped is our own bug, a 500. Neither
-    /// carries the upstream body to the client (it is logged through the error's display).
+    /// carries the upstream body to the client (it is logged through the error's display). A deleted account's
+    /// token is refused as an invalid token, wherever the database noticed it.
     fn from(error: AdapterError) -> Self {
         match &error {
+            AdapterError::Upstream { code, .. } if code == ACCOUNT_DELETED => {
+                ApiError::InvalidToken("the account of this token was deleted".to_owned())
+            }
             AdapterError::Upstream { status, .. } if *status < 500 => ApiError::Internal(error.to_string()),
             AdapterError::CircuitOpen(dependency)
             | AdapterError::Timeout(dependency, _)
@@ -118,6 +126,21 @@ mod tests {
         for (error, counts) in cases {
             assert_eq!(error.counts_against_breaker(), counts, "{error}");
         }
+    }
+
+    #[test]
+    fn a_deleted_account_is_an_invalid_token() {
+        let deleted = AdapterError::Upstream {
+            dependency: Dependency::Postgrest,
+            status: 401,
+            code: ACCOUNT_DELETED.into(),
+            message: "the account of this token was deleted".into(),
+        };
+        assert!(!deleted.counts_against_breaker());
+        let api = ApiError::from(deleted);
+        assert_eq!((api.status(), api.code()), (401, "invalid_token"));
+        // Another 401 of the database API (say, our service key refused) is still our fault, not the caller's.
+        assert_eq!(ApiError::from(upstream(401)).status(), 500);
     }
 
     #[test]

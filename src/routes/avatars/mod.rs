@@ -51,7 +51,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
             }
             Err(match failed {
                 Err(error) => ApiError::from(error),
-                _ => ApiError::Internal("profile missing after provisioning".to_owned()),
+                _ => profile::vanished(ctx).await,
             })
         }
     }

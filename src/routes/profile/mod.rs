@@ -43,6 +43,18 @@ pub async fn ensure(ctx: &RequestContext<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The error for a profile this isolate saw but the database no longer has: the account was deleted since, through
+/// another isolate. Provisioning again says so (a deleted account's token is refused with 401).
+pub async fn vanished(ctx: &RequestContext<'_>) -> ApiError {
+    if let Ok(user) = ctx.require_person() {
+        forget_provisioned(&user.user_id);
+    }
+    match provision(ctx).await {
+        Err(error) => error,
+        Ok(_) => ApiError::Internal("profile missing after provisioning".to_owned()),
+    }
+}
+
 /// `GET /api/v1/me`
 pub async fn get(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &Profile::from(provision(ctx).await?)))
@@ -64,10 +76,10 @@ pub async fn patch(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::In
     let updated = if changes.is_empty() {
         database.ensure_profile(&user.user_id).await?
     } else {
-        database
-            .update_profile(&user.user_id, &serde_json::Value::Object(changes))
-            .await?
-            .ok_or_else(|| ApiError::Internal("profile vanished between provisioning and update".to_owned()))?
+        match database.update_profile(&user.user_id, &serde_json::Value::Object(changes)).await? {
+            Some(updated) => updated,
+            None => return Err(vanished(ctx).await),
+        }
     };
     if renamed {
         crate::scoring::announce_person(ctx, &updated).await;
