@@ -80,6 +80,8 @@ pub enum Endpoint {
     TestCorrupt,
     /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}` (test routes only)
     TestRelay,
+    /// `POST /__test/competitions/{competition_id}/members/{user_id}` (test routes only)
+    TestAddMember,
 }
 
 /// One route template with the methods it serves.
@@ -189,6 +191,10 @@ const TEST_ROUTES: &[RouteSpec] = &[
     RouteSpec {
         template: "/__test/competitions/{competition_id}/relays/{index}/{action}",
         methods: &[("POST", Endpoint::TestRelay)],
+    },
+    RouteSpec {
+        template: "/__test/competitions/{competition_id}/members/{user_id}",
+        methods: &[("POST", Endpoint::TestAddMember)],
     },
 ];
 #[cfg(not(feature = "test-routes"))]

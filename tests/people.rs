@@ -150,6 +150,21 @@ fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_delet
     let image = ureq::AgentBuilder::new().build().get(&avatar_url).call();
     assert!(matches!(image, Err(ureq::Error::Status(404, _))), "the avatar image is gone: {image:?}");
 
+    // A join the database took just before the deletion may reach an object after it: it brings nobody back, on a
+    // board that still moves (an administrator's correction finds no member) or on final standings (no name).
+    let admin = |method: &str, path: &str, body: Option<&Value>| {
+        send(method, &format!("{}{path}", base_url()), &[("Authorization", &e2e::admin_auth())], body)
+    };
+    for competition in [&running, &ending] {
+        let late = admin("POST", &format!("/__test/competitions/{competition}/members/{ana}"), None);
+        assert_eq!(late.status, 200, "{:?}", late.json);
+    }
+    let correction = json!({"competition_id": running, "user_id": ana, "score": 950});
+    let corrected = admin("POST", "/api/v1/leaderboard/update", Some(&correction));
+    assert_eq!(corrected.status, 403, "no member to correct: {:?}", corrected.json);
+    assert_eq!(shown(&page(&running, &ben), &ana), None, "still off the running board");
+    assert_eq!(shown(&page(&ending, &ben), &ana), Some(("deleted player".to_owned(), Value::Null)));
+
     // The deleted account's token stays valid until it expires; what would bring the profile back refuses it.
     let sync = json!({"source": "healthkit", "samples": []});
     let calls = [

@@ -345,7 +345,8 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         | E::TestFinalize
         | E::TestAlarm
         | E::TestCorrupt
-        | E::TestRelay => return None,
+        | E::TestRelay
+        | E::TestAddMember => return None,
     };
     Some(operation)
 }

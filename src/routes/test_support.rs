@@ -107,6 +107,20 @@ pub async fn corrupt(
     ask_competition(ctx, route, ObjectRequest::TestCorrupt { key }).await
 }
 
+/// `POST /__test/competitions/{competition_id}/members/{user_id}`: sends the object a join's roster entry (named
+/// `late join`) as the join route does after the database took the join, to prove that one arriving after the
+/// account's deletion brings nobody back.
+pub async fn add_member(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    use standings::protocol::{Person, RosterAdd};
+    enabled(ctx)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let user_id = path_uuid("user_id", route.param("user_id"))?;
+    let person = Person { user_id, display_name: "late join".to_owned(), avatar_url: None };
+    let request = ObjectRequest::AddMember(RosterAdd { user_id, person: Some(person) });
+    ctx.competition(&competition_id)?.call_empty(&request).await?;
+    Ok(Reply::json(200, &serde_json::json!({"sent": "add_member"})))
+}
+
 /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}`: `forget` makes relay `index` lose what it
 /// holds in memory (as eviction does), `close` makes it close every socket (as a deploy does).
 pub async fn relay(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {

@@ -24,9 +24,19 @@ struct RosterRow {
 }
 
 impl ScoreStore {
-    /// Adds a member to the roster (idempotent).
+    /// Adds a member to the roster (idempotent), unless their account was deleted: a join that the database took
+    /// just before the deletion may reach the object after it (the deleted id never comes back).
     pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
-        self.run("INSERT INTO roster (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&user.to_string())])
+        self.run(
+            "INSERT INTO roster (user_id) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM forgotten WHERE user_id = ?1) \
+             ON CONFLICT DO NOTHING",
+            &[Bind::Text(&user.to_string())],
+        )
+    }
+
+    /// Whether `user`'s account was deleted (`forget`).
+    fn is_forgotten(&self, user: &Uuid) -> Result<bool, StoreError> {
+        Ok(self.count("SELECT COUNT(*) AS n FROM forgotten WHERE user_id = ?1", vec![user.to_string().into()])? > 0)
     }
 
     /// Whether the roster holds `user`.
@@ -38,8 +48,12 @@ impl ScoreStore {
         Ok(!rows.is_empty())
     }
 
-    /// Records a member's current name and avatar (newest wins).
+    /// Records a member's current name and avatar (newest wins). A deleted account keeps `deleted player`: a join
+    /// or a rename that the database took before the deletion may reach the object after it.
     pub fn save_person(&self, person: &Person) -> Result<(), StoreError> {
+        if self.is_forgotten(&person.user_id)? {
+            return Ok(());
+        }
         let avatar = person.avatar_url.as_deref().map_or(Bind::Null, Bind::Text);
         self.run(
             "INSERT INTO people (user_id, display_name, avatar_url) VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO \
@@ -104,7 +118,8 @@ impl ScoreStore {
 
     /// Forgets a deleted account: off the roster, their day versions gone, shown as `deleted player` without an
     /// avatar wherever the board still lists them, and — when the board still moves (`off_board`) — their member
-    /// row deleted. One synchronous block: all or nothing.
+    /// row deleted; remembered as deleted, so that a late join or rename cannot bring them back. One synchronous
+    /// block: all or nothing.
     pub fn forget(&self, user: &Uuid, off_board: bool) -> Result<(), StoreError> {
         let id = user.to_string();
         self.run("DELETE FROM roster WHERE user_id = ?1", &[Bind::Text(&id)])?;
@@ -116,7 +131,8 @@ impl ScoreStore {
             user_id: *user,
             display_name: standings::protocol::DELETED_PLAYER.to_owned(),
             avatar_url: None,
-        })
+        })?;
+        self.run("INSERT INTO forgotten (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&id)])
     }
 
     /// The days version of the last fitness total applied for `user` (`None` before the first).

@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS people (
     display_name  TEXT NOT NULL,
     avatar_url    TEXT
 );
+CREATE TABLE IF NOT EXISTS forgotten (
+    user_id  TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS relays (
     name  TEXT PRIMARY KEY
 );
