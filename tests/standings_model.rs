@@ -57,6 +57,8 @@ struct Member {
     name: String,
     /// Disqualified or deleted: off the board, for good.
     gone: bool,
+    /// Deleted their account: their token, still valid, is refused where a profile would be made again.
+    deleted: bool,
 }
 
 /// A client competition that started five days ago and ends in `ends_in` seconds; its id.
@@ -181,7 +183,7 @@ fn run(seed: u64) {
         let joined = call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(&user), None);
         assert_eq!(joined.status, 200, "{:?}", joined.json);
         let name = format!("player-{}", &user.to_string()[..8]);
-        members.insert(user, Member { reached: None, name, gone: false });
+        members.insert(user, Member { reached: None, name, gone: false, deleted: false });
     }
     // Reads go through a member who never leaves.
     let reader = *members.keys().next().expect("a member");
@@ -194,6 +196,10 @@ fn run(seed: u64) {
             0..=7 => {
                 let name = format!("walker {op}");
                 let reply = call("PATCH", "/api/v1/me", &user_token(&user), Some(&json!({"display_name": name})));
+                if member.deleted {
+                    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (401, Some("invalid_token")));
+                    continue;
+                }
                 assert_eq!(reply.status, 200, "{:?}", reply.json);
                 if !member.gone {
                     member.name = name;
@@ -211,6 +217,7 @@ fn run(seed: u64) {
                 let reply = call("DELETE", "/api/v1/me", &user_token(&user), None);
                 assert_eq!(reply.status, 204, "{:?}", reply.json);
                 member.gone = true;
+                member.deleted = true;
             }
             // The organiser changes the pool and the payout: the live split follows.
             17..=24 => {
@@ -279,8 +286,10 @@ fn run_to_the_end(seed: u64) {
     for user in &users {
         let joined = call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(user), None);
         assert_eq!(joined.status, 200, "{:?}", joined.json);
-        members
-            .insert(*user, Member { reached: None, name: format!("player-{}", &user.to_string()[..8]), gone: false });
+        members.insert(
+            *user,
+            Member { reached: None, name: format!("player-{}", &user.to_string()[..8]), gone: false, deleted: false },
+        );
     }
     for op in 0..rng.usize(5..20) {
         let user = users[rng.usize(0..users.len())];
