@@ -180,6 +180,30 @@ fn my_competitions_show_status_rank_and_final_amount_newest_join_first() {
 }
 
 #[test]
+fn a_member_without_a_score_is_owed_nothing_once_it_finished() {
+    let (idle, winner) = (Uuid::new_v4(), Uuid::new_v4());
+    let ending = e2e::create_competition(-60, 3);
+    e2e::join(&ending, &idle);
+    e2e::join(&ending, &winner);
+    let body = json!({"competition_id": ending, "score": 40});
+    assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &winner, Some(&body)).status, 200);
+    let mine = |user: &Uuid| {
+        let listed = as_user("GET", "/api/v1/me/competitions", user, None);
+        listed.json["competitions"].as_array()?.iter().find(|r| r["competition"]["id"] == json!(ending)).cloned()
+    };
+    let before = mine(&idle).expect("listed");
+    assert_eq!((&before["score"], &before["final_amount"]), (&Value::Null, &Value::Null), "not final yet");
+    let paid = e2e::eventually(std::time::Duration::from_secs(30), || {
+        mine(&winner).filter(|row| row["final_amount"] == json!(600))
+    });
+    assert!(paid.is_some(), "the winner's amount arrives");
+    let idle_row = mine(&idle).expect("listed");
+    assert_eq!(idle_row["competition"]["status"], "finished");
+    assert_eq!((&idle_row["rank"], &idle_row["score"]), (&Value::Null, &Value::Null));
+    assert_eq!(idle_row["final_amount"], json!(0), "final, and nothing: not null, which means not final yet");
+}
+
+#[test]
 fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
     let (first, second) = (Uuid::new_v4(), Uuid::new_v4());

@@ -64,8 +64,8 @@ struct Place {
 
 /// The caller's place in one competition: the final one from the row, none while upcoming or disqualified, else
 /// the live one from the competition's object (none when they have no score). Where the standings are final and
-/// can pay the caller nothing (a cancelled competition; a disqualified member once it finished), `final_amount` is
-/// 0, not `null`: `null` means "not final yet".
+/// can pay the caller nothing (a cancelled competition; a disqualified member, or one without a score, once it
+/// finished), `final_amount` is 0, not `null`: `null` means "not final yet".
 async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status) -> Result<Place, ApiError> {
     if let Some(rank) = row.final_rank {
         return Ok(Place {
@@ -83,6 +83,9 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
         return Ok(Place::default());
     }
     let final_amount = (status == Status::Cancelled).then_some(0);
+    // Without a score nobody has a place to be paid for, so once the competition finished that is final too (a member
+    // with a score waits for the final standings' row, which may still be on its way).
+    let unplaced = matches!(status, Status::Cancelled | Status::Finished).then_some(0);
     let user = ctx.require_person()?;
     let request = ObjectRequest::Standing { user_id: user.user_id };
     match ctx.competition(&row.competition.id)?.try_call::<Standing>(&request).await? {
@@ -92,7 +95,7 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
             score: Some(standing.score.into()),
             final_amount,
         }),
-        Err(error) if error.code == ErrorCode::NotFound => Ok(Place { final_amount, ..Place::default() }),
+        Err(error) if error.code == ErrorCode::NotFound => Ok(Place { final_amount: unplaced, ..Place::default() }),
         Err(error) => Err(ApiError::from_object(error)),
     }
 }
