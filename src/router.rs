@@ -80,7 +80,7 @@ pub enum Endpoint {
     TestCorrupt,
     /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}` (test routes only)
     TestRelay,
-    /// `POST /__test/competitions/{competition_id}/members/{user_id}` (test routes only)
+    /// `POST /__test/competitions/{competition_id}/members/{user_id}[?as=rename…]` (test routes only)
     TestAddMember,
 }
 

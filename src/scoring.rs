@@ -267,6 +267,7 @@ pub fn person_of(profile: &ProfileRow) -> Person {
         user_id: profile.user_id,
         display_name: profile.display_name.clone(),
         avatar_url: profile.avatar_url.clone(),
+        version: profile.person_version,
     }
 }
 

@@ -87,6 +87,42 @@ fn names_and_avatars_show_everywhere_and_follow_every_change() {
     assert_eq!(shown(&entries, &ana), Some(("Ana Bel".to_owned(), uploaded.json["avatar_url"].clone())));
 }
 
+#[test]
+fn a_change_that_arrives_late_does_not_replace_a_newer_one() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[ana, ben]);
+    post_score(&competition, &ana, 500);
+    post_score(&competition, &ben, 300);
+    rename(&ana, "First");
+    rename(&ana, "Second");
+    let counted: i64 =
+        sql(&format!("SELECT person_version FROM public.profiles WHERE user_id = '{ana}'")).parse().expect("a count");
+    assert!(counted >= 2, "each rename counts: {counted}");
+    let (mut socket, _) = connect_live(&competition, &ben, false);
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+
+    // "First" as a request answered before "Second" would announce it if it reached the object last.
+    let announce = |name: &str, version: i64| {
+        let path = format!("/__test/competitions/{competition}/members/{ana}?as=rename&name={name}&version={version}");
+        let reply = send("POST", &format!("{}{path}", base_url()), &[("Authorization", &e2e::admin_auth())], None);
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+    };
+    announce("First", counted - 1);
+    assert_eq!(shown(&page(&competition, &ben), &ana).map(|(name, _)| name).as_deref(), Some("Second"));
+    post_score(&competition, &ana, 600);
+    let frame = next_json(&mut socket);
+    assert_eq!((&frame["type"], &frame["display_name"]), (&json!("update"), &json!("Second")), "no frame said First");
+
+    // A newer change than the object's is taken, frame and all.
+    announce("Third", counted + 1);
+    let frame = next_json(&mut socket);
+    assert_eq!(
+        (&frame["type"], &frame["display_name"], &frame["score"]),
+        (&json!("update"), &json!("Third"), &json!(600))
+    );
+    assert_eq!(shown(&page(&competition, &ben), &ana).map(|(name, _)| name).as_deref(), Some("Third"));
+}
+
 fn sql(query: &str) -> String {
     let (ok, text) = e2e::stack(&["psql", "-tA", "-c", query]);
     assert!(ok, "{query}: {text}");

@@ -12,6 +12,9 @@ pub struct ProfileRow {
     /// IANA zone of the member's own days.
     #[serde(default = "crate::fitness_rules::clock::default_zone_name")]
     pub time_zone: String,
+    /// How many times the name or the avatar changed: the boards keep the person with the highest count.
+    #[serde(default)]
+    pub person_version: i64,
 }
 
 /// `competition_summaries`: a competition with its participant count.

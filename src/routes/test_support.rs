@@ -107,18 +107,32 @@ pub async fn corrupt(
     ask_competition(ctx, route, ObjectRequest::TestCorrupt { key }).await
 }
 
-/// `POST /__test/competitions/{competition_id}/members/{user_id}`: sends the object a join's roster entry (named
-/// `late join`) as the join route does after the database took the join, to prove that one arriving after the
-/// account's deletion brings nobody back.
-pub async fn add_member(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+/// `POST /__test/competitions/{competition_id}/members/{user_id}[?as=rename&name=N&version=V]`: sends the object
+/// what a request the database answered earlier would send it late: a join's roster entry (by default), or
+/// (`as=rename`) a name change, named `N` (default `late`) at person version `V` (default 0). To prove that one
+/// arriving after the account's deletion, or after a newer change, changes nothing.
+pub async fn add_member(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     use standings::protocol::{Person, RosterAdd};
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
     let user_id = path_uuid("user_id", route.param("user_id"))?;
-    let person = Person { user_id, display_name: "late join".to_owned(), avatar_url: None };
-    let request = ObjectRequest::AddMember(RosterAdd { user_id, person: Some(person) });
-    ctx.competition(&competition_id)?.call_empty(&request).await?;
-    Ok(Reply::json(200, &serde_json::json!({"sent": "add_member"})))
+    let pairs = query_pairs(req)?;
+    let display_name = query_value(&pairs, "name").unwrap_or("late").to_owned();
+    let version = query_value(&pairs, "version")
+        .map_or(Ok(0), str::parse)
+        .map_err(|_| ApiError::BadRequest("version must be an integer".into()))?;
+    let person = Person { user_id, display_name, avatar_url: None, version };
+    let client = ctx.competition(&competition_id)?;
+    if query_value(&pairs, "as") == Some("rename") {
+        let _: standings::protocol::Announced = client.call(&ObjectRequest::SetPerson(person)).await?;
+    } else {
+        client.call_empty(&ObjectRequest::AddMember(RosterAdd { user_id, person: Some(person) })).await?;
+    }
+    Ok(Reply::json(200, &serde_json::json!({"sent": true})))
 }
 
 /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}`: `forget` makes relay `index` lose what it

@@ -201,7 +201,7 @@ mod tests {
             fitness: true,
             grace_ms: 0,
         };
-        let person = Person { user_id, display_name: "Ana".into(), avatar_url: None };
+        let person = Person { user_id, display_name: "Ana".into(), avatar_url: None, version: 3 };
         let write = ScoreWrite {
             competition_id,
             user_id,

@@ -230,10 +230,13 @@ impl Loaded {
     /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
     /// competition's sequence after it.
     pub(super) fn set_person(&self, person: Person) -> Result<Reply> {
-        if let Err(e) = self.store.save_person(&person) {
-            return storage_failure(&e);
-        }
-        let standing = if self.board.borrow().is_final() { None } else { self.board.borrow().standing(person.user_id) };
+        let saved = match self.store.save_person(&person) {
+            Ok(saved) => saved,
+            Err(e) => return storage_failure(&e),
+        };
+        // An older change than the one shown (or a deleted member) changes nothing, and sends no frame.
+        let moving = saved && !self.board.borrow().is_final();
+        let standing = if moving { self.board.borrow().standing(person.user_id) } else { None };
         if let Some(entry) = standing {
             let (seq, display_rank, total) = {
                 let mut board = self.board.borrow_mut();

@@ -72,6 +72,10 @@ impl ScoreStore {
             store.sql.exec(schema::OUTBOX_ONE_ROW_PER_MEMBER, None)?;
             store.set_meta_value(schema::OUTBOX_ONE_ROW_PER_MEMBER_DONE, 1)?;
         }
+        if store.meta_value(schema::PEOPLE_VERSION_DONE)?.is_none() {
+            store.sql.exec(schema::PEOPLE_VERSION, None)?;
+            store.set_meta_value(schema::PEOPLE_VERSION_DONE, 1)?;
+        }
         Ok(store)
     }
 

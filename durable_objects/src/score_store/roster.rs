@@ -15,6 +15,14 @@ struct PersonRow {
     user_id: String,
     display_name: String,
     avatar_url: Option<String>,
+    version: i64,
+}
+
+/// What `save_person` must know before it writes: whether the account was deleted, and the stored person's version.
+#[derive(Debug, Deserialize)]
+struct PersonState {
+    forgotten: i64,
+    version: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,11 +42,6 @@ impl ScoreStore {
         )
     }
 
-    /// Whether `user`'s account was deleted (`forget`).
-    fn is_forgotten(&self, user: &Uuid) -> Result<bool, StoreError> {
-        Ok(self.count("SELECT COUNT(*) AS n FROM forgotten WHERE user_id = ?1", vec![user.to_string().into()])? > 0)
-    }
-
     /// Whether the roster holds `user`.
     pub fn is_member(&self, user: &Uuid) -> Result<bool, StoreError> {
         let rows: Vec<RosterRow> = self
@@ -48,20 +51,32 @@ impl ScoreStore {
         Ok(!rows.is_empty())
     }
 
-    /// Records a member's current name and avatar (newest wins). A deleted account keeps `deleted player`: a join
-    /// or a rename that the database took before the deletion may reach the object after it.
-    pub fn save_person(&self, person: &Person) -> Result<(), StoreError> {
-        if self.is_forgotten(&person.user_id)? {
-            return Ok(());
+    /// Records a member's name and avatar unless the object holds a newer change (a higher `version`): two changes
+    /// of one user may reach the object in the other order than the database made them. A deleted account keeps
+    /// `deleted player`: a join or a rename that the database took before the deletion may reach the object after
+    /// it. Whether it was recorded.
+    pub fn save_person(&self, person: &Person) -> Result<bool, StoreError> {
+        let user = person.user_id.to_string();
+        let state: PersonState = self
+            .sql
+            .exec(
+                "SELECT EXISTS (SELECT 1 FROM forgotten WHERE user_id = ?1) AS forgotten, \
+                 (SELECT version FROM people WHERE user_id = ?1) AS version",
+                vec![user.clone().into()],
+            )?
+            .one()?;
+        if state.forgotten != 0 || state.version.is_some_and(|stored| stored > person.version) {
+            return Ok(false);
         }
         let avatar = person.avatar_url.as_deref().map_or(Bind::Null, Bind::Text);
         self.run(
-            "INSERT INTO people (user_id, display_name, avatar_url) VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO \
-             UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url",
-            &[Bind::Text(&person.user_id.to_string()), Bind::Text(&person.display_name), avatar],
+            "INSERT INTO people (user_id, display_name, avatar_url, version) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, \
+             avatar_url = excluded.avatar_url, version = excluded.version",
+            &[Bind::Text(&user), Bind::Text(&person.display_name), avatar, Bind::Int(person.version)],
         )?;
         self.names.borrow_mut().insert(person.user_id, Some(person.display_name.clone()));
-        Ok(())
+        Ok(true)
     }
 
     /// The display name the object was told for `user` (`None`: never told), from memory after the first read.
@@ -88,7 +103,8 @@ impl ScoreStore {
         let rows: Vec<PersonRow> = self
             .sql
             .exec(
-                "SELECT user_id, display_name, avatar_url FROM people WHERE user_id IN (SELECT value FROM json_each(?1))",
+                "SELECT user_id, display_name, avatar_url, version FROM people \
+                 WHERE user_id IN (SELECT value FROM json_each(?1))",
                 vec![ids.into()],
             )?
             .to_array()?;
@@ -96,7 +112,8 @@ impl ScoreStore {
             .into_iter()
             .filter_map(|row| {
                 let user_id = Uuid::try_parse(&row.user_id).ok()?;
-                Some((user_id, Person { user_id, display_name: row.display_name, avatar_url: row.avatar_url }))
+                let (display_name, avatar_url, version) = (row.display_name, row.avatar_url, row.version);
+                Some((user_id, Person { user_id, display_name, avatar_url, version }))
             })
             .collect())
     }
@@ -131,6 +148,9 @@ impl ScoreStore {
             user_id: *user,
             display_name: standings::protocol::DELETED_PLAYER.to_owned(),
             avatar_url: None,
+            // Above whatever was stored before (and still exact as a JavaScript number, as SQLite's rows come back);
+            // nothing is saved for a forgotten member after this.
+            version: (1 << 53) - 1,
         })?;
         self.run("INSERT INTO forgotten (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&id)])
     }

@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS final_results (
 );
 ";
 
+/// The `meta` key that says [`PEOPLE_VERSION`] has run in this object.
+pub(super) const PEOPLE_VERSION_DONE: &str = "people_version";
+
+/// The version of each stored person (`Person::version`), for objects whose `people` table predates it (and, once,
+/// for new objects: `SCHEMA` keeps the table's first form so that both take this one path).
+pub(super) const PEOPLE_VERSION: &str = "ALTER TABLE people ADD COLUMN version INTEGER NOT NULL DEFAULT 0;";
+
 /// The `meta` key that says [`OUTBOX_ONE_ROW_PER_MEMBER`] has run in this object.
 pub(super) const OUTBOX_ONE_ROW_PER_MEMBER_DONE: &str = "outbox_by_user";
 

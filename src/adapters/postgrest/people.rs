@@ -24,7 +24,7 @@ impl Database {
         let builder = self
             .table("profiles", Caller::Service)
             .eq("user_id", user_id.to_string())
-            .select("user_id,display_name,avatar_url,time_zone")
+            .select("user_id,display_name,avatar_url,time_zone,person_version")
             .update(changes.to_string());
         let rows: Vec<ProfileRow> = self.run("update_profile", builder).await?;
         Ok(rows.into_iter().next())

@@ -110,6 +110,10 @@ pub struct Person {
     pub display_name: String,
     /// Their avatar, `None` until uploaded.
     pub avatar_url: Option<String>,
+    /// How many times the name or the avatar changed (the profile's `person_version`): a change the database made
+    /// earlier can reach an object later, and the object keeps the newest. 0 from a sender that does not count.
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// `ChangeSettings`: the competition's new settings, and the competition as the API shows it (for the frame).
