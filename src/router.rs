@@ -81,7 +81,7 @@ pub enum Endpoint {
     /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}` (test routes only)
     TestRelay,
     /// `POST /__test/competitions/{competition_id}/members/{user_id}[?as=rename…]` (test routes only)
-    TestAddMember,
+    TestLateAnnouncement,
 }
 
 /// One route template with the methods it serves.
@@ -194,7 +194,7 @@ const TEST_ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         template: "/__test/competitions/{competition_id}/members/{user_id}",
-        methods: &[("POST", Endpoint::TestAddMember)],
+        methods: &[("POST", Endpoint::TestLateAnnouncement)],
     },
 ];
 #[cfg(not(feature = "test-routes"))]

@@ -121,7 +121,7 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestRelay => test_support::relay(&ctx, route).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
-        Endpoint::TestAddMember => test_support::add_member(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::TestLateAnnouncement => test_support::late_announcement(&ctx, route, req).await.map(Served::Reply),
         // Without the feature the router has no test routes, so these cannot be matched.
         #[cfg(not(feature = "test-routes"))]
         Endpoint::TestBreakers
@@ -131,7 +131,7 @@ pub(super) async fn serve(
         | Endpoint::TestAlarm
         | Endpoint::TestCorrupt
         | Endpoint::TestRelay
-        | Endpoint::TestAddMember
+        | Endpoint::TestLateAnnouncement
         | Endpoint::TestStats => Err(ApiError::NotFound(format!("no route for {}", route.template))),
     };
     (ctx.user, limit_headers, outcome)

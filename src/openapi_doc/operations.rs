@@ -346,7 +346,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         | E::TestAlarm
         | E::TestCorrupt
         | E::TestRelay
-        | E::TestAddMember => return None,
+        | E::TestLateAnnouncement => return None,
     };
     Some(operation)
 }

@@ -111,7 +111,7 @@ pub async fn corrupt(
 /// what a request the database answered earlier would send it late: a join's roster entry (by default), or
 /// (`as=rename`) a name change, named `N` (default `late`) at person version `V` (default 0). To prove that one
 /// arriving after the account's deletion, or after a newer change, changes nothing.
-pub async fn add_member(
+pub async fn late_announcement(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
     req: &crate::http::incoming::Incoming,
