@@ -173,24 +173,53 @@ impl WranglerDev {
             std::fs::write(&path, lines.join("\n")).expect("write vars file");
             path
         };
-        let port = free_port();
-        let log = std::fs::File::create(persist_dir.with_extension(format!("{port}.log"))).expect("log file");
-        let child = Command::new(repo_root().join("scripts/worker-dev"))
-            .env("PORT", port.to_string())
-            .env("INSPECTOR_PORT", free_port().to_string())
-            .env("PERSIST_DIR", persist_dir)
-            .env("WORKER_VARS_FILE", &vars_file)
-            .env("WORKER_BUILD_SKIP", "1")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("spawn scripts/worker-dev");
-        let dev = Self { child, port, persist_dir: persist_dir.to_path_buf() };
-        assert!(wait_live(&dev.base_url(), Duration::from_secs(90)), "wrangler dev on {port} did not become live");
-        dev
+        // Ports are picked free and released before wrangler and workerd bind them (theirs too), so a test starting
+        // its own Worker at the same moment may take one first: such a start is tried again on new ports.
+        for attempt in 1..=3 {
+            let port = free_port();
+            let log_path = persist_dir.with_extension(format!("{port}.log"));
+            let log = std::fs::File::create(&log_path).expect("log file");
+            let child = Command::new(repo_root().join("scripts/worker-dev"))
+                .env("PORT", port.to_string())
+                .env("INSPECTOR_PORT", free_port().to_string())
+                .env("PERSIST_DIR", persist_dir)
+                .env("WORKER_VARS_FILE", &vars_file)
+                .env("WORKER_BUILD_SKIP", "1")
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log)
+                .process_group(0)
+                .spawn()
+                .expect("spawn scripts/worker-dev");
+            let mut dev = Self { child, port, persist_dir: persist_dir.to_path_buf() };
+            if dev.wait_started(Duration::from_secs(90)) {
+                return dev;
+            }
+            dev.kill9();
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if !text.contains("Address already in use") || attempt == 3 {
+                panic!(
+                    "wrangler dev on {port} did not become live (attempt {attempt}); its log: {}",
+                    log_path.display()
+                );
+            }
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// Waits until this instance answers `GET /health/live`, or its process ended (a failed start), or `timeout`.
+    fn wait_started(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if wait_live(&self.base_url(), Duration::from_millis(500)) {
+                return true;
+            }
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return false;
+            }
+        }
+        false
     }
 
     /// This build's Worker with the Competition class exported as it was before RPC (`tests/fixtures/
