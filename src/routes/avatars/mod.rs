@@ -11,7 +11,7 @@ use crate::router::RouteMatch;
 use crate::routes::profile;
 use crate::runtime::RequestContext;
 
-use model::{check_upload, key_for, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
+use model::{check_upload, key_for, key_of_url, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
 
 /// `POST /api/v1/me/avatar`
 pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
@@ -33,12 +33,10 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
     match ctx.database().set_avatar(&user.user_id, &url).await {
         Ok(Some(change)) => {
             crate::scoring::announce_person(ctx, &change.profile).await;
-            if let Some(old) = change.replaced.as_deref().and_then(|url| url.rsplit('/').next()) {
-                // Keys are the owner's own, so nobody else shows the replaced image; the same key is this upload.
-                if old != key && parse_key(old).is_some() {
-                    if let Err(error) = store.remove(old).await {
-                        worker::console_error!("replaced avatar {old} left in storage: {error}");
-                    }
+            // Keys are the owner's own, so nobody else shows the replaced image; the same key is this upload.
+            if let Some(old) = change.replaced.as_deref().and_then(key_of_url).filter(|old| *old != key) {
+                if let Err(error) = store.remove(old).await {
+                    worker::console_error!("replaced avatar {old} left in storage: {error}");
                 }
             }
             Ok(Reply::json(200, &AvatarReply { avatar_url: url }))

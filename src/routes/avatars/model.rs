@@ -98,6 +98,12 @@ pub fn parse_key(key: &str) -> Option<ImageType> {
     ImageType::ALL.into_iter().find(|t| t.extension() == extension)
 }
 
+/// The key of the stored image an avatar URL of this service points at (`None` for any other URL).
+pub fn key_of_url(url: &str) -> Option<&str> {
+    let key = url.rsplit('/').next()?;
+    parse_key(key).map(|_| key)
+}
+
 /// Reply of `POST /api/v1/me/avatar`.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AvatarReply {
@@ -146,5 +152,7 @@ mod tests {
         for bad in ["x.png", "../etc/passwd", &key.replace(".png", ".gif"), &key.to_uppercase(), ""] {
             assert_eq!(parse_key(bad), None, "{bad}");
         }
+        assert_eq!(key_of_url(&format!("https://api.example/api/v1/avatars/{key}")), Some(key.as_str()));
+        assert_eq!(key_of_url("https://tracker.example/pixel.gif"), None);
     }
 }

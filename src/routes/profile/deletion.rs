@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::adapters::avatar_store::AvatarStore;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
-use crate::routes::avatars::model::parse_key;
+use crate::routes::avatars::model::key_of_url;
 use crate::runtime::RequestContext;
 
 /// `DELETE /api/v1/me` → 204.
@@ -31,15 +31,13 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
             worker::console_error!("deleted account {} still on the board of {id}: {error}", user.user_id);
         }
     }
-    if let Some(key) = deleted.avatar_url.as_deref().and_then(|url| url.rsplit('/').next()) {
-        if parse_key(key).is_some() {
-            let removed = match AvatarStore::open(ctx.env) {
-                Ok(store) => store.remove(key).await,
-                Err(e) => Err(e),
-            };
-            if let Err(error) = removed {
-                worker::console_error!("avatar {key} of a deleted account left in storage: {error}");
-            }
+    if let Some(key) = deleted.avatar_url.as_deref().and_then(key_of_url) {
+        let removed = match AvatarStore::open(ctx.env) {
+            Ok(store) => store.remove(key).await,
+            Err(e) => Err(e),
+        };
+        if let Err(error) = removed {
+            worker::console_error!("avatar {key} of a deleted account left in storage: {error}");
         }
     }
     Ok(Reply { status: 204, body: Vec::new(), headers: Vec::new() })
