@@ -193,6 +193,8 @@ fn the_database_api_lets_a_user_read_their_own_rows_and_write_only_their_name() 
     assert_eq!(empty.status, 400, "empty name: {:?}", empty.json);
     let version = patch(json!({"days_version": 1_000_000}));
     assert_eq!(version.status, 403, "{:?}", version.json);
+    let person = patch(json!({"person_version": 1_000_000}));
+    assert_eq!(person.status, 403, "the boards' change count is the database's: {:?}", person.json);
     let fine = patch(json!({"display_name": "Alice"}));
     assert_eq!((fine.status, fine.json[0]["display_name"].as_str()), (200, Some("Alice")), "{:?}", fine.json);
     // Even the service key cannot store an avatar that is not the project's own avatar route.
