@@ -34,6 +34,11 @@ pub fn hs256(secret: &[u8], claims: Value) -> String {
     Hs256.token(&Header::empty(), &Claims::new(claims), &Hs256Key::new(secret)).expect("HS256 signing")
 }
 
+/// An HS256 token over `claims` whose header carries `fields` besides `alg` and `typ`.
+pub fn hs256_with_header(secret: &[u8], fields: Value, claims: Value) -> String {
+    Hs256.token(&Header::new(fields), &Claims::new(claims), &Hs256Key::new(secret)).expect("HS256 signing")
+}
+
 /// An ES256 token over `claims`, signed by fixture key `kid` and naming it.
 pub fn es256(kid: &str, claims: Value) -> String {
     let keys = private_keys();

@@ -66,11 +66,24 @@ struct OtherClaims {
     role: Option<String>,
 }
 
-fn parse(token: &str) -> Result<UntrustedToken<'_>, AuthError> {
+/// Header members beyond the ones `jwt-compact` reads. `crit` names extensions the verifier must understand
+/// (RFC 7515 §4.1.11); this service understands none, so a token that has one is refused, whatever it names.
+#[derive(Debug, Clone, Deserialize)]
+struct HeaderExtras {
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+fn parse(token: &str) -> Result<UntrustedToken<'_, HeaderExtras>, AuthError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(AuthError::Invalid("token too large".into()));
     }
-    UntrustedToken::new(token).map_err(|_| AuthError::Invalid("malformed token".into()))
+    let untrusted =
+        UntrustedToken::<HeaderExtras>::try_from(token).map_err(|_| AuthError::Invalid("malformed token".into()))?;
+    if untrusted.header().other_fields.crit.is_some() {
+        return Err(AuthError::Invalid("critical header extensions not supported".into()));
+    }
+    Ok(untrusted)
 }
 
 /// Reads which key a token needs, refusing algorithms not in `accepted` (and so `none`) and asymmetric tokens
@@ -133,7 +146,7 @@ fn malformed_claims() -> AuthError {
 }
 
 /// HS256 through `jwt-compact`'s validator (the asymmetric keys check their own signatures, `auth::public_key`).
-fn validate(key: &Hs256Key, untrusted: &UntrustedToken<'_>) -> Result<Claims<OtherClaims>, AuthError> {
+fn validate(key: &Hs256Key, untrusted: &UntrustedToken<'_, HeaderExtras>) -> Result<Claims<OtherClaims>, AuthError> {
     let token = Hs256.validator::<OtherClaims>(key).validate(untrusted).map_err(|error| match error {
         ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } => {
             AuthError::Invalid("bad signature".into())

@@ -4,7 +4,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::auth::jwks::KeySet;
-use crate::auth::test_tokens::{b64, es256, hs256, private_keys, public_jwks, rs256, with_header, with_payload};
+use crate::auth::test_tokens::{
+    b64, es256, hs256, hs256_with_header, private_keys, public_jwks, rs256, with_header, with_payload,
+};
 
 const SECRET: &[u8] = b"super-secret-jwt-token-with-at-least-32-characters-long";
 const USER: &str = "5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d";
@@ -113,6 +115,19 @@ fn attack_tokens_are_refused() {
         ("non-UUID sub", es256("ec-1", with(payload(), "sub", json!("admin"))), ALL, invalid("sub must be a UUID")),
         ("oversized", format!("{}.{}.x", "a".repeat(MAX_TOKEN_LEN), "b"), ALL, invalid("token too large")),
         ("garbage", "not-a-jwt".into(), ALL, invalid("malformed token")),
+        (
+            // Signed with the right secret: only the critical extension refuses it.
+            "a critical header extension",
+            hs256_with_header(SECRET, json!({"crit": ["b64"], "b64": false}), payload()),
+            ALL,
+            invalid("critical header extensions not supported"),
+        ),
+        (
+            "an empty crit list (which RFC 7515 forbids too)",
+            hs256_with_header(SECRET, json!({"crit": []}), payload()),
+            ALL,
+            invalid("critical header extensions not supported"),
+        ),
         (
             "RS256 when only HS256 is accepted",
             rs256("rsa-1", payload()),
