@@ -150,5 +150,14 @@ fn every_adapter_call_works(new_style_keys: bool) {
         let upcoming = db.create_competition(&upcoming).await.expect("create an upcoming competition");
         let joined = db.join_competition(&user, &upcoming.id).await.expect("join an upcoming competition");
         assert_eq!((joined.competition.id, joined.rescore), (upcoming.id, None));
+
+        // A deleted account leaves one numbered departure in each competition it was in, for the objects to read.
+        assert!(db.account_departures(&client.id, 0, 10).await.expect("none yet").is_empty());
+        db.delete_account(&user).await.expect("delete the account");
+        let departed = db.account_departures(&client.id, 0, 10).await.expect("departures");
+        assert_eq!(departed.iter().map(|d| d.user_id).collect::<Vec<_>>(), [user]);
+        let last = departed[0].id;
+        assert!(db.account_departures(&client.id, last, 10).await.expect("after the last").is_empty());
+        assert_eq!(db.account_departures(&upcoming.id, 0, 10).await.expect("another competition's").len(), 1);
     });
 }

@@ -222,3 +222,57 @@ fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_delet
     assert_eq!(sql(&format!("SELECT count(*) FROM public.profiles WHERE user_id = '{ana}'")), "0", "nothing came back");
     assert_eq!(as_user("DELETE", "/api/v1/me", &ana, None).status, 204, "deleting again changes nothing");
 }
+
+/// An account deleted in Supabase itself (its dashboard or Auth admin API: not `DELETE /api/v1/me`, so no object is
+/// told) leaves the boards too. A board that still moves drops the member when the next scores are delivered to the
+/// database; one that stands still drops them before its standings become final. The prizes and `final_results` pay
+/// only accounts that exist.
+#[test]
+fn an_account_deleted_in_supabase_leaves_the_boards_and_is_never_paid() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let moving = e2e::competition_with(&[ana, ben]);
+    let ending = e2e::create_competition(-60, 6);
+    e2e::join(&ending, &ana);
+    e2e::join(&ending, &ben);
+    for competition in [&moving, &ending] {
+        post_score(competition, &ana, 900);
+        post_score(competition, &ben, 300);
+    }
+    let (mut socket, _) = connect_live(&moving, &ben, false);
+    let _snapshot = next_json(&mut socket);
+
+    assert_eq!(sql(&format!("DELETE FROM auth.users WHERE id = '{ana}' RETURNING 1")), "1");
+    post_score(&moving, &ben, 400);
+    let removed = loop {
+        let frame = next_json(&mut socket);
+        if frame["type"] == "removed" {
+            break frame;
+        }
+        assert!(frame["type"] == "update" || frame["type"] == "updates", "{frame:?}");
+    };
+    assert_eq!((&removed["user_id"], &removed["total"]), (&json!(ana), &json!(1)));
+    let entries = page(&moving, &ben);
+    assert_eq!(shown(&entries, &ana), None, "off the moving board: {entries:?}");
+    assert_eq!((&entries[0]["user_id"], &entries[0]["rank"]), (&json!(ben), &json!(1)));
+    let again =
+        as_user("POST", "/api/v1/leaderboard/update", &ana, Some(&json!({"competition_id": moving, "score": 999})));
+    assert!(matches!(again.status, 401 | 403), "the deleted account's token posts nothing: {:?}", again.json);
+    assert_eq!(shown(&page(&moving, &ben), &ana), None);
+
+    let prizes = e2e::eventually(std::time::Duration::from_secs(20), || {
+        let p = as_user("GET", &format!("/api/v1/leaderboard/{ending}/prizes"), &ben, None).json;
+        (p["final"] == true).then_some(p)
+    })
+    .expect("the short competition ends");
+    assert_eq!(prizes["prizes"], json!([{"rank": 1, "user_id": ben, "amount": 600}]), "{prizes:?}");
+    let standings = page(&ending, &ben);
+    assert_eq!(shown(&standings, &ana), None, "{standings:?}");
+    let recorded = || {
+        sql(&format!(
+            "SELECT string_agg(user_id::text, ',') FROM public.final_results WHERE competition_id = '{ending}'"
+        ))
+    };
+    let recorded = e2e::eventually(std::time::Duration::from_secs(10), || Some(recorded()).filter(|r| !r.is_empty()))
+        .expect("final results recorded");
+    assert_eq!(recorded, ben.to_string());
+}

@@ -167,6 +167,14 @@ pub struct MemberToRescore {
     pub inputs: crate::fitness_rules::rescore::RescoreInputs,
 }
 
+/// One row of `account_departures_after`: a member of the competition whose account was deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct DepartureRow {
+    /// Increasing in the order the deletions happened.
+    pub id: i64,
+    pub user_id: Uuid,
+}
+
 /// One held sample of `list_holds` / `decide_hold`: a user-day's held source and metric, and the day's decision.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct HoldRow {

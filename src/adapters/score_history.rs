@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, SecondsFormat};
-use durable_objects::system_of_record::{DaysTotals, Delivery, RecordSink, TotalsRead};
+use durable_objects::system_of_record::{DaysTotals, Delivery, Departure, DeparturesRead, RecordSink, TotalsRead};
 use standings::outbox::{DeliveryError, OutboxRow};
 use standings::protocol::FinalResult;
 use uuid::Uuid;
@@ -18,6 +18,9 @@ use super::rows::ScoreEntryArg;
 
 /// Members' totals computed from their days, read per page at a competition's start.
 const TOTALS_PAGE: usize = 100;
+
+/// Deleted accounts read per page.
+const DEPARTURES_PAGE: usize = 500;
 
 /// Delivers outbox rows and reads members' totals through the isolate's database adapter.
 pub struct ScoreHistory {
@@ -81,6 +84,19 @@ impl RecordSink for ScoreHistory {
                 next: page.next,
             })
         })
+    }
+
+    fn departures(&self, competition_id: Uuid, after: i64) -> DeparturesRead<'_> {
+        Box::pin(self.read_departures(competition_id, after))
+    }
+}
+
+impl ScoreHistory {
+    /// `RecordSink::departures`, here so the trait's block stays the list of what the sink does.
+    async fn read_departures(&self, competition_id: Uuid, after: i64) -> Result<Vec<Departure>, String> {
+        let rows = self.database.account_departures(&competition_id, after, DEPARTURES_PAGE).await;
+        let rows = rows.map_err(|e| e.to_string())?;
+        Ok(rows.into_iter().map(|row| Departure { id: row.id, user_id: row.user_id }).collect())
     }
 }
 

@@ -29,14 +29,28 @@ impl Loaded {
             (board.meta().map(CompetitionMeta::final_ms), board.is_final())
         };
         if let (Some(final_ms), false) = (final_ms, is_final) {
-            if now >= final_ms {
-                self.finalize()?;
-            } else {
+            if now < final_ms {
                 due.push(final_ms);
+            } else {
+                // The standings become final on time even when the database cannot say who left: an outage of the
+                // system of record delays history, never the end (DESIGN.md). A deletion read after that keeps
+                // the member's rank and amount under `deleted player`, as `DELETE /api/v1/me` does after the end.
+                if let Err(reason) = self.apply_departures().await {
+                    worker::console_error!("standings final without the latest deleted accounts: {reason}");
+                }
+                self.finalize()?;
             }
         }
-        if let Some(delay) = self.drain_outbox().await {
+        let (next_drain, delivered) = self.drain_outbox().await;
+        if let Some(delay) = next_drain {
             due.push(now + delay as i64);
+        }
+        // Deletions are rare; reading them with each delivery (at most one a second while scores move) takes a
+        // deleted member off a board that still moves, without a read of its own for boards that stand still.
+        if delivered {
+            if let Err(reason) = self.apply_departures().await {
+                worker::console_warn!("deleted accounts unread, reading them with the next delivery: {reason}");
+            }
         }
         if let Some(delay) = self.deliver_final().await {
             due.push(now + delay as i64);
@@ -107,12 +121,15 @@ impl Loaded {
         Ok(CompetitionSink { competition_id, sink: worker_link::record_sink(&self.env)? })
     }
 
-    /// Delivers one outbox batch; the delay before the next run, if one is needed. Draining is idempotent.
-    pub(super) async fn drain_outbox(&self) -> Option<u64> {
+    /// Delivers one outbox batch; the delay before the next run, if one is needed, and whether rows were delivered.
+    /// Draining is idempotent.
+    pub(super) async fn drain_outbox(&self) -> (Option<u64>, bool) {
         let drained = match self.record_sink() {
             Ok(sink) => outbox::drain(&self.store, &sink).await,
             Err(reason) => outbox::drain(&self.store, &Undeliverable(reason)).await,
         };
+        // The last batch of a backlog only: the departures are read once for it.
+        let delivered = matches!(drained, Ok(Drained::Delivered { more: false, .. }));
         let next = match drained {
             Ok(Drained::Empty) => None,
             Ok(Drained::Delivered { more: true, .. }) => Some(0),
@@ -140,6 +157,6 @@ impl Loaded {
                 Some(outbox::BACKOFF_MAX_MS)
             }
         };
-        next
+        (next, delivered)
     }
 }

@@ -6,6 +6,7 @@
 //! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
 
 mod alarm;
+mod departures;
 mod reads;
 mod relays;
 mod rpc;

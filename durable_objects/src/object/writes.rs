@@ -93,17 +93,23 @@ impl Loaded {
     /// `Forget`: a member deleted their account. A board that still moves drops them at once (a `removed`
     /// frame; everyone behind moves up); final standings keep their rank and amount under `deleted player`.
     pub(super) fn forget(&self, order: Forget) -> Result<Reply> {
-        let moving = !self.board.borrow().is_final();
-        // Stored first: a failed write changes nothing.
-        if let Err(e) = self.store.forget(&order.user_id, moving) {
-            return storage_failure(&e);
-        }
-        if moving {
-            if let Err(response) = self.take_off_board(order.user_id) {
-                return response;
-            }
+        if let Err(response) = self.forget_member(order.user_id) {
+            return response;
         }
         Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+    }
+
+    /// What `Forget` does, for it and for the departures the system of record lists (`object::departures`).
+    pub(super) fn forget_member(&self, user: Uuid) -> std::result::Result<(), Result<Reply>> {
+        let moving = !self.board.borrow().is_final();
+        // Stored first: a failed write changes nothing.
+        if let Err(e) = self.store.forget(&user, moving) {
+            return Err(storage_failure(&e));
+        }
+        if moving {
+            self.take_off_board(user)?;
+        }
+        Ok(())
     }
 
     /// `Repair`: drops a stored member row the board could not load.

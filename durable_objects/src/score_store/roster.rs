@@ -10,6 +10,9 @@ use standings::protocol::Person;
 
 use super::{Bind, ScoreStore, StoreError, Value, NAMES_KEPT};
 
+/// `meta` key of the last account departure applied.
+const META_DEPARTURES: &str = "departures_applied";
+
 #[derive(Debug, Deserialize)]
 struct PersonRow {
     user_id: String,
@@ -153,6 +156,16 @@ impl ScoreStore {
             version: (1 << 53) - 1,
         })?;
         self.run("INSERT INTO forgotten (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&id)])
+    }
+
+    /// The number of the last account departure applied (`Departure::id`; 0 before the first).
+    pub fn departures_applied(&self) -> Result<i64, StoreError> {
+        Ok(self.meta_value(META_DEPARTURES)?.unwrap_or(0))
+    }
+
+    /// Remembers the number of the last account departure applied.
+    pub fn set_departures_applied(&self, id: i64) -> Result<(), StoreError> {
+        self.set_meta_value(META_DEPARTURES, id)
     }
 
     /// The days version of the last fitness total applied for `user` (`None` before the first).
