@@ -222,11 +222,22 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
         approved.json
     );
     assert_eq!(board_score(&id, &walker), Some(76_000), "approved: counts in full, live");
+    // The phone sends the day again unchanged: it keeps its decision, so the reply does not call it held.
+    let resent = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000}]}));
+    assert_eq!((&resent.json["held"], score_in(&resent, &id)), (&json!([]), Some(76_000)), "{:?}", resent.json);
     let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
     assert_eq!((again.status, &again.json["status"]), (200, &json!("approved")), "the same decision is a no-op");
     let rejected = as_admin("POST", &path, Some(&json!({"decision": "reject"})));
     assert_eq!((rejected.status, &rejected.json["counted"]), (200, &json!(0)));
     assert_eq!(board_score(&id, &walker), Some(1000), "rejected: the day counts 0 for steps");
+    let resent = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000}]}));
+    assert_eq!((&resent.json["held"], score_in(&resent, &id)), (&json!([]), Some(1000)), "{:?}", resent.json);
+    // A changed value reopens the review: held again, counting as the threshold.
+    let changed = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 74_000}]}));
+    assert_eq!(changed.json["held"], json!([{"index": 0, "metric": "steps", "value": 74_000}]), "{:?}", changed.json);
+    assert_eq!(score_in(&changed, &id), Some(61_000));
+    let rejected = as_admin("POST", &path, Some(&json!({"decision": "reject"})));
+    assert_eq!((rejected.status, &rejected.json["counted"]), (200, &json!(0)));
     let listed = as_admin("GET", "/api/v1/admin/holds?status=rejected", None);
     assert!(listed.json["holds"].as_array().expect("holds").iter().any(|h| h["user_id"] == json!(walker)));
 

@@ -32,7 +32,7 @@ async fn run(ctx: &RequestContext<'_>, bytes: &[u8]) -> Result<Reply, ApiError> 
     // One database round trip stores the days (creating the profile if needed) and returns what rescoring needs.
     let synced =
         ctx.database().sync_fitness_days(&user.user_id, &valid.source, &valid.days, valid.time_zone.as_deref()).await?;
-    let held = valid.held(&synced.future);
+    let held = valid.held(&synced.future, &synced.rescore.holds);
     for index in &synced.future {
         valid.rejected.push(Rejection { index: *index, reason: FUTURE_DATE.to_owned() });
     }

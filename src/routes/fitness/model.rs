@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 use super::raw_sample::RawSample;
 use crate::adapters::rows::FitnessDayArg;
 use crate::error::{ApiError, FieldError};
+use crate::fitness_rules::rescore::DayHold;
+use crate::fitness_rules::HoldStatus;
 use crate::time;
 use standings::rules::Metric;
 
@@ -120,10 +122,13 @@ pub struct ValidSync {
 }
 
 impl ValidSync {
-    /// The held samples among those stored (`future` lists the indexes the database did not store).
-    pub fn held(&self, future: &[usize]) -> Vec<Held> {
+    /// The held samples among those stored (`future` lists the indexes the database did not store), leaving out
+    /// those of a day already decided (`holds`, as the database has them after this sync): a sample sent again
+    /// unchanged keeps its decision, so it counts in full (approved) or not at all (rejected), not as the threshold.
+    pub fn held(&self, future: &[usize], holds: &[DayHold]) -> Vec<Held> {
+        let decided = |day: &str| holds.iter().any(|h| h.day == day && h.status != HoldStatus::Pending);
         let mut held = Vec::new();
-        for day in self.days.iter().filter(|d| !future.contains(&d.index)) {
+        for day in self.days.iter().filter(|d| !future.contains(&d.index) && !decided(&d.day)) {
             // Which metrics are held was decided once, per sample, when it was validated.
             for (metric, value) in day.values().filter(|(metric, _)| day.held_metrics.contains(&metric.name())) {
                 held.push(Held { index: day.index, metric: metric.name(), value });
@@ -332,11 +337,29 @@ mod tests {
         ]));
         assert_eq!(result.days[1].held_metrics, ["steps"]);
         assert!(result.days[1].user_entered);
-        let held: Vec<(usize, &str, i64)> = result.held(&[3]).iter().map(|h| (h.index, h.metric, h.value)).collect();
+        let held: Vec<(usize, &str, i64)> =
+            result.held(&[3], &[]).iter().map(|h| (h.index, h.metric, h.value)).collect();
         assert_eq!(
             held,
             [(0, "calories", 8_001), (1, "steps", 60_001), (2, "active_minutes", 601), (2, "distance_m", 60_001)]
         );
+    }
+
+    #[test]
+    fn a_sample_of_a_decided_day_is_not_held_again() {
+        let result = sync(json!([
+            {"date": "2026-11-20", "steps": 70_000},
+            {"date": "2026-11-21", "steps": 70_000},
+            {"date": "2026-11-22", "steps": 70_000},
+        ]));
+        let hold = |day: &str, status| DayHold { day: day.into(), status };
+        let holds = [
+            hold("2026-11-20", HoldStatus::Approved),
+            hold("2026-11-21", HoldStatus::Rejected),
+            hold("2026-11-22", HoldStatus::Pending),
+        ];
+        let held: Vec<usize> = result.held(&[], &holds).iter().map(|h| h.index).collect();
+        assert_eq!(held, [2], "only the day still waiting for a decision");
     }
 
     #[test]
