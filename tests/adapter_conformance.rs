@@ -151,13 +151,21 @@ fn every_adapter_call_works(new_style_keys: bool) {
         let joined = db.join_competition(&user, &upcoming.id).await.expect("join an upcoming competition");
         assert_eq!((joined.competition.id, joined.rescore), (upcoming.id, None));
 
-        // A deleted account leaves one numbered departure in each competition it was in, for the objects to read.
-        assert!(db.account_departures(&client.id, 0, 10).await.expect("none yet").is_empty());
+        // A rename and a deleted account each leave one numbered change in every competition the user is in, for
+        // the objects to read: the profile as it is now, or none once the account is gone.
+        let before = db.member_changes(&client.id, 0, 10).await.expect("changes").last().map_or(0, |c| c.id);
+        db.update_profile(&user, &json!({"display_name": "Renamed again"})).await.expect("rename");
+        let renamed = db.member_changes(&client.id, before, 10).await.expect("after the rename");
+        assert_eq!(renamed.len(), 1, "{renamed:?}");
+        let person = renamed[0].person.as_ref().expect("the profile as it is now");
+        assert_eq!((renamed[0].user_id, person.display_name.as_str()), (user, "Renamed again"));
+        db.update_profile(&user, &json!({"time_zone": "Europe/Paris"})).await.expect("a new zone");
+        assert_eq!(db.member_changes(&client.id, renamed[0].id, 10).await.expect("zone").len(), 0, "not shown");
         db.delete_account(&user).await.expect("delete the account");
-        let departed = db.account_departures(&client.id, 0, 10).await.expect("departures");
-        assert_eq!(departed.iter().map(|d| d.user_id).collect::<Vec<_>>(), [user]);
-        let last = departed[0].id;
-        assert!(db.account_departures(&client.id, last, 10).await.expect("after the last").is_empty());
-        assert_eq!(db.account_departures(&upcoming.id, 0, 10).await.expect("another competition's").len(), 1);
+        let deleted = db.member_changes(&client.id, renamed[0].id, 10).await.expect("after the deletion");
+        assert_eq!(deleted.iter().map(|c| (c.user_id, c.person.is_none())).collect::<Vec<_>>(), [(user, true)]);
+        assert!(db.member_changes(&client.id, deleted[0].id, 10).await.expect("after the last").is_empty());
+        let elsewhere = db.member_changes(&upcoming.id, 0, 10).await.expect("another competition's");
+        assert_eq!(elsewhere.last().map(|c| (c.user_id, c.person.is_none())), Some((user, true)));
     });
 }

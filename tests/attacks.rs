@@ -755,14 +755,14 @@ fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
             json!({"p_competition": competition, "p_from": rfc3339(0), "p_to": rfc3339(0), "p_after": null}),
         ),
         ("delete_account", json!({"p_user": other})),
-        ("account_departures_after", json!({"p_competition": competition, "p_after": 0})),
+        ("member_changes_after", json!({"p_competition": competition, "p_after": 0})),
     ];
     for (function, args) in calls {
         let reply = rest_as("POST", &format!("/rpc/{function}"), Some(&walker_token), &[], Some(&args));
         assert!(matches!(reply.status, 401 | 403), "{function}: {} {:?}", reply.status, reply.json);
     }
-    let departures = rest_as("GET", "/account_departures", Some(&walker_token), &[], None);
-    assert!(matches!(departures.status, 401 | 403), "who deleted their account: {departures:?}");
+    let changes = rest_as("GET", "/member_changes", Some(&walker_token), &[], None);
+    assert!(matches!(changes.status, 401 | 403), "who renamed or deleted their account: {changes:?}");
     assert_eq!(sql(&format!("SELECT status FROM public.fitness_holds WHERE user_id = '{walker}'")), "pending");
     assert_eq!(sql(&format!("SELECT count(*) FROM public.profiles WHERE user_id = '{walker}'")), "1");
 }

@@ -276,3 +276,36 @@ fn an_account_deleted_in_supabase_leaves_the_boards_and_is_never_paid() {
         .expect("final results recorded");
     assert_eq!(recorded, ben.to_string());
 }
+
+/// A rename written straight through the database API (a user's one direct write there) reaches the boards too: the
+/// object reads its members' changes when its board is read (at most every few seconds), so the next reads show the
+/// new name and subscribers get an update frame with it.
+#[test]
+fn a_rename_through_the_database_api_shows_on_the_boards() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[ana, ben]);
+    post_score(&competition, &ana, 700);
+    post_score(&competition, &ben, 200);
+    let (mut socket, _) = connect_live(&competition, &ben, false);
+    let _snapshot = next_json(&mut socket);
+
+    let anon = e2e::worker_var("SUPABASE_ANON_KEY");
+    let bearer = format!("Bearer {}", user_token(&ana));
+    let headers = [("apikey", anon.as_str()), ("Authorization", bearer.as_str())];
+    let path = format!("{}/profiles?user_id=eq.{ana}", e2e::rest_url());
+    let direct = send("PATCH", &path, &headers, Some(&json!({"display_name": "Ana Direct"})));
+    assert!(matches!(direct.status, 200 | 204), "{:?}", direct.json);
+
+    let shown_now = e2e::eventually(std::time::Duration::from_secs(20), || {
+        let name = shown(&page(&competition, &ben), &ana).map(|(name, _)| name);
+        (name.as_deref() == Some("Ana Direct")).then_some(())
+    });
+    assert!(shown_now.is_some(), "the board shows the new name: {:?}", page(&competition, &ben));
+    let frame = next_json(&mut socket);
+    assert_eq!(
+        (&frame["type"], &frame["user_id"], &frame["display_name"]),
+        (&json!("update"), &json!(ana), &json!("Ana Direct"))
+    );
+    let me = as_user("GET", &format!("/api/v1/leaderboard/{competition}/me"), &ben, None);
+    assert_eq!(shown(&me.json["entries"], &ana).map(|(name, _)| name).as_deref(), Some("Ana Direct"), "{:?}", me.json);
+}

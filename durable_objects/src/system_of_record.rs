@@ -10,7 +10,7 @@ use uuid::Uuid;
 use worker::Env;
 
 use standings::outbox::{DeliveryError, OutboxRow, OutboxSink};
-use standings::protocol::{FinalResult, ScoreWrite};
+use standings::protocol::{FinalResult, Person, ScoreWrite};
 
 /// A delivery in flight.
 pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + 'a>>;
@@ -18,16 +18,19 @@ pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> +
 /// A read of members' totals in flight (the reason as text when it failed).
 pub type TotalsRead<'a> = Pin<Box<dyn Future<Output = Result<DaysTotals, String>> + 'a>>;
 
-/// A read of accounts deleted since the last one applied, in flight (the reason as text when it failed).
-pub type DeparturesRead<'a> = Pin<Box<dyn Future<Output = Result<Vec<Departure>, String>> + 'a>>;
+/// A read of member changes since the last one applied, in flight (the reason as text when it failed).
+pub type MemberChangesRead<'a> = Pin<Box<dyn Future<Output = Result<Vec<MemberChange>, String>> + 'a>>;
 
-/// A member whose account was deleted, however it was deleted (numbered in the order the system of record saw it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Departure {
-    /// The departure's number, increasing; the object remembers the last one it applied.
+/// Something that happened to a member's account in the system of record, however it happened (numbered in the
+/// order it happened there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberChange {
+    /// The change's number, increasing; the object remembers the last one it applied.
     pub id: i64,
-    /// The member whose account is gone.
+    /// The member.
     pub user_id: Uuid,
+    /// Their name and avatar as they are now; `None` when the account was deleted.
+    pub person: Option<Person>,
 }
 
 /// A page of a fitness competition's members' totals computed from their stored days.
@@ -51,8 +54,9 @@ pub trait RecordSink {
     /// `at_ms`.
     /// Fails when the system of record does not consider the competition started yet.
     fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
-    /// Reads a page of `competition_id`'s members whose accounts were deleted, numbered after `after`, oldest first.
-    fn departures(&self, competition_id: Uuid, after: i64) -> DeparturesRead<'_>;
+    /// Reads a page of `competition_id`'s member changes (renames, new avatars, deleted accounts) numbered after
+    /// `after`, oldest first.
+    fn member_changes(&self, competition_id: Uuid, after: i64) -> MemberChangesRead<'_>;
 }
 
 /// Builds the sink from the object's environment (settings and bindings).

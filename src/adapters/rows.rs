@@ -167,12 +167,23 @@ pub struct MemberToRescore {
     pub inputs: crate::fitness_rules::rescore::RescoreInputs,
 }
 
-/// One row of `account_departures_after`: a member of the competition whose account was deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct DepartureRow {
-    /// Increasing in the order the deletions happened.
+/// One row of `member_changes_after`: a member of the competition whose name, avatar or account changed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MemberChangeRow {
+    /// Increasing in the order the changes happened.
     pub id: i64,
     pub user_id: Uuid,
+    /// The profile as it is now; `None` when the account was deleted.
+    pub person: Option<ChangedPerson>,
+}
+
+/// The name and avatar of a [`MemberChangeRow`] as they are now.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChangedPerson {
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    /// The profile's `person_version`.
+    pub version: i64,
 }
 
 /// One held sample of `list_holds` / `decide_hold`: a user-day's held source and metric, and the day's decision.

@@ -6,9 +6,11 @@
 use std::rc::Rc;
 
 use chrono::{DateTime, SecondsFormat};
-use durable_objects::system_of_record::{DaysTotals, Delivery, Departure, DeparturesRead, RecordSink, TotalsRead};
+use durable_objects::system_of_record::{
+    DaysTotals, Delivery, MemberChange, MemberChangesRead, RecordSink, TotalsRead,
+};
 use standings::outbox::{DeliveryError, OutboxRow};
-use standings::protocol::FinalResult;
+use standings::protocol::{FinalResult, Person};
 use uuid::Uuid;
 use worker::Env;
 
@@ -19,8 +21,8 @@ use super::rows::ScoreEntryArg;
 /// Members' totals computed from their days, read per page at a competition's start.
 const TOTALS_PAGE: usize = 100;
 
-/// Deleted accounts read per page.
-const DEPARTURES_PAGE: usize = 500;
+/// Member changes read per page.
+const CHANGES_PAGE: usize = 500;
 
 /// Delivers outbox rows and reads members' totals through the isolate's database adapter.
 pub struct ScoreHistory {
@@ -86,17 +88,29 @@ impl RecordSink for ScoreHistory {
         })
     }
 
-    fn departures(&self, competition_id: Uuid, after: i64) -> DeparturesRead<'_> {
-        Box::pin(self.read_departures(competition_id, after))
+    fn member_changes(&self, competition_id: Uuid, after: i64) -> MemberChangesRead<'_> {
+        Box::pin(self.read_member_changes(competition_id, after))
     }
 }
 
 impl ScoreHistory {
-    /// `RecordSink::departures`, here so the trait's block stays the list of what the sink does.
-    async fn read_departures(&self, competition_id: Uuid, after: i64) -> Result<Vec<Departure>, String> {
-        let rows = self.database.account_departures(&competition_id, after, DEPARTURES_PAGE).await;
+    /// `RecordSink::member_changes`, here so the trait's block stays the list of what the sink does.
+    async fn read_member_changes(&self, competition_id: Uuid, after: i64) -> Result<Vec<MemberChange>, String> {
+        let rows = self.database.member_changes(&competition_id, after, CHANGES_PAGE).await;
         let rows = rows.map_err(|e| e.to_string())?;
-        Ok(rows.into_iter().map(|row| Departure { id: row.id, user_id: row.user_id }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| MemberChange {
+                id: row.id,
+                user_id: row.user_id,
+                person: row.person.map(|p| Person {
+                    user_id: row.user_id,
+                    display_name: p.display_name,
+                    avatar_url: p.avatar_url,
+                    version: p.version,
+                }),
+            })
+            .collect())
     }
 }
 

@@ -35,8 +35,8 @@ impl Loaded {
                 // The standings become final on time even when the database cannot say who left: an outage of the
                 // system of record delays history, never the end (DESIGN.md). A deletion read after that keeps
                 // the member's rank and amount under `deleted player`, as `DELETE /api/v1/me` does after the end.
-                if let Err(reason) = self.apply_departures().await {
-                    worker::console_error!("standings final without the latest deleted accounts: {reason}");
+                if let Err(reason) = self.apply_member_changes(now).await {
+                    worker::console_error!("standings final without the latest member changes: {reason}");
                 }
                 self.finalize()?;
             }
@@ -45,11 +45,10 @@ impl Loaded {
         if let Some(delay) = next_drain {
             due.push(now + delay as i64);
         }
-        // Deletions are rare; reading them with each delivery (at most one a second while scores move) takes a
-        // deleted member off a board that still moves, without a read of its own for boards that stand still.
-        if delivered {
-            if let Err(reason) = self.apply_departures().await {
-                worker::console_warn!("deleted accounts unread, reading them with the next delivery: {reason}");
+        // With each delivery (at most one a second while scores move), or when a read of the board asked for it.
+        if self.changes_wanted.replace(false) || delivered {
+            if let Err(reason) = self.apply_member_changes(now).await {
+                worker::console_warn!("member changes unread, reading them with the next delivery or read: {reason}");
             }
         }
         if let Some(delay) = self.deliver_final().await {
@@ -128,7 +127,7 @@ impl Loaded {
             Ok(sink) => outbox::drain(&self.store, &sink).await,
             Err(reason) => outbox::drain(&self.store, &Undeliverable(reason)).await,
         };
-        // The last batch of a backlog only: the departures are read once for it.
+        // The last batch of a backlog only: the member changes are read once for it.
         let delivered = matches!(drained, Ok(Drained::Delivered { more: false, .. }));
         let next = match drained {
             Ok(Drained::Empty) => None,

@@ -6,7 +6,7 @@
 //! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
 
 mod alarm;
-mod departures;
+mod member_changes;
 mod reads;
 mod relays;
 mod rpc;
@@ -82,6 +82,10 @@ struct Loaded {
     rebuilt_members: u64,
     /// When the object's one alarm is known to be set for (epoch ms); `None` when unknown (read it from storage).
     alarm_at: Cell<Option<i64>>,
+    /// When the member changes were last read from the system of record (epoch ms; 0 since the wake).
+    changes_checked_at: Cell<i64>,
+    /// Whether a read of the board asked the alarm to read the member changes.
+    changes_wanted: Cell<bool>,
     /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
     config: ObjectConfig,
     /// The live sockets: how many are open (and last reported to the global gauge, also in storage for the next
@@ -178,6 +182,8 @@ impl Loaded {
             rebuild_ms,
             rebuilt_members,
             alarm_at: Cell::new(None),
+            changes_checked_at: Cell::new(0),
+            changes_wanted: Cell::new(false),
             config,
             subscribers: Subscribers::new(now_ms(), reported_sockets),
             fanout,
@@ -200,9 +206,21 @@ impl Loaded {
             ObjectRequest::Repair(repair) => self.repair(repair),
             ObjectRequest::RetryOutbox => self.retry_dead_letters().await,
             ObjectRequest::Prizes => self.prizes(),
-            ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
-            ObjectRequest::Standing { user_id } => self.read_standing(user_id),
-            ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
+            ObjectRequest::Page { limit, cursor, unless_seq } => {
+                let reply = self.read_page(limit, cursor.as_deref(), unless_seq);
+                self.check_member_changes_after_read().await;
+                reply
+            }
+            ObjectRequest::Standing { user_id } => {
+                let reply = self.read_standing(user_id);
+                self.check_member_changes_after_read().await;
+                reply
+            }
+            ObjectRequest::Around { user_id, radius } => {
+                let reply = self.read_around(user_id, radius);
+                self.check_member_changes_after_read().await;
+                reply
+            }
             ObjectRequest::RelayJoin { name, epoch } => self.relay_join(name, epoch),
             ObjectRequest::Snapshot { user_id } => self.relay_snapshot(user_id),
             ObjectRequest::Frames { since, through } => self.relay_frames(since, through),

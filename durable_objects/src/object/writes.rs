@@ -99,7 +99,7 @@ impl Loaded {
         Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
     }
 
-    /// What `Forget` does, for it and for the departures the system of record lists (`object::departures`).
+    /// What `Forget` does, for it and for the deleted accounts the system of record lists (`object::member_changes`).
     pub(super) fn forget_member(&self, user: Uuid) -> std::result::Result<(), Result<Reply>> {
         let moving = !self.board.borrow().is_final();
         // Stored first: a failed write changes nothing.
@@ -236,9 +236,17 @@ impl Loaded {
     /// with the new name (score and rank unchanged), whose `seq` the Worker versions cached pages by; the reply is the
     /// competition's sequence after it.
     pub(super) fn set_person(&self, person: Person) -> Result<Reply> {
+        if let Err(response) = self.apply_person(person) {
+            return response;
+        }
+        Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+    }
+
+    /// What `SetPerson` does, for it and for the renames the system of record lists (`object::member_changes`).
+    pub(super) fn apply_person(&self, person: Person) -> std::result::Result<(), Result<Reply>> {
         let saved = match self.store.save_person(&person) {
             Ok(saved) => saved,
-            Err(e) => return storage_failure(&e),
+            Err(e) => return Err(storage_failure(&e)),
         };
         // An older change than the one shown (or a deleted member) changes nothing, and sends no frame.
         let moving = saved && !self.board.borrow().is_final();
@@ -248,7 +256,7 @@ impl Loaded {
                 let mut board = self.board.borrow_mut();
                 match board.leaderboard_mut().take_seq() {
                     Ok(seq) => (seq, board.display_rank(entry.score), board.total()),
-                    Err(e) => return error(ErrorCode::Internal, e.to_string()),
+                    Err(e) => return Err(error(ErrorCode::Internal, e.to_string())),
                 }
             };
             let frame = ServerFrame::Update(UpdateFrame {
@@ -261,9 +269,9 @@ impl Loaded {
                 previous_rank: Some(entry.rank),
                 total,
             });
-            self.publish(seq, &frame)?;
+            self.publish(seq, &frame).map_err(Err)?;
         }
-        Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) })
+        Ok(())
     }
 
     /// A member's current display name (the contract's default when the object was never told it).

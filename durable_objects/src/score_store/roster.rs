@@ -10,8 +10,8 @@ use standings::protocol::Person;
 
 use super::{Bind, ScoreStore, StoreError, Value, NAMES_KEPT};
 
-/// `meta` key of the last account departure applied.
-const META_DEPARTURES: &str = "departures_applied";
+/// `meta` key of the last member change applied.
+const META_MEMBER_CHANGES: &str = "member_changes_applied";
 
 #[derive(Debug, Deserialize)]
 struct PersonRow {
@@ -158,14 +158,14 @@ impl ScoreStore {
         self.run("INSERT INTO forgotten (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&id)])
     }
 
-    /// The number of the last account departure applied (`Departure::id`; 0 before the first).
-    pub fn departures_applied(&self) -> Result<i64, StoreError> {
-        Ok(self.meta_value(META_DEPARTURES)?.unwrap_or(0))
+    /// The number of the last member change applied (`MemberChange::id`; 0 before the first).
+    pub fn member_changes_applied(&self) -> Result<i64, StoreError> {
+        Ok(self.meta_value(META_MEMBER_CHANGES)?.unwrap_or(0))
     }
 
-    /// Remembers the number of the last account departure applied.
-    pub fn set_departures_applied(&self, id: i64) -> Result<(), StoreError> {
-        self.set_meta_value(META_DEPARTURES, id)
+    /// Remembers the number of the last member change applied.
+    pub fn set_member_changes_applied(&self, id: i64) -> Result<(), StoreError> {
+        self.set_meta_value(META_MEMBER_CHANGES, id)
     }
 
     /// The days version of the last fitness total applied for `user` (`None` before the first).

@@ -19,16 +19,16 @@ impl Database {
         self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await
     }
 
-    /// A page (at most `limit`) of the competition's members whose accounts were deleted, numbered after `after`,
-    /// oldest first: a competition object forgets them (accounts deleted without `DELETE /api/v1/me` too).
-    pub async fn account_departures(
+    /// A page (at most `limit`) of the competition's member changes (renames, new avatars, deleted accounts)
+    /// numbered after `after`, oldest first: a competition object applies them, however they were made.
+    pub async fn member_changes(
         &self,
         competition_id: &Uuid,
         after: i64,
         limit: usize,
-    ) -> Result<Vec<crate::adapters::rows::DepartureRow>, AdapterError> {
+    ) -> Result<Vec<crate::adapters::rows::MemberChangeRow>, AdapterError> {
         let args = json!({ "p_competition": competition_id, "p_after": after, "p_limit": limit });
-        self.run("account_departures_after", self.rpc("account_departures_after", args, Caller::Service)).await
+        self.run("member_changes_after", self.rpc("member_changes_after", args, Caller::Service)).await
     }
 
     /// Records an administrator's accepted score correction in the audit trail (the actor and request id travel in
