@@ -45,10 +45,15 @@ impl Loaded {
     }
 
     /// After a read of the board: whether the object's view of its members' accounts is due for a check, which the
-    /// caller then asks the alarm for (once per [`CHECK_EVERY_MS`]; never for final standings).
+    /// caller then asks the alarm for (once per [`CHECK_EVERY_MS`]; never for final standings or an unknown
+    /// competition).
     pub(super) fn member_changes_due(&self, now: i64) -> bool {
-        if self.board.borrow().is_final() || self.changes_wanted.get() {
-            return false;
+        {
+            // An object not told its competition (a read of an unknown id) has nobody to check, and sets no alarm.
+            let board = self.board.borrow();
+            if board.meta().is_none() || board.is_final() || self.changes_wanted.get() {
+                return false;
+            }
         }
         if now - self.changes_checked_at.get() < CHECK_EVERY_MS {
             return false;
