@@ -308,4 +308,22 @@ fn a_rename_through_the_database_api_shows_on_the_boards() {
     );
     let me = as_user("GET", &format!("/api/v1/leaderboard/{competition}/me"), &ben, None);
     assert_eq!(shown(&me.json["entries"], &ana).map(|(name, _)| name).as_deref(), Some("Ana Direct"), "{:?}", me.json);
+
+    // A rename through the Worker reaches the object twice (its announcement, then the change log once a read asks
+    // for it): one frame, not two.
+    rename(&ana, "Ana Again");
+    let frame = next_json(&mut socket);
+    assert_eq!((&frame["type"], &frame["display_name"]), (&json!("update"), &json!("Ana Again")));
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(7);
+    while std::time::Instant::now() < until {
+        assert_eq!(shown(&page(&competition, &ben), &ana).map(|(name, _)| name).as_deref(), Some("Ana Again"));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    post_score(&competition, &ana, 800);
+    let frame = next_json(&mut socket);
+    assert_eq!(
+        (&frame["type"], &frame["display_name"], &frame["score"]),
+        (&json!("update"), &json!("Ana Again"), &json!(800)),
+        "the log's copy of the rename sent no frame"
+    );
 }

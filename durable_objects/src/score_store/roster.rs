@@ -21,11 +21,13 @@ struct PersonRow {
     version: i64,
 }
 
-/// What `save_person` must know before it writes: whether the account was deleted, and the stored person's version.
+/// What `save_person` must know before it writes: whether the account was deleted, and the stored person.
 #[derive(Debug, Deserialize)]
 struct PersonState {
     forgotten: i64,
     version: Option<i64>,
+    display_name: Option<String>,
+    avatar_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,11 +66,21 @@ impl ScoreStore {
             .sql
             .exec(
                 "SELECT EXISTS (SELECT 1 FROM forgotten WHERE user_id = ?1) AS forgotten, \
-                 (SELECT version FROM people WHERE user_id = ?1) AS version",
+                 (SELECT version FROM people WHERE user_id = ?1) AS version, \
+                 (SELECT display_name FROM people WHERE user_id = ?1) AS display_name, \
+                 (SELECT avatar_url FROM people WHERE user_id = ?1) AS avatar_url",
                 vec![user.clone().into()],
             )?
             .one()?;
         if state.forgotten != 0 || state.version.is_some_and(|stored| stored > person.version) {
+            return Ok(false);
+        }
+        // The same person told again (the Worker's announcement and the database's change log both bring a rename):
+        // nothing to store, and no frame.
+        let unchanged = state.version == Some(person.version)
+            && state.display_name.as_deref() == Some(person.display_name.as_str())
+            && state.avatar_url == person.avatar_url;
+        if unchanged {
             return Ok(false);
         }
         let avatar = person.avatar_url.as_deref().map_or(Bind::Null, Bind::Text);
