@@ -9,7 +9,7 @@
 //! standings).
 //!
 //! It reads them after each outbox delivery (at most once a second while scores move), when its board is read and
-//! the last read is older than [`CHECK_EVERY_MS`] (through the alarm, so a read never waits for the database), and
+//! the last check is older than [`CHECK_EVERY_MS`] (through the alarm, so a read never waits for the database), and
 //! before its standings become final.
 
 use super::*;
