@@ -44,32 +44,25 @@ impl Loaded {
         }
     }
 
-    /// After a read of the board: whether the object's view of its members' accounts is due for a check, which the
-    /// caller then asks the alarm for (once per [`CHECK_EVERY_MS`]; never for final standings or an unknown
-    /// competition).
-    pub(super) fn member_changes_due(&self, now: i64) -> bool {
-        {
-            // An object not told its competition (a read of an unknown id) has nobody to check, and sets no alarm.
-            let board = self.board.borrow();
-            if board.meta().is_none() || board.is_final() || self.changes_wanted.get() {
-                return false;
-            }
-        }
-        if now - self.changes_checked_at.get() < CHECK_EVERY_MS {
-            return false;
-        }
-        self.changes_wanted.set(true);
-        true
-    }
-
-    /// Asks the alarm to read the member changes soon when a read of the board finds them due.
+    /// After a read of the board: asks the alarm to read the member changes when the last check is older than
+    /// [`CHECK_EVERY_MS`] and none is asked for yet (never for final standings, nor for an object not told its
+    /// competition: a read of an unknown id has nobody to check, and sets no alarm).
     pub(super) async fn check_member_changes_after_read(&self) {
         let now = now_ms();
-        if self.member_changes_due(now) {
-            if let Err(e) = self.ensure_alarm_by(now).await {
-                self.changes_wanted.set(false);
-                worker::console_warn!("member changes not checked after a read: {e}");
-            }
+        let due = {
+            let board = self.board.borrow();
+            board.meta().is_some()
+                && !board.is_final()
+                && !self.changes_wanted.get()
+                && now - self.changes_checked_at.get() >= CHECK_EVERY_MS
+        };
+        if !due {
+            return;
+        }
+        self.changes_wanted.set(true);
+        if let Err(e) = self.ensure_alarm_by(now).await {
+            self.changes_wanted.set(false);
+            worker::console_warn!("member changes not checked after a read: {e}");
         }
     }
 }

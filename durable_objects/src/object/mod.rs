@@ -193,7 +193,11 @@ impl Loaded {
 
     /// Runs one operation the Worker asked for.
     async fn handle(&self, request: ObjectRequest) -> Result<Reply> {
-        match request {
+        let board_read = matches!(
+            request,
+            ObjectRequest::Page { .. } | ObjectRequest::Standing { .. } | ObjectRequest::Around { .. }
+        );
+        let reply = match request {
             ObjectRequest::WriteScore(write) => self.write_score(write).await,
             ObjectRequest::WriteScores(writes) => self.write_scores(writes).await,
             ObjectRequest::SetMeta(meta) => self.set_meta(meta).await,
@@ -206,21 +210,9 @@ impl Loaded {
             ObjectRequest::Repair(repair) => self.repair(repair),
             ObjectRequest::RetryOutbox => self.retry_dead_letters().await,
             ObjectRequest::Prizes => self.prizes(),
-            ObjectRequest::Page { limit, cursor, unless_seq } => {
-                let reply = self.read_page(limit, cursor.as_deref(), unless_seq);
-                self.check_member_changes_after_read().await;
-                reply
-            }
-            ObjectRequest::Standing { user_id } => {
-                let reply = self.read_standing(user_id);
-                self.check_member_changes_after_read().await;
-                reply
-            }
-            ObjectRequest::Around { user_id, radius } => {
-                let reply = self.read_around(user_id, radius);
-                self.check_member_changes_after_read().await;
-                reply
-            }
+            ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
+            ObjectRequest::Standing { user_id } => self.read_standing(user_id),
+            ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
             ObjectRequest::RelayJoin { name, epoch } => self.relay_join(name, epoch),
             ObjectRequest::Snapshot { user_id } => self.relay_snapshot(user_id),
             ObjectRequest::Frames { since, through } => self.relay_frames(since, through),
@@ -237,7 +229,11 @@ impl Loaded {
                 self.run_alarm().await?;
                 self.stats()
             }
+        };
+        if board_read {
+            self.check_member_changes_after_read().await;
         }
+        reply
     }
 }
 

@@ -66,9 +66,8 @@ impl ScoreStore {
             .sql
             .exec(
                 "SELECT EXISTS (SELECT 1 FROM forgotten WHERE user_id = ?1) AS forgotten, \
-                 (SELECT version FROM people WHERE user_id = ?1) AS version, \
-                 (SELECT display_name FROM people WHERE user_id = ?1) AS display_name, \
-                 (SELECT avatar_url FROM people WHERE user_id = ?1) AS avatar_url",
+                 p.version, p.display_name, p.avatar_url \
+                 FROM (SELECT ?1 AS id) k LEFT JOIN people p ON p.user_id = k.id",
                 vec![user.clone().into()],
             )?
             .one()?;

@@ -26,9 +26,10 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     let calls = deleted.competitions.iter().map(|id| forget(ctx, id, &user.user_id));
     for (id, outcome) in deleted.competitions.iter().zip(futures_util::future::join_all(calls).await) {
         if let Err(error) = outcome {
-            // The database no longer has the member (their outbox rows are skipped there); this board keeps showing
-            // them until its standings are final. Logged for an operator.
-            worker::console_error!("deleted account {} still on the board of {id}: {error}", user.user_id);
+            // The database no longer has the member (their outbox rows are skipped there); the object takes them
+            // off its board when it next reads the database's member changes (`object::member_changes`: its next
+            // delivery or board read, and before its standings become final). Logged for an operator.
+            worker::console_error!("deleted account {} still on the board of {id} for now: {error}", user.user_id);
         }
     }
     if let Some(key) = deleted.avatar_url.as_deref().and_then(key_of_url) {
