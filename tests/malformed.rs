@@ -227,3 +227,50 @@ fn a_refused_body_names_the_field_at_fault() {
         assert!(!message.is_empty() && !message.contains(" at line "), "{route} {body}: {message:?}");
     }
 }
+
+#[test]
+fn times_outside_the_databases_calendar_are_refused_with_4xx() {
+    // Postgres has no year 0, and a UTC instant in year 10000 has no RFC 3339 form to write back: both were 500s
+    // (the database refused what the Worker had accepted).
+    let base = base_url();
+    let user = Uuid::new_v4();
+    let admin = e2e::admin_auth();
+    let admin_headers = [("Authorization", admin.as_str())];
+    let create = |starts_at: &str, ends_at: &str| {
+        let body = json!({"name": "calendar", "metric": "steps", "starts_at": starts_at, "ends_at": ends_at,
+                          "prize_pool": 0, "payout": [], "score_source": "client"});
+        e2e::send("POST", &format!("{base}/api/v1/competitions"), &admin_headers, Some(&body))
+    };
+    for (starts_at, ends_at, field) in [
+        ("0000-01-01T00:00:00Z", "2026-12-01T00:00:00Z", "starts_at"),
+        ("0001-01-01T00:00:00+01:00", "2026-12-01T00:00:00Z", "starts_at"),
+        ("2026-11-01T00:00:00Z", "9999-12-31T23:00:00-05:00", "ends_at"),
+    ] {
+        let reply = create(starts_at, ends_at);
+        assert_eq!(reply.status, 422, "{starts_at} {ends_at}: {:?}", reply.json);
+        assert_eq!(reply.json["error"]["details"][0]["field"], field, "{:?}", reply.json);
+    }
+    // The calendar's own edges stay open.
+    let edges = create("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z");
+    assert_eq!(edges.status, 201, "{:?}", edges.json);
+    assert_eq!(edges.json["starts_at"], "0001-01-01T00:00:00Z");
+    assert_eq!(edges.json["ends_at"], "9999-12-31T23:59:59Z");
+    let competition = edges.json["id"].as_str().unwrap_or_default().to_owned();
+    let patch = json!({"ends_at": "9999-12-31T23:00:00-05:00"});
+    let reply = e2e::send("PATCH", &format!("{base}/api/v1/competitions/{competition}"), &admin_headers, Some(&patch));
+    assert_eq!(reply.status, 422, "{:?}", reply.json);
+
+    // A sync's day in year 0 is refused alone; the other sample is stored.
+    let sync = json!({"source": "healthkit", "samples": [{"date": "0000-01-01", "steps": 10},
+                                                         {"date": "0001-01-01", "steps": 10}]});
+    let reply = e2e::post_as(&base, "/api/v1/fitness/sync", &user, &sync);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["accepted"], 1, "{:?}", reply.json);
+    assert_eq!(reply.json["rejected"][0]["index"], 0, "{:?}", reply.json);
+
+    let decision = json!({"decision": "approve"});
+    let path = format!("{base}/api/v1/admin/holds/{user}/0000-01-01");
+    let reply = e2e::send("POST", &path, &admin_headers, Some(&decision));
+    assert_eq!(reply.status, 400, "{:?}", reply.json);
+    assert_eq!(reply.json["error"]["code"], "bad_request", "{:?}", reply.json);
+}

@@ -109,10 +109,10 @@ impl CreateBody {
         let starts = time::parse_ms(&self.starts_at);
         let ends = time::parse_ms(&self.ends_at);
         if starts.is_none() {
-            problems.push(FieldError::new("starts_at", "must be an RFC 3339 timestamp"));
+            problems.push(FieldError::new("starts_at", "must be an RFC 3339 timestamp in years 0001 to 9999 (UTC)"));
         }
         if ends.is_none() {
-            problems.push(FieldError::new("ends_at", "must be an RFC 3339 timestamp"));
+            problems.push(FieldError::new("ends_at", "must be an RFC 3339 timestamp in years 0001 to 9999 (UTC)"));
         }
         if let (Some(starts), Some(ends)) = (starts, ends) {
             if ends <= starts {

@@ -58,7 +58,8 @@ impl PatchBody {
         if let Some(text) = self.ends_at {
             let starts = time::parse_ms(&row.starts_at);
             match time::parse_ms(&text) {
-                None => problems.push(FieldError::new("ends_at", "must be an RFC 3339 timestamp")),
+                None => problems
+                    .push(FieldError::new("ends_at", "must be an RFC 3339 timestamp in years 0001 to 9999 (UTC)")),
                 Some(ends) if starts.is_some_and(|starts| ends <= starts) => {
                     problems.push(FieldError::new("ends_at", "must be after starts_at"))
                 }
