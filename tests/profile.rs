@@ -49,3 +49,38 @@ fn bad_names_are_422_and_change_nothing() {
     let anonymous = send("GET", &format!("{}/api/v1/me", base_url()), &[], None);
     assert_eq!(anonymous.status, 401);
 }
+
+#[test]
+fn a_zone_only_the_runtime_knows_is_422_not_500() {
+    // The runtime's zone names (ICU) and the database's (Postgres's tzdata) are different builds: ICU keeps
+    // retired aliases such as US/Pacific-New that Postgres refuses. Such a zone passed the Worker's check and the
+    // database's refusal was a 500, for PATCH /me and for a sync naming it.
+    let zone = "US/Pacific-New";
+    let query = format!("SELECT count(*) FROM pg_timezone_names WHERE name = '{zone}'");
+    let (ok, known) = e2e::stack(&["psql", "-tAc", &query]);
+    assert!(ok, "{known}");
+    let database_knows = known.trim() != "0";
+    let user = Uuid::new_v4();
+    let before = me("GET", &user, None).json;
+    let patch = me("PATCH", &user, Some(&json!({"time_zone": zone})));
+    let sync = e2e::post_as(
+        &base_url(),
+        "/api/v1/fitness/sync",
+        &user,
+        &json!({"source": "healthkit", "time_zone": zone, "samples": [{"date": "2026-11-24", "steps": 10}]}),
+    );
+    for reply in [&patch, &sync] {
+        if database_knows {
+            assert_eq!(reply.status, 200, "{:?}", reply.json);
+            continue;
+        }
+        assert_eq!(reply.status, 422, "{:?}", reply.json);
+        assert_eq!(reply.json["error"]["details"][0]["field"], "time_zone", "{:?}", reply.json);
+    }
+    if !database_knows {
+        assert_eq!(me("GET", &user, None).json, before, "nothing changed");
+    }
+    // A zone both know still works.
+    let chicago = me("PATCH", &user, Some(&json!({"time_zone": "America/Chicago"})));
+    assert_eq!((chicago.status, chicago.json["time_zone"].as_str()), (200, Some("America/Chicago")));
+}

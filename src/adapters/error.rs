@@ -73,6 +73,16 @@ impl AdapterError {
     }
 }
 
+/// The SQLSTATE of Postgres's "time zone \"…\" not recognized" (invalid_parameter_value).
+const INVALID_PARAMETER: &str = "22023";
+
+/// Whether the database refused a zone name the Worker's own zone data accepted. The two come from different
+/// builds of the time-zone database (ICU in the runtime, Postgres's tzdata), which disagree on retired aliases
+/// such as `US/Pacific-New`; the only zone the Worker hands the database is a member's `time_zone`.
+fn unknown_zone(status: u16, code: &str, message: &str) -> bool {
+    status < 500 && code == INVALID_PARAMETER && message.starts_with("time zone ")
+}
+
 /// The SQLSTATE the database raises when a token's user no longer exists (their account was deleted, and the
 /// token, still valid until it expires, asked for their profile): PostgREST answers it with 401.
 pub const ACCOUNT_DELETED: &str = "PT401";
@@ -80,9 +90,16 @@ pub const ACCOUNT_DELETED: &str = "PT401";
 impl From<AdapterError> for ApiError {
     /// An unhealthy dependency is a 503 `dependency_unavailable`; a 4xx nobody mapped is our own bug, a 500. Neither
     /// carries the upstream body to the client (it is logged through the error's display). A deleted account's
-    /// token is refused as an invalid token, wherever the database noticed it.
+    /// token is refused as an invalid token, wherever the database noticed it, and a zone the database does not
+    /// know as the caller's invalid `time_zone`.
     fn from(error: AdapterError) -> Self {
         match &error {
+            AdapterError::Upstream { status, code, message, .. } if unknown_zone(*status, code, message) => {
+                ApiError::ValidationFailed(vec![crate::error::FieldError::new(
+                    "time_zone",
+                    "is not a time zone the database knows (use a current IANA name, e.g. America/Los_Angeles)",
+                )])
+            }
             AdapterError::Upstream { code, .. } if code == ACCOUNT_DELETED => {
                 ApiError::InvalidToken("the account of this token was deleted".to_owned())
             }
@@ -141,6 +158,26 @@ mod tests {
         assert_eq!((api.status(), api.code()), (401, "invalid_token"));
         // Another 401 of the database API (say, our service key refused) is still our fault, not the caller's.
         assert_eq!(ApiError::from(upstream(401)).status(), 500);
+    }
+
+    #[test]
+    fn a_zone_the_database_does_not_know_is_the_callers_invalid_time_zone() {
+        let refused = |code: &str, message: &str| AdapterError::Upstream {
+            dependency: Dependency::Postgrest,
+            status: 400,
+            code: code.into(),
+            message: message.into(),
+        };
+        let api = ApiError::from(refused("22023", "time zone \"US/Pacific-New\" not recognized"));
+        assert_eq!((api.status(), api.code()), (422, "validation_failed"));
+        let fields: Vec<String> = match api {
+            ApiError::ValidationFailed(details) => details.into_iter().map(|d| d.field).collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(fields, ["time_zone"]);
+        // Any other invalid parameter is still our own bug.
+        assert_eq!(ApiError::from(refused("22023", "step size cannot equal zero")).status(), 500);
+        assert_eq!(ApiError::from(refused("22008", "time zone displacement out of range")).status(), 500);
     }
 
     #[test]
