@@ -277,6 +277,40 @@ fn an_account_deleted_in_supabase_leaves_the_boards_and_is_never_paid() {
     assert_eq!(recorded, ben.to_string());
 }
 
+/// An account deleted in Supabase after the standings became final leaves its rank and amount there under
+/// `deleted player`, as `DELETE /api/v1/me` after the end does. Final boards never read the member-change log, so
+/// the deleted user's own name stayed on them for good.
+#[test]
+fn an_account_deleted_in_supabase_after_the_end_shows_as_deleted_player() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let ending = e2e::create_competition(-60, 4);
+    e2e::join(&ending, &ana);
+    e2e::join(&ending, &ben);
+    rename(&ana, "Ana Gone");
+    post_score(&ending, &ana, 900);
+    post_score(&ending, &ben, 300);
+    let prizes_of = || as_user("GET", &format!("/api/v1/leaderboard/{ending}/prizes"), &ben, None).json;
+    let prizes = e2e::eventually(std::time::Duration::from_secs(20), || {
+        let p = prizes_of();
+        (p["final"] == true).then_some(p)
+    })
+    .expect("the short competition ends");
+    assert_eq!(shown(&page(&ending, &ben), &ana).map(|(name, _)| name).as_deref(), Some("Ana Gone"));
+
+    assert_eq!(sql(&format!("DELETE FROM auth.users WHERE id = '{ana}' RETURNING 1")), "1");
+    let gone = e2e::eventually(std::time::Duration::from_secs(20), || {
+        let entries = page(&ending, &ben);
+        (shown(&entries, &ana).map(|(name, _)| name).as_deref() == Some("deleted player")).then_some(entries)
+    });
+    let entries = gone.unwrap_or_else(|| panic!("the final board names a deleted account: {:?}", page(&ending, &ben)));
+    assert_eq!(shown(&entries, &ana), Some(("deleted player".to_owned(), Value::Null)));
+    assert_eq!(
+        (&entries[0]["user_id"], &entries[0]["rank"], &entries[0]["score"]),
+        (&json!(ana), &json!(1), &json!(900))
+    );
+    assert_eq!(prizes_of(), prizes, "rank and amount kept");
+}
+
 /// A rename written straight through the database API (a user's one direct write there) reaches the boards too: the
 /// object reads its members' changes when its board is read (at most every few seconds), so the next reads show the
 /// new name and subscribers get an update frame with it.

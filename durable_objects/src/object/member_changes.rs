@@ -9,8 +9,8 @@
 //! standings).
 //!
 //! It reads them after each outbox delivery (at most once a second while scores move), when its board is read and
-//! the last check is older than [`CHECK_EVERY_MS`] (through the alarm, so a read never waits for the database), and
-//! before its standings become final.
+//! the last check is older than [`CHECK_EVERY_MS`] (through the alarm, so a read never waits for the database; final
+//! standings included), and before its standings become final.
 
 use super::*;
 
@@ -45,14 +45,14 @@ impl Loaded {
     }
 
     /// After a read of the board: asks the alarm to read the member changes when the last check is older than
-    /// [`CHECK_EVERY_MS`] and none is asked for yet (never for final standings, nor for an object not told its
-    /// competition: a read of an unknown id has nobody to check, and sets no alarm).
+    /// [`CHECK_EVERY_MS`] and none is asked for yet (never for an object not told its competition: a read of an
+    /// unknown id has nobody to check, and sets no alarm). Final standings are checked too: an account deleted in
+    /// Supabase after the end must show as `deleted player` there, and no delivery after the end reads them.
     pub(super) async fn check_member_changes_after_read(&self) {
         let now = now_ms();
         let due = {
             let board = self.board.borrow();
             board.meta().is_some()
-                && !board.is_final()
                 && !self.changes_wanted.get()
                 && now - self.changes_checked_at.get() >= CHECK_EVERY_MS
         };
