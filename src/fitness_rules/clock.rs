@@ -113,11 +113,11 @@ mod tests {
             // ... and falls back on 2026-11-01: 25 hours (04:00Z to 05:00Z).
             ("America/New_York", "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z", "2026-11-01", "2026-11-01"),
             ("Europe/Berlin", "2026-03-29T00:00:00Z", "2026-03-30T00:00:00Z", "2026-03-29", "2026-03-30"),
-            // Before the Gregorian reform and before year 1 dates stay proleptic Gregorian; Berlin then kept its
-            // local mean time (+00:53:28), Kiritimati its (−10:29:20).
+            // Before the Gregorian reform, down to year 1 (the first the API takes), dates stay proleptic
+            // Gregorian; Berlin then kept its local mean time (+00:53:28), Kiritimati its (−10:29:20).
             ("Europe/Berlin", "1000-06-01T23:30:00Z", "1000-06-02T00:00:00Z", "1000-06-02", "1000-06-02"),
-            ("Europe/Berlin", "0000-01-01T00:00:00Z", "0000-01-01T12:00:00Z", "0000-01-01", "0000-01-01"),
-            ("Pacific/Kiritimati", "0000-01-02T00:00:00Z", "0000-01-02T12:00:00Z", "0000-01-01", "0000-01-02"),
+            ("Europe/Berlin", "0001-01-01T00:00:00Z", "0001-01-01T12:00:00Z", "0001-01-01", "0001-01-01"),
+            ("Pacific/Kiritimati", "0001-01-02T00:00:00Z", "0001-01-02T12:00:00Z", "0001-01-01", "0001-01-02"),
             ("UTC", "1582-10-04T00:00:00Z", "1582-10-06T00:00:00Z", "1582-10-04", "1582-10-05"),
         ];
         for (zone, starts, ends, first, last) in cases {
