@@ -220,6 +220,12 @@ fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     let past = rfc3339(local::token::now() - 60);
     assert_eq!(as_admin("PATCH", &path, Some(&json!({"ends_at": past}))).status, 422, "not before now");
     assert_eq!(as_admin("PATCH", &path, Some(&json!({"metric": "calories"}))).status, 422, "not editable");
+    // null is not "no change" (only max_participants has a meaning for it): a 422 naming the field.
+    for field in ["name", "ends_at", "prize_pool", "payout"] {
+        let refused = as_admin("PATCH", &path, Some(&json!({ field: null })));
+        assert_eq!(refused.status, 422, "{field}: {:?}", refused.json);
+        assert_eq!(refused.json["error"]["details"][0]["field"], field, "{:?}", refused.json);
+    }
     assert_eq!(as_admin("PATCH", &format!("/api/v1/competitions/{}", Uuid::new_v4()), Some(&json!({}))).status, 404);
 
     let edited =

@@ -41,6 +41,9 @@ fn bad_names_are_422_and_change_nothing() {
         json!({"display_name": "bell\u{7}"}),
         json!({"display_name": "ok", "avatar_url": "http://evil"}),
         json!({"display_name": 5}),
+        json!({"display_name": null}),
+        json!({"display_name": "ok", "time_zone": null}),
+        json!({"display_name": null, "time_zone": "UTC"}),
     ] {
         let reply = me("PATCH", &user, Some(&body));
         assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (422, Some("validation_failed")), "{body}");

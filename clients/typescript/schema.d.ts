@@ -760,21 +760,21 @@ export interface components {
              * Format: date-time
              * @description Later, or earlier but not before now.
              */
-            ends_at?: string | null;
+            ends_at?: string;
             /**
              * Format: int64
              * @description A number sets the limit, `null` removes it, absent leaves it.
              */
             max_participants?: number | null;
             /** @description 1 to 80 characters. */
-            name?: string | null;
+            name?: string;
             /** @description Basis points per place. */
-            payout?: components["schemas"]["BasisPoints"][] | null;
+            payout?: components["schemas"]["BasisPoints"][];
             /**
              * Format: int64
              * @description In minor units.
              */
-            prize_pool?: number | null;
+            prize_pool?: number;
         };
         /** @description The competition object's state: members, the last rebuild, the outbox, dead letters and corrupt stored rows */
         CompetitionStats: {
@@ -1368,9 +1368,9 @@ export interface components {
         /** @description Body of `PATCH /api/v1/me`: any of the fields a user may change. */
         ProfilePatch: {
             /** @description 1 to 40 characters, no control characters. */
-            display_name?: string | null;
+            display_name?: string;
             /** @description IANA zone of the user's own days. */
-            time_zone?: string | null;
+            time_zone?: string;
         };
         /** @description Reply of `GET /health/ready`. */
         Readiness: {

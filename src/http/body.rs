@@ -14,6 +14,16 @@ pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 /// How long a refused chunked body is drained at most before its 413: a body that never ends is answered after this.
 pub const DRAIN_MS: u64 = 2_000;
 
+/// For `#[serde(default, deserialize_with = "present")]`: a field that may be left out but is never `null` (a PATCH's
+/// `{"name": null}` is a 422 naming the field, not a silent "no change").
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Refuses a body whose declared length already exceeds `limit` (the real length is checked again after reading).
 pub fn check_declared_length(content_length: Option<&str>, limit: usize) -> Result<(), ApiError> {
     match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {

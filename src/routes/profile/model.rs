@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::adapters::rows::ProfileRow;
 use crate::error::{ApiError, FieldError};
+use crate::http::body::present;
 
 /// Body of `PATCH /api/v1/me`: any of the fields a user may change.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -13,11 +14,12 @@ use crate::error::{ApiError, FieldError};
 #[schema(as = ProfilePatch)]
 pub struct PatchBody {
     /// 1 to 40 characters, no control characters.
-    #[serde(default)]
-    #[schema(min_length = 1, max_length = 40)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, min_length = 1, max_length = 40)]
     pub display_name: Option<String>,
     /// IANA zone of the user's own days.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String)]
     pub time_zone: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use super::create::{BasisPoints, MAX_PARTICIPANTS, MAX_PLACES};
 use crate::adapters::rows::CompetitionRow;
 use crate::error::{ApiError, FieldError};
+use crate::http::body::present;
 use crate::time;
 
 /// Body of `PATCH /api/v1/competitions/{id}`: any of the fields an organiser may change.
@@ -14,20 +15,20 @@ use crate::time;
 #[schema(as = CompetitionPatch)]
 pub struct PatchBody {
     /// 1 to 80 characters.
-    #[serde(default)]
-    #[schema(min_length = 1, max_length = 80)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, min_length = 1, max_length = 80)]
     pub name: Option<String>,
     /// Later, or earlier but not before now.
-    #[serde(default)]
-    #[schema(format = DateTime)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, format = DateTime)]
     pub ends_at: Option<String>,
     /// In minor units.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 9007199254740991.0)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = i64, minimum = 0, maximum = 9007199254740991.0)]
     pub prize_pool: Option<i64>,
     /// Basis points per place.
-    #[serde(default)]
-    #[schema(max_items = 100, value_type = Option<Vec<BasisPoints>>)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_items = 100, value_type = Vec<BasisPoints>)]
     pub payout: Option<Vec<i64>>,
     /// A number sets the limit, `null` removes it, absent leaves it.
     #[serde(default, deserialize_with = "present_or_null")]
@@ -156,6 +157,18 @@ mod tests {
     use crate::fitness_rules::Scoring;
     use serde_json::json;
     use uuid::Uuid;
+
+    #[test]
+    fn a_field_may_be_left_out_but_only_max_participants_may_be_null() {
+        let body = |text: &str| serde_json::from_str::<PatchBody>(text);
+        assert!(body("{}").is_ok_and(|b| b.name.is_none() && b.max_participants.is_none()));
+        assert!(body(r#"{"max_participants": null}"#).is_ok_and(|b| b.max_participants == Some(None)));
+        assert!(body(r#"{"max_participants": 5}"#).is_ok_and(|b| b.max_participants == Some(Some(5))));
+        assert!(body(r#"{"name": "n", "payout": [10000]}"#).is_ok_and(|b| b.payout == Some(vec![10_000])));
+        for field in ["name", "ends_at", "prize_pool", "payout"] {
+            assert!(body(&format!(r#"{{"{field}": null}}"#)).is_err(), "{field}");
+        }
+    }
 
     #[test]
     fn a_moved_end_rescores_the_days_between_the_two_ends() {
