@@ -106,6 +106,26 @@ fn the_upgrade_is_refused_without_a_valid_token_or_without_upgrade() {
     assert_eq!((plain.status, plain.json["error"]["code"].as_str()), (400, Some("bad_request")));
 }
 
+/// The subprotocol comes back as the client offered it: RFC 6455 has a client (browsers, tungstenite) fail a handshake
+/// whose protocol it did not offer, and the token is read after `Bearer` as after `bearer`.
+#[test]
+fn the_bearer_subprotocol_is_echoed_as_the_client_spelled_it() {
+    let user = Uuid::new_v4();
+    let competition = e2e::competition_with(&[user]);
+    let mut request = live_url(&competition).into_client_request().expect("request");
+    let offered = format!("Bearer, {}", user_token(&user));
+    request.headers_mut().insert("Sec-WebSocket-Protocol", offered.parse().expect("header"));
+    let (mut socket, response) = match tungstenite::connect(request) {
+        Ok(connected) => connected,
+        Err(error) => panic!("the handshake failed: {error}"),
+    };
+    assert_eq!(response.headers().get("sec-websocket-protocol").map(|v| v.to_str().ok()), Some(Some("Bearer")));
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    }
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+}
+
 #[test]
 fn at_ends_at_the_object_stores_final_prizes_tells_subscribers_and_refuses_writes() {
     let (alice, bob, carol) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());

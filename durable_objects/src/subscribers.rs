@@ -49,8 +49,8 @@ pub struct Upgrade {
     pub user_id: Uuid,
     /// When the socket must close: its token's expiry plus the leeway.
     pub closes_at_ms: i64,
-    /// Whether the client asked for the `bearer` subprotocol (echoed in the 101).
-    bearer: bool,
+    /// The `bearer` subprotocol as the client spelled it, when it asked for it (echoed in the 101).
+    bearer: Option<String>,
 }
 
 impl Upgrade {
@@ -78,15 +78,15 @@ impl Upgrade {
         if closes_at_ms <= now_ms {
             return error_response(ErrorCode::TokenExpired, "the token has expired").map(Err);
         }
-        let bearer = headers.get(HEADER_SUBPROTOCOL)?.is_some();
+        let bearer = headers.get(HEADER_SUBPROTOCOL)?;
         Ok(Ok(Self { user_id, closes_at_ms, bearer }))
     }
 
     /// The 101 that hands the client its end of the socket.
     pub fn accepted(&self, client: WebSocket) -> Result<Response> {
         let headers = Headers::new();
-        if self.bearer {
-            headers.set("Sec-WebSocket-Protocol", "bearer")?;
+        if let Some(bearer) = &self.bearer {
+            headers.set("Sec-WebSocket-Protocol", bearer)?;
         }
         Ok(Response::from_websocket(client)?.with_headers(headers))
     }

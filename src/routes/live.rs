@@ -46,8 +46,11 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incom
     headers.set(HEADER_TOKEN_EXP, &user.expires_at.to_string()).map_err(internal)?;
     headers.set("traceparent", &ctx.traceparent).map_err(internal)?;
     let protocol = incoming.get("Sec-WebSocket-Protocol").ok().flatten();
-    if protocol.is_some_and(|p| p.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("bearer"))) {
-        headers.set(HEADER_SUBPROTOCOL, "bearer").map_err(internal)?;
+    // Echoed as the client spelled it: RFC 6455 has a client fail a handshake whose protocol it did not offer, and
+    // the token is read from `BEARER, <jwt>` as from `bearer, <jwt>`.
+    let offered = protocol.as_deref().and_then(|p| p.split(',').next()).map(str::trim);
+    if let Some(bearer) = offered.filter(|first| first.eq_ignore_ascii_case("bearer")) {
+        headers.set(HEADER_SUBPROTOCOL, bearer).map_err(internal)?;
     }
     let object = if relays > 0 {
         let index = relay::relay_of(&user.user_id, relays);
