@@ -41,7 +41,11 @@ pub fn mentions_overload(message: &str) -> bool {
 /// deepen the queue); anything else is an internal error.
 fn call_failed(error: Failure) -> ApiError {
     if is_overloaded(&error) {
-        ApiError::DependencyUnavailable { dependency: "competition (overloaded)".to_owned(), retry_after_secs: Some(1) }
+        ApiError::DependencyUnavailable {
+            dependency: "competition (overloaded)".to_owned(),
+            retry_after_secs: Some(1),
+            cause: error.message(),
+        }
     } else {
         unavailable(error)
     }
@@ -132,6 +136,7 @@ fn upgrade_refused(error: ObjectError) -> ApiError {
         return ApiError::DependencyUnavailable {
             dependency: "competition live feed (full)".to_owned(),
             retry_after_secs: Some(LIVE_FULL_RETRY_SECS),
+            cause: error.message,
         };
     }
     ApiError::from_object(error)

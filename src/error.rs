@@ -115,9 +115,10 @@ pub enum ApiError {
     /// 500: a bug or an unexpected runtime failure. The detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
-    /// 503: a dependency (or an overloaded competition) cannot serve now.
+    /// 503: a dependency (or an overloaded competition) cannot serve now. `cause` says why, for the access log only
+    /// (it may hold an upstream's own words, which never reach the caller).
     #[error("{dependency} unavailable")]
-    DependencyUnavailable { dependency: String, retry_after_secs: Option<u64> },
+    DependencyUnavailable { dependency: String, retry_after_secs: Option<u64>, cause: String },
     /// 422: an `Idempotency-Key` was reused with a different request body.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
@@ -221,9 +222,11 @@ impl ApiError {
             ErrorCode::Forbidden | ErrorCode::NotAMember => Self::Forbidden(message),
             ErrorCode::NotFound => Self::NotFound(message),
             ErrorCode::Conflict | ErrorCode::CompetitionUnknown => Self::Conflict(message),
-            ErrorCode::DependencyUnavailable | ErrorCode::LiveFull => {
-                Self::DependencyUnavailable { dependency: "competition".to_owned(), retry_after_secs: Some(1) }
-            }
+            ErrorCode::DependencyUnavailable | ErrorCode::LiveFull => Self::DependencyUnavailable {
+                dependency: "competition".to_owned(),
+                retry_after_secs: Some(1),
+                cause: format!("the object answered: {message}"),
+            },
             ErrorCode::Internal | ErrorCode::Unknown => Self::Internal(format!("competition object: {message}")),
         }
     }
@@ -273,7 +276,11 @@ mod tests {
             (ApiError::RateLimited { retry_after_secs: 1 }, 429, "rate_limited"),
             (ApiError::Internal("x".into()), 500, "internal"),
             (
-                ApiError::DependencyUnavailable { dependency: "redis".into(), retry_after_secs: None },
+                ApiError::DependencyUnavailable {
+                    dependency: "redis".into(),
+                    retry_after_secs: None,
+                    cause: String::new(),
+                },
                 503,
                 "dependency_unavailable",
             ),

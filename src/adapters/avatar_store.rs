@@ -24,7 +24,7 @@ impl From<worker::Error> for StorageError {
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         worker::console_error!("{error}");
-        ApiError::DependencyUnavailable { dependency: "storage".to_owned(), retry_after_secs: Some(1) }
+        ApiError::DependencyUnavailable { dependency: "storage".to_owned(), retry_after_secs: Some(1), cause: error.0 }
     }
 }
 

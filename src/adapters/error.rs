@@ -111,6 +111,7 @@ impl From<AdapterError> for ApiError {
             | AdapterError::Upstream { dependency, .. } => ApiError::DependencyUnavailable {
                 dependency: dependency.name().to_owned(),
                 retry_after_secs: Some(if matches!(error, AdapterError::CircuitOpen(_)) { 5 } else { 1 }),
+                cause: error.to_string(),
             },
         }
     }
@@ -188,6 +189,14 @@ mod tests {
             assert_eq!(api.status(), status, "{error}");
             let public = api.public_message();
             assert!(!public.contains("secret") && !public.contains("XX000"), "{public}");
+        }
+        // The access log still learns why: the upstream's answer rides along as the 503's cause.
+        match ApiError::from(upstream(502)) {
+            ApiError::DependencyUnavailable { dependency, cause, .. } => {
+                assert_eq!(dependency, "postgrest");
+                assert!(cause.contains("502") && cause.contains("XX000"), "{cause}");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -106,11 +106,19 @@ async fn fetch_and_hold(services: &Services, traceparent: &str, now_ms: i64) -> 
     let fetched = jwks::fetch(&services.breakers, config.jwks_url.as_str(), traceparent, FETCH_BUDGET_MS).await;
     let (document, cache_control) = fetched.map_err(|reason| {
         worker::console_warn!("JWKS fetch from {} failed: {reason}", config.jwks_url);
-        ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
+        ApiError::DependencyUnavailable {
+            dependency: "auth keys".into(),
+            retry_after_secs: Some(5),
+            cause: format!("JWKS fetch failed: {reason}"),
+        }
     })?;
     let set = KeySet::parse(&document).map_err(|reason| {
         worker::console_warn!("JWKS at {} unusable: {reason}", config.jwks_url);
-        ApiError::DependencyUnavailable { dependency: "auth keys".into(), retry_after_secs: Some(5) }
+        ApiError::DependencyUnavailable {
+            dependency: "auth keys".into(),
+            retry_after_secs: Some(5),
+            cause: format!("JWKS unusable: {reason}"),
+        }
     })?;
     let set = Rc::new(set);
     let expires_ms = now_ms + ttl_from_cache_control(cache_control.as_deref());

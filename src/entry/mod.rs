@@ -229,6 +229,7 @@ fn log_request(
         error: error.map(ApiError::code),
         detail: match error {
             Some(ApiError::Internal(detail)) => Some(detail.clone()),
+            Some(ApiError::DependencyUnavailable { dependency, cause, .. }) => Some(format!("{dependency}: {cause}")),
             _ => None,
         },
     };
