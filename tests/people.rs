@@ -277,6 +277,29 @@ fn an_account_deleted_in_supabase_leaves_the_boards_and_is_never_paid() {
     assert_eq!(recorded, ben.to_string());
 }
 
+/// A sync that reaches the database while the account's deletion is under way is refused as the deleted account's
+/// (401), not answered 503: the profile it read a moment before was gone when it updated it, and the database's
+/// null reply counted against the breaker too.
+#[test]
+fn a_sync_racing_the_accounts_deletion_is_refused_as_a_deleted_account() {
+    let ana = Uuid::new_v4();
+    assert_eq!(as_user("GET", "/api/v1/me", &ana, None).status, 200);
+    // The deletion takes the profile's lock and holds it, uncommitted, for two seconds.
+    let query = format!("BEGIN; SELECT public.delete_account('{ana}'); SELECT pg_sleep(2); COMMIT;");
+    let mut deletion = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
+        .args(["psql", "-tA", "-c", &query])
+        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let body = json!({"source": "healthkit", "samples": [{"date": "2026-11-24", "steps": 10}]});
+    let sync = as_user("POST", "/api/v1/fitness/sync", &ana, Some(&body));
+    assert!(deletion.wait().expect("psql ends").success());
+    assert_eq!((sync.status, sync.json["error"]["code"].as_str()), (401, Some("invalid_token")), "{:?}", sync.json);
+    assert_eq!(sql(&format!("SELECT count(*) FROM public.fitness_days WHERE user_id = '{ana}'")), "0");
+}
+
 /// An account deleted in Supabase after the standings became final leaves its rank and amount there under
 /// `deleted player`, as `DELETE /api/v1/me` after the end does. Final boards never read the member-change log, so
 /// the deleted user's own name stayed on them for good.
