@@ -165,6 +165,8 @@ fn every_adapter_call_works(new_style_keys: bool) {
         let deleted = db.member_changes(&client.id, renamed[0].id, 10).await.expect("after the deletion");
         assert_eq!(deleted.iter().map(|c| (c.user_id, c.person.is_none())).collect::<Vec<_>>(), [(user, true)]);
         assert!(db.member_changes(&client.id, deleted[0].id, 10).await.expect("after the last").is_empty());
+        // Asking for the changes after a number says every change up to it was applied: the log keeps none of them.
+        assert!(db.member_changes(&client.id, 0, 10).await.expect("from the start").is_empty(), "pruned");
         let elsewhere = db.member_changes(&upcoming.id, 0, 10).await.expect("another competition's");
         assert_eq!(elsewhere.last().map(|c| (c.user_id, c.person.is_none())), Some((user, true)));
     });

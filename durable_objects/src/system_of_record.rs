@@ -55,7 +55,7 @@ pub trait RecordSink {
     /// Fails when the system of record does not consider the competition started yet.
     fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
     /// Reads a page of `competition_id`'s member changes (renames, new avatars, deleted accounts) numbered after
-    /// `after`, oldest first.
+    /// `after`, oldest first; the ones up to `after` (applied, and the number stored) are deleted there.
     fn member_changes(&self, competition_id: Uuid, after: i64) -> MemberChangesRead<'_>;
 }
 

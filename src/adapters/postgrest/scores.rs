@@ -20,7 +20,8 @@ impl Database {
     }
 
     /// A page (at most `limit`) of the competition's member changes (renames, new avatars, deleted accounts)
-    /// numbered after `after`, oldest first: a competition object applies them, however they were made.
+    /// numbered after `after`, oldest first: a competition object applies them, however they were made. The
+    /// database deletes the changes up to `after` first: the competition's one reader has applied them.
     pub async fn member_changes(
         &self,
         competition_id: &Uuid,
