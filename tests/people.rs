@@ -301,8 +301,8 @@ fn a_sync_racing_the_accounts_deletion_is_refused_as_a_deleted_account() {
 }
 
 /// An account deleted in Supabase after the standings became final leaves its rank and amount there under
-/// `deleted player`, as `DELETE /api/v1/me` after the end does. Final boards never read the member-change log, so
-/// the deleted user's own name stayed on them for good.
+/// `deleted player`, as `DELETE /api/v1/me` after the end does. Final boards used not to read the member-change log,
+/// so the deleted user's own name stayed on them for good.
 #[test]
 fn an_account_deleted_in_supabase_after_the_end_shows_as_deleted_player() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());

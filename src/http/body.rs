@@ -15,7 +15,8 @@ pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 pub const DRAIN_MS: u64 = 2_000;
 
 /// For `#[serde(default, deserialize_with = "present")]`: a field that may be left out but is never `null` (a PATCH's
-/// `{"name": null}` is a 422 naming the field, not a silent "no change").
+/// `{"name": null}` is a 422 naming the field, not a silent "no change"). On an `Option<Option<T>>` field it tells
+/// an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,

@@ -31,14 +31,10 @@ pub struct PatchBody {
     #[schema(max_items = 100, value_type = Vec<BasisPoints>)]
     pub payout: Option<Vec<i64>>,
     /// A number sets the limit, `null` removes it, absent leaves it.
-    #[serde(default, deserialize_with = "present_or_null")]
+    // `present` of an `Option`: absent is `None`, an explicit `null` is `Some(None)`.
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
     pub max_participants: Option<Option<i64>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present_or_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(deserializer).map(Some)
 }
 
 impl PatchBody {
