@@ -225,6 +225,10 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
     // The phone sends the day again unchanged: it keeps its decision, so the reply does not call it held.
     let resent = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000}]}));
     assert_eq!((&resent.json["held"], score_in(&resent, &id)), (&json!([]), Some(76_000)), "{:?}", resent.json);
+    // Again with the day's calories, below their threshold, added: the held steps are as approved, so is the day.
+    let more =
+        sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000, "calories": 2_500}]}));
+    assert_eq!((&more.json["held"], score_in(&more, &id)), (&json!([]), Some(76_000)), "{:?}", more.json);
     let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
     assert_eq!((again.status, &again.json["status"]), (200, &json!("approved")), "the same decision is a no-op");
     let rejected = as_admin("POST", &path, Some(&json!({"decision": "reject"})));
@@ -232,6 +236,10 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
     assert_eq!(board_score(&id, &walker), Some(1000), "rejected: the day counts 0 for steps");
     let resent = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000}]}));
     assert_eq!((&resent.json["held"], score_in(&resent, &id)), (&json!([]), Some(1000)), "{:?}", resent.json);
+    // Nor does a change to a metric that was not held lift a rejection.
+    let more =
+        sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000, "calories": 3_000}]}));
+    assert_eq!((&more.json["held"], score_in(&more, &id)), (&json!([]), Some(1000)), "{:?}", more.json);
     // A changed value reopens the review: held again, counting as the threshold.
     let changed = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 74_000}]}));
     assert_eq!(changed.json["held"], json!([{"index": 0, "metric": "steps", "value": 74_000}]), "{:?}", changed.json);
