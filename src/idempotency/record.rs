@@ -2,6 +2,7 @@
 //! what a repeated request gets.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
@@ -25,13 +26,54 @@ pub fn validate_key(key: &str) -> Result<(), ApiError> {
     }
 }
 
-/// What identifies "the same request": route and exact body bytes.
+/// What identifies "the same request": the route and the body's JSON value, or its bytes when it is not JSON. A
+/// client that encodes the same object again for its retry (keys in another order, other spacing or escapes: Swift's
+/// and Kotlin's encoders of maps do not keep an order) is repeating itself, not asking something new.
 pub fn fingerprint(route: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(route.as_bytes());
     hasher.update([0]);
-    hasher.update(body);
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => {
+            let mut canonical = Vec::with_capacity(body.len());
+            write_canonical(&value, &mut canonical);
+            hasher.update(&canonical);
+        }
+        Err(_) => hasher.update(body),
+    }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A JSON value's text with every object's keys sorted, so one value has one text whatever order a map kept.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (index, (key, item)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_canonical(&Value::String(key.clone()), out);
+                out.push(b':');
+                write_canonical(item, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        // Scalars have one text each (serde_json writes a parsed number back the same way).
+        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
+    }
 }
 
 /// The Redis key of a caller's idempotency key (scoped to the caller).
@@ -94,6 +136,32 @@ mod tests {
         for bad in ["", "has space", "slash/", "ünï", &"k".repeat(256)] {
             assert_eq!(validate_key(bad).err().map(|e| e.status()), Some(422), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_same_json_value_is_the_same_request_however_it_is_written() {
+        let route = "POST /api/v1/fitness/sync";
+        let first = br#"{"source":"healthkit","samples":[{"date":"2026-12-01","steps":10,"calories":3}]}"#;
+        let same: [&[u8]; 3] = [
+            br#"{"samples":[{"calories":3,"steps":10,"date":"2026-12-01"}],"source":"healthkit"}"#,
+            b"{ \"source\" : \"health\\u006bit\",\n  \"samples\": [ {\"date\":\"2026-12-01\",\"steps\":10,\"calories\":3} ] }",
+            br#"{"source":"healthkit","samples":[{"date":"2026-12-01","calories":3,"steps":10}]} "#,
+        ];
+        for body in same {
+            assert_eq!(fingerprint(route, first), fingerprint(route, body), "{}", String::from_utf8_lossy(body));
+        }
+        let different: [&[u8]; 4] = [
+            br#"{"source":"healthkit","samples":[{"date":"2026-12-01","steps":11,"calories":3}]}"#,
+            br#"{"source":"healthkit","samples":[{"date":"2026-12-01","steps":10.0,"calories":3}]}"#,
+            br#"{"source":"healthkit","samples":[{"date":"2026-12-01","steps":10}]}"#,
+            br#"{"source":"healthkit","samples":[{"date":"2026-12-01","steps":10,"calories":3}],"time_zone":null}"#,
+        ];
+        for body in different {
+            assert_ne!(fingerprint(route, first), fingerprint(route, body), "{}", String::from_utf8_lossy(body));
+        }
+        // Not JSON: its bytes decide.
+        assert_eq!(fingerprint(route, b"{oops"), fingerprint(route, b"{oops"));
+        assert_ne!(fingerprint(route, b"{oops"), fingerprint(route, b"{oops "));
     }
 
     #[test]
