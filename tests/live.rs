@@ -161,6 +161,13 @@ fn at_ends_at_the_object_stores_final_prizes_tells_subscribers_and_refuses_write
     };
     assert_eq!(finished["prizes"], expected);
     assert_eq!(finished["seq"], 3);
+    // A client whose socket closed around the end (an app in the background) learns it when it comes back: a new
+    // socket gets the snapshot, then `finished`; a resume from the last seq it saw ends with `finished` too.
+    let (mut late, _) = connect(&competition, &bob, true);
+    assert_eq!(next_json(&mut late)["type"], "snapshot");
+    assert_eq!(next_json(&mut late), finished, "a subscriber after the end");
+    late.send(Message::Text(r#"{"type":"resume","since":3}"#.into())).expect("resume");
+    assert_eq!(next_json(&mut late), finished, "a resume after the end");
 
     let final_prizes = e2e::get_as(&base_url(), &prizes_path, &alice);
     assert_eq!(final_prizes.json, json!({"prize_pool": 1000, "final": true, "prizes": expected}));

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use e2e::{next_json, scratch_dir, send, Socket, WranglerDev};
-use serde_json::json;
+use serde_json::{json, Value};
 use tungstenite::Message;
 use uuid::Uuid;
 
@@ -256,9 +256,17 @@ fn a_relay_without_sockets_leaves_and_its_next_subscriber_brings_it_back() {
     let url = format!("{base}/api/v1/competitions/{competition}/cancel");
     let cancelled = send("POST", &url, &[("Authorization", &e2e::admin_auth())], None);
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.json);
+    let mut finished = Value::Null;
     for socket in [&mut back, &mut staying] {
-        let frame = next_json(socket);
-        let got = (frame["type"].as_str(), frame["seq"].as_u64(), frame["prizes"].as_array().map(Vec::len));
-        assert_eq!(got, (Some("finished"), Some(last), Some(0)), "{frame}");
+        finished = next_json(socket);
+        let got = (finished["type"].as_str(), finished["seq"].as_u64(), finished["prizes"].as_array().map(Vec::len));
+        assert_eq!(got, (Some("finished"), Some(last), Some(0)), "{finished}");
     }
+    // After the end, a relay's new subscriber (on a relay that served nobody before, so heard no `finished`) gets
+    // the snapshot, then `finished`; a resume on a relay's socket ends with it too.
+    let mut newcomer = open(&base, &competition, &user_on(2));
+    assert_eq!(next_json(&mut newcomer)["type"], "snapshot");
+    assert_eq!(next_json(&mut newcomer), finished, "a relay's subscriber after the end");
+    staying.send(Message::Text(format!(r#"{{"type":"resume","since":{last}}}"#).into())).expect("resume");
+    assert_eq!(next_json(&mut staying), finished, "a resume on a relay after the end");
 }

@@ -18,7 +18,7 @@ use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 
 /// `WebSocket.readyState` of a socket that takes frames (the runtime's `OPEN`).
-const OPEN: u16 = 1;
+pub(crate) const OPEN: u16 = 1;
 
 /// What a socket carries through hibernation (well under the 2 048-byte attachment limit).
 #[derive(Debug, Serialize, Deserialize)]

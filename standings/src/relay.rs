@@ -191,6 +191,11 @@ impl RelayLine {
         }
     }
 
+    /// Whether a `finished` frame waits for the line to reach its `seq` (it then goes to every socket).
+    pub fn finished_pending(&self) -> bool {
+        self.finished.is_some()
+    }
+
     /// The last `seq` known to exist (delivered, waiting, or that of `finished`).
     pub fn newest(&self) -> u64 {
         let waiting = self.waiting.keys().next_back().copied().unwrap_or(self.through);

@@ -95,6 +95,8 @@ struct Loaded {
     fanout: Rc<Fanout>,
     /// The relay objects that serve the rest of the subscribers; each published frame goes to each once.
     relays: RelayLinks,
+    /// The `finished` frame once the standings are final, for subscribers who come or resume after the end.
+    finished_frame: RefCell<Option<String>>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -188,6 +190,7 @@ impl Loaded {
             subscribers: Subscribers::new(now_ms(), reported_sockets),
             fanout,
             relays,
+            finished_frame: RefCell::new(None),
         })
     }
 

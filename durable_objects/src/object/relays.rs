@@ -25,14 +25,15 @@ impl Loaded {
         }
     }
 
-    /// `Snapshot`: the frame a relay sends a new subscriber, with the sequence it includes.
+    /// `Snapshot`: the frame a relay sends a new subscriber, with the sequence it includes (and `finished` after the
+    /// end).
     pub(super) fn relay_snapshot(&self, user_id: Uuid) -> Result<Reply> {
         let frame = self.snapshot(Some(user_id));
         let seq = match &frame {
             ServerFrame::Snapshot { seq, .. } => *seq,
             _ => 0,
         };
-        Reply::json(&SnapshotAt { seq, text: to_text(&frame)? })
+        Reply::json(&SnapshotAt { seq, text: to_text(&frame)?, finished: self.finished_text() })
     }
 
     /// `Frames`: the kept frames in `since+1..=through`, or none when the run is no longer complete.
@@ -53,6 +54,6 @@ impl Loaded {
             }
             Err(e) => return storage_failure(&e),
         };
-        Reply::json(&FramesAt { frames })
+        Reply::json(&FramesAt { frames, finished: self.finished_text() })
     }
 }

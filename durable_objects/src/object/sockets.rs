@@ -26,6 +26,41 @@ impl Loaded {
         let pending = self.fanout.flush();
         self.to_relays(seq, false, &text);
         self.frames_sent(pending + broadcast::to_all(&self.state, &text));
+        self.finished_frame.replace(Some(text));
+    }
+
+    /// The `finished` frame when the standings are final (built once from the stored results after a wake): a
+    /// socket that opens or resumes after the end gets it after its other frames, as those open at the end did.
+    pub(super) fn finished_text(&self) -> Option<String> {
+        let seq = {
+            let board = self.board.borrow();
+            if !board.is_final() {
+                return None;
+            }
+            board.last_seq().unwrap_or(0)
+        };
+        if let Some(text) = self.finished_frame.borrow().as_ref() {
+            return Some(text.clone());
+        }
+        // Cancelled standings have no results: their `finished` pays nobody, as the one sent at the cancel.
+        let results = match self.store.final_results(0, 10_000, true) {
+            Ok(results) => results,
+            Err(e) => {
+                worker::console_error!("final results unreadable for a late subscriber's finished frame: {e}");
+                return None;
+            }
+        };
+        let text = to_text(&ServerFrame::Finished { seq, prizes: finish::paid(&results) }).ok()?;
+        self.finished_frame.replace(Some(text.clone()));
+        Some(text)
+    }
+
+    /// Sends `ws` the `finished` frame after its snapshot or resumed frames, when the standings are final; how many.
+    fn send_finished(&self, ws: &WebSocket) -> Result<u64> {
+        match self.finished_text() {
+            Some(text) => ws.send_with_str(&text).map(|()| 1),
+            None => Ok(0),
+        }
     }
 
     /// Hands a frame to the linked relays for their sockets (relays that left are forgotten first).
@@ -78,7 +113,8 @@ impl Loaded {
         self.sockets_changed(1);
         self.subscribers.attach(&pair.server, &upgrade, now)?;
         pair.server.send_with_str(to_text(&self.snapshot(Some(upgrade.user_id)))?)?;
-        self.frames_sent(1);
+        let finished = self.send_finished(&pair.server)?;
+        self.frames_sent(1 + finished);
         self.expiry_due_by(upgrade.closes_at_ms).await?;
         upgrade.accepted(pair.client)
     }
@@ -117,7 +153,9 @@ impl Loaded {
                         pending + 1
                     }
                 };
-                self.frames_sent(sent);
+                // A client that missed the end (its socket closed around it) learns it here.
+                let finished = self.send_finished(ws)?;
+                self.frames_sent(sent + finished);
                 Ok(())
             }
             Ok(ClientFrame::Auth { token }) => self.refresh_token(ws, attachment, token).await,

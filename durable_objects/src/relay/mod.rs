@@ -41,6 +41,7 @@ const KEY_NAME: &str = "name";
 const KEY_THROUGH: &str = "through";
 const KEY_REPORTED_SOCKETS: &str = "reported_sockets";
 const KEY_EPOCH: &str = "epoch";
+const KEY_FINISHED: &str = "finished";
 
 /// The Durable Object class bound as `RELAY` in `wrangler.toml`.
 #[durable_object]
@@ -75,6 +76,9 @@ struct RelayState {
     subscribers: Subscribers,
     /// When the alarm (token expiry) is known to be set for.
     alarm_at: Cell<Option<i64>>,
+    /// The competition's `finished` frame once the relay has seen it (stored: sockets that open or resume after the
+    /// end get it too).
+    finished: RefCell<Option<String>>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +110,7 @@ impl RelayState {
             filling: Cell::new(false),
             subscribers: Subscribers::new(now_ms(), 0),
             alarm_at: Cell::new(None),
+            finished: RefCell::new(None),
         };
         let competition = relay.meta(KEY_COMPETITION)?.and_then(|id| Uuid::try_parse(&id).ok());
         if let (Some(id), Some(name)) = (competition, relay.meta(KEY_NAME)?) {
@@ -115,6 +120,7 @@ impl RelayState {
         *relay.line.borrow_mut() = RelayLine::starting_at(through);
         relay.epoch.set(relay.meta(KEY_EPOCH)?.and_then(|t| t.parse().ok()).unwrap_or(0));
         let reported = relay.meta(KEY_REPORTED_SOCKETS)?.and_then(|t| t.parse().ok()).unwrap_or(0);
+        *relay.finished.borrow_mut() = relay.meta(KEY_FINISHED)?;
         Ok(Self { subscribers: Subscribers::new(now_ms(), reported), ..relay })
     }
 

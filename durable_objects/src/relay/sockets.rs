@@ -35,6 +35,7 @@ impl RelayState {
                 return error_response(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
             }
         };
+        self.learn_finished(snapshot.finished.as_deref());
         self.catch_up_to(snapshot.seq).await?;
         let pair = match self.subscribers.accept(&self.state, &upgrade)? {
             Ok(pair) => pair,
@@ -45,7 +46,8 @@ impl RelayState {
         pair.server.send_with_str(&snapshot.text)?;
         // The line may be ahead of the snapshot (frames sent while it was asked for): this socket gets those too.
         let sent = 1 + self.replay_to(&pair.server, snapshot.seq).await?;
-        self.frames_sent(sent);
+        let finished = self.send_finished(&pair.server)?;
+        self.frames_sent(sent + finished);
         self.expiry_due_by(upgrade.closes_at_ms).await?;
         upgrade.accepted(pair.client)
     }
@@ -59,6 +61,7 @@ impl RelayState {
             return Ok(ring);
         }
         let answer = self.ask::<FramesAt>(&ObjectRequest::Frames { since, through }).await?;
+        self.learn_finished(answer.finished.as_deref());
         Ok(answer.frames.map(|frames| frames.into_iter().map(|(_, _, text)| text).collect()))
     }
 
@@ -105,12 +108,15 @@ impl RelayState {
             }
             None => {
                 let snapshot: SnapshotAt = self.ask(&ObjectRequest::Snapshot { user_id }).await?;
+                self.learn_finished(snapshot.finished.as_deref());
                 self.catch_up_to(snapshot.seq).await?;
                 ws.send_with_str(&snapshot.text)?;
                 1 + self.replay_to(ws, snapshot.seq).await?
             }
         };
-        self.frames_sent(sent);
+        // A client that missed the end (its socket closed around it) learns it here.
+        let finished = self.send_finished(ws)?;
+        self.frames_sent(sent + finished);
         Ok(())
     }
 

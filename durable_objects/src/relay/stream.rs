@@ -42,6 +42,9 @@ impl RelayState {
 
     /// A batch from the competition.
     pub(super) async fn publish(&self, frames: Vec<PendingFrame>) {
+        if let Some(finished) = frames.iter().find(|frame| standings::relay::is_finished_text(&frame.2)) {
+            self.learn_finished(Some(&finished.2));
+        }
         if self.unattended() {
             // Nobody to send to: move on without asking for anything missed.
             let newest = frames.iter().map(|f| f.0).max().unwrap_or(0);
@@ -86,8 +89,12 @@ impl RelayState {
         for _ in 0..FILL_ROUNDS {
             let Some((since, until)) = self.line.borrow().gap() else { break };
             match self.ask::<FramesAt>(&ObjectRequest::Frames { since, through: until }).await {
-                Ok(FramesAt { frames: Some(frames) }) => self.deliver(frames),
-                Ok(FramesAt { frames: None }) => {
+                Ok(FramesAt { frames: Some(frames), finished }) => {
+                    self.learn_finished(finished.as_deref());
+                    self.deliver(frames);
+                }
+                Ok(FramesAt { frames: None, finished }) => {
+                    self.learn_finished(finished.as_deref());
                     self.close_all(1012, "missed updates; resume");
                     let newest = self.line.borrow().newest();
                     self.line.borrow_mut().skip_to(newest);
@@ -115,7 +122,9 @@ impl RelayState {
             if since >= seq {
                 return Ok(());
             }
-            match self.ask::<FramesAt>(&ObjectRequest::Frames { since, through: seq }).await?.frames {
+            let answer = self.ask::<FramesAt>(&ObjectRequest::Frames { since, through: seq }).await?;
+            self.learn_finished(answer.finished.as_deref());
+            match answer.frames {
                 Some(frames) => self.send_now(frames),
                 None => {
                     self.close_all(1012, "missed updates; resume");
@@ -125,6 +134,33 @@ impl RelayState {
             }
         }
         Ok(())
+    }
+
+    /// Remembers the competition's `finished` frame (from a batch or an answer), stored for the relay's next life.
+    pub(super) fn learn_finished(&self, text: Option<&str>) {
+        let Some(text) = text else { return };
+        if self.finished.borrow().is_some() {
+            return;
+        }
+        if let Err(e) = self.set_meta(KEY_FINISHED, text) {
+            worker::console_error!("finished frame not stored (kept in memory only): {e}");
+        }
+        *self.finished.borrow_mut() = Some(text.to_owned());
+    }
+
+    /// Sends `ws` the `finished` frame after the frames it was brought up to date with, unless the line is still to
+    /// send it to every socket (it waits for its `seq`, or sits in a held batch) or the socket is closing; how many.
+    pub(super) fn send_finished(&self, ws: &WebSocket) -> Result<u64> {
+        // A socket closed to resume (a run the competition no longer keeps) gets it with its resume.
+        if ws.as_ref().ready_state() != crate::subscribers::OPEN {
+            return Ok(0);
+        }
+        let on_its_way = self.line.borrow().finished_pending()
+            || self.held.borrow().iter().any(|frame| standings::relay::is_finished_text(&frame.2));
+        match self.finished.borrow().as_ref() {
+            Some(text) if !on_its_way => ws.send_with_str(text).map(|()| 1),
+            _ => Ok(0),
+        }
     }
 
     /// Counts frames sent and lets a due metrics flush run.

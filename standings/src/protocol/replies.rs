@@ -147,6 +147,9 @@ pub struct SnapshotAt {
     pub seq: u64,
     /// The `snapshot` frame.
     pub text: String,
+    /// The `finished` frame once the standings are final: a subscriber who comes after the end gets it next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
 }
 
 /// Reply to `Frames`: the kept frames of the run asked for, in order, or `None` when they are no longer all kept
@@ -155,6 +158,9 @@ pub struct SnapshotAt {
 pub struct FramesAt {
     /// `(seq, is_update, text)` of each frame.
     pub frames: Option<Vec<crate::live::PendingFrame>>,
+    /// The `finished` frame once the standings are final (not one of the kept frames: it repeats the last `seq`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
 }
 
 /// A page of the board.
