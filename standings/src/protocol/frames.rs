@@ -36,7 +36,8 @@ pub enum ServerFrame {
     },
     /// Answer to a ping.
     Pong,
-    /// The competition ended: final ranks and prizes are stored, no more updates follow.
+    /// The competition ended: final ranks and prizes are stored, no more updates follow. Also sent after the snapshot
+    /// of a socket that opens after the end, and after every resume then.
     Finished {
         /// Sequence of the last change included.
         seq: u64,
