@@ -117,6 +117,21 @@ mod tests {
     }
 
     #[test]
+    fn relay_answers_read_across_a_deploy_with_or_without_the_finished_frame() {
+        // An object of the previous version answers without `finished`; one of this version adds it only after the
+        // end, and older relays read past fields they do not know.
+        let old: SnapshotAt = serde_json::from_str(r#"{"seq":4,"text":"{}"}"#).expect("an older answer");
+        assert_eq!(old.finished, None);
+        let frames: FramesAt = serde_json::from_str(r#"{"frames":null}"#).expect("an older answer");
+        assert_eq!(frames.finished, None);
+        let running = SnapshotAt { seq: 4, text: "{}".into(), finished: None };
+        assert_eq!(serde_json::to_string(&running).expect("json"), r#"{"seq":4,"text":"{}"}"#);
+        let ended = FramesAt { frames: Some(vec![]), finished: Some(r#"{"type":"finished"}"#.into()) };
+        let text = serde_json::to_string(&ended).expect("json");
+        assert_eq!(serde_json::from_str::<FramesAt>(&text).expect("round trip"), ended);
+    }
+
+    #[test]
     fn default_display_names_use_the_first_eight_characters() {
         let id = Uuid::parse_str("5f0c1d9e-8a47-4a43-9d0e-3c1f2a4b5c6d").expect("uuid");
         assert_eq!(default_display_name(&id), "player-5f0c1d9e");
