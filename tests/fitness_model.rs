@@ -103,7 +103,8 @@ impl Person {
             let raw = values[competition.metric];
             let value = if *typed_in { raw.min(manual) } else { raw };
             let day = days.entry(*date).or_default();
-            *day = (day.0.max(value), day.1 || raw > review);
+            // A typed-in value is capped below the threshold first: it never holds the day.
+            *day = (day.0.max(value), day.1 || (!typed_in && raw > review));
         }
         days.into_iter()
             .filter(|(date, _)| {
@@ -134,7 +135,7 @@ impl Person {
     /// other metrics may change freely); a day left with no held sample has no hold.
     fn store(&mut self, date: Date, source: &'static str, values: [i64; 4], typed_in: bool) {
         let before = self.samples.insert((date, source), (values, typed_in));
-        let reopens = held(&values).any(|m| {
+        let reopens = held(&values, typed_in).any(|m| {
             before.is_none_or(|(old_values, old_typed_in)| old_typed_in != typed_in || old_values[m] != values[m])
         });
         if reopens {
@@ -144,16 +145,20 @@ impl Person {
 
     fn drop_holds_without_held_samples(&mut self, dates: &[Date]) {
         for date in dates {
-            if !self.samples.iter().any(|((d, _), (values, _))| d == date && held(values).next().is_some()) {
+            if !self
+                .samples
+                .iter()
+                .any(|((d, _), (values, typed_in))| d == date && held(values, *typed_in).next().is_some())
+            {
                 self.holds.remove(date);
             }
         }
     }
 }
 
-/// The metrics (indexes) of a sample above their review threshold.
-fn held(values: &[i64; 4]) -> impl Iterator<Item = usize> + '_ {
-    (0..4).filter(|m| values[*m] > METRICS[*m].1)
+/// The metrics (indexes) of a sample above their review threshold (none for a typed-in sample: capped below it).
+fn held(values: &[i64; 4], typed_in: bool) -> impl Iterator<Item = usize> + '_ {
+    (0..4).filter(move |m| !typed_in && values[*m] > METRICS[*m].1)
 }
 
 fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
@@ -209,8 +214,8 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
     let sent_before: Vec<(Date, [i64; 4], bool)> = person
         .samples
         .iter()
-        .filter(|((date, from), (values, _))| {
-            *from == source && *date >= week_ago && *date <= today && held(values).next().is_some()
+        .filter(|((date, from), (values, typed_in))| {
+            *from == source && *date >= week_ago && *date <= today && held(values, *typed_in).next().is_some()
         })
         .map(|((date, _), (values, typed_in))| (*date, *values, *typed_in))
         .collect();
@@ -295,8 +300,9 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
             assert!(reason.is_some_and(|r| r != "future_date"), "above a hard cap: {context}");
         } else {
             assert_eq!(reason, None, "stored: {context}");
-            person.store(*date, source, values, source == "manual" || *user_entered);
-            expected_held.extend(held(&values).map(|m| (index, *date, METRICS[m].0.to_owned(), values[m])));
+            let typed_in = source == "manual" || *user_entered;
+            person.store(*date, source, values, typed_in);
+            expected_held.extend(held(&values, typed_in).map(|m| (index, *date, METRICS[m].0.to_owned(), values[m])));
         }
     }
     // A day whose decision stands (its held values came again unchanged) is not listed as held.

@@ -169,6 +169,15 @@ fn typed_in_samples_count_only_where_allowed_and_at_most_the_manual_cap() {
         (Some(12_000), Some(35_000)),
         "the largest counted value of the day, never the sum"
     );
+    // A typed-in day far above the review threshold is capped first, so it is not held: nothing for a reviewer to
+    // reject (which would have zeroed the 12 000 steps recorded beside it).
+    let typed = sync(&walker, json!({"source": "manual", "samples": [{"date": date_at(0), "steps": 90_000}]}));
+    assert_eq!(typed.json["held"], json!([]), "{:?}", typed.json);
+    assert_eq!((score_in(&typed, &strict), score_in(&typed, &lenient)), (Some(12_000), Some(40_000)));
+    let date = &date_at(0)[..10];
+    let decided =
+        as_admin("POST", &format!("/api/v1/admin/holds/{walker}/{date}"), Some(&json!({"decision": "reject"})));
+    assert_eq!(decided.status, 404, "no hold to decide: {:?}", decided.json);
 }
 
 #[test]

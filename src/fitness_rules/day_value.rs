@@ -103,7 +103,9 @@ pub fn counted(metric: Metric, allow_manual: bool, samples: &[&StoredDay], hold:
             sample.value(metric)
         };
         best = best.max(value.max(0));
-        held |= sample.holds(metric);
+        // Typed-in values are capped below the review threshold, so they never hold the day (rows stored before
+        // this rule may still carry the mark).
+        held |= !sample.is_manual() && sample.holds(metric);
     }
     if held || best > metric.review_threshold() {
         hold.unwrap_or_default().counted(metric, best)
@@ -144,6 +146,9 @@ mod tests {
             (vec![sample("healthkit", true, 30_000), sample("fitbit", false, 12_000)], true, None, 20_000),
             // Typed-in values are capped before they can be held: 90 000 typed steps count 20 000 at most.
             (vec![sample("manual", false, 90_000)], true, Some(Pending), 20_000),
+            // Nor does a rejection that should never have been asked for zero the recorded steps beside them.
+            (vec![sample("manual", false, 90_000), sample("fitbit", false, 30_000)], true, Some(Rejected), 30_000),
+            (vec![sample("healthkit", true, 90_000), sample("fitbit", false, 30_000)], false, Some(Rejected), 30_000),
             (vec![sample("healthkit", false, 70_000)], false, Some(Pending), 60_000),
             (vec![sample("healthkit", false, 70_000)], false, None, 60_000),
             (vec![sample("healthkit", false, 70_000)], false, Some(Approved), 70_000),

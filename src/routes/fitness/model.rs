@@ -160,7 +160,7 @@ impl SyncBody {
         let mut days: Vec<(usize, FitnessDayArg)> = Vec::new();
         let mut rejected = Vec::new();
         for (index, sample) in self.samples.iter().enumerate() {
-            match sample_day(index, sample, today) {
+            match sample_day(index, sample, today, self.source == "manual") {
                 Ok(day) => {
                     // Re-sending a day replaces it; within one request the later sample wins.
                     if let Some(earlier) = days.iter().position(|(_, d)| d.day == day.day) {
@@ -185,7 +185,7 @@ impl SyncBody {
     }
 }
 
-fn sample_day(index: usize, sample: &RawSample, today: i64) -> Result<FitnessDayArg, String> {
+fn sample_day(index: usize, sample: &RawSample, today: i64, manual_source: bool) -> Result<FitnessDayArg, String> {
     let object = sample.0.as_ref().map_err(Clone::clone)?;
     if let Some(unknown) = object.keys().find(|k| *k != "date" && *k != "user_entered" && Metric::parse(k).is_none()) {
         return Err(format!("unknown field {unknown}"));
@@ -220,10 +220,16 @@ fn sample_day(index: usize, sample: &RawSample, today: i64) -> Result<FitnessDay
         *slot = Some(number);
     }
     let [steps, active_minutes, distance_m, calories] = values;
+    // A typed-in value counts at most the manual cap, which is below the review threshold (the cap applies first,
+    // API.md's clarifications): it never holds its day. Holding it put a review in the queue that could only matter
+    // by its rejection, which zeroed the day's recorded values from the other sources.
+    let typed_in = manual_source || user_entered;
     let held_metrics = Metric::ALL
         .into_iter()
         .zip(values)
-        .filter(|(metric, value)| value.is_some_and(|v| v > metric.review_threshold()))
+        .filter(|(metric, value)| {
+            value.is_some_and(|v| if typed_in { v.min(metric.manual_cap()) } else { v } > metric.review_threshold())
+        })
         .map(|(metric, _)| metric.name())
         .collect();
     Ok(FitnessDayArg {
@@ -335,14 +341,15 @@ mod tests {
             {"date": "2026-11-22", "active_minutes": 601, "distance_m": 60_001},
             {"date": "2026-11-23", "steps": 100_000},
         ]));
-        assert_eq!(result.days[1].held_metrics, ["steps"]);
+        // Typed in: capped at 20 000 before the threshold applies, so never held.
+        assert!(result.days[1].held_metrics.is_empty());
         assert!(result.days[1].user_entered);
         let held: Vec<(usize, &str, i64)> =
             result.held(&[3], &[]).iter().map(|h| (h.index, h.metric, h.value)).collect();
-        assert_eq!(
-            held,
-            [(0, "calories", 8_001), (1, "steps", 60_001), (2, "active_minutes", 601), (2, "distance_m", 60_001)]
-        );
+        assert_eq!(held, [(0, "calories", 8_001), (2, "active_minutes", 601), (2, "distance_m", 60_001)]);
+        let body = json!({"source": "manual", "samples": [{"date": "2026-11-20", "steps": 90_000, "calories": 9_000}]});
+        let typed = serde_json::from_value::<SyncBody>(body).expect("body").validate(TODAY).expect("valid");
+        assert!(typed.days[0].held_metrics.is_empty(), "{typed:?}");
     }
 
     #[test]
