@@ -131,13 +131,22 @@ impl Person {
         }
     }
 
-    /// A held sample that is new, or whose held values or typed-in flag changed, reopens its day's review (its
-    /// other metrics may change freely); a day left with no held sample has no hold.
+    /// A held value reopens its day's review when an approved day has seen none as large for its metric, or, on a
+    /// day not approved, when it is new to its source's sample (new row, value or typed-in flag changed); the row's
+    /// other metrics may change freely. A day left with no held sample has no hold.
     fn store(&mut self, date: Date, source: &'static str, values: [i64; 4], typed_in: bool) {
-        let before = self.samples.insert((date, source), (values, typed_in));
+        let approved = self.holds.get(&date) == Some(&Decision::Approved);
+        let before = self.samples.get(&(date, source)).copied();
         let reopens = held(&values, typed_in).any(|m| {
-            before.is_none_or(|(old_values, old_typed_in)| old_typed_in != typed_in || old_values[m] != values[m])
+            if approved {
+                !self.samples.iter().any(|((d, _), (seen, seen_typed_in))| {
+                    *d == date && held(seen, *seen_typed_in).any(|h| h == m) && seen[m] >= values[m]
+                })
+            } else {
+                before.is_none_or(|(old_values, old_typed_in)| old_typed_in != typed_in || old_values[m] != values[m])
+            }
         });
+        self.samples.insert((date, source), (values, typed_in));
         if reopens {
             self.holds.insert(date, Decision::Pending);
         }

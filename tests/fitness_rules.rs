@@ -238,6 +238,15 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
     let more =
         sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 75_000, "calories": 2_500}]}));
     assert_eq!((&more.json["held"], score_in(&more, &id)), (&json!([]), Some(76_000)), "{:?}", more.json);
+    // A second device reports the same day a little lower: the approval saw more, so it stands.
+    let watch = sync(&walker, json!({"source": "garmin", "samples": [{"date": date, "steps": 72_000}]}));
+    assert_eq!((&watch.json["held"], score_in(&watch, &id)), (&json!([]), Some(76_000)), "{:?}", watch.json);
+    // Above what was approved, it is reviewed again (counting the threshold meanwhile).
+    let raised = sync(&walker, json!({"source": "garmin", "samples": [{"date": date, "steps": 76_000}]}));
+    assert_eq!(raised.json["held"], json!([{"index": 0, "metric": "steps", "value": 76_000}]), "{:?}", raised.json);
+    assert_eq!(score_in(&raised, &id), Some(61_000));
+    let approved = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!((approved.status, &approved.json["counted"]), (200, &json!(76_000)), "{:?}", approved.json);
     let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
     assert_eq!((again.status, &again.json["status"]), (200, &json!("approved")), "the same decision is a no-op");
     let rejected = as_admin("POST", &path, Some(&json!({"decision": "reject"})));
