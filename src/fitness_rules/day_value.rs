@@ -94,15 +94,10 @@ pub fn counted(metric: Metric, allow_manual: bool, samples: &[&StoredDay], hold:
     let mut best = 0i64;
     let mut held = false;
     for sample in samples {
-        let value = if sample.is_manual() {
-            if !allow_manual {
-                continue;
-            }
-            sample.value(metric).min(metric.manual_cap())
-        } else {
-            sample.value(metric)
-        };
-        best = best.max(value.max(0));
+        if sample.is_manual() && !allow_manual {
+            continue;
+        }
+        best = best.max(metric.countable(sample.value(metric), sample.is_manual()).max(0));
         // Typed-in values are capped below the review threshold, so they never hold the day (rows stored before
         // this rule may still carry the mark).
         held |= !sample.is_manual() && sample.holds(metric);

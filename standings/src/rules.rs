@@ -63,6 +63,15 @@ impl Metric {
             Metric::Calories => 2_000,
         }
     }
+
+    /// What a sample's `value` may count for its day before any other rule: a typed-in one at most the manual cap.
+    pub fn countable(self, value: i64, typed_in: bool) -> i64 {
+        if typed_in {
+            value.min(self.manual_cap())
+        } else {
+            value
+        }
+    }
 }
 
 /// Where a competition stands at a given time.

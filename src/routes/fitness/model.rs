@@ -227,9 +227,7 @@ fn sample_day(index: usize, sample: &RawSample, today: i64, manual_source: bool)
     let held_metrics = Metric::ALL
         .into_iter()
         .zip(values)
-        .filter(|(metric, value)| {
-            value.is_some_and(|v| if typed_in { v.min(metric.manual_cap()) } else { v } > metric.review_threshold())
-        })
+        .filter(|(metric, value)| value.is_some_and(|v| metric.countable(v, typed_in) > metric.review_threshold()))
         .map(|(metric, _)| metric.name())
         .collect();
     Ok(FitnessDayArg {
