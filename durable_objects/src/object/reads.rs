@@ -46,14 +46,19 @@ impl Loaded {
             return error(ErrorCode::CompetitionUnknown, "the object has not been told its competition");
         };
         let (is_final, prizes) = if board.is_final() {
-            match self.store.final_results(0, 10_000, true) {
-                Ok(results) => (true, finish::paid(&results)),
+            match self.final_prizes() {
+                Ok(prizes) => (true, prizes),
                 Err(e) => return storage_failure(&e),
             }
         } else {
             (false, finish::provisional_prizes(&board, meta))
         };
         Reply::json(&Prizes { prize_pool: meta.prize_pool, r#final: is_final, prizes })
+    }
+
+    /// The paid places of the stored final standings (none for cancelled ones).
+    pub(super) fn final_prizes(&self) -> std::result::Result<Vec<standings::protocol::PrizeEntry>, StoreError> {
+        Ok(finish::paid(&self.store.final_results(0, 10_000, true)?))
     }
 
     pub(super) fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {

@@ -43,14 +43,14 @@ impl Loaded {
             return Some(text.clone());
         }
         // Cancelled standings have no results: their `finished` pays nobody, as the one sent at the cancel.
-        let results = match self.store.final_results(0, 10_000, true) {
-            Ok(results) => results,
+        let prizes = match self.final_prizes() {
+            Ok(prizes) => prizes,
             Err(e) => {
                 worker::console_error!("final results unreadable for a late subscriber's finished frame: {e}");
                 return None;
             }
         };
-        let text = to_text(&ServerFrame::Finished { seq, prizes: finish::paid(&results) }).ok()?;
+        let text = to_text(&ServerFrame::Finished { seq, prizes }).ok()?;
         self.finished_frame.replace(Some(text.clone()));
         Some(text)
     }

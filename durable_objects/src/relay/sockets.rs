@@ -5,7 +5,7 @@
 use super::*;
 use crate::subscribers::{Admitted, SocketAttachment, Upgrade};
 use crate::worker_link;
-use standings::protocol::{ClientFrame, FramesAt, SnapshotAt, PONG_TEXT};
+use standings::protocol::{ClientFrame, PONG_TEXT};
 use standings::relay::{HEADER_COMPETITION, HEADER_RELAY};
 
 impl RelayState {
@@ -28,14 +28,13 @@ impl RelayState {
             return error_response(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
         }
         let user_id = upgrade.user_id;
-        let snapshot: SnapshotAt = match self.ask(&ObjectRequest::Snapshot { user_id }).await {
+        let snapshot = match self.snapshot_for(user_id).await {
             Ok(snapshot) => snapshot,
             Err(e) => {
                 worker::console_error!("relay could not get a snapshot: {e}");
                 return error_response(ErrorCode::DependencyUnavailable, "the live feed is unavailable");
             }
         };
-        self.learn_finished(snapshot.finished.as_deref());
         self.catch_up_to(snapshot.seq).await?;
         let pair = match self.subscribers.accept(&self.state, &upgrade)? {
             Ok(pair) => pair,
@@ -60,9 +59,8 @@ impl RelayState {
         if ring.is_some() || since >= through {
             return Ok(ring);
         }
-        let answer = self.ask::<FramesAt>(&ObjectRequest::Frames { since, through }).await?;
-        self.learn_finished(answer.finished.as_deref());
-        Ok(answer.frames.map(|frames| frames.into_iter().map(|(_, _, text)| text).collect()))
+        let frames = self.kept_frames(since, through).await?;
+        Ok(frames.map(|frames| frames.into_iter().map(|(_, _, text)| text).collect()))
     }
 
     /// Sends `ws` the frames after `since` up to the line's position (none when the line is not past `since`); how
@@ -107,8 +105,7 @@ impl RelayState {
                 texts.len() as u64
             }
             None => {
-                let snapshot: SnapshotAt = self.ask(&ObjectRequest::Snapshot { user_id }).await?;
-                self.learn_finished(snapshot.finished.as_deref());
+                let snapshot = self.snapshot_for(user_id).await?;
                 self.catch_up_to(snapshot.seq).await?;
                 ws.send_with_str(&snapshot.text)?;
                 1 + self.replay_to(ws, snapshot.seq).await?

@@ -7,7 +7,7 @@ use crate::broadcast;
 use crate::telemetry::ObjectMetric;
 use crate::worker_link;
 use standings::live;
-use standings::protocol::FramesAt;
+use standings::protocol::{FramesAt, SnapshotAt};
 
 /// Rounds of gap filling before the relay waits for the next batch (each round asks the competition once).
 const FILL_ROUNDS: u32 = 4;
@@ -88,13 +88,9 @@ impl RelayState {
         }
         for _ in 0..FILL_ROUNDS {
             let Some((since, until)) = self.line.borrow().gap() else { break };
-            match self.ask::<FramesAt>(&ObjectRequest::Frames { since, through: until }).await {
-                Ok(FramesAt { frames: Some(frames), finished }) => {
-                    self.learn_finished(finished.as_deref());
-                    self.deliver(frames);
-                }
-                Ok(FramesAt { frames: None, finished }) => {
-                    self.learn_finished(finished.as_deref());
+            match self.kept_frames(since, until).await {
+                Ok(Some(frames)) => self.deliver(frames),
+                Ok(None) => {
                     self.close_all(1012, "missed updates; resume");
                     let newest = self.line.borrow().newest();
                     self.line.borrow_mut().skip_to(newest);
@@ -122,9 +118,7 @@ impl RelayState {
             if since >= seq {
                 return Ok(());
             }
-            let answer = self.ask::<FramesAt>(&ObjectRequest::Frames { since, through: seq }).await?;
-            self.learn_finished(answer.finished.as_deref());
-            match answer.frames {
+            match self.kept_frames(since, seq).await? {
                 Some(frames) => self.send_now(frames),
                 None => {
                     self.close_all(1012, "missed updates; resume");
@@ -136,8 +130,23 @@ impl RelayState {
         Ok(())
     }
 
+    /// The competition's kept frames in `since+1..=through` (`None` when it no longer keeps them all), learning its
+    /// `finished` frame from the answer.
+    pub(super) async fn kept_frames(&self, since: u64, through: u64) -> Result<Option<Vec<PendingFrame>>> {
+        let answer = self.ask::<FramesAt>(&ObjectRequest::Frames { since, through }).await?;
+        self.learn_finished(answer.finished.as_deref());
+        Ok(answer.frames)
+    }
+
+    /// The competition's snapshot for `user_id`'s new or resuming socket, learning its `finished` frame from it.
+    pub(super) async fn snapshot_for(&self, user_id: Uuid) -> Result<SnapshotAt> {
+        let snapshot: SnapshotAt = self.ask(&ObjectRequest::Snapshot { user_id }).await?;
+        self.learn_finished(snapshot.finished.as_deref());
+        Ok(snapshot)
+    }
+
     /// Remembers the competition's `finished` frame (from a batch or an answer), stored for the relay's next life.
-    pub(super) fn learn_finished(&self, text: Option<&str>) {
+    fn learn_finished(&self, text: Option<&str>) {
         let Some(text) = text else { return };
         if self.finished.borrow().is_some() {
             return;
