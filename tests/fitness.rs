@@ -95,6 +95,8 @@ fn the_request_itself_is_validated() {
     let cases = [
         json!({"source": "pedometer", "samples": []}),
         json!({"source": "fitbit", "samples": [], "time_zone": "Mars/Olympus_Mons"}),
+        // Not an IANA name, though the runtime's time-zone database takes it (as Asia/Kolkata; PostgreSQL as +02).
+        json!({"source": "fitbit", "samples": [], "time_zone": "IST"}),
         json!({"source": "manual", "samples": many}),
         json!({"source": "manual"}),
         json!({"source": "manual", "samples": [], "extra": 1}),

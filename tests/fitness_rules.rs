@@ -97,6 +97,7 @@ fn rules_are_validated_field_by_field() {
         (json!({"score_source": "client", "grace_hours": 2}), "grace_hours"),
         (json!({"grace_hours": 73}), "grace_hours"),
         (json!({"clock": "Mars/Olympus_Mons"}), "clock"),
+        (json!({"clock": "BST"}), "clock"),
         (json!({"scoring": {"mode": "daily_capped"}}), "scoring"),
         (json!({"scoring": {"mode": "goal_days", "goal": 0}}), "scoring"),
         (json!({"scoring": {"mode": "median"}}), "scoring"),

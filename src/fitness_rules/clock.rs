@@ -38,7 +38,7 @@ impl Clock {
     /// The clock of an IANA zone name (`Europe/Berlin`, `UTC`); `None` for a name the database does not know.
     pub fn named(name: &str) -> Option<Clock> {
         // Names are looked up case-insensitively; the API keeps them as written.
-        if name.is_empty() || name.len() > 64 {
+        if name.is_empty() || name.len() > 64 || is_not_iana(name) {
             return None;
         }
         // Every profile's default: its dates need no zone lookup (in the Worker, an `Intl` object per rescore).
@@ -71,6 +71,57 @@ impl Clock {
         }
         self.date_at(starts_ms)..=self.date_at(ends_ms - 1)
     }
+}
+
+/// Names a zone lookup takes that the IANA database has not (or no longer) got: ICU's (the Worker's `Intl`) Java-style
+/// three-letter ids and `SystemV` zones, and the placeholder for an unknown zone (which `jiff` and ICU know). Several
+/// name another zone than the same abbreviation does in PostgreSQL (`IST` is Asia/Kolkata to ICU, Israel's +02 to
+/// the database; `BST` Asia/Dhaka against +01), so a profile or clock named so would count its days by one zone and
+/// check `future_date` by another.
+const NOT_IANA: [&str; 39] = [
+    "ACT",
+    "AET",
+    "AGT",
+    "ART",
+    "AST",
+    "BET",
+    "BST",
+    "CAT",
+    "CNT",
+    "CST",
+    "CTT",
+    "EAT",
+    "ECT",
+    "IET",
+    "IST",
+    "JST",
+    "MIT",
+    "NET",
+    "NST",
+    "PLT",
+    "PNT",
+    "PRT",
+    "PST",
+    "SST",
+    "VST",
+    "SystemV/AST4",
+    "SystemV/AST4ADT",
+    "SystemV/CST6",
+    "SystemV/CST6CDT",
+    "SystemV/EST5",
+    "SystemV/EST5EDT",
+    "SystemV/HST10",
+    "SystemV/MST7",
+    "SystemV/MST7MDT",
+    "SystemV/PST8",
+    "SystemV/PST8PDT",
+    "SystemV/YST9",
+    "SystemV/YST9YDT",
+    "Etc/Unknown",
+];
+
+fn is_not_iana(name: &str) -> bool {
+    NOT_IANA.iter().any(|id| id.eq_ignore_ascii_case(name))
 }
 
 /// Whether `name` is a zone of the time-zone database (what profiles and competition clocks may name).
@@ -145,10 +196,19 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn zone_names_come_from_the_time_zone_database() {
-        for known in ["UTC", "America/Chicago", "Europe/Berlin", "Asia/Kathmandu", "Pacific/Chatham", "europe/berlin"] {
+        // EST, MST and HST are IANA zones (fixed offsets), unlike ICU's other three-letter ids.
+        for known in ["UTC", "America/Chicago", "Europe/Berlin", "Asia/Kathmandu", "Pacific/Chatham", "europe/berlin"]
+            .into_iter()
+            .chain(["EST", "MST", "HST", "CET", "EST5EDT", "Asia/Calcutta", "US/Eastern"])
+        {
             assert!(is_known_zone(known), "{known}");
         }
-        for unknown in ["", "Mars/Olympus_Mons", "Europe/Berlinn", "participant", "+01:00", &"A".repeat(65)] {
+        // ICU's own ids (Java's three-letter ones, SystemV) are not IANA names, though the runtime's `Intl` takes them.
+        for unknown in
+            ["", "Mars/Olympus_Mons", "Europe/Berlinn", "participant", "+01:00", &"A".repeat(65), "IST", "bst"]
+                .into_iter()
+                .chain(["PST", "AST", "NST", "CTT", "SystemV/AST4", "SystemV/PST8PDT", "Etc/Unknown"])
+        {
             assert!(!is_known_zone(unknown), "{unknown}");
         }
     }
