@@ -80,7 +80,14 @@ pub fn check(claims: &RawClaims, rules: &ClaimRules<'_>, now: i64) -> Result<Use
     // Supabase's service key carries no `sub`; such an administrator is carried with the nil id, which names nobody
     // (`UserContext::names_nobody`: routes acting for the caller themself refuse it).
     let user_id = match (claims.sub.as_deref(), role) {
-        (Some(sub), _) => Uuid::try_parse(sub).map_err(|_| AuthError::Invalid("sub must be a UUID".into()))?,
+        (Some(sub), _) => match Uuid::try_parse(sub) {
+            // The nil id is how a token without `sub` is carried; as a user's id it would be everybody's and nobody's.
+            Ok(id) if id.is_nil() && role == Role::Authenticated => {
+                return Err(AuthError::Invalid("sub must name a user".into()))
+            }
+            Ok(id) => id,
+            Err(_) => return Err(AuthError::Invalid("sub must be a UUID".into())),
+        },
         (None, Role::ServiceRole) => Uuid::nil(),
         (None, Role::Authenticated) => return Err(AuthError::Invalid("sub claim required".into())),
     };
@@ -135,6 +142,7 @@ mod tests {
             ("missing iss", |c| c.iss = None, invalid("issuer not accepted")),
             ("non-uuid sub", |c| c.sub = Some("admin".into()), invalid("sub must be a UUID")),
             ("missing sub", |c| c.sub = None, invalid("sub claim required")),
+            ("nil sub", |c| c.sub = Some(Uuid::nil().to_string()), invalid("sub must name a user")),
             (
                 "service role without sub",
                 |c| {
