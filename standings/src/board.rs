@@ -70,8 +70,13 @@ impl Refusal {
                     .to_owned(),
             ),
             Refusal::Rule { code, message } => (*code, message.clone()),
-            Refusal::Disqualified => (ErrorCode::Forbidden, "you were disqualified from this competition".to_owned()),
-            Refusal::NotAMember => (ErrorCode::NotAMember, "join the competition before posting scores".to_owned()),
+            Refusal::Disqualified => {
+                (ErrorCode::Forbidden, "the member was disqualified from this competition".to_owned())
+            }
+            Refusal::NotAMember => (
+                ErrorCode::NotAMember,
+                "the player has not joined this competition (join it before posting scores)".to_owned(),
+            ),
             Refusal::Engine(reason) => (ErrorCode::BadRequest, reason.clone()),
         }
     }
