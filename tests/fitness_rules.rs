@@ -305,6 +305,39 @@ fn the_callers_zone_decides_their_today_and_their_days() {
     assert_eq!(bad.status, 422);
 }
 
+/// The database judges `future_date` by the member's zone as a zone, as the Worker counts their days: CET, EET, MET
+/// and WET are also abbreviations of fixed offsets in PostgreSQL, which `AT TIME ZONE` preferred, so a summer night's
+/// first hour was still yesterday there. The instants are pinned, so the summer cases run in any season.
+#[test]
+fn the_databases_local_today_is_the_zones_date() {
+    let cases = [
+        ("CET", "2026-07-01T22:30:00Z", "2026-07-02"),
+        ("MET", "2026-07-01T22:30:00Z", "2026-07-02"),
+        ("EET", "2026-07-01T21:30:00Z", "2026-07-02"),
+        ("WET", "2026-07-01T23:30:00Z", "2026-07-02"),
+        ("cet", "2026-12-01T22:30:00Z", "2026-12-01"),
+        ("Europe/Berlin", "2026-07-01T22:30:00Z", "2026-07-02"),
+        ("America/New_York", "2026-03-08T04:30:00Z", "2026-03-07"),
+        ("Pacific/Kiritimati", "2026-12-01T10:00:00Z", "2026-12-02"),
+        ("Etc/GMT+12", "2026-12-01T11:30:00Z", "2026-11-30"),
+        ("UTC", "2026-12-01T23:59:59Z", "2026-12-01"),
+    ];
+    for (zone, at, today) in cases {
+        let (ok, text) = e2e::stack(&["psql", "-tA", "-c", &format!("SELECT public.local_today('{zone}', '{at}')")]);
+        assert!(ok, "{text}");
+        assert_eq!(text.trim(), today, "{zone} at {at}");
+    }
+    // The session's own setting is back when the function returns.
+    let (ok, text) = e2e::stack(&[
+        "psql",
+        "-tA",
+        "-c",
+        "SET TimeZone = 'UTC'; SELECT public.local_today('CET'); SELECT current_setting('TimeZone')",
+    ]);
+    assert!(ok, "{text}");
+    assert_eq!(text.trim().lines().last(), Some("UTC"), "{text}");
+}
+
 /// Phones sync whether or not their owner is in a competition: joining a running one counts the days already stored
 /// at once; a member with no counted days stays off the board.
 #[test]

@@ -195,6 +195,23 @@ mod tests {
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn zones_named_like_abbreviations_keep_summer_time() {
+        // The same table as the database's `local_today` test (tests/fitness_rules.rs): these names are zones with
+        // summer time, not the fixed offsets PostgreSQL's abbreviations of the same names are.
+        let cases = [
+            ("CET", "2026-07-01T22:30:00Z", "2026-07-02"),
+            ("MET", "2026-07-01T22:30:00Z", "2026-07-02"),
+            ("EET", "2026-07-01T21:30:00Z", "2026-07-02"),
+            ("WET", "2026-07-01T23:30:00Z", "2026-07-02"),
+            ("cet", "2026-12-01T22:30:00Z", "2026-12-01"),
+        ];
+        for (zone, at, today) in cases {
+            assert_eq!(Clock::named(zone).expect("zone").date_at(ms(at)), day(today), "{zone} at {at}");
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn zone_names_come_from_the_time_zone_database() {
         // EST, MST and HST are IANA zones (fixed offsets), unlike ICU's other three-letter ids.
         for known in ["UTC", "America/Chicago", "Europe/Berlin", "Asia/Kathmandu", "Pacific/Chatham", "europe/berlin"]
