@@ -641,6 +641,16 @@ fn a_socket_lives_as_long_as_its_token() {
     let (frames, code) = until_closed(&mut hijacked);
     assert!(frames.iter().any(|f| f["type"] == "error"), "{frames:?}");
     assert_eq!(code, Some(1008));
+
+    // An auth frame without a token (or with one that is not a string) is a bad token too, not a frame to ignore.
+    for bad in [json!({"type": "auth"}), json!({"type": "auth", "token": 7})] {
+        let mut socket = live_socket(&competition, &user_token(&user), 10);
+        let _snapshot = socket.read();
+        send_text(&mut socket, bad.to_string());
+        let (frames, code) = until_closed(&mut socket);
+        assert!(frames.iter().any(|f| f["type"] == "error" && f["code"] == "invalid_token"), "{bad}: {frames:?}");
+        assert_eq!(code, Some(1008), "{bad}");
+    }
 }
 
 fn admin(method: &str, path: &str, body: Option<&Value>) -> Reply {

@@ -116,8 +116,19 @@ pub enum ClientFrame {
     /// A fresh token of the same user, extending the socket's life past the first token's expiry.
     Auth {
         /// The access token.
+        #[serde(default, deserialize_with = "token_or_empty")]
+        #[schema(required = true)]
         token: String,
     },
+}
+
+/// An `auth` frame's token; a missing or non-string one reads as empty, so the frame is refused as a bad token (error
+/// frame, close 1008) instead of being ignored like a frame this server does not know.
+fn token_or_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(token) => Ok(token),
+        _ => Ok(String::new()),
+    }
 }
 
 /// Exact text of a ping the runtime answers without waking the object.

@@ -91,6 +91,14 @@ mod tests {
             ClientFrame::Resume { since: 7 }
         );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shout"}"#).is_err());
+        // An auth frame without a usable token is a bad token (refused and closed), not an unknown frame.
+        for bad in [r#"{"type":"auth"}"#, r#"{"type":"auth","token":7}"#, r#"{"type":"auth","token":null}"#] {
+            assert_eq!(
+                serde_json::from_str::<ClientFrame>(bad).expect(bad),
+                ClientFrame::Auth { token: String::new() },
+                "{bad}"
+            );
+        }
     }
 
     #[test]
