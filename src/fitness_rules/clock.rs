@@ -73,55 +73,20 @@ impl Clock {
     }
 }
 
-/// Names a zone lookup takes that the IANA database has not (or no longer) got: ICU's (the Worker's `Intl`) Java-style
-/// three-letter ids and `SystemV` zones, and the placeholder for an unknown zone (which `jiff` and ICU know). Several
-/// name another zone than the same abbreviation does in PostgreSQL (`IST` is Asia/Kolkata to ICU, Israel's +02 to
-/// the database; `BST` Asia/Dhaka against +01), so a profile or clock named so would count its days by one zone and
-/// check `future_date` by another.
-const NOT_IANA: [&str; 39] = [
-    "ACT",
-    "AET",
-    "AGT",
-    "ART",
-    "AST",
-    "BET",
-    "BST",
-    "CAT",
-    "CNT",
-    "CST",
-    "CTT",
-    "EAT",
-    "ECT",
-    "IET",
-    "IST",
-    "JST",
-    "MIT",
-    "NET",
-    "NST",
-    "PLT",
-    "PNT",
-    "PRT",
-    "PST",
-    "SST",
-    "VST",
-    "SystemV/AST4",
-    "SystemV/AST4ADT",
-    "SystemV/CST6",
-    "SystemV/CST6CDT",
-    "SystemV/EST5",
-    "SystemV/EST5EDT",
-    "SystemV/HST10",
-    "SystemV/MST7",
-    "SystemV/MST7MDT",
-    "SystemV/PST8",
-    "SystemV/PST8PDT",
-    "SystemV/YST9",
-    "SystemV/YST9YDT",
-    "Etc/Unknown",
-];
+/// ICU's (the Worker's `Intl`) Java-style three-letter ids, which are not IANA names. Several name another zone than
+/// the same abbreviation does in PostgreSQL (`IST` is Asia/Kolkata to ICU, Israel's +02 to the database; `BST`
+/// Asia/Dhaka against +01), so a profile or clock named so would count its days by one zone and check `future_date`
+/// by another. (`EST`, `MST` and `HST` are IANA zones, and kept.)
+const ICU_THREE_LETTER_IDS: &str =
+    "ACT AET AGT ART AST BET BST CAT CNT CST CTT EAT ECT IET IST JST MIT NET NST PLT PNT PRT PST SST VST";
 
+/// Names a zone lookup takes that the IANA database has not (or no longer) got: ICU's three-letter ids, its
+/// `SystemV/…` zones (dropped by IANA in 2020), and the placeholder for an unknown zone (which `jiff` and ICU know).
 fn is_not_iana(name: &str) -> bool {
-    NOT_IANA.iter().any(|id| id.eq_ignore_ascii_case(name))
+    let name = name.to_ascii_uppercase();
+    name.starts_with("SYSTEMV/")
+        || name == "ETC/UNKNOWN"
+        || ICU_THREE_LETTER_IDS.split_whitespace().any(|id| id == name)
 }
 
 /// Whether `name` is a zone of the time-zone database (what profiles and competition clocks may name).
