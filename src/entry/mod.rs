@@ -215,6 +215,7 @@ fn log_request(
     error: Option<&ApiError>,
     now: i64,
 ) {
+    let (user_id, role) = crate::http::access_log::caller_fields(user.as_ref());
     let log = AccessLog {
         ts: crate::time::format_ms_exact(arrival.started),
         level: level_for(status),
@@ -224,7 +225,8 @@ fn log_request(
         route,
         status,
         duration_ms: (now - arrival.started) as f64,
-        user_id: user.map(|u| u.user_id.to_string()),
+        user_id,
+        role,
         colo: arrival.colo.clone(),
         error: error.map(ApiError::code),
         detail: match error {

@@ -21,9 +21,12 @@ pub struct AccessLog<'a> {
     pub status: u16,
     /// Time spent in the Worker.
     pub duration_ms: f64,
-    /// The authenticated caller, when known.
+    /// The authenticated caller, when known (a service key without `sub` names nobody).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// `service_role` for an administrator's request, so their actions stand out in the logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
     /// Cloudflare colo, when the runtime tells.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub colo: Option<String>,
@@ -42,6 +45,12 @@ pub fn level_for(status: u16) -> &'static str {
     } else {
         "info"
     }
+}
+
+/// The log's `user_id` and `role` for a caller: the service key's stand-in nil id is nobody's, so it is left out.
+pub fn caller_fields(user: Option<&crate::auth::UserContext>) -> (Option<String>, Option<&'static str>) {
+    let user_id = user.filter(|u| !u.names_nobody()).map(|u| u.user_id.to_string());
+    (user_id, user.filter(|u| u.is_admin()).map(|_| "service_role"))
 }
 
 impl AccessLog<'_> {
@@ -68,6 +77,7 @@ mod tests {
             status: 404,
             duration_ms: 1.5,
             user_id: None,
+            role: None,
             colo: Some("LHR".into()),
             error: Some("not_found"),
             detail: None,
@@ -79,6 +89,24 @@ mod tests {
         assert_eq!(parsed["error"], "not_found");
         assert_eq!(parsed["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
         assert!(parsed.get("user_id").is_none());
+        assert!(parsed.get("role").is_none());
         assert_eq!(level_for(503), "error");
+    }
+
+    #[test]
+    fn callers_are_logged_by_id_and_administrators_by_role() {
+        use crate::auth::{Role, UserContext};
+        let id = uuid::Uuid::from_u128(0x5f0c_1d9e_8a47_4a43_9d0e_3c1f_2a4b_5c6d);
+        let context = |user_id, role| UserContext { user_id, role, expires_at: 0 };
+        let cases = [
+            (None, (None, None)),
+            (Some(context(id, Role::Authenticated)), (Some(id.to_string()), None)),
+            (Some(context(id, Role::ServiceRole)), (Some(id.to_string()), Some("service_role"))),
+            // The service key (no `sub`) is carried with the nil id, which is nobody's.
+            (Some(context(uuid::Uuid::nil(), Role::ServiceRole)), (None, Some("service_role"))),
+        ];
+        for (user, expected) in cases {
+            assert_eq!(caller_fields(user.as_ref()), expected, "{user:?}");
+        }
     }
 }
