@@ -1,10 +1,22 @@
-//! The runtime's clock and randomness: the two facts of the platform every layer needs, in a module that needs
+//! The runtime's clock, timers and randomness: the facts of the platform every layer needs, in a module that needs
 //! nothing of the crate (so the metrics recorder and the adapters can use them without importing the request
 //! context).
 
 /// Milliseconds since the epoch from the runtime's clock.
 pub fn now_ms() -> i64 {
     durable_objects::clock::now_ms()
+}
+
+/// Resolves after `ms` milliseconds (the runtime's `setTimeout`).
+#[cfg(target_arch = "wasm32")]
+pub async fn sleep(ms: u64) {
+    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+}
+
+/// Resolves after `ms` milliseconds (a timer thread, in native tests).
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn sleep(ms: u64) {
+    futures_timer::Delay::new(std::time::Duration::from_millis(ms)).await;
 }
 
 /// 16 random bytes from the platform's CSPRNG.

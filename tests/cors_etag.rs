@@ -24,7 +24,7 @@ fn preflights_and_answers_grant_only_the_configured_origins() {
             &[
                 ("Origin", origin),
                 ("Access-Control-Request-Method", "POST"),
-                ("Access-Control-Request-Headers", "authorization, content-type, idempotency-key"),
+                ("Access-Control-Request-Headers", "authorization, content-type, idempotency-key, if-none-match"),
             ],
             None,
         )
@@ -34,8 +34,11 @@ fn preflights_and_answers_grant_only_the_configured_origins() {
     assert_eq!(granted.header("access-control-allow-origin"), Some(ALLOWED));
     assert!(granted.header("access-control-allow-methods").is_some_and(|m| m.contains("POST")));
     let allowed_headers = granted.header("access-control-allow-headers").unwrap_or_default().to_ascii_lowercase();
-    for name in ["authorization", "content-type", "idempotency-key"] {
-        assert!(allowed_headers.contains(name), "{name} in {allowed_headers}");
+    let items = |value: Option<&str>| -> Vec<String> {
+        value.unwrap_or_default().split(',').map(|item| item.trim().to_ascii_lowercase()).collect()
+    };
+    for name in ["authorization", "content-type", "idempotency-key", "if-none-match"] {
+        assert!(items(Some(&allowed_headers)).iter().any(|item| item == name), "{name} in {allowed_headers}");
     }
     assert_eq!(granted.header("vary"), Some("Origin"));
     // Like every /api answer, it spends a token of the caller's (here the address's) bucket and says so.
@@ -49,7 +52,11 @@ fn preflights_and_answers_grant_only_the_configured_origins() {
     let read = get("/api/v1/competitions", &user, &[("Origin", ALLOWED)]);
     assert_eq!(read.status, 200);
     assert_eq!(read.header("access-control-allow-origin"), Some(ALLOWED));
-    assert!(read.header("access-control-expose-headers").is_some_and(|h| h.contains("RateLimit-Remaining")));
+    // Item by item: the structured `RateLimit` field must be readable too, not only `RateLimit-Remaining`.
+    let exposed = items(read.header("access-control-expose-headers"));
+    for name in ["ratelimit", "ratelimit-remaining", "ratelimit-policy", "retry-after", "x-request-id", "etag"] {
+        assert!(exposed.iter().any(|item| item == name), "{name} in {exposed:?}");
+    }
     let foreign = get("/api/v1/competitions", &user, &[("Origin", "https://elsewhere.example")]);
     assert_eq!((foreign.header("access-control-allow-origin"), foreign.header("vary")), (None, Some("Origin")));
 }

@@ -178,3 +178,28 @@ fn objects_report_sockets_and_frames_and_queries_are_timed() {
     let after = scrape(&base_url());
     assert!(sum(&after, "db_query_duration_seconds_count", &[("operation", "join_competition")]) >= 3.0);
 }
+
+#[test]
+fn a_quiet_workers_last_requests_reach_the_totals_without_another_request() {
+    let quiet = WranglerDev::start(&scratch_dir("metrics-quiet"));
+    let base = quiet.base_url();
+    // A series no other test makes, so the shared totals move only by this test's request.
+    let labels = [("route", "/health/detailed"), ("method", "PUT"), ("status", "405")];
+    let before = sum(&scrape(&base_url()), "http_requests_total", &labels);
+    // The quiet Worker's first request flushes at once; the next one falls inside the flush interval, and after it
+    // nothing more reaches that Worker: no later request will come to flush it.
+    assert_eq!(send("GET", &format!("{base}/health/live"), &[], None).status, 200);
+    let put = send("PUT", &format!("{base}/health/detailed"), &[], None);
+    assert_eq!(put.status, 405, "{}", put.text);
+    // Scrapes go to the shared Worker, which flushes only its own deltas before reading the totals.
+    let counted = eventually(Duration::from_secs(15), || {
+        let now = sum(&scrape(&base_url()), "http_requests_total", &labels);
+        std::thread::sleep(Duration::from_millis(500));
+        (now - before == 1.0).then_some(())
+    });
+    let last = sum(&scrape(&base_url()), "http_requests_total", &labels) - before;
+    assert!(counted.is_some(), "the quiet Worker's request never reached the totals (moved by {last})");
+    // The flush waited for its time, then ran once: nothing is counted twice.
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(sum(&scrape(&base_url()), "http_requests_total", &labels) - before, 1.0);
+}

@@ -111,7 +111,7 @@ async fn timed<T>(
 
 /// `call`'s output, or `None` when it takes longer than `budget_ms` (a plain time limit, no breaker).
 pub async fn deadline<T>(budget_ms: u64, call: impl Future<Output = T>) -> Option<T> {
-    match select(Box::pin(call), Box::pin(sleep(budget_ms))).await {
+    match select(Box::pin(call), Box::pin(crate::platform::sleep(budget_ms))).await {
         Either::Left((output, _)) => Some(output),
         Either::Right(((), _)) => None,
     }
@@ -127,16 +127,6 @@ pub fn clock_ms() -> u64 {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn clock_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-#[cfg(target_arch = "wasm32")]
-async fn sleep(ms: u64) {
-    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-async fn sleep(ms: u64) {
-    futures_timer::Delay::new(std::time::Duration::from_millis(ms)).await;
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -10,15 +10,26 @@ use crate::services::Services;
 /// The Redis hash holding every series' total.
 pub const HASH: &str = "metrics:v1";
 
-/// The flush to hand to `wait_until` (a request's or a Competition object's), when one is due and none is already
-/// waiting to run.
+/// The flush to hand to `wait_until` (a request's or a Competition object's) when deltas wait and no flush is
+/// scheduled yet: it sleeps until the flush is due, then sends. Waiting for a later request instead left the deltas
+/// of an isolate's last requests in memory for as long as it stayed quiet, and lost them when it was evicted.
 pub fn flush_if_due(services: &'static Services, now_ms: i64) -> Option<durable_objects::telemetry::Flush> {
     if !metrics::claim_flush(now_ms) {
         return None;
     }
     Some(Box::pin(async move {
-        if let Err(error) = flush(services, now_ms).await {
-            worker::console_warn!("metrics flush failed, kept for the next one: {error}");
+        let mut now = now_ms;
+        // Ends within `FLUSH_EVERY_MS` of the last flush, well inside `wait_until`'s 30 s. The sleeps are at most a
+        // gap long so that 200 observations recorded meanwhile are flushed a gap after the last flush, as before.
+        while let Some(wait) = metrics::wait_before_flush(now) {
+            if wait == 0 {
+                if let Err(error) = flush(services, now).await {
+                    worker::console_warn!("metrics flush failed, kept for the next one: {error}");
+                }
+                break;
+            }
+            crate::platform::sleep(wait.min(metrics::FLUSH_GAP_MS) as u64).await;
+            now = crate::platform::now_ms();
         }
         metrics::flush_finished();
     }))

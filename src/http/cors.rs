@@ -4,11 +4,13 @@
 
 /// Methods the API serves.
 const METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
-/// Request headers a web client may send.
-const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, traceparent";
-/// Response headers a web client may read.
-const EXPOSE_HEADERS: &str = "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, Retry-After, \
-                              X-Request-Id, ETag, Idempotent-Replayed";
+/// Request headers a web client may send (`If-None-Match` for the pages' and competitions' ETags, which a client
+/// that keeps its own copy sets itself).
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id, traceparent";
+/// Response headers a web client may read: every header `API.md` gives a client to act on, the draft's structured
+/// `RateLimit` field as well as the older `RateLimit-*` trio.
+const EXPOSE_HEADERS: &str = "RateLimit, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, \
+                              Retry-After, X-Request-Id, ETag, Idempotent-Replayed";
 /// How long a browser may reuse a preflight answer, in seconds.
 const MAX_AGE_SECS: &str = "600";
 
@@ -107,5 +109,35 @@ mod tests {
         assert!(header(&preflight, "Access-Control-Allow-Headers").is_some_and(|h| h.contains("Idempotency-Key")));
         assert_eq!(header(&policy.preflight_headers("https://evil.example"), "Access-Control-Allow-Methods"), None);
         assert!(CorsPolicy::default().response_headers(Some("https://app.example.com")).is_empty());
+    }
+
+    #[test]
+    fn a_browser_may_read_every_header_the_contract_gives_and_send_every_one_it_takes() {
+        let policy = CorsPolicy::parse("https://app.example.com").expect("valid");
+        let items = |value: Option<&str>| -> Vec<String> {
+            value.unwrap_or_default().split(',').map(|item| item.trim().to_ascii_lowercase()).collect()
+        };
+        // Compared item by item: a substring test let `RateLimit` pass on `RateLimit-Limit`.
+        let exposed =
+            items(header(&policy.response_headers(Some("https://app.example.com")), "Access-Control-Expose-Headers"));
+        for name in [
+            "RateLimit",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+            "Retry-After",
+            "X-Request-Id",
+            "ETag",
+            crate::idempotency::REPLAYED_HEADER,
+        ] {
+            assert!(exposed.contains(&name.to_ascii_lowercase()), "{name} not exposed: {exposed:?}");
+        }
+        let allowed =
+            items(header(&policy.preflight_headers("https://app.example.com"), "Access-Control-Allow-Headers"));
+        for name in ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "X-Request-Id", "traceparent"]
+        {
+            assert!(allowed.contains(&name.to_ascii_lowercase()), "{name} not allowed: {allowed:?}");
+        }
     }
 }

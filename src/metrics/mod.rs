@@ -1,6 +1,7 @@
 //! The metrics recorder: each isolate accumulates deltas in memory and flushes them to Redis (one script call adding
-//! them all, in `wait_until`: after 5 s, or after 200 observations but at most once a second), so the request path
-//! never waits on metrics.
+//! them all, in `wait_until`: after 5 s, or after 200 observations but at most once a second; a scheduled flush waits
+//! for its time on a timer, so the last requests before an isolate goes quiet are not left in memory), so the
+//! request path never waits on metrics.
 //! This module holds the recorder and the flush schedule; the Redis side (sending batches, reading totals) is
 //! `adapters::metrics_totals`, and `GET /metrics` is `routes::metrics`. Route labels are route templates, never raw
 //! paths, so label cardinality stays bounded.
@@ -58,21 +59,33 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, requ
     observe(Family::HttpResponseSizeBytes, &labels, response_bytes as f64, SIZE_BUCKETS);
 }
 
-/// Whether this isolate should flush now.
-pub fn flush_due(now_ms: i64) -> bool {
+/// Milliseconds until this isolate's next flush is due at `now_ms` (0: due now), or `None` when nothing waits to be
+/// sent.
+pub fn wait_before_flush(now_ms: i64) -> Option<i64> {
     let since_last = now_ms - LAST_FLUSH_MS.with(Cell::get);
     if OUTBOUND.with(|o| o.borrow().has_unconfirmed()) {
         // The last flush failed: retry on the clock, not on every request while Redis is away.
-        return since_last >= FLUSH_EVERY_MS;
+        return Some((FLUSH_EVERY_MS - since_last).max(0));
     }
     let pending = DELTAS.with(|d| d.borrow().pending());
-    pending > 0 && (since_last >= FLUSH_EVERY_MS || (pending >= FLUSH_AFTER && since_last >= FLUSH_GAP_MS))
+    let wait = match pending {
+        0 => return None,
+        n if n >= FLUSH_AFTER => FLUSH_GAP_MS - since_last,
+        _ => FLUSH_EVERY_MS - since_last,
+    };
+    Some(wait.max(0))
 }
 
-/// Claims this isolate's one scheduled flush: true when a flush is due at `now_ms` and none is waiting to run.
-/// The caller hands the flush to `wait_until` and calls `flush_finished` when it ends.
+/// Whether this isolate should flush now.
+pub fn flush_due(now_ms: i64) -> bool {
+    wait_before_flush(now_ms) == Some(0)
+}
+
+/// Claims this isolate's one scheduled flush: true when something waits to be sent and no flush is scheduled. The
+/// caller hands the flush to `wait_until`, where it waits for its time ([`wait_before_flush`]) rather than for a
+/// later request, which an isolate that goes quiet may never get, and calls `flush_finished` when it ends.
 pub fn claim_flush(now_ms: i64) -> bool {
-    if FLUSH_SCHEDULED.with(Cell::get) || !flush_due(now_ms) {
+    if FLUSH_SCHEDULED.with(Cell::get) || wait_before_flush(now_ms).is_none() {
         return false;
     }
     FLUSH_SCHEDULED.with(|s| s.set(true));
@@ -203,16 +216,50 @@ mod tests {
     }
 
     #[test]
-    fn one_flush_is_scheduled_at_a_time() {
+    fn one_flush_is_scheduled_at_a_time_as_soon_as_anything_waits() {
         LAST_FLUSH_MS.with(|l| l.set(0));
-        record_updates(FLUSH_AFTER);
-        assert!(claim_flush(FLUSH_GAP_MS), "due and none waiting");
-        assert!(!claim_flush(FLUSH_GAP_MS + 1), "one is already waiting to run");
+        DELTAS.with(|d| d.borrow_mut().take());
+        assert!(!claim_flush(FLUSH_EVERY_MS * 2), "nothing recorded: nothing to schedule");
+        record_updates(1);
+        // Not due for 5 s, but scheduled now: no later request may come to schedule it.
+        assert!(claim_flush(1), "one observation waits");
+        assert!(!claim_flush(2), "one is already waiting to run");
         flush_finished();
-        assert!(claim_flush(FLUSH_GAP_MS + 2), "the last one ran, the deltas are still due");
+        assert!(claim_flush(3), "the last one ended, the deltas still wait");
         flush_finished();
         DELTAS.with(|d| d.borrow_mut().take());
-        assert!(!claim_flush(FLUSH_GAP_MS + 3), "nothing recorded since: not due");
+        assert!(!claim_flush(4), "nothing recorded since");
+    }
+
+    #[test]
+    fn a_scheduled_flush_waits_for_the_clock_or_the_gap() {
+        // (observations pending, a failed batch waiting, ms since the last flush, wait)
+        let cases = [
+            (0, false, 0, None),
+            (1, false, 0, Some(FLUSH_EVERY_MS)),
+            (1, false, 4_000, Some(FLUSH_EVERY_MS - 4_000)),
+            (1, false, FLUSH_EVERY_MS * 3, Some(0)),
+            (FLUSH_AFTER, false, 200, Some(FLUSH_GAP_MS - 200)),
+            (FLUSH_AFTER, false, FLUSH_GAP_MS, Some(0)),
+            (0, true, 1_000, Some(FLUSH_EVERY_MS - 1_000)),
+            (FLUSH_AFTER * 2, true, FLUSH_GAP_MS, Some(FLUSH_EVERY_MS - FLUSH_GAP_MS)),
+        ];
+        for (pending, failed, since_last, wait) in cases {
+            DELTAS.with(|d| d.borrow_mut().take());
+            if failed {
+                record_updates(1);
+                unconfirmed(next_batch().expect("a batch"));
+            }
+            record_updates(pending);
+            LAST_FLUSH_MS.with(|l| l.set(10_000));
+            assert_eq!(
+                wait_before_flush(10_000 + since_last),
+                wait,
+                "{pending} pending, failed {failed}, {since_last} ms"
+            );
+            OUTBOUND.with(|o| while o.borrow_mut().next_batch(BTreeMap::new).is_some() {});
+        }
+        DELTAS.with(|d| d.borrow_mut().take());
     }
 
     /// `docs/alerts.yml` as JSON values.
