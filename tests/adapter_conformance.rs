@@ -152,22 +152,27 @@ fn every_adapter_call_works(new_style_keys: bool) {
         assert_eq!((joined.competition.id, joined.rescore), (upcoming.id, None));
 
         // A rename and a deleted account each leave one numbered change in every competition the user is in, for
-        // the objects to read: the profile as it is now, or none once the account is gone.
-        let before = db.member_changes(&client.id, 0, 10).await.expect("changes").last().map_or(0, |c| c.id);
+        // the objects to read: the profile as it is now, or none once the account is gone. A read deletes the
+        // changes it is told were applied, by number, and lists what is left.
+        let earlier: Vec<i64> =
+            db.member_changes(&client.id, &[], 10).await.expect("changes").iter().map(|c| c.id).collect();
         db.update_profile(&user, &json!({"display_name": "Renamed again"})).await.expect("rename");
-        let renamed = db.member_changes(&client.id, before, 10).await.expect("after the rename");
+        let renamed = db.member_changes(&client.id, &earlier, 10).await.expect("after the rename");
         assert_eq!(renamed.len(), 1, "{renamed:?}");
         let person = renamed[0].person.as_ref().expect("the profile as it is now");
         assert_eq!((renamed[0].user_id, person.display_name.as_str()), (user, "Renamed again"));
+        // Not acknowledged yet: listed again.
+        assert_eq!(db.member_changes(&client.id, &[], 10).await.expect("again"), renamed, "kept until applied");
         db.update_profile(&user, &json!({"time_zone": "Europe/Paris"})).await.expect("a new zone");
-        assert_eq!(db.member_changes(&client.id, renamed[0].id, 10).await.expect("zone").len(), 0, "not shown");
+        assert_eq!(db.member_changes(&client.id, &[renamed[0].id], 10).await.expect("zone").len(), 0, "not shown");
         db.delete_account(&user).await.expect("delete the account");
-        let deleted = db.member_changes(&client.id, renamed[0].id, 10).await.expect("after the deletion");
+        let deleted = db.member_changes(&client.id, &[], 10).await.expect("after the deletion");
         assert_eq!(deleted.iter().map(|c| (c.user_id, c.person.is_none())).collect::<Vec<_>>(), [(user, true)]);
-        assert!(db.member_changes(&client.id, deleted[0].id, 10).await.expect("after the last").is_empty());
-        // Asking for the changes after a number says every change up to it was applied: the log keeps none of them.
-        assert!(db.member_changes(&client.id, 0, 10).await.expect("from the start").is_empty(), "pruned");
-        let elsewhere = db.member_changes(&upcoming.id, 0, 10).await.expect("another competition's");
+        // A number not applied is not deleted, whatever its order: only the named ones go.
+        assert_eq!(db.member_changes(&client.id, &[deleted[0].id - 1], 10).await.expect("unrelated"), deleted);
+        assert!(db.member_changes(&client.id, &[deleted[0].id], 10).await.expect("after the last").is_empty());
+        assert!(db.member_changes(&client.id, &[], 10).await.expect("from the start").is_empty(), "deleted");
+        let elsewhere = db.member_changes(&upcoming.id, &[], 10).await.expect("another competition's");
         assert_eq!(elsewhere.last().map(|c| (c.user_id, c.person.is_none())), Some((user, true)));
     });
 }

@@ -384,3 +384,58 @@ fn a_rename_through_the_database_api_shows_on_the_boards() {
         "the log's copy of the rename sent no frame"
     );
 }
+
+/// A change whose transaction commits after a later-numbered change was read still reaches the boards. Numbers are
+/// taken when a change is written, not when it commits: the objects used to read after the last number they had
+/// applied, so a rename (or an account deletion, with its cascades) still uncommitted while a later change was read
+/// was passed over for good — and the next read deleted it.
+#[test]
+fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
+    use std::io::Write;
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[ana, ben]);
+    post_score(&competition, &ana, 700);
+    post_score(&competition, &ben, 200);
+    // An operator's session renames Ana and keeps its transaction open: its change has a number, unseen by others.
+    let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
+        .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
+        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    let mut input = session.stdin.take().expect("psql's input");
+    writeln!(input, "BEGIN; UPDATE public.profiles SET display_name = 'Ana Late' WHERE user_id = '{ana}';")
+        .expect("begin the rename");
+    input.flush().expect("send it");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Ben's rename commits with a later number, and the object reads the log (after a delivery, and after a read
+    // once its last check is older than a few seconds) while Ana's is still open.
+    let direct = |user: &Uuid, name: &str| {
+        let anon = e2e::worker_var("SUPABASE_ANON_KEY");
+        let bearer = format!("Bearer {}", user_token(user));
+        let headers = [("apikey", anon.as_str()), ("Authorization", bearer.as_str())];
+        let path = format!("{}/profiles?user_id=eq.{user}", e2e::rest_url());
+        let reply = send("PATCH", &path, &headers, Some(&json!({"display_name": name})));
+        assert!(matches!(reply.status, 200 | 204), "{:?}", reply.json);
+    };
+    direct(&ben, "Ben Direct");
+    let read = e2e::eventually(std::time::Duration::from_secs(20), || {
+        post_score(&competition, &ben, 210);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let name = shown(&page(&competition, &ana), &ben).map(|(name, _)| name);
+        (name.as_deref() == Some("Ben Direct")).then_some(())
+    });
+    assert!(read.is_some(), "the object read Ben's change: {:?}", page(&competition, &ana));
+    writeln!(input, "COMMIT;").expect("commit the rename");
+    drop(input);
+    assert!(session.wait().expect("psql ends").success());
+
+    let shown_late = e2e::eventually(std::time::Duration::from_secs(20), || {
+        post_score(&competition, &ben, 220);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let name = shown(&page(&competition, &ben), &ana).map(|(name, _)| name);
+        (name.as_deref() == Some("Ana Late")).then_some(())
+    });
+    assert!(shown_late.is_some(), "the late change was passed over: {:?}", page(&competition, &ben));
+}

@@ -25,7 +25,8 @@ pub type MemberChangesRead<'a> = Pin<Box<dyn Future<Output = Result<Vec<MemberCh
 /// order it happened there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberChange {
-    /// The change's number, increasing; the object remembers the last one it applied.
+    /// The change's number, increasing as changes are written (not as they commit); the object names the ones it
+    /// applied at its next read, which deletes them.
     pub id: i64,
     /// The member.
     pub user_id: Uuid,
@@ -54,9 +55,9 @@ pub trait RecordSink {
     /// `at_ms`.
     /// Fails when the system of record does not consider the competition started yet.
     fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
-    /// Reads a page of `competition_id`'s member changes (renames, new avatars, deleted accounts) numbered after
-    /// `after`, oldest first; the ones up to `after` (applied, and the number stored) are deleted there.
-    fn member_changes(&self, competition_id: Uuid, after: i64) -> MemberChangesRead<'_>;
+    /// Reads a page of `competition_id`'s member changes (renames, new avatars, deleted accounts), oldest first,
+    /// after deleting there the ones numbered in `done` (applied, and their numbers stored).
+    fn member_changes(&self, competition_id: Uuid, done: Vec<i64>) -> MemberChangesRead<'_>;
 }
 
 /// Builds the sink from the object's environment (settings and bindings).

@@ -88,15 +88,15 @@ impl RecordSink for ScoreHistory {
         })
     }
 
-    fn member_changes(&self, competition_id: Uuid, after: i64) -> MemberChangesRead<'_> {
-        Box::pin(self.read_member_changes(competition_id, after))
+    fn member_changes(&self, competition_id: Uuid, done: Vec<i64>) -> MemberChangesRead<'_> {
+        Box::pin(async move { self.read_member_changes(competition_id, &done).await })
     }
 }
 
 impl ScoreHistory {
     /// `RecordSink::member_changes`, here so the trait's block stays the list of what the sink does.
-    async fn read_member_changes(&self, competition_id: Uuid, after: i64) -> Result<Vec<MemberChange>, String> {
-        let rows = self.database.member_changes(&competition_id, after, CHANGES_PAGE).await;
+    async fn read_member_changes(&self, competition_id: Uuid, done: &[i64]) -> Result<Vec<MemberChange>, String> {
+        let rows = self.database.member_changes(&competition_id, done, CHANGES_PAGE).await;
         let rows = rows.map_err(|e| e.to_string())?;
         Ok(rows
             .into_iter()

@@ -18,29 +18,39 @@ use super::*;
 pub(super) const CHECK_EVERY_MS: i64 = 5_000;
 
 impl Loaded {
-    /// Applies every change the system of record lists since the last one applied. `Err` with the reason when the
-    /// list could not be read or a change not applied (what was applied before stays applied).
+    /// Applies every change the system of record lists. Each read names the changes the last one brought and this
+    /// object applied, which the system of record then deletes; what it lists is whatever is left, so a change whose
+    /// transaction committed after a later-numbered one was read is applied at the next read, not skipped (a cursor
+    /// on the numbers passed it). Applying a change again is harmless, so a lost acknowledgement costs nothing.
+    /// `Err` with the reason when the list could not be read or a change not applied (what was applied before stays
+    /// applied).
     pub(super) async fn apply_member_changes(&self, now: i64) -> std::result::Result<(), String> {
         self.changes_checked_at.set(now);
         let sink = self.record_sink()?;
-        let mut after = self.store.member_changes_applied().map_err(|e| e.to_string())?;
+        let mut done = self.store.member_changes_done().map_err(|e| e.to_string())?;
         loop {
-            let page = sink.sink.member_changes(sink.competition_id, after).await?;
-            let Some(last) = page.last().map(|change| change.id) else { return Ok(()) };
-            if last <= after {
-                return Err(format!("member changes listed again after {after}"));
+            let page = sink.sink.member_changes(sink.competition_id, done.clone()).await?;
+            if let Some(again) = page.iter().find(|change| done.contains(&change.id)) {
+                return Err(format!("member change {} listed again after it was applied", again.id));
             }
+            let applied: Vec<i64> = page.iter().map(|change| change.id).collect();
             for change in page {
-                let applied = match change.person {
+                let outcome = match change.person {
                     Some(person) => self.apply_person(person),
                     None => self.forget_member(change.user_id),
                 };
-                if applied.is_err() {
+                if outcome.is_err() {
                     return Err(format!("change {} of member {} not applied (storage)", change.id, change.user_id));
                 }
             }
-            self.store.set_member_changes_applied(last).map_err(|e| e.to_string())?;
-            after = last;
+            // The ones named before are deleted there now; these are the ones to name next time.
+            if !(applied.is_empty() && done.is_empty()) {
+                self.store.set_member_changes_done(&applied).map_err(|e| e.to_string())?;
+            }
+            if applied.is_empty() {
+                return Ok(());
+            }
+            done = applied;
         }
     }
 

@@ -10,9 +10,6 @@ use standings::protocol::Person;
 
 use super::{Bind, ScoreStore, StoreError, Value, NAMES_KEPT};
 
-/// `meta` key of the last member change applied.
-const META_MEMBER_CHANGES: &str = "member_changes_applied";
-
 #[derive(Debug, Deserialize)]
 struct PersonRow {
     user_id: String,
@@ -169,14 +166,17 @@ impl ScoreStore {
         self.run("INSERT INTO forgotten (user_id) VALUES (?1) ON CONFLICT DO NOTHING", &[Bind::Text(&id)])
     }
 
-    /// The number of the last member change applied (`MemberChange::id`; 0 before the first).
-    pub fn member_changes_applied(&self) -> Result<i64, StoreError> {
-        Ok(self.meta_value(META_MEMBER_CHANGES)?.unwrap_or(0))
+    /// The numbers of the member changes applied and not yet deleted in the system of record (`MemberChange::id`).
+    pub fn member_changes_done(&self) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<Value> = self.sql.exec("SELECT id AS value FROM member_changes_done", vec![])?.to_array()?;
+        Ok(rows.into_iter().map(|row| row.value).collect())
     }
 
-    /// Remembers the number of the last member change applied.
-    pub fn set_member_changes_applied(&self, id: i64) -> Result<(), StoreError> {
-        self.set_meta_value(META_MEMBER_CHANGES, id)
+    /// Remembers `ids` as the member changes applied (replacing the ones remembered before, now deleted there).
+    pub fn set_member_changes_done(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let list = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        self.run("DELETE FROM member_changes_done", &[])?;
+        self.run("INSERT INTO member_changes_done (id) SELECT value FROM json_each(?1)", &[Bind::Text(&list)])
     }
 
     /// The days version of the last fitness total applied for `user` (`None` before the first).

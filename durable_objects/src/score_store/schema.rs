@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS people (
 CREATE TABLE IF NOT EXISTS forgotten (
     user_id  TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS member_changes_done (
+    id  INTEGER PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS relays (
     name  TEXT PRIMARY KEY
 );

@@ -19,17 +19,18 @@ impl Database {
         self.run("record_final_results", self.rpc("record_final_results", args, Caller::Service)).await
     }
 
-    /// A page (at most `limit`) of the competition's member changes (renames, new avatars, deleted accounts)
-    /// numbered after `after`, oldest first: a competition object applies them, however they were made. The
-    /// database deletes the changes up to `after` first: the competition's one reader has applied them.
+    /// A page (at most `limit`) of the competition's member changes (renames, new avatars, deleted accounts),
+    /// oldest first: a competition object applies them, however they were made. The database deletes the changes
+    /// numbered in `done` first: the competition's one reader has applied them. What is left is listed whatever its
+    /// number, so a change whose transaction committed after a later-numbered one was read is not skipped.
     pub async fn member_changes(
         &self,
         competition_id: &Uuid,
-        after: i64,
+        done: &[i64],
         limit: usize,
     ) -> Result<Vec<crate::adapters::rows::MemberChangeRow>, AdapterError> {
-        let args = json!({ "p_competition": competition_id, "p_after": after, "p_limit": limit });
-        self.run("member_changes_after", self.rpc("member_changes_after", args, Caller::Service)).await
+        let args = json!({ "p_competition": competition_id, "p_done": done, "p_limit": limit });
+        self.run("member_changes_take", self.rpc("member_changes_take", args, Caller::Service)).await
     }
 
     /// Records an administrator's accepted score correction in the audit trail (the actor and request id travel in
