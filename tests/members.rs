@@ -256,6 +256,41 @@ fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
 }
 
+/// An organiser's edit racing joins stays: a join tells the object the settings it read, and one that read them
+/// before the edit used to arrive after it and put the old prize pool back (in 13 of 15 tries before the settings
+/// carried a version). Each round edits the pool while 23 users join; the object pays by the edited one.
+#[test]
+fn an_edit_racing_joins_is_not_undone_by_the_settings_they_read_before_it() {
+    for round in 0..5 {
+        let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
+        let first = Uuid::new_v4();
+        assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &first, None).status, 200);
+        let body = json!({"competition_id": id, "score": 50});
+        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &first, Some(&body)).status, 200);
+        let pool = 2000 + 10 * round;
+        let threads: Vec<_> = (0..24)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    if i == 12 {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                        let edit = json!({"prize_pool": pool, "payout": [6000, 4000]});
+                        as_admin("PATCH", &format!("/api/v1/competitions/{id}"), Some(&edit)).status
+                    } else {
+                        as_user("POST", &format!("/api/v1/competitions/{id}/join"), &Uuid::new_v4(), None).status
+                    }
+                })
+            })
+            .collect();
+        let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let stored = as_user("GET", &format!("/api/v1/competitions/{id}"), &first, None);
+        assert_eq!((&stored.json["prize_pool"], &stored.json["payout"]), (&json!(pool), &json!([6000, 4000])));
+        let prizes = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &first, None).json;
+        assert_eq!(prizes["prize_pool"], json!(pool), "round {round}: the object pays by {prizes:?}");
+        assert_eq!(prizes["prizes"][0]["amount"], json!(pool * 6000 / 10000), "{prizes:?}");
+    }
+}
+
 #[test]
 fn a_cancelled_competition_pays_nothing_and_takes_nothing_more() {
     let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));

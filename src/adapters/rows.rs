@@ -47,6 +47,9 @@ pub struct CompetitionRow {
     pub grace_hours: i64,
     #[serde(default)]
     pub allow_manual: bool,
+    /// Grows with every update of the row, in commit order: objects refuse settings older than theirs.
+    #[serde(default)]
+    pub settings_version: i64,
 }
 
 fn fitness() -> String {

@@ -102,6 +102,7 @@ mod tests {
             payout,
             fitness: false,
             grace_ms: 0,
+            version: 0,
         }
     }
 

@@ -200,6 +200,7 @@ mod tests {
             payout: vec![10_000],
             fitness: true,
             grace_ms: 0,
+            version: 0,
         };
         let person = Person { user_id, display_name: "Ana".into(), avatar_url: None, version: 3 };
         let write = ScoreWrite {

@@ -14,6 +14,10 @@ impl Loaded {
         if !meta.is_sound() {
             return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
         }
+        if !meta.supersedes(self.board.borrow().meta()) {
+            // A later edit reached the object first: these settings are already replaced, and so is their frame.
+            return Reply::json(&Announced { seq: self.board.borrow().last_seq().unwrap_or(0) });
+        }
         let seq = {
             if let Err(e) = self.store.save_meta(&meta) {
                 return storage_failure(&e);
@@ -206,6 +210,10 @@ impl Loaded {
     pub(super) async fn set_meta(&self, meta: CompetitionMeta) -> Result<Reply> {
         if !meta.is_sound() {
             return error(ErrorCode::BadRequest, "competition settings break the schema's rules");
+        }
+        if !meta.supersedes(self.board.borrow().meta()) {
+            // Read before an edit the object already has (a join's read racing an administrator's PATCH).
+            return Reply::empty();
         }
         if let Err(e) = self.store.save_meta(&meta) {
             return storage_failure(&e);

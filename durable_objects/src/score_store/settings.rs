@@ -10,6 +10,8 @@ use super::{Bind, ScoreStore, StoreError};
 /// `meta` keys of the competition's rules that came after the `competition` table's columns.
 const META_FITNESS: &str = "fitness_scores";
 const META_GRACE_MS: &str = "grace_ms";
+/// `meta` key of the stored settings' version (`CompetitionMeta::version`).
+const META_SETTINGS_VERSION: &str = "settings_version";
 /// `meta` key: 1 while the members' totals from their stored days are still to be written at the start.
 const META_START_TOTALS_DUE: &str = "start_totals_due";
 
@@ -45,6 +47,7 @@ impl ScoreStore {
             // Kept beside the row (added after it): absent for competitions stored before, which were client ones.
             fitness: self.meta_value(META_FITNESS)?.unwrap_or(0) != 0,
             grace_ms: self.meta_value(META_GRACE_MS)?.unwrap_or(0),
+            version: self.meta_value(META_SETTINGS_VERSION)?.unwrap_or(0),
         }))
     }
 
@@ -67,6 +70,7 @@ impl ScoreStore {
         )?;
         self.set_meta_value(META_FITNESS, i64::from(meta.fitness))?;
         self.set_meta_value(META_GRACE_MS, meta.grace_ms)?;
+        self.set_meta_value(META_SETTINGS_VERSION, meta.version)?;
         Ok(())
     }
 

@@ -174,7 +174,13 @@ pub async fn patch(
     if row.cancelled_at.is_some() {
         return Err(ApiError::Conflict("the competition was cancelled".to_owned()));
     }
-    let (changes, next) = body.validate(&row, ctx.now_ms)?;
+    let (changes, mut next) = body.validate(&row, ctx.now_ms)?;
+    let unchanged = changes.as_object().is_some_and(|c| c.is_empty());
+    if !unchanged {
+        // The update below gives the row this version (the settings trigger counts each update of them). The object
+        // hears of it first, so a join's settings read before the update cannot replace these when they arrive later.
+        next.settings_version = row.settings_version + 1;
+    }
     let meta =
         meta_from_row(&next).ok_or_else(|| ApiError::Internal(format!("competition {} is unreadable", row.id)))?;
     let settings = standings::protocol::Settings {
@@ -184,7 +190,7 @@ pub async fn patch(
     };
     let client = ctx.competition(&row.id)?;
     let _: standings::protocol::Announced = client.call(&ObjectRequest::ChangeSettings(settings)).await?;
-    let updated = if changes.as_object().is_some_and(|c| c.is_empty()) {
+    let updated = if unchanged {
         row.clone()
     } else {
         ctx.database()

@@ -59,6 +59,7 @@ mod tests {
             payout: Vec::new(),
             fitness: false,
             grace_ms: 0,
+            version: 0,
         };
         let cases = [("steps", 0, 1, true), ("steps", 1, 1, false), ("steps", 2, 1, false), ("laps", 0, 1, false)];
         for (metric, starts_ms, ends_ms, sound) in cases {

@@ -52,6 +52,10 @@ pub struct CompetitionMeta {
     /// standings become final.
     #[serde(default)]
     pub grace_ms: i64,
+    /// The row's `settings_version` in the system of record: it grows with every update of the competition, in
+    /// commit order. 0: not versioned (a Worker from before versions), never refused.
+    #[serde(default)]
+    pub version: i64,
 }
 
 impl CompetitionMeta {
@@ -78,6 +82,15 @@ impl CompetitionMeta {
     /// Whether the settings keep the schema's rules: a metric this code knows and an end after the start.
     pub fn is_sound(&self) -> bool {
         crate::rules::Metric::parse(&self.metric).is_some() && self.ends_ms > self.starts_ms
+    }
+
+    /// Whether these settings may replace `held` (the ones the object has): not when they are older. The Worker's
+    /// calls travel concurrently, so a join's settings read before an administrator's edit can arrive after it.
+    pub fn supersedes(&self, held: Option<&CompetitionMeta>) -> bool {
+        match held {
+            Some(held) if self.version != 0 => self.version >= held.version,
+            _ => true,
+        }
     }
 }
 
@@ -175,6 +188,27 @@ mod tests {
             payout: Vec::new(),
             fitness,
             grace_ms: 2_000,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn older_settings_never_replace_newer_ones() {
+        let at = |version: i64| CompetitionMeta { version, ..meta(false) };
+        // (incoming version, held version or none, replaces)
+        let cases = [
+            (5, None, true),
+            (5, Some(4), true),
+            (5, Some(5), true),
+            (4, Some(5), false),
+            (1, Some(9), false),
+            // Unversioned settings (a Worker from before versions) are taken, as they always were.
+            (0, Some(9), true),
+            (3, Some(0), true),
+        ];
+        for (incoming, held, replaces) in cases {
+            let held = held.map(at);
+            assert_eq!(at(incoming).supersedes(held.as_ref()), replaces, "{incoming} over {held:?}");
         }
     }
 

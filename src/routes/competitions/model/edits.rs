@@ -184,6 +184,7 @@ mod tests {
             clock: "participant".into(),
             grace_hours: 24,
             allow_manual: false,
+            settings_version: 0,
         };
         let (old, later, earlier) = ("2026-11-08T00:00:00+00:00", "2026-11-10T00:00:00Z", "2026-11-05T12:00:00Z");
         let started = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
@@ -217,6 +218,7 @@ mod tests {
             clock: "participant".into(),
             grace_hours: 0,
             allow_manual: false,
+            settings_version: 0,
         };
         let now = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
         let patch =

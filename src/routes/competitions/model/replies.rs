@@ -115,6 +115,7 @@ pub fn meta_from_row(row: &CompetitionRow) -> Option<CompetitionMeta> {
         payout: row.payout.clone(),
         fitness: row.score_source == "fitness",
         grace_ms: row.grace_hours.clamp(0, MAX_GRACE_HOURS) * 3_600_000,
+        version: row.settings_version,
     })
 }
 
@@ -166,6 +167,7 @@ mod tests {
             clock: "participant".into(),
             grace_hours: 24,
             allow_manual: false,
+            settings_version: 0,
         };
         let meta = meta_from_row(&row).expect("valid");
         assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));
