@@ -181,15 +181,9 @@ pub async fn patch(
         // hears of it first, so a join's settings read before the update cannot replace these when they arrive later.
         next.settings_version = row.settings_version + 1;
     }
-    let meta =
-        meta_from_row(&next).ok_or_else(|| ApiError::Internal(format!("competition {} is unreadable", row.id)))?;
-    let settings = standings::protocol::Settings {
-        meta,
-        competition: serde_json::to_value(present(&next, ctx.now_ms)?)
-            .map_err(|e| ApiError::Internal(format!("competition {} is unprintable: {e}", row.id)))?,
-    };
     let client = ctx.competition(&row.id)?;
-    let _: standings::protocol::Announced = client.call(&ObjectRequest::ChangeSettings(settings)).await?;
+    let _: standings::protocol::Announced =
+        client.call(&ObjectRequest::ChangeSettings(settings_of(&next, ctx.now_ms)?)).await?;
     let updated = if unchanged {
         row.clone()
     } else {
@@ -198,11 +192,32 @@ pub async fn patch(
             .await?
             .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?
     };
+    if updated.settings_version > next.settings_version {
+        // Another edit committed between this one's read and its update: the row holds both, the object only the
+        // one it heard last. The row as stored has a higher version than either, so the object takes it. The edit
+        // itself is stored: a refusal here (the standings became final meanwhile) is logged, not answered.
+        let stored = ObjectRequest::ChangeSettings(settings_of(&updated, ctx.now_ms)?);
+        if let Err(error) = client.call::<standings::protocol::Announced>(&stored).await {
+            worker::console_warn!("competition {} settings as stored not told to its object: {error}", updated.id);
+        }
+    }
     cache::competitions::forget(ctx, &updated.id).await;
     if let Some(range) = model::rescore_range(&row, &updated, ctx.now_ms) {
         scoring::rescore_members(ctx, &updated.id, range).await?;
     }
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
+}
+
+/// What the object is told of a competition's settings: the rules it checks and pays by, and the competition as
+/// subscribers see it in the `changed` frame.
+fn settings_of(
+    row: &crate::adapters::rows::CompetitionRow,
+    now_ms: i64,
+) -> Result<standings::protocol::Settings, ApiError> {
+    let meta = meta_from_row(row).ok_or_else(|| ApiError::Internal(format!("competition {} is unreadable", row.id)))?;
+    let competition = serde_json::to_value(present(row, now_ms)?)
+        .map_err(|e| ApiError::Internal(format!("competition {} is unprintable: {e}", row.id)))?;
+    Ok(standings::protocol::Settings { meta, competition })
 }
 
 /// `POST /api/v1/competitions/{competition_id}/cancel` (service role): called off — final at once without prizes
