@@ -256,17 +256,23 @@ fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     assert_eq!((late.status, late.json["error"]["code"].as_str()), (409, Some("conflict")));
 }
 
+/// A running competition paying its whole pool of 1000 to the first place, and its one member, who has a score.
+fn paying_competition_with_a_score() -> (Uuid, Uuid) {
+    let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
+    let member = Uuid::new_v4();
+    assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &member, None).status, 200);
+    let body = json!({"competition_id": id, "score": 50});
+    assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &member, Some(&body)).status, 200);
+    (id, member)
+}
+
 /// An organiser's edit racing joins stays: a join tells the object the settings it read, and one that read them
 /// before the edit used to arrive after it and put the old prize pool back (in 13 of 15 tries before the settings
 /// carried a version). Each round edits the pool while 23 users join; the object pays by the edited one.
 #[test]
 fn an_edit_racing_joins_is_not_undone_by_the_settings_they_read_before_it() {
     for round in 0..5 {
-        let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
-        let first = Uuid::new_v4();
-        assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &first, None).status, 200);
-        let body = json!({"competition_id": id, "score": 50});
-        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &first, Some(&body)).status, 200);
+        let (id, first) = paying_competition_with_a_score();
         let pool = 2000 + 10 * round;
         let threads: Vec<_> = (0..24)
             .map(|i| {
@@ -297,11 +303,7 @@ fn an_edit_racing_joins_is_not_undone_by_the_settings_they_read_before_it() {
 #[test]
 fn two_edits_at_once_both_reach_the_board() {
     for round in 0..5 {
-        let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));
-        let member = Uuid::new_v4();
-        assert_eq!(as_user("POST", &format!("/api/v1/competitions/{id}/join"), &member, None).status, 200);
-        let body = json!({"competition_id": id, "score": 50});
-        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &member, Some(&body)).status, 200);
+        let (id, member) = paying_competition_with_a_score();
         let pool = 3000 + 10 * round;
         let edits = [json!({"prize_pool": pool}), json!({"payout": [5000, 5000]})];
         let threads: Vec<_> = edits
