@@ -47,7 +47,8 @@ pub struct CompetitionRow {
     pub grace_hours: i64,
     #[serde(default)]
     pub allow_manual: bool,
-    /// Grows with every update of the row, in commit order: objects refuse settings older than theirs.
+    /// Grows with every update of the competition's settings, in commit order: objects refuse settings older than
+    /// theirs.
     #[serde(default)]
     pub settings_version: i64,
 }

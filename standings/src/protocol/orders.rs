@@ -52,8 +52,8 @@ pub struct CompetitionMeta {
     /// standings become final.
     #[serde(default)]
     pub grace_ms: i64,
-    /// The row's `settings_version` in the system of record: it grows with every update of the competition, in
-    /// commit order. 0: not versioned (a Worker from before versions), never refused.
+    /// The row's `settings_version` in the system of record: it grows with every update of the competition's
+    /// settings, in commit order. 0: not versioned (a Worker from before versions), never refused.
     #[serde(default)]
     pub version: i64,
 }
