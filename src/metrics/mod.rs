@@ -76,11 +76,6 @@ pub fn wait_before_flush(now_ms: i64) -> Option<i64> {
     Some(wait.max(0))
 }
 
-/// Whether this isolate should flush now.
-pub fn flush_due(now_ms: i64) -> bool {
-    wait_before_flush(now_ms) == Some(0)
-}
-
 /// Claims this isolate's one scheduled flush: true when something waits to be sent and no flush is scheduled. The
 /// caller hands the flush to `wait_until`, where it waits for its time ([`wait_before_flush`]) rather than for a
 /// later request, which an isolate that goes quiet may never get, and calls `flush_finished` when it ends.
@@ -171,6 +166,11 @@ mod tests {
         for name in &selected {
             assert!(Family::of_series(name).is_some(), "the dashboard queries unknown {name}");
         }
+    }
+
+    /// Whether this isolate's flush is due at `now_ms`.
+    fn flush_due(now_ms: i64) -> bool {
+        wait_before_flush(now_ms) == Some(0)
     }
 
     /// Records `n` observations in this thread's recorder.

@@ -174,7 +174,8 @@ impl ScoreStore {
 
     /// Remembers `ids` as the member changes applied (replacing the ones remembered before, now deleted there).
     pub fn set_member_changes_done(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let list = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let list = serde_json::to_string(ids)
+            .map_err(|e| StoreError::Corrupt { user: "member changes".into(), reason: e.to_string() })?;
         self.run("DELETE FROM member_changes_done", &[])?;
         self.run("INSERT INTO member_changes_done (id) SELECT value FROM json_each(?1)", &[Bind::Text(&list)])
     }
