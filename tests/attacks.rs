@@ -766,6 +766,7 @@ fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
         ),
         ("delete_account", json!({"p_user": other})),
         ("member_changes_after", json!({"p_competition": competition, "p_after": 0})),
+        ("member_changes_take", json!({"p_competition": competition, "p_done": [], "p_limit": 10})),
     ];
     for (function, args) in calls {
         let reply = rest_as("POST", &format!("/rpc/{function}"), Some(&walker_token), &[], Some(&args));
@@ -773,6 +774,13 @@ fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
     }
     let changes = rest_as("GET", "/member_changes", Some(&walker_token), &[], None);
     assert!(matches!(changes.status, 401 | 403), "who renamed or deleted their account: {changes:?}");
+    // The settings' version is the objects' guard against older settings: no user may move it.
+    let version = || sql(&format!("SELECT settings_version FROM public.competitions WHERE id = '{competition}'"));
+    let before = version();
+    let path = format!("/competitions?id=eq.{competition}");
+    let bumped = rest_as("PATCH", &path, Some(&walker_token), &[], Some(&json!({"settings_version": 1_000_000})));
+    assert!(matches!(bumped.status, 401 | 403 | 404) || bumped.json == json!([]), "{bumped:?}");
+    assert_eq!(version(), before, "the version moved round the Worker");
     assert_eq!(sql(&format!("SELECT status FROM public.fitness_holds WHERE user_id = '{walker}'")), "pending");
     assert_eq!(sql(&format!("SELECT count(*) FROM public.profiles WHERE user_id = '{walker}'")), "1");
 }
