@@ -68,6 +68,35 @@ fn a_join_drops_the_cached_competition() {
 }
 
 #[test]
+fn a_read_that_began_before_an_edit_does_not_cache_the_row_it_read() {
+    let member = Uuid::new_v4();
+    let competition = e2e::competition_with(&[member]);
+    let path = format!("/api/v1/competitions/{competition}");
+    // Nothing holds the row yet (the joins dropped it): the next read looks it up in the database, whose answer is
+    // held back after it was read, while an administrator renames the competition.
+    let row_read = format!("competition_summaries?select=*&id=eq.{competition}");
+    e2e::database_delay(&[&row_read], 2_000, Some(1));
+    let reader =
+        std::thread::spawn(move || get_as(&base_url(), &format!("/api/v1/competitions/{competition}"), &member));
+    let read = e2e::eventually(std::time::Duration::from_secs(10), || {
+        (!e2e::database_delay_waiting(&[&row_read])).then_some(())
+    });
+    assert!(read.is_some(), "the reader's database read ran");
+    let auth = format!("Bearer {}", e2e::service_token());
+    let renamed =
+        send("PATCH", &format!("{}{path}", base_url()), &[("Authorization", &auth)], Some(&json!({"name": "renamed"})));
+    assert_eq!(renamed.status, 200, "{:?}", renamed.json);
+    assert!(!reader.is_finished(), "the rename finished while the reader's answer was still held back");
+    let early = reader.join().expect("reader");
+    assert_eq!(early.status, 200, "{:?}", early.json);
+    assert_eq!(early.json["name"], "e2e", "the reader began before the rename");
+    // What it read is older than the rename: neither this runtime's memory nor Redis (every other isolate's) keeps it.
+    let cached = redis(json!(["GET", format!("comp:{competition}")]));
+    assert!(!cached.as_str().is_some_and(|row| row.contains("\"name\":\"e2e\"")), "Redis holds {cached}");
+    assert_eq!(get_as(&base_url(), &path, &member).json["name"], "renamed");
+}
+
+#[test]
 fn a_page_read_in_another_runtime_is_never_older_than_the_writers_acknowledged_update() {
     // Two runtimes with separate isolate memory share the competition's object, as two Cloudflare locations do.
     let (owner, reader) = e2e::WranglerDev::start_pair(&e2e::scratch_dir("cache-two-runtimes"));

@@ -33,6 +33,19 @@ pub const ADD_ONCE: &str = "if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', A
 for i = 2, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end \
 return (#ARGV - 1) / 2";
 
+/// Keeps `ARGV[1]` in `KEYS[1]` for `ARGV[2]` seconds unless the fence `KEYS[2]` moved from `ARGV[3]`, the value it
+/// had when the caller's read began (`''` for none): a copy read before a change must not land after the change
+/// dropped the old one. Returns 1 when kept, 0 when fenced off.
+pub const KEEP_UNLESS_FENCED: &str = "if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then return 0 end \
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
+return 1";
+
+/// Drops the copy `KEYS[1]` and moves its fence `KEYS[2]` (kept `ARGV[1]` seconds), so no copy read before now is
+/// kept after it ([`KEEP_UNLESS_FENCED`]).
+pub const DROP_AND_FENCE: &str = "redis.call('INCR', KEYS[2]) \
+redis.call('EXPIRE', KEYS[2], ARGV[1]) \
+return redis.call('DEL', KEYS[1])";
+
 thread_local! {
     // The bucket script's SHA once loaded (per isolate; a Redis restart forgets it, see `take_tokens`).
     static BUCKET_SHA: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -87,6 +100,32 @@ impl Upstash {
     pub async fn claim(&self, key: &str, text: &str, ttl_secs: u64) -> Result<bool, AdapterError> {
         let reply = self.command(&["SET", key, text, "NX", "EX", &ttl_secs.to_string()]).await?;
         Ok(reply.as_str() == Some("OK"))
+    }
+
+    /// A cached text and its fence's value (`MGET`; `""` when there is no fence), for [`Upstash::keep_fenced`].
+    pub async fn cached_fenced(&self, key: &str, fence: &str) -> Result<(Option<String>, String), AdapterError> {
+        fenced_reply(self.command(&["MGET", key, fence]).await?)
+    }
+
+    /// Keeps a text for `ttl_secs` unless `fence` moved from `seen` since the caller read it
+    /// ([`KEEP_UNLESS_FENCED`]): whether it was kept.
+    pub async fn keep_fenced(
+        &self,
+        key: &str,
+        fence: &str,
+        seen: &str,
+        text: &str,
+        ttl_secs: u64,
+    ) -> Result<bool, AdapterError> {
+        let ttl = ttl_secs.to_string();
+        let reply = self.command(&["EVAL", KEEP_UNLESS_FENCED, "2", key, fence, text, &ttl, seen]).await?;
+        Ok(reply.as_i64() == Some(1))
+    }
+
+    /// Drops a cached text and moves its fence, kept `fence_ttl_secs` ([`DROP_AND_FENCE`]), so a copy read before
+    /// the drop is not kept after it.
+    pub async fn drop_fenced(&self, key: &str, fence: &str, fence_ttl_secs: u64) -> Result<(), AdapterError> {
+        self.command(&["EVAL", DROP_AND_FENCE, "2", key, fence, &fence_ttl_secs.to_string()]).await.map(drop)
     }
 
     /// Drops a key (`DEL`).
@@ -154,6 +193,22 @@ fn text_of(reply: Value) -> Option<String> {
     }
 }
 
+/// The text and fence of an `MGET key fence` reply.
+fn fenced_reply(reply: Value) -> Result<(Option<String>, String), AdapterError> {
+    let mut parts = match reply {
+        Value::Array(parts) if parts.len() == 2 => parts,
+        other => {
+            return Err(AdapterError::Decode(Dependency::Redis, format!("MGET of a key and its fence replied {other}")))
+        }
+    };
+    let fence = match parts.pop() {
+        Some(Value::String(text)) => text,
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    Ok((parts.pop().and_then(text_of), fence))
+}
+
 /// `{granted, "remaining"}` from [`TAKE_TOKENS`].
 pub fn bucket_reply(reply: &Value) -> Result<(u32, f64), AdapterError> {
     let bad = || AdapterError::Decode(Dependency::Redis, format!("bucket script replied {reply}"));
@@ -217,6 +272,11 @@ mod tests {
         assert!(bucket_reply(&json!([1, "x"])).is_err());
         let totals = totals_of(&json!(["a_total", "3", "b_sum", "0.25", "odd"]));
         assert_eq!(totals, BTreeMap::from([("a_total".to_owned(), 3.0), ("b_sum".to_owned(), 0.25)]));
+        assert_eq!(fenced_reply(json!(["row", "7"])).expect("ok"), (Some("row".to_owned()), "7".to_owned()));
+        assert_eq!(fenced_reply(json!([null, null])).expect("ok"), (None, String::new()));
+        assert_eq!(fenced_reply(json!([null, 3])).expect("ok"), (None, "3".to_owned()));
+        assert!(fenced_reply(json!(["row"])).is_err());
+        assert!(fenced_reply(json!("OK")).is_err());
     }
 
     #[test]

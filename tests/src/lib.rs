@@ -365,6 +365,35 @@ pub fn rest_url() -> String {
     format!("{}/rest/v1", worker_var("SUPABASE_URL"))
 }
 
+/// Sets a rule of the local PostgREST gateway's delay knob: the replies to the next `times` requests (all of them
+/// without) whose path, query and body contain every text of `contains` wait `ms` after their statements ran; 0 ms
+/// removes the rule. Name a test's own ids in `contains`, so the rule slows nobody else.
+pub fn database_delay(contains: &[&str], ms: u64, times: Option<u64>) {
+    let url = format!("{}/__delay", worker_var("SUPABASE_URL"));
+    let body = serde_json::json!({"contains": contains, "ms": ms, "times": times});
+    let reply = send("POST", &url, &[("Authorization", &format!("Bearer {}", service_token()))], Some(&body));
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+/// Whether the delay knob's rule with `contains` is still waiting for requests.
+pub fn database_delay_waiting(contains: &[&str]) -> bool {
+    let url = format!("{}/__delay", worker_var("SUPABASE_URL"));
+    let reply = send("GET", &url, &[("Authorization", &format!("Bearer {}", service_token()))], None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let contains = serde_json::json!(contains);
+    reply.json["rules"].as_array().expect("rules").iter().any(|rule| rule["contains"] == contains)
+}
+
+/// Removes a delay rule when dropped, so a failing test leaves the gateway as it found it.
+pub struct DatabaseDelay(pub Vec<String>);
+
+impl Drop for DatabaseDelay {
+    fn drop(&mut self) {
+        let texts: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        database_delay(&texts, 0, None);
+    }
+}
+
 /// Runs `scripts/stack` on this run's stack; returns whether it succeeded and what it printed.
 pub fn stack(args: &[&str]) -> (bool, String) {
     let output = Command::new(repo_root().join("scripts/stack"))

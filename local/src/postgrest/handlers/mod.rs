@@ -34,6 +34,9 @@ pub struct Gateway {
     anon_role: String,
     jwks_file: Option<std::path::PathBuf>,
     api_keys: super::auth::ApiKeys,
+    /// Test knob (`POST /__delay`): replies to requests whose path and query contain a rule's text wait its
+    /// milliseconds after the request ran, as a slow database answer that has already been read.
+    delays: std::sync::Mutex<Vec<DelayRule>>,
 }
 
 impl Gateway {
@@ -48,6 +51,7 @@ impl Gateway {
             anon_role: anon_role.to_owned(),
             jwks_file: None,
             api_keys: Default::default(),
+            delays: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -89,10 +93,118 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/rest/v1/rpc/{function}", post(call_function).get(call_function_with_get))
         .route("/rest/v1/{table}", get(read).post(insert).patch(update).delete(delete))
         .route("/auth/v1/.well-known/jwks.json", get(signing_keys))
+        .route("/__delay", post(set_delay).get(delay_rules))
         .fallback(|| async {
             GatewayError::unsupported("paths other than /rest/v1/{table} and /rest/v1/rpc/{function}")
         })
+        .layer(axum::middleware::from_fn_with_state(gateway.clone(), delay_reply))
         .with_state(gateway)
+}
+
+/// `GET /__delay` with a `service_role` token: the delay knob's rules still in force.
+async fn delay_rules(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = knob_caller(&gateway, &headers) {
+        return refused.into_response();
+    }
+    let delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
+    let rules: Vec<Value> = delays
+        .iter()
+        .map(|rule| serde_json::json!({"contains": rule.contains, "ms": rule.ms, "times": rule.left}))
+        .collect();
+    axum::Json(serde_json::json!({ "rules": rules })).into_response()
+}
+
+/// Refuses a caller of the delay knob without a `service_role` token.
+fn knob_caller(gateway: &Gateway, headers: &HeaderMap) -> Result<()> {
+    let identity =
+        identify(headers, &gateway.secret, gateway.jwks_file.as_deref(), &gateway.anon_role, &gateway.api_keys)?;
+    match identity.role.as_str() {
+        "service_role" => Ok(()),
+        _ => Err(GatewayError::jwt("PGRST301", "the delay knob takes a service_role token")),
+    }
+}
+
+/// One rule of the delay knob.
+struct DelayRule {
+    /// Texts that a request's path, query and body all contain.
+    contains: Vec<String>,
+    /// How long its reply waits.
+    ms: u64,
+    /// How many more requests it delays (`None`: all).
+    left: Option<u64>,
+}
+
+impl DelayRule {
+    fn matches(&self, request: &str) -> bool {
+        self.contains.iter().all(|text| request.contains(text.as_str()))
+    }
+}
+
+/// `POST /__delay` with `{"contains": ["text", …], "ms": N, "times"?: K}` and a `service_role` token (local only, not
+/// a PostgREST route): from now on the reply to a request whose path, query and body contain every text waits N ms
+/// after the request ran — for the next K such requests, or all of them without `times` (0 ms removes the rule with
+/// those texts). The tests of a reader whose database answer arrives after someone else's write use it; a rule
+/// naming one test's id slows nobody else.
+async fn set_delay(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(refused) = knob_caller(&gateway, &headers) {
+        return refused.into_response();
+    }
+    let rule: Value = match serde_json::from_slice(&body) {
+        Ok(rule) => rule,
+        Err(error) => return GatewayError::bad_body(error.to_string()).into_response(),
+    };
+    let contains: Option<Vec<String>> = rule.get("contains").and_then(Value::as_array).map(|texts| {
+        texts.iter().filter_map(Value::as_str).filter(|text| !text.is_empty()).map(str::to_owned).collect()
+    });
+    let (Some(contains), Some(ms)) =
+        (contains.filter(|texts| !texts.is_empty()), rule.get("ms").and_then(Value::as_u64))
+    else {
+        return GatewayError::bad_body("{\"contains\": [non-empty text, …], \"ms\": number} expected").into_response();
+    };
+    let left = rule.get("times").and_then(Value::as_u64);
+    let mut delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
+    delays.retain(|rule| rule.contains != contains);
+    if ms > 0 && left != Some(0) {
+        delays.push(DelayRule { contains: contains.clone(), ms, left });
+    }
+    axum::Json(serde_json::json!({"contains": contains, "ms": ms, "times": left})).into_response()
+}
+
+/// Runs the request, then waits the longest delay whose rule matches its path, query and body (a rule's count goes
+/// down once the request has run, so a test that sees the rule gone knows the request's statements were run).
+async fn delay_reply(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if gateway.delays.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => return GatewayError::bad_body(error.to_string()).into_response(),
+    };
+    let target = format!(
+        "{} {}",
+        parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or_default(),
+        String::from_utf8_lossy(&body)
+    );
+    let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(body))).await;
+    let wait = {
+        let mut delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
+        let mut wait = None;
+        for rule in delays.iter_mut().filter(|rule| rule.matches(&target)) {
+            wait = wait.max(Some(rule.ms));
+            rule.left = rule.left.map(|left| left.saturating_sub(1));
+        }
+        delays.retain(|rule| rule.left != Some(0));
+        wait
+    };
+    if let Some(ms) = wait {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    response
 }
 
 /// One SQL statement with its optional JSON text parameter (`$1::text::json`).
