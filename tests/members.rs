@@ -203,6 +203,29 @@ fn a_member_without_a_score_is_owed_nothing_once_it_finished() {
     assert_eq!(idle_row["final_amount"], json!(0), "final, and nothing: not null, which means not final yet");
 }
 
+/// At `ends_at` (grace 0) the standings are final for whoever asks, even while the object's alarm still waits for
+/// the member changes it reads before finalizing (held back here by the database): a client that sees the
+/// competition `finished` reads `final: true` and the final prizes, not provisional ones.
+#[test]
+fn prizes_are_final_once_the_competition_shows_finished() {
+    let winner = Uuid::new_v4();
+    let ending = e2e::create_competition(-60, 4);
+    e2e::join(&ending, &winner);
+    let body = json!({"competition_id": ending, "score": 40});
+    assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &winner, Some(&body)).status, 200);
+    let id = ending.to_string();
+    e2e::database_delay(&["member_changes_take", &id], 2_500, None);
+    let _undo = e2e::DatabaseDelay(vec!["member_changes_take".to_owned(), id]);
+    let path = format!("/api/v1/competitions/{ending}");
+    let finished = e2e::eventually(std::time::Duration::from_secs(20), || {
+        (as_user("GET", &path, &winner, None).json["status"] == "finished").then_some(())
+    });
+    assert!(finished.is_some(), "the competition finishes");
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{ending}/prizes"), &winner, None);
+    assert_eq!((prizes.status, &prizes.json["final"]), (200, &json!(true)), "{:?}", prizes.json);
+    assert_eq!(prizes.json["prizes"], json!([{"rank": 1, "user_id": winner, "amount": 600}]));
+}
+
 #[test]
 fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));

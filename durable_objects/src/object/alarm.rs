@@ -21,26 +21,7 @@ impl Loaded {
     pub(super) async fn run_alarm(&self) -> Result<()> {
         self.alarm_at.set(None);
         let now = now_ms();
-        let mut due: Vec<i64> = Vec::new();
-        // Before finalizing: an alarm that wakes after the grace period still pays on the days stored before the start.
-        due.extend(self.write_start_totals(now).await);
-        let (final_ms, is_final) = {
-            let board = self.board.borrow();
-            (board.meta().map(CompetitionMeta::final_ms), board.is_final())
-        };
-        if let (Some(final_ms), false) = (final_ms, is_final) {
-            if now < final_ms {
-                due.push(final_ms);
-            } else {
-                // The standings become final on time even when the database cannot say who left: an outage of the
-                // system of record delays history, never the end (DESIGN.md). A deletion read after that keeps
-                // the member's rank and amount under `deleted player`, as `DELETE /api/v1/me` does after the end.
-                if let Err(reason) = self.apply_member_changes(now).await {
-                    worker::console_error!("standings final without the latest member changes: {reason}");
-                }
-                self.finalize()?;
-            }
-        }
+        let mut due = self.settle_start_and_end(now).await?;
         let (next_drain, delivered) = self.drain_outbox().await;
         if let Some(delay) = next_drain {
             due.push(now + delay as i64);
@@ -61,6 +42,49 @@ impl Loaded {
             self.ensure_alarm_by(at).await?;
         }
         Ok(())
+    }
+
+    /// What is due at `now` of the start and the end: the members' totals at a fitness competition's start, and once
+    /// the grace period is over the member changes and the final standings. The times when more of it will be due.
+    async fn settle_start_and_end(&self, now: i64) -> Result<Vec<i64>> {
+        let mut due: Vec<i64> = Vec::new();
+        // Before finalizing: an alarm that wakes after the grace period still pays on the days stored before the start.
+        due.extend(self.write_start_totals(now).await);
+        let (final_ms, is_final) = {
+            let board = self.board.borrow();
+            (board.meta().map(CompetitionMeta::final_ms), board.is_final())
+        };
+        if let (Some(final_ms), false) = (final_ms, is_final) {
+            if now < final_ms {
+                due.push(final_ms);
+            } else {
+                // The standings become final on time even when the database cannot say who left: an outage of the
+                // system of record delays history, never the end (DESIGN.md). A deletion read after that keeps
+                // the member's rank and amount under `deleted player`, as `DELETE /api/v1/me` does after the end.
+                if let Err(reason) = self.apply_member_changes(now).await {
+                    worker::console_error!("standings final without the latest member changes: {reason}");
+                }
+                self.finalize()?;
+            }
+        }
+        Ok(due)
+    }
+
+    /// `Prizes`: once the grace period is over the standings are final for whoever asks, even before the alarm (which
+    /// may run late, and reads the member changes first) has made them so: a client that sees the competition
+    /// `finished` at `ends_at + grace_hours` reads `final: true`. Finalizing here wakes the alarm at once to deliver
+    /// the final rows.
+    pub(super) async fn prizes_when_due(&self) -> Result<Reply> {
+        let now = now_ms();
+        let due = {
+            let board = self.board.borrow();
+            !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
+        };
+        if due {
+            self.settle_start_and_end(now).await?;
+            self.ensure_alarm_by(now).await?;
+        }
+        self.prizes()
     }
 
     /// Stores every member's final rank, score and prize (once), and tells the subscribers.

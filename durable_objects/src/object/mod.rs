@@ -212,7 +212,7 @@ impl Loaded {
             ObjectRequest::Disqualify(order) => self.disqualify(order),
             ObjectRequest::Repair(repair) => self.repair(repair),
             ObjectRequest::RetryOutbox => self.retry_dead_letters().await,
-            ObjectRequest::Prizes => self.prizes(),
+            ObjectRequest::Prizes => self.prizes_when_due().await,
             ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
             ObjectRequest::Standing { user_id } => self.read_standing(user_id),
             ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
