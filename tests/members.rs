@@ -204,10 +204,11 @@ fn a_member_without_a_score_is_owed_nothing_once_it_finished() {
 }
 
 /// At `ends_at` (grace 0) the standings are final for whoever asks, even while the object's alarm still waits for
-/// the member changes it reads before finalizing (held back here by the database): a client that sees the
-/// competition `finished` reads `final: true` and the final prizes, not provisional ones.
+/// the member changes it reads before finalizing (held back here by the database): an organiser who sees the
+/// competition `finished` can no longer cancel it (which would void its prizes) or move its end, and a member
+/// reads `final: true` and the final prizes, not provisional ones.
 #[test]
-fn prizes_are_final_once_the_competition_shows_finished() {
+fn the_standings_are_final_once_the_competition_shows_finished() {
     let winner = Uuid::new_v4();
     let ending = e2e::create_competition(-60, 4);
     e2e::join(&ending, &winner);
@@ -221,9 +222,15 @@ fn prizes_are_final_once_the_competition_shows_finished() {
         (as_user("GET", &path, &winner, None).json["status"] == "finished").then_some(())
     });
     assert!(finished.is_some(), "the competition finishes");
+    let cancel = as_admin("POST", &format!("{path}/cancel"), None);
+    assert_eq!((cancel.status, cancel.json["error"]["code"].as_str()), (409, Some("conflict")), "{:?}", cancel.json);
+    let later = rfc3339(local::token::now() + 3_600);
+    let extend = as_admin("PATCH", &path, Some(&json!({"ends_at": later})));
+    assert_eq!(extend.status, 409, "{:?}", extend.json);
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{ending}/prizes"), &winner, None);
     assert_eq!((prizes.status, &prizes.json["final"]), (200, &json!(true)), "{:?}", prizes.json);
     assert_eq!(prizes.json["prizes"], json!([{"rank": 1, "user_id": winner, "amount": 600}]));
+    assert_eq!(as_user("GET", &path, &winner, None).json["status"], "finished");
 }
 
 #[test]

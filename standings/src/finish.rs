@@ -75,7 +75,7 @@ mod tests {
         // (finalized, cancelled, results, now, final_ms) -> outcome
         let cases = [
             ((false, false, 0, 5, 10), Cancel),
-            ((false, false, 0, 50, 10), Cancel), // due but the alarm has not run yet: the cancel wins
+            ((false, false, 0, 50, 10), Cancel), // due but not final: only when settling them failed (`settle_if_due`)
             ((true, true, 0, 5, 10), AlreadyCancelled),
             ((true, true, 0, 50, 10), AlreadyCancelled),
             ((true, false, 0, 5, 10), AlreadyCancelled), // cancelled before the record existed

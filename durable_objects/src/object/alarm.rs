@@ -70,21 +70,22 @@ impl Loaded {
         Ok(due)
     }
 
-    /// `Prizes`: once the grace period is over the standings are final for whoever asks, even before the alarm (which
-    /// may run late, and reads the member changes first) has made them so: a client that sees the competition
-    /// `finished` at `ends_at + grace_hours` reads `final: true`. Finalizing here wakes the alarm at once to deliver
-    /// the final rows.
-    pub(super) async fn prizes_when_due(&self) -> Result<Reply> {
-        let now = now_ms();
+    /// Before any operation: once the grace period is over the standings are final for whoever asks, even before the
+    /// alarm (which may run late, and reads the member changes first) has made them so — a client that sees the
+    /// competition `finished` reads `final: true`, and an edit, a cancel, a disqualification or a deletion that
+    /// arrives after the end meets final standings (409, or `deleted player` kept in place) as it would a moment
+    /// later. The alarm's own steps, in its order; then the alarm is woken to deliver the final rows.
+    pub(super) async fn settle_if_due(&self) -> Result<()> {
         let due = {
             let board = self.board.borrow();
-            !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
+            !board.is_final() && board.meta().is_some_and(|meta| now_ms() >= meta.final_ms())
         };
         if due {
+            let now = now_ms();
             self.settle_start_and_end(now).await?;
             self.ensure_alarm_by(now).await?;
         }
-        self.prizes()
+        Ok(())
     }
 
     /// Stores every member's final rank, score and prize (once), and tells the subscribers.

@@ -200,6 +200,11 @@ impl Loaded {
             request,
             ObjectRequest::Page { .. } | ObjectRequest::Standing { .. } | ObjectRequest::Around { .. }
         );
+        if let Err(e) = self.settle_if_due().await {
+            worker::console_error!(
+                "standings due to become final not settled before an operation (the alarm retries): {e}"
+            );
+        }
         let reply = match request {
             ObjectRequest::WriteScore(write) => self.write_score(write).await,
             ObjectRequest::WriteScores(writes) => self.write_scores(writes).await,
@@ -212,7 +217,7 @@ impl Loaded {
             ObjectRequest::Disqualify(order) => self.disqualify(order),
             ObjectRequest::Repair(repair) => self.repair(repair),
             ObjectRequest::RetryOutbox => self.retry_dead_letters().await,
-            ObjectRequest::Prizes => self.prizes_when_due().await,
+            ObjectRequest::Prizes => self.prizes(),
             ObjectRequest::Page { limit, cursor, unless_seq } => self.read_page(limit, cursor.as_deref(), unless_seq),
             ObjectRequest::Standing { user_id } => self.read_standing(user_id),
             ObjectRequest::Around { user_id, radius } => self.read_around(user_id, radius),
