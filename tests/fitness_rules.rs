@@ -408,6 +408,25 @@ fn days_stored_before_the_start_count_from_the_start() {
     assert_eq!(stored, [(walker.to_string(), 4000)], "the system of record gets the start's total too");
 }
 
+/// The start's totals are on the board for whoever reads it once the competition shows `active`, even while the
+/// object's alarm still waits for the database's answer (held back here): the read writes them first.
+#[test]
+fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
+    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    let walker = Uuid::new_v4();
+    join(&competition, &walker);
+    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
+    let id = competition.to_string();
+    e2e::database_delay(&["rpc/rescore_members", &id], 2_500, None);
+    let _undo = e2e::DatabaseDelay(vec!["rpc/rescore_members".to_owned(), id]);
+    let started = e2e::eventually(Duration::from_secs(20), || {
+        let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
+        (status.json["status"] == json!("active")).then_some(())
+    });
+    assert!(started.is_some(), "the competition starts");
+    assert_eq!(board_score(&competition, &walker), Some(4000), "the day stored before the start counts at once");
+}
+
 /// An object that first hears of its competition after the start (every join before it failed to reach the object)
 /// writes the members' totals from their stored days at once: a member who synced before the start and never again
 /// is on the board without another sync. The clock is the start test's (today's UTC date counts).

@@ -70,18 +70,20 @@ impl Loaded {
         Ok(due)
     }
 
-    /// Before any operation: once the grace period is over the standings are final for whoever asks, even before the
-    /// alarm (which may run late, and reads the member changes first) has made them so — a client that sees the
-    /// competition `finished` reads `final: true`, and an edit, a cancel, a disqualification or a deletion that
-    /// arrives after the end meets final standings (409, or `deleted player` kept in place) as it would a moment
-    /// later. The alarm's own steps, in its order; then the alarm is woken to deliver the final rows.
+    /// Before any operation, what its time has brought: at a fitness competition's start the members' totals from
+    /// their stored days, and once the grace period is over the final standings — even before the alarm (which may
+    /// run late, and reads the database first) has done it. So a board read at the start shows what members walked
+    /// before it; a client that sees the competition `finished` reads `final: true`; and an edit, a cancel, a
+    /// disqualification or a deletion that arrives after the end meets final standings (409, or `deleted player`
+    /// kept in place) as it would a moment later. The alarm's own steps, in its order; then the alarm is woken to
+    /// deliver what they stored.
     pub(super) async fn settle_if_due(&self) -> Result<()> {
-        let due = {
+        let now = now_ms();
+        let due = self.start_totals_at.get().is_some_and(|at| now >= at) || {
             let board = self.board.borrow();
-            !board.is_final() && board.meta().is_some_and(|meta| now_ms() >= meta.final_ms())
+            !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
         };
         if due {
-            let now = now_ms();
             self.settle_start_and_end(now).await?;
             self.ensure_alarm_by(now).await?;
         }

@@ -86,6 +86,9 @@ struct Loaded {
     changes_checked_at: Cell<i64>,
     /// Whether a read of the board asked the alarm to read the member changes.
     changes_wanted: Cell<bool>,
+    /// When the members' totals at the start are due, while they are (a copy of the stored flag with the start, so
+    /// that every operation can tell cheaply whether to write them first: `settle_if_due`).
+    start_totals_at: Cell<Option<i64>>,
     /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
     config: ObjectConfig,
     /// The live sockets: how many are open (and last reported to the global gauge, also in storage for the next
@@ -161,6 +164,10 @@ impl Loaded {
         });
         let meta = store.meta()?;
         let finalized = store.finalized()?.is_some();
+        let start_totals_at = match (&meta, store.start_totals_due()?) {
+            (Some(meta), true) => Some(meta.starts_ms),
+            _ => None,
+        };
         let (mut board, corrupt_rows) = store.load()?;
         // A removal's sequence lives only in its kept frame: continue above every frame a client may have seen.
         board.continue_after(store.last_kept_seq()?);
@@ -186,6 +193,7 @@ impl Loaded {
             alarm_at: Cell::new(None),
             changes_checked_at: Cell::new(0),
             changes_wanted: Cell::new(false),
+            start_totals_at: Cell::new(start_totals_at),
             config,
             subscribers: Subscribers::new(now_ms(), reported_sockets),
             fanout,

@@ -23,6 +23,7 @@ impl Loaded {
             None => return Ok(()),
         };
         self.store.set_start_totals_due(true).map_err(storage_error)?;
+        self.start_totals_at.set(Some(due_at));
         self.ensure_alarm_by(due_at).await
     }
 
@@ -30,6 +31,16 @@ impl Loaded {
     /// computed from their stored days (a page of members at a time, from the system of record). The time this
     /// should run again, if any: the start when it is still ahead, or a retry after a failed read.
     pub(super) async fn write_start_totals(&self, now: i64) -> Option<i64> {
+        let again = self.write_start_totals_once(now).await;
+        // Operations retry no sooner than the alarm does (a database outage at the start must not cost each of them
+        // a failed read).
+        if self.start_totals_at.get().is_some() {
+            self.start_totals_at.set(again);
+        }
+        again
+    }
+
+    async fn write_start_totals_once(&self, now: i64) -> Option<i64> {
         // The settings in memory first: a client competition's alarm (every outbox delivery) reads no flag.
         let meta = {
             let board = self.board.borrow();
