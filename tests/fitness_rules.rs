@@ -409,7 +409,8 @@ fn days_stored_before_the_start_count_from_the_start() {
 }
 
 /// The start's totals are on the board for whoever reads it once the competition shows `active`, even while the
-/// object's alarm still waits for the database's answer (held back here): the read writes them first.
+/// object's alarm still waits for the database's answer (held back here): the read writes them first — one read of
+/// the database for all of them, however many requests arrive while it is out.
 #[test]
 fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
     let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
@@ -417,14 +418,21 @@ fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
     join(&competition, &walker);
     sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
     let id = competition.to_string();
-    e2e::database_delay(&["rpc/rescore_members", &id], 2_500, None);
-    let _undo = e2e::DatabaseDelay(vec!["rpc/rescore_members".to_owned(), id]);
+    let totals_read = ["rpc/rescore_members", id.as_str()];
+    e2e::database_delay(&totals_read, 2_500, Some(50));
+    let _undo = e2e::DatabaseDelay(totals_read.iter().map(|text| text.to_string()).collect());
     let started = e2e::eventually(Duration::from_secs(20), || {
         let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
         (status.json["status"] == json!("active")).then_some(())
     });
     assert!(started.is_some(), "the competition starts");
-    assert_eq!(board_score(&competition, &walker), Some(4000), "the day stored before the start counts at once");
+    let readers: Vec<_> = (0..8).map(|_| std::thread::spawn(move || board_score(&competition, &walker))).collect();
+    for reader in readers {
+        assert_eq!(reader.join().expect("reader"), Some(4000), "the day stored before the start counts at once");
+    }
+    let rule = e2e::database_delay_rule(&totals_read).expect("the rule still waits for requests");
+    let reads = 50 - rule["times"].as_u64().expect("times");
+    assert!((1..=2).contains(&reads), "the totals were read {reads} times for 8 readers and the alarm");
 }
 
 /// An object that first hears of its competition after the start (every join before it failed to reach the object)

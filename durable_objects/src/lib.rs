@@ -20,6 +20,7 @@ pub mod relay_link;
 pub mod replies;
 mod rpc_order;
 pub mod score_store;
+pub mod single_flight;
 pub mod subrequest;
 pub mod subscribers;
 pub mod system_of_record;

@@ -377,11 +377,16 @@ pub fn database_delay(contains: &[&str], ms: u64, times: Option<u64>) {
 
 /// Whether the delay knob's rule with `contains` is still waiting for requests.
 pub fn database_delay_waiting(contains: &[&str]) -> bool {
+    database_delay_rule(contains).is_some()
+}
+
+/// The delay knob's rule with `contains` (`{"contains", "ms", "times"}`, `times` counting down), while in force.
+pub fn database_delay_rule(contains: &[&str]) -> Option<Value> {
     let url = format!("{}/__delay", worker_var("SUPABASE_URL"));
     let reply = send("GET", &url, &[("Authorization", &format!("Bearer {}", service_token()))], None);
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     let contains = serde_json::json!(contains);
-    reply.json["rules"].as_array().expect("rules").iter().any(|rule| rule["contains"] == contains)
+    reply.json["rules"].as_array().expect("rules").iter().find(|rule| rule["contains"] == contains).cloned()
 }
 
 /// Removes a delay rule when dropped, so a failing test leaves the gateway as it found it.

@@ -21,7 +21,16 @@ impl Loaded {
     pub(super) async fn run_alarm(&self) -> Result<()> {
         self.alarm_at.set(None);
         let now = now_ms();
-        let mut due = self.settle_start_and_end(now).await?;
+        let mut due = {
+            // After an operation's settling, if one is in flight (it may have done what is due here).
+            let _running = loop {
+                match self.settling.try_start() {
+                    Some(running) => break running,
+                    None => self.settling.idle().await,
+                }
+            };
+            self.settle_start_and_end(now).await?
+        };
         let (next_drain, delivered) = self.drain_outbox().await;
         if let Some(delay) = next_drain {
             due.push(now + delay as i64);
@@ -76,18 +85,25 @@ impl Loaded {
     /// before it; a client that sees the competition `finished` reads `final: true`; and an edit, a cancel, a
     /// disqualification or a deletion that arrives after the end meets final standings (409, or `deleted player`
     /// kept in place) as it would a moment later. The alarm's own steps, in its order; then the alarm is woken to
-    /// deliver what they stored.
+    /// deliver what they stored. One operation settles while those arriving meanwhile wait for it and look again
+    /// (a busy competition's start must not cost a database read per request in flight).
     pub(super) async fn settle_if_due(&self) -> Result<()> {
-        let now = now_ms();
-        let due = self.start_totals_at.get().is_some_and(|at| now >= at) || {
-            let board = self.board.borrow();
-            !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
-        };
-        if due {
+        loop {
+            let now = now_ms();
+            let due = self.start_totals_at.get().is_some_and(|at| now >= at) || {
+                let board = self.board.borrow();
+                !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
+            };
+            if !due {
+                return Ok(());
+            }
+            let Some(_running) = self.settling.try_start() else {
+                self.settling.idle().await;
+                continue;
+            };
             self.settle_start_and_end(now).await?;
-            self.ensure_alarm_by(now).await?;
+            return self.ensure_alarm_by(now).await;
         }
-        Ok(())
     }
 
     /// Stores every member's final rank, score and prize (once), and tells the subscribers.

@@ -89,6 +89,8 @@ struct Loaded {
     /// When the members' totals at the start are due, while they are (a copy of the stored flag with the start, so
     /// that every operation can tell cheaply whether to write them first: `settle_if_due`).
     start_totals_at: Cell<Option<i64>>,
+    /// The start totals or final standings being settled by one operation while the others wait (`settle_if_due`).
+    settling: crate::single_flight::SingleFlight,
     /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
     config: ObjectConfig,
     /// The live sockets: how many are open (and last reported to the global gauge, also in storage for the next
@@ -194,6 +196,7 @@ impl Loaded {
             changes_checked_at: Cell::new(0),
             changes_wanted: Cell::new(false),
             start_totals_at: Cell::new(start_totals_at),
+            settling: crate::single_flight::SingleFlight::new(),
             config,
             subscribers: Subscribers::new(now_ms(), reported_sockets),
             fanout,
