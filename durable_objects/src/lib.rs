@@ -10,6 +10,8 @@
 pub mod alarm_slot;
 pub mod broadcast;
 pub mod clock;
+#[cfg(test)]
+mod counting_waker;
 pub mod fanout;
 pub mod object;
 pub mod object_call;

@@ -166,33 +166,17 @@ impl<T> Slots<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
-
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn waker() -> (Arc<Count>, Waker) {
-        let count = Arc::new(Count::default());
-        (Arc::clone(&count), Waker::from(count))
-    }
+    use crate::counting_waker::CountingWaker;
 
     #[test]
     fn an_outcome_wakes_the_wait_that_was_polled_and_is_taken_once() {
         let mut slots = Slots::default();
-        let (woken, waker) = waker();
+        let (woken, waker) = CountingWaker::new();
         let id = slots.open();
         assert!(slots.poll(id, &waker).is_pending());
         let to_wake = slots.settle(id, 7);
         to_wake.expect("the polled wait is woken").wake();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert_eq!(woken.wakes(), 1);
         assert_eq!(slots.poll(id, &waker), Poll::Ready(7));
         assert_eq!(slots.free, vec![id], "taken: the slot is free");
     }
@@ -200,7 +184,7 @@ mod tests {
     #[test]
     fn an_outcome_before_the_first_poll_is_kept_for_it() {
         let mut slots = Slots::default();
-        let (_, waker) = waker();
+        let (_, waker) = CountingWaker::new();
         let id = slots.open();
         assert!(slots.settle(id, "done").is_none(), "nobody polled yet: nothing to wake");
         assert_eq!(slots.poll(id, &waker), Poll::Ready("done"));
@@ -231,7 +215,7 @@ mod tests {
     #[test]
     fn unknown_and_repeated_outcomes_change_nothing() {
         let mut slots: Slots<i32> = Slots::default();
-        let (_, waker) = waker();
+        let (_, waker) = CountingWaker::new();
         assert!(slots.settle(9, 1).is_none());
         assert!(slots.poll(9, &waker).is_pending());
         let id = slots.open();
@@ -243,7 +227,7 @@ mod tests {
     #[test]
     fn many_waits_each_get_their_own_outcome() {
         let mut slots = Slots::default();
-        let (_, waker) = waker();
+        let (_, waker) = CountingWaker::new();
         let ids: Vec<u32> = (0..100).map(|_| slots.open()).collect();
         for (n, id) in ids.iter().enumerate().rev() {
             let _ = slots.settle(*id, n);

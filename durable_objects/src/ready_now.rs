@@ -73,7 +73,8 @@ mod tests {
     use super::*;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::counting_waker::CountingWaker;
 
     /// A leaf that, like `worker::Delay`, keeps the waker of its first poll and ignores later ones.
     struct FirstWakerOnly {
@@ -89,15 +90,6 @@ mod tests {
             }
             self.kept.borrow_mut().get_or_insert_with(|| cx.waker().clone());
             Poll::Pending
-        }
-    }
-
-    #[derive(Default)]
-    struct CountingWaker(AtomicUsize);
-
-    impl Wake for CountingWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -117,16 +109,15 @@ mod tests {
         let FirstPoll::Pending(mut rest) = poll_once(async move { leaf.await + 1 }) else {
             panic!("the leaf was not ready yet")
         };
-        let executor = Arc::new(CountingWaker::default());
-        let executor_waker = Waker::from(Arc::clone(&executor));
+        let (executor, executor_waker) = CountingWaker::new();
         let mut cx = Context::from_waker(&executor_waker);
         assert!(Pin::new(&mut rest).poll(&mut cx).is_pending());
-        assert_eq!(executor.0.load(Ordering::SeqCst), 0);
+        assert_eq!(executor.wakes(), 0);
 
         // The leaf wakes the only waker it has: the first poll's. The executor must hear it.
         done.set(true);
         kept.borrow_mut().take().expect("the leaf kept a waker").wake();
-        assert_eq!(executor.0.load(Ordering::SeqCst), 1, "the wake was lost");
+        assert_eq!(executor.wakes(), 1, "the wake was lost");
         assert_eq!(Pin::new(&mut rest).poll(&mut cx), Poll::Ready(8));
     }
 }

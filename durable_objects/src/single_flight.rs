@@ -1,6 +1,7 @@
 //! One run at a time of work that several requests may find due at once (an object's start totals or final
-//! standings, `Loaded::settle_if_due`): the others wait for the run in flight to end and then look again whether
-//! they still need it, instead of each asking the database again. Plain Rust; one object's requests share a thread.
+//! standings, `Loaded::settle_if_due`): the others wait for the run in flight to end, then take their turn and look
+//! again whether they still need it, instead of each asking the database at once. Plain Rust; one object's requests
+//! share a thread.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -20,9 +21,19 @@ impl SingleFlight {
         Self::default()
     }
 
-    /// Starts a run unless one is in flight: the guard ends it (waking the waiters) when dropped, also when the run
+    /// Starts a run once none is in flight: the guard ends it (waking the waiters) when dropped, also when the run
     /// fails or is dropped half-way.
-    pub fn try_start(&self) -> Option<Running<'_>> {
+    pub async fn start(&self) -> Running<'_> {
+        loop {
+            match self.try_start() {
+                Some(running) => return running,
+                None => self.idle().await,
+            }
+        }
+    }
+
+    /// Starts a run unless one is in flight.
+    fn try_start(&self) -> Option<Running<'_>> {
         if self.busy.replace(true) {
             return None;
         }
@@ -30,7 +41,7 @@ impl SingleFlight {
     }
 
     /// Waits until no run is in flight.
-    pub fn idle(&self) -> Idle<'_> {
+    fn idle(&self) -> Idle<'_> {
         Idle(self)
     }
 }
@@ -48,7 +59,7 @@ impl Drop for Running<'_> {
 }
 
 /// Ready once no run is in flight.
-pub struct Idle<'a>(&'a SingleFlight);
+struct Idle<'a>(&'a SingleFlight);
 
 impl Future for Idle<'_> {
     type Output = ();
@@ -65,42 +76,30 @@ impl Future for Idle<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
+    use crate::counting_waker::CountingWaker;
 
-    #[derive(Default)]
-    struct CountingWaker(AtomicUsize);
-
-    impl Wake for CountingWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn poll(idle: &mut Idle<'_>, waker: &Waker) -> Poll<()> {
-        Pin::new(idle).poll(&mut Context::from_waker(waker))
+    fn poll<F: Future>(future: &mut Pin<Box<F>>, waker: &Waker) -> Poll<F::Output> {
+        future.as_mut().poll(&mut Context::from_waker(waker))
     }
 
     #[test]
     fn one_run_at_a_time_and_its_end_wakes_every_waiter() {
         let flight = SingleFlight::new();
-        let counter = Arc::new(CountingWaker::default());
-        let waker = Waker::from(Arc::clone(&counter));
-        assert_eq!(poll(&mut flight.idle(), &waker), Poll::Ready(()), "nothing in flight: no wait");
+        let (counter, waker) = CountingWaker::new();
+        let mut first = Box::pin(flight.start());
+        let Poll::Ready(run) = poll(&mut first, &waker) else { panic!("nothing in flight: no wait") };
 
-        let run = flight.try_start().expect("the first starts");
-        assert!(flight.try_start().is_none(), "a second waits instead");
-        let (mut first, mut second) = (flight.idle(), flight.idle());
-        assert_eq!(poll(&mut first, &waker), Poll::Pending);
-        assert_eq!(poll(&mut second, &waker), Poll::Pending);
-        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        let (mut second, mut third) = (Box::pin(flight.start()), Box::pin(flight.start()));
+        assert!(poll(&mut second, &waker).is_pending(), "a second waits for the run in flight");
+        assert!(poll(&mut third, &waker).is_pending());
+        assert_eq!(counter.wakes(), 0);
 
         drop(run);
-        assert_eq!(counter.0.load(Ordering::SeqCst), 2, "both waiters woken");
-        assert_eq!(poll(&mut first, &waker), Poll::Ready(()));
-        assert_eq!(poll(&mut second, &waker), Poll::Ready(()));
-        assert!(flight.try_start().is_some(), "free again once the run ended");
+        assert_eq!(counter.wakes(), 2, "both waiters woken");
+        let Poll::Ready(second_run) = poll(&mut second, &waker) else { panic!("the second's turn") };
+        assert!(poll(&mut third, &waker).is_pending(), "one run at a time: the third waits again");
+        drop(second_run);
+        assert!(poll(&mut third, &waker).is_ready(), "then its turn");
     }
 
     #[test]

@@ -23,12 +23,7 @@ impl Loaded {
         let now = now_ms();
         let mut due = {
             // After an operation's settling, if one is in flight (it may have done what is due here).
-            let _running = loop {
-                match self.settling.try_start() {
-                    Some(running) => break running,
-                    None => self.settling.idle().await,
-                }
-            };
+            let _running = self.settling.start().await;
             self.settle_start_and_end(now).await?
         };
         let (next_drain, delivered) = self.drain_outbox().await;
@@ -88,21 +83,24 @@ impl Loaded {
     /// deliver what they stored. One operation settles while those arriving meanwhile wait for it and look again
     /// (a busy competition's start must not cost a database read per request in flight).
     pub(super) async fn settle_if_due(&self) -> Result<()> {
-        loop {
-            let now = now_ms();
-            let due = self.start_totals_at.get().is_some_and(|at| now >= at) || {
-                let board = self.board.borrow();
-                !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
-            };
-            if !due {
-                return Ok(());
-            }
-            let Some(_running) = self.settling.try_start() else {
-                self.settling.idle().await;
-                continue;
-            };
-            self.settle_start_and_end(now).await?;
-            return self.ensure_alarm_by(now).await;
+        if !self.due_to_settle(now_ms()) {
+            return Ok(());
+        }
+        let _running = self.settling.start().await;
+        // Whoever settled before this turn may have done it all.
+        let now = now_ms();
+        if !self.due_to_settle(now) {
+            return Ok(());
+        }
+        self.settle_start_and_end(now).await?;
+        self.ensure_alarm_by(now).await
+    }
+
+    /// Whether the start's totals or the final standings are due at `now` and not yet done.
+    fn due_to_settle(&self, now: i64) -> bool {
+        self.start_totals_at.get().is_some_and(|at| now >= at) || {
+            let board = self.board.borrow();
+            !board.is_final() && board.meta().is_some_and(|meta| now >= meta.final_ms())
         }
     }
 
