@@ -653,6 +653,55 @@ fn a_socket_lives_as_long_as_its_token() {
     }
 }
 
+/// The alarm that closes sockets at their tokens' expiry also delivers scores to the database, and an object runs
+/// one alarm at a time: while a delivery waits on a slow database, a socket whose token has expired gets no more
+/// of the board, and is closed with 4001 when the next frame would have reached it.
+#[test]
+fn an_expired_token_gets_no_frames_while_the_alarm_waits_on_the_database() {
+    let (watcher, writer) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[watcher, writer]);
+    let delivery = ["apply_score_outbox".to_owned(), competition.to_string()];
+    let delivery: Vec<&str> = delivery.iter().map(String::as_str).collect();
+    let _undo = e2e::DatabaseDelay(delivery.iter().map(|text| text.to_string()).collect());
+    // The first delivery of this competition's scores answers 6 s late (longer than the Worker waits for it).
+    e2e::database_delay(&delivery, 6_000, Some(1));
+    // Expired 27 s ago: with the 30 s leeway the socket closes in 2 to 3 s.
+    let issued = now();
+    let claims = local::token::access_claims(&watcher.to_string(), "authenticated", "authenticated", issued, -27);
+    let token = local::token::sign(e2e::setting("E2E_JWT_SECRET").as_bytes(), &claims);
+    let closes_at_ms = (issued - 27 + 30) * 1000;
+    let now_ms = || {
+        let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        elapsed.as_millis() as i64
+    };
+    let mut expiring = live_socket(&competition, &token, 20);
+    let snapshot: Value =
+        serde_json::from_str(expiring.read().expect("snapshot").to_text().unwrap_or_default()).unwrap_or(Value::Null);
+    assert_eq!(snapshot["type"], "snapshot", "{snapshot:?}");
+
+    let post = |score: i64| {
+        let body = json!({"competition_id": competition, "score": score});
+        api("POST", "/api/v1/leaderboard/update", &writer, Some(&body))
+    };
+    assert_eq!(post(1).status, 200);
+    // The alarm delivering that score (about 1 s later) is now held by the database.
+    let held = e2e::eventually(Duration::from_secs(10), || (!e2e::database_delay_waiting(&delivery)).then_some(()));
+    assert!(held.is_some(), "the delivery reached the database");
+    assert!(now_ms() < closes_at_ms - 300, "the delivery began before the token expired");
+    e2e::eventually(Duration::from_secs(5), || (now_ms() >= closes_at_ms + 300).then_some(()));
+    assert_eq!(post(2).status, 200);
+
+    let (frames, code) = until_closed(&mut expiring);
+    let scores: Vec<i64> = frames
+        .iter()
+        .filter(|frame| frame["type"] == "update" || frame["type"] == "updates")
+        .flat_map(e2e::updates_in)
+        .filter_map(|update| update["score"].as_i64())
+        .collect();
+    assert!(!scores.contains(&2), "a frame reached the expired socket: {frames:?}");
+    assert_eq!(code, Some(4001), "{frames:?}");
+}
+
 fn admin(method: &str, path: &str, body: Option<&Value>) -> Reply {
     send(method, &format!("{}{path}", base_url()), &[("Authorization", &e2e::admin_auth())], body)
 }

@@ -15,7 +15,7 @@ use crate::worker_link;
 use standings::object_error::ErrorCode;
 use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER};
 use standings::socket_gauge::SocketGauge;
-use standings::socket_rules::{self, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
+use standings::socket_rules::{self, ExpiryWatch, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 
 /// `WebSocket.readyState` of a socket that takes frames (the runtime's `OPEN`).
 pub(crate) const OPEN: u16 = 1;
@@ -100,8 +100,8 @@ pub struct Subscribers {
     /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
     frame_budgets: RefCell<HashMap<u64, FrameBudget>>,
     next_socket: Cell<u64>,
-    /// The earliest time a socket must close for its token (`None`: unknown since the object woke, scan once).
-    next_expiry: Cell<Option<i64>>,
+    /// The earliest time a socket must close for its token.
+    expiry: Cell<ExpiryWatch>,
 }
 
 /// What a client frame may do after the socket's checks.
@@ -120,7 +120,7 @@ impl Subscribers {
             gauge: RefCell::new(SocketGauge::woke(0, reported_sockets)),
             frame_budgets: RefCell::new(HashMap::new()),
             next_socket: Cell::new(now_ms as u64 * 1000),
-            next_expiry: Cell::new(None),
+            expiry: Cell::new(ExpiryWatch::default()),
         }
     }
 
@@ -246,29 +246,39 @@ impl Subscribers {
         if closes_at_ms >= socket_rules::NEVER_MS {
             return false;
         }
-        if self.next_expiry.get().is_none_or(|next| closes_at_ms < next) {
-            self.next_expiry.set(Some(closes_at_ms));
-        }
+        let mut expiry = self.expiry.get();
+        expiry.noted(closes_at_ms);
+        self.expiry.set(expiry);
         true
     }
 
-    /// Closes (4001) every socket whose token has expired; the next expiry still ahead, if any. Scans the sockets
-    /// only when an expiry is due (or unknown since the object woke), not on every alarm.
+    /// Closes (4001) every socket whose token has expired; the next expiry still ahead, if any. Reads the sockets
+    /// only when an expiry is due (or unknown since the object woke), so it is a clock comparison on every send.
     pub fn close_expired(&self, state: &State, now_ms: i64) -> Option<i64> {
-        if self.next_expiry.get().is_some_and(|next| next > now_ms) {
-            return self.next_expiry.get();
-        }
-        let mut next: Option<i64> = None;
-        for socket in state.get_websockets() {
-            let Some(attachment) = attachment_of(&socket) else { continue };
-            if attachment.closes_at_ms <= now_ms {
-                let _ = self.close(&socket, attachment.id, CLOSE_TOKEN_EXPIRED, "token_expired");
-            } else if attachment.closes_at_ms < socket_rules::NEVER_MS {
-                next = Some(next.map_or(attachment.closes_at_ms, |n| n.min(attachment.closes_at_ms)));
+        let mut expiry = self.expiry.get();
+        if expiry.scan_due(now_ms) {
+            let mut next = socket_rules::NEVER_MS;
+            for socket in state.get_websockets() {
+                let Some(attachment) = attachment_of(&socket) else { continue };
+                if attachment.closes_at_ms <= now_ms {
+                    let _ = self.close(&socket, attachment.id, CLOSE_TOKEN_EXPIRED, "token_expired");
+                } else {
+                    next = next.min(attachment.closes_at_ms);
+                }
             }
+            expiry.scanned(next);
+            self.expiry.set(expiry);
         }
-        self.next_expiry.set(next);
-        next
+        expiry.next()
+    }
+
+    /// Before a frame goes to every socket: closes those whose tokens expired, so an expired token stops receiving
+    /// the board on time even when the alarm that closes them runs late (it does the database work due with it
+    /// first, and one alarm runs at a time).
+    pub fn close_expired_before_sending(&self, state: &State) {
+        if self.open() > 0 {
+            self.close_expired(state, crate::clock::now_ms());
+        }
     }
 
     /// An `auth` frame: a valid token of the socket's own user extends the socket to that token's expiry (its new

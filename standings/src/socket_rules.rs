@@ -52,6 +52,39 @@ pub fn closes_at_ms(exp_secs: i64) -> i64 {
     exp_secs.saturating_mul(1000).saturating_add(LEEWAY_MS).min(NEVER_MS)
 }
 
+/// The earliest time one of an object's sockets must close for its token, as far as the object knows. Sockets
+/// outlive the object's memory (hibernation), so after a wake nothing is known until the sockets are read once; a
+/// socket opened then does not make it known, since one of an earlier life may close sooner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiryWatch {
+    /// `None`: unknown; `NEVER_MS`: no socket's token expires.
+    next: Option<i64>,
+}
+
+impl ExpiryWatch {
+    /// Whether the sockets must be read at `now_ms`: one may have expired, or nothing is known.
+    pub fn scan_due(&self, now_ms: i64) -> bool {
+        self.next.is_none_or(|next| next <= now_ms)
+    }
+
+    /// A socket was opened or extended to close at `closes_at_ms`.
+    pub fn noted(&mut self, closes_at_ms: i64) {
+        if let Some(next) = self.next {
+            self.next = Some(next.min(closes_at_ms));
+        }
+    }
+
+    /// Every socket was read (the expired ones closed): `next` is the earliest closing still ahead.
+    pub fn scanned(&mut self, next: i64) {
+        self.next = Some(next);
+    }
+
+    /// When the next socket must close, when that is known and not never.
+    pub fn next(&self) -> Option<i64> {
+        self.next.filter(|next| *next < NEVER_MS)
+    }
+}
+
 /// Which of a user's open sockets must close so a new one fits: the oldest first, until `SOCKETS_PER_USER - 1`
 /// remain. `opened` holds each socket's opening order (any increasing number: the object numbers its sockets as it
 /// accepts them, so two sockets opened in the same millisecond still have an order). Returns indexes into it.
@@ -109,5 +142,24 @@ mod tests {
     fn expiry_has_the_http_leeway() {
         assert_eq!(closes_at_ms(1_000), 1_030_000);
         assert_eq!(closes_at_ms(i64::MAX), NEVER_MS);
+    }
+
+    #[test]
+    fn expiries_are_unknown_after_a_wake_until_the_sockets_are_read() {
+        let mut watch = ExpiryWatch::default();
+        assert!(watch.scan_due(0), "nothing known after a wake");
+        watch.noted(5_000);
+        assert!(watch.scan_due(0), "a new socket does not speak for the older ones");
+        assert_eq!(watch.next(), None);
+        watch.scanned(5_000);
+        assert!(!watch.scan_due(4_999));
+        assert!(watch.scan_due(5_000), "due at the closing time itself");
+        watch.noted(3_000);
+        assert_eq!(watch.next(), Some(3_000), "an earlier closing moves it");
+        watch.noted(9_000);
+        assert_eq!(watch.next(), Some(3_000), "a later one does not");
+        watch.scanned(NEVER_MS);
+        assert!(!watch.scan_due(i64::from(u32::MAX)), "no socket expires: no reading on every send");
+        assert_eq!(watch.next(), None, "and no alarm for it");
     }
 }

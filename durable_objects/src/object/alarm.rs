@@ -21,6 +21,8 @@ impl Loaded {
     pub(super) async fn run_alarm(&self) -> Result<()> {
         self.alarm_at.set(None);
         let now = now_ms();
+        // First, as it needs no database: the steps below may wait on it for seconds.
+        let expiry = self.close_expired_sockets(now);
         let mut due = {
             // After an operation's settling, if one is in flight (it may have done what is due here).
             let _running = self.settling.start().await;
@@ -39,9 +41,7 @@ impl Loaded {
         if let Some(delay) = self.deliver_final().await {
             due.push(now + delay as i64);
         }
-        if let Some(at) = self.close_expired_sockets(now) {
-            due.push(at);
-        }
+        due.extend(expiry);
         if let Some(at) = due.into_iter().min() {
             self.ensure_alarm_by(at).await?;
         }

@@ -16,6 +16,7 @@ impl Loaded {
         }
         let is_update = matches!(frame, ServerFrame::Update(_));
         self.to_relays(seq, is_update, &text);
+        self.subscribers.close_expired_before_sending(&self.state);
         self.frames_sent(self.fanout.publish(seq, is_update, text, self.subscribers.open()));
         Ok(())
     }
@@ -23,6 +24,7 @@ impl Loaded {
     /// Sends the last frame (`finished`, which repeats the last `seq` and is not kept for `resume`) to every socket,
     /// the relays' included, after the updates still pending.
     pub(super) fn announce_finished(&self, seq: u64, text: String) {
+        self.subscribers.close_expired_before_sending(&self.state);
         let pending = self.fanout.flush();
         self.to_relays(seq, false, &text);
         self.frames_sent(pending + broadcast::to_all(&self.state, &text));

@@ -72,6 +72,7 @@ impl RelayState {
         if ready.is_empty() {
             return;
         }
+        self.subscribers.close_expired_before_sending(&self.state);
         let raw: &wasm_bindgen::JsValue = self.state.as_raw().as_ref();
         let sent: u64 = live::combine(ready).iter().map(|text| broadcast::to_all_raw(raw, text)).sum();
         if self.line.borrow().through() != before {
