@@ -233,6 +233,55 @@ fn the_standings_are_final_once_the_competition_shows_finished() {
     assert_eq!(as_user("GET", &path, &winner, None).json["status"], "finished");
 }
 
+/// The final standings reach the database just after the object makes them final. In between (held back here by
+/// the database), a member's `GET /api/v1/me/competitions` already shows the amount the prizes route calls final,
+/// not `null` ("not final yet"), and it shows the same once they have arrived.
+#[test]
+fn my_competitions_shows_the_final_amount_while_the_final_standings_are_on_their_way() {
+    let (winner, second) = (Uuid::new_v4(), Uuid::new_v4());
+    let ending = e2e::create_competition(-60, 4);
+    for (user, score) in [(winner, 40), (second, 30)] {
+        e2e::join(&ending, &user);
+        let body = json!({"competition_id": ending, "score": score});
+        assert_eq!(as_user("POST", "/api/v1/leaderboard/update", &user, Some(&body)).status, 200);
+    }
+    let id = ending.to_string();
+    let delivery = ["record_final_results", id.as_str()];
+    e2e::database_hold(&delivery, 4_000, Some(1));
+    let _undo = e2e::DatabaseDelay(delivery.iter().map(|text| text.to_string()).collect());
+    let held =
+        e2e::eventually(std::time::Duration::from_secs(20), || (!e2e::database_delay_waiting(&delivery)).then_some(()));
+    assert!(held.is_some(), "the final standings' delivery is held by the database");
+
+    let prizes = as_user("GET", &format!("/api/v1/leaderboard/{ending}/prizes"), &winner, None);
+    assert_eq!((prizes.status, &prizes.json["final"]), (200, &json!(true)), "{:?}", prizes.json);
+    let mine = |user: &Uuid| {
+        let reply = as_user("GET", "/api/v1/me/competitions", user, None);
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        let entry = reply.json["competitions"]
+            .as_array()
+            .and_then(|all| all.iter().find(|entry| entry["competition"]["id"] == json!(ending)).cloned());
+        let entry = entry.unwrap_or_else(|| panic!("{ending} not listed: {:?}", reply.json));
+        (
+            entry["competition"]["status"].clone(),
+            entry["rank"].clone(),
+            entry["score"].clone(),
+            entry["final_amount"].clone(),
+        )
+    };
+    let expected = |rank: u64, score: u64, amount: u64| (json!("finished"), json!(rank), json!(score), json!(amount));
+    assert!(e2e::database_delay_rule(&delivery).is_none(), "still held while read");
+    assert_eq!(mine(&winner), expected(1, 40, 600));
+    assert_eq!(mine(&second), expected(2, 30, 400));
+    let stored = e2e::eventually(std::time::Duration::from_secs(15), || {
+        let url = format!("{}/final_results?select=user_id&competition_id=eq.{ending}", e2e::rest_url());
+        let reply = e2e::send("GET", &url, &[("Authorization", &format!("Bearer {}", e2e::service_token()))], None);
+        (reply.json.as_array().map(Vec::len) == Some(2)).then_some(())
+    });
+    assert!(stored.is_some(), "the final standings reached the database");
+    assert_eq!(mine(&winner), expected(1, 40, 600), "the same from the database's final row");
+}
+
 #[test]
 fn an_organiser_edits_extends_ends_early_and_the_board_follows() {
     let id = competition(json!({"prize_pool": 1000, "payout": [10000]}));

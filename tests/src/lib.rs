@@ -369,8 +369,18 @@ pub fn rest_url() -> String {
 /// without) whose path, query and body contain every text of `contains` wait `ms` after their statements ran; 0 ms
 /// removes the rule. Name a test's own ids in `contains`, so the rule slows nobody else.
 pub fn database_delay(contains: &[&str], ms: u64, times: Option<u64>) {
+    set_database_delay(contains, ms, times, false);
+}
+
+/// Like [`database_delay`], but the matching requests wait before their statements run: a database that has not
+/// made the write (or read) yet.
+pub fn database_hold(contains: &[&str], ms: u64, times: Option<u64>) {
+    set_database_delay(contains, ms, times, true);
+}
+
+fn set_database_delay(contains: &[&str], ms: u64, times: Option<u64>, before: bool) {
     let url = format!("{}/__delay", worker_var("SUPABASE_URL"));
-    let body = serde_json::json!({"contains": contains, "ms": ms, "times": times});
+    let body = serde_json::json!({"contains": contains, "ms": ms, "times": times, "before": before});
     let reply = send("POST", &url, &[("Authorization", &format!("Bearer {}", service_token()))], Some(&body));
     assert_eq!(reply.status, 200, "{:?}", reply.json);
 }

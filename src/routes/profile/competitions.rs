@@ -1,11 +1,11 @@
 //! `GET /api/v1/me/competitions`: every competition the caller joined, newest join first (at most 100), with their
 //! membership status and standing. Final standings come from the database in the same query; only competitions
-//! still running (or not yet delivered) cost an object call each, made in parallel.
+//! still running (or whose final standings are not yet delivered: two) cost an object call each, made in parallel.
 
 use futures_util::future::join_all;
 use serde::Serialize;
 use standings::object_error::ErrorCode;
-use standings::protocol::Standing;
+use standings::protocol::{Prizes, Standing};
 use standings::requests::ObjectRequest;
 use utoipa::ToSchema;
 
@@ -87,8 +87,26 @@ async fn place(ctx: &RequestContext<'_>, row: &MyCompetitionRow, status: Status)
     // with a score waits for the final standings' row, which may still be on its way).
     let unplaced = matches!(status, Status::Cancelled | Status::Finished).then_some(0);
     let user = ctx.require_person()?;
+    let client = ctx.competition(&row.competition.id)?;
     let request = ObjectRequest::Standing { user_id: user.user_id };
-    match ctx.competition(&row.competition.id)?.try_call::<Standing>(&request).await? {
+    // Finished, and its final standings not in the database yet (they are delivered just after the object makes
+    // them final): the object's prizes say what the caller is paid, as the prizes route already does.
+    let prizes = async {
+        match status {
+            Status::Finished => client.try_call::<Prizes>(&ObjectRequest::Prizes).await.ok().and_then(Result::ok),
+            _ => None,
+        }
+    };
+    let (standing, prizes) = futures_util::future::join(client.try_call::<Standing>(&request), prizes).await;
+    let final_amount = match prizes.filter(|prizes| prizes.r#final) {
+        Some(prizes) => {
+            let paid: u64 =
+                prizes.prizes.iter().filter(|prize| prize.user_id == user.user_id).map(|prize| prize.amount).sum();
+            i64::try_from(paid).ok()
+        }
+        None => final_amount,
+    };
+    match standing? {
         Ok(standing) => Ok(Place {
             rank: Some(standing.rank),
             display_rank: Some(standing.display_rank),

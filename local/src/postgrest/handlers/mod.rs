@@ -35,7 +35,8 @@ pub struct Gateway {
     jwks_file: Option<std::path::PathBuf>,
     api_keys: super::auth::ApiKeys,
     /// Test knob (`POST /__delay`): replies to requests whose path and query contain a rule's text wait its
-    /// milliseconds after the request ran, as a slow database answer that has already been read.
+    /// milliseconds after the request ran, as a slow database answer that has already been read (or, with
+    /// `before`, before it runs, as a database that has not done it yet).
     delays: std::sync::Mutex<Vec<DelayRule>>,
 }
 
@@ -109,7 +110,9 @@ async fn delay_rules(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) ->
     let delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
     let rules: Vec<Value> = delays
         .iter()
-        .map(|rule| serde_json::json!({"contains": rule.contains, "ms": rule.ms, "times": rule.left}))
+        .map(|rule| {
+            serde_json::json!({"contains": rule.contains, "ms": rule.ms, "times": rule.left, "before": rule.before})
+        })
         .collect();
     axum::Json(serde_json::json!({ "rules": rules })).into_response()
 }
@@ -132,6 +135,8 @@ struct DelayRule {
     ms: u64,
     /// How many more requests it delays (`None`: all).
     left: Option<u64>,
+    /// Whether the request waits before it runs (else its reply waits after).
+    before: bool,
 }
 
 impl DelayRule {
@@ -140,11 +145,12 @@ impl DelayRule {
     }
 }
 
-/// `POST /__delay` with `{"contains": ["text", …], "ms": N, "times"?: K}` and a `service_role` token (local only, not
-/// a PostgREST route): from now on the reply to a request whose path, query and body contain every text waits N ms
-/// after the request ran — for the next K such requests, or all of them without `times` (0 ms removes the rule with
-/// those texts). The tests of a reader whose database answer arrives after someone else's write use it; a rule
-/// naming one test's id slows nobody else.
+/// `POST /__delay` with `{"contains": ["text", …], "ms": N, "times"?: K, "before"?: bool}` and a `service_role` token
+/// (local only, not a PostgREST route): from now on the reply to a request whose path, query and body contain every
+/// text waits N ms after the request ran (with `"before": true` the request itself waits N ms before it runs) — for
+/// the next K such requests, or all of them without `times` (0 ms removes the rule with those texts). The tests of a
+/// reader whose database answer arrives after someone else's write use it, and those of a write the database has not
+/// made yet; a rule naming one test's id slows nobody else.
 async fn set_delay(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     if let Err(refused) = knob_caller(&gateway, &headers) {
         return refused.into_response();
@@ -162,16 +168,18 @@ async fn set_delay(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body
         return GatewayError::bad_body("{\"contains\": [non-empty text, …], \"ms\": number} expected").into_response();
     };
     let left = rule.get("times").and_then(Value::as_u64);
+    let before = rule.get("before").and_then(Value::as_bool).unwrap_or(false);
     let mut delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
     delays.retain(|rule| rule.contains != contains);
     if ms > 0 && left != Some(0) {
-        delays.push(DelayRule { contains: contains.clone(), ms, left });
+        delays.push(DelayRule { contains: contains.clone(), ms, left, before });
     }
-    axum::Json(serde_json::json!({"contains": contains, "ms": ms, "times": left})).into_response()
+    axum::Json(serde_json::json!({"contains": contains, "ms": ms, "times": left, "before": before})).into_response()
 }
 
-/// Runs the request, then waits the longest delay whose rule matches its path, query and body (a rule's count goes
-/// down once the request has run, so a test that sees the rule gone knows the request's statements were run).
+/// Waits the longest `before` delay whose rule matches the request's path, query and body, runs it, then waits the
+/// longest other such delay. A rule's count goes down when its wait begins: a test that sees a rule gone knows its
+/// request is being held (`before`) or that the request's statements were run.
 async fn delay_reply(
     State(gateway): State<Arc<Gateway>>,
     request: axum::extract::Request,
@@ -190,21 +198,27 @@ async fn delay_reply(
         parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or_default(),
         String::from_utf8_lossy(&body)
     );
+    if let Some(ms) = take_delay(&gateway, &target, true) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(body))).await;
-    let wait = {
-        let mut delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
-        let mut wait = None;
-        for rule in delays.iter_mut().filter(|rule| rule.matches(&target)) {
-            wait = wait.max(Some(rule.ms));
-            rule.left = rule.left.map(|left| left.saturating_sub(1));
-        }
-        delays.retain(|rule| rule.left != Some(0));
-        wait
-    };
-    if let Some(ms) = wait {
+    if let Some(ms) = take_delay(&gateway, &target, false) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
     response
+}
+
+/// The longest delay of the rules (waiting `before` the request runs, or not) that match `target`, each of them
+/// counted down.
+fn take_delay(gateway: &Gateway, target: &str, before: bool) -> Option<u64> {
+    let mut delays = gateway.delays.lock().unwrap_or_else(|e| e.into_inner());
+    let mut wait = None;
+    for rule in delays.iter_mut().filter(|rule| rule.before == before && rule.matches(target)) {
+        wait = wait.max(Some(rule.ms));
+        rule.left = rule.left.map(|left| left.saturating_sub(1));
+    }
+    delays.retain(|rule| rule.left != Some(0));
+    wait
 }
 
 /// One SQL statement with its optional JSON text parameter (`$1::text::json`).
