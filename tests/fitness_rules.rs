@@ -628,3 +628,46 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &walkers[0], None);
     assert_eq!(prizes.json["prizes"][0]["user_id"], json!(walkers[3]), "{:?}", prizes.json);
 }
+
+/// A sync stores the member's days, then writes their new total to the competition's object; when that second step
+/// fails (the object unreachable for a moment, a deploy's switch-over) the board keeps the older total. As the
+/// standings become final they are checked against the stored days: the member is paid on what they synced, while a
+/// total the board already has, and an administrator's correction made after it, stand.
+#[test]
+fn the_final_standings_count_a_sync_whose_total_did_not_reach_the_board() {
+    let (corrected, unlucky) = (Uuid::new_v4(), Uuid::new_v4());
+    let (id, _) = competition(json!({
+        "starts_at": rfc3339(now() - 3_600), "ends_at": rfc3339(now() + 8), "grace_hours": 0, "clock": "UTC",
+        "payout": [6000, 4000],
+    }));
+    let today = date_at(0);
+    for (user, steps) in [(corrected, 500), (unlucky, 300)] {
+        join(&id, &user);
+        let reply = sync(&user, json!({"source": "healthkit", "samples": [{"date": today, "steps": steps}]}));
+        assert_eq!(score_in(&reply, &id), Some(steps));
+    }
+    let correction = json!({"competition_id": id, "score": 400, "user_id": corrected});
+    assert_eq!(as_admin("POST", "/api/v1/leaderboard/update", Some(&correction)).status, 200);
+    // The database's step of a sync whose call to the object failed: 900 steps stored, the board left at 300.
+    let stored = send(
+        "POST",
+        &format!("{}/rpc/sync_fitness_days", e2e::rest_url()),
+        &[("Authorization", &format!("Bearer {}", service_token()))],
+        Some(&json!({"p_user": unlucky, "p_source": "healthkit", "p_time_zone": null, "p_days": [
+            {"index": 0, "day": today, "steps": 900, "user_entered": false, "held_metrics": []}
+        ]})),
+    );
+    assert_eq!(stored.status, 200, "{:?}", stored.json);
+    assert_eq!(board_score(&id, &unlucky), Some(300), "the board did not hear of it");
+
+    let prizes = e2e::eventually(Duration::from_secs(30), || {
+        let reply = as_user("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &unlucky, None);
+        (reply.json["final"] == json!(true)).then_some(reply.json)
+    })
+    .expect("the standings become final");
+    assert_eq!(
+        prizes["prizes"],
+        json!([{"rank": 1, "user_id": unlucky, "amount": 600}, {"rank": 2, "user_id": corrected, "amount": 400}])
+    );
+    assert_eq!((board_score(&id, &unlucky), board_score(&id, &corrected)), (Some(900), Some(400)));
+}

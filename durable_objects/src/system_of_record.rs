@@ -44,7 +44,7 @@ pub struct DaysTotals {
 }
 
 /// Writes one competition's outbox rows and final results to the system of record, idempotently, and reads its
-/// members' totals from their stored days there (a fitness competition's start).
+/// members' totals from their stored days there (a fitness competition's start, and its end).
 pub trait RecordSink {
     /// Delivers score changes of `competition_id` (idempotent by `seq`).
     fn deliver<'a>(&'a self, competition_id: Uuid, rows: &'a [OutboxRow]) -> Delivery<'a>;
@@ -55,6 +55,11 @@ pub trait RecordSink {
     /// `at_ms`.
     /// Fails when the system of record does not consider the competition started yet.
     fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
+    /// Reads a page (after `after`, in user-id order) of the fitness competition's members with a stored day, each
+    /// member's total computed from their days as the competition counted them at `at_ms` and written at `at_ms`, at
+    /// their current days version (not raised, so the object takes only totals newer than its own). Members whose
+    /// days the system of record no longer counts for the competition at `at_ms` get no write.
+    fn current_totals(&self, competition_id: Uuid, after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
     /// Reads a page of `competition_id`'s member changes (renames, new avatars, deleted accounts), oldest first,
     /// after deleting there the ones numbered in `done` (applied, and their numbers stored).
     fn member_changes(&self, competition_id: Uuid, done: Vec<i64>) -> MemberChangesRead<'_>;

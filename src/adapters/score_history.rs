@@ -88,6 +88,21 @@ impl RecordSink for ScoreHistory {
         })
     }
 
+    fn current_totals(&self, competition_id: Uuid, after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_> {
+        Box::pin(async move {
+            let at = rfc3339(at_ms);
+            let page = self
+                .database
+                .member_totals(&competition_id, &at, after.as_ref(), TOTALS_PAGE)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(DaysTotals {
+                writes: crate::scoring::page_totals(&competition_id, &page.members, at_ms),
+                next: page.next,
+            })
+        })
+    }
+
     fn member_changes(&self, competition_id: Uuid, done: Vec<i64>) -> MemberChangesRead<'_> {
         Box::pin(async move { self.read_member_changes(competition_id, &done).await })
     }

@@ -6,6 +6,7 @@
 //! nothing. Subscribers are hibernatable WebSockets tagged with their user id.
 
 mod alarm;
+mod final_totals;
 mod member_changes;
 mod reads;
 mod relays;

@@ -73,7 +73,7 @@ impl Loaded {
                 Err(reason) => break Err(reason),
             };
             for write in &page.writes {
-                changed |= self.write_start_total(write);
+                changed |= self.write_days_total(write);
             }
             match page.next {
                 Some(next) => after = Some(next),
@@ -96,10 +96,11 @@ impl Loaded {
         None
     }
 
-    /// One member's total at the start; whether the board changed. A member whose days count nothing yet joins the
-    /// board with their first counted sync, as after a join. The system of record lists them as a member, so one the
-    /// object never heard of (their join did not reach it) is put on the roster first.
-    fn write_start_total(&self, write: &ScoreWrite) -> bool {
+    /// One member's total from their stored days (at the start, or the end); whether the board changed. A member
+    /// whose days count nothing yet joins the board with their first counted sync, as after a join. The system of
+    /// record lists them as a member, so one the object never heard of (their join did not reach it) is put on the
+    /// roster first.
+    pub(super) fn write_days_total(&self, write: &ScoreWrite) -> bool {
         if u64::from(write.score) == 0 && self.board.borrow().standing(write.user_id).is_none() {
             return false;
         }
@@ -116,11 +117,15 @@ impl Loaded {
             Ok(Ok((_, changed))) => changed,
             // Disqualified since, for instance: the board's rules decide, as for any write.
             Ok(Err(refused)) => {
-                worker::console_warn!("start total of {} not written: {}", write.user_id, refused.message);
+                worker::console_warn!(
+                    "total from the stored days of {} not written: {}",
+                    write.user_id,
+                    refused.message
+                );
                 false
             }
             Err(e) => {
-                worker::console_error!("start total of {} not announced: {e}", write.user_id);
+                worker::console_error!("total from the stored days of {} not announced: {e}", write.user_id);
                 false
             }
         }

@@ -65,4 +65,17 @@ impl Database {
                            "p_limit": limit });
         self.run("rescore_members", self.rpc("rescore_members", args, Caller::Service)).await
     }
+
+    /// A page of the fitness competition's members with a stored day (after `after`, in user-id order), each with
+    /// what computing their total as of `at` (RFC 3339) needs, at their current days version (not raised).
+    pub async fn member_totals(
+        &self,
+        competition_id: &Uuid,
+        at: &str,
+        after: Option<&Uuid>,
+        limit: usize,
+    ) -> Result<MembersToRescore, AdapterError> {
+        let args = json!({ "p_competition": competition_id, "p_at": at, "p_after": after, "p_limit": limit });
+        self.run("member_totals", self.rpc("member_totals", args, Caller::Service)).await
+    }
 }
