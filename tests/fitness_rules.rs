@@ -631,15 +631,18 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
 
 /// A sync stores the member's days, then writes their new total to the competition's object; when that second step
 /// fails (the object unreachable for a moment, a deploy's switch-over) the board keeps the older total. As the
-/// standings become final they are checked against the stored days: the member is paid on what they synced, while a
-/// total the board already has, and an administrator's correction made after it, stand.
+/// standings become final they are checked against the stored days: the member is paid on what they synced, while an
+/// administrator's correction stands (even after a change that raised the member's days version without rescoring
+/// this competition: another competition of theirs ending early).
 #[test]
 fn the_final_standings_count_a_sync_whose_total_did_not_reach_the_board() {
     let (corrected, unlucky) = (Uuid::new_v4(), Uuid::new_v4());
     let (id, _) = competition(json!({
-        "starts_at": rfc3339(now() - 3_600), "ends_at": rfc3339(now() + 8), "grace_hours": 0, "clock": "UTC",
+        "starts_at": rfc3339(now() - 3_600), "ends_at": rfc3339(now() + 10), "grace_hours": 0, "clock": "UTC",
         "payout": [6000, 4000],
     }));
+    let (other, _) = competition(json!({"clock": "UTC"}));
+    join(&other, &corrected);
     let today = date_at(0);
     for (user, steps) in [(corrected, 500), (unlucky, 300)] {
         join(&id, &user);
@@ -648,6 +651,11 @@ fn the_final_standings_count_a_sync_whose_total_did_not_reach_the_board() {
     }
     let correction = json!({"competition_id": id, "score": 400, "user_id": corrected});
     assert_eq!(as_admin("POST", "/api/v1/leaderboard/update", Some(&correction)).status, 200);
+    // Ending the member's other competition early rescores them there alone, raising their days version.
+    let ends_early = json!({"ends_at": rfc3339(now() + 3_600)});
+    let moved = as_admin("PATCH", &format!("/api/v1/competitions/{other}"), Some(&ends_early));
+    assert_eq!(moved.status, 200, "{:?}", moved.json);
+    assert_eq!(board_score(&id, &corrected), Some(400), "the correction stands");
     // The database's step of a sync whose call to the object failed: 900 steps stored, the board left at 300.
     let stored = send(
         "POST",

@@ -57,8 +57,9 @@ pub trait RecordSink {
     fn days_totals(&self, competition_id: Uuid, window: (i64, i64), after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
     /// Reads a page (after `after`, in user-id order) of the fitness competition's members with a stored day, each
     /// member's total computed from their days as the competition counted them at `at_ms` and written at `at_ms`, at
-    /// their current days version (not raised, so the object takes only totals newer than its own). Members whose
-    /// days the system of record no longer counts for the competition at `at_ms` get no write.
+    /// their current days version (not raised, so the object takes only totals newer than its own). Members with a
+    /// recorded score correction in the competition are left out (corrections stand), and members whose days the
+    /// system of record does not count for the competition at `at_ms` get no write.
     fn current_totals(&self, competition_id: Uuid, after: Option<Uuid>, at_ms: i64) -> TotalsRead<'_>;
     /// Reads a page of `competition_id`'s member changes (renames, new avatars, deleted accounts), oldest first,
     /// after deleting there the ones numbered in `done` (applied, and their numbers stored).

@@ -5,11 +5,14 @@
 -- but the board keeps the old total until the member's next sync; a member whose last sync before the end was such
 -- a sync was paid on the old total. The object now reads, just before it makes the standings final, each member's
 -- total from their stored days at their current days version, and takes only the totals newer than the ones it
--- applied (so a total it has, and an administrator's correction made after it, stand).
+-- applied (so a total it has stands). A member with a score correction recorded for the competition is left as the
+-- board has them: a moved end raises its members' days versions and rescores that competition alone, and a
+-- correction in their other competitions must outlive that.
 --
 -- rescore_inputs decides which competitions take syncs by now(); at the end of the grace period this competition
 -- no longer does. rescore_inputs_at decides it at a given time (the last moment the standings still moved), and
--- rescore_inputs is that at now().
+-- rescore_inputs is that at now(): its body below is rescore_inputs's of 20261201100000_fitness_rules.sql with now()
+-- replaced by p_at, and that definition is replaced here, so one copy is live.
 
 CREATE FUNCTION public.rescore_inputs_at(p_user uuid, p_version bigint, p_at timestamptz) RETURNS jsonb
   LANGUAGE sql STABLE SET search_path = ''
@@ -48,9 +51,10 @@ CREATE OR REPLACE FUNCTION public.rescore_inputs(p_user uuid, p_version bigint) 
   LANGUAGE sql STABLE SET search_path = ''
   AS $$ SELECT public.rescore_inputs_at(p_user, p_version, now()) $$;
 
--- A page of the competition's (not disqualified) members who have a stored day, in user-id order after p_after,
--- each with their rescore inputs as of p_at at their current days version (not raised: the object takes only a
--- version newer than the one it applied). At most p_limit (1..200) members a page. Returns
+-- A page of the competition's (not disqualified) members who have a stored day and no score correction recorded in
+-- it, in user-id order after p_after, each with their rescore inputs as of p_at at their current days version (not
+-- raised: the object takes only a version newer than the one it applied). At most p_limit (1..200) members a page.
+-- Returns
 -- {"members": [{"user_id", "inputs"}], "next": the p_after of the next page, null after the last}.
 CREATE FUNCTION public.member_totals(p_competition uuid, p_at timestamptz, p_after uuid, p_limit integer DEFAULT 100)
   RETURNS jsonb
@@ -72,6 +76,9 @@ CREATE FUNCTION public.member_totals(p_competition uuid, p_at timestamptz, p_aft
       WHERE m.competition_id = p_competition AND m.disqualified_at IS NULL
         AND (p_after IS NULL OR m.user_id > p_after)
         AND EXISTS (SELECT 1 FROM public.fitness_days f WHERE f.user_id = m.user_id)
+        AND NOT EXISTS (SELECT 1 FROM public.admin_actions a
+                        WHERE a.competition_id = p_competition AND a.user_id = m.user_id
+                          AND a.action = 'score_corrected')
       ORDER BY m.user_id
       LIMIT wanted
     LOOP

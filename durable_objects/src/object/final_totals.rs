@@ -3,7 +3,7 @@
 //! until the member syncs again, and a member whose last sync before the end was such a sync would be paid on the
 //! older one. So just before the standings become final the object reads every member's total from their stored
 //! days, as the competition counted them at its last moment, and takes those newer than its own (by days version).
-//! Totals it has, and an administrator's correction made after them, stand.
+//! Totals it has stand, and so do administrators' corrections (the system of record leaves corrected members out).
 
 use super::*;
 
