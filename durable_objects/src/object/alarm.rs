@@ -55,15 +55,18 @@ impl Loaded {
         let mut due: Vec<i64> = Vec::new();
         // Before finalizing: an alarm that wakes after the grace period still pays on the days stored before the start.
         due.extend(self.write_start_totals(now).await);
-        let (meta, is_final) = {
+        let (final_ms, is_final) = {
             let board = self.board.borrow();
-            (board.meta().cloned(), board.is_final())
+            (board.meta().map(CompetitionMeta::final_ms), board.is_final())
         };
-        if let (Some(meta), false) = (meta, is_final) {
-            if now < meta.final_ms() {
-                due.push(meta.final_ms());
+        if let (Some(final_ms), false) = (final_ms, is_final) {
+            if now < final_ms {
+                due.push(final_ms);
             } else {
-                self.write_final_totals(&meta).await;
+                let meta = self.board.borrow().meta().cloned();
+                if let Some(meta) = meta {
+                    self.write_final_totals(&meta).await;
+                }
                 // The standings become final on time even when the database cannot say who left: an outage of the
                 // system of record delays history, never the end (DESIGN.md). A deletion read after that keeps
                 // the member's rank and amount under `deleted player`, as `DELETE /api/v1/me` does after the end.
