@@ -23,28 +23,10 @@ impl Loaded {
             }
         };
         let last_moment = meta.final_ms() - 1;
-        let (mut after, mut changed) = (None, false);
-        loop {
-            let page = match sink.sink.current_totals(meta.competition_id, after, last_moment).await {
-                Ok(page) => page,
-                Err(reason) => {
-                    // Pages already written stay: each total carries its days version.
-                    worker::console_error!("standings final without checking them against the stored days: {reason}");
-                    break;
-                }
-            };
-            for write in &page.writes {
-                changed |= self.write_days_total(write);
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        if changed {
-            if let Err(e) = self.schedule_outbox(OUTBOX_DELAY_MS).await {
-                worker::console_error!("outbox alarm not set after the final totals: {e}");
-            }
+        let outcome =
+            self.write_days_totals(|after| sink.sink.current_totals(meta.competition_id, after, last_moment)).await;
+        if let Err(reason) = outcome {
+            worker::console_error!("standings final without checking them against the stored days: {reason}");
         }
     }
 }

@@ -6,6 +6,7 @@
 //! at once: it holds no score yet, so nothing it writes can undo an earlier one.
 
 use super::*;
+use crate::system_of_record::TotalsRead;
 
 /// How long after a failed read of the members' totals the start's alarm tries again.
 const START_RETRY_MS: i64 = 10_000;
@@ -66,9 +67,30 @@ impl Loaded {
                 return Some(now + START_RETRY_MS);
             }
         };
+        let window = (meta.starts_ms, now);
+        let outcome =
+            self.write_days_totals(|after| sink.sink.days_totals(meta.competition_id, window, after, now)).await;
+        if let Err(reason) = outcome {
+            // Pages already written stay (each total carries its days version); the retry starts over.
+            worker::console_warn!("start totals not written yet, retrying in {START_RETRY_MS} ms: {reason}");
+            return Some(now + START_RETRY_MS);
+        }
+        if let Err(e) = self.store.set_start_totals_due(false) {
+            worker::console_error!("start totals written but not marked done (the next alarm writes them again): {e}");
+        }
+        None
+    }
+
+    /// Writes the members' totals from their stored days, page after page as `read_page` reads them (given where
+    /// the page starts), and sets the outbox alarm when the board changed. Stops at the first failed read, with its
+    /// reason; pages already written stay (each total carries its days version).
+    pub(super) async fn write_days_totals<'a>(
+        &self,
+        read_page: impl Fn(Option<Uuid>) -> TotalsRead<'a>,
+    ) -> std::result::Result<(), String> {
         let (mut after, mut changed) = (None, false);
         let outcome = loop {
-            let page = match sink.sink.days_totals(meta.competition_id, (meta.starts_ms, now), after, now).await {
+            let page = match read_page(after).await {
                 Ok(page) => page,
                 Err(reason) => break Err(reason),
             };
@@ -82,18 +104,10 @@ impl Loaded {
         };
         if changed {
             if let Err(e) = self.schedule_outbox(OUTBOX_DELAY_MS).await {
-                worker::console_error!("outbox alarm not set after the start totals: {e}");
+                worker::console_error!("outbox alarm not set after totals from the stored days: {e}");
             }
         }
-        if let Err(reason) = outcome {
-            // Pages already written stay (each total carries its days version); the retry starts over.
-            worker::console_warn!("start totals not written yet, retrying in {START_RETRY_MS} ms: {reason}");
-            return Some(now + START_RETRY_MS);
-        }
-        if let Err(e) = self.store.set_start_totals_due(false) {
-            worker::console_error!("start totals written but not marked done (the next alarm writes them again): {e}");
-        }
-        None
+        outcome
     }
 
     /// One member's total from their stored days (at the start, or the end); whether the board changed. A member
