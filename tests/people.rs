@@ -234,6 +234,30 @@ fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_delet
     assert_eq!(as_user("DELETE", "/api/v1/me", &ana, None).status, 204, "deleting again changes nothing");
 }
 
+/// Final standings take no new sequence when a member is renamed or deletes their account (no frame follows
+/// `finished`), and a page of them the Worker held used to be served unchanged for up to 15 s: the next read shows both.
+#[test]
+fn final_standings_show_a_rename_and_a_deletion_on_the_next_read() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let ending = e2e::create_competition(-60, 3);
+    e2e::join(&ending, &ana);
+    e2e::join(&ending, &ben);
+    post_score(&ending, &ana, 900);
+    post_score(&ending, &ben, 300);
+    let prizes = || as_user("GET", &format!("/api/v1/leaderboard/{ending}/prizes"), &ben, None).json;
+    e2e::eventually(std::time::Duration::from_secs(15), || (prizes()["final"] == true).then_some(()))
+        .expect("the short competition ends");
+    let before = page(&ending, &ben);
+    assert_eq!(page(&ending, &ben), before, "read twice, so the Worker holds the page");
+
+    rename(&ben, "Ben Final");
+    assert_eq!(as_user("DELETE", "/api/v1/me", &ana, None).status, 204);
+    let entries = page(&ending, &ben);
+    assert_eq!(shown(&entries, &ben).map(|(name, _)| name).as_deref(), Some("Ben Final"), "{entries:?}");
+    assert_eq!(shown(&entries, &ana), Some(("deleted player".to_owned(), Value::Null)), "{entries:?}");
+    assert_eq!((&entries[0]["user_id"], &entries[0]["score"]), (&json!(ana), &json!(900)), "places kept");
+}
+
 /// An account deleted in Supabase itself (its dashboard or Auth admin API: not `DELETE /api/v1/me`, so no object is
 /// told) leaves the boards too. A board that still moves drops the member when the next scores are delivered to the
 /// database; one that stands still drops them before its standings become final. The prizes and `final_results` pay

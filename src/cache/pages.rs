@@ -2,8 +2,9 @@
 //! competition's object for the page *unless* its sequence is still the one held: the object (the one authority on
 //! the board, whichever isolate asks) answers with a few bytes when nothing changed and with the page otherwise. So
 //! a reader never gets a page older than an update acknowledged before its read began, in any isolate, and a page
-//! read costs no Redis command. An entry also expires after `PAGE_TTL_MS`, so the rare change that takes no new
-//! sequence (a deleted player's name on final standings) shows within that time.
+//! read costs no Redis command. Final standings take no new sequence when a name changes, so their object always
+//! sends the page (`object::reads::read_page`). An entry also expires after `PAGE_TTL_MS`, which bounds what an
+//! isolate holds for boards nobody reads any more.
 
 use std::cell::RefCell;
 

@@ -86,7 +86,9 @@ impl Loaded {
         let limit = limit.clamp(1, MAX_PAGE_LIMIT);
         let board = self.board.borrow();
         let seq = board.last_seq().unwrap_or(0);
-        if unless_seq == Some(seq) {
+        // Final standings take no new sequence when a member is renamed or deletes their account (no frame is sent
+        // after `finished`), so a page held at the final sequence may show an old name: it is always sent again.
+        if unless_seq == Some(seq) && !board.is_final() {
             return Reply::json(&PageAt { seq, page: None });
         }
         let entries = match cursor {
