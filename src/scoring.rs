@@ -51,7 +51,10 @@ pub struct Rescored {
 
 /// Writes a member's rescored fitness totals (after a sync or a hold decision) to their competitions' objects, and
 /// returns each competition's standing as the sync reply lists it. A competition whose standings became final
-/// between the database's answer and the write is left out: its board no longer moves. Each competition has its own
+/// between the database's answer and the write is left out: its board no longer moves. So is one whose object has
+/// disqualified the member (403) while the database does not list it yet (a disqualification is made there after
+/// the object, and that step may have failed): the days are stored and the other competitions must still move, so
+/// neither fails the sync. Each competition has its own
 /// object, so the writes go out together: a member of several competitions waits for the slowest, not for the sum.
 pub async fn write_rescored(
     ctx: &RequestContext<'_>,
@@ -67,7 +70,7 @@ pub async fn write_rescored(
                 rank: reply.rank,
                 display_rank: reply.display_rank,
             })),
-            Err(ApiError::Conflict(_)) => Ok(None),
+            Err(ApiError::Conflict(_) | ApiError::Forbidden(_)) => Ok(None),
             Err(e) => Err(e),
         }
     });
