@@ -365,13 +365,19 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
         return;
     }
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
-    // The same decision again is a no-op (API.md): it rescores nothing, so it puts nobody on a board.
+    // The same decision again is a no-op (API.md): it rewrites only boards that hold the member (a retry of a
+    // decision whose writes failed), so it puts nobody on a board and, here, changes no score.
     if person.holds.insert(date, decision.1) != Some(decision.1) {
         for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
             competition.on_board.insert(*user);
         }
     } else {
-        assert_eq!(reply.json["competitions"], json!([]), "step {step}: a repeated decision rescores nothing");
+        for rescored in reply.json["competitions"].as_array().expect("competitions") {
+            let on = competitions.iter().find(|c| rescored["competition_id"] == json!(c.id));
+            let on = on.filter(|c| c.on_board.contains(user));
+            let on = on.unwrap_or_else(|| panic!("step {step}: a repeated decision put {user} on a board: {rescored}"));
+            assert_eq!(rescored["score"], json!(person.score(on)), "step {step}: a repeated decision moved a score");
+        }
     }
     check_standings(user, person, competitions, &format!("step {step}: {} {date}", decision.0));
 }

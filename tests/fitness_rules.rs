@@ -280,6 +280,44 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
     assert_eq!(hard.json["rejected"][0]["index"], 0);
 }
 
+/// A decision is stored in the database first and then written to the boards. When the writes fail (an object
+/// unreachable for a moment: here the database's step is called alone) the administrator gets 503 and retries with the
+/// same decision, which changes nothing in the database; it used to write nothing either, so the board kept counting
+/// the day as held until the member's next sync.
+#[test]
+fn the_same_decision_again_moves_a_board_the_first_one_did_not_reach() {
+    let walker = Uuid::new_v4();
+    let (id, _) = competition(json!({"clock": "UTC"}));
+    join(&id, &walker);
+    let date = date_at(0);
+    let held = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 70_000}]}));
+    assert_eq!(score_in(&held, &id), Some(60_000), "held: {:?}", held.json);
+    // The retry rewrites the boards Postgres knows the member is on: wait for the outbox to deliver the score there.
+    let delivered =
+        format!("SELECT count(*) FROM public.scores WHERE competition_id = '{id}' AND user_id = '{walker}'");
+    e2e::eventually(Duration::from_secs(15), || {
+        (e2e::stack(&["psql", "-tAc", &delivered]).1.trim() == "1").then_some(())
+    })
+    .expect("the score reaches Postgres");
+
+    let stored = send(
+        "POST",
+        &format!("{}/rpc/decide_hold", e2e::rest_url()),
+        &[("Authorization", &format!("Bearer {}", service_token()))],
+        Some(&json!({"p_user": walker, "p_day": date, "p_decision": "approved"})),
+    );
+    assert_eq!(stored.status, 200, "{:?}", stored.json);
+    assert_eq!(board_score(&id, &walker), Some(60_000), "the board did not hear of it");
+
+    let path = format!("/api/v1/admin/holds/{walker}/{date}");
+    let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!((again.status, &again.json["status"]), (200, &json!("approved")), "{:?}", again.json);
+    assert_eq!(score_in(&again, &id), Some(70_000), "{:?}", again.json);
+    assert_eq!(board_score(&id, &walker), Some(70_000));
+    let once_more = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!((once_more.status, score_in(&once_more, &id)), (200, Some(70_000)), "nothing moves twice");
+}
+
 #[test]
 fn the_callers_zone_decides_their_today_and_their_days() {
     let walker = Uuid::new_v4();

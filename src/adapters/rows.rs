@@ -213,12 +213,11 @@ pub struct HoldRow {
     pub reason: Option<String>,
 }
 
-/// What `decide_hold` returns: the day's held samples after the decision, whether it changed anything, and (when
-/// it did) what rescoring the user's competitions needs.
+/// What `decide_hold` returns: the day's held samples after the decision and what rescoring the user's competitions
+/// needs (also for the same decision again, at the current days version; its `changed` is not read).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct HoldDecision {
     pub holds: Vec<HoldRow>,
-    pub changed: bool,
     pub rescore: Option<crate::fitness_rules::rescore::RescoreInputs>,
 }
 

@@ -181,9 +181,11 @@ pub async fn decide(
         Some("PT404") => ApiError::NotFound("no hold for this user and date".to_owned()),
         _ => ApiError::from(error),
     })?;
-    let competitions = match (&decided.rescore, decided.changed) {
-        (Some(inputs), true) => scoring::write_rescored(ctx, &user_id, inputs).await?,
-        _ => Vec::new(),
+    // The same decision again rescores too: it is how an administrator retries a decision whose writes to the boards
+    // failed after the database stored it (objects drop totals they already have).
+    let competitions = match &decided.rescore {
+        Some(inputs) => scoring::write_rescored(ctx, &user_id, inputs).await?,
+        None => Vec::new(),
     };
     let holds: Vec<Hold> = decided.holds.into_iter().map(Hold::from).collect();
     let hold = holds.first().cloned().ok_or_else(|| ApiError::NotFound("no hold for this user and date".to_owned()))?;
