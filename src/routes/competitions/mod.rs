@@ -163,7 +163,10 @@ pub(crate) async fn stored_row(
 /// `PATCH /api/v1/competitions/{competition_id}` (service role): name, end (later to extend, earlier but not before
 /// now to end early), prize pool, payout, capacity. The object goes first — it knows whether the standings are
 /// final (409), moves its end-of-competition alarm and tells subscribers with a `changed` frame — then Postgres.
-/// Both steps take the same settings again without harm, so a failed call is simply retried.
+/// Both steps take the same settings again without harm, so a failed call is simply retried. A moved end then
+/// rescores the members with days between the old and the new end; when that last step fails (503 after both steps
+/// stored the end), a retry finds the end already moved and rescores nobody: the operator's repair is
+/// `POST /api/v1/admin/competitions/{id}/rescore`.
 pub async fn patch(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
