@@ -54,8 +54,8 @@ pub struct Rescored {
 /// between the database's answer and the write is left out: its board no longer moves. So is one whose object has
 /// disqualified the member (403) while the database does not list it yet (a disqualification is made there after
 /// the object, and that step may have failed): the days are stored and the other competitions must still move, so
-/// neither fails the sync. Each competition has its own
-/// object, so the writes go out together: a member of several competitions waits for the slowest, not for the sum.
+/// neither fails the sync. Each competition has its own object, so the writes go out together: a member of several
+/// competitions waits for the slowest, not for the sum.
 pub async fn write_rescored(
     ctx: &RequestContext<'_>,
     user_id: &Uuid,
