@@ -15,16 +15,13 @@ impl Loaded {
         if !meta.fitness {
             return;
         }
-        let sink = match self.record_sink() {
-            Ok(sink) => sink,
-            Err(reason) => {
-                worker::console_error!("standings final without checking them against the stored days: {reason}");
-                return;
-            }
-        };
         let last_moment = meta.final_ms() - 1;
-        let outcome =
-            self.write_days_totals(|after| sink.sink.current_totals(meta.competition_id, after, last_moment)).await;
+        let outcome = match self.record_sink() {
+            Ok(sink) => {
+                self.write_days_totals(|after| sink.sink.current_totals(meta.competition_id, after, last_moment)).await
+            }
+            Err(reason) => Err(reason),
+        };
         if let Err(reason) = outcome {
             worker::console_error!("standings final without checking them against the stored days: {reason}");
         }
