@@ -35,8 +35,12 @@ impl Scoring {
     /// Why the mode's parameter is out of range, if it is (`cap` and `goal` are 1..=2^53−1).
     pub fn problem(&self) -> Option<&'static str> {
         match *self {
-            Scoring::DailyCapped { cap } if !(1..=MAX_PARAMETER).contains(&cap) => Some("cap must be at least 1"),
-            Scoring::GoalDays { goal } if !(1..=MAX_PARAMETER).contains(&goal) => Some("goal must be at least 1"),
+            Scoring::DailyCapped { cap } if !(1..=MAX_PARAMETER).contains(&cap) => {
+                Some("cap must be 1 to 9007199254740991")
+            }
+            Scoring::GoalDays { goal } if !(1..=MAX_PARAMETER).contains(&goal) => {
+                Some("goal must be 1 to 9007199254740991")
+            }
             _ => None,
         }
     }
@@ -95,9 +99,17 @@ mod tests {
                 assert_eq!(serde_json::to_value(mode).expect("serialize"), value);
             }
         }
-        assert!(Scoring::DailyCapped { cap: 0 }.problem().is_some());
-        assert!(Scoring::GoalDays { goal: -1 }.problem().is_some());
-        assert!(Scoring::GoalDays { goal: 1 }.problem().is_none());
+        let range = [
+            (Scoring::DailyCapped { cap: 0 }, Some("cap must be 1 to 9007199254740991")),
+            (Scoring::DailyCapped { cap: MAX_PARAMETER }, None),
+            (Scoring::DailyCapped { cap: MAX_PARAMETER + 1 }, Some("cap must be 1 to 9007199254740991")),
+            (Scoring::GoalDays { goal: -1 }, Some("goal must be 1 to 9007199254740991")),
+            (Scoring::GoalDays { goal: 1 }, None),
+            (Scoring::GoalDays { goal: i64::MAX }, Some("goal must be 1 to 9007199254740991")),
+        ];
+        for (mode, problem) in range {
+            assert_eq!(mode.problem(), problem, "{mode:?}");
+        }
     }
 
     #[cfg(not(target_arch = "wasm32"))]
