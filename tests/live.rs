@@ -193,6 +193,22 @@ fn at_ends_at_the_object_stores_final_prizes_tells_subscribers_and_refuses_write
 }
 
 #[test]
+fn a_competition_nobody_joined_still_ends_for_its_subscribers() {
+    // Created in Postgres and never joined: nothing but the socket tells its object that the competition exists.
+    let no_prizes = json!({"type": "finished", "seq": 0, "prizes": []});
+    let watcher = Uuid::new_v4();
+    let ending = e2e::create_competition(-86_400, 3);
+    let (mut socket, _) = connect(&ending, &watcher, true);
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+    assert_eq!(next_json(&mut socket), no_prizes, "a subscriber waiting for the end");
+    // One that ended before anybody looked: the snapshot, then `finished`.
+    let ended = e2e::create_competition(-86_400, -60);
+    let (mut late, _) = connect(&ended, &watcher, true);
+    assert_eq!(next_json(&mut late)["type"], "snapshot");
+    assert_eq!(next_json(&mut late), no_prizes, "a subscriber after the end");
+}
+
+#[test]
 fn finalizing_twice_or_after_a_half_way_failure_leaves_exactly_one_result() {
     let users: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
     let competition = e2e::create_competition(-86_400, 3_600);
