@@ -473,6 +473,57 @@ fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
     assert!((1..=2).contains(&reads), "the totals were read {reads} times for 8 readers and the alarm");
 }
 
+/// The start's totals are read and written a page of members at a time, and a competition with many members takes
+/// seconds for it (16 s for 20 000 on this machine). Board reads and score writes wait for that pass at most 5 s and
+/// then go on with the board as it is, instead of being held for the whole pass (three pages held back 4 s each here,
+/// 12 s in all); the pass still puts everyone on the board.
+#[test]
+fn board_reads_and_syncs_at_the_start_wait_for_a_long_totals_pass_at_most_five_seconds() {
+    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    let walker = Uuid::new_v4();
+    join(&competition, &walker);
+    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
+    // 250 more members with a day stored before the start, made in SQL: the pass reads 251 members, three pages.
+    let seed = format!(
+        "BEGIN; CREATE TEMP TABLE seeded AS SELECT gen_random_uuid() AS id FROM generate_series(1, 250); \
+         INSERT INTO auth.users (id) SELECT id FROM seeded; \
+         INSERT INTO public.profiles (user_id, display_name) SELECT id, 'seeded' FROM seeded; \
+         INSERT INTO public.memberships (competition_id, user_id) SELECT '{competition}', id FROM seeded; \
+         INSERT INTO public.fitness_days (user_id, source, day, steps) \
+           SELECT id, 'healthkit', '{}', 1000 FROM seeded; COMMIT;",
+        date_at(0)
+    );
+    let (seeded, output) = e2e::stack(&["psql", "-tAc", &seed]);
+    assert!(seeded, "{output}");
+    let id = competition.to_string();
+    let totals_read = ["rpc/rescore_members", id.as_str()];
+    e2e::database_delay(&totals_read, 4_000, Some(3));
+    let _undo = e2e::DatabaseDelay(totals_read.iter().map(|text| text.to_string()).collect());
+    let started = e2e::eventually(Duration::from_secs(20), || {
+        let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
+        (status.json["status"] == json!("active")).then_some(())
+    });
+    assert!(started.is_some(), "the competition starts");
+
+    let began = std::time::Instant::now();
+    let page = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=1"), &walker, None);
+    let read_took = began.elapsed();
+    assert_eq!(page.status, 200, "{:?}", page.json);
+    let began = std::time::Instant::now();
+    let synced = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 5000}]}));
+    let sync_took = began.elapsed();
+    assert!(read_took < Duration::from_secs(8), "a board read waited {read_took:?} for the start's totals");
+    assert!(sync_took < Duration::from_secs(8), "a sync waited {sync_took:?} for the start's totals");
+    assert_eq!(score_in(&synced, &competition), Some(5000), "{:?}", synced.json);
+
+    let everyone = e2e::eventually(Duration::from_secs(30), || {
+        let page = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=1"), &walker, None);
+        (page.json["total"] == json!(251)).then_some(())
+    });
+    assert!(everyone.is_some(), "the pass puts every member with a day on the board");
+    assert_eq!(board_score(&competition, &walker), Some(5000), "the sync during the pass stands");
+}
+
 /// An object that first hears of its competition after the start (every join before it failed to reach the object)
 /// writes the members' totals from their stored days at once: a member who synced before the start and never again
 /// is on the board without another sync. The clock is the start test's (today's UTC date counts).

@@ -32,6 +32,11 @@ impl SingleFlight {
         }
     }
 
+    /// Whether a run is in flight.
+    pub fn is_busy(&self) -> bool {
+        self.busy.get()
+    }
+
     /// Starts a run unless one is in flight.
     fn try_start(&self) -> Option<Running<'_>> {
         if self.busy.replace(true) {
@@ -86,8 +91,10 @@ mod tests {
     fn one_run_at_a_time_and_its_end_wakes_every_waiter() {
         let flight = SingleFlight::new();
         let (counter, waker) = CountingWaker::new();
+        assert!(!flight.is_busy());
         let mut first = Box::pin(flight.start());
         let Poll::Ready(run) = poll(&mut first, &waker) else { panic!("nothing in flight: no wait") };
+        assert!(flight.is_busy(), "a run in flight");
 
         let (mut second, mut third) = (Box::pin(flight.start()), Box::pin(flight.start()));
         assert!(poll(&mut second, &waker).is_pending(), "a second waits for the run in flight");
@@ -100,6 +107,8 @@ mod tests {
         assert!(poll(&mut third, &waker).is_pending(), "one run at a time: the third waits again");
         drop(second_run);
         assert!(poll(&mut third, &waker).is_ready(), "then its turn");
+        drop(third);
+        assert!(!flight.is_busy(), "every run ended");
     }
 
     #[test]

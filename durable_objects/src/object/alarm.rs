@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// How long a board read, a snapshot or a score write waits for the start's totals or the final check due before it
+/// (`settle_within`): the database API's default budget for one call (`POSTGREST_TIMEOUT_MS`), so a competition whose
+/// pass is one page of members waits for it as every operation does.
+pub(super) const SETTLE_WAIT_MS: i64 = 5_000;
+
+/// How often such an operation looks whether the settling it waits for is done.
+const SETTLE_POLL_MS: u64 = 20;
+
 impl Loaded {
     /// Makes sure the alarm that drains the outbox will run within `delay_ms`.
     pub(super) async fn schedule_outbox(&self, delay_ms: u64) -> Result<()> {
@@ -79,10 +87,10 @@ impl Loaded {
         Ok(due)
     }
 
-    /// Before any operation, what its time has brought: at a fitness competition's start the members' totals from
+    /// Before an operation, what its time has brought: at a fitness competition's start the members' totals from
     /// their stored days, and once the grace period is over the final standings — even before the alarm (which may
     /// run late, and reads the database first) has done it. So a board read at the start shows what members walked
-    /// before it; a client that sees the competition `finished` reads `final: true`; and an edit, a cancel, a
+    /// before it (it waits at most `SETTLE_WAIT_MS`, through [`Self::settle_within`]); a client that sees the competition `finished` reads `final: true`; and an edit, a cancel, a
     /// disqualification or a deletion that arrives after the end meets final standings (409, or `deleted player`
     /// kept in place) as it would a moment later. The alarm's own steps, in its order; then the alarm is woken to
     /// deliver what they stored. One operation settles while those arriving meanwhile wait for it and look again
@@ -99,6 +107,27 @@ impl Loaded {
         }
         self.settle_start_and_end(now).await?;
         self.ensure_alarm_by(now).await
+    }
+
+    /// Like [`Self::settle_if_due`], for the operations that wait for the settling at most `wait_ms`: the settling
+    /// runs on its own (started here when nobody has started it), so no such operation carries a pass that grows
+    /// with the members, and each goes on with the board as it is once the settling is done or `wait_ms` have passed.
+    pub(super) async fn settle_within(self: &Rc<Self>, wait_ms: i64) {
+        let started = now_ms();
+        if !self.due_to_settle(started) {
+            return;
+        }
+        if !self.settling.is_busy() {
+            let this = Rc::clone(self);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = this.settle_if_due().await {
+                    worker::console_error!("start totals or final standings not settled (the alarm retries): {e}");
+                }
+            });
+        }
+        while self.due_to_settle(now_ms()) && now_ms() - started < wait_ms {
+            worker::Delay::from(std::time::Duration::from_millis(SETTLE_POLL_MS)).await;
+        }
     }
 
     /// Whether the start's totals or the final standings are due at `now` and not yet done.

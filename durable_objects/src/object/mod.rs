@@ -207,12 +207,24 @@ impl Loaded {
     }
 
     /// Runs one operation the Worker asked for.
-    async fn handle(&self, request: ObjectRequest) -> Result<Reply> {
+    async fn handle(self: &Rc<Self>, request: ObjectRequest) -> Result<Reply> {
         let board_read = matches!(
             request,
             ObjectRequest::Page { .. } | ObjectRequest::Standing { .. } | ObjectRequest::Around { .. }
         );
-        if let Err(e) = self.settle_if_due().await {
+        // The operations every member sends wait for the start's totals or the final check at most a while: their
+        // pass reads and writes the members one by one (seconds for tens of thousands). Score writes need not wait
+        // at all for correctness (a total carries its days version, a write after the end is refused by its time),
+        // and reads show the board as it is then. Prizes and the administrators' operations wait for the whole pass,
+        // so that they meet final standings once they are due.
+        let many_send = board_read
+            || matches!(
+                request,
+                ObjectRequest::WriteScore(_) | ObjectRequest::WriteScores(_) | ObjectRequest::Snapshot { .. }
+            );
+        if many_send {
+            self.settle_within(alarm::SETTLE_WAIT_MS).await;
+        } else if let Err(e) = self.settle_if_due().await {
             worker::console_error!(
                 "standings due to become final not settled before an operation (the alarm retries): {e}"
             );
