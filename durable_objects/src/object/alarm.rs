@@ -90,9 +90,10 @@ impl Loaded {
     /// Before an operation, what its time has brought: at a fitness competition's start the members' totals from
     /// their stored days, and once the grace period is over the final standings — even before the alarm (which may
     /// run late, and reads the database first) has done it. So a board read at the start shows what members walked
-    /// before it (it waits at most `SETTLE_WAIT_MS`, through [`Self::settle_within`]); a client that sees the competition `finished` reads `final: true`; and an edit, a cancel, a
-    /// disqualification or a deletion that arrives after the end meets final standings (409, or `deleted player`
-    /// kept in place) as it would a moment later. The alarm's own steps, in its order; then the alarm is woken to
+    /// before it (it waits at most `SETTLE_WAIT_MS`, through [`Self::settle_within`]); a client that sees the
+    /// competition `finished` reads `final: true`; and an edit, a cancel, a disqualification or a deletion that
+    /// arrives after the end meets final standings (409, or `deleted player` kept in place) as it would a moment
+    /// later. The alarm's own steps, in its order; then the alarm is woken to
     /// deliver what they stored. One operation settles while those arriving meanwhile wait for it and look again
     /// (a busy competition's start must not cost a database read per request in flight).
     pub(super) async fn settle_if_due(&self) -> Result<()> {
@@ -117,9 +118,11 @@ impl Loaded {
         if !self.due_to_settle(started) {
             return;
         }
-        if !self.settling.is_busy() {
+        if !self.settling.is_busy() && !self.settle_spawned.replace(true) {
             let this = Rc::clone(self);
             wasm_bindgen_futures::spawn_local(async move {
+                // `settle_if_due` takes the settling at once when it is free: no operation runs in between.
+                this.settle_spawned.set(false);
                 if let Err(e) = this.settle_if_due().await {
                     worker::console_error!("start totals or final standings not settled (the alarm retries): {e}");
                 }

@@ -92,6 +92,9 @@ struct Loaded {
     start_totals_at: Cell<Option<i64>>,
     /// The start totals or final standings being settled by one operation while the others wait (`settle_if_due`).
     settling: crate::single_flight::SingleFlight,
+    /// Whether a settling that `settle_within` spawned has yet to start, so that the operations arriving before it
+    /// does spawn no other.
+    settle_spawned: Cell<bool>,
     /// The deployment's settings, read once at wake (the socket limit, the coalescing threshold).
     config: ObjectConfig,
     /// The live sockets: how many are open (and last reported to the global gauge, also in storage for the next
@@ -198,6 +201,7 @@ impl Loaded {
             changes_wanted: Cell::new(false),
             start_totals_at: Cell::new(start_totals_at),
             settling: crate::single_flight::SingleFlight::new(),
+            settle_spawned: Cell::new(false),
             config,
             subscribers: Subscribers::new(now_ms(), reported_sockets),
             fanout,
