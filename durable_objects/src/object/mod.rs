@@ -219,12 +219,18 @@ impl Loaded {
         // The operations every member sends wait for the start's totals or the final check at most a while: their
         // pass reads and writes the members one by one (seconds for tens of thousands). Score writes need not wait
         // at all for correctness (a total carries its days version, a write after the end is refused by its time),
-        // and reads show the board as it is then. Prizes and the administrators' operations wait for the whole pass,
-        // so that they meet final standings once they are due.
+        // reads show the board as it is then, and a join's settings and roster entry or a new name do not depend on
+        // the pass. Prizes and the administrators' operations, and a deleted account's departure (which keeps its
+        // place on final standings), wait for the whole pass, so that they meet final standings once those are due.
         let many_send = board_read
             || matches!(
                 request,
-                ObjectRequest::WriteScore(_) | ObjectRequest::WriteScores(_) | ObjectRequest::Snapshot { .. }
+                ObjectRequest::WriteScore(_)
+                    | ObjectRequest::WriteScores(_)
+                    | ObjectRequest::Snapshot { .. }
+                    | ObjectRequest::SetMeta(_)
+                    | ObjectRequest::AddMember(_)
+                    | ObjectRequest::SetPerson(_)
             );
         if many_send {
             self.settle_within(alarm::SETTLE_WAIT_MS).await;
