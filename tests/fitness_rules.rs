@@ -446,24 +446,40 @@ fn days_stored_before_the_start_count_from_the_start() {
     assert_eq!(stored, [(walker.to_string(), 4000)], "the system of record gets the start's total too");
 }
 
+/// A competition starting in 4 s on a fixed clock at UTC−12 (today's UTC date counts whatever the hour), and a member
+/// who joined it and stored 4 000 steps for today before the start.
+fn starting_with_a_walker() -> (Uuid, Uuid) {
+    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    let walker = Uuid::new_v4();
+    join(&competition, &walker);
+    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
+    (competition, walker)
+}
+
+/// Holds back the database's answers to the competition's start totals (`rpc/rescore_members`, `times` of them by
+/// `ms` each) and waits until the competition shows `active`; the rule goes when the guard is dropped.
+fn hold_start_totals_until_it_starts(competition: &Uuid, member: &Uuid, ms: u64, times: u64) -> e2e::DatabaseDelay {
+    let totals_read = ["rpc/rescore_members".to_owned(), competition.to_string()];
+    let texts: Vec<&str> = totals_read.iter().map(String::as_str).collect();
+    e2e::database_delay(&texts, ms, Some(times));
+    let undo = e2e::DatabaseDelay(totals_read.to_vec());
+    let started = e2e::eventually(Duration::from_secs(20), || {
+        let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), member, None);
+        (status.json["status"] == json!("active")).then_some(())
+    });
+    assert!(started.is_some(), "the competition starts");
+    undo
+}
+
 /// The start's totals are on the board for whoever reads it once the competition shows `active`, even while the
 /// object's alarm still waits for the database's answer (held back here): the read writes them first — one read of
 /// the database for all of them, however many requests arrive while it is out.
 #[test]
 fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
-    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
-    let walker = Uuid::new_v4();
-    join(&competition, &walker);
-    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
+    let (competition, walker) = starting_with_a_walker();
     let id = competition.to_string();
     let totals_read = ["rpc/rescore_members", id.as_str()];
-    e2e::database_delay(&totals_read, 2_500, Some(50));
-    let _undo = e2e::DatabaseDelay(totals_read.iter().map(|text| text.to_string()).collect());
-    let started = e2e::eventually(Duration::from_secs(20), || {
-        let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
-        (status.json["status"] == json!("active")).then_some(())
-    });
-    assert!(started.is_some(), "the competition starts");
+    let _undo = hold_start_totals_until_it_starts(&competition, &walker, 2_500, 50);
     let readers: Vec<_> = (0..8).map(|_| std::thread::spawn(move || board_score(&competition, &walker))).collect();
     for reader in readers {
         assert_eq!(reader.join().expect("reader"), Some(4000), "the day stored before the start counts at once");
@@ -479,10 +495,7 @@ fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
 /// each here, 12 s in all); the pass still puts everyone on the board.
 #[test]
 fn reads_syncs_and_joins_at_the_start_wait_for_a_long_totals_pass_at_most_five_seconds() {
-    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
-    let walker = Uuid::new_v4();
-    join(&competition, &walker);
-    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
+    let (competition, walker) = starting_with_a_walker();
     // 250 more members with a day stored before the start, made in SQL: the pass reads 251 members, three pages.
     let seed = format!(
         "BEGIN; CREATE TEMP TABLE seeded AS SELECT gen_random_uuid() AS id FROM generate_series(1, 250); \
@@ -495,15 +508,7 @@ fn reads_syncs_and_joins_at_the_start_wait_for_a_long_totals_pass_at_most_five_s
     );
     let (seeded, output) = e2e::stack(&["psql", "-tAc", &seed]);
     assert!(seeded, "{output}");
-    let id = competition.to_string();
-    let totals_read = ["rpc/rescore_members", id.as_str()];
-    e2e::database_delay(&totals_read, 4_000, Some(3));
-    let _undo = e2e::DatabaseDelay(totals_read.iter().map(|text| text.to_string()).collect());
-    let started = e2e::eventually(Duration::from_secs(20), || {
-        let status = as_user("GET", &format!("/api/v1/competitions/{competition}"), &walker, None);
-        (status.json["status"] == json!("active")).then_some(())
-    });
-    assert!(started.is_some(), "the competition starts");
+    let _undo = hold_start_totals_until_it_starts(&competition, &walker, 4_000, 3);
 
     let began = std::time::Instant::now();
     let page = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=1"), &walker, None);
