@@ -27,7 +27,7 @@ impl SingleFlight {
         loop {
             match self.try_start() {
                 Some(running) => return running,
-                None => self.idle().await,
+                None => self.idle_future().await,
             }
         }
     }
@@ -46,7 +46,11 @@ impl SingleFlight {
     }
 
     /// Waits until no run is in flight.
-    fn idle(&self) -> Idle<'_> {
+    pub fn idle(&self) -> impl Future<Output = ()> + '_ {
+        self.idle_future()
+    }
+
+    fn idle_future(&self) -> Idle<'_> {
         Idle(self)
     }
 }
@@ -109,6 +113,21 @@ mod tests {
         assert!(poll(&mut third, &waker).is_ready(), "then its turn");
         drop(third);
         assert!(!flight.is_busy(), "every run ended");
+    }
+
+    #[test]
+    fn waiting_for_the_run_in_flight_to_end_does_not_start_one() {
+        let flight = SingleFlight::new();
+        let (counter, waker) = CountingWaker::new();
+        let mut before = Box::pin(flight.idle());
+        assert!(poll(&mut before, &waker).is_ready(), "nothing in flight: no wait");
+        let run = flight.try_start().expect("free");
+        let mut during = Box::pin(flight.idle());
+        assert!(poll(&mut during, &waker).is_pending());
+        drop(run);
+        assert_eq!(counter.wakes(), 1, "woken when the run ends");
+        assert!(poll(&mut during, &waker).is_ready());
+        assert!(!flight.is_busy(), "the wait took no turn");
     }
 
     #[test]

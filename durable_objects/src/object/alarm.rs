@@ -8,7 +8,7 @@ use super::*;
 /// pass is one page of members waits for it as every operation does.
 pub(super) const SETTLE_WAIT_MS: i64 = 5_000;
 
-/// How often such an operation looks whether the settling it waits for is done.
+/// How soon such an operation looks again when the settling it spawned has not started yet.
 const SETTLE_POLL_MS: u64 = 20;
 
 impl Loaded {
@@ -115,21 +115,30 @@ impl Loaded {
     /// with the members, and each goes on with the board as it is once the settling is done or `wait_ms` have passed.
     pub(super) async fn settle_within(self: &Rc<Self>, wait_ms: i64) {
         let started = now_ms();
-        if !self.due_to_settle(started) {
-            return;
-        }
-        if !self.settling.is_busy() && !self.settle_spawned.replace(true) {
-            let this = Rc::clone(self);
-            wasm_bindgen_futures::spawn_local(async move {
-                // `settle_if_due` takes the settling at once when it is free: no operation runs in between.
-                this.settle_spawned.set(false);
-                if let Err(e) = this.settle_if_due().await {
-                    worker::console_error!("start totals or final standings not settled (the alarm retries): {e}");
-                }
-            });
-        }
-        while self.due_to_settle(now_ms()) && now_ms() - started < wait_ms {
-            worker::Delay::from(std::time::Duration::from_millis(SETTLE_POLL_MS)).await;
+        loop {
+            let now = now_ms();
+            let left = wait_ms - (now - started);
+            if !self.due_to_settle(now) || left <= 0 {
+                return;
+            }
+            if !self.settling.is_busy() && !self.settle_spawned.replace(true) {
+                let this = Rc::clone(self);
+                wasm_bindgen_futures::spawn_local(async move {
+                    // `settle_if_due` takes the settling at once when it is free: no operation runs in between.
+                    this.settle_spawned.set(false);
+                    if let Err(e) = this.settle_if_due().await {
+                        worker::console_error!("start totals or final standings not settled (the alarm retries): {e}");
+                    }
+                });
+            }
+            if self.settling.is_busy() {
+                // Woken when the run in flight ends: one timer and one wake per waiting operation, however long.
+                let timeout = worker::Delay::from(std::time::Duration::from_millis(left as u64));
+                futures_util::future::select(std::pin::pin!(self.settling.idle()), timeout).await;
+            } else {
+                // The settling spawned has not taken its turn yet.
+                worker::Delay::from(std::time::Duration::from_millis(SETTLE_POLL_MS)).await;
+            }
         }
     }
 
