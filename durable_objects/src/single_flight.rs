@@ -27,7 +27,7 @@ impl SingleFlight {
         loop {
             match self.try_start() {
                 Some(running) => return running,
-                None => self.idle_future().await,
+                None => self.idle().await,
             }
         }
     }
@@ -45,12 +45,8 @@ impl SingleFlight {
         Some(Running(self))
     }
 
-    /// Waits until no run is in flight.
-    pub fn idle(&self) -> impl Future<Output = ()> + '_ {
-        self.idle_future()
-    }
-
-    fn idle_future(&self) -> Idle<'_> {
+    /// Waits until no run is in flight (without taking a turn).
+    pub fn idle(&self) -> Idle<'_> {
         Idle(self)
     }
 }
@@ -68,7 +64,7 @@ impl Drop for Running<'_> {
 }
 
 /// Ready once no run is in flight.
-struct Idle<'a>(&'a SingleFlight);
+pub struct Idle<'a>(&'a SingleFlight);
 
 impl Future for Idle<'_> {
     type Output = ();
