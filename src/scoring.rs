@@ -8,7 +8,7 @@ use standings::protocol::{Announced, CompetitionMeta, Person, RosterAdd, ScoreWr
 use uuid::Uuid;
 
 use crate::adapters::postgrest::Caller;
-use crate::adapters::rows::{MemberToRescore, ProfileRow};
+use crate::adapters::rows::{CompetitionRow, MemberToRescore, ProfileRow};
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::fitness_rules::rescore::RescoreInputs;
@@ -217,8 +217,13 @@ pub async fn introduce_competition(
         .competition(Caller::User(token), competition_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
-    let meta = meta_from_row(&row)
-        .ok_or_else(|| ApiError::Internal(format!("competition {competition_id} has an unreadable schedule")))?;
+    tell_settings(client, &row).await
+}
+
+/// Tells the object its competition's settings as `row` holds them (the object keeps newer ones it already has).
+pub async fn tell_settings(client: &CompetitionClient, row: &CompetitionRow) -> Result<(), ApiError> {
+    let meta = meta_from_row(row)
+        .ok_or_else(|| ApiError::Internal(format!("competition {} has an unreadable schedule", row.id)))?;
     client.call_empty(&ObjectRequest::SetMeta(meta)).await
 }
 

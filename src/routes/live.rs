@@ -4,7 +4,6 @@ use std::cell::RefCell;
 
 use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use standings::relay::{self, HEADER_COMPETITION, HEADER_RELAY};
-use standings::requests::ObjectRequest;
 use uuid::Uuid;
 use worker::{Headers, Response};
 
@@ -88,9 +87,8 @@ async fn tell_settings_once(ctx: &RequestContext<'_>, row: &CompetitionRow) {
     if TOLD.with(|told| told.borrow().get(&row.id, ctx.now_ms)).is_some() {
         return;
     }
-    let Some(meta) = crate::routes::competitions::model::meta_from_row(row) else { return };
     let told = match ctx.competition(&row.id) {
-        Ok(client) => client.call_empty(&ObjectRequest::SetMeta(meta)).await,
+        Ok(client) => crate::scoring::tell_settings(&client, row).await,
         Err(error) => Err(error),
     };
     match told {
