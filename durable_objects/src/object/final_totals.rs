@@ -18,7 +18,8 @@ impl Loaded {
         let last_moment = meta.final_ms() - 1;
         let outcome = match self.record_sink() {
             Ok(sink) => {
-                self.write_days_totals(|after| sink.sink.current_totals(meta.competition_id, after, last_moment)).await
+                let read = |after| sink.sink.current_totals(meta.competition_id, after, last_moment);
+                self.write_days_totals(None, read).await.map_err(|stopped| stopped.reason)
             }
             Err(reason) => Err(reason),
         };

@@ -90,6 +90,10 @@ struct Loaded {
     /// When the members' totals at the start are due, while they are (a copy of the stored flag with the start, so
     /// that every operation can tell cheaply whether to write them first: `settle_if_due`).
     start_totals_at: Cell<Option<i64>>,
+    /// Where the start's totals go on after a failed read: the page not yet written (those before it stay written,
+    /// each total with its days version), so a large competition's pass is not started over by every failure. In
+    /// memory only: an object woken again starts over, which is as correct, only slower.
+    start_totals_from: Cell<Option<Uuid>>,
     /// The start totals or final standings being settled by one operation while the others wait (`settle_if_due`).
     settling: crate::single_flight::SingleFlight,
     /// Whether a settling that `settle_within` spawned has yet to start, so that the operations arriving before it
@@ -200,6 +204,7 @@ impl Loaded {
             changes_checked_at: Cell::new(0),
             changes_wanted: Cell::new(false),
             start_totals_at: Cell::new(start_totals_at),
+            start_totals_from: Cell::new(None),
             settling: crate::single_flight::SingleFlight::new(),
             settle_spawned: Cell::new(false),
             config,

@@ -11,6 +11,12 @@ use crate::system_of_record::TotalsRead;
 /// How long after a failed read of the members' totals the start's alarm tries again.
 const START_RETRY_MS: i64 = 10_000;
 
+/// Why a totals pass stopped, and where the page it could not read starts (the `after` to read it again with).
+pub(super) struct TotalsStopped {
+    pub(super) reason: String,
+    pub(super) at: Option<Uuid>,
+}
+
 impl Loaded {
     /// For a fitness competition that has not started yet: remembers that its members' totals are due at the start
     /// and sets the alarm for it. Told its competition for the `first` time after the start, before the end of its
@@ -68,13 +74,17 @@ impl Loaded {
             }
         };
         let window = (meta.starts_ms, now);
+        let from = self.start_totals_from.get();
         let outcome =
-            self.write_days_totals(|after| sink.sink.days_totals(meta.competition_id, window, after, now)).await;
-        if let Err(reason) = outcome {
-            // Pages already written stay (each total carries its days version); the retry starts over.
-            worker::console_warn!("start totals not written yet, retrying in {START_RETRY_MS} ms: {reason}");
+            self.write_days_totals(from, |after| sink.sink.days_totals(meta.competition_id, window, after, now)).await;
+        if let Err(stopped) = outcome {
+            // Pages already written stay (each total carries its days version); the retry goes on from the page that
+            // failed. A member before it who syncs or joins meanwhile writes their own total.
+            worker::console_warn!("start totals not written yet, retrying in {START_RETRY_MS} ms: {}", stopped.reason);
+            self.start_totals_from.set(stopped.at);
             return Some(now + START_RETRY_MS);
         }
+        self.start_totals_from.set(None);
         if let Err(e) = self.store.set_start_totals_due(false) {
             worker::console_error!("start totals written but not marked done (the next alarm writes them again): {e}");
         }
@@ -82,17 +92,19 @@ impl Loaded {
     }
 
     /// Writes the members' totals from their stored days, page after page as `read_page` reads them (given where
-    /// the page starts), and sets the outbox alarm when the board changed. Stops at the first failed read, with its
-    /// reason; pages already written stay (each total carries its days version).
+    /// the page starts), from the page after `from` (`None`: the first), and sets the outbox alarm when the board
+    /// changed. Stops at the first failed read, with its reason and where that page starts; pages already written
+    /// stay (each total carries its days version).
     pub(super) async fn write_days_totals<'a>(
         &self,
+        from: Option<Uuid>,
         read_page: impl Fn(Option<Uuid>) -> TotalsRead<'a>,
-    ) -> std::result::Result<(), String> {
-        let (mut after, mut changed) = (None, false);
+    ) -> std::result::Result<(), TotalsStopped> {
+        let (mut after, mut changed) = (from, false);
         let outcome = loop {
             let page = match read_page(after).await {
                 Ok(page) => page,
-                Err(reason) => break Err(reason),
+                Err(reason) => break Err(TotalsStopped { reason, at: after }),
             };
             for write in &page.writes {
                 changed |= self.write_days_total(write);
