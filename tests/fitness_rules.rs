@@ -449,7 +449,12 @@ fn days_stored_before_the_start_count_from_the_start() {
 /// A competition starting in 4 s on a fixed clock at UTC−12 (today's UTC date counts whatever the hour), and a member
 /// who joined it and stored 4 000 steps for today before the start.
 fn starting_with_a_walker() -> (Uuid, Uuid) {
-    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    starting_with_a_walker_in(4)
+}
+
+/// [`starting_with_a_walker`], the start `secs` away.
+fn starting_with_a_walker_in(secs: i64) -> (Uuid, Uuid) {
+    let competition = e2e::create_competition_with(secs, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
     let walker = Uuid::new_v4();
     join(&competition, &walker);
     sync(&walker, json!({"source": "healthkit", "samples": [{"date": date_at(0), "steps": 4000}]}));
@@ -584,6 +589,44 @@ fn a_failed_read_in_the_starts_pass_is_retried_from_its_page_not_from_the_first(
         first_page.iter().chain(last_page).all(|version| *version == last_page[0]),
         "the first page was read again: versions {first_page:?} against the last page's {last_page:?}"
     );
+}
+
+/// The start's pass writes a page of members in one event, and its frames leave in one send pass, the page's updates
+/// combined in one `updates` frame (API.md lets the server combine consecutive updates under load): a pass costs
+/// each socket a frame a page, not one a member, and keeps the object free for the requests waiting on it. Every
+/// update still reaches every socket once, in `seq` order.
+#[test]
+fn sockets_get_the_starts_totals_a_page_in_a_frame_each_update_once_in_order() {
+    let (competition, walker) = starting_with_a_walker_in(8);
+    seed_members_with_a_day(&competition, 250);
+    let sockets: Vec<_> = (0..2).map(|_| e2e::connect_live(&competition, &walker, true).0).collect();
+    let readers: Vec<_> = sockets
+        .into_iter()
+        .map(|mut socket| {
+            std::thread::spawn(move || {
+                let snapshot = e2e::next_json(&mut socket);
+                assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+                assert_eq!(snapshot["total"], json!(0), "the socket opened before the start's pass: {snapshot}");
+                let (mut last, mut frames) = (snapshot["seq"].as_u64().expect("seq"), 0);
+                let mut members = std::collections::BTreeSet::new();
+                while members.len() < 251 {
+                    let frame = e2e::next_json(&mut socket);
+                    frames += 1;
+                    for update in e2e::updates_in(&frame) {
+                        assert_eq!(update["seq"].as_u64(), Some(last + 1), "in seq order, none missing: {update}");
+                        last += 1;
+                        assert!(members.insert(update["user_id"].to_string()), "one update a member: {update}");
+                    }
+                }
+                frames
+            })
+        })
+        .collect();
+    for reader in readers {
+        let frames = reader.join().expect("reader");
+        // Three pages (100, 100, 51): three frames, and a little room for a page written in two events.
+        assert!(frames <= 6, "251 members' totals took {frames} frames");
+    }
 }
 
 /// An object that first hears of its competition after the start (every join before it failed to reach the object)

@@ -28,6 +28,8 @@ pub struct Fanout {
     sent_through: Cell<u64>,
     /// Open sockets from which on frames are combined.
     coalesce_from: u64,
+    /// Whether a burst of writes in one event is publishing: its frames wait for the pass at its end.
+    holding: Cell<bool>,
 }
 
 impl Fanout {
@@ -39,6 +41,7 @@ impl Fanout {
             scheduled: Cell::new(false),
             sent_through: Cell::new(sent_through),
             coalesce_from,
+            holding: Cell::new(false),
         })
     }
 
@@ -50,6 +53,10 @@ impl Fanout {
     /// Queues a published frame (kept for resume already); sent now when the object has few sockets and nothing is
     /// pending, else by the next send pass. Returns the frames sent now.
     pub fn publish(self: &Rc<Self>, seq: u64, is_update: bool, text: String, open_sockets: u64) -> u64 {
+        if self.holding.get() {
+            self.pending.borrow_mut().push((seq, is_update, text));
+            return 0;
+        }
         if open_sockets < self.coalesce_from && !self.scheduled.get() && self.pending.borrow().is_empty() {
             let sent = broadcast::to_all_raw(&self.state, &text);
             self.sent_through.set(self.sent_through.get().max(seq));
@@ -69,6 +76,17 @@ impl Fanout {
             });
         }
         0
+    }
+
+    /// Runs `burst`, a batch of writes in one event (a page of a totals pass or of a moved end's rescoring), with the
+    /// frames it publishes held back, then sends them in one pass, consecutive updates in one `updates` frame,
+    /// whatever the threshold: a page of 100 writes to N sockets is then N sends, not 100 × N. Returns what `burst`
+    /// returned and the frames sent.
+    pub fn in_one_pass<R>(&self, burst: impl FnOnce() -> R) -> (R, u64) {
+        self.holding.set(true);
+        let result = burst();
+        self.holding.set(false);
+        (result, self.flush())
     }
 
     /// Sends every pending frame now (one pass); the frames sent.

@@ -106,9 +106,11 @@ impl Loaded {
                 Ok(page) => page,
                 Err(reason) => break Err(TotalsStopped { reason, at: after }),
             };
-            for write in &page.writes {
-                changed |= self.write_days_total(write);
-            }
+            let (page_changed, sent) = self
+                .fanout
+                .in_one_pass(|| page.writes.iter().fold(false, |any, write| self.write_days_total(write) | any));
+            changed |= page_changed;
+            self.frames_sent(sent);
             match page.next {
                 Some(next) => after = Some(next),
                 None => break Ok(()),

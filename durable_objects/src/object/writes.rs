@@ -148,17 +148,22 @@ impl Loaded {
         if writes.len() > MAX_BATCH_WRITES {
             return error(ErrorCode::BadRequest, format!("at most {MAX_BATCH_WRITES} writes a batch"));
         }
-        let mut outcomes = Vec::with_capacity(writes.len());
-        let mut changed = false;
-        for write in &writes {
-            outcomes.push(match self.apply_write(write)? {
-                Ok((reply, moved)) => {
-                    changed |= moved;
-                    WriteOutcome::Written(reply)
-                }
-                Err(refused) => WriteOutcome::Refused(refused),
-            });
-        }
+        let (applied, sent) = self.fanout.in_one_pass(|| {
+            let mut outcomes = Vec::with_capacity(writes.len());
+            let mut changed = false;
+            for write in &writes {
+                outcomes.push(match self.apply_write(write)? {
+                    Ok((reply, moved)) => {
+                        changed |= moved;
+                        WriteOutcome::Written(reply)
+                    }
+                    Err(refused) => WriteOutcome::Refused(refused),
+                });
+            }
+            Ok::<_, worker::Error>((outcomes, changed))
+        });
+        self.frames_sent(sent);
+        let (outcomes, changed) = applied?;
         if changed {
             self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
