@@ -5,43 +5,15 @@ nobody: the runtime's, the object's and Postgres's cost of the edit itself).
 Usage: rescore.py URL VARS_FILE MEMBERS ROUNDS. Prints each round and the medians; the last line reads exactly
 `rescore after a moved end: N µs per member (M members; the same PATCH of a client competition: K ms)`.
 """
-import base64, datetime as dt, hashlib, hmac, json, statistics, sys, time, urllib.error, urllib.request, uuid
+import datetime as dt, statistics, sys, time, uuid
 import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 
+from worker_client import WorkerClient
+
 url, vars_file, members, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-settings = dict(line.split("=", 1) for line in open(vars_file).read().splitlines() if "=" in line
-                and not line.startswith("#"))
-secret = settings["SUPABASE_JWT_SECRET"].encode()
-
-
-def b64(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def token(sub=None, role="authenticated"):
-    claims = {"aud": settings.get("JWT_AUDIENCE") or "authenticated", "exp": int(time.time()) + 3600,
-              "iat": int(time.time()), "role": role}
-    if settings.get("JWT_ISSUER"):
-        claims["iss"] = settings["JWT_ISSUER"]
-    if sub:
-        claims["sub"] = sub
-    signed = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
-    return signed + "." + b64(hmac.new(secret, signed.encode(), hashlib.sha256).digest())
-
-
-ADMIN = token(role="service_role")
-
-
-def call(method, path, body, bearer):
-    request = urllib.request.Request(url + path, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers={"Authorization": "Bearer " + bearer,
-                                                             "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+client = WorkerClient(url, vars_file)
+token, call, ADMIN = client.token, client.call, client.admin
 
 
 def iso(secs):

@@ -5,46 +5,17 @@ Usage: totals_pass.py URL VARS_FILE MEMBERS ROUNDS (STACK_DIR names the private 
 Prints each round and the medians; the last line reads exactly
 `totals passes: start N µs per member (database M), end N µs per member (database M), K members`.
 """
-import base64, datetime as dt, hashlib, hmac, json, os, statistics, subprocess, sys, time, urllib.error
-import urllib.request, uuid
+import datetime as dt, os, statistics, subprocess, sys, time, uuid
+
+from worker_client import WorkerClient
 
 url, vars_file, members, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-settings = dict(line.split("=", 1) for line in open(vars_file).read().splitlines() if "=" in line
-                and not line.startswith("#"))
-secret = settings["SUPABASE_JWT_SECRET"].encode()
+client = WorkerClient(url, vars_file)
+token, call, ADMIN = client.token, client.call, client.admin
+READER = token(str(uuid.uuid4()))
 # Seeding takes a while; the start is set this far ahead of the seeding's end as measured in the round before.
 SETTLE_S = 5
-
-
-def b64(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def token(sub=None, role="authenticated"):
-    claims = {"aud": settings.get("JWT_AUDIENCE") or "authenticated", "exp": int(time.time()) + 3600,
-              "iat": int(time.time()), "role": role}
-    if settings.get("JWT_ISSUER"):
-        claims["iss"] = settings["JWT_ISSUER"]
-    if sub:
-        claims["sub"] = sub
-    signed = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
-    return signed + "." + b64(hmac.new(secret, signed.encode(), hashlib.sha256).digest())
-
-
-ADMIN = token(role="service_role")
-READER = token(str(uuid.uuid4()))
-
-
-def call(method, path, body, bearer):
-    request = urllib.request.Request(url + path, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers={"Authorization": "Bearer " + bearer,
-                                                             "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def psql(sql):
