@@ -629,6 +629,21 @@ fn sockets_get_the_starts_totals_a_page_in_a_frame_each_update_once_in_order() {
     }
 }
 
+/// An object no join reached (its members were added in Postgres alone, as when every join's call to the object
+/// failed) hears of its competition from the first read of its board, and so writes the members' totals at the
+/// start: readers see them without anyone syncing, joining, opening a socket or asking for the prizes.
+#[test]
+fn a_board_read_tells_an_object_no_join_reached_its_competition() {
+    let competition = e2e::create_competition_with(4, 7 * DAY, json!({"clock": "Etc/GMT+12"}));
+    seed_members_with_a_day(&competition, 3);
+    let reader = Uuid::new_v4();
+    let everyone = e2e::eventually(Duration::from_secs(30), || {
+        let page = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=1"), &reader, None);
+        (page.json["total"] == json!(3)).then_some(())
+    });
+    assert!(everyone.is_some(), "the members' stored days reach the board at the start");
+}
+
 /// An object that first hears of its competition after the start (every join before it failed to reach the object)
 /// writes the members' totals from their stored days at once: a member who synced before the start and never again
 /// is on the board without another sync. The clock is the start test's (today's UTC date counts).

@@ -1,18 +1,13 @@
 //! `GET /api/v1/competitions/{id}/live`: the WebSocket upgrade, verified at the edge and handed to the competition.
 
-use std::cell::RefCell;
-
 use standings::protocol::{HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER, INTERNAL_ORIGIN, PATH_LIVE};
 use standings::relay::{self, HEADER_COMPETITION, HEADER_RELAY};
-use uuid::Uuid;
 use worker::{Headers, Response};
 
 use crate::http::incoming::Incoming;
 
-use crate::adapters::rows::CompetitionRow;
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
-use crate::isolate_cache::TtlCache;
 use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
 use crate::runtime::RequestContext;
@@ -37,9 +32,6 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incom
         incoming.get("Sec-WebSocket-Version").ok().flatten().as_deref(),
         incoming.get("Sec-WebSocket-Key").ok().flatten().as_deref(),
     )?;
-    if let Some(row) = &row {
-        tell_settings_once(ctx, row).await;
-    }
     let internal = |e: worker::Error| ApiError::Internal(format!("building the upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in incoming.entries() {
@@ -71,30 +63,6 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incom
     let forwarded = crate::subrequest::request("GET", &format!("{INTERNAL_ORIGIN}{PATH_LIVE}"), &headers, None)
         .map_err(|e| ApiError::Internal(format!("building the upgrade: {e}")))?;
     object.upgrade(forwarded).await
-}
-
-thread_local! {
-    /// Competitions whose object this isolate has told its settings (an hour, then once more).
-    static TOLD: RefCell<TtlCache<Uuid, ()>> = RefCell::new(TtlCache::new(60 * 60 * 1_000, 10_000));
-}
-
-/// Makes sure the competition's object knows its competition before a socket opens on it, so that it sends the
-/// `finished` frame at the end. An object hears of its competition from joins, scores and edits; one nobody joined
-/// never did, and its sockets waited for an end that no alarm was set for (and one opened after the end got no
-/// `finished`). The object keeps settings newer than these (`supersedes`), so telling it again is harmless; once per
-/// competition and isolate keeps it off the path of every later socket. A failure leaves the socket served as before.
-async fn tell_settings_once(ctx: &RequestContext<'_>, row: &CompetitionRow) {
-    if TOLD.with(|told| told.borrow().get(&row.id, ctx.now_ms)).is_some() {
-        return;
-    }
-    let told = match ctx.competition(&row.id) {
-        Ok(client) => crate::scoring::tell_settings(&client, row).await,
-        Err(error) => Err(error),
-    };
-    match told {
-        Ok(()) => TOLD.with(|told| told.borrow_mut().put(row.id, (), ctx.now_ms)),
-        Err(error) => worker::console_warn!("competition {} not told its settings before a socket: {error}", row.id),
-    }
 }
 
 /// Refuses a handshake the runtime would refuse only after the object accepted its socket: that socket still counted

@@ -1,6 +1,7 @@
 //! Leaderboard routes: forwarded to the competition's Durable Object after auth and validation.
 
 pub mod model;
+pub mod settings_told;
 
 use standings::object_error::ErrorCode;
 use standings::protocol::{Around, PageAt, Prizes, PublicEntry, ScoreWrite, ScoreWriteReply, Standing};
@@ -21,13 +22,17 @@ use model::{around_query, page_query, path_uuid, LeaderboardPage, UpdateBody, Wi
 /// random ids must not create objects. The row comes from the competition cache (isolate memory, then Redis), so a
 /// known competition costs nothing extra on most reads. While the database cannot answer, the object decides (it
 /// serves the competitions it was told about), so boards keep working through a database outage. The row, when the
-/// database answered.
+/// database answered. The competition's object is told its settings from the row once per isolate and hour
+/// ([`settings_told`]), so that an object no join reached still sets its alarms.
 pub async fn require_competition(
     ctx: &RequestContext<'_>,
     competition_id: &uuid::Uuid,
 ) -> Result<Option<crate::adapters::rows::CompetitionRow>, ApiError> {
     match crate::cache::competitions::get(ctx, competition_id, crate::adapters::postgrest::Caller::Service).await {
-        Ok(Some(row)) => Ok(Some(row)),
+        Ok(Some(row)) => {
+            settings_told::tell_settings_once(ctx, &row).await;
+            Ok(Some(row))
+        }
         Ok(None) => Err(ApiError::NotFound("competition not found".to_owned())),
         Err(ApiError::DependencyUnavailable { .. }) => Ok(None),
         Err(error) => Err(error),
