@@ -19,9 +19,9 @@ SETTLE_S = 5
 
 
 def psql(sql):
-    done = subprocess.run([os.path.join(root, "scripts", "stack"), "psql", "-tA", "-f", "-"], input=sql, text=True,
+    """Runs `sql` on the private stack's database; the finished process (its output and its warnings)."""
+    return subprocess.run([os.path.join(root, "scripts", "stack"), "psql", "-tA", "-f", "-"], input=sql, text=True,
                           capture_output=True, check=True)
-    return done.stdout
 
 
 def iso(secs):
@@ -53,14 +53,12 @@ def prizes_final(competition):
     return status == 200 and prizes["final"]
 
 
-def database_seconds(call):
+def database_seconds(page_call):
     """One pass's database calls, page after page as the object makes them, in SQL (a pass that raises the members'
     versions is rolled back, so the board keeps what the object wrote)."""
-    sql = f"""BEGIN; DO $$ DECLARE after uuid; r jsonb; began timestamptz := clock_timestamp(); BEGIN
-      LOOP r := public.{call}; after := (r->>'next')::uuid; EXIT WHEN after IS NULL; END LOOP;
-      RAISE WARNING 'took %', extract(epoch FROM clock_timestamp() - began); END $$; ROLLBACK;"""
-    done = subprocess.run([os.path.join(root, "scripts", "stack"), "psql", "-tA", "-f", "-"], text=True, input=sql,
-                          capture_output=True, check=True)
+    done = psql(f"""BEGIN; DO $$ DECLARE after uuid; r jsonb; began timestamptz := clock_timestamp(); BEGIN
+      LOOP r := public.{page_call}; after := (r->>'next')::uuid; EXIT WHEN after IS NULL; END LOOP;
+      RAISE WARNING 'took %', extract(epoch FROM clock_timestamp() - began); END $$; ROLLBACK;""")
     took = [float(line.rsplit(" ", 1)[1]) for line in done.stderr.splitlines() if "WARNING:  took" in line]
     assert len(took) == 1, done.stderr
     return took[0]
