@@ -16,6 +16,7 @@ pub mod fanout;
 pub mod object;
 pub mod object_call;
 pub mod promise_wait;
+pub mod read_ahead;
 pub mod ready_now;
 pub mod relay;
 pub mod relay_link;

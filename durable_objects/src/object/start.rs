@@ -6,6 +6,7 @@
 //! at once: it holds no score yet, so nothing it writes can undo an earlier one.
 
 use super::*;
+use crate::read_ahead::ReadAhead;
 use crate::system_of_record::TotalsRead;
 
 /// How long after a failed read of the members' totals the start's alarm tries again.
@@ -101,18 +102,27 @@ impl Loaded {
         read_page: impl Fn(Option<Uuid>) -> TotalsRead<'a>,
     ) -> std::result::Result<(), TotalsStopped> {
         let (mut after, mut changed) = (from, false);
+        let mut reading = ReadAhead::start(read_page(after)).await;
         let outcome = loop {
-            let page = match read_page(after).await {
+            let page = match reading.finish().await {
                 Ok(page) => page,
                 Err(reason) => break Err(TotalsStopped { reason, at: after }),
             };
-            let (page_changed, sent) = self
-                .fanout
-                .in_one_pass(|| page.writes.iter().fold(false, |any, write| self.write_days_total(write) | any));
+            // The next page's read goes out before this one is written: the database works while the object does.
+            let ahead = match page.next {
+                Some(next) => Some((next, ReadAhead::start(read_page(Some(next))).await)),
+                None => None,
+            };
+            let users: Vec<Uuid> = page.writes.iter().map(|write| write.user_id).collect();
+            let (page_changed, sent) = self.fanout.in_one_pass(|| {
+                self.store.with_page_facts(&users, || {
+                    page.writes.iter().fold(false, |any, write| self.write_days_total(write) | any)
+                })
+            });
             changed |= page_changed;
             self.frames_sent(sent);
-            match page.next {
-                Some(next) => after = Some(next),
+            match ahead {
+                Some((next, read)) => (after, reading) = (Some(next), read),
                 None => break Ok(()),
             }
         };
