@@ -146,16 +146,20 @@ pub async fn rescore_members(
     competition_id: &Uuid,
     (from, to): (&str, &str),
 ) -> Result<usize, ApiError> {
-    let mut after = None;
-    let mut written = 0;
+    let database = ctx.database();
+    let (mut page, mut written) = (database.rescore_members(competition_id, (from, to), None, RESCORE_PAGE).await?, 0);
     loop {
-        let page = ctx.database().rescore_members(competition_id, (from, to), after.as_ref(), RESCORE_PAGE).await?;
         let writes = page_totals(competition_id, &page.members, ctx.now_ms);
-        written += write_batch(ctx, competition_id, writes).await?;
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(written),
-        }
+        let Some(next) = page.next.take() else {
+            return Ok(written + write_batch(ctx, competition_id, writes).await?);
+        };
+        // The next page is read while this one is written: the database and the object work at the same time. A
+        // failed write leaves the page read ahead with raised versions and old totals, as a failed write leaves its
+        // own page: each member's next sync writes theirs.
+        let ahead = database.rescore_members(competition_id, (from, to), Some(&next), RESCORE_PAGE);
+        let (ahead, wrote) = futures_util::future::join(ahead, write_batch(ctx, competition_id, writes)).await;
+        written += wrote?;
+        page = ahead?;
     }
 }
 
