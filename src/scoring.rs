@@ -283,8 +283,9 @@ pub fn person_of(profile: &ProfileRow) -> Person {
     }
 }
 
-/// Tells the object of every competition the user joined (all of them, however many) their current name and avatar, and raises each page
-/// cache's version past the object's `update` frame, so no reader sees the old name after the change is answered.
+/// Tells the object of every competition the user joined (all of them, however many) their current name and avatar,
+/// and raises each page cache's version past the object's `update` frame, so no reader sees the old name after the
+/// change is answered.
 /// A competition that cannot be told now keeps the old name until the next change (logged).
 pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
     let joined = match ctx.database().competitions_of(&profile.user_id).await {
