@@ -16,6 +16,8 @@ token, call, ADMIN = client.token, client.call, client.admin
 READER = token(str(uuid.uuid4()))
 # Seeding takes a while; the start is set this far ahead of the seeding's end as measured in the round before.
 SETTLE_S = 5
+# The members the object reads a page (TOTALS_PAGE in src/adapters/score_history.rs).
+TOTALS_PAGE = 200
 
 
 def psql(sql):
@@ -92,9 +94,10 @@ for round_ in range(1, rounds + 1):
     assert status == 200, status
     start_s = first_time(starts, lambda: board_total(cid) == members)
     # While the competition runs: its members' inputs (read at now()) then count their days, as at the start.
-    db_start_s = database_seconds(f"rescore_members('{cid}', '{iso(starts)}', now(), after, 100)")
+    # Pages of TOTALS_PAGE (src/adapters/score_history.rs), as the object reads them.
+    db_start_s = database_seconds(f"rescore_members('{cid}', '{iso(starts)}', now(), after, {TOTALS_PAGE})")
     end_s = first_time(ends, lambda: prizes_final(cid))
-    db_end_s = database_seconds(f"member_totals('{cid}', '{iso(ends - 0.001)}', after, 100)")
+    db_end_s = database_seconds(f"member_totals('{cid}', '{iso(ends - 0.001)}', after, {TOTALS_PAGE})")
     rows.append((start_s, db_start_s, end_s, db_end_s))
     print(f"round {round_}: start pass {start_s:.2f} s (database {db_start_s:.2f} s), end pass {end_s:.2f} s "
           f"(database {db_end_s:.2f} s), {members} members", flush=True)

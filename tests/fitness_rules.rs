@@ -495,14 +495,14 @@ fn a_board_read_at_the_start_shows_the_days_stored_before_it() {
 }
 
 /// The start's totals are read and written a page of members at a time, and a competition with many members takes
-/// seconds for it (3 s for 20 000 on this machine, `scripts/bench-totals-pass`; more on a slow database). Board
+/// seconds for it (under 2 s for 20 000 on this machine, `scripts/bench-totals-pass`; more on a slow database). Board
 /// reads, score writes and joins wait for that pass at most 5 s and then go on with the board as it is, instead of
 /// being held for the whole pass (three pages held back 4 s each here, 12 s in all); the pass still puts everyone on
 /// the board.
 #[test]
 fn reads_syncs_and_joins_at_the_start_wait_for_a_long_totals_pass_at_most_five_seconds() {
     let (competition, walker) = starting_with_a_walker();
-    seed_members_with_a_day(&competition, 250);
+    seed_members_with_a_day(&competition, SEEDED);
     let _undo = hold_start_totals_until_it_starts(&competition, &walker, 4_000, 3);
 
     let began = std::time::Instant::now();
@@ -522,14 +522,20 @@ fn reads_syncs_and_joins_at_the_start_wait_for_a_long_totals_pass_at_most_five_s
 
     let everyone = e2e::eventually(Duration::from_secs(30), || {
         let page = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=1"), &walker, None);
-        (page.json["total"] == json!(251)).then_some(())
+        (page.json["total"] == json!(SEEDED + 1)).then_some(())
     });
     assert!(everyone.is_some(), "the pass puts every member with a day on the board");
     assert_eq!(board_score(&competition, &walker), Some(5000), "the sync during the pass stands");
 }
 
+/// The members the start's pass reads a page (`TOTALS_PAGE` in `src/adapters/score_history.rs`).
+const TOTALS_PAGE: usize = 200;
+
+/// Seeded members of the tests of a long pass: with the walker, three pages (`TOTALS_PAGE`, `TOTALS_PAGE` and 51).
+const SEEDED: usize = 2 * TOTALS_PAGE + 50;
+
 /// `count` more members of `competition` with a day stored before the start, named `seeded`, made in SQL: with the
-/// walker, the start's pass reads `count + 1` members, a page of 100 at a time.
+/// walker, the start's pass reads `count + 1` members, a page of `TOTALS_PAGE` at a time.
 fn seed_members_with_a_day(competition: &Uuid, count: usize) {
     let seed = format!(
         "BEGIN; CREATE TEMP TABLE seeded AS SELECT gen_random_uuid() AS id FROM generate_series(1, {count}); \
@@ -562,11 +568,12 @@ fn seeded_versions(competition: &Uuid) -> Vec<i64> {
 #[test]
 fn a_failed_read_in_the_starts_pass_is_retried_from_its_page_not_from_the_first() {
     let (competition, walker) = starting_with_a_walker();
-    seed_members_with_a_day(&competition, 250);
-    // The second page of 100 starts after the 100th member in user-id order (all 251 have a day).
+    seed_members_with_a_day(&competition, SEEDED);
+    // The second page starts after the first page's last member in user-id order (every member has a day).
     let query = format!(
         "SELECT user_id FROM public.memberships WHERE competition_id = '{competition}' ORDER BY user_id \
-         OFFSET 99 LIMIT 1"
+         OFFSET {} LIMIT 1",
+        TOTALS_PAGE - 1
     );
     let (read, output) = e2e::stack(&["psql", "-tAc", &query]);
     assert!(read, "{output}");
@@ -577,14 +584,14 @@ fn a_failed_read_in_the_starts_pass_is_retried_from_its_page_not_from_the_first(
 
     let everyone = e2e::eventually(Duration::from_secs(60), || {
         let page = as_user("GET", &format!("/api/v1/leaderboard/{competition}?limit=1"), &walker, None);
-        (page.json["total"] == json!(251)).then_some(())
+        (page.json["total"] == json!(SEEDED + 1)).then_some(())
     });
     assert!(everyone.is_some(), "the retried pass puts every member with a day on the board");
     assert!(!e2e::database_delay_waiting(&texts), "the second page's first read was held back");
     let versions = seeded_versions(&competition);
-    assert_eq!(versions.len(), 250);
-    // The walker may be on any page: the first page holds 99 or 100 seeded members, the last page 51 or 50.
-    let (first_page, last_page) = (&versions[..99], &versions[versions.len() - 50..]);
+    assert_eq!(versions.len(), SEEDED);
+    // The walker may be on any page: the first page holds one seeded member fewer or none, the last page 51 or 50.
+    let (first_page, last_page) = (&versions[..TOTALS_PAGE - 1], &versions[versions.len() - 50..]);
     assert!(
         first_page.iter().chain(last_page).all(|version| *version == last_page[0]),
         "the first page was read again: versions {first_page:?} against the last page's {last_page:?}"
@@ -598,7 +605,7 @@ fn a_failed_read_in_the_starts_pass_is_retried_from_its_page_not_from_the_first(
 #[test]
 fn sockets_get_the_starts_totals_a_page_in_a_frame_each_update_once_in_order() {
     let (competition, walker) = starting_with_a_walker_in(8);
-    seed_members_with_a_day(&competition, 250);
+    seed_members_with_a_day(&competition, SEEDED);
     let sockets: Vec<_> = (0..2).map(|_| e2e::connect_live(&competition, &walker, true).0).collect();
     let readers: Vec<_> = sockets
         .into_iter()
@@ -609,7 +616,7 @@ fn sockets_get_the_starts_totals_a_page_in_a_frame_each_update_once_in_order() {
                 assert_eq!(snapshot["total"], json!(0), "the socket opened before the start's pass: {snapshot}");
                 let (mut last, mut frames) = (snapshot["seq"].as_u64().expect("seq"), 0);
                 let mut members = std::collections::BTreeSet::new();
-                while members.len() < 251 {
+                while members.len() < SEEDED + 1 {
                     let frame = e2e::next_json(&mut socket);
                     frames += 1;
                     for update in e2e::updates_in(&frame) {
@@ -624,8 +631,8 @@ fn sockets_get_the_starts_totals_a_page_in_a_frame_each_update_once_in_order() {
         .collect();
     for reader in readers {
         let frames = reader.join().expect("reader");
-        // Three pages (100, 100, 51): three frames, and a little room for a page written in two events.
-        assert!(frames <= 6, "251 members' totals took {frames} frames");
+        // Three pages: three frames, and a little room for a page written in two events.
+        assert!(frames <= 6, "{} members' totals took {frames} frames", SEEDED + 1);
     }
 }
 
