@@ -134,8 +134,10 @@ pub fn taken_by_all(competition_id: &Uuid, members: &[MemberToRescore]) -> bool 
     members.iter().all(|member| member.inputs.competitions.iter().any(|rules| rules.id == *competition_id))
 }
 
-/// Members rescored per database call after a competition's end moved.
-const RESCORE_PAGE: usize = 100;
+/// Members rescored per database call (and written per object call) after a competition's end moved: the most the
+/// database function gives a page (200) and the object takes a batch, so a moved end makes as few subrequests as it
+/// can.
+const RESCORE_PAGE: usize = standings::requests::MAX_BATCH_WRITES;
 
 /// Rescores, a page at a time, every member of the fitness competition with a stored day that an end moved between
 /// `from` and `to` (RFC 3339) may count differently, and writes the new totals to its object, one call per page;

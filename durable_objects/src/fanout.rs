@@ -80,7 +80,7 @@ impl Fanout {
 
     /// Runs `burst`, a batch of writes in one event (a page of a totals pass or of a moved end's rescoring), with the
     /// frames it publishes held back, then sends them in one pass, consecutive updates in one `updates` frame,
-    /// whatever the threshold: a page of 100 writes to N sockets is then N sends, not 100 × N. Returns what `burst`
+    /// whatever the threshold: a page of 200 writes to N sockets is then N sends, not 200 × N. Returns what `burst`
     /// returned and the frames sent.
     pub fn in_one_pass<R>(&self, burst: impl FnOnce() -> R) -> (R, u64) {
         self.holding.set(true);
