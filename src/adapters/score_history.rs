@@ -19,7 +19,7 @@ use super::postgrest::Database;
 use super::rows::ScoreEntryArg;
 
 /// Members' totals computed from their days, read per page at a competition's start and at the end of its grace
-/// period: the most the database functions give a page. Pages of 200 instead of 100 cost the start's pass 81 µs a
+/// period: the most the database functions give a page. Pages of 200 instead of 100 cost the start's pass 84 µs a
 /// member instead of 92 and half the subrequests (BENCHMARKS.md, session 46); the object writes a page in one
 /// synchronous block of ≈ 10 ms. `tests/fitness_rules.rs` seeds its pages by this size.
 const TOTALS_PAGE: usize = 200;
