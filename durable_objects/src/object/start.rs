@@ -113,12 +113,9 @@ impl Loaded {
                 Some(next) => Some((next, ReadAhead::start(read_page(Some(next))).await)),
                 None => None,
             };
-            let users: Vec<Uuid> = page.writes.iter().map(|write| write.user_id).collect();
-            let (page_changed, sent) = self.fanout.in_one_pass(|| {
-                self.store.with_page_facts(&users, || {
-                    page.writes.iter().fold(false, |any, write| self.write_days_total(write) | any)
-                })
-            });
+            let (page_changed, sent) = self
+                .fanout
+                .in_one_pass(|| page.writes.iter().fold(false, |any, write| self.write_days_total(write) | any));
             changed |= page_changed;
             self.frames_sent(sent);
             match ahead {

@@ -148,31 +148,26 @@ impl Loaded {
         if writes.len() > MAX_BATCH_WRITES {
             return error(ErrorCode::BadRequest, format!("at most {MAX_BATCH_WRITES} writes a batch"));
         }
-        let users: Vec<Uuid> = writes.iter().map(|write| write.user_id).collect();
-        let (applied, sent) =
-            self.fanout.in_one_pass(|| self.store.with_page_facts(&users, || self.apply_writes(&writes)));
+        let (applied, sent) = self.fanout.in_one_pass(|| {
+            let mut outcomes = Vec::with_capacity(writes.len());
+            let mut changed = false;
+            for write in &writes {
+                outcomes.push(match self.apply_write(write)? {
+                    Ok((reply, moved)) => {
+                        changed |= moved;
+                        WriteOutcome::Written(reply)
+                    }
+                    Err(refused) => WriteOutcome::Refused(refused),
+                });
+            }
+            Ok::<_, worker::Error>((outcomes, changed))
+        });
         self.frames_sent(sent);
         let (outcomes, changed) = applied?;
         if changed {
             self.schedule_outbox(OUTBOX_DELAY_MS).await?;
         }
         Reply::json(&outcomes)
-    }
-
-    /// Each of a batch's writes, in order; whether any changed the board.
-    fn apply_writes(&self, writes: &[ScoreWrite]) -> Result<(Vec<WriteOutcome>, bool)> {
-        let mut outcomes = Vec::with_capacity(writes.len());
-        let mut changed = false;
-        for write in writes {
-            outcomes.push(match self.apply_write(write)? {
-                Ok((reply, moved)) => {
-                    changed |= moved;
-                    WriteOutcome::Written(reply)
-                }
-                Err(refused) => WriteOutcome::Refused(refused),
-            });
-        }
-        Ok((outcomes, changed))
     }
 
     /// One write admitted by the board's rules, stored, then announced: the writer's standing and whether the board

@@ -10,7 +10,6 @@ mod final_standings;
 mod frames;
 mod members;
 mod outbox;
-mod primed;
 mod roster;
 mod schema;
 mod settings;
@@ -58,8 +57,6 @@ pub struct ScoreStore {
     names: std::cell::RefCell<HashMap<Uuid, Option<String>>>,
     /// The sequence of the frame whose keeping last deleted frames beyond the resume window.
     trimmed_at: std::cell::Cell<u64>,
-    /// The facts of the members of a page being written ([`primed`]), empty otherwise.
-    primed: std::cell::RefCell<primed::PrimedFacts>,
 }
 
 /// How many names [`ScoreStore::display_name`] keeps before it starts over (a bound on the object's memory; the
@@ -70,7 +67,7 @@ impl ScoreStore {
     /// Opens the store, creating the schema on first use.
     pub fn open(sql: SqlStorage) -> Result<Self, StoreError> {
         sql.exec(schema::SCHEMA, None)?;
-        let store = Self { sql, names: Default::default(), trimmed_at: Default::default(), primed: Default::default() };
+        let store = Self { sql, names: Default::default(), trimmed_at: Default::default() };
         if store.meta_value(schema::OUTBOX_ONE_ROW_PER_MEMBER_DONE)?.is_none() {
             store.sql.exec(schema::OUTBOX_ONE_ROW_PER_MEMBER, None)?;
             store.set_meta_value(schema::OUTBOX_ONE_ROW_PER_MEMBER_DONE, 1)?;

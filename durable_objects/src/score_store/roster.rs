@@ -37,8 +37,7 @@ impl ScoreStore {
     /// Adds a member to the roster (idempotent), unless their account was deleted: a join that the database took
     /// just before the deletion may reach the object after it (the deleted id never comes back).
     pub fn add_member(&self, user: &Uuid) -> Result<(), StoreError> {
-        self.run_for(
-            user,
+        self.run(
             "INSERT INTO roster (user_id) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM forgotten WHERE user_id = ?1) \
              ON CONFLICT DO NOTHING",
             &[Bind::Text(&user.to_string())],
@@ -47,9 +46,6 @@ impl ScoreStore {
 
     /// Whether the roster holds `user`.
     pub fn is_member(&self, user: &Uuid) -> Result<bool, StoreError> {
-        if let Some(facts) = self.primed_facts(user) {
-            return Ok(facts.member);
-        }
         let rows: Vec<RosterRow> = self
             .sql
             .exec("SELECT user_id FROM roster WHERE user_id = ?1", vec![user.to_string().into()])?
@@ -135,15 +131,11 @@ impl ScoreStore {
 
     /// Whether `user` was disqualified.
     pub fn is_disqualified(&self, user: &Uuid) -> Result<bool, StoreError> {
-        if let Some(facts) = self.primed_facts(user) {
-            return Ok(facts.disqualified);
-        }
         Ok(self.count("SELECT COUNT(*) AS n FROM disqualified WHERE user_id = ?1", vec![user.to_string().into()])? > 0)
     }
 
     /// Records `user` as disqualified and drops their member row (one synchronous block: both or neither).
     pub fn disqualify(&self, user: &Uuid, reason: &str) -> Result<(), StoreError> {
-        self.unprime(user);
         let user = user.to_string();
         self.run(
             "INSERT INTO disqualified (user_id, reason) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING",
@@ -157,7 +149,6 @@ impl ScoreStore {
     /// row deleted; remembered as deleted, so that a late join or rename cannot bring them back. One synchronous
     /// block: all or nothing.
     pub fn forget(&self, user: &Uuid, off_board: bool) -> Result<(), StoreError> {
-        self.unprime(user);
         let id = user.to_string();
         self.run("DELETE FROM roster WHERE user_id = ?1", &[Bind::Text(&id)])?;
         self.run("DELETE FROM day_versions WHERE user_id = ?1", &[Bind::Text(&id)])?;
@@ -191,9 +182,6 @@ impl ScoreStore {
 
     /// The days version of the last fitness total applied for `user` (`None` before the first).
     pub fn day_version(&self, user: &Uuid) -> Result<Option<i64>, StoreError> {
-        if let Some(facts) = self.primed_facts(user) {
-            return Ok(facts.day_version);
-        }
         let rows: Vec<Value> = self
             .sql
             .exec("SELECT version AS value FROM day_versions WHERE user_id = ?1", vec![user.to_string().into()])?
@@ -203,8 +191,7 @@ impl ScoreStore {
 
     /// Remembers the days version of the fitness total just applied for `user`.
     pub fn set_day_version(&self, user: &Uuid, version: i64) -> Result<(), StoreError> {
-        self.run_for(
-            user,
+        self.run(
             "INSERT INTO day_versions (user_id, version) VALUES (?1, ?2) \
              ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",
             &[Bind::Text(&user.to_string()), Bind::Int(version)],
