@@ -237,18 +237,18 @@ impl Loaded {
                     | ObjectRequest::AddMember(_)
                     | ObjectRequest::SetPerson(_)
             );
-        // Settings the object holds already change nothing (a Worker's isolate telling it once, from the row a read
-        // has just looked up: `settings_told.rs`): answered at once, not after a pass in flight.
-        let known_settings =
-            matches!(&request, ObjectRequest::SetMeta(meta) if self.board.borrow().meta() == Some(meta));
-        if many_send && !known_settings {
-            self.settle_within(alarm::SETTLE_WAIT_MS).await;
-        } else if !many_send {
-            if let Err(e) = self.settle_if_due().await {
-                worker::console_error!(
-                    "standings due to become final not settled before an operation (the alarm retries): {e}"
-                );
+        if many_send {
+            // Settings the object holds already change nothing (a Worker's isolate telling it once, from the row a
+            // read has just looked up: `settings_told.rs`): answered at once, not after a pass in flight.
+            let known_settings =
+                matches!(&request, ObjectRequest::SetMeta(meta) if self.board.borrow().meta() == Some(meta));
+            if !known_settings {
+                self.settle_within(alarm::SETTLE_WAIT_MS).await;
             }
+        } else if let Err(e) = self.settle_if_due().await {
+            worker::console_error!(
+                "standings due to become final not settled before an operation (the alarm retries): {e}"
+            );
         }
         let reply = match request {
             ObjectRequest::WriteScore(write) => self.write_score(write).await,
