@@ -4,11 +4,17 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// A map whose entries expire `ttl_ms` after insertion; when full, expired entries go first, then everything.
+/// A map whose entries expire `ttl_ms` after insertion, bounded in entries and, for caches of large values, in their
+/// total weight (bytes); when full, expired entries go first, then the oldest.
 #[derive(Debug)]
 pub struct TtlCache<K, V> {
     ttl_ms: i64,
     capacity: usize,
+    /// The most total weight held at once, and what one value weighs (0 for caches bounded by count alone).
+    budget: usize,
+    weigh: fn(&V) -> usize,
+    /// The total weight of the entries held.
+    weight: usize,
     /// Stored at, whether a caller took it upon itself to refresh the entry ([`TtlCache::get_or_claim`]), the value.
     entries: HashMap<K, (i64, bool, V)>,
 }
@@ -24,10 +30,21 @@ pub enum Cached<V> {
     Missing,
 }
 
-impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
-    /// An empty cache.
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    /// An empty cache of at most `capacity` entries.
     pub fn new(ttl_ms: i64, capacity: usize) -> Self {
-        Self { ttl_ms, capacity, entries: HashMap::new() }
+        Self::weighted(ttl_ms, capacity, usize::MAX, |_| 0)
+    }
+
+    /// An empty cache of at most `capacity` entries whose values weigh at most `budget` together. A value heavier
+    /// than the whole budget is not held.
+    pub fn weighted(ttl_ms: i64, capacity: usize, budget: usize, weigh: fn(&V) -> usize) -> Self {
+        Self { ttl_ms, capacity, budget, weigh, weight: 0, entries: HashMap::new() }
+    }
+
+    /// The total weight of the values held.
+    pub fn weight(&self) -> usize {
+        self.weight
     }
 
     /// The value stored for `key`, unless it expired by `now_ms`.
@@ -80,28 +97,58 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     /// Stores `value` as of `now_ms`.
     pub fn put(&mut self, key: K, value: V, now_ms: i64) {
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            let ttl = self.ttl_ms;
-            self.entries.retain(|_, (at, _, _)| now_ms - *at < ttl);
-            // Still full of live entries: a cache may forget; start over rather than scan for the oldest.
-            if self.entries.len() >= self.capacity {
-                self.entries.clear();
-            }
+        self.remove(&key);
+        let heavy = (self.weigh)(&value);
+        if heavy > self.budget {
+            return;
         }
+        if self.entries.len() >= self.capacity || self.budget - heavy < self.weight {
+            self.make_room(heavy, now_ms);
+        }
+        self.weight += heavy;
         self.entries.insert(key, (now_ms, false, value));
+    }
+
+    /// Drops expired entries, then, if that leaves no room for `heavy` more, the oldest ones down to three quarters
+    /// of both bounds, so that the puts after this one find room without sorting the entries again.
+    fn make_room(&mut self, heavy: usize, now_ms: i64) {
+        let (ttl, weigh) = (self.ttl_ms, self.weigh);
+        let mut freed = 0;
+        self.entries.retain(|_, (at, _, value)| {
+            let live = now_ms - *at < ttl;
+            if !live {
+                freed += weigh(value);
+            }
+            live
+        });
+        self.weight -= freed;
+        if self.entries.len() < self.capacity && self.budget - heavy >= self.weight {
+            return;
+        }
+        let (count_to, weight_to) = (self.capacity / 4 * 3, (self.budget - heavy) / 4 * 3);
+        let mut by_age: Vec<(i64, K)> = self.entries.iter().map(|(key, (at, _, _))| (*at, key.clone())).collect();
+        by_age.sort_unstable_by_key(|(at, _)| *at);
+        for (_, key) in by_age {
+            if self.entries.len() <= count_to && self.weight <= weight_to {
+                break;
+            }
+            self.remove(&key);
+        }
     }
 
     /// Stores a refreshed `value` only if `key` still has an entry, live or not: a refresh that finishes after the
     /// key was [removed](TtlCache::remove) (its value changed) must not bring the old value back.
     pub fn refresh(&mut self, key: &K, value: V, now_ms: i64) {
-        if let Some(entry) = self.entries.get_mut(key) {
-            *entry = (now_ms, false, value);
+        if self.entries.contains_key(key) {
+            self.put(key.clone(), value, now_ms);
         }
     }
 
     /// Forgets `key` (a write made the cached value stale).
     pub fn remove(&mut self, key: &K) {
-        self.entries.remove(key);
+        if let Some((_, _, value)) = self.entries.remove(key) {
+            self.weight -= (self.weigh)(&value);
+        }
     }
 }
 
@@ -184,5 +231,68 @@ mod tests {
         cache.put(4, "x", 160);
         assert_eq!(cache.get(&4, 160), Some("x"));
         assert!(cache.entries.len() <= 2);
+    }
+
+    #[test]
+    fn a_cache_full_of_live_entries_drops_the_oldest_down_to_three_quarters() {
+        let mut cache = TtlCache::new(1_000, 8);
+        for key in 0..8 {
+            cache.put(key, key, key);
+        }
+        cache.put(8, 8, 8);
+        let held: Vec<i64> = (0..9).filter(|key| cache.get(key, 8).is_some()).collect();
+        assert_eq!(held, [2, 3, 4, 5, 6, 7, 8], "the two oldest went (down to 6 of 8), then the new one came in");
+    }
+
+    fn weigh(value: &usize) -> usize {
+        *value
+    }
+
+    #[test]
+    fn a_weighted_cache_holds_at_most_its_budget_and_drops_the_oldest_first() {
+        let mut cache = TtlCache::weighted(1_000, 100, 100, weigh);
+        let cases: [(&str, usize, i64, &[&str]); 6] = [
+            // (key, weight, now, keys held afterwards)
+            ("a", 40, 0, &["a"]),
+            ("b", 40, 1, &["a", "b"]),
+            ("c", 30, 2, &["b", "c"]), // 110 > 100: the oldest go until at most 3/4 of the 70 left for c is held
+            ("d", 101, 3, &["b", "c"]), // heavier than the whole budget: not held
+            ("c", 101, 4, &["b"]),     // and a key put again with such a value loses its old one
+            ("e", 100, 5, &["e"]),
+        ];
+        for (key, weight, now, held) in cases {
+            cache.put(key, weight, now);
+            let mut found: Vec<&str> =
+                ["a", "b", "c", "d", "e"].into_iter().filter(|k| cache.get(k, now).is_some()).collect();
+            found.sort_unstable();
+            assert_eq!(found, held, "after {key} ({weight}) at {now}");
+            assert!(cache.weight() <= 100);
+        }
+        cache.remove(&"e");
+        assert_eq!(cache.weight(), 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_weight_is_the_sum_of_what_is_held_and_within_both_bounds(
+            ops in proptest::collection::vec((0u8..4, 0u8..12, 0usize..60, 0i64..40), 1..200)
+        ) {
+            let mut cache = TtlCache::weighted(100, 6, 150, weigh);
+            let mut now = 0;
+            for (op, key, weight, step) in ops {
+                now += step;
+                match op {
+                    0 | 1 => {
+                        cache.put(key, weight, now);
+                        proptest::prop_assert_eq!(cache.get(&key, now), Some(weight), "a put value is held");
+                    }
+                    2 => cache.remove(&key),
+                    _ => cache.refresh(&key, weight, now),
+                }
+                let held: usize = cache.entries.values().map(|(_, _, value)| *value).sum();
+                proptest::prop_assert_eq!(cache.weight(), held);
+                proptest::prop_assert!(held <= 150 && cache.entries.len() <= 6);
+            }
+        }
     }
 }

@@ -16,6 +16,11 @@ use crate::isolate_cache::TtlCache;
 pub const PAGE_TTL_MS: i64 = 15_000;
 /// Pages one isolate holds at most.
 pub const CAPACITY: usize = 2_000;
+/// The most page bytes one isolate holds. A page of 200 members with long names and avatars is ≈ 80 KB, so 2 000 of
+/// them would take 160 MB of an isolate limited to 128 MB (and wasm memory, once grown, never shrinks): any user can
+/// ask for that many distinct pages (each size and cursor is its own) within a page's 15 s. Pages of 50 ordinary
+/// members are ≈ 10 KB, so the budget still holds hundreds of them.
+pub const BUDGET_BYTES: usize = 8 << 20;
 
 /// What identifies a page: its competition, its size and where it starts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -38,7 +43,13 @@ pub struct HeldPage {
 }
 
 thread_local! {
-    static PAGES: RefCell<TtlCache<PageKey, HeldPage>> = RefCell::new(TtlCache::new(PAGE_TTL_MS, CAPACITY));
+    static PAGES: RefCell<TtlCache<PageKey, HeldPage>> =
+        RefCell::new(TtlCache::weighted(PAGE_TTL_MS, CAPACITY, BUDGET_BYTES, weigh));
+}
+
+/// What a held page costs the isolate: its body, and a little for its key and the map's slot.
+fn weigh(page: &HeldPage) -> usize {
+    page.body.len() + 128
 }
 
 /// The page held for `key`, unless it expired by `now_ms`.
@@ -69,5 +80,22 @@ mod tests {
         for other in [key(2, 50, None), key(1, 20, None), key(1, 50, Some("1f.2"))] {
             assert_eq!(held(&other, 1_000), None, "{other:?}");
         }
+    }
+
+    #[test]
+    fn large_pages_are_held_within_the_byte_budget_newest_first() {
+        let key = |n: usize| PageKey { competition: Uuid::from_u128(9), limit: 200, cursor: Some(format!("{n}.x")) };
+        // Pages of 200 members with 40-character names and avatars, as many as the cache holds by count.
+        let body = "x".repeat(80_000);
+        let at = |n: usize| 5_000 + n as i64;
+        for n in 0..CAPACITY {
+            hold(key(n), HeldPage { seq: n as u64, body: body.clone() }, at(n));
+        }
+        let now = at(CAPACITY);
+        let held_bytes = PAGES.with(|pages| pages.borrow().weight());
+        assert!(held_bytes <= BUDGET_BYTES, "{held_bytes} bytes held");
+        assert!(held_bytes > BUDGET_BYTES / 2, "the budget is used: {held_bytes} bytes held");
+        assert_eq!(held(&key(CAPACITY - 1), now).map(|page| page.seq), Some(CAPACITY as u64 - 1), "the newest");
+        assert_eq!(held(&key(0), now).map(|page| page.seq), None, "the oldest went first");
     }
 }
