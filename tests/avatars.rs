@@ -94,3 +94,33 @@ fn a_new_avatar_removes_the_one_it_replaces_and_the_same_picture_is_each_users_o
     assert_eq!(deleted.status, 204, "{:?}", deleted.json);
     assert_eq!((served(&new), served(&shared)), (404, 200), "the account's image went, the other user's stayed");
 }
+
+#[test]
+fn uploads_beyond_what_an_isolate_holds_at_once_wait_their_turn_and_are_all_stored() {
+    let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
+    // Large images (each near the 2 MiB limit), all at once: an isolate holds at most 8 uploads, and the others wait
+    // for a place (up to 10 s) before their bodies are read.
+    let replies: Vec<(Vec<u8>, e2e::Reply)> = std::thread::scope(|scope| {
+        let uploads: Vec<_> = users
+            .iter()
+            .map(|user| {
+                scope.spawn(move || {
+                    let mut image = png(&user.to_string());
+                    image.resize(2 * 1024 * 1024 - 1, 7);
+                    let reply = upload(user, "image/png", &image);
+                    (image, reply)
+                })
+            })
+            .collect();
+        uploads.into_iter().map(|upload| upload.join().expect("an upload thread")).collect()
+    });
+    for (image, reply) in replies {
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        let url = reply.json["avatar_url"].as_str().expect("avatar_url");
+        let path = &url[url.find("/api/").expect("an avatar URL")..];
+        let stored = ureq::get(&format!("{}{path}", base_url())).call().expect("the stored avatar");
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut stored.into_reader(), &mut body).expect("body");
+        assert!(body == image, "the stored image is the uploaded one");
+    }
+}

@@ -2,6 +2,7 @@
 //! the caller's profile at it and removes the image it replaces; `GET /api/v1/avatars/{key}` serves it publicly with
 //! long immutable caching.
 
+pub mod in_flight;
 pub mod model;
 
 use crate::adapters::avatar_store::AvatarStore;
@@ -16,6 +17,8 @@ use model::{check_upload, key_for, key_of_url, parse_key, AvatarReply, CACHE_CON
 /// `POST /api/v1/me/avatar`
 pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     let user = ctx.require_person()?;
+    // Taken before the body is read, held until the reply: the image stays in memory until it is stored.
+    let _place = in_flight::take().await?;
     let headers = req.headers();
     let content_type = headers.get("Content-Type").ok().flatten();
     let bytes = crate::runtime::read_body(req, MAX_BYTES).await?;
