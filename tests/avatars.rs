@@ -33,6 +33,7 @@ fn an_uploaded_avatar_is_served_with_immutable_caching_and_set_on_the_profile() 
     let response = agent.get(&url).call().expect("avatar");
     assert_eq!(response.header("content-type"), Some("image/png"));
     assert_eq!(response.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(response.header("content-length"), Some(image.len().to_string().as_str()));
     let etag = response.header("etag").expect("etag").to_owned();
     let mut body = Vec::new();
     std::io::Read::read_to_end(&mut response.into_reader(), &mut body).expect("body");

@@ -33,7 +33,7 @@ pub struct AvatarStore {
     bucket: Bucket,
 }
 
-/// A stored image: its version, and its bytes on demand (a 304 needs no body).
+/// A stored image: its version and size, and its bytes on demand (a 304 needs no body).
 pub struct StoredImage {
     object: worker::Object,
 }
@@ -44,11 +44,20 @@ impl StoredImage {
         self.object.http_etag()
     }
 
-    /// The image's bytes.
-    pub async fn bytes(self) -> Result<Vec<u8>, StorageError> {
+    /// The image's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.object.size()
+    }
+
+    /// The image's bytes as the runtime's stream, for a response to pass on without copying them into the isolate's
+    /// memory (`None`: the object has no body).
+    pub fn stream(self) -> Result<Option<worker::web_sys::ReadableStream>, StorageError> {
         match self.object.body() {
-            Some(body) => Ok(body.bytes().await?),
-            None => Ok(Vec::new()),
+            Some(body) => match body.response_body()? {
+                worker::ResponseBody::Stream(stream) => Ok(Some(stream)),
+                _ => Ok(None),
+            },
+            None => Ok(None),
         }
     }
 }

@@ -103,7 +103,7 @@ pub(super) async fn serve(
         Endpoint::CompetitionCancel => competitions::cancel(&ctx, route).await.map(Served::Reply),
         Endpoint::FitnessSync => fitness::sync(&ctx, req).await.map(Served::Reply),
         Endpoint::AvatarUpload => avatars::upload(&ctx, req).await.map(Served::Reply),
-        Endpoint::AvatarGet => avatars::serve(&ctx, route, req).await.map(Served::Reply),
+        Endpoint::AvatarGet => avatars::serve(&ctx, route, req).await.map(Served::Streamed),
         #[cfg(feature = "test-routes")]
         Endpoint::TestBreakers => test_support::breakers(&ctx).map(Served::Reply),
         #[cfg(feature = "test-routes")]

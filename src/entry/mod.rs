@@ -124,6 +124,14 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             ours.extend(cors.response_headers(origin));
             return respond::with_api_headers(web_sys::Response::from(response), ours, &arrival.request_id);
         }
+        Ok(Served::Streamed(image)) => {
+            let mut reply = image.reply;
+            reply.headers.extend(limit_headers);
+            reply.headers.extend(cors.response_headers(origin));
+            let finished = Finished { route: template, status: reply.status, bytes: image.bytes };
+            finish(&env, &ctx, &arrival, finished, user, None);
+            return respond::into_streamed_response(reply, image.stream, &arrival.request_id);
+        }
         Ok(Served::Reply(reply)) => (reply, None),
         Err(error) => (error_reply(&error, &arrival.request_id), Some(error)),
     };
@@ -205,6 +213,8 @@ fn observe(env: &Env, ctx: &Context, arrival: &Arrival, finished: &Finished<'_>,
 pub(super) enum Served {
     Reply(Reply),
     Upgrade(Response),
+    /// A reply whose body the runtime streams from storage (an avatar).
+    Streamed(crate::routes::avatars::Image),
 }
 
 fn log_request(

@@ -22,6 +22,9 @@ export function respond(status, lines, body) {
   const headers = apply(new Headers(), lines);
   return new Response(body.length === 0 ? null : body.slice(), { status, headers });
 }
+export function respond_streamed(status, lines, body) {
+  return new Response(body, { status, headers: apply(new Headers(), lines) });
+}
 export function respond_upgraded(upgrade, lines) {
   if (upgrade.status !== 101 || !upgrade.webSocket) return upgrade;
   const headers = apply(new Headers(upgrade.headers), lines);
@@ -31,6 +34,12 @@ extern "C" {
     // `catch`: a header value the runtime refuses throws, and a JavaScript exception must not unwind through Rust.
     #[wasm_bindgen(catch, js_name = respond)]
     fn respond_js(status: u16, lines: &str, body: &[u8]) -> Result<web_sys::Response, JsValue>;
+    #[wasm_bindgen(catch, js_name = respond_streamed)]
+    fn respond_streamed_js(
+        status: u16,
+        lines: &str,
+        body: Option<web_sys::ReadableStream>,
+    ) -> Result<web_sys::Response, JsValue>;
     #[wasm_bindgen(catch, js_name = respond_upgraded)]
     fn respond_upgraded_js(upgrade: &web_sys::Response, lines: &str) -> Result<web_sys::Response, JsValue>;
 }
@@ -39,6 +48,16 @@ extern "C" {
 /// an error when the runtime refuses one of the headers.
 pub fn into_response(reply: Reply, request_id: &str) -> worker::Result<web_sys::Response> {
     respond_js(reply.status, &header_lines(&reply, request_id), &reply.body).map_err(worker::Error::from)
+}
+
+/// The runtime's response for `reply`'s status and headers (as [`into_response`]) with `body` as its body: a stream
+/// the runtime passes on (a stored avatar) without its bytes entering the isolate's memory.
+pub fn into_streamed_response(
+    reply: Reply,
+    body: Option<web_sys::ReadableStream>,
+    request_id: &str,
+) -> worker::Result<web_sys::Response> {
+    respond_streamed_js(reply.status, &header_lines(&reply, request_id), body).map_err(worker::Error::from)
 }
 
 /// A WebSocket handshake answered by an object (101, its socket and its own headers, such as the echoed

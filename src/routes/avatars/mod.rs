@@ -58,12 +58,25 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
     }
 }
 
+/// An avatar's answer: its status and headers, and the image as the runtime's stream (none for a 304). The bytes
+/// never enter the isolate: reading them into wasm memory and copying them out into the response made two copies of
+/// each image per read (180 reads of a 2 MiB image cost 880–960 ms of workerd CPU under `wrangler dev`, streamed
+/// 680–830 ms).
+pub struct Image {
+    /// Status and headers; the body is the stream.
+    pub reply: Reply,
+    /// The stored image, streamed by the runtime.
+    pub stream: Option<worker::web_sys::ReadableStream>,
+    /// The image's size, for the access log and metrics.
+    pub bytes: u64,
+}
+
 /// `GET /api/v1/avatars/{key}` (public).
 pub async fn serve(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
     req: &crate::http::incoming::Incoming,
-) -> Result<Reply, ApiError> {
+) -> Result<Image, ApiError> {
     let key = route.param("key").unwrap_or_default();
     let image = parse_key(key).ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
     let stored =
@@ -76,11 +89,12 @@ pub async fn serve(
     ];
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     if if_none_match.is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*")) {
-        return Ok(Reply { status: 304, body: Vec::new(), headers });
+        return Ok(Image { reply: Reply { status: 304, body: Vec::new(), headers }, stream: None, bytes: 0 });
     }
-    let body = stored.bytes().await?;
-    headers.push(("Content-Length".to_owned(), body.len().to_string()));
-    Ok(Reply { status: 200, body, headers })
+    let bytes = stored.size();
+    headers.push(("Content-Length".to_owned(), bytes.to_string()));
+    let stream = stored.stream()?;
+    Ok(Image { reply: Reply { status: 200, body: Vec::new(), headers }, stream, bytes })
 }
 
 /// `scheme://host[:port]` of the request, for absolute avatar URLs.
