@@ -30,7 +30,7 @@ pub enum Cached<V> {
     Missing,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// An empty cache of at most `capacity` entries.
     pub fn new(ttl_ms: i64, capacity: usize) -> Self {
         Self::weighted(ttl_ms, capacity, usize::MAX, |_| 0)
@@ -125,22 +125,34 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         if self.entries.len() < self.capacity && self.budget - heavy >= self.weight {
             return;
         }
+        // The ages and weights alone are sorted (one sort of one type for every cache, not one per key type), to find
+        // the time up to which entries go.
         let (count_to, weight_to) = (self.capacity / 4 * 3, (self.budget - heavy) / 4 * 3);
-        let mut by_age: Vec<(i64, K)> = self.entries.iter().map(|(key, (at, _, _))| (*at, key.clone())).collect();
-        by_age.sort_unstable_by_key(|(at, _)| *at);
-        for (_, key) in by_age {
-            if self.entries.len() <= count_to && self.weight <= weight_to {
+        let mut by_age: Vec<(i64, usize)> = self.entries.values().map(|(at, _, value)| (*at, weigh(value))).collect();
+        by_age.sort_unstable();
+        let (mut count, mut weight, mut cutoff) = (self.entries.len(), self.weight, None);
+        for (at, heavy) in by_age {
+            if count <= count_to && weight <= weight_to && cutoff != Some(at) {
                 break;
             }
-            self.remove(&key);
+            (count, weight, cutoff) = (count - 1, weight - heavy, Some(at));
+        }
+        if let Some(cutoff) = cutoff {
+            self.entries.retain(|_, (at, _, _)| *at > cutoff);
+            self.weight = weight;
         }
     }
 
     /// Stores a refreshed `value` only if `key` still has an entry, live or not: a refresh that finishes after the
     /// key was [removed](TtlCache::remove) (its value changed) must not bring the old value back.
     pub fn refresh(&mut self, key: &K, value: V, now_ms: i64) {
-        if self.entries.contains_key(key) {
-            self.put(key.clone(), value, now_ms);
+        let weigh = self.weigh;
+        if let Some(entry) = self.entries.get_mut(key) {
+            let old = std::mem::replace(entry, (now_ms, false, value));
+            self.weight = self.weight - weigh(&old.2) + weigh(&entry.2);
+            if self.weight > self.budget {
+                self.make_room(0, now_ms);
+            }
         }
     }
 
