@@ -131,11 +131,12 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         let mut by_age: Vec<(i64, usize)> = self.entries.values().map(|(at, _, value)| (*at, weigh(value))).collect();
         by_age.sort_unstable();
         let (mut count, mut weight, mut cutoff) = (self.entries.len(), self.weight, None);
-        for (at, heavy) in by_age {
+        for (at, weighs) in by_age {
+            // Entries stored in the same millisecond go together: the cut is a time.
             if count <= count_to && weight <= weight_to && cutoff != Some(at) {
                 break;
             }
-            (count, weight, cutoff) = (count - 1, weight - heavy, Some(at));
+            (count, weight, cutoff) = (count - 1, weight - weighs, Some(at));
         }
         if let Some(cutoff) = cutoff {
             self.entries.retain(|_, (at, _, _)| *at > cutoff);
