@@ -115,7 +115,7 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
 
-    let (reply, error) = match served {
+    let (reply, error, streamed) = match served {
         Ok(Served::Upgrade(response)) => {
             let status = response.status_code();
             finish(&env, &ctx, &arrival, Finished { route: template, status, bytes: 0 }, user, None);
@@ -124,16 +124,10 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             ours.extend(cors.response_headers(origin));
             return respond::with_api_headers(web_sys::Response::from(response), ours, &arrival.request_id);
         }
-        Ok(Served::Streamed(image)) => {
-            let mut reply = image.reply;
-            reply.headers.extend(limit_headers);
-            reply.headers.extend(cors.response_headers(origin));
-            let finished = Finished { route: template, status: reply.status, bytes: image.bytes };
-            finish(&env, &ctx, &arrival, finished, user, None);
-            return respond::into_streamed_response(reply, image.stream, &arrival.request_id);
-        }
-        Ok(Served::Reply(reply)) => (reply, None),
-        Err(error) => (error_reply(&error, &arrival.request_id), Some(error)),
+        // A streamed reply's body is the runtime's stream, of the size it says; its own `reply.body` is empty.
+        Ok(Served::Streamed(image)) => (image.reply, None, Some((image.stream, image.bytes))),
+        Ok(Served::Reply(reply)) => (reply, None, None),
+        Err(error) => (error_reply(&error, &arrival.request_id), Some(error), None),
     };
 
     let mut reply = reply;
@@ -149,9 +143,12 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
         reply.headers.push(("ETag".to_owned(), tag));
     }
-    let finished = Finished { route: template, status: reply.status, bytes: reply.body.len() as u64 };
-    finish(&env, &ctx, &arrival, finished, user, error.as_ref());
-    into_response(reply, &arrival.request_id)
+    let bytes = streamed.as_ref().map_or(reply.body.len() as u64, |(_, bytes)| *bytes);
+    finish(&env, &ctx, &arrival, Finished { route: template, status: reply.status, bytes }, user, error.as_ref());
+    match streamed {
+        Some((stream, _)) => respond::into_streamed_response(reply, stream, &arrival.request_id),
+        None => into_response(reply, &arrival.request_id),
+    }
 }
 
 /// The envelope of `API.md` for `error`, with the headers it owes (`Retry-After`, `Allow`, …).
