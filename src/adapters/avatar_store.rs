@@ -2,13 +2,25 @@
 //! (upload, serve, account deletion) and the health check never touch the bucket's API. The store's own error text
 //! is logged, never shown: it can name buckets, hosts and internal state.
 
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use thiserror::Error;
-use worker::{Bucket, Env, HttpMetadata};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{Bucket, Env};
 
 use crate::error::ApiError;
 
 /// The bucket's binding in `wrangler.toml`.
 pub const BINDING: &str = "AVATARS";
+
+// The bucket as the runtime gives it: workers-rs's `put` takes the value as a `Vec` in wasm memory, and avatars are
+// stored from the runtime's memory (`routes::avatars::held_image`).
+#[wasm_bindgen]
+extern "C" {
+    type RawBucket;
+    #[wasm_bindgen(method, catch, js_name = put)]
+    fn put_bytes(this: &RawBucket, key: &str, value: &Uint8Array, options: &Object) -> Result<Promise, JsValue>;
+}
 
 /// A failed storage call, with the runtime's text for the log.
 #[derive(Debug, Error)]
@@ -18,6 +30,12 @@ pub struct StorageError(String);
 impl From<worker::Error> for StorageError {
     fn from(error: worker::Error) -> Self {
         StorageError(error.to_string())
+    }
+}
+
+impl From<JsValue> for StorageError {
+    fn from(error: JsValue) -> Self {
+        StorageError(crate::subrequest::Failure(error).to_string())
     }
 }
 
@@ -73,20 +91,21 @@ impl AvatarStore {
         Ok(self.bucket.head(key).await?.is_some())
     }
 
-    /// Stores an image with its type and caching policy.
+    /// Stores an image (held in the runtime's memory) with its type and caching policy.
     pub async fn put_image(
         &self,
         key: &str,
-        bytes: Vec<u8>,
+        bytes: &Uint8Array,
         mime: &str,
         cache_control: &str,
     ) -> Result<(), StorageError> {
-        let metadata = HttpMetadata {
-            content_type: Some(mime.to_owned()),
-            cache_control: Some(cache_control.to_owned()),
-            ..HttpMetadata::default()
-        };
-        self.bucket.put(key, bytes).http_metadata(metadata).execute().await?;
+        let metadata = Object::new();
+        let options = Object::new();
+        Reflect::set(&metadata, &"contentType".into(), &mime.into())?;
+        Reflect::set(&metadata, &"cacheControl".into(), &cache_control.into())?;
+        Reflect::set(&options, &"httpMetadata".into(), &metadata)?;
+        let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
+        durable_objects::promise_wait::wait(&bucket.put_bytes(key, bytes, &options)?).await?;
         Ok(())
     }
 

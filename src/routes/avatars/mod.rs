@@ -2,7 +2,7 @@
 //! the caller's profile at it and removes the image it replaces; `GET /api/v1/avatars/{key}` serves it publicly with
 //! long immutable caching.
 
-pub mod in_flight;
+pub mod held_image;
 pub mod model;
 
 use crate::adapters::avatar_store::AvatarStore;
@@ -12,18 +12,16 @@ use crate::router::RouteMatch;
 use crate::routes::profile;
 use crate::runtime::RequestContext;
 
-use model::{check_upload, key_for, key_of_url, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
+use held_image::HeldImage;
+use model::{check_upload, key_of, key_of_url, parse_key, AvatarReply, CACHE_CONTROL, MAX_BYTES};
 
 /// `POST /api/v1/me/avatar`
-pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
+pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     let user = ctx.require_person()?;
-    // Taken before the body is read, held until the reply: the image stays in memory until it is stored.
-    let _place = in_flight::take().await?;
-    let headers = req.headers();
-    let content_type = headers.get("Content-Type").ok().flatten();
-    let bytes = crate::runtime::read_body(req, MAX_BYTES).await?;
-    let image = check_upload(content_type.as_deref(), &bytes)?;
-    let key = key_for(&user.user_id, &bytes, image);
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    let bytes = HeldImage::read(req, MAX_BYTES).await?;
+    let image = check_upload(content_type.as_deref(), &bytes.head(), bytes.size())?;
+    let key = key_of(&bytes.digest_after(user.user_id.as_bytes()).await?, image);
     let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
 
     profile::ensure(ctx).await?;
@@ -31,7 +29,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
     // The caller may upload the picture they show now again: only an object this request created may be removed again.
     let existed = store.exists(&key).await?;
     if !existed {
-        store.put_image(&key, bytes, image.mime(), CACHE_CONTROL).await?;
+        store.put_image(&key, bytes.bytes(), image.mime(), CACHE_CONTROL).await?;
     }
     match ctx.database().set_avatar(&user.user_id, &url).await {
         Ok(Some(change)) => {

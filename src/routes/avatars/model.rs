@@ -1,13 +1,12 @@
 //! Avatar images: the type from magic bytes (never only the header), the size limit, and keys from the owner and the
 //! content.
 
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
-
 use crate::error::ApiError;
 
 /// Largest avatar accepted (2 MiB).
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// The bytes at an image's start that tell its type (WebP's signature, the longest, ends at 12).
+pub const HEAD_BYTES: usize = 12;
 /// `Cache-Control` of a served avatar: its key is its content, so it never changes.
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
@@ -54,22 +53,22 @@ impl ImageType {
     }
 }
 
-/// Checks an upload: the declared type must be one of ours (or `application/octet-stream`, when the bytes say which),
-/// the bytes must be that type, and small enough.
-pub fn check_upload(content_type: Option<&str>, bytes: &[u8]) -> Result<ImageType, ApiError> {
-    if bytes.len() > MAX_BYTES {
+/// Checks an upload of `len` bytes starting with `head` (its first [`HEAD_BYTES`]): the declared type must be one of
+/// ours (or `application/octet-stream`, when the bytes say which), the bytes must be that type, and small enough.
+pub fn check_upload(content_type: Option<&str>, head: &[u8], len: usize) -> Result<ImageType, ApiError> {
+    if len > MAX_BYTES {
         return Err(ApiError::PayloadTooLarge { limit: MAX_BYTES });
     }
     let declared = content_type.and_then(|v| v.split(';').next()).map(|v| v.trim().to_ascii_lowercase());
     // Generated API clients send raw bytes as octet-stream: the magic bytes decide, as they always do.
     if declared.as_deref() == Some("application/octet-stream") {
-        return ImageType::sniff(bytes)
+        return ImageType::sniff(head)
             .ok_or_else(|| ApiError::UnsupportedMediaType("the body is not a PNG, JPEG or WebP image".to_owned()));
     }
     let declared = ImageType::ALL.into_iter().find(|t| Some(t.mime()) == declared.as_deref()).ok_or_else(|| {
         ApiError::UnsupportedMediaType("Content-Type must be image/png, image/jpeg or image/webp".to_owned())
     })?;
-    match ImageType::sniff(bytes) {
+    match ImageType::sniff(head) {
         Some(actual) if actual == declared => Ok(actual),
         Some(actual) => Err(ApiError::UnsupportedMediaType(format!(
             "the body is {} but Content-Type says {}",
@@ -80,13 +79,12 @@ pub fn check_upload(content_type: Option<&str>, bytes: &[u8]) -> Result<ImageTyp
     }
 }
 
-/// The image's key: SHA-256 of the owner's id and the bytes, hex, with the type's extension. The owner is in the
-/// hash so that no two profiles ever share a stored image: a replaced or deleted avatar can then be removed without
-/// asking who else shows it (a question whose answer a concurrent upload of the same picture could change).
-pub fn key_for(owner: &Uuid, bytes: &[u8], image: ImageType) -> String {
-    let digest = Sha256::new().chain_update(owner.as_bytes()).chain_update(bytes).finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{hex}.{}", image.extension())
+/// The image's key: `digest` (SHA-256 of the owner's id, its 16 bytes, then the image's bytes) in hex, with the
+/// type's extension. The owner is in the hash so that no two profiles ever share a stored image: a replaced or
+/// deleted avatar can then be removed without asking who else shows it (a question whose answer a concurrent upload
+/// of the same picture could change).
+pub fn key_of(digest: &[u8], image: ImageType) -> String {
+    format!("{}.{}", base16ct::lower::encode_string(digest), image.extension())
 }
 
 /// The type of a well-formed key, or `None` (which the route answers with 404).
@@ -113,6 +111,9 @@ pub struct AvatarReply {
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+    use uuid::Uuid;
+
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -133,11 +134,21 @@ mod tests {
             ("image/png", b"", Some(415)),
         ];
         for (content_type, bytes, status) in cases {
-            assert_eq!(check_upload(Some(content_type), bytes).err().map(|e| e.status()), status, "{content_type}");
+            let head = &bytes[..bytes.len().min(HEAD_BYTES)];
+            assert_eq!(
+                check_upload(Some(content_type), head, bytes.len()).err().map(|e| e.status()),
+                status,
+                "{content_type}"
+            );
         }
-        assert_eq!(check_upload(None, PNG).err().map(|e| e.status()), Some(415));
-        let big = [PNG, &vec![0u8; MAX_BYTES]].concat();
-        assert_eq!(check_upload(Some("image/png"), &big).err().map(|e| e.status()), Some(413));
+        assert_eq!(check_upload(None, PNG, PNG.len()).err().map(|e| e.status()), Some(415));
+        assert_eq!(check_upload(Some("image/png"), PNG, MAX_BYTES).err().map(|e| e.status()), None, "2 MiB is allowed");
+        assert_eq!(check_upload(Some("image/png"), PNG, MAX_BYTES + 1).err().map(|e| e.status()), Some(413));
+    }
+
+    /// The key of `owner`'s `bytes`, hashed here as the Worker hashes them with WebCrypto.
+    fn key_for(owner: &Uuid, bytes: &[u8], image: ImageType) -> String {
+        key_of(&Sha256::new().chain_update(owner.as_bytes()).chain_update(bytes).finalize(), image)
     }
 
     #[test]
@@ -149,6 +160,8 @@ mod tests {
         assert_ne!(key, key_for(&ben, PNG, ImageType::Png), "the same picture of another user is another object");
         assert_eq!(parse_key(&key), Some(ImageType::Png));
         assert!(key.ends_with(".png") && key.len() == 68);
+        // Lower-case hex, as every stored key since the first upload (their URLs are in profiles).
+        assert_eq!(key_of(&[0xa5; 32], ImageType::Webp), format!("{}.webp", "a5".repeat(32)));
         for bad in ["x.png", "../etc/passwd", &key.replace(".png", ".gif"), &key.to_uppercase(), ""] {
             assert_eq!(parse_key(bad), None, "{bad}");
         }
