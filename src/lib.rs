@@ -11,6 +11,7 @@ pub mod config;
 pub mod entry;
 pub mod error;
 pub mod fitness_rules;
+pub mod held_body;
 pub mod http;
 pub mod idempotency;
 pub mod isolate_cache;

@@ -124,16 +124,12 @@ pub fn limit_query(pairs: &[(String, String)], default: usize, max: usize) -> Re
     }
 }
 
-/// Reads a request body, refusing it with 413 as soon as more than `limit` bytes arrived: a chunked body has no
-/// declared length, and reading it whole first would let a few large posts take the isolate's memory.
-pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {
-    use futures_util::StreamExt;
-    // A declared length above the limit is refused before anything is read. A length that frames the body (the
-    // runtime holds the body to it) lets the body be read in one piece: a stream costs a promise per chunk and a
-    // costly release of its reader.
+/// Reads a request body into the isolate's memory, refusing it with 413 as soon as more than `limit` bytes arrived
+/// (`held_body`: until it is whole, it stays in the runtime's memory).
+pub async fn read_body(req: &crate::http::incoming::Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {
+    // A body framed by its length is read in one call (`held_body::read` would make two).
     body::check_declared_length(req.content_length(), limit)?;
-    let declared = body::declared_length(req.content_length(), req.transfer_encoded());
-    if let Some(declared) = declared {
+    if let Some(declared) = body::declared_length(req.content_length(), req.transfer_encoded()) {
         if declared == 0 {
             return Ok(Vec::new());
         }
@@ -145,33 +141,5 @@ pub async fn read_body(req: &mut crate::http::incoming::Incoming, limit: usize) 
         }
         return Ok(bytes);
     }
-    // A request without a body has no stream.
-    let Some(mut stream) = req.stream() else { return Ok(Vec::new()) };
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
-        if let Err(too_large) = body::append_within(&mut bytes, &chunk, limit) {
-            drain(&mut stream).await;
-            return Err(too_large);
-        }
-    }
-    Ok(bytes)
-}
-
-/// Reads and drops what is left of a refused chunked body, for at most `body::DRAIN_LIMIT` bytes and
-/// `body::DRAIN_MS`; the rest is cancelled (the stream's drop). `wrangler dev`'s proxy stalls on an upload the Worker
-/// stopped reading: the next request it took hung, and in one probe later ones alternated with 500s (workerd alone
-/// does not). Draining in `wait_until`, after the 413, did not help, so this runs before it.
-async fn drain(stream: &mut worker::ByteStream) {
-    use futures_util::StreamExt;
-    let rest = async {
-        let mut drained = 0usize;
-        while drained <= body::DRAIN_LIMIT {
-            match stream.next().await {
-                Some(Ok(chunk)) => drained += chunk.len(),
-                _ => return,
-            }
-        }
-    };
-    let _ = crate::adapters::guard::deadline(body::DRAIN_MS, rest).await;
+    Ok(crate::held_body::read(req, limit).await?.to_vec())
 }

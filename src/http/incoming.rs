@@ -64,13 +64,6 @@ impl Incoming {
     pub fn raw(&self) -> &web_sys::Request {
         &self.raw
     }
-
-    /// The body as a stream of chunks (a body without a declared length), through workers-rs's reader; `None`
-    /// without a body. Only this rare path builds workers-rs's `Request`.
-    pub fn stream(&self) -> Option<worker::ByteStream> {
-        // `Clone::clone`: the runtime's own `clone()` would copy the request and tee its body.
-        worker::Request::from(Clone::clone(&self.raw)).stream().ok()
-    }
 }
 
 /// The value read with the arrival for header `name` (`Some(None)`: read, and absent), or `None` when it was not read.
