@@ -8,8 +8,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use e2e::{
-    base_url, free_port, join, rest_url, rfc3339, scratch_dir, send, service_token, stack, user_token, worker_var,
-    KeyServer, Reply, WranglerDev,
+    base_url, free_port, join, rest_url, rfc3339, scratch_dir, send, send_chunked, service_token, stack, user_token,
+    worker_var, KeyServer, Reply, WranglerDev,
 };
 use leaderboard_worker::auth::test_tokens::{es256, public_jwks};
 use serde_json::{json, Value};
@@ -330,6 +330,20 @@ fn a_chunked_body_is_refused_while_it_streams() {
     // End the body now, so the local proxy is not left with a request that never finishes.
     let _ = stream.write_all(b"0\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+/// A chunked body within the limit is read whole (it is gathered in the runtime's memory, `held_body.rs`).
+#[test]
+fn a_chunked_body_within_the_limit_is_read_whole() {
+    let user = Uuid::new_v4();
+    let samples: Vec<Value> =
+        (1..=400).map(|back| json!({"date": day(-back), "steps": 1_000 + back, "active_minutes": 30})).collect();
+    let body = json!({"source": "healthkit", "samples": samples}).to_string();
+    assert!(body.len() > 16 * 1024, "several chunks");
+    let auth = format!("Bearer {}", user_token(&user));
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let reply = send_chunked("POST", &format!("{}/api/v1/fitness/sync", base_url()), &headers, body.as_bytes());
+    assert_eq!((reply.status, reply.json["accepted"].as_u64()), (200, Some(400)), "{:?}", reply.json);
 }
 
 /// Posts `chunks` chunks of 8 KiB to the score route, with the body's end when `end`; the connection and the first

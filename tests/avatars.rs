@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use e2e::{base_url, send_raw, user_token};
+use e2e::{base_url, send_chunked, send_raw, user_token};
 use uuid::Uuid;
 
 /// A valid 1×1 PNG (different bytes per call via a trailing text chunk, so keys differ between tests).
@@ -69,6 +69,27 @@ fn uploads_are_typed_by_their_bytes_and_limited_to_2_mib() {
         let reply = e2e::send("GET", &format!("{}/api/v1/avatars/{key}", base_url()), &[], None);
         assert_eq!(reply.status, 404, "{key}");
     }
+}
+
+/// A body without a declared length (chunked) is read whole, and refused with 413 once it passes 2 MiB.
+#[test]
+fn chunked_uploads_are_stored_whole_and_limited_to_2_mib() {
+    let user = Uuid::new_v4();
+    let auth = format!("Bearer {}", user_token(&user));
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "image/png")];
+    let url = format!("{}/api/v1/me/avatar", base_url());
+    let mut image = png(&user.to_string());
+    image.resize(600 * 1024, 3);
+    let stored = send_chunked("POST", &url, &headers, &image);
+    assert_eq!(stored.status, 200, "{:?}", stored.json);
+    let avatar = ureq::get(stored.json["avatar_url"].as_str().expect("avatar_url")).call().expect("the avatar");
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut avatar.into_reader(), &mut body).expect("body");
+    assert!(body == image, "the stored image is the uploaded one");
+
+    image.resize(2 * 1024 * 1024 + 1, 3);
+    let refused = send_chunked("POST", &url, &headers, &image);
+    assert_eq!((refused.status, refused.json["error"]["code"].as_str()), (413, Some("payload_too_large")));
 }
 
 /// Whether the image at `url` is served (200) or gone (404).

@@ -426,13 +426,24 @@ const WRANGLER_RELOADED: &str = "Your worker restarted mid-request";
 
 /// Sends a raw (non-JSON or pre-serialised) body.
 pub fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    send_body(method, url, headers, body, false)
+}
+
+/// Sends a raw body with `Transfer-Encoding: chunked` (no declared length), as HTTP/2 clients and streaming uploads do.
+pub fn send_chunked(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    send_body(method, url, headers, body, true)
+}
+
+fn send_body(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8], chunked: bool) -> Reply {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
     let send = || {
         let mut request = agent.request(method, url);
         for (name, value) in headers {
             request = request.set(name, value);
         }
-        let response = match request.send_bytes(body) {
+        // Without a declared length ureq frames a reader's bytes in chunks.
+        let sent = if chunked { request.send(std::io::Cursor::new(body)) } else { request.send_bytes(body) };
+        let response = match sent {
             Ok(response) => response,
             Err(ureq::Error::Status(_, response)) => response,
             Err(error) => panic!("{method} {url}: {error}"),
