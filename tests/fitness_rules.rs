@@ -334,6 +334,13 @@ fn the_callers_zone_decides_their_today_and_their_days() {
     assert_eq!(reply.json["accepted"], 1, "{:?}", reply.json);
     assert_eq!(reply.json["rejected"], json!([{"index": 1, "reason": "future_date"}]));
     assert_eq!(as_user("GET", "/api/v1/me", &walker, None).json["time_zone"], "Etc/GMT-14", "the sync set the zone");
+    // Three years back is the oldest date stored (a bound on what one account can store).
+    let old = json!({"source": "healthkit", "samples": [
+        {"date": date_at(-(3 * 365 - 1) * DAY), "steps": 100}, {"date": date_at(-4 * 365 * DAY), "steps": 100},
+        {"date": "0001-01-01", "steps": 100}]});
+    let reply = sync(&walker, old);
+    assert_eq!(reply.json["accepted"], 1, "{:?}", reply.json);
+    assert_eq!(reply.json["rejected"], json!([{"index": 1, "reason": "too_old"}, {"index": 2, "reason": "too_old"}]));
     let bad = as_user(
         "POST",
         "/api/v1/fitness/sync",

@@ -19,6 +19,12 @@ pub const MAX_SAMPLES: usize = 400;
 pub const SOURCES: [&str; 6] = ["healthkit", "health_connect", "google_fit", "garmin", "fitbit", "manual"];
 /// The reason a sample dated after the caller's local today is rejected with.
 pub const FUTURE_DATE: &str = "future_date";
+/// How far back a sample's date may be (three years, in days): far enough for an app's first sync of its history and
+/// any competition that runs, while bounding what one account can store (every date back to year 1, from six sources,
+/// was ≈ 4.4 million rows at 12 000 a minute).
+pub const MAX_AGE_DAYS: i64 = 3 * 365 + 1;
+/// The reason a sample dated more than [`MAX_AGE_DAYS`] before today is rejected with.
+pub const TOO_OLD: &str = "too_old";
 
 /// Body of `POST /api/v1/fitness/sync`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -196,6 +202,9 @@ fn sample_day(index: usize, sample: &RawSample, today: i64, manual_source: bool)
     if day > today + 1 {
         return Err(FUTURE_DATE.to_owned());
     }
+    if day < today - MAX_AGE_DAYS {
+        return Err(TOO_OLD.to_owned());
+    }
     let user_entered = match object.get("user_entered") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(flag)) => *flag,
@@ -281,6 +290,9 @@ mod tests {
             (json!({"date": "2026-11-24", "steps": 100}), None),
             (json!({"date": "2026-11-25", "steps": 100}), None),
             (json!({"date": "2026-11-26", "steps": 1}), Some("future_date")),
+            (json!({"date": "2023-11-24", "steps": 1}), None),
+            (json!({"date": "2023-11-23", "steps": 1}), Some("too_old")),
+            (json!({"date": "0001-01-01", "steps": 1}), Some("too_old")),
             (json!({"date": "2026-11-20", "steps": 1, "user_entered": true}), None),
             (json!({"date": "2026-11-20", "steps": 1, "user_entered": "yes"}), Some("user_entered")),
             (json!({"date": "2026-02-30", "steps": 1}), Some("bad date")),
