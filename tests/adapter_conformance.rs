@@ -163,8 +163,18 @@ fn every_adapter_call_works(new_style_keys: bool) {
         assert_eq!((renamed[0].user_id, person.display_name.as_str()), (user, "Renamed again"));
         // Not acknowledged yet: listed again.
         assert_eq!(db.member_changes(&client.id, &[], 10).await.expect("again"), renamed, "kept until applied");
+        // Renamed again before the first change was applied: still one change waits (a renaming account does not
+        // grow the table), under a new number, so the number read before it does not take the newer name away.
+        db.update_profile(&user, &json!({"display_name": "Renamed once more"})).await.expect("rename");
+        let coalesced = db.member_changes(&client.id, &[], 10).await.expect("after a second rename");
+        assert_eq!(coalesced.len(), 1, "{coalesced:?}");
+        assert!(coalesced[0].id > renamed[0].id, "{coalesced:?}");
+        let person = coalesced[0].person.as_ref().expect("the profile as it is now");
+        assert_eq!(person.display_name, "Renamed once more");
+        let acknowledged = db.member_changes(&client.id, &[renamed[0].id], 10).await.expect("the first acknowledged");
+        assert_eq!(acknowledged, coalesced, "the number read before the second change does not take it away");
         db.update_profile(&user, &json!({"time_zone": "Europe/Paris"})).await.expect("a new zone");
-        assert_eq!(db.member_changes(&client.id, &[renamed[0].id], 10).await.expect("zone").len(), 0, "not shown");
+        assert_eq!(db.member_changes(&client.id, &[coalesced[0].id], 10).await.expect("zone").len(), 0, "not shown");
         db.delete_account(&user).await.expect("delete the account");
         let deleted = db.member_changes(&client.id, &[], 10).await.expect("after the deletion");
         assert_eq!(deleted.iter().map(|c| (c.user_id, c.person.is_none())).collect::<Vec<_>>(), [(user, true)]);
