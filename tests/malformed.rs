@@ -260,13 +260,17 @@ fn times_outside_the_databases_calendar_are_refused_with_4xx() {
     let reply = e2e::send("PATCH", &format!("{base}/api/v1/competitions/{competition}"), &admin_headers, Some(&patch));
     assert_eq!(reply.status, 422, "{:?}", reply.json);
 
-    // A sync's day in year 0 is refused alone; the other sample is stored.
+    // A sync's day in year 0 is refused alone; the other sample is stored (year 1 is refused too now, as more than
+    // three years back: `too_old`).
+    let yesterday = e2e::rfc3339(local::token::now() - 86_400)[..10].to_owned();
     let sync = json!({"source": "healthkit", "samples": [{"date": "0000-01-01", "steps": 10},
+                                                         {"date": yesterday, "steps": 10},
                                                          {"date": "0001-01-01", "steps": 10}]});
     let reply = e2e::post_as(&base, "/api/v1/fitness/sync", &user, &sync);
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     assert_eq!(reply.json["accepted"], 1, "{:?}", reply.json);
     assert_eq!(reply.json["rejected"][0]["index"], 0, "{:?}", reply.json);
+    assert_eq!(reply.json["rejected"][1], json!({"index": 2, "reason": "too_old"}), "{:?}", reply.json);
 
     let decision = json!({"decision": "approve"});
     let path = format!("{base}/api/v1/admin/holds/{user}/0000-01-01");
