@@ -156,9 +156,11 @@ fn stalled_uploads_do_not_keep_other_uploads_waiting() {
 
 #[test]
 fn large_uploads_at_once_are_all_stored() {
-    let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
     // Large images (each near the 2 MiB limit), all at once: each is held in the runtime's memory until it is
-    // stored, none in the isolate's wasm memory.
+    // stored, none in the isolate's wasm memory. Eight, not more: 16 at once (32 MiB through wrangler dev's proxy and
+    // the local bucket) kept the shared Worker busy long enough, beside the other tests, for its Redis calls to miss
+    // their 250 ms and open the breaker, which failed the next test file's Redis checks.
+    let users: Vec<Uuid> = (0..8).map(|_| Uuid::new_v4()).collect();
     let replies: Vec<(Vec<u8>, e2e::Reply)> = std::thread::scope(|scope| {
         let uploads: Vec<_> = users
             .iter()
