@@ -84,7 +84,9 @@ impl Breakers {
             crate::metrics::series::DURATION_BUCKETS,
         );
         match &outcome {
-            Err(error) if error.counts_against_breaker() => self.with(dependency, |b| b.record_failure(clock_ms())),
+            Err(error) if error.counts_against_breaker() => {
+                self.with(dependency, |b| b.record_failure(started, clock_ms()))
+            }
             _ => self.with(dependency, CircuitBreaker::record_success),
         }
         outcome
