@@ -33,8 +33,9 @@ pub async fn read(req: &Incoming, limit: usize) -> Result<Uint8Array, ApiError> 
     Ok(bytes)
 }
 
-/// Reads a chunked body's chunks, counting as they come; 413 once they pass `limit`, after draining what follows.
-async fn read_chunks(stream: ReadableStream, limit: usize) -> Result<Uint8Array, ApiError> {
+/// Reads a body without a declared length chunk by chunk, counting as they come; 413 once they pass `limit`, after
+/// draining what follows.
+pub async fn read_chunks(stream: ReadableStream, limit: usize) -> Result<Uint8Array, ApiError> {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let chunks = Array::new();
     let mut total = 0usize;

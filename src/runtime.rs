@@ -141,5 +141,7 @@ pub async fn read_body(req: &crate::http::incoming::Incoming, limit: usize) -> R
         }
         return Ok(bytes);
     }
-    Ok(crate::held_body::read(req, limit).await?.to_vec())
+    // A request without a body has no stream.
+    let Some(stream) = req.raw().body() else { return Ok(Vec::new()) };
+    Ok(crate::held_body::read_chunks(stream, limit).await?.to_vec())
 }
