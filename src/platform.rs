@@ -1,6 +1,46 @@
-//! The runtime's clock, timers and randomness: the facts of the platform every layer needs, in a module that needs
-//! nothing of the crate (so the metrics recorder and the adapters can use them without importing the request
-//! context).
+//! The runtime's clock, timers, randomness and WebCrypto: the facts of the platform every layer needs, in a module
+//! that needs nothing of the crate (so the metrics recorder and the adapters can use them without importing the
+//! request context).
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+
+// The runtime's `crypto.subtle`, with the methods the Worker calls: token signatures (`auth::public_key`) and avatar
+// keys (`routes::avatars::held_image`).
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's `crypto.subtle`.
+    pub type Subtle;
+    /// `importKey`.
+    #[wasm_bindgen(method, catch, js_name = importKey)]
+    pub fn import_key(
+        this: &Subtle,
+        format: &str,
+        key: &Object,
+        algorithm: &Object,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
+    /// `verify`. WebCrypto copies both buffers before it returns, so views into wasm memory are safe to pass.
+    #[wasm_bindgen(method, catch)]
+    pub fn verify(
+        this: &Subtle,
+        algorithm: &Object,
+        key: &JsValue,
+        signature: &[u8],
+        data: &[u8],
+    ) -> Result<Promise, JsValue>;
+    /// `digest`, of bytes held in the runtime's memory.
+    #[wasm_bindgen(method, catch)]
+    pub fn digest(this: &Subtle, algorithm: &str, data: &Uint8Array) -> Result<Promise, JsValue>;
+}
+
+/// The runtime's `crypto.subtle` (`None` where the global has none).
+pub fn subtle() -> Option<Subtle> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    Some(Reflect::get(&crypto, &"subtle".into()).ok()?.unchecked_into())
+}
 
 /// Milliseconds since the epoch from the runtime's clock.
 pub fn now_ms() -> i64 {

@@ -169,34 +169,11 @@ mod worker_crypto {
     use std::cell::OnceCell;
 
     use durable_objects::promise_wait::wait;
-    use js_sys::{Array, Object, Promise, Reflect};
+    use js_sys::{Array, Object, Reflect};
     use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
 
     use super::{Jwk, Kind, Material};
-
-    #[wasm_bindgen]
-    extern "C" {
-        type Subtle;
-        #[wasm_bindgen(method, catch, js_name = importKey)]
-        fn import_key(
-            this: &Subtle,
-            format: &str,
-            key: &Object,
-            algorithm: &Object,
-            extractable: bool,
-            usages: &Array,
-        ) -> Result<Promise, JsValue>;
-        // WebCrypto copies both buffers before it returns, so views into wasm memory are safe to pass.
-        #[wasm_bindgen(method, catch)]
-        fn verify(
-            this: &Subtle,
-            algorithm: &Object,
-            key: &JsValue,
-            signature: &[u8],
-            data: &[u8],
-        ) -> Result<Promise, JsValue>;
-    }
+    use crate::platform::{subtle, Subtle};
 
     /// A public key of the key set, for the one algorithm it serves: its JWK members, imported into WebCrypto on
     /// first use.
@@ -213,11 +190,6 @@ mod worker_crypto {
             Reflect::set(&object, &(*key).into(), &(*value).into()).ok()?;
         }
         Some(object)
-    }
-
-    fn subtle() -> Option<Subtle> {
-        let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
-        Some(Reflect::get(&crypto, &"subtle".into()).ok()?.unchecked_into())
     }
 
     impl PublicKey {

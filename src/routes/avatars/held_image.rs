@@ -9,22 +9,13 @@
 //! slow body costs only its own request.
 
 use durable_objects::promise_wait::wait;
-use js_sys::{Promise, Reflect, Uint8Array};
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
 
 use crate::error::ApiError;
 use crate::http::incoming::Incoming;
 
 use super::model::HEAD_BYTES;
-
-#[wasm_bindgen]
-extern "C" {
-    /// The runtime's `crypto.subtle`.
-    type Subtle;
-    #[wasm_bindgen(method, catch)]
-    fn digest(this: &Subtle, algorithm: &str, data: &Uint8Array) -> Result<Promise, JsValue>;
-}
 
 /// An upload's bytes in the runtime's memory.
 pub struct HeldImage(Uint8Array);
@@ -50,8 +41,7 @@ impl HeldImage {
         let input = Uint8Array::new_with_length((prefix.len() + self.size()) as u32);
         input.set(&Uint8Array::from(prefix), 0);
         input.set(&self.0, prefix.len() as u32);
-        let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(hashing)?;
-        let subtle: Subtle = Reflect::get(&crypto, &"subtle".into()).map_err(hashing)?.unchecked_into();
+        let subtle = crate::platform::subtle().ok_or_else(|| hashing(JsValue::from_str("no crypto.subtle")))?;
         let digest = wait(&subtle.digest("SHA-256", &input).map_err(hashing)?).await.map_err(hashing)?;
         Ok(Uint8Array::new(&digest).to_vec())
     }
