@@ -571,6 +571,64 @@ fn a_socket_flooding_frames_is_closed() {
     assert_eq!(code, Some(1008));
 }
 
+/// Item 6: binary frames are client frames too (API.md: the limit counts the client's WebSocket messages). The
+/// protocol has none, so each is ignored, but a flood of them is closed like any other.
+#[test]
+fn a_socket_flooding_binary_frames_is_closed() {
+    let user = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &user);
+    let mut socket = live_socket(&competition, &user_token(&user), 10);
+    for _ in 0..60 {
+        let _ = socket.send(tungstenite::Message::binary(vec![0u8; 64]));
+    }
+    let (frames, code) = until_closed(&mut socket);
+    assert!(frames.iter().any(|f| f == &json!({"type": "error", "code": "rate_limited"})), "{frames:?}");
+    assert_eq!(code, Some(1008));
+}
+
+/// A client frame longer than any frame of the protocol (16 KiB; the longest it needs is an `auth` frame with an
+/// 8 KiB token) closes its socket with 1009 before the object copies it into its memory; the runtime delivers frames
+/// of up to 32 MiB, and wasm memory never shrinks. Frames up to the limit are read as usual.
+#[test]
+fn a_frame_longer_than_the_protocol_needs_closes_its_socket() {
+    const LIMIT: usize = 16 * 1024;
+    let user = Uuid::new_v4();
+    let competition = competition_at_midnights(-1, 10);
+    join(&competition, &user);
+    let padded_ping = |len: usize| {
+        let frame = format!("{{\"type\":\"ping\"{}}}", " ".repeat(len - 15));
+        assert_eq!(frame.len(), len);
+        frame
+    };
+    let largest_auth = json!({"type": "auth", "token": format!("{}.b.c", "a".repeat(8 * 1024 - 4))}).to_string();
+    let cases: [(&str, String, Option<Value>, Option<u16>); 4] = [
+        ("a ping padded to the limit", padded_ping(LIMIT), Some(json!({"type": "pong"})), None),
+        (
+            "an auth frame with the longest token",
+            largest_auth,
+            Some(json!({"type": "error", "code": "invalid_token"})),
+            Some(1008),
+        ),
+        ("a ping one past the limit", padded_ping(LIMIT + 1), None, Some(1009)),
+        ("a frame of 4 MiB", "x".repeat(4 << 20), None, Some(1009)),
+    ];
+    for (case, frame, reply, code) in cases {
+        let mut socket = live_socket(&competition, &user_token(&user), 10);
+        assert!(socket.read().expect("snapshot").to_text().unwrap_or_default().contains("snapshot"), "{case}");
+        send_text(&mut socket, frame);
+        if code.is_none() {
+            let answer = socket.read().expect("an answer");
+            let answer: Value = serde_json::from_str(answer.to_text().unwrap_or_default()).unwrap_or(Value::Null);
+            assert_eq!(Some(answer), reply, "{case}");
+            continue;
+        }
+        let (frames, closed) = until_closed(&mut socket);
+        assert_eq!(frames.first().cloned(), reply, "{case}");
+        assert_eq!(closed, code, "{case}");
+    }
+}
+
 /// Item 6: the frames of a flood that arrive after its socket was closed are dropped unanswered. Answering them
 /// (a `pong` on a closed socket) throws in the object, and each throw is logged as an uncaught error. On a Worker
 /// of its own, whose log holds the access lines too.

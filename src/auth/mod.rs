@@ -80,3 +80,15 @@ impl From<AuthError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_TOKEN_LEN;
+    use standings::socket_rules::MAX_CLIENT_FRAME_CHARS;
+
+    #[test]
+    fn a_live_auth_frame_with_the_largest_token_is_not_refused_as_too_long() {
+        let frame = serde_json::json!({"type": "auth", "token": "a".repeat(MAX_TOKEN_LEN)}).to_string();
+        assert!(frame.len() <= MAX_CLIENT_FRAME_CHARS, "{} > {MAX_CLIENT_FRAME_CHARS}", frame.len());
+    }
+}

@@ -152,6 +152,11 @@ export default class GuardedWorker extends WorkerEntrypoint {
 // operations, and the Competition and its Relays send each other theirs, through the RPC method `order`
 // (durable_objects/src/object/rpc.rs, durable_objects/src/relay/rpc.rs), one string each way, instead of a `fetch`
 // with a Request and a Response to build and read on both sides.
+// standings/src/socket_rules.rs: MAX_CLIENT_FRAME_CHARS and CLOSE_TOO_BIG (a unit test there reads these lines).
+const MAX_CLIENT_FRAME_CHARS = 16384;
+const CLOSE_TOO_BIG = 1009;
+const EMPTY_FRAME = new ArrayBuffer(0);
+
 function objectClass(Proxied) {
   // Without the shim's state there is no telling a healthy instance from a broken one: every call then goes through
   // one instance of the proxied class, which re-initialises by itself.
@@ -177,6 +182,19 @@ function objectClass(Proxied) {
       throw error;
     }
   };
+  // A client frame enters wasm memory (which never shrinks) only when the live protocol can use it: a text frame
+  // longer than any frame of the protocol closes its socket here, before the copy, and a binary frame (which the
+  // protocol has none of) goes in without its bytes, still counted against the socket's frame budget.
+  const message = (ws, data) => {
+    if (typeof data !== "string") return EMPTY_FRAME;
+    if (data.length <= MAX_CLIENT_FRAME_CHARS) return data;
+    try {
+      ws.close(CLOSE_TOO_BIG, "frame_too_large");
+    } catch {
+      // Already closing: nothing more to say to it.
+    }
+    return undefined;
+  };
   const ObjectClass = class extends DurableObject {
     constructor(ctx, env) {
       super(ctx, env);
@@ -191,8 +209,9 @@ function objectClass(Proxied) {
     alarm(...args) {
       return invoke(this, "alarm", args);
     }
-    webSocketMessage(...args) {
-      return invoke(this, "webSocketMessage", args);
+    webSocketMessage(ws, data) {
+      const taken = message(ws, data);
+      return taken === undefined ? undefined : invoke(this, "webSocketMessage", [ws, taken]);
     }
     webSocketClose(...args) {
       return invoke(this, "webSocketClose", args);

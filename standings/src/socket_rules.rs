@@ -15,6 +15,13 @@ pub const LEEWAY_MS: i64 = 30_000;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code of a socket whose token expired (the client reconnects with a fresh one).
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// The longest client frame an object takes, in UTF-16 code units (JavaScript's `length`): the largest the protocol
+/// needs is an `auth` frame with a token of the Worker's largest size (8 KiB). The check runs in the objects' JS
+/// entry (`src/js/entry.mjs`, `MAX_CLIENT_FRAME_CHARS`) before a frame is copied into wasm memory, which never
+/// shrinks: the runtime delivers frames of up to 32 MiB, and one such frame grew an object's isolate by 32 MB.
+pub const MAX_CLIENT_FRAME_CHARS: usize = 16 * 1024;
+/// Close code of a socket that sent a frame longer than [`MAX_CLIENT_FRAME_CHARS`] (RFC 6455: message too big).
+pub const CLOSE_TOO_BIG: u16 = 1009;
 
 /// A socket's frame allowance: a token bucket, full when the socket opens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,6 +106,13 @@ pub fn make_room(opened: &[u64]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_js_entry_refuses_frames_at_the_same_length_with_the_same_code() {
+        let entry = include_str!("../../src/js/entry.mjs");
+        assert!(entry.contains(&format!("const MAX_CLIENT_FRAME_CHARS = {MAX_CLIENT_FRAME_CHARS};")), "frame limit");
+        assert!(entry.contains(&format!("const CLOSE_TOO_BIG = {CLOSE_TOO_BIG};")), "close code");
+    }
 
     #[test]
     fn a_socket_bursts_twenty_frames_then_ten_a_second() {

@@ -340,7 +340,9 @@ impl DurableObject for Competition {
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         match (self.loaded(), message) {
             (Ok(loaded), WebSocketIncomingMessage::String(text)) => loaded.on_message(&ws, &text).await,
-            (Ok(_), WebSocketIncomingMessage::Binary(_)) => Ok(()),
+            // The live protocol has no binary frames (the JS entry hands them over without their bytes), but each
+            // is one of the client's frames: it counts against the socket's frame budget, and is then ignored.
+            (Ok(loaded), WebSocketIncomingMessage::Binary(_)) => loaded.on_message(&ws, "").await,
             (Err(_), _) => ws.close(Some(1011), Some("competition unavailable")),
         }
     }

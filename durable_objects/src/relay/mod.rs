@@ -285,7 +285,9 @@ impl DurableObject for Relay {
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         match (self.relay(), message) {
             (Ok(relay), WebSocketIncomingMessage::String(text)) => relay.on_message(&ws, &text).await,
-            (Ok(_), WebSocketIncomingMessage::Binary(_)) => Ok(()),
+            // The live protocol has no binary frames (the JS entry hands them over without their bytes), but each
+            // is one of the client's frames: it counts against the socket's frame budget, and is then ignored.
+            (Ok(relay), WebSocketIncomingMessage::Binary(_)) => relay.on_message(&ws, "").await,
             (Err(_), _) => ws.close(Some(1011), Some("relay unavailable")),
         }
     }
