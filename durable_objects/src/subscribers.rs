@@ -15,7 +15,7 @@ use crate::worker_link;
 use standings::object_error::ErrorCode;
 use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER};
 use standings::socket_gauge::SocketGauge;
-use standings::socket_rules::{self, ExpiryWatch, FrameBudget, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
+use standings::socket_rules::{self, ExpiryWatch, FrameBudget, ReplayBook, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
 
 /// `WebSocket.readyState` of a socket that takes frames (the runtime's `OPEN`).
 pub(crate) const OPEN: u16 = 1;
@@ -99,6 +99,8 @@ pub struct Subscribers {
     gauge: RefCell<SocketGauge>,
     /// Each socket's frame allowance, by its number (lost with the object's memory, then full again: harmless).
     frame_budgets: RefCell<HashMap<u64, FrameBudget>>,
+    /// What `resume`s replayed to each user lately (lost with the object's memory, then full again: harmless).
+    replays: RefCell<ReplayBook>,
     next_socket: Cell<u64>,
     /// The earliest time a socket must close for its token.
     expiry: Cell<ExpiryWatch>,
@@ -119,6 +121,7 @@ impl Subscribers {
         Self {
             gauge: RefCell::new(SocketGauge::woke(0, reported_sockets)),
             frame_budgets: RefCell::new(HashMap::new()),
+            replays: RefCell::new(ReplayBook::default()),
             next_socket: Cell::new(now_ms as u64 * 1000),
             expiry: Cell::new(ExpiryWatch::default()),
         }
@@ -208,6 +211,12 @@ impl Subscribers {
             return Ok(Admitted::Closed);
         }
         Ok(Admitted::Frame(attachment))
+    }
+
+    /// Whether a `resume` may replay `frames` kept frames to `user_id` now (`ReplayBook`); if not, it gets a
+    /// snapshot.
+    pub fn may_replay(&self, user_id: Uuid, frames: u64, now_ms: i64) -> bool {
+        self.replays.borrow_mut().may_replay(user_id, frames, now_ms)
     }
 
     /// Closes a socket that broke a rule, forgetting its frame budget.

@@ -3,6 +3,10 @@
 //! token it was opened (or last refreshed) with expires, with the same 30 s clock leeway as HTTP tokens. Pure Rust;
 //! the object applies these decisions to its sockets.
 
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
 /// Client frames a socket may send per second, on average.
 pub const FRAMES_PER_SECOND: f64 = 10.0;
 /// Client frames a socket may send at once.
@@ -23,30 +27,86 @@ pub const MAX_CLIENT_FRAME_CHARS: usize = 16 * 1024;
 /// Close code of a socket that sent a frame longer than [`MAX_CLIENT_FRAME_CHARS`] (RFC 6455: message too big).
 pub const CLOSE_TOO_BIG: u16 = 1009;
 
-/// A socket's frame allowance: a token bucket, full when the socket opens.
+/// A token bucket: `tokens` at `at_ms`, refilled at a rate up to a burst the caller states.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FrameBudget {
+struct Bucket {
     tokens: f64,
     at_ms: i64,
 }
 
-impl FrameBudget {
-    /// A full bucket at `now_ms`.
-    pub fn full(now_ms: i64) -> Self {
-        Self { tokens: FRAME_BURST, at_ms: now_ms }
-    }
-
-    /// Spends one frame at `now_ms`; `false` when the socket sent more than its allowance.
-    pub fn take(&mut self, now_ms: i64) -> bool {
-        let elapsed = (now_ms - self.at_ms).max(0) as f64 / 1000.0;
-        self.tokens = (self.tokens + elapsed * FRAMES_PER_SECOND).min(FRAME_BURST);
-        self.at_ms = self.at_ms.max(now_ms);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+impl Bucket {
+    /// Refills at `per_second` up to `burst` by `now_ms`, then spends `cost` if the bucket holds it.
+    fn take(&mut self, cost: f64, burst: f64, per_second: f64, now_ms: i64) -> bool {
+        self.refill(burst, per_second, now_ms);
+        if self.tokens >= cost {
+            self.tokens -= cost;
             true
         } else {
             false
         }
+    }
+
+    fn refill(&mut self, burst: f64, per_second: f64, now_ms: i64) {
+        let elapsed = (now_ms - self.at_ms).max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * per_second).min(burst);
+        self.at_ms = self.at_ms.max(now_ms);
+    }
+}
+
+/// A socket's frame allowance: a token bucket, full when the socket opens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameBudget(Bucket);
+
+impl FrameBudget {
+    /// A full bucket at `now_ms`.
+    pub fn full(now_ms: i64) -> Self {
+        Self(Bucket { tokens: FRAME_BURST, at_ms: now_ms })
+    }
+
+    /// Spends one frame at `now_ms`; `false` when the socket sent more than its allowance.
+    pub fn take(&mut self, now_ms: i64) -> bool {
+        self.0.take(1.0, FRAME_BURST, FRAMES_PER_SECOND, now_ms)
+    }
+}
+
+/// Frames `resume`s may replay to one user at once: four full resume windows (a user's devices all resuming after a
+/// deploy closed their sockets).
+pub const REPLAY_BURST: f64 = 4_096.0;
+/// Frames a user's replay allowance regains per second: a full resume window (1 024 frames) every 10 s.
+pub const REPLAY_PER_SECOND: f64 = 102.4;
+/// Users an object remembers replay allowances for before it forgets the full ones.
+const REPLAY_BOOK_PRUNE_FROM: usize = 1_024;
+
+/// What `resume`s replay to each user, so a resume cannot cost the object a thousand times what it cost the client:
+/// the frame budget lets a socket send ten `resume`s a second, and each may ask for the whole resume window (about a
+/// thousand frames). Four accounts' sockets resuming that way kept an object busy enough that other members' score
+/// writes took a second. A user past the allowance gets a snapshot instead, as when the frames are no longer kept:
+/// as complete, and small. Keyed by user, not socket, so new sockets do not bring new allowances; a user whose
+/// allowance is full again is forgotten (it would be full if asked anew), so the book holds only recent replays.
+#[derive(Debug, Default)]
+pub struct ReplayBook {
+    budgets: HashMap<Uuid, Bucket>,
+    prune_from: usize,
+}
+
+impl ReplayBook {
+    /// Whether `frames` may be replayed to `user_id` at `now_ms`; if so they are spent.
+    pub fn may_replay(&mut self, user_id: Uuid, frames: u64, now_ms: i64) -> bool {
+        if self.budgets.len() >= self.prune_from.max(REPLAY_BOOK_PRUNE_FROM) {
+            self.budgets.retain(|_, bucket| {
+                bucket.refill(REPLAY_BURST, REPLAY_PER_SECOND, now_ms);
+                bucket.tokens < REPLAY_BURST
+            });
+            // Pruning again only once the book doubled keeps the cost per replay constant however many remain.
+            self.prune_from = self.budgets.len() * 2;
+        }
+        let bucket = self.budgets.entry(user_id).or_insert(Bucket { tokens: REPLAY_BURST, at_ms: now_ms });
+        bucket.take(frames as f64, REPLAY_BURST, REPLAY_PER_SECOND, now_ms)
+    }
+
+    /// Users with an allowance not yet forgotten.
+    pub fn users(&self) -> usize {
+        self.budgets.len()
     }
 }
 
@@ -130,6 +190,54 @@ mod tests {
         assert_eq!((0..30).filter(|_| rested.take(1_000)).count(), 10);
         let mut idle = FrameBudget::full(0);
         assert_eq!((0..30).filter(|_| idle.take(60_000)).count(), 20);
+    }
+
+    #[test]
+    fn a_user_is_replayed_four_windows_at_once_then_one_every_ten_seconds() {
+        let (user, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut book = ReplayBook::default();
+        // (at ms, user, frames, allowed)
+        let cases: &[(i64, Uuid, u64, bool)] = &[
+            (0, user, 1_024, true),
+            (0, user, 1_024, true),
+            (0, user, 1_024, true),
+            (0, user, 1_024, true),
+            (0, user, 1, false),
+            (0, other, 1_024, true),
+            (9_000, user, 1_024, false),
+            (10_000, user, 1_024, true),
+            (10_000, user, 0, true),
+            (60_000, user, 4_096, true),
+            (60_000, user, 4_097, false),
+        ];
+        for (i, &(at, who, frames, allowed)) in cases.iter().enumerate() {
+            assert_eq!(book.may_replay(who, frames, at), allowed, "case {i}: {frames} frames at {at} ms");
+        }
+        let mut fresh = ReplayBook::default();
+        assert!(!fresh.may_replay(user, 4_097, 0), "more than the burst is never allowed at once");
+        assert!(fresh.may_replay(user, 4_096, 0), "and a refusal spends nothing");
+    }
+
+    #[test]
+    fn the_replay_book_forgets_users_whose_allowance_is_full_again() {
+        let mut book = ReplayBook::default();
+        for n in 0..2_000u128 {
+            assert!(book.may_replay(Uuid::from_u128(n), 10, 0));
+        }
+        assert_eq!(book.users(), 2_000, "recent replays are remembered");
+        // 100 ms later the first users are still owed their frames; a second later all are full again.
+        assert!(book.may_replay(Uuid::from_u128(5_000), 10, 100));
+        assert_eq!(book.users(), 2_001, "nothing full yet to forget");
+        for n in 0..2_000u128 {
+            assert!(book.may_replay(Uuid::from_u128(10_000 + n), 10, 1_000));
+        }
+        assert!(book.users() < 2_100, "the full ones are forgotten: {}", book.users());
+        let mut spent = ReplayBook::default();
+        assert!(spent.may_replay(Uuid::from_u128(1), 4_096, 0));
+        for n in 2..5_000u128 {
+            spent.may_replay(Uuid::from_u128(n), 1, 1_000);
+        }
+        assert!(!spent.may_replay(Uuid::from_u128(1), 4_096, 1_000), "an allowance still owed is kept through pruning");
     }
 
     #[test]

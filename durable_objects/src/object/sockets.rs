@@ -133,14 +133,20 @@ impl Loaded {
                 // A resume replays what was sent; frames still pending reach this socket with the next pass.
                 let sent_through = self.fanout.sent_through();
                 let latest = self.board.borrow().last_seq().map(|last| last.min(sent_through));
-                let plan = match self.store.updates_since(since) {
-                    Ok((oldest, mut kept)) => {
-                        kept.retain(|(seq, _)| *seq <= sent_through);
-                        live::plan(since, latest, oldest, kept)
-                    }
-                    Err(e) => {
-                        worker::console_error!("resume read failed: {e}");
-                        Resume::Snapshot
+                // Checked before the read: a replay past the user's allowance costs no more than a snapshot.
+                let owed = latest.map_or(0, |latest| latest.saturating_sub(since));
+                let plan = if !self.subscribers.may_replay(attachment.user_id, owed, now_ms()) {
+                    Resume::Snapshot
+                } else {
+                    match self.store.updates_since(since) {
+                        Ok((oldest, mut kept)) => {
+                            kept.retain(|(seq, _)| *seq <= sent_through);
+                            live::plan(since, latest, oldest, kept)
+                        }
+                        Err(e) => {
+                            worker::console_error!("resume read failed: {e}");
+                            Resume::Snapshot
+                        }
                     }
                 };
                 let sent = match plan {
