@@ -72,6 +72,7 @@ pub fn scope_for<'a>(
         (Some(Endpoint::AvatarUpload), _) => &policies.avatar,
         (Some(Endpoint::FitnessSync), _) => &policies.fitness_sync,
         (Some(Endpoint::CompetitionCreate), _) => &policies.competition_create,
+        (Some(Endpoint::ProfilePatch), _) => &policies.profile,
         _ => &policies.default,
     };
     Scope { policy, subject }
@@ -214,6 +215,8 @@ mod tests {
                 Some(&user),
                 "rl:competition_create:user:00000000-0000-0000-0000-000000000007",
             ),
+            (Some(Endpoint::ProfilePatch), Some(&user), "rl:profile:user:00000000-0000-0000-0000-000000000007"),
+            (Some(Endpoint::ProfileGet), Some(&user), "rl:default:user:00000000-0000-0000-0000-000000000007"),
             // Without a token: the default terms, the address's own bucket (API.md), whatever the route.
             (Some(Endpoint::LeaderboardUpdate), None, "rl:default:ip:203.0.113.9"),
             (Some(Endpoint::AvatarGet), None, "rl:default:ip:203.0.113.9"),
@@ -223,7 +226,9 @@ mod tests {
         ];
         // Administrators have their own policy on every route, per-route user limits included.
         let admin_key = format!("rl:admin:admin:{nil}");
-        for endpoint in [Endpoint::CompetitionCreate, Endpoint::AvatarUpload, Endpoint::FitnessSync] {
+        for endpoint in
+            [Endpoint::CompetitionCreate, Endpoint::AvatarUpload, Endpoint::FitnessSync, Endpoint::ProfilePatch]
+        {
             assert_eq!(scope_for(&policies, Some(endpoint), Some(&admin), "203.0.113.9").key(), admin_key);
         }
         for (endpoint, user, key) in cases {

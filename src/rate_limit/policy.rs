@@ -51,6 +51,9 @@ pub struct Policies {
     pub avatar: Policy,
     pub fitness_sync: Policy,
     pub competition_create: Policy,
+    /// `PATCH /api/v1/me`: a new name is announced to every board the user joined (an `update` frame to each board's
+    /// sockets) and a new zone rescores them all, so one request costs what a sync does.
+    pub profile: Policy,
     /// `service_role` tokens (administrators, back offices): their own bucket, and no per-route user limits.
     pub admin: Policy,
 }
@@ -65,6 +68,7 @@ impl Default for Policies {
             avatar: policy("avatar", 10, 60, 10),
             fitness_sync: policy("fitness_sync", 30, 60, 30),
             competition_create: policy("competition_create", 10, 60, 10),
+            profile: policy("profile", 30, 60, 30),
             admin: policy("admin", 100, 1, 200),
         }
     }
@@ -86,6 +90,7 @@ impl Policies {
                 "avatar" => &mut policies.avatar,
                 "fitness_sync" => &mut policies.fitness_sync,
                 "competition_create" => &mut policies.competition_create,
+                "profile" => &mut policies.profile,
                 "admin" => &mut policies.admin,
                 other => return Err(format!("unknown rate-limit policy {other:?}")),
             };
