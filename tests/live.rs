@@ -379,29 +379,9 @@ fn sockets_that_join_or_resume_while_scores_change_miss_nothing() {
 /// writes take a second.
 #[test]
 fn a_users_replays_past_four_windows_get_a_snapshot_and_other_users_still_get_theirs() {
-    const GAP: u64 = 1_000;
     let writers: Vec<Uuid> = (0..6).map(|_| Uuid::new_v4()).collect();
     let competition = e2e::competition_with(&writers);
     // Six writers, 180 rising scores each (within each one's burst): 1 080 changes.
     e2e::post_rising_scores(&base_url(), &competition, &writers, 1..181);
-    let (reader, other) = (writers[0], writers[1]);
-    let (mut socket, _) = connect(&competition, &reader, false);
-    let latest = next_json(&mut socket)["seq"].as_u64().expect("snapshot seq");
-    assert!(latest >= 1_080, "{latest}");
-    let resume = json!({"type": "resume", "since": latest - GAP}).to_string();
-    for _ in 0..5 {
-        socket.send(Message::Text(resume.clone().into())).expect("resume");
-    }
-    for round in 1..=4 {
-        let (seqs, _) = read_updates(&mut socket, GAP as usize);
-        assert_eq!(seqs, (latest - GAP + 1..=latest).collect::<Vec<_>>(), "replay {round}");
-    }
-    let fifth = next_json(&mut socket);
-    assert_eq!((fifth["type"].as_str(), fifth["seq"].as_u64()), (Some("snapshot"), Some(latest)), "{fifth}");
-
-    let (mut theirs, _) = connect(&competition, &other, false);
-    assert_eq!(next_json(&mut theirs)["seq"].as_u64(), Some(latest));
-    theirs.send(Message::Text(resume.into())).expect("resume");
-    let (seqs, _) = read_updates(&mut theirs, GAP as usize);
-    assert_eq!(seqs, (latest - GAP + 1..=latest).collect::<Vec<_>>(), "another user's replay");
+    e2e::check_replay_allowance(|user| connect(&competition, user, false).0, &writers[0], &writers[1]);
 }

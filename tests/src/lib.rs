@@ -639,6 +639,34 @@ pub fn post_rising_scores(base: &str, competition: &Uuid, writers: &[Uuid], step
     }
 }
 
+/// Checks a user's replay allowance (`standings::socket_rules::ReplayBook`) through live sockets opened by `open`
+/// on a competition with more than a thousand changes: `reader` resumes 1 000 frames back five times at once and gets
+/// four replays, then a snapshot; `other` still gets the replay.
+pub fn check_replay_allowance(open: impl Fn(&Uuid) -> Socket, reader: &Uuid, other: &Uuid) {
+    const GAP: u64 = 1_000;
+    let mut socket = open(reader);
+    let latest = next_json(&mut socket)["seq"].as_u64().expect("snapshot seq");
+    assert!(latest > GAP, "{latest}");
+    let resume = serde_json::json!({"type": "resume", "since": latest - GAP}).to_string();
+    let replayed = |socket: &mut Socket| {
+        let mut seqs: Vec<u64> = Vec::new();
+        while seqs.len() < GAP as usize {
+            seqs.extend(updates_in(&next_json(socket)).iter().map(|u| u["seq"].as_u64().expect("seq")));
+        }
+        assert_eq!(seqs, (latest - GAP + 1..=latest).collect::<Vec<u64>>());
+    };
+    for _ in 0..5 {
+        socket.send(tungstenite::Message::Text(resume.clone().into())).expect("resume");
+    }
+    (0..4).for_each(|_| replayed(&mut socket));
+    let fifth = next_json(&mut socket);
+    assert_eq!((fifth["type"].as_str(), fifth["seq"].as_u64()), (Some("snapshot"), Some(latest)), "{fifth}");
+    let mut theirs = open(other);
+    assert_eq!(next_json(&mut theirs)["seq"].as_u64(), Some(latest));
+    theirs.send(tungstenite::Message::Text(resume.into())).expect("resume");
+    replayed(&mut theirs);
+}
+
 /// The updates a live frame carries, in order: itself for an `update`, the list of a combined `updates` (each an
 /// `update`, the frame's `seq` the last one's); any other frame fails the test.
 pub fn updates_in(frame: &Value) -> Vec<Value> {
