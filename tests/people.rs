@@ -140,6 +140,17 @@ fn sql(query: &str) -> String {
     text.trim().to_owned()
 }
 
+/// Waits (at most 20 s) until another database session whose statement contains `marker` meets `condition` (SQL on
+/// `pg_stat_activity`): a transaction a test started through `psql` has taken its locks.
+fn until_a_session(condition: &str, marker: &str) {
+    let query = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND {condition} \
+         AND position('{marker}' IN query) > 0"
+    );
+    let found = e2e::eventually(std::time::Duration::from_secs(20), || (sql(&query) != "0").then_some(()));
+    assert!(found.is_some(), "no session with {marker:?} where {condition}");
+}
+
 #[test]
 fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_deleted_player() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
@@ -327,7 +338,8 @@ fn a_sync_racing_the_accounts_deletion_is_refused_as_a_deleted_account() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("psql");
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Sleeping: the deletion before the sleep holds the profile's lock.
+    until_a_session("wait_event = 'PgSleep'", "delete_account");
     let body = json!({"source": "healthkit", "samples": [{"date": "2026-11-24", "steps": 10}]});
     let sync = as_user("POST", "/api/v1/fitness/sync", &ana, Some(&body));
     assert!(deletion.wait().expect("psql ends").success());
@@ -438,7 +450,7 @@ fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
     writeln!(input, "BEGIN; UPDATE public.profiles SET display_name = 'Ana Late' WHERE user_id = '{ana}';")
         .expect("begin the rename");
     input.flush().expect("send it");
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    until_a_session("state = 'idle in transaction'", "Ana Late");
     // Ben's rename commits with a later number, and the object reads the log (after a delivery, and after a read
     // once its last check is older than a few seconds) while Ana's is still open.
     rename_directly(&ben, "Ben Direct");
