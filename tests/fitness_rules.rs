@@ -846,6 +846,9 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let client = e2e::create_competition(-DAY, DAY);
     let refused = as_admin("POST", &format!("/api/v1/admin/competitions/{client}/rescore"), None);
     assert_eq!((refused.status, &refused.json["error"]["code"]), (409, &json!("conflict")), "members post scores");
+    let finished = e2e::create_competition_with(-2 * DAY, -DAY, json!({"grace_hours": 0}));
+    let refused = as_admin("POST", &format!("/api/v1/admin/competitions/{finished}/rescore"), None);
+    assert_eq!((refused.status, &refused.json["error"]["code"]), (409, &json!("conflict")), "the standings are final");
     let nowhere = as_admin("POST", &format!("/api/v1/admin/competitions/{}/rescore", Uuid::new_v4()), None);
     assert_eq!(nowhere.status, 404);
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &walkers[0], None);

@@ -70,8 +70,9 @@ pub struct Rescoring {
 
 /// `POST /api/v1/admin/competitions/{competition_id}/rescore`: every member of a fitness competition with a stored day
 /// in its window rescored from their days, as a sync would (an operator's repair: after a `PATCH` of the end that
-/// failed while rescoring, or to undo corrections). 409 for a client competition (members post their scores) or a
-/// cancelled one.
+/// failed while rescoring, or to undo corrections). 409 for a client competition (members post their scores), a
+/// cancelled one, or one whose standings are final (nothing changes them: the object would leave every write out, and
+/// a 200 saying it rescored nobody, recorded in the audit trail, read as a repair that happened).
 pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
     ctx.require_admin("operator routes need a service_role token")?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
@@ -81,6 +82,9 @@ pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Rep
     }
     if row.cancelled_at.is_some() {
         return Err(ApiError::Conflict("the competition was cancelled".to_owned()));
+    }
+    if crate::routes::competitions::model::present(&row, ctx.now_ms)?.status == standings::rules::Status::Finished {
+        return Err(ApiError::Conflict("the standings are final: a rescore would change nothing".to_owned()));
     }
     let rescored = crate::scoring::rescore_members(ctx, &competition_id, (&row.starts_at, &row.ends_at)).await? as u64;
     // Best effort, as a correction's row: the rescore stands if the trail cannot be written, and the failure is
