@@ -92,6 +92,10 @@ pub struct ReplayBook {
 impl ReplayBook {
     /// Whether `frames` may be replayed to `user_id` at `now_ms`; if so they are spent.
     pub fn may_replay(&mut self, user_id: Uuid, frames: u64, now_ms: i64) -> bool {
+        if frames == 0 {
+            // Nothing to replay (the common reconnect): no entry to keep.
+            return true;
+        }
         if self.budgets.len() >= self.prune_from.max(REPLAY_BOOK_PRUNE_FROM) {
             self.budgets.retain(|_, bucket| {
                 bucket.refill(REPLAY_BURST, REPLAY_PER_SECOND, now_ms);
@@ -234,6 +238,8 @@ mod tests {
         assert!(book.users() < 2_100, "the full ones are forgotten: {}", book.users());
         let mut spent = ReplayBook::default();
         assert!(spent.may_replay(Uuid::from_u128(1), 4_096, 0));
+        assert!(spent.may_replay(Uuid::from_u128(9_999), 0, 0), "nothing to replay is always allowed");
+        assert_eq!(spent.users(), 1, "and leaves no entry");
         for n in 2..5_000u128 {
             spent.may_replay(Uuid::from_u128(n), 1, 1_000);
         }
