@@ -578,6 +578,7 @@ fn a_socket_flooding_binary_frames_is_closed() {
     let user = Uuid::new_v4();
     let competition = competition_at_midnights(-1, 10);
     join(&competition, &user);
+    let floods = e2e::socket_refusals(&base_url(), "frame_flood");
     let mut socket = live_socket(&competition, &user_token(&user), 10);
     for _ in 0..60 {
         let _ = socket.send(tungstenite::Message::binary(vec![0u8; 64]));
@@ -585,6 +586,8 @@ fn a_socket_flooding_binary_frames_is_closed() {
     let (frames, code) = until_closed(&mut socket);
     assert!(frames.iter().any(|f| f == &json!({"type": "error", "code": "rate_limited"})), "{frames:?}");
     assert_eq!(code, Some(1008));
+    // Counted for the operators (`websocket_refusals_total{reason="frame_flood"}`).
+    e2e::until_socket_refusals(&base_url(), "frame_flood", floods + 1.0);
 }
 
 /// A client frame longer than any frame of the protocol (16 KiB; the longest it needs is an `auth` frame with an
@@ -602,7 +605,8 @@ fn a_frame_longer_than_the_protocol_needs_closes_its_socket() {
         frame
     };
     let largest_auth = json!({"type": "auth", "token": format!("{}.b.c", "a".repeat(8 * 1024 - 4))}).to_string();
-    let cases: [(&str, String, Option<Value>, Option<u16>); 4] = [
+    let too_large = e2e::socket_refusals(&base_url(), "frame_too_large");
+    let cases: [(&str, String, Option<Value>, Option<u16>); 5] = [
         ("a ping padded to the limit", padded_ping(LIMIT), Some(json!({"type": "pong"})), None),
         (
             "an auth frame with the longest token",
@@ -612,6 +616,8 @@ fn a_frame_longer_than_the_protocol_needs_closes_its_socket() {
         ),
         ("a ping one past the limit", padded_ping(LIMIT + 1), None, Some(1009)),
         ("a frame of 4 MiB", "x".repeat(4 << 20), None, Some(1009)),
+        // The entry's stand-in for a long frame, sent by the client itself: closed as what it stands for.
+        ("the stand-in itself", "\u{0}".to_owned(), None, Some(1009)),
     ];
     for (case, frame, reply, code) in cases {
         let mut socket = live_socket(&competition, &user_token(&user), 10);
@@ -627,6 +633,8 @@ fn a_frame_longer_than_the_protocol_needs_closes_its_socket() {
         assert_eq!(frames.first().cloned(), reply, "{case}");
         assert_eq!(closed, code, "{case}");
     }
+    // Counted for the operators (`websocket_refusals_total{reason="frame_too_large"}`).
+    e2e::until_socket_refusals(&base_url(), "frame_too_large", too_large + 3.0);
 }
 
 /// Item 6: the frames of a flood that arrive after its socket was closed are dropped unanswered. Answering them

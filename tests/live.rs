@@ -383,5 +383,7 @@ fn a_users_replays_past_four_windows_get_a_snapshot_and_other_users_still_get_th
     let competition = e2e::competition_with(&writers);
     // Six writers, 180 rising scores each (within each one's burst): 1 080 changes.
     e2e::post_rising_scores(&base_url(), &competition, &writers, 1..181);
+    let refused = e2e::socket_refusals(&base_url(), "replay_allowance");
     e2e::check_replay_allowance(|user| connect(&competition, user, false).0, &writers[0], &writers[1]);
+    e2e::until_socket_refusals(&base_url(), "replay_allowance", refused + 1.0);
 }

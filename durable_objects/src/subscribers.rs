@@ -10,12 +10,14 @@ use uuid::Uuid;
 use worker::{Env, Headers, Response, Result, State, WebSocket, WebSocketPair};
 
 use crate::replies::{error_response, to_text};
-use crate::telemetry::ObjectMetric;
+use crate::telemetry::{ObjectMetric, Refusal};
 use crate::worker_link;
 use standings::object_error::ErrorCode;
 use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER};
 use standings::socket_gauge::SocketGauge;
-use standings::socket_rules::{self, ExpiryWatch, FrameBudget, ReplayBook, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED};
+use standings::socket_rules::{
+    self, ExpiryWatch, FrameBudget, ReplayBook, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG,
+};
 
 /// `WebSocket.readyState` of a socket that takes frames (the runtime's `OPEN`).
 pub(crate) const OPEN: u16 = 1;
@@ -204,6 +206,7 @@ impl Subscribers {
         if !allowed {
             let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "rate_limited".to_owned() })?);
             self.close(ws, attachment.id, CLOSE_POLICY, "rate_limited")?;
+            refused(Refusal::FrameFlood, &attachment.user_id);
             return Ok(Admitted::Closed);
         }
         if now_ms >= attachment.closes_at_ms {
@@ -214,9 +217,27 @@ impl Subscribers {
     }
 
     /// Whether a `resume` may replay `frames` kept frames to `user_id` now (`ReplayBook`); if not, it gets a
-    /// snapshot.
+    /// snapshot (counted, not logged: a client may ask ten times a second).
     pub fn may_replay(&self, user_id: Uuid, frames: u64, now_ms: i64) -> bool {
-        self.replays.borrow_mut().may_replay(user_id, frames, now_ms)
+        let allowed = self.replays.borrow_mut().may_replay(user_id, frames, now_ms);
+        if !allowed {
+            worker_link::add_metric(ObjectMetric::WebsocketRefusal(Refusal::ReplayAllowance), 1.0);
+        }
+        allowed
+    }
+
+    /// Closes (1009) a socket that sent a frame longer than any of the protocol, which the JS entry handed over as
+    /// `socket_rules::TOO_LONG_FRAME`.
+    pub fn refuse_long_frame(&self, ws: &WebSocket) -> Result<()> {
+        if ws.as_ref().ready_state() != OPEN {
+            return Ok(());
+        }
+        let Some(attachment) = attachment_of(ws) else {
+            return ws.close(Some(1011), Some("socket state lost"));
+        };
+        self.close(ws, attachment.id, CLOSE_TOO_BIG, "frame_too_large")?;
+        refused(Refusal::FrameTooLarge, &attachment.user_id);
+        Ok(())
     }
 
     /// Closes a socket that broke a rule, forgetting its frame budget.
@@ -318,6 +339,12 @@ impl Subscribers {
             }
         }
     }
+}
+
+/// Counts a socket closed by one of its rules, and logs whose it was (at most once per socket: it is closed).
+fn refused(refusal: Refusal, user_id: &Uuid) {
+    worker::console_warn!("live socket of user {user_id} closed: {}", refusal.reason());
+    worker_link::add_metric(ObjectMetric::WebsocketRefusal(refusal), 1.0);
 }
 
 /// Completes the closing handshake of a socket the client closed with `code` (the runtime forgets it afterwards).

@@ -8,7 +8,7 @@ use std::pin::Pin;
 /// A metrics flush to run after the response.
 pub type Flush = Pin<Box<dyn Future<Output = ()>>>;
 
-/// What an object counts (the Worker maps each onto its metric family; no labels).
+/// What an object counts (the Worker maps each onto its metric family).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectMetric {
     /// Moves of the open-sockets gauge.
@@ -17,4 +17,28 @@ pub enum ObjectMetric {
     WebsocketMessagesSent,
     /// Moves of the dead-letter gauge.
     OutboxDeadLetters,
+    /// A live socket's rule refused a client, by which rule.
+    WebsocketRefusal(Refusal),
+}
+
+/// Which live-socket rule refused a client (`standings::socket_rules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// More frames than the socket's budget: closed (1008).
+    FrameFlood,
+    /// A frame longer than any of the protocol: closed (1009).
+    FrameTooLarge,
+    /// A `resume` past the user's replay allowance: answered with a snapshot.
+    ReplayAllowance,
+}
+
+impl Refusal {
+    /// Its `reason` label.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Refusal::FrameFlood => "frame_flood",
+            Refusal::FrameTooLarge => "frame_too_large",
+            Refusal::ReplayAllowance => "replay_allowance",
+        }
+    }
 }

@@ -152,9 +152,9 @@ export default class GuardedWorker extends WorkerEntrypoint {
 // operations, and the Competition and its Relays send each other theirs, through the RPC method `order`
 // (durable_objects/src/object/rpc.rs, durable_objects/src/relay/rpc.rs), one string each way, instead of a `fetch`
 // with a Request and a Response to build and read on both sides.
-// standings/src/socket_rules.rs: MAX_CLIENT_FRAME_CHARS and CLOSE_TOO_BIG (a unit test there reads these lines).
+// standings/src/socket_rules.rs: MAX_CLIENT_FRAME_CHARS and TOO_LONG_FRAME (a unit test there reads these lines).
 const MAX_CLIENT_FRAME_CHARS = 16384;
-const CLOSE_TOO_BIG = 1009;
+const TOO_LONG_FRAME = "\u0000";
 const EMPTY_FRAME = new ArrayBuffer(0);
 
 function objectClass(Proxied) {
@@ -183,17 +183,11 @@ function objectClass(Proxied) {
     }
   };
   // A client frame enters wasm memory (which never shrinks) only when the live protocol can use it: a text frame
-  // longer than any frame of the protocol closes its socket here, before the copy, and a binary frame (which the
-  // protocol has none of) goes in without its bytes, still counted against the socket's frame budget.
-  const message = (ws, data) => {
+  // longer than any frame of the protocol goes in as a one-character stand-in (the object closes its socket, 1009),
+  // and a binary frame (which the protocol has none of) without its bytes, still counted against the frame budget.
+  const message = (data) => {
     if (typeof data !== "string") return EMPTY_FRAME;
-    if (data.length <= MAX_CLIENT_FRAME_CHARS) return data;
-    try {
-      ws.close(CLOSE_TOO_BIG, "frame_too_large");
-    } catch {
-      // Already closing: nothing more to say to it.
-    }
-    return undefined;
+    return data.length <= MAX_CLIENT_FRAME_CHARS ? data : TOO_LONG_FRAME;
   };
   const ObjectClass = class extends DurableObject {
     constructor(ctx, env) {
@@ -210,8 +204,7 @@ function objectClass(Proxied) {
       return invoke(this, "alarm", args);
     }
     webSocketMessage(ws, data) {
-      const taken = message(ws, data);
-      return taken === undefined ? undefined : invoke(this, "webSocketMessage", [ws, taken]);
+      return invoke(this, "webSocketMessage", [ws, message(data)]);
     }
     webSocketClose(...args) {
       return invoke(this, "webSocketClose", args);

@@ -116,6 +116,9 @@ pub fn add_for_object(metric: durable_objects::telemetry::ObjectMetric, by: f64)
         ObjectMetric::WebsocketConnections => Family::WebsocketConnections,
         ObjectMetric::WebsocketMessagesSent => Family::WebsocketMessagesSentTotal,
         ObjectMetric::OutboxDeadLetters => Family::OutboxDeadLetters,
+        ObjectMetric::WebsocketRefusal(refusal) => {
+            return add(Family::WebsocketRefusalsTotal, &[("reason", refusal.reason())], by);
+        }
     };
     add(family, &[], by);
 }

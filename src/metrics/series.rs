@@ -47,6 +47,8 @@ pub enum Family {
     OutboxDeadLetters,
     /// `websocket_messages_sent_total`: Frames sent to live-leaderboard sockets.
     WebsocketMessagesSentTotal,
+    /// `websocket_refusals_total`: Live-socket clients refused by a socket rule, by reason.
+    WebsocketRefusalsTotal,
     /// `analytics_datapoints_total`: Analytics Engine data points written, by result.
     AnalyticsDatapointsTotal,
     /// `circuit_breaker_state`: Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open.
@@ -77,6 +79,7 @@ impl Family {
             Family::WebsocketConnections => "websocket_connections",
             Family::OutboxDeadLetters => "outbox_dead_letters",
             Family::WebsocketMessagesSentTotal => "websocket_messages_sent_total",
+            Family::WebsocketRefusalsTotal => "websocket_refusals_total",
             Family::AnalyticsDatapointsTotal => "analytics_datapoints_total",
             Family::CircuitBreakerState => "circuit_breaker_state",
         }
@@ -100,6 +103,7 @@ impl Family {
             Family::WebsocketConnections => Kind::Gauge,
             Family::OutboxDeadLetters => Kind::Gauge,
             Family::WebsocketMessagesSentTotal => Kind::Counter,
+            Family::WebsocketRefusalsTotal => Kind::Counter,
             Family::AnalyticsDatapointsTotal => Kind::Counter,
             Family::CircuitBreakerState => Kind::Gauge,
         }
@@ -125,6 +129,10 @@ impl Family {
                 "Score changes the database refused for good, set aside in their competitions' objects."
             }
             Family::WebsocketMessagesSentTotal => "Frames sent to live-leaderboard sockets.",
+            Family::WebsocketRefusalsTotal => {
+                "Live-socket clients refused by a socket rule: frame_flood and frame_too_large close the socket, \
+                 replay_allowance answers a resume with a snapshot."
+            }
             Family::AnalyticsDatapointsTotal => "Analytics Engine data points written, by result.",
             Family::CircuitBreakerState => {
                 "Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open."

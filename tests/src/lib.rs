@@ -639,6 +639,22 @@ pub fn post_rising_scores(base: &str, competition: &Uuid, writers: &[Uuid], step
     }
 }
 
+/// `websocket_refusals_total{reason}` as the Worker at `base` reports it now (0 before the first).
+pub fn socket_refusals(base: &str, reason: &str) -> f64 {
+    let auth = format!("Bearer {}", worker_var("METRICS_TOKEN"));
+    let reply = send("GET", &format!("{base}/metrics"), &[("Authorization", &auth)], None);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let series = format!("websocket_refusals_total{{reason=\"{reason}\"}} ");
+    reply.text.lines().find_map(|line| line.strip_prefix(&series)?.parse().ok()).unwrap_or(0.0)
+}
+
+/// Waits (at most 15 s: objects flush their counts about once a second) until [`socket_refusals`] reaches `least`.
+pub fn until_socket_refusals(base: &str, reason: &str, least: f64) {
+    let reached =
+        eventually(std::time::Duration::from_secs(15), || (socket_refusals(base, reason) >= least).then_some(()));
+    assert!(reached.is_some(), "{reason} refusals stayed below {least}: {}", socket_refusals(base, reason));
+}
+
 /// Checks a user's replay allowance (`standings::socket_rules::ReplayBook`) through live sockets opened by `open`
 /// on a competition with more than a thousand changes: `reader` resumes 1 000 frames back five times at once and gets
 /// four replays, then a snapshot; `other` still gets the replay.
