@@ -52,7 +52,8 @@ pub struct Policies {
     pub fitness_sync: Policy,
     pub competition_create: Policy,
     /// `PATCH /api/v1/me`: a new name is announced to every board the user joined (an `update` frame to each board's
-    /// sockets) and a new zone rescores them all, so one request costs what a sync does.
+    /// sockets) and a new zone rescores them all, so one request costs what a sync does. 30 a minute, as syncs, with a
+    /// burst of 60 so a settings screen's edits never meet it.
     pub profile: Policy,
     /// `service_role` tokens (administrators, back offices): their own bucket, and no per-route user limits.
     pub admin: Policy,
@@ -68,7 +69,7 @@ impl Default for Policies {
             avatar: policy("avatar", 10, 60, 10),
             fitness_sync: policy("fitness_sync", 30, 60, 30),
             competition_create: policy("competition_create", 10, 60, 10),
-            profile: policy("profile", 30, 60, 30),
+            profile: policy("profile", 30, 60, 60),
             admin: policy("admin", 100, 1, 200),
         }
     }
