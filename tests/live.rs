@@ -387,3 +387,23 @@ fn a_users_replays_past_four_windows_get_a_snapshot_and_other_users_still_get_th
     e2e::check_replay_allowance(|user| connect(&competition, user, false).0, &writers[0], &writers[1]);
     e2e::until_socket_refusals(&base_url(), "replay_allowance", refused + 1.0);
 }
+
+/// A `resume` from beyond the latest change (a client that kept a sequence from another competition, or a hostile
+/// one) gets a snapshot at the latest, whatever the number: one past 2^63 once made the object read every kept frame
+/// on each resume, outside the user's replay allowance (stored sequences are signed).
+#[test]
+fn a_resume_from_beyond_the_latest_change_gets_a_snapshot() {
+    let writers: Vec<Uuid> = (0..2).map(|_| Uuid::new_v4()).collect();
+    let competition = e2e::competition_with(&writers);
+    e2e::post_rising_scores(&base_url(), &competition, &writers, 1..4);
+    let (mut socket, _) = connect(&competition, &writers[0], false);
+    let latest = next_json(&mut socket)["seq"].as_u64().expect("snapshot seq");
+    for since in [latest + 1, 1 << 63, u64::MAX] {
+        socket.send(Message::Text(json!({"type": "resume", "since": since}).to_string().into())).expect("resume");
+        let answer = next_json(&mut socket);
+        assert_eq!((answer["type"].as_str(), answer["seq"].as_u64()), (Some("snapshot"), Some(latest)), "{since}");
+    }
+    socket.send(Message::Text(json!({"type": "resume", "since": latest}).to_string().into())).expect("resume");
+    socket.send(Message::Text(json!({"type": "ping"}).to_string().into())).expect("ping");
+    assert_eq!(next_json(&mut socket), json!({"type": "pong"}), "up to date: nothing replayed");
+}

@@ -70,6 +70,14 @@ pub enum Resume {
     Snapshot,
 }
 
+/// Whether a resume needs the kept frames read at all: only a client behind the latest change does. One up to date,
+/// one on an empty board and one "from the future" (any `since` above the latest, however large) are answered by
+/// [`plan`] without them — a `since` past 2^63, read as a negative sequence, once selected every kept frame on each
+/// resume and without touching the user's replay allowance.
+pub fn needs_kept_frames(since: u64, latest: Option<u64>) -> bool {
+    latest.is_some_and(|latest| since < latest)
+}
+
 /// Decides a resume: `latest` is the sequence of the last change, `oldest_kept` the oldest update still stored,
 /// `kept` the stored frames after `since` in order.
 pub fn plan(since: u64, latest: Option<u64>, oldest_kept: Option<u64>, kept: Vec<KeptFrame>) -> Resume {
@@ -166,7 +174,14 @@ mod tests {
             ("client from the future", 12, Some(9), Some(0), vec![], Resume::Snapshot),
         ];
         for (name, since, latest, oldest, kept, expected) in cases {
+            if !needs_kept_frames(since, latest) {
+                assert_eq!(plan(since, latest, None, Vec::new()), expected, "{name}, decided without kept frames");
+            }
             assert_eq!(plan(since, latest, oldest, kept), expected, "{name}");
+        }
+        let needs = [(7, Some(9), true), (9, Some(9), false), (12, Some(9), false), (u64::MAX, Some(9), false)];
+        for (since, latest, expected) in needs.into_iter().chain([(0, None, false)]) {
+            assert_eq!(needs_kept_frames(since, latest), expected, "since {since}, latest {latest:?}");
         }
     }
 }

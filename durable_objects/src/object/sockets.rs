@@ -135,7 +135,9 @@ impl Loaded {
                 let latest = self.board.borrow().last_seq().map(|last| last.min(sent_through));
                 // Checked before the read: a replay past the user's allowance costs no more than a snapshot.
                 let owed = latest.map_or(0, |latest| latest.saturating_sub(since));
-                let plan = if !self.subscribers.may_replay(attachment.user_id, owed, now_ms()) {
+                let plan = if !live::needs_kept_frames(since, latest) {
+                    live::plan(since, latest, None, Vec::new())
+                } else if !self.subscribers.may_replay(attachment.user_id, owed, now_ms()) {
                     Resume::Snapshot
                 } else {
                     match self.store.updates_since(since) {

@@ -41,7 +41,8 @@ impl ScoreStore {
             .sql
             .exec(
                 "SELECT seq, frame FROM updates WHERE seq > ?1 ORDER BY seq",
-                vec![SqlStorageValue::from(since as i64)],
+                // Stored sequences are signed: a `since` past i64::MAX selects nothing rather than wrapping to all.
+                vec![SqlStorageValue::from(i64::try_from(since).unwrap_or(i64::MAX))],
             )?
             .to_array()?;
         #[derive(Deserialize)]
