@@ -16,7 +16,7 @@ use standings::object_error::ErrorCode;
 use standings::protocol::{ServerFrame, HEADER_SUBPROTOCOL, HEADER_TOKEN_EXP, HEADER_USER};
 use standings::socket_gauge::SocketGauge;
 use standings::socket_rules::{
-    self, ExpiryWatch, FrameBudget, ReplayBook, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG,
+    self, ExpiryWatch, FrameBudget, ReplayBook, CLOSE_POLICY, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, TOO_LONG_FRAME,
 };
 
 /// `WebSocket.readyState` of a socket that takes frames (the runtime's `OPEN`).
@@ -185,9 +185,11 @@ impl Subscribers {
         ws.serialize_attachment(SocketAttachment { user_id: upgrade.user_id, id, closes_at_ms: upgrade.closes_at_ms })
     }
 
-    /// The checks every client frame passes first: the socket's state, its frame budget (a flood is refused, told
-    /// why and closed, so one socket cannot starve the object) and its token's expiry.
-    pub fn admit(&self, ws: &WebSocket, now_ms: i64) -> Result<Admitted> {
+    /// The checks every client `frame` passes first: the socket's state, its length (a frame longer than any of the
+    /// protocol, which the JS entry hands over as `socket_rules::TOO_LONG_FRAME`, closes the socket with 1009), its
+    /// frame budget (a flood is refused, told why and closed, so one socket cannot starve the object) and its token's
+    /// expiry.
+    pub fn admit(&self, ws: &WebSocket, frame: &str, now_ms: i64) -> Result<Admitted> {
         // Frames the client sent before it saw our close still arrive; the socket takes nothing more (a send throws
         // and the handler's error would be logged as uncaught), so they are dropped unanswered.
         if ws.as_ref().ready_state() != OPEN {
@@ -197,6 +199,11 @@ impl Subscribers {
             ws.close(Some(1011), Some("socket state lost"))?;
             return Ok(Admitted::Closed);
         };
+        if frame == TOO_LONG_FRAME {
+            self.close(ws, attachment.id, CLOSE_TOO_BIG, "frame_too_large")?;
+            refused(Refusal::FrameTooLarge, &attachment.user_id);
+            return Ok(Admitted::Closed);
+        }
         let allowed = self
             .frame_budgets
             .borrow_mut()
@@ -224,20 +231,6 @@ impl Subscribers {
             worker_link::add_metric(ObjectMetric::WebsocketRefusal(Refusal::ReplayAllowance), 1.0);
         }
         allowed
-    }
-
-    /// Closes (1009) a socket that sent a frame longer than any of the protocol, which the JS entry handed over as
-    /// `socket_rules::TOO_LONG_FRAME`.
-    pub fn refuse_long_frame(&self, ws: &WebSocket) -> Result<()> {
-        if ws.as_ref().ready_state() != OPEN {
-            return Ok(());
-        }
-        let Some(attachment) = attachment_of(ws) else {
-            return ws.close(Some(1011), Some("socket state lost"));
-        };
-        self.close(ws, attachment.id, CLOSE_TOO_BIG, "frame_too_large")?;
-        refused(Refusal::FrameTooLarge, &attachment.user_id);
-        Ok(())
     }
 
     /// Closes a socket that broke a rule, forgetting its frame budget.

@@ -50,7 +50,6 @@ use standings::protocol::{
     PONG_TEXT,
 };
 use standings::requests::{ObjectRequest, MAX_AROUND, MAX_BATCH_WRITES, MAX_PAGE_LIMIT};
-use standings::socket_rules::TOO_LONG_FRAME;
 use standings::stored_rows::CorruptRow;
 
 /// Rows in a snapshot frame.
@@ -340,9 +339,6 @@ impl DurableObject for Competition {
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         match (self.loaded(), message) {
-            (Ok(loaded), WebSocketIncomingMessage::String(text)) if text == TOO_LONG_FRAME => {
-                loaded.subscribers.refuse_long_frame(&ws)
-            }
             (Ok(loaded), WebSocketIncomingMessage::String(text)) => loaded.on_message(&ws, &text).await,
             // The live protocol has no binary frames (the JS entry hands them over without their bytes), but each
             // is one of the client's frames: it counts against the socket's frame budget, and is then ignored.

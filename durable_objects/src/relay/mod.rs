@@ -33,7 +33,6 @@ use standings::object_error::ErrorCode;
 use standings::protocol::PATH_LIVE;
 use standings::relay::{leaves, Published, RelayLine, RelayRequest, COMPETITION_BINDING};
 use standings::requests::ObjectRequest;
-use standings::socket_rules::TOO_LONG_FRAME;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 /// `relay_meta` keys.
@@ -285,9 +284,6 @@ impl DurableObject for Relay {
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         match (self.relay(), message) {
-            (Ok(relay), WebSocketIncomingMessage::String(text)) if text == TOO_LONG_FRAME => {
-                relay.subscribers.refuse_long_frame(&ws)
-            }
             (Ok(relay), WebSocketIncomingMessage::String(text)) => relay.on_message(&ws, &text).await,
             // The live protocol has no binary frames (the JS entry hands them over without their bytes), but each
             // is one of the client's frames: it counts against the socket's frame budget, and is then ignored.

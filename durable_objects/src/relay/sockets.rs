@@ -82,7 +82,7 @@ impl RelayState {
     }
 
     pub(super) async fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
-        let Admitted::Frame(attachment) = self.subscribers.admit(ws, now_ms())? else { return Ok(()) };
+        let Admitted::Frame(attachment) = self.subscribers.admit(ws, text, now_ms())? else { return Ok(()) };
         match serde_json::from_slice::<ClientFrame>(text.as_bytes()) {
             Ok(ClientFrame::Ping) => {
                 ws.send_with_str(PONG_TEXT)?;
