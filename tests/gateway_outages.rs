@@ -4,7 +4,8 @@
 //!   rate-limit fallback; health reports `degraded` (from the isolate's own check) and not ready.
 //! - Database API down: score updates keep working from the Competition DO, and after recovery its outbox catches up
 //!   with nothing lost or duplicated; the PostgREST breaker opens, goes half-open after its cool-down (2 s in the test
-//!   settings) and closes on a successful probe; health reports it.
+//!   settings) and closes on a successful probe; health reports it. A database API that hangs opens it after one
+//!   time budget and a few seconds, not five budgets.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -142,6 +143,60 @@ fn the_postgrest_breaker_opens_half_opens_and_closes_with_the_dependency() {
 
     drop(restart);
     let recovered = eventually(Duration::from_secs(10), || Some(list().status).filter(|s| *s == 200));
+    assert_eq!(recovered, Some(200), "after the cool-down a successful probe closes it");
+    assert_eq!(breaker_state(), "closed");
+}
+
+/// Lifts the delay knob's rule on every database call, even when the test fails half-way.
+struct Unhold;
+
+impl Drop for Unhold {
+    fn drop(&mut self) {
+        e2e::database_hold(&["/rest/v1/"], 0, None);
+    }
+}
+
+#[test]
+fn a_hung_database_api_opens_its_breaker_after_one_budget_not_five() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let user = Uuid::new_v4();
+    let list = |user: &Uuid| e2e::get_as(&base_url(), "/api/v1/competitions", user);
+    let settled = eventually(Duration::from_secs(10), || Some(list(&user).status).filter(|s| *s == 200));
+    assert_eq!(settled, Some(200));
+    assert_eq!(breaker_state(), "closed");
+    let budget = Duration::from_millis(worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS"));
+
+    // Every database call now waits longer than its budget before it runs: the database API accepts and never
+    // answers in time. Requests arrive one after another, as an app's users' do, four a second.
+    let unhold = Unhold;
+    e2e::database_hold(&["/rest/v1/"], budget.as_millis() as u64 + 1_000, None);
+    let started = Instant::now();
+    let mut calls = Vec::new();
+    let opened = loop {
+        if breaker_state() == "open" {
+            break Some(started.elapsed());
+        }
+        if started.elapsed() > budget * 6 {
+            break None;
+        }
+        calls.push(std::thread::spawn(move || list(&user)));
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    // Before, only a call begun after the last failure was reported counted: five budgets passed (25 s) with every
+    // request waiting a whole budget. Calls begun a second apart now count apart: one budget and four seconds.
+    let opened = opened.expect("the breaker opens while the database API hangs");
+    assert!(opened < budget + Duration::from_secs(7), "opened after {opened:?}");
+    let fast = Instant::now();
+    let refused = list(&user);
+    assert_eq!(refused.status, 503, "{:?}", refused.json);
+    assert!(fast.elapsed() < Duration::from_millis(500), "an open breaker answers at once: {:?}", fast.elapsed());
+    for call in calls {
+        let reply = call.join().expect("caller thread");
+        assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    }
+
+    drop(unhold);
+    let recovered = eventually(Duration::from_secs(15), || Some(list(&user).status).filter(|s| *s == 200));
     assert_eq!(recovered, Some(200), "after the cool-down a successful probe closes it");
     assert_eq!(breaker_state(), "closed");
 }

@@ -46,14 +46,24 @@ pub enum Permit {
     Probe,
 }
 
+/// Calls that began this long apart fail on separate evidence, even while both were in flight (see `record_failure`).
+pub const SEPARATE_STARTS_MS: u64 = 1_000;
+
+/// A failure that counted: when its call began and when it was reported.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    started_ms: u64,
+    reported_ms: u64,
+}
+
 /// The breaker of one dependency.
 #[derive(Debug, Clone)]
 pub struct CircuitBreaker {
     config: BreakerConfig,
     state: BreakerState,
     consecutive_failures: u32,
-    /// When the last failure that counted was reported.
-    counted_at_ms: Option<u64>,
+    /// The last failure that counted: when its call began and when it was reported.
+    last_counted: Option<Counted>,
     opened_at_ms: u64,
     probe_started_ms: Option<u64>,
 }
@@ -65,7 +75,7 @@ impl CircuitBreaker {
             config,
             state: BreakerState::Closed,
             consecutive_failures: 0,
-            counted_at_ms: None,
+            last_counted: None,
             opened_at_ms: 0,
             probe_started_ms: None,
         }
@@ -108,20 +118,27 @@ impl CircuitBreaker {
     pub fn record_success(&mut self) {
         self.state = BreakerState::Closed;
         self.consecutive_failures = 0;
-        self.counted_at_ms = None;
+        self.last_counted = None;
         self.probe_started_ms = None;
     }
 
     /// The call that began at `started_ms` failed: a failed probe, or the N-th consecutive failure, opens the breaker.
-    /// Only a call that began after the last failure counted is counted: calls in flight together fail together, on
-    /// one cause. A burst of work in this isolate made its Redis calls miss their budget all at once — three rounds of
-    /// 24 avatar uploads of 2 MiB under `wrangler dev` — and opened the breaker for 30 s while Redis answered in 2 ms
-    /// (limits fell back to the isolate, replays went unenforced, `/metrics` answered 503). A dependency that is down
-    /// fails the calls that follow too, so it still opens the breaker after N of them.
+    /// Calls in flight together that fail together count once: only a call that began after the last failure counted
+    /// was reported, or at least `SEPARATE_STARTS_MS` after that failure's call began, counts again. A burst of work
+    /// in this isolate made its Redis calls miss their budget all at once — three rounds of 24 avatar uploads of
+    /// 2 MiB under `wrangler dev` — and opened the breaker for 30 s while Redis answered in 2 ms (limits fell back to
+    /// the isolate, replays went unenforced, `/metrics` answered 503): those calls began together. A dependency that
+    /// hangs fails calls that began one after another, each at the end of its budget: counting only calls begun
+    /// after the last report kept 64 requests in flight waiting 5 s each for 25 s (five budgets) before the database
+    /// API's breaker opened; calls begun a second apart are separate evidence, so it opens after one budget and four
+    /// seconds. A dependency that refuses fails the calls that follow at once, which count as before.
     pub fn record_failure(&mut self, started_ms: u64, now_ms: u64) {
-        if self.counted_at_ms.is_none_or(|counted| started_ms >= counted) {
+        let separate = self.last_counted.is_none_or(|last| {
+            started_ms >= last.reported_ms || started_ms >= last.started_ms.saturating_add(SEPARATE_STARTS_MS)
+        });
+        if separate {
             self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-            self.counted_at_ms = Some(now_ms);
+            self.last_counted = Some(Counted { started_ms, reported_ms: now_ms });
         }
         let trips = match self.state {
             BreakerState::HalfOpen => true,
@@ -228,6 +245,17 @@ mod tests {
                 (FailStarted(300, 560), Closed, 560),
                 (FailStarted(100, 570), Closed, 570),
                 (FailStarted(561, 800), Open, 800),
+            ],
+        );
+        run(
+            "a hung dependency: calls begun a second apart count apart though they were in flight together",
+            &[
+                (FailStarted(0, 5_000), Closed, 5_000),
+                (FailStarted(500, 5_500), Closed, 5_500),
+                (FailStarted(999, 5_999), Closed, 5_999),
+                (FailStarted(1_000, 6_000), Closed, 6_000),
+                (FailStarted(1_999, 6_999), Closed, 6_999),
+                (FailStarted(2_000, 7_000), Open, 7_000),
             ],
         );
         run(
