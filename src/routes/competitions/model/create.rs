@@ -85,6 +85,13 @@ pub enum ScoreSource {
     Client,
 }
 
+/// What is wrong with a prize pool, if anything: integer minor units that JSON clients read exactly (≤ 2^53 − 1).
+pub fn prize_pool_problem(pool: i64) -> Option<FieldError> {
+    let most = crate::routes::leaderboard::model::MAX_SCORE;
+    (!(0..=most).contains(&pool))
+        .then(|| FieldError::new("prize_pool", format!("must be an integer from 0 to {most} (minor units)")))
+}
+
 /// Longest grace period, in hours.
 pub const MAX_GRACE_HOURS: i64 = 72;
 
@@ -119,8 +126,8 @@ impl CreateBody {
                 problems.push(FieldError::new("ends_at", "must be after starts_at"));
             }
         }
-        if !(0..=crate::routes::leaderboard::model::MAX_SCORE).contains(&self.prize_pool) {
-            problems.push(FieldError::new("prize_pool", "must be a non-negative integer (minor units)"));
+        if let Some(problem) = prize_pool_problem(self.prize_pool) {
+            problems.push(problem);
         }
         if self.payout.len() > MAX_PLACES {
             problems.push(FieldError::new("payout", format!("at most {MAX_PLACES} places")));
@@ -223,6 +230,18 @@ mod tests {
     }
 
     #[test]
+    fn a_prize_pool_out_of_range_says_the_range() {
+        let cases = [(-1, false), (0, true), (9_007_199_254_740_991, true), (9_007_199_254_740_992, false)];
+        for (pool, accepted) in cases {
+            let problem = prize_pool_problem(pool);
+            assert_eq!(problem.is_none(), accepted, "{pool}");
+            if let Some(problem) = problem {
+                assert_eq!(problem.message, "must be an integer from 0 to 9007199254740991 (minor units)");
+            }
+        }
+    }
+
+    #[test]
     fn each_rule_names_its_field() {
         let cases = [
             (json!({"name": ""}), "name"),
@@ -234,6 +253,7 @@ mod tests {
             (json!({"ends_at": "2026-10-01T00:00:00Z"}), "ends_at"),
             (json!({"ends_at": "2026-11-01T00:00:00Z"}), "ends_at"),
             (json!({"prize_pool": -1}), "prize_pool"),
+            (json!({"prize_pool": 9_007_199_254_740_992_i64}), "prize_pool"),
             (json!({"payout": [0]}), "payout"),
             (json!({"payout": [10001]}), "payout"),
             (json!({"payout": [6000, 5000]}), "payout"),

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::create::{BasisPoints, MAX_PARTICIPANTS, MAX_PLACES};
+use super::create::{prize_pool_problem, BasisPoints, MAX_PARTICIPANTS, MAX_PLACES};
 use crate::adapters::rows::CompetitionRow;
 use crate::error::{ApiError, FieldError};
 use crate::http::body::present;
@@ -68,8 +68,8 @@ impl PatchBody {
             }
         }
         if let Some(pool) = self.prize_pool {
-            if !(0..=crate::routes::leaderboard::model::MAX_SCORE).contains(&pool) {
-                problems.push(FieldError::new("prize_pool", "must be a non-negative integer (minor units)"));
+            if let Some(problem) = prize_pool_problem(pool) {
+                problems.push(problem);
             }
             changes.insert("prize_pool".into(), pool.into());
             next.prize_pool = pool;
