@@ -82,6 +82,8 @@ pub enum Endpoint {
     TestRelay,
     /// `POST /__test/competitions/{competition_id}/members/{user_id}[?as=rename…]` (test routes only)
     TestLateAnnouncement,
+    /// `POST /__test/storage?hang_ms=N` (test routes only)
+    TestStorage,
 }
 
 /// One route template with the methods it serves.
@@ -177,6 +179,7 @@ const ROUTES: &[RouteSpec] = &[
 const TEST_ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
+    RouteSpec { template: "/__test/storage", methods: &[("POST", Endpoint::TestStorage)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
     RouteSpec {

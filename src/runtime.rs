@@ -76,6 +76,16 @@ impl RequestContext<'_> {
         self.services.redis.traced(&self.traceparent)
     }
 
+    /// The avatar bucket, under the isolate's storage breaker.
+    pub fn avatars(&self) -> Result<crate::adapters::avatar_store::AvatarStore, crate::adapters::error::AdapterError> {
+        let services = self.services;
+        crate::adapters::avatar_store::AvatarStore::open(
+            self.env,
+            &services.breakers,
+            services.config.storage_timeout_ms,
+        )
+    }
+
     /// The Competition object of `competition_id`, tracing calls under this request.
     pub fn competition(
         &self,

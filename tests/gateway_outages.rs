@@ -201,6 +201,93 @@ fn a_hung_database_api_opens_its_breaker_after_one_budget_not_five() {
     assert_eq!(breaker_state(), "closed");
 }
 
+/// Lets the avatar bucket answer again, even when the test fails half-way.
+struct StorageBack;
+
+impl Drop for StorageBack {
+    fn drop(&mut self) {
+        set_storage_hang(0);
+    }
+}
+
+/// Makes every call of the Worker's isolate to the avatar bucket wait `ms` before it starts (the test build's knob).
+fn set_storage_hang(ms: u64) {
+    let url = format!("{}/__test/storage?hang_ms={ms}", base_url());
+    let reply = send("POST", &url, &[("Authorization", &e2e::admin_auth())], None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+fn storage_breaker() -> String {
+    let reply = send("GET", &format!("{}/__test/breakers", base_url()), &[("Authorization", &e2e::admin_auth())], None);
+    reply.json["storage"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let budget = Duration::from_millis(worker_var("STORAGE_TIMEOUT_MS").parse().expect("STORAGE_TIMEOUT_MS"));
+    let owner = Uuid::new_v4();
+    let upload = |user: &Uuid, salt: u8| {
+        let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        image.extend_from_slice(user.as_bytes());
+        image.push(salt);
+        e2e::send_raw(
+            "POST",
+            &format!("{}/api/v1/me/avatar", base_url()),
+            &[("Authorization", &format!("Bearer {}", e2e::user_token(user))), ("Content-Type", "image/png")],
+            &image,
+        )
+    };
+    let stored = eventually(Duration::from_secs(10), || Some(upload(&owner, 0)).filter(|r| r.status == 200))
+        .expect("an upload while the bucket answers");
+    let url = stored.json["avatar_url"].as_str().expect("avatar_url");
+    let avatar = format!("{}/api/v1/avatars/{}", base_url(), url.rsplit('/').next().expect("key"));
+    assert_eq!(storage_breaker(), "closed");
+
+    let back = StorageBack;
+    set_storage_hang(600_000);
+    // One upload alone: answered 503 once its budget is spent, not held until the client gives up.
+    let user = Uuid::new_v4();
+    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
+    let started = Instant::now();
+    let hung = upload(&user, 1);
+    assert_eq!((hung.status, hung.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    assert!(started.elapsed() < budget + Duration::from_secs(2), "{:?}", started.elapsed());
+    // Uploads of different users (each its own rate-limit bucket) arriving four a second open the breaker: calls
+    // begun a second apart count apart, so the fifth failure comes four seconds after the first of them.
+    let arriving = Instant::now();
+    let mut calls = Vec::new();
+    let opened = loop {
+        if storage_breaker() == "open" {
+            break Some(arriving.elapsed());
+        }
+        if arriving.elapsed() > budget * 3 {
+            break None;
+        }
+        calls.push(std::thread::spawn(move || upload(&Uuid::new_v4(), 2)));
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let opened = opened.expect("the storage breaker opens while the bucket hangs");
+    assert!(opened < budget + Duration::from_secs(6), "opened after {opened:?}");
+    // … after which uploads and avatar reads are refused at once.
+    let fast = Instant::now();
+    let refused = upload(&user, 3);
+    assert_eq!(refused.status, 503, "{:?}", refused.json);
+    let read = send("GET", &avatar, &[], None);
+    assert_eq!((read.status, read.header("retry-after")), (503, Some("5")), "{:?}", read.json);
+    assert!(fast.elapsed() < Duration::from_millis(1_000), "an open breaker answers at once: {:?}", fast.elapsed());
+    for call in calls {
+        assert_eq!(call.join().expect("uploader").status, 503);
+    }
+
+    drop(back);
+    let recovered =
+        eventually(Duration::from_secs(15), || Some(send("GET", &avatar, &[], None)).filter(|r| r.status == 200));
+    assert!(recovered.is_some(), "after the cool-down a successful probe closes it");
+    assert_eq!(storage_breaker(), "closed");
+    assert_eq!(upload(&user, 4).status, 200);
+}
+
 #[test]
 fn a_failed_profile_update_leaves_no_orphan_avatar() {
     use sha2::Digest;

@@ -23,7 +23,10 @@ fn ready_and_detailed_report_every_component() {
         assert_eq!(entry["status"], "up", "{component}: {entry}");
         assert!(entry["latency_ms"].as_f64().is_some(), "{component}: {entry}");
     }
-    assert_eq!(detailed.json["circuit_breakers"], json!({"postgrest": "closed", "redis": "closed", "jwks": "closed"}));
+    assert_eq!(
+        detailed.json["circuit_breakers"],
+        json!({"postgrest": "closed", "redis": "closed", "jwks": "closed", "storage": "closed"})
+    );
     assert!(detailed.json["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')));
 
     // Cached for a few seconds: a second call reports the same check.

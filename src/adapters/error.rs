@@ -11,11 +11,13 @@ pub enum Dependency {
     Redis,
     /// The identity provider's signing keys (the JWKS document).
     Jwks,
+    /// The avatar bucket (R2).
+    Storage,
 }
 
 impl Dependency {
     /// Every dependency with a breaker, in the order health output lists them.
-    pub const ALL: [Dependency; 3] = [Dependency::Postgrest, Dependency::Redis, Dependency::Jwks];
+    pub const ALL: [Dependency; 4] = [Dependency::Postgrest, Dependency::Redis, Dependency::Jwks, Dependency::Storage];
 
     /// The name used in health output, metrics and error messages.
     pub fn name(self) -> &'static str {
@@ -23,6 +25,7 @@ impl Dependency {
             Dependency::Postgrest => "postgrest",
             Dependency::Redis => "redis",
             Dependency::Jwks => "jwks",
+            Dependency::Storage => "storage",
         }
     }
 }

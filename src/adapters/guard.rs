@@ -20,6 +20,7 @@ fn index(dependency: Dependency) -> usize {
         Dependency::Postgrest => 0,
         Dependency::Redis => 1,
         Dependency::Jwks => 2,
+        Dependency::Storage => 3,
     }
 }
 
@@ -179,7 +180,14 @@ mod tests {
             assert_eq!(calls.get(), calls_made, "step {step}");
         }
         let others: Vec<_> = breakers.states().into_iter().filter(|(d, _)| *d != Dependency::Jwks).collect();
-        assert_eq!(others, [(Dependency::Postgrest, BreakerState::Closed), (Dependency::Redis, BreakerState::Closed)]);
+        assert_eq!(
+            others,
+            [
+                (Dependency::Postgrest, BreakerState::Closed),
+                (Dependency::Redis, BreakerState::Closed),
+                (Dependency::Storage, BreakerState::Closed)
+            ]
+        );
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestBreakers => test_support::breakers(&ctx).map(Served::Reply),
         #[cfg(feature = "test-routes")]
+        Endpoint::TestStorage => test_support::storage(&ctx, req).map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestPanic => test_support::panic(&ctx, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
@@ -125,6 +127,7 @@ pub(super) async fn serve(
         // Without the feature the router has no test routes, so these cannot be matched.
         #[cfg(not(feature = "test-routes"))]
         Endpoint::TestBreakers
+        | Endpoint::TestStorage
         | Endpoint::TestPanic
         | Endpoint::TestSeed
         | Endpoint::TestFinalize

@@ -339,6 +339,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         .ok(s.json::<SyncReply>())
         .error(403, NO_USER),
         E::TestBreakers
+        | E::TestStorage
         | E::TestPanic
         | E::TestSeed
         | E::TestStats

@@ -40,6 +40,17 @@ pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &states))
 }
 
+/// `POST /__test/storage?hang_ms=N`: from now on every call this isolate makes to the avatar bucket waits N ms
+/// before it starts (0: none), as a bucket that hangs would; answers with the setting.
+pub fn storage(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
+    let ms = query_value(&query_pairs(req)?, "hang_ms")
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .ok_or_else(|| ApiError::BadRequest("hang_ms=N (milliseconds) expected".to_owned()))?;
+    crate::adapters::avatar_store::fault::hang(ms);
+    Ok(Reply::json(200, &serde_json::json!({"hang_ms": ms})))
+}
+
 /// `GET /__test/panic[?after=wait]`: panics, to prove the panic guard: in the call that received the request, or
 /// (`after=wait`) in a later poll, after a timer, when the request's promise is already with the runtime.
 pub async fn panic(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {

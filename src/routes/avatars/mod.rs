@@ -5,7 +5,6 @@
 pub mod held_image;
 pub mod model;
 
-use crate::adapters::avatar_store::AvatarStore;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
@@ -25,7 +24,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incom
     let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
 
     profile::ensure(ctx).await?;
-    let store = AvatarStore::open(ctx.env)?;
+    let store = ctx.avatars()?;
     // The caller may upload the picture they show now again: only an object this request created may be removed again.
     let existed = store.exists(&key).await?;
     if !existed {
@@ -77,8 +76,7 @@ pub async fn serve(
 ) -> Result<Image, ApiError> {
     let key = route.param("key").unwrap_or_default();
     let image = parse_key(key).ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
-    let stored =
-        AvatarStore::open(ctx.env)?.image(key).await?.ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
+    let stored = ctx.avatars()?.image(key).await?.ok_or_else(|| ApiError::NotFound("no such avatar".to_owned()))?;
     let etag = stored.etag();
     let mut headers = vec![
         ("Content-Type".to_owned(), image.mime().to_owned()),

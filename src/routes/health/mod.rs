@@ -10,7 +10,6 @@ use std::cell::RefCell;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::avatar_store::AvatarStore;
 use crate::adapters::breaker::BreakerState;
 use crate::adapters::guard::clock_ms;
 use crate::adapters::AdapterError;
@@ -144,7 +143,7 @@ async fn check(ctx: &RequestContext<'_>, component: Component) -> Result<(), Str
         Component::Postgrest => ctx.database().ping().await.map_err(describe),
         Component::Redis => ctx.redis().ping().await.map_err(describe),
         Component::DurableObjects => objects_answer(ctx).await,
-        Component::Storage => match AvatarStore::open(ctx.env) {
+        Component::Storage => match ctx.avatars() {
             Ok(store) => store.ping(CHECK_BUDGET_MS).await,
             Err(e) => Err(e.to_string()),
         },

@@ -9,7 +9,6 @@ use standings::protocol::{Announced, Forget};
 use standings::requests::ObjectRequest;
 use uuid::Uuid;
 
-use crate::adapters::avatar_store::AvatarStore;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::routes::avatars::model::key_of_url;
@@ -33,7 +32,7 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
         }
     }
     if let Some(key) = deleted.avatar_url.as_deref().and_then(key_of_url) {
-        let removed = match AvatarStore::open(ctx.env) {
+        let removed = match ctx.avatars() {
             Ok(store) => store.remove(key).await,
             Err(e) => Err(e),
         };
