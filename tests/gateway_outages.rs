@@ -94,9 +94,35 @@ fn outbox_catches_up_after_a_database_outage_with_nothing_lost_or_duplicated() {
     assert!(drained.is_some(), "the outbox is empty after the catch-up");
 }
 
-fn breaker_state() -> String {
+/// The state of the Worker isolate's breaker of `dependency` (`postgrest`, `storage`, …).
+fn breaker(dependency: &str) -> String {
     let reply = send("GET", &format!("{}/__test/breakers", base_url()), &[("Authorization", &e2e::admin_auth())], None);
-    reply.json["postgrest"].as_str().unwrap_or_default().to_owned()
+    reply.json[dependency].as_str().unwrap_or_default().to_owned()
+}
+
+fn breaker_state() -> String {
+    breaker("postgrest")
+}
+
+/// Starts `call` four times a second, each in its own thread, as an app's users' requests arrive, until the breaker
+/// of `dependency` is open or `limit` has passed: how long it took to open, and the calls started.
+fn arrivals_until_open(
+    dependency: &str,
+    limit: Duration,
+    call: fn() -> e2e::Reply,
+) -> (Option<Duration>, Vec<std::thread::JoinHandle<e2e::Reply>>) {
+    let started = Instant::now();
+    let mut calls = Vec::new();
+    loop {
+        if breaker(dependency) == "open" {
+            return (Some(started.elapsed()), calls);
+        }
+        if started.elapsed() > limit {
+            return (None, calls);
+        }
+        calls.push(std::thread::spawn(call));
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 #[test]
@@ -170,18 +196,9 @@ fn a_hung_database_api_opens_its_breaker_after_one_budget_not_five() {
     // answers in time. Requests arrive one after another, as an app's users' do, four a second.
     let unhold = Unhold;
     e2e::database_hold(&["/rest/v1/"], budget.as_millis() as u64 + 1_000, None);
-    let started = Instant::now();
-    let mut calls = Vec::new();
-    let opened = loop {
-        if breaker_state() == "open" {
-            break Some(started.elapsed());
-        }
-        if started.elapsed() > budget * 6 {
-            break None;
-        }
-        calls.push(std::thread::spawn(move || list(&user)));
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let (opened, calls) = arrivals_until_open("postgrest", budget * 6, || {
+        e2e::get_as(&base_url(), "/api/v1/competitions", &Uuid::new_v4())
+    });
     // Before, only a call begun after the last failure was reported counted: five budgets passed (25 s) with every
     // request waiting a whole budget. Calls begun a second apart now count apart: one budget and four seconds.
     let opened = opened.expect("the breaker opens while the database API hangs");
@@ -217,17 +234,12 @@ fn set_storage_hang(ms: u64) {
     assert_eq!(reply.status, 200, "{:?}", reply.json);
 }
 
-fn storage_breaker() -> String {
-    let reply = send("GET", &format!("{}/__test/breakers", base_url()), &[("Authorization", &e2e::admin_auth())], None);
-    reply.json["storage"].as_str().unwrap_or_default().to_owned()
-}
-
 #[test]
 fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
     let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
     let budget = Duration::from_millis(worker_var("STORAGE_TIMEOUT_MS").parse().expect("STORAGE_TIMEOUT_MS"));
     let owner = Uuid::new_v4();
-    let upload = |user: &Uuid, salt: u8| {
+    fn upload(user: &Uuid, salt: u8) -> e2e::Reply {
         let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         image.extend_from_slice(user.as_bytes());
         image.push(salt);
@@ -237,12 +249,12 @@ fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
             &[("Authorization", &format!("Bearer {}", e2e::user_token(user))), ("Content-Type", "image/png")],
             &image,
         )
-    };
+    }
     let stored = eventually(Duration::from_secs(10), || Some(upload(&owner, 0)).filter(|r| r.status == 200))
         .expect("an upload while the bucket answers");
     let url = stored.json["avatar_url"].as_str().expect("avatar_url");
     let avatar = format!("{}/api/v1/avatars/{}", base_url(), url.rsplit('/').next().expect("key"));
-    assert_eq!(storage_breaker(), "closed");
+    assert_eq!(breaker("storage"), "closed");
 
     let back = StorageBack;
     set_storage_hang(600_000);
@@ -255,18 +267,7 @@ fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
     assert!(started.elapsed() < budget + Duration::from_secs(2), "{:?}", started.elapsed());
     // Uploads of different users (each its own rate-limit bucket) arriving four a second open the breaker: calls
     // begun a second apart count apart, so the fifth failure comes four seconds after the first of them.
-    let arriving = Instant::now();
-    let mut calls = Vec::new();
-    let opened = loop {
-        if storage_breaker() == "open" {
-            break Some(arriving.elapsed());
-        }
-        if arriving.elapsed() > budget * 3 {
-            break None;
-        }
-        calls.push(std::thread::spawn(move || upload(&Uuid::new_v4(), 2)));
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let (opened, calls) = arrivals_until_open("storage", budget * 3, || upload(&Uuid::new_v4(), 2));
     let opened = opened.expect("the storage breaker opens while the bucket hangs");
     assert!(opened < budget + Duration::from_secs(6), "opened after {opened:?}");
     // … after which uploads and avatar reads are refused at once.
@@ -284,7 +285,7 @@ fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
     let recovered =
         eventually(Duration::from_secs(15), || Some(send("GET", &avatar, &[], None)).filter(|r| r.status == 200));
     assert!(recovered.is_some(), "after the cool-down a successful probe closes it");
-    assert_eq!(storage_breaker(), "closed");
+    assert_eq!(breaker("storage"), "closed");
     assert_eq!(upload(&user, 4).status, 200);
 }
 
