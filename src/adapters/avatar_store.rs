@@ -13,13 +13,28 @@ use super::guard::Breakers;
 /// The bucket's binding in `wrangler.toml`.
 pub const BINDING: &str = "AVATARS";
 
-// The bucket as the runtime gives it: workers-rs's `put` takes the value as a `Vec` in wasm memory, and avatars are
-// stored from the runtime's memory (`routes::avatars::held_image`).
+// The bucket and its objects as the runtime gives them. Every call is a promise awaited through one guarded path
+// (workers-rs's wrappers would give each call its own instance of the guard), and `put` takes the value from the
+// runtime's memory (`routes::avatars::held_image`), where workers-rs's `put` wants a `Vec` in wasm memory.
 #[wasm_bindgen]
 extern "C" {
     type RawBucket;
+    #[wasm_bindgen(method, catch)]
+    fn head(this: &RawBucket, key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &RawBucket, key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn delete(this: &RawBucket, key: &str) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = put)]
     fn put_bytes(this: &RawBucket, key: &str, value: &Uint8Array, options: &Object) -> Result<Promise, JsValue>;
+
+    type RawObject;
+    #[wasm_bindgen(method, getter, js_name = httpEtag)]
+    fn http_etag(this: &RawObject) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn size(this: &RawObject) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &RawObject) -> JsValue;
 }
 
 /// The runtime's text of a failed storage call, for the log (`AdapterError` is logged, never shown).
@@ -37,7 +52,7 @@ pub struct AvatarStore {
 
 /// A stored image: its version and size, and its bytes on demand (a 304 needs no body).
 pub struct StoredImage {
-    object: worker::Object,
+    object: RawObject,
 }
 
 impl StoredImage {
@@ -48,19 +63,13 @@ impl StoredImage {
 
     /// The image's size in bytes.
     pub fn size(&self) -> u64 {
-        self.object.size()
+        self.object.size() as u64
     }
 
     /// The image's bytes as the runtime's stream, for a response to pass on without copying them into the isolate's
     /// memory (`None`: the object has no body).
-    pub fn stream(self) -> Result<Option<worker::web_sys::ReadableStream>, AdapterError> {
-        match self.object.body() {
-            Some(body) => match body.response_body().map_err(failed)? {
-                worker::ResponseBody::Stream(stream) => Ok(Some(stream)),
-                _ => Ok(None),
-            },
-            None => Ok(None),
-        }
+    pub fn stream(self) -> Option<worker::web_sys::ReadableStream> {
+        self.object.body().dyn_into().ok()
     }
 }
 
@@ -70,23 +79,24 @@ impl AvatarStore {
         Ok(Self { bucket: env.bucket(BINDING).map_err(failed)?, breakers, budget_ms })
     }
 
-    /// Runs the call `start` begins under the breaker and the budget (`start` runs only if the breaker allows it).
-    async fn guarded<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
-        &self,
-        start: impl FnOnce() -> Result<F, E>,
-    ) -> Result<T, AdapterError> {
+    /// Runs the call `start` begins on the bucket under the breaker and the budget (`start` runs only if the breaker
+    /// allows it), and answers what its promise resolved to.
+    async fn call(&self, start: &dyn Fn(&RawBucket) -> Result<Promise, JsValue>) -> Result<JsValue, AdapterError> {
+        let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
+        let failure = |error| failed(crate::subrequest::Failure(error));
         self.breakers
             .guarded(Dependency::Storage, self.budget_ms, async move {
                 #[cfg(feature = "test-routes")]
                 fault::wait().await;
-                start().map_err(failed)?.await.map_err(failed)
+                let promise = start(bucket).map_err(failure)?;
+                durable_objects::promise_wait::wait(&promise).await.map_err(failure)
             })
             .await
     }
 
     /// Whether an object is stored under `key`.
     pub async fn exists(&self, key: &str) -> Result<bool, AdapterError> {
-        Ok(self.guarded(|| Ok::<_, worker::Error>(self.bucket.head(key))).await?.is_some())
+        Ok(!self.call(&|bucket| bucket.head(key)).await?.is_null_or_undefined())
     }
 
     /// Stores an image (held in the runtime's memory) with its type and caching policy.
@@ -105,37 +115,30 @@ impl AvatarStore {
         set(&metadata, "contentType", &mime.into())?;
         set(&metadata, "cacheControl", &cache_control.into())?;
         set(&options, "httpMetadata", &metadata)?;
-        let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
-        self.guarded(|| {
-            let put = bucket.put_bytes(key, bytes, &options).map_err(crate::subrequest::Failure)?;
-            Ok::<_, crate::subrequest::Failure>(async move {
-                durable_objects::promise_wait::wait(&put).await.map_err(crate::subrequest::Failure)
-            })
-        })
-        .await
-        .map(drop)
+        self.call(&|bucket| bucket.put_bytes(key, bytes, &options)).await.map(drop)
     }
 
     /// The image stored under `key`, if any.
     pub async fn image(&self, key: &str) -> Result<Option<StoredImage>, AdapterError> {
-        let found = self.guarded(|| Ok::<_, worker::Error>(self.bucket.get(key).execute())).await?;
-        Ok(found.map(|object| StoredImage { object }))
+        let found = self.call(&|bucket| bucket.get(key)).await?;
+        Ok((!found.is_null_or_undefined()).then(|| StoredImage { object: found.unchecked_into() }))
     }
 
     /// Removes the object under `key` (nothing when there is none).
     pub async fn remove(&self, key: &str) -> Result<(), AdapterError> {
-        self.guarded(|| Ok::<_, worker::Error>(self.bucket.delete(key))).await
+        self.call(&|bucket| bucket.delete(key)).await.map(drop)
     }
 
     /// The health check: a metadata read of a key nobody writes, within `budget_ms`.
     pub async fn ping(&self, budget_ms: u64) -> Result<(), String> {
+        let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
         let head = async {
             #[cfg(feature = "test-routes")]
             fault::wait().await;
-            self.bucket.head("__health").await
+            durable_objects::promise_wait::wait(&bucket.head("__health")?).await
         };
         match crate::adapters::guard::deadline(budget_ms, head).await {
-            Some(answer) => answer.map(drop).map_err(|e| e.to_string()),
+            Some(answer) => answer.map(drop).map_err(|e| crate::subrequest::Failure(e).to_string()),
             None => Err(format!("storage did not answer within {budget_ms} ms")),
         }
     }

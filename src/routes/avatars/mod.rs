@@ -89,7 +89,7 @@ pub async fn serve(
     }
     let bytes = stored.size();
     headers.push(("Content-Length".to_owned(), bytes.to_string()));
-    let stream = stored.stream()?;
+    let stream = stored.stream();
     Ok(Image { reply: Reply { status: 200, body: Vec::new(), headers }, stream, bytes })
 }
 
