@@ -100,10 +100,6 @@ fn breaker(dependency: &str) -> String {
     reply.json[dependency].as_str().unwrap_or_default().to_owned()
 }
 
-fn breaker_state() -> String {
-    breaker("postgrest")
-}
-
 /// Starts `call` four times a second, each in its own thread, as an app's users' requests arrive, until the breaker
 /// of `dependency` is open or `limit` has passed: how long it took to open, and the calls started.
 fn arrivals_until_open(
@@ -133,7 +129,7 @@ fn the_postgrest_breaker_opens_half_opens_and_closes_with_the_dependency() {
     // Settle: a success closes the breaker whatever earlier tests left.
     let settled = eventually(Duration::from_secs(10), || Some(list().status).filter(|s| *s == 200));
     assert_eq!(settled, Some(200));
-    assert_eq!(breaker_state(), "closed");
+    assert_eq!(breaker("postgrest"), "closed");
 
     let restart = Restart;
     let (ok, text) = stack(&["stop", "postgrest"]);
@@ -146,7 +142,7 @@ fn the_postgrest_breaker_opens_half_opens_and_closes_with_the_dependency() {
             "{attempt}"
         );
     }
-    assert_eq!(breaker_state(), "open", "five consecutive failures open it");
+    assert_eq!(breaker("postgrest"), "open", "five consecutive failures open it");
     let started = Instant::now();
     let fast = list();
     assert_eq!((fast.status, fast.header("retry-after")), (503, Some("5")), "an open breaker fails fast");
@@ -161,16 +157,16 @@ fn the_postgrest_breaker_opens_half_opens_and_closes_with_the_dependency() {
     let ready = send("GET", &format!("{}/health/ready", base_url()), &[], None);
     assert_eq!((ready.status, ready.json["failing"].clone()), (503, json!(["postgrest"])));
 
-    let half_open = eventually(Duration::from_secs(5), || Some(breaker_state()).filter(|s| s == "half_open"));
+    let half_open = eventually(Duration::from_secs(5), || Some(breaker("postgrest")).filter(|s| s == "half_open"));
     assert_eq!(half_open.as_deref(), Some("half_open"), "after the cool-down one probe may pass");
     let probe = list();
     assert_eq!(probe.status, 503, "the probe fails while the gateway is down");
-    assert_eq!(breaker_state(), "open", "a failed probe re-opens it");
+    assert_eq!(breaker("postgrest"), "open", "a failed probe re-opens it");
 
     drop(restart);
     let recovered = eventually(Duration::from_secs(10), || Some(list().status).filter(|s| *s == 200));
     assert_eq!(recovered, Some(200), "after the cool-down a successful probe closes it");
-    assert_eq!(breaker_state(), "closed");
+    assert_eq!(breaker("postgrest"), "closed");
 }
 
 /// Lifts the delay knob's rule on every database call, even when the test fails half-way.
@@ -189,7 +185,7 @@ fn a_hung_database_api_opens_its_breaker_after_one_budget_not_five() {
     let list = |user: &Uuid| e2e::get_as(&base_url(), "/api/v1/competitions", user);
     let settled = eventually(Duration::from_secs(10), || Some(list(&user).status).filter(|s| *s == 200));
     assert_eq!(settled, Some(200));
-    assert_eq!(breaker_state(), "closed");
+    assert_eq!(breaker("postgrest"), "closed");
     let budget = Duration::from_millis(worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS"));
 
     // Every database call now waits longer than its budget before it runs: the database API accepts and never
@@ -215,7 +211,7 @@ fn a_hung_database_api_opens_its_breaker_after_one_budget_not_five() {
     drop(unhold);
     let recovered = eventually(Duration::from_secs(15), || Some(list(&user).status).filter(|s| *s == 200));
     assert_eq!(recovered, Some(200), "after the cool-down a successful probe closes it");
-    assert_eq!(breaker_state(), "closed");
+    assert_eq!(breaker("postgrest"), "closed");
 }
 
 /// Lets the avatar bucket answer again, even when the test fails half-way.

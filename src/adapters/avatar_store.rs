@@ -42,6 +42,11 @@ fn failed(error: impl std::fmt::Display) -> AdapterError {
     AdapterError::Unreachable(Dependency::Storage, error.to_string())
 }
 
+/// A storage call the runtime threw or rejected.
+fn rejected(error: JsValue) -> AdapterError {
+    failed(crate::subrequest::Failure(error))
+}
+
 /// The avatar bucket of this deployment, behind its breaker and time budget: a bucket that hangs would otherwise
 /// hold every upload, avatar read and account deletion until the client gave up.
 pub struct AvatarStore {
@@ -83,13 +88,12 @@ impl AvatarStore {
     /// allows it), and answers what its promise resolved to.
     async fn call(&self, start: &dyn Fn(&RawBucket) -> Result<Promise, JsValue>) -> Result<JsValue, AdapterError> {
         let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
-        let failure = |error| failed(crate::subrequest::Failure(error));
         self.breakers
             .guarded(Dependency::Storage, self.budget_ms, async move {
                 #[cfg(feature = "test-routes")]
                 fault::wait().await;
-                let promise = start(bucket).map_err(failure)?;
-                durable_objects::promise_wait::wait(&promise).await.map_err(failure)
+                let promise = start(bucket).map_err(rejected)?;
+                durable_objects::promise_wait::wait(&promise).await.map_err(rejected)
             })
             .await
     }
@@ -109,9 +113,8 @@ impl AvatarStore {
     ) -> Result<(), AdapterError> {
         let metadata = Object::new();
         let options = Object::new();
-        let set = |target: &Object, name: &str, value: &JsValue| {
-            Reflect::set(target, &name.into(), value).map_err(|e| failed(crate::subrequest::Failure(e)))
-        };
+        let set =
+            |target: &Object, name: &str, value: &JsValue| Reflect::set(target, &name.into(), value).map_err(rejected);
         set(&metadata, "contentType", &mime.into())?;
         set(&metadata, "cacheControl", &cache_control.into())?;
         set(&options, "httpMetadata", &metadata)?;
