@@ -249,6 +249,12 @@ fn table() -> &'static matchit::Router<&'static RouteSpec> {
     })
 }
 
+/// Whether `path` is the API's (`/api` itself or below it): what every such response carries (the rate-limit headers,
+/// CORS) applies to its 404s too.
+pub fn is_api_path(path: &str) -> bool {
+    path.strip_prefix("/api").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Resolves a method and path to a route, or the 404/405 error of `API.md`.
 ///
 /// The returned template is also given for errors, so logs and metrics can label unmatched paths without
@@ -274,6 +280,23 @@ pub fn resolve(method: &str, path: &str) -> Result<RouteMatch, (ApiError, &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_paths_are_api_itself_and_below_it() {
+        for (path, api) in [
+            ("/api", true),
+            ("/api/", true),
+            ("/api/v1/me", true),
+            ("/api/v2", true),
+            ("/apiv1", false),
+            ("/apis/v1", false),
+            ("/health", false),
+            ("/", false),
+            ("/v1/api", false),
+        ] {
+            assert_eq!(is_api_path(path), api, "{path}");
+        }
+    }
 
     #[test]
     fn the_openapi_document_lists_exactly_the_public_routes() {

@@ -143,6 +143,12 @@ fn every_api_response_carries_the_rate_limit_headers() {
     let missing = send("GET", &format!("{}/api/v1/me", base_url()), &[], None);
     assert_eq!(missing.status, 401);
     assert!(missing.header("ratelimit-policy").is_some_and(|p| p.starts_with("\"anonymous\"")), "{missing:?}");
+    // The API's root and paths no route serves are the API's responses too.
+    for path in ["/api", "/api/", "/api/v1/nowhere"] {
+        let unserved = get_as(&base_url(), path, &user);
+        assert_eq!(unserved.status, 404, "{path}");
+        assert_eq!(unserved.header("ratelimit-policy"), Some("\"default\";q=200;w=1"), "{path}: {unserved:?}");
+    }
     let health = send("GET", &format!("{}/health", base_url()), &[], None);
     assert_eq!(health.header("ratelimit-limit"), None, "health and metrics are not rate limited");
 }

@@ -766,7 +766,7 @@ export interface components {
              * @description A number sets the limit, `null` removes it, absent leaves it.
              */
             max_participants?: number | null;
-            /** @description 1 to 80 characters. */
+            /** @description 1 to 80 characters once trimmed, no control characters */
             name?: string;
             /** @description Basis points per place. */
             payout?: components["schemas"]["BasisPoints"][];
@@ -881,7 +881,7 @@ export interface components {
         };
         /** @description Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`. */
         Disqualification: {
-            /** @description Why, 1 to 200 characters; kept on the membership. */
+            /** @description Why: 1 to 200 characters once trimmed, no control characters; kept on the membership */
             reason: string;
         };
         /** @description Reply of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`. */
@@ -1112,10 +1112,7 @@ export interface components {
         HoldDecision: {
             /** @enum {string} */
             decision: "approve" | "reject";
-            /**
-             * @description Why (1..200 characters, no control characters; trimmed), kept with the hold and in the database's audit
-             *     trail.
-             */
+            /** @description Why: 1 to 200 characters once trimmed, no control characters */
             reason?: string | null;
         };
         /** @description Reply of `GET /api/v1/admin/holds`. */
@@ -1268,7 +1265,7 @@ export interface components {
             max_participants?: number | null;
             /** @description What the board ranks by. */
             metric: components["schemas"]["Metric"];
-            /** @description 1 to 80 characters, no control characters. */
+            /** @description 1 to 80 characters once trimmed, no control characters */
             name: string;
             /** @description Basis points per place, summing to at most 10 000. */
             payout?: components["schemas"]["BasisPoints"][];

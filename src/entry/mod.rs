@@ -76,7 +76,7 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     // The isolate's configured policy, borrowed (no per-request copy); none outside /api or without configuration.
     static NO_CORS: crate::http::cors::CorsPolicy = crate::http::cors::CorsPolicy::NONE;
     let cors = match services::of(&env) {
-        Ok(services) if req.path().starts_with("/api/") => &services.config.cors,
+        Ok(services) if crate::router::is_api_path(req.path()) => &services.config.cors,
         _ => &NO_CORS,
     };
     if arrival.preflight && cors.enabled() {
@@ -106,7 +106,7 @@ async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
         Err((error, template)) => {
             // Every /api response carries the rate-limit headers, 404s and 405s included, and spends a token.
-            let (user, limit_headers, limited) = if req.path().starts_with("/api/") {
+            let (user, limit_headers, limited) = if crate::router::is_api_path(req.path()) {
                 limit_unrouted(&req, &ctx, &env, &arrival).await
             } else {
                 (None, Vec::new(), None)

@@ -106,7 +106,7 @@ fn headers_for(path: &str, status: u16, etag: bool) -> Value {
     Value::Object(headers)
 }
 
-/// The path parameters of a route template: ids (`…_id`) are UUIDs.
+/// The path parameters of a route template: ids (`…_id`) are UUIDs, a `date` is a calendar date (`YYYY-MM-DD`).
 fn path_parameters(template: &str) -> Vec<Value> {
     template
         .split('/')
@@ -114,6 +114,8 @@ fn path_parameters(template: &str) -> Vec<Value> {
         .map(|name| {
             let schema = if name.ends_with("_id") {
                 json!({"type": "string", "format": "uuid"})
+            } else if name == "date" {
+                json!({"type": "string", "format": "date"})
             } else {
                 json!({"type": "string"})
             };
@@ -227,6 +229,24 @@ mod tests {
     }
 
     #[test]
+    fn text_people_read_is_documented_without_control_characters() {
+        use crate::http::schema::{NO_CONTROLS, TRIMMED_TEXT};
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        let cases = [
+            ("NewCompetition", "name", TRIMMED_TEXT),
+            ("CompetitionPatch", "name", TRIMMED_TEXT),
+            ("ProfilePatch", "display_name", NO_CONTROLS),
+            ("Disqualification", "reason", TRIMMED_TEXT),
+            ("HoldDecision", "reason", TRIMMED_TEXT),
+        ];
+        for (schema, field, pattern) in cases {
+            let documented = schemas[schema]["properties"][field]["pattern"].as_str();
+            assert_eq!(documented, Some(pattern), "{schema}.{field}");
+        }
+    }
+
+    #[test]
     fn every_reference_resolves_and_every_schema_is_used_or_a_frame() {
         let document = document();
         let text = document.to_string();
@@ -244,6 +264,9 @@ mod tests {
     fn path_parameters_come_from_the_template() {
         let parameters = path_parameters("/api/v1/admin/holds/{user_id}/{date}");
         assert_eq!(parameters[0]["schema"]["format"], "uuid");
-        assert_eq!((parameters[1]["name"].as_str(), parameters[1]["schema"].get("format")), (Some("date"), None));
+        assert_eq!(
+            (parameters[1]["name"].as_str(), parameters[1]["schema"]["format"].as_str()),
+            (Some("date"), Some("date"))
+        );
     }
 }

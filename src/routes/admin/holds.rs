@@ -98,10 +98,9 @@ pub struct DecisionBody {
     /// `approve` (counts in full) or `reject` (counts 0).
     #[schema(schema_with = decisions)]
     pub decision: String,
-    /// Why (1..200 characters, no control characters; trimmed), kept with the hold and in the database's audit
-    /// trail.
+    /// Why, kept with the hold and in the database's audit trail.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = reason_or_null)]
     pub reason: Option<String>,
 }
 
@@ -116,6 +115,10 @@ pub struct Decision {
 
 fn decisions() -> utoipa::openapi::schema::Object {
     crate::http::schema::one_of_words(["approve", "reject"])
+}
+
+fn reason_or_null() -> utoipa::openapi::schema::Object {
+    crate::http::schema::trimmed_text_or_null(200, "Why: 1 to 200 characters once trimmed, no control characters")
 }
 
 impl DecisionBody {

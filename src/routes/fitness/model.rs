@@ -38,6 +38,7 @@ pub struct SyncBody {
     pub source: String,
     /// The caller's IANA zone: updates the profile's, and judges this request's dates.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: Option<String>,
     /// Checked one by one, so one malformed sample does not sink the rest.
     #[schema(value_type = Vec<Sample>, max_items = 400)]

@@ -15,11 +15,11 @@ use crate::http::body::present;
 pub struct PatchBody {
     /// 1 to 40 characters, no control characters.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = String, min_length = 1, max_length = 40)]
+    #[schema(value_type = String, min_length = 1, max_length = 40, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub display_name: Option<String>,
     /// IANA zone of the user's own days.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 64)]
     pub time_zone: Option<String>,
 }
 

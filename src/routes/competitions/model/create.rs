@@ -19,8 +19,8 @@ pub const MAX_PLACES: usize = 100;
     "starts_at": "2026-12-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z", "prize_pool": 10000,
     "payout": [5000, 3000, 2000], "scoring": {"mode": "daily_capped", "cap": 30000}})))]
 pub struct CreateBody {
-    /// 1 to 80 characters, no control characters.
-    #[schema(min_length = 1, max_length = 80)]
+    /// 1 to 80 characters once trimmed, no control characters.
+    #[schema(schema_with = super::competition_name)]
     pub name: String,
     /// What the board ranks by.
     #[schema(value_type = Metric)]
@@ -53,6 +53,7 @@ pub struct CreateBody {
     pub scoring: Option<serde_json::Value>,
     /// `participant` (default) or an IANA zone name.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
     pub clock: Option<String>,
     /// 0..=72; default 24 for fitness and 0 for client competitions (which must have 0).
     #[serde(default)]

@@ -14,9 +14,9 @@ use crate::time;
 #[serde(deny_unknown_fields)]
 #[schema(as = CompetitionPatch)]
 pub struct PatchBody {
-    /// 1 to 80 characters.
+    /// 1 to 80 characters once trimmed, no control characters.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = String, min_length = 1, max_length = 80)]
+    #[schema(schema_with = super::competition_name)]
     pub name: Option<String>,
     /// Later, or earlier but not before now.
     #[serde(default, deserialize_with = "present")]
@@ -125,9 +125,16 @@ pub fn rescore_range<'a>(
 #[serde(deny_unknown_fields)]
 #[schema(as = Disqualification)]
 pub struct DisqualifyBody {
-    /// Why, 1 to 200 characters; kept on the membership.
-    #[schema(min_length = 1, max_length = 200)]
+    /// Why; kept on the membership.
+    #[schema(schema_with = disqualification_reason)]
     pub reason: String,
+}
+
+fn disqualification_reason() -> utoipa::openapi::schema::Object {
+    crate::http::schema::trimmed_text(
+        200,
+        "Why: 1 to 200 characters once trimmed, no control characters; kept on the membership",
+    )
 }
 
 impl DisqualifyBody {

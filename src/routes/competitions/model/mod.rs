@@ -8,3 +8,8 @@ mod replies;
 pub use create::{BasisPoints, CreateBody, ScoreSource, MAX_GRACE_HOURS, MAX_PARTICIPANTS, MAX_PLACES};
 pub use edits::{reason, rescore_range, DisqualifyBody, PatchBody};
 pub use replies::{meta_from_row, present, Competition, CompetitionList, Disqualified, Membership};
+
+/// The OpenAPI schema of a competition's name, new or edited.
+fn competition_name() -> utoipa::openapi::schema::Object {
+    crate::http::schema::trimmed_text(80, "1 to 80 characters once trimmed, no control characters")
+}
