@@ -264,7 +264,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         )
         .query("competition_id", json!({ "type": "string", "format": "uuid" }))
         .query("user_id", json!({ "type": "string", "format": "uuid" }))
-        .query("before", json!({ "type": "integer", "minimum": 1 }))
+        .query("before", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }))
         .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }))
         .ok(s.json::<AuditPage>())
         .admin(),
@@ -299,7 +299,10 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             .error(409, "Not running, the standings are final, or the same Idempotency-Key is in flight"),
         E::LeaderboardPage => Operation::api("getLeaderboard", "leaderboard", "A page of the leaderboard", Bearer)
             .query("limit", json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }))
-            .query("cursor", json!({ "type": "string", "description": "next_cursor of the page before, exactly" }))
+            .query(
+                "cursor",
+                json!({ "type": "string", "minLength": 1, "description": "next_cursor of the page before, exactly" }),
+            )
             .ok(s.json::<LeaderboardPage>())
             .versioned()
             .error(400, "The id is not a UUID, or the cursor is spelled otherwise than it was handed out")
