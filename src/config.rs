@@ -55,6 +55,9 @@ pub struct Config {
     pub upstash_timeout_ms: u64,
     /// Time budget of one call to the avatar bucket (`STORAGE_TIMEOUT_MS`, default 10000: a 2 MiB upload included).
     pub storage_timeout_ms: u64,
+    /// Seconds an avatar image no profile shows waits before the cron trigger removes it from the bucket
+    /// (`AVATAR_REMOVAL_AFTER_SECS`, default 600: the request that let go of it removes it itself first).
+    pub avatar_removal_after_secs: u64,
     /// Rate-limit policies: the defaults of `API.md` with `RATE_LIMITS` overrides (`name=quota/window[/burst],…`).
     pub rate_limits: Policies,
     /// Web origins allowed to call the API (`CORS_ORIGINS`, comma-separated exact origins; none by default).
@@ -130,6 +133,7 @@ impl Config {
             postgrest_timeout_ms: number("POSTGREST_TIMEOUT_MS", 5_000, 50..=60_000)?,
             upstash_timeout_ms: number("UPSTASH_TIMEOUT_MS", 1_000, 50..=60_000)?,
             storage_timeout_ms: number("STORAGE_TIMEOUT_MS", 10_000, 50..=60_000)?,
+            avatar_removal_after_secs: number("AVATAR_REMOVAL_AFTER_SECS", 600, 0..=7 * 86_400)?,
             rate_limits: Policies::parse(get("RATE_LIMITS").as_deref())
                 .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
             cors: crate::http::cors::CorsPolicy::parse(&get("CORS_ORIGINS").unwrap_or_default())
@@ -182,6 +186,7 @@ pub(crate) mod tests {
         assert_eq!(config.breaker, BreakerConfig::default());
         assert_eq!(config.postgrest_timeout_ms, 5_000);
         assert_eq!(config.storage_timeout_ms, 10_000);
+        assert_eq!(config.avatar_removal_after_secs, 600);
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
         assert_eq!(config.jwt_algorithms, vec![Alg::Hs256, Alg::Es256, Alg::Rs256]);
@@ -218,6 +223,8 @@ pub(crate) mod tests {
             ("BREAKER_OPEN_SECS", "soon"),
             ("POSTGREST_TIMEOUT_MS", "999999"),
             ("STORAGE_TIMEOUT_MS", "10"),
+            ("AVATAR_REMOVAL_AFTER_SECS", "-1"),
+            ("AVATAR_REMOVAL_AFTER_SECS", "604801"),
             ("RATE_LIMITS", "avatar=10"),
             ("JWT_ALGORITHMS", "HS256,none"),
             ("JWT_ALGORITHMS", "hs256"),
@@ -243,6 +250,7 @@ pub(crate) mod tests {
         vars.insert("BREAKER_OPEN_SECS", "3".to_owned());
         vars.insert("POSTGREST_TIMEOUT_MS", "800".to_owned());
         vars.insert("STORAGE_TIMEOUT_MS", "2500".to_owned());
+        vars.insert("AVATAR_REMOVAL_AFTER_SECS", "0".to_owned());
         vars.insert("JWT_ALGORITHMS", " ES256 , RS256".to_owned());
         vars.insert("LIVE_RELAY_MEMBERS", "5000".to_owned());
         let config = build(&vars).expect("valid");
@@ -253,6 +261,7 @@ pub(crate) mod tests {
         assert_eq!(config.breaker, BreakerConfig { failure_threshold: 2, open_for_ms: 3_000 });
         assert_eq!(config.postgrest_timeout_ms, 800);
         assert_eq!(config.storage_timeout_ms, 2_500);
+        assert_eq!(config.avatar_removal_after_secs, 0);
         assert_eq!(config.jwt_audience, "app");
         assert_eq!(config.jwt_issuer.as_deref(), Some("http://127.0.0.1:54321/auth/v1"));
         assert_eq!(config.metrics_token.as_deref(), Some("m"));

@@ -15,6 +15,7 @@ pub mod held_body;
 pub mod http;
 pub mod idempotency;
 pub mod isolate_cache;
+pub mod maintenance;
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi_doc;

@@ -121,6 +121,36 @@ fn a_new_avatar_removes_the_one_it_replaces_and_the_same_picture_is_each_users_o
     assert_eq!((served(&new), served(&shared)), (404, 200), "the account's image went, the other user's stayed");
 }
 
+/// An image no profile shows any more leaves the bucket even when the Worker never hears of it: an account deleted
+/// in Supabase Auth takes its profile with it (the cascade), and the database queues the image for the cron trigger.
+/// An image shown again before the trigger runs stays.
+#[test]
+fn images_no_profile_shows_leave_the_bucket_on_the_cron_trigger() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let upload_ok = |user: &Uuid, image: &[u8]| {
+        let reply = upload(user, "image/png", image);
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        reply.json["avatar_url"].as_str().expect("avatar_url").to_owned()
+    };
+    let queued =
+        |url: &str| e2e::sql(&format!("SELECT count(*) FROM public.avatar_removals WHERE avatar_url = '{url}'"));
+    let anas = upload_ok(&ana, &png(&format!("cron {ana}")));
+    // Ben lets go of his first picture and takes it back: shown again, it is off the queue and stays.
+    let (first, second) = (png(&format!("first {ben}")), png(&format!("second {ben}")));
+    let bens = upload_ok(&ben, &first);
+    upload_ok(&ben, &second);
+    assert_eq!(queued(&bens), "1", "the picture Ben let go of is queued");
+    assert_eq!(upload_ok(&ben, &first), bens);
+    assert_eq!(queued(&bens), "0", "shown again, it is off the queue");
+
+    assert_eq!(e2e::sql(&format!("DELETE FROM auth.users WHERE id = '{ana}' RETURNING 1")), "1");
+    assert_eq!(served(&anas), 200, "the Worker never heard of the deletion");
+    assert_eq!(queued(&anas), "1", "the cascade's profile deletion queued the image");
+    e2e::run_cron();
+    assert_eq!((served(&anas), served(&bens)), (404, 200), "Ana's image left the bucket; Ben's, shown again, stayed");
+    assert_eq!(queued(&anas), "0", "a removed image is off the queue");
+}
+
 /// Uploads whose bodies stall hold nothing another upload needs. Before, an isolate held the images of at most 8
 /// uploads at once and a slow body kept its place: 8 stalled uploads of one account made every other upload wait
 /// 10 s for a 503.

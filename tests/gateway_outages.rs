@@ -285,6 +285,38 @@ fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
     assert_eq!(upload(&user, 4).status, 200);
 }
 
+/// An account deleted while the avatar bucket hangs is deleted all the same (204 once the removal's budget is spent);
+/// its image, which outlived it, leaves the bucket with the cron trigger's next run once the bucket answers.
+#[test]
+fn an_avatar_whose_removal_failed_leaves_the_bucket_on_the_cron_trigger() {
+    let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let budget = Duration::from_millis(worker_var("STORAGE_TIMEOUT_MS").parse().expect("STORAGE_TIMEOUT_MS"));
+    let user = Uuid::new_v4();
+    let auth = format!("Bearer {}", e2e::user_token(&user));
+    let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    image.extend_from_slice(user.as_bytes());
+    let stored = e2e::send_raw(
+        "POST",
+        &format!("{}/api/v1/me/avatar", base_url()),
+        &[("Authorization", &auth), ("Content-Type", "image/png")],
+        &image,
+    );
+    assert_eq!(stored.status, 200, "{:?}", stored.json);
+    let url = stored.json["avatar_url"].as_str().expect("avatar_url");
+    let avatar = format!("{}/api/v1/avatars/{}", base_url(), url.rsplit('/').next().expect("key"));
+
+    let back = StorageBack;
+    set_storage_hang(600_000);
+    let started = Instant::now();
+    let deleted = send("DELETE", &format!("{}/api/v1/me", base_url()), &[("Authorization", &auth)], None);
+    assert_eq!(deleted.status, 204, "{:?}", deleted.json);
+    assert!(started.elapsed() < budget + Duration::from_secs(2), "{:?}", started.elapsed());
+    drop(back);
+    assert_eq!(send("GET", &avatar, &[], None).status, 200, "the image outlived its account");
+    e2e::run_cron();
+    assert_eq!(send("GET", &avatar, &[], None).status, 404, "the cron trigger removed it");
+}
+
 #[test]
 fn a_failed_profile_update_leaves_no_orphan_avatar() {
     use sha2::Digest;

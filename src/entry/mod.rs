@@ -41,6 +41,27 @@ fn start() {
     });
 }
 
+/// The cron trigger (`wrangler.toml`, `[triggers]`): removes avatar images no profile shows any more
+/// (`maintenance.rs`), and says what it did in one log line.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let outcome = match services::of(&env) {
+        Ok(services) => crate::maintenance::remove_unused_avatars(services, &env).await.map_err(|e| e.to_string()),
+        Err(error) => Err(format!("configuration: {error}")),
+    };
+    let line = match outcome {
+        Ok(done) => serde_json::json!({
+            "ts": crate::time::format_ms_exact(platform::now_ms()), "level": if done.stopped { "warn" } else { "info" },
+            "event": "scheduled", "avatars_removed": done.removed, "avatar_removals_stopped": done.stopped,
+        }),
+        Err(error) => serde_json::json!({
+            "ts": crate::time::format_ms_exact(platform::now_ms()), "level": "error", "event": "scheduled",
+            "error": error,
+        }),
+    };
+    worker::console_log!("{line}");
+}
+
 /// The metrics flush a Competition object hands to its own `wait_until`, when one is due in this isolate.
 fn object_flush_if_due(env: &Env) -> Option<durable_objects::telemetry::Flush> {
     metrics_totals::flush_if_due(services::of(env).ok()?, platform::now_ms())

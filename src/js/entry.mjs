@@ -24,6 +24,8 @@ export * from "../../build/worker/shim.mjs";
 const initState = globalThis.__worker_init_state ?? { criticalError: true };
 // The proxy passes `prototype` through, so this is the shim's unwrapped `fetch` (request, this.env, this.ctx → wasm).
 const rustFetch = RustWorker.prototype.fetch;
+// The cron trigger's handler (src/entry/mod.rs, `#[event(scheduled)]`), the same way.
+const rustScheduled = RustWorker.prototype.scheduled;
 
 // Same list as src/http/security_headers.rs; tests/contract.rs and tests/panic.rs check both against API.md.
 const SECURITY_HEADERS = {
@@ -137,6 +139,13 @@ export default class GuardedWorker extends WorkerEntrypoint {
       return panicResponse(request, error);
     }
     return answer instanceof Response ? answer : guarded(request, answer);
+  }
+
+  // Maintenance on the cron trigger (wrangler.toml `[triggers]`). Not raced against a panic like a request: nobody
+  // waits for its answer, and the runtime ends an invocation that never settles.
+  scheduled(controller) {
+    if (!initState.criticalError) return rustScheduled.call(this, controller);
+    return Reflect.construct(RustWorker, [this.ctx, this.env]).scheduled(controller);
   }
 }
 

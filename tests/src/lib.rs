@@ -351,6 +351,20 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs the Worker's cron trigger once, as the platform would (`wrangler dev --test-scheduled`'s `GET /__scheduled`,
+/// which answers once the handler finished).
+pub fn run_cron() {
+    let reply = send("GET", &format!("{}/__scheduled?cron=*/10+*+*+*+*", base_url()), &[], None);
+    assert_eq!(reply.status, 200, "the cron trigger: {:?}", reply.json);
+}
+
+/// The value of a one-value SQL query on the shared stack's database, as `psql -tA` prints it.
+pub fn sql(query: &str) -> String {
+    let (ok, text) = stack(&["psql", "-tA", "-c", query]);
+    assert!(ok, "{query}: {text}");
+    text.trim().to_owned()
+}
+
 /// A setting of the shared Worker's vars file (`E2E_WORKER_VARS`), e.g. `SUPABASE_URL` pointing at this run's stack.
 pub fn worker_var(name: &str) -> String {
     let path = setting("E2E_WORKER_VARS");

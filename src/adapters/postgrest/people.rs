@@ -1,4 +1,5 @@
-//! Profiles and accounts: a user's profile made on first use, their edits, and the deletion of an account.
+//! Profiles and accounts: a user's profile made on first use, their edits, the deletion of an account, and the queue
+//! of avatar images no profile shows any more.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -41,5 +42,18 @@ impl Database {
     /// them); returns the competitions they were in and their avatar URL when nobody else shows the same image.
     pub async fn delete_account(&self, user_id: &Uuid) -> Result<DeletedAccount, AdapterError> {
         self.run("delete_account", self.rpc("delete_account", json!({ "p_user": user_id }), Caller::Service)).await
+    }
+
+    /// The URLs of avatar images no profile has shown for at least `after_secs` (oldest first, at most `limit`),
+    /// which the database queued as profiles let go of them.
+    pub async fn avatar_removals_due(&self, after_secs: u64, limit: u32) -> Result<Vec<String>, AdapterError> {
+        let args = json!({ "p_after_secs": after_secs, "p_limit": limit });
+        self.run("avatar_removals_due", self.rpc("avatar_removals_due", args, Caller::Service)).await
+    }
+
+    /// Takes images removed from the bucket off the queue; returns how many were on it.
+    pub async fn avatar_removals_done(&self, urls: &[String]) -> Result<u64, AdapterError> {
+        let args = json!({ "p_urls": urls });
+        self.run("avatar_removals_done", self.rpc("avatar_removals_done", args, Caller::Service)).await
     }
 }
