@@ -225,7 +225,12 @@ impl Drop for StorageBack {
 
 /// Makes every call of the Worker's isolate to the avatar bucket wait `ms` before it starts (the test build's knob).
 fn set_storage_hang(ms: u64) {
-    let url = format!("{}/__test/storage?hang_ms={ms}", base_url());
+    set_storage_hang_of(ms, false);
+}
+
+/// [`set_storage_hang`] for every call, or (`writes_only`) for puts and removals only: reads still answer.
+fn set_storage_hang_of(ms: u64, writes_only: bool) {
+    let url = format!("{}/__test/storage?hang_ms={ms}&writes_only={}", base_url(), u8::from(writes_only));
     let reply = send("POST", &url, &[("Authorization", &e2e::admin_auth())], None);
     assert_eq!(reply.status, 200, "{:?}", reply.json);
 }
@@ -285,36 +290,52 @@ fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
     assert_eq!(upload(&user, 4).status, 200);
 }
 
-/// An account deleted while the avatar bucket hangs is deleted all the same (204 once the removal's budget is spent);
-/// its image, which outlived it, leaves the bucket with the cron trigger's next run once the bucket answers.
+/// Images the bucket's failures leave behind with no profile to show them leave with the cron trigger's next run once
+/// the bucket answers: an account deleted while removals hang is deleted all the same (204 once the removal's budget
+/// is spent) and its image outlives it; an upload whose put timed out answers 503, and the bucket may still write its
+/// image, which the upload queued.
 #[test]
-fn an_avatar_whose_removal_failed_leaves_the_bucket_on_the_cron_trigger() {
+fn images_the_buckets_failures_leave_behind_leave_on_the_cron_trigger() {
+    use sha2::Digest;
     let _turn = OUTAGE.lock().unwrap_or_else(|e| e.into_inner());
     let budget = Duration::from_millis(worker_var("STORAGE_TIMEOUT_MS").parse().expect("STORAGE_TIMEOUT_MS"));
-    let user = Uuid::new_v4();
-    let auth = format!("Bearer {}", e2e::user_token(&user));
-    let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    image.extend_from_slice(user.as_bytes());
-    let stored = e2e::send_raw(
-        "POST",
-        &format!("{}/api/v1/me/avatar", base_url()),
-        &[("Authorization", &auth), ("Content-Type", "image/png")],
-        &image,
-    );
+    let upload = |user: &Uuid| {
+        let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        image.extend_from_slice(user.as_bytes());
+        let digest = sha2::Sha256::new().chain_update(user.as_bytes()).chain_update(&image).finalize();
+        let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let reply = e2e::send_raw(
+            "POST",
+            &format!("{}/api/v1/me/avatar", base_url()),
+            &[("Authorization", &format!("Bearer {}", e2e::user_token(user))), ("Content-Type", "image/png")],
+            &image,
+        );
+        (reply, format!("{}/api/v1/avatars/{key}.png", base_url()))
+    };
+    let queued = |avatar: &str| {
+        let key = avatar.rsplit('/').next().expect("key");
+        e2e::sql(&format!("SELECT count(*) FROM public.avatar_removals WHERE avatar_url LIKE '%/{key}'"))
+    };
+    let (leaver, uploader) = (Uuid::new_v4(), Uuid::new_v4());
+    let (stored, leavers) = upload(&leaver);
     assert_eq!(stored.status, 200, "{:?}", stored.json);
-    let url = stored.json["avatar_url"].as_str().expect("avatar_url");
-    let avatar = format!("{}/api/v1/avatars/{}", base_url(), url.rsplit('/').next().expect("key"));
+    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &uploader).status, 200);
 
     let back = StorageBack;
-    set_storage_hang(600_000);
+    set_storage_hang_of(600_000, true);
     let started = Instant::now();
+    let auth = format!("Bearer {}", e2e::user_token(&leaver));
     let deleted = send("DELETE", &format!("{}/api/v1/me", base_url()), &[("Authorization", &auth)], None);
     assert_eq!(deleted.status, 204, "{:?}", deleted.json);
     assert!(started.elapsed() < budget + Duration::from_secs(2), "{:?}", started.elapsed());
+    let (timed_out, uploaders) = upload(&uploader);
+    assert_eq!(timed_out.status, 503, "{:?}", timed_out.json);
+    assert_eq!((queued(&leavers), queued(&uploaders)), ("1".into(), "1".into()), "both wait for the cron trigger");
     drop(back);
-    assert_eq!(send("GET", &avatar, &[], None).status, 200, "the image outlived its account");
+    assert_eq!(send("GET", &leavers, &[], None).status, 200, "the image outlived its account");
     e2e::run_cron();
-    assert_eq!(send("GET", &avatar, &[], None).status, 404, "the cron trigger removed it");
+    assert_eq!(send("GET", &leavers, &[], None).status, 404, "the cron trigger removed it");
+    assert_eq!((queued(&leavers), queued(&uploaders)), ("0".into(), "0".into()));
 }
 
 #[test]

@@ -85,13 +85,20 @@ impl AvatarStore {
     }
 
     /// Runs the call `start` begins on the bucket under the breaker and the budget (`start` runs only if the breaker
-    /// allows it), and answers what its promise resolved to.
-    async fn call(&self, start: &dyn Fn(&RawBucket) -> Result<Promise, JsValue>) -> Result<JsValue, AdapterError> {
+    /// allows it), and answers what its promise resolved to. `write`: whether the call writes (a put or a removal),
+    /// which only the test builds' fault knob tells apart.
+    async fn call(
+        &self,
+        write: bool,
+        start: &dyn Fn(&RawBucket) -> Result<Promise, JsValue>,
+    ) -> Result<JsValue, AdapterError> {
+        #[cfg(not(feature = "test-routes"))]
+        let _ = write;
         let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
         self.breakers
             .guarded(Dependency::Storage, self.budget_ms, async move {
                 #[cfg(feature = "test-routes")]
-                fault::wait().await;
+                fault::wait(write).await;
                 let promise = start(bucket).map_err(rejected)?;
                 durable_objects::promise_wait::wait(&promise).await.map_err(rejected)
             })
@@ -100,7 +107,7 @@ impl AvatarStore {
 
     /// Whether an object is stored under `key`.
     pub async fn exists(&self, key: &str) -> Result<bool, AdapterError> {
-        Ok(!self.call(&|bucket| bucket.head(key)).await?.is_null_or_undefined())
+        Ok(!self.call(false, &|bucket| bucket.head(key)).await?.is_null_or_undefined())
     }
 
     /// Stores an image (held in the runtime's memory) with its type and caching policy.
@@ -118,18 +125,18 @@ impl AvatarStore {
         set(&metadata, "contentType", &mime.into())?;
         set(&metadata, "cacheControl", &cache_control.into())?;
         set(&options, "httpMetadata", &metadata)?;
-        self.call(&|bucket| bucket.put_bytes(key, bytes, &options)).await.map(drop)
+        self.call(true, &|bucket| bucket.put_bytes(key, bytes, &options)).await.map(drop)
     }
 
     /// The image stored under `key`, if any.
     pub async fn image(&self, key: &str) -> Result<Option<StoredImage>, AdapterError> {
-        let found = self.call(&|bucket| bucket.get(key)).await?;
+        let found = self.call(false, &|bucket| bucket.get(key)).await?;
         Ok((!found.is_null_or_undefined()).then(|| StoredImage { object: found.unchecked_into() }))
     }
 
     /// Removes the object under `key` (nothing when there is none).
     pub async fn remove(&self, key: &str) -> Result<(), AdapterError> {
-        self.call(&|bucket| bucket.delete(key)).await.map(drop)
+        self.call(true, &|bucket| bucket.delete(key)).await.map(drop)
     }
 
     /// The health check: a metadata read of a key nobody writes, within `budget_ms`.
@@ -137,7 +144,7 @@ impl AvatarStore {
         let bucket: &RawBucket = self.bucket.as_ref().unchecked_ref();
         let head = async {
             #[cfg(feature = "test-routes")]
-            fault::wait().await;
+            fault::wait(false).await;
             durable_objects::promise_wait::wait(&bucket.head("__health")?).await
         };
         match crate::adapters::guard::deadline(budget_ms, head).await {
@@ -155,17 +162,20 @@ pub mod fault {
 
     thread_local! {
         static HANG_MS: Cell<u64> = const { Cell::new(0) };
+        static WRITES_ONLY: Cell<bool> = const { Cell::new(false) };
     }
 
-    /// From now on every call to the bucket waits `ms` before it starts (0: none).
-    pub fn hang(ms: u64) {
+    /// From now on every call to the bucket (or, with `writes_only`, every put and removal) waits `ms` before it
+    /// starts (0: none).
+    pub fn hang(ms: u64, writes_only: bool) {
         HANG_MS.with(|hang| hang.set(ms));
+        WRITES_ONLY.with(|only| only.set(writes_only));
     }
 
-    /// Waits as long as the bucket is set to hang.
-    pub async fn wait() {
+    /// Waits as long as the bucket is set to hang for a call of this kind.
+    pub async fn wait(write: bool) {
         let ms = HANG_MS.with(Cell::get);
-        if ms > 0 {
+        if ms > 0 && (write || !WRITES_ONLY.with(Cell::get)) {
             crate::platform::sleep(ms).await;
         }
     }

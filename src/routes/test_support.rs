@@ -40,15 +40,17 @@ pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &states))
 }
 
-/// `POST /__test/storage?hang_ms=N`: from now on every call this isolate makes to the avatar bucket waits N ms
-/// before it starts (0: none), as a bucket that hangs would; answers with the setting.
+/// `POST /__test/storage?hang_ms=N[&writes_only=1]`: from now on every call this isolate makes to the avatar bucket
+/// (or only its writes: a put or a removal) waits N ms before it starts (0: none), as a bucket that hangs would;
+/// answers with the setting.
 pub fn storage(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     enabled(ctx)?;
     let ms = query_value(&query_pairs(req)?, "hang_ms")
         .and_then(|ms| ms.parse::<u64>().ok())
         .ok_or_else(|| ApiError::BadRequest("hang_ms=N (milliseconds) expected".to_owned()))?;
-    crate::adapters::avatar_store::fault::hang(ms);
-    Ok(Reply::json(200, &serde_json::json!({"hang_ms": ms})))
+    let writes_only = query_value(&query_pairs(req)?, "writes_only") == Some("1");
+    crate::adapters::avatar_store::fault::hang(ms, writes_only);
+    Ok(Reply::json(200, &serde_json::json!({"hang_ms": ms, "writes_only": writes_only})))
 }
 
 /// `GET /__test/panic[?after=wait]`: panics, to prove the panic guard: in the call that received the request, or

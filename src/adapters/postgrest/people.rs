@@ -51,6 +51,13 @@ impl Database {
         self.run("avatar_removals_due", self.rpc("avatar_removals_due", args, Caller::Service)).await
     }
 
+    /// Queues an image an upload may have left in the bucket without a profile showing it (nothing when one shows
+    /// it); whether it was queued.
+    pub async fn queue_avatar_removal(&self, url: &str) -> Result<bool, AdapterError> {
+        let args = json!({ "p_url": url });
+        self.run("queue_avatar_removal_of", self.rpc("queue_avatar_removal_of", args, Caller::Service)).await
+    }
+
     /// Takes images removed from the bucket off the queue; returns how many were on it.
     pub async fn avatar_removals_done(&self, urls: &[String]) -> Result<u64, AdapterError> {
         let args = json!({ "p_urls": urls });

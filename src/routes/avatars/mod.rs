@@ -28,7 +28,11 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incom
     // The caller may upload the picture they show now again: only an object this request created may be removed again.
     let existed = store.exists(&key).await?;
     if !existed {
-        store.put_image(&key, bytes.bytes(), image.mime(), CACHE_CONTROL).await?;
+        if let Err(error) = store.put_image(&key, bytes.bytes(), image.mime(), CACHE_CONTROL).await {
+            // A call that timed out may still write the image, which no profile would ever show.
+            leave_for_removal(ctx, &url).await;
+            return Err(error.into());
+        }
     }
     match ctx.database().set_avatar(&user.user_id, &url).await {
         Ok(Some(change)) => {
@@ -45,6 +49,7 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incom
             if !existed {
                 if let Err(error) = store.remove(&key).await {
                     worker::console_error!("avatar {key} left behind after a failed profile update: {error}");
+                    leave_for_removal(ctx, &url).await;
                 }
             }
             Err(match failed {
@@ -91,6 +96,14 @@ pub async fn serve(
     headers.push(("Content-Length".to_owned(), bytes.to_string()));
     let stream = stored.stream();
     Ok(Image { reply: Reply { status: 200, body: Vec::new(), headers }, stream, bytes })
+}
+
+/// Queues the image at `url`, which this upload may have left in the bucket with no profile showing it, for the cron
+/// trigger to remove (`maintenance.rs`); a profile that comes to show it takes it off the queue.
+async fn leave_for_removal(ctx: &RequestContext<'_>, url: &str) {
+    if let Err(error) = ctx.database().queue_avatar_removal(url).await {
+        worker::console_error!("avatar {url} may stay in storage: {error}");
+    }
 }
 
 /// `scheme://host[:port]` of the request, for absolute avatar URLs.
