@@ -69,7 +69,9 @@ fn every_adapter_call_works(new_style_keys: bool) {
         assert_eq!(renamed.map(|p| p.display_name).as_deref(), Some("Renamed"));
         let other = db.update_profile(&Uuid::new_v4(), &json!({"display_name": "x"})).await.expect("no such row");
         assert_eq!(other, None, "a profile that does not exist is not created by an update");
-        let avatar = |n: u8| format!("http://127.0.0.1/api/v1/avatars/{}.png", format!("{n:x}").repeat(64));
+        // The user's own images (the two runs of this test share the database).
+        let avatar =
+            |n: u8| format!("http://127.0.0.1/api/v1/avatars/{}{}.png", user.simple(), format!("{n:x}").repeat(32));
         let first = db.set_avatar(&user, &avatar(1)).await.expect("set_avatar").expect("profile");
         assert_eq!((first.profile.avatar_url, first.replaced), (Some(avatar(1)), None));
         let second = db.set_avatar(&user, &avatar(2)).await.expect("set_avatar").expect("profile");
@@ -80,6 +82,15 @@ fn every_adapter_call_works(new_style_keys: bool) {
         );
         assert_eq!(second.profile.display_name, "Renamed");
         assert_eq!(db.set_avatar(&Uuid::new_v4(), &avatar(1)).await.expect("no such profile"), None);
+        // The image the profile let go of waits for the cron trigger, as does one an upload queued; one shown does not.
+        assert!(!db.queue_avatar_removal(&avatar(2)).await.expect("queue"), "a shown image is not queued");
+        assert!(db.queue_avatar_removal(&avatar(3)).await.expect("queue"), "an image nobody shows is");
+        let due = db.avatar_removals_due(0, 1_000).await.expect("due");
+        assert!(due.contains(&avatar(1)) && due.contains(&avatar(3)) && !due.contains(&avatar(2)), "{due:?}");
+        let later = db.avatar_removals_due(3_600, 1_000).await.expect("due in an hour");
+        assert!(!later.contains(&avatar(1)), "queued just now: not due after an hour's wait");
+        assert_eq!(db.avatar_removals_done(&[avatar(1), avatar(3)]).await.expect("done"), 2);
+        assert!(!db.avatar_removals_due(0, 1_000).await.expect("due").contains(&avatar(1)), "off the queue");
 
         let caller = Caller::User(&token);
         assert!(!db.is_member(caller, &created.id, &user).await.expect("is_member"));
