@@ -93,6 +93,13 @@ fn chunked_uploads_are_stored_whole_and_limited_to_2_mib() {
 }
 
 /// Whether the image at `url` is served (200) or gone (404).
+/// Uploads a PNG the Worker must take; its `avatar_url`.
+fn upload_ok(user: &Uuid, image: &[u8]) -> String {
+    let reply = upload(user, "image/png", image);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    reply.json["avatar_url"].as_str().expect("avatar_url").to_owned()
+}
+
 fn served(url: &str) -> u16 {
     let path = &url[url.find("/api/").expect("an avatar URL")..];
     e2e::send("GET", &format!("{}{path}", base_url()), &[], None).status
@@ -101,11 +108,6 @@ fn served(url: &str) -> u16 {
 #[test]
 fn a_new_avatar_removes_the_one_it_replaces_and_the_same_picture_is_each_users_own() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
-    let upload_ok = |user: &Uuid, image: &[u8]| {
-        let reply = upload(user, "image/png", image);
-        assert_eq!(reply.status, 200, "{:?}", reply.json);
-        reply.json["avatar_url"].as_str().expect("avatar_url").to_owned()
-    };
     let (first, second) = (png(&format!("first {ana}")), png(&format!("second {ana}")));
     let old = upload_ok(&ana, &first);
     assert_eq!(upload_ok(&ana, &first), old, "the picture shown now, uploaded again, stays where it is");
@@ -127,11 +129,6 @@ fn a_new_avatar_removes_the_one_it_replaces_and_the_same_picture_is_each_users_o
 #[test]
 fn images_no_profile_shows_leave_the_bucket_on_the_cron_trigger() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
-    let upload_ok = |user: &Uuid, image: &[u8]| {
-        let reply = upload(user, "image/png", image);
-        assert_eq!(reply.status, 200, "{:?}", reply.json);
-        reply.json["avatar_url"].as_str().expect("avatar_url").to_owned()
-    };
     let queued =
         |url: &str| e2e::sql(&format!("SELECT count(*) FROM public.avatar_removals WHERE avatar_url = '{url}'"));
     let anas = upload_ok(&ana, &png(&format!("cron {ana}")));
