@@ -11,22 +11,23 @@ pub const NO_CONTROLS: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
 /// character and no character of category Cc.
 pub const TRIMMED_TEXT: &str = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$";
 
+/// The schema of text of 1 to `max` characters as written, without control characters ([`NO_CONTROLS`]).
+pub fn text_as_written(max: usize, description: &str) -> Object {
+    text_builder(max, NO_CONTROLS, description).schema_type(Type::String).build()
+}
+
 /// The schema of text of 1 to `max` characters once trimmed, without control characters ([`TRIMMED_TEXT`]).
 pub fn trimmed_text(max: usize, description: &str) -> Object {
-    text_builder(max, description).schema_type(Type::String).build()
+    text_builder(max, TRIMMED_TEXT, description).schema_type(Type::String).build()
 }
 
 /// [`trimmed_text`], or `null`.
 pub fn trimmed_text_or_null(max: usize, description: &str) -> Object {
-    text_builder(max, description).schema_type(SchemaType::from_iter([Type::String, Type::Null])).build()
+    text_builder(max, TRIMMED_TEXT, description).schema_type(SchemaType::from_iter([Type::String, Type::Null])).build()
 }
 
-fn text_builder(max: usize, description: &str) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .min_length(Some(1))
-        .max_length(Some(max))
-        .pattern(Some(TRIMMED_TEXT))
-        .description(Some(description))
+fn text_builder(max: usize, pattern: &str, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new().min_length(Some(1)).max_length(Some(max)).pattern(Some(pattern)).description(Some(description))
 }
 
 /// The schema of a string that is one of `words`.

@@ -45,10 +45,11 @@ pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
 /// answers with the setting.
 pub fn storage(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let ms = query_value(&query_pairs(req)?, "hang_ms")
+    let pairs = query_pairs(req)?;
+    let ms = query_value(&pairs, "hang_ms")
         .and_then(|ms| ms.parse::<u64>().ok())
         .ok_or_else(|| ApiError::BadRequest("hang_ms=N (milliseconds) expected".to_owned()))?;
-    let writes_only = query_value(&query_pairs(req)?, "writes_only") == Some("1");
+    let writes_only = query_value(&pairs, "writes_only") == Some("1");
     crate::adapters::avatar_store::fault::hang(ms, writes_only);
     Ok(Reply::json(200, &serde_json::json!({"hang_ms": ms, "writes_only": writes_only})))
 }

@@ -15,12 +15,16 @@ use crate::http::body::present;
 pub struct PatchBody {
     /// 1 to 40 characters, no control characters.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = String, min_length = 1, max_length = 40, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(schema_with = display_name)]
     pub display_name: Option<String>,
     /// IANA zone of the user's own days.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = String, min_length = 1, max_length = 64)]
     pub time_zone: Option<String>,
+}
+
+fn display_name() -> utoipa::openapi::schema::Object {
+    crate::http::schema::text_as_written(40, "1 to 40 characters, no control characters.")
 }
 
 impl PatchBody {
