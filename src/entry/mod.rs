@@ -52,16 +52,11 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     // One JSON line, like the access log's.
     let ts = crate::time::format_ms_exact(platform::now_ms());
     let line = match outcome {
-        Ok(done) => format!(
-            r#"{{"ts":"{ts}","level":"{}","event":"scheduled","avatars_removed":{},"avatar_removals_stopped":{}}}"#,
-            if done.stopped { "warn" } else { "info" },
-            done.removed,
-            done.stopped
-        ),
-        Err(error) => format!(
-            r#"{{"ts":"{ts}","level":"error","event":"scheduled","error":{}}}"#,
-            serde_json::to_string(&error).unwrap_or_default()
-        ),
+        Ok(done) => serde_json::json!({
+            "ts": ts, "level": if done.stopped { "warn" } else { "info" }, "event": "scheduled",
+            "avatars_removed": done.removed, "avatar_removals_stopped": done.stopped,
+        }),
+        Err(error) => serde_json::json!({ "ts": ts, "level": "error", "event": "scheduled", "error": error }),
     };
     worker::console_log!("{line}");
 }
