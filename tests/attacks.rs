@@ -236,6 +236,37 @@ fn the_database_api_lets_a_user_read_their_own_rows_and_write_only_their_name() 
     assert_eq!(listed.json, json!([{"participants": 2}]));
 }
 
+/// The queue of avatar images the cron trigger removes from the bucket is the Worker's alone: a user with the app's
+/// key and their own token can neither read it, nor empty it (and so keep an image public), nor put another user's
+/// image on it (and so have it removed), nor call its functions.
+#[test]
+fn the_avatar_removal_queue_is_out_of_a_users_reach() {
+    let (mallory, victim) = (Uuid::new_v4(), Uuid::new_v4());
+    let token = user_token(&mallory);
+    let queued_url = format!("http://x/api/v1/avatars/{}.png", victim.simple());
+    sql(&format!("INSERT INTO public.avatar_removals (avatar_url) VALUES ('{queued_url}')"));
+    let shown_url = format!("http://x/api/v1/avatars/{}{}.png", victim.simple(), victim.simple());
+    let queued = |url: &str| sql(&format!("SELECT count(*) FROM public.avatar_removals WHERE avatar_url = '{url}'"));
+
+    let read = rest_as("GET", "/avatar_removals", Some(&token), &[], None);
+    assert!(matches!(read.status, 401 | 403), "read: {} {:?}", read.status, read.json);
+    let emptied = rest_as("DELETE", &format!("/avatar_removals?avatar_url=eq.{queued_url}"), Some(&token), &[], None);
+    assert!(matches!(emptied.status, 401 | 403), "delete: {} {:?}", emptied.status, emptied.json);
+    let added = rest_as("POST", "/avatar_removals", Some(&token), &[], Some(&json!({"avatar_url": shown_url})));
+    assert!(matches!(added.status, 401 | 403), "insert: {} {:?}", added.status, added.json);
+    let calls = [
+        ("queue_avatar_removal_of", json!({"p_url": shown_url})),
+        ("avatar_removals_due", json!({"p_after_secs": 0, "p_limit": 10})),
+        ("avatar_removals_done", json!({"p_urls": [queued_url]})),
+    ];
+    for (function, args) in calls {
+        let direct = rest_as("POST", &format!("/rpc/{function}"), Some(&token), &[], Some(&args));
+        assert!(matches!(direct.status, 401 | 403), "{function}: {} {:?}", direct.status, direct.json);
+    }
+    assert_eq!((queued(&queued_url), queued(&shown_url)), ("1".into(), "0".into()), "the queue is as it was");
+    sql(&format!("DELETE FROM public.avatar_removals WHERE avatar_url = '{queued_url}'"));
+}
+
 /// Item 4: deleting the auth user deletes their rows (Supabase Auth deletes from `auth.users`).
 #[test]
 fn deleting_the_auth_user_deletes_their_rows() {
