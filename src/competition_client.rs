@@ -20,6 +20,8 @@ pub const BINDING: &str = standings::relay::COMPETITION_BINDING;
 /// the request's behalf (its outbox deliveries run on its own schedule), so there is no trace for it to join.
 pub struct CompetitionClient {
     stub: RawStub,
+    /// How long a call waits for the object's answer before it answers 503 itself (0: as long as it takes).
+    within_ms: u32,
 }
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
@@ -37,41 +39,51 @@ pub fn mentions_overload(message: &str) -> bool {
     message.to_ascii_lowercase().contains("overloaded")
 }
 
-/// Maps a failed call to the object: overload is a 503 with `Retry-After` (never retried here, which would only
-/// deepen the queue); anything else is an internal error.
+/// Maps a failed call to the object: overload, and an object that did not answer within the call's budget, are a
+/// 503 with `Retry-After` (never retried here, which would only deepen the queue); anything else is an internal
+/// error.
 fn call_failed(error: Failure) -> ApiError {
-    if is_overloaded(&error) {
-        ApiError::DependencyUnavailable {
-            dependency: "competition (overloaded)".to_owned(),
-            retry_after_secs: Some(1),
-            cause: error.message(),
-        }
+    let dependency = if is_overloaded(&error) {
+        "competition (overloaded)"
+    } else if error.timed_out() {
+        "competition (no answer in time)"
     } else {
-        unavailable(error)
+        return unavailable(error);
+    };
+    ApiError::DependencyUnavailable {
+        dependency: dependency.to_owned(),
+        retry_after_secs: Some(1),
+        cause: error.message(),
     }
 }
 
 impl CompetitionClient {
-    /// The object of `competition_id`.
-    pub fn for_competition(env: &Env, competition_id: &Uuid) -> Result<Self, ApiError> {
-        Self::for_object(env, BINDING, &competition_id.to_string())
+    /// The object of `competition_id`, whose every call waits at most `within_ms` for its answer (0: no limit).
+    pub fn for_competition(env: &Env, competition_id: &Uuid, within_ms: u32) -> Result<Self, ApiError> {
+        Self::for_object(env, BINDING, &competition_id.to_string(), within_ms)
     }
 
     /// Relay `index` of `competition_id` (it serves some of the competition's live sockets): it takes the same
     /// upgrade as the competition.
-    pub fn for_relay(env: &Env, competition_id: &Uuid, index: u32) -> Result<Self, ApiError> {
+    pub fn for_relay(env: &Env, competition_id: &Uuid, index: u32, within_ms: u32) -> Result<Self, ApiError> {
         let name = standings::relay::relay_name(competition_id, index);
-        Self::for_object(env, standings::relay::RELAY_BINDING, &name)
+        Self::for_object(env, standings::relay::RELAY_BINDING, &name, within_ms)
     }
 
-    fn for_object(env: &Env, binding: &str, name: &str) -> Result<Self, ApiError> {
+    fn for_object(env: &Env, binding: &str, name: &str, within_ms: u32) -> Result<Self, ApiError> {
         let stub = subrequest::stub(env, binding, name).map_err(unavailable)?;
-        Ok(Self { stub })
+        Ok(Self { stub, within_ms })
+    }
+
+    /// The same object with no time limit on its calls: the test routes' seeding of large boards may take minutes.
+    #[cfg(feature = "test-routes")]
+    pub fn unbounded(self) -> Self {
+        Self { within_ms: 0, ..self }
     }
 
     /// Sends a WebSocket upgrade and returns the object's 101 untouched; a refusal becomes an API error.
     pub async fn upgrade(&self, request: web_sys::Request) -> Result<worker::Response, ApiError> {
-        let response = self.stub.respond(&request).await.map_err(call_failed)?;
+        let response = self.stub.respond(&request, self.within_ms).await.map_err(call_failed)?;
         let status = response.status();
         if status == 101 {
             return Ok(response.into());
@@ -115,7 +127,7 @@ impl CompetitionClient {
     #[cfg(feature = "test-routes")]
     pub async fn call_relay(&self, request: &standings::relay::RelayRequest) -> Result<(), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let answer = self.stub.post_json(request.name(), &json).await.map_err(call_failed)?;
+        let answer = self.stub.post_json(request.name(), &json, self.within_ms).await.map_err(call_failed)?;
         let (status, bytes) = (answer.status, answer.body);
         if (200..300).contains(&status) {
             return Ok(());
@@ -125,7 +137,7 @@ impl CompetitionClient {
 
     async fn exchange(&self, request: &ObjectRequest) -> Result<(u16, Vec<u8>), ApiError> {
         let json = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let answer = self.stub.send_order(request.name(), &json).await.map_err(call_failed)?;
+        let answer = self.stub.send_order(request.name(), &json, self.within_ms).await.map_err(call_failed)?;
         Ok((answer.status, answer.body))
     }
 }

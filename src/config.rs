@@ -55,6 +55,9 @@ pub struct Config {
     pub upstash_timeout_ms: u64,
     /// Time budget of one call to the avatar bucket (`STORAGE_TIMEOUT_MS`, default 10000: a 2 MiB upload included).
     pub storage_timeout_ms: u64,
+    /// How long a request waits for a competition object's answer before it answers 503 `dependency_unavailable`
+    /// itself (`OBJECT_TIMEOUT_MS`, default 10000).
+    pub object_timeout_ms: u32,
     /// Seconds an avatar image no profile shows waits before the cron trigger removes it from the bucket
     /// (`AVATAR_REMOVAL_AFTER_SECS`, default 600: the request that let go of it removes it itself first).
     pub avatar_removal_after_secs: u64,
@@ -133,6 +136,7 @@ impl Config {
             postgrest_timeout_ms: number("POSTGREST_TIMEOUT_MS", 5_000, 50..=60_000)?,
             upstash_timeout_ms: number("UPSTASH_TIMEOUT_MS", 1_000, 50..=60_000)?,
             storage_timeout_ms: number("STORAGE_TIMEOUT_MS", 10_000, 50..=60_000)?,
+            object_timeout_ms: number("OBJECT_TIMEOUT_MS", 10_000, 100..=60_000)? as u32,
             avatar_removal_after_secs: number("AVATAR_REMOVAL_AFTER_SECS", 600, 0..=7 * 86_400)?,
             rate_limits: Policies::parse(get("RATE_LIMITS").as_deref())
                 .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
@@ -223,6 +227,8 @@ pub(crate) mod tests {
             ("BREAKER_OPEN_SECS", "soon"),
             ("POSTGREST_TIMEOUT_MS", "999999"),
             ("STORAGE_TIMEOUT_MS", "10"),
+            ("OBJECT_TIMEOUT_MS", "0"),
+            ("OBJECT_TIMEOUT_MS", "60001"),
             ("AVATAR_REMOVAL_AFTER_SECS", "-1"),
             ("AVATAR_REMOVAL_AFTER_SECS", "604801"),
             ("RATE_LIMITS", "avatar=10"),
@@ -250,6 +256,7 @@ pub(crate) mod tests {
         vars.insert("BREAKER_OPEN_SECS", "3".to_owned());
         vars.insert("POSTGREST_TIMEOUT_MS", "800".to_owned());
         vars.insert("STORAGE_TIMEOUT_MS", "2500".to_owned());
+        vars.insert("OBJECT_TIMEOUT_MS", "4000".to_owned());
         vars.insert("AVATAR_REMOVAL_AFTER_SECS", "0".to_owned());
         vars.insert("JWT_ALGORITHMS", " ES256 , RS256".to_owned());
         vars.insert("LIVE_RELAY_MEMBERS", "5000".to_owned());
@@ -261,6 +268,7 @@ pub(crate) mod tests {
         assert_eq!(config.breaker, BreakerConfig { failure_threshold: 2, open_for_ms: 3_000 });
         assert_eq!(config.postgrest_timeout_ms, 800);
         assert_eq!(config.storage_timeout_ms, 2_500);
+        assert_eq!(config.object_timeout_ms, 4_000);
         assert_eq!(config.avatar_removal_after_secs, 0);
         assert_eq!(config.jwt_audience, "app");
         assert_eq!(config.jwt_issuer.as_deref(), Some("http://127.0.0.1:54321/auth/v1"));

@@ -78,6 +78,8 @@ pub enum Endpoint {
     TestFinalize,
     TestAlarm,
     TestCorrupt,
+    /// `POST /__test/competitions/{competition_id}/stall?ms=N` (test routes only)
+    TestStall,
     /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}` (test routes only)
     TestRelay,
     /// `POST /__test/competitions/{competition_id}/members/{user_id}[?as=rename…]` (test routes only)
@@ -187,6 +189,7 @@ const TEST_ROUTES: &[RouteSpec] = &[
         methods: &[("POST", Endpoint::TestFinalize)],
     },
     RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
+    RouteSpec { template: "/__test/competitions/{competition_id}/stall", methods: &[("POST", Endpoint::TestStall)] },
     RouteSpec {
         template: "/__test/competitions/{competition_id}/corrupt",
         methods: &[("POST", Endpoint::TestCorrupt)],

@@ -86,12 +86,13 @@ impl RequestContext<'_> {
         )
     }
 
-    /// The Competition object of `competition_id`, tracing calls under this request.
+    /// The Competition object of `competition_id`, its calls bounded by `OBJECT_TIMEOUT_MS`.
     pub fn competition(
         &self,
         competition_id: &uuid::Uuid,
     ) -> Result<crate::competition_client::CompetitionClient, ApiError> {
-        crate::competition_client::CompetitionClient::for_competition(self.env, competition_id)
+        let within_ms = self.services.config.object_timeout_ms;
+        crate::competition_client::CompetitionClient::for_competition(self.env, competition_id, within_ms)
     }
 
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.

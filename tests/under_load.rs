@@ -39,12 +39,20 @@ struct Outcome {
     took: Duration,
 }
 
-/// `in_flight` clients each sending requests back to back for `duration`; every outcome.
-fn hammer(base: &str, in_flight: usize, duration: Duration, path: &str, users: &[Uuid]) -> Vec<Outcome> {
+/// `in_flight` clients each sending requests back to back for `duration` (a GET of `path`, or a POST of `body` to it);
+/// every outcome.
+fn hammer(
+    base: &str,
+    in_flight: usize,
+    duration: Duration,
+    path: &str,
+    users: &[Uuid],
+    body: Option<&serde_json::Value>,
+) -> Vec<Outcome> {
     let stop = Instant::now() + duration;
     let threads: Vec<_> = (0..in_flight)
         .map(|client| {
-            let (base, path) = (base.to_owned(), path.to_owned());
+            let (url, body) = (format!("{base}{path}"), body.cloned());
             let token = user_token(&users[client % users.len()]);
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(15)).build();
@@ -54,12 +62,17 @@ fn hammer(base: &str, in_flight: usize, duration: Duration, path: &str, users: &
                     n += 1;
                     let request_id = format!("load-{client}-{n}-{}", Uuid::new_v4().simple());
                     let started = Instant::now();
-                    let status = match agent
-                        .get(&format!("{base}{path}"))
-                        .set("Authorization", &format!("Bearer {token}"))
-                        .set("X-Request-Id", &request_id)
-                        .call()
-                    {
+                    let request = match &body {
+                        Some(_) => agent.post(&url),
+                        None => agent.get(&url),
+                    }
+                    .set("Authorization", &format!("Bearer {token}"))
+                    .set("X-Request-Id", &request_id);
+                    let answer = match &body {
+                        Some(body) => request.send_json(body),
+                        None => request.call(),
+                    };
+                    let status = match answer {
                         Ok(response) => response.status(),
                         Err(ureq::Error::Status(code, _)) => code,
                         Err(_) => 0,
@@ -134,8 +147,14 @@ fn with_redis_slower_than_its_budget_64_requests_in_flight_are_all_answered() {
     let competition = readable_competition(&users, &worker.base_url());
     let _reset = DelayGuard;
     redis_delay(600);
-    let outcomes =
-        hammer(&worker.base_url(), 64, Duration::from_secs(8), &format!("/api/v1/competitions/{competition}"), &users);
+    let outcomes = hammer(
+        &worker.base_url(),
+        64,
+        Duration::from_secs(8),
+        &format!("/api/v1/competitions/{competition}"),
+        &users,
+        None,
+    );
     let served = all_answered(&outcomes, "slow Redis");
     assert!(outcomes.iter().filter(|o| o.status == 200).count() * 2 > served, "Redis slow: still serving");
     all_logged(&worker, &outcomes, "slow Redis");
@@ -148,8 +167,14 @@ fn with_redis_unreachable_64_requests_in_flight_are_all_answered() {
     let worker = WranglerDev::start_with(&scratch_dir("load-no-redis"), &[("UPSTASH_REDIS_REST_URL", &closed)]);
     let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
     let competition = readable_competition(&users, &worker.base_url());
-    let outcomes =
-        hammer(&worker.base_url(), 64, Duration::from_secs(8), &format!("/api/v1/competitions/{competition}"), &users);
+    let outcomes = hammer(
+        &worker.base_url(),
+        64,
+        Duration::from_secs(8),
+        &format!("/api/v1/competitions/{competition}"),
+        &users,
+        None,
+    );
     let served = all_answered(&outcomes, "Redis unreachable");
     assert!(outcomes.iter().filter(|o| o.status == 200).count() * 2 > served, "Redis down: still serving");
     all_logged(&worker, &outcomes, "Redis unreachable");
@@ -157,6 +182,77 @@ fn with_redis_unreachable_64_requests_in_flight_are_all_answered() {
     // 8-second run fit in two intervals, three with a slow start.
     let warnings = worker.log().matches("rate limit falls back to this isolate").count();
     assert!((1..=3).contains(&warnings), "{warnings} fallback warnings for {served} requests");
+}
+
+/// Makes the competition's object wait `ms` before each operation and live upgrade (the test build's knob).
+fn stall_object(base: &str, competition: &Uuid, ms: u64) {
+    let url = format!("{base}/__test/competitions/{competition}/stall?ms={ms}");
+    let reply = send("POST", &url, &[("Authorization", &e2e::admin_auth())], None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+}
+
+/// A competition object that does not answer (an operation queued behind a long one, an isolate at full CPU) holds no
+/// request past `OBJECT_TIMEOUT_MS`: score writes, board reads and live upgrades at 16 in flight each answer 503
+/// `dependency_unavailable` with `Retry-After` once the budget is spent, every one with its access-log line, and the
+/// object serves again once it answers.
+#[test]
+fn with_a_competition_object_that_does_not_answer_16_requests_in_flight_are_all_answered() {
+    const BUDGET_MS: u64 = 1_500;
+    let worker = WranglerDev::start_with(&scratch_dir("load-silent-object"), &[("OBJECT_TIMEOUT_MS", "1500")]);
+    let base = worker.base_url();
+    let users: Vec<Uuid> = (0..8).map(|_| Uuid::new_v4()).collect();
+    let competition = readable_competition(&users, &base);
+    let write = json!({"competition_id": competition, "score": 7});
+    let first = e2e::post_as(&base, "/api/v1/leaderboard/update", &users[0], &write);
+    assert_eq!(first.status, 200, "{:?}", first.json);
+
+    stall_object(&base, &competition, 600_000);
+    let board = format!("/api/v1/leaderboard/{competition}");
+    let (reads, writes) = std::thread::scope(|scope| {
+        let reads = scope.spawn(|| hammer(&base, 8, Duration::from_secs(4), &board, &users, None));
+        let writes = hammer(&base, 8, Duration::from_secs(4), "/api/v1/leaderboard/update", &users, Some(&write));
+        (reads.join().expect("readers"), writes)
+    });
+    for (outcomes, what) in [(&reads, "board reads"), (&writes, "score writes")] {
+        all_answered(outcomes, what);
+        let statuses: HashSet<u16> = outcomes.iter().map(|o| o.status).collect();
+        assert_eq!(statuses, HashSet::from([503]), "{what}: the object never answers, so nothing else can");
+        let quickest = outcomes.iter().map(|o| o.took).min().unwrap_or_default();
+        assert!(quickest >= Duration::from_millis(BUDGET_MS - 100), "{what}: answered before the budget: {quickest:?}");
+        all_logged(&worker, outcomes, what);
+    }
+    let started = Instant::now();
+    let refused = e2e::post_as(&base, "/api/v1/leaderboard/update", &users[1], &write);
+    assert_eq!((refused.status, refused.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    assert_eq!(refused.header("retry-after"), Some("1"), "{:?}", refused.json);
+    assert!(started.elapsed() < DEADLINE, "{:?}", started.elapsed());
+    let started = Instant::now();
+    let (user, url) = (&users[2], format!("{}/api/v1/competitions/{competition}/live", base.replacen("http", "ws", 1)));
+    match tungstenite::connect(live_upgrade(&url, user)) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 503),
+        Err(other) => panic!("the upgrade failed otherwise: {other}"),
+        Ok(_) => panic!("a silent object accepted a live socket"),
+    }
+    assert!(started.elapsed() < DEADLINE, "the upgrade took {:?}", started.elapsed());
+
+    stall_object(&base, &competition, 0);
+    let served = e2e::post_as(
+        &base,
+        "/api/v1/leaderboard/update",
+        &users[1],
+        &json!({"competition_id": competition, "score": 9}),
+    );
+    assert_eq!(served.status, 200, "{:?}", served.json);
+    assert_eq!(e2e::get_as(&base, &board, &users[0]).status, 200);
+}
+
+/// A live upgrade request as `user`, with its token in the `Authorization` header.
+fn live_upgrade(url: &str, user: &Uuid) -> tungstenite::handshake::client::Request {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().expect("request");
+    let value = format!("Bearer {}", user_token(user)).parse().expect("header");
+    request.headers_mut().insert("Authorization", value);
+    request
 }
 
 /// The value of `http_requests_total` for `GET /health/live` answered 200, as `/metrics` reports it.

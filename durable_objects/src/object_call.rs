@@ -11,7 +11,7 @@ pub async fn post(env: &Env, binding: &str, name: &str, operation: &str, body: &
     let failed = |e: crate::subrequest::Failure| worker::Error::RustError(format!("{name}: {e}"));
     let stub = crate::subrequest::stub(env, binding, name).map_err(failed)?;
     let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let answer = stub.send_order(operation, &text).await.map_err(failed)?;
+    let answer = stub.send_order(operation, &text, 0).await.map_err(failed)?;
     let (status, reply) = (answer.status, answer.body);
     if !(200..300).contains(&status) {
         let message = format!("{name} answered {status}: {}", String::from_utf8_lossy(&reply));

@@ -47,17 +47,37 @@ extern "C" {
     fn bytes_of_js(buffer: &JsValue) -> Vec<u8>;
 }
 
+// A call's promise with a time limit: it rejects with an `Error` marked `timedOut` once `ms` have passed (`ms` 0: no
+// limit). A Durable Object can stay silent for as long as its caller waits (an operation queued behind a long one, an
+// isolate at full CPU), so the Worker gives its calls a budget. The timer is the runtime's, made and cleared here in
+// JavaScript: `worker::Delay` crosses into JavaScript four times and makes a closure per call, on every score write.
+#[wasm_bindgen(inline_js = "function within(promise, ms) {
+  if (!(ms > 0)) return promise;
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error('no answer within ' + ms + ' ms');
+      error.timedOut = true;
+      reject(error);
+    }, ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+export function order_within(stub, order, ms) { return within(stub.order(order), ms); }
+export function fetch_within(stub, request, ms) { return within(stub.fetch(request), ms); }")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = order_within)]
+    fn order_within_js(stub: &RawStub, order: &str, ms: u32) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_name = fetch_within)]
+    fn fetch_within_js(stub: &RawStub, request: &web_sys::Request, ms: u32) -> Result<Promise, JsValue>;
+}
+
 // The stub as the runtime gives it: workers-rs's `Stub` takes its own `Request` and reads replies as streams.
 #[wasm_bindgen]
 extern "C" {
 
     /// A Durable Object's stub, as the runtime gives it.
     pub type RawStub;
-    #[wasm_bindgen(method, catch)]
-    fn fetch(this: &RawStub, request: &web_sys::Request) -> Result<Promise, JsValue>;
-    /// The objects' RPC method (`durable_objects/src/object/rpc.rs`, `durable_objects/src/relay/rpc.rs`).
-    #[wasm_bindgen(method, catch, js_name = order)]
-    fn order_rpc(this: &RawStub, order: &str) -> Result<Promise, JsValue>;
 }
 
 /// The stub of the object named `name` in the namespace bound as `binding`.
@@ -66,14 +86,16 @@ pub fn stub(env: &Env, binding: &str, name: &str) -> Result<RawStub, Failure> {
 }
 
 impl RawStub {
-    /// Sends `request` to the object and reads its answer whole.
-    pub async fn call(&self, request: &web_sys::Request) -> Result<Answer, Failure> {
-        whole(self.respond(request).await?).await
+    /// Sends `request` to the object and reads its answer whole; `within_ms` bounds the wait for the response (0:
+    /// unbounded).
+    pub async fn call(&self, request: &web_sys::Request, within_ms: u32) -> Result<Answer, Failure> {
+        whole(self.respond(request, within_ms).await?).await
     }
 
-    /// Calls the Competition object's RPC method `order` with an operation's JSON; its answer's status and body.
-    pub async fn order(&self, order: &str) -> Result<Answer, Failure> {
-        let text = wait(&self.order_rpc(order).map_err(Failure)?).await.map_err(Failure)?;
+    /// Calls the objects' RPC method `order` (`durable_objects/src/object/rpc.rs`, `durable_objects/src/relay/rpc.rs`)
+    /// with an operation's JSON; its answer's status and body.
+    pub async fn order(&self, order: &str, within_ms: u32) -> Result<Answer, Failure> {
+        let text = wait(&order_within_js(self, order, within_ms).map_err(Failure)?).await.map_err(Failure)?;
         let text = text.as_string().unwrap_or_default();
         let (status, body) = standings::requests::decode_reply(&text)
             .ok_or_else(|| Failure(JsValue::from_str("the object's reply has no status")))?;
@@ -82,12 +104,12 @@ impl RawStub {
 
     /// Sends an operation's JSON (named `operation`) by RPC, or by `fetch` to an object whose code predates RPC
     /// ([`predates_rpc`]): an object adopts a new deploy's code up to minutes after its callers do, and a rollback can
-    /// meet objects of either version; every version answers `fetch`.
-    pub async fn send_order(&self, operation: &str, json: &str) -> Result<Answer, Failure> {
-        match self.order(json).await {
+    /// meet objects of either version; every version answers `fetch`. `within_ms` bounds each wait (0: unbounded).
+    pub async fn send_order(&self, operation: &str, json: &str, within_ms: u32) -> Result<Answer, Failure> {
+        match self.order(json, within_ms).await {
             Err(failure) if predates_rpc(&failure.message()) => {
                 warn_once_of_fetch_fallback(&failure.message());
-                self.post_json(operation, json).await
+                self.post_json(operation, json, within_ms).await
             }
             answered => answered,
         }
@@ -96,16 +118,17 @@ impl RawStub {
     /// Posts an operation's JSON to the object as a `fetch` to `{INTERNAL_ORIGIN}/{operation}` (the name labels the
     /// runtime's logs) and reads its answer whole: how objects call each other, and how the Worker reaches an object
     /// whose code predates [`Self::order`].
-    pub async fn post_json(&self, operation: &str, json: &str) -> Result<Answer, Failure> {
+    pub async fn post_json(&self, operation: &str, json: &str, within_ms: u32) -> Result<Answer, Failure> {
         let headers = worker::Headers::new();
         headers.set("Content-Type", "application/json").map_err(|e| Failure(e.into()))?;
         let url = format!("{}/{operation}", standings::protocol::INTERNAL_ORIGIN);
-        self.call(&request("POST", &url, &headers, Some(&JsValue::from_str(json)))?).await
+        self.call(&request("POST", &url, &headers, Some(&JsValue::from_str(json)))?, within_ms).await
     }
 
-    /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the socket).
-    pub async fn respond(&self, request: &web_sys::Request) -> Result<web_sys::Response, Failure> {
-        response(self.fetch(request)).await
+    /// Sends `request` to the object and returns its response as it is (a WebSocket upgrade's 101 carries the
+    /// socket); `within_ms` bounds the wait for it (0: unbounded).
+    pub async fn respond(&self, request: &web_sys::Request, within_ms: u32) -> Result<web_sys::Response, Failure> {
+        response(fetch_within_js(self, request, within_ms)).await
     }
 }
 
@@ -166,6 +189,11 @@ impl Failure {
     /// Whether the runtime flagged the failure as an overloaded Durable Object.
     pub fn overloaded(&self) -> bool {
         worker::js_sys::Reflect::get(&self.0, &"overloaded".into()).is_ok_and(|v| v.is_truthy())
+    }
+
+    /// Whether the call's time limit passed before the object answered (`within_ms` of [`RawStub`]'s calls).
+    pub fn timed_out(&self) -> bool {
+        worker::js_sys::Reflect::get(&self.0, &"timedOut".into()).is_ok_and(|v| v.is_truthy())
     }
 }
 

@@ -121,6 +121,8 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestCorrupt => test_support::corrupt(&ctx, route, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
+        Endpoint::TestStall => test_support::stall(&ctx, route, req).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestRelay => test_support::relay(&ctx, route).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestLateAnnouncement => test_support::late_announcement(&ctx, route, req).await.map(Served::Reply),
@@ -133,6 +135,7 @@ pub(super) async fn serve(
         | Endpoint::TestFinalize
         | Endpoint::TestAlarm
         | Endpoint::TestCorrupt
+        | Endpoint::TestStall
         | Endpoint::TestRelay
         | Endpoint::TestLateAnnouncement
         | Endpoint::TestStats => Err(ApiError::NotFound(format!("no route for {}", route.template))),

@@ -349,6 +349,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         | E::TestFinalize
         | E::TestAlarm
         | E::TestCorrupt
+        | E::TestStall
         | E::TestRelay
         | E::TestLateAnnouncement => return None,
     };

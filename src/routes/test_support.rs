@@ -23,7 +23,7 @@ async fn ask_competition(
     request: ObjectRequest,
 ) -> Result<Reply, ApiError> {
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
-    let stats: ObjectStats = ctx.competition(&competition_id)?.call(&request).await?;
+    let stats: ObjectStats = ctx.competition(&competition_id)?.unbounded().call(&request).await?;
     Ok(Reply::json(200, &stats))
 }
 
@@ -106,6 +106,20 @@ pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     ask_competition(ctx, route, ObjectRequest::TestAlarm).await
 }
 
+/// `POST /__test/competitions/{competition_id}/stall?ms=N`: the competition's object waits N ms before each later
+/// operation and live upgrade starts (0: no more), as an object queued behind a long operation would.
+pub async fn stall(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
+    let ms: u64 = query_value(&query_pairs(req)?, "ms")
+        .and_then(|value| value.parse().ok())
+        .ok_or_else(|| ApiError::BadRequest("ms must be a non-negative integer".into()))?;
+    ask_competition(ctx, route, ObjectRequest::TestStall { ms }).await
+}
+
 /// `POST /__test/competitions/{competition_id}/corrupt?key=K`: stores a member row the board cannot load and reloads
 /// the board, to prove a corrupt row is reported and repaired while everyone else is served.
 pub async fn corrupt(
@@ -164,7 +178,7 @@ pub async fn relay(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
         Some("close") => RelayRequest::TestCloseAll,
         _ => return Err(ApiError::BadRequest("action must be forget or close".into())),
     };
-    let client = crate::competition_client::CompetitionClient::for_relay(ctx.env, &competition_id, index)?;
+    let client = crate::competition_client::CompetitionClient::for_relay(ctx.env, &competition_id, index, 0)?;
     client.call_relay(&request).await?;
     Ok(Reply::json(200, &serde_json::json!({"relay": index, "done": route.param("action")})))
 }

@@ -122,6 +122,13 @@ pub enum ObjectRequest {
     /// Runs the alarm now (test builds). Reply: `ObjectStats`.
     #[cfg(feature = "test-routes")]
     TestAlarm,
+    /// Makes every later operation and live upgrade wait `ms` before it starts, as an object queued behind a long
+    /// operation would (0: none; test builds). Reply: `ObjectStats`.
+    #[cfg(feature = "test-routes")]
+    TestStall {
+        /// The wait, in milliseconds.
+        ms: u64,
+    },
 }
 
 impl ObjectRequest {
@@ -156,6 +163,8 @@ impl ObjectRequest {
             Self::TestFinalize { .. } => "test_finalize",
             #[cfg(feature = "test-routes")]
             Self::TestAlarm => "test_alarm",
+            #[cfg(feature = "test-routes")]
+            Self::TestStall { .. } => "test_stall",
         }
     }
 
@@ -243,6 +252,7 @@ mod tests {
             ObjectRequest::TestFinalize { fail_after: Some(2) },
             ObjectRequest::TestFinalize { fail_after: None },
             ObjectRequest::TestAlarm,
+            ObjectRequest::TestStall { ms: 1_500 },
         ]);
         requests
     }

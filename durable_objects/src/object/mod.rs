@@ -110,6 +110,9 @@ struct Loaded {
     relays: RelayLinks,
     /// The `finished` frame once the standings are final, for subscribers who come or resume after the end.
     finished_frame: RefCell<Option<String>>,
+    /// How long each operation and live upgrade waits before it starts (`TestStall`; test builds).
+    #[cfg(feature = "test-routes")]
+    stall_ms: Cell<u64>,
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -212,11 +215,21 @@ impl Loaded {
             fanout,
             relays,
             finished_frame: RefCell::new(None),
+            #[cfg(feature = "test-routes")]
+            stall_ms: Cell::new(0),
         })
     }
 
     /// Runs one operation the Worker asked for.
     async fn handle(self: &Rc<Self>, request: ObjectRequest) -> Result<Reply> {
+        #[cfg(feature = "test-routes")]
+        match request {
+            ObjectRequest::TestStall { ms } => {
+                self.stall_ms.set(ms);
+                return self.stats();
+            }
+            _ => self.stall().await,
+        }
         let board_read = matches!(
             request,
             ObjectRequest::Page { .. } | ObjectRequest::Standing { .. } | ObjectRequest::Around { .. }
@@ -282,6 +295,8 @@ impl Loaded {
                 self.run_alarm().await?;
                 self.stats()
             }
+            #[cfg(feature = "test-routes")]
+            ObjectRequest::TestStall { .. } => self.stats(),
         };
         if board_read {
             self.check_member_changes_after_read().await;
@@ -320,6 +335,8 @@ impl DurableObject for Competition {
             Err(reason) => return unloaded(reason)?.into_response(),
         };
         if req.method() == Method::Get && req.path() == PATH_LIVE {
+            #[cfg(feature = "test-routes")]
+            loaded.stall().await;
             return loaded.subscribe(&req).await;
         }
         // The operations of callers whose code predates RPC (the rest come by RPC, `rpc.rs`), and the Worker's test

@@ -1,10 +1,18 @@
 //! Operations only builds with the `test-routes` feature have: seeding members, storing a corrupt row, forced
-//! finalization.
+//! finalization, a stall before every operation.
 
 use super::*;
 use standings::score::Score;
 
 impl Loaded {
+    /// Waits as long as `TestStall` asked, before an operation or a live upgrade starts.
+    pub(super) async fn stall(&self) {
+        let ms = self.stall_ms.get();
+        if ms > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+        }
+    }
+
     /// Adds `n` synthetic members (test routes only).
     pub(super) fn seed(&self, members: u64) -> Result<Reply> {
         let n = members.min(1_000_000);
