@@ -39,14 +39,17 @@ pub fn mentions_overload(message: &str) -> bool {
     message.to_ascii_lowercase().contains("overloaded")
 }
 
-/// Maps a failed call to the object: overload, and an object that did not answer within the call's budget, are a
-/// 503 with `Retry-After` (never retried here, which would only deepen the queue); anything else is an internal
-/// error.
+/// Maps a failed call to the object: overload, an object that did not answer within the call's budget and a failure
+/// the runtime calls retryable (the object restarting after a deploy, a lost connection) are a 503 with
+/// `Retry-After`, for the app to try again (never retried here: that would deepen an overloaded object's queue, and a
+/// write may have been applied); anything else (the object's own exception) is an internal error.
 fn call_failed(error: Failure) -> ApiError {
     let dependency = if is_overloaded(&error) {
         "competition (overloaded)"
     } else if error.timed_out() {
         "competition (no answer in time)"
+    } else if error.retryable() {
+        "competition (restarting)"
     } else {
         return unavailable(error);
     };
@@ -177,5 +180,71 @@ mod tests {
         assert_eq!(full.headers(), vec![("Retry-After", LIVE_FULL_RETRY_SECS.to_string())]);
         let other = refusal(ErrorCode::BadRequest);
         assert_eq!((other.status(), other.code()), (400, "bad_request"));
+    }
+}
+
+/// What the runtime's failures become, and the time limit on a call, with JavaScript's own errors and promises (node).
+#[cfg(all(test, target_arch = "wasm32"))]
+mod wasm_tests {
+    use super::*;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use worker::js_sys::{Error, Function, Object, Reflect};
+
+    /// A JavaScript `Error` with the properties the runtime sets (`overloaded`, `retryable`, `remote`).
+    fn runtime_error(message: &str, flags: &[&str]) -> Failure {
+        let error = Error::new(message);
+        for flag in flags {
+            Reflect::set(&error, &(*flag).into(), &JsValue::TRUE).expect("flag");
+        }
+        Failure(error.into())
+    }
+
+    /// A stub whose `order` method runs `body` (JavaScript with the order as `order`).
+    fn stub(body: &str) -> RawStub {
+        let stub = Object::new();
+        Reflect::set(&stub, &"order".into(), &Function::new_with_args("order", body)).expect("order");
+        stub.unchecked_into()
+    }
+
+    #[wasm_bindgen_test]
+    fn runtime_failures_are_503s_to_retry_and_the_objects_own_exceptions_500s() {
+        let cases: [(&str, &[&str], u16, Option<&str>); 5] = [
+            ("Durable Object is overloaded. Too many requests queued.", &["overloaded", "retryable"], 503, Some("1")),
+            ("no answer within 10000 ms", &["timedOut"], 503, Some("1")),
+            ("Durable Object reset because its code was updated.", &["retryable"], 503, Some("1")),
+            ("Network connection lost.", &["retryable"], 503, Some("1")),
+            ("unreachable executed", &["remote"], 500, None),
+        ];
+        for (message, flags, status, retry_after) in cases {
+            let error = call_failed(runtime_error(message, flags));
+            assert_eq!(error.status(), status, "{message}");
+            let retry: Vec<(&str, String)> = retry_after.iter().map(|s| ("Retry-After", (*s).to_owned())).collect();
+            assert_eq!(error.headers(), retry, "{message}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_call_the_object_does_not_answer_fails_once_its_time_is_up() {
+        let silent = stub("return new Promise(() => {});");
+        let started = crate::platform::now_ms();
+        let failure = silent.order("\"stats\"", 30).await.err().expect("no answer, so a failure");
+        let waited = crate::platform::now_ms() - started;
+        assert!(failure.timed_out(), "{}", failure.message());
+        assert!((25..2_000).contains(&waited), "failed after {waited} ms");
+        assert_eq!(call_failed(failure).status(), 503);
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_answer_within_the_time_limit_comes_through_and_no_limit_waits_as_long_as_it_takes() {
+        let prompt = stub("return Promise.resolve('200' + order);");
+        let answer = prompt.order("{\"a\":1}", 1_000).await.ok().expect("answered");
+        assert_eq!((answer.status, answer.body.as_slice()), (200, br#"{"a":1}"#.as_slice()));
+        let slow = stub("return new Promise((resolve) => setTimeout(() => resolve('204'), 40));");
+        let answer = slow.order("{}", 0).await.ok().expect("answered late, with no limit");
+        assert_eq!(answer.status, 204);
+        let failing = stub("return Promise.reject(new Error('refused'));");
+        let failure = failing.order("{}", 1_000).await.err().expect("refused");
+        assert!(!failure.timed_out() && failure.message() == "refused", "{}", failure.message());
     }
 }

@@ -191,6 +191,13 @@ impl Failure {
         worker::js_sys::Reflect::get(&self.0, &"overloaded".into()).is_ok_and(|v| v.is_truthy())
     }
 
+    /// Whether the runtime says the call failed on its side and may be tried again (`retryable`: the object was
+    /// restarting or moving, a connection was lost). The runtime itself retries such a call that never reached the
+    /// object; what is left failed after it did.
+    pub fn retryable(&self) -> bool {
+        worker::js_sys::Reflect::get(&self.0, &"retryable".into()).is_ok_and(|v| v.is_truthy())
+    }
+
     /// Whether the call's time limit passed before the object answered (`within_ms` of [`RawStub`]'s calls).
     pub fn timed_out(&self) -> bool {
         worker::js_sys::Reflect::get(&self.0, &"timedOut".into()).is_ok_and(|v| v.is_truthy())
