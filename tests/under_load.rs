@@ -86,6 +86,12 @@ fn hammer(
     threads.into_iter().flat_map(|t| t.join().expect("client thread")).collect()
 }
 
+/// 64 clients reading `competition` back to back for 8 s; every outcome.
+fn read_competition_at_64_in_flight(worker: &WranglerDev, competition: &Uuid, users: &[Uuid]) -> Vec<Outcome> {
+    let path = format!("/api/v1/competitions/{competition}");
+    hammer(&worker.base_url(), 64, Duration::from_secs(8), &path, users, None)
+}
+
 /// Every request answered in time with a status the contract allows; returns how many.
 fn all_answered(outcomes: &[Outcome], what: &str) -> usize {
     assert!(!outcomes.is_empty(), "{what}: no requests");
@@ -147,14 +153,7 @@ fn with_redis_slower_than_its_budget_64_requests_in_flight_are_all_answered() {
     let competition = readable_competition(&users, &worker.base_url());
     let _reset = DelayGuard;
     redis_delay(600);
-    let outcomes = hammer(
-        &worker.base_url(),
-        64,
-        Duration::from_secs(8),
-        &format!("/api/v1/competitions/{competition}"),
-        &users,
-        None,
-    );
+    let outcomes = read_competition_at_64_in_flight(&worker, &competition, &users);
     let served = all_answered(&outcomes, "slow Redis");
     assert!(outcomes.iter().filter(|o| o.status == 200).count() * 2 > served, "Redis slow: still serving");
     all_logged(&worker, &outcomes, "slow Redis");
@@ -167,14 +166,7 @@ fn with_redis_unreachable_64_requests_in_flight_are_all_answered() {
     let worker = WranglerDev::start_with(&scratch_dir("load-no-redis"), &[("UPSTASH_REDIS_REST_URL", &closed)]);
     let users: Vec<Uuid> = (0..16).map(|_| Uuid::new_v4()).collect();
     let competition = readable_competition(&users, &worker.base_url());
-    let outcomes = hammer(
-        &worker.base_url(),
-        64,
-        Duration::from_secs(8),
-        &format!("/api/v1/competitions/{competition}"),
-        &users,
-        None,
-    );
+    let outcomes = read_competition_at_64_in_flight(&worker, &competition, &users);
     let served = all_answered(&outcomes, "Redis unreachable");
     assert!(outcomes.iter().filter(|o| o.status == 200).count() * 2 > served, "Redis down: still serving");
     all_logged(&worker, &outcomes, "Redis unreachable");

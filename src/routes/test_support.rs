@@ -27,6 +27,13 @@ async fn ask_competition(
     Ok(Reply::json(200, &stats))
 }
 
+/// The query parameter `name` as a non-negative integer (required).
+fn whole_number(req: &crate::http::incoming::Incoming, name: &str) -> Result<u64, ApiError> {
+    query_value(&query_pairs(req)?, name)
+        .and_then(|value| value.parse().ok())
+        .ok_or_else(|| ApiError::BadRequest(format!("{name} must be a non-negative integer")))
+}
+
 /// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).
 pub fn breakers(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     enabled(ctx)?;
@@ -71,10 +78,8 @@ pub async fn seed(
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let n: u64 = query_value(&query_pairs(req)?, "n")
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| ApiError::BadRequest("n must be a non-negative integer".into()))?;
-    ask_competition(ctx, route, ObjectRequest::TestSeed { members: n }).await
+    let members = whole_number(req, "n")?;
+    ask_competition(ctx, route, ObjectRequest::TestSeed { members }).await
 }
 
 /// `GET /__test/competitions/{competition_id}/stats`: members and the last rebuild time of the object.
@@ -114,9 +119,7 @@ pub async fn stall(
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let ms: u64 = query_value(&query_pairs(req)?, "ms")
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| ApiError::BadRequest("ms must be a non-negative integer".into()))?;
+    let ms = whole_number(req, "ms")?;
     ask_competition(ctx, route, ObjectRequest::TestStall { ms }).await
 }
 
