@@ -229,6 +229,9 @@ fn with_a_competition_object_that_does_not_answer_16_requests_in_flight_are_all_
         Ok(_) => panic!("a silent object accepted a live socket"),
     }
     assert!(started.elapsed() < DEADLINE, "the upgrade took {:?}", started.elapsed());
+    // The operator's side: each such line says which dependency was silent.
+    let said = format!("\"detail\":\"competition (no answer in time): no answer within {BUDGET_MS} ms\"");
+    assert!(worker.log().contains(&said), "no access-log line says {said}");
 
     stall_object(&base, &competition, 0);
     let served = e2e::post_as(
