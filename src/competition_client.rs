@@ -44,15 +44,20 @@ pub fn mentions_overload(message: &str) -> bool {
 /// `Retry-After`, for the app to try again (never retried here: that would deepen an overloaded object's queue, and a
 /// write may have been applied); anything else (the object's own exception) is an internal error.
 fn call_failed(error: Failure) -> ApiError {
-    let dependency = if is_overloaded(&error) {
-        "competition (overloaded)"
+    let (reason, dependency) = if is_overloaded(&error) {
+        ("overloaded", "competition (overloaded)")
     } else if error.timed_out() {
-        "competition (no answer in time)"
+        ("no_answer", "competition (no answer in time)")
     } else if error.retryable() {
-        "competition (restarting)"
+        ("restarting", "competition (restarting)")
     } else {
-        return unavailable(error);
+        ("error", "")
     };
+    // Failures only: a call that succeeds costs the write path nothing here.
+    crate::metrics::add(crate::metrics::Family::CompetitionCallFailuresTotal, &[("reason", reason)], 1.0);
+    if dependency.is_empty() {
+        return unavailable(error);
+    }
     ApiError::DependencyUnavailable {
         dependency: dependency.to_owned(),
         retry_after_secs: Some(1),

@@ -201,6 +201,8 @@ fn with_a_competition_object_that_does_not_answer_16_requests_in_flight_are_all_
     let first = e2e::post_as(&base, "/api/v1/leaderboard/update", &users[0], &write);
     assert_eq!(first.status, 200, "{:?}", first.json);
 
+    let silent_calls = || metric_total(&base, "competition_call_failures_total{", &["reason=\"no_answer\""]);
+    let silent_before = silent_calls().expect("metrics readable");
     stall_object(&base, &competition, 600_000);
     let board = format!("/api/v1/leaderboard/{competition}");
     let (reads, writes) = std::thread::scope(|scope| {
@@ -229,9 +231,15 @@ fn with_a_competition_object_that_does_not_answer_16_requests_in_flight_are_all_
         Ok(_) => panic!("a silent object accepted a live socket"),
     }
     assert!(started.elapsed() < DEADLINE, "the upgrade took {:?}", started.elapsed());
-    // The operator's side: each such line says which dependency was silent.
+    // The operator's side: each such line says which dependency was silent, and every silent call is counted.
     let said = format!("\"detail\":\"competition (no answer in time): no answer within {BUDGET_MS} ms\"");
     assert!(worker.log().contains(&said), "no access-log line says {said}");
+    let silent = (reads.len() + writes.len() + 2) as f64;
+    let counted = e2e::eventually(Duration::from_secs(10), || {
+        silent_calls().filter(|total| total - silent_before == silent).map(|_| ())
+    });
+    let last = silent_calls().unwrap_or(silent_before) - silent_before;
+    assert!(counted.is_some(), "{silent} calls went unanswered, competition_call_failures_total counted {last}");
 
     stall_object(&base, &competition, 0);
     let served = e2e::post_as(
@@ -255,6 +263,11 @@ fn live_upgrade(url: &str, user: &Uuid) -> tungstenite::handshake::client::Reque
 
 /// The value of `http_requests_total` for `GET /health/live` answered 200, as `/metrics` reports it.
 fn live_total(base: &str) -> Option<f64> {
+    metric_total(base, "http_requests_total{", &["route=\"/health/live\"", "status=\"200\"", "method=\"GET\""])
+}
+
+/// The sum of the series of `base`'s `/metrics` that start with `prefix` and carry every label of `labels`.
+fn metric_total(base: &str, prefix: &str, labels: &[&str]) -> Option<f64> {
     let token = format!("Bearer {}", worker_var("METRICS_TOKEN"));
     let reply = send("GET", &format!("{base}/metrics"), &[("Authorization", &token)], None);
     if reply.status != 200 {
@@ -264,10 +277,7 @@ fn live_total(base: &str) -> Option<f64> {
         reply
             .text
             .lines()
-            .filter(|l| l.starts_with("http_requests_total{"))
-            .filter(|l| {
-                l.contains("route=\"/health/live\"") && l.contains("status=\"200\"") && l.contains("method=\"GET\"")
-            })
+            .filter(|l| l.starts_with(prefix) && labels.iter().all(|label| l.contains(label)))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum(),
     )

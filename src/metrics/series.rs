@@ -51,6 +51,8 @@ pub enum Family {
     WebsocketRefusalsTotal,
     /// `analytics_datapoints_total`: Analytics Engine data points written, by result.
     AnalyticsDatapointsTotal,
+    /// `competition_call_failures_total`: Calls of the Worker to a competition object that failed, by reason.
+    CompetitionCallFailuresTotal,
     /// `circuit_breaker_state`: Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open.
     CircuitBreakerState,
 }
@@ -81,6 +83,7 @@ impl Family {
             Family::WebsocketMessagesSentTotal => "websocket_messages_sent_total",
             Family::WebsocketRefusalsTotal => "websocket_refusals_total",
             Family::AnalyticsDatapointsTotal => "analytics_datapoints_total",
+            Family::CompetitionCallFailuresTotal => "competition_call_failures_total",
             Family::CircuitBreakerState => "circuit_breaker_state",
         }
     }
@@ -105,6 +108,7 @@ impl Family {
             Family::WebsocketMessagesSentTotal => Kind::Counter,
             Family::WebsocketRefusalsTotal => Kind::Counter,
             Family::AnalyticsDatapointsTotal => Kind::Counter,
+            Family::CompetitionCallFailuresTotal => Kind::Counter,
             Family::CircuitBreakerState => Kind::Gauge,
         }
     }
@@ -134,6 +138,10 @@ impl Family {
                  replay_allowance answers a resume with a snapshot."
             }
             Family::AnalyticsDatapointsTotal => "Analytics Engine data points written, by result.",
+            Family::CompetitionCallFailuresTotal => {
+                "Calls to competition objects that failed, by reason: overloaded, no_answer (OBJECT_TIMEOUT_MS spent), \
+                 restarting (the runtime's retryable failure), error."
+            }
             Family::CircuitBreakerState => {
                 "Breaker state per service in the answering isolate: 0 closed, 1 half-open, 2 open."
             }
