@@ -45,19 +45,19 @@ pub fn mentions_overload(message: &str) -> bool {
 /// write may have been applied); anything else (the object's own exception) is an internal error.
 fn call_failed(error: Failure) -> ApiError {
     let (reason, dependency) = if is_overloaded(&error) {
-        ("overloaded", "competition (overloaded)")
+        ("overloaded", Some("competition (overloaded)"))
     } else if error.timed_out() {
-        ("no_answer", "competition (no answer in time)")
+        ("no_answer", Some("competition (no answer in time)"))
     } else if error.retryable() {
-        ("restarting", "competition (restarting)")
+        ("restarting", Some("competition (restarting)"))
     } else {
-        ("error", "")
+        ("error", None)
     };
     // Failures only: a call that succeeds costs the write path nothing here.
     crate::metrics::add(crate::metrics::Family::CompetitionCallFailuresTotal, &[("reason", reason)], 1.0);
-    if dependency.is_empty() {
+    let Some(dependency) = dependency else {
         return unavailable(error);
-    }
+    };
     ApiError::DependencyUnavailable {
         dependency: dependency.to_owned(),
         retry_after_secs: Some(1),
