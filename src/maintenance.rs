@@ -6,7 +6,6 @@
 
 use worker::Env;
 
-use crate::adapters::avatar_store::AvatarStore;
 use crate::adapters::error::AdapterError;
 use crate::routes::avatars::model::key_of_url;
 use crate::services::Services;
@@ -30,7 +29,7 @@ pub async fn remove_unused_avatars(services: &'static Services, env: &Env) -> Re
     if due.is_empty() {
         return Ok(Removals::default());
     }
-    let store = AvatarStore::open(env, &services.breakers, services.config.storage_timeout_ms)?;
+    let store = services.avatar_store(env)?;
     let mut done = Vec::with_capacity(due.len());
     let mut stopped = false;
     for url in due {

@@ -78,12 +78,7 @@ impl RequestContext<'_> {
 
     /// The avatar bucket, under the isolate's storage breaker.
     pub fn avatars(&self) -> Result<crate::adapters::avatar_store::AvatarStore, crate::adapters::error::AdapterError> {
-        let services = self.services;
-        crate::adapters::avatar_store::AvatarStore::open(
-            self.env,
-            &services.breakers,
-            services.config.storage_timeout_ms,
-        )
+        self.services.avatar_store(self.env)
     }
 
     /// The Competition object of `competition_id`, its calls bounded by `OBJECT_TIMEOUT_MS`.

@@ -12,6 +12,8 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use crate::adapters::avatar_store::AvatarStore;
+use crate::adapters::error::AdapterError;
 use crate::adapters::guard::Breakers;
 use crate::adapters::postgrest::Database;
 use crate::adapters::upstash::Upstash;
@@ -47,6 +49,12 @@ impl Services {
             Rc::clone(&breakers),
         );
         Self { config, breakers, database, redis }
+    }
+
+    /// The avatar bucket bound in `env`, under the `storage` breaker and `STORAGE_TIMEOUT_MS` (a request's, through
+    /// its context, and the cron trigger's).
+    pub fn avatar_store(&'static self, env: &Env) -> Result<AvatarStore, AdapterError> {
+        AvatarStore::open(env, &self.breakers, self.config.storage_timeout_ms)
     }
 }
 
