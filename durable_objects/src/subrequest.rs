@@ -188,19 +188,24 @@ impl Failure {
 
     /// Whether the runtime flagged the failure as an overloaded Durable Object.
     pub fn overloaded(&self) -> bool {
-        worker::js_sys::Reflect::get(&self.0, &"overloaded".into()).is_ok_and(|v| v.is_truthy())
+        self.flag("overloaded")
     }
 
     /// Whether the runtime says the call failed on its side and may be tried again (`retryable`: the object was
     /// restarting or moving, a connection was lost). The runtime itself retries such a call that never reached the
     /// object; what is left failed after it did.
     pub fn retryable(&self) -> bool {
-        worker::js_sys::Reflect::get(&self.0, &"retryable".into()).is_ok_and(|v| v.is_truthy())
+        self.flag("retryable")
     }
 
     /// Whether the call's time limit passed before the object answered (`within_ms` of [`RawStub`]'s calls).
     pub fn timed_out(&self) -> bool {
-        worker::js_sys::Reflect::get(&self.0, &"timedOut".into()).is_ok_and(|v| v.is_truthy())
+        self.flag("timedOut")
+    }
+
+    /// Whether the exception carries the property `name`, set truthy.
+    fn flag(&self, name: &str) -> bool {
+        worker::js_sys::Reflect::get(&self.0, &name.into()).is_ok_and(|v| v.is_truthy())
     }
 }
 
