@@ -37,13 +37,10 @@ impl Competition {
 impl Loaded {
     /// Runs one operation the Worker asked for.
     async fn handle(self: &Rc<Self>, request: ObjectRequest) -> Result<Reply> {
+        // Every operation but the one that sets the stall waits it out first.
         #[cfg(feature = "test-routes")]
-        match request {
-            ObjectRequest::TestStall { ms } => {
-                self.stall_ms.set(ms);
-                return self.stats();
-            }
-            _ => self.stall().await,
+        if !matches!(request, ObjectRequest::TestStall { .. }) {
+            self.stall().await;
         }
         let board_read = matches!(
             request,
@@ -111,7 +108,10 @@ impl Loaded {
                 self.stats()
             }
             #[cfg(feature = "test-routes")]
-            ObjectRequest::TestStall { .. } => self.stats(),
+            ObjectRequest::TestStall { ms } => {
+                self.stall_ms.set(ms);
+                self.stats()
+            }
         };
         if board_read {
             self.check_member_changes_after_read().await;
