@@ -26,16 +26,51 @@ log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
 # A TCP port nobody listens on right now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# Waits until $1/health/live answers 200 while process $2 lives; prints log file $3 and fails otherwise.
-wait_live() {
-  local url="$1" pid="$2" logfile="$3" i
+# Whether $1/health/live answers 200 within 90 s while process $2 lives.
+came_up() {
+  local url="$1" pid="$2" i
   for i in $(seq 180); do
     curl -fsS "$url/health/live" >/dev/null 2>&1 && return 0
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
     sleep 0.5
   done
-  cat "$logfile" >&2
-  log "wrangler dev at $url did not come up"
+  return 1
+}
+
+# Waits until $1/health/live answers 200 while process $2 lives; prints log file $3 and fails otherwise.
+wait_live() {
+  came_up "$1" "$2" && return 0
+  cat "$3" >&2
+  log "wrangler dev at $1 did not come up"
+  return 1
+}
+
+# Starts scripts/worker-dev (settings from the caller's environment) in its own process group on a free port,
+# writing its output to $1 and its process group to $2, and waits until it serves; sets WORKER_PORT.
+# Ports are picked free and released before wrangler and workerd bind them (theirs too), so another process may take
+# one first and the runtime then fails to start: such a start is tried again on new ports, three times in all. A
+# failed try prints what wrangler said and the end of its own log file, where the runtime's reason is.
+start_worker_dev() {
+  local logfile="$1" pgid_file="$2" attempt port pgid newest
+  for attempt in 1 2 3; do
+    port="$(free_port)"
+    PORT="$port" INSPECTOR_PORT="$(free_port)" setsid "$ROOT/scripts/worker-dev" > "$logfile" 2>&1 &
+    pgid=$!
+    echo "$pgid" > "$pgid_file"
+    if came_up "http://127.0.0.1:$port" "$pgid"; then
+      WORKER_PORT="$port"
+      return 0
+    fi
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+    wait "$pgid" 2>/dev/null || true
+    cat "$logfile" >&2
+    newest="$(ls -t "$WRANGLER_LOG_PATH"/*.log 2>/dev/null | head -n 1 || true)"
+    if [[ -n "$newest" ]]; then
+      log "the end of $newest:"
+      tail -n 40 "$newest" >&2
+    fi
+    log "wrangler dev on port $port did not come up (try $attempt of 3)"
+  done
   return 1
 }
 
@@ -70,7 +105,7 @@ private_stack_stop() {
 # stack's settings when private_stack_start ran, else .dev.vars.example.
 # Sets PRIVATE_WORKER_URL and PRIVATE_WORKER_PGID; stop it with private_worker_stop (also safe to call twice).
 private_worker_start() {
-  local dir="$1" port
+  local dir="$1"
   mkdir -p "$dir"
   if [[ -n "${PRIVATE_STACK_VARS:-}" ]]; then
     cp "$PRIVATE_STACK_VARS" "$dir/worker.vars"
@@ -78,13 +113,10 @@ private_worker_start() {
     cp "$ROOT/.dev.vars.example" "$dir/worker.vars"
   fi
   [[ -f "$ROOT/build/worker/shim.mjs" ]] || WORKER_BUILD_FAST=1 WORKER_TEST_ROUTES=1 "$ROOT/scripts/build-worker" >/dev/null 2>&1
-  port="${PRIVATE_WORKER_PORT:-$(free_port)}"
-  PRIVATE_WORKER_PORT="$port"
-  PORT="$port" INSPECTOR_PORT="$(free_port)" PERSIST_DIR="$dir/state" WORKER_VARS_FILE="$dir/worker.vars" \
-    WORKER_BUILD_SKIP=1 WRANGLER_LOG_LEVEL=warn setsid "$ROOT/scripts/worker-dev" > "$dir/wrangler.log" 2>&1 &
-  PRIVATE_WORKER_PGID=$!
-  PRIVATE_WORKER_URL="http://127.0.0.1:$port"
-  wait_live "$PRIVATE_WORKER_URL" "$PRIVATE_WORKER_PGID" "$dir/wrangler.log"
+  PERSIST_DIR="$dir/state" WORKER_VARS_FILE="$dir/worker.vars" WORKER_BUILD_SKIP=1 WRANGLER_LOG_LEVEL=warn \
+    start_worker_dev "$dir/wrangler.log" "$dir/wrangler.pgid"
+  PRIVATE_WORKER_PGID="$(cat "$dir/wrangler.pgid")"
+  PRIVATE_WORKER_URL="http://127.0.0.1:$WORKER_PORT"
 }
 
 private_worker_stop() {

@@ -198,7 +198,10 @@ impl WranglerDev {
             }
             dev.kill9();
             let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-            if !text.contains("Address already in use") || attempt == 3 {
+            // workerd names the port it could not bind only in wrangler's own log file at times; the console then
+            // says only that the runtime failed to start.
+            let port_taken = text.contains("Address already in use") || text.contains("runtime failed to start");
+            if !port_taken || attempt == 3 {
                 panic!(
                     "wrangler dev on {port} did not become live (attempt {attempt}); its log: {}",
                     log_path.display()
