@@ -8,7 +8,7 @@ export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 export WRANGLER_SEND_METRICS=false
-export WRANGLER_LOG_PATH="$ROOT/.local/wrangler-logs"
+export WRANGLER_LOG_PATH="${WRANGLER_LOG_PATH:-$ROOT/.local/wrangler-logs}"
 export PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 # The workerd that wrangler pins, run directly by scripts/workerd-serve and scripts/bench-fanout.
 WORKERD_BIN="$ROOT/node_modules/@cloudflare/workerd-linux-64/bin/workerd"
@@ -51,10 +51,13 @@ wait_live() {
 # one first and the runtime then fails to start: such a start is tried again on new ports, three times in all. A
 # failed try prints what wrangler said and the end of its own log file, where the runtime's reason is.
 start_worker_dev() {
-  local logfile="$1" pgid_file="$2" attempt port pgid newest
+  local logfile="$1" pgid_file="$2" attempt port pgid logs newest
   for attempt in 1 2 3; do
     port="$(free_port)"
-    PORT="$port" INSPECTOR_PORT="$(free_port)" setsid "$ROOT/scripts/worker-dev" > "$logfile" 2>&1 &
+    # Its own folder of wrangler's log files: another wrangler dev (scripts/dev) may be writing the shared one.
+    logs="$logfile.wrangler-logs.$attempt"
+    PORT="$port" INSPECTOR_PORT="$(free_port)" WRANGLER_LOG_PATH="$logs" \
+      setsid "$ROOT/scripts/worker-dev" > "$logfile" 2>&1 &
     pgid=$!
     echo "$pgid" > "$pgid_file"
     if came_up "http://127.0.0.1:$port" "$pgid"; then
@@ -64,7 +67,7 @@ start_worker_dev() {
     kill -KILL -- "-$pgid" 2>/dev/null || true
     wait "$pgid" 2>/dev/null || true
     cat "$logfile" >&2
-    newest="$(ls -t "$WRANGLER_LOG_PATH"/*.log 2>/dev/null | head -n 1 || true)"
+    newest="$(ls -t "$logs"/*.log 2>/dev/null | head -n 1 || true)"
     if [[ -n "$newest" ]]; then
       log "the end of $newest:"
       tail -n 40 "$newest" >&2

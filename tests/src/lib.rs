@@ -185,6 +185,8 @@ impl WranglerDev {
                 .env("PERSIST_DIR", persist_dir)
                 .env("WORKER_VARS_FILE", &vars_file)
                 .env("WORKER_BUILD_SKIP", "1")
+                // Its own folder of wrangler's log files (where workerd's reason for a failed start is).
+                .env("WRANGLER_LOG_PATH", persist_dir.with_extension(format!("{port}.wrangler-logs")))
                 .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().expect("log"))
@@ -203,8 +205,9 @@ impl WranglerDev {
             let port_taken = text.contains("Address already in use") || text.contains("runtime failed to start");
             if !port_taken || attempt == 3 {
                 panic!(
-                    "wrangler dev on {port} did not become live (attempt {attempt}); its log: {}",
-                    log_path.display()
+                    "wrangler dev on {port} did not become live (attempt {attempt}); its log: {}, wrangler's own: {}",
+                    log_path.display(),
+                    persist_dir.with_extension(format!("{port}.wrangler-logs")).display()
                 );
             }
         }
