@@ -24,7 +24,16 @@ lock_version() {
 log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
 
 # A TCP port nobody listens on right now.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { free_ports 1; }
+
+# $1 distinct TCP ports nobody listens on right now, on one line. Taken together: two ports picked one after the other
+# are the same one about once in 5 000 pairs (the kernel may hand out a port just released again).
+free_ports() {
+  python3 -c 'import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"
+}
 
 # Whether $1/health/live answers 200 within 90 s while process $2 lives.
 came_up() {
@@ -51,12 +60,12 @@ wait_live() {
 # one first and the runtime then fails to start: such a start is tried again on new ports, three times in all. A
 # failed try prints what wrangler said and the end of its own log file, where the runtime's reason is.
 start_worker_dev() {
-  local logfile="$1" pgid_file="$2" attempt port pgid logs newest
+  local logfile="$1" pgid_file="$2" attempt port inspector_port pgid logs newest
   for attempt in 1 2 3; do
-    port="$(free_port)"
+    read -r port inspector_port < <(free_ports 2)
     # Its own folder of wrangler's log files: another wrangler dev (scripts/dev) may be writing the shared one.
     logs="$logfile.wrangler-logs.$attempt"
-    PORT="$port" INSPECTOR_PORT="$(free_port)" WRANGLER_LOG_PATH="$logs" \
+    PORT="$port" INSPECTOR_PORT="$inspector_port" WRANGLER_LOG_PATH="$logs" \
       setsid "$ROOT/scripts/worker-dev" > "$logfile" 2>&1 &
     pgid=$!
     echo "$pgid" > "$pgid_file"
@@ -87,7 +96,9 @@ private_stack_start() {
   local dir="$1"
   mkdir -p "$dir"
   PRIVATE_STACK_DIR="$dir/stack"
-  PG_PORT="$(free_port)" REDIS_PORT="$(free_port)" POSTGREST_PORT="$(free_port)" UPSTASH_PORT="$(free_port)" \
+  local ports
+  read -r -a ports < <(free_ports 4)
+  PG_PORT="${ports[0]}" REDIS_PORT="${ports[1]}" POSTGREST_PORT="${ports[2]}" UPSTASH_PORT="${ports[3]}" \
     STACK_DIR="$PRIVATE_STACK_DIR" "$ROOT/scripts/stack" start >/dev/null
   # shellcheck disable=SC1091
   source "$PRIVATE_STACK_DIR/ports.env"

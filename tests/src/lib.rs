@@ -97,7 +97,14 @@ pub fn post_as(base: &str, path: &str, user: &Uuid, body: &Value) -> Reply {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct TCP ports nobody listens on right now. They are held together while picked: two ports picked one
+/// after the other are the same one about once in 5 000 pairs (the kernel may hand out a port just released again).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N).map(|_| TcpListener::bind("127.0.0.1:0").expect("free port")).collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("bound port").port())
 }
 
 /// Waits until `GET {base}/health/live` answers 200.
@@ -176,12 +183,12 @@ impl WranglerDev {
         // Ports are picked free and released before wrangler and workerd bind them (theirs too), so a test starting
         // its own Worker at the same moment may take one first: such a start is tried again on new ports.
         for attempt in 1..=3 {
-            let port = free_port();
+            let [port, inspector_port] = free_ports();
             let log_path = persist_dir.with_extension(format!("{port}.log"));
             let log = std::fs::File::create(&log_path).expect("log file");
             let child = Command::new(repo_root().join("scripts/worker-dev"))
                 .env("PORT", port.to_string())
-                .env("INSPECTOR_PORT", free_port().to_string())
+                .env("INSPECTOR_PORT", inspector_port.to_string())
                 .env("PERSIST_DIR", persist_dir)
                 .env("WORKER_VARS_FILE", &vars_file)
                 .env("WORKER_BUILD_SKIP", "1")
