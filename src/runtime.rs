@@ -90,6 +90,16 @@ impl RequestContext<'_> {
         crate::competition_client::CompetitionClient::for_competition(self.env, competition_id, within_ms)
     }
 
+    /// Relay `index` of `competition_id`, its calls bounded by `OBJECT_TIMEOUT_MS` as the competition's are.
+    pub fn relay(
+        &self,
+        competition_id: &uuid::Uuid,
+        index: u32,
+    ) -> Result<crate::competition_client::CompetitionClient, ApiError> {
+        let within_ms = self.services.config.object_timeout_ms;
+        crate::competition_client::CompetitionClient::for_relay(self.env, competition_id, index, within_ms)
+    }
+
     /// Reads and parses a JSON body under `limit` bytes, with the content-type and size rules of `API.md`.
     pub async fn read_json<T: DeserializeOwned>(
         &self,

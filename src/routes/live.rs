@@ -6,7 +6,6 @@ use worker::{Headers, Response};
 
 use crate::http::incoming::Incoming;
 
-use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
 use crate::router::RouteMatch;
 use crate::routes::leaderboard::model::path_uuid;
@@ -56,7 +55,7 @@ pub async fn subscribe(ctx: &RequestContext<'_>, route: &RouteMatch, req: &Incom
         let index = relay::relay_of(&user.user_id, relays);
         headers.set(HEADER_COMPETITION, &competition_id.to_string()).map_err(internal)?;
         headers.set(HEADER_RELAY, &relay::relay_name(&competition_id, index)).map_err(internal)?;
-        CompetitionClient::for_relay(ctx.env, &competition_id, index, ctx.services.config.object_timeout_ms)?
+        ctx.relay(&competition_id, index)?
     } else {
         ctx.competition(&competition_id)?
     };

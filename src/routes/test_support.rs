@@ -181,7 +181,7 @@ pub async fn relay(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
         Some("close") => RelayRequest::TestCloseAll,
         _ => return Err(ApiError::BadRequest("action must be forget or close".into())),
     };
-    let client = crate::competition_client::CompetitionClient::for_relay(ctx.env, &competition_id, index, 0)?;
+    let client = ctx.relay(&competition_id, index)?.unbounded();
     client.call_relay(&request).await?;
     Ok(Reply::json(200, &serde_json::json!({"relay": index, "done": route.param("action")})))
 }

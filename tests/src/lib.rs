@@ -185,6 +185,8 @@ impl WranglerDev {
         for attempt in 1..=3 {
             let [port, inspector_port] = free_ports();
             let log_path = persist_dir.with_extension(format!("{port}.log"));
+            // Its own folder of wrangler's log files (where workerd's reason for a failed start is).
+            let wrangler_logs = persist_dir.with_extension(format!("{port}.wrangler-logs"));
             let log = std::fs::File::create(&log_path).expect("log file");
             let child = Command::new(repo_root().join("scripts/worker-dev"))
                 .env("PORT", port.to_string())
@@ -192,8 +194,7 @@ impl WranglerDev {
                 .env("PERSIST_DIR", persist_dir)
                 .env("WORKER_VARS_FILE", &vars_file)
                 .env("WORKER_BUILD_SKIP", "1")
-                // Its own folder of wrangler's log files (where workerd's reason for a failed start is).
-                .env("WRANGLER_LOG_PATH", persist_dir.with_extension(format!("{port}.wrangler-logs")))
+                .env("WRANGLER_LOG_PATH", &wrangler_logs)
                 .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().expect("log"))
@@ -214,7 +215,7 @@ impl WranglerDev {
                 panic!(
                     "wrangler dev on {port} did not become live (attempt {attempt}); its log: {}, wrangler's own: {}",
                     log_path.display(),
-                    persist_dir.with_extension(format!("{port}.wrangler-logs")).display()
+                    wrangler_logs.display()
                 );
             }
         }
