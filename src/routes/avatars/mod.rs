@@ -5,6 +5,7 @@
 pub mod held_image;
 pub mod model;
 
+use crate::adapters::error::AdapterError;
 use crate::error::ApiError;
 use crate::http::reply::Reply;
 use crate::router::RouteMatch;
@@ -47,7 +48,11 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incom
         }
         failed => {
             if !existed {
-                if let Err(error) = store.remove(&key).await {
+                if matches!(failed, Err(AdapterError::Timeout(..) | AdapterError::Decode(..))) {
+                    // The reply was lost or unreadable, not necessarily the update: the profile may show the image
+                    // now. The queue takes only what no profile shows, and the cron trigger removes only that.
+                    leave_for_removal(ctx, &url).await;
+                } else if let Err(error) = store.remove(&key).await {
                     worker::console_error!("avatar {key} left behind after a failed profile update: {error}");
                     leave_for_removal(ctx, &url).await;
                 }
