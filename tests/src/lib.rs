@@ -379,6 +379,28 @@ pub fn sql(query: &str) -> String {
     text.trim().to_owned()
 }
 
+/// The plans of every statement `query` runs on the shared stack's database, functions' statements included
+/// (`auto_explain` at warning level), with sequential scans and sorts priced out: the test tables are small enough that
+/// reading and sorting them whole would win anyway, and what a test asks is whether an index can serve the statement
+/// (in its order).
+pub fn sql_plans(query: &str) -> String {
+    let settings = [
+        "LOAD 'auto_explain'",
+        "SET auto_explain.log_min_duration = 0",
+        "SET auto_explain.log_nested_statements = on",
+        "SET auto_explain.log_level = 'warning'",
+        "SET enable_seqscan = off",
+        "SET enable_sort = off",
+    ];
+    let mut args = vec!["psql", "-tA"];
+    for statement in settings.iter().chain([&query]) {
+        args.extend(["-c", statement]);
+    }
+    let (ok, text) = stack(&args);
+    assert!(ok, "{query}: {text}");
+    text
+}
+
 /// A setting of the shared Worker's vars file (`E2E_WORKER_VARS`), e.g. `SUPABASE_URL` pointing at this run's stack.
 pub fn worker_var(name: &str) -> String {
     let path = setting("E2E_WORKER_VARS");
