@@ -111,7 +111,7 @@ fn every_adapter_call_works(new_style_keys: bool) {
         let fetched = db.competition(caller, &created.id).await.expect("get").expect("exists");
         assert_eq!(fetched.participants, 1);
         assert_eq!(db.competition(caller, &Uuid::new_v4()).await.expect("get"), None);
-        let listed = db.list_competitions(caller, &rfc3339(now), 100).await.expect("list");
+        let listed = db.list_competitions(caller, &rfc3339(now), &rfc3339(now - 72 * 3_600), 100).await.expect("list");
         assert!(listed.len() <= 100);
 
         let today = rfc3339(now)[..10].to_owned();

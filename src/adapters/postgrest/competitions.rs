@@ -31,17 +31,21 @@ impl Database {
     }
 
     /// Competitions not cancelled whose standings are not final at `now_rfc3339` (upcoming, active or finalizing), by
-    /// start time, at most `limit`.
+    /// start time, at most `limit`. `ended_after_rfc3339` is `now` less the longest grace period: implied by the first
+    /// condition, it lets the database read the recent end of its `ends_at` index instead of every competition ever
+    /// held (`final_at` is computed, so no index serves it).
     pub async fn list_competitions(
         &self,
         caller: Caller<'_>,
         now_rfc3339: &str,
+        ended_after_rfc3339: &str,
         limit: usize,
     ) -> Result<Vec<CompetitionRow>, AdapterError> {
         let builder = self
             .table("competition_summaries", caller)
             .select("*")
             .gt("final_at", now_rfc3339)
+            .gt("ends_at", ended_after_rfc3339)
             .is("cancelled_at", "null")
             .order("starts_at.asc,id.asc")
             .limit(limit);

@@ -34,7 +34,9 @@ pub async fn create(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::I
 pub async fn list(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
     let (_, token) = ctx.require_token()?;
     // Finalizing competitions (ended, within their grace period) are still live, so still listed.
-    let rows = ctx.database().list_competitions(Caller::User(token), &time::format_ms(ctx.now_ms), LIST_LIMIT).await?;
+    let now = time::format_ms(ctx.now_ms);
+    let ended_after = time::format_ms(ctx.now_ms - model::MAX_GRACE_HOURS * 3_600_000);
+    let rows = ctx.database().list_competitions(Caller::User(token), &now, &ended_after, LIST_LIMIT).await?;
     let competitions = rows.iter().map(|row| present(row, ctx.now_ms)).collect::<Result<Vec<_>, _>>()?;
     Ok(Reply::json(200, &CompetitionList { competitions }))
 }
