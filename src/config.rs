@@ -136,7 +136,11 @@ impl Config {
             postgrest_timeout_ms: number("POSTGREST_TIMEOUT_MS", 5_000, 50..=60_000)?,
             upstash_timeout_ms: number("UPSTASH_TIMEOUT_MS", 1_000, 50..=60_000)?,
             storage_timeout_ms: number("STORAGE_TIMEOUT_MS", 10_000, 50..=60_000)?,
-            object_timeout_ms: number("OBJECT_TIMEOUT_MS", 10_000, 100..=60_000)? as u32,
+            object_timeout_ms: {
+                use standings::object_config::{DEFAULT_OBJECT_TIMEOUT_MS, OBJECT_TIMEOUT_MS, OBJECT_TIMEOUT_RANGE_MS};
+                let (low, high) = (*OBJECT_TIMEOUT_RANGE_MS.start() as u64, *OBJECT_TIMEOUT_RANGE_MS.end() as u64);
+                number(OBJECT_TIMEOUT_MS, DEFAULT_OBJECT_TIMEOUT_MS.into(), low..=high)? as u32
+            },
             avatar_removal_after_secs: number("AVATAR_REMOVAL_AFTER_SECS", 600, 0..=7 * 86_400)?,
             rate_limits: Policies::parse(get("RATE_LIMITS").as_deref())
                 .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,

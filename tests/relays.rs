@@ -281,3 +281,32 @@ fn a_relay_without_sockets_leaves_and_its_next_subscriber_brings_it_back() {
     staying.send(Message::Text(format!(r#"{{"type":"resume","since":{last}}}"#).into())).expect("resume");
     assert_eq!(next_json(&mut staying), finished, "a resume on a relay after the end");
 }
+
+/// A relay that does not answer a batch holds up its sockets only for `OBJECT_TIMEOUT_MS`: the competition gives the
+/// call up, sends the batch again, and the relay's sockets get their update. Before, the competition waited for the
+/// answer however long it took, and every later frame for that relay queued behind it.
+#[test]
+fn a_relay_silent_past_the_call_limit_holds_up_its_sockets_only_that_long() {
+    let worker = WranglerDev::start_with(
+        &scratch_dir("relays-silent"),
+        &[("LIVE_RELAY_MEMBERS", "100"), ("OBJECT_TIMEOUT_MS", "1000")],
+    );
+    let base = worker.base_url();
+    let competition =
+        e2e::create_competition_with(-86_400, 7 * 86_400, json!({"score_source": "client", "max_participants": 300}));
+    let (viewer, writer) = (user_on(0), Uuid::new_v4());
+    let reply = e2e::post_as(&base, &format!("/api/v1/competitions/{competition}/join"), &writer, &json!({}));
+    assert_eq!(reply.status, 200, "join: {:?}", reply.json);
+    let mut socket = open(&base, &competition, &viewer);
+    assert_eq!(next_json(&mut socket)["type"], "snapshot");
+    let first = write_rounds(&base, &competition, &[writer], 1, 1);
+    assert_eq!(updates_through(&mut socket, first), [first], "the relay is linked");
+
+    relay_action(&base, &competition, 0, "stall?ms=30000");
+    let started = std::time::Instant::now();
+    e2e::post_rising_scores(&base, &competition, &[writer], 2..3);
+    // The socket's read gives up after 10 s, well before the relay's first answer (30 s).
+    let update = next_json(&mut socket);
+    assert_eq!((update["type"].as_str(), update["score"].as_i64()), (Some("update"), Some(20)), "{update}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "{:?}", started.elapsed());
+}

@@ -5,13 +5,22 @@
 use serde::Serialize;
 use worker::{Env, Result};
 
-/// Posts `body` as `operation` to the object and returns its reply's body; a reply outside 2xx is an error that
-/// carries the status and the body.
-pub async fn post(env: &Env, binding: &str, name: &str, operation: &str, body: &impl Serialize) -> Result<Vec<u8>> {
+/// Posts `body` as `operation` to the object and returns its reply's body; a reply outside 2xx, or none within
+/// `within_ms` (`ObjectConfig::call_within_ms`), is an error (the former carries the status and the body). The call
+/// may still complete in the other object after the wait is given up: every operation sent this way is one a repeat
+/// does not harm (a batch of frames, a question, a join).
+pub async fn post(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    operation: &str,
+    body: &impl Serialize,
+    within_ms: u32,
+) -> Result<Vec<u8>> {
     let failed = |e: crate::subrequest::Failure| worker::Error::RustError(format!("{name}: {e}"));
     let stub = crate::subrequest::stub(env, binding, name).map_err(failed)?;
     let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let answer = stub.send_order(operation, &text, 0).await.map_err(failed)?;
+    let answer = stub.send_order(operation, &text, within_ms).await.map_err(failed)?;
     let (status, reply) = (answer.status, answer.body);
     if !(200..300).contains(&status) {
         let message = format!("{name} answered {status}: {}", String::from_utf8_lossy(&reply));

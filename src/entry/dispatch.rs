@@ -123,7 +123,7 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestStall => test_support::stall(&ctx, route, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
-        Endpoint::TestRelay => test_support::relay(&ctx, route).await.map(Served::Reply),
+        Endpoint::TestRelay => test_support::relay(&ctx, route, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestLateAnnouncement => test_support::late_announcement(&ctx, route, req).await.map(Served::Reply),
         // Without the feature the router has no test routes, so these cannot be matched.

@@ -167,8 +167,13 @@ pub async fn late_announcement(
 }
 
 /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}`: `forget` makes relay `index` lose what it
-/// holds in memory (as eviction does), `close` makes it close every socket (as a deploy does).
-pub async fn relay(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+/// holds in memory (as eviction does), `close` makes it close every socket (as a deploy does), `stall?ms=N` makes its
+/// next batch wait N ms before it is taken (as a busy or stuck relay would).
+pub async fn relay(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
     use standings::relay::RelayRequest;
     enabled(ctx)?;
     let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
@@ -179,7 +184,8 @@ pub async fn relay(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     let request = match route.param("action") {
         Some("forget") => RelayRequest::TestForget,
         Some("close") => RelayRequest::TestCloseAll,
-        _ => return Err(ApiError::BadRequest("action must be forget or close".into())),
+        Some("stall") => RelayRequest::TestStallNext { ms: whole_number(req, "ms")? },
+        _ => return Err(ApiError::BadRequest("action must be forget, close or stall".into())),
     };
     let client = ctx.relay(&competition_id, index)?.unbounded();
     client.call_relay(&request).await?;

@@ -8,6 +8,12 @@ use crate::relay::{DEFAULT_RELAY_LEAVE_AFTER_MS, RELAY_LEAVE_AFTER_MS};
 pub const LIVE_SOCKETS_PER_COMPETITION: &str = "LIVE_SOCKETS_PER_COMPETITION";
 /// Setting of the socket count from which frames are combined.
 pub const LIVE_COALESCE_FROM_SOCKETS: &str = "LIVE_COALESCE_FROM_SOCKETS";
+/// Setting of how long a call to an object may wait for its answer (the Worker's calls and the objects' own).
+pub const OBJECT_TIMEOUT_MS: &str = "OBJECT_TIMEOUT_MS";
+/// [`OBJECT_TIMEOUT_MS`] when unset.
+pub const DEFAULT_OBJECT_TIMEOUT_MS: u32 = 10_000;
+/// The values [`OBJECT_TIMEOUT_MS`] may take (the Worker refuses others at its start; an object takes the default).
+pub const OBJECT_TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u32> = 100..=60_000;
 
 /// A Competition object's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +24,9 @@ pub struct ObjectConfig {
     pub coalesce_from: u64,
     /// How long a relay goes without sockets before it leaves its competition.
     pub relay_leave_after_ms: i64,
+    /// How long a call to another object (a relay's batch, a relay's question to its competition) waits for its
+    /// answer: a silent object must not hold up the caller's stream for good.
+    pub call_within_ms: u32,
 }
 
 impl ObjectConfig {
@@ -30,6 +39,10 @@ impl ObjectConfig {
                 .and_then(|text| text.trim().parse::<i64>().ok())
                 .filter(|ms| *ms >= 0)
                 .unwrap_or(DEFAULT_RELAY_LEAVE_AFTER_MS),
+            call_within_ms: lookup(OBJECT_TIMEOUT_MS)
+                .and_then(|text| text.trim().parse::<u32>().ok())
+                .filter(|ms| OBJECT_TIMEOUT_RANGE_MS.contains(ms))
+                .unwrap_or(DEFAULT_OBJECT_TIMEOUT_MS),
         }
     }
 }
@@ -39,8 +52,9 @@ mod tests {
     use super::*;
     use crate::live::{DEFAULT_COALESCE_FROM_SOCKETS, DEFAULT_LIVE_SOCKETS, RUNTIME_SOCKET_LIMIT};
 
-    /// Settings as (name, text) pairs, and the socket capacity, coalescing threshold and relay leave delay they give.
-    type Case = (&'static [(&'static str, &'static str)], u64, u64, i64);
+    /// Settings as (name, text) pairs, and the socket capacity, coalescing threshold, relay leave delay and object
+    /// call limit they give.
+    type Case = (&'static [(&'static str, &'static str)], u64, u64, i64, u32);
 
     #[test]
     fn settings_are_read_once_with_their_defaults() {
@@ -48,23 +62,28 @@ mod tests {
             let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             ObjectConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
         };
-        let leave = DEFAULT_RELAY_LEAVE_AFTER_MS;
-        let cases: [Case; 6] = [
-            (&[], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS, leave),
-            (&[(LIVE_SOCKETS_PER_COMPETITION, "500"), (LIVE_COALESCE_FROM_SOCKETS, " 100 ")], 500, 100, leave),
+        let (leave, within) = (DEFAULT_RELAY_LEAVE_AFTER_MS, DEFAULT_OBJECT_TIMEOUT_MS);
+        let (sockets, coalesce) = (DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS);
+        let cases: [Case; 10] = [
+            (&[], sockets, coalesce, leave, within),
+            (&[(LIVE_SOCKETS_PER_COMPETITION, "500"), (LIVE_COALESCE_FROM_SOCKETS, " 100 ")], 500, 100, leave, within),
             (
                 &[(LIVE_SOCKETS_PER_COMPETITION, "lots"), (LIVE_COALESCE_FROM_SOCKETS, "")],
-                DEFAULT_LIVE_SOCKETS,
-                DEFAULT_COALESCE_FROM_SOCKETS,
+                sockets,
+                coalesce,
                 leave,
+                within,
             ),
-            (&[(LIVE_SOCKETS_PER_COMPETITION, "1000000")], RUNTIME_SOCKET_LIMIT, DEFAULT_COALESCE_FROM_SOCKETS, leave),
-            (&[(RELAY_LEAVE_AFTER_MS, " 1500 ")], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS, 1_500),
-            (&[(RELAY_LEAVE_AFTER_MS, "-1")], DEFAULT_LIVE_SOCKETS, DEFAULT_COALESCE_FROM_SOCKETS, leave),
+            (&[(LIVE_SOCKETS_PER_COMPETITION, "1000000")], RUNTIME_SOCKET_LIMIT, coalesce, leave, within),
+            (&[(RELAY_LEAVE_AFTER_MS, " 1500 ")], sockets, coalesce, 1_500, within),
+            (&[(RELAY_LEAVE_AFTER_MS, "-1")], sockets, coalesce, leave, within),
+            (&[(OBJECT_TIMEOUT_MS, "2500")], sockets, coalesce, leave, 2_500),
+            (&[(OBJECT_TIMEOUT_MS, "99")], sockets, coalesce, leave, within),
+            (&[(OBJECT_TIMEOUT_MS, "60001")], sockets, coalesce, leave, within),
+            (&[(OBJECT_TIMEOUT_MS, "soon")], sockets, coalesce, leave, within),
         ];
-        for (pairs, sockets, coalesce, leave_after) in cases {
-            let expected =
-                ObjectConfig { socket_capacity: sockets, coalesce_from: coalesce, relay_leave_after_ms: leave_after };
+        for (pairs, socket_capacity, coalesce_from, relay_leave_after_ms, call_within_ms) in cases {
+            let expected = ObjectConfig { socket_capacity, coalesce_from, relay_leave_after_ms, call_within_ms };
             assert_eq!(config(pairs), expected, "{pairs:?}");
         }
     }

@@ -48,6 +48,13 @@ pub enum RelayRequest {
     /// The relay closes every socket (1012), as a deploy does (test builds). Reply: empty.
     #[cfg(feature = "test-routes")]
     TestCloseAll,
+    /// The relay's next batch waits `ms` before it is taken, as a relay busy or stuck would (test builds). Reply:
+    /// empty.
+    #[cfg(feature = "test-routes")]
+    TestStallNext {
+        /// How long.
+        ms: u64,
+    },
 }
 
 impl RelayRequest {
@@ -59,6 +66,8 @@ impl RelayRequest {
             Self::TestForget => "test_forget",
             #[cfg(feature = "test-routes")]
             Self::TestCloseAll => "test_close_all",
+            #[cfg(feature = "test-routes")]
+            Self::TestStallNext { .. } => "test_stall_next",
         }
     }
 
@@ -99,6 +108,22 @@ pub fn leaves(busy: bool, idle_since_ms: Option<i64>, now_ms: i64, leave_after_m
 /// that arrived first (the relay's next subscriber) keeps the link.
 pub fn ends_link(known: Option<u64>, left_epoch: u64) -> bool {
     known.is_none_or(|epoch| epoch == left_epoch)
+}
+
+/// Frames a competition holds for one relay while a batch to it is on its way (a relay slow to answer, or silent until
+/// the call's time limit): beyond it the older half goes, and the relay asks the competition for what it missed (or,
+/// once the competition no longer keeps those frames, closes its sockets to resume). At ≈ 250 bytes a frame, a few MB
+/// per relay, where a silent relay at 2 000 writes a second used to grow its queue by 0.5 MB a second for as long as
+/// it stayed silent.
+pub const MAX_PENDING_PER_RELAY: usize = 10_000;
+
+/// Queues `frame` for a relay behind `pending`, dropping the older half when the queue is full (amortised: a frame
+/// costs no copy of the whole queue).
+pub fn queue_for_relay(pending: &mut Vec<PendingFrame>, frame: PendingFrame) {
+    if pending.len() >= MAX_PENDING_PER_RELAY {
+        pending.drain(..MAX_PENDING_PER_RELAY / 2);
+    }
+    pending.push(frame);
 }
 
 /// Relays for a competition of at most `max_participants` members when the deployment sets `members_per_relay`.
@@ -249,6 +274,24 @@ mod tests {
     }
 
     #[test]
+    fn a_relays_queue_keeps_its_newest_frames_and_never_passes_its_bound() {
+        let mut pending = Vec::new();
+        for seq in 1..=(MAX_PENDING_PER_RELAY as u64) {
+            queue_for_relay(&mut pending, frame(seq));
+        }
+        assert_eq!(pending.len(), MAX_PENDING_PER_RELAY, "a full queue loses nothing");
+        queue_for_relay(&mut pending, frame(MAX_PENDING_PER_RELAY as u64 + 1));
+        let kept = seqs(&pending);
+        assert_eq!(kept.len(), MAX_PENDING_PER_RELAY / 2 + 1);
+        assert_eq!(kept.first().copied(), Some(MAX_PENDING_PER_RELAY as u64 / 2 + 1), "the older half went");
+        assert!(kept.windows(2).all(|w| w[1] == w[0] + 1), "the newest, in order, with no hole");
+        for seq in 0..(10 * MAX_PENDING_PER_RELAY as u64) {
+            queue_for_relay(&mut pending, frame(seq));
+            assert!(pending.len() <= MAX_PENDING_PER_RELAY);
+        }
+    }
+
+    #[test]
     fn a_relay_leaves_only_after_a_quiet_spell_and_only_its_own_join_ends() {
         // (busy, idle since, now, leave after) → leaves
         let cases = [
@@ -301,7 +344,7 @@ mod tests {
         #[allow(unused_mut)] // extended in test builds only
         let mut requests = vec![RelayRequest::Publish { frames: vec![frame(1), (2, false, "{}".into())] }];
         #[cfg(feature = "test-routes")]
-        requests.extend([RelayRequest::TestForget, RelayRequest::TestCloseAll]);
+        requests.extend([RelayRequest::TestForget, RelayRequest::TestCloseAll, RelayRequest::TestStallNext { ms: 5 }]);
         for request in requests {
             let text = serde_json::to_string(&request).expect("json");
             assert_eq!(RelayRequest::parse(text.as_bytes()).expect("parses"), request, "{text}");

@@ -194,7 +194,7 @@ impl Loaded {
         let raw_state = raw_state.clone();
         // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
         let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), config.coalesce_from);
-        let relays = RelayLinks::new(env.clone(), store.relays()?);
+        let relays = RelayLinks::new(env.clone(), store.relays()?, config.call_within_ms);
         Ok(Self {
             state,
             env,

@@ -72,6 +72,8 @@ struct RelayState {
     held: RefCell<Vec<PendingFrame>>,
     /// Whether a gap is being filled.
     filling: Cell<bool>,
+    /// How long the next batch waits before it is taken (test builds set it: a relay that is slow to answer).
+    stall_next_ms: Cell<u64>,
     /// The live sockets: how many are open (and last reported), their frame budgets, numbers and token expiry.
     subscribers: Subscribers,
     /// When the alarm (token expiry) is known to be set for.
@@ -108,6 +110,7 @@ impl RelayState {
             holds: Cell::new(0),
             held: RefCell::new(Vec::new()),
             filling: Cell::new(false),
+            stall_next_ms: Cell::new(0),
             subscribers: Subscribers::new(now_ms(), 0),
             alarm_at: Cell::new(None),
             finished: RefCell::new(None),
@@ -166,7 +169,9 @@ impl RelayState {
     async fn send_to_competition(&self, request: &ObjectRequest) -> Result<Vec<u8>> {
         let competition = self.competition.borrow().as_ref().map(|(id, _)| *id);
         let competition = competition.ok_or_else(|| rust_error("the relay has not been told its competition"))?;
-        object_call::post(&self.env, COMPETITION_BINDING, &competition.to_string(), request.name(), request).await
+        let within_ms = self.config.call_within_ms;
+        object_call::post(&self.env, COMPETITION_BINDING, &competition.to_string(), request.name(), request, within_ms)
+            .await
     }
 
     /// Tells the competition about this relay once per life and after each leave (it stores the name; repeats are
@@ -197,6 +202,10 @@ impl RelayState {
     async fn handle(&self, request: RelayRequest) -> Result<Reply> {
         match request {
             RelayRequest::Publish { frames } => {
+                let stall = self.stall_next_ms.replace(0);
+                if stall > 0 {
+                    worker::Delay::from(std::time::Duration::from_millis(stall)).await;
+                }
                 let left = self.leaving().then(|| self.epoch.get());
                 self.publish(frames).await;
                 Reply::json(&Published { left })
@@ -211,6 +220,11 @@ impl RelayState {
             #[cfg(feature = "test-routes")]
             RelayRequest::TestCloseAll => {
                 self.close_all(1012, "relay restarting");
+                Reply::empty()
+            }
+            #[cfg(feature = "test-routes")]
+            RelayRequest::TestStallNext { ms } => {
+                self.stall_next_ms.set(ms);
                 Reply::empty()
             }
         }
