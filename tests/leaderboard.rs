@@ -283,3 +283,31 @@ fn display_ranks_share_places_among_ties_everywhere_a_rank_appears() {
     let standing = get(&format!("/api/v1/leaderboard/{competition}/users/{}", users[2]), &users[0]);
     assert_eq!((standing.json["rank"].clone(), standing.json["display_rank"].clone()), (json!(4), json!(3)));
 }
+
+/// Members tied on a paid place share it, and the final prizes name every one of them: 10 001 members tied at the
+/// top of a one-place payout are all paid, the pool exactly. The final list used to stop after 10 000 rows (a
+/// `goal_days` board, which counts days, ties that many easily).
+#[test]
+fn final_prizes_name_every_tied_winner() {
+    let pool = 1_000_000;
+    let competition = e2e::create_competition_with(
+        -86_400,
+        86_400,
+        json!({"score_source": "client", "prize_pool": pool, "payout": [10_000]}),
+    );
+    let viewer = Uuid::new_v4();
+    assert_eq!(get(&format!("/api/v1/leaderboard/{competition}"), &viewer).status, 200, "the object learns its rules");
+    let admin = [("Authorization", e2e::admin_auth())];
+    let admin: Vec<(&str, &str)> = admin.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let test_route = |action: &str| format!("{}/__test/competitions/{competition}/{action}", base_url());
+    let seeded = send("POST", &test_route("seed?n=10001&score=500"), &admin, None);
+    assert_eq!(seeded.status, 200, "{:?}", seeded.json);
+    let finalized = send("POST", &test_route("finalize"), &admin, None);
+    assert_eq!(finalized.status, 200, "{:?}", finalized.json);
+
+    let prizes = get(&format!("/api/v1/leaderboard/{competition}/prizes"), &viewer);
+    assert_eq!((prizes.status, prizes.json["final"].as_bool()), (200, Some(true)), "{:?}", prizes.json["final"]);
+    let paid = prizes.json["prizes"].as_array().expect("prizes");
+    assert_eq!(paid.len(), 10_001, "every tied winner is listed");
+    assert_eq!(paid.iter().filter_map(|p| p["amount"].as_i64()).sum::<i64>(), pool, "the pool exactly");
+}

@@ -71,7 +71,8 @@ pub async fn panic(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incomi
     panic!("deliberate panic to test the panic guard");
 }
 
-/// `POST /__test/competitions/{competition_id}/seed?n=N`: adds N synthetic members to a competition.
+/// `POST /__test/competitions/{competition_id}/seed?n=N[&score=S]`: adds N synthetic members to a competition (all at
+/// score S, tied, when it is given).
 pub async fn seed(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
@@ -79,7 +80,8 @@ pub async fn seed(
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
     let members = whole_number(req, "n")?;
-    ask_competition(ctx, route, ObjectRequest::TestSeed { members }).await
+    let score = query_value(&query_pairs(req)?, "score").map(|_| whole_number(req, "score")).transpose()?;
+    ask_competition(ctx, route, ObjectRequest::TestSeed { members, score }).await
 }
 
 /// `GET /__test/competitions/{competition_id}/stats`: members and the last rebuild time of the object.

@@ -106,6 +106,9 @@ pub enum ObjectRequest {
     TestSeed {
         /// How many.
         members: u64,
+        /// One score for all of them (tied); without it, scores spread below 100 000.
+        #[serde(default)]
+        score: Option<u64>,
     },
     /// Stores a member row that cannot be loaded, then reloads the board (test builds). Reply: `ObjectStats`.
     #[cfg(feature = "test-routes")]
@@ -247,7 +250,7 @@ mod tests {
         ];
         #[cfg(feature = "test-routes")]
         requests.extend([
-            ObjectRequest::TestSeed { members: 3 },
+            ObjectRequest::TestSeed { members: 3, score: None },
             ObjectRequest::TestCorrupt { key: "not-a-uuid".into() },
             ObjectRequest::TestFinalize { fail_after: Some(2) },
             ObjectRequest::TestFinalize { fail_after: None },

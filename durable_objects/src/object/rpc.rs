@@ -97,7 +97,7 @@ impl Loaded {
             ObjectRequest::Stats => self.stats(),
             ObjectRequest::Outbox => self.outbox_report(),
             #[cfg(feature = "test-routes")]
-            ObjectRequest::TestSeed { members } => self.seed(members),
+            ObjectRequest::TestSeed { members, score } => self.seed(members, score),
             #[cfg(feature = "test-routes")]
             ObjectRequest::TestCorrupt { key } => self.test_corrupt(&key),
             #[cfg(feature = "test-routes")]

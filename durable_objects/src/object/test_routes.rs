@@ -13,8 +13,8 @@ impl Loaded {
         }
     }
 
-    /// Adds `n` synthetic members (test routes only).
-    pub(super) fn seed(&self, members: u64) -> Result<Reply> {
+    /// Adds `n` synthetic members (test routes only), all at `tied` when it is given.
+    pub(super) fn seed(&self, members: u64, tied: Option<u64>) -> Result<Reply> {
         let n = members.min(1_000_000);
         let mut board = self.board.borrow_mut();
         let base = board.total() as u128;
@@ -25,7 +25,8 @@ impl Loaded {
                     ((base + u128::from(i) + 1) * 0x9E37_79B9_7F4A_7C15).to_le_bytes(),
                 );
                 // Below 100 000: always a score.
-                (id.into_uuid(), Score::new((i * 7919) % 100_000).unwrap_or(Score::ZERO), first_seq + i)
+                let score = tied.unwrap_or((i * 7919) % 100_000);
+                (id.into_uuid(), Score::new(score).unwrap_or(Score::ZERO), first_seq + i)
             })
             .collect();
         if let Err(e) = self.store.save_many(&rows, crate::clock::now_ms()) {
