@@ -17,26 +17,12 @@ INSERT INTO public.competitions (name, metric, starts_at, ends_at, grace_hours, 
     FROM generate_series(1, :past) g;
 SET LOCAL session_replication_role = origin;
 ANALYZE public.competitions;
-CREATE FUNCTION pg_temp.list_ms(bounded boolean) RETURNS numeric LANGUAGE plpgsql AS $$
-  DECLARE
-    started timestamptz;
-    taken numeric[] := '{}';
-  BEGIN
-    FOR i IN 1..9 LOOP
-      started := clock_timestamp();
-      IF bounded THEN
-        PERFORM * FROM public.competition_summaries
-          WHERE final_at > now() AND ends_at > now() - interval '72 hours' AND cancelled_at IS NULL
-          ORDER BY starts_at, id LIMIT 100;
-      ELSE
-        PERFORM * FROM public.competition_summaries
-          WHERE final_at > now() AND cancelled_at IS NULL
-          ORDER BY starts_at, id LIMIT 100;
-      END IF;
-      taken := taken || (extract(epoch FROM clock_timestamp() - started) * 1000)::numeric;
-    END LOOP;
-    RETURN round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(taken) x)::numeric, 2);
-  END $$;
+\ir median_ms.sql
 SELECT count(*) AS competitions, count(*) FILTER (WHERE ends_at > now()) AS not_ended FROM public.competitions;
-SELECT pg_temp.list_ms(true) AS with_the_bound_ms, pg_temp.list_ms(false) AS without_it_ms;
+SELECT pg_temp.median_ms($$SELECT * FROM public.competition_summaries
+                           WHERE final_at > now() AND ends_at > now() - interval '72 hours' AND cancelled_at IS NULL
+                           ORDER BY starts_at, id LIMIT 100$$, 9) AS with_the_bound_ms,
+       pg_temp.median_ms($$SELECT * FROM public.competition_summaries
+                           WHERE final_at > now() AND cancelled_at IS NULL
+                           ORDER BY starts_at, id LIMIT 100$$, 9) AS without_it_ms;
 ROLLBACK;

@@ -20,21 +20,12 @@ INSERT INTO public.fitness_holds (user_id, day, status)
   SELECT u.id, current_date - 1, (ARRAY['pending', 'pending', 'approved'])[1 + u.g % 3] FROM bench_users u WHERE u.g % 20 = 0;
 ANALYZE public.fitness_days;
 ANALYZE public.fitness_holds;
-CREATE FUNCTION pg_temp.review_list_ms(status text) RETURNS numeric LANGUAGE plpgsql AS $$
-  DECLARE
-    started timestamptz;
-    taken numeric[] := '{}';
-  BEGIN
-    FOR i IN 1..9 LOOP
-      started := clock_timestamp();
-      PERFORM public.list_holds(status, 500);
-      taken := taken || (extract(epoch FROM clock_timestamp() - started) * 1000)::numeric;
-    END LOOP;
-    RETURN round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(taken) x)::numeric, 2);
-  END $$;
+\ir median_ms.sql
 SELECT (SELECT count(*) FROM public.fitness_days) AS days, (SELECT count(*) FROM public.fitness_holds) AS holds;
-SELECT 'shipped' AS list_holds, pg_temp.review_list_ms('pending') AS pending_ms,
-       pg_temp.review_list_ms('approved') AS approved_ms, pg_temp.review_list_ms(NULL) AS every_status_ms;
+SELECT 'shipped' AS list_holds,
+       pg_temp.median_ms($$SELECT public.list_holds('pending', 500)$$, 9) AS pending_ms,
+       pg_temp.median_ms($$SELECT public.list_holds('approved', 500)$$, 9) AS approved_ms,
+       pg_temp.median_ms($$SELECT public.list_holds(NULL, 500)$$, 9) AS every_status_ms;
 DROP INDEX public.fitness_holds_day;
 CREATE OR REPLACE FUNCTION public.list_holds(p_status text DEFAULT NULL, p_limit integer DEFAULT 500) RETURNS jsonb
   LANGUAGE sql STABLE SET search_path = ''
@@ -47,6 +38,8 @@ CREATE OR REPLACE FUNCTION public.list_holds(p_status text DEFAULT NULL, p_limit
       LIMIT least(greatest(coalesce(p_limit, 500), 1), 500)
     ) s
   $$;
-SELECT 'before 20261207100000' AS list_holds, pg_temp.review_list_ms('pending') AS pending_ms,
-       pg_temp.review_list_ms('approved') AS approved_ms, pg_temp.review_list_ms(NULL) AS every_status_ms;
+SELECT 'before 20261207100000' AS list_holds,
+       pg_temp.median_ms($$SELECT public.list_holds('pending', 500)$$, 9) AS pending_ms,
+       pg_temp.median_ms($$SELECT public.list_holds('approved', 500)$$, 9) AS approved_ms,
+       pg_temp.median_ms($$SELECT public.list_holds(NULL, 500)$$, 9) AS every_status_ms;
 ROLLBACK;
