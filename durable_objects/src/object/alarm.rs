@@ -173,7 +173,7 @@ impl Loaded {
             return None;
         }
         let after = self.store.final_delivered().ok()?;
-        let batch = match self.store.final_results(after, outbox::BATCH, false) {
+        let batch = match self.store.final_results(after, Some(outbox::BATCH), false) {
             Ok(batch) if batch.is_empty() => return None,
             Ok(batch) => batch,
             Err(e) => {

@@ -3,9 +3,6 @@
 
 use super::*;
 
-/// Rows of the stored final standings read at once when listing the paid places.
-const PAID_PAGE: usize = 10_000;
-
 impl Loaded {
     pub(super) fn stats(&self) -> Result<Reply> {
         Reply::json(&ObjectStats {
@@ -63,17 +60,7 @@ impl Loaded {
     /// paid place share it, so a board of tied scores (`goal_days` counts days) can pay tens of thousands of members.
     /// Before, the first 10 000 were listed and the rest left out of the prizes route.
     pub(super) fn final_prizes(&self) -> std::result::Result<Vec<standings::protocol::PrizeEntry>, StoreError> {
-        let mut paid = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.final_results(after, PAID_PAGE, true)?;
-            let full = page.len() == PAID_PAGE;
-            after = page.last().map_or(after, |row| row.rank);
-            paid.extend(finish::paid(&page));
-            if !full {
-                return Ok(paid);
-            }
-        }
+        Ok(finish::paid(&self.store.final_results(0, None, true)?))
     }
 
     pub(super) fn snapshot(&self, user: Option<Uuid>) -> ServerFrame {

@@ -68,17 +68,23 @@ impl ScoreStore {
         Ok(self.meta_value("finalized_seq")?.map(|v| v as u64))
     }
 
-    /// Up to `limit` final results after rank `after`, in rank order (`paid_only` keeps prizes above zero).
-    pub fn final_results(&self, after: u64, limit: usize, paid_only: bool) -> Result<Vec<FinalResult>, StoreError> {
+    /// Final results after rank `after`, in rank order, at most `limit` of them (every one for `None`); `paid_only`
+    /// keeps prizes above zero.
+    pub fn final_results(
+        &self,
+        after: u64,
+        limit: Option<usize>,
+        paid_only: bool,
+    ) -> Result<Vec<FinalResult>, StoreError> {
+        // SQLite reads a negative LIMIT as none.
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let sql = if paid_only {
             "SELECT rank, user_id, score, prize FROM final_results WHERE rank > ?1 AND prize > 0 ORDER BY rank LIMIT ?2"
         } else {
             "SELECT rank, user_id, score, prize FROM final_results WHERE rank > ?1 ORDER BY rank LIMIT ?2"
         };
-        let rows: Vec<FinalRow> = self
-            .sql
-            .exec(sql, vec![SqlStorageValue::from(after as i64), SqlStorageValue::from(limit as i64)])?
-            .to_array()?;
+        let rows: Vec<FinalRow> =
+            self.sql.exec(sql, vec![SqlStorageValue::from(after as i64), SqlStorageValue::from(limit)])?.to_array()?;
         rows.into_iter()
             .map(|row| {
                 let user_id = Uuid::try_parse(&row.user_id)
