@@ -29,9 +29,17 @@ async fn ask_competition(
 
 /// The query parameter `name` as a non-negative integer (required).
 fn whole_number(req: &crate::http::incoming::Incoming, name: &str) -> Result<u64, ApiError> {
-    query_value(&query_pairs(req)?, name)
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| ApiError::BadRequest(format!("{name} must be a non-negative integer")))
+    optional_whole_number(req, name)?.ok_or_else(|| not_a_whole_number(name))
+}
+
+/// The query parameter `name` as a non-negative integer, `None` when it is absent.
+fn optional_whole_number(req: &crate::http::incoming::Incoming, name: &str) -> Result<Option<u64>, ApiError> {
+    query_value(&query_pairs(req)?, name).map(|value| value.parse().map_err(|_| not_a_whole_number(name))).transpose()
+}
+
+/// The refusal of a query parameter `name` that is not a non-negative integer.
+fn not_a_whole_number(name: &str) -> ApiError {
+    ApiError::BadRequest(format!("{name} must be a non-negative integer"))
 }
 
 /// `GET /__test/breakers`: the breakers' states without probing anything (observing half-open needs that).
@@ -80,7 +88,7 @@ pub async fn seed(
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
     let members = whole_number(req, "n")?;
-    let score = query_value(&query_pairs(req)?, "score").map(|_| whole_number(req, "score")).transpose()?;
+    let score = optional_whole_number(req, "score")?;
     ask_competition(ctx, route, ObjectRequest::TestSeed { members, score }).await
 }
 
@@ -98,12 +106,9 @@ pub async fn finalize(
     req: &crate::http::incoming::Incoming,
 ) -> Result<Reply, ApiError> {
     enabled(ctx)?;
-    let fail_after = query_pairs(req)?.into_iter().find(|(k, _)| k == "fail_after").map(|(_, v)| v);
-    let fail_after = match fail_after.map(|n| n.parse::<usize>()) {
-        Some(Ok(n)) => Some(n),
-        Some(Err(_)) => return Err(ApiError::BadRequest("fail_after must be a non-negative integer".into())),
-        None => None,
-    };
+    let fail_after = optional_whole_number(req, "fail_after")?
+        .map(|n| usize::try_from(n).map_err(|_| not_a_whole_number("fail_after")))
+        .transpose()?;
     ask_competition(ctx, route, ObjectRequest::TestFinalize { fail_after }).await
 }
 
