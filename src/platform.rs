@@ -2,12 +2,11 @@
 //! that needs nothing of the crate (so the metrics recorder and the adapters can use them without importing the
 //! request context).
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-// The runtime's `crypto.subtle`, with the methods the Worker calls: token signatures (`auth::public_key`) and avatar
-// keys (`routes::avatars::held_image`).
+// The runtime's `crypto.subtle`, with the methods the Worker calls: token signatures (`auth::public_key`).
 #[wasm_bindgen]
 extern "C" {
     /// The runtime's `crypto.subtle`.
@@ -31,9 +30,6 @@ extern "C" {
         signature: &[u8],
         data: &[u8],
     ) -> Result<Promise, JsValue>;
-    /// `digest`, of bytes held in the runtime's memory.
-    #[wasm_bindgen(method, catch)]
-    pub fn digest(this: &Subtle, algorithm: &str, data: &Uint8Array) -> Result<Promise, JsValue>;
 }
 
 /// The runtime's `crypto.subtle` (`None` where the global has none).

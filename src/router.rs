@@ -86,6 +86,8 @@ pub enum Endpoint {
     TestLateAnnouncement,
     /// `POST /__test/storage?hang_ms=N` (test routes only)
     TestStorage,
+    /// `GET /__test/storage?owner={user_id}` (test routes only)
+    TestStorageKeys,
 }
 
 /// One route template with the methods it serves.
@@ -181,7 +183,10 @@ const ROUTES: &[RouteSpec] = &[
 const TEST_ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/__test/breakers", methods: &[("GET", Endpoint::TestBreakers)] },
     RouteSpec { template: "/__test/panic", methods: &[("GET", Endpoint::TestPanic)] },
-    RouteSpec { template: "/__test/storage", methods: &[("POST", Endpoint::TestStorage)] },
+    RouteSpec {
+        template: "/__test/storage",
+        methods: &[("POST", Endpoint::TestStorage), ("GET", Endpoint::TestStorageKeys)],
+    },
     RouteSpec { template: "/__test/competitions/{competition_id}/seed", methods: &[("POST", Endpoint::TestSeed)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stats", methods: &[("GET", Endpoint::TestStats)] },
     RouteSpec {

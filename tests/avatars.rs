@@ -7,6 +7,16 @@ use std::time::{Duration, Instant};
 use e2e::{base_url, send_chunked, send_raw, user_token};
 use uuid::Uuid;
 
+/// Taken by the tests that run the cron trigger and by those whose images wait in the removal queue for a while: the
+/// test stack's queue is due at once (`AVATAR_REMOVAL_AFTER_SECS=0`, where a deployment waits 10 minutes for a late
+/// profile update to land first), so another test's run would remove them before the test is done with them.
+static CRON: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes the cron trigger's turn (see [`CRON`]).
+fn cron_turn() -> std::sync::MutexGuard<'static, ()> {
+    CRON.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A valid 1×1 PNG (different bytes per call via a trailing text chunk, so keys differ between tests).
 pub fn png(tag: &str) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
@@ -105,47 +115,135 @@ fn served(url: &str) -> u16 {
     e2e::send("GET", &format!("{}{path}", base_url()), &[], None).status
 }
 
+/// The key an avatar URL names.
+fn key(url: &str) -> String {
+    url.rsplit('/').next().expect("a key").to_owned()
+}
+
 #[test]
-fn a_new_avatar_removes_the_one_it_replaces_and_the_same_picture_is_each_users_own() {
+fn a_new_avatar_removes_the_one_it_replaces_and_every_upload_is_its_own_object() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     let (first, second) = (png(&format!("first {ana}")), png(&format!("second {ana}")));
     let old = upload_ok(&ana, &first);
-    assert_eq!(upload_ok(&ana, &first), old, "the picture shown now, uploaded again, stays where it is");
-    assert_eq!(served(&old), 200);
+    let again = upload_ok(&ana, &first);
+    assert_ne!(again, old, "the picture shown now, uploaded again, is another upload's object");
+    assert_eq!((served(&old), served(&again)), (404, 200), "which replaced the first");
     let shared = upload_ok(&ben, &second);
     let new = upload_ok(&ana, &second);
     assert_ne!(new, shared, "the same picture of two users is two objects");
-    assert_eq!((served(&old), served(&new), served(&shared)), (404, 200, 200), "the replaced image went");
+    assert_eq!((served(&again), served(&new), served(&shared)), (404, 200, 200), "the replaced image went");
+    assert_eq!(e2e::avatar_keys(&ana), vec![key(&new)], "the bucket holds only the image Ana shows");
 
     let auth = format!("Bearer {}", user_token(&ana));
     let deleted = e2e::send("DELETE", &format!("{}/api/v1/me", base_url()), &[("Authorization", &auth)], None);
     assert_eq!(deleted.status, 204, "{:?}", deleted.json);
     assert_eq!((served(&new), served(&shared)), (404, 200), "the account's image went, the other user's stayed");
+    assert_eq!(e2e::avatar_keys(&ana), Vec::<String>::new());
+}
+
+/// Two uploads of one account at once each store their own object, and the image the profile shows in the end is
+/// served. Before, a key was the owner's picture: uploading the shown picture again reused its object, an upload of
+/// another picture that landed meanwhile replaced it and removed that object, and then the first upload's profile
+/// update pointed the profile at the removed image (a broken avatar, on every board).
+#[test]
+fn uploads_of_one_account_at_once_never_leave_the_profile_showing_a_removed_image() {
+    let user = Uuid::new_v4();
+    let (first, second) = (png(&format!("first {user}")), png(&format!("second {user}")));
+    upload_ok(&user, &first);
+    let id = user.to_string();
+    let rule = ["set_avatar", id.as_str()];
+    let _hold = e2e::DatabaseDelay(rule.iter().map(|text| text.to_string()).collect());
+    e2e::database_hold(&rule, 2_000, Some(1));
+    let again = std::thread::spawn(move || upload(&user, "image/png", &first));
+    // The first picture's second upload waits at its profile update; the other picture's upload runs meanwhile.
+    let held = e2e::eventually(Duration::from_secs(10), || (!e2e::database_delay_waiting(&rule)).then_some(()));
+    assert!(held.is_some(), "the first upload's profile update never came");
+    let replaced = upload_ok(&user, &second);
+    let again = again.join().expect("the upload thread");
+    assert_eq!(again.status, 200, "{:?}", again.json);
+
+    let shown = e2e::get_as(&base_url(), "/api/v1/me", &user).json["avatar_url"].as_str().expect("shown").to_owned();
+    assert_eq!(shown, again.json["avatar_url"], "the update that landed last decides");
+    assert_eq!(served(&shown), 200, "the image the profile shows is stored");
+    assert_eq!(served(&replaced), 404, "the one it replaced went");
+    assert_eq!(e2e::avatar_keys(&user), vec![key(&shown)], "nothing else of the account is left in the bucket");
+}
+
+/// An account's deletion removes every image it stored, not only the one its profile shows: here one an upload left
+/// when its profile update was given up (queued for the cron trigger, which would have taken it only later).
+#[test]
+fn deleting_an_account_removes_every_image_it_stored() {
+    let _turn = cron_turn();
+    let user = Uuid::new_v4();
+    let shown = upload_ok(&user, &png(&format!("shown {user}")));
+    let budget: u64 = e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS");
+    let id = user.to_string();
+    let rule = ["set_avatar", id.as_str()];
+    let _hold = e2e::DatabaseDelay(rule.iter().map(|text| text.to_string()).collect());
+    // The update waits longer than the upload (and the deletion below): it lands on no profile.
+    e2e::database_hold(&rule, budget + 10_000, Some(1));
+    let given_up = upload(&user, "image/png", &png(&format!("given up {user}")));
+    assert_eq!((given_up.status, given_up.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    let left = e2e::avatar_keys(&user);
+    assert_eq!(left.len(), 2, "the shown image and the given-up upload's: {left:?}");
+
+    let auth = format!("Bearer {}", user_token(&user));
+    let deleted = e2e::send("DELETE", &format!("{}/api/v1/me", base_url()), &[("Authorization", &auth)], None);
+    assert_eq!(deleted.status, 204, "{:?}", deleted.json);
+    assert_eq!(served(&shown), 404);
+    assert_eq!(e2e::avatar_keys(&user), Vec::<String>::new(), "the given-up upload's image went with the account");
 }
 
 /// An image no profile shows any more leaves the bucket even when the Worker never hears of it: an account deleted
 /// in Supabase Auth takes its profile with it (the cascade), and the database queues the image for the cron trigger.
-/// An image shown again before the trigger runs stays.
 #[test]
 fn images_no_profile_shows_leave_the_bucket_on_the_cron_trigger() {
+    let _turn = cron_turn();
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     let queued =
         |url: &str| e2e::sql(&format!("SELECT count(*) FROM public.avatar_removals WHERE avatar_url = '{url}'"));
     let anas = upload_ok(&ana, &png(&format!("cron {ana}")));
-    // Ben lets go of his first picture and takes it back: shown again, it is off the queue and stays.
     let (first, second) = (png(&format!("first {ben}")), png(&format!("second {ben}")));
-    let bens = upload_ok(&ben, &first);
-    upload_ok(&ben, &second);
-    assert_eq!(queued(&bens), "1", "the picture Ben let go of is queued");
-    assert_eq!(upload_ok(&ben, &first), bens);
-    assert_eq!(queued(&bens), "0", "shown again, it is off the queue");
+    let bens_first = upload_ok(&ben, &first);
+    let bens = upload_ok(&ben, &second);
+    assert_eq!(queued(&bens_first), "1", "the picture Ben let go of is queued");
+    assert_eq!(queued(&bens), "0", "the one he shows is not");
 
     assert_eq!(e2e::sql(&format!("DELETE FROM auth.users WHERE id = '{ana}' RETURNING 1")), "1");
     assert_eq!(served(&anas), 200, "the Worker never heard of the deletion");
     assert_eq!(queued(&anas), "1", "the cascade's profile deletion queued the image");
     e2e::run_cron();
-    assert_eq!((served(&anas), served(&bens)), (404, 200), "Ana's image left the bucket; Ben's, shown again, stayed");
-    assert_eq!(queued(&anas), "0", "a removed image is off the queue");
+    assert_eq!((served(&anas), served(&bens)), (404, 200), "Ana's image left the bucket; Ben's stayed");
+    assert_eq!((queued(&anas), queued(&bens_first)), ("0".into(), "0".into()), "removed images are off the queue");
+}
+
+/// An upload whose profile update was given up queues its image; when the update lands after all, the profile shows
+/// the image and the queue lets go of it, so the cron trigger leaves it.
+#[test]
+fn a_queued_image_that_a_late_profile_update_shows_leaves_the_queue() {
+    let _turn = cron_turn();
+    let user = Uuid::new_v4();
+    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
+    let budget: u64 = e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS");
+    let id = user.to_string();
+    let rule = ["set_avatar", id.as_str()];
+    let _hold = e2e::DatabaseDelay(rule.iter().map(|text| text.to_string()).collect());
+    e2e::database_hold(&rule, budget + 1_000, Some(1));
+    let reply = upload(&user, "image/png", &png(&format!("late {id}")));
+    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    let keys = e2e::avatar_keys(&user);
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let queued =
+        |key: &str| e2e::sql(&format!("SELECT count(*) FROM public.avatar_removals WHERE avatar_url LIKE '%/{key}'"));
+    assert_eq!(queued(&keys[0]), "1", "the upload gave its update up and queued the image");
+    let shows = e2e::eventually(Duration::from_secs(10), || {
+        let shown = e2e::sql(&format!("SELECT avatar_url FROM public.profiles WHERE user_id = '{id}'"));
+        shown.ends_with(&keys[0]).then_some(shown)
+    });
+    let shown = shows.expect("the held update landed");
+    assert_eq!(queued(&keys[0]), "0", "shown, it left the queue");
+    e2e::run_cron();
+    assert_eq!(served(&shown), 200, "and the cron trigger left it");
 }
 
 /// An upload whose profile update timed out may have been applied all the same (its reply was lost, not the write):
@@ -153,6 +251,7 @@ fn images_no_profile_shows_leave_the_bucket_on_the_cron_trigger() {
 /// upload removed it at once and the profile showed a picture that was gone.
 #[test]
 fn an_upload_whose_profile_update_timed_out_keeps_the_image_the_profile_may_show() {
+    let _turn = cron_turn();
     let user = Uuid::new_v4();
     // The profile exists, so the upload's first database call is the update itself.
     assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
@@ -174,6 +273,7 @@ fn an_upload_whose_profile_update_timed_out_keeps_the_image_the_profile_may_show
 /// an upload whose profile update landed after its reply was given up, say) stays.
 #[test]
 fn the_cron_trigger_leaves_a_queued_image_that_a_profile_shows() {
+    let _turn = cron_turn();
     let user = Uuid::new_v4();
     let url = upload_ok(&user, &png(&format!("shown {user}")));
     let queued = e2e::sql(&format!(

@@ -25,6 +25,10 @@ extern "C" {
     fn get(this: &RawBucket, key: &str) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn delete(this: &RawBucket, key: &str) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = delete)]
+    fn delete_keys(this: &RawBucket, keys: &js_sys::Array) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn list(this: &RawBucket, options: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = put)]
     fn put_bytes(this: &RawBucket, key: &str, value: &Uint8Array, options: &Object) -> Result<Promise, JsValue>;
 
@@ -105,11 +109,6 @@ impl AvatarStore {
             .await
     }
 
-    /// Whether an object is stored under `key`.
-    pub async fn exists(&self, key: &str) -> Result<bool, AdapterError> {
-        Ok(!self.call(false, &|bucket| bucket.head(key)).await?.is_null_or_undefined())
-    }
-
     /// Stores an image (held in the runtime's memory) with its type and caching policy.
     pub async fn put_image(
         &self,
@@ -137,6 +136,39 @@ impl AvatarStore {
     /// Removes the object under `key` (nothing when there is none).
     pub async fn remove(&self, key: &str) -> Result<(), AdapterError> {
         self.call(true, &|bucket| bucket.delete(key)).await.map(drop)
+    }
+
+    /// Every key that starts with `prefix`, page by page (the bucket lists at most 1 000 keys a call).
+    pub async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, AdapterError> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let options = Object::new();
+            Reflect::set(&options, &"prefix".into(), &prefix.into()).map_err(rejected)?;
+            if let Some(cursor) = &cursor {
+                Reflect::set(&options, &"cursor".into(), &cursor.into()).map_err(rejected)?;
+            }
+            let page = self.call(false, &|bucket| bucket.list(&options)).await?;
+            let field = |name: &str| Reflect::get(&page, &name.into()).map_err(rejected);
+            let objects: js_sys::Array = field("objects")?.dyn_into().map_err(rejected)?;
+            for object in objects.iter() {
+                keys.extend(Reflect::get(&object, &"key".into()).map_err(rejected)?.as_string());
+            }
+            cursor = field("cursor")?.as_string();
+            if field("truncated")?.as_bool() != Some(true) || cursor.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
+    /// Removes every object under `keys` (those that are gone already are no error), 1 000 a call as the bucket
+    /// takes them.
+    pub async fn remove_all(&self, keys: &[String]) -> Result<(), AdapterError> {
+        for chunk in keys.chunks(1_000) {
+            let keys: js_sys::Array = chunk.iter().map(|key| JsValue::from_str(key)).collect();
+            self.call(true, &|bucket| bucket.delete_keys(&keys)).await?;
+        }
+        Ok(())
     }
 
     /// The health check: a metadata read of a key nobody writes, within `budget_ms`.

@@ -109,6 +109,8 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestStorage => test_support::storage(&ctx, req).map(Served::Reply),
         #[cfg(feature = "test-routes")]
+        Endpoint::TestStorageKeys => test_support::storage_keys(&ctx, req).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestPanic => test_support::panic(&ctx, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestSeed => test_support::seed(&ctx, route, req).await.map(Served::Reply),
@@ -130,6 +132,7 @@ pub(super) async fn serve(
         #[cfg(not(feature = "test-routes"))]
         Endpoint::TestBreakers
         | Endpoint::TestStorage
+        | Endpoint::TestStorageKeys
         | Endpoint::TestPanic
         | Endpoint::TestSeed
         | Endpoint::TestFinalize

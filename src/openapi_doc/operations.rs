@@ -343,6 +343,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         .error(403, NO_USER),
         E::TestBreakers
         | E::TestStorage
+        | E::TestStorageKeys
         | E::TestPanic
         | E::TestSeed
         | E::TestStats

@@ -69,6 +69,19 @@ pub fn storage(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) 
     Ok(Reply::json(200, &serde_json::json!({"hang_ms": ms, "writes_only": writes_only})))
 }
 
+/// `GET /__test/storage?owner={user_id}`: the keys of every image the user's uploads left in the avatar bucket
+/// (`{"keys":[…]}`, sorted), which tests cannot predict: a key is one upload's, partly random.
+pub async fn storage_keys(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
+    let owner = query_value(&query_pairs(req)?, "owner")
+        .and_then(|owner| owner.parse::<uuid::Uuid>().ok())
+        .ok_or_else(|| ApiError::BadRequest("owner={user_id} expected".to_owned()))?;
+    let prefix = crate::routes::avatars::model::owner_prefix(&owner);
+    let mut keys = ctx.avatars()?.keys_under(&prefix).await?;
+    keys.sort();
+    Ok(Reply::json(200, &serde_json::json!({ "keys": keys })))
+}
+
 /// `GET /__test/panic[?after=wait]`: panics, to prove the panic guard: in the call that received the request, or
 /// (`after=wait`) in a later poll, after a timer, when the request's promise is already with the runtime.
 pub async fn panic(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incoming) -> Result<Reply, ApiError> {

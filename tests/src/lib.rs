@@ -415,6 +415,16 @@ pub fn rest_url() -> String {
     format!("{}/rest/v1", worker_var("SUPABASE_URL"))
 }
 
+/// The keys of every image `user`'s uploads left in the avatar bucket, sorted (the test route
+/// `GET /__test/storage?owner=`: keys are one upload's each, partly random, so no test can compute them).
+pub fn avatar_keys(user: &Uuid) -> Vec<String> {
+    let url = format!("{}/__test/storage?owner={user}", base_url());
+    let reply = send("GET", &url, &[("Authorization", &admin_auth())], None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let keys = reply.json["keys"].as_array().expect("keys");
+    keys.iter().map(|key| key.as_str().expect("a key").to_owned()).collect()
+}
+
 /// Sets a rule of the local PostgREST gateway's delay knob: the replies to the next `times` requests (all of them
 /// without) whose path, query and body contain every text of `contains` wait `ms` after their statements ran; 0 ms
 /// removes the rule. Name a test's own ids in `contains`, so the rule slows nobody else.

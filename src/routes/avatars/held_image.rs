@@ -1,6 +1,6 @@
 //! An uploaded image, held in the runtime's memory (a JavaScript `Uint8Array`, read by `held_body`) from its arrival
-//! to its storing. The Worker copies into its own memory only the first bytes (the type); the key's digest is
-//! WebCrypto's, and the bucket is handed the same buffer.
+//! to its storing. The Worker copies into its own memory only the first bytes (the type), and the bucket is handed
+//! the same buffer.
 //!
 //! Why not the wasm memory: it never shrinks once grown, and an isolate may use 128 MB in all, so images held there
 //! had to be bounded (at most 8 uploads at once, the others waiting for a place). A client that sent its body slowly
@@ -8,9 +8,7 @@
 //! until it was refused (503 after 10 s). An image held here costs the isolate only while its request lasts, and a
 //! slow body costs only its own request.
 
-use durable_objects::promise_wait::wait;
 use js_sys::Uint8Array;
-use wasm_bindgen::JsValue;
 
 use crate::error::ApiError;
 use crate::http::incoming::Incoming;
@@ -36,22 +34,8 @@ impl HeldImage {
         self.0.subarray(0, self.0.length().min(HEAD_BYTES as u32)).to_vec()
     }
 
-    /// SHA-256 of `prefix` followed by the image.
-    pub async fn digest_after(&self, prefix: &[u8]) -> Result<Vec<u8>, ApiError> {
-        let input = Uint8Array::new_with_length((prefix.len() + self.size()) as u32);
-        input.set(&Uint8Array::from(prefix), 0);
-        input.set(&self.0, prefix.len() as u32);
-        let subtle = crate::platform::subtle().ok_or_else(|| hashing(JsValue::from_str("no crypto.subtle")))?;
-        let digest = wait(&subtle.digest("SHA-256", &input).map_err(hashing)?).await.map_err(hashing)?;
-        Ok(Uint8Array::new(&digest).to_vec())
-    }
-
     /// The bytes, for the bucket.
     pub fn bytes(&self) -> &Uint8Array {
         &self.0
     }
-}
-
-fn hashing(error: JsValue) -> ApiError {
-    ApiError::Internal(format!("hashing the image: {}", crate::subrequest::Failure(error)))
 }

@@ -1,5 +1,5 @@
-//! Avatars: `POST /api/v1/me/avatar` stores the image in the R2 bucket under a key of its owner and content, points
-//! the caller's profile at it and removes the image it replaces; `GET /api/v1/avatars/{key}` serves it publicly with
+//! Avatars: `POST /api/v1/me/avatar` stores the image in the R2 bucket under a key of its own (`model::key_of`),
+//! points the caller's profile at it and removes the image it replaces; `GET /api/v1/avatars/{key}` serves it publicly with
 //! long immutable caching.
 
 pub mod held_image;
@@ -21,24 +21,20 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incom
     let content_type = req.headers().get("Content-Type").ok().flatten();
     let bytes = HeldImage::read(req, MAX_BYTES).await?;
     let image = check_upload(content_type.as_deref(), &bytes.head(), bytes.size())?;
-    let key = key_of(&bytes.digest_after(user.user_id.as_bytes()).await?, image);
+    let key = key_of(&user.user_id, &crate::platform::random(), image);
     let url = format!("{}/api/v1/avatars/{key}", origin(req)?);
 
     profile::ensure(ctx).await?;
     let store = ctx.avatars()?;
-    // The caller may upload the picture they show now again: only an object this request created may be removed again.
-    let existed = store.exists(&key).await?;
-    if !existed {
-        if let Err(error) = store.put_image(&key, bytes.bytes(), image.mime(), CACHE_CONTROL).await {
-            // A call that timed out may still write the image, which no profile would ever show.
-            leave_for_removal(ctx, &url).await;
-            return Err(error.into());
-        }
+    if let Err(error) = store.put_image(&key, bytes.bytes(), image.mime(), CACHE_CONTROL).await {
+        // A call that timed out may still write the image, which no profile would ever show.
+        leave_for_removal(ctx, &url).await;
+        return Err(error.into());
     }
     match ctx.database().set_avatar(&user.user_id, &url).await {
         Ok(Some(change)) => {
             crate::scoring::announce_person(ctx, &change.profile).await;
-            // Keys are the owner's own, so nobody else shows the replaced image; the same key is this upload.
+            // The replaced image was one upload's alone (a key per upload), and that upload is over.
             if let Some(old) = change.replaced.as_deref().and_then(key_of_url).filter(|old| *old != key) {
                 if let Err(error) = store.remove(old).await {
                     worker::console_error!("replaced avatar {old} left in storage: {error}");
@@ -47,15 +43,13 @@ pub async fn upload(ctx: &RequestContext<'_>, req: &crate::http::incoming::Incom
             Ok(Reply::json(200, &AvatarReply { avatar_url: url }))
         }
         failed => {
-            if !existed {
-                if matches!(failed, Err(AdapterError::Timeout(..) | AdapterError::Decode(..))) {
-                    // The reply was lost or unreadable, not necessarily the update: the profile may show the image
-                    // now. The queue takes only what no profile shows, and the cron trigger removes only that.
-                    leave_for_removal(ctx, &url).await;
-                } else if let Err(error) = store.remove(&key).await {
-                    worker::console_error!("avatar {key} left behind after a failed profile update: {error}");
-                    leave_for_removal(ctx, &url).await;
-                }
+            if matches!(failed, Err(AdapterError::Timeout(..) | AdapterError::Decode(..))) {
+                // The reply was lost or unreadable, not necessarily the update: the profile may show the image now.
+                // The queue takes only what no profile shows, and the cron trigger removes only that.
+                leave_for_removal(ctx, &url).await;
+            } else if let Err(error) = store.remove(&key).await {
+                worker::console_error!("avatar {key} left behind after a failed profile update: {error}");
+                leave_for_removal(ctx, &url).await;
             }
             Err(match failed {
                 Err(error) => ApiError::from(error),

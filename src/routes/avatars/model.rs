@@ -1,5 +1,8 @@
-//! Avatar images: the type from magic bytes (never only the header), the size limit, and keys from the owner and the
-//! content.
+//! Avatar images: the type from magic bytes (never only the header), the size limit, and keys: one per upload, under
+//! its owner's prefix.
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -7,7 +10,7 @@ use crate::error::ApiError;
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
 /// The bytes at an image's start that tell its type (WebP's signature, the longest, ends at 12).
 pub const HEAD_BYTES: usize = 12;
-/// `Cache-Control` of a served avatar: its key is its content, so it never changes.
+/// `Cache-Control` of a served avatar: a key is written once, by one upload, so what it serves never changes.
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// An accepted image type.
@@ -79,12 +82,25 @@ pub fn check_upload(content_type: Option<&str>, head: &[u8], len: usize) -> Resu
     }
 }
 
-/// The image's key: `digest` (SHA-256 of the owner's id, its 16 bytes, then the image's bytes) in hex, with the
-/// type's extension. The owner is in the hash so that no two profiles ever share a stored image: a replaced or
-/// deleted avatar can then be removed without asking who else shows it (a question whose answer a concurrent upload
-/// of the same picture could change).
-pub fn key_of(digest: &[u8], image: ImageType) -> String {
-    format!("{}.{}", base16ct::lower::encode_string(digest), image.extension())
+/// Bytes of a key that name its owner: the start of SHA-256 of the owner's id (96 bits, so two owners never share a
+/// prefix, and the id itself is not in the URL).
+const OWNER_BYTES: usize = 12;
+/// Random bytes of a key that name the upload (160 bits).
+pub const UPLOAD_BYTES: usize = 20;
+
+/// The start every key of `owner`'s images has (hex), to list them all: the images an account ever stored, left
+/// behind by failed uploads included, leave with it.
+pub fn owner_prefix(owner: &Uuid) -> String {
+    base16ct::lower::encode_string(&Sha256::digest(owner.as_bytes())[..OWNER_BYTES])
+}
+
+/// The key of one upload: its owner's prefix, then `upload` (random bytes), in hex, with the type's extension. A key
+/// per upload, not per picture: with the content in the key, two uploads of the same picture shared one object, so
+/// an upload that failed (removing its object) or replaced it (removing the one it replaced) could remove the image
+/// a concurrent upload had just set on the profile. Now every object is one upload's alone, removed only when that
+/// upload failed or its image was replaced.
+pub fn key_of(owner: &Uuid, upload: &[u8; UPLOAD_BYTES], image: ImageType) -> String {
+    format!("{}{}.{}", owner_prefix(owner), base16ct::lower::encode_string(upload), image.extension())
 }
 
 /// The type of a well-formed key, or `None` (which the route answers with 404).
@@ -111,9 +127,6 @@ pub struct AvatarReply {
 
 #[cfg(test)]
 mod tests {
-    use sha2::{Digest, Sha256};
-    use uuid::Uuid;
-
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -146,22 +159,26 @@ mod tests {
         assert_eq!(check_upload(Some("image/png"), PNG, MAX_BYTES + 1).err().map(|e| e.status()), Some(413));
     }
 
-    /// The key of `owner`'s `bytes`, hashed here as the Worker hashes them with WebCrypto.
-    fn key_for(owner: &Uuid, bytes: &[u8], image: ImageType) -> String {
-        key_of(&Sha256::new().chain_update(owner.as_bytes()).chain_update(bytes).finalize(), image)
-    }
-
     #[test]
-    fn keys_are_the_owners_content_and_parse_back() {
+    fn keys_are_one_per_upload_under_their_owners_prefix_and_parse_back() {
         let (ana, ben) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let key = key_for(&ana, PNG, ImageType::Png);
-        assert_eq!(key, key_for(&ana, PNG, ImageType::Png));
-        assert_ne!(key, key_for(&ana, JPEG, ImageType::Jpeg));
-        assert_ne!(key, key_for(&ben, PNG, ImageType::Png), "the same picture of another user is another object");
+        let key = key_of(&ana, &[7; UPLOAD_BYTES], ImageType::Png);
+        assert_ne!(key, key_of(&ana, &[8; UPLOAD_BYTES], ImageType::Png), "another upload, another object");
+        assert_ne!(key, key_of(&ben, &[7; UPLOAD_BYTES], ImageType::Png), "another owner, another object");
+        assert!(key.starts_with(&owner_prefix(&ana)) && !key.starts_with(&owner_prefix(&ben)));
+        // The owner's for good (account deletion lists the images by it): SHA-256 of the id's 16 bytes, as Python's
+        // `hashlib.sha256(uuid.UUID(int=1).bytes).hexdigest()[:24]` computes it.
+        assert_eq!(owner_prefix(&ana), "7c3ccd10bb7ec37b46d37926");
         assert_eq!(parse_key(&key), Some(ImageType::Png));
         assert!(key.ends_with(".png") && key.len() == 68);
-        // Lower-case hex, as every stored key since the first upload (their URLs are in profiles).
-        assert_eq!(key_of(&[0xa5; 32], ImageType::Webp), format!("{}.webp", "a5".repeat(32)));
+        // Lower-case hex of 32 bytes, as every stored key since the first upload (their URLs are in profiles).
+        let webp = key_of(&ana, &[0xa5; UPLOAD_BYTES], ImageType::Webp);
+        assert_eq!(webp, format!("{}{}.webp", owner_prefix(&ana), "a5".repeat(UPLOAD_BYTES)));
+        assert_eq!(
+            parse_key(&format!("{}.jpg", "0f".repeat(32))),
+            Some(ImageType::Jpeg),
+            "keys of content still serve"
+        );
         for bad in ["x.png", "../etc/passwd", &key.replace(".png", ".gif"), &key.to_uppercase(), ""] {
             assert_eq!(parse_key(bad), None, "{bad}");
         }

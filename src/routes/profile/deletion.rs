@@ -1,9 +1,9 @@
 //! `DELETE /api/v1/me`: the account and everything the contract lists go. Postgres first, in one transaction (the
 //! auth user, the profile and all that cascades from them): if the database cannot be reached the request fails
 //! with 503 and nothing changes. Then every competition object the user was in forgets them (off a board that still
-//! moves, with a `removed` frame; `deleted player` on final standings), and their avatar image leaves R2 unless
-//! another profile shows the same image. Redis keeps nothing of the user that does not expire by itself: idempotency
-//! records (24 h), rate-limit buckets (seconds) and cached pages (15 s).
+//! moves, with a `removed` frame; `deleted player` on final standings), and every avatar image they stored leaves R2.
+//! Redis keeps nothing of the user that does not expire by itself: idempotency records (24 h), rate-limit buckets
+//! (seconds) and cached pages (15 s).
 
 use standings::protocol::{Announced, Forget};
 use standings::requests::ObjectRequest;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::http::reply::Reply;
-use crate::routes::avatars::model::key_of_url;
+use crate::routes::avatars::model::{key_of_url, owner_prefix};
 use crate::runtime::RequestContext;
 
 /// `DELETE /api/v1/me` → 204.
@@ -31,16 +31,28 @@ pub async fn delete(ctx: &RequestContext<'_>) -> Result<Reply, ApiError> {
             worker::console_error!("deleted account {} still on the board of {id} for now: {error}", user.user_id);
         }
     }
-    if let Some(key) = deleted.avatar_url.as_deref().and_then(key_of_url) {
-        let removed = match ctx.avatars() {
-            Ok(store) => store.remove(key).await,
-            Err(e) => Err(e),
-        };
-        if let Err(error) = removed {
-            worker::console_error!("avatar {key} of a deleted account left in storage: {error}");
-        }
-    }
+    remove_images(ctx, &user.user_id, deleted.avatar_url.as_deref()).await;
     Ok(Reply { status: 204, body: Vec::new(), headers: Vec::new() })
+}
+
+/// Removes every image the account stored: all under its prefix (an upload's image left behind by a failure
+/// included), and the one its profile showed when that was stored before keys had prefixes. What fails stays for the
+/// cron trigger: the database queued the shown image, and each upload queued what its failure may have left.
+async fn remove_images(ctx: &RequestContext<'_>, owner: &Uuid, shown: Option<&str>) {
+    let store = match ctx.avatars() {
+        Ok(store) => store,
+        Err(error) => return worker::console_error!("images of deleted account {owner} left in storage: {error}"),
+    };
+    let mut keys = store.keys_under(&owner_prefix(owner)).await.unwrap_or_else(|error| {
+        worker::console_error!("images of deleted account {owner} not listed: {error}");
+        Vec::new()
+    });
+    if let Some(key) = shown.and_then(key_of_url).filter(|key| !keys.iter().any(|listed| listed == key)) {
+        keys.push(key.to_owned());
+    }
+    if let Err(error) = store.remove_all(&keys).await {
+        worker::console_error!("images {keys:?} of deleted account {owner} left in storage: {error}");
+    }
 }
 
 /// Takes the member off the competition's board, and drops its cached row, whose participant count still has them.
