@@ -115,6 +115,35 @@ fn served(url: &str) -> u16 {
     e2e::send("GET", &format!("{}{path}", base_url()), &[], None).status
 }
 
+/// Delays `user`'s next profile update by an upload (`set_avatar`) by `ms` (the gateway's knob): its reply, or with
+/// `before` the statement itself. The rule goes when the guard drops.
+fn delay_profile_update(user: &Uuid, ms: u64, before: bool) -> e2e::DatabaseDelay {
+    let rule = e2e::DatabaseDelay(vec!["set_avatar".to_owned(), user.to_string()]);
+    let texts: Vec<&str> = rule.0.iter().map(String::as_str).collect();
+    if before {
+        e2e::database_hold(&texts, ms, Some(1));
+    } else {
+        e2e::database_delay(&texts, ms, Some(1));
+    }
+    rule
+}
+
+/// An upload of a new user whose profile update the Worker gives up on (503): the update held (`before`) or its reply
+/// delayed past `POSTGREST_TIMEOUT_MS`, by a rule that stays until the guard drops.
+fn upload_given_up(user: &Uuid, before: bool) -> e2e::DatabaseDelay {
+    // The profile exists, so the upload's first database call is the update itself.
+    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", user).status, 200);
+    let rule = delay_profile_update(user, database_budget_ms() + 2_000, before);
+    let reply = upload(user, "image/png", &png(&format!("late {user}")));
+    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
+    rule
+}
+
+/// How long the Worker waits for the database API (`POSTGREST_TIMEOUT_MS`).
+fn database_budget_ms() -> u64 {
+    e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS")
+}
+
 /// The key an avatar URL names.
 fn key(url: &str) -> String {
     url.rsplit('/').next().expect("a key").to_owned()
@@ -150,12 +179,10 @@ fn uploads_of_one_account_at_once_never_leave_the_profile_showing_a_removed_imag
     let user = Uuid::new_v4();
     let (first, second) = (png(&format!("first {user}")), png(&format!("second {user}")));
     upload_ok(&user, &first);
-    let id = user.to_string();
-    let rule = ["set_avatar", id.as_str()];
-    let _hold = e2e::DatabaseDelay(rule.iter().map(|text| text.to_string()).collect());
-    e2e::database_hold(&rule, 2_000, Some(1));
+    let hold = delay_profile_update(&user, 2_000, true);
     let again = std::thread::spawn(move || upload(&user, "image/png", &first));
     // The first picture's second upload waits at its profile update; the other picture's upload runs meanwhile.
+    let rule: Vec<&str> = hold.0.iter().map(String::as_str).collect();
     let held = e2e::eventually(Duration::from_secs(10), || (!e2e::database_delay_waiting(&rule)).then_some(()));
     assert!(held.is_some(), "the first upload's profile update never came");
     let replaced = upload_ok(&user, &second);
@@ -176,12 +203,8 @@ fn deleting_an_account_removes_every_image_it_stored() {
     let _turn = cron_turn();
     let user = Uuid::new_v4();
     let shown = upload_ok(&user, &png(&format!("shown {user}")));
-    let budget: u64 = e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS");
-    let id = user.to_string();
-    let rule = ["set_avatar", id.as_str()];
-    let _hold = e2e::DatabaseDelay(rule.iter().map(|text| text.to_string()).collect());
     // The update waits longer than the upload (and the deletion below): it lands on no profile.
-    e2e::database_hold(&rule, budget + 10_000, Some(1));
+    let _hold = delay_profile_update(&user, database_budget_ms() + 10_000, true);
     let given_up = upload(&user, "image/png", &png(&format!("given up {user}")));
     assert_eq!((given_up.status, given_up.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
     let left = e2e::avatar_keys(&user);
@@ -223,14 +246,8 @@ fn images_no_profile_shows_leave_the_bucket_on_the_cron_trigger() {
 fn a_queued_image_that_a_late_profile_update_shows_leaves_the_queue() {
     let _turn = cron_turn();
     let user = Uuid::new_v4();
-    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
-    let budget: u64 = e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS");
+    let _hold = upload_given_up(&user, true);
     let id = user.to_string();
-    let rule = ["set_avatar", id.as_str()];
-    let _hold = e2e::DatabaseDelay(rule.iter().map(|text| text.to_string()).collect());
-    e2e::database_hold(&rule, budget + 1_000, Some(1));
-    let reply = upload(&user, "image/png", &png(&format!("late {id}")));
-    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
     let keys = e2e::avatar_keys(&user);
     assert_eq!(keys.len(), 1, "{keys:?}");
     let queued =
@@ -253,14 +270,8 @@ fn a_queued_image_that_a_late_profile_update_shows_leaves_the_queue() {
 fn an_upload_whose_profile_update_timed_out_keeps_the_image_the_profile_may_show() {
     let _turn = cron_turn();
     let user = Uuid::new_v4();
-    // The profile exists, so the upload's first database call is the update itself.
-    assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
-    let budget: u64 = e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS");
+    let _delay = upload_given_up(&user, false);
     let id = user.to_string();
-    let _delay = e2e::DatabaseDelay(vec!["set_avatar".to_owned(), id.clone()]);
-    e2e::database_delay(&["set_avatar", &id], budget + 2_000, Some(1));
-    let reply = upload(&user, "image/png", &png(&format!("late {id}")));
-    assert_eq!((reply.status, reply.json["error"]["code"].as_str()), (503, Some("dependency_unavailable")));
 
     let shown = e2e::sql(&format!("SELECT avatar_url FROM public.profiles WHERE user_id = '{id}'"));
     assert!(shown.contains("/api/v1/avatars/"), "the update landed after its reply was given up: {shown:?}");
