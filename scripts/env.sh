@@ -127,7 +127,7 @@ private_worker_start() {
     cp "$ROOT/.dev.vars.example" "$dir/worker.vars"
   fi
   [[ -f "$ROOT/build/worker/shim.mjs" ]] || WORKER_BUILD_FAST=1 WORKER_TEST_ROUTES=1 "$ROOT/scripts/build-worker" >/dev/null 2>&1
-  PERSIST_DIR="$dir/state" WORKER_VARS_FILE="$dir/worker.vars" WORKER_BUILD_SKIP=1 WRANGLER_LOG_LEVEL=warn \
+  PERSIST_DIR="$dir/state" WORKER_VARS_FILE="$dir/worker.vars" WORKER_BUILD_SKIP=1 WRANGLER_LOG_LEVEL=${WRANGLER_LOG_LEVEL:-warn} \
     start_worker_dev "$dir/wrangler.log" "$dir/wrangler.pgid"
   PRIVATE_WORKER_PGID="$(cat "$dir/wrangler.pgid")"
   PRIVATE_WORKER_URL="http://127.0.0.1:$WORKER_PORT"

@@ -77,6 +77,8 @@ pub enum Endpoint {
     TestStats,
     TestFinalize,
     TestAlarm,
+    /// `POST /__test/competitions/{competition_id}/abort` (test routes only)
+    TestAbort,
     TestCorrupt,
     /// `POST /__test/competitions/{competition_id}/stall?ms=N` (test routes only)
     TestStall,
@@ -194,6 +196,7 @@ const TEST_ROUTES: &[RouteSpec] = &[
         methods: &[("POST", Endpoint::TestFinalize)],
     },
     RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
+    RouteSpec { template: "/__test/competitions/{competition_id}/abort", methods: &[("POST", Endpoint::TestAbort)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stall", methods: &[("POST", Endpoint::TestStall)] },
     RouteSpec {
         template: "/__test/competitions/{competition_id}/corrupt",

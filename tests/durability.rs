@@ -55,3 +55,68 @@ fn a_score_written_through_the_object_survives_a_killed_wrangler_dev() {
     });
     assert_eq!(stored, Some(expected), "the outbox survives the crash and drains into Postgres");
 }
+
+/// An object the runtime discards (evicted when idle or hibernating with its sockets open, or reset) wakes at its
+/// next call as a new instance, which loads its board again. The discarded instance's board stayed in the isolate's
+/// memory until JavaScript's garbage collector collected its wrapper, which a Worker's small JavaScript heap puts off
+/// indefinitely: every wake kept one more board (16 MB a wake at 200 000 members; the isolate's limit is 128 MB). The
+/// new instance now releases the one before it first. A private wrangler dev: no other test's objects share its
+/// isolate, whose memory the object reports.
+#[test]
+fn a_woken_object_releases_the_board_its_discarded_instance_held() {
+    const MEMBERS: u64 = 100_000;
+    let persist = scratch_dir("wakes");
+    let dev = WranglerDev::start(&persist);
+    let competition = Uuid::new_v4();
+    let admin = e2e::admin_auth();
+    let route = |method: &str, action: &str| {
+        let url = format!("{}/__test/competitions/{competition}/{action}", dev.base_url());
+        send(method, &url, &[("Authorization", &admin)], None)
+    };
+    let seeded = route("POST", &format!("seed?n={MEMBERS}"));
+    assert_eq!(seeded.json["members"], MEMBERS, "{:?}", seeded.json);
+    let memory = |reply: &e2e::Reply| reply.json["memory_bytes"].as_u64().expect("memory_bytes");
+    let before = memory(&seeded);
+    for wake in 1..=3 {
+        let aborted = route("POST", "abort");
+        assert!(aborted.status >= 500, "wake {wake}: the instance was discarded: {:?}", aborted.json);
+        let stats = route("GET", "stats");
+        assert_eq!(
+            stats.json["rebuilt_members"], MEMBERS,
+            "wake {wake}: a new instance loaded the board: {:?}",
+            stats.json
+        );
+        assert_eq!(stats.json["boards_in_memory"], 1, "wake {wake}: the discarded instance's board was released");
+        let grown = memory(&stats).saturating_sub(before);
+        assert!(grown < 4_000_000, "wake {wake}: the isolate's memory grew by {grown} bytes (a board is ≈ 10 MB)");
+    }
+}
+
+/// The final standings of a large board are stored a chunk at a time. Before, finalizing collected every member's
+/// ranked entry and then every member's result, ≈ 110 bytes a member on top of the board: a competition of a million
+/// (≈ 104 MB of board) needed ≈ 216 MB to finalize, past the isolate's 128 MB, and the object reset by the runtime
+/// retried at its next alarm, and was reset again.
+#[test]
+fn final_standings_of_a_large_board_need_no_second_copy_of_it() {
+    const SEEDED: u64 = 100_000;
+    let persist = scratch_dir("finalize");
+    let dev = WranglerDev::start(&persist);
+    let user = Uuid::new_v4();
+    let competition = e2e::competition_with(&[user]);
+    let body = json!({"competition_id": competition, "score": 5});
+    assert_eq!(post_as(&dev.base_url(), "/api/v1/leaderboard/update", &user, &body).status, 200);
+    let admin = e2e::admin_auth();
+    let route = |action: &str| {
+        let url = format!("{}/__test/competitions/{competition}/{action}", dev.base_url());
+        send("POST", &url, &[("Authorization", &admin)], None)
+    };
+    let seeded = route(&format!("seed?n={SEEDED}"));
+    assert_eq!(seeded.json["members"], SEEDED + 1, "{:?}", seeded.json);
+    let finalized = route("finalize");
+    assert_eq!(finalized.json["final_results"], SEEDED + 1, "{:?}", finalized.json);
+    let memory = |reply: &e2e::Reply| reply.json["memory_bytes"].as_u64().expect("memory_bytes");
+    let grown = memory(&finalized).saturating_sub(memory(&seeded));
+    assert!(grown < 2_000_000, "finalizing grew the isolate's memory by {grown} bytes (a copy of the board ≈ 11 MB)");
+    let prizes = get_as(&dev.base_url(), &format!("/api/v1/leaderboard/{competition}/prizes"), &user);
+    assert_eq!((prizes.status, prizes.json["final"].as_bool()), (200, Some(true)), "{:?}", prizes.json);
+}

@@ -778,6 +778,12 @@ export interface components {
         };
         /** @description The competition object's state: members, the last rebuild, the outbox, dead letters and corrupt stored rows */
         CompetitionStats: {
+            /**
+             * Format: int64
+             * @description Competition boards the isolate holds in memory: its live objects', and those of instances the runtime
+             *     discarded that are neither released by a newer instance nor collected yet.
+             */
+            boards_in_memory?: number;
             /** @description Stored member rows the board could not load (left off it; an administrator's repair drops them). */
             corrupt_rows?: components["schemas"]["CorruptRow"][];
             /**
@@ -797,6 +803,11 @@ export interface components {
              * @description Members on the board.
              */
             members: number;
+            /**
+             * Format: int64
+             * @description Bytes of the isolate's wasm memory: its high-water mark, as wasm memory never shrinks.
+             */
+            memory_bytes?: number;
             /**
              * Format: int32
              * @description Consecutive failed deliveries of the outbox.

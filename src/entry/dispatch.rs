@@ -119,6 +119,8 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestAlarm => test_support::alarm(&ctx, route).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
+        Endpoint::TestAbort => test_support::abort(&ctx, route).await.map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestStats => test_support::stats(&ctx, route).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestCorrupt => test_support::corrupt(&ctx, route, req).await.map(Served::Reply),
@@ -137,6 +139,7 @@ pub(super) async fn serve(
         | Endpoint::TestSeed
         | Endpoint::TestFinalize
         | Endpoint::TestAlarm
+        | Endpoint::TestAbort
         | Endpoint::TestCorrupt
         | Endpoint::TestStall
         | Endpoint::TestRelay

@@ -349,6 +349,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         | E::TestStats
         | E::TestFinalize
         | E::TestAlarm
+        | E::TestAbort
         | E::TestCorrupt
         | E::TestStall
         | E::TestRelay

@@ -131,6 +131,13 @@ pub async fn alarm(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply
     ask_competition(ctx, route, ObjectRequest::TestAlarm).await
 }
 
+/// `POST /__test/competitions/{competition_id}/abort`: discards the competition's object instance as the runtime does
+/// when it evicts one; the next call wakes a new instance. Answers with the object's error.
+pub async fn abort(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
+    ask_competition(ctx, route, ObjectRequest::TestAbort).await
+}
+
 /// `POST /__test/competitions/{competition_id}/stall?ms=N`: the competition's object waits N ms before each later
 /// operation and live upgrade starts (0: no more), as an object queued behind a long operation would.
 pub async fn stall(

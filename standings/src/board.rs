@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::engine::{Leaderboard, ScoreChange};
 use crate::finish;
 use crate::object_error::ErrorCode;
-use crate::protocol::{CompetitionMeta, FinalResult, ScoreWrite};
+use crate::protocol::{CompetitionMeta, ScoreWrite};
 use crate::rules::{self, Metric, ScoreOrigin};
 use crate::score::Score;
 
@@ -238,11 +238,11 @@ impl Board {
         Ok(Some((seq, self.leaderboard.total())))
     }
 
-    /// Every member's final rank, score and prize, while the standings are not final yet (`None` without settings
-    /// or once final). The caller stores them, then calls [`Board::mark_final`].
-    pub fn final_results(&self) -> Option<Vec<FinalResult>> {
+    /// Every member's final rank, score and prize, a chunk at a time, while the standings are not final yet (`None`
+    /// without settings or once final). The caller stores them, then calls [`Board::mark_final`].
+    pub fn final_standings(&self) -> Option<finish::FinalStandings<'_>> {
         let meta = self.meta.as_ref().filter(|_| !self.finalized)?;
-        Some(finish::final_results(&self.leaderboard, meta))
+        Some(finish::FinalStandings::new(&self.leaderboard, meta))
     }
 }
 
@@ -445,11 +445,11 @@ mod tests {
         assert_eq!(board.take_off(user(9)), Ok(None));
         assert_eq!(board.take_off(user(1)), Ok(Some((4, 2))));
         assert_eq!(board.standing(user(3)).map(|e| e.rank), Some(2));
-        let results = board.final_results().expect("results");
+        let results = board.final_standings().expect("results").next_chunk(10);
         let paid: Vec<(u64, u64)> = results.iter().map(|r| (r.rank, r.prize)).collect();
         assert_eq!(paid, vec![(1, 600), (2, 400)]);
         board.mark_final();
-        assert!(board.final_results().is_none());
+        assert!(board.final_standings().is_none());
         assert_eq!(refused(&mut board, &ledger, &write(user(2), 99, START + 2)), Refusal::Final);
     }
 }

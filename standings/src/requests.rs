@@ -125,6 +125,10 @@ pub enum ObjectRequest {
     /// Runs the alarm now (test builds). Reply: `ObjectStats`.
     #[cfg(feature = "test-routes")]
     TestAlarm,
+    /// Resets the object as the runtime does when it evicts it (test builds): this instance is discarded and the next
+    /// call wakes a new one. Reply: none (the call fails).
+    #[cfg(feature = "test-routes")]
+    TestAbort,
     /// Makes every later operation and live upgrade wait `ms` before it starts, as an object queued behind a long
     /// operation would (0: none; test builds). Reply: `ObjectStats`.
     #[cfg(feature = "test-routes")]
@@ -166,6 +170,8 @@ impl ObjectRequest {
             Self::TestFinalize { .. } => "test_finalize",
             #[cfg(feature = "test-routes")]
             Self::TestAlarm => "test_alarm",
+            #[cfg(feature = "test-routes")]
+            Self::TestAbort => "test_abort",
             #[cfg(feature = "test-routes")]
             Self::TestStall { .. } => "test_stall",
         }
@@ -255,6 +261,7 @@ mod tests {
             ObjectRequest::TestFinalize { fail_after: Some(2) },
             ObjectRequest::TestFinalize { fail_after: None },
             ObjectRequest::TestAlarm,
+            ObjectRequest::TestAbort,
             ObjectRequest::TestStall { ms: 1_500 },
         ]);
         requests

@@ -8,6 +8,9 @@ use super::*;
 /// pass is one page of members waits for it as every operation does.
 pub(super) const SETTLE_WAIT_MS: i64 = 5_000;
 
+/// Members' final results read off the board and stored at a time (≈ 40 bytes each in memory).
+const FINAL_CHUNK: usize = 10_000;
+
 /// How soon such an operation looks again when the settling it spawned has not started yet.
 const SETTLE_POLL_MS: u64 = 20;
 
@@ -150,19 +153,30 @@ impl Loaded {
         }
     }
 
-    /// Stores every member's final rank, score and prize (once), and tells the subscribers.
+    /// Stores every member's final rank, score and prize (once), and tells the subscribers. The results go to
+    /// storage [`FINAL_CHUNK`] at a time, never all in memory at once (`finish::FinalStandings`).
     pub(super) fn finalize(&self) -> Result<()> {
-        let (results, seq) = {
+        let (prizes, seq) = {
             let board = self.board.borrow();
-            let Some(results) = board.final_results() else { return Ok(()) };
-            (results, board.last_seq().unwrap_or(0))
+            let Some(mut standings) = board.final_standings() else { return Ok(()) };
+            let seq = board.last_seq().unwrap_or(0);
+            let stored = loop {
+                let chunk = standings.next_chunk(FINAL_CHUNK);
+                if chunk.is_empty() {
+                    break self.store.mark_finalized(seq);
+                }
+                if let Err(e) = self.store.insert_final_rows(&chunk) {
+                    break Err(e);
+                }
+            };
+            if let Err(e) = stored {
+                worker::console_error!("final standings not stored, retrying at the next alarm: {e}");
+                return Ok(());
+            }
+            (standings.paid(), seq)
         };
-        if let Err(e) = self.store.save_final(&results, seq) {
-            worker::console_error!("final standings not stored, retrying at the next alarm: {e}");
-            return Ok(());
-        }
         self.board.borrow_mut().mark_final();
-        let frame = ServerFrame::Finished { seq, prizes: finish::paid(&results) };
+        let frame = ServerFrame::Finished { seq, prizes };
         self.announce_finished(seq, to_text(&frame)?);
         Ok(())
     }

@@ -7,6 +7,7 @@
 
 mod alarm;
 mod final_totals;
+mod instances;
 mod member_changes;
 mod reads;
 mod relays;
@@ -110,9 +111,31 @@ struct Loaded {
     relays: RelayLinks,
     /// The `finished` frame once the standings are final, for subscribers who come or resume after the end.
     finished_frame: RefCell<Option<String>>,
+    /// Whether a newer instance of this object replaced this one and took its memory (`instances`).
+    released: Cell<bool>,
     /// How long each operation and live upgrade waits before it starts (`TestStall`; test builds).
     #[cfg(feature = "test-routes")]
     stall_ms: Cell<u64>,
+}
+
+impl instances::Release for Loaded {
+    fn release(&self) {
+        if self.released.replace(true) {
+            return;
+        }
+        instances::holding(false);
+        self.board.replace(Board::new(Leaderboard::new(), None, false));
+        self.corrupt_rows.take();
+        self.finished_frame.take();
+    }
+}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        if !self.released.get() {
+            instances::holding(false);
+        }
+    }
 }
 
 /// The Durable Object class bound as `COMPETITION` in `wrangler.toml`.
@@ -195,6 +218,7 @@ impl Loaded {
         // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
         let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), config.coalesce_from);
         let relays = RelayLinks::new(env.clone(), store.relays()?, config.call_within_ms);
+        instances::holding(true);
         Ok(Self {
             state,
             env,
@@ -215,6 +239,7 @@ impl Loaded {
             fanout,
             relays,
             finished_frame: RefCell::new(None),
+            released: Cell::new(false),
             #[cfg(feature = "test-routes")]
             stall_ms: Cell::new(0),
         })
@@ -223,7 +248,12 @@ impl Loaded {
 
 impl Competition {
     fn loaded(&self) -> std::result::Result<&Loaded, &str> {
-        self.loaded.as_deref().map_err(String::as_str)
+        let loaded = self.loaded.as_deref().map_err(String::as_str)?;
+        // The runtime does not call an instance it replaced; should it, the empty board must not answer.
+        if loaded.released.get() {
+            return Err("this instance was replaced by a newer one of the same object");
+        }
+        Ok(loaded)
     }
 }
 
@@ -238,8 +268,11 @@ impl DurableObject for Competition {
         // No automatic ping answers: the runtime would answer them without counting them, and every client frame
         // counts against the socket's frame limit (API.md, "Live socket limits").
         // SQLite calls are synchronous, so the board is complete before the first request is delivered.
+        let id = state.id().to_string();
+        instances::release_previous(&id);
         let loaded = Loaded::open(state, env).map(Rc::new).map_err(|e| e.to_string());
         if let Ok(loaded) = &loaded {
+            instances::record(id, loaded);
             loaded.count_sockets_on_wake();
         }
         Self { loaded }

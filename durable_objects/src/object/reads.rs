@@ -17,6 +17,8 @@ impl Loaded {
             corrupt_rows: self.corrupt_rows.borrow().clone(),
             relays: self.relays.names(),
             start_totals_due: self.store.start_totals_due().map_err(storage_error)?,
+            memory_bytes: wasm_memory_bytes(),
+            boards_in_memory: instances::boards_held(),
         })
     }
 
@@ -124,4 +126,12 @@ impl Loaded {
             entries: board_entries(&board, &window, &self.people_of(&window)),
         })
     }
+}
+
+/// Bytes of this instance's wasm memory (0 off wasm).
+fn wasm_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) as u64 * 65_536;
+    #[cfg(not(target_arch = "wasm32"))]
+    0
 }

@@ -108,6 +108,8 @@ impl Loaded {
                 self.stats()
             }
             #[cfg(feature = "test-routes")]
+            ObjectRequest::TestAbort => self.test_abort(),
+            #[cfg(feature = "test-routes")]
             ObjectRequest::TestStall { ms } => {
                 self.stall_ms.set(ms);
                 self.stats()

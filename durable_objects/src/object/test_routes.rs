@@ -41,6 +41,19 @@ impl Loaded {
         self.stats()
     }
 
+    /// `TestAbort` (test routes only): the runtime's `abort()`, which discards this instance as an eviction does
+    /// (its wrapper is left to the garbage collector); the next call wakes a new instance.
+    pub(super) fn test_abort(&self) -> Result<Reply> {
+        let state: &wasm_bindgen::JsValue = self.state.as_raw().as_ref();
+        let abort = worker::js_sys::Reflect::get(state, &"abort".into())
+            .ok()
+            .and_then(|abort| wasm_bindgen::JsCast::dyn_into::<worker::js_sys::Function>(abort).ok());
+        match abort.map(|abort| abort.call1(state, &"test abort".into())) {
+            Some(Err(_)) | Some(Ok(_)) => error(ErrorCode::Internal, "the instance was aborted"),
+            None => error(ErrorCode::Internal, "the runtime has no abort()"),
+        }
+    }
+
     /// `TestCorrupt` (test routes only): stores a member row that cannot be loaded, then reloads the board from
     /// storage as a wake would.
     pub(super) fn test_corrupt(&self, key: &str) -> Result<Reply> {
@@ -58,21 +71,20 @@ impl Loaded {
     /// `TestFinalize` (test routes only): finalizes now, or stores `fail_after` rows and fails the way a crash
     /// half-way through the alarm would.
     pub(super) fn test_finalize(&self, fail_after: Option<usize>) -> Result<Reply> {
-        let (known, results) = {
+        let (known, first_rows) = {
             let board = self.board.borrow();
-            (board.meta().is_some(), board.final_results())
+            let first = fail_after.and_then(|n| Some(board.final_standings()?.next_chunk(n)));
+            (board.meta().is_some(), first)
         };
-        match (fail_after, known, results) {
-            (_, false, _) => {
-                return error(ErrorCode::CompetitionUnknown, "the object has not been told its competition")
-            }
-            (Some(n), true, Some(results)) => {
-                if let Err(e) = self.store.insert_final_rows(&results[..n.min(results.len())]) {
+        match (known, first_rows) {
+            (false, _) => return error(ErrorCode::CompetitionUnknown, "the object has not been told its competition"),
+            (true, Some(rows)) => {
+                if let Err(e) = self.store.insert_final_rows(&rows) {
                     return storage_failure(&e);
                 }
-                return error(ErrorCode::Internal, format!("simulated failure after {n} final rows"));
+                return error(ErrorCode::Internal, format!("simulated failure after {} final rows", rows.len()));
             }
-            _ => self.finalize()?,
+            (true, None) => self.finalize()?,
         }
         self.stats()
     }

@@ -22,10 +22,8 @@ struct FinalRow {
 }
 
 impl ScoreStore {
-    /// Stores the final standings and marks the competition finalized. Rows are keyed by rank and a repeated run
-    /// inserts nothing new, so a run that failed half-way and is retried still leaves exactly one set.
-    pub fn save_final(&self, results: &[FinalResult], seq: u64) -> Result<(), StoreError> {
-        self.insert_final_rows(results)?;
+    /// Marks the competition finalized at update `seq`, once every final row is stored ([`Self::insert_final_rows`]).
+    pub fn mark_finalized(&self, seq: u64) -> Result<(), StoreError> {
         self.set_meta_value("finalized_seq", seq as i64)
     }
 
@@ -33,7 +31,7 @@ impl ScoreStore {
     /// half-way leaves standings that are not final, and the retried cancel runs again.
     pub fn save_cancelled(&self, seq: u64) -> Result<(), StoreError> {
         self.set_meta_value(META_CANCELLED, 1)?;
-        self.save_final(&[], seq)
+        self.mark_finalized(seq)
     }
 
     /// Whether a cancel was recorded (objects that cancelled before this record existed have none).
@@ -41,7 +39,9 @@ impl ScoreStore {
         Ok(self.meta_value(META_CANCELLED)?.unwrap_or(0) != 0)
     }
 
-    /// Inserts final rows without marking the competition finalized (also how a half-way failure is simulated).
+    /// Inserts final rows without marking the competition finalized (also how a half-way failure is simulated). Rows
+    /// are keyed by rank and a repeated run inserts nothing new, so a run that failed half-way and is retried still
+    /// leaves exactly one set.
     pub fn insert_final_rows(&self, results: &[FinalResult]) -> Result<(), StoreError> {
         for result in results {
             self.run(

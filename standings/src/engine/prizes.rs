@@ -40,25 +40,65 @@ pub fn place_amounts(pool: u64, payout: &[u32]) -> Vec<u64> {
     amounts
 }
 
+/// A run of players tied on score, ranks `first ..= first + size − 1`, and the sum of the paid places they occupy,
+/// which they share equally (indivisible units to the earliest of them, one each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TieShare {
+    /// Rank of the run's first player.
+    pub first: u64,
+    /// Players in the run (at least 1).
+    pub size: u64,
+    /// Sum of the place amounts the run occupies.
+    pub sum: u64,
+}
+
+impl TieShare {
+    /// The amount of the run's player at `rank` (one of its ranks).
+    pub fn amount_at(&self, rank: u64) -> u64 {
+        self.sum / self.size + u64::from(rank - self.first < self.sum % self.size)
+    }
+
+    /// Ranks past the run.
+    pub fn end(&self) -> u64 {
+        self.first + self.size
+    }
+}
+
+/// How the paid places fall to runs of tied players, from rank 1: `run_from(rank)` is the number of players from
+/// `rank` on that share its player's score (`None` past the last player); it is asked only while paid places are
+/// left. Only the runs are kept, never a list of the players, so a tie of a million into the paid places costs a few
+/// bytes here.
+pub fn shares(pool: u64, payout: &[u32], mut run_from: impl FnMut(u64) -> Option<u64>) -> Vec<TieShare> {
+    let amounts = place_amounts(pool, payout);
+    let mut shares = Vec::new();
+    let mut first = 1u64;
+    while first <= amounts.len() as u64 {
+        let Some(size) = run_from(first).filter(|&size| size > 0) else { break };
+        let occupied = (first - 1) as usize..(first - 1 + size).min(amounts.len() as u64) as usize;
+        shares.push(TieShare { first, size, sum: amounts[occupied].iter().sum() });
+        first += size;
+    }
+    shares
+}
+
 /// Prizes for a board given in rank order. Players tied on score share equally the sum of the places they
 /// occupy; players beyond the paid places (and not tied into them) get nothing and are not listed.
 pub fn split(ranked: &[Entry], pool: u64, payout: &[u32]) -> Vec<Prize> {
-    let amounts = place_amounts(pool, payout);
-    let mut prizes = Vec::new();
-    let mut start = 0;
-    while start < ranked.len() && start < amounts.len() {
-        let score = ranked[start].score;
-        let end = start + ranked[start..].iter().take_while(|e| e.score == score).count();
-        let group = &ranked[start..end];
-        let sum: u64 = amounts[start..end.min(amounts.len())].iter().sum();
-        let size = group.len() as u64;
-        for (i, entry) in group.iter().enumerate() {
-            let extra = u64::from((i as u64) < sum % size);
-            prizes.push(Prize { rank: entry.rank, user_id: entry.user_id, amount: sum / size + extra });
-        }
-        start = end;
-    }
-    prizes
+    let run_from = |rank: u64| {
+        let from = ranked.get(usize::try_from(rank - 1).ok()?..)?;
+        let score = from.first()?.score;
+        Some(from.iter().take_while(|e| e.score == score).count() as u64)
+    };
+    shares(pool, payout, run_from)
+        .iter()
+        .flat_map(|share| {
+            ranked[(share.first - 1) as usize..(share.end() - 1) as usize].iter().map(|entry| Prize {
+                rank: entry.rank,
+                user_id: entry.user_id,
+                amount: share.amount_at(entry.rank),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -294,6 +294,13 @@ proptest! {
             let display: Vec<u64> = page.iter().map(|e| naive_display(e.score.get())).collect();
             prop_assert_eq!(board.display_ranks(&page), display);
         }
+        // The rest of a run of ties from each rank, and nothing past the last member.
+        for (i, &(_, score)) in expected.iter().enumerate() {
+            let naive = expected[i..].iter().take_while(|m| m.1 == score).count() as u64;
+            prop_assert_eq!(board.tied_from(i as u64 + 1), Some(naive));
+        }
+        prop_assert_eq!(board.tied_from(expected.len() as u64 + 1), None);
+        prop_assert_eq!(board.tied_from(0), None);
     }
 }
 
@@ -357,4 +364,20 @@ fn memory_per_member_stays_within_budget() {
     let total = board.heap_bytes() as f64 / n as f64;
     assert!(overhead <= 64.0, "{overhead:.1} bytes/member of overhead");
     assert!(total <= 96.0, "{total:.1} bytes/member in all");
+}
+
+#[test]
+fn a_board_sized_for_its_members_restores_them_without_growing() {
+    for n in [0usize, 1, 6, 7, 1_000, 49_152] {
+        let mut sized = Leaderboard::with_capacity(n);
+        let mut grown = Leaderboard::new();
+        let before = (sized.ids.capacity(), sized.index.heap_bytes());
+        for i in 0..n as u128 {
+            let (id, score) = (user(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)), pts((i * 7919 % 1_000) as u64));
+            sized.restore(id, score, i as u64 + 1).expect("restore");
+            grown.restore(id, score, i as u64 + 1).expect("restore");
+        }
+        assert_eq!((sized.ids.capacity(), sized.index.heap_bytes()), before, "{n} members: no reallocation");
+        assert_eq!(ranks(&sized), ranks(&grown), "{n} members: the same board");
+    }
 }

@@ -89,6 +89,13 @@ pub struct ObjectStats {
     /// written (before the start, or while the start's alarm cannot read the database).
     #[serde(default)]
     pub start_totals_due: bool,
+    /// Bytes of the isolate's wasm memory: its high-water mark, as wasm memory never shrinks.
+    #[serde(default)]
+    pub memory_bytes: u64,
+    /// Competition boards the isolate holds in memory: its live objects', and those of instances the runtime
+    /// discarded that are neither released by a newer instance nor collected yet.
+    #[serde(default)]
+    pub boards_in_memory: u64,
 }
 
 /// Reply to `Outbox`: the outbox's state and the rows set aside.
