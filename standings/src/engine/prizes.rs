@@ -1,14 +1,17 @@
 //! The prize split of `API.md`: place amounts by basis points with largest-remainder rounding, tie groups sharing
 //! the sum of the places they occupy, indivisible units to the earliest tied players.
 
+#[cfg(test)]
 use uuid::Uuid;
 
+#[cfg(test)]
 use super::Entry;
 
 /// Basis points in a whole.
 pub const BPS_WHOLE: u64 = 10_000;
 
-/// One paid player.
+/// One paid player (of [`split`]).
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Prize {
     /// Their rank.
@@ -81,9 +84,11 @@ pub fn shares(pool: u64, payout: &[u32], mut run_from: impl FnMut(u64) -> Option
     shares
 }
 
-/// Prizes for a board given in rank order. Players tied on score share equally the sum of the places they
-/// occupy; players beyond the paid places (and not tied into them) get nothing and are not listed.
-pub fn split(ranked: &[Entry], pool: u64, payout: &[u32]) -> Vec<Prize> {
+/// Prizes for a board given in rank order, one row per paid player: the plain form of [`shares`] that the tests
+/// check the rules and the standings against. Players tied on score share equally the sum of the places they occupy;
+/// players beyond the paid places (and not tied into them) get nothing and are not listed.
+#[cfg(test)]
+pub(crate) fn split(ranked: &[Entry], pool: u64, payout: &[u32]) -> Vec<Prize> {
     let run_from = |rank: u64| {
         let from = ranked.get(usize::try_from(rank - 1).ok()?..)?;
         let score = from.first()?.score;
