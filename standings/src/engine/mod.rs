@@ -295,20 +295,6 @@ impl Leaderboard {
             .collect()
     }
 
-    /// The first `n` entries, extended by everyone tied with the last of them (who shares its place's prize).
-    pub fn top_through_ties(&self, n: usize) -> Vec<Entry> {
-        let mut entries = self.page(1, n);
-        while let Some(last) = entries.last().copied() {
-            let more: Vec<Entry> =
-                self.page(last.rank + 1, 64).into_iter().take_while(|e| e.score == last.score).collect();
-            if more.is_empty() {
-                break;
-            }
-            entries.extend(more);
-        }
-        entries
-    }
-
     /// Up to `limit` entries strictly after the position described by `cursor` (see [`Cursor`]). Stable under
     /// concurrent changes: it continues after the last row the caller saw, wherever that row has moved.
     pub fn page_after(&self, cursor: Cursor, limit: usize) -> Vec<Entry> {

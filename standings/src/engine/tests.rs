@@ -334,17 +334,16 @@ proptest! {
 }
 
 #[test]
-fn the_top_extends_through_ties_of_its_last_place() {
+fn a_run_of_ties_is_counted_from_any_of_its_ranks() {
     let mut board = Leaderboard::new();
-    let ids: Vec<Uuid> = (1..=6).map(Uuid::from_u128).collect();
-    for (id, score) in ids.iter().zip([50, 40, 30, 30, 30, 10]) {
-        board.set_score(*id, pts(score)).expect("set");
+    for (id, score) in (1..=6).zip([50, 40, 30, 30, 30, 0]) {
+        board.set_score(user(id), pts(score)).expect("set");
     }
-    let ranks = |n| board.top_through_ties(n).iter().map(|e| e.rank).collect::<Vec<_>>();
-    assert_eq!(ranks(2), [1, 2]);
-    assert_eq!(ranks(3), [1, 2, 3, 4, 5], "places 3-5 tie on 30");
-    assert_eq!(ranks(0), Vec::<u64>::new());
-    assert_eq!(ranks(10), [1, 2, 3, 4, 5, 6]);
+    // (rank, members from it on with its score): places 3-5 tie on 30; the last scores 0, the lowest score there is.
+    let cases = [(1, Some(1)), (3, Some(3)), (4, Some(2)), (5, Some(1)), (6, Some(1)), (7, None), (0, None)];
+    for (rank, run) in cases {
+        assert_eq!(board.tied_from(rank), run, "rank {rank}");
+    }
 }
 
 #[test]
