@@ -198,14 +198,22 @@ async fn delay_reply(
         parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or_default(),
         String::from_utf8_lossy(&body)
     );
-    if let Some(ms) = take_delay(&gateway, &target, true) {
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
-    let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(body))).await;
-    if let Some(ms) = take_delay(&gateway, &target, false) {
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
-    response
+    // On a task of its own: a client that gives up (the Worker's budget) does not stop a held request from running
+    // when its wait is over, as a database does not drop a statement its client stopped waiting for. Before, the
+    // dropped connection cancelled the wait, and whether the statement ran at all depended on how soon the server
+    // noticed.
+    let held = tokio::spawn(async move {
+        if let Some(ms) = take_delay(&gateway, &target, true) {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(body))).await;
+        if let Some(ms) = take_delay(&gateway, &target, false) {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        response
+    });
+    held.await
+        .unwrap_or_else(|error| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response())
 }
 
 /// The longest delay of the rules (waiting `before` the request runs, or not) that match `target`, each of them
