@@ -5,6 +5,17 @@ use e2e::{get_as, post_as, scratch_dir, send, WranglerDev};
 use serde_json::json;
 use uuid::Uuid;
 
+/// Calls `competition`'s test route `action` (`seed?n=3`, `stats`, …) on `dev`, as an administrator.
+fn object_route(dev: &WranglerDev, competition: &Uuid, method: &str, action: &str) -> e2e::Reply {
+    let url = format!("{}/__test/competitions/{competition}/{action}", dev.base_url());
+    send(method, &url, &[("Authorization", &e2e::admin_auth())], None)
+}
+
+/// The isolate's wasm memory in an object's stats.
+fn memory_of(stats: &e2e::Reply) -> u64 {
+    stats.json["memory_bytes"].as_u64().expect("memory_bytes")
+}
+
 #[test]
 fn a_score_written_through_the_object_survives_a_killed_wrangler_dev() {
     let persist = scratch_dir("durability");
@@ -18,24 +29,14 @@ fn a_score_written_through_the_object_survives_a_killed_wrangler_dev() {
     }
 
     // A board big enough for a multi-level tree, stored through the object's bulk path.
-    let seeded = send(
-        "POST",
-        &format!("{}/__test/competitions/{competition}/seed?n=3000", dev.base_url()),
-        &[("Authorization", &e2e::admin_auth())],
-        None,
-    );
+    let seeded = object_route(&dev, &competition, "POST", "seed?n=3000");
     assert_eq!(seeded.json["members"], 3005, "{:?}", seeded.json);
     let page = format!("/api/v1/leaderboard/{competition}?limit=200");
     let before = get_as(&dev.base_url(), &page, &users[0]);
 
     let dev = dev.restart_after_crash();
 
-    let stats = send(
-        "GET",
-        &format!("{}/__test/competitions/{competition}/stats", dev.base_url()),
-        &[("Authorization", &e2e::admin_auth())],
-        None,
-    );
+    let stats = object_route(&dev, &competition, "GET", "stats");
     assert_eq!(stats.json["rebuilt_members"], 3005, "the board was rebuilt from storage: {:?}", stats.json);
     let after = get_as(&dev.base_url(), &page, &users[0]);
     assert_eq!(after.json, before.json, "the rebuilt board orders exactly as before the crash");
@@ -68,15 +69,10 @@ fn a_woken_object_releases_the_board_its_discarded_instance_held() {
     let persist = scratch_dir("wakes");
     let dev = WranglerDev::start(&persist);
     let competition = Uuid::new_v4();
-    let admin = e2e::admin_auth();
-    let route = |method: &str, action: &str| {
-        let url = format!("{}/__test/competitions/{competition}/{action}", dev.base_url());
-        send(method, &url, &[("Authorization", &admin)], None)
-    };
+    let route = |method: &str, action: &str| object_route(&dev, &competition, method, action);
     let seeded = route("POST", &format!("seed?n={MEMBERS}"));
     assert_eq!(seeded.json["members"], MEMBERS, "{:?}", seeded.json);
-    let memory = |reply: &e2e::Reply| reply.json["memory_bytes"].as_u64().expect("memory_bytes");
-    let before = memory(&seeded);
+    let before = memory_of(&seeded);
     for wake in 1..=3 {
         let aborted = route("POST", "abort");
         assert!(aborted.status >= 500, "wake {wake}: the instance was discarded: {:?}", aborted.json);
@@ -87,7 +83,7 @@ fn a_woken_object_releases_the_board_its_discarded_instance_held() {
             stats.json
         );
         assert_eq!(stats.json["boards_in_memory"], 1, "wake {wake}: the discarded instance's board was released");
-        let grown = memory(&stats).saturating_sub(before);
+        let grown = memory_of(&stats).saturating_sub(before);
         assert!(grown < 4_000_000, "wake {wake}: the isolate's memory grew by {grown} bytes (a board is ≈ 10 MB)");
     }
 }
@@ -105,17 +101,12 @@ fn final_standings_of_a_large_board_need_no_second_copy_of_it() {
     let competition = e2e::competition_with(&[user]);
     let body = json!({"competition_id": competition, "score": 5});
     assert_eq!(post_as(&dev.base_url(), "/api/v1/leaderboard/update", &user, &body).status, 200);
-    let admin = e2e::admin_auth();
-    let route = |action: &str| {
-        let url = format!("{}/__test/competitions/{competition}/{action}", dev.base_url());
-        send("POST", &url, &[("Authorization", &admin)], None)
-    };
+    let route = |action: &str| object_route(&dev, &competition, "POST", action);
     let seeded = route(&format!("seed?n={SEEDED}"));
     assert_eq!(seeded.json["members"], SEEDED + 1, "{:?}", seeded.json);
     let finalized = route("finalize");
     assert_eq!(finalized.json["final_results"], SEEDED + 1, "{:?}", finalized.json);
-    let memory = |reply: &e2e::Reply| reply.json["memory_bytes"].as_u64().expect("memory_bytes");
-    let grown = memory(&finalized).saturating_sub(memory(&seeded));
+    let grown = memory_of(&finalized).saturating_sub(memory_of(&seeded));
     assert!(grown < 2_000_000, "finalizing grew the isolate's memory by {grown} bytes (a copy of the board ≈ 11 MB)");
     let prizes = get_as(&dev.base_url(), &format!("/api/v1/leaderboard/{competition}/prizes"), &user);
     assert_eq!((prizes.status, prizes.json["final"].as_bool()), (200, Some(true)), "{:?}", prizes.json);
