@@ -124,9 +124,18 @@ impl instances::Release for Loaded {
             return;
         }
         instances::holding(false);
-        self.board.replace(Board::new(Leaderboard::new(), None, false));
-        self.corrupt_rows.take();
-        self.finished_frame.take();
+        // Never a panic here (it would stop the whole isolate): a part still borrowed, which the runtime's turn order
+        // rules out, is left to the garbage collector as before.
+        if let Ok(mut board) = self.board.try_borrow_mut() {
+            *board = Board::new(Leaderboard::new(), None, false);
+        }
+        if let Ok(mut rows) = self.corrupt_rows.try_borrow_mut() {
+            rows.clear();
+            rows.shrink_to_fit();
+        }
+        if let Ok(mut frame) = self.finished_frame.try_borrow_mut() {
+            *frame = None;
+        }
     }
 }
 
