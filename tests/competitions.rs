@@ -63,6 +63,8 @@ fn creating_needs_service_role_and_a_valid_body() {
     let mut cases = Vec::new();
     for (field, value) in [
         ("name", json!("")),
+        // 81 characters as sent: the document's maxLength counts surrounding white space (trimmed, 79 were taken).
+        ("name", json!(format!(" {} ", "x".repeat(79)))),
         ("metric", json!("sleep")),
         ("ends_at", json!("2000-01-01T00:00:00Z")),
         ("payout", json!([9000, 2000])),

@@ -93,6 +93,9 @@ pub fn prize_pool_problem(pool: i64) -> Option<FieldError> {
         .then(|| FieldError::new("prize_pool", format!("must be an integer from 0 to {most} (minor units)")))
 }
 
+/// Longest competition name, in characters.
+pub const MAX_NAME_CHARS: usize = 80;
+
 /// Longest grace period, in hours.
 pub const MAX_GRACE_HOURS: i64 = 72;
 
@@ -103,14 +106,10 @@ impl CreateBody {
     /// Checks every field and reports all problems at once.
     pub fn validate(self) -> Result<NewCompetitionRow, ApiError> {
         let mut problems = Vec::new();
-        let name = self.name.trim().to_owned();
-        if !(1..=80).contains(&name.chars().count()) {
-            problems.push(FieldError::new("name", "must be 1 to 80 characters"));
-        }
-        // Control characters (NUL above all, which Postgres text cannot hold) are never part of a name.
-        if name.chars().any(char::is_control) {
-            problems.push(FieldError::new("name", "must not contain control characters"));
-        }
+        let name = super::trimmed_text(&self.name, MAX_NAME_CHARS, "name").unwrap_or_else(|problem| {
+            problems.push(problem);
+            String::new()
+        });
         if Metric::parse(&self.metric).is_none() {
             problems.push(FieldError::new("metric", "must be steps, active_minutes, distance_m or calories"));
         }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::create::{prize_pool_problem, BasisPoints, MAX_PARTICIPANTS, MAX_PLACES};
+use super::create::{prize_pool_problem, BasisPoints, MAX_NAME_CHARS, MAX_PARTICIPANTS, MAX_PLACES};
 use crate::adapters::rows::CompetitionRow;
 use crate::error::{ApiError, FieldError};
 use crate::http::body::present;
@@ -45,12 +45,13 @@ impl PatchBody {
         let mut changes = serde_json::Map::new();
         let mut next = row.clone();
         if let Some(name) = self.name {
-            let name = name.trim().to_owned();
-            if !(1..=80).contains(&name.chars().count()) || name.chars().any(char::is_control) {
-                problems.push(FieldError::new("name", "must be 1 to 80 characters without control characters"));
+            match trimmed_text(&name, MAX_NAME_CHARS, "name") {
+                Ok(name) => {
+                    changes.insert("name".into(), name.clone().into());
+                    next.name = name;
+                }
+                Err(problem) => problems.push(problem),
             }
-            changes.insert("name".into(), name.clone().into());
-            next.name = name;
         }
         if let Some(text) = self.ends_at {
             let starts = time::parse_ms(&row.starts_at);
@@ -144,14 +145,21 @@ impl DisqualifyBody {
     }
 }
 
-/// An administrator's stated reason (a disqualification's, a review decision's), trimmed: 1..=200 characters and no
-/// control characters (Postgres refuses a NUL in text, and the reason is shown to people).
+/// An administrator's stated reason (a disqualification's, a review decision's): [`trimmed_text`] of at most 200.
 pub fn reason(text: &str) -> Result<String, FieldError> {
-    let reason = text.trim();
-    if !(1..=200).contains(&reason.chars().count()) || reason.chars().any(char::is_control) {
-        return Err(FieldError::new("reason", "must be 1 to 200 characters without control characters"));
+    trimmed_text(text, 200, "reason")
+}
+
+/// `text` without its surrounding white space, for a `field` the document gives as `http::schema::trimmed_text`: at
+/// most `max` characters as sent (the document's `maxLength`; trimming first let 81 through), at least one once
+/// trimmed, and no control characters inside (Postgres refuses a NUL in text, and names and reasons are shown to
+/// people).
+pub fn trimmed_text(text: &str, max: usize, field: &str) -> Result<String, FieldError> {
+    let trimmed = text.trim();
+    if text.chars().count() > max || trimmed.is_empty() || trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(field, format!("must be 1 to {max} characters without control characters")));
     }
-    Ok(reason.to_owned())
+    Ok(trimmed.to_owned())
 }
 
 #[cfg(test)]
@@ -160,6 +168,29 @@ mod tests {
     use crate::fitness_rules::Scoring;
     use serde_json::json;
     use uuid::Uuid;
+
+    /// As the document states it: `maxLength` counts the text as sent, surrounding white space included.
+    #[test]
+    fn trimmed_text_is_at_most_max_as_sent_and_not_empty_once_trimmed() {
+        let long = "x".repeat(80);
+        let cases: Vec<(String, Option<&str>)> = vec![
+            ("  Winter steps  ".into(), Some("Winter steps")),
+            (long.clone(), Some(long.as_str())),
+            ("x".repeat(81), None),
+            (format!("  {}", "x".repeat(79)), None),
+            (format!("\u{2000}{}", "x".repeat(78)), Some(&long[..78])),
+            (String::new(), None),
+            (" \u{b} ".into(), None),
+            ("a\u{0}b".into(), None),
+        ];
+        for (text, expected) in cases {
+            let got = trimmed_text(&text, 80, "name");
+            assert_eq!(got.as_deref().ok(), expected, "{text:?}");
+            if let Err(problem) = got {
+                assert_eq!(problem.field, "name");
+            }
+        }
+    }
 
     #[test]
     fn a_field_may_be_left_out_but_only_max_participants_may_be_null() {

@@ -6,10 +6,10 @@ mod edits;
 mod replies;
 
 pub use create::{BasisPoints, CreateBody, ScoreSource, MAX_GRACE_HOURS, MAX_PARTICIPANTS, MAX_PLACES};
-pub use edits::{reason, rescore_range, DisqualifyBody, PatchBody};
+pub use edits::{reason, rescore_range, trimmed_text, DisqualifyBody, PatchBody};
 pub use replies::{meta_from_row, present, Competition, CompetitionList, Disqualified, Membership};
 
 /// The OpenAPI schema of a competition's name, new or edited.
 fn competition_name() -> utoipa::openapi::schema::Object {
-    crate::http::schema::trimmed_text(80, "1 to 80 characters once trimmed, no control characters")
+    crate::http::schema::trimmed_text(create::MAX_NAME_CHARS, "1 to 80 characters once trimmed, no control characters")
 }
