@@ -5,7 +5,7 @@
 //! dev` each wake of a 200 000-member competition kept another 16 MB, five wakes 100 MB, where the isolate's limit is
 //! 128 MB. A new instance of an id proves the one before it is gone for good, so the new one releases it first.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
@@ -16,8 +16,8 @@ pub(super) trait Release {
 }
 
 thread_local! {
+    /// Each object's latest instance; the one before it was released when it came.
     static CURRENT: RefCell<HashMap<String, Weak<dyn Release>>> = RefCell::new(HashMap::new());
-    static HELD: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Releases the instance that held object `id` before, if it is still in memory (call before loading the new one,
@@ -39,20 +39,16 @@ pub(super) fn record(id: String, instance: &Rc<impl Release + 'static>) {
     });
 }
 
-/// Counts a board loaded into memory (`holding(true)`) or let go of, by release or drop (`holding(false)`).
-pub(super) fn holding(board: bool) {
-    HELD.with(|held| held.set(if board { held.get() + 1 } else { held.get().saturating_sub(1) }));
-}
-
-/// How many boards this isolate holds in memory: its live objects', and those of evicted instances not yet
-/// released or collected.
+/// How many boards this isolate holds in memory: each object's latest instance still in memory (live, or evicted and
+/// not collected yet); every earlier one was released.
 pub(super) fn boards_held() -> u64 {
-    HELD.with(Cell::get)
+    CURRENT.with(|current| current.borrow().values().filter(|weak| weak.strong_count() > 0).count() as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
 
     struct Instance {
         released: Cell<bool>,
@@ -72,9 +68,11 @@ mod tests {
         record("a".to_owned(), &first);
         release_previous("b");
         record("b".to_owned(), &other);
+        assert_eq!(boards_held(), 2);
         release_previous("a");
         assert!(first.released.get(), "the instance of the same object is released");
         assert!(!other.released.get(), "another object's is not");
+        assert_eq!(boards_held(), 1, "a released board is not counted");
         let second = Rc::new(Instance { released: Cell::new(false) });
         record("a".to_owned(), &second);
         drop(second);

@@ -123,7 +123,6 @@ impl instances::Release for Loaded {
         if self.released.replace(true) {
             return;
         }
-        instances::holding(false);
         // Never a panic here (it would stop the whole isolate): a part still borrowed, which the runtime's turn order
         // rules out, is left to the garbage collector as before.
         if let Ok(mut board) = self.board.try_borrow_mut() {
@@ -135,14 +134,6 @@ impl instances::Release for Loaded {
         }
         if let Ok(mut frame) = self.finished_frame.try_borrow_mut() {
             *frame = None;
-        }
-    }
-}
-
-impl Drop for Loaded {
-    fn drop(&mut self) {
-        if !self.released.get() {
-            instances::holding(false);
         }
     }
 }
@@ -227,7 +218,6 @@ impl Loaded {
         // Nothing is pending after a wake: subscribers have had (or will resume) every kept frame.
         let fanout = Fanout::new(raw_state, board.last_seq().unwrap_or(0), config.coalesce_from);
         let relays = RelayLinks::new(env.clone(), store.relays()?, config.call_within_ms);
-        instances::holding(true);
         Ok(Self {
             state,
             env,
