@@ -328,8 +328,10 @@ impl Leaderboard {
         self.heap_bytes().saturating_sub(self.tree.len() * MEMBER_DATA_BYTES)
     }
 
-    /// Every member in rank order (for final results and snapshots of small boards).
-    pub fn iter_ranked(&self) -> impl Iterator<Item = Entry> + '_ {
+    /// Every member in rank order, collected at once (tests only: the product reads boards a page at a time, as the
+    /// final standings do, since a million members would double the object's memory).
+    #[cfg(test)]
+    pub(crate) fn iter_ranked(&self) -> impl Iterator<Item = Entry> + '_ {
         self.page(1, self.tree.len()).into_iter()
     }
 }
