@@ -72,7 +72,8 @@ struct RelayState {
     held: RefCell<Vec<PendingFrame>>,
     /// Whether a gap is being filled.
     filling: Cell<bool>,
-    /// How long the next batch waits before it is taken (test builds set it: a relay that is slow to answer).
+    /// How long the next batch waits before it is taken (a relay that is slow to answer; test builds).
+    #[cfg(feature = "test-routes")]
     stall_next_ms: Cell<u64>,
     /// The live sockets: how many are open (and last reported), their frame budgets, numbers and token expiry.
     subscribers: Subscribers,
@@ -110,6 +111,7 @@ impl RelayState {
             holds: Cell::new(0),
             held: RefCell::new(Vec::new()),
             filling: Cell::new(false),
+            #[cfg(feature = "test-routes")]
             stall_next_ms: Cell::new(0),
             subscribers: Subscribers::new(now_ms(), 0),
             alarm_at: Cell::new(None),
@@ -202,9 +204,12 @@ impl RelayState {
     async fn handle(&self, request: RelayRequest) -> Result<Reply> {
         match request {
             RelayRequest::Publish { frames } => {
-                let stall = self.stall_next_ms.replace(0);
-                if stall > 0 {
-                    worker::Delay::from(std::time::Duration::from_millis(stall)).await;
+                #[cfg(feature = "test-routes")]
+                {
+                    let stall = self.stall_next_ms.replace(0);
+                    if stall > 0 {
+                        worker::Delay::from(std::time::Duration::from_millis(stall)).await;
+                    }
                 }
                 let left = self.leaving().then(|| self.epoch.get());
                 self.publish(frames).await;
