@@ -144,11 +144,6 @@ fn database_budget_ms() -> u64 {
     e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS")
 }
 
-/// The key an avatar URL names.
-fn key(url: &str) -> String {
-    url.rsplit('/').next().expect("a key").to_owned()
-}
-
 #[test]
 fn a_new_avatar_removes_the_one_it_replaces_and_every_upload_is_its_own_object() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
@@ -161,7 +156,7 @@ fn a_new_avatar_removes_the_one_it_replaces_and_every_upload_is_its_own_object()
     let new = upload_ok(&ana, &second);
     assert_ne!(new, shared, "the same picture of two users is two objects");
     assert_eq!((served(&again), served(&new), served(&shared)), (404, 200, 200), "the replaced image went");
-    assert_eq!(e2e::avatar_keys(&ana), vec![key(&new)], "the bucket holds only the image Ana shows");
+    assert_eq!(e2e::avatar_keys(&ana), vec![e2e::avatar_key(&new)], "the bucket holds only the image Ana shows");
 
     let auth = format!("Bearer {}", user_token(&ana));
     let deleted = e2e::send("DELETE", &format!("{}/api/v1/me", base_url()), &[("Authorization", &auth)], None);
@@ -193,7 +188,11 @@ fn uploads_of_one_account_at_once_never_leave_the_profile_showing_a_removed_imag
     assert_eq!(shown, again.json["avatar_url"], "the update that landed last decides");
     assert_eq!(served(&shown), 200, "the image the profile shows is stored");
     assert_eq!(served(&replaced), 404, "the one it replaced went");
-    assert_eq!(e2e::avatar_keys(&user), vec![key(&shown)], "nothing else of the account is left in the bucket");
+    assert_eq!(
+        e2e::avatar_keys(&user),
+        vec![e2e::avatar_key(&shown)],
+        "nothing else of the account is left in the bucket"
+    );
 }
 
 /// An account's deletion removes every image it stored, not only the one its profile shows: here one an upload left

@@ -425,6 +425,11 @@ pub fn avatar_keys(user: &Uuid) -> Vec<String> {
     keys.iter().map(|key| key.as_str().expect("a key").to_owned()).collect()
 }
 
+/// The key an avatar URL names (its last path segment).
+pub fn avatar_key(url: &str) -> String {
+    url.rsplit('/').next().expect("an avatar URL").to_owned()
+}
+
 /// Sets a rule of the local PostgREST gateway's delay knob: the replies to the next `times` requests (all of them
 /// without) whose path, query and body contain every text of `contains` wait `ms` after their statements ran; 0 ms
 /// removes the rule. Name a test's own ids in `contains`, so the rule slows nobody else.
