@@ -736,6 +736,45 @@ fn a_fixed_clock_counts_the_same_dates_for_everyone() {
     assert_eq!((score_in(&reply, &west), score_in(&reply, &own)), (Some(3000), Some(2000)), "{:?}", reply.json);
 }
 
+/// Dates synced at UTC+14 (today there) count after the member sets UTC−12, where the latest of them has not begun:
+/// the object's plausibility bound for a total made of days must allow every date a member's clock can count (it
+/// counted only dates begun in the same zone, so a walker who crossed the date line could not sync: 422).
+#[test]
+fn dates_synced_in_the_east_still_count_after_the_member_moves_west() {
+    let t = now();
+    let starts = t - 60;
+    let (competition, _) = competition(json!({"starts_at": rfc3339(starts)}));
+    let walker = Uuid::new_v4();
+    join(&competition, &walker);
+    let date = |secs: i64| rfc3339(secs)[..10].to_owned();
+    let (east_yesterday, east_today, west_today) =
+        (date(t + 14 * 3600 - DAY), date(t + 14 * 3600), date(t - 12 * 3600));
+    // What the window counts on a clock `offset` ahead of UTC, each date once, 60 000 steps a date.
+    let expected = |offset: i64, dates: &[&String]| {
+        let first = date(starts + offset);
+        let counted: std::collections::BTreeSet<&&String> = dates.iter().filter(|d| ***d >= first).collect();
+        60_000 * counted.len() as i64
+    };
+    let reply = sync(
+        &walker,
+        json!({"source": "healthkit", "time_zone": "Etc/GMT-14", "samples": [
+            {"date": east_yesterday, "steps": 60_000}, {"date": east_today, "steps": 60_000}]}),
+    );
+    let east = expected(14 * 3600, &[&east_yesterday, &east_today]);
+    assert_eq!(score_in(&reply, &competition), Some(east), "{:?}", reply.json);
+    let reply = as_user(
+        "POST",
+        "/api/v1/fitness/sync",
+        &walker,
+        Some(&json!({"source": "garmin", "time_zone": "Etc/GMT+12", "samples": [
+            {"date": west_today, "steps": 60_000}]})),
+    );
+    let west = expected(-12 * 3600, &[&east_yesterday, &east_today, &west_today]);
+    assert!(west > 100_000, "two dates or more count at UTC−12 ({west})");
+    assert_eq!((reply.status, score_in(&reply, &competition)), (200, Some(west)), "{:?}", reply.json);
+    assert_eq!(board_score(&competition, &walker), Some(west));
+}
+
 #[test]
 fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final() {
     let walker = Uuid::new_v4();

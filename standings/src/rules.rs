@@ -134,7 +134,7 @@ pub enum ScoreOrigin {
     /// daily cap for every day of the competition started so far in UTC.
     Posted,
     /// Computed from stored fitness days, where a member's days are their own local days: at most the daily cap for
-    /// every local date that counts somewhere on Earth so far ([`counted_days_anywhere`]).
+    /// every local date one member's clock can have counted so far ([`counted_days_anywhere`]).
     FitnessDays,
 }
 
@@ -173,20 +173,24 @@ const WEST_MOST_MS: i64 = -12 * 3_600_000;
 const EAST_MOST_MS: i64 = 14 * 3_600_000;
 
 /// Local dates, in a zone `offset_ms` ahead of UTC, whose midnight-to-midnight interval overlaps
-/// `[starts_ms, ends_ms)` and has begun by `now_ms`.
-pub fn counted_days_at_offset(starts_ms: i64, ends_ms: i64, now_ms: i64, offset_ms: i64) -> i64 {
-    // In local wall time a date D counts when D < end, D + 1 day > start, and D <= now.
+/// `[starts_ms, ends_ms)`, up to `latest_date` (days since the epoch).
+fn counted_dates_at_offset(starts_ms: i64, ends_ms: i64, latest_date: i64, offset_ms: i64) -> i64 {
+    // In local wall time a date D counts when D < end and D + 1 day > start.
     let first = (starts_ms + offset_ms).div_euclid(DAY_MS);
-    let last = (ends_ms - 1 + offset_ms).min(now_ms + offset_ms).div_euclid(DAY_MS);
+    let last = (ends_ms - 1 + offset_ms).div_euclid(DAY_MS).min(latest_date);
     (last - first + 1).max(0)
 }
 
 /// The most local dates any one member can have counted by `now_ms`, whatever their zone: the bound of a total
-/// made of days that were each at most the daily cap.
+/// made of days that were each at most the daily cap. A date counts when it overlaps the window on the member's
+/// clock (whichever zone that is now), and it was stored when it had begun in the zone the member synced from then,
+/// so at the latest today at UTC+14: a member who synced in the east and then set a western zone counts a date that
+/// has not begun on their new clock.
 pub fn counted_days_anywhere(starts_ms: i64, ends_ms: i64, now_ms: i64) -> i64 {
+    let latest_date = (now_ms + EAST_MOST_MS).div_euclid(DAY_MS);
     (WEST_MOST_MS..=EAST_MOST_MS)
         .step_by(ZONE_STEP_MS as usize)
-        .map(|offset| counted_days_at_offset(starts_ms, ends_ms, now_ms, offset))
+        .map(|offset| counted_dates_at_offset(starts_ms, ends_ms, latest_date, offset))
         .max()
         .unwrap_or(0)
 }
@@ -213,34 +217,35 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     #[test]
-    fn local_dates_count_when_they_overlap_the_window_and_have_begun() {
+    fn local_dates_count_when_they_overlap_the_window_up_to_the_latest_date_begun() {
         // A seven-day competition [day 10, day 17) in UTC.
         let (starts, ends) = (10 * DAY, 17 * DAY);
         let cases = [
-            // (now, offset, dates counted)
-            (10 * DAY, 0, 1),
-            (10 * DAY - 1, 0, 0),
-            (17 * DAY - 1, 0, 7),
-            (30 * DAY, 0, 7),
-            // UTC+14: its day 10 began at day 9 10:00Z, and its day 17 (10:00Z..) overlaps the last 10 hours.
-            (10 * DAY, 14 * HOUR, 1),
-            (10 * DAY + 10 * HOUR, 14 * HOUR, 2),
-            (30 * DAY, 14 * HOUR, 8),
+            // (latest date begun, offset, dates counted)
+            (10, 0, 1),
+            (9, 0, 0),
+            (16, 0, 7),
+            (30, 0, 7),
+            // UTC+14: its day 17 (10:00Z..) overlaps the last 10 hours.
+            (10, 14 * HOUR, 1),
+            (30, 14 * HOUR, 8),
             // UTC−11: its day 9 runs until day 10 11:00Z and overlaps the start.
-            (10 * DAY, -11 * HOUR, 1),
-            (10 * DAY + 11 * HOUR, -11 * HOUR, 2),
-            (30 * DAY, -11 * HOUR, 8),
+            (10, -11 * HOUR, 2),
+            (30, -11 * HOUR, 8),
         ];
-        for (now, offset, expected) in cases {
-            assert_eq!(counted_days_at_offset(starts, ends, now, offset), expected, "now {now} offset {offset}");
+        for (latest, offset, expected) in cases {
+            assert_eq!(counted_dates_at_offset(starts, ends, latest, offset), expected, "{latest} offset {offset}");
         }
-        assert_eq!(counted_days_anywhere(starts, ends, 10 * DAY), 1);
+        // At the first instant it is already day 10 at UTC+14: a member who stored it there and then set UTC−12 (on
+        // whose clock day 9 overlaps the start too) counts two dates; ten hours later day 11 has begun at UTC+14.
+        assert_eq!(counted_days_anywhere(starts, ends, 10 * DAY), 2);
+        assert_eq!(counted_days_anywhere(starts, ends, 10 * DAY + 10 * HOUR), 3);
         assert_eq!(counted_days_anywhere(starts, ends, 30 * DAY), 8);
-        // Never fewer than the UTC days started: a zone-aware bound only ever loosens the posted one by a day.
-        for now in (9 * DAY..18 * DAY).step_by(HOUR as usize) {
+        // Never fewer than the UTC days started, and at most two more (a day either side of UTC's dates).
+        for now in (10 * DAY..18 * DAY).step_by(HOUR as usize) {
             let anywhere = counted_days_anywhere(starts, ends, now);
             let utc = started_days(starts, ends, now);
-            assert!(anywhere >= utc && anywhere <= utc + 1, "now {now}: {anywhere} vs {utc}");
+            assert!(anywhere >= utc && anywhere <= utc + 2, "now {now}: {anywhere} vs {utc}");
         }
     }
 
@@ -268,12 +273,13 @@ mod tests {
             (17 * DAY, 0, days, Err(Refusal::Finished)),
             (10 * DAY, 100_000, posted, Ok(())),
             (10 * DAY, 100_001, posted, Err(Refusal::Implausible { cap: 100_000 })),
-            // At the first instant nobody has walked more than one local day of the competition...
-            (10 * DAY, 100_000, days, Ok(())),
-            (10 * DAY, 100_001, days, Err(Refusal::Implausible { cap: 100_000 })),
-            // ...but ten hours later it is already the second day at UTC+14.
-            (10 * DAY + 10 * HOUR, 200_000, days, Ok(())),
-            (10 * DAY + 10 * HOUR, 200_001, days, Err(Refusal::Implausible { cap: 200_000 })),
+            // At the first instant a member's days can count two dates (day 10 stored at UTC+14, day 9 and day 10
+            // counted at UTC−12)...
+            (10 * DAY, 200_000, days, Ok(())),
+            (10 * DAY, 200_001, days, Err(Refusal::Implausible { cap: 200_000 })),
+            // ...and ten hours later three: day 11 has begun at UTC+14.
+            (10 * DAY + 10 * HOUR, 300_000, days, Ok(())),
+            (10 * DAY + 10 * HOUR, 300_001, days, Err(Refusal::Implausible { cap: 300_000 })),
             (10 * DAY + 10 * HOUR, 100_001, posted, Err(Refusal::Implausible { cap: 100_000 })),
             (12 * DAY + 1, 300_000, posted, Ok(())),
             (12 * DAY + 1, 300_001, posted, Err(Refusal::Implausible { cap: 300_000 })),
