@@ -152,11 +152,7 @@ pub fn check_score(
         Status::Upcoming => Err(Refusal::NotStarted),
         Status::Finished | Status::Cancelled => Err(Refusal::Finished),
         Status::Active | Status::Finalizing => {
-            let days = match origin {
-                ScoreOrigin::Posted => started_days(starts_ms, ends_ms, now_ms),
-                ScoreOrigin::FitnessDays => counted_days_anywhere(starts_ms, ends_ms, now_ms),
-            };
-            let cap = metric.daily_cap().saturating_mul(days);
+            let cap = max_score(metric, (starts_ms, ends_ms), now_ms, origin);
             if i64::from(score) > cap {
                 Err(Refusal::Implausible { cap })
             } else {
@@ -204,9 +200,14 @@ pub fn started_days(starts_ms: i64, ends_ms: i64, now_ms: i64) -> i64 {
     (until - starts_ms).div_euclid(86_400_000) + 1
 }
 
-/// The largest plausible cumulative score at `now_ms`.
-pub fn max_score(metric: Metric, starts_ms: i64, ends_ms: i64, now_ms: i64) -> i64 {
-    metric.daily_cap().saturating_mul(started_days(starts_ms, ends_ms, now_ms))
+/// The largest plausible cumulative score at `now_ms` of a competition running `[starts_ms, ends_ms)`, for a score
+/// of `origin`.
+pub fn max_score(metric: Metric, (starts_ms, ends_ms): (i64, i64), now_ms: i64, origin: ScoreOrigin) -> i64 {
+    let days = match origin {
+        ScoreOrigin::Posted => started_days(starts_ms, ends_ms, now_ms),
+        ScoreOrigin::FitnessDays => counted_days_anywhere(starts_ms, ends_ms, now_ms),
+    };
+    metric.daily_cap().saturating_mul(days)
 }
 
 #[cfg(test)]
@@ -317,10 +318,19 @@ mod tests {
 
     #[test]
     fn caps_follow_the_design() {
-        assert_eq!(max_score(Metric::Steps, 0, 7 * DAY, DAY + 5), 200_000);
-        assert_eq!(max_score(Metric::ActiveMinutes, 0, 7 * DAY, 0), 1_440);
-        assert_eq!(max_score(Metric::DistanceM, 0, 7 * DAY, -5), 0);
-        assert_eq!(max_score(Metric::Calories, 0, 7 * DAY, 100 * DAY), 140_000);
+        let (posted, days) = (ScoreOrigin::Posted, ScoreOrigin::FitnessDays);
+        let cases = [
+            (Metric::Steps, DAY + 5, posted, 200_000),
+            (Metric::ActiveMinutes, 0, posted, 1_440),
+            (Metric::DistanceM, -5, posted, 0),
+            (Metric::Calories, 100 * DAY, posted, 140_000),
+            // Local dates: UTC−12's day −1 overlaps the start, and day 2 has begun at UTC+14 by day 1 10:00Z.
+            (Metric::Steps, DAY + 10 * HOUR, days, 400_000),
+            (Metric::Calories, 100 * DAY, days, 160_000),
+        ];
+        for (metric, now, origin, expected) in cases {
+            assert_eq!(max_score(metric, (0, 7 * DAY), now, origin), expected, "{metric:?} at {now}, {origin:?}");
+        }
         assert_eq!(Metric::parse("distance_m"), Some(Metric::DistanceM));
         assert_eq!(Metric::parse("sleep"), None);
     }
