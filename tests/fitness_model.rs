@@ -4,8 +4,9 @@
 //! today, zone changes — review decisions, disqualifications, profile zone changes, late joins and moved ends run
 //! over competitions of every metric and scoring mode, participant and fixed clocks, with or without typed-in
 //! samples, and windows that start and end mid-day; one of them starts during the run, after its members synced. After every step the Worker's answer must be the model's; at the
-//! end (and after every moved end) every board. Then one competition ends: its final board, its prizes (the
-//! contract's split, ties sharing) and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>`
+//! end (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows. Then one
+//! competition ends: its final board, its prizes (the contract's split, ties sharing), each member's final amount in
+//! their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>`
 //! replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -457,6 +458,48 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
         }
         assert_eq!(entries.len(), competition.on_board.len(), "every member written is on {competition:?}");
     }
+    for (user, person) in people {
+        check_my_competitions(user, person, competitions, None);
+    }
+}
+
+/// What `GET /api/v1/me/competitions` shows `user` for each of `competitions` they joined: `member` with their board
+/// score and rank (all null off the board), or `disqualified` with the reason and no place. With `paid` (the
+/// competitions' standings are final), every final amount too: the prize, 0 for the unpaid and the disqualified.
+fn check_my_competitions(
+    user: &Uuid,
+    person: &Person,
+    competitions: &[Competition],
+    paid: Option<&BTreeMap<Uuid, i64>>,
+) {
+    let reply = call("GET", "/api/v1/me/competitions", &user_token(user), None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let listed: BTreeMap<String, &Value> = reply.json["competitions"]
+        .as_array()
+        .expect("competitions")
+        .iter()
+        .map(|c| (c["competition"]["id"].as_str().unwrap_or_default().to_owned(), c))
+        .collect();
+    for competition in competitions {
+        let member = competition.members.contains(user);
+        let disqualified = competition.disqualified.contains(user);
+        let Some(shown) = listed.get(&competition.id.to_string()) else {
+            assert!(!member && !disqualified, "{user} does not see {competition:?}: {:?}", reply.json);
+            continue;
+        };
+        let context = format!("{user} in {competition:?}: {shown}");
+        let score = (member && competition.on_board.contains(user)).then(|| person.score(competition));
+        let (status, reason) = if disqualified { ("disqualified", json!("model")) } else { ("member", Value::Null) };
+        assert_eq!((&shown["status"], &shown["reason"]), (&json!(status), &reason), "{context}");
+        assert_eq!(shown["score"], json!(score), "{context}");
+        let board = board_of(competition, user);
+        let rank = score.and_then(|_| board.iter().position(|(u, _)| u == user)).map(|position| position + 1);
+        assert_eq!(shown["rank"], json!(rank), "{context}");
+        let display_rank = score.map(|score| board.iter().filter(|(_, s)| *s > score).count() + 1);
+        assert_eq!(shown["display_rank"], json!(display_rank), "{context}");
+        let amount = paid.map(|paid| paid.get(user).copied().unwrap_or(0));
+        assert_eq!(shown["final_amount"], json!(amount), "{context}");
+    }
 }
 
 /// The user's standing in each competition the model says they are a member of: their model score when the model
@@ -622,6 +665,10 @@ fn finish_during_the_run(
             *share += 1;
         }
         assert_eq!(amounts, shares, "pool {pool}, payout {payout:?}, board {board:?}: {:?}", prizes.json);
+    }
+
+    for (user, person) in people.iter() {
+        check_my_competitions(user, person, std::slice::from_ref(&competition), Some(&paid));
     }
 
     // A member's sync after the end leaves the final board as it was.
