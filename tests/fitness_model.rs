@@ -1,12 +1,12 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
-//! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around
-//! each metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local
-//! today, zone changes — review decisions, disqualifications, profile zone changes, late joins, moved ends and
-//! cancellations run over competitions of every metric and scoring mode, participant and fixed clocks, with or
+//! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around each
+//! metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local today,
+//! zone changes — review decisions, disqualifications, profile zone changes, late joins, moved ends, cancellations and
+//! account deletions run over competitions of every metric and scoring mode, participant and fixed clocks, with or
 //! without typed-in samples, and windows that start and end mid-day; one of them starts during the run, after its
 //! members synced. After every step the Worker's answer must be the model's; at the end (and after every moved end)
-//! every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled competition keeps its board
-//! and pays nobody. Then one competition ends: its final board, its prizes (the contract's split, ties sharing), each
+//! every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled competition keeps its board and
+//! pays nobody. Then one competition ends: its final board, its prizes (the contract's split, ties sharing), each
 //! member's final amount in their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one
 //! seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
@@ -707,6 +707,30 @@ fn check_cancelled(people: &BTreeMap<Uuid, Person>, competition: &Competition, b
     }
 }
 
+/// A member deletes their account (`DELETE /api/v1/me`): off every board that still moves, their token refused from
+/// then on, and the model forgets them (their memberships and disqualifications are gone with the account; a
+/// cancelled competition's final standings keep them, as its frozen board says).
+fn delete_account(
+    user: &Uuid,
+    people: &mut BTreeMap<Uuid, Person>,
+    competitions: &mut [Competition],
+    reader: &Uuid,
+    step: usize,
+) {
+    let reply = call("DELETE", "/api/v1/me", &user_token(user), None);
+    assert_eq!(reply.status, 204, "step {step}: {:?}", reply.json);
+    people.remove(user);
+    for competition in competitions.iter_mut() {
+        competition.members.retain(|member| member != user);
+        competition.disqualified.retain(|member| member != user);
+        competition.on_board.remove(user);
+    }
+    let sync =
+        call("POST", "/api/v1/fitness/sync", &user_token(user), Some(&json!({"source": "garmin", "samples": []})));
+    assert_eq!(sync.status, 401, "step {step}: a deleted account syncs: {:?}", sync.json);
+    check_boards(people, competitions, reader);
+}
+
 fn run(seed: u64, steps: usize) {
     eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -725,12 +749,17 @@ fn run(seed: u64, steps: usize) {
         }
         people.insert(user, Person { zone: "UTC".to_owned(), ..Person::default() });
     }
-    let users: Vec<Uuid> = people.keys().copied().collect();
+    let mut users: Vec<Uuid> = people.keys().copied().collect();
     let starting = start_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
     competitions.push(starting);
     let mut cancelled = Vec::new();
     for step in 0..steps {
         let user = users[rng.usize(0..users.len())];
+        if rng.u8(0..60) == 0 && user != users[0] && users.len() > 3 {
+            delete_account(&user, &mut people, &mut competitions, &users[0], step);
+            users.retain(|u| *u != user);
+            continue;
+        }
         if rng.u8(0..20) == 0 {
             move_end(&mut rng, &people, &mut competitions, &users[0], step);
             continue;
