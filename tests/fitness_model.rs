@@ -1,14 +1,15 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
 //! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around each
 //! metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local today,
-//! zone changes — review decisions, disqualifications, profile zone changes, late joins, moved ends, cancellations and
-//! account deletions run over competitions of every metric and scoring mode, participant and fixed clocks, with or
-//! without typed-in samples, and windows that start and end mid-day; one of them starts during the run, after its
-//! members synced. After every step the Worker's answer must be the model's; at the end (and after every moved end)
-//! every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled competition keeps its board and
-//! pays nobody. Then one competition ends: its final board, its prizes (the contract's split, ties sharing), each
-//! member's final amount in their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one
-//! seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
+//! zone changes — review decisions, disqualifications, profile zone changes, late joins, moved ends, cancellations,
+//! account deletions and administrators' score corrections run over competitions of every metric and scoring mode,
+//! participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day; one of them
+//! starts during the run, after its members synced. After every step the Worker's answer must be the model's; at the
+//! end (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled
+//! competition keeps its board and pays nobody; a correction stands until the member's total is next computed. Then one
+//! competition ends: its final board, its prizes (the contract's split, ties sharing), each member's final amount in
+//! their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise
+//! `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,6 +68,22 @@ struct Competition {
     /// The members the board holds: written by a sync, a zone change or a moved end while a member, or by a join
     /// whose stored days made a score above 0.
     on_board: BTreeSet<Uuid>,
+    /// Administrators' corrections still standing: each until the member's total is next computed from their days
+    /// (a sync, a changed decision, a zone change, a moved end near their days), and through the final standings.
+    corrections: BTreeMap<Uuid, i64>,
+}
+
+impl Competition {
+    /// What the board must show for `user`: their standing correction, else the score of their days.
+    fn expected(&self, user: &Uuid, person: &Person) -> i64 {
+        self.corrections.get(user).copied().unwrap_or_else(|| person.score(self))
+    }
+
+    /// `user`'s total computed from their days was written: on the board, any correction replaced.
+    fn recomputed(&mut self, user: &Uuid) {
+        self.on_board.insert(*user);
+        self.corrections.remove(user);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -209,6 +226,7 @@ fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>) -> Co
         members: Vec::new(),
         disqualified: Vec::new(),
         on_board: BTreeSet::new(),
+        corrections: BTreeMap::new(),
     }
 }
 
@@ -371,7 +389,7 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
     // decision whose writes failed), so it puts nobody on a board and, here, changes no score.
     if person.holds.insert(date, decision.1) != Some(decision.1) {
         for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
-            competition.on_board.insert(*user);
+            competition.recomputed(user);
         }
     } else {
         for rescored in reply.json["competitions"].as_array().expect("competitions") {
@@ -416,7 +434,7 @@ fn start_during_the_run(
         }
         sync(rng, user, person, started, 0);
         for competition in started.iter_mut().filter(|c| c.members.contains(user)) {
-            competition.on_board.insert(*user);
+            competition.recomputed(user);
         }
     }
     assert!(local::token::now() < starts, "the syncs before the start took longer than {START_AFTER_SECS} s");
@@ -454,7 +472,8 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
             assert_eq!(entry["display_rank"], json!(higher + 1), "{competition:?}: {entries:?}");
             assert!(position == 0 || scores[position - 1] >= score, "{competition:?}: {entries:?}");
             let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
-            assert_eq!(Some(score), people.get(&user).map(|p| p.score(competition)), "{user} in {competition:?}");
+            let expected = people.get(&user).map(|p| competition.expected(&user, p));
+            assert_eq!(Some(score), expected, "{user} in {competition:?}");
             assert!(competition.on_board.contains(&user), "{user} is not on {competition:?}");
         }
         assert_eq!(entries.len(), competition.on_board.len(), "every member written is on {competition:?}");
@@ -503,7 +522,7 @@ fn check_standings(user: &Uuid, person: &Person, competitions: &[Competition], w
     for competition in competitions.iter().filter(|c| c.members.contains(user)) {
         let path = format!("/api/v1/leaderboard/{}/users/{user}", competition.id);
         let board = call("GET", &path, &user_token(user), None);
-        let expected = competition.on_board.contains(user).then(|| person.score(competition));
+        let expected = competition.on_board.contains(user).then(|| competition.expected(user, person));
         let found = (board.status == 200).then(|| board.json["score"].as_i64()).flatten();
         assert_eq!(found, expected, "{what}: {competition:?}, zone {}: {:?}", person.zone, board.json);
         if expected.is_none() {
@@ -525,7 +544,7 @@ fn change_zone(
     assert_eq!((reply.status, &reply.json["time_zone"]), (200, &json!(zone)), "step {step}: {:?}", reply.json);
     person.zone = zone.to_owned();
     for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
-        competition.on_board.insert(*user);
+        competition.recomputed(user);
     }
     check_standings(user, person, competitions, &format!("step {step}: zone {zone}"));
 }
@@ -577,11 +596,17 @@ fn end_moved(competition: &mut Competition, people: &BTreeMap<Uuid, Person>, old
     if old != new {
         let first = utc_date(old.min(new)).yesterday().expect("a date in range");
         let last = utc_date(old.max(new)).tomorrow().expect("a date in range");
-        for member in &competition.members {
-            let person = people.get(member).expect("a person of the model");
-            if person.samples.keys().any(|(date, _)| (first..=last).contains(date)) {
-                competition.on_board.insert(*member);
-            }
+        let near: Vec<Uuid> = competition
+            .members
+            .iter()
+            .filter(|member| {
+                let person = people.get(member).expect("a person of the model");
+                person.samples.keys().any(|(date, _)| (first..=last).contains(date))
+            })
+            .copied()
+            .collect();
+        for member in &near {
+            competition.recomputed(member);
         }
     }
     competition.ends = new;
@@ -636,7 +661,7 @@ fn finish_during_the_run(
 
     let board = board_of(&competition, reader);
     let expected: BTreeMap<Uuid, i64> =
-        competition.on_board.iter().map(|member| (*member, people[member].score(&competition))).collect();
+        competition.on_board.iter().map(|member| (*member, competition.expected(member, &people[member]))).collect();
     assert_eq!(board.iter().copied().collect::<BTreeMap<_, _>>(), expected, "the final board of {competition:?}");
     let prizes = call("GET", &format!("/api/v1/leaderboard/{}/prizes", competition.id), &user_token(reader), None);
     assert_eq!((prizes.status, &prizes.json["final"]), (200, &json!(true)), "{:?}", prizes.json);
@@ -731,6 +756,22 @@ fn delete_account(
     check_boards(people, competitions, reader);
 }
 
+/// An administrator corrects one member's score in one competition (`user_id` in the update body): the board shows
+/// it, as a member's standing, until their total is next computed from their days ([`Competition::corrections`]).
+fn correct(rng: &mut fastrand::Rng, people: &BTreeMap<Uuid, Person>, competitions: &mut [Competition], step: usize) {
+    let competition = &mut competitions[rng.usize(0..competitions.len())];
+    let Some(&member) = competition.members.get(rng.usize(0..competition.members.len().max(1))) else { return };
+    // Every competition of the run has started at least a day of its window: one day's cap is always plausible.
+    let score = rng.i64(0..=METRICS[competition.metric].2);
+    let body = json!({"competition_id": competition.id, "user_id": member, "score": score});
+    let reply = call("POST", "/api/v1/leaderboard/update", &service_token(), Some(&body));
+    assert_eq!((reply.status, &reply.json["score"]), (200, &json!(score)), "step {step}: {body}: {:?}", reply.json);
+    competition.on_board.insert(member);
+    competition.corrections.insert(member, score);
+    let person = people.get(&member).expect("a person of the model");
+    check_standings(&member, person, std::slice::from_ref(competition), &format!("step {step}: a correction"));
+}
+
 fn run(seed: u64, steps: usize) {
     eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -768,6 +809,10 @@ fn run(seed: u64, steps: usize) {
             cancelled.push(cancel(&mut rng, &people, &mut competitions, &users[0], step));
             continue;
         }
+        if rng.u8(0..30) == 0 {
+            correct(&mut rng, &people, &mut competitions, step);
+            continue;
+        }
         let person = people.get_mut(&user).expect("a person of the model");
         if rng.u8(0..25) == 0 && user != users[0] {
             // Disqualified from one of their competitions: off that board, and their syncs no longer rescore it.
@@ -788,7 +833,7 @@ fn run(seed: u64, steps: usize) {
         } else {
             sync(&mut rng, &user, person, &competitions, step);
             for competition in competitions.iter_mut().filter(|c| c.members.contains(&user)) {
-                competition.on_board.insert(user);
+                competition.recomputed(&user);
             }
         }
     }

@@ -318,6 +318,43 @@ fn the_same_decision_again_moves_a_board_the_first_one_did_not_reach() {
     assert_eq!((once_more.status, score_in(&once_more, &id)), (200, Some(70_000)), "nothing moves twice");
 }
 
+/// Deciding a hold twice is a no-op (API.md), also where the member's score was corrected after the decision: the
+/// repeated decision (a retry of one whose writes failed) rewrites the boards that hold the member at their current
+/// days version, and a board's version can lag it — a moved end of another competition raises the version and
+/// rescores that one alone — so the retry replaced the correction.
+#[test]
+fn the_same_decision_again_leaves_a_later_correction_standing() {
+    let walker = Uuid::new_v4();
+    let (corrected, _) = competition(json!({"clock": "UTC"}));
+    let (moved, _) = competition(json!({"clock": "UTC"}));
+    join(&corrected, &walker);
+    join(&moved, &walker);
+    let date = date_at(0);
+    sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 70_000}]}));
+    let path = format!("/api/v1/admin/holds/{walker}/{date}");
+    let approved = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!(score_in(&approved, &corrected), Some(70_000), "{:?}", approved.json);
+    // The repeated decision rewrites the boards Postgres knows the member is on: wait for the delivery there.
+    let delivered =
+        format!("SELECT count(*) FROM public.scores WHERE competition_id = '{corrected}' AND user_id = '{walker}'");
+    e2e::eventually(Duration::from_secs(15), || {
+        (e2e::stack(&["psql", "-tAc", &delivered]).1.trim() == "1").then_some(())
+    })
+    .expect("the score reaches Postgres");
+    // Today is near the moved end, so the member's days version rises and that competition alone is rescored.
+    let end =
+        as_admin("PATCH", &format!("/api/v1/competitions/{moved}"), Some(&json!({"ends_at": rfc3339(now() + 3600)})));
+    assert_eq!(end.status, 200, "{:?}", end.json);
+    let body = json!({"competition_id": corrected, "user_id": walker, "score": 1_234});
+    let correction = as_admin("POST", "/api/v1/leaderboard/update", Some(&body));
+    assert_eq!((correction.status, &correction.json["score"]), (200, &json!(1_234)), "{:?}", correction.json);
+
+    let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
+    assert_eq!((again.status, score_in(&again, &corrected)), (200, None), "{:?}", again.json);
+    assert_eq!(board_score(&corrected, &walker), Some(1_234), "the correction stands");
+    assert_eq!(board_score(&moved, &walker), Some(70_000));
+}
+
 #[test]
 fn the_callers_zone_decides_their_today_and_their_days() {
     let walker = Uuid::new_v4();
