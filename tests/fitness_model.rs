@@ -4,8 +4,9 @@
 //! zone changes — review decisions, disqualifications, profile zone changes, late joins, moved ends, cancellations,
 //! account deletions and administrators' score corrections run over competitions of every metric and scoring mode,
 //! participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day; one of them
-//! starts during the run, after its members synced. After every step the Worker's answer must be the model's; at the
-//! end (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled
+//! starts during the run, after its members synced, and one ends early in it and stays finalizing (an hour of grace:
+//! syncs still rescore it, joins are refused). After every step the Worker's answer must be the model's; at the end
+//! (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled
 //! competition keeps its board and pays nobody; a correction stands until the member's total is next computed. Then one
 //! competition ends: its final board, its prizes (the contract's split, ties sharing), each member's final amount in
 //! their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise
@@ -23,6 +24,8 @@ use uuid::Uuid;
 const DAY: i64 = 86_400;
 /// How far ahead of the setup the competition that starts during the run begins (its members sync before).
 const START_AFTER_SECS: i64 = 4;
+/// How far ahead of the setup the competition that is finalizing for most of the run ends (its grace is an hour).
+const FINALIZING_AFTER_SECS: i64 = 8;
 /// How far ahead of the administrator's move the competition that ends during the run ends.
 const FINISH_AFTER_SECS: i64 = 5;
 /// Per metric: name, review threshold, hard cap, manual cap (API.md, "Per-day limits per metric").
@@ -58,6 +61,8 @@ struct Competition {
     metric: usize,
     starts: i64,
     ends: i64,
+    /// 0, or 1 for the competition that ends early in the run and stays finalizing (syncs still rescore it).
+    grace_hours: i64,
     scoring: Value,
     /// `None`: each member's own zone.
     clock: Option<&'static str>,
@@ -193,10 +198,12 @@ fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
     send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {token}"))], body)
 }
 
-/// A competition of random rules that started up to six days ago (or starts at `starts` when given).
-fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>) -> Competition {
+/// A competition of random rules that started up to six days ago (or starts at `starts` when given) and ends in a
+/// day or more, final at its end (or ends at `ends` when given, then finalizing for an hour).
+fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>, ends: Option<i64>) -> Competition {
     let starts = starts.unwrap_or_else(|| now - DAY / 5 - rng.i64(0..6 * DAY));
-    let ends = now + DAY / 2 + rng.i64(0..3 * DAY);
+    let grace_hours = if ends.is_some() { 1 } else { 0 };
+    let ends = ends.unwrap_or_else(|| now + DAY / 2 + rng.i64(0..3 * DAY));
     let metric = rng.usize(0..METRICS.len());
     let review = METRICS[metric].1;
     let scoring = match rng.u8(0..4) {
@@ -210,7 +217,7 @@ fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>) -> Co
     let body = json!({
         "name": "model", "metric": METRICS[metric].0, "prize_pool": 0, "payout": [],
         "starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "score_source": "fitness", "scoring": scoring,
-        "clock": clock.unwrap_or("participant"), "grace_hours": 0, "allow_manual": allow_manual,
+        "clock": clock.unwrap_or("participant"), "grace_hours": grace_hours, "allow_manual": allow_manual,
     });
     let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
     assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
@@ -220,6 +227,7 @@ fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>) -> Co
         metric,
         starts,
         ends,
+        grace_hours,
         scoring,
         clock,
         allow_manual,
@@ -425,7 +433,7 @@ fn start_during_the_run(
     reader: &Uuid,
 ) -> Competition {
     let starts = local::token::now() + START_AFTER_SECS;
-    let mut starting = new_competition(rng, local::token::now(), Some(starts));
+    let mut starting = new_competition(rng, local::token::now(), Some(starts), None);
     for (user, person) in people.iter_mut() {
         if rng.u8(0..10) < 7 {
             let reply = call("POST", &format!("/api/v1/competitions/{}/join", starting.id), &user_token(user), None);
@@ -554,9 +562,21 @@ fn join_late(rng: &mut fastrand::Rng, user: &Uuid, person: &Person, competitions
     let open: Vec<usize> = (0..competitions.len()).filter(|i| !competitions[*i].members.contains(user)).collect();
     let Some(&index) = open.get(rng.usize(0..open.len().max(1))) else { return };
     let competition = &mut competitions[index];
+    // Not within a second or two of the end, where the request could arrive on either side of it.
+    let now = local::token::now();
+    if (competition.ends - 2..=competition.ends + 2).contains(&now) {
+        return;
+    }
+    let finalizing = now > competition.ends;
     let reply = call("POST", &format!("/api/v1/competitions/{}/join", competition.id), &user_token(user), None);
     if competition.disqualified.contains(user) {
-        assert_eq!(reply.status, 403, "step {step}: a disqualified member rejoins: {:?}", reply.json);
+        // Refused as a disqualified member, or (either answer is the contract's) as a join after the end.
+        let refused = reply.status == 403 || (finalizing && reply.status == 409);
+        assert!(refused, "step {step}: a disqualified member rejoins: {} {:?}", reply.status, reply.json);
+        return;
+    }
+    if finalizing {
+        assert_eq!(reply.status, 409, "step {step}: a join of finalizing {competition:?}: {:?}", reply.json);
         return;
     }
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
@@ -644,7 +664,10 @@ fn finish_during_the_run(
     competitions: &mut Vec<Competition>,
     reader: &Uuid,
 ) {
-    let mut competition = competitions.remove(rng.usize(0..competitions.len()));
+    // One final at its end (the finalizing one's hour of grace would outlast the run).
+    let finals: Vec<usize> = (0..competitions.len()).filter(|i| competitions[*i].grace_hours == 0).collect();
+    let Some(&index) = finals.get(rng.usize(0..finals.len().max(1))) else { return };
+    let mut competition = competitions.remove(index);
     let (old, new) = (competition.ends, local::token::now() + FINISH_AFTER_SECS);
     let pool = rng.i64(0..100_000);
     let payout: Vec<i64> = (0..rng.usize(0..5)).map(|_| rng.i64(1..=2_500)).collect();
@@ -776,7 +799,8 @@ fn run(seed: u64, steps: usize) {
     eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
     let now = local::token::now();
-    let mut competitions: Vec<Competition> = (0..4).map(|_| new_competition(&mut rng, now, None)).collect();
+    let mut competitions: Vec<Competition> = (0..4).map(|_| new_competition(&mut rng, now, None, None)).collect();
+    competitions.push(new_competition(&mut rng, now, None, Some(now + FINALIZING_AFTER_SECS)));
     let mut people: BTreeMap<Uuid, Person> = BTreeMap::new();
     for _ in 0..5 {
         let user = Uuid::new_v4();
