@@ -376,8 +376,8 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
 /// A review decision on one of the model's holds (or a 404 for a day without one), then the user's boards (a
 /// decision rescores every competition of theirs, as a sync does).
 fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions: &mut [Competition], step: usize) {
-    let held: Vec<Date> = person.holds.keys().copied().collect();
-    let date = match held.get(rng.usize(0..held.len().max(1))) {
+    let days: Vec<Date> = person.holds.keys().copied().collect();
+    let date = match days.get(rng.usize(0..days.len().max(1))) {
         Some(date) if rng.u8(0..8) != 0 => *date,
         _ => local_today(&person.zone).checked_add(jiff::Span::new().days(-20)).expect("a date in range"),
     };
@@ -393,6 +393,29 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
         return;
     }
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
+    // One decision covers every source and metric held that day (API.md, clarifications): each listed as decided.
+    let status = if decision.1 == Decision::Approved { "approved" } else { "rejected" };
+    let mut listed: Vec<(String, String, i64, String)> = reply.json["holds"]
+        .as_array()
+        .expect("holds")
+        .iter()
+        .map(|h| {
+            let text = |field: &str| h[field].as_str().unwrap_or_default().to_owned();
+            (text("source"), text("metric"), h["value"].as_i64().unwrap_or(-1), text("status"))
+        })
+        .collect();
+    listed.sort();
+    let mut expected: Vec<(String, String, i64, String)> = person
+        .samples
+        .iter()
+        .filter(|((day, _), _)| *day == date)
+        .flat_map(|((_, source), (values, typed_in))| {
+            held(values, *typed_in)
+                .map(move |m| (source.to_string(), METRICS[m].0.to_owned(), values[m], status.into()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected, "step {step}: the holds of {date}: {:?}", reply.json);
     // The same decision again is a no-op (API.md): it rewrites only boards that hold the member (a retry of a
     // decision whose writes failed), so it puts nobody on a board and, here, changes no score.
     if person.holds.insert(date, decision.1) != Some(decision.1) {
