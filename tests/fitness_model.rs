@@ -6,11 +6,12 @@
 //! participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day; one of them
 //! starts during the run, after its members synced, and one ends early in it and stays finalizing (an hour of grace:
 //! syncs still rescore it, joins are refused). After every step the Worker's answer must be the model's; at the end
-//! (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows; a cancelled
-//! competition keeps its board and pays nobody; a correction stands until the member's total is next computed. Then one
-//! competition ends: its final board, its prizes (the contract's split, ties sharing), each member's final amount in
-//! their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise
-//! `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
+//! (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows; each
+//! competition's live frames (a socket opened before the steps) add up to its board; a cancelled competition keeps its
+//! board and pays nobody; a correction stands until the member's total is next computed. Then one competition ends: its
+//! final board, its prizes (the contract's split, ties sharing), each member's final amount in their list, and a later
+//! sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds
+//! run, each printed for replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -685,6 +686,7 @@ fn finish_during_the_run(
     rng: &mut fastrand::Rng,
     people: &mut BTreeMap<Uuid, Person>,
     competitions: &mut Vec<Competition>,
+    watchers: &mut BTreeMap<Uuid, Watcher>,
     reader: &Uuid,
 ) {
     // One final at its end (the finalizing one's hour of grace would outlast the run).
@@ -736,6 +738,19 @@ fn finish_during_the_run(
     for user in people.keys() {
         check_my_competitions(user, std::slice::from_ref(&competition), Some(&paid));
     }
+    // Its subscribers got every change, then `finished` with the same prizes.
+    let watcher = watchers.get_mut(&competition.id).expect("a watcher");
+    watcher.read_until(u64::MAX, "the finished competition's frames");
+    assert_eq!(watcher.scores, board.iter().copied().collect::<BTreeMap<_, _>>(), "{competition:?}");
+    let told: BTreeMap<Uuid, i64> = watcher
+        .finished
+        .as_ref()
+        .and_then(|frame| frame["prizes"].as_array())
+        .expect("a finished frame with prizes")
+        .iter()
+        .map(|p| (user_of(p), p["amount"].as_i64().expect("amount")))
+        .collect();
+    assert_eq!(told, paid, "the finished frame's prizes are the route's");
 
     // A member's sync after the end leaves the final board as it was.
     if let Some(member) = competition.members.first().copied() {
@@ -818,6 +833,73 @@ fn correct(rng: &mut fastrand::Rng, people: &BTreeMap<Uuid, Person>, competition
     check_standings(&member, person, std::slice::from_ref(competition), &format!("step {step}: a correction"));
 }
 
+/// A live socket on one competition, opened before the run's steps, and the board its frames add up to: each
+/// `update` sets a member's score, each `removed` takes one off; `seq` only rises; the `finished` frame is kept.
+struct Watcher {
+    socket: e2e::Socket,
+    last: u64,
+    scores: BTreeMap<Uuid, i64>,
+    finished: Option<Value>,
+}
+
+fn user_of(frame: &Value) -> Uuid {
+    frame["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("a frame's user id")
+}
+
+impl Watcher {
+    /// Opens the socket as `reader`; its snapshot (the whole board: the run has fewer than 10 people) is the start.
+    fn open(competition: &Uuid, reader: &Uuid) -> Watcher {
+        let (mut socket, _) = e2e::connect_live(competition, reader, true);
+        let snapshot = e2e::next_json(&mut socket);
+        assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+        let entries = snapshot["entries"].as_array().expect("entries");
+        assert_eq!(snapshot["total"], json!(entries.len()), "the snapshot holds the whole board: {snapshot}");
+        let scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
+        Watcher { socket, last: snapshot["seq"].as_u64().expect("seq"), scores, finished: None }
+    }
+
+    /// Reads frames until the socket has seen `seq`, or the `finished` frame.
+    fn read_until(&mut self, seq: u64, what: &str) {
+        while self.last < seq && self.finished.is_none() {
+            let frame = e2e::next_json(&mut self.socket);
+            let kind = frame["type"].as_str().unwrap_or_default();
+            if kind == "finished" {
+                self.finished = Some(frame);
+                continue;
+            }
+            let seq = frame["seq"].as_u64().expect("seq");
+            match kind {
+                "update" | "updates" => {
+                    for update in e2e::updates_in(&frame) {
+                        let at = update["seq"].as_u64().expect("seq");
+                        assert!(at > self.last, "{what}: seq {at} after {}: {frame}", self.last);
+                        self.last = at;
+                        self.scores.insert(user_of(&update), update["score"].as_i64().expect("score"));
+                    }
+                }
+                "removed" => {
+                    assert!(seq > self.last, "{what}: seq {seq} after {}: {frame}", self.last);
+                    self.last = seq;
+                    assert!(self.scores.remove(&user_of(&frame)).is_some(), "{what}: removed off the board: {frame}");
+                }
+                // An administrator's change of the competition names no member.
+                "changed" => self.last = self.last.max(seq),
+                _ => panic!("{what}: unexpected frame {frame}"),
+            }
+        }
+    }
+
+    /// Reads up to the competition's newest change (a fresh socket's snapshot says which); the frames must add up to
+    /// `board`.
+    fn check(&mut self, competition: &Competition, reader: &Uuid, board: &[(Uuid, i64)]) {
+        let (mut probe, _) = e2e::connect_live(&competition.id, reader, true);
+        let newest = e2e::next_json(&mut probe)["seq"].as_u64().expect("seq");
+        let what = format!("the live frames of {competition:?}");
+        self.read_until(newest, &what);
+        assert_eq!(self.scores, board.iter().copied().collect::<BTreeMap<_, _>>(), "{what}");
+    }
+}
+
 fn run(seed: u64, steps: usize) {
     eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -840,6 +922,8 @@ fn run(seed: u64, steps: usize) {
     let mut users: Vec<Uuid> = people.keys().copied().collect();
     let starting = start_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
     competitions.push(starting);
+    let mut watchers: BTreeMap<Uuid, Watcher> =
+        competitions.iter().map(|c| (c.id, Watcher::open(&c.id, &users[0]))).collect();
     let mut cancelled = Vec::new();
     for step in 0..steps {
         let user = users[rng.usize(0..users.len())];
@@ -885,10 +969,19 @@ fn run(seed: u64, steps: usize) {
         }
     }
     check_boards(&people, &competitions, &users[0]);
+    for competition in &competitions {
+        let watcher = watchers.get_mut(&competition.id).expect("a watcher");
+        watcher.check(competition, &users[0], &board_of(competition, &users[0]));
+    }
     for (competition, board) in &cancelled {
         check_cancelled(&people, competition, board, &users[0]);
+        // Subscribers were told: `finished`, paying nobody, after every change.
+        let watcher = watchers.get_mut(&competition.id).expect("a watcher");
+        watcher.read_until(u64::MAX, "a cancelled competition's frames");
+        assert_eq!(watcher.finished.as_ref().map(|f| &f["prizes"]), Some(&json!([])), "{competition:?}");
+        assert_eq!(watcher.scores, board.iter().copied().collect::<BTreeMap<_, _>>(), "{competition:?}");
     }
-    finish_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
+    finish_during_the_run(&mut rng, &mut people, &mut competitions, &mut watchers, &users[0]);
 }
 
 #[test]
