@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use e2e::{base_url, rfc3339, send, service_token, user_token, Reply};
+use e2e::{base_url, rfc3339, send, service_token, user_token, LiveBoard, Reply};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -686,7 +686,7 @@ fn finish_during_the_run(
     rng: &mut fastrand::Rng,
     people: &mut BTreeMap<Uuid, Person>,
     competitions: &mut Vec<Competition>,
-    watchers: &mut BTreeMap<Uuid, Watcher>,
+    watchers: &mut BTreeMap<Uuid, LiveBoard>,
     reader: &Uuid,
 ) {
     // One final at its end (the finalizing one's hour of grace would outlast the run).
@@ -748,7 +748,7 @@ fn finish_during_the_run(
         .and_then(|frame| frame["prizes"].as_array())
         .expect("a finished frame with prizes")
         .iter()
-        .map(|p| (user_of(p), p["amount"].as_i64().expect("amount")))
+        .map(|p| (e2e::user_of(p), p["amount"].as_i64().expect("amount")))
         .collect();
     assert_eq!(told, paid, "the finished frame's prizes are the route's");
 
@@ -833,73 +833,6 @@ fn correct(rng: &mut fastrand::Rng, people: &BTreeMap<Uuid, Person>, competition
     check_standings(&member, person, std::slice::from_ref(competition), &format!("step {step}: a correction"));
 }
 
-/// A live socket on one competition, opened before the run's steps, and the board its frames add up to: each
-/// `update` sets a member's score, each `removed` takes one off; `seq` only rises; the `finished` frame is kept.
-struct Watcher {
-    socket: e2e::Socket,
-    last: u64,
-    scores: BTreeMap<Uuid, i64>,
-    finished: Option<Value>,
-}
-
-fn user_of(frame: &Value) -> Uuid {
-    frame["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("a frame's user id")
-}
-
-impl Watcher {
-    /// Opens the socket as `reader`; its snapshot (the whole board: the run has fewer than 10 people) is the start.
-    fn open(competition: &Uuid, reader: &Uuid) -> Watcher {
-        let (mut socket, _) = e2e::connect_live(competition, reader, true);
-        let snapshot = e2e::next_json(&mut socket);
-        assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
-        let entries = snapshot["entries"].as_array().expect("entries");
-        assert_eq!(snapshot["total"], json!(entries.len()), "the snapshot holds the whole board: {snapshot}");
-        let scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
-        Watcher { socket, last: snapshot["seq"].as_u64().expect("seq"), scores, finished: None }
-    }
-
-    /// Reads frames until the socket has seen `seq`, or the `finished` frame.
-    fn read_until(&mut self, seq: u64, what: &str) {
-        while self.last < seq && self.finished.is_none() {
-            let frame = e2e::next_json(&mut self.socket);
-            let kind = frame["type"].as_str().unwrap_or_default();
-            if kind == "finished" {
-                self.finished = Some(frame);
-                continue;
-            }
-            let seq = frame["seq"].as_u64().expect("seq");
-            match kind {
-                "update" | "updates" => {
-                    for update in e2e::updates_in(&frame) {
-                        let at = update["seq"].as_u64().expect("seq");
-                        assert!(at > self.last, "{what}: seq {at} after {}: {frame}", self.last);
-                        self.last = at;
-                        self.scores.insert(user_of(&update), update["score"].as_i64().expect("score"));
-                    }
-                }
-                "removed" => {
-                    assert!(seq > self.last, "{what}: seq {seq} after {}: {frame}", self.last);
-                    self.last = seq;
-                    assert!(self.scores.remove(&user_of(&frame)).is_some(), "{what}: removed off the board: {frame}");
-                }
-                // An administrator's change of the competition names no member.
-                "changed" => self.last = self.last.max(seq),
-                _ => panic!("{what}: unexpected frame {frame}"),
-            }
-        }
-    }
-
-    /// Reads up to the competition's newest change (a fresh socket's snapshot says which); the frames must add up to
-    /// `board`.
-    fn check(&mut self, competition: &Competition, reader: &Uuid, board: &[(Uuid, i64)]) {
-        let (mut probe, _) = e2e::connect_live(&competition.id, reader, true);
-        let newest = e2e::next_json(&mut probe)["seq"].as_u64().expect("seq");
-        let what = format!("the live frames of {competition:?}");
-        self.read_until(newest, &what);
-        assert_eq!(self.scores, board.iter().copied().collect::<BTreeMap<_, _>>(), "{what}");
-    }
-}
-
 fn run(seed: u64, steps: usize) {
     eprintln!("fitness model: seed {seed} (FITNESS_MODEL_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -922,8 +855,8 @@ fn run(seed: u64, steps: usize) {
     let mut users: Vec<Uuid> = people.keys().copied().collect();
     let starting = start_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
     competitions.push(starting);
-    let mut watchers: BTreeMap<Uuid, Watcher> =
-        competitions.iter().map(|c| (c.id, Watcher::open(&c.id, &users[0]))).collect();
+    let mut watchers: BTreeMap<Uuid, LiveBoard> =
+        competitions.iter().map(|c| (c.id, LiveBoard::open(&c.id, &users[0]))).collect();
     let mut cancelled = Vec::new();
     for step in 0..steps {
         let user = users[rng.usize(0..users.len())];
@@ -971,7 +904,8 @@ fn run(seed: u64, steps: usize) {
     check_boards(&people, &competitions, &users[0]);
     for competition in &competitions {
         let watcher = watchers.get_mut(&competition.id).expect("a watcher");
-        watcher.check(competition, &users[0], &board_of(competition, &users[0]));
+        let what = format!("the live frames of {competition:?}");
+        watcher.check(&competition.id, &users[0], &board_of(competition, &users[0]), &what);
     }
     for (competition, board) in &cancelled {
         check_cancelled(&people, competition, board, &users[0]);

@@ -3,13 +3,14 @@
 //! scores with many ties, renames, disqualifications, deleted accounts and edits of the pool and payout. After every
 //! step the board's order (higher score first, then who reached that score first, then user id), its names and total,
 //! and the live prize split (place amounts by largest remainders, tied players sharing their places' sum, the
-//! remainder one unit each to the earliest) must be the model's. `STANDINGS_MODEL_SEED=<n>` replays one seed;
+//! remainder one unit each to the earliest) must be the model's; at the end, a live socket opened with the competition
+//! must have frames that add up to the board. `STANDINGS_MODEL_SEED=<n>` replays one seed;
 //! otherwise `STANDINGS_MODEL_RUNS` (5) fresh seeds run, each printed for replay. A second test plays three short
 //! competitions to their end and checks the final standings the same way.
 
 use std::collections::BTreeMap;
 
-use e2e::{base_url, rfc3339, send, service_token, user_token, Reply};
+use e2e::{base_url, rfc3339, send, service_token, user_of, user_token, LiveBoard, Reply};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -79,11 +80,6 @@ fn ranked(members: &BTreeMap<Uuid, Member>) -> Vec<(Uuid, i64)> {
         members.iter().filter(|(_, m)| !m.gone).filter_map(|(user, m)| Some((*user, m.reached?))).collect();
     ranked.sort_by_key(|(user, (score, at))| (-score, *at, *user));
     ranked.into_iter().map(|(user, (score, _))| (user, score)).collect()
-}
-
-/// The user an entry or a prize is about.
-fn user_of(item: &Value) -> Uuid {
-    item["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id")
 }
 
 /// A reply's entries as (user, score), in its order.
@@ -177,6 +173,8 @@ fn run(seed: u64) {
     let mut payout = random_payout(&mut rng);
     let mut pool = pools[rng.usize(0..pools.len())];
     let competition = client_competition(pool, &payout, 86_400);
+    let id = Uuid::try_parse(&competition).expect("a competition id");
+    let mut live = LiveBoard::open(&id, &Uuid::new_v4());
     let mut members: BTreeMap<Uuid, Member> = BTreeMap::new();
     for _ in 0..rng.usize(2..10) {
         let user = Uuid::new_v4();
@@ -241,6 +239,8 @@ fn run(seed: u64) {
         }
         check(&competition, &members, pool, &payout, &reader, op);
     }
+    // A socket open from the start got every change: its frames add up to the board.
+    live.check(&id, &reader, &ranked(&members), "the live frames");
 }
 
 #[test]

@@ -763,6 +763,79 @@ pub fn updates_in(frame: &Value) -> Vec<Value> {
     }
 }
 
+/// A live socket on one competition, opened before a test's writes, and the board its frames add up to: each
+/// `update` sets a member's score, each `removed` takes one off; `seq` only rises; the `finished` frame is kept.
+pub struct LiveBoard {
+    socket: Socket,
+    last: u64,
+    /// Each member's score as the frames so far say.
+    pub scores: std::collections::BTreeMap<Uuid, i64>,
+    /// The `finished` frame, once read.
+    pub finished: Option<Value>,
+}
+
+/// The `user_id` of a frame or an entry.
+pub fn user_of(item: &Value) -> Uuid {
+    item["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("a user id")
+}
+
+impl LiveBoard {
+    /// Opens the socket as `reader`; its snapshot (the whole board: at most 10 members) is the start.
+    pub fn open(competition: &Uuid, reader: &Uuid) -> LiveBoard {
+        let (mut socket, _) = connect_live(competition, reader, true);
+        let snapshot = next_json(&mut socket);
+        assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+        let entries = snapshot["entries"].as_array().expect("entries");
+        assert_eq!(
+            snapshot["total"],
+            serde_json::json!(entries.len()),
+            "the snapshot holds the whole board: {snapshot}"
+        );
+        let scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
+        LiveBoard { socket, last: snapshot["seq"].as_u64().expect("seq"), scores, finished: None }
+    }
+
+    /// Reads frames until the socket has seen `seq`, or the `finished` frame.
+    pub fn read_until(&mut self, seq: u64, what: &str) {
+        while self.last < seq && self.finished.is_none() {
+            let frame = next_json(&mut self.socket);
+            let kind = frame["type"].as_str().unwrap_or_default();
+            if kind == "finished" {
+                self.finished = Some(frame);
+                continue;
+            }
+            let seq = frame["seq"].as_u64().expect("seq");
+            match kind {
+                "update" | "updates" => {
+                    for update in updates_in(&frame) {
+                        let at = update["seq"].as_u64().expect("seq");
+                        assert!(at > self.last, "{what}: seq {at} after {}: {frame}", self.last);
+                        self.last = at;
+                        self.scores.insert(user_of(&update), update["score"].as_i64().expect("score"));
+                    }
+                }
+                "removed" => {
+                    assert!(seq > self.last, "{what}: seq {seq} after {}: {frame}", self.last);
+                    self.last = seq;
+                    assert!(self.scores.remove(&user_of(&frame)).is_some(), "{what}: removed off the board: {frame}");
+                }
+                // An administrator's change of the competition names no member.
+                "changed" => self.last = self.last.max(seq),
+                _ => panic!("{what}: unexpected frame {frame}"),
+            }
+        }
+    }
+
+    /// Reads up to the competition's newest change (a fresh socket's snapshot says which); the frames must add up to
+    /// `board` (member and score pairs).
+    pub fn check(&mut self, competition: &Uuid, reader: &Uuid, board: &[(Uuid, i64)], what: &str) {
+        let (mut probe, _) = connect_live(competition, reader, true);
+        let newest = next_json(&mut probe)["seq"].as_u64().expect("seq");
+        self.read_until(newest, what);
+        assert_eq!(self.scores, board.iter().copied().collect::<std::collections::BTreeMap<_, _>>(), "{what}");
+    }
+}
+
 /// A live client that applies an update only when its seq follows the last one it applied (API.md's "in order"
 /// lets it): the last seq, each user's last applied score, and how many updates it dropped.
 struct OrderedClient {
