@@ -284,6 +284,16 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
 /// unreachable for a moment: here the database's step is called alone) the administrator gets 503 and retries with the
 /// same decision, which changes nothing in the database; it used to write nothing either, so the board kept counting
 /// the day as held until the member's next sync.
+/// Waits until the object's outbox has delivered `user`'s score in `competition` to Postgres (`public.scores`).
+fn wait_for_delivery(competition: &Uuid, user: &Uuid) {
+    let delivered =
+        format!("SELECT count(*) FROM public.scores WHERE competition_id = '{competition}' AND user_id = '{user}'");
+    e2e::eventually(Duration::from_secs(15), || {
+        (e2e::stack(&["psql", "-tAc", &delivered]).1.trim() == "1").then_some(())
+    })
+    .expect("the score reaches Postgres");
+}
+
 #[test]
 fn the_same_decision_again_moves_a_board_the_first_one_did_not_reach() {
     let walker = Uuid::new_v4();
@@ -293,12 +303,7 @@ fn the_same_decision_again_moves_a_board_the_first_one_did_not_reach() {
     let held = sync(&walker, json!({"source": "healthkit", "samples": [{"date": date, "steps": 70_000}]}));
     assert_eq!(score_in(&held, &id), Some(60_000), "held: {:?}", held.json);
     // The retry rewrites the boards Postgres knows the member is on: wait for the outbox to deliver the score there.
-    let delivered =
-        format!("SELECT count(*) FROM public.scores WHERE competition_id = '{id}' AND user_id = '{walker}'");
-    e2e::eventually(Duration::from_secs(15), || {
-        (e2e::stack(&["psql", "-tAc", &delivered]).1.trim() == "1").then_some(())
-    })
-    .expect("the score reaches Postgres");
+    wait_for_delivery(&id, &walker);
 
     let stored = send(
         "POST",
@@ -335,12 +340,7 @@ fn the_same_decision_again_leaves_a_later_correction_standing() {
     let approved = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
     assert_eq!(score_in(&approved, &corrected), Some(70_000), "{:?}", approved.json);
     // The repeated decision rewrites the boards Postgres knows the member is on: wait for the delivery there.
-    let delivered =
-        format!("SELECT count(*) FROM public.scores WHERE competition_id = '{corrected}' AND user_id = '{walker}'");
-    e2e::eventually(Duration::from_secs(15), || {
-        (e2e::stack(&["psql", "-tAc", &delivered]).1.trim() == "1").then_some(())
-    })
-    .expect("the score reaches Postgres");
+    wait_for_delivery(&corrected, &walker);
     // Today is near the moved end, so the member's days version rises and that competition alone is rescored.
     let end =
         as_admin("PATCH", &format!("/api/v1/competitions/{moved}"), Some(&json!({"ends_at": rfc3339(now() + 3600)})));
