@@ -1,17 +1,17 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
 //! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around each
 //! metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local today,
-//! zone changes — review decisions, disqualifications, profile zone changes, late joins, moved ends, cancellations,
-//! account deletions and administrators' score corrections run over competitions of every metric and scoring mode,
-//! participant and fixed clocks, with or without typed-in samples, and windows that start and end mid-day; one of them
-//! starts during the run, after its members synced, and one ends early in it and stays finalizing (an hour of grace:
-//! syncs still rescore it, joins are refused). After every step the Worker's answer must be the model's; at the end
-//! (and after every moved end) every board and what each member's `GET /api/v1/me/competitions` shows; each
-//! competition's live frames (a socket opened before the steps) add up to its board; a cancelled competition keeps its
-//! board and pays nobody; a correction stands until the member's total is next computed. Then one competition ends: its
-//! final board, its prizes (the contract's split, ties sharing), each member's final amount in their list, and a later
-//! sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds
-//! run, each printed for replay.
+//! zone changes — review decisions, disqualifications, renames, profile zone changes, late joins, moved ends,
+//! cancellations, account deletions and administrators' score corrections run over competitions of every metric and
+//! scoring mode, participant and fixed clocks, with or without typed-in samples, and windows that start and end
+//! mid-day; one of them starts during the run, after its members synced, and one ends early in it and stays finalizing
+//! (an hour of grace: syncs still rescore it, joins are refused). After every step the Worker's answer must be the
+//! model's; at the end (and after every moved end) every board (scores and current names) and what each member's `GET
+//! /api/v1/me/competitions` shows; each competition's live frames (a socket opened before the steps) add up to its
+//! board; a cancelled competition keeps its board and pays nobody; a correction stands until the member's total is next
+//! computed. Then one competition ends: its final board, its prizes (the contract's split, ties sharing), each member's
+//! final amount in their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed;
+//! otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,6 +95,8 @@ impl Competition {
 #[derive(Debug, Default)]
 struct Person {
     zone: String,
+    /// The name the boards show (`player-` and the id's first 8 characters until they choose one).
+    name: String,
     /// (date, source) → the sample's values (a metric it did not carry is 0) and whether it was typed in.
     samples: BTreeMap<(Date, &'static str), ([i64; 4], bool)>,
     holds: BTreeMap<Date, Decision>,
@@ -506,6 +508,8 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
             let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
             let expected = people.get(&user).map(|p| competition.expected(&user, p));
             assert_eq!(Some(score), expected, "{user} in {competition:?}");
+            let name = people.get(&user).map(|p| json!(p.name));
+            assert_eq!(Some(&entry["display_name"]), name.as_ref(), "the current name of {user} on {competition:?}");
             assert!(competition.on_board.contains(&user), "{user} is not on {competition:?}");
         }
         assert_eq!(entries.len(), competition.on_board.len(), "every member written is on {competition:?}");
@@ -850,7 +854,8 @@ fn run(seed: u64, steps: usize) {
                 competition.members.push(user);
             }
         }
-        people.insert(user, Person { zone: "UTC".to_owned(), ..Person::default() });
+        let name = format!("player-{}", &user.to_string()[..8]);
+        people.insert(user, Person { zone: "UTC".to_owned(), name, ..Person::default() });
     }
     let mut users: Vec<Uuid> = people.keys().copied().collect();
     let starting = start_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
@@ -888,6 +893,17 @@ fn run(seed: u64, steps: usize) {
                 competition.on_board.remove(&user);
                 competition.disqualified.push(user);
             }
+        } else if rng.u8(0..15) == 0 {
+            // A new name shows on every board from the next read (API.md, "People on the board").
+            let name = format!("walker {step}");
+            let reply = call("PATCH", "/api/v1/me", &user_token(&user), Some(&json!({"display_name": name})));
+            assert_eq!(
+                (reply.status, &reply.json["display_name"]),
+                (200, &json!(name)),
+                "step {step}: {:?}",
+                reply.json
+            );
+            person.name = name;
         } else if rng.u8(0..15) == 0 {
             change_zone(&mut rng, &user, person, &mut competitions, step);
         } else if rng.u8(0..12) == 0 {
