@@ -513,6 +513,7 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
             assert!(competition.on_board.contains(&user), "{user} is not on {competition:?}");
         }
         assert_eq!(entries.len(), competition.on_board.len(), "every member written is on {competition:?}");
+        assert_eq!(page.json["total"], json!(entries.len()), "the total of {competition:?}");
     }
     for user in people.keys() {
         check_my_competitions(user, competitions, None);
