@@ -4,14 +4,15 @@
 //! zone changes — review decisions, disqualifications, renames, profile zone changes, late joins, moved ends,
 //! cancellations, account deletions and administrators' score corrections run over competitions of every metric and
 //! scoring mode, participant and fixed clocks, with or without typed-in samples, and windows that start and end
-//! mid-day; one of them starts during the run, after its members synced, and one ends early in it and stays finalizing
-//! (an hour of grace: syncs still rescore it, joins are refused). After every step the Worker's answer must be the
-//! model's; at the end (and after every moved end) every board (scores and current names) and what each member's `GET
-//! /api/v1/me/competitions` shows; each competition's live frames (a socket opened before the steps) add up to its
-//! board; a cancelled competition keeps its board and pays nobody; a correction stands until the member's total is next
-//! computed. Then one competition ends: its final board, its prizes (the contract's split, ties sharing), each member's
-//! final amount in their list, and a later sync leaving it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed;
-//! otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for replay.
+//! mid-day; one of them has one place left (a join beyond it 409), one starts during the run, after its members synced,
+//! and one ends early in it and stays finalizing (an hour of grace: syncs still rescore it, joins are refused). After
+//! every step the Worker's answer must be the model's; at the end (and after every moved end) every board (scores and
+//! current names) and what each member's `GET /api/v1/me/competitions` shows; each competition's live frames (a socket
+//! opened before the steps) add up to its board; a cancelled competition keeps its board and pays nobody; a correction
+//! stands until the member's total is next computed. Then one competition ends: its final board, its prizes (the
+//! contract's split, ties sharing), each member's final amount in their list, and a later sync leaving it as it was.
+//! `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for
+//! replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,6 +65,9 @@ struct Competition {
     ends: i64,
     /// 0, or 1 for the competition that ends early in the run and stays finalizing (syncs still rescore it).
     grace_hours: i64,
+    /// At most this many members (joins beyond get 409); one competition of the run has a limit, and nobody is
+    /// disqualified from it (the contract does not say whether a disqualified member takes a place).
+    max_participants: Option<usize>,
     scoring: Value,
     /// `None`: each member's own zone.
     clock: Option<&'static str>,
@@ -231,6 +235,7 @@ fn new_competition(rng: &mut fastrand::Rng, now: i64, starts: Option<i64>, ends:
         starts,
         ends,
         grace_hours,
+        max_participants: None,
         scoring,
         clock,
         allow_manual,
@@ -604,8 +609,9 @@ fn join_late(rng: &mut fastrand::Rng, user: &Uuid, person: &Person, competitions
         assert!(refused, "step {step}: a disqualified member rejoins: {} {:?}", reply.status, reply.json);
         return;
     }
-    if finalizing {
-        assert_eq!(reply.status, 409, "step {step}: a join of finalizing {competition:?}: {:?}", reply.json);
+    let full = competition.max_participants.is_some_and(|max| competition.members.len() >= max);
+    if finalizing || full {
+        assert_eq!(reply.status, 409, "step {step}: a join of finalizing or full {competition:?}: {:?}", reply.json);
         return;
     }
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
@@ -858,6 +864,15 @@ fn run(seed: u64, steps: usize) {
         let name = format!("player-{}", &user.to_string()[..8]);
         people.insert(user, Person { zone: "UTC".to_owned(), name, ..Person::default() });
     }
+    // One place left in the first competition.
+    {
+        let limited = &mut competitions[0];
+        let max = limited.members.len() + 1;
+        let path = format!("/api/v1/competitions/{}", limited.id);
+        let reply = call("PATCH", &path, &service_token(), Some(&json!({"max_participants": max})));
+        assert_eq!((reply.status, &reply.json["max_participants"]), (200, &json!(max)), "{:?}", reply.json);
+        limited.max_participants = Some(max);
+    }
     let mut users: Vec<Uuid> = people.keys().copied().collect();
     let starting = start_during_the_run(&mut rng, &mut people, &mut competitions, &users[0]);
     competitions.push(starting);
@@ -886,7 +901,8 @@ fn run(seed: u64, steps: usize) {
         let person = people.get_mut(&user).expect("a person of the model");
         if rng.u8(0..25) == 0 && user != users[0] {
             // Disqualified from one of their competitions: off that board, and their syncs no longer rescore it.
-            if let Some(competition) = competitions.iter_mut().find(|c| c.members.contains(&user)) {
+            let open = |c: &&mut Competition| c.members.contains(&user) && c.max_participants.is_none();
+            if let Some(competition) = competitions.iter_mut().find(open) {
                 let path = format!("/api/v1/competitions/{}/members/{user}/disqualify", competition.id);
                 let reply = call("POST", &path, &service_token(), Some(&json!({"reason": "model"})));
                 assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
