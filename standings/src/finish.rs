@@ -45,8 +45,7 @@ impl<'a> FinalStandings<'a> {
     pub fn paid(&self) -> Vec<PrizeEntry> {
         let mut paid = Vec::new();
         for share in &self.shares {
-            let count = if share.sum >= share.size { share.size } else { share.sum };
-            for entry in self.board.page(share.first, count as usize) {
+            for entry in self.board.page(share.first, share.size.min(share.sum) as usize) {
                 paid.push(PrizeEntry { rank: entry.rank, user_id: entry.user_id, amount: share.amount_at(entry.rank) });
             }
         }
