@@ -96,6 +96,14 @@ impl Competition {
     }
 }
 
+/// `user`'s totals were computed from their days and written to every competition of theirs (a sync, a changed
+/// decision, a zone change).
+fn recomputed_where_joined(competitions: &mut [Competition], user: &Uuid) {
+    for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
+        competition.recomputed(user);
+    }
+}
+
 #[derive(Debug, Default)]
 struct Person {
     zone: String,
@@ -427,9 +435,7 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
     // The same decision again is a no-op (API.md): it rewrites only boards that hold the member (a retry of a
     // decision whose writes failed), so it puts nobody on a board and, here, changes no score.
     if person.holds.insert(date, decision.1) != Some(decision.1) {
-        for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
-            competition.recomputed(user);
-        }
+        recomputed_where_joined(competitions, user);
     } else {
         for rescored in reply.json["competitions"].as_array().expect("competitions") {
             let on = competitions.iter().find(|c| rescored["competition_id"] == json!(c.id));
@@ -443,15 +449,20 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
 
 /// The board of `competition` as `(user, score)` pairs in rank order.
 fn board_of(competition: &Competition, reader: &Uuid) -> Vec<(Uuid, i64)> {
+    pairs(&board_page(competition, reader))
+}
+
+/// The first page of `competition`'s board (200 entries: every member of the run).
+fn board_page(competition: &Competition, reader: &Uuid) -> Value {
     let page = call("GET", &format!("/api/v1/leaderboard/{}?limit=200", competition.id), &user_token(reader), None);
     assert_eq!(page.status, 200, "{:?}", page.json);
-    let entries = page.json["entries"].as_array().expect("entries").iter();
-    entries
-        .map(|e| {
-            let user = e["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
-            (user, e["score"].as_i64().expect("score"))
-        })
-        .collect()
+    page.json
+}
+
+/// A page's entries as `(user, score)` pairs in rank order.
+fn pairs(page: &Value) -> Vec<(Uuid, i64)> {
+    let entries = page["entries"].as_array().expect("entries").iter();
+    entries.map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score"))).collect()
 }
 
 /// A competition that starts during the run: its members join and sync before the start (a sync rescores only
@@ -472,9 +483,7 @@ fn start_during_the_run(
             starting.members.push(*user);
         }
         sync(rng, user, person, started, 0);
-        for competition in started.iter_mut().filter(|c| c.members.contains(user)) {
-            competition.recomputed(user);
-        }
+        recomputed_where_joined(started, user);
     }
     assert!(local::token::now() < starts, "the syncs before the start took longer than {START_AFTER_SECS} s");
     for member in &starting.members {
@@ -497,12 +506,13 @@ fn start_during_the_run(
     starting
 }
 
-/// Every board: ordered, ranked 1..n, display ranks by strictly higher scores, each member's score the model's.
-fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], reader: &Uuid) {
+/// Every board: ordered, ranked 1..n, display ranks by strictly higher scores, each member's score the model's; then
+/// each member's list of competitions. The boards as `(user, score)` pairs, in the order of `competitions`.
+fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], reader: &Uuid) -> Vec<Vec<(Uuid, i64)>> {
+    let mut boards = Vec::new();
     for competition in competitions {
-        let page = call("GET", &format!("/api/v1/leaderboard/{}?limit=200", competition.id), &user_token(reader), None);
-        assert_eq!(page.status, 200, "{:?}", page.json);
-        let entries = page.json["entries"].as_array().expect("entries");
+        let page = board_page(competition, reader);
+        let entries = page["entries"].as_array().expect("entries");
         let scores: Vec<i64> = entries.iter().map(|e| e["score"].as_i64().expect("score")).collect();
         for (position, entry) in entries.iter().enumerate() {
             let score = scores[position];
@@ -510,7 +520,7 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
             let higher = scores.iter().filter(|s| **s > score).count();
             assert_eq!(entry["display_rank"], json!(higher + 1), "{competition:?}: {entries:?}");
             assert!(position == 0 || scores[position - 1] >= score, "{competition:?}: {entries:?}");
-            let user = entry["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+            let user = e2e::user_of(entry);
             let expected = people.get(&user).map(|p| competition.expected(&user, p));
             assert_eq!(Some(score), expected, "{user} in {competition:?}");
             let name = people.get(&user).map(|p| json!(p.name));
@@ -518,18 +528,22 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
             assert!(competition.on_board.contains(&user), "{user} is not on {competition:?}");
         }
         assert_eq!(entries.len(), competition.on_board.len(), "every member written is on {competition:?}");
-        assert_eq!(page.json["total"], json!(entries.len()), "the total of {competition:?}");
+        assert_eq!(page["total"], json!(entries.len()), "the total of {competition:?}");
+        boards.push(pairs(&page));
     }
+    let shown: Vec<(&Competition, &[(Uuid, i64)])> =
+        competitions.iter().zip(&boards).map(|(competition, board)| (competition, board.as_slice())).collect();
     for user in people.keys() {
-        check_my_competitions(user, competitions, None);
+        check_my_competitions(user, &shown, None);
     }
+    boards
 }
 
-/// What `GET /api/v1/me/competitions` shows `user` for each of `competitions` they joined: `member` with their score
-/// and rank as the board has them (all null off the board; the boards are checked against the model elsewhere), or
-/// `disqualified` with the reason and no place. With `paid` (the competitions' standings are final), every final
-/// amount too: the prize, 0 for the unpaid and the disqualified.
-fn check_my_competitions(user: &Uuid, competitions: &[Competition], paid: Option<&BTreeMap<Uuid, i64>>) {
+/// What `GET /api/v1/me/competitions` shows `user` for each competition of `shown` they joined: `member` with their
+/// score and rank as its board (read by the caller, checked against the model elsewhere) has them, all null off the
+/// board, or `disqualified` with the reason and no place. With `paid` (the competitions' standings are final), every
+/// final amount too: the prize, 0 for the unpaid and the disqualified.
+fn check_my_competitions(user: &Uuid, shown: &[(&Competition, &[(Uuid, i64)])], paid: Option<&BTreeMap<Uuid, i64>>) {
     let reply = call("GET", "/api/v1/me/competitions", &user_token(user), None);
     assert_eq!(reply.status, 200, "{:?}", reply.json);
     let listed: BTreeMap<String, &Value> = reply.json["competitions"]
@@ -538,7 +552,7 @@ fn check_my_competitions(user: &Uuid, competitions: &[Competition], paid: Option
         .iter()
         .map(|c| (c["competition"]["id"].as_str().unwrap_or_default().to_owned(), c))
         .collect();
-    for competition in competitions {
+    for &(competition, board) in shown {
         let disqualified = competition.disqualified.contains(user);
         let Some(shown) = listed.get(&competition.id.to_string()) else {
             assert!(!competition.members.contains(user) && !disqualified, "{user} does not see {competition:?}");
@@ -547,7 +561,6 @@ fn check_my_competitions(user: &Uuid, competitions: &[Competition], paid: Option
         let context = format!("{user} in {competition:?}: {shown}");
         let (status, reason) = if disqualified { ("disqualified", json!("model")) } else { ("member", Value::Null) };
         assert_eq!((&shown["status"], &shown["reason"]), (&json!(status), &reason), "{context}");
-        let board = board_of(competition, user);
         let place = board.iter().position(|(u, _)| u == user);
         let score = place.map(|position| board[position].1);
         assert_eq!((&shown["score"], &shown["rank"]), (&json!(score), &json!(place.map(|p| p + 1))), "{context}");
@@ -585,9 +598,7 @@ fn change_zone(
     let reply = call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone})));
     assert_eq!((reply.status, &reply.json["time_zone"]), (200, &json!(zone)), "step {step}: {:?}", reply.json);
     person.zone = zone.to_owned();
-    for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
-        competition.recomputed(user);
-    }
+    recomputed_where_joined(competitions, user);
     check_standings(user, person, competitions, &format!("step {step}: zone {zone}"));
 }
 
@@ -729,7 +740,7 @@ fn finish_during_the_run(
         .expect("prizes")
         .iter()
         .map(|p| {
-            let user = p["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("user id");
+            let user = e2e::user_of(p);
             (user, p["amount"].as_i64().expect("amount"))
         })
         .collect();
@@ -747,7 +758,7 @@ fn finish_during_the_run(
     }
 
     for user in people.keys() {
-        check_my_competitions(user, std::slice::from_ref(&competition), Some(&paid));
+        check_my_competitions(user, &[(&competition, &board)], Some(&paid));
     }
     // Its subscribers got every change, then `finished` with the same prizes.
     let watcher = watchers.get_mut(&competition.id).expect("a watcher");
@@ -782,8 +793,7 @@ fn cancel(
     step: usize,
 ) -> (Competition, Vec<(Uuid, i64)>) {
     let competition = competitions.remove(rng.usize(0..competitions.len()));
-    check_boards(people, std::slice::from_ref(&competition), reader);
-    let board = board_of(&competition, reader);
+    let board = check_boards(people, std::slice::from_ref(&competition), reader).pop().expect("its board");
     let reply = call("POST", &format!("/api/v1/competitions/{}/cancel", competition.id), &service_token(), None);
     assert_eq!((reply.status, &reply.json["status"]), (200, &json!("cancelled")), "step {step}: {:?}", reply.json);
     (competition, board)
@@ -800,7 +810,7 @@ fn check_cancelled(people: &BTreeMap<Uuid, Person>, competition: &Competition, b
     let join = call("POST", &format!("/api/v1/competitions/{}/join", competition.id), &user_token(&newcomer), None);
     assert_eq!(join.status, 409, "a join of cancelled {competition:?}: {:?}", join.json);
     for user in people.keys() {
-        check_my_competitions(user, std::slice::from_ref(competition), Some(&BTreeMap::new()));
+        check_my_competitions(user, &[(competition, board)], Some(&BTreeMap::new()));
     }
 }
 
@@ -929,16 +939,14 @@ fn run(seed: u64, steps: usize) {
             decide(&mut rng, &user, person, &mut competitions, step);
         } else {
             sync(&mut rng, &user, person, &competitions, step);
-            for competition in competitions.iter_mut().filter(|c| c.members.contains(&user)) {
-                competition.recomputed(&user);
-            }
+            recomputed_where_joined(&mut competitions, &user);
         }
     }
-    check_boards(&people, &competitions, &users[0]);
-    for competition in &competitions {
+    let boards = check_boards(&people, &competitions, &users[0]);
+    for (competition, board) in competitions.iter().zip(&boards) {
         let watcher = watchers.get_mut(&competition.id).expect("a watcher");
         let what = format!("the live frames of {competition:?}");
-        watcher.check(&competition.id, &users[0], &board_of(competition, &users[0]), &what);
+        watcher.check(&competition.id, &users[0], board, &what);
     }
     for (competition, board) in &cancelled {
         check_cancelled(&people, competition, board, &users[0]);
