@@ -280,10 +280,6 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
     assert_eq!(hard.json["rejected"][0]["index"], 0);
 }
 
-/// A decision is stored in the database first and then written to the boards. When the writes fail (an object
-/// unreachable for a moment: here the database's step is called alone) the administrator gets 503 and retries with the
-/// same decision, which changes nothing in the database; it used to write nothing either, so the board kept counting
-/// the day as held until the member's next sync.
 /// Waits until the object's outbox has delivered `user`'s score in `competition` to Postgres (`public.scores`).
 fn wait_for_delivery(competition: &Uuid, user: &Uuid) {
     let delivered =
@@ -294,6 +290,10 @@ fn wait_for_delivery(competition: &Uuid, user: &Uuid) {
     .expect("the score reaches Postgres");
 }
 
+/// A decision is stored in the database first and then written to the boards. When the writes fail (an object
+/// unreachable for a moment: here the database's step is called alone) the administrator gets 503 and retries with the
+/// same decision, which changes nothing in the database; it used to write nothing either, so the board kept counting
+/// the day as held until the member's next sync.
 #[test]
 fn the_same_decision_again_moves_a_board_the_first_one_did_not_reach() {
     let walker = Uuid::new_v4();
