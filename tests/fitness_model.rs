@@ -411,23 +411,30 @@ fn decide(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competition
     assert_eq!(reply.status, 200, "step {step}: {:?}", reply.json);
     // One decision covers every source and metric held that day (API.md, clarifications): each listed as decided.
     let status = if decision.1 == Decision::Approved { "approved" } else { "rejected" };
-    let mut listed: Vec<(String, String, i64, String)> = reply.json["holds"]
+    let mut listed: Vec<(String, String, i64, String, i64)> = reply.json["holds"]
         .as_array()
         .expect("holds")
         .iter()
         .map(|h| {
             let text = |field: &str| h[field].as_str().unwrap_or_default().to_owned();
-            (text("source"), text("metric"), h["value"].as_i64().unwrap_or(-1), text("status"))
+            let number = |field: &str| h[field].as_i64().unwrap_or(-1);
+            (text("source"), text("metric"), number("value"), text("status"), number("counted"))
         })
         .collect();
     listed.sort();
-    let mut expected: Vec<(String, String, i64, String)> = person
-        .samples
+    let day: Vec<(&&'static str, &[i64; 4], bool)> =
+        person.samples.iter().filter(|((d, _), _)| *d == date).map(|((_, s), (v, t))| (s, v, *t)).collect();
+    // `counted` is what the day counts for the metric (API.md, clarifications): approved, its largest held value.
+    let counted = |m: usize| match decision.1 {
+        Decision::Approved => day.iter().filter(|(_, v, t)| held(v, *t).any(|h| h == m)).map(|(_, v, _)| v[m]).max(),
+        _ => Some(0),
+    };
+    let mut expected: Vec<(String, String, i64, String, i64)> = day
         .iter()
-        .filter(|((day, _), _)| *day == date)
-        .flat_map(|((_, source), (values, typed_in))| {
-            held(values, *typed_in)
-                .map(move |m| (source.to_string(), METRICS[m].0.to_owned(), values[m], status.into()))
+        .flat_map(|(source, values, typed_in)| {
+            held(values, *typed_in).map(|m| {
+                (source.to_string(), METRICS[m].0.to_owned(), values[m], status.into(), counted(m).unwrap_or(-2))
+            })
         })
         .collect();
     expected.sort();

@@ -248,6 +248,19 @@ fn a_day_above_the_review_threshold_is_held_until_an_administrator_decides() {
     assert_eq!(score_in(&raised, &id), Some(61_000));
     let approved = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
     assert_eq!((approved.status, &approved.json["counted"]), (200, &json!(76_000)), "{:?}", approved.json);
+    // `counted` is what the day counts (API.md, clarifications): the largest of its sources, on each source's hold.
+    let shown: Vec<(&Value, &Value, &Value)> = approved.json["holds"]
+        .as_array()
+        .expect("holds")
+        .iter()
+        .map(|h| (&h["source"], &h["value"], &h["counted"]))
+        .collect();
+    assert_eq!(
+        shown,
+        [(&json!("garmin"), &json!(76_000), &json!(76_000)), (&json!("healthkit"), &json!(75_000), &json!(76_000))],
+        "{:?}",
+        approved.json
+    );
     let again = as_admin("POST", &path, Some(&json!({"decision": "approve"})));
     assert_eq!((again.status, &again.json["status"]), (200, &json!("approved")), "the same decision is a no-op");
     let rejected = as_admin("POST", &path, Some(&json!({"decision": "reject"})));

@@ -1071,8 +1071,8 @@ export interface components {
         Hold: {
             /**
              * Format: int64
-             * @description What the held value counts now: the review threshold while pending, all of it once approved, 0 once
-             *     rejected.
+             * @description What the day counts now for this metric: the review threshold while pending, the day's largest held value
+             *     (of any source) once approved, 0 once rejected.
              */
             counted: number;
             /**

@@ -199,6 +199,9 @@ pub struct HoldRow {
     pub source: String,
     pub metric: String,
     pub value: i64,
+    /// The largest value held for this metric that day (what an approval counts: the day's largest source).
+    #[serde(default)]
+    pub day_value: Option<i64>,
     pub status: crate::fitness_rules::HoldStatus,
     #[serde(default)]
     pub user_entered: bool,

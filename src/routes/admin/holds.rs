@@ -36,8 +36,8 @@ pub struct Hold {
     pub value: i64,
     /// The review's state.
     pub status: HoldStatus,
-    /// What the held value counts now: the review threshold while pending, all of it once approved, 0 once
-    /// rejected.
+    /// What the day counts now for this metric: the review threshold while pending, the day's largest held value
+    /// (of any source) once approved, 0 once rejected.
     pub counted: i64,
     /// Typed in by hand.
     pub user_entered: bool,
@@ -73,7 +73,9 @@ pub struct HoldDecided {
 
 impl From<HoldRow> for Hold {
     fn from(row: HoldRow) -> Self {
-        let counted = Metric::parse(&row.metric).map_or(0, |metric| row.status.counted(metric, row.value));
+        // What the day counts, not this sample alone: an approval counts the day's largest source.
+        let day_value = row.day_value.unwrap_or(row.value).max(row.value);
+        let counted = Metric::parse(&row.metric).map_or(0, |metric| row.status.counted(metric, day_value));
         Self {
             user_id: row.user_id,
             date: row.date,
@@ -233,6 +235,7 @@ mod tests {
             source: "healthkit".into(),
             metric: "steps".into(),
             value: 75_000,
+            day_value: None,
             status,
             user_entered: false,
             decided_at: None,
@@ -249,6 +252,12 @@ mod tests {
             decided_by: Some(Uuid::from_u128(7)),
             ..row(HoldStatus::Approved)
         };
+        // A watch held the same day higher: the approved day counts the watch's value, on the phone's hold too.
+        let phone = |status| Hold::from(HoldRow { day_value: Some(76_000), ..row(status) }).counted;
+        assert_eq!(
+            (phone(HoldStatus::Pending), phone(HoldStatus::Approved), phone(HoldStatus::Rejected)),
+            (60_000, 76_000, 0)
+        );
         let shown = Hold::from(decided);
         assert_eq!(shown.decided_at.as_deref(), Some("2026-12-04T03:33:06.433Z"), "Postgres's time in the API's form");
         assert_eq!(shown.decided_by, Some(Uuid::from_u128(7)));
