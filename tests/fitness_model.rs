@@ -954,6 +954,14 @@ fn run(seed: u64, steps: usize) {
         let watcher = watchers.get_mut(&competition.id).expect("a watcher");
         let what = format!("the live frames of {competition:?}");
         watcher.check(&competition.id, &users[0], board, &what);
+        // A new name reaches a moving board in a frame (API.md: "in every later frame"), so each member's last frame
+        // carries the name they have now.
+        if watcher.finished.is_none() {
+            for (user, name) in &watcher.names {
+                let now = people.get(user).map(|p| json!(p.name));
+                assert!(!watcher.scores.contains_key(user) || now.as_ref() == Some(name), "{what}: {user}'s name");
+            }
+        }
     }
     for (competition, board) in &cancelled {
         check_cancelled(&people, competition, board, &users[0]);

@@ -765,11 +765,14 @@ pub fn updates_in(frame: &Value) -> Vec<Value> {
 
 /// A live socket on one competition, opened before a test's writes, and the board its frames add up to: each
 /// `update` sets a member's score, each `removed` takes one off; `seq` only rises; the `finished` frame is kept.
+/// Each frame's ranks and total are checked against the board the frames before it add up to.
 pub struct LiveBoard {
     socket: Socket,
     last: u64,
     /// Each member's score as the frames so far say.
     pub scores: std::collections::BTreeMap<Uuid, i64>,
+    /// Each member's `display_name` as their last frame (or the snapshot) says.
+    pub names: std::collections::BTreeMap<Uuid, Value>,
     /// The `finished` frame, once read.
     pub finished: Option<Value>,
 }
@@ -792,7 +795,8 @@ impl LiveBoard {
             "the snapshot holds the whole board: {snapshot}"
         );
         let scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
-        LiveBoard { socket, last: snapshot["seq"].as_u64().expect("seq"), scores, finished: None }
+        let names = entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
+        LiveBoard { socket, last: snapshot["seq"].as_u64().expect("seq"), scores, names, finished: None }
     }
 
     /// Reads frames until the socket has seen `seq`, or the `finished` frame.
@@ -811,19 +815,35 @@ impl LiveBoard {
                         let at = update["seq"].as_u64().expect("seq");
                         assert!(at > self.last, "{what}: seq {at} after {}: {frame}", self.last);
                         self.last = at;
-                        self.scores.insert(user_of(&update), update["score"].as_i64().expect("score"));
+                        let score = update["score"].as_i64().expect("score");
+                        self.scores.insert(user_of(&update), score);
+                        self.names.insert(user_of(&update), update["display_name"].clone());
+                        self.check_ranks(&update, score, what);
                     }
                 }
                 "removed" => {
                     assert!(seq > self.last, "{what}: seq {seq} after {}: {frame}", self.last);
                     self.last = seq;
                     assert!(self.scores.remove(&user_of(&frame)).is_some(), "{what}: removed off the board: {frame}");
+                    assert_eq!(frame["total"], serde_json::json!(self.scores.len()), "{what}: the total: {frame}");
                 }
                 // An administrator's change of the competition names no member.
                 "changed" => self.last = self.last.max(seq),
                 _ => panic!("{what}: unexpected frame {frame}"),
             }
         }
+    }
+
+    /// An update frame's ranks and total on the board as of its seq (the frames before it and itself, all applied):
+    /// `display_rank` is 1 + the members strictly above (API.md, "Ranks for display"); `rank`, unique, falls among
+    /// the members of the same score.
+    fn check_ranks(&self, update: &Value, score: i64, what: &str) {
+        let above = self.scores.values().filter(|s| **s > score).count() as u64;
+        let level = self.scores.values().filter(|s| **s == score).count() as u64;
+        assert_eq!(update["display_rank"].as_u64(), Some(above + 1), "{what}: display rank: {update}");
+        let rank = update["rank"].as_u64().expect("rank");
+        assert!((above + 1..=above + level).contains(&rank), "{what}: rank among its score's: {update}");
+        assert_eq!(update["total"], serde_json::json!(self.scores.len()), "{what}: the total: {update}");
     }
 
     /// Reads up to the competition's newest change (a fresh socket's snapshot says which); the frames must add up to
