@@ -1,0 +1,349 @@
+//! Fitness operations on the same members at once. Each round sends a handful of requests together, most of them
+//! about one member — syncs from several sources (some days held), review decisions, profile zone changes, moved
+//! ends, late joins, a disqualification, an account deletion — over three competitions (participant and fixed
+//! clocks, several scoring modes). When the round's replies are in, every board must be what the database's stored
+//! state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and disqualification",
+//! "People on the board"): a member with a score above 0 is on it with that score, nobody disqualified or deleted is.
+//! Whatever order the requests took, the last write must leave the last state: an older total arriving late, or a
+//! write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2)
+//! fresh seeds run, each printed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use e2e::{base_url, rfc3339, send, service_token, user_token, Reply};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const DAY: i64 = 86_400;
+/// Per metric: name, review threshold, manual cap (API.md, "Per-day limits per metric").
+const METRICS: [(&str, i64, i64); 4] = [
+    ("steps", 60_000, 20_000),
+    ("active_minutes", 600, 240),
+    ("distance_m", 60_000, 15_000),
+    ("calories", 8_000, 2_000),
+];
+const ZONES: [&str; 5] = ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kolkata", "America/Chicago"];
+const SOURCES: [&str; 4] = ["healthkit", "garmin", "fitbit", "manual"];
+
+fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {token}"))], body)
+}
+
+/// One request of a round.
+#[derive(Debug, Clone)]
+enum Op {
+    Sync { user: Uuid, body: Value },
+    Decide { user: Uuid, date: String, decision: &'static str },
+    Zone { user: Uuid, zone: &'static str },
+    MoveEnd { competition: Uuid, ends: i64 },
+    Disqualify { competition: Uuid, user: Uuid },
+    Join { competition: Uuid, user: Uuid },
+    Delete { user: Uuid },
+}
+
+impl Op {
+    /// Sends it; a reply outside what the contract allows for it (given who was deleted this round) fails the run.
+    fn run(&self, deleted: &BTreeSet<Uuid>) -> String {
+        let admin = service_token();
+        let (reply, allowed): (Reply, &[u16]) = match self {
+            // A member's syncs have their own limit (30 a minute): one refused writes nothing, as the contract says.
+            Op::Sync { user, body } => {
+                (call("POST", "/api/v1/fitness/sync", &user_token(user), Some(body)), &[200, 429])
+            }
+            Op::Decide { user, date, decision } => {
+                let path = format!("/api/v1/admin/holds/{user}/{date}");
+                (call("POST", &path, &admin, Some(&json!({"decision": decision}))), &[200, 404])
+            }
+            Op::Zone { user, zone } => {
+                (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone}))), &[200])
+            }
+            Op::MoveEnd { competition, ends } => {
+                let body = json!({"ends_at": rfc3339(*ends)});
+                (call("PATCH", &format!("/api/v1/competitions/{competition}"), &admin, Some(&body)), &[200])
+            }
+            Op::Disqualify { competition, user } => {
+                let path = format!("/api/v1/competitions/{competition}/members/{user}/disqualify");
+                // 404: not a member (yet).
+                (call("POST", &path, &admin, Some(&json!({"reason": "races"}))), &[200, 404])
+            }
+            Op::Join { competition, user } => {
+                // 200 again for a member; 403 for the disqualified.
+                (
+                    call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(user), None),
+                    &[200, 403],
+                )
+            }
+            Op::Delete { user } => (call("DELETE", "/api/v1/me", &user_token(user), None), &[204]),
+        };
+        let user = match self {
+            Op::Sync { user, .. } | Op::Decide { user, .. } | Op::Zone { user, .. } => Some(user),
+            Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } => Some(user),
+            Op::MoveEnd { .. } => None,
+        };
+        // A request of a member deleted in the same round may come before or after the deletion: any 2xx/4xx.
+        let gone = user.is_some_and(|u| deleted.contains(u)) && !matches!(self, Op::Delete { .. });
+        let fine = if gone { reply.status < 500 } else { allowed.contains(&reply.status) };
+        assert!(fine, "{self:?}: {} {:?}", reply.status, reply.json);
+        format!("{self:?} → {}", reply.status)
+    }
+}
+
+/// A sync of 1–3 days around today (some above the review threshold, some typed in) from one source.
+fn random_sync(rng: &mut fastrand::Rng, user: Uuid, today: Date) -> Op {
+    let source = SOURCES[rng.usize(0..SOURCES.len())];
+    let mut samples = Vec::new();
+    let mut dates = BTreeSet::new();
+    for _ in 0..rng.usize(1..4) {
+        let date = today.checked_add(jiff::Span::new().days(rng.i64(-3..=0))).expect("a date in range");
+        if !dates.insert(date) {
+            continue;
+        }
+        let mut sample = json!({"date": date.to_string()});
+        for (name, review, _) in METRICS {
+            sample[name] = json!(match rng.u8(0..6) {
+                0 => review + 1 + rng.i64(0..review / 4),
+                1 => review,
+                _ => rng.i64(0..review / 2),
+            });
+        }
+        if source != "manual" && rng.u8(0..6) == 0 {
+            sample["user_entered"] = json!(true);
+        }
+        samples.push(sample);
+    }
+    let mut body = json!({"source": source, "samples": samples});
+    if rng.u8(0..5) == 0 {
+        body["time_zone"] = json!(ZONES[rng.usize(0..ZONES.len())]);
+    }
+    Op::Sync { user, body }
+}
+
+/// What the database holds for one competition: its rules and each member's zone, days and decisions.
+struct Stored {
+    metric: usize,
+    starts: i64,
+    ends: i64,
+    clock: String,
+    scoring: Value,
+    allow_manual: bool,
+    /// Member → (disqualified, zone, days (date, source, typed in, values), decisions by date).
+    members: BTreeMap<Uuid, Member>,
+}
+
+struct Member {
+    disqualified: bool,
+    zone: String,
+    days: Vec<(Date, bool, [i64; 4])>,
+    decisions: BTreeMap<Date, String>,
+}
+
+const STORED: &str = "SELECT json_build_object(
+  'competition', (SELECT json_build_object('metric', metric, 'starts', floor(extract(epoch FROM starts_at))::bigint,
+       'ends', floor(extract(epoch FROM ends_at))::bigint, 'clock', clock, 'scoring', scoring,
+       'allow_manual', allow_manual) FROM public.competitions WHERE id = '{id}'),
+  'members', (SELECT coalesce(json_agg(json_build_object('user_id', m.user_id,
+       'disqualified', m.disqualified_at IS NOT NULL, 'zone', p.time_zone,
+       'days', (SELECT coalesce(json_agg(json_build_array(f.day::text, f.source = 'manual' OR f.user_entered,
+                  json_build_array(f.steps, f.active_minutes, f.distance_m, f.calories))), '[]')
+                FROM public.fitness_days f WHERE f.user_id = m.user_id),
+       'decisions', (SELECT coalesce(json_object_agg(h.day::text, h.status), '{}')
+                FROM public.fitness_holds h WHERE h.user_id = m.user_id))), '[]')
+     FROM public.memberships m JOIN public.profiles p ON p.user_id = m.user_id WHERE m.competition_id = '{id}'))";
+
+fn stored(id: &Uuid) -> Stored {
+    let (ok, text) = e2e::stack(&["psql", "-tAc", &STORED.replace("{id}", &id.to_string())]);
+    assert!(ok, "{text}");
+    let all: Value = serde_json::from_str(text.trim()).expect("the stored state as JSON");
+    let c = &all["competition"];
+    let number = |v: &Value| v.as_i64().expect("a number");
+    let date = |v: &Value| v.as_str().and_then(|d| d.parse::<Date>().ok()).expect("a date");
+    let members = all["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            let days = m["days"].as_array().expect("days").iter().map(|d| {
+                let values = [0, 1, 2, 3].map(|i| number(&d[2][i]));
+                (date(&d[0]), d[1].as_bool().expect("typed in"), values)
+            });
+            let decisions = m["decisions"]
+                .as_object()
+                .expect("decisions")
+                .iter()
+                .map(|(day, status)| (date(&json!(day)), status.as_str().expect("a status").to_owned()));
+            let member = Member {
+                disqualified: m["disqualified"].as_bool().expect("disqualified"),
+                zone: m["zone"].as_str().expect("zone").to_owned(),
+                days: days.collect(),
+                decisions: decisions.collect(),
+            };
+            (e2e::user_of(m), member)
+        })
+        .collect();
+    Stored {
+        metric: METRICS.iter().position(|(name, _, _)| c["metric"] == *name).expect("a metric"),
+        starts: number(&c["starts"]),
+        ends: number(&c["ends"]),
+        clock: c["clock"].as_str().expect("clock").to_owned(),
+        scoring: c["scoring"].clone(),
+        allow_manual: c["allow_manual"].as_bool().expect("allow_manual"),
+        members,
+    }
+}
+
+/// The member's score by the contract: per local date overlapping the window on the competition's clock, the manual
+/// cap on typed-in values (counted only where allowed), the largest value across sources, a held day (a value of a
+/// source that was not typed in above the review threshold) at the threshold while pending, in full once approved, 0
+/// once rejected; then the scoring mode.
+fn score(competition: &Stored, member: &Member) -> i64 {
+    let (_, review, manual) = METRICS[competition.metric];
+    let zone = if competition.clock == "participant" { &member.zone } else { &competition.clock };
+    let zone = TimeZone::get(zone).expect("a zone");
+    let start = |d: Date| d.to_zoned(zone.clone()).expect("a day in range").timestamp().as_second();
+    let mut by_date: BTreeMap<Date, (i64, bool)> = BTreeMap::new();
+    for (date, typed_in, values) in &member.days {
+        if *typed_in && !competition.allow_manual {
+            continue;
+        }
+        let raw = values[competition.metric];
+        let value = if *typed_in { raw.min(manual) } else { raw };
+        let day = by_date.entry(*date).or_default();
+        *day = (day.0.max(value), day.1 || (!typed_in && raw > review));
+    }
+    let days: Vec<i64> = by_date
+        .into_iter()
+        .filter(|(date, _)| {
+            start(*date) < competition.ends && start(date.tomorrow().expect("a day")) > competition.starts
+        })
+        .map(|(date, (value, held))| match (held, member.decisions.get(&date).map(String::as_str)) {
+            (false, _) | (true, Some("approved")) => value,
+            (true, Some("rejected")) => 0,
+            (true, _) => value.min(review),
+        })
+        .collect();
+    let field = |name: &str| competition.scoring[name].as_i64().expect("a rule's number");
+    match competition.scoring["mode"].as_str() {
+        Some("total") => days.iter().sum(),
+        Some("daily_capped") => days.iter().map(|d| (*d).min(field("cap"))).sum(),
+        Some("goal_days") => days.iter().filter(|d| **d >= field("goal")).count() as i64,
+        Some("best_day") => days.iter().copied().max().unwrap_or(0),
+        other => panic!("unknown mode {other:?}"),
+    }
+}
+
+/// Every board against the stored state.
+fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) {
+    for id in competitions {
+        let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
+        assert_eq!(page.status, 200, "{what}: {:?}", page.json);
+        let board: BTreeMap<Uuid, i64> = page.json["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score")))
+            .collect();
+        let competition = stored(id);
+        for (user, score) in &board {
+            let member = competition.members.get(user);
+            let member = member.unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it: {board:?}"));
+            assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
+            assert_eq!(*score, self::score(&competition, member), "{what}: {user} on {id}, zone {}", member.zone);
+        }
+        for (user, member) in &competition.members {
+            let expected = self::score(&competition, member);
+            if !member.disqualified && expected > 0 {
+                assert_eq!(board.get(user), Some(&expected), "{what}: {user} with {expected} is not on {id}");
+            }
+        }
+    }
+}
+
+fn run(seed: u64, rounds: usize) {
+    println!("fitness races seed {seed} (FITNESS_RACES_SEED={seed} replays it)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let now = local::token::now();
+    let specs = [
+        json!({"metric": "steps", "scoring": {"mode": "total"}, "clock": "participant", "allow_manual": true}),
+        json!({"metric": "active_minutes", "scoring": {"mode": "daily_capped", "cap": 300}, "clock": "America/Chicago"}),
+        json!({"metric": "steps", "scoring": {"mode": "best_day"}, "clock": "participant"}),
+    ];
+    let competitions: Vec<Uuid> = specs
+        .iter()
+        .map(|spec| {
+            let mut body = spec.clone();
+            body["name"] = json!("races");
+            body["starts_at"] = json!(rfc3339(now - 2 * DAY - rng.i64(0..DAY)));
+            body["ends_at"] = json!(rfc3339(now + DAY + rng.i64(0..DAY)));
+            body["score_source"] = json!("fitness");
+            body["grace_hours"] = json!(0);
+            let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+            assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
+            reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id")
+        })
+        .collect();
+    let mut users: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
+    // Some join later, during the rounds, with the days they stored meanwhile.
+    for user in &users {
+        for id in competitions.iter().filter(|_| rng.u8(0..5) < 3) {
+            let reply = call("POST", &format!("/api/v1/competitions/{id}/join"), &user_token(user), None);
+            assert_eq!(reply.status, 200, "{:?}", reply.json);
+        }
+    }
+    let reader = Uuid::new_v4();
+    let mut disqualified = false;
+    for round in 0..rounds {
+        let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
+        let mut ops = Vec::new();
+        let mut deleted = BTreeSet::new();
+        // Most of a round's requests are about one member, so they race each other.
+        let hot = users[rng.usize(0..users.len())];
+        for _ in 0..rng.usize(4..9) {
+            let user = if rng.bool() { hot } else { users[rng.usize(0..users.len())] };
+            let competition = competitions[rng.usize(0..competitions.len())];
+            let op = match rng.u8(0..22) {
+                0..=9 => random_sync(&mut rng, user, today),
+                19 | 20 => Op::Join { competition, user },
+                10..=13 => {
+                    let date = today.checked_add(jiff::Span::new().days(rng.i64(-3..=0))).expect("a date in range");
+                    let decision = if rng.bool() { "approve" } else { "reject" };
+                    Op::Decide { user, date: date.to_string(), decision }
+                }
+                14 | 15 => Op::Zone { user, zone: ZONES[rng.usize(0..ZONES.len())] },
+                16 | 17 => Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) },
+                18 if !disqualified => {
+                    disqualified = true;
+                    Op::Disqualify { competition, user }
+                }
+                _ if users.len() > 3 && deleted.is_empty() && round % 3 == 2 => {
+                    deleted.insert(user);
+                    Op::Delete { user }
+                }
+                _ => random_sync(&mut rng, user, today),
+            };
+            ops.push(op);
+        }
+        let done: Vec<String> = std::thread::scope(|scope| {
+            let deleted = &deleted;
+            let handles: Vec<_> = ops.iter().map(|op| scope.spawn(move || op.run(deleted))).collect();
+            handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
+        });
+        users.retain(|u| !deleted.contains(u));
+        check_boards(&competitions, &reader, &format!("seed {seed} round {round}: {done:#?}"));
+    }
+}
+
+#[test]
+fn every_board_is_what_the_stored_days_make_it_whatever_order_requests_take() {
+    match std::env::var("FITNESS_RACES_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(seed) => run(seed, 25),
+        None => {
+            let runs = std::env::var("FITNESS_RACES_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+            for _ in 0..runs {
+                run(fastrand::u64(..), 25);
+            }
+        }
+    }
+}
