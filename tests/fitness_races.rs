@@ -3,7 +3,8 @@
 //! ends, late joins, a disqualification, an account deletion — over three competitions (participant and fixed
 //! clocks, several scoring modes). When the round's replies are in, every board must be what the database's stored
 //! state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and disqualification",
-//! "People on the board"): a member with a score above 0 is on it with that score, nobody disqualified or deleted is.
+//! "People on the board"): a member with a score above 0 is on it with that score, nobody disqualified or deleted is,
+//! and each member's `GET /api/v1/me/competitions` agrees with the boards.
 //! Whatever order the requests took, the last write must leave the last state: an older total arriving late, or a
 //! write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2)
 //! fresh seeds run, each printed.
@@ -234,17 +235,22 @@ fn score(competition: &Stored, member: &Member) -> i64 {
     }
 }
 
+/// A board in rank order (member, score) and the competition's disqualified members.
+type Board = (Vec<(Uuid, i64)>, BTreeSet<Uuid>);
+
 /// Every board against the stored state.
-fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) {
+fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> {
+    let mut boards = Vec::new();
     for id in competitions {
         let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
         assert_eq!(page.status, 200, "{what}: {:?}", page.json);
-        let board: BTreeMap<Uuid, i64> = page.json["entries"]
+        let ranked: Vec<(Uuid, i64)> = page.json["entries"]
             .as_array()
             .expect("entries")
             .iter()
             .map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score")))
             .collect();
+        let board: BTreeMap<Uuid, i64> = ranked.iter().copied().collect();
         let competition = stored(id);
         for (user, score) in &board {
             let member = competition.members.get(user);
@@ -258,6 +264,34 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) {
                 assert_eq!(board.get(user), Some(&expected), "{what}: {user} with {expected} is not on {id}");
             }
         }
+        let disqualified = competition.members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
+        boards.push((ranked, disqualified));
+    }
+    boards
+}
+
+/// Each member's `GET /api/v1/me/competitions` against the boards just read: disqualified where they were, else a
+/// member with the score and rank their board gives them (null off it).
+fn check_my_competitions(user: &Uuid, competitions: &[Uuid], boards: &[Board], what: &str) {
+    let reply = call("GET", "/api/v1/me/competitions", &user_token(user), None);
+    assert_eq!(reply.status, 200, "{what}: {:?}", reply.json);
+    let listed: BTreeMap<String, &Value> = reply.json["competitions"]
+        .as_array()
+        .expect("competitions")
+        .iter()
+        .map(|c| (c["competition"]["id"].as_str().unwrap_or_default().to_owned(), c))
+        .collect();
+    for (id, (board, disqualified)) in competitions.iter().zip(boards) {
+        let Some(shown) = listed.get(&id.to_string()) else { continue };
+        let context = format!("{what}: {user} in {id}: {shown}");
+        if disqualified.contains(user) {
+            assert_eq!((&shown["status"], &shown["rank"]), (&json!("disqualified"), &Value::Null), "{context}");
+            continue;
+        }
+        let place = board.iter().position(|(u, _)| u == user);
+        let score = place.map(|position| board[position].1);
+        assert_eq!(shown["status"], json!("member"), "{context}");
+        assert_eq!((&shown["score"], &shown["rank"]), (&json!(score), &json!(place.map(|p| p + 1))), "{context}");
     }
 }
 
@@ -331,7 +365,11 @@ fn run(seed: u64, rounds: usize) {
             handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
         });
         users.retain(|u| !deleted.contains(u));
-        check_boards(&competitions, &reader, &format!("seed {seed} round {round}: {done:#?}"));
+        let what = format!("seed {seed} round {round}: {done:#?}");
+        let boards = check_boards(&competitions, &reader, &what);
+        for user in &users {
+            check_my_competitions(user, &competitions, &boards, &what);
+        }
     }
 }
 
