@@ -954,6 +954,7 @@ fn run(seed: u64, steps: usize) {
         let watcher = watchers.get_mut(&competition.id).expect("a watcher");
         let what = format!("the live frames of {competition:?}");
         watcher.check(&competition.id, &users[0], board, &what);
+        watcher.check_resumed(&competition.id, &users[0], board, &what);
         // A new name reaches a moving board in a frame (API.md: "in every later frame"), so each member's last frame
         // carries the name they have now.
         if watcher.finished.is_none() {

@@ -239,8 +239,10 @@ fn run(seed: u64) {
         }
         check(&competition, &members, pool, &payout, &reader, op);
     }
-    // A socket open from the start got every change: its frames add up to the board.
+    // A socket open from the start got every change: its frames add up to the board, and so do the frames a socket
+    // resuming from that start is sent.
     live.check(&id, &reader, &ranked(&members), "the live frames");
+    live.check_resumed(&id, &reader, &ranked(&members), "the resumed frames");
 }
 
 #[test]

@@ -764,7 +764,8 @@ pub fn updates_in(frame: &Value) -> Vec<Value> {
 }
 
 /// A live socket on one competition, opened before a test's writes, and the board its frames add up to: each
-/// `update` sets a member's score, each `removed` takes one off; `seq` only rises; the `finished` frame is kept.
+/// `update` sets a member's score, each `removed` takes one off; each change's `seq` follows the one before (none
+/// missing); the `finished` frame is kept.
 /// Each frame's ranks and total are checked against the board the frames before it add up to.
 pub struct LiveBoard {
     socket: Socket,
@@ -775,6 +776,8 @@ pub struct LiveBoard {
     pub names: std::collections::BTreeMap<Uuid, Value>,
     /// The `finished` frame, once read.
     pub finished: Option<Value>,
+    /// The snapshot the socket opened with: its seq and board, where a resume from the start begins.
+    start: (u64, std::collections::BTreeMap<Uuid, i64>, std::collections::BTreeMap<Uuid, Value>),
 }
 
 /// The `user_id` of a frame or an entry.
@@ -794,9 +797,37 @@ impl LiveBoard {
             serde_json::json!(entries.len()),
             "the snapshot holds the whole board: {snapshot}"
         );
-        let scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
-        let names = entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
-        LiveBoard { socket, last: snapshot["seq"].as_u64().expect("seq"), scores, names, finished: None }
+        let scores: std::collections::BTreeMap<Uuid, i64> =
+            entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
+        let names: std::collections::BTreeMap<Uuid, Value> =
+            entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
+        let last = snapshot["seq"].as_u64().expect("seq");
+        let start = (last, scores.clone(), names.clone());
+        LiveBoard { socket, last, scores, names, finished: None, start }
+    }
+
+    /// A second socket that resumes from this one's start (`{"type":"resume","since":…}`): the missed frames
+    /// replayed (or, when the start is too old, a fresh snapshot) must add up to the same `board` as the live ones.
+    pub fn check_resumed(&self, competition: &Uuid, reader: &Uuid, board: &[(Uuid, i64)], what: &str) {
+        let (mut socket, _) = connect_live(competition, reader, true);
+        let newest = next_json(&mut socket)["seq"].as_u64().expect("seq");
+        let since = self.start.0;
+        socket
+            .send(tungstenite::Message::text(serde_json::json!({"type": "resume", "since": since}).to_string()))
+            .expect("resume");
+        let (last, scores, names) = self.start.clone();
+        let mut resumed = LiveBoard { socket, last, scores, names, finished: None, start: self.start.clone() };
+        resumed.read_until(newest, what);
+        let expected: std::collections::BTreeMap<Uuid, i64> = board.iter().copied().collect();
+        assert_eq!(resumed.scores, expected, "{what}: resumed from {since}");
+        let on_board = |names: &std::collections::BTreeMap<Uuid, Value>| {
+            names
+                .iter()
+                .filter(|(user, _)| expected.contains_key(user))
+                .map(|(u, n)| (*u, n.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(on_board(&resumed.names), on_board(&self.names), "{what}: the names resumed from {since}");
     }
 
     /// Reads frames until the socket has seen `seq`, or the `finished` frame.
@@ -810,10 +841,18 @@ impl LiveBoard {
             }
             let seq = frame["seq"].as_u64().expect("seq");
             match kind {
+                // A resume from further back than the object keeps: the board as of now.
+                "snapshot" => {
+                    let entries = frame["entries"].as_array().expect("entries");
+                    assert_eq!(frame["total"], serde_json::json!(entries.len()), "{what}: the whole board: {frame}");
+                    self.scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
+                    self.names = entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
+                    self.last = seq;
+                }
                 "update" | "updates" => {
                     for update in updates_in(&frame) {
                         let at = update["seq"].as_u64().expect("seq");
-                        assert!(at > self.last, "{what}: seq {at} after {}: {frame}", self.last);
+                        assert_eq!(at, self.last + 1, "{what}: every change, in order: {frame}");
                         self.last = at;
                         let score = update["score"].as_i64().expect("score");
                         self.scores.insert(user_of(&update), score);
@@ -822,13 +861,16 @@ impl LiveBoard {
                     }
                 }
                 "removed" => {
-                    assert!(seq > self.last, "{what}: seq {seq} after {}: {frame}", self.last);
+                    assert_eq!(seq, self.last + 1, "{what}: every change, in order: {frame}");
                     self.last = seq;
                     assert!(self.scores.remove(&user_of(&frame)).is_some(), "{what}: removed off the board: {frame}");
                     assert_eq!(frame["total"], serde_json::json!(self.scores.len()), "{what}: the total: {frame}");
                 }
                 // An administrator's change of the competition names no member.
-                "changed" => self.last = self.last.max(seq),
+                "changed" => {
+                    assert_eq!(seq, self.last + 1, "{what}: every change, in order: {frame}");
+                    self.last = seq;
+                }
                 _ => panic!("{what}: unexpected frame {frame}"),
             }
         }
