@@ -4,7 +4,8 @@
 //! clocks, several scoring modes). When the round's replies are in, every board must be what the database's stored
 //! state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and disqualification",
 //! "People on the board"): a member with a score above 0 is on it with that score, nobody disqualified or deleted is,
-//! and each member's `GET /api/v1/me/competitions` agrees with the boards.
+//! and each member's `GET /api/v1/me/competitions` agrees with the boards; at the end the database's copy of the
+//! scores (`public.scores`) catches up with every board.
 //! Whatever order the requests took, the last write must leave the last state: an older total arriving late, or a
 //! write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2)
 //! fresh seeds run, each printed.
@@ -370,6 +371,32 @@ fn run(seed: u64, rounds: usize) {
         for user in &users {
             check_my_competitions(user, &competitions, &boards, &what);
         }
+        if round + 1 == rounds {
+            check_delivered(&competitions, &boards, &what);
+        }
+    }
+}
+
+/// The database's copy of each board (`public.scores`, written by each object's outbox) catches up with the board
+/// for every member still in the competition.
+fn check_delivered(competitions: &[Uuid], boards: &[Board], what: &str) {
+    for (id, (board, disqualified)) in competitions.iter().zip(boards) {
+        let expected: BTreeMap<String, i64> = board.iter().map(|(user, score)| (user.to_string(), *score)).collect();
+        let query = format!(
+            "SELECT coalesce(json_object_agg(s.user_id, s.score), '{{}}') FROM public.scores s \
+             JOIN public.memberships m ON m.competition_id = s.competition_id AND m.user_id = s.user_id \
+             WHERE s.competition_id = '{id}' AND m.disqualified_at IS NULL"
+        );
+        let mut last = BTreeMap::new();
+        let caught_up = e2e::eventually(std::time::Duration::from_secs(20), || {
+            let (ok, text) = e2e::stack(&["psql", "-tAc", &query]);
+            last = if ok { serde_json::from_str(text.trim()).unwrap_or_default() } else { BTreeMap::new() };
+            (last == expected).then_some(())
+        });
+        assert!(
+            caught_up.is_some(),
+            "{what}: public.scores of {id} {last:?}, the board {expected:?}; {disqualified:?}"
+        );
     }
 }
 
