@@ -1,10 +1,11 @@
 //! Fitness scores against a model written from the contract alone (API.md: "Fitness sync, extended", "Reviews and
 //! disqualification", the clarifications). Random syncs — every source and metric, typed-in samples, values around each
 //! metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local today,
-//! zone changes — review decisions, disqualifications, renames, profile zone changes, late joins, moved ends,
-//! cancellations, account deletions and administrators' score corrections run over competitions of every metric and
-//! scoring mode, participant and fixed clocks, with or without typed-in samples, and windows that start and end
-//! mid-day; one of them has one place left (a join beyond it 409), one starts during the run, after its members synced,
+//! zone changes, some with an `Idempotency-Key` sent again steps later (the first reply replayed, nothing applied
+//! again; another body with the key 422) — review decisions, disqualifications, renames, profile zone changes, late
+//! joins, moved ends, cancellations, account deletions and administrators' score corrections run over competitions
+//! of every metric and scoring mode, participant and fixed clocks, with or without typed-in samples, and windows that
+//! start and end mid-day; one of them has one place left (a join beyond it 409), one starts during the run, after its members synced,
 //! and one ends early in it and stays finalizing (an hour of grace: syncs still rescore it, joins are refused). After
 //! every step the Worker's answer must be the model's; at the end (and after every moved end) every board (scores and
 //! current names) and what each member's `GET /api/v1/me/competitions` shows; each competition's live frames (a socket
@@ -112,6 +113,8 @@ struct Person {
     /// (date, source) → the sample's values (a metric it did not carry is 0) and whether it was typed in.
     samples: BTreeMap<(Date, &'static str), ([i64; 4], bool)>,
     holds: BTreeMap<Date, Decision>,
+    /// The last sync sent with an `Idempotency-Key`: the key, the body and the reply.
+    keyed: Option<(String, Value, Value)>,
 }
 
 fn zone(name: &str) -> TimeZone {
@@ -319,8 +322,12 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
     if let Some(zone) = new_zone {
         body["time_zone"] = json!(zone);
     }
-    let reply = call("POST", "/api/v1/fitness/sync", &user_token(user), Some(&body));
+    let key = rng.bool().then(|| format!("model-{step}-{}", rng.u32(..)));
+    let reply = send_sync(user, key.as_deref(), &body);
     assert_eq!(reply.status, 200, "step {step}: {body}: {:?}", reply.json);
+    if let Some(key) = key {
+        person.keyed = Some((key, body.clone(), reply.json.clone()));
+    }
     if let Some(zone) = new_zone {
         person.zone = zone.to_owned();
     }
@@ -387,6 +394,35 @@ fn sync(rng: &mut fastrand::Rng, user: &Uuid, person: &mut Person, competitions:
             person.counted_days(competition)
         );
     }
+}
+
+fn send_sync(user: &Uuid, key: Option<&str>, body: &Value) -> Reply {
+    let auth = format!("Bearer {}", user_token(user));
+    let mut headers = vec![("Authorization", auth.as_str())];
+    headers.extend(key.map(|key| ("Idempotency-Key", key)));
+    send("POST", &format!("{}/api/v1/fitness/sync", base_url()), &headers, Some(body))
+}
+
+/// The member's last keyed sync sent again, steps later (a phone retrying after a lost reply): the first reply
+/// replayed as it was, whatever changed since, and nothing applied again; the same key with another body 422.
+fn replay(rng: &mut fastrand::Rng, user: &Uuid, person: &Person, step: usize) {
+    let Some((key, body, first)) = &person.keyed else { return };
+    if rng.u8(0..4) == 0 {
+        let mut other = body.clone();
+        other["source"] = json!(if body["source"] == "garmin" { "fitbit" } else { "garmin" });
+        let reply = send_sync(user, Some(key), &other);
+        let code = &reply.json["error"]["code"];
+        assert_eq!((reply.status, code), (422, &json!("idempotency_mismatch")), "step {step}: {:?}", reply.json);
+        return;
+    }
+    let reply = send_sync(user, Some(key), body);
+    assert_eq!(
+        (reply.status, reply.header("idempotent-replayed")),
+        (200, Some("true")),
+        "step {step}: {:?}",
+        reply.json
+    );
+    assert_eq!(&reply.json, first, "step {step}: the first reply to {key}");
 }
 
 /// A review decision on one of the model's holds (or a 404 for a day without one), then the user's boards (a
@@ -944,6 +980,9 @@ fn run(seed: u64, steps: usize) {
             join_late(&mut rng, &user, person, &mut competitions, step);
         } else if rng.u8(0..10) < 3 && !person.holds.is_empty() {
             decide(&mut rng, &user, person, &mut competitions, step);
+        } else if rng.u8(0..10) == 0 && person.keyed.is_some() {
+            // Nothing is computed again: a correction stands.
+            replay(&mut rng, &user, person, step);
         } else {
             sync(&mut rng, &user, person, &competitions, step);
             recomputed_where_joined(&mut competitions, &user);
