@@ -162,15 +162,7 @@ impl Person {
     }
 
     fn score(&self, competition: &Competition) -> i64 {
-        let days = self.counted_days(competition);
-        let field = |name: &str| competition.scoring[name].as_i64().expect("a rule's number");
-        match competition.scoring["mode"].as_str() {
-            Some("total") => days.iter().sum(),
-            Some("daily_capped") => days.iter().map(|d| (*d).min(field("cap"))).sum(),
-            Some("goal_days") => days.iter().filter(|d| **d >= field("goal")).count() as i64,
-            Some("best_day") => days.iter().copied().max().unwrap_or(0),
-            other => panic!("unknown mode {other:?}"),
-        }
+        e2e::scored(&competition.scoring, &self.counted_days(competition))
     }
 
     /// A held value reopens its day's review when an approved day has seen none as large for its metric, or, on a
@@ -587,14 +579,7 @@ fn check_boards(people: &BTreeMap<Uuid, Person>, competitions: &[Competition], r
 /// board, or `disqualified` with the reason and no place. With `paid` (the competitions' standings are final), every
 /// final amount too: the prize, 0 for the unpaid and the disqualified.
 fn check_my_competitions(user: &Uuid, shown: &[(&Competition, &[(Uuid, i64)])], paid: Option<&BTreeMap<Uuid, i64>>) {
-    let reply = call("GET", "/api/v1/me/competitions", &user_token(user), None);
-    assert_eq!(reply.status, 200, "{:?}", reply.json);
-    let listed: BTreeMap<String, &Value> = reply.json["competitions"]
-        .as_array()
-        .expect("competitions")
-        .iter()
-        .map(|c| (c["competition"]["id"].as_str().unwrap_or_default().to_owned(), c))
-        .collect();
+    let listed = e2e::my_competitions(user);
     for &(competition, board) in shown {
         let disqualified = competition.disqualified.contains(user);
         let Some(shown) = listed.get(&competition.id.to_string()) else {

@@ -226,14 +226,7 @@ fn score(competition: &Stored, member: &Member) -> i64 {
             (true, _) => value.min(review),
         })
         .collect();
-    let field = |name: &str| competition.scoring[name].as_i64().expect("a rule's number");
-    match competition.scoring["mode"].as_str() {
-        Some("total") => days.iter().sum(),
-        Some("daily_capped") => days.iter().map(|d| (*d).min(field("cap"))).sum(),
-        Some("goal_days") => days.iter().filter(|d| **d >= field("goal")).count() as i64,
-        Some("best_day") => days.iter().copied().max().unwrap_or(0),
-        other => panic!("unknown mode {other:?}"),
-    }
+    e2e::scored(&competition.scoring, &days)
 }
 
 /// A board in rank order (member, score) and the competition's disqualified members.
@@ -274,14 +267,7 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> 
 /// Each member's `GET /api/v1/me/competitions` against the boards just read: disqualified where they were, else a
 /// member with the score and rank their board gives them (null off it).
 fn check_my_competitions(user: &Uuid, competitions: &[Uuid], boards: &[Board], what: &str) {
-    let reply = call("GET", "/api/v1/me/competitions", &user_token(user), None);
-    assert_eq!(reply.status, 200, "{what}: {:?}", reply.json);
-    let listed: BTreeMap<String, &Value> = reply.json["competitions"]
-        .as_array()
-        .expect("competitions")
-        .iter()
-        .map(|c| (c["competition"]["id"].as_str().unwrap_or_default().to_owned(), c))
-        .collect();
+    let listed = e2e::my_competitions(user);
     for (id, (board, disqualified)) in competitions.iter().zip(boards) {
         let Some(shown) = listed.get(&id.to_string()) else { continue };
         let context = format!("{what}: {user} in {id}: {shown}");

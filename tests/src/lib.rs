@@ -1087,3 +1087,29 @@ impl KeyServer {
         self.fetches.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// A fitness competition's score from its counted days under its `scoring` (API.md, "Competitions: how a score is
+/// made"): the sum, the sum of days capped, the days at or above the goal, or the best day.
+pub fn scored(scoring: &Value, days: &[i64]) -> i64 {
+    let field = |name: &str| scoring[name].as_i64().expect("a rule's number");
+    match scoring["mode"].as_str() {
+        Some("total") => days.iter().sum(),
+        Some("daily_capped") => days.iter().map(|d| (*d).min(field("cap"))).sum(),
+        Some("goal_days") => days.iter().filter(|d| **d >= field("goal")).count() as i64,
+        Some("best_day") => days.iter().copied().max().unwrap_or(0),
+        other => panic!("unknown mode {other:?}"),
+    }
+}
+
+/// `user`'s `GET /api/v1/me/competitions` entries by competition id.
+pub fn my_competitions(user: &Uuid) -> std::collections::BTreeMap<String, Value> {
+    let reply = send(
+        "GET",
+        &format!("{}/api/v1/me/competitions", base_url()),
+        &[("Authorization", &format!("Bearer {}", user_token(user)))],
+        None,
+    );
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let entries = reply.json["competitions"].as_array().expect("competitions").iter();
+    entries.map(|c| (c["competition"]["id"].as_str().unwrap_or_default().to_owned(), c.clone())).collect()
+}
