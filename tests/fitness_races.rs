@@ -4,11 +4,11 @@
 //! clocks, several scoring modes). When the round's replies are in, every board must be what the database's stored
 //! state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and disqualification",
 //! "People on the board"): a member with a score above 0 is on it with that score, nobody disqualified or deleted is,
-//! and each member's `GET /api/v1/me/competitions` agrees with the boards; at the end the database's copy of the
-//! scores (`public.scores`) catches up with every board.
-//! Whatever order the requests took, the last write must leave the last state: an older total arriving late, or a
-//! write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2)
-//! fresh seeds run, each printed.
+//! each member's `GET /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its
+//! memberships; at the end the database's copy of the scores (`public.scores`) catches up with every board. Whatever
+//! order the requests took, the last write must leave the last state: an older total arriving late, or a write racing
+//! a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds
+//! run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -246,6 +246,9 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> 
             .collect();
         let board: BTreeMap<Uuid, i64> = ranked.iter().copied().collect();
         let competition = stored(id);
+        // Its member count, as the competition route shows it (a cached row: joins and deletions must reach it).
+        let shown = call("GET", &format!("/api/v1/competitions/{id}"), &user_token(reader), None);
+        assert_eq!(shown.json["participants"], json!(competition.members.len()), "{what}: {id}'s participants");
         for (user, score) in &board {
             let member = competition.members.get(user);
             let member = member.unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it: {board:?}"));
