@@ -1,13 +1,15 @@
-//! Fitness operations on the same members at once. Each round sends a handful of requests together, most of them
-//! about one member — syncs from several sources (some days held), review decisions, profile zone changes, moved
-//! ends, late joins, a disqualification, an account deletion — over three competitions (participant and fixed
-//! clocks, several scoring modes). When the round's replies are in, every board must be what the database's stored
-//! state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and disqualification",
-//! "People on the board"): a member with a score above 0 is on it with that score, nobody disqualified or deleted is,
-//! each member's `GET /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its
-//! memberships; at the end the database's copy of the scores (`public.scores`) catches up with every board. Whatever
-//! order the requests took, the last write must leave the last state: an older total arriving late, or a write racing
-//! a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds
+//! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
+//! member — syncs from several sources (some days held), review decisions, profile zone changes, moved ends, late
+//! joins, a disqualification, an account deletion — over three fitness competitions (participant and fixed clocks,
+//! several scoring modes) and a game-style one (posted scores and administrators' corrections of them). When the
+//! round's replies are in, every fitness board must be what the database's stored state makes it under the contract's
+//! rules (API.md, "Fitness sync, extended", "Reviews and disqualification", "People on the board"): a member with a
+//! score above 0 is on it with that score, nobody disqualified or deleted is. The game-style board holds only members
+//! in good standing, each with a score of the last round in which a write of theirs was taken. Each member's
+//! `GET /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships;
+//! at the end the database's copy of the scores (`public.scores`) catches up with every board. Whatever order the
+//! requests took, the last write must leave the last state: an older total arriving late, or a write racing a
+//! removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds
 //! run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,18 +39,47 @@ fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
 /// One request of a round.
 #[derive(Debug, Clone)]
 enum Op {
-    Sync { user: Uuid, body: Value },
-    Decide { user: Uuid, date: String, decision: &'static str },
-    Zone { user: Uuid, zone: &'static str },
-    MoveEnd { competition: Uuid, ends: i64 },
-    Disqualify { competition: Uuid, user: Uuid },
-    Join { competition: Uuid, user: Uuid },
-    Delete { user: Uuid },
+    Sync {
+        user: Uuid,
+        body: Value,
+    },
+    Decide {
+        user: Uuid,
+        date: String,
+        decision: &'static str,
+    },
+    Zone {
+        user: Uuid,
+        zone: &'static str,
+    },
+    MoveEnd {
+        competition: Uuid,
+        ends: i64,
+    },
+    Disqualify {
+        competition: Uuid,
+        user: Uuid,
+    },
+    Join {
+        competition: Uuid,
+        user: Uuid,
+    },
+    Delete {
+        user: Uuid,
+    },
+    /// A posted score on the client competition: the member's own, or an administrator's correction of it.
+    Post {
+        competition: Uuid,
+        user: Uuid,
+        score: i64,
+        correction: bool,
+    },
 }
 
 impl Op {
-    /// Sends it; a reply outside what the contract allows for it (given who was deleted this round) fails the run.
-    fn run(&self, deleted: &BTreeSet<Uuid>) -> String {
+    /// Sends it; a reply outside what the contract allows for it (given who was deleted this round, and who was a
+    /// member of the client competition throughout it) fails the run. The status and the request as text.
+    fn run(&self, deleted: &BTreeSet<Uuid>, steady: &BTreeSet<Uuid>) -> (u16, String) {
         let admin = service_token();
         let (reply, allowed): (Reply, &[u16]) = match self {
             // A member's syncs have their own limit (30 a minute): one refused writes nothing, as the contract says.
@@ -79,17 +110,28 @@ impl Op {
                 )
             }
             Op::Delete { user } => (call("DELETE", "/api/v1/me", &user_token(user), None), &[204]),
+            Op::Post { competition, user, score, correction } => {
+                let (token, body) = match correction {
+                    true => (admin, json!({"competition_id": competition, "score": score, "user_id": user})),
+                    false => (user_token(user), json!({"competition_id": competition, "score": score})),
+                };
+                // A member all round long is written; anyone else (joining, disqualified, never joined) may not be.
+                let allowed: &[u16] = if steady.contains(user) { &[200] } else { &[200, 403, 404] };
+                (call("POST", "/api/v1/leaderboard/update", &token, Some(&body)), allowed)
+            }
         };
         let user = match self {
             Op::Sync { user, .. } | Op::Decide { user, .. } | Op::Zone { user, .. } => Some(user),
-            Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } => Some(user),
+            Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } | Op::Post { user, .. } => {
+                Some(user)
+            }
             Op::MoveEnd { .. } => None,
         };
         // A request of a member deleted in the same round may come before or after the deletion: any 2xx/4xx.
         let gone = user.is_some_and(|u| deleted.contains(u)) && !matches!(self, Op::Delete { .. });
         let fine = if gone { reply.status < 500 } else { allowed.contains(&reply.status) };
         assert!(fine, "{self:?}: {} {:?}", reply.status, reply.json);
-        format!("{self:?} → {}", reply.status)
+        (reply.status, format!("{self:?} → {}", reply.status))
     }
 }
 
@@ -308,14 +350,27 @@ fn run(seed: u64, rounds: usize) {
             reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id")
         })
         .collect();
+    // And a game-style one, where members post their own scores.
+    let body = json!({"name": "races", "metric": "steps", "score_source": "client", "grace_hours": 0,
+        "starts_at": rfc3339(now - 2 * DAY), "ends_at": rfc3339(now + 2 * DAY)});
+    let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
+    assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
+    let client = reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id");
+    let all: Vec<Uuid> = competitions.iter().copied().chain([client]).collect();
     let mut users: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
     // Some join later, during the rounds, with the days they stored meanwhile.
+    let mut steady = BTreeSet::new();
     for user in &users {
-        for id in competitions.iter().filter(|_| rng.u8(0..5) < 3) {
+        for id in all.iter().filter(|_| rng.u8(0..5) < 3) {
             let reply = call("POST", &format!("/api/v1/competitions/{id}/join"), &user_token(user), None);
             assert_eq!(reply.status, 200, "{:?}", reply.json);
+            if *id == client {
+                steady.insert(*user);
+            }
         }
     }
+    // Per member of the client competition, the scores of the last round in which a write of theirs was taken.
+    let mut posted: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
     let reader = Uuid::new_v4();
     let mut disqualified = false;
     for round in 0..rounds {
@@ -326,8 +381,12 @@ fn run(seed: u64, rounds: usize) {
         let hot = users[rng.usize(0..users.len())];
         for _ in 0..rng.usize(4..9) {
             let user = if rng.bool() { hot } else { users[rng.usize(0..users.len())] };
-            let competition = competitions[rng.usize(0..competitions.len())];
+            let competition = all[rng.usize(0..all.len())];
             let op = match rng.u8(0..22) {
+                0..=9 if competition == client => {
+                    // Scores near each other, so ties and overtakes happen.
+                    Op::Post { competition, user, score: rng.i64(0..40) * 100, correction: rng.u8(0..5) == 0 }
+                }
                 0..=9 => random_sync(&mut rng, user, today),
                 19 | 20 => Op::Join { competition, user },
                 10..=13 => {
@@ -349,21 +408,86 @@ fn run(seed: u64, rounds: usize) {
             };
             ops.push(op);
         }
-        let done: Vec<String> = std::thread::scope(|scope| {
-            let deleted = &deleted;
-            let handles: Vec<_> = ops.iter().map(|op| scope.spawn(move || op.run(deleted))).collect();
+        // Who stays a member of the client competition throughout the round (no join, removal or deletion in it).
+        let moving: BTreeSet<Uuid> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Join { competition, user } | Op::Disqualify { competition, user } if *competition == client => {
+                    Some(*user)
+                }
+                Op::Delete { user } => Some(*user),
+                _ => None,
+            })
+            .collect();
+        let round_steady: BTreeSet<Uuid> = steady.difference(&moving).copied().collect();
+        let done: Vec<(u16, String)> = std::thread::scope(|scope| {
+            let (deleted, round_steady) = (&deleted, &round_steady);
+            let handles: Vec<_> = ops.iter().map(|op| scope.spawn(move || op.run(deleted, round_steady))).collect();
             handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
         });
+        let mut taken: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
+        for (op, (status, _)) in ops.iter().zip(&done) {
+            match op {
+                Op::Post { user, score, .. } if *status == 200 => {
+                    taken.entry(*user).or_default().insert(*score);
+                }
+                Op::Join { competition, user } if *competition == client && *status == 200 => {
+                    steady.insert(*user);
+                }
+                Op::Disqualify { competition, user } if *competition == client && *status == 200 => {
+                    steady.remove(user);
+                }
+                _ => {}
+            }
+        }
+        posted.extend(taken);
+        for user in &deleted {
+            steady.remove(user);
+            posted.remove(user);
+        }
         users.retain(|u| !deleted.contains(u));
+        let done: Vec<&String> = done.iter().map(|(_, text)| text).collect();
         let what = format!("seed {seed} round {round}: {done:#?}");
-        let boards = check_boards(&competitions, &reader, &what);
+        let mut boards = check_boards(&competitions, &reader, &what);
+        boards.push(check_client_board(&client, &reader, &posted, &what));
         for user in &users {
-            check_my_competitions(user, &competitions, &boards, &what);
+            check_my_competitions(user, &all, &boards, &what);
         }
         if round + 1 == rounds {
-            check_delivered(&competitions, &boards, &what);
+            check_delivered(&all, &boards, &what);
         }
     }
+}
+
+/// The client competition's board: only members in good standing, each with a score of the last round in which one
+/// of their writes was answered 200 (of those, whichever the object took last), and every such member on it.
+fn check_client_board(id: &Uuid, reader: &Uuid, posted: &BTreeMap<Uuid, BTreeSet<i64>>, what: &str) -> Board {
+    let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
+    assert_eq!(page.status, 200, "{what}: {:?}", page.json);
+    let ranked: Vec<(Uuid, i64)> = page.json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score")))
+        .collect();
+    let members = stored(id).members;
+    for (user, score) in &ranked {
+        let member = members.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it"));
+        assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
+        let last = posted.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} without a write"));
+        assert!(last.contains(score), "{what}: {user} has {score} on {id}, the last round's writes were {last:?}");
+    }
+    for (user, member) in &members {
+        if !member.disqualified && posted.contains_key(user) {
+            assert!(
+                ranked.iter().any(|(u, _)| u == user),
+                "{what}: {user} wrote {:?} but is not on {id}",
+                posted[user]
+            );
+        }
+    }
+    let disqualified = members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
+    (ranked, disqualified)
 }
 
 /// The database's copy of each board (`public.scores`, written by each object's outbox) catches up with the board
