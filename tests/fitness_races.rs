@@ -434,10 +434,15 @@ fn run(seed: u64, rounds: usize) {
                 Op::Join { competition, user } if *competition == client && *status == 200 => {
                     steady.insert(*user);
                 }
-                Op::Disqualify { competition, user } if *competition == client && *status == 200 => {
+                _ => {}
+            }
+        }
+        // A disqualification stands whichever came first, a join of the same round or it.
+        for (op, (status, _)) in ops.iter().zip(&done) {
+            if let Op::Disqualify { competition, user } = op {
+                if *competition == client && *status == 200 {
                     steady.remove(user);
                 }
-                _ => {}
             }
         }
         posted.extend(taken);

@@ -473,3 +473,94 @@ fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
     });
     assert!(shown_late.is_some(), "the late change was passed over: {:?}", page(&competition, &ben));
 }
+
+/// An operator's `psql` session that has locked `competition`'s row (`SELECT … FOR UPDATE`) and keeps its
+/// transaction open; `COMMIT` written to its input (then dropping it) ends it.
+fn hold_competition_row(competition: &Uuid) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::Write;
+    let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
+        .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
+        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    let mut input = session.stdin.take().expect("psql's input");
+    writeln!(input, "BEGIN; SELECT 1 FROM public.competitions WHERE id = '{competition}' FOR UPDATE;").expect("begin");
+    input.flush().expect("send it");
+    until_a_session("state = 'idle in transaction'", &competition.to_string());
+    (session, input)
+}
+
+/// A join whose transaction is open when the account's deletion starts: the deletion waits for it (the join holds the
+/// profile's row), so the membership the join commits goes with the account, and the board the join then writes the
+/// member to must let them go as well. The deletion used to list the competitions it tells before taking that lock:
+/// it missed the one being joined, whose board kept the deleted account (name, score and place) until its next read
+/// of the member-change log, if any came before the end.
+#[test]
+fn a_join_in_flight_when_the_account_is_deleted_leaves_no_one_on_that_board() {
+    use std::io::Write;
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    // Started, so the join raises Ana's days version (her profile's row) before it takes the competition's row.
+    let competition = e2e::create_competition_with(-2 * 86_400, 2 * 86_400, json!({"clock": "UTC"}));
+    e2e::join(&competition, &ben);
+    let yesterday = e2e::rfc3339(local::token::now() - 86_400)[..10].to_owned();
+    let body = json!({"source": "healthkit", "samples": [{"date": yesterday, "steps": 4_000}]});
+    assert_eq!(as_user("POST", "/api/v1/fitness/sync", &ana, Some(&body)).status, 200);
+    assert_eq!(as_user("POST", "/api/v1/fitness/sync", &ben, Some(&body)).status, 200);
+    let (mut session, mut input) = hold_competition_row(&competition);
+    std::thread::scope(|scope| {
+        // Ana's join has her profile's row and waits for the competition's; her deletion waits for the join.
+        let join = scope.spawn(|| as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None));
+        until_a_session("wait_event_type = 'Lock'", "join_and_introduce");
+        let deletion = scope.spawn(|| as_user("DELETE", "/api/v1/me", &ana, None));
+        until_a_session("wait_event_type = 'Lock'", "delete_account");
+        writeln!(input, "COMMIT;").expect("let the join go on");
+        input.flush().expect("send it");
+        let joined = join.join().expect("the join");
+        assert!(joined.status < 500, "{} {:?}", joined.status, joined.json);
+        assert_eq!(deletion.join().expect("the deletion").status, 204);
+    });
+    drop(input);
+    assert!(session.wait().expect("psql ends").success());
+    assert_eq!(sql(&format!("SELECT count(*) FROM public.memberships WHERE user_id = '{ana}'")), "0");
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana), None, "a deleted account on the board: {entries:?}");
+    let standing = as_user("GET", &format!("/api/v1/leaderboard/{competition}/users/{ana}"), &ben, None);
+    assert_eq!(standing.status, 404, "{:?}", standing.json);
+}
+
+/// A rename while a join of the same member waits for the competition's row: the board shows the new name. Neither
+/// the rename nor the member-change log can name a competition whose membership has not committed, so the join must
+/// read the name it introduces after its wait (it does: in its last statement).
+#[test]
+fn a_rename_while_a_join_is_in_flight_shows_on_that_board() {
+    use std::io::Write;
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[ben]);
+    post_score(&competition, &ben, 100);
+    rename(&ana, "Ana Before");
+    let (mut session, mut input) = hold_competition_row(&competition);
+    std::thread::scope(|scope| {
+        // Ana's join has read her profile and waits for the competition's row; she renames herself meanwhile.
+        let join = scope.spawn(|| as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None));
+        until_a_session("wait_event_type = 'Lock'", "join_and_introduce");
+        let renamed = scope.spawn(|| as_user("PATCH", "/api/v1/me", &ana, Some(&json!({"display_name": "Ana After"}))));
+        // The rename either ends (nothing orders it after the join) or waits for the join's hold on the profile.
+        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                       AND position('profiles' IN query) > 0 AND position('join_and_introduce' IN query) = 0";
+        let settled = e2e::eventually(std::time::Duration::from_secs(20), || {
+            (renamed.is_finished() || sql(waiting) != "0").then_some(())
+        });
+        assert!(settled.is_some(), "the rename neither ended nor waited");
+        writeln!(input, "COMMIT;").expect("let the join go on");
+        input.flush().expect("send it");
+        assert_eq!(join.join().expect("the join").status, 200);
+        assert_eq!(renamed.join().expect("the rename").status, 200);
+    });
+    drop(input);
+    assert!(session.wait().expect("psql ends").success());
+    post_score(&competition, &ana, 300);
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana After"), "{entries:?}");
+}
