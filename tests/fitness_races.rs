@@ -1,6 +1,6 @@
 //! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
 //! member — syncs from several sources (some days held), review decisions, profile zone changes, moved ends, late
-//! joins, a disqualification, an account deletion — over three fitness competitions (participant and fixed clocks,
+//! joins, a disqualification, account deletions (each account replaced by a newcomer) — over three fitness competitions (participant and fixed clocks,
 //! several scoring modes) and a game-style one (posted scores and administrators' corrections of them). When the
 //! round's replies are in, every fitness board must be what the database's stored state makes it under the contract's
 //! rules (API.md, "Fitness sync, extended", "Reviews and disqualification", "People on the board"): a member with a
@@ -400,7 +400,7 @@ fn run(seed: u64, rounds: usize) {
                     disqualified = true;
                     Op::Disqualify { competition, user }
                 }
-                _ if users.len() > 3 && deleted.is_empty() && round % 3 == 2 => {
+                _ if deleted.is_empty() => {
                     deleted.insert(user);
                     Op::Delete { user }
                 }
@@ -451,6 +451,8 @@ fn run(seed: u64, rounds: usize) {
             posted.remove(user);
         }
         users.retain(|u| !deleted.contains(u));
+        // Someone new for each account deleted, a member of nothing yet: they join in later rounds.
+        users.extend(deleted.iter().map(|_| Uuid::new_v4()));
         let done: Vec<&String> = done.iter().map(|(_, text)| text).collect();
         let what = format!("seed {seed} round {round}: {done:#?}");
         let mut boards = check_boards(&competitions, &reader, &what);
