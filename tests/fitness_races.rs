@@ -1,16 +1,16 @@
 //! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
 //! member — syncs from several sources (some days held), review decisions, profile zone changes, moved ends, late
-//! joins, a disqualification, account deletions (each account replaced by a newcomer) — over three fitness competitions (participant and fixed clocks,
-//! several scoring modes) and a game-style one (posted scores and administrators' corrections of them). When the
-//! round's replies are in, every fitness board must be what the database's stored state makes it under the contract's
-//! rules (API.md, "Fitness sync, extended", "Reviews and disqualification", "People on the board"): a member with a
-//! score above 0 is on it with that score, nobody disqualified or deleted is. The game-style board holds only members
-//! in good standing, each with a score of the last round in which a write of theirs was taken. Each member's
-//! `GET /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships;
-//! at the end the database's copy of the scores (`public.scores`) catches up with every board. Whatever order the
-//! requests took, the last write must leave the last state: an older total arriving late, or a write racing a
-//! removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds
-//! run, each printed.
+//! joins, a disqualification, account deletions (each account replaced by a newcomer) — over three fitness
+//! competitions (participant and fixed clocks, several scoring modes) and a game-style one (posted scores and
+//! administrators' corrections of them). When the round's replies are in, every fitness board must be what the
+//! database's stored state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and
+//! disqualification", "People on the board"): a member with a score above 0 is on it with that score, nobody
+//! disqualified or deleted is. The game-style board holds only members in good standing, each with a score of the
+//! last round in which a write of theirs was taken. Each member's `GET /api/v1/me/competitions` agrees with the
+//! boards, and each competition's `participants` with its memberships; at the end the database's copy of the scores
+//! (`public.scores`) catches up with every board. Whatever order the requests took, the last write must leave the
+//! last state: an older total arriving late, or a write racing a removal, shows here. `FITNESS_RACES_SEED=<n>`
+//! replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
