@@ -564,3 +564,47 @@ fn a_rename_while_a_join_is_in_flight_shows_on_that_board() {
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana After"), "{entries:?}");
 }
+
+/// A rename that commits while a join of the same member is finishing: the join must introduce the new name. The
+/// rename's change log names only the competitions its member was in when it ran, and the Worker's rename tells only
+/// the boards of memberships committed by then; a join that read the old name without waiting for the uncommitted
+/// rename put it on its board, where it stayed until the member's next change.
+#[test]
+fn a_join_finishing_while_a_rename_commits_introduces_the_new_name() {
+    use std::io::Write;
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[ben]);
+    post_score(&competition, &ben, 100);
+    rename(&ana, "Ana Before");
+    // An operator's session renames Ana and keeps its transaction open.
+    let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
+        .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
+        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    let mut input = session.stdin.take().expect("psql's input");
+    writeln!(input, "BEGIN; UPDATE public.profiles SET display_name = 'Ana After' WHERE user_id = '{ana}';")
+        .expect("begin the rename");
+    input.flush().expect("send it");
+    until_a_session("state = 'idle in transaction'", "Ana After");
+    std::thread::scope(|scope| {
+        let join = scope.spawn(|| as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None));
+        // The join either ends (it did not wait for the rename) or waits for it.
+        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                       AND position('join_and_introduce' IN query) > 0";
+        let settled = e2e::eventually(std::time::Duration::from_secs(20), || {
+            (join.is_finished() || sql(waiting) != "0").then_some(())
+        });
+        assert!(settled.is_some(), "the join neither ended nor waited");
+        writeln!(input, "COMMIT;").expect("commit the rename");
+        input.flush().expect("send it");
+        assert_eq!(join.join().expect("the join").status, 200);
+    });
+    drop(input);
+    assert!(session.wait().expect("psql ends").success());
+    post_score(&competition, &ana, 300);
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana After"), "{entries:?}");
+}
