@@ -1,16 +1,16 @@
 //! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
-//! member — syncs from several sources (some days held), review decisions, profile zone changes, moved ends, late
-//! joins, a disqualification, account deletions (each account replaced by a newcomer) — over three fitness
+//! member — syncs from several sources (some days held), review decisions, renames, profile zone changes, moved ends,
+//! late joins, a disqualification, account deletions (each account replaced by a newcomer) — over three fitness
 //! competitions (participant and fixed clocks, several scoring modes) and a game-style one (posted scores and
 //! administrators' corrections of them). When the round's replies are in, every fitness board must be what the
 //! database's stored state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and
 //! disqualification", "People on the board"): a member with a score above 0 is on it with that score, nobody
-//! disqualified or deleted is. The game-style board holds only members in good standing, each with a score of the
-//! last round in which a write of theirs was taken. Each member's `GET /api/v1/me/competitions` agrees with the
-//! boards, and each competition's `participants` with its memberships; at the end the database's copy of the scores
-//! (`public.scores`) catches up with every board. Whatever order the requests took, the last write must leave the
-//! last state: an older total arriving late, or a write racing a removal, shows here. `FITNESS_RACES_SEED=<n>`
-//! replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
+//! disqualified or deleted is, every entry shows its member's current name. The game-style board holds only members in
+//! good standing, each with a score of the last round in which a write of theirs was taken. Each member's `GET
+//! /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships; at the
+//! end the database's copy of the scores (`public.scores`) catches up with every board. Whatever order the requests
+//! took, the last write must leave the last state: an older total arriving late, or a write racing a removal, shows
+//! here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,6 +64,10 @@ enum Op {
         competition: Uuid,
         user: Uuid,
     },
+    Rename {
+        user: Uuid,
+        name: String,
+    },
     Delete {
         user: Uuid,
     },
@@ -89,6 +93,9 @@ impl Op {
             Op::Decide { user, date, decision } => {
                 let path = format!("/api/v1/admin/holds/{user}/{date}");
                 (call("POST", &path, &admin, Some(&json!({"decision": decision}))), &[200, 404])
+            }
+            Op::Rename { user, name } => {
+                (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"display_name": name}))), &[200])
             }
             Op::Zone { user, zone } => {
                 (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone}))), &[200])
@@ -121,7 +128,9 @@ impl Op {
             }
         };
         let user = match self {
-            Op::Sync { user, .. } | Op::Decide { user, .. } | Op::Zone { user, .. } => Some(user),
+            Op::Sync { user, .. } | Op::Decide { user, .. } | Op::Zone { user, .. } | Op::Rename { user, .. } => {
+                Some(user)
+            }
             Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } | Op::Post { user, .. } => {
                 Some(user)
             }
@@ -179,6 +188,8 @@ struct Stored {
 
 struct Member {
     disqualified: bool,
+    /// The profile's name, which every board must show.
+    name: String,
     zone: String,
     days: Vec<(Date, bool, [i64; 4])>,
     decisions: BTreeMap<Date, String>,
@@ -189,7 +200,7 @@ const STORED: &str = "SELECT json_build_object(
        'ends', floor(extract(epoch FROM ends_at))::bigint, 'clock', clock, 'scoring', scoring,
        'allow_manual', allow_manual) FROM public.competitions WHERE id = '{id}'),
   'members', (SELECT coalesce(json_agg(json_build_object('user_id', m.user_id,
-       'disqualified', m.disqualified_at IS NOT NULL, 'zone', p.time_zone,
+       'disqualified', m.disqualified_at IS NOT NULL, 'zone', p.time_zone, 'name', p.display_name,
        'days', (SELECT coalesce(json_agg(json_build_array(f.day::text, f.source = 'manual' OR f.user_entered,
                   json_build_array(f.steps, f.active_minutes, f.distance_m, f.calories))), '[]')
                 FROM public.fitness_days f WHERE f.user_id = m.user_id),
@@ -220,6 +231,7 @@ fn stored(id: &Uuid) -> Stored {
                 .map(|(day, status)| (date(&json!(day)), status.as_str().expect("a status").to_owned()));
             let member = Member {
                 disqualified: m["disqualified"].as_bool().expect("disqualified"),
+                name: m["name"].as_str().expect("name").to_owned(),
                 zone: m["zone"].as_str().expect("zone").to_owned(),
                 days: days.collect(),
                 decisions: decisions.collect(),
@@ -271,6 +283,19 @@ fn score(competition: &Stored, member: &Member) -> i64 {
     e2e::scored(&competition.scoring, &days)
 }
 
+/// A competition's board, read as `reader`: (member, score) in rank order, each entry's name checked against the
+/// member's profile (every board shows the current name: API.md, "People on the board").
+fn read_board(id: &Uuid, reader: &Uuid, members: &BTreeMap<Uuid, Member>, what: &str) -> Vec<(Uuid, i64)> {
+    let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
+    assert_eq!(page.status, 200, "{what}: {:?}", page.json);
+    let entries = page.json["entries"].as_array().expect("entries");
+    for entry in entries {
+        let name = members.get(&e2e::user_of(entry)).map(|m| json!(m.name));
+        assert!(name.is_none_or(|name| entry["display_name"] == name), "{what}: the name on {id}: {entry}");
+    }
+    entries.iter().map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score"))).collect()
+}
+
 /// A board in rank order (member, score) and the competition's disqualified members.
 type Board = (Vec<(Uuid, i64)>, BTreeSet<Uuid>);
 
@@ -278,16 +303,9 @@ type Board = (Vec<(Uuid, i64)>, BTreeSet<Uuid>);
 fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> {
     let mut boards = Vec::new();
     for id in competitions {
-        let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
-        assert_eq!(page.status, 200, "{what}: {:?}", page.json);
-        let ranked: Vec<(Uuid, i64)> = page.json["entries"]
-            .as_array()
-            .expect("entries")
-            .iter()
-            .map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score")))
-            .collect();
-        let board: BTreeMap<Uuid, i64> = ranked.iter().copied().collect();
         let competition = stored(id);
+        let ranked = read_board(id, reader, &competition.members, what);
+        let board: BTreeMap<Uuid, i64> = ranked.iter().copied().collect();
         // Its member count, as the competition route shows it (a cached row: joins and deletions must reach it).
         let shown = call("GET", &format!("/api/v1/competitions/{id}"), &user_token(reader), None);
         assert_eq!(shown.json["participants"], json!(competition.members.len()), "{what}: {id}'s participants");
@@ -394,7 +412,8 @@ fn run(seed: u64, rounds: usize) {
                     let decision = if rng.bool() { "approve" } else { "reject" };
                     Op::Decide { user, date: date.to_string(), decision }
                 }
-                14 | 15 => Op::Zone { user, zone: ZONES[rng.usize(0..ZONES.len())] },
+                14 => Op::Zone { user, zone: ZONES[rng.usize(0..ZONES.len())] },
+                15 => Op::Rename { user, name: format!("racer {round}.{}", rng.u8(..)) },
                 16 | 17 => Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) },
                 18 if !disqualified => {
                     disqualified = true;
@@ -469,15 +488,8 @@ fn run(seed: u64, rounds: usize) {
 /// The client competition's board: only members in good standing, each with a score of the last round in which one
 /// of their writes was answered 200 (of those, whichever the object took last), and every such member on it.
 fn check_client_board(id: &Uuid, reader: &Uuid, posted: &BTreeMap<Uuid, BTreeSet<i64>>, what: &str) -> Board {
-    let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
-    assert_eq!(page.status, 200, "{what}: {:?}", page.json);
-    let ranked: Vec<(Uuid, i64)> = page.json["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score")))
-        .collect();
     let members = stored(id).members;
+    let ranked = read_board(id, reader, &members, what);
     for (user, score) in &ranked {
         let member = members.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it"));
         assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
