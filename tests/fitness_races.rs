@@ -8,7 +8,8 @@
 //! disqualified or deleted is, every entry shows its member's current name. The game-style board holds only members in
 //! good standing, each with a score of the last round in which a write of theirs was taken. Each member's `GET
 //! /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships; at the
-//! end the database's copy of the scores (`public.scores`) catches up with every board. Whatever order the requests
+//! end the database's copy of the scores (`public.scores`) catches up with every board, and a socket opened on each
+//! board at the start has frames adding up to it (so has one resuming from that start). Whatever order the requests
 //! took, the last write must leave the last state: an older total arriving late, or a write racing a removal, shows
 //! here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
 
@@ -345,6 +346,16 @@ fn check_my_competitions(user: &Uuid, competitions: &[Uuid], boards: &[Board], w
     }
 }
 
+/// A new user with a profile. An account is deleted for good only once it exists: the local stack signs a user up on
+/// their first request (Supabase's users exist before they have a token), so a deletion before it would be followed
+/// by a fresh sign-up of the same id.
+fn signed_up() -> Uuid {
+    let user = Uuid::new_v4();
+    let reply = call("GET", "/api/v1/me", &user_token(&user), None);
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    user
+}
+
 fn run(seed: u64, rounds: usize) {
     println!("fitness races seed {seed} (FITNESS_RACES_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -375,7 +386,7 @@ fn run(seed: u64, rounds: usize) {
     assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
     let client = reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id");
     let all: Vec<Uuid> = competitions.iter().copied().chain([client]).collect();
-    let mut users: Vec<Uuid> = (0..7).map(|_| Uuid::new_v4()).collect();
+    let mut users: Vec<Uuid> = (0..7).map(|_| signed_up()).collect();
     // Some join later, during the rounds, with the days they stored meanwhile.
     let mut steady = BTreeSet::new();
     for user in &users {
@@ -390,6 +401,8 @@ fn run(seed: u64, rounds: usize) {
     // Per member of the client competition, the scores of the last round in which a write of theirs was taken.
     let mut posted: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
     let reader = Uuid::new_v4();
+    // A socket on each board from the start: whatever order the writes took, its frames add up to the board.
+    let mut watchers: Vec<e2e::LiveBoard> = all.iter().map(|id| e2e::LiveBoard::open(id, &reader)).collect();
     let mut disqualified = false;
     for round in 0..rounds {
         let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
@@ -471,7 +484,7 @@ fn run(seed: u64, rounds: usize) {
         }
         users.retain(|u| !deleted.contains(u));
         // Someone new for each account deleted, a member of nothing yet: they join in later rounds.
-        users.extend(deleted.iter().map(|_| Uuid::new_v4()));
+        users.extend(deleted.iter().map(|_| signed_up()));
         let done: Vec<&String> = done.iter().map(|(_, text)| text).collect();
         let what = format!("seed {seed} round {round}: {done:#?}");
         let mut boards = check_boards(&competitions, &reader, &what);
@@ -481,6 +494,10 @@ fn run(seed: u64, rounds: usize) {
         }
         if round + 1 == rounds {
             check_delivered(&all, &boards, &what);
+            for ((id, (board, _)), watcher) in all.iter().zip(&boards).zip(&mut watchers) {
+                watcher.check(id, &reader, board, &format!("{what}: the live frames of {id}"));
+                watcher.check_resumed(id, &reader, board, &format!("{what}: the resumed frames of {id}"));
+            }
         }
     }
 }

@@ -608,3 +608,27 @@ fn a_join_finishing_while_a_rename_commits_introduces_the_new_name() {
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana After"), "{entries:?}");
 }
+
+/// A join again (the app retrying, or a second device) brings the member's current name to an object that shows the
+/// old one: the board must show it on the next read. The object stored it without moving the board's sequence, so
+/// cached pages (checked against that sequence) kept the old name, and the rename's own announcement then found
+/// nothing new to tell: the old name stayed until the board next changed.
+#[test]
+fn a_name_brought_by_a_repeated_join_shows_on_the_next_read() {
+    let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+    let competition = e2e::competition_with(&[ana, ben]);
+    post_score(&competition, &ana, 500);
+    post_score(&competition, &ben, 300);
+    // Once the scores are delivered (the object has read the change log after it), the page is held.
+    let delivered = format!("SELECT count(*) FROM public.scores WHERE competition_id = '{competition}'");
+    e2e::eventually(std::time::Duration::from_secs(15), || (sql(&delivered) == "2").then_some(()))
+        .expect("the scores reach Postgres");
+    let default = format!("player-{}", &ana.to_string()[..8]);
+    assert_eq!(shown(&page(&competition, &ben), &ana).map(|(name, _)| name), Some(default));
+    // Renamed by an operator round the Worker (no board is told but through the change log), then joined again.
+    sql(&format!("UPDATE public.profiles SET display_name = 'Ana Again' WHERE user_id = '{ana}'"));
+    let again = as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None);
+    assert_eq!(again.status, 200, "{:?}", again.json);
+    let entries = page(&competition, &ben);
+    assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana Again"), "{entries:?}");
+}

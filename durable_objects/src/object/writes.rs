@@ -234,13 +234,17 @@ impl Loaded {
         Reply::empty()
     }
 
-    /// `AddMember`: a user joined (with their name and avatar when the Worker sends them).
+    /// `AddMember`: a user joined (with their name and avatar when the Worker sends them). A join again of a member
+    /// already on the board may bring a newer name than the board shows (a rename made round the Worker): it is
+    /// applied as `SetPerson` applies one, with an `update` frame, so cached pages (held by the board's sequence) and
+    /// sockets show it. Stored without a frame, it stayed off both until the board next changed, and the rename's
+    /// own announcement then found nothing new.
     pub(super) fn add_member(&self, member: RosterAdd) -> Result<Reply> {
         if let Err(e) = self.store.add_member(&member.user_id) {
             return storage_failure(&e);
         }
-        match member.person.filter(|p| p.user_id == member.user_id).map(|p| self.store.save_person(&p)) {
-            Some(Err(e)) => storage_failure(&e),
+        match member.person.filter(|p| p.user_id == member.user_id).map(|p| self.apply_person(p)) {
+            Some(Err(response)) => response,
             _ => Reply::empty(),
         }
     }
