@@ -439,18 +439,10 @@ fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
     post_score(&competition, &ana, 700);
     post_score(&competition, &ben, 200);
     // An operator's session renames Ana and keeps its transaction open: its change has a number, unseen by others.
-    let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
-        .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
-        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("psql");
-    let mut input = session.stdin.take().expect("psql's input");
-    writeln!(input, "BEGIN; UPDATE public.profiles SET display_name = 'Ana Late' WHERE user_id = '{ana}';")
-        .expect("begin the rename");
-    input.flush().expect("send it");
-    until_a_session("state = 'idle in transaction'", "Ana Late");
+    let (mut session, mut input) = open_transaction(
+        &format!("UPDATE public.profiles SET display_name = 'Ana Late' WHERE user_id = '{ana}'"),
+        "Ana Late",
+    );
     // Ben's rename commits with a later number, and the object reads the log (after a delivery, and after a read
     // once its last check is older than a few seconds) while Ana's is still open.
     rename_directly(&ben, "Ben Direct");
@@ -477,6 +469,13 @@ fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
 /// An operator's `psql` session that has locked `competition`'s row (`SELECT … FOR UPDATE`) and keeps its
 /// transaction open; `COMMIT` written to its input (then dropping it) ends it.
 fn hold_competition_row(competition: &Uuid) -> (std::process::Child, std::process::ChildStdin) {
+    let lock = format!("SELECT 1 FROM public.competitions WHERE id = '{competition}' FOR UPDATE");
+    open_transaction(&lock, &competition.to_string())
+}
+
+/// An operator's `psql` session that has run `statement` in a transaction it keeps open (until `COMMIT` is written
+/// to its input); returned once the database shows it idle in that transaction (`marker`: text of the statement).
+fn open_transaction(statement: &str, marker: &str) -> (std::process::Child, std::process::ChildStdin) {
     use std::io::Write;
     let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
         .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
@@ -486,9 +485,9 @@ fn hold_competition_row(competition: &Uuid) -> (std::process::Child, std::proces
         .spawn()
         .expect("psql");
     let mut input = session.stdin.take().expect("psql's input");
-    writeln!(input, "BEGIN; SELECT 1 FROM public.competitions WHERE id = '{competition}' FOR UPDATE;").expect("begin");
+    writeln!(input, "BEGIN; {statement};").expect("begin");
     input.flush().expect("send it");
-    until_a_session("state = 'idle in transaction'", &competition.to_string());
+    until_a_session("state = 'idle in transaction'", marker);
     (session, input)
 }
 
@@ -577,18 +576,10 @@ fn a_join_finishing_while_a_rename_commits_introduces_the_new_name() {
     post_score(&competition, &ben, 100);
     rename(&ana, "Ana Before");
     // An operator's session renames Ana and keeps its transaction open.
-    let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
-        .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
-        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("psql");
-    let mut input = session.stdin.take().expect("psql's input");
-    writeln!(input, "BEGIN; UPDATE public.profiles SET display_name = 'Ana After' WHERE user_id = '{ana}';")
-        .expect("begin the rename");
-    input.flush().expect("send it");
-    until_a_session("state = 'idle in transaction'", "Ana After");
+    let (mut session, mut input) = open_transaction(
+        &format!("UPDATE public.profiles SET display_name = 'Ana After' WHERE user_id = '{ana}'"),
+        "Ana After",
+    );
     std::thread::scope(|scope| {
         let join = scope.spawn(|| as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None));
         // The join either ends (it did not wait for the rename) or waits for it.
