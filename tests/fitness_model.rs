@@ -3,17 +3,17 @@
 //! metric's review threshold and hard cap, metrics left out of a re-sent day, dates around the caller's local today,
 //! zone changes, some with an `Idempotency-Key` sent again steps later (the first reply replayed, nothing applied
 //! again; another body with the key 422) — review decisions, disqualifications, renames, profile zone changes, late
-//! joins, moved ends, cancellations, account deletions and administrators' score corrections run over competitions
-//! of every metric and scoring mode, participant and fixed clocks, with or without typed-in samples, and windows that
-//! start and end mid-day; one of them has one place left (a join beyond it 409), one starts during the run, after its members synced,
-//! and one ends early in it and stays finalizing (an hour of grace: syncs still rescore it, joins are refused). After
-//! every step the Worker's answer must be the model's; at the end (and after every moved end) every board (scores and
-//! current names) and what each member's `GET /api/v1/me/competitions` shows; each competition's live frames (a socket
-//! opened before the steps) add up to its board; a cancelled competition keeps its board and pays nobody; a correction
-//! stands until the member's total is next computed. Then one competition ends: its final board, its prizes (the
-//! contract's split, ties sharing), each member's final amount in their list, and a later sync leaving it as it was.
-//! `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each printed for
-//! replay.
+//! joins, moved ends, cancellations, account deletions and administrators' score corrections run over competitions of
+//! every metric and scoring mode, participant and fixed clocks, with or without typed-in samples, and windows that
+//! start and end mid-day; one of them has one place left (a join beyond it 409), one starts during the run, after its
+//! members synced, and one ends early in it and stays finalizing (an hour of grace: syncs still rescore it, joins are
+//! refused). After every step the Worker's answer must be the model's; at the end (and after every moved end) every
+//! board (scores and current names) and what each member's `GET /api/v1/me/competitions` shows; each competition's live
+//! frames (a socket opened before the steps) add up to its board; a cancelled competition keeps its board and pays
+//! nobody; a correction stands until the member's total is next computed. Then one competition ends: its final board,
+//! its prizes (the contract's split, ties sharing), each member's final amount in their list, and a later sync leaving
+//! it as it was. `FITNESS_MODEL_SEED=<n>` replays one seed; otherwise `FITNESS_MODEL_RUNS` (3) fresh seeds run, each
+//! printed for replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 

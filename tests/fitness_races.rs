@@ -183,10 +183,11 @@ struct Stored {
     clock: String,
     scoring: Value,
     allow_manual: bool,
-    /// Member → (disqualified, zone, days (date, source, typed in, values), decisions by date).
+    /// Every member, disqualified ones included.
     members: BTreeMap<Uuid, Member>,
 }
 
+/// A member as the database holds them: standing, name, zone, days (date, typed in, values) and decisions by date.
 struct Member {
     disqualified: bool,
     /// The profile's name, which every board must show.
@@ -300,6 +301,16 @@ fn read_board(id: &Uuid, reader: &Uuid, members: &BTreeMap<Uuid, Member>, what: 
 /// A board in rank order (member, score) and the competition's disqualified members.
 type Board = (Vec<(Uuid, i64)>, BTreeSet<Uuid>);
 
+/// Everyone on the board `ranked` is a member in good standing; the board with the disqualified members.
+fn in_good_standing(id: &Uuid, ranked: Vec<(Uuid, i64)>, members: &BTreeMap<Uuid, Member>, what: &str) -> Board {
+    for (user, _) in &ranked {
+        let member = members.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it"));
+        assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
+    }
+    let disqualified = members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
+    (ranked, disqualified)
+}
+
 /// Every board against the stored state.
 fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> {
     let mut boards = Vec::new();
@@ -310,10 +321,9 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> 
         // Its member count, as the competition route shows it (a cached row: joins and deletions must reach it).
         let shown = call("GET", &format!("/api/v1/competitions/{id}"), &user_token(reader), None);
         assert_eq!(shown.json["participants"], json!(competition.members.len()), "{what}: {id}'s participants");
+        let (ranked, disqualified) = in_good_standing(id, ranked, &competition.members, what);
         for (user, score) in &board {
-            let member = competition.members.get(user);
-            let member = member.unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it: {board:?}"));
-            assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
+            let member = &competition.members[user];
             assert_eq!(*score, self::score(&competition, member), "{what}: {user} on {id}, zone {}", member.zone);
         }
         for (user, member) in &competition.members {
@@ -322,7 +332,6 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> 
                 assert_eq!(board.get(user), Some(&expected), "{what}: {user} with {expected} is not on {id}");
             }
         }
-        let disqualified = competition.members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
         boards.push((ranked, disqualified));
     }
     boards
@@ -359,7 +368,6 @@ fn signed_up() -> Uuid {
 fn run(seed: u64, rounds: usize) {
     println!("fitness races seed {seed} (FITNESS_RACES_SEED={seed} replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
-    let now = local::token::now();
     let specs = [
         json!({"metric": "steps", "scoring": {"mode": "total"}, "clock": "participant", "allow_manual": true}),
         json!({"metric": "active_minutes", "scoring": {"mode": "daily_capped", "cap": 300}, "clock": "America/Chicago"}),
@@ -368,23 +376,13 @@ fn run(seed: u64, rounds: usize) {
     let competitions: Vec<Uuid> = specs
         .iter()
         .map(|spec| {
-            let mut body = spec.clone();
-            body["name"] = json!("races");
-            body["starts_at"] = json!(rfc3339(now - 2 * DAY - rng.i64(0..DAY)));
-            body["ends_at"] = json!(rfc3339(now + DAY + rng.i64(0..DAY)));
-            body["score_source"] = json!("fitness");
-            body["grace_hours"] = json!(0);
-            let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
-            assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
-            reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id")
+            let mut rules = spec.clone();
+            rules["grace_hours"] = json!(0);
+            e2e::create_competition_with(-2 * DAY - rng.i64(0..DAY), DAY + rng.i64(0..DAY), rules)
         })
         .collect();
     // And a game-style one, where members post their own scores.
-    let body = json!({"name": "races", "metric": "steps", "score_source": "client", "grace_hours": 0,
-        "starts_at": rfc3339(now - 2 * DAY), "ends_at": rfc3339(now + 2 * DAY)});
-    let reply = call("POST", "/api/v1/competitions", &service_token(), Some(&body));
-    assert_eq!(reply.status, 201, "{body}: {:?}", reply.json);
-    let client = reply.json["id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("id");
+    let client = e2e::create_competition_with(-2 * DAY, 2 * DAY, json!({"score_source": "client", "grace_hours": 0}));
     let all: Vec<Uuid> = competitions.iter().copied().chain([client]).collect();
     let mut users: Vec<Uuid> = (0..7).map(|_| signed_up()).collect();
     // Some join later, during the rounds, with the days they stored meanwhile.
@@ -506,10 +504,8 @@ fn run(seed: u64, rounds: usize) {
 /// of their writes was answered 200 (of those, whichever the object took last), and every such member on it.
 fn check_client_board(id: &Uuid, reader: &Uuid, posted: &BTreeMap<Uuid, BTreeSet<i64>>, what: &str) -> Board {
     let members = stored(id).members;
-    let ranked = read_board(id, reader, &members, what);
+    let (ranked, disqualified) = in_good_standing(id, read_board(id, reader, &members, what), &members, what);
     for (user, score) in &ranked {
-        let member = members.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it"));
-        assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
         let last = posted.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} without a write"));
         assert!(last.contains(score), "{what}: {user} has {score} on {id}, the last round's writes were {last:?}");
     }
@@ -522,7 +518,6 @@ fn check_client_board(id: &Uuid, reader: &Uuid, posted: &BTreeMap<Uuid, BTreeSet
             );
         }
     }
-    let disqualified = members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
     (ranked, disqualified)
 }
 

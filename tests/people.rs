@@ -433,13 +433,12 @@ fn a_rename_through_the_database_api_shows_on_the_boards() {
 /// was passed over for good — and the next read deleted it.
 #[test]
 fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
-    use std::io::Write;
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     let competition = e2e::competition_with(&[ana, ben]);
     post_score(&competition, &ana, 700);
     post_score(&competition, &ben, 200);
     // An operator's session renames Ana and keeps its transaction open: its change has a number, unseen by others.
-    let (mut session, mut input) = open_transaction(
+    let rename = OpenTransaction::begin(
         &format!("UPDATE public.profiles SET display_name = 'Ana Late' WHERE user_id = '{ana}'"),
         "Ana Late",
     );
@@ -453,9 +452,7 @@ fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
         (name.as_deref() == Some("Ben Direct")).then_some(())
     });
     assert!(read.is_some(), "the object read Ben's change: {:?}", page(&competition, &ana));
-    writeln!(input, "COMMIT;").expect("commit the rename");
-    drop(input);
-    assert!(session.wait().expect("psql ends").success());
+    rename.commit();
 
     let shown_late = e2e::eventually(std::time::Duration::from_secs(20), || {
         post_score(&competition, &ben, 220);
@@ -466,29 +463,46 @@ fn a_change_that_commits_after_a_later_numbered_one_still_reaches_the_boards() {
     assert!(shown_late.is_some(), "the late change was passed over: {:?}", page(&competition, &ben));
 }
 
-/// An operator's `psql` session that has locked `competition`'s row (`SELECT … FOR UPDATE`) and keeps its
-/// transaction open; `COMMIT` written to its input (then dropping it) ends it.
-fn hold_competition_row(competition: &Uuid) -> (std::process::Child, std::process::ChildStdin) {
-    let lock = format!("SELECT 1 FROM public.competitions WHERE id = '{competition}' FOR UPDATE");
-    open_transaction(&lock, &competition.to_string())
+/// An operator's `psql` session with a transaction left open, whose locks (and uncommitted writes) other requests meet.
+struct OpenTransaction {
+    session: std::process::Child,
+    input: std::process::ChildStdin,
 }
 
-/// An operator's `psql` session that has run `statement` in a transaction it keeps open (until `COMMIT` is written
-/// to its input); returned once the database shows it idle in that transaction (`marker`: text of the statement).
-fn open_transaction(statement: &str, marker: &str) -> (std::process::Child, std::process::ChildStdin) {
-    use std::io::Write;
-    let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
-        .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
-        .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("psql");
-    let mut input = session.stdin.take().expect("psql's input");
-    writeln!(input, "BEGIN; {statement};").expect("begin");
-    input.flush().expect("send it");
-    until_a_session("state = 'idle in transaction'", marker);
-    (session, input)
+impl OpenTransaction {
+    /// Runs `statement` in a transaction it keeps open; returned once the database shows the session idle in it
+    /// (`marker`: text of the statement).
+    fn begin(statement: &str, marker: &str) -> OpenTransaction {
+        use std::io::Write;
+        let mut session = std::process::Command::new(e2e::repo_root().join("scripts/stack"))
+            .args(["psql", "-tA", "-v", "ON_ERROR_STOP=1"])
+            .env("STACK_DIR", e2e::setting("E2E_STACK_DIR"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("psql");
+        let mut input = session.stdin.take().expect("psql's input");
+        writeln!(input, "BEGIN; {statement};").expect("begin");
+        input.flush().expect("send it");
+        until_a_session("state = 'idle in transaction'", marker);
+        OpenTransaction { session, input }
+    }
+
+    /// One that has locked `competition`'s row (`SELECT … FOR UPDATE`).
+    fn holding_competition_row(competition: &Uuid) -> OpenTransaction {
+        let lock = format!("SELECT 1 FROM public.competitions WHERE id = '{competition}' FOR UPDATE");
+        OpenTransaction::begin(&lock, &competition.to_string())
+    }
+
+    /// Commits (what waited on it goes on) and ends the session.
+    fn commit(self) {
+        use std::io::Write;
+        let OpenTransaction { mut session, mut input } = self;
+        writeln!(input, "COMMIT;").expect("commit");
+        input.flush().expect("send it");
+        drop(input);
+        assert!(session.wait().expect("psql ends").success());
+    }
 }
 
 /// A join whose transaction is open when the account's deletion starts: the deletion waits for it (the join holds the
@@ -498,7 +512,6 @@ fn open_transaction(statement: &str, marker: &str) -> (std::process::Child, std:
 /// of the member-change log, if any came before the end.
 #[test]
 fn a_join_in_flight_when_the_account_is_deleted_leaves_no_one_on_that_board() {
-    use std::io::Write;
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     // Started, so the join raises Ana's days version (her profile's row) before it takes the competition's row.
     let competition = e2e::create_competition_with(-2 * 86_400, 2 * 86_400, json!({"clock": "UTC"}));
@@ -507,21 +520,18 @@ fn a_join_in_flight_when_the_account_is_deleted_leaves_no_one_on_that_board() {
     let body = json!({"source": "healthkit", "samples": [{"date": yesterday, "steps": 4_000}]});
     assert_eq!(as_user("POST", "/api/v1/fitness/sync", &ana, Some(&body)).status, 200);
     assert_eq!(as_user("POST", "/api/v1/fitness/sync", &ben, Some(&body)).status, 200);
-    let (mut session, mut input) = hold_competition_row(&competition);
+    let held = OpenTransaction::holding_competition_row(&competition);
     std::thread::scope(|scope| {
         // Ana's join has her profile's row and waits for the competition's; her deletion waits for the join.
         let join = scope.spawn(|| as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None));
         until_a_session("wait_event_type = 'Lock'", "join_and_introduce");
         let deletion = scope.spawn(|| as_user("DELETE", "/api/v1/me", &ana, None));
         until_a_session("wait_event_type = 'Lock'", "delete_account");
-        writeln!(input, "COMMIT;").expect("let the join go on");
-        input.flush().expect("send it");
+        held.commit();
         let joined = join.join().expect("the join");
         assert!(joined.status < 500, "{} {:?}", joined.status, joined.json);
         assert_eq!(deletion.join().expect("the deletion").status, 204);
     });
-    drop(input);
-    assert!(session.wait().expect("psql ends").success());
     assert_eq!(sql(&format!("SELECT count(*) FROM public.memberships WHERE user_id = '{ana}'")), "0");
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana), None, "a deleted account on the board: {entries:?}");
@@ -534,12 +544,11 @@ fn a_join_in_flight_when_the_account_is_deleted_leaves_no_one_on_that_board() {
 /// read the name it introduces after its wait (it does: in its last statement).
 #[test]
 fn a_rename_while_a_join_is_in_flight_shows_on_that_board() {
-    use std::io::Write;
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     let competition = e2e::competition_with(&[ben]);
     post_score(&competition, &ben, 100);
     rename(&ana, "Ana Before");
-    let (mut session, mut input) = hold_competition_row(&competition);
+    let held = OpenTransaction::holding_competition_row(&competition);
     std::thread::scope(|scope| {
         // Ana's join has read her profile and waits for the competition's row; she renames herself meanwhile.
         let join = scope.spawn(|| as_user("POST", &format!("/api/v1/competitions/{competition}/join"), &ana, None));
@@ -552,13 +561,10 @@ fn a_rename_while_a_join_is_in_flight_shows_on_that_board() {
             (renamed.is_finished() || sql(waiting) != "0").then_some(())
         });
         assert!(settled.is_some(), "the rename neither ended nor waited");
-        writeln!(input, "COMMIT;").expect("let the join go on");
-        input.flush().expect("send it");
+        held.commit();
         assert_eq!(join.join().expect("the join").status, 200);
         assert_eq!(renamed.join().expect("the rename").status, 200);
     });
-    drop(input);
-    assert!(session.wait().expect("psql ends").success());
     post_score(&competition, &ana, 300);
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana After"), "{entries:?}");
@@ -570,13 +576,12 @@ fn a_rename_while_a_join_is_in_flight_shows_on_that_board() {
 /// rename put it on its board, where it stayed until the member's next change.
 #[test]
 fn a_join_finishing_while_a_rename_commits_introduces_the_new_name() {
-    use std::io::Write;
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     let competition = e2e::competition_with(&[ben]);
     post_score(&competition, &ben, 100);
     rename(&ana, "Ana Before");
     // An operator's session renames Ana and keeps its transaction open.
-    let (mut session, mut input) = open_transaction(
+    let rename = OpenTransaction::begin(
         &format!("UPDATE public.profiles SET display_name = 'Ana After' WHERE user_id = '{ana}'"),
         "Ana After",
     );
@@ -589,12 +594,9 @@ fn a_join_finishing_while_a_rename_commits_introduces_the_new_name() {
             (join.is_finished() || sql(waiting) != "0").then_some(())
         });
         assert!(settled.is_some(), "the join neither ended nor waited");
-        writeln!(input, "COMMIT;").expect("commit the rename");
-        input.flush().expect("send it");
+        rename.commit();
         assert_eq!(join.join().expect("the join").status, 200);
     });
-    drop(input);
-    assert!(session.wait().expect("psql ends").success());
     post_score(&competition, &ana, 300);
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana).map(|(name, _)| name).as_deref(), Some("Ana After"), "{entries:?}");

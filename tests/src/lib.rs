@@ -785,6 +785,15 @@ pub fn user_of(item: &Value) -> Uuid {
     item["user_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()).expect("a user id")
 }
 
+/// A snapshot's entries as each member's score and `display_name`.
+fn board_of_entries(
+    entries: &[Value],
+) -> (std::collections::BTreeMap<Uuid, i64>, std::collections::BTreeMap<Uuid, Value>) {
+    let scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
+    let names = entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
+    (scores, names)
+}
+
 impl LiveBoard {
     /// Opens the socket as `reader`; its snapshot (the whole board: at most 10 members) is the start.
     pub fn open(competition: &Uuid, reader: &Uuid) -> LiveBoard {
@@ -797,10 +806,7 @@ impl LiveBoard {
             serde_json::json!(entries.len()),
             "the snapshot holds the whole board: {snapshot}"
         );
-        let scores: std::collections::BTreeMap<Uuid, i64> =
-            entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
-        let names: std::collections::BTreeMap<Uuid, Value> =
-            entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
+        let (scores, names) = board_of_entries(entries);
         let last = snapshot["seq"].as_u64().expect("seq");
         let start = (last, scores.clone(), names.clone());
         LiveBoard { socket, last, scores, names, finished: None, start }
@@ -845,8 +851,7 @@ impl LiveBoard {
                 "snapshot" => {
                     let entries = frame["entries"].as_array().expect("entries");
                     assert_eq!(frame["total"], serde_json::json!(entries.len()), "{what}: the whole board: {frame}");
-                    self.scores = entries.iter().map(|e| (user_of(e), e["score"].as_i64().expect("score"))).collect();
-                    self.names = entries.iter().map(|e| (user_of(e), e["display_name"].clone())).collect();
+                    (self.scores, self.names) = board_of_entries(entries);
                     self.last = seq;
                 }
                 "update" | "updates" => {
