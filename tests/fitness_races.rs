@@ -1,14 +1,14 @@
 //! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
-//! member — syncs from several sources (some days held), review decisions, renames, profile zone changes, moved ends,
-//! late joins, a disqualification, account deletions (each account replaced by a newcomer) — over three fitness
-//! competitions (participant and fixed clocks, several scoring modes) and a game-style one (posted scores and
+//! member — syncs from several sources (some days held), review decisions, renames, new avatars, profile zone changes,
+//! moved ends, late joins, a disqualification, account deletions (each account replaced by a newcomer) — over three
+//! fitness competitions (participant and fixed clocks, several scoring modes) and a game-style one (posted scores and
 //! administrators' corrections of them). When the round's replies are in, every fitness board must be what the
 //! database's stored state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and
 //! disqualification", "People on the board"): a member with a score above 0 is on it with that score, nobody
-//! disqualified or deleted is, every entry shows its member's current name. The game-style board holds only members in
-//! good standing, each with a score of the last round in which a write of theirs was taken. Each member's `GET
-//! /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships; at the
-//! end the database's copy of the scores (`public.scores`) catches up with every board, and a socket opened on each
+//! disqualified or deleted is, every entry shows its member's current name and avatar. The game-style board holds only
+//! members in good standing, each with a score of the last round in which a write of theirs was taken. Each member's
+//! `GET /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships; at
+//! the end the database's copy of the scores (`public.scores`) catches up with every board, and a socket opened on each
 //! board at the start has frames adding up to it (so has one resuming from that start). Whatever order the requests
 //! took, the last write must leave the last state: an older total arriving late, or a write racing a removal, shows
 //! here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
@@ -69,6 +69,11 @@ enum Op {
         user: Uuid,
         name: String,
     },
+    /// A new avatar image (a PNG whose bytes differ per upload, so each gets its own key).
+    Avatar {
+        user: Uuid,
+        tag: String,
+    },
     Delete {
         user: Uuid,
     },
@@ -97,6 +102,15 @@ impl Op {
             }
             Op::Rename { user, name } => {
                 (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"display_name": name}))), &[200])
+            }
+            // The avatar route has its own limit per user (a refused upload changes nothing).
+            Op::Avatar { user, tag } => {
+                let mut image =
+                    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+                image.extend_from_slice(tag.as_bytes());
+                let auth = format!("Bearer {}", user_token(user));
+                let headers = [("Authorization", auth.as_str()), ("Content-Type", "image/png")];
+                (e2e::send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, &image), &[200, 429])
             }
             Op::Zone { user, zone } => {
                 (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone}))), &[200])
@@ -132,6 +146,7 @@ impl Op {
             Op::Sync { user, .. } | Op::Decide { user, .. } | Op::Zone { user, .. } | Op::Rename { user, .. } => {
                 Some(user)
             }
+            Op::Avatar { user, .. } => Some(user),
             Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } | Op::Post { user, .. } => {
                 Some(user)
             }
@@ -190,8 +205,9 @@ struct Stored {
 /// A member as the database holds them: standing, name, zone, days (date, typed in, values) and decisions by date.
 struct Member {
     disqualified: bool,
-    /// The profile's name, which every board must show.
+    /// The profile's name and avatar, which every board must show.
     name: String,
+    avatar: Option<String>,
     zone: String,
     days: Vec<(Date, bool, [i64; 4])>,
     decisions: BTreeMap<Date, String>,
@@ -203,6 +219,7 @@ const STORED: &str = "SELECT json_build_object(
        'allow_manual', allow_manual) FROM public.competitions WHERE id = '{id}'),
   'members', (SELECT coalesce(json_agg(json_build_object('user_id', m.user_id,
        'disqualified', m.disqualified_at IS NOT NULL, 'zone', p.time_zone, 'name', p.display_name,
+       'avatar', p.avatar_url,
        'days', (SELECT coalesce(json_agg(json_build_array(f.day::text, f.source = 'manual' OR f.user_entered,
                   json_build_array(f.steps, f.active_minutes, f.distance_m, f.calories))), '[]')
                 FROM public.fitness_days f WHERE f.user_id = m.user_id),
@@ -234,6 +251,7 @@ fn stored(id: &Uuid) -> Stored {
             let member = Member {
                 disqualified: m["disqualified"].as_bool().expect("disqualified"),
                 name: m["name"].as_str().expect("name").to_owned(),
+                avatar: m["avatar"].as_str().map(str::to_owned),
                 zone: m["zone"].as_str().expect("zone").to_owned(),
                 days: days.collect(),
                 decisions: decisions.collect(),
@@ -285,15 +303,16 @@ fn score(competition: &Stored, member: &Member) -> i64 {
     e2e::scored(&competition.scoring, &days)
 }
 
-/// A competition's board, read as `reader`: (member, score) in rank order, each entry's name checked against the
-/// member's profile (every board shows the current name: API.md, "People on the board").
+/// A competition's board, read as `reader`: (member, score) in rank order, each entry's name and avatar checked
+/// against the member's profile (every board shows the current ones: API.md, "People on the board").
 fn read_board(id: &Uuid, reader: &Uuid, members: &BTreeMap<Uuid, Member>, what: &str) -> Vec<(Uuid, i64)> {
     let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
     assert_eq!(page.status, 200, "{what}: {:?}", page.json);
     let entries = page.json["entries"].as_array().expect("entries");
     for entry in entries {
-        let name = members.get(&e2e::user_of(entry)).map(|m| json!(m.name));
-        assert!(name.is_none_or(|name| entry["display_name"] == name), "{what}: the name on {id}: {entry}");
+        let shown = members.get(&e2e::user_of(entry)).map(|m| (json!(m.name), json!(m.avatar)));
+        let current = |(name, avatar): (Value, Value)| entry["display_name"] == name && entry["avatar_url"] == avatar;
+        assert!(shown.is_none_or(current), "{what}: the name or avatar on {id}: {entry}");
     }
     entries.iter().map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score"))).collect()
 }
@@ -424,7 +443,8 @@ fn run(seed: u64, rounds: usize) {
                     Op::Decide { user, date: date.to_string(), decision }
                 }
                 14 => Op::Zone { user, zone: ZONES[rng.usize(0..ZONES.len())] },
-                15 => Op::Rename { user, name: format!("racer {round}.{}", rng.u8(..)) },
+                15 if rng.bool() => Op::Rename { user, name: format!("racer {round}.{}", rng.u8(..)) },
+                15 => Op::Avatar { user, tag: format!("{seed}.{round}.{}", rng.u32(..)) },
                 16 | 17 => Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) },
                 18 if !disqualified => {
                     disqualified = true;
@@ -494,6 +514,12 @@ fn run(seed: u64, rounds: usize) {
             check_delivered(&all, &boards, &what);
             for ((id, (board, _)), watcher) in all.iter().zip(&boards).zip(&mut watchers) {
                 watcher.check(id, &reader, board, &format!("{what}: the live frames of {id}"));
+                // A rename shows "in every later frame": the last frame of each member on the board names them now.
+                let members = stored(id).members;
+                for (user, _) in board {
+                    let name = members.get(user).map(|m| json!(m.name));
+                    assert_eq!(watcher.names.get(user), name.as_ref(), "{what}: {user}'s name in the frames of {id}");
+                }
                 watcher.check_resumed(id, &reader, board, &format!("{what}: the resumed frames of {id}"));
             }
         }
