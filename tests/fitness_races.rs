@@ -7,11 +7,12 @@
 //! disqualification", "People on the board"): a member with a score above 0 is on it with that score, nobody
 //! disqualified or deleted is, every entry shows its member's current name and avatar. The game-style board holds only
 //! members in good standing, each with a score of the last round in which a write of theirs was taken. Each member's
-//! `GET /api/v1/me/competitions` agrees with the boards, and each competition's `participants` with its memberships; at
-//! the end the database's copy of the scores (`public.scores`) catches up with every board, and a socket opened on each
-//! board at the start has frames adding up to it (so has one resuming from that start). Whatever order the requests
-//! took, the last write must leave the last state: an older total arriving late, or a write racing a removal, shows
-//! here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
+//! `GET /api/v1/me/competitions` agrees with the boards (so do one member's `me` and `users/{id}` reads), and each
+//! competition's `participants` with its memberships; at the end the database's copy of the scores (`public.scores`)
+//! catches up with every board, and a socket opened on each board at the start has frames adding up to it (so has one
+//! resuming from that start). Whatever order the requests took, the last write must leave the last state: an older
+//! total arriving late, or a write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise
+//! `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -374,6 +375,49 @@ fn check_my_competitions(user: &Uuid, competitions: &[Uuid], boards: &[Board], w
     }
 }
 
+/// `user`'s own view of each board just read (`me`: rank, display rank, score, total, the entries around them with
+/// their current names and avatars) and another reader's (`users/{id}`) agree with the page; off it, both are 404.
+fn check_member_views(user: &Uuid, competitions: &[Uuid], boards: &[Board], reader: &Uuid, what: &str) {
+    let mut around_of = Vec::new();
+    for (id, (board, _)) in competitions.iter().zip(boards) {
+        let me = call("GET", &format!("/api/v1/leaderboard/{id}/me?around=2"), &user_token(user), None);
+        let other = call("GET", &format!("/api/v1/leaderboard/{id}/users/{user}"), &user_token(reader), None);
+        let context = format!("{what}: {user}'s views of {id}: {:?} {:?}", me.json, other.json);
+        let Some(place) = board.iter().position(|(u, _)| u == user) else {
+            assert_eq!((me.status, other.status), (404, 404), "{context}");
+            continue;
+        };
+        let score = board[place].1;
+        let shown = (json!(place + 1), json!(1 + board.iter().filter(|(_, s)| *s > score).count()), json!(score));
+        for view in [&me.json, &other.json] {
+            assert_eq!((view["rank"].clone(), view["display_rank"].clone(), view["score"].clone()), shown, "{context}");
+        }
+        assert_eq!(me.json["total"], json!(board.len()), "{context}");
+        let entries = me.json["entries"].as_array().expect("entries").clone();
+        let around: Vec<(Uuid, i64)> =
+            entries.iter().map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score"))).collect();
+        assert_eq!(around, board[place.saturating_sub(2)..board.len().min(place + 3)].to_vec(), "{context}");
+        around_of.extend(entries.into_iter().map(|entry| (context.clone(), entry)));
+    }
+    // The names and avatars the entries show, against the profiles (one query for all of them).
+    let users: Vec<String> = around_of.iter().map(|(_, entry)| format!("'{}'", e2e::user_of(entry))).collect();
+    if users.is_empty() {
+        return;
+    }
+    let query = format!(
+        "SELECT json_object_agg(user_id, json_build_array(display_name, avatar_url)) FROM public.profiles \
+         WHERE user_id IN ({})",
+        users.join(",")
+    );
+    let (ok, text) = e2e::stack(&["psql", "-tAc", &query]);
+    assert!(ok, "{text}");
+    let profiles: Value = serde_json::from_str(text.trim()).expect("the profiles as JSON");
+    for (context, entry) in around_of {
+        let profile = &profiles[e2e::user_of(&entry).to_string()];
+        assert_eq!([&entry["display_name"], &entry["avatar_url"]], [&profile[0], &profile[1]], "{context}: {entry}");
+    }
+}
+
 /// A new user with a profile. An account is deleted for good only once it exists: the local stack signs a user up on
 /// their first request (Supabase's users exist before they have a token), so a deletion before it would be followed
 /// by a fresh sign-up of the same id.
@@ -509,6 +553,9 @@ fn run(seed: u64, rounds: usize) {
         boards.push(check_client_board(&client, &reader, &posted, &what));
         for user in &users {
             check_my_competitions(user, &all, &boards, &what);
+        }
+        if !deleted.contains(&hot) {
+            check_member_views(&hot, &all, &boards, &reader, &what);
         }
         if round + 1 == rounds {
             check_delivered(&all, &boards, &what);
