@@ -1,5 +1,6 @@
 //! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
-//! member — syncs from several sources (some days held), review decisions, renames, new avatars, profile zone changes,
+//! member — syncs from several sources (some days held), review decisions, renames (through the API, and round it: the
+//! user's own write to the database API, which reaches the boards within seconds), new avatars, profile zone changes,
 //! moved ends, late joins, a disqualification, account deletions (each account replaced by a newcomer) — over three
 //! fitness competitions (participant and fixed clocks, several scoring modes) and a game-style one (posted scores and
 //! administrators' corrections of them). When the round's replies are in, every fitness board must be what the
@@ -70,6 +71,12 @@ enum Op {
         user: Uuid,
         name: String,
     },
+    /// A rename round the Worker: the user's own write to their profile through the database API, which only the
+    /// member-change log tells the boards (within seconds, not on the next read).
+    RenameDirectly {
+        user: Uuid,
+        name: String,
+    },
     /// A new avatar image (a PNG whose bytes differ per upload, so each gets its own key).
     Avatar {
         user: Uuid,
@@ -103,6 +110,13 @@ impl Op {
             }
             Op::Rename { user, name } => {
                 (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"display_name": name}))), &[200])
+            }
+            Op::RenameDirectly { user, name } => {
+                let anon = e2e::worker_var("SUPABASE_ANON_KEY");
+                let bearer = format!("Bearer {}", user_token(user));
+                let headers = [("apikey", anon.as_str()), ("Authorization", bearer.as_str())];
+                let path = format!("{}/profiles?user_id=eq.{user}", e2e::rest_url());
+                (send("PATCH", &path, &headers, Some(&json!({"display_name": name}))), &[200, 204])
             }
             // The avatar route has its own limit per user (a refused upload changes nothing).
             Op::Avatar { user, tag } => {
@@ -147,7 +161,7 @@ impl Op {
             Op::Sync { user, .. } | Op::Decide { user, .. } | Op::Zone { user, .. } | Op::Rename { user, .. } => {
                 Some(user)
             }
-            Op::Avatar { user, .. } => Some(user),
+            Op::Avatar { user, .. } | Op::RenameDirectly { user, .. } => Some(user),
             Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } | Op::Post { user, .. } => {
                 Some(user)
             }
@@ -331,6 +345,32 @@ fn in_good_standing(id: &Uuid, ranked: Vec<(Uuid, i64)>, members: &BTreeMap<Uuid
     (ranked, disqualified)
 }
 
+/// Waits (at most 20 s) until every board shows its members' current names: a rename round the Worker reaches a
+/// board through the member-change log, which the object reads every few seconds while its board is read.
+fn await_names(competitions: &[Uuid], reader: &Uuid, what: &str) {
+    let names_of = |id: &Uuid| {
+        let query = format!(
+            "SELECT coalesce(json_object_agg(p.user_id, p.display_name), '{{}}') FROM public.memberships m \
+             JOIN public.profiles p ON p.user_id = m.user_id WHERE m.competition_id = '{id}'"
+        );
+        let (ok, text) = e2e::stack(&["psql", "-tAc", &query]);
+        assert!(ok, "{text}");
+        serde_json::from_str::<BTreeMap<String, String>>(text.trim()).expect("names as JSON")
+    };
+    for id in competitions {
+        let shown = e2e::eventually(std::time::Duration::from_secs(20), || {
+            let names = names_of(id);
+            let page = call("GET", &format!("/api/v1/leaderboard/{id}?limit=200"), &user_token(reader), None);
+            let entries = page.json["entries"].as_array()?.clone();
+            entries
+                .iter()
+                .all(|e| names.get(&e2e::user_of(e).to_string()).is_none_or(|name| e["display_name"] == json!(name)))
+                .then_some(())
+        });
+        assert!(shown.is_some(), "{what}: a rename round the Worker never reached {id}");
+    }
+}
+
 /// Every board against the stored state.
 fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> {
     let mut boards = Vec::new();
@@ -488,6 +528,7 @@ fn run(seed: u64, rounds: usize) {
                 }
                 14 => Op::Zone { user, zone: ZONES[rng.usize(0..ZONES.len())] },
                 15 if rng.bool() => Op::Rename { user, name: format!("racer {round}.{}", rng.u8(..)) },
+                15 if rng.bool() => Op::RenameDirectly { user, name: format!("direct {round}.{}", rng.u8(..)) },
                 15 => Op::Avatar { user, tag: format!("{seed}.{round}.{}", rng.u32(..)) },
                 16 | 17 => Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) },
                 18 if !disqualified => {
@@ -549,6 +590,9 @@ fn run(seed: u64, rounds: usize) {
         users.extend(deleted.iter().map(|_| signed_up()));
         let done: Vec<&String> = done.iter().map(|(_, text)| text).collect();
         let what = format!("seed {seed} round {round}: {done:#?}");
+        if ops.iter().any(|op| matches!(op, Op::RenameDirectly { .. })) {
+            await_names(&all, &reader, &what);
+        }
         let mut boards = check_boards(&competitions, &reader, &what);
         boards.push(check_client_board(&client, &reader, &posted, &what));
         for user in &users {
