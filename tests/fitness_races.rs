@@ -6,14 +6,16 @@
 //! administrators' corrections of them). When the round's replies are in, every fitness board must be what the
 //! database's stored state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and
 //! disqualification", "People on the board"): a member with a score above 0 is on it with that score, nobody
-//! disqualified or deleted is, every entry shows its member's current name and avatar. The game-style board holds only
-//! members in good standing, each with a score of the last round in which a write of theirs was taken. Each member's
-//! `GET /api/v1/me/competitions` agrees with the boards (so do one member's `me` and `users/{id}` reads), and each
-//! competition's `participants` with its memberships; at the end the database's copy of the scores (`public.scores`)
-//! catches up with every board, and a socket opened on each board at the start has frames adding up to it (so has one
-//! resuming from that start). Whatever order the requests took, the last write must leave the last state: an older
-//! total arriving late, or a write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one seed; otherwise
-//! `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
+//! disqualified or deleted is, every entry shows its member's current name and avatar. One fitness competition ends for
+//! good half-way (its end moved to a moment later): its final standings must then not move, whatever reaches its
+//! members (syncs, decisions, renames, deletions, which leave `deleted player` in place), and joins and
+//! disqualifications get 409. The game-style board holds only members in good standing, each with a score of the last
+//! round in which a write of theirs was taken. Each member's `GET /api/v1/me/competitions` agrees with the boards (so
+//! do one member's `me` and `users/{id}` reads), and each competition's `participants` with its memberships; at the end
+//! the database's copy of the scores (`public.scores`) catches up with every board, and a socket opened on each board
+//! at the start has frames adding up to it (so has one resuming from that start). Whatever order the requests took, the
+//! last write must leave the last state: an older total arriving late, or a write racing a removal, shows here.
+//! `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,9 +97,10 @@ enum Op {
 }
 
 impl Op {
-    /// Sends it; a reply outside what the contract allows for it (given who was deleted this round, and who was a
-    /// member of the client competition throughout it) fails the run. The status and the request as text.
-    fn run(&self, deleted: &BTreeSet<Uuid>, steady: &BTreeSet<Uuid>) -> (u16, String) {
+    /// Sends it; a reply outside what the contract allows for it (given who was deleted this round, who was a
+    /// member of the client competition throughout it, and which competitions are final) fails the run. The status
+    /// and the request as text.
+    fn run(&self, deleted: &BTreeSet<Uuid>, steady: &BTreeSet<Uuid>, finished: &BTreeMap<Uuid, i64>) -> (u16, String) {
         let admin = service_token();
         let (reply, allowed): (Reply, &[u16]) = match self {
             // A member's syncs have their own limit (30 a minute): one refused writes nothing, as the contract says.
@@ -137,14 +140,20 @@ impl Op {
             Op::Disqualify { competition, user } => {
                 let path = format!("/api/v1/competitions/{competition}/members/{user}/disqualify");
                 // 404: not a member (yet).
-                (call("POST", &path, &admin, Some(&json!({"reason": "races"}))), &[200, 404])
+                // After the standings are final: 409 (404 still for someone who never joined).
+                let allowed: &[u16] = if finished.contains_key(competition) { &[404, 409] } else { &[200, 404] };
+                (call("POST", &path, &admin, Some(&json!({"reason": "races"}))), allowed)
             }
             Op::Join { competition, user } => {
-                // 200 again for a member; 403 for the disqualified.
-                (
-                    call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(user), None),
-                    &[200, 403],
-                )
+                // 200 again for a member (even after the end: the membership it made stands); 403 for the
+                // disqualified; 409 for anyone else once the competition has ended.
+                let reply = call("POST", &format!("/api/v1/competitions/{competition}/join"), &user_token(user), None);
+                if let (Some(ended), 200) = (finished.get(competition), reply.status) {
+                    let joined = reply.json["joined_at"].as_str().and_then(|t| t.parse::<Timestamp>().ok());
+                    let joined = joined.map(|t| t.as_second()).expect("joined_at");
+                    assert!(joined < *ended, "{self:?}: a new member of an ended competition: {:?}", reply.json);
+                }
+                (reply, if finished.contains_key(competition) { &[200, 403, 409] } else { &[200, 403] })
             }
             Op::Delete { user } => (call("DELETE", "/api/v1/me", &user_token(user), None), &[204]),
             Op::Post { competition, user, score, correction } => {
@@ -325,9 +334,12 @@ fn read_board(id: &Uuid, reader: &Uuid, members: &BTreeMap<Uuid, Member>, what: 
     assert_eq!(page.status, 200, "{what}: {:?}", page.json);
     let entries = page.json["entries"].as_array().expect("entries");
     for entry in entries {
-        let shown = members.get(&e2e::user_of(entry)).map(|m| (json!(m.name), json!(m.avatar)));
-        let current = |(name, avatar): (Value, Value)| entry["display_name"] == name && entry["avatar_url"] == avatar;
-        assert!(shown.is_none_or(current), "{what}: the name or avatar on {id}: {entry}");
+        // No longer a member: only a deleted account keeps its place, on final standings, as `deleted player`.
+        let (name, avatar) = members
+            .get(&e2e::user_of(entry))
+            .map_or((json!("deleted player"), Value::Null), |m| (json!(m.name), json!(m.avatar)));
+        let shown = (&entry["display_name"], &entry["avatar_url"]);
+        assert_eq!(shown, (&name, &avatar), "{what}: the name or avatar on {id}: {entry}");
     }
     entries.iter().map(|e| (e2e::user_of(e), e["score"].as_i64().expect("score"))).collect()
 }
@@ -371,8 +383,9 @@ fn await_names(competitions: &[Uuid], reader: &Uuid, what: &str) {
     }
 }
 
-/// Every board against the stored state.
-fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> {
+/// Every board against the stored state; a board in `frozen` (final standings) against itself as it was when it
+/// became final, whatever was synced, decided or deleted since.
+fn check_boards(competitions: &[Uuid], reader: &Uuid, frozen: &BTreeMap<Uuid, Board>, what: &str) -> Vec<Board> {
     let mut boards = Vec::new();
     for id in competitions {
         let competition = stored(id);
@@ -381,6 +394,11 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, what: &str) -> Vec<Board> 
         // Its member count, as the competition route shows it (a cached row: joins and deletions must reach it).
         let shown = call("GET", &format!("/api/v1/competitions/{id}"), &user_token(reader), None);
         assert_eq!(shown.json["participants"], json!(competition.members.len()), "{what}: {id}'s participants");
+        if let Some(standings) = frozen.get(id) {
+            assert_eq!(ranked, standings.0, "{what}: the final standings of {id} moved");
+            boards.push(standings.clone());
+            continue;
+        }
         let (ranked, disqualified) = in_good_standing(id, ranked, &competition.members, what);
         for (user, score) in &board {
             let member = &competition.members[user];
@@ -453,7 +471,11 @@ fn check_member_views(user: &Uuid, competitions: &[Uuid], boards: &[Board], read
     assert!(ok, "{text}");
     let profiles: Value = serde_json::from_str(text.trim()).expect("the profiles as JSON");
     for (context, entry) in around_of {
-        let profile = &profiles[e2e::user_of(&entry).to_string()];
+        // A deleted account (its profile gone) keeps its place on final standings as `deleted player`.
+        let profile = match &profiles[e2e::user_of(&entry).to_string()] {
+            Value::Null => json!(["deleted player", null]),
+            profile => profile.clone(),
+        };
         assert_eq!([&entry["display_name"], &entry["avatar_url"]], [&profile[0], &profile[1]], "{context}: {entry}");
     }
 }
@@ -505,6 +527,12 @@ fn run(seed: u64, rounds: usize) {
     // A socket on each board from the start: whatever order the writes took, its frames add up to the board.
     let mut watchers: Vec<e2e::LiveBoard> = all.iter().map(|id| e2e::LiveBoard::open(id, &reader)).collect();
     let mut disqualified = false;
+    // The third competition ends for good after one round in the middle (its end moved to a moment later): from then
+    // on its final standings must not move, whatever reaches its members.
+    let (ending, ending_round) = (competitions[2], rng.usize(rounds / 3..2 * rounds / 3));
+    // The ended competitions and when each ended (epoch seconds).
+    let (mut finished, mut frozen) = (BTreeMap::new(), BTreeMap::new());
+    let mut renamed_directly_at = None;
     for round in 0..rounds {
         let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
         let mut ops = Vec::new();
@@ -530,6 +558,7 @@ fn run(seed: u64, rounds: usize) {
                 15 if rng.bool() => Op::Rename { user, name: format!("racer {round}.{}", rng.u8(..)) },
                 15 if rng.bool() => Op::RenameDirectly { user, name: format!("direct {round}.{}", rng.u8(..)) },
                 15 => Op::Avatar { user, tag: format!("{seed}.{round}.{}", rng.u32(..)) },
+                16 | 17 if finished.contains_key(&competition) => random_sync(&mut rng, user, today),
                 16 | 17 => Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) },
                 18 if !disqualified => {
                     disqualified = true;
@@ -556,8 +585,9 @@ fn run(seed: u64, rounds: usize) {
             .collect();
         let round_steady: BTreeSet<Uuid> = steady.difference(&moving).copied().collect();
         let done: Vec<(u16, String)> = std::thread::scope(|scope| {
-            let (deleted, round_steady) = (&deleted, &round_steady);
-            let handles: Vec<_> = ops.iter().map(|op| scope.spawn(move || op.run(deleted, round_steady))).collect();
+            let (deleted, round_steady, finished) = (&deleted, &round_steady, &finished);
+            let handles: Vec<_> =
+                ops.iter().map(|op| scope.spawn(move || op.run(deleted, round_steady, finished))).collect();
             handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
         });
         let mut taken: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
@@ -590,10 +620,21 @@ fn run(seed: u64, rounds: usize) {
         users.extend(deleted.iter().map(|_| signed_up()));
         let done: Vec<&String> = done.iter().map(|(_, text)| text).collect();
         let what = format!("seed {seed} round {round}: {done:#?}");
+        // A rename round the Worker reaches a board within seconds (the member-change log is read at most every 5 s
+        // while the board is read), also when it was made rounds ago for a member who only now gets on the board.
         if ops.iter().any(|op| matches!(op, Op::RenameDirectly { .. })) {
+            renamed_directly_at = Some(std::time::Instant::now());
+        }
+        if renamed_directly_at.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(12)) {
             await_names(&all, &reader, &what);
         }
-        let mut boards = check_boards(&competitions, &reader, &what);
+        if round == ending_round {
+            finished.insert(ending, end_for_good(&ending, &reader));
+        }
+        let mut boards = check_boards(&competitions, &reader, &frozen, &what);
+        if round == ending_round {
+            frozen.insert(ending, boards[2].clone());
+        }
         boards.push(check_client_board(&client, &reader, &posted, &what));
         for user in &users {
             check_my_competitions(user, &all, &boards, &what);
@@ -605,9 +646,10 @@ fn run(seed: u64, rounds: usize) {
             check_delivered(&all, &boards, &what);
             for ((id, (board, _)), watcher) in all.iter().zip(&boards).zip(&mut watchers) {
                 watcher.check(id, &reader, board, &format!("{what}: the live frames of {id}"));
-                // A rename shows "in every later frame": the last frame of each member on the board names them now.
+                // A rename shows "in every later frame": the last frame of each member on the board names them now
+                // (final standings get no frames after `finished`).
                 let members = stored(id).members;
-                for (user, _) in board {
+                for (user, _) in board.iter().filter(|_| !finished.contains_key(id)) {
                     let name = members.get(user).map(|m| json!(m.name));
                     assert_eq!(watcher.names.get(user), name.as_ref(), "{what}: {user}'s name in the frames of {id}");
                 }
@@ -615,6 +657,21 @@ fn run(seed: u64, rounds: usize) {
             }
         }
     }
+}
+
+/// Moves the competition's end (no grace period) to a moment from now and waits until its standings are final; the
+/// end (epoch seconds).
+fn end_for_good(id: &Uuid, reader: &Uuid) -> i64 {
+    let ends = local::token::now() + 2;
+    let body = json!({"ends_at": rfc3339(ends)});
+    let moved = call("PATCH", &format!("/api/v1/competitions/{id}"), &service_token(), Some(&body));
+    assert_eq!(moved.status, 200, "{:?}", moved.json);
+    let prizes = format!("/api/v1/leaderboard/{id}/prizes");
+    let fin = e2e::eventually(std::time::Duration::from_secs(30), || {
+        (call("GET", &prizes, &user_token(reader), None).json["final"] == json!(true)).then_some(())
+    });
+    assert!(fin.is_some(), "the standings of {id} never became final");
+    ends
 }
 
 /// The client competition's board: only members in good standing, each with a score of the last round in which one
@@ -642,7 +699,13 @@ fn check_client_board(id: &Uuid, reader: &Uuid, posted: &BTreeMap<Uuid, BTreeSet
 /// for every member still in the competition.
 fn check_delivered(competitions: &[Uuid], boards: &[Board], what: &str) {
     for (id, (board, disqualified)) in competitions.iter().zip(boards) {
-        let expected: BTreeMap<String, i64> = board.iter().map(|(user, score)| (user.to_string(), *score)).collect();
+        // Final standings keep a deleted account's place; the database's copy went with the account.
+        let members = stored(id).members;
+        let expected: BTreeMap<String, i64> = board
+            .iter()
+            .filter(|(user, _)| members.contains_key(user))
+            .map(|(user, score)| (user.to_string(), *score))
+            .collect();
         let query = format!(
             "SELECT coalesce(json_object_agg(s.user_id, s.score), '{{}}') FROM public.scores s \
              JOIN public.memberships m ON m.competition_id = s.competition_id AND m.user_id = s.user_id \

@@ -836,9 +836,10 @@ impl LiveBoard {
         assert_eq!(on_board(&resumed.names), on_board(&self.names), "{what}: the names resumed from {since}");
     }
 
-    /// Reads frames until the socket has seen `seq`, or the `finished` frame.
+    /// Reads frames until the socket has seen `seq`, or the `finished` frame once every change before it is in (a
+    /// socket opened on final standings gets `finished` right after its snapshot, then a resume's replay).
     pub fn read_until(&mut self, seq: u64, what: &str) {
-        while self.last < seq && self.finished.is_none() {
+        while self.last < seq && self.finished.as_ref().is_none_or(|f| f["seq"].as_u64() > Some(self.last)) {
             let frame = next_json(&mut self.socket);
             let kind = frame["type"].as_str().unwrap_or_default();
             if kind == "finished" {
