@@ -416,8 +416,15 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, frozen: &BTreeMap<Uuid, Bo
 }
 
 /// Each member's `GET /api/v1/me/competitions` against the boards just read: disqualified where they were, else a
-/// member with the score and rank their board gives them (null off it).
-fn check_my_competitions(user: &Uuid, competitions: &[Uuid], boards: &[Board], what: &str) {
+/// member with the score and rank their board gives them (null off it), and `final_amount` null until the standings
+/// are final, then what the prizes route pays them (`paid`: per final competition, each prize winner's amount).
+fn check_my_competitions(
+    user: &Uuid,
+    competitions: &[Uuid],
+    boards: &[Board],
+    paid: &BTreeMap<Uuid, BTreeMap<Uuid, i64>>,
+    what: &str,
+) {
     let listed = e2e::my_competitions(user);
     for (id, (board, disqualified)) in competitions.iter().zip(boards) {
         let Some(shown) = listed.get(&id.to_string()) else { continue };
@@ -430,7 +437,25 @@ fn check_my_competitions(user: &Uuid, competitions: &[Uuid], boards: &[Board], w
         let score = place.map(|position| board[position].1);
         assert_eq!(shown["status"], json!("member"), "{context}");
         assert_eq!((&shown["score"], &shown["rank"]), (&json!(score), &json!(place.map(|p| p + 1))), "{context}");
+        match paid.get(id) {
+            None => assert_eq!(shown["final_amount"], Value::Null, "{context}"),
+            Some(prizes) if place.is_some() => {
+                assert_eq!(shown["final_amount"], json!(prizes.get(user).copied().unwrap_or(0)), "{context}");
+            }
+            Some(_) => {}
+        }
     }
+}
+
+/// Per final competition, what its prizes route pays each winner.
+fn prizes_paid(finished: &BTreeMap<Uuid, i64>, reader: &Uuid) -> BTreeMap<Uuid, BTreeMap<Uuid, i64>> {
+    let paid = |id: &Uuid| {
+        let reply = call("GET", &format!("/api/v1/leaderboard/{id}/prizes"), &user_token(reader), None);
+        assert_eq!(reply.json["final"], json!(true), "{:?}", reply.json);
+        let prizes = reply.json["prizes"].as_array().expect("prizes").iter();
+        prizes.map(|p| (e2e::user_of(p), p["amount"].as_i64().expect("amount"))).collect()
+    };
+    finished.keys().map(|id| (*id, paid(id))).collect()
 }
 
 /// `user`'s own view of each board just read (`me`: rank, display rank, score, total, the entries around them with
@@ -636,8 +661,9 @@ fn run(seed: u64, rounds: usize) {
             frozen.insert(ending, boards[2].clone());
         }
         boards.push(check_client_board(&client, &reader, &posted, &what));
+        let paid = prizes_paid(&finished, &reader);
         for user in &users {
-            check_my_competitions(user, &all, &boards, &what);
+            check_my_competitions(user, &all, &boards, &paid, &what);
         }
         if !deleted.contains(&hot) {
             check_member_views(&hot, &all, &boards, &reader, &what);
