@@ -1,21 +1,23 @@
 //! Operations on the same members at once. Each round sends a handful of requests together, most of them about one
 //! member — syncs from several sources (some days held), review decisions, renames (through the API, and round it: the
 //! user's own write to the database API, which reaches the boards within seconds), new avatars, profile zone changes,
-//! moved ends, late joins, a disqualification, account deletions (each account replaced by a newcomer) — over three
-//! fitness competitions (participant and fixed clocks, several scoring modes) and a game-style one (posted scores and
-//! administrators' corrections of them). When the round's replies are in, every fitness board must be what the
-//! database's stored state makes it under the contract's rules (API.md, "Fitness sync, extended", "Reviews and
-//! disqualification", "People on the board"): a member with a score above 0 is on it with that score, nobody
-//! disqualified or deleted is, every entry shows its member's current name and avatar. One fitness competition ends for
-//! good half-way (its end moved to a moment later): its final standings must then not move, whatever reaches its
-//! members (syncs, decisions, renames, deletions, which leave `deleted player` in place), and joins and
-//! disqualifications get 409. The game-style board holds only members in good standing, each with a score of the last
-//! round in which a write of theirs was taken. Each member's `GET /api/v1/me/competitions` agrees with the boards (so
-//! do one member's `me` and `users/{id}` reads), and each competition's `participants` with its memberships; at the end
-//! the database's copy of the scores (`public.scores`) catches up with every board, and a socket opened on each board
-//! at the start has frames adding up to it (so has one resuming from that start). Whatever order the requests took, the
-//! last write must leave the last state: an older total arriving late, or a write racing a removal, shows here.
-//! `FITNESS_RACES_SEED=<n>` replays one seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
+//! moved ends, administrators' edits (name, prize pool, payout), late joins, a disqualification, account deletions
+//! (each account replaced by a newcomer) — over three fitness competitions (participant and fixed clocks, several
+//! scoring modes) and a game-style one (posted scores and administrators' corrections of them). When the round's
+//! replies are in, every fitness board must be what the database's stored state makes it under the contract's rules
+//! (API.md, "Fitness sync, extended", "Reviews and disqualification", "People on the board"): a member with a score
+//! above 0 is on it with that score, nobody disqualified or deleted is, every entry shows its member's current name and
+//! avatar. One fitness competition ends for good half-way (its end moved to a moment later): its final standings must
+//! then not move, whatever reaches its members (syncs, decisions, renames, deletions, which leave `deleted player` in
+//! place), and joins and disqualifications get 409. Another is called off in a later round, racing that round's
+//! requests: from then on its standings, as its board held them then, must not move either. The game-style board holds
+//! only members in good standing, each with a score of the last round in which a write of theirs was taken. Each
+//! member's `GET /api/v1/me/competitions` agrees with the boards (so do one member's `me` and `users/{id}` reads), and
+//! each competition's `participants` with its memberships; at the end the database's copy of the scores
+//! (`public.scores`) catches up with every board, and a socket opened on each board at the start has frames adding up
+//! to it (so has one resuming from that start). Whatever order the requests took, the last write must leave the last
+//! state: an older total arriving late, or a write racing a removal, shows here. `FITNESS_RACES_SEED=<n>` replays one
+//! seed; otherwise `FITNESS_RACES_RUNS` (2) fresh seeds run, each printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +38,10 @@ const METRICS: [(&str, i64, i64); 4] = [
 ];
 const ZONES: [&str; 5] = ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kolkata", "America/Chicago"];
 const SOURCES: [&str; 4] = ["healthkit", "garmin", "fitbit", "manual"];
+/// When a competition called off in the current round became final: not known until the round is over.
+const CLOSING: i64 = i64::MAX;
+/// Payouts an edit picks from (basis points of the pool per place).
+const PAYOUTS: [&[i64]; 3] = [&[10_000], &[6_000, 4_000], &[5_000, 3_000, 2_000]];
 
 fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
     send(method, &format!("{}{path}", base_url()), &[("Authorization", &format!("Bearer {token}"))], body)
@@ -60,6 +66,15 @@ enum Op {
     MoveEnd {
         competition: Uuid,
         ends: i64,
+    },
+    /// An administrator's edit of the competition's name, prize pool and payout (subscribers get `changed`).
+    Edit {
+        competition: Uuid,
+        body: Value,
+    },
+    /// Called off: final at once without prizes.
+    Cancel {
+        competition: Uuid,
     },
     Disqualify {
         competition: Uuid,
@@ -98,10 +113,13 @@ enum Op {
 
 impl Op {
     /// Sends it; a reply outside what the contract allows for it (given who was deleted this round, who was a
-    /// member of the client competition throughout it, and which competitions are final) fails the run. The status
-    /// and the request as text.
+    /// member of the client competition throughout it, and which competitions are final: since when, or
+    /// [`CLOSING`] for one called off in this very round) fails the run. The status and the request as text.
     fn run(&self, deleted: &BTreeSet<Uuid>, steady: &BTreeSet<Uuid>, finished: &BTreeMap<Uuid, i64>) -> (u16, String) {
         let admin = service_token();
+        // Before or after the competition is called off in this round: either answer.
+        let closing = |competition: &Uuid| finished.get(competition) == Some(&CLOSING);
+        let open_or_closing: &[u16] = &[200, 409];
         let (reply, allowed): (Reply, &[u16]) = match self {
             // A member's syncs have their own limit (30 a minute): one refused writes nothing, as the contract says.
             Op::Sync { user, body } => {
@@ -135,13 +153,25 @@ impl Op {
             }
             Op::MoveEnd { competition, ends } => {
                 let body = json!({"ends_at": rfc3339(*ends)});
-                (call("PATCH", &format!("/api/v1/competitions/{competition}"), &admin, Some(&body)), &[200])
+                let allowed: &[u16] = if closing(competition) { open_or_closing } else { &[200] };
+                (call("PATCH", &format!("/api/v1/competitions/{competition}"), &admin, Some(&body)), allowed)
+            }
+            Op::Edit { competition, body } => {
+                let allowed: &[u16] = if closing(competition) { open_or_closing } else { &[200] };
+                (call("PATCH", &format!("/api/v1/competitions/{competition}"), &admin, Some(body)), allowed)
+            }
+            Op::Cancel { competition } => {
+                (call("POST", &format!("/api/v1/competitions/{competition}/cancel"), &admin, None), &[200])
             }
             Op::Disqualify { competition, user } => {
                 let path = format!("/api/v1/competitions/{competition}/members/{user}/disqualify");
                 // 404: not a member (yet).
                 // After the standings are final: 409 (404 still for someone who never joined).
-                let allowed: &[u16] = if finished.contains_key(competition) { &[404, 409] } else { &[200, 404] };
+                let allowed: &[u16] = match finished.contains_key(competition) {
+                    true if closing(competition) => &[200, 404, 409],
+                    true => &[404, 409],
+                    false => &[200, 404],
+                };
                 (call("POST", &path, &admin, Some(&json!({"reason": "races"}))), allowed)
             }
             Op::Join { competition, user } => {
@@ -174,7 +204,7 @@ impl Op {
             Op::Disqualify { user, .. } | Op::Join { user, .. } | Op::Delete { user } | Op::Post { user, .. } => {
                 Some(user)
             }
-            Op::MoveEnd { .. } => None,
+            Op::MoveEnd { .. } | Op::Edit { .. } | Op::Cancel { .. } => None,
         };
         // A request of a member deleted in the same round may come before or after the deletion: any 2xx/4xx.
         let gone = user.is_some_and(|u| deleted.contains(u)) && !matches!(self, Op::Delete { .. });
@@ -384,8 +414,15 @@ fn await_names(competitions: &[Uuid], reader: &Uuid, what: &str) {
 }
 
 /// Every board against the stored state; a board in `frozen` (final standings) against itself as it was when it
-/// became final, whatever was synced, decided or deleted since.
-fn check_boards(competitions: &[Uuid], reader: &Uuid, frozen: &BTreeMap<Uuid, Board>, what: &str) -> Vec<Board> {
+/// became final, whatever was synced, decided or deleted since; the board of the competition `closing` (called off
+/// while the round's requests ran, so the stored state may have moved on after it) only for who is on it.
+fn check_boards(
+    competitions: &[Uuid],
+    reader: &Uuid,
+    frozen: &BTreeMap<Uuid, Board>,
+    closing: Option<Uuid>,
+    what: &str,
+) -> Vec<Board> {
     let mut boards = Vec::new();
     for id in competitions {
         let competition = stored(id);
@@ -397,6 +434,14 @@ fn check_boards(competitions: &[Uuid], reader: &Uuid, frozen: &BTreeMap<Uuid, Bo
         if let Some(standings) = frozen.get(id) {
             assert_eq!(ranked, standings.0, "{what}: the final standings of {id} moved");
             boards.push(standings.clone());
+            continue;
+        }
+        if closing == Some(*id) {
+            // A deletion after the call-off leaves `deleted player` in place (`read_board` checked the names).
+            let disqualified: BTreeSet<Uuid> =
+                competition.members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
+            assert!(ranked.iter().all(|(u, _)| !disqualified.contains(u)), "{what}: disqualified on {id}: {ranked:?}");
+            boards.push((ranked, disqualified));
             continue;
         }
         let (ranked, disqualified) = in_good_standing(id, ranked, &competition.members, what);
@@ -557,6 +602,9 @@ fn run(seed: u64, rounds: usize) {
     let (ending, ending_round) = (competitions[2], rng.usize(rounds / 3..2 * rounds / 3));
     // The ended competitions and when each ended (epoch seconds).
     let (mut finished, mut frozen) = (BTreeMap::new(), BTreeMap::new());
+    // The second is called off in a later round, racing that round's requests: from then on its standings, as its
+    // board held them then, must not move either.
+    let (cancelled, cancel_round) = (competitions[1], rng.usize(2 * rounds / 3..rounds - 2));
     let mut renamed_directly_at = None;
     for round in 0..rounds {
         let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
@@ -584,7 +632,15 @@ fn run(seed: u64, rounds: usize) {
                 15 if rng.bool() => Op::RenameDirectly { user, name: format!("direct {round}.{}", rng.u8(..)) },
                 15 => Op::Avatar { user, tag: format!("{seed}.{round}.{}", rng.u32(..)) },
                 16 | 17 if finished.contains_key(&competition) => random_sync(&mut rng, user, today),
-                16 | 17 => Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) },
+                16 | 17 if rng.bool() => {
+                    Op::MoveEnd { competition, ends: local::token::now() + 3_600 + rng.i64(0..2 * DAY) }
+                }
+                16 | 17 => {
+                    let payout = PAYOUTS[rng.usize(0..PAYOUTS.len())];
+                    let body =
+                        json!({"name": format!("race {round}"), "prize_pool": rng.i64(0..5) * 1000, "payout": payout});
+                    Op::Edit { competition, body }
+                }
                 18 if !disqualified => {
                     disqualified = true;
                     Op::Disqualify { competition, user }
@@ -596,6 +652,10 @@ fn run(seed: u64, rounds: usize) {
                 _ => random_sync(&mut rng, user, today),
             };
             ops.push(op);
+        }
+        if round == cancel_round {
+            ops.insert(rng.usize(0..=ops.len()), Op::Cancel { competition: cancelled });
+            finished.insert(cancelled, CLOSING);
         }
         // Who stays a member of the client competition throughout the round (no join, removal or deletion in it).
         let moving: BTreeSet<Uuid> = ops
@@ -656,9 +716,17 @@ fn run(seed: u64, rounds: usize) {
         if round == ending_round {
             finished.insert(ending, end_for_good(&ending, &reader));
         }
-        let mut boards = check_boards(&competitions, &reader, &frozen, &what);
+        let closing = (round == cancel_round).then_some(cancelled);
+        if closing.is_some() {
+            // Any membership made before this moment predates the cancellation.
+            finished.insert(cancelled, local::token::now() + 1);
+        }
+        let mut boards = check_boards(&competitions, &reader, &frozen, closing, &what);
         if round == ending_round {
             frozen.insert(ending, boards[2].clone());
+        }
+        if round == cancel_round {
+            frozen.insert(cancelled, boards[1].clone());
         }
         boards.push(check_client_board(&client, &reader, &posted, &what));
         let paid = prizes_paid(&finished, &reader);
