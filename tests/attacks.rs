@@ -762,6 +762,15 @@ fn a_socket_lives_as_long_as_its_token() {
         assert!(frames.iter().any(|f| f["type"] == "error" && f["code"] == "invalid_token"), "{bad}: {frames:?}");
         assert_eq!(code, Some(1008), "{bad}");
     }
+
+    // A token of the same user that has expired (past the 30 s leeway) is refused as expired, so the client knows to
+    // fetch a fresh one rather than that its credentials are wrong.
+    let mut socket = live_socket(&competition, &user_token(&user), 10);
+    let _snapshot = socket.read();
+    send_text(&mut socket, json!({"type": "auth", "token": token_for(&user, -120)}).to_string());
+    let (frames, code) = until_closed(&mut socket);
+    assert!(frames.iter().any(|f| f["type"] == "error" && f["code"] == "token_expired"), "{frames:?}");
+    assert_eq!(code, Some(1008));
 }
 
 /// The alarm that closes sockets at their tokens' expiry also delivers scores to the database, and an object runs

@@ -305,8 +305,8 @@ impl Subscribers {
     }
 
     /// An `auth` frame: a valid token of the socket's own user extends the socket to that token's expiry (its new
-    /// closing time is returned, for the alarm); anything else closes it (1008), as a socket's token is its only
-    /// credential.
+    /// closing time is returned, for the alarm); anything else closes it (1008) after an error frame
+    /// (`token_expired` or `invalid_token`), as a socket's token is its only credential.
     pub async fn refresh(
         &self,
         env: &Env,
@@ -323,11 +323,18 @@ impl Subscribers {
                 Ok(Some(attachment.closes_at_ms))
             }
             outcome => {
+                // The verifier's refusal is the API's error code: an expired token is told as such (the client
+                // fetches a fresh one, as after a 401 `token_expired`); anything else, a foreign user's token
+                // included, is a bad one.
+                let code = match &outcome {
+                    Err(reason) if reason == "token_expired" => "token_expired",
+                    _ => "invalid_token",
+                };
                 if let Err(reason) = outcome {
                     worker::console_warn!("live socket auth refused: {reason}");
                 }
-                let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: "invalid_token".to_owned() })?);
-                self.close(ws, attachment.id, CLOSE_POLICY, "invalid_token")?;
+                let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: code.to_owned() })?);
+                self.close(ws, attachment.id, CLOSE_POLICY, code)?;
                 Ok(None)
             }
         }

@@ -61,7 +61,7 @@ pub enum ServerFrame {
         /// Members on the board.
         total: u64,
     },
-    /// A socket broke a rule (`rate_limited`, `invalid_token`); a close follows.
+    /// A socket broke a rule (`rate_limited`, `invalid_token`, `token_expired`); a close follows.
     Error {
         /// Error code in the terms of the HTTP envelope.
         code: String,
