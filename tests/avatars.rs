@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use e2e::{base_url, send_chunked, send_raw, user_token};
+use e2e::{base_url, png, send_chunked, send_raw, user_token};
 use uuid::Uuid;
 
 /// Taken by the tests that run the cron trigger and by those whose images wait in the removal queue for a while: the
@@ -15,13 +15,6 @@ static CRON: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Takes the cron trigger's turn (see [`CRON`]).
 fn cron_turn() -> std::sync::MutexGuard<'static, ()> {
     CRON.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A valid 1×1 PNG (different bytes per call via a trailing text chunk, so keys differ between tests).
-pub fn png(tag: &str) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
 }
 
 fn upload(user: &Uuid, content_type: &str, body: &[u8]) -> e2e::Reply {

@@ -141,9 +141,7 @@ impl Op {
             }
             // The avatar route has its own limit per user (a refused upload changes nothing).
             Op::Avatar { user, tag } => {
-                let mut image =
-                    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
-                image.extend_from_slice(tag.as_bytes());
+                let image = e2e::png(tag);
                 let auth = format!("Bearer {}", user_token(user));
                 let headers = [("Authorization", auth.as_str()), ("Content-Type", "image/png")];
                 (e2e::send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, &image), &[200, 429])

@@ -73,8 +73,7 @@ fn names_and_avatars_show_everywhere_and_follow_every_change() {
     assert_eq!((&update["score"], &update["display_name"]), (&json!(900), &json!("Ana Bel")));
 
     // An avatar shows on the next read too.
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
-    png.extend_from_slice(ana.to_string().as_bytes());
+    let png = e2e::png(&ana.to_string());
     let auth = format!("Bearer {}", user_token(&ana));
     let uploaded = send_raw(
         "POST",
@@ -155,8 +154,7 @@ fn until_a_session(condition: &str, marker: &str) {
 fn a_deleted_account_leaves_running_boards_and_stays_on_final_standings_as_deleted_player() {
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
     rename(&ana, "Ana");
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
-    png.extend_from_slice(format!("deleted {ana}").as_bytes());
+    let png = e2e::png(&format!("deleted {ana}"));
     let auth = format!("Bearer {}", user_token(&ana));
     let headers = [("Authorization", auth.as_str()), ("Content-Type", "image/png")];
     let avatar = send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, &png);

@@ -425,6 +425,13 @@ pub fn avatar_keys(user: &Uuid) -> Vec<String> {
     keys.iter().map(|key| key.as_str().expect("a key").to_owned()).collect()
 }
 
+/// A valid 1×1 PNG (different bytes per `tag` via a trailing text chunk, so uploads get different keys).
+pub fn png(tag: &str) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes
+}
+
 /// The key an avatar URL names (its last path segment).
 pub fn avatar_key(url: &str) -> String {
     url.rsplit('/').next().expect("an avatar URL").to_owned()
