@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use e2e::{base_url, png, send_chunked, send_raw, user_token};
+use e2e::{base_url, png, send_chunked, upload_avatar as upload, user_token};
 use uuid::Uuid;
 
 /// Taken by the tests that run the cron trigger and by those whose images wait in the removal queue for a while: the
@@ -15,16 +15,6 @@ static CRON: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Takes the cron trigger's turn (see [`CRON`]).
 fn cron_turn() -> std::sync::MutexGuard<'static, ()> {
     CRON.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn upload(user: &Uuid, content_type: &str, body: &[u8]) -> e2e::Reply {
-    let auth = format!("Bearer {}", user_token(user));
-    send_raw(
-        "POST",
-        &format!("{}/api/v1/me/avatar", base_url()),
-        &[("Authorization", &auth), ("Content-Type", content_type)],
-        body,
-    )
 }
 
 #[test]

@@ -132,20 +132,9 @@ impl Op {
             Op::Rename { user, name } => {
                 (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"display_name": name}))), &[200])
             }
-            Op::RenameDirectly { user, name } => {
-                let anon = e2e::worker_var("SUPABASE_ANON_KEY");
-                let bearer = format!("Bearer {}", user_token(user));
-                let headers = [("apikey", anon.as_str()), ("Authorization", bearer.as_str())];
-                let path = format!("{}/profiles?user_id=eq.{user}", e2e::rest_url());
-                (send("PATCH", &path, &headers, Some(&json!({"display_name": name}))), &[200, 204])
-            }
+            Op::RenameDirectly { user, name } => (e2e::rename_directly(user, name), &[200, 204]),
             // The avatar route has its own limit per user (a refused upload changes nothing).
-            Op::Avatar { user, tag } => {
-                let image = e2e::png(tag);
-                let auth = format!("Bearer {}", user_token(user));
-                let headers = [("Authorization", auth.as_str()), ("Content-Type", "image/png")];
-                (e2e::send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, &image), &[200, 429])
-            }
+            Op::Avatar { user, tag } => (e2e::upload_avatar(user, "image/png", &e2e::png(tag)), &[200, 429]),
             Op::Zone { user, zone } => {
                 (call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone}))), &[200])
             }
@@ -381,8 +370,12 @@ fn in_good_standing(id: &Uuid, ranked: Vec<(Uuid, i64)>, members: &BTreeMap<Uuid
         let member = members.get(user).unwrap_or_else(|| panic!("{what}: {user} is on {id} but no member of it"));
         assert!(!member.disqualified, "{what}: disqualified {user} is on {id}");
     }
-    let disqualified = members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
-    (ranked, disqualified)
+    (ranked, disqualified_of(members))
+}
+
+/// The members the competition disqualified.
+fn disqualified_of(members: &BTreeMap<Uuid, Member>) -> BTreeSet<Uuid> {
+    members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect()
 }
 
 /// Waits (at most 20 s) until every board shows its members' current names: a rename round the Worker reaches a
@@ -436,8 +429,7 @@ fn check_boards(
         }
         if closing == Some(*id) {
             // A deletion after the call-off leaves `deleted player` in place (`read_board` checked the names).
-            let disqualified: BTreeSet<Uuid> =
-                competition.members.iter().filter(|(_, m)| m.disqualified).map(|(u, _)| *u).collect();
+            let disqualified = disqualified_of(&competition.members);
             assert!(ranked.iter().all(|(u, _)| !disqualified.contains(u)), "{what}: disqualified on {id}: {ranked:?}");
             boards.push((ranked, disqualified));
             continue;

@@ -244,12 +244,7 @@ fn a_hung_avatar_bucket_answers_503_within_its_budget_and_opens_its_breaker() {
         let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         image.extend_from_slice(user.as_bytes());
         image.push(salt);
-        e2e::send_raw(
-            "POST",
-            &format!("{}/api/v1/me/avatar", base_url()),
-            &[("Authorization", &format!("Bearer {}", e2e::user_token(user))), ("Content-Type", "image/png")],
-            &image,
-        )
+        e2e::upload_avatar(user, "image/png", &image)
     }
     let stored = eventually(Duration::from_secs(10), || Some(upload(&owner, 0)).filter(|r| r.status == 200))
         .expect("an upload while the bucket answers");
@@ -301,12 +296,7 @@ fn images_the_buckets_failures_leave_behind_leave_on_the_cron_trigger() {
     let upload = |user: &Uuid| {
         let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         image.extend_from_slice(user.as_bytes());
-        e2e::send_raw(
-            "POST",
-            &format!("{}/api/v1/me/avatar", base_url()),
-            &[("Authorization", &format!("Bearer {}", e2e::user_token(user))), ("Content-Type", "image/png")],
-            &image,
-        )
+        e2e::upload_avatar(user, "image/png", &image)
     };
     // The images a user's uploads queued: a key begins with its owner's prefix (SHA-256 of the id, 12 bytes).
     let queued_of = |user: &Uuid| {
@@ -347,15 +337,7 @@ fn a_failed_profile_update_leaves_no_orphan_avatar() {
     assert_eq!(e2e::get_as(&base_url(), "/api/v1/me", &user).status, 200);
     let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     image.extend_from_slice(user.as_bytes());
-    let auth = format!("Bearer {}", e2e::user_token(&user));
-    let upload = || {
-        e2e::send_raw(
-            "POST",
-            &format!("{}/api/v1/me/avatar", base_url()),
-            &[("Authorization", &auth), ("Content-Type", "image/png")],
-            &image,
-        )
-    };
+    let upload = || e2e::upload_avatar(&user, "image/png", &image);
 
     let restart = Restart;
     let (ok, text) = stack(&["stop", "postgrest"]);

@@ -73,14 +73,7 @@ fn names_and_avatars_show_everywhere_and_follow_every_change() {
     assert_eq!((&update["score"], &update["display_name"]), (&json!(900), &json!("Ana Bel")));
 
     // An avatar shows on the next read too.
-    let png = e2e::png(&ana.to_string());
-    let auth = format!("Bearer {}", user_token(&ana));
-    let uploaded = send_raw(
-        "POST",
-        &format!("{}/api/v1/me/avatar", base_url()),
-        &[("Authorization", &auth), ("Content-Type", "image/png")],
-        &png,
-    );
+    let uploaded = e2e::upload_avatar(&ana, "image/png", &e2e::png(&ana.to_string()));
     assert_eq!(uploaded.status, 200, "{:?}", uploaded.json);
     let entries = page(&competition, &ben);
     assert_eq!(shown(&entries, &ana), Some(("Ana Bel".to_owned(), uploaded.json["avatar_url"].clone())));
@@ -122,14 +115,9 @@ fn a_change_that_arrives_late_does_not_replace_a_newer_one() {
     assert_eq!(shown(&page(&competition, &ben), &ana).map(|(name, _)| name).as_deref(), Some("Third"));
 }
 
-/// Renames `user` straight through the database API with their own token (a user's one direct write there), round
-/// the Worker: only the member-change log tells the boards.
+/// Renames `user` round the Worker ([`e2e::rename_directly`]), which must be taken.
 fn rename_directly(user: &Uuid, name: &str) {
-    let anon = e2e::worker_var("SUPABASE_ANON_KEY");
-    let bearer = format!("Bearer {}", user_token(user));
-    let headers = [("apikey", anon.as_str()), ("Authorization", bearer.as_str())];
-    let path = format!("{}/profiles?user_id=eq.{user}", e2e::rest_url());
-    let reply = send("PATCH", &path, &headers, Some(&json!({"display_name": name})));
+    let reply = e2e::rename_directly(user, name);
     assert!(matches!(reply.status, 200 | 204), "{:?}", reply.json);
 }
 

@@ -432,6 +432,23 @@ pub fn png(tag: &str) -> Vec<u8> {
     bytes
 }
 
+/// Uploads `body` as `user`'s avatar, sent as `content_type` (`POST /api/v1/me/avatar`).
+pub fn upload_avatar(user: &Uuid, content_type: &str, body: &[u8]) -> Reply {
+    let auth = format!("Bearer {}", user_token(user));
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", content_type)];
+    send_raw("POST", &format!("{}/api/v1/me/avatar", base_url()), &headers, body)
+}
+
+/// Renames `user` straight through the database API with their own token (a user's one direct write there), round
+/// the Worker: only the member-change log tells the boards.
+pub fn rename_directly(user: &Uuid, name: &str) -> Reply {
+    let anon = worker_var("SUPABASE_ANON_KEY");
+    let bearer = format!("Bearer {}", user_token(user));
+    let headers = [("apikey", anon.as_str()), ("Authorization", bearer.as_str())];
+    let path = format!("{}/profiles?user_id=eq.{user}", rest_url());
+    send("PATCH", &path, &headers, Some(&serde_json::json!({"display_name": name})))
+}
+
 /// The key an avatar URL names (its last path segment).
 pub fn avatar_key(url: &str) -> String {
     url.rsplit('/').next().expect("an avatar URL").to_owned()
