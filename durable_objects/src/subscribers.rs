@@ -323,15 +323,14 @@ impl Subscribers {
                 Ok(Some(attachment.closes_at_ms))
             }
             outcome => {
-                // The verifier's refusal is the API's error code: an expired token is told as such (the client
-                // fetches a fresh one, as after a 401 `token_expired`); anything else, a foreign user's token
-                // included, is a bad one.
+                // An expired token is told as such (the client fetches a fresh one, as after a 401 `token_expired`);
+                // anything else, a foreign user's valid token included, is a bad one.
                 let code = match &outcome {
-                    Err(reason) if reason == "token_expired" => "token_expired",
-                    _ => "invalid_token",
+                    Err(refusal) => refusal.code(),
+                    Ok(_) => "invalid_token",
                 };
-                if let Err(reason) = outcome {
-                    worker::console_warn!("live socket auth refused: {reason}");
+                if let Err(refusal) = outcome {
+                    worker::console_warn!("live socket auth refused: {refusal}");
                 }
                 let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: code.to_owned() })?);
                 self.close(ws, attachment.id, CLOSE_POLICY, code)?;

@@ -12,7 +12,7 @@ use worker::{Env, State};
 
 use crate::system_of_record::{RecordSink, SinkFactory};
 use crate::telemetry::{Flush, ObjectMetric};
-use crate::token_check::Verifier;
+use crate::token_check::{Refusal, Verifier};
 
 /// The Worker's entry points an object calls.
 #[derive(Clone, Copy)]
@@ -47,8 +47,8 @@ pub fn record_sink(env: &Env) -> Result<Rc<dyn RecordSink>, String> {
 }
 
 /// Verifies a live socket's `token`: its user and expiry, or why not.
-pub async fn verify(env: &Env, token: String) -> Result<(Uuid, i64), String> {
-    let link = installed().ok_or("no token verifier installed")?;
+pub async fn verify(env: &Env, token: String) -> Result<(Uuid, i64), Refusal> {
+    let link = installed().ok_or_else(|| Refusal::Invalid("no token verifier installed".to_owned()))?;
     (link.verify)(env, token).await
 }
 

@@ -115,10 +115,14 @@ pub(super) async fn verify_token(
 
 /// The token check of a live socket's `auth` frame, for the Competition objects (see `durable_objects::token_check`).
 pub(super) fn verify_for_object(env: &Env, token: String) -> durable_objects::token_check::Verification<'_> {
+    use durable_objects::token_check::Refusal;
     Box::pin(async move {
-        let services = services::of(env).map_err(|e| format!("configuration: {e}"))?;
+        let services = services::of(env).map_err(|e| Refusal::Invalid(format!("configuration: {e}")))?;
         let trace = TraceContext::for_request(None, platform::random()).header();
-        let user = verify_token(services, &token, &trace, platform::now_ms()).await.map_err(|e| e.code().to_owned())?;
+        let user = verify_token(services, &token, &trace, platform::now_ms()).await.map_err(|e| match e {
+            ApiError::TokenExpired => Refusal::Expired,
+            other => Refusal::Invalid(other.code().to_owned()),
+        })?;
         Ok((user.user_id, user.expires_at))
     })
 }
