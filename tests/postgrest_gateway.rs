@@ -1,6 +1,6 @@
 //! The local PostgREST gateway against the real local Postgres: row-level security between two users, service-only
 //! writes (users read their own rows and write only their display name), atomic RPC batches, and every request
-//! shape the Worker's adapter (the Rust `postgrest` crate) emits.
+//! shape the Worker's adapter (the Rust `postgrest` crate) emits; and the delay knob the other tests slow it with.
 
 use e2e::{rest_url, rfc3339, send, send_raw, token_with_role, user_token, Reply};
 use serde_json::{json, Value};
@@ -268,4 +268,19 @@ fn what_the_subset_lacks_is_a_400_naming_it() {
     );
     let reply = call("GET", "/profiles", &expired, &[], None);
     assert_eq!((reply.status, reply.json["code"].as_str()), (401, Some("PGRST303")));
+}
+
+/// The delay knob's own requests are never delayed. A rule's texts are in the body that sets it: a rule set while
+/// another was in force matched its own request, which took its count and waited its delay, so a `times: 1` rule was
+/// gone before the request it was meant for.
+#[test]
+fn the_delay_knobs_own_requests_are_never_delayed() {
+    let (other, own) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
+    let _rules = (e2e::DatabaseDelay(vec![other.clone()]), e2e::DatabaseDelay(vec![own.clone()]));
+    e2e::database_delay(&[&other], 3_000, None);
+    let started = std::time::Instant::now();
+    e2e::database_delay(&[&own], 3_000, Some(1));
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "setting took {:?}", started.elapsed());
+    let rule = e2e::database_delay_rule(&[&own]).expect("the rule waits for its request");
+    assert_eq!(rule["times"], json!(1), "{rule}");
 }
