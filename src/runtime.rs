@@ -25,6 +25,9 @@ pub struct RequestContext<'a> {
     pub user: Option<UserContext>,
     /// That token, forwarded to the database API so row-level security applies to the caller.
     pub token: Option<String>,
+    /// Work the Worker does on its own (the cron trigger's), not a request: there is no caller, and what would be
+    /// read as the caller is read with the service key ([`RequestContext::reader`]).
+    pub own_work: bool,
 }
 
 /// Why a token without `sub` cannot use a route that acts for the caller themself.
@@ -62,6 +65,16 @@ impl RequestContext<'_> {
         match (&self.user, &self.token) {
             (Some(user), Some(token)) => Ok((user, token)),
             _ => Err(ApiError::MissingToken),
+        }
+    }
+
+    /// Whom reads made for the caller run as: the caller's token (their row-level security applies), or the service
+    /// key for the Worker's own work; 401 for an anonymous request.
+    pub fn reader(&self) -> Result<crate::adapters::postgrest::Caller<'_>, ApiError> {
+        match (&self.token, self.own_work) {
+            (Some(token), _) => Ok(crate::adapters::postgrest::Caller::User(token)),
+            (None, true) => Ok(crate::adapters::postgrest::Caller::Service),
+            (None, false) => Err(ApiError::MissingToken),
         }
     }
 

@@ -7,7 +7,6 @@ use standings::object_error::ErrorCode;
 use standings::protocol::{Announced, CompetitionMeta, Person, RosterAdd, ScoreWrite, ScoreWriteReply, WriteOutcome};
 use uuid::Uuid;
 
-use crate::adapters::postgrest::Caller;
 use crate::adapters::rows::{CompetitionRow, MemberToRescore, ProfileRow};
 use crate::competition_client::CompetitionClient;
 use crate::error::ApiError;
@@ -165,6 +164,33 @@ pub async fn rescore_members(
     }
 }
 
+/// Rescores the members of `span` (see [`rescore_members`]), then clears the competition's pending rescore span if
+/// `span` covered it; the number of members written. A span left pending (the clearing failed, or another move of
+/// the end widened it meanwhile) is rescored again by the next `PATCH`, the operator's rescore route or the cron
+/// trigger: rescoring a member twice writes the same total.
+pub async fn rescore_span(
+    ctx: &RequestContext<'_>,
+    competition_id: &Uuid,
+    span: (&str, &str),
+) -> Result<usize, ApiError> {
+    let written = rescore_members(ctx, competition_id, span).await?;
+    if let Err(error) = ctx.database().rescore_done(competition_id, span).await {
+        worker::console_warn!(
+            "competition {competition_id}: rescore of {span:?} done but still marked pending: {error}"
+        );
+    }
+    Ok(written)
+}
+
+/// The wider of a span and the one pending on the competition, if any (RFC 3339 texts compared as instants).
+pub fn with_pending<'a>(span: (&'a str, &'a str), pending: Option<(&'a str, &'a str)>) -> (&'a str, &'a str) {
+    let Some((from, to)) = pending else { return span };
+    let at = |text: &str| crate::time::parse_ms(text).unwrap_or_default();
+    let from = if at(from) < at(span.0) { from } else { span.0 };
+    let to = if at(to) > at(span.1) { to } else { span.1 };
+    (from, to)
+}
+
 /// Writes fitness totals of several members to the competition's object in one call; the number written. A member
 /// the object does not know yet goes through [`write`] (which introduces them), as does the whole batch when the
 /// object predates batches (a deploy's objects and Worker may briefly differ). A member disqualified since, or
@@ -217,10 +243,9 @@ pub async fn introduce_competition(
     client: &CompetitionClient,
     competition_id: &Uuid,
 ) -> Result<(), ApiError> {
-    let (_, token) = ctx.require_token()?;
     let row = ctx
         .database()
-        .competition(Caller::User(token), competition_id)
+        .competition(ctx.reader()?, competition_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("competition not found".to_owned()))?;
     tell_settings(client, &row).await
@@ -241,12 +266,12 @@ async fn introduce(
     competition_id: &Uuid,
     user_id: &Uuid,
 ) -> Result<(), ApiError> {
-    let (_, token) = ctx.require_token()?;
+    let reader = ctx.reader()?;
     let database = ctx.database();
     // Three reads at once; an unknown competition (404) is reported before a missing membership (403).
     let (row, member, profile) = futures_util::future::join3(
-        database.competition(Caller::User(token), competition_id),
-        database.is_member(Caller::User(token), competition_id, user_id),
+        database.competition(reader, competition_id),
+        database.is_member(reader, competition_id, user_id),
         database.ensure_profile(user_id),
     )
     .await;
@@ -355,5 +380,27 @@ mod tests {
         assert!(!taken_by_all(&this, &page), "a member whose inputs leave the competition out");
         assert!(taken_by_all(&Uuid::from_u128(other), &page));
         assert!(taken_by_all(&this, &[]), "an empty page has nothing to wait for");
+    }
+
+    #[test]
+    fn a_pending_span_widens_the_window_by_instant_not_by_text() {
+        let window = ("2026-11-01T00:00:00+00:00", "2026-11-08T00:00:00+00:00");
+        let cases = [
+            (None, window, "nothing pending"),
+            (Some(("2026-11-05T00:00:00+00:00", "2026-11-07T00:00:00+00:00")), window, "inside the window"),
+            (
+                Some(("2026-11-07T00:00:00+00:00", "2026-11-10T12:00:00+00:00")),
+                ("2026-11-01T00:00:00+00:00", "2026-11-10T12:00:00+00:00"),
+                "an end moved earlier leaves days after the new end",
+            ),
+            (
+                Some(("2026-11-01T01:00:00+02:00", "2026-11-08T01:00:00+02:00")),
+                ("2026-11-01T01:00:00+02:00", window.1),
+                "instants, not texts: 23:00 UTC the day before the window's start, and before its end",
+            ),
+        ];
+        for (pending, expected, what) in cases {
+            assert_eq!(with_pending(window, pending), expected, "{what}");
+        }
     }
 }

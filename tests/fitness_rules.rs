@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use e2e::{base_url, join, rfc3339, send, service_token, user_token, Reply};
+use e2e::{base_url, join, rfc3339, send, service_token, sql, user_token, Reply};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -862,8 +862,13 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
 /// once (a page of them per object call), and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
 /// a midnight: a member at UTC+14 has synced their today, whose day in UTC−12 begins at noon UTC of that date
 /// (2 to 26 hours from now), after an end a few seconds away.
+/// The tests that move ends: the cron trigger one of them runs rescores every competition with a pending span, which
+/// must not land on the other's competition between its edits and its administrator's correction.
+static END_MOVES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn moving_the_end_rescores_the_members_from_their_stored_days() {
+    let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
     let kiritimati = jiff::tz::TimeZone::get("Pacific/Kiritimati").expect("zone");
     let today = jiff::Timestamp::now().to_zoned(kiritimati).date();
     let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string();
@@ -942,6 +947,64 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     assert_eq!(nowhere.status, 404);
     let prizes = as_user("GET", &format!("/api/v1/leaderboard/{competition}/prizes"), &walkers[0], None);
     assert_eq!(prizes.json["prizes"][0]["user_id"], json!(walkers[3]), "{:?}", prizes.json);
+}
+
+/// Moving the end rescores the members after Postgres stored it. When that last step fails (here the database API's
+/// answer to the rescore's first page comes after the Worker's budget: 503), the row keeps the span pending, and the
+/// boards are set right by a retry of the same edit, by the cron trigger, or by the operator's rescore route —
+/// whichever comes first — each of which clears the span.
+#[test]
+fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_an_operator() {
+    let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
+    let kiritimati = jiff::tz::TimeZone::get("Pacific/Kiritimati").expect("zone");
+    let today = jiff::Timestamp::now().to_zoned(kiritimati).date();
+    let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string();
+    let competition =
+        e2e::create_competition_with(-3 * DAY, 2 * DAY, json!({"clock": "Etc/GMT+12", "grace_hours": 24}));
+    let walker = Uuid::new_v4();
+    join(&competition, &walker);
+    let body = json!({"source": "garmin", "time_zone": "Pacific/Kiritimati", "samples": [
+        {"date": day(2), "steps": 1000}, {"date": day(0), "steps": 10_000}]});
+    // Kiritimati's today begins, on the competition's clock, after any end a minute from now.
+    assert_eq!(score_in(&sync(&walker, body), &competition), Some(11_000));
+    let path = format!("/api/v1/competitions/{competition}");
+    let pending =
+        || sql(&format!("SELECT rescore_from IS NOT NULL FROM public.competitions WHERE id = '{competition}'"));
+    let budget: u64 = e2e::worker_var("POSTGREST_TIMEOUT_MS").parse().expect("POSTGREST_TIMEOUT_MS");
+    let id = competition.to_string();
+    let failed_move = |ends_at: &str| {
+        let _delay = e2e::DatabaseDelay(vec!["rescore_members".into(), id.clone()]);
+        e2e::database_delay(&["rescore_members", &id], budget + 1_500, Some(1));
+        assert!(e2e::database_delay_waiting(&["rescore_members", &id]), "the delay is set");
+        let failed = as_admin("PATCH", &path, Some(&json!({"ends_at": ends_at})));
+        let refusal = (failed.status, &failed.json["error"]["code"]);
+        assert_eq!(refusal, (503, &json!("dependency_unavailable")), "{competition} to {ends_at}: {:?}", failed.json);
+        assert_eq!(pending(), "t", "the moved end's span is pending");
+    };
+
+    let early = rfc3339(now() + 60);
+    failed_move(&early);
+    assert_eq!(board_score(&competition, &walker), Some(11_000), "the board still counts by the old end");
+    let retried = as_admin("PATCH", &path, Some(&json!({"ends_at": early})));
+    assert_eq!(retried.status, 200, "{:?}", retried.json);
+    assert_eq!(board_score(&competition, &walker), Some(1000), "the retry rescored the span its first attempt left");
+    assert_eq!(pending(), "f");
+
+    failed_move(&rfc3339(now() + 2 * DAY));
+    assert_eq!(board_score(&competition, &walker), Some(1000));
+    // A run finishes a few competitions' spans (other tests' may be pending too), so it may take more than one.
+    let cron = e2e::eventually(Duration::from_secs(30), || {
+        e2e::run_cron();
+        (board_score(&competition, &walker) == Some(11_000)).then_some(())
+    });
+    assert!(cron.is_some(), "the cron trigger rescored the span");
+    assert_eq!(pending(), "f");
+
+    failed_move(&rfc3339(now() + 60));
+    let rescored = as_admin("POST", &format!("/api/v1/admin/competitions/{competition}/rescore"), None);
+    assert_eq!(rescored.json, json!({"competition_id": competition, "rescored": 1}), "{}", rescored.status);
+    assert_eq!(board_score(&competition, &walker), Some(1000));
+    assert_eq!(pending(), "f", "the operator's rescore covered the span");
 }
 
 /// A sync stores the member's days, then writes their new total to the competition's object; when that second step

@@ -189,7 +189,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit a competition: name, end (extend, or end early but not before now), prizes, capacity (service_role); subscribers get a `changed` frame. A new end of a fitness competition rescores its members from their stored days (which days count depends on the end) */
+        /** Edit a competition: name, end (extend, or end early but not before now), prizes, capacity (service_role); subscribers get a `changed` frame. A new end of a fitness competition rescores its members from their stored days (which days count depends on the end); when that fails (503 after the end was stored) a retry of the same edit, or the cron trigger, finishes it */
         patch: operations["updateCompetition"];
         trace?: never;
     };

@@ -51,6 +51,20 @@ pub struct CompetitionRow {
     /// theirs.
     #[serde(default)]
     pub settings_version: i64,
+    /// Start of the span (RFC 3339) whose members a moved end left to rescore: set by the update that moved the end,
+    /// cleared once they are (migration `20261207160000_pending_rescore.sql`).
+    #[serde(default)]
+    pub rescore_from: Option<String>,
+    /// End of that span.
+    #[serde(default)]
+    pub rescore_to: Option<String>,
+}
+
+impl CompetitionRow {
+    /// The span a moved end left to rescore, when one is pending.
+    pub fn pending_rescore(&self) -> Option<(&str, &str)> {
+        Some((self.rescore_from.as_deref()?, self.rescore_to.as_deref()?))
+    }
 }
 
 fn fitness() -> String {

@@ -66,7 +66,16 @@ pub(super) async fn serve(
         Ok(None) => (None, None),
         Err(error) => return (None, limit_headers, Err(error)),
     };
-    let ctx = RequestContext { env, services, request_id: &arrival.request_id, traceparent, now_ms, user, token };
+    let ctx = RequestContext {
+        env,
+        services,
+        request_id: &arrival.request_id,
+        traceparent,
+        now_ms,
+        user,
+        token,
+        own_work: false,
+    };
     let outcome = match route.endpoint {
         Endpoint::Health | Endpoint::HealthLive | Endpoint::OpenApi | Endpoint::LivePage | Endpoint::Asset => {
             unreachable!("answered above")

@@ -41,24 +41,66 @@ fn start() {
     });
 }
 
-/// The cron trigger (`wrangler.toml`, `[triggers]`): removes avatar images no profile shows any more
-/// (`maintenance.rs`), and says what it did in one log line.
+/// The cron trigger (`wrangler.toml`, `[triggers]`): removes avatar images no profile shows any more and finishes
+/// rescores a moved end left pending (`maintenance/`), and says what it did in one log line.
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    let outcome = match services::of(&env) {
-        Ok(services) => crate::maintenance::remove_unused_avatars(services, &env).await.map_err(|e| e.to_string()),
-        Err(error) => Err(format!("configuration: {error}")),
-    };
-    // One JSON line, like the access log's.
-    let ts = crate::time::format_ms_exact(platform::now_ms());
-    let line = match outcome {
-        Ok(done) => serde_json::json!({
-            "ts": ts, "level": if done.stopped { "warn" } else { "info" }, "event": "scheduled",
-            "avatars_removed": done.removed, "avatar_removals_stopped": done.stopped,
-        }),
-        Err(error) => serde_json::json!({ "ts": ts, "level": "error", "event": "scheduled", "error": error }),
+    let services = services::of(&env);
+    let line = match services {
+        Ok(services) => {
+            // Independent: a bucket that is down does not keep the boards waiting, nor the other way round.
+            let (avatars, rescores) = futures_util::future::join(
+                crate::maintenance::remove_unused_avatars(services, &env),
+                crate::maintenance::finish_pending_rescores(services, &env),
+            )
+            .await;
+            scheduled_line(avatars.map_err(|e| e.to_string()), rescores.map_err(|e| e.to_string()))
+        }
+        Err(error) => {
+            let error = format!("configuration: {error}");
+            scheduled_line(Err(error.clone()), Err(error))
+        }
     };
     worker::console_log!("{line}");
+}
+
+/// The cron trigger's log line, one JSON object like the access log's: `error` level when a part could not run,
+/// `warn` when one stopped or failed for a competition, `info` otherwise.
+fn scheduled_line(
+    avatars: Result<crate::maintenance::Removals, String>,
+    rescores: Result<crate::maintenance::Rescores, String>,
+) -> serde_json::Value {
+    let mut line = serde_json::json!({ "ts": crate::time::format_ms_exact(platform::now_ms()), "event": "scheduled" });
+    let mut level = "info";
+    match avatars {
+        Ok(done) => {
+            line["avatars_removed"] = done.removed.into();
+            line["avatar_removals_stopped"] = done.stopped.into();
+            if done.stopped {
+                level = "warn";
+            }
+        }
+        Err(error) => {
+            line["avatars_error"] = error.into();
+            level = "error";
+        }
+    }
+    match rescores {
+        Ok(done) => {
+            line["rescores_finished"] = done.competitions.into();
+            line["members_rescored"] = done.members.into();
+            line["rescores_failed"] = done.failed.into();
+            if done.failed > 0 && level == "info" {
+                level = "warn";
+            }
+        }
+        Err(error) => {
+            line["rescores_error"] = error.into();
+            level = "error";
+        }
+    }
+    line["level"] = level.into();
+    line
 }
 
 /// The metrics flush a Competition object hands to its own `wait_until`, when one is due in this isolate.

@@ -144,7 +144,8 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
             "competitions",
             "Edit a competition: name, end (extend, or end early but not before now), prizes, capacity \
              (service_role); subscribers get a `changed` frame. A new end of a fitness competition rescores its \
-             members from their stored days (which days count depends on the end)",
+             members from their stored days (which days count depends on the end); when that fails (503 after the end \
+             was stored) a retry of the same edit, or the cron trigger, finishes it",
             Bearer,
         )
         .json_body(s.json::<CompetitionPatch>())

@@ -30,6 +30,20 @@ impl Database {
         Ok(rows.into_iter().next())
     }
 
+    /// Clears the competition's pending rescore span when `(from, to)` covers it (a span another move of the end
+    /// widened meanwhile stays); whether it was cleared.
+    pub async fn rescore_done(&self, id: &Uuid, (from, to): (&str, &str)) -> Result<bool, AdapterError> {
+        let args = json!({ "p_competition": id, "p_from": from, "p_to": to });
+        self.run("rescore_done", self.rpc("rescore_done", args, Caller::Service)).await
+    }
+
+    /// Competitions with a rescore span still pending whose standings can still move, in random order (one that keeps
+    /// failing cannot hold back the others), at most `limit`.
+    pub async fn pending_rescores(&self, limit: u32) -> Result<Vec<CompetitionRow>, AdapterError> {
+        let args = json!({ "p_limit": limit });
+        self.run("pending_rescores", self.rpc("pending_rescores", args, Caller::Service)).await
+    }
+
     /// Competitions not cancelled whose standings are not final at `now_rfc3339` (upcoming, active or finalizing), by
     /// start time, at most `limit`. `ended_after_rfc3339` is `now` less the longest grace period: implied by the first
     /// condition, it lets the database read the recent end of its `ends_at` index instead of every competition ever

@@ -69,8 +69,9 @@ pub struct Rescoring {
 }
 
 /// `POST /api/v1/admin/competitions/{competition_id}/rescore`: every member of a fitness competition with a stored day
-/// in its window rescored from their days, as a sync would (an operator's repair: after a `PATCH` of the end that
-/// failed while rescoring, or to undo corrections). 409 for a client competition (members post their scores), a
+/// in its window (or in a span a moved end left pending) rescored from their days, as a sync would (an operator's
+/// repair: to undo corrections, or at once after a `PATCH` of the end that failed while rescoring, which a retry of
+/// the `PATCH` or the cron trigger would finish too). 409 for a client competition (members post their scores), a
 /// cancelled one, or one whose standings are final (nothing changes them: the object would leave every write out, and
 /// a 200 saying it rescored nobody, recorded in the audit trail, read as a repair that happened).
 pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Reply, ApiError> {
@@ -86,7 +87,10 @@ pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Rep
     if crate::routes::competitions::model::present(&row, ctx.now_ms)?.status == standings::rules::Status::Finished {
         return Err(ApiError::Conflict("the standings are final: a rescore would change nothing".to_owned()));
     }
-    let rescored = crate::scoring::rescore_members(ctx, &competition_id, (&row.starts_at, &row.ends_at)).await? as u64;
+    // The window, and a span a moved end left pending: an end moved earlier leaves days after the new end that the
+    // boards may still count, which the window alone would not reach.
+    let span = crate::scoring::with_pending((&row.starts_at, &row.ends_at), row.pending_rescore());
+    let rescored = crate::scoring::rescore_span(ctx, &competition_id, span).await? as u64;
     // Best effort, as a correction's row: the rescore stands if the trail cannot be written, and the failure is
     // logged.
     if let Err(error) = ctx.database().record_competition_rescore(&competition_id, rescored).await {

@@ -166,9 +166,9 @@ pub(crate) async fn stored_row(
 /// now to end early), prize pool, payout, capacity. The object goes first — it knows whether the standings are
 /// final (409), moves its end-of-competition alarm and tells subscribers with a `changed` frame — then Postgres.
 /// Both steps take the same settings again without harm, so a failed call is simply retried. A moved end then
-/// rescores the members with days between the old and the new end; when that last step fails (503 after both steps
-/// stored the end), a retry finds the end already moved and rescores nobody: the operator's repair is
-/// `POST /api/v1/admin/competitions/{id}/rescore`.
+/// rescores the members with days between the old and the new end; the update itself marks that span pending on the
+/// row, so when this last step fails (503 after both steps stored the end) a retry of the same edit rescores it, and
+/// the cron trigger does if nobody retries.
 pub async fn patch(
     ctx: &RequestContext<'_>,
     route: &RouteMatch,
@@ -207,8 +207,10 @@ pub async fn patch(
         }
     }
     cache::competitions::forget(ctx, &updated.id).await;
-    if let Some(range) = model::rescore_range(&row, &updated, ctx.now_ms) {
-        scoring::rescore_members(ctx, &updated.id, range).await?;
+    // A moved end of a started fitness competition left the span between the two ends pending on the row (its
+    // update's trigger); so did an earlier attempt of this edit whose rescoring failed, which a retry finishes here.
+    if let Some(span) = updated.pending_rescore() {
+        scoring::rescore_span(ctx, &updated.id, span).await?;
     }
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
 }

@@ -101,26 +101,6 @@ impl PatchBody {
     }
 }
 
-/// After a `PATCH` of a fitness competition that has started: the span between the old and the new end, whose days
-/// its members must be rescored for (which days count depends on the end). `None` when the end did not move, for
-/// client competitions and for ones not started (no scores yet).
-pub fn rescore_range<'a>(
-    before: &'a CompetitionRow,
-    after: &'a CompetitionRow,
-    now_ms: i64,
-) -> Option<(&'a str, &'a str)> {
-    let fitness = after.score_source == "fitness";
-    if !fitness || time::parse_ms(&after.starts_at).is_none_or(|starts| starts > now_ms) {
-        return None;
-    }
-    let (old, new) = (time::parse_ms(&before.ends_at)?, time::parse_ms(&after.ends_at)?);
-    match old.cmp(&new) {
-        std::cmp::Ordering::Equal => None,
-        std::cmp::Ordering::Less => Some((before.ends_at.as_str(), after.ends_at.as_str())),
-        std::cmp::Ordering::Greater => Some((after.ends_at.as_str(), before.ends_at.as_str())),
-    }
-}
-
 /// Body of `POST /api/v1/competitions/{id}/members/{user_id}/disqualify`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -205,40 +185,6 @@ mod tests {
     }
 
     #[test]
-    fn a_moved_end_rescores_the_days_between_the_two_ends() {
-        let row = |source: &str, ends_at: &str| CompetitionRow {
-            id: Uuid::from_u128(7),
-            name: "n".into(),
-            metric: "steps".into(),
-            starts_at: "2026-11-01T00:00:00+00:00".into(),
-            ends_at: ends_at.into(),
-            prize_pool: 0,
-            payout: vec![],
-            participants: 3,
-            max_participants: None,
-            cancelled_at: None,
-            score_source: source.into(),
-            scoring: Scoring::default(),
-            clock: "participant".into(),
-            grace_hours: 24,
-            allow_manual: false,
-            settings_version: 0,
-        };
-        let (old, later, earlier) = ("2026-11-08T00:00:00+00:00", "2026-11-10T00:00:00Z", "2026-11-05T12:00:00Z");
-        let started = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
-        let range = |source: &str, new: &str, now: i64| {
-            rescore_range(&row(source, old), &row(source, new), now).map(|(a, b)| (a.to_owned(), b.to_owned()))
-        };
-        let span = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
-        assert_eq!(range("fitness", later, started), span(old, later), "extended");
-        assert_eq!(range("fitness", earlier, started), span(earlier, old), "ended early");
-        assert_eq!(range("fitness", old, started), None, "the same end");
-        assert_eq!(range("client", later, started), None, "members post their own scores");
-        let before_start = time::parse_ms("2026-10-30T00:00:00Z").expect("now");
-        assert_eq!(range("fitness", later, before_start), None, "nobody has a score yet");
-    }
-
-    #[test]
     fn an_edit_checks_each_field_and_never_ends_before_now() {
         let row = CompetitionRow {
             id: Uuid::from_u128(7),
@@ -257,6 +203,8 @@ mod tests {
             grace_hours: 0,
             allow_manual: false,
             settings_version: 0,
+            rescore_from: None,
+            rescore_to: None,
         };
         let now = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
         let patch =

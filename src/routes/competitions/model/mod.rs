@@ -6,7 +6,7 @@ mod edits;
 mod replies;
 
 pub use create::{BasisPoints, CreateBody, ScoreSource, MAX_GRACE_HOURS, MAX_PARTICIPANTS, MAX_PLACES};
-pub use edits::{reason, rescore_range, trimmed_text, DisqualifyBody, PatchBody};
+pub use edits::{reason, trimmed_text, DisqualifyBody, PatchBody};
 pub use replies::{meta_from_row, present, Competition, CompetitionList, Disqualified, Membership};
 
 /// The OpenAPI schema of a competition's name, new or edited.

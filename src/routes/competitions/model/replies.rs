@@ -168,6 +168,8 @@ mod tests {
             grace_hours: 24,
             allow_manual: false,
             settings_version: 0,
+            rescore_from: None,
+            rescore_to: None,
         };
         let meta = meta_from_row(&row).expect("valid");
         assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));

@@ -1,8 +1,8 @@
-//! The cron trigger's work (`wrangler.toml`, `[triggers]`): avatar images that no profile shows any more leave the
-//! bucket. The request that let go of an image (a new avatar, `DELETE /api/v1/me`) removes it at once; this catches
-//! what that missed — a removal that failed (the bucket down or slow) and the images of accounts deleted in Supabase
-//! Auth, which the Worker never hears of. The database queues every such image as profiles let go of it
-//! (migration `20261206110000_avatar_removals.sql`), so nothing here has to know how it happened.
+//! Avatar images that no profile shows any more leave the bucket. The request that let go of an image (a new avatar,
+//! `DELETE /api/v1/me`) removes it at once; this catches what that missed — a removal that failed (the bucket down or
+//! slow) and the images of accounts deleted in Supabase Auth, which the Worker never hears of. The database queues
+//! every such image as profiles let go of it (migration `20261206110000_avatar_removals.sql`), so nothing here has to
+//! know how it happened.
 
 use worker::Env;
 
