@@ -862,6 +862,14 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
 /// once (a page of them per object call), and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
 /// a midnight: a member at UTC+14 has synced their today, whose day in UTC−12 begins at noon UTC of that date
 /// (2 to 26 hours from now), after an end a few seconds away.
+/// The date `back` days before today at UTC+14 (Pacific/Kiritimati; today as of this call, so a test's dates agree),
+/// where today begins, on a UTC−12 competition clock, after any end a minute from now.
+fn kiritimati_days() -> impl Fn(i64) -> String {
+    let kiritimati = jiff::tz::TimeZone::get("Pacific/Kiritimati").expect("zone");
+    let today = jiff::Timestamp::now().to_zoned(kiritimati).date();
+    move |back| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string()
+}
+
 /// The tests that move ends: the cron trigger one of them runs rescores every competition with a pending span, which
 /// must not land on the other's competition between its edits and its administrator's correction.
 static END_MOVES: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -869,9 +877,7 @@ static END_MOVES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
-    let kiritimati = jiff::tz::TimeZone::get("Pacific/Kiritimati").expect("zone");
-    let today = jiff::Timestamp::now().to_zoned(kiritimati).date();
-    let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string();
+    let day = kiritimati_days();
     let competition =
         e2e::create_competition_with(-3 * DAY, 4, json!({"clock": "Etc/GMT+12", "grace_hours": 24, "payout": [10000]}));
     // The fourth walker's membership was written straight into Postgres, so the object has never heard of them:
@@ -956,9 +962,7 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
 #[test]
 fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_an_operator() {
     let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
-    let kiritimati = jiff::tz::TimeZone::get("Pacific/Kiritimati").expect("zone");
-    let today = jiff::Timestamp::now().to_zoned(kiritimati).date();
-    let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string();
+    let day = kiritimati_days();
     let competition =
         e2e::create_competition_with(-3 * DAY, 2 * DAY, json!({"clock": "Etc/GMT+12", "grace_hours": 24}));
     let walker = Uuid::new_v4();
