@@ -971,6 +971,13 @@ fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_a
         {"date": day(2), "steps": 1000}, {"date": day(0), "steps": 10_000}]});
     // Kiritimati's today begins, on the competition's clock, after any end a minute from now.
     assert_eq!(score_in(&sync(&walker, body), &competition), Some(11_000));
+    // A second walker syncs before they are a member; their membership is written straight into Postgres later, so
+    // the object first hears of them from the cron trigger's rescore, which introduces them (as the Worker's own
+    // work, with no caller's token to read with).
+    let unseen = Uuid::new_v4();
+    let body = json!({"source": "garmin", "time_zone": "Pacific/Kiritimati", "samples": [
+        {"date": day(2), "steps": 500}, {"date": day(0), "steps": 5000}]});
+    assert_eq!(sync(&unseen, body).json["competitions"], json!([]));
     let path = format!("/api/v1/competitions/{competition}");
     let pending =
         || sql(&format!("SELECT rescore_from IS NOT NULL FROM public.competitions WHERE id = '{competition}'"));
@@ -994,20 +1001,26 @@ fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_a
     assert_eq!(board_score(&competition, &walker), Some(1000), "the retry rescored the span its first attempt left");
     assert_eq!(pending(), "f");
 
+    let membership = json!({"competition_id": competition, "user_id": unseen});
+    let auth = format!("Bearer {}", service_token());
+    let joined =
+        send("POST", &format!("{}/memberships", e2e::rest_url()), &[("Authorization", &auth)], Some(&membership));
+    assert_eq!(joined.status, 201, "{:?}", joined.json);
     failed_move(&rfc3339(now() + 2 * DAY));
-    assert_eq!(board_score(&competition, &walker), Some(1000));
+    let scores = || [board_score(&competition, &walker), board_score(&competition, &unseen)];
+    assert_eq!(scores(), [Some(1000), None]);
     // A run finishes a few competitions' spans (other tests' may be pending too), so it may take more than one.
     let cron = e2e::eventually(Duration::from_secs(30), || {
         e2e::run_cron();
-        (board_score(&competition, &walker) == Some(11_000)).then_some(())
+        (scores() == [Some(11_000), Some(5500)]).then_some(())
     });
-    assert!(cron.is_some(), "the cron trigger rescored the span");
+    assert!(cron.is_some(), "the cron trigger rescored the span: {:?}", scores());
     assert_eq!(pending(), "f");
 
     failed_move(&rfc3339(now() + 60));
     let rescored = as_admin("POST", &format!("/api/v1/admin/competitions/{competition}/rescore"), None);
-    assert_eq!(rescored.json, json!({"competition_id": competition, "rescored": 1}), "{}", rescored.status);
-    assert_eq!(board_score(&competition, &walker), Some(1000));
+    assert_eq!(rescored.json, json!({"competition_id": competition, "rescored": 2}), "{}", rescored.status);
+    assert_eq!(scores(), [Some(1000), Some(500)]);
     assert_eq!(pending(), "f", "the operator's rescore covered the span");
 }
 
