@@ -1024,6 +1024,52 @@ fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_a
     assert_eq!(pending(), "f", "the operator's rescore covered the span");
 }
 
+/// Which updates of a competition leave a span to rescore (the trigger `remember_rescore`, read straight from
+/// Postgres): a moved end of a started fitness competition, joined to a span still pending; not a client competition,
+/// one not started yet, or an update that leaves the end where it was.
+#[test]
+fn only_a_started_fitness_competitions_moved_end_leaves_a_span_to_rescore() {
+    let at = |offset: i64| rfc3339(now() + offset);
+    let (started, upcoming) =
+        (e2e::create_competition_with(-DAY, DAY, json!({})), e2e::create_competition_with(DAY, 2 * DAY, json!({})));
+    let client = e2e::create_competition(-DAY, DAY);
+    let span = |id: &Uuid| {
+        sql(&format!(
+            "SELECT coalesce(extract(epoch FROM rescore_from)::bigint || '..' || extract(epoch FROM rescore_to)::bigint, \
+             'none') FROM public.competitions WHERE id = '{id}'"
+        ))
+    };
+    let move_end = |id: &Uuid, ends_at: &str| {
+        sql(&format!("UPDATE public.competitions SET ends_at = '{ends_at}' WHERE id = '{id}' RETURNING id"));
+    };
+    let ends = |id: &Uuid| {
+        sql(&format!("SELECT extract(epoch FROM ends_at)::bigint FROM public.competitions WHERE id = '{id}'"))
+    };
+    let first_end: i64 = ends(&started).parse().expect("an end");
+
+    move_end(&started, &ends(&started).parse::<i64>().map(rfc3339).expect("the same end"));
+    assert_eq!(span(&started), "none", "the same end");
+    let later = at(2 * DAY);
+    move_end(&started, &later);
+    let later_secs: i64 = ends(&started).parse().expect("an end");
+    assert_eq!(span(&started), format!("{first_end}..{later_secs}"), "extended: the old end to the new");
+    let earlier = at(3_600);
+    move_end(&started, &earlier);
+    let earlier_secs: i64 = ends(&started).parse().expect("an end");
+    assert_eq!(span(&started), format!("{earlier_secs}..{later_secs}"), "the pending span grows to cover both moves");
+    let done = |from: i64, to: i64| {
+        sql(&format!("SELECT public.rescore_done('{started}', '{}', '{}')", rfc3339(from), rfc3339(to)))
+    };
+    assert_eq!(done(earlier_secs, later_secs - 1), "f", "a rescore that did not cover the span leaves it");
+    assert_eq!(span(&started), format!("{earlier_secs}..{later_secs}"));
+    assert_eq!(done(earlier_secs - 1, later_secs), "t");
+    assert_eq!(span(&started), "none");
+    for (id, what) in [(&upcoming, "not started: nobody has a score yet"), (&client, "members post their own scores")] {
+        move_end(id, &at(3 * DAY));
+        assert_eq!(span(id), "none", "{what}");
+    }
+}
+
 /// A sync stores the member's days, then writes their new total to the competition's object; when that second step
 /// fails (the object unreachable for a moment, a deploy's switch-over) the board keeps the older total. As the
 /// standings become final they are checked against the stored days: the member is paid on what they synced, while an
