@@ -54,23 +54,24 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
                 crate::maintenance::finish_pending_rescores(services, &env),
             )
             .await;
-            scheduled_line(avatars.map_err(|e| e.to_string()), rescores.map_err(|e| e.to_string()))
+            scheduled_line(platform::now_ms(), avatars.map_err(|e| e.to_string()), rescores.map_err(|e| e.to_string()))
         }
         Err(error) => {
             let error = format!("configuration: {error}");
-            scheduled_line(Err(error.clone()), Err(error))
+            scheduled_line(platform::now_ms(), Err(error.clone()), Err(error))
         }
     };
     worker::console_log!("{line}");
 }
 
-/// The cron trigger's log line, one JSON object like the access log's: `error` level when a part could not run,
-/// `warn` when one stopped or failed for a competition, `info` otherwise.
+/// The cron trigger's log line at `now_ms`, one JSON object like the access log's: `error` level when a part could
+/// not run, `warn` when one stopped or failed for a competition, `info` otherwise.
 fn scheduled_line(
+    now_ms: i64,
     avatars: Result<crate::maintenance::Removals, String>,
     rescores: Result<crate::maintenance::Rescores, String>,
 ) -> serde_json::Value {
-    let mut line = serde_json::json!({ "ts": crate::time::format_ms_exact(platform::now_ms()), "event": "scheduled" });
+    let mut line = serde_json::json!({ "ts": crate::time::format_ms_exact(now_ms), "event": "scheduled" });
     let mut level = "info";
     match avatars {
         Ok(done) => {
@@ -305,4 +306,48 @@ fn log_request(
         },
     };
     worker::console_log!("{}", log.to_line());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scheduled_line;
+    use crate::maintenance::{Removals, Rescores};
+    use serde_json::json;
+
+    #[test]
+    fn the_cron_line_reports_both_parts_and_takes_the_worse_level() {
+        let removed = |removed, stopped| Ok(Removals { removed, stopped });
+        let rescored = |competitions, failed| Ok(Rescores { competitions, members: competitions * 3, failed });
+        let cases = [
+            (removed(2, false), rescored(1, 0), "info"),
+            (removed(2, true), rescored(1, 0), "warn"),
+            (removed(0, false), rescored(0, 1), "warn"),
+            (Err("bucket".to_owned()), rescored(1, 1), "error"),
+            (removed(1, true), Err("database".to_owned()), "error"),
+        ];
+        for (avatars, rescores, level) in cases {
+            let what = format!("{avatars:?} {rescores:?}");
+            let line = scheduled_line(1_796_000_000_123, avatars.clone(), rescores.clone());
+            assert_eq!((line["event"].clone(), line["level"].clone()), (json!("scheduled"), json!(level)), "{what}");
+            assert_eq!(line["ts"], json!("2026-11-30T00:53:20.123Z"), "{what}");
+            match avatars {
+                Ok(done) => {
+                    assert_eq!(line["avatars_removed"], json!(done.removed), "{what}");
+                    assert_eq!(line["avatar_removals_stopped"], json!(done.stopped), "{what}");
+                }
+                Err(error) => assert_eq!(line["avatars_error"], json!(error), "{what}"),
+            }
+            match rescores {
+                Ok(done) => {
+                    let fields = [&line["rescores_finished"], &line["members_rescored"], &line["rescores_failed"]];
+                    assert_eq!(
+                        fields,
+                        [&json!(done.competitions), &json!(done.members), &json!(done.failed)],
+                        "{what}"
+                    );
+                }
+                Err(error) => assert_eq!(line["rescores_error"], json!(error), "{what}"),
+            }
+        }
+    }
 }
