@@ -325,13 +325,13 @@ impl Subscribers {
             outcome => {
                 // An expired token is told as such (the client fetches a fresh one, as after a 401 `token_expired`);
                 // anything else, a foreign user's valid token included, is a bad one.
-                let code = match &outcome {
-                    Err(refusal) => refusal.code(),
+                let code = match outcome {
+                    Err(refusal) => {
+                        worker::console_warn!("live socket auth refused: {refusal}");
+                        refusal.code()
+                    }
                     Ok(_) => "invalid_token",
                 };
-                if let Err(refusal) = outcome {
-                    worker::console_warn!("live socket auth refused: {refusal}");
-                }
                 let _ = ws.send_with_str(to_text(&ServerFrame::Error { code: code.to_owned() })?);
                 self.close(ws, attachment.id, CLOSE_POLICY, code)?;
                 Ok(None)
