@@ -858,10 +858,6 @@ fn after_the_end_a_grace_period_keeps_taking_syncs_then_the_standings_are_final(
     assert_eq!(prizes(&sharp)["prizes"][0]["user_id"], json!(walker));
 }
 
-/// `ends_at` moved by an administrator changes which days count: members are rescored from their stored days at
-/// once (a page of them per object call), and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
-/// a midnight: a member at UTC+14 has synced their today, whose day in UTC−12 begins at noon UTC of that date
-/// (2 to 26 hours from now), after an end a few seconds away.
 /// The date `back` days before today at UTC+14 (Pacific/Kiritimati; today as of this call, so a test's dates agree),
 /// where today begins, on a UTC−12 competition clock, after any end a minute from now.
 fn kiritimati_days() -> impl Fn(i64) -> String {
@@ -874,6 +870,20 @@ fn kiritimati_days() -> impl Fn(i64) -> String {
 /// must not land on the other's competition between its edits and its administrator's correction.
 static END_MOVES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Makes `user` a member of `competition` straight in Postgres (as service_role), so its object never hears of them
+/// until a write introduces them.
+fn join_behind_the_objects_back(competition: &Uuid, user: &Uuid) {
+    let membership = json!({"competition_id": competition, "user_id": user});
+    let auth = format!("Bearer {}", service_token());
+    let joined =
+        send("POST", &format!("{}/memberships", e2e::rest_url()), &[("Authorization", &auth)], Some(&membership));
+    assert_eq!(joined.status, 201, "{:?}", joined.json);
+}
+
+/// `ends_at` moved by an administrator changes which days count: members are rescored from their stored days at
+/// once (a page of them per object call), and subscribers see the new totals. A fixed clock west of the members makes it visible without waiting for
+/// a midnight: a member at UTC+14 has synced their today, whose day in UTC−12 begins at noon UTC of that date
+/// (2 to 26 hours from now), after an end a few seconds away.
 #[test]
 fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
@@ -891,15 +901,7 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
             assert_eq!(score_in(&sync(walker, body), &competition), Some(1000 * (k + 1)), "today is after the end");
         } else {
             assert_eq!(sync(walker, body).json["competitions"], json!([]));
-            let membership = json!({"competition_id": competition, "user_id": walker});
-            let auth = format!("Bearer {}", service_token());
-            let joined = send(
-                "POST",
-                &format!("{}/memberships", e2e::rest_url()),
-                &[("Authorization", &auth)],
-                Some(&membership),
-            );
-            assert_eq!(joined.status, 201, "{:?}", joined.json);
+            join_behind_the_objects_back(&competition, walker);
         }
     }
     let status =
@@ -1001,11 +1003,7 @@ fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_a
     assert_eq!(board_score(&competition, &walker), Some(1000), "the retry rescored the span its first attempt left");
     assert_eq!(pending(), "f");
 
-    let membership = json!({"competition_id": competition, "user_id": unseen});
-    let auth = format!("Bearer {}", service_token());
-    let joined =
-        send("POST", &format!("{}/memberships", e2e::rest_url()), &[("Authorization", &auth)], Some(&membership));
-    assert_eq!(joined.status, 201, "{:?}", joined.json);
+    join_behind_the_objects_back(&competition, &unseen);
     failed_move(&rfc3339(now() + 2 * DAY));
     let scores = || [board_score(&competition, &walker), board_score(&competition, &unseen)];
     assert_eq!(scores(), [Some(1000), None]);
@@ -1042,20 +1040,20 @@ fn only_a_started_fitness_competitions_moved_end_leaves_a_span_to_rescore() {
     let move_end = |id: &Uuid, ends_at: &str| {
         sql(&format!("UPDATE public.competitions SET ends_at = '{ends_at}' WHERE id = '{id}' RETURNING id"));
     };
-    let ends = |id: &Uuid| {
-        sql(&format!("SELECT extract(epoch FROM ends_at)::bigint FROM public.competitions WHERE id = '{id}'"))
+    let ends = |id: &Uuid| -> i64 {
+        let secs =
+            sql(&format!("SELECT extract(epoch FROM ends_at)::bigint FROM public.competitions WHERE id = '{id}'"));
+        secs.parse().expect("an end")
     };
-    let first_end: i64 = ends(&started).parse().expect("an end");
+    let first_end = ends(&started);
 
-    move_end(&started, &ends(&started).parse::<i64>().map(rfc3339).expect("the same end"));
+    move_end(&started, &rfc3339(first_end));
     assert_eq!(span(&started), "none", "the same end");
-    let later = at(2 * DAY);
-    move_end(&started, &later);
-    let later_secs: i64 = ends(&started).parse().expect("an end");
+    move_end(&started, &at(2 * DAY));
+    let later_secs = ends(&started);
     assert_eq!(span(&started), format!("{first_end}..{later_secs}"), "extended: the old end to the new");
-    let earlier = at(3_600);
-    move_end(&started, &earlier);
-    let earlier_secs: i64 = ends(&started).parse().expect("an end");
+    move_end(&started, &at(3_600));
+    let earlier_secs = ends(&started);
     assert_eq!(span(&started), format!("{earlier_secs}..{later_secs}"), "the pending span grows to cover both moves");
     let done = |from: i64, to: i64| {
         sql(&format!("SELECT public.rescore_done('{started}', '{}', '{}')", rfc3339(from), rfc3339(to)))
