@@ -61,6 +61,10 @@ pub struct Config {
     /// Seconds an avatar image no profile shows waits before the cron trigger removes it from the bucket
     /// (`AVATAR_REMOVAL_AFTER_SECS`, default 600: the request that let go of it removes it itself first).
     pub avatar_removal_after_secs: u64,
+    /// Pages of 200 members one invocation rescores after a competition's end moved (`RESCORE_PAGES_PER_CALL`,
+    /// default 50: 100 subrequests, well inside the paid plan's 10 000; the free plan's 50 need about 10); a longer
+    /// span goes on in the next `PATCH`, operator call or cron run.
+    pub rescore_pages_per_call: u32,
     /// Rate-limit policies: the defaults of `API.md` with `RATE_LIMITS` overrides (`name=quota/window[/burst],…`).
     pub rate_limits: Policies,
     /// Web origins allowed to call the API (`CORS_ORIGINS`, comma-separated exact origins; none by default).
@@ -142,6 +146,7 @@ impl Config {
                 number(OBJECT_TIMEOUT_MS, DEFAULT_OBJECT_TIMEOUT_MS.into(), low..=high)? as u32
             },
             avatar_removal_after_secs: number("AVATAR_REMOVAL_AFTER_SECS", 600, 0..=7 * 86_400)?,
+            rescore_pages_per_call: number("RESCORE_PAGES_PER_CALL", 50, 1..=4_000)? as u32,
             rate_limits: Policies::parse(get("RATE_LIMITS").as_deref())
                 .map_err(|reason| ConfigError::Invalid { name: "RATE_LIMITS", reason })?,
             cors: crate::http::cors::CorsPolicy::parse(&get("CORS_ORIGINS").unwrap_or_default())
@@ -195,6 +200,7 @@ pub(crate) mod tests {
         assert_eq!(config.postgrest_timeout_ms, 5_000);
         assert_eq!(config.storage_timeout_ms, 10_000);
         assert_eq!(config.avatar_removal_after_secs, 600);
+        assert_eq!(config.rescore_pages_per_call, 50);
         assert_eq!(config.jwks_url.as_str(), "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json");
         assert_eq!(config.postgrest_url(), "http://127.0.0.1:54321/rest/v1");
         assert_eq!(config.jwt_algorithms, vec![Alg::Hs256, Alg::Es256, Alg::Rs256]);
@@ -235,6 +241,8 @@ pub(crate) mod tests {
             ("OBJECT_TIMEOUT_MS", "60001"),
             ("AVATAR_REMOVAL_AFTER_SECS", "-1"),
             ("AVATAR_REMOVAL_AFTER_SECS", "604801"),
+            ("RESCORE_PAGES_PER_CALL", "0"),
+            ("RESCORE_PAGES_PER_CALL", "4001"),
             ("RATE_LIMITS", "avatar=10"),
             ("JWT_ALGORITHMS", "HS256,none"),
             ("JWT_ALGORITHMS", "hs256"),
@@ -262,6 +270,7 @@ pub(crate) mod tests {
         vars.insert("STORAGE_TIMEOUT_MS", "2500".to_owned());
         vars.insert("OBJECT_TIMEOUT_MS", "4000".to_owned());
         vars.insert("AVATAR_REMOVAL_AFTER_SECS", "0".to_owned());
+        vars.insert("RESCORE_PAGES_PER_CALL", "10".to_owned());
         vars.insert("JWT_ALGORITHMS", " ES256 , RS256".to_owned());
         vars.insert("LIVE_RELAY_MEMBERS", "5000".to_owned());
         let config = build(&vars).expect("valid");
@@ -274,6 +283,7 @@ pub(crate) mod tests {
         assert_eq!(config.storage_timeout_ms, 2_500);
         assert_eq!(config.object_timeout_ms, 4_000);
         assert_eq!(config.avatar_removal_after_secs, 0);
+        assert_eq!(config.rescore_pages_per_call, 10);
         assert_eq!(config.jwt_audience, "app");
         assert_eq!(config.jwt_issuer.as_deref(), Some("http://127.0.0.1:54321/auth/v1"));
         assert_eq!(config.metrics_token.as_deref(), Some("m"));

@@ -82,6 +82,8 @@ pub enum Endpoint {
     TestCorrupt,
     /// `POST /__test/competitions/{competition_id}/stall?ms=N` (test routes only)
     TestStall,
+    /// `POST /__test/competitions/{competition_id}/rescore_budget?pages=N&page_size=M` (test routes only)
+    TestRescoreBudget,
     /// `POST /__test/competitions/{competition_id}/relays/{index}/{action}` (test routes only)
     TestRelay,
     /// `POST /__test/competitions/{competition_id}/members/{user_id}[?as=rename…]` (test routes only)
@@ -198,6 +200,10 @@ const TEST_ROUTES: &[RouteSpec] = &[
     RouteSpec { template: "/__test/competitions/{competition_id}/alarm", methods: &[("POST", Endpoint::TestAlarm)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/abort", methods: &[("POST", Endpoint::TestAbort)] },
     RouteSpec { template: "/__test/competitions/{competition_id}/stall", methods: &[("POST", Endpoint::TestStall)] },
+    RouteSpec {
+        template: "/__test/competitions/{competition_id}/rescore_budget",
+        methods: &[("POST", Endpoint::TestRescoreBudget)],
+    },
     RouteSpec {
         template: "/__test/competitions/{competition_id}/corrupt",
         methods: &[("POST", Endpoint::TestCorrupt)],

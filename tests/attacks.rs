@@ -933,7 +933,11 @@ fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
             "rescore_members",
             json!({"p_competition": competition, "p_from": rfc3339(0), "p_to": rfc3339(0), "p_after": null}),
         ),
-        ("rescore_done", json!({"p_competition": competition, "p_from": rfc3339(0), "p_to": rfc3339(0)})),
+        (
+            "rescore_progress",
+            json!({"p_competition": competition, "p_from": rfc3339(0), "p_to": rfc3339(0), "p_version": 1,
+                   "p_after": walker}),
+        ),
         ("pending_rescores", json!({"p_limit": 10})),
         ("delete_account", json!({"p_user": other})),
         ("member_changes_after", json!({"p_competition": competition, "p_after": 0})),
@@ -953,7 +957,7 @@ fn holds_reviews_and_account_deletion_cannot_be_reached_round_the_worker() {
     assert!(matches!(bumped.status, 401 | 403 | 404) || bumped.json == json!([]), "{bumped:?}");
     assert_eq!(version(), before, "the version moved round the Worker");
     // Nor may a user mark a span to rescore (the cron trigger would rescore it), or clear one.
-    let span = json!({"rescore_from": rfc3339(0), "rescore_to": rfc3339(0)});
+    let span = json!({"rescore_from": rfc3339(0), "rescore_to": rfc3339(0), "rescore_after": walker});
     let marked = rest_as("PATCH", &path, Some(&walker_token), &[], Some(&span));
     assert!(matches!(marked.status, 401 | 403 | 404) || marked.json == json!([]), "{marked:?}");
     let span = sql(&format!("SELECT rescore_from IS NULL FROM public.competitions WHERE id = '{competition}'"));

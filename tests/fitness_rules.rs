@@ -943,7 +943,12 @@ fn moving_the_end_rescores_the_members_from_their_stored_days() {
     let rescore = format!("/api/v1/admin/competitions/{competition}/rescore");
     assert_eq!(as_user("POST", &rescore, &walkers[0], None).status, 403, "operators only");
     let rescored = as_admin("POST", &rescore, None);
-    assert_eq!(rescored.json, json!({"competition_id": competition, "rescored": 4}), "{}", rescored.status);
+    assert_eq!(
+        rescored.json,
+        json!({"competition_id": competition, "rescored": 4, "complete": true}),
+        "{}",
+        rescored.status
+    );
     assert_eq!(scores(), [Some(1000), Some(2000), Some(3000), Some(4000)]);
     let client = e2e::create_competition(-DAY, DAY);
     let refused = as_admin("POST", &format!("/api/v1/admin/competitions/{client}/rescore"), None);
@@ -1017,9 +1022,99 @@ fn a_moved_end_whose_rescore_failed_is_finished_by_a_retry_the_cron_trigger_or_a
 
     failed_move(&rfc3339(now() + 60));
     let rescored = as_admin("POST", &format!("/api/v1/admin/competitions/{competition}/rescore"), None);
-    assert_eq!(rescored.json, json!({"competition_id": competition, "rescored": 2}), "{}", rescored.status);
+    assert_eq!(
+        rescored.json,
+        json!({"competition_id": competition, "rescored": 2, "complete": true}),
+        "{}",
+        rescored.status
+    );
     assert_eq!(scores(), [Some(1000), Some(500)]);
     assert_eq!(pending(), "f", "the operator's rescore covered the span");
+}
+
+/// A moved end's rescore reads at most `RESCORE_PAGES_PER_CALL` pages of members in one invocation (each page costs
+/// two subrequests, and an invocation may make only so many): a longer span records on the row how far it got, and
+/// the next `PATCH`, cron run or operator call goes on from there, while another move of the end starts it over.
+/// Here a call's budget is one page of two members.
+#[test]
+fn a_rescore_longer_than_one_calls_budget_goes_on_where_it_stopped() {
+    let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
+    let day = kiritimati_days();
+    let competition =
+        e2e::create_competition_with(-3 * DAY, 2 * DAY, json!({"clock": "Etc/GMT+12", "grace_hours": 24}));
+    let mut walkers: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    walkers.sort();
+    for (i, walker) in (0..).zip(&walkers) {
+        join(&competition, walker);
+        let body = json!({"source": "garmin", "time_zone": "Pacific/Kiritimati", "samples": [
+            {"date": day(2), "steps": 1000 + i}, {"date": day(0), "steps": 10_000}]});
+        assert_eq!(score_in(&sync(walker, body), &competition), Some(11_000 + i));
+    }
+    let budget = |query: &str| {
+        let set = as_admin("POST", &format!("/__test/competitions/{competition}/rescore_budget?{query}"), None);
+        assert_eq!(set.status, 200, "{:?}", set.json);
+    };
+    budget("pages=1&page_size=2");
+    // Back to the configured budget however the test ends (other tests' competitions never had one of their own).
+    struct Configured<F: Fn(&str)>(F);
+    impl<F: Fn(&str)> Drop for Configured<F> {
+        fn drop(&mut self) {
+            (self.0)("pages=0");
+        }
+    }
+    let _configured = Configured(budget);
+    let scores = || walkers.iter().map(|w| board_score(&competition, w)).collect::<Vec<_>>();
+    // The first `n` walkers (in user-id order, the pages' order) counted by the early end, the others by the old one.
+    let rescored = |n: i64| (0..5).map(|i| Some(if i < n { 1000 + i } else { 11_000 + i })).collect::<Vec<_>>();
+    let cursor = || {
+        sql(&format!(
+            "SELECT coalesce(rescore_after::text, 'none') || ' ' || (rescore_from IS NOT NULL) \
+             FROM public.competitions WHERE id = '{competition}'"
+        ))
+    };
+    let after = |i: usize| format!("{} true", walkers[i]);
+    let path = format!("/api/v1/competitions/{competition}");
+    let early = rfc3339(now() + 60);
+
+    let moved = as_admin("PATCH", &path, Some(&json!({"ends_at": early})));
+    assert_eq!(moved.status, 200, "the edit is stored and its rescore goes on later: {:?}", moved.json);
+    assert_eq!(scores(), rescored(2), "one page of two members");
+    assert_eq!(cursor(), after(1));
+    let retried = as_admin("PATCH", &path, Some(&json!({"ends_at": early})));
+    assert_eq!(retried.status, 200, "{:?}", retried.json);
+    assert_eq!(scores(), rescored(4), "the same edit again goes on after the second walker");
+    assert_eq!(cursor(), after(3));
+    // Another move: every member counts by the newest end, so the rescore starts from the first member again.
+    let later = as_admin("PATCH", &path, Some(&json!({"ends_at": rfc3339(now() + 120)})));
+    assert_eq!(later.status, 200, "{:?}", later.json);
+    assert_eq!(cursor(), after(1), "started over");
+    assert_eq!(scores(), rescored(4));
+
+    // The cron trigger goes on, a page a run (other tests' pending spans may share the runs).
+    let cron = e2e::eventually(Duration::from_secs(30), || {
+        e2e::run_cron();
+        (cursor() == "none false").then_some(())
+    });
+    assert!(cron.is_some(), "the cron trigger finished the span: {}", cursor());
+    assert_eq!(scores(), rescored(5));
+
+    // The operator's rescore over the whole window, after administrators' corrections: a page a call, each going on
+    // where the last stopped (the window is left pending meanwhile, for the cron trigger if nobody calls again).
+    for walker in &walkers {
+        let correction = json!({"competition_id": competition, "user_id": walker, "score": 777});
+        assert_eq!(as_admin("POST", "/api/v1/leaderboard/update", Some(&correction)).status, 200);
+    }
+    let corrected = |n: i64| (0..5).map(|i| Some(if i < n { 1000 + i } else { 777 })).collect::<Vec<_>>();
+    let rescore = format!("/api/v1/admin/competitions/{competition}/rescore");
+    for (calls, (rescored, complete, cursor_after)) in
+        [(2, false, after(1)), (2, false, after(3)), (1, true, "none false".to_owned())].into_iter().enumerate()
+    {
+        let reply = as_admin("POST", &rescore, None);
+        let expected = json!({"competition_id": competition, "rescored": rescored, "complete": complete});
+        assert_eq!(reply.json, expected, "call {}: {}", calls + 1, reply.status);
+        assert_eq!(cursor(), cursor_after, "call {}", calls + 1);
+        assert_eq!(scores(), corrected(2 * calls as i64 + rescored), "call {}", calls + 1);
+    }
 }
 
 /// Which updates of a competition leave a span to rescore (the trigger `remember_rescore`, read straight from
@@ -1055,12 +1150,36 @@ fn only_a_started_fitness_competitions_moved_end_leaves_a_span_to_rescore() {
     move_end(&started, &at(3_600));
     let earlier_secs = ends(&started);
     assert_eq!(span(&started), format!("{earlier_secs}..{later_secs}"), "the pending span grows to cover both moves");
-    let done = |from: i64, to: i64| {
-        sql(&format!("SELECT public.rescore_done('{started}', '{}', '{}')", rfc3339(from), rfc3339(to)))
+    let version = sql(&format!("SELECT settings_version FROM public.competitions WHERE id = '{started}'"));
+    let progress = |(from, to): (i64, i64), version: &str, after: Option<&Uuid>| {
+        let after = after.map_or("NULL".to_owned(), |id| format!("'{id}'"));
+        sql(&format!(
+            "SELECT public.rescore_progress('{started}', '{}', '{}', {version}, {after})",
+            rfc3339(from),
+            rfc3339(to)
+        ))
     };
-    assert_eq!(done(earlier_secs, later_secs - 1), "f", "a rescore that did not cover the span leaves it");
+    let pending = (earlier_secs, later_secs);
+    let cursor = || {
+        sql(&format!("SELECT coalesce(rescore_after::text, 'none') FROM public.competitions WHERE id = '{started}'"))
+    };
+    let member = Uuid::from_u128(7);
+    assert_eq!(progress((earlier_secs, later_secs - 1), &version, None), "f", "a rescore short of the span leaves it");
+    assert_eq!(progress(pending, "1", None), "f", "made with settings the row no longer has");
     assert_eq!(span(&started), format!("{earlier_secs}..{later_secs}"));
-    assert_eq!(done(earlier_secs - 1, later_secs), "t");
+    assert_eq!(progress(pending, &version, Some(&member)), "t", "stopped after a member");
+    assert_eq!((span(&started), cursor()), (format!("{earlier_secs}..{later_secs}"), member.to_string()));
+    move_end(&started, &at(3_000));
+    let (moved_version, moved_secs) =
+        (sql(&format!("SELECT settings_version FROM public.competitions WHERE id = '{started}'")), ends(&started));
+    assert_eq!((span(&started), cursor()), (format!("{moved_secs}..{later_secs}"), "none".to_owned()), "a move");
+    assert_eq!(progress((moved_secs, later_secs), &version, None), "f", "a rescore by the end before the move");
+    assert_eq!(progress((moved_secs - 1, later_secs), &moved_version, None), "t");
+    assert_eq!((span(&started), cursor()), ("none".to_owned(), "none".to_owned()));
+    let window = (moved_secs - DAY, moved_secs);
+    assert_eq!(progress(window, &moved_version, Some(&member)), "t", "an operator's rescore of the window stopped");
+    assert_eq!((span(&started), cursor()), (format!("{}..{}", window.0, window.1), member.to_string()));
+    assert_eq!(progress(window, &moved_version, None), "t");
     assert_eq!(span(&started), "none");
     for (id, what) in [(&upcoming, "not started: nobody has a score yet"), (&client, "members post their own scores")] {
         move_end(id, &at(3 * DAY));

@@ -1427,8 +1427,14 @@ export interface components {
              */
             competition_id: string;
             /**
+             * @description Whether every member is rescored; `false` when the span was longer than one call's budget
+             *     (`RESCORE_PAGES_PER_CALL`): the rest is left pending on the competition, and the next call of this route (or
+             *     the cron trigger) goes on after the last member written.
+             */
+            complete: boolean;
+            /**
              * Format: int64
-             * @description Members whose total was computed again and written (0 once the standings are final).
+             * @description Members whose total was computed again and written by this call.
              */
             rescored: number;
         };

@@ -58,10 +58,14 @@ pub struct CompetitionRow {
     /// End of that span.
     #[serde(default)]
     pub rescore_to: Option<String>,
+    /// The last member (in user-id order) an unfinished rescore of that span wrote: the next one goes on after it
+    /// (migration `20261207180000_rescore_goes_on_where_it_stopped.sql`).
+    #[serde(default)]
+    pub rescore_after: Option<Uuid>,
 }
 
 impl CompetitionRow {
-    /// The span a moved end left to rescore, when one is pending.
+    /// The span a moved end (or an unfinished rescore) left to rescore, when one is pending.
     pub fn pending_rescore(&self) -> Option<(&str, &str)> {
         Some((self.rescore_from.as_deref()?, self.rescore_to.as_deref()?))
     }

@@ -136,6 +136,8 @@ pub(super) async fn serve(
         #[cfg(feature = "test-routes")]
         Endpoint::TestStall => test_support::stall(&ctx, route, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
+        Endpoint::TestRescoreBudget => test_support::rescore_budget(&ctx, route, req).map(Served::Reply),
+        #[cfg(feature = "test-routes")]
         Endpoint::TestRelay => test_support::relay(&ctx, route, req).await.map(Served::Reply),
         #[cfg(feature = "test-routes")]
         Endpoint::TestLateAnnouncement => test_support::late_announcement(&ctx, route, req).await.map(Served::Reply),
@@ -151,6 +153,7 @@ pub(super) async fn serve(
         | Endpoint::TestAbort
         | Endpoint::TestCorrupt
         | Endpoint::TestStall
+        | Endpoint::TestRescoreBudget
         | Endpoint::TestRelay
         | Endpoint::TestLateAnnouncement
         | Endpoint::TestStats => Err(ApiError::NotFound(format!("no route for {}", route.template))),

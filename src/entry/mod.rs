@@ -89,6 +89,7 @@ fn scheduled_line(
     match rescores {
         Ok(done) => {
             line["rescores_finished"] = done.competitions.into();
+            line["rescores_unfinished"] = done.unfinished.into();
             line["members_rescored"] = done.members.into();
             line["rescores_failed"] = done.failed.into();
             if done.failed > 0 && level == "info" {
@@ -317,9 +318,12 @@ mod tests {
     #[test]
     fn the_cron_line_reports_both_parts_and_takes_the_worse_level() {
         let removed = |removed, stopped| Ok(Removals { removed, stopped });
-        let rescored = |competitions, failed| Ok(Rescores { competitions, members: competitions * 3, failed });
+        let rescored =
+            |competitions, failed| Ok(Rescores { competitions, unfinished: 0, members: competitions * 3, failed });
+        let unfinished = Ok(Rescores { competitions: 0, unfinished: 2, members: 400, failed: 0 });
         let cases = [
             (removed(2, false), rescored(1, 0), "info"),
+            (removed(0, false), unfinished, "info"),
             (removed(2, true), rescored(1, 0), "warn"),
             (removed(0, false), rescored(0, 1), "warn"),
             (Err("bucket".to_owned()), rescored(1, 1), "error"),
@@ -339,10 +343,11 @@ mod tests {
             }
             match rescores {
                 Ok(done) => {
-                    let fields = [&line["rescores_finished"], &line["members_rescored"], &line["rescores_failed"]];
+                    let fields = ["rescores_finished", "rescores_unfinished", "members_rescored", "rescores_failed"]
+                        .map(|field| line[field].clone());
                     assert_eq!(
                         fields,
-                        [&json!(done.competitions), &json!(done.members), &json!(done.failed)],
+                        [json!(done.competitions), json!(done.unfinished), json!(done.members), json!(done.failed)],
                         "{what}"
                     );
                 }

@@ -21,8 +21,11 @@ pub const RESCORES_PER_RUN: u32 = 5;
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Rescores {
-    /// Competitions whose pending span was rescored.
+    /// Competitions whose pending span was rescored to its end.
     pub competitions: usize,
+    /// Competitions whose span was longer than one run's budget (`RESCORE_PAGES_PER_CALL`): the next run goes on
+    /// where this one stopped.
+    pub unfinished: usize,
     /// Members written across them.
     pub members: usize,
     /// Competitions whose rescore failed: their span stays pending for the next run.
@@ -30,7 +33,8 @@ pub struct Rescores {
 }
 
 /// Rescores the spans still pending on competitions whose standings can still move, a few in random order, each as the
-/// request that left it would have (the same database function and object calls), and clears each once done.
+/// request that left it would have (the same database function and object calls, going on where an earlier rescore
+/// stopped), and clears each once done.
 pub async fn finish_pending_rescores(services: &'static Services, env: &Env) -> Result<Rescores, AdapterError> {
     let due = services.database.pending_rescores(RESCORES_PER_RUN).await?;
     let mut done = Rescores::default();
@@ -48,10 +52,13 @@ pub async fn finish_pending_rescores(services: &'static Services, env: &Env) -> 
             token: None,
             own_work: true,
         };
-        match scoring::rescore_span(&ctx, &row.id, span).await {
-            Ok(members) => {
-                done.competitions += 1;
-                done.members += members;
+        match scoring::rescore_span(&ctx, row, span).await {
+            Ok(progress) => {
+                match progress.stopped_after {
+                    None => done.competitions += 1,
+                    Some(_) => done.unfinished += 1,
+                }
+                done.members += progress.written;
             }
             Err(error) => {
                 worker::console_warn!("competition {}: pending rescore of {span:?} failed again: {error}", row.id);

@@ -353,6 +353,7 @@ pub fn describe(endpoint: Endpoint, s: &mut Schemas) -> Option<Operation> {
         | E::TestAbort
         | E::TestCorrupt
         | E::TestStall
+        | E::TestRescoreBudget
         | E::TestRelay
         | E::TestLateAnnouncement => return None,
     };

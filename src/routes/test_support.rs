@@ -150,6 +150,26 @@ pub async fn stall(
     ask_competition(ctx, route, ObjectRequest::TestStall { ms }).await
 }
 
+/// `POST /__test/competitions/{competition_id}/rescore_budget?pages=N&page_size=M`: from now on this isolate rescores
+/// the competition's moved ends `pages` pages of `page_size` members at a time (`pages=0`: the configured budget
+/// again), so a test proves a rescore that goes on where it stopped without thousands of members.
+pub fn rescore_budget(
+    ctx: &RequestContext<'_>,
+    route: &RouteMatch,
+    req: &crate::http::incoming::Incoming,
+) -> Result<Reply, ApiError> {
+    enabled(ctx)?;
+    let competition_id = path_uuid("competition_id", route.param("competition_id"))?;
+    let pages = whole_number(req, "pages")? as usize;
+    let page_size = optional_whole_number(req, "page_size")?.unwrap_or(200) as usize;
+    if !(1..=200).contains(&page_size) {
+        return Err(ApiError::BadRequest("page_size must be 1..200".to_owned()));
+    }
+    let budget = (pages > 0).then_some(crate::scoring::RescoreBudget { pages, page_size });
+    crate::scoring::test_budget::set(competition_id, budget);
+    Ok(Reply::json(200, &serde_json::json!({"pages": pages, "page_size": page_size})))
+}
+
 /// `POST /__test/competitions/{competition_id}/corrupt?key=K`: stores a member row the board cannot load and reloads
 /// the board, to prove a corrupt row is reported and repaired while everyone else is served.
 pub async fn corrupt(

@@ -30,11 +30,19 @@ impl Database {
         Ok(rows.into_iter().next())
     }
 
-    /// Clears the competition's pending rescore span when `(from, to)` covers it (a span another move of the end
-    /// widened meanwhile stays); whether it was cleared.
-    pub async fn rescore_done(&self, id: &Uuid, (from, to): (&str, &str)) -> Result<bool, AdapterError> {
-        let args = json!({ "p_competition": id, "p_from": from, "p_to": to });
-        self.run("rescore_done", self.rpc("rescore_done", args, Caller::Service)).await
+    /// Records a rescore of the members of `span` made with the competition's settings at `version`: finished
+    /// (`after` `None`: the pending span is cleared) or finished up to the member `after` (the span and that cursor
+    /// are kept for the next rescore). Nothing is recorded when the settings moved on meanwhile or another rescore
+    /// left a wider span pending; whether it was recorded.
+    pub async fn rescore_progress(
+        &self,
+        id: &Uuid,
+        (from, to): (&str, &str),
+        version: i64,
+        after: Option<&Uuid>,
+    ) -> Result<bool, AdapterError> {
+        let args = json!({ "p_competition": id, "p_from": from, "p_to": to, "p_version": version, "p_after": after });
+        self.run("rescore_progress", self.rpc("rescore_progress", args, Caller::Service)).await
     }
 
     /// Competitions with a rescore span still pending whose standings can still move, in random order (one that keeps

@@ -64,8 +64,12 @@ pub async fn repair(
 pub struct Rescoring {
     /// The competition.
     pub competition_id: uuid::Uuid,
-    /// Members whose total was computed again and written (0 once the standings are final).
+    /// Members whose total was computed again and written by this call.
     pub rescored: u64,
+    /// Whether every member is rescored; `false` when the span was longer than one call's budget
+    /// (`RESCORE_PAGES_PER_CALL`): the rest is left pending on the competition, and the next call of this route (or
+    /// the cron trigger) goes on after the last member written.
+    pub complete: bool,
 }
 
 /// `POST /api/v1/admin/competitions/{competition_id}/rescore`: every member of a fitness competition with a stored day
@@ -90,7 +94,8 @@ pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Rep
     // The window, and a span a moved end left pending: an end moved earlier leaves days after the new end that the
     // boards may still count, which the window alone would not reach.
     let span = crate::scoring::with_pending((&row.starts_at, &row.ends_at), row.pending_rescore());
-    let rescored = crate::scoring::rescore_span(ctx, &competition_id, span).await? as u64;
+    let progress = crate::scoring::rescore_span(ctx, &row, span).await?;
+    let (rescored, complete) = (progress.written as u64, progress.stopped_after.is_none());
     // Best effort, as a correction's row: the rescore stands if the trail cannot be written, and the failure is
     // logged.
     if let Err(error) = ctx.database().record_competition_rescore(&competition_id, rescored).await {
@@ -99,5 +104,5 @@ pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Rep
             ctx.request_id
         );
     }
-    Ok(Reply::json(200, &Rescoring { competition_id, rescored }))
+    Ok(Reply::json(200, &Rescoring { competition_id, rescored, complete }))
 }

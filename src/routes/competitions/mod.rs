@@ -209,8 +209,9 @@ pub async fn patch(
     cache::competitions::forget(ctx, &updated.id).await;
     // A moved end of a started fitness competition left the span between the two ends pending on the row (its
     // update's trigger); so did an earlier attempt of this edit whose rescoring failed, which a retry finishes here.
+    // A span longer than one invocation's budget goes on in the next edit, operator call or cron run.
     if let Some(span) = updated.pending_rescore() {
-        scoring::rescore_span(ctx, &updated.id, span).await?;
+        scoring::rescore_span(ctx, &updated, span).await?;
     }
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
 }

@@ -205,6 +205,7 @@ mod tests {
             settings_version: 0,
             rescore_from: None,
             rescore_to: None,
+            rescore_after: None,
         };
         let now = time::parse_ms("2026-11-03T00:00:00Z").expect("now");
         let patch =

@@ -170,6 +170,7 @@ mod tests {
             settings_version: 0,
             rescore_from: None,
             rescore_to: None,
+            rescore_after: None,
         };
         let meta = meta_from_row(&row).expect("valid");
         assert_eq!((meta.starts_ms, meta.ends_ms - meta.starts_ms), (1_793_491_200_000, 7 * 86_400_000));
