@@ -62,8 +62,8 @@ pub struct Config {
     /// (`AVATAR_REMOVAL_AFTER_SECS`, default 600: the request that let go of it removes it itself first).
     pub avatar_removal_after_secs: u64,
     /// Pages of 200 members one invocation rescores after a competition's end moved (`RESCORE_PAGES_PER_CALL`,
-    /// default 50: 100 subrequests, well inside the paid plan's 10 000; the free plan's 50 need about 10); a longer
-    /// span goes on in the next `PATCH`, operator call or cron run.
+    /// default 50: 100 subrequests, well inside the paid plan's 10 000; on the free plan's 50, 3, as the cron trigger
+    /// rescores five competitions a run); a longer span goes on in the next `PATCH`, operator call or cron run.
     pub rescore_pages_per_call: u32,
     /// Rate-limit policies: the defaults of `API.md` with `RATE_LIMITS` overrides (`name=quota/window[/burst],…`).
     pub rate_limits: Policies,
