@@ -64,7 +64,9 @@ REVOKE EXECUTE ON FUNCTION public.rescore_progress(uuid, timestamptz, timestampt
   FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.rescore_progress(uuid, timestamptz, timestamptz, bigint, uuid) TO service_role;
 
--- The view gains the cursor at its end (the PATCH and the operator's route read the row through it).
+-- The view gains the cursor at its end (the PATCH and the operator's route read the row through it). Like the rest of
+-- the row, users may read it: it names a member with a stored day in the competition's window whom its public board
+-- already lists (the pages leave disqualified members out), so it tells nobody who takes part.
 CREATE OR REPLACE VIEW public.competition_summaries WITH (security_invoker = true) AS
   SELECT c.id, c.name, c.metric, c.starts_at, c.ends_at, c.prize_pool, c.payout, c.created_at,
          c.participants::bigint AS participants, c.max_participants, c.cancelled_at,
