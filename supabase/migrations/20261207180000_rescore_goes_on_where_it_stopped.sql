@@ -65,8 +65,8 @@ REVOKE EXECUTE ON FUNCTION public.rescore_progress(uuid, timestamptz, timestampt
 GRANT EXECUTE ON FUNCTION public.rescore_progress(uuid, timestamptz, timestamptz, bigint, uuid) TO service_role;
 
 -- The view gains the cursor at its end (the PATCH and the operator's route read the row through it). Like the rest of
--- the row, users may read it: it names a member with a stored day in the competition's window whom its public board
--- already lists (the pages leave disqualified members out), so it tells nobody who takes part.
+-- the row, users may read it: it names a member (never a disqualified one) with a stored day in the competition's
+-- window, who has a score on its board, which every user may read, unless every such day counted 0.
 CREATE OR REPLACE VIEW public.competition_summaries WITH (security_invoker = true) AS
   SELECT c.id, c.name, c.metric, c.starts_at, c.ends_at, c.prize_pool, c.payout, c.created_at,
          c.participants::bigint AS participants, c.max_participants, c.cancelled_at,
