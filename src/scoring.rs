@@ -16,8 +16,9 @@ use crate::runtime::RequestContext;
 use standings::requests::ObjectRequest;
 use standings::score::Score;
 
-/// Writes the caller's score through the competition's object, then raises the competition's page-cache version
-/// before the reply leaves (so the writer never reads a page from before its own update).
+/// Writes the caller's score through the competition's object. The write moves the board's update sequence, so every
+/// isolate's held pages of it are stale from the reply on (`cache::pages`): the writer never reads a page from
+/// before its own update.
 pub async fn write(ctx: &RequestContext<'_>, write: &ScoreWrite) -> Result<ScoreWriteReply, ApiError> {
     let client = ctx.competition(&write.competition_id)?;
     let request = ObjectRequest::WriteScore(write.clone());
@@ -402,9 +403,9 @@ pub fn person_of(profile: &ProfileRow) -> Person {
     }
 }
 
-/// Tells the object of every competition the user joined (all of them, however many) their current name and avatar,
-/// and raises each page cache's version past the object's `update` frame, so no reader sees the old name after the
-/// change is answered.
+/// Tells the object of every competition the user joined (all of them, however many) their current name and avatar;
+/// a running board sends an `update` frame with a new sequence, so no isolate serves a held page with the old name
+/// after the change is answered.
 /// A competition that cannot be told now keeps the old name until the next change (logged).
 pub async fn announce_person(ctx: &RequestContext<'_>, profile: &ProfileRow) {
     let joined = match ctx.database().competitions_of(&profile.user_id).await {
