@@ -866,8 +866,8 @@ fn kiritimati_days() -> impl Fn(i64) -> String {
     move |back| today.checked_sub(jiff::Span::new().days(back)).expect("date").to_string()
 }
 
-/// The tests that move ends: the cron trigger one of them runs rescores every competition with a pending span, which
-/// must not land on the other's competition between its edits and its administrator's correction.
+/// The tests that move ends: the cron trigger some of them run rescores every competition with a pending span, which
+/// must not land on another's competition between its edits and its checks (a correction, a span read from Postgres).
 static END_MOVES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Makes `user` a member of `competition` straight in Postgres (as service_role), so its object never hears of them
@@ -1122,6 +1122,8 @@ fn a_rescore_longer_than_one_calls_budget_goes_on_where_it_stopped() {
 /// one not started yet, or an update that leaves the end where it was.
 #[test]
 fn only_a_started_fitness_competitions_moved_end_leaves_a_span_to_rescore() {
+    // The cron trigger another test runs would rescore this competition's span and clear it under the reads below.
+    let _turn = END_MOVES.lock().unwrap_or_else(|e| e.into_inner());
     let at = |offset: i64| rfc3339(now() + offset);
     let (started, upcoming) =
         (e2e::create_competition_with(-DAY, DAY, json!({})), e2e::create_competition_with(DAY, 2 * DAY, json!({})));
