@@ -219,7 +219,7 @@ pub async fn rescore_span(
             "competition {}: rescore of {span:?} stopped after {} members (last {last}){}",
             row.id,
             progress.written,
-            if recorded { "; the next one goes on from there" } else { "; the settings changed meanwhile" }
+            if recorded { "; the next one goes on from there" } else { "; not recorded: the row changed meanwhile" }
         ),
         (Err(error), None) => {
             worker::console_warn!("competition {}: rescore of {span:?} done but still marked pending: {error}", row.id)
