@@ -67,6 +67,14 @@ pub struct Rescored {
 }
 
 impl RescoreInputs {
+    /// These inputs with only the competitions that count by the member's own zone (`participant` clock): after a
+    /// zone change the others' totals are what they were, so writing them again would cost an object call each for
+    /// nothing.
+    pub fn counting_by_own_zone(mut self) -> Self {
+        self.competitions.retain(|rules| rules.clock == PARTICIPANT);
+        self
+    }
+
     /// The member's score in each competition, in the order the database listed them. A competition whose rules
     /// cannot be read (a schedule that does not parse, an unknown metric), or whose total is not a score (above
     /// 2^53 − 1: the daily caps make that impossible from sound days), is left out rather than scored wrongly.
@@ -150,6 +158,28 @@ mod tests {
         let west = inputs("Pacific/Pago_Pago", comps, days).scores();
         assert_eq!(west[0].score.get(), 1_000 + 12_000 + 5_000);
         assert_eq!(west[1].score.get(), 12_000, "a fixed clock is everyone's");
+    }
+
+    #[test]
+    fn a_zone_change_moves_only_the_competitions_on_the_members_own_clock() {
+        let days = json!([steps("2026-11-01", "healthkit", 1_000), steps("2026-11-04", "healthkit", 5_000)]);
+        let comps = json!([
+            competition(1, "participant", json!({"mode": "total"})),
+            competition(2, "UTC", json!({"mode": "total"})),
+            competition(3, "participant", json!({"mode": "best_day"})),
+            competition(4, "Pacific/Pago_Pago", json!({"mode": "total"})),
+        ]);
+        let (utc, west) = (inputs("UTC", comps.clone(), days.clone()), inputs("Pacific/Pago_Pago", comps, days));
+        let moved: Vec<Uuid> = utc
+            .scores()
+            .into_iter()
+            .zip(west.scores())
+            .filter(|(before, after)| before != after)
+            .map(|(before, _)| before.competition_id)
+            .collect();
+        assert_eq!(moved, [Uuid::from_u128(1)], "only an own-clock total moved here");
+        let kept: Vec<Uuid> = west.counting_by_own_zone().scores().iter().map(|r| r.competition_id).collect();
+        assert_eq!(kept, [Uuid::from_u128(1), Uuid::from_u128(3)], "every own-clock competition, none of the others");
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub async fn patch(ctx: &RequestContext<'_>, req: &mut crate::http::incoming::In
     let database = ctx.database();
     if let Some(zone) = changes.remove("time_zone") {
         // The zone is set with the rescore's inputs, in one transaction ordered with the member's syncs.
-        let inputs = database.days_to_rescore(&user.user_id, zone.as_str()).await?;
+        let inputs = database.days_to_rescore(&user.user_id, zone.as_str()).await?.counting_by_own_zone();
         crate::scoring::write_rescored(ctx, &user.user_id, &inputs).await?;
     }
     let updated = if changes.is_empty() {
