@@ -52,7 +52,7 @@ pub async fn finish_pending_rescores(services: &'static Services, env: &Env) -> 
             token: None,
             own_work: true,
         };
-        match scoring::rescore_span(&ctx, row, span).await {
+        match scoring::spans::rescore_span(&ctx, row, span).await {
             Ok(progress) => {
                 match progress.stopped_after {
                     None => done.competitions += 1,

@@ -165,8 +165,8 @@ pub fn rescore_budget(
     if !(1..=200).contains(&page_size) {
         return Err(ApiError::BadRequest("page_size must be 1..200".to_owned()));
     }
-    let budget = (pages > 0).then_some(crate::scoring::RescoreBudget { pages, page_size });
-    crate::scoring::test_budget::set(competition_id, budget);
+    let budget = (pages > 0).then_some(crate::scoring::spans::RescoreBudget { pages, page_size });
+    crate::scoring::spans::test_budget::set(competition_id, budget);
     Ok(Reply::json(200, &serde_json::json!({"pages": pages, "page_size": page_size})))
 }
 

@@ -93,8 +93,8 @@ pub async fn rescore(ctx: &RequestContext<'_>, route: &RouteMatch) -> Result<Rep
     }
     // The window, and a span a moved end left pending: an end moved earlier leaves days after the new end that the
     // boards may still count, which the window alone would not reach.
-    let span = crate::scoring::with_pending((&row.starts_at, &row.ends_at), row.pending_rescore());
-    let progress = crate::scoring::rescore_span(ctx, &row, span).await?;
+    let span = crate::scoring::spans::with_pending((&row.starts_at, &row.ends_at), row.pending_rescore());
+    let progress = crate::scoring::spans::rescore_span(ctx, &row, span).await?;
     let (rescored, complete) = (progress.written as u64, progress.stopped_after.is_none());
     // Best effort, as a correction's row: the rescore stands if the trail cannot be written, and the failure is
     // logged.

@@ -211,7 +211,7 @@ pub async fn patch(
     // update's trigger); so did an earlier attempt of this edit whose rescoring failed, which a retry finishes here.
     // A span longer than one invocation's budget goes on in the next edit, operator call or cron run.
     if let Some(span) = updated.pending_rescore() {
-        scoring::rescore_span(ctx, &updated, span).await?;
+        scoring::spans::rescore_span(ctx, &updated, span).await?;
     }
     Ok(Reply::json(200, &present(&updated, ctx.now_ms)?))
 }
