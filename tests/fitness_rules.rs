@@ -1090,7 +1090,8 @@ fn a_rescore_longer_than_one_calls_budget_goes_on_where_it_stopped() {
     assert_eq!(cursor(), after(1), "started over");
     assert_eq!(scores(), rescored(4));
 
-    // The cron trigger goes on, a page a run (other tests' pending spans may share the runs).
+    // The cron trigger goes on (a run gives a span the budgets of its slots no other competition's span takes, so
+    // this one may finish in one run; other tests' pending spans may share the runs).
     let cron = e2e::eventually(Duration::from_secs(30), || {
         e2e::run_cron();
         (cursor() == "none false").then_some(())

@@ -11,7 +11,7 @@ use crate::http::request_id;
 use crate::http::trace::TraceContext;
 use crate::platform;
 use crate::runtime::RequestContext;
-use crate::scoring;
+use crate::scoring::spans;
 use crate::services::Services;
 
 /// Competitions one run rescores at most (each costs two subrequests a page of 200 members); the rest wait for the
@@ -37,6 +37,7 @@ pub struct Rescores {
 /// stopped), and clears each once done.
 pub async fn finish_pending_rescores(services: &'static Services, env: &Env) -> Result<Rescores, AdapterError> {
     let due = services.database.pending_rescores(RESCORES_PER_RUN).await?;
+    let shares = shares_of_run(due.len());
     let mut done = Rescores::default();
     for row in &due {
         let Some(span) = row.pending_rescore() else { continue };
@@ -52,7 +53,8 @@ pub async fn finish_pending_rescores(services: &'static Services, env: &Env) -> 
             token: None,
             own_work: true,
         };
-        match scoring::spans::rescore_span(&ctx, row, span).await {
+        let budget = spans::budget(&ctx, &row.id).times(shares);
+        match spans::rescore_span_within(&ctx, row, span, budget).await {
             Ok(progress) => {
                 match progress.stopped_after {
                     None => done.competitions += 1,
@@ -67,4 +69,25 @@ pub async fn finish_pending_rescores(services: &'static Services, env: &Env) -> 
         }
     }
     Ok(done)
+}
+
+/// How many competitions' budgets (`RESCORE_PAGES_PER_CALL`) each of `due` competitions gets in one run: the slots no
+/// other competition takes, so a lone large span goes on five times as fast while a run never reads more pages than
+/// five competitions' budgets.
+fn shares_of_run(due: usize) -> usize {
+    (RESCORES_PER_RUN as usize / due.max(1)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_shares_its_slots_and_never_reads_more_than_five_budgets() {
+        let cases = [(0, 5), (1, 5), (2, 2), (3, 1), (4, 1), (5, 1)];
+        for (due, shares) in cases {
+            assert_eq!(shares_of_run(due), shares, "{due} due");
+            assert!(due * shares_of_run(due) <= RESCORES_PER_RUN as usize, "{due} due");
+        }
+    }
 }

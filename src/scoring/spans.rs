@@ -24,6 +24,14 @@ pub struct RescoreBudget {
     pub page_size: usize,
 }
 
+impl RescoreBudget {
+    /// This budget `shares` times over (the cron trigger gives a competition the shares of the slots of its run that
+    /// no other competition takes).
+    pub fn times(self, shares: usize) -> RescoreBudget {
+        RescoreBudget { pages: self.pages.saturating_mul(shares.max(1)), ..self }
+    }
+}
+
 /// How far a rescore of a span got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RescoreProgress {
@@ -80,9 +88,19 @@ pub async fn rescore_span(
     row: &CompetitionRow,
     span: (&str, &str),
 ) -> Result<RescoreProgress, ApiError> {
+    rescore_span_within(ctx, row, span, budget(ctx, &row.id)).await
+}
+
+/// [`rescore_span`] within `budget` instead of the configured one.
+pub async fn rescore_span_within(
+    ctx: &RequestContext<'_>,
+    row: &CompetitionRow,
+    span: (&str, &str),
+    budget: RescoreBudget,
+) -> Result<RescoreProgress, ApiError> {
     let pending = row.pending_rescore();
     let after = if pending.is_some_and(|pending| same_span(pending, span)) { row.rescore_after } else { None };
-    let progress = rescore_members(ctx, &row.id, span, after, budget(ctx, &row.id)).await?;
+    let progress = rescore_members(ctx, &row.id, span, after, budget).await?;
     if pending.is_none() && progress.stopped_after.is_none() {
         return Ok(progress);
     }
@@ -108,7 +126,7 @@ pub async fn rescore_span(
 
 /// The budget of a rescore of `competition_id` in this invocation (`RESCORE_PAGES_PER_CALL`; test builds may set one
 /// per competition).
-fn budget(ctx: &RequestContext<'_>, competition_id: &Uuid) -> RescoreBudget {
+pub fn budget(ctx: &RequestContext<'_>, competition_id: &Uuid) -> RescoreBudget {
     #[cfg(feature = "test-routes")]
     if let Some(budget) = test_budget::get(competition_id) {
         return budget;
