@@ -46,7 +46,7 @@ pub struct RescoreProgress {
 /// writes the new totals to its object, one call per page, until the span or `budget` runs out. Run after Postgres
 /// holds the new end: each member's days version is raised as the page is read, so a sync that computed a total with
 /// the old end cannot overwrite this one.
-pub async fn rescore_members(
+async fn rescore_members(
     ctx: &RequestContext<'_>,
     competition_id: &Uuid,
     (from, to): (&str, &str),
@@ -132,7 +132,7 @@ pub fn budget(ctx: &RequestContext<'_>, competition_id: &Uuid) -> RescoreBudget 
         return budget;
     }
     let _ = competition_id;
-    RescoreBudget { pages: ctx.services.config.rescore_pages_per_call.max(1) as usize, page_size: RESCORE_PAGE }
+    RescoreBudget { pages: ctx.services.config.rescore_pages_per_call as usize, page_size: RESCORE_PAGE }
 }
 
 /// Test builds only: a competition's rescore budget, set by `POST /__test/competitions/{id}/rescore_budget` (a span
@@ -162,10 +162,10 @@ pub mod test_budget {
     }
 }
 
-/// Whether two spans (RFC 3339 texts) are the same instants.
+/// Whether two spans (RFC 3339 texts) are the same instants (an unreadable span is nobody's).
 fn same_span(a: (&str, &str), b: (&str, &str)) -> bool {
-    let at = |text: &str| crate::time::parse_ms(text);
-    at(a.0).is_some() && at(a.0) == at(b.0) && at(a.1) == at(b.1)
+    let instants = |(from, to): (&str, &str)| Some((crate::time::parse_ms(from)?, crate::time::parse_ms(to)?));
+    instants(a).is_some() && instants(a) == instants(b)
 }
 
 /// The wider of a span and the one pending on the competition, if any (RFC 3339 texts compared as instants).
@@ -212,10 +212,13 @@ mod tests {
             (("2026-11-07T00:00:00+00:00", "2026-11-10T12:00:01+00:00"), false, "a later end"),
             (("2026-11-06T23:59:59+00:00", span.1), false, "an earlier start"),
             (("soon", "later"), false, "unreadable"),
+            ((span.0, "later"), false, "an unreadable end"),
         ];
         for (other, same, what) in cases {
             assert_eq!(same_span(span, other), same, "{what}");
             assert_eq!(same_span(other, span), same, "{what}, the other way round");
         }
+        let unreadable_end = (span.0, "later");
+        assert!(!same_span(unreadable_end, unreadable_end), "a span with an unreadable end is not the pending one");
     }
 }
