@@ -76,11 +76,12 @@ struct Competition {
     members: Vec<Uuid>,
     /// Disqualified members (a join answers 403).
     disqualified: Vec<Uuid>,
-    /// The members the board holds: written by a sync, a zone change or a moved end while a member, or by a join
-    /// whose stored days made a score above 0.
+    /// The members the board holds: written by a sync, a zone change (on the member's own clock) or a moved end
+    /// while a member, or by a join whose stored days made a score above 0.
     on_board: BTreeSet<Uuid>,
     /// Administrators' corrections still standing: each until the member's total is next computed from their days
-    /// (a sync, a changed decision, a zone change, a moved end near their days), and through the final standings.
+    /// (a sync, a changed decision, a zone change where the member's own clock counts, a moved end near their days),
+    /// and through the final standings.
     corrections: BTreeMap<Uuid, i64>,
 }
 
@@ -98,7 +99,7 @@ impl Competition {
 }
 
 /// `user`'s totals were computed from their days and written to every competition of theirs (a sync, a changed
-/// decision, a zone change).
+/// decision).
 fn recomputed_where_joined(competitions: &mut [Competition], user: &Uuid) {
     for competition in competitions.iter_mut().filter(|c| c.members.contains(user)) {
         competition.recomputed(user);
@@ -614,7 +615,9 @@ fn check_standings(user: &Uuid, person: &Person, competitions: &[Competition], w
     }
 }
 
-/// A new profile zone (`PATCH /me`): the member's competitions are rescored as by a sync naming it.
+/// A new profile zone (`PATCH /me`): the member's competitions on their own clock are rescored as by a sync naming
+/// it; a fixed clock's totals do not move with the zone, so those competitions are left as they are (a standing
+/// correction stays, and a member not yet written is not written).
 fn change_zone(
     rng: &mut fastrand::Rng,
     user: &Uuid,
@@ -626,7 +629,9 @@ fn change_zone(
     let reply = call("PATCH", "/api/v1/me", &user_token(user), Some(&json!({"time_zone": zone})));
     assert_eq!((reply.status, &reply.json["time_zone"]), (200, &json!(zone)), "step {step}: {:?}", reply.json);
     person.zone = zone.to_owned();
-    recomputed_where_joined(competitions, user);
+    for competition in competitions.iter_mut().filter(|c| c.members.contains(user) && c.clock.is_none()) {
+        competition.recomputed(user);
+    }
     check_standings(user, person, competitions, &format!("step {step}: zone {zone}"));
 }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use e2e::{base_url, get_as, send, token_with_role, Reply};
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Sends `total` requests from 8 threads; returns every reply and the seconds it took.
@@ -72,8 +72,9 @@ fn a_limited_request_never_reaches_its_handler() {
         )
     });
     let served = replies.iter().filter(|r| r.status == 200).count();
-    let limited = replies.iter().filter(|r| r.status == 429).count();
-    assert_eq!(served + limited, 60);
+    let others: Vec<(u16, &Value)> =
+        replies.iter().filter(|r| !matches!(r.status, 200 | 429)).map(|r| (r.status, &r.json)).collect();
+    assert!(others.is_empty(), "answers neither served nor limited: {others:?}");
     // When Redis answers the limiter too slowly under this burst, the contract's fallback (a bucket of the isolate's
     // own, full at first) may serve more; that is degraded service, not a leak, and /metrics counts it.
     let degraded = fallbacks("fitness_sync") > fallbacks_before;
