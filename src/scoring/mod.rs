@@ -141,7 +141,7 @@ pub fn taken_by_all(competition_id: &Uuid, members: &[MemberToRescore]) -> bool 
 /// the object does not know yet goes through [`write`] (which introduces them), as does the whole batch when the
 /// object predates batches (a deploy's objects and Worker may briefly differ). A member disqualified since, or
 /// standings that became final meanwhile, leave the write out.
-pub(crate) async fn write_batch(
+async fn write_batch(
     ctx: &RequestContext<'_>,
     competition_id: &Uuid,
     writes: Vec<ScoreWrite>,

@@ -165,7 +165,8 @@ pub mod test_budget {
 /// Whether two spans (RFC 3339 texts) are the same instants (an unreadable span is nobody's).
 fn same_span(a: (&str, &str), b: (&str, &str)) -> bool {
     let instants = |(from, to): (&str, &str)| Some((crate::time::parse_ms(from)?, crate::time::parse_ms(to)?));
-    instants(a).is_some() && instants(a) == instants(b)
+    let a = instants(a);
+    a.is_some() && a == instants(b)
 }
 
 /// The wider of a span and the one pending on the competition, if any (RFC 3339 texts compared as instants).
